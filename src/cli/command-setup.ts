@@ -1,0 +1,27 @@
+// Shared start-up of every command: load and validate the configuration, make the logger.
+import type { Command } from 'commander';
+import { loadConfig } from '../config/load-config.ts';
+import type { Config } from '../config/options.ts';
+import { createLogger, type Logger, type LogLevel } from '../lib/logger.ts';
+import type { CliContext } from './cli-context.ts';
+
+export interface CommandSetup {
+  config: Config;
+  logger: Logger;
+}
+
+export function setUpCommand(
+  ctx: CliContext,
+  command: Command,
+  options: { quiet?: boolean } = {},
+): CommandSetup {
+  const { config: configFile } = command.optsWithGlobals<{ config?: string }>();
+  const config = loadConfig({ env: ctx.env, configFile });
+  // Commands that print data (tenants list --json) keep their logs on stderr and only speak up
+  // for warnings, unless a more detailed level (debug, trace) was asked for.
+  const level: LogLevel = options.quiet === true && config.logLevel === 'info' ? 'warn' : config.logLevel;
+  const logger = createLogger(
+    ctx.logDestination === undefined ? { level } : { level, destination: ctx.logDestination },
+  );
+  return { config, logger };
+}

@@ -1,0 +1,55 @@
+// `instant-sync serve`: the long-running service. Opens the database (migrating it unless told
+// not to), loads the secret key, serves HTTP, and shuts down cleanly on SIGINT/SIGTERM.
+import type { Command } from 'commander';
+import { createHttpAppFor, openRuntimeWithSecrets, version } from '../../main.ts';
+import { startHttpServer } from '../../http/start-http-server.ts';
+import type { CliContext } from '../cli-context.ts';
+import { setUpCommand } from '../command-setup.ts';
+
+export function registerServe(program: Command, ctx: CliContext): void {
+  program
+    .command('serve')
+    .description('run the service: HTTP endpoints (/healthz, /readyz) on INSTANT_SYNC_HOST:INSTANT_SYNC_PORT')
+    .action(async (_opts: unknown, command: Command) => {
+      const { config, logger } = setUpCommand(ctx, command);
+      const runtime = await openRuntimeWithSecrets(config, logger, { migrations: 'auto' });
+      let server;
+      try {
+        server = await startHttpServer(createHttpAppFor(runtime), { host: config.host, port: config.port });
+      } catch (error) {
+        await runtime.close();
+        throw error;
+      }
+      logger.info({ url: server.url, database: runtime.store.location, version }, 'listening');
+      ctx.stdout(`Instant Sync ${version} listening on ${server.url}\n`);
+      ctx.stdout(`  database:   ${runtime.store.location}\n`);
+      ctx.stdout(`  public URL: ${config.publicUrl}\n`);
+
+      await waitForStop(ctx.stopSignal);
+      logger.info('shutting down');
+      await server.close(config.shutdownTimeout);
+      await runtime.close();
+      logger.info('stopped');
+      logger.flush();
+    });
+}
+
+/** Resolves on the first SIGINT or SIGTERM (or when `signal` aborts); a second signal exits at once. */
+function waitForStop(signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal !== undefined) {
+      if (signal.aborted) resolve();
+      signal.addEventListener('abort', () => resolve(), { once: true });
+      return;
+    }
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      process.once('SIGINT', () => process.exit(130));
+      process.once('SIGTERM', () => process.exit(143));
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

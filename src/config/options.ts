@@ -1,0 +1,135 @@
+// Every setting of the service, in one place: its name in a config file, its environment
+// variable, its default as an admin would write it, what it means, and how it is checked.
+// docs/configuration.md is generated from this table (`npm run docs:config`) and a test
+// keeps the two in step. Nothing else in the codebase reads process.env.
+import { z } from 'zod';
+import { durationSchema } from './duration.ts';
+
+export interface OptionSpec {
+  env: `INSTANT_SYNC_${string}`;
+  /** The default, written as an admin would write it; undefined when there is none. */
+  default: string | undefined;
+  /** What the default means when it is derived from other settings (shown in the docs). */
+  defaultDescription?: string;
+  description: string;
+  /** Secret values are never printed back, even in error messages. */
+  secret?: boolean;
+  schema: z.ZodType;
+}
+
+const booleanText = z
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
+  .transform((v) => (typeof v === 'boolean' ? v : v === 'true' || v === '1' || v === 'yes'));
+
+const integer = (min: number, max: number) =>
+  z.coerce
+    .number({ error: `expected a whole number from ${min} to ${max}` })
+    .int(`expected a whole number from ${min} to ${max}`)
+    .min(min, `expected a whole number from ${min} to ${max}`)
+    .max(max, `expected a whole number from ${min} to ${max}`);
+
+const databaseUrl = z
+  .string()
+  .trim()
+  .refine((url) => /^sqlite:.+/.test(url) || /^postgres(ql)?:\/\/.+/.test(url), {
+    message:
+      'expected sqlite:<path> (for example sqlite:./data/instant-sync.db) or postgres://user@host:5432/database',
+  });
+
+const httpUrl = z
+  .string()
+  .trim()
+  .refine((url) => URL.canParse(url) && /^https?:$/.test(new URL(url).protocol), {
+    message: 'expected an http:// or https:// URL',
+  });
+
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const options = {
+  databaseUrl: {
+    env: 'INSTANT_SYNC_DATABASE_URL',
+    default: 'sqlite:./data/instant-sync.db',
+    description:
+      'Where the service keeps its state. `sqlite:<path>` is the embedded default (one process, WAL mode); ' +
+      '`postgres://user:password@host:5432/database` lets many `serve` and `worker` processes share the work.',
+    schema: databaseUrl,
+  },
+  databasePoolSize: {
+    env: 'INSTANT_SYNC_DATABASE_POOL_SIZE',
+    default: '10',
+    description:
+      'Most PostgreSQL connections one process opens. Ignored for SQLite, which uses one connection.',
+    schema: integer(1, 200),
+  },
+  secretKey: {
+    env: 'INSTANT_SYNC_SECRET_KEY',
+    default: undefined,
+    defaultDescription: 'read from the key file',
+    description:
+      'The 32-byte key (base64 or hex) that encrypts tokens and secrets at rest with AES-256-GCM. Required with ' +
+      'PostgreSQL, where every node must use the same key. Generate one with `openssl rand -base64 32`.',
+    secret: true,
+    schema: z.string().min(1),
+  },
+  secretKeyFile: {
+    env: 'INSTANT_SYNC_SECRET_KEY_FILE',
+    default: './data/secret.key',
+    description:
+      'File holding the secret key when INSTANT_SYNC_SECRET_KEY is not set. With SQLite it is created on first ' +
+      'start (mode 0600) and reused; back it up with the database, since secrets cannot be read without it.',
+    schema: z.string().trim().min(1),
+  },
+  host: {
+    env: 'INSTANT_SYNC_HOST',
+    default: '127.0.0.1',
+    description: 'Address the HTTP server listens on. Use 0.0.0.0 to accept connections from other machines.',
+    schema: z.string().trim().min(1),
+  },
+  port: {
+    env: 'INSTANT_SYNC_PORT',
+    default: '8080',
+    description: 'TCP port of the HTTP server (0 picks a free port).',
+    schema: integer(0, 65535),
+  },
+  publicUrl: {
+    env: 'INSTANT_SYNC_PUBLIC_URL',
+    default: undefined,
+    defaultDescription: '`http://localhost:<port>`',
+    description:
+      'The address admins and Salesforce use to reach this server. Tenant URLs (`<public-url>/t/<slug>/`) and ' +
+      'OAuth callbacks are built from it, so set it to the https address of your reverse proxy in production.',
+    schema: httpUrl,
+  },
+  logLevel: {
+    env: 'INSTANT_SYNC_LOG_LEVEL',
+    default: 'info',
+    description: `Least severe log level written (JSON lines on standard error): ${logLevels.join(', ')}.`,
+    schema: z.enum(logLevels, { error: `expected one of ${logLevels.join(', ')}` }),
+  },
+  migrateOnStart: {
+    env: 'INSTANT_SYNC_MIGRATE_ON_START',
+    default: 'true',
+    description:
+      'Apply pending database migrations whenever a command opens the database. Set to false to apply them only ' +
+      'with `instant-sync migrate`; commands then refuse to run against an out-of-date schema.',
+    schema: booleanText,
+  },
+  shutdownTimeout: {
+    env: 'INSTANT_SYNC_SHUTDOWN_TIMEOUT',
+    default: '10s',
+    description:
+      'How long `serve` waits for open requests to finish after SIGINT or SIGTERM before it exits.',
+    schema: durationSchema({ min: 0, max: 600_000 }),
+  },
+} satisfies Record<string, OptionSpec>;
+
+export type OptionName = keyof typeof options;
+
+type Parsed<K extends OptionName> = z.output<(typeof options)[K]['schema']>;
+
+/** The validated configuration every other module receives. */
+export type Config = {
+  readonly [K in OptionName]: (typeof options)[K]['default'] extends string
+    ? Parsed<K>
+    : Parsed<K> | undefined;
+} & { readonly publicUrl: string };

@@ -1,0 +1,33 @@
+// Renders docs/configuration.md from the option table, so the documentation cannot drift
+// from the code (a test compares the file with this output).
+import { configFileEnv } from './load-config.ts';
+import { options, type OptionName, type OptionSpec } from './options.ts';
+
+export function renderConfigDocs(): string {
+  const lines = [
+    '# Configuration',
+    '',
+    '<!-- Generated from src/config/options.ts by `npm run docs:config`; a test fails when it is out of date. -->',
+    '',
+    'Instant Sync reads its settings, later sources winning, from:',
+    '',
+    '1. the defaults below;',
+    `2. an optional JSON config file, named by \`--config <file>\` or \`${configFileEnv}\`, whose keys are the option names below`,
+    '   (for example `{ "port": 9090, "logLevel": "debug" }`);',
+    '3. environment variables.',
+    '',
+    'An empty environment variable counts as unset. A bad value, an unknown `INSTANT_SYNC_*` variable or an unknown key in',
+    'the config file stops the service at start with one message that lists every problem. Durations are written',
+    'with a unit: `500ms`, `30s`, `10m`, `2h`, `1d`.',
+    '',
+    '| Option | Environment variable | Default | Meaning |',
+    '|---|---|---|---|',
+  ];
+  for (const name of Object.keys(options) as OptionName[]) {
+    const spec: OptionSpec = options[name];
+    const shown = spec.defaultDescription ?? (spec.default === undefined ? '(none)' : `\`${spec.default}\``);
+    lines.push(`| \`${name}\` | \`${spec.env}\` | ${shown} | ${spec.description.replaceAll('|', '\\|')} |`);
+  }
+  lines.push('');
+  return lines.join('\n');
+}

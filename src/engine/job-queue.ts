@@ -1,0 +1,135 @@
+// The job queue as the engine uses it: the store's queue operations plus the clock, the retry
+// policy and the random source. Every method takes the worker's id so that only the holder of
+// a lease can finish, fail or renew a job.
+import type { Kysely } from 'kysely';
+import type { Clock } from '../lib/clock.ts';
+import type { BackendCapabilities } from '../store/backend.ts';
+import { claimJobs } from '../store/jobs/claim-jobs.ts';
+import { completeJob, type CompleteOutcome } from '../store/jobs/complete-job.ts';
+import { countJobs, type JobCounts } from '../store/jobs/count-jobs.ts';
+import { deadLetterJob, type DeadLetterOutcome } from '../store/jobs/dead-letter-job.ts';
+import { enqueueJob, type EnqueueResult } from '../store/jobs/enqueue-job.ts';
+import type { ClaimedJob, JobKey } from '../store/jobs/job.ts';
+import { releaseExpiredLeases, type ExpiredLease } from '../store/jobs/release-expired-leases.ts';
+import { renewLeases } from '../store/jobs/renew-leases.ts';
+import { rescheduleJob } from '../store/jobs/reschedule-job.ts';
+import type { Store } from '../store/open-store.ts';
+import type { Database } from '../store/schema.ts';
+import { decideRetry, type RetryPolicy } from './retry-policy.ts';
+
+export interface JobQueueDeps {
+  store: Store;
+  clock: Clock;
+  retryPolicy: RetryPolicy;
+  /** A number in [0, 1) for jitter. */
+  random: () => number;
+}
+
+export interface ClaimResult {
+  jobs: ClaimedJob[];
+  /** Leases found expired and released by this claim (for the log). */
+  expired: ExpiredLease[];
+}
+
+export type FailOutcome =
+  | { outcome: 'retry'; runAt: number }
+  | { outcome: 'dead'; reason: string }
+  | { outcome: 'superseded'; reason: string }
+  | { outcome: 'lost-lease' };
+
+export class JobQueue {
+  readonly #db: Kysely<Database>;
+  readonly #backend: BackendCapabilities;
+  readonly #deps: JobQueueDeps;
+
+  constructor(deps: JobQueueDeps) {
+    this.#db = deps.store.db;
+    this.#backend = deps.store.backend;
+    this.#deps = deps;
+  }
+
+  /**
+   * Upserts the job for `key`. Pass `tx` to enqueue inside the caller's transaction.
+   * `delayMs` is the settle window; `changeAt` when the change happened (default now).
+   */
+  enqueue(
+    key: JobKey,
+    options: { delayMs: number; changeAt?: number },
+    tx?: Kysely<Database>,
+  ): Promise<EnqueueResult> {
+    const now = this.#deps.clock.now();
+    return enqueueJob(tx ?? this.#db, {
+      ...key,
+      runAt: now + options.delayMs,
+      changeAt: options.changeAt ?? now,
+      now,
+    });
+  }
+
+  /** Releases expired leases, then claims up to `limit` due jobs for `workerId`. */
+  async claim(workerId: string, limit: number, leaseMs: number): Promise<ClaimResult> {
+    const now = this.#deps.clock.now();
+    return this.#db.transaction().execute(async (tx) => {
+      const expired = await releaseExpiredLeases(tx, {
+        now,
+        maxAttempts: this.#deps.retryPolicy.maxAttempts,
+      });
+      const jobs = await claimJobs(tx, this.#backend, { workerId, limit, leaseMs, now });
+      return { jobs, expired };
+    });
+  }
+
+  /** Extends the leases `workerId` still holds; returns the ids it still holds. */
+  renew(workerId: string, jobIds: readonly number[], leaseMs: number): Promise<number[]> {
+    return renewLeases(this.#db, { workerId, jobIds, leaseMs, now: this.#deps.clock.now() });
+  }
+
+  complete(job: ClaimedJob, workerId: string): Promise<CompleteOutcome> {
+    return completeJob(this.#db, { jobId: job.id, workerId, now: this.#deps.clock.now() });
+  }
+
+  /** Records a failed run: retried per the policy, or dead-lettered after the last attempt. */
+  async fail(
+    job: ClaimedJob,
+    workerId: string,
+    failure: { message: string; retryAfterMs?: number | undefined },
+  ): Promise<FailOutcome> {
+    const decision = decideRetry(this.#deps.retryPolicy, job.attempts, failure, this.#deps.random());
+    if (decision.kind === 'give-up') return this.deadLetter(job, workerId, decision.reason);
+    const now = this.#deps.clock.now();
+    const runAt = now + decision.delayMs;
+    const held = await rescheduleJob(this.#db, {
+      jobId: job.id,
+      workerId,
+      retryAt: runAt,
+      error: failure.message,
+      now,
+    });
+    return held ? { outcome: 'retry', runAt } : { outcome: 'lost-lease' };
+  }
+
+  /** Parks the job with `reason` (a permanent failure): no retry until an admin or a new change asks. */
+  async deadLetter(job: ClaimedJob, workerId: string, reason: string): Promise<FailOutcome> {
+    const outcome: DeadLetterOutcome = await deadLetterJob(this.#db, {
+      jobId: job.id,
+      workerId,
+      reason,
+      now: this.#deps.clock.now(),
+    });
+    switch (outcome) {
+      case 'dead':
+        return { outcome: 'dead', reason };
+      case 'superseded':
+        return { outcome: 'superseded', reason };
+      case 'lost-lease':
+        return { outcome: 'lost-lease' };
+    }
+  }
+
+  counts(tenantId?: string): Promise<JobCounts> {
+    return countJobs(
+      this.#db,
+      tenantId === undefined ? { now: this.#deps.clock.now() } : { now: this.#deps.clock.now(), tenantId },
+    );
+  }
+}

@@ -1,0 +1,49 @@
+// The HTTP surface of the service. For now: liveness and readiness. Routes receive what they
+// need through `deps`; they never build services themselves.
+import { Hono } from 'hono';
+import { describeError, NotFoundError } from '../lib/errors.ts';
+import type { Logger } from '../lib/logger.ts';
+import { errorResponse } from './error-response.ts';
+
+export interface HttpDeps {
+  logger: Logger;
+  version: string;
+  /** Resolves when the database answers. */
+  pingDatabase: () => Promise<void>;
+  /** How long /readyz waits for the database before answering 503. */
+  readinessTimeoutMs?: number;
+}
+
+export function createHttpApp(deps: HttpDeps): Hono {
+  const app = new Hono();
+
+  app.get('/healthz', (c) => c.json({ status: 'ok', version: deps.version }));
+
+  app.get('/readyz', async (c) => {
+    try {
+      await withTimeout(
+        deps.pingDatabase(),
+        deps.readinessTimeoutMs ?? 2000,
+        'the database did not answer in time',
+      );
+      return c.json({ status: 'ready', checks: { database: 'ok' } });
+    } catch (error) {
+      deps.logger.warn({ err: error }, 'readiness check failed');
+      return c.json({ status: 'not ready', checks: { database: describeError(error) } }, 503);
+    }
+  });
+
+  app.notFound((c) =>
+    errorResponse(c, new NotFoundError(`no route for ${c.req.method} ${c.req.path}`), deps.logger),
+  );
+  app.onError((error, c) => errorResponse(c, error, deps.logger));
+  return app;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

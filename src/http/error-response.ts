@@ -1,0 +1,24 @@
+// The one place where errors become HTTP responses: a JSON body `{ "error": { code, message } }`
+// with a status that says whose fault it was. Unexpected errors are logged with their stack and
+// answered with a generic message, so nothing internal (or secret) leaks to the caller.
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { BadInputError, ConfigError, NotFoundError, ReconnectRequiredError } from '../lib/errors.ts';
+import type { Logger } from '../lib/logger.ts';
+
+export function errorResponse(c: Context, error: unknown, logger: Logger): Response {
+  const [status, code] = classify(error);
+  if (status >= 500) {
+    logger.error({ err: error, method: c.req.method, path: c.req.path }, 'request failed');
+    return c.json({ error: { code, message: 'internal error; see the server log' } }, status);
+  }
+  return c.json({ error: { code, message: (error as Error).message } }, status);
+}
+
+function classify(error: unknown): [ContentfulStatusCode, string] {
+  if (error instanceof BadInputError) return [400, 'bad_input'];
+  if (error instanceof NotFoundError) return [404, 'not_found'];
+  if (error instanceof ReconnectRequiredError) return [409, 'reconnect_required'];
+  if (error instanceof ConfigError) return [500, 'config_error'];
+  return [500, 'internal'];
+}

@@ -1,0 +1,122 @@
+// Composition root: turns a validated Config into the running parts (store, secrets, queue,
+// HTTP app). Only this file and src/cli/ build concrete classes; everything else receives
+// what it needs.
+import packageJson from '../package.json' with { type: 'json' };
+import type { Config } from './config/options.ts';
+import { defaultRetryPolicy } from './engine/retry-policy.ts';
+import { JobQueue } from './engine/job-queue.ts';
+import { createHttpApp } from './http/create-http-app.ts';
+import { systemClock, type Clock } from './lib/clock.ts';
+import { ConfigError } from './lib/errors.ts';
+import type { Logger } from './lib/logger.ts';
+import { SecretBox } from './lib/secret-box.ts';
+import { loadSecretKey } from './lib/secret-key-source.ts';
+import { claimMeta } from './store/meta-repository.ts';
+import { migrateToLatest, migrationStatus } from './store/migrate.ts';
+import { openStore, type Store } from './store/open-store.ts';
+
+export const version: string = packageJson.version;
+
+export interface Runtime {
+  config: Config;
+  logger: Logger;
+  clock: Clock;
+  store: Store;
+  queue: JobQueue;
+  close(): Promise<void>;
+}
+
+export interface RuntimeWithSecrets extends Runtime {
+  secretBox: SecretBox;
+}
+
+export interface OpenRuntimeOptions {
+  /** `auto`: follow INSTANT_SYNC_MIGRATE_ON_START. `skip`: the caller migrates (the migrate command). */
+  migrations: 'auto' | 'skip';
+  clock?: Clock;
+}
+
+export async function openRuntime(
+  config: Config,
+  logger: Logger,
+  options: OpenRuntimeOptions,
+): Promise<Runtime> {
+  const store = openStore(config.databaseUrl, {
+    poolSize: config.databasePoolSize,
+    onIdleError: (error) =>
+      logger.error({ err: error }, 'idle database connection failed; it will be replaced'),
+  });
+  try {
+    if (options.migrations === 'auto') await applyOrCheckMigrations(config, store, logger);
+    const clock = options.clock ?? systemClock;
+    const queue = new JobQueue({ store, clock, retryPolicy: defaultRetryPolicy, random: Math.random });
+    return { config, logger, clock, store, queue, close: () => store.close() };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+/** A runtime that can also read and write secrets; the secret key is loaded (or created) and checked. */
+export async function openRuntimeWithSecrets(
+  config: Config,
+  logger: Logger,
+  options: OpenRuntimeOptions,
+): Promise<RuntimeWithSecrets> {
+  const runtime = await openRuntime(config, logger, options);
+  try {
+    return { ...runtime, secretBox: await openSecretBox(config, runtime.store, logger) };
+  } catch (error) {
+    await runtime.close();
+    throw error;
+  }
+}
+
+export function createHttpAppFor(runtime: Runtime) {
+  return createHttpApp({ logger: runtime.logger, version, pingDatabase: () => runtime.store.ping() });
+}
+
+async function applyOrCheckMigrations(config: Config, store: Store, logger: Logger): Promise<void> {
+  if (config.migrateOnStart) {
+    await migrateToLatest(store, (name) => logger.info({ migration: name }, 'applied database migration'));
+    return;
+  }
+  const pending = (await migrationStatus(store)).filter((m) => m.executedAt === undefined).map((m) => m.name);
+  if (pending.length > 0) {
+    throw new ConfigError(
+      [
+        `${pending.length} pending (${pending.join(', ')}) and INSTANT_SYNC_MIGRATE_ON_START is false: run \`instant-sync migrate\``,
+      ],
+      `The database schema at ${store.location} is out of date`,
+    );
+  }
+}
+
+async function openSecretBox(config: Config, store: Store, logger: Logger): Promise<SecretBox> {
+  const source = await loadSecretKey({
+    secretKey: config.secretKey,
+    secretKeyFile: config.secretKeyFile,
+    mayGenerate: store.backend.name === 'sqlite',
+  });
+  if (source.origin === 'generated') {
+    logger.warn(
+      { file: config.secretKeyFile },
+      'created a new secret key file; back it up with the database',
+    );
+  }
+  if (source.looseFileMode !== undefined) {
+    logger.warn(
+      { file: config.secretKeyFile, mode: source.looseFileMode.toString(8) },
+      'the secret key file is readable by other users; run chmod 600 on it',
+    );
+  }
+  const box = new SecretBox(source.key);
+  const expected = await claimMeta(store.db, 'secret_key_id', box.keyId);
+  if (expected !== box.keyId) {
+    throw new ConfigError([
+      `the database's secrets were sealed with key ${expected}, but the configured key is ${box.keyId}: ` +
+        'restore the original key (INSTANT_SYNC_SECRET_KEY or the key file); a new key cannot read them',
+    ]);
+  }
+  return box;
+}

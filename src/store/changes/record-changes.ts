@@ -1,0 +1,66 @@
+// Intake's one write: record the changes that arrived and upsert each Event's sync job, all
+// in one transaction, so a change is never stored without its job. A change already recorded
+// (same dedupe key, e.g. a redelivered webhook or a replayed CDC message) is ignored.
+import type { Kysely } from 'kysely';
+import { enqueueJob } from '../jobs/enqueue-job.ts';
+import type { ChangeSource, ChangeType, Database } from '../schema.ts';
+
+export interface IncomingChange {
+  eventId: string;
+  changeType: ChangeType;
+  source: ChangeSource;
+  /** Identifies this change among all others of the tenant, e.g. `cdc:<replay id>:<event id>`. */
+  dedupeKey: string;
+  /** When Salesforce committed the change, if the source says. */
+  committedAt: number | null;
+}
+
+export interface RecordChangesResult {
+  recorded: number;
+  duplicates: number;
+  /** Events whose job was created or merged. */
+  eventIds: string[];
+}
+
+const rowsPerInsert = 500;
+
+export async function recordChanges(
+  db: Kysely<Database>,
+  input: { tenantId: string; settleWindowMs: number; now: number; changes: readonly IncomingChange[] },
+): Promise<RecordChangesResult> {
+  const { tenantId, settleWindowMs, now, changes } = input;
+  if (changes.length === 0) return { recorded: 0, duplicates: 0, eventIds: [] };
+  return db.transaction().execute(async (tx) => {
+    const oldestChangeByEvent = new Map<string, number>();
+    let recorded = 0;
+    for (let i = 0; i < changes.length; i += rowsPerInsert) {
+      const chunk = changes.slice(i, i + rowsPerInsert);
+      const inserted = await tx
+        .insertInto('changes')
+        .values(
+          chunk.map((change) => ({
+            tenant_id: tenantId,
+            event_id: change.eventId,
+            change_type: change.changeType,
+            source: change.source,
+            dedupe_key: change.dedupeKey,
+            committed_at: change.committedAt,
+            received_at: now,
+          })),
+        )
+        .onConflict((oc) => oc.columns(['tenant_id', 'dedupe_key']).doNothing())
+        .returning(['event_id', 'committed_at'])
+        .execute();
+      recorded += inserted.length;
+      for (const row of inserted) {
+        const changeAt = row.committed_at ?? now;
+        const known = oldestChangeByEvent.get(row.event_id);
+        if (known === undefined || changeAt < known) oldestChangeByEvent.set(row.event_id, changeAt);
+      }
+    }
+    for (const [eventId, changeAt] of oldestChangeByEvent) {
+      await enqueueJob(tx, { tenantId, eventId, runAt: now + settleWindowMs, changeAt, now });
+    }
+    return { recorded, duplicates: changes.length - recorded, eventIds: [...oldestChangeByEvent.keys()] };
+  });
+}

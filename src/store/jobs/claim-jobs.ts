@@ -1,0 +1,46 @@
+// Claim = hand up to `limit` due jobs to one worker under a lease. On PostgreSQL concurrent
+// claimers skip each other's rows (FOR UPDATE SKIP LOCKED); on SQLite the immediate write
+// transaction admits one claimer at a time. Either way a job is held by one worker at once.
+import type { Kysely } from 'kysely';
+import type { BackendCapabilities } from '../backend.ts';
+import type { Database } from '../schema.ts';
+import { toClaimedJob, type ClaimedJob } from './job.ts';
+
+export interface ClaimJobs {
+  workerId: string;
+  limit: number;
+  leaseMs: number;
+  now: number;
+}
+
+export async function claimJobs(
+  db: Kysely<Database>,
+  backend: BackendCapabilities,
+  claim: ClaimJobs,
+): Promise<ClaimedJob[]> {
+  if (claim.limit <= 0) return [];
+  const rows = await db
+    .updateTable('jobs')
+    .set((eb) => ({
+      state: 'running',
+      lease_owner: claim.workerId,
+      lease_expires_at: claim.now + claim.leaseMs,
+      attempts: eb('attempts', '+', 1),
+      updated_at: claim.now,
+    }))
+    .where('state', '=', 'waiting')
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('jobs')
+        .select('id')
+        .where('state', '=', 'waiting')
+        .where('run_at', '<=', claim.now)
+        .orderBy('run_at')
+        .orderBy('id')
+        .limit(claim.limit)
+        .$if(backend.skipLocked, (qb) => qb.forUpdate().skipLocked()),
+    )
+    .returningAll()
+    .execute();
+  return rows.map(toClaimedJob).sort((a, b) => a.runAt - b.runAt || a.id - b.id);
+}

@@ -1,0 +1,66 @@
+// Enqueue = one upsert on the job key. Run it inside the transaction that records the change,
+// so a change is never stored without its job (or the reverse).
+import { sql, type Kysely } from 'kysely';
+import type { Database, JobState } from '../schema.ts';
+import { smaller, type JobKey } from './job.ts';
+
+export interface EnqueueJob extends JobKey {
+  /** When the job may run: now plus the tenant's settle window. */
+  runAt: number;
+  /** When the change happened (Salesforce commit time when known), for end-to-end latency. */
+  changeAt: number;
+  now: number;
+}
+
+export interface EnqueueResult {
+  jobId: number;
+  /** `waiting`: the job will run at its due time. `running`: it will run again after the current run. */
+  state: JobState;
+}
+
+/**
+ * Waiting job: keep the earliest due time and the oldest change. Running job: remember to run
+ * again (the running sync may have read the Event before this change). Dead job: a new change
+ * revives it with a fresh attempt count.
+ */
+export async function enqueueJob(db: Kysely<Database>, job: EnqueueJob): Promise<EnqueueResult> {
+  const state = sql.ref('jobs.state');
+  const runAt = sql.ref('excluded.run_at');
+  const changeAt = sql.ref('excluded.first_change_at');
+  const row = await db
+    .insertInto('jobs')
+    .values({
+      tenant_id: job.tenantId,
+      event_id: job.eventId,
+      state: 'waiting',
+      run_at: job.runAt,
+      attempts: 0,
+      first_change_at: job.changeAt,
+      created_at: job.now,
+      updated_at: job.now,
+    })
+    .onConflict((oc) =>
+      oc.columns(['tenant_id', 'event_id']).doUpdateSet({
+        run_at: sql`case ${state}
+          when 'waiting' then ${smaller(sql.ref('jobs.run_at'), runAt)}
+          when 'dead' then ${runAt}
+          else jobs.run_at end`,
+        first_change_at: sql`case ${state}
+          when 'waiting' then ${smaller(sql.ref('jobs.first_change_at'), changeAt)}
+          when 'dead' then ${changeAt}
+          else jobs.first_change_at end`,
+        rerun_at: sql`case ${state}
+          when 'running' then ${smaller(sql`coalesce(jobs.rerun_at, ${runAt})`, runAt)}
+          else jobs.rerun_at end`,
+        rerun_first_change_at: sql`case ${state}
+          when 'running' then ${smaller(sql`coalesce(jobs.rerun_first_change_at, ${changeAt})`, changeAt)}
+          else jobs.rerun_first_change_at end`,
+        attempts: sql`case ${state} when 'dead' then 0 else jobs.attempts end`,
+        state: sql`case ${state} when 'dead' then 'waiting' else jobs.state end`,
+        updated_at: sql.ref('excluded.updated_at'),
+      }),
+    )
+    .returning(['id', 'state'])
+    .executeTakeFirstOrThrow();
+  return { jobId: Number(row.id), state: row.state };
+}

@@ -1,0 +1,39 @@
+// Terms of the job queue (see docs/architecture.md, Terminology). A job is keyed by
+// (tenant, Salesforce Event id) and there is at most one row per key: a change that arrives
+// while the job waits merges into it; one that arrives while it runs marks it to run again.
+import { sql, type RawBuilder } from 'kysely';
+import type { JobRow } from '../schema.ts';
+
+export interface JobKey {
+  tenantId: string;
+  eventId: string;
+}
+
+/** A job a worker holds a lease on. */
+export interface ClaimedJob extends JobKey {
+  id: number;
+  /** Runs so far, this one included. */
+  attempts: number;
+  runAt: number;
+  firstChangeAt: number;
+  leaseExpiresAt: number;
+  lastError: string | null;
+}
+
+export function toClaimedJob(row: JobRow): ClaimedJob {
+  return {
+    id: Number(row.id),
+    tenantId: row.tenant_id,
+    eventId: row.event_id,
+    attempts: row.attempts,
+    runAt: row.run_at,
+    firstChangeAt: row.first_change_at,
+    leaseExpiresAt: row.lease_expires_at ?? 0,
+    lastError: row.last_error,
+  };
+}
+
+/** The smaller of two SQL values, written so SQLite (min) and PostgreSQL (least) agree. */
+export function smaller(a: RawBuilder<unknown>, b: RawBuilder<unknown>): RawBuilder<number> {
+  return sql<number>`case when ${a} <= ${b} then ${a} else ${b} end`;
+}

@@ -1,0 +1,49 @@
+// A worker that stops renewing (crash, kill -9, a stall longer than the lease) loses its
+// jobs: they go back to waiting so another worker finishes them. A job whose lease expired on
+// its last allowed attempt is dead-lettered instead, so one poisonous Event cannot take
+// workers down forever; if a newer change is pending it gets a fresh start instead.
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../schema.ts';
+import type { JobKey } from './job.ts';
+
+export interface ExpiredLease extends JobKey {
+  id: number;
+  attempts: number;
+  /** `waiting`: back in the queue. `dead`: gave up after the last attempt. */
+  state: 'waiting' | 'dead';
+}
+
+export async function releaseExpiredLeases(
+  db: Kysely<Database>,
+  options: { now: number; maxAttempts: number },
+): Promise<ExpiredLease[]> {
+  const { now, maxAttempts } = options;
+  const exhausted = sql<boolean>`attempts >= ${maxAttempts} and rerun_at is null`;
+  const released = await db
+    .updateTable('jobs')
+    .set({
+      state: sql`case when ${exhausted} then 'dead' else 'waiting' end`,
+      run_at: now,
+      first_change_at: sql`case when rerun_first_change_at < first_change_at then rerun_first_change_at else first_change_at end`,
+      attempts: sql`case when rerun_at is not null and attempts >= ${maxAttempts} then 0 else attempts end`,
+      last_error: sql`case when ${exhausted}
+        then ${`gave up after ${maxAttempts} attempts: the worker's lease expired every time (crash or stall)`}
+        else ${'the worker lost its lease (crash or stall); the job went back to the queue'} end`,
+      lease_owner: null,
+      lease_expires_at: null,
+      rerun_at: null,
+      rerun_first_change_at: null,
+      updated_at: now,
+    })
+    .where('state', '=', 'running')
+    .where('lease_expires_at', '<=', now)
+    .returning(['id', 'tenant_id', 'event_id', 'attempts', 'state'])
+    .execute();
+  return released.map((row) => ({
+    id: Number(row.id),
+    tenantId: row.tenant_id,
+    eventId: row.event_id,
+    attempts: row.attempts,
+    state: row.state === 'dead' ? 'dead' : 'waiting',
+  }));
+}

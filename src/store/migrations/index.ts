@@ -1,0 +1,11 @@
+// The ordered list of schema migrations. Names sort in the order they apply; add new ones at
+// the end and never rename or edit one that has shipped.
+import type { Migration } from 'kysely/migration';
+import type { BackendCapabilities } from '../backend.ts';
+import { initialSchema } from './0001-initial.ts';
+
+export function allMigrations(backend: BackendCapabilities): Record<string, Migration> {
+  return {
+    '0001-initial': initialSchema(backend),
+  };
+}

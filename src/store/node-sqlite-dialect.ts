@@ -1,0 +1,115 @@
+// Kysely over Node's built-in `node:sqlite` (no native addon to build). Two choices differ
+// from Kysely's stock SQLite dialect, both for correctness with several processes on one file:
+// - every transaction starts with BEGIN IMMEDIATE, so it takes the write lock up front and
+//   waits (busy_timeout) instead of failing when a read lock cannot be upgraded;
+// - migrations run inside one transaction (SQLite supports transactional DDL), which is also
+//   what stops two processes from migrating the same file at once.
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import {
+  CompiledQuery,
+  SqliteAdapter,
+  SqliteDriver,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+  type DatabaseConnection,
+  type DatabaseIntrospector,
+  type Dialect,
+  type DialectAdapter,
+  type Driver,
+  type Kysely,
+  type QueryCompiler,
+  type SqliteDatabase,
+  type SqliteStatement,
+} from 'kysely';
+
+export interface NodeSqliteOptions {
+  path: string;
+  /** How long a writer waits for another process's write lock before failing. */
+  busyTimeoutMs: number;
+}
+
+export class NodeSqliteDialect implements Dialect {
+  readonly #options: NodeSqliteOptions;
+
+  constructor(options: NodeSqliteOptions) {
+    this.#options = options;
+  }
+
+  createDriver(): Driver {
+    return new ImmediateSqliteDriver({ database: new NodeSqliteDatabase(this.#options) });
+  }
+
+  createQueryCompiler(): QueryCompiler {
+    return new SqliteQueryCompiler();
+  }
+
+  createAdapter(): DialectAdapter {
+    return new TransactionalSqliteAdapter();
+  }
+
+  createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
+    return new SqliteIntrospector(db);
+  }
+}
+
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class TransactionalSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
+/** Adapts `DatabaseSync` to the better-sqlite3 shape Kysely's SQLite driver expects. */
+class NodeSqliteDatabase implements SqliteDatabase {
+  readonly #db: DatabaseSync;
+  /** Prepared statements by SQL text; the queue runs the same few statements all day. */
+  readonly #statements = new Map<string, SqliteStatement>();
+
+  constructor(options: NodeSqliteOptions) {
+    this.#db = new DatabaseSync(options.path, { timeout: options.busyTimeoutMs });
+    this.#db.exec('pragma journal_mode = wal');
+    // NORMAL is durable against a process crash in WAL mode; only a power loss can drop the
+    // last commits, and then the intake positions stored beside them roll back too.
+    this.#db.exec('pragma synchronous = normal');
+    this.#db.exec('pragma foreign_keys = on');
+  }
+
+  prepare(sql: string): SqliteStatement {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = wrapStatement(this.#db.prepare(sql));
+      if (this.#statements.size >= 500) this.#statements.clear();
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  close(): void {
+    this.#statements.clear();
+    this.#db.close();
+  }
+}
+
+function wrapStatement(statement: StatementSync): SqliteStatement {
+  return {
+    reader: statement.columns().length > 0,
+    all: (parameters) => statement.all(...toSqliteValues(parameters)),
+    run: (parameters) => statement.run(...toSqliteValues(parameters)),
+    iterate: (parameters) => statement.iterate(...toSqliteValues(parameters)),
+  };
+}
+
+function toSqliteValues(parameters: readonly unknown[]): SQLInputValue[] {
+  return parameters.map((value) => {
+    if (value === undefined || value === null) return null;
+    if (typeof value === 'boolean') return value ? 1 : 0;
+    if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'string') return value;
+    if (value instanceof Uint8Array) return value;
+    throw new TypeError(`cannot bind a ${typeof value} to an SQLite parameter`);
+  });
+}

@@ -1,0 +1,155 @@
+// Row types of every table, as Kysely sees them. Times are epoch milliseconds (bigint in
+// PostgreSQL, integer in SQLite) so both backends compare and sort them the same way.
+// Columns named *_sealed hold SecretBox ciphertext, never plaintext. docs/database.md
+// explains each table.
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+export interface Database {
+  meta: MetaTable;
+  tenants: TenantsTable;
+  salesforce_connections: SalesforceConnectionsTable;
+  mailbox_providers: MailboxProvidersTable;
+  mailboxes: MailboxesTable;
+  changes: ChangesTable;
+  jobs: JobsTable;
+  links: LinksTable;
+  traces: TracesTable;
+}
+
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
+export interface TenantsTable {
+  id: string;
+  slug: string;
+  name: string;
+  client_id: string;
+  webhook_secret_sealed: string;
+  settle_window_ms: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export type ConnectionState = 'disconnected' | 'connected' | 'expiring' | 'reconnect_required';
+export type SalesforceAuthFlow = 'web_server' | 'jwt_bearer';
+
+export interface SalesforceConnectionsTable {
+  tenant_id: string;
+  state: ConnectionState;
+  auth_flow: SalesforceAuthFlow;
+  login_url: string;
+  instance_url: string | null;
+  org_id: string | null;
+  user_id: string | null;
+  username: string | null;
+  access_token_sealed: string | null;
+  refresh_token_sealed: string | null;
+  connected_at: number | null;
+  expires_at: number | null;
+  last_error: string | null;
+  updated_at: number;
+}
+
+export type MailboxProviderKind = 'graph' | 'ews' | 'google';
+
+export interface MailboxProvidersTable {
+  id: string;
+  tenant_id: string;
+  kind: MailboxProviderKind;
+  name: string;
+  /** Non-secret settings as JSON: directory tenant id, client id, endpoints. */
+  settings_json: string;
+  credentials_sealed: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export type MailboxSource = 'salesforce' | 'override';
+export type MailboxState = 'active' | 'inactive' | 'unresolved';
+
+export interface MailboxesTable {
+  id: string;
+  tenant_id: string;
+  provider_id: string | null;
+  salesforce_user_id: string;
+  address: string | null;
+  source: MailboxSource;
+  state: MailboxState;
+  resolved_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export const changeTypes = ['create', 'update', 'delete', 'undelete', 'resync'] as const;
+export type ChangeType = (typeof changeTypes)[number];
+export const changeSources = ['cdc', 'webhook', 'poll', 'backfill', 'manual'] as const;
+export type ChangeSource = (typeof changeSources)[number];
+
+export interface ChangesTable {
+  id: Generated<number>;
+  tenant_id: string;
+  event_id: string;
+  change_type: ChangeType;
+  source: ChangeSource;
+  /** Unique per tenant: the same delivery recorded twice is one change. */
+  dedupe_key: string;
+  /** When Salesforce committed the change, if the source says. */
+  committed_at: number | null;
+  received_at: number;
+}
+
+export type JobState = 'waiting' | 'running' | 'dead';
+
+export interface JobsTable {
+  id: Generated<number>;
+  tenant_id: string;
+  event_id: string;
+  state: JobState;
+  run_at: number;
+  attempts: ColumnType<number, number | undefined, number>;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  /** Oldest change this run covers: end-to-end latency is measured from here. */
+  first_change_at: number;
+  change_count: ColumnType<number, number | undefined, number>;
+  /** Set when a change arrives while the job runs: the job runs again at this time. */
+  rerun_at: number | null;
+  rerun_first_change_at: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export type LinkState = 'active' | 'deleted';
+
+export interface LinksTable {
+  tenant_id: string;
+  event_id: string;
+  mailbox_id: string;
+  provider_kind: MailboxProviderKind;
+  item_id: string;
+  change_key: string | null;
+  content_hash: string;
+  salesforce_version: string | null;
+  state: LinkState;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface TracesTable {
+  id: Generated<number>;
+  tenant_id: string;
+  event_id: string;
+  job_id: number | null;
+  at: number;
+  step: string;
+  message: string;
+  data_json: string | null;
+}
+
+export type TenantRow = Selectable<TenantsTable>;
+export type NewTenantRow = Insertable<TenantsTable>;
+export type JobRow = Selectable<JobsTable>;
+export type ChangeRow = Selectable<ChangesTable>;

@@ -1,0 +1,75 @@
+// Creating a tenant: a slug, a random numeric Client ID (what the Salesforce package's
+// "ClientId Config" holds) and a webhook secret that is shown once and stored sealed.
+import { randomBytes, randomInt, randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { slugProblem } from '../domain/tenant.ts';
+import type { Clock } from '../lib/clock.ts';
+import { BadInputError } from '../lib/errors.ts';
+import type { SecretBox } from '../lib/secret-box.ts';
+import type { Database } from '../store/schema.ts';
+import { clientIdExists, findTenantBySlug, insertTenant } from '../store/tenants-repository.ts';
+import { toTenantSummary, type TenantSummary } from './tenant-summary.ts';
+
+export interface CreateTenantDeps {
+  db: Kysely<Database>;
+  secretBox: SecretBox;
+  clock: Clock;
+  publicUrl: string;
+}
+
+export interface CreatedTenant extends TenantSummary {
+  /** Plaintext, returned only here: the caller shows it once. */
+  webhookSecret: string;
+}
+
+/** The default settle window: long enough to coalesce a burst of edits, short enough to feel instant. */
+export const defaultSettleWindowMs = 2000;
+
+export function webhookSecretContext(tenantId: string): string {
+  return `tenant:${tenantId}:webhook-secret`;
+}
+
+export async function createTenant(
+  deps: CreateTenantDeps,
+  input: { slug: string; name?: string | undefined },
+): Promise<CreatedTenant> {
+  const problem = slugProblem(input.slug);
+  if (problem !== undefined) throw new BadInputError(problem);
+  const name = input.name?.trim() || input.slug;
+  if (name.length > 200) throw new BadInputError('tenant name is longer than 200 characters');
+  if ((await findTenantBySlug(deps.db, input.slug)) !== undefined) {
+    throw new BadInputError(`a tenant with slug "${input.slug}" already exists`);
+  }
+
+  const id = randomUUID();
+  const webhookSecret = `whsec_${randomBytes(32).toString('base64url')}`;
+  const now = deps.clock.now();
+  const row = {
+    id,
+    slug: input.slug,
+    name,
+    client_id: await newClientId(deps.db),
+    webhook_secret_sealed: deps.secretBox.seal(webhookSecret, webhookSecretContext(id)),
+    settle_window_ms: defaultSettleWindowMs,
+    created_at: now,
+    updated_at: now,
+  };
+  try {
+    await insertTenant(deps.db, row);
+  } catch (error) {
+    // Another process created the same slug between our check and our insert.
+    if ((await findTenantBySlug(deps.db, input.slug)) !== undefined) {
+      throw new BadInputError(`a tenant with slug "${input.slug}" already exists`, { cause: error });
+    }
+    throw error;
+  }
+  return { ...toTenantSummary(row, deps.publicUrl), webhookSecret };
+}
+
+/** Ten digits, not starting with 0, not already taken. Random so Client IDs cannot be enumerated. */
+async function newClientId(db: Kysely<Database>): Promise<string> {
+  for (;;) {
+    const candidate = String(randomInt(1_000_000_000, 10_000_000_000));
+    if (!(await clientIdExists(db, candidate))) return candidate;
+  }
+}
