@@ -68,6 +68,11 @@ export default tseslint.config(
     },
   },
   {
+    // Tests of the pure core may use the test libraries; the code under test may not.
+    files: ['src/domain/**/*.test.ts'],
+    rules: { 'no-restricted-imports': 'off', 'import-x/no-restricted-paths': 'off' },
+  },
+  {
     // Only the CLI writes to the terminal; everything else logs through lib/logger.
     files: ['src/cli/**/*.ts', 'scripts/**/*.ts', 'bin/**/*.js', 'bench/**/*.ts', 'sandbox/**/*.ts'],
     rules: { 'no-console': 'off' },

@@ -3,6 +3,7 @@
 // docs/configuration.md is generated from this table (`npm run docs:config`) and a test
 // keeps the two in step. Nothing else in the codebase reads process.env.
 import { z } from 'zod';
+import { parseSecretKey } from '../lib/secret-box.ts';
 import { durationSchema } from './duration.ts';
 
 export interface OptionSpec {
@@ -43,6 +44,15 @@ const httpUrl = z
     message: 'expected an http:// or https:// URL',
   });
 
+function isSecretKeyText(text: string): boolean {
+  try {
+    parseSecretKey(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export const options = {
@@ -69,7 +79,9 @@ export const options = {
       'The 32-byte key (base64 or hex) that encrypts tokens and secrets at rest with AES-256-GCM. Required with ' +
       'PostgreSQL, where every node must use the same key. Generate one with `openssl rand -base64 32`.',
     secret: true,
-    schema: z.string().min(1),
+    schema: z.string().refine(isSecretKeyText, {
+      message: 'expected 32 bytes written as base64 (44 characters) or hex (64 characters)',
+    }),
   },
   secretKeyFile: {
     env: 'INSTANT_SYNC_SECRET_KEY_FILE',

@@ -1,6 +1,6 @@
 // When to try a failed sync again: a pure function of the attempt count, the failure and a
 // random number, so tests can pin every delay. Exponential backoff with "equal jitter" (a
-// delay in [d/2, d) where d doubles per attempt up to a cap), except that a server's own
+// delay from d/2 to d where d doubles per attempt up to a cap), except that a server's own
 // Retry-After wins; after the last allowed attempt we give up and the job is dead-lettered.
 
 export interface RetryPolicy {

@@ -1,0 +1,106 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../lib/errors.ts';
+import { loadConfig } from './load-config.ts';
+
+function configFile(content: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'instant-sync-config-')), 'config.json');
+  writeFileSync(file, content);
+  return file;
+}
+
+function problemsOf(run: () => unknown): readonly string[] {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('runs on the embedded defaults with an empty environment', () => {
+    expect(loadConfig({ env: {} })).toEqual({
+      databaseUrl: 'sqlite:./data/instant-sync.db',
+      databasePoolSize: 10,
+      secretKeyFile: './data/secret.key',
+      host: '127.0.0.1',
+      port: 8080,
+      publicUrl: 'http://localhost:8080',
+      logLevel: 'info',
+      migrateOnStart: true,
+      shutdownTimeout: 10_000,
+    });
+  });
+
+  it('reads environment variables, and they win over the config file', () => {
+    const file = configFile(JSON.stringify({ port: 9000, logLevel: 'debug', shutdownTimeout: '1m' }));
+    const config = loadConfig({
+      env: {
+        INSTANT_SYNC_PORT: '9100',
+        INSTANT_SYNC_PUBLIC_URL: 'https://sync.example.com/',
+        INSTANT_SYNC_MIGRATE_ON_START: 'false',
+      },
+      configFile: file,
+    });
+    expect(config).toMatchObject({
+      port: 9100,
+      logLevel: 'debug',
+      shutdownTimeout: 60_000,
+      publicUrl: 'https://sync.example.com',
+      migrateOnStart: false,
+    });
+  });
+
+  it('finds the config file through INSTANT_SYNC_CONFIG and treats empty variables as unset', () => {
+    const file = configFile(JSON.stringify({ databaseUrl: 'postgres://sync@db:5432/sync' }));
+    const config = loadConfig({ env: { INSTANT_SYNC_CONFIG: file, INSTANT_SYNC_PORT: '' } });
+    expect(config.databaseUrl).toBe('postgres://sync@db:5432/sync');
+    expect(config.port).toBe(8080);
+  });
+
+  it('lists every problem at once, saying where each bad value came from', () => {
+    const file = configFile(JSON.stringify({ prot: 1, logLevel: 'loud' }));
+    const problems = problemsOf(() =>
+      loadConfig({
+        env: {
+          INSTANT_SYNC_PORT: 'eighty',
+          INSTANT_SYNC_DATABASE_URL: 'mysql://x',
+          INSTANT_SYNC_SHUTDOWN_TIMEOUT: '10',
+          INSTANT_SYNC_DATABSE_URL: 'sqlite:x',
+        },
+        configFile: file,
+      }),
+    );
+    expect(problems).toEqual([
+      'unknown setting INSTANT_SYNC_DATABSE_URL (did you mean INSTANT_SYNC_DATABASE_URL?)',
+      `config file ${file}: unknown option "prot" (did you mean port?)`,
+      'INSTANT_SYNC_DATABASE_URL: expected sqlite:<path> (for example sqlite:./data/instant-sync.db) or postgres://user@host:5432/database, got "mysql://x"',
+      'INSTANT_SYNC_PORT: expected a whole number from 0 to 65535, got "eighty"',
+      `config file ${file}: logLevel: expected one of fatal, error, warn, info, debug, trace, silent, got "loud"`,
+      'INSTANT_SYNC_SHUTDOWN_TIMEOUT: expected a duration like 500ms, 30s, 10m or 2h, got "10"',
+    ]);
+  });
+
+  it('never echoes a secret value in an error', () => {
+    const problems = problemsOf(() => loadConfig({ env: { INSTANT_SYNC_SECRET_KEY: 'hunter2' } }));
+    expect(problems).toEqual([
+      'INSTANT_SYNC_SECRET_KEY: expected 32 bytes written as base64 (44 characters) or hex (64 characters)',
+    ]);
+  });
+
+  it('reports an unreadable or malformed config file', () => {
+    expect(problemsOf(() => loadConfig({ env: {}, configFile: '/nonexistent/config.json' }))[0]).toMatch(
+      /^cannot read config file \/nonexistent\/config.json/,
+    );
+    expect(problemsOf(() => loadConfig({ env: {}, configFile: configFile('{ port: 1 ') }))[0]).toMatch(
+      /is not valid JSON/,
+    );
+    expect(problemsOf(() => loadConfig({ env: {}, configFile: configFile('[1]') }))[0]).toMatch(
+      /expected a JSON object/,
+    );
+  });
+});

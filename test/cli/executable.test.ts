@@ -1,0 +1,123 @@
+// The `instant-sync` executable as an admin uses it on a fresh machine: help, tenants, and the
+// server, in a fresh working directory with the embedded defaults (./data/).
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCliProcess, startCliProcess } from '../support/cli-process.ts';
+
+describe('the instant-sync executable', () => {
+  let cwd: string;
+  beforeAll(() => {
+    cwd = mkdtempSync(join(tmpdir(), 'instant-sync-cli-'));
+  });
+
+  it('prints help for itself and for every command', async () => {
+    const top = await runCliProcess(['--help'], { cwd });
+    expect(top.code).toBe(0);
+    for (const command of ['serve', 'migrate', 'tenants']) expect(top.stdout).toContain(command);
+    expect(top.stdout).toContain(
+      'Exit codes: 0 success, 1 the command failed, 2 bad command line or configuration.',
+    );
+    for (const args of [['serve'], ['migrate'], ['tenants'], ['tenants', 'add'], ['tenants', 'list']]) {
+      const result = await runCliProcess([...args, '--help'], { cwd });
+      expect(result.code, args.join(' ')).toBe(0);
+      expect(result.stdout).toMatch(new RegExp(`^Usage: instant-sync ${args.join(' ')}`));
+    }
+  });
+
+  it('creates a tenant whose secret the database file never holds in plaintext', async () => {
+    const added = await runCliProcess(['tenants', 'add', 'acme', '--name', 'Acme Corp'], { cwd });
+    expect(added.code).toBe(0);
+    const secret = /whsec_[A-Za-z0-9_-]+/.exec(added.stdout)?.[0];
+    expect(secret).toBeDefined();
+
+    const listed = await runCliProcess(['tenants', 'list', '--json'], { cwd });
+    expect(listed.code).toBe(0);
+    const tenants = JSON.parse(listed.stdout) as {
+      slug: string;
+      name: string;
+      clientId: string;
+      tenantUrl: string;
+    }[];
+    expect(tenants).toEqual([
+      expect.objectContaining({
+        slug: 'acme',
+        name: 'Acme Corp',
+        clientId: expect.stringMatching(/^\d{10}$/) as string,
+        tenantUrl: 'http://localhost:8080/t/acme/',
+      }),
+    ]);
+    expect(listed.stdout).not.toContain('whsec_');
+
+    const dataDir = join(cwd, 'data');
+    const files = readdirSync(dataDir).filter((f) => f.startsWith('instant-sync.db'));
+    expect(files).toContain('instant-sync.db');
+    for (const file of files) {
+      expect(readFileSync(join(dataDir, file)).includes(Buffer.from(secret!)), file).toBe(false);
+    }
+    expect(statSync(join(dataDir, 'secret.key')).mode & 0o777).toBe(0o600);
+
+    const table = await runCliProcess(['tenants', 'list'], { cwd });
+    expect(table.stdout).toMatch(
+      /^SLUG\s+NAME\s+CLIENT ID\s+TENANT URL\s+CREATED\nacme\s+Acme Corp\s+\d{10}\s+http:\/\/localhost:8080\/t\/acme\//,
+    );
+  });
+
+  it('refuses bad arguments with a clear message and exit code 2', async () => {
+    const cases: [string[], RegExp][] = [
+      [['tenants', 'add'], /missing required argument 'slug'/],
+      [['tenants', 'add', 'Acme!'], /invalid tenant slug "Acme!"/],
+      [['tenants', 'list', '--jsn'], /unknown option '--jsn'/],
+      [['tenant', 'list'], /unknown command 'tenant'[\s\S]*Did you mean tenants\?/],
+      [['tenants', 'add', 'a', 'b'], /too many arguments/],
+    ];
+    for (const [args, message] of cases) {
+      const result = await runCliProcess(args, { cwd });
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr, args.join(' ')).toMatch(message);
+    }
+  });
+
+  it('refuses a bad configuration with every problem in one message', async () => {
+    const result = await runCliProcess(['tenants', 'list'], {
+      cwd,
+      env: { INSTANT_SYNC_PORT: 'abc', INSTANT_SYNC_LOG_LEVEL: 'loud' },
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('Invalid configuration (2 problems):');
+    expect(result.stderr).toContain('INSTANT_SYNC_PORT: expected a whole number from 0 to 65535, got "abc"');
+    expect(result.stderr).toContain('INSTANT_SYNC_LOG_LEVEL: expected one of');
+  });
+
+  it('serves /healthz and /readyz, and stops cleanly on SIGTERM', async () => {
+    const server = await startCliProcess(['serve'], {
+      cwd,
+      env: { INSTANT_SYNC_PORT: '0' },
+      ready: /listening on (http:\/\/\S+)/,
+    });
+    const url = server.match[1]!;
+    const health = await fetch(`${url}/healthz`);
+    expect(health.status).toBe(200);
+    const ready = await fetch(`${url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready', checks: { database: 'ok' } });
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    expect(server.output().stderr).toContain('"msg":"stopped"');
+  });
+
+  it('says which port is taken instead of crashing', async () => {
+    const first = await startCliProcess(['serve'], {
+      cwd,
+      env: { INSTANT_SYNC_PORT: '0' },
+      ready: /listening on http:\/\/[^:]+:(\d+)/,
+    });
+    const port = first.match[1]!;
+    const second = await runCliProcess(['serve'], { cwd, env: { INSTANT_SYNC_PORT: port } });
+    first.child.kill('SIGTERM');
+    await first.exited;
+    expect(second.code).toBe(2);
+    expect(second.stderr).toContain(`port ${port} is already in use`);
+  });
+});

@@ -1,0 +1,192 @@
+// The job queue's promises, on both backends: coalescing, settle windows, leases, retries and
+// dead letters, under a clock the test moves by hand.
+import { beforeEach, describe, expect, it } from 'vitest';
+import { JobQueue } from '../../src/engine/job-queue.ts';
+import { decideRetry, type RetryPolicy } from '../../src/engine/retry-policy.ts';
+import { ManualClock } from '../support/manual-clock.ts';
+import { seedTenant } from '../support/seed-tenant.ts';
+import { describeEachBackend } from '../support/test-databases.ts';
+
+const policy: RetryPolicy = {
+  maxAttempts: 4,
+  baseDelayMs: 1000,
+  maxDelayMs: 60_000,
+  maxRetryAfterMs: 3_600_000,
+};
+const lease = 30_000;
+const random = 0.5;
+
+describeEachBackend('job queue', (database) => {
+  let clock: ManualClock;
+  let queue: JobQueue;
+  let tenantId: string;
+
+  beforeEach(async () => {
+    // Claims are not per tenant: start every test with an empty queue.
+    await database.store.db.deleteFrom('jobs').execute();
+    clock = new ManualClock();
+    queue = new JobQueue({ store: database.store, clock, retryPolicy: policy, random: () => random });
+    tenantId = await seedTenant(database.store.db);
+  });
+
+  const jobsOf = (id: string) =>
+    database.store.db.selectFrom('jobs').selectAll().where('tenant_id', '=', id).orderBy('id').execute();
+
+  describe('enqueue', () => {
+    it('merges 100 enqueues of one key while it waits into one job with the earliest due time', async () => {
+      const key = { tenantId, eventId: '00U000000000001AAA' };
+      await queue.enqueue(key, { delayMs: 5000 });
+      clock.advance(10);
+      for (let i = 0; i < 99; i++) {
+        await queue.enqueue(key, { delayMs: i === 50 ? 1000 : 5000 });
+      }
+      const jobs = await jobsOf(tenantId);
+      expect(jobs).toHaveLength(1);
+      expect(jobs[0]).toMatchObject({ state: 'waiting', run_at: clock.now() + 1000 });
+      expect(jobs[0]?.first_change_at).toBe(clock.now() - 10);
+    });
+
+    it('keeps a job back until its settle window has passed', async () => {
+      await queue.enqueue({ tenantId, eventId: 'E1' }, { delayMs: 2000 });
+      expect((await queue.claim('w1', 10, lease)).jobs).toEqual([]);
+      clock.advance(1999);
+      expect((await queue.claim('w1', 10, lease)).jobs).toEqual([]);
+      clock.advance(1);
+      const { jobs } = await queue.claim('w1', 10, lease);
+      expect(jobs.map((j) => j.eventId)).toEqual(['E1']);
+      expect(jobs[0]?.attempts).toBe(1);
+    });
+
+    it('runs a job again when a change arrives while it runs', async () => {
+      const key = { tenantId, eventId: 'E2' };
+      await queue.enqueue(key, { delayMs: 0 });
+      const [job] = (await queue.claim('w1', 1, lease)).jobs;
+      await queue.enqueue(key, { delayMs: 2000 });
+      expect(await queue.claim('w2', 10, lease)).toMatchObject({ jobs: [] });
+      expect(await queue.complete(job!, 'w1')).toBe('rerun');
+      clock.advance(2000);
+      const again = (await queue.claim('w2', 10, lease)).jobs;
+      expect(again.map((j) => [j.eventId, j.attempts])).toEqual([['E2', 1]]);
+      expect(await queue.complete(again[0]!, 'w2')).toBe('completed');
+      expect(await jobsOf(tenantId)).toEqual([]);
+    });
+  });
+
+  describe('leases', () => {
+    it('gives the job of a worker that stops renewing to another worker, which finishes it', async () => {
+      await queue.enqueue({ tenantId, eventId: 'E3' }, { delayMs: 0 });
+      const [held] = (await queue.claim('stalled', 1, lease)).jobs;
+      clock.advance(lease - 1);
+      expect((await queue.claim('rescuer', 1, lease)).jobs).toEqual([]);
+      clock.advance(1);
+      const { jobs, expired } = await queue.claim('rescuer', 1, lease);
+      expect(expired.map((e) => [e.eventId, e.state])).toEqual([['E3', 'waiting']]);
+      expect(jobs.map((j) => [j.eventId, j.attempts])).toEqual([['E3', 2]]);
+      expect(await queue.complete(held!, 'stalled')).toBe('lost-lease');
+      expect(await queue.renew('stalled', [held!.id], lease)).toEqual([]);
+      expect(await queue.complete(jobs[0]!, 'rescuer')).toBe('completed');
+      expect(await jobsOf(tenantId)).toEqual([]);
+    });
+
+    it('keeps the job of a worker that renews in time', async () => {
+      await queue.enqueue({ tenantId, eventId: 'E4' }, { delayMs: 0 });
+      const [held] = (await queue.claim('steady', 1, lease)).jobs;
+      for (let i = 0; i < 5; i++) {
+        clock.advance(lease / 2);
+        expect(await queue.renew('steady', [held!.id], lease)).toEqual([held!.id]);
+        expect((await queue.claim('other', 1, lease)).jobs).toEqual([]);
+      }
+      expect(await queue.complete(held!, 'steady')).toBe('completed');
+    });
+
+    it('dead-letters a job whose lease expired on its last attempt', async () => {
+      await queue.enqueue({ tenantId, eventId: 'E5' }, { delayMs: 0 });
+      for (let attempt = 1; attempt <= policy.maxAttempts; attempt++) {
+        const { jobs } = await queue.claim(`crashing-${attempt}`, 1, lease);
+        expect(jobs.map((j) => j.attempts)).toEqual([attempt]);
+        clock.advance(lease);
+      }
+      const { jobs, expired } = await queue.claim('next', 1, lease);
+      expect(jobs).toEqual([]);
+      expect(expired.map((e) => e.state)).toEqual(['dead']);
+      const [row] = await jobsOf(tenantId);
+      expect(row).toMatchObject({ state: 'dead', attempts: policy.maxAttempts });
+      expect(row?.last_error).toMatch(/gave up after 4 attempts.*lease expired/);
+    });
+  });
+
+  describe('retries', () => {
+    it('retries at the times the policy sets, then dead-letters with the reason', async () => {
+      await queue.enqueue({ tenantId, eventId: 'E6' }, { delayMs: 0 });
+      for (let attempt = 1; attempt < policy.maxAttempts; attempt++) {
+        const [job] = (await queue.claim('w', 1, lease)).jobs;
+        expect(job?.attempts).toBe(attempt);
+        const decision = decideRetry(policy, attempt, { message: 'Graph answered 503' }, random);
+        if (decision.kind !== 'retry') throw new Error('expected a retry');
+        const outcome = await queue.fail(job!, 'w', { message: 'Graph answered 503' });
+        expect(outcome).toEqual({ outcome: 'retry', runAt: clock.now() + decision.delayMs });
+        clock.advance(decision.delayMs - 1);
+        expect((await queue.claim('w', 1, lease)).jobs).toEqual([]);
+        clock.advance(1);
+      }
+      const [last] = (await queue.claim('w', 1, lease)).jobs;
+      expect(await queue.fail(last!, 'w', { message: 'Graph answered 503' })).toEqual({
+        outcome: 'dead',
+        reason: 'gave up after 4 attempts: Graph answered 503',
+      });
+      expect(await jobsOf(tenantId)).toMatchObject([
+        { state: 'dead', last_error: 'gave up after 4 attempts: Graph answered 503' },
+      ]);
+      expect(await queue.counts(tenantId)).toEqual({ ready: 0, scheduled: 0, running: 0, dead: 1 });
+    });
+
+    it("waits as long as the server's Retry-After asks", async () => {
+      await queue.enqueue({ tenantId, eventId: 'E7' }, { delayMs: 0 });
+      const [job] = (await queue.claim('w', 1, lease)).jobs;
+      const outcome = await queue.fail(job!, 'w', {
+        message: '429 ApplicationThrottled',
+        retryAfterMs: 7000,
+      });
+      expect(outcome).toEqual({ outcome: 'retry', runAt: clock.now() + 7000 + 350 }); // + 10% jitter × random 0.5
+      clock.advance(7000);
+      expect((await queue.claim('w', 1, lease)).jobs).toEqual([]);
+      clock.advance(350);
+      expect((await queue.claim('w', 1, lease)).jobs).toHaveLength(1);
+    });
+
+    it('parks a permanent failure at once, and a new change to the Event revives it', async () => {
+      const key = { tenantId, eventId: 'E8' };
+      await queue.enqueue(key, { delayMs: 0 });
+      const [job] = (await queue.claim('w', 1, lease)).jobs;
+      expect(await queue.deadLetter(job!, 'w', 'End is before Start')).toEqual({
+        outcome: 'dead',
+        reason: 'End is before Start',
+      });
+      expect((await queue.claim('w', 1, lease)).jobs).toEqual([]);
+      await queue.enqueue(key, { delayMs: 0 });
+      const revived = (await queue.claim('w', 1, lease)).jobs;
+      expect(revived.map((j) => [j.eventId, j.attempts, j.lastError])).toEqual([
+        ['E8', 1, 'End is before Start'],
+      ]);
+    });
+
+    it('does not park a failure when a newer change is already waiting to run', async () => {
+      const key = { tenantId, eventId: 'E9' };
+      await queue.enqueue(key, { delayMs: 0 });
+      const [job] = (await queue.claim('w', 1, lease)).jobs;
+      await queue.enqueue(key, { delayMs: 0 });
+      expect((await queue.deadLetter(job!, 'w', 'End is before Start')).outcome).toBe('superseded');
+      expect((await queue.claim('w', 1, lease)).jobs.map((j) => j.eventId)).toEqual(['E9']);
+    });
+  });
+
+  it('counts jobs by state', async () => {
+    await queue.enqueue({ tenantId, eventId: 'ready-1' }, { delayMs: 0 });
+    await queue.enqueue({ tenantId, eventId: 'ready-2' }, { delayMs: 0 });
+    await queue.enqueue({ tenantId, eventId: 'later' }, { delayMs: 60_000 });
+    await queue.enqueue({ tenantId, eventId: 'running' }, { delayMs: -1 });
+    const [first] = (await queue.claim('w', 1, lease)).jobs;
+    expect(first?.eventId).toBe('running');
+    expect(await queue.counts(tenantId)).toEqual({ ready: 2, scheduled: 1, running: 1, dead: 0 });
+  });
+});
