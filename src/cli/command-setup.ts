@@ -1,8 +1,10 @@
-// Shared start-up of every command: load and validate the configuration, make the logger.
+// Shared start-up of every command: load and validate the configuration, make the logger, and
+// (for commands that work on the data) open the runtime and close it whatever happens.
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load-config.ts';
 import type { Config } from '../config/options.ts';
 import { createLogger, type Logger, type LogLevel } from '../lib/logger.ts';
+import type { Runtime } from '../main.ts';
 import type { CliContext } from './cli-context.ts';
 
 export interface CommandSetup {
@@ -24,4 +26,20 @@ export function setUpCommand(
     ctx.logDestination === undefined ? { level } : { level, destination: ctx.logDestination },
   );
   return { config, logger };
+}
+
+/** Runs a data command's `body` on a runtime opened by `open`; logs stay quiet unless asked for. */
+export async function withRuntime<R extends Runtime>(
+  ctx: CliContext,
+  command: Command,
+  open: (config: Config, logger: Logger) => Promise<R>,
+  body: (runtime: R) => Promise<void>,
+): Promise<void> {
+  const { config, logger } = setUpCommand(ctx, command, { quiet: true });
+  const runtime = await open(config, logger);
+  try {
+    await body(runtime);
+  } finally {
+    await runtime.close();
+  }
 }

@@ -127,9 +127,6 @@ export class JobQueue {
   }
 
   counts(tenantId?: string): Promise<JobCounts> {
-    return countJobs(
-      this.#db,
-      tenantId === undefined ? { now: this.#deps.clock.now() } : { now: this.#deps.clock.now(), tenantId },
-    );
+    return countJobs(this.#db, { now: this.#deps.clock.now(), tenantId });
   }
 }

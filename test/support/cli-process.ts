@@ -19,22 +19,28 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCliProcess(
+function spawnCli(args: string[], options: { cwd: string; env?: Record<string, string> }) {
+  const child = spawn(process.execPath, [executable, ...args], {
+    cwd: options.cwd,
+    env: cleanEnv(options.env),
+  });
+  const result: CliResult = { code: null, stdout: '', stderr: '' };
+  child.stdout.on('data', (chunk: Buffer) => (result.stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (result.stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => resolve((result.code = code)));
+  });
+  return { child, result, exited };
+}
+
+export async function runCliProcess(
   args: string[],
   options: { cwd: string; env?: Record<string, string> },
 ): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [executable, ...args], {
-      cwd: options.cwd,
-      env: cleanEnv(options.env),
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  const { result, exited } = spawnCli(args, options);
+  await exited;
+  return result;
 }
 
 /** Starts a long-running command and resolves once its stdout matches `ready`. */
@@ -47,34 +53,23 @@ export function startCliProcess(
   output: () => CliResult;
   exited: Promise<number | null>;
 }> {
+  const { child, result, exited } = spawnCli(args, options);
+  const timeoutMs = options.timeoutMs ?? 20_000;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [executable, ...args], {
-      cwd: options.cwd,
-      env: cleanEnv(options.env),
-    });
-    let stdout = '';
-    let stderr = '';
-    let exitCode: number | null = null;
-    const exited = new Promise<number | null>((done) =>
-      child.once('close', (code) => done((exitCode = code))),
-    );
-    const output = () => ({ code: exitCode, stdout, stderr });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`not ready within ${options.timeoutMs ?? 20_000} ms:\n${stdout}\n${stderr}`));
-    }, options.timeoutMs ?? 20_000);
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const match = options.ready.exec(stdout);
+      reject(new Error(`not ready within ${timeoutMs} ms:\n${result.stdout}\n${result.stderr}`));
+    }, timeoutMs);
+    child.stdout.on('data', () => {
+      const match = options.ready.exec(result.stdout);
       if (match !== null) {
         clearTimeout(timer);
-        resolve({ child, match, output, exited });
+        resolve({ child, match, output: () => result, exited });
       }
     });
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`exited with code ${code} before it was ready:\n${stdout}\n${stderr}`));
+      reject(new Error(`exited with code ${code} before it was ready:\n${result.stdout}\n${result.stderr}`));
     });
   });
 }

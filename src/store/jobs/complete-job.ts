@@ -2,6 +2,7 @@
 // back to waiting for the rerun. Only the lease holder can complete a job.
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema.ts';
+import { heldBy, runEnded } from './job.ts';
 
 export type CompleteOutcome = 'completed' | 'rerun' | 'lost-lease';
 
@@ -12,9 +13,7 @@ export async function completeJob(
   const { jobId, workerId, now } = completion;
   const deleted = await db
     .deleteFrom('jobs')
-    .where('id', '=', jobId)
-    .where('state', '=', 'running')
-    .where('lease_owner', '=', workerId)
+    .where(heldBy(jobId, workerId))
     .where('rerun_at', 'is', null)
     .returning('id')
     .executeTakeFirst();
@@ -27,17 +26,12 @@ export async function completeJob(
       state: 'waiting',
       run_at: sql`rerun_at`,
       first_change_at: sql`rerun_first_change_at`,
-      rerun_at: null,
-      rerun_first_change_at: null,
       attempts: 0,
       last_error: null,
-      lease_owner: null,
-      lease_expires_at: null,
+      ...runEnded,
       updated_at: now,
     })
-    .where('id', '=', jobId)
-    .where('state', '=', 'running')
-    .where('lease_owner', '=', workerId)
+    .where(heldBy(jobId, workerId))
     .where('rerun_at', 'is not', null)
     .returning('id')
     .executeTakeFirst();

@@ -13,7 +13,7 @@ export interface JobCounts {
 
 export async function countJobs(
   db: Kysely<Database>,
-  options: { now: number; tenantId?: string },
+  options: { now: number; tenantId?: string | undefined },
 ): Promise<JobCounts> {
   const rows = await db
     .selectFrom('jobs')

@@ -3,6 +3,7 @@
 // parked: the newer Event may well sync, so it waits for its rerun with a fresh attempt count.
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema.ts';
+import { heldBy, runEnded } from './job.ts';
 
 export type DeadLetterOutcome = 'dead' | 'superseded' | 'lost-lease';
 
@@ -17,16 +18,11 @@ export async function deadLetterJob(
       run_at: sql`coalesce(rerun_at, run_at)`,
       first_change_at: sql`coalesce(rerun_first_change_at, first_change_at)`,
       attempts: sql`case when rerun_at is null then attempts else 0 end`,
-      rerun_at: null,
-      rerun_first_change_at: null,
       last_error: letter.reason,
-      lease_owner: null,
-      lease_expires_at: null,
+      ...runEnded,
       updated_at: letter.now,
     })
-    .where('id', '=', letter.jobId)
-    .where('state', '=', 'running')
-    .where('lease_owner', '=', letter.workerId)
+    .where(heldBy(letter.jobId, letter.workerId))
     .returning('state')
     .executeTakeFirst();
   if (row === undefined) return 'lost-lease';

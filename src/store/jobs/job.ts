@@ -1,8 +1,8 @@
 // Terms of the job queue (see docs/architecture.md, Terminology). A job is keyed by
 // (tenant, Salesforce Event id) and there is at most one row per key: a change that arrives
 // while the job waits merges into it; one that arrives while it runs marks it to run again.
-import { sql, type RawBuilder } from 'kysely';
-import type { JobRow } from '../schema.ts';
+import { sql, type ExpressionBuilder, type RawBuilder } from 'kysely';
+import type { Database, JobRow } from '../schema.ts';
 
 export interface JobKey {
   tenantId: string;
@@ -37,3 +37,17 @@ export function toClaimedJob(row: JobRow): ClaimedJob {
 export function smaller(a: RawBuilder<unknown>, b: RawBuilder<unknown>): RawBuilder<number> {
   return sql<number>`case when ${a} <= ${b} then ${a} else ${b} end`;
 }
+
+/** The job row `jobId`, provided `workerId` still holds its lease: the guard of every lease holder's write. */
+export function heldBy(jobId: number, workerId: string) {
+  return (eb: ExpressionBuilder<Database, 'jobs'>) =>
+    eb.and([eb('id', '=', jobId), eb('state', '=', 'running'), eb('lease_owner', '=', workerId)]);
+}
+
+/** Column values that end a run: no lease, no pending rerun (the caller folds the rerun in first). */
+export const runEnded = {
+  lease_owner: null,
+  lease_expires_at: null,
+  rerun_at: null,
+  rerun_first_change_at: null,
+} as const;

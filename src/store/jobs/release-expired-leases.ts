@@ -4,7 +4,7 @@
 // workers down forever; if a newer change is pending it gets a fresh start instead.
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema.ts';
-import type { JobKey } from './job.ts';
+import { runEnded, type JobKey } from './job.ts';
 
 export interface ExpiredLease extends JobKey {
   id: number;
@@ -29,10 +29,7 @@ export async function releaseExpiredLeases(
       last_error: sql`case when ${exhausted}
         then ${`gave up after ${maxAttempts} attempts: the worker's lease expired every time (crash or stall)`}
         else ${'the worker lost its lease (crash or stall); the job went back to the queue'} end`,
-      lease_owner: null,
-      lease_expires_at: null,
-      rerun_at: null,
-      rerun_first_change_at: null,
+      ...runEnded,
       updated_at: now,
     })
     .where('state', '=', 'running')

@@ -2,6 +2,7 @@
 // chose (or later, if a change that arrived meanwhile is due later still).
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema.ts';
+import { heldBy, runEnded } from './job.ts';
 
 export async function rescheduleJob(
   db: Kysely<Database>,
@@ -13,16 +14,11 @@ export async function rescheduleJob(
       state: 'waiting',
       run_at: sql`case when rerun_at > ${retry.retryAt} then rerun_at else ${retry.retryAt} end`,
       first_change_at: sql`case when rerun_first_change_at < first_change_at then rerun_first_change_at else first_change_at end`,
-      rerun_at: null,
-      rerun_first_change_at: null,
       last_error: retry.error,
-      lease_owner: null,
-      lease_expires_at: null,
+      ...runEnded,
       updated_at: retry.now,
     })
-    .where('id', '=', retry.jobId)
-    .where('state', '=', 'running')
-    .where('lease_owner', '=', retry.workerId)
+    .where(heldBy(retry.jobId, retry.workerId))
     .returning('id')
     .executeTakeFirst();
   return row !== undefined;
