@@ -14,6 +14,13 @@ import { loadSecretKey } from './lib/secret-key-source.ts';
 import { claimMeta } from './store/meta-repository.ts';
 import { migrateToLatest, migrationStatus } from './store/migrate.ts';
 import { openStore, type Store } from './store/open-store.ts';
+import { createNotifier } from './lib/notifier.ts';
+import { ConnectionManager } from './salesforce/connection-manager.ts';
+import { ExpiryMonitor } from './salesforce/expiry-monitor.ts';
+import { SalesforceRestClient } from './salesforce/rest-client.ts';
+import type { SalesforceDeps } from './salesforce/salesforce-deps.ts';
+import { SalesforceSessions } from './salesforce/salesforce-sessions.ts';
+import type { CreateTenantDeps } from './tenants/create-tenant.ts';
 
 export const version: string = packageJson.version;
 
@@ -28,12 +35,24 @@ export interface Runtime {
 
 export interface RuntimeWithSecrets extends Runtime {
   secretBox: SecretBox;
+  salesforce: SalesforceServices;
+}
+
+export interface SalesforceServices {
+  deps: SalesforceDeps;
+  sessions: SalesforceSessions;
+  connections: ConnectionManager;
+  expiryMonitor: ExpiryMonitor;
+  /** A REST client for one tenant, reporting its API usage to the log at debug level. */
+  restClient(tenantId: string): SalesforceRestClient;
 }
 
 export interface OpenRuntimeOptions {
   /** `auto`: follow INSTANT_SYNC_MIGRATE_ON_START. `skip`: the caller migrates (the migrate command). */
   migrations: 'auto' | 'skip';
   clock?: Clock;
+  /** The HTTP client for Salesforce (tests may wrap it); defaults to the global fetch. */
+  fetch?: typeof fetch;
 }
 
 export async function openRuntime(
@@ -65,15 +84,82 @@ export async function openRuntimeWithSecrets(
 ): Promise<RuntimeWithSecrets> {
   const runtime = await openRuntime(config, logger, options);
   try {
-    return { ...runtime, secretBox: await openSecretBox(config, runtime.store, logger) };
+    const secretBox = await openSecretBox(config, runtime.store, logger);
+    return {
+      ...runtime,
+      secretBox,
+      salesforce: createSalesforceServices(config, runtime, secretBox, options.fetch ?? fetch),
+    };
   } catch (error) {
     await runtime.close();
     throw error;
   }
 }
 
-export function createHttpAppFor(runtime: Runtime) {
-  return createHttpApp({ logger: runtime.logger, version, pingDatabase: () => runtime.store.ping() });
+function createSalesforceServices(
+  config: Config,
+  runtime: Runtime,
+  secretBox: SecretBox,
+  fetchImpl: typeof fetch,
+): SalesforceServices {
+  const deps: SalesforceDeps = {
+    db: runtime.store.db,
+    secretBox,
+    clock: runtime.clock,
+    logger: runtime.logger,
+    notifier: createNotifier({ logger: runtime.logger, url: config.notifyUrl, fetch: fetchImpl }),
+    fetch: fetchImpl,
+    settings: {
+      publicUrl: config.publicUrl,
+      apiVersion: config.salesforceApiVersion,
+      loginUrl: config.salesforceLoginUrl,
+      refreshTokenPolicy: config.refreshTokenPolicy,
+      clientId: config.salesforceClientId,
+      clientSecret: config.salesforceClientSecret,
+    },
+  };
+  const sessions = new SalesforceSessions(deps);
+  return {
+    deps,
+    sessions,
+    connections: new ConnectionManager(deps, sessions),
+    expiryMonitor: new ExpiryMonitor(deps, sessions),
+    restClient: (tenantId) =>
+      new SalesforceRestClient({
+        sessions: sessions.forTenant(tenantId),
+        apiVersion: config.salesforceApiVersion,
+        fetch: fetchImpl,
+        onApiUsage: (usage) => runtime.logger.debug({ tenantId, ...usage }, 'Salesforce API usage'),
+      }),
+  };
+}
+
+/** What creating a tenant needs from the runtime. */
+export function tenantCreationDeps(runtime: RuntimeWithSecrets): CreateTenantDeps {
+  return {
+    db: runtime.store.db,
+    secretBox: runtime.secretBox,
+    clock: runtime.clock,
+    publicUrl: runtime.config.publicUrl,
+    salesforce: {
+      loginUrl: runtime.config.salesforceLoginUrl,
+      refreshTokenPolicy: runtime.config.refreshTokenPolicy,
+    },
+  };
+}
+
+export function createHttpAppFor(runtime: RuntimeWithSecrets) {
+  return createHttpApp({
+    logger: runtime.logger,
+    version,
+    pingDatabase: () => runtime.store.ping(),
+    tenantPages: {
+      connections: runtime.salesforce.connections,
+      secretBox: runtime.secretBox,
+      publicUrl: runtime.config.publicUrl,
+      clock: runtime.clock,
+    },
+  });
 }
 
 async function applyOrCheckMigrations(config: Config, store: Store, logger: Logger): Promise<void> {

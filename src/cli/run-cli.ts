@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { version } from '../main.ts';
 import { BadInputError, ConfigError, describeError, NotFoundError } from '../lib/errors.ts';
 import type { CliContext } from './cli-context.ts';
+import { registerConnection } from './commands/connection.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerTenants } from './commands/tenants.ts';
@@ -37,6 +38,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerServe(program, ctx);
   registerMigrate(program, ctx);
   registerTenants(program, ctx);
+  registerConnection(program, ctx);
   return program;
 }
 

@@ -32,6 +32,10 @@ describe('loadConfig', () => {
       publicUrl: 'http://localhost:8080',
       logLevel: 'info',
       migrateOnStart: true,
+      salesforceLoginUrl: 'https://login.salesforce.com',
+      salesforceApiVersion: '66.0',
+      refreshTokenPolicy: { kind: 'expire_after', days: 30 },
+      expiryCheckInterval: 60_000,
       shutdownTimeout: 10_000,
     });
   });

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { parseSecretKey } from '../lib/secret-box.ts';
 import { durationSchema } from './duration.ts';
+import { parseRefreshTokenPolicy, type RefreshTokenPolicy } from '../domain/salesforce-connection.ts';
 
 export interface OptionSpec {
   env: `INSTANT_SYNC_${string}`;
@@ -52,6 +53,15 @@ function isSecretKeyText(text: string): boolean {
     return false;
   }
 }
+
+const refreshTokenPolicySchema = z.string().transform((text, ctx): RefreshTokenPolicy => {
+  const policy = parseRefreshTokenPolicy(text);
+  if ('problem' in policy) {
+    ctx.addIssue({ code: 'custom', message: 'expected until-revoked, expire-after:<n>d or idle:<n>d' });
+    return z.NEVER;
+  }
+  return policy;
+});
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -125,6 +135,63 @@ export const options = {
       'Apply pending database migrations whenever a command opens the database. Set to false to apply them only ' +
       'with `instant-sync migrate`; commands then refuse to run against an out-of-date schema.',
     schema: booleanText,
+  },
+  salesforceLoginUrl: {
+    env: 'INSTANT_SYNC_SALESFORCE_LOGIN_URL',
+    default: 'https://login.salesforce.com',
+    description:
+      'Salesforce login URL for new tenants: https://login.salesforce.com, https://test.salesforce.com for sandboxes, ' +
+      "or the org's My Domain. Each tenant can have its own (`instant-sync tenants set <slug> --login-url`).",
+    schema: httpUrl,
+  },
+  salesforceClientId: {
+    env: 'INSTANT_SYNC_SALESFORCE_CLIENT_ID',
+    default: undefined,
+    defaultDescription: '(none: set per tenant)',
+    description:
+      'Consumer key of the External Client App the server connects through, for tenants that do not set their own.',
+    schema: z.string().trim().min(1),
+  },
+  salesforceClientSecret: {
+    env: 'INSTANT_SYNC_SALESFORCE_CLIENT_SECRET',
+    default: undefined,
+    defaultDescription: '(none: set per tenant)',
+    description: 'Consumer secret of that External Client App.',
+    secret: true,
+    schema: z.string().trim().min(1),
+  },
+  salesforceApiVersion: {
+    env: 'INSTANT_SYNC_SALESFORCE_API_VERSION',
+    default: '66.0',
+    description: 'Salesforce REST API version used for every call, e.g. 66.0.',
+    schema: z
+      .string()
+      .trim()
+      .regex(/^\d{2,3}\.0$/, 'expected a version like 66.0'),
+  },
+  refreshTokenPolicy: {
+    env: 'INSTANT_SYNC_REFRESH_TOKEN_POLICY',
+    default: 'expire-after:30d',
+    description:
+      'Refresh-token policy of new tenants, as the org admin set it on the app (Salesforce does not reveal it): ' +
+      '`until-revoked`, `expire-after:<n>d` (expires n days after connecting) or `idle:<n>d` (expires after n days ' +
+      'unused). It drives the expiry countdown and the warnings 7, 3 and 1 days ahead.',
+    schema: refreshTokenPolicySchema,
+  },
+  notifyUrl: {
+    env: 'INSTANT_SYNC_NOTIFY_URL',
+    default: undefined,
+    defaultDescription: '(none)',
+    description:
+      'If set, every admin notification (a connection expiring in 7, 3 or 1 days; a connection that needs ' +
+      'reconnecting) is also POSTed here as JSON. Notifications always go to the log.',
+    schema: httpUrl,
+  },
+  expiryCheckInterval: {
+    env: 'INSTANT_SYNC_EXPIRY_CHECK_INTERVAL',
+    default: '1m',
+    description: 'How often `serve` checks connections for coming expiry (warnings) and expiry.',
+    schema: durationSchema({ min: 1000, max: 86_400_000 }),
   },
   shutdownTimeout: {
     env: 'INSTANT_SYNC_SHUTDOWN_TIMEOUT',

@@ -1,9 +1,10 @@
-// The HTTP surface of the service. For now: liveness and readiness. Routes receive what they
-// need through `deps`; they never build services themselves.
+// The HTTP surface of the service: liveness and readiness, and the tenants' connect pages.
+// Routes receive what they need through `deps`; they never build services themselves.
 import { Hono } from 'hono';
 import { describeError, NotFoundError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { errorResponse } from './error-response.ts';
+import { tenantPages, type TenantPagesDeps } from './tenant-pages.ts';
 
 export interface HttpDeps {
   logger: Logger;
@@ -12,6 +13,8 @@ export interface HttpDeps {
   pingDatabase: () => Promise<void>;
   /** How long /readyz waits for the database before answering 503. */
   readinessTimeoutMs?: number;
+  /** The tenants' connect pages; absent where no secrets are loaded (health checks only). */
+  tenantPages?: TenantPagesDeps;
 }
 
 export function createHttpApp(deps: HttpDeps): Hono {
@@ -32,6 +35,8 @@ export function createHttpApp(deps: HttpDeps): Hono {
       return c.json({ status: 'not ready', checks: { database: describeError(error) } }, 503);
     }
   });
+
+  if (deps.tenantPages !== undefined) app.route('/', tenantPages(deps.tenantPages, deps.logger));
 
   app.notFound((c) =>
     errorResponse(c, new NotFoundError(`no route for ${c.req.method} ${c.req.path}`), deps.logger),

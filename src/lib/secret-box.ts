@@ -5,7 +5,15 @@
 // (for example `tenant:<id>:webhook-secret`) is bound as associated data, so a ciphertext
 // copied into another row or column does not decrypt. Plaintext never leaves this module
 // except as the return value of `open`.
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  hkdfSync,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
 import { ConfigError } from './errors.ts';
 
 const version = 'v1';
@@ -32,6 +40,19 @@ export class SecretBox {
     const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     const parts = [iv, cipher.getAuthTag(), body].map((b) => b.toString('base64url'));
     return [version, this.keyId, ...parts].join('.');
+  }
+
+  /** An HMAC-SHA256 of `data` under a key derived for `purpose` (cookies, state binding), base64url. */
+  mac(purpose: string, data: string): string {
+    const key = Buffer.from(hkdfSync('sha256', this.#key, 'instant-sync', `mac:${purpose}`, 32));
+    return createHmac('sha256', key).update(data, 'utf8').digest('base64url');
+  }
+
+  /** Whether `tag` is `mac(purpose, data)`, compared in constant time. */
+  verifyMac(purpose: string, data: string, tag: string): boolean {
+    const expected = Buffer.from(this.mac(purpose, data));
+    const given = Buffer.from(tag);
+    return expected.length === given.length && timingSafeEqual(expected, given);
   }
 
   /** Decrypts a value made by `seal` with the same key and context; throws a clear error otherwise. */

@@ -3,6 +3,9 @@
 // Columns named *_sealed hold SecretBox ciphertext, never plaintext. docs/database.md
 // explains each table.
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { ConnectionState } from '../domain/salesforce-connection.ts';
+
+export type { ConnectionState };
 
 export interface Database {
   meta: MetaTable;
@@ -14,6 +17,7 @@ export interface Database {
   jobs: JobsTable;
   links: LinksTable;
   traces: TracesTable;
+  oauth_states: OAuthStatesTable;
 }
 
 export interface MetaTable {
@@ -32,7 +36,6 @@ export interface TenantsTable {
   updated_at: number;
 }
 
-export type ConnectionState = 'disconnected' | 'connected' | 'expiring' | 'reconnect_required';
 export type SalesforceAuthFlow = 'web_server' | 'jwt_bearer';
 
 export interface SalesforceConnectionsTable {
@@ -47,9 +50,31 @@ export interface SalesforceConnectionsTable {
   access_token_sealed: string | null;
   refresh_token_sealed: string | null;
   connected_at: number | null;
+  /** When the refresh token expires under the tenant's policy; null for none (or JWT bearer). */
   expires_at: number | null;
   last_error: string | null;
   updated_at: number;
+  /** The External Client App's consumer key and secret for this tenant; null: the server's default. */
+  client_id: string | null;
+  client_secret_sealed: string | null;
+  jwt_username: string | null;
+  jwt_private_key_sealed: string | null;
+  access_token_issued_at: number | null;
+  refresh_token_last_used_at: number | null;
+  /** The most urgent expiry warning sent (7, 3 or 1 days before), so each goes out once. */
+  last_expiry_warning_days: number | null;
+  /** As the org admin set it on the app: until-revoked, expire-after:<n>d or idle:<n>d. */
+  refresh_token_policy: ColumnType<string, string | undefined, string>;
+}
+
+/** One Connect in progress: single use, bound to a tenant and to the browser that started it. */
+export interface OAuthStatesTable {
+  state_hash: string;
+  tenant_id: string;
+  code_verifier_sealed: string;
+  browser_binding_hash: string;
+  created_at: number;
+  expires_at: number;
 }
 
 export type MailboxProviderKind = 'graph' | 'ews' | 'google';
@@ -153,3 +178,4 @@ export type TenantRow = Selectable<TenantsTable>;
 export type NewTenantRow = Insertable<TenantsTable>;
 export type JobRow = Selectable<JobsTable>;
 export type ChangeRow = Selectable<ChangesTable>;
+export type ConnectionRow = Selectable<SalesforceConnectionsTable>;

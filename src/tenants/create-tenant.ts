@@ -1,11 +1,14 @@
 // Creating a tenant: a slug, a random numeric Client ID (what the Salesforce package's
-// "ClientId Config" holds) and a webhook secret that is shown once and stored sealed.
+// "ClientId Config" holds), a webhook secret that is shown once and stored sealed, and its
+// Salesforce connection, Disconnected until an admin clicks Connect.
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { formatRefreshTokenPolicy, type RefreshTokenPolicy } from '../domain/salesforce-connection.ts';
 import { slugProblem } from '../domain/tenant.ts';
 import type { Clock } from '../lib/clock.ts';
 import { BadInputError } from '../lib/errors.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
+import { insertConnection } from '../store/salesforce-connections-repository.ts';
 import type { Database } from '../store/schema.ts';
 import { clientIdExists, findTenantBySlug, insertTenant } from '../store/tenants-repository.ts';
 import { toTenantSummary, type TenantSummary } from './tenant-summary.ts';
@@ -15,6 +18,8 @@ export interface CreateTenantDeps {
   secretBox: SecretBox;
   clock: Clock;
   publicUrl: string;
+  /** Where the tenant's Salesforce connection starts: the server's defaults. */
+  salesforce: { loginUrl: string; refreshTokenPolicy: RefreshTokenPolicy };
 }
 
 export interface CreatedTenant extends TenantSummary {
@@ -55,7 +60,15 @@ export async function createTenant(
     updated_at: now,
   };
   try {
-    await insertTenant(deps.db, row);
+    await deps.db.transaction().execute(async (tx) => {
+      await insertTenant(tx, row);
+      await insertConnection(tx, {
+        tenant_id: id,
+        login_url: deps.salesforce.loginUrl,
+        refresh_token_policy: formatRefreshTokenPolicy(deps.salesforce.refreshTokenPolicy),
+        updated_at: now,
+      });
+    });
   } catch (error) {
     // Another process created the same slug between our check and our insert.
     if ((await findTenantBySlug(deps.db, input.slug)) !== undefined) {

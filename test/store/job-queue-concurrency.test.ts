@@ -41,6 +41,6 @@ describeEachBackend('job queue under concurrent workers', (database) => {
     expect(ran).toHaveLength(jobCount);
     expect(new Set(ran)).toEqual(new Set(eventIds));
     expect(reports.filter((r) => r.ran.length > 0).length).toBeGreaterThan(1);
-    expect(await queue.counts()).toEqual({ ready: 0, scheduled: 0, running: 0, dead: 0 });
+    expect(await queue.counts()).toEqual({ ready: 0, scheduled: 0, paused: 0, running: 0, dead: 0 });
   }, 120_000);
 });

@@ -137,7 +137,13 @@ describeEachBackend('job queue', (database) => {
       expect(await jobsOf(tenantId)).toMatchObject([
         { state: 'dead', last_error: 'gave up after 4 attempts: Graph answered 503' },
       ]);
-      expect(await queue.counts(tenantId)).toEqual({ ready: 0, scheduled: 0, running: 0, dead: 1 });
+      expect(await queue.counts(tenantId)).toEqual({
+        ready: 0,
+        scheduled: 0,
+        paused: 0,
+        running: 0,
+        dead: 1,
+      });
     });
 
     it("waits as long as the server's Retry-After asks", async () => {
@@ -180,6 +186,25 @@ describeEachBackend('job queue', (database) => {
     });
   });
 
+  it('pauses the jobs of a tenant that cannot reach Salesforce, and resumes them on reconnect', async () => {
+    const paused = await seedTenant(database.store.db, { connection: 'reconnect_required' });
+    await queue.enqueue({ tenantId: paused, eventId: 'P1' }, { delayMs: 0 });
+    await queue.enqueue({ tenantId, eventId: 'A1' }, { delayMs: 0 });
+    const { jobs } = await queue.claim('w', 10, lease);
+    expect(jobs.map((j) => j.eventId)).toEqual(['A1']);
+    await queue.complete(jobs[0]!, 'w');
+    clock.advance(3_600_000);
+    expect((await queue.claim('w', 10, lease)).jobs).toEqual([]);
+    expect(await queue.counts(paused)).toEqual({ ready: 0, scheduled: 0, paused: 1, running: 0, dead: 0 });
+
+    await database.store.db
+      .updateTable('salesforce_connections')
+      .set({ state: 'connected' })
+      .where('tenant_id', '=', paused)
+      .execute();
+    expect((await queue.claim('w', 10, lease)).jobs.map((j) => [j.eventId, j.attempts])).toEqual([['P1', 1]]);
+  });
+
   it('counts jobs by state', async () => {
     await queue.enqueue({ tenantId, eventId: 'ready-1' }, { delayMs: 0 });
     await queue.enqueue({ tenantId, eventId: 'ready-2' }, { delayMs: 0 });
@@ -187,6 +212,6 @@ describeEachBackend('job queue', (database) => {
     await queue.enqueue({ tenantId, eventId: 'running' }, { delayMs: -1 });
     const [first] = (await queue.claim('w', 1, lease)).jobs;
     expect(first?.eventId).toBe('running');
-    expect(await queue.counts(tenantId)).toEqual({ ready: 2, scheduled: 1, running: 1, dead: 0 });
+    expect(await queue.counts(tenantId)).toEqual({ ready: 2, scheduled: 1, paused: 0, running: 1, dead: 0 });
   });
 });

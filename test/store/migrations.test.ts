@@ -14,32 +14,22 @@ describeEachBackend('migrations', (database) => {
   });
 
   it('lets several nodes migrate a fresh database at the same time', async () => {
-    const fresh = database.open();
-    // Undo everything, then race three nodes (threads with their own connections) to migrate.
-    for (const name of ['traces', 'links', 'jobs', 'changes', 'mailboxes', 'mailbox_providers']) {
-      await fresh.db.schema.dropTable(name).execute();
-    }
-    for (const name of [
-      'salesforce_connections',
-      'tenants',
-      'meta',
-      'schema_migrations',
-      'schema_migrations_lock',
-    ]) {
-      await fresh.db.schema.dropTable(name).execute();
-    }
+    const url = await database.createEmpty();
     const nodes = await Promise.all(
       [1, 2, 3].map(() =>
         runThread<{ applied?: string[]; error?: string }>(
           new URL('../support/migrate-thread.ts', import.meta.url),
           {
-            url: database.url,
+            url,
           },
         ),
       ),
     );
     expect(nodes.map((n) => n.error).filter(Boolean)).toEqual([]);
-    expect(nodes.flatMap((n) => n.applied)).toEqual(Object.keys(allMigrations(database.store.backend)));
-    expect(await migrateToLatest(fresh)).toEqual([]);
+    // Each migration applied exactly once, by whichever node got to it first.
+    expect(nodes.flatMap((n) => n.applied ?? []).sort()).toEqual(
+      Object.keys(allMigrations(database.store.backend)),
+    );
+    expect(await migrateToLatest(database.open({ url }))).toEqual([]);
   });
 });

@@ -34,7 +34,7 @@ try {
     const { jobs } = await queue.claim(input.workerId, input.batch, input.leaseMs);
     if (jobs.length === 0) {
       const counts = await queue.counts();
-      if (counts.ready + counts.running + counts.scheduled === 0) break;
+      if (counts.ready + counts.running + counts.scheduled + counts.paused === 0) break;
       await yieldToLoop();
       continue;
     }

@@ -1,11 +1,12 @@
-// Inserts a tenant row directly, for store tests that need one to hang jobs and changes on.
+// Inserts a tenant row (and its Salesforce connection, connected by default) directly, for
+// store tests that need a tenant to hang jobs and changes on.
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { Database } from '../../src/store/schema.ts';
+import type { ConnectionState, Database } from '../../src/store/schema.ts';
 
 export async function seedTenant(
   db: Kysely<Database>,
-  overrides: { settleWindowMs?: number } = {},
+  options: { settleWindowMs?: number; connection?: ConnectionState } = {},
 ): Promise<string> {
   const id = randomUUID();
   await db
@@ -16,8 +17,18 @@ export async function seedTenant(
       name: 'Test tenant',
       client_id: String(Math.floor(Math.random() * 9e9) + 1e9),
       webhook_secret_sealed: 'v1.test.not-a-real-secret',
-      settle_window_ms: overrides.settleWindowMs ?? 2000,
+      settle_window_ms: options.settleWindowMs ?? 2000,
       created_at: 0,
+      updated_at: 0,
+    })
+    .execute();
+  await db
+    .insertInto('salesforce_connections')
+    .values({
+      tenant_id: id,
+      state: options.connection ?? 'connected',
+      auth_flow: 'web_server',
+      login_url: 'https://login.salesforce.com',
       updated_at: 0,
     })
     .execute();

@@ -36,7 +36,7 @@ const postgresProblem = await probePostgres();
 export class TestDatabase {
   readonly backend: BackendName;
   #url: string | undefined;
-  #cleanup: (() => Promise<void>) | undefined;
+  #cleanups: (() => Promise<void>)[] = [];
   #stores: Store[] = [];
   #main: Store | undefined;
 
@@ -57,28 +57,32 @@ export class TestDatabase {
   }
 
   async create(): Promise<void> {
-    if (this.backend === 'sqlite') {
-      const dir = mkdtempSync(join(tmpdir(), 'instant-sync-test-'));
-      this.#url = `sqlite:${join(dir, 'test.db')}`;
-      this.#cleanup = () => Promise.resolve(rmSync(dir, { recursive: true, force: true }));
-    } else {
-      if (postgresProblem !== undefined) {
-        throw new Error(`${postgresProblem}; with CI=true the PostgreSQL tests must run`);
-      }
-      const name = `instant_sync_test_${process.pid}_${randomBytes(4).toString('hex')}`;
-      await adminQuery(`create database ${name}`);
-      const url = new URL(postgresAdminUrl);
-      url.pathname = `/${name}`;
-      this.#url = url.toString();
-      this.#cleanup = () => adminQuery(`drop database ${name}`);
-    }
+    this.#url = await this.createEmpty();
     this.#main = this.open();
     await migrateToLatest(this.#main);
   }
 
-  /** Another store (its own connection or pool) on the same database; closed by drop(). */
-  open(options: { poolSize?: number } = {}): Store {
-    const store = openStore(this.url, { poolSize: options.poolSize ?? 4 });
+  /** A further empty database on the same backend, dropped with this one; returns its URL. */
+  async createEmpty(): Promise<string> {
+    if (this.backend === 'sqlite') {
+      const dir = mkdtempSync(join(tmpdir(), 'instant-sync-test-'));
+      this.#cleanups.push(() => Promise.resolve(rmSync(dir, { recursive: true, force: true })));
+      return `sqlite:${join(dir, 'test.db')}`;
+    }
+    if (postgresProblem !== undefined) {
+      throw new Error(`${postgresProblem}; with CI=true the PostgreSQL tests must run`);
+    }
+    const name = `instant_sync_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+    await adminQuery(`create database ${name}`);
+    this.#cleanups.push(() => adminQuery(`drop database ${name}`));
+    const url = new URL(postgresAdminUrl);
+    url.pathname = `/${name}`;
+    return url.toString();
+  }
+
+  /** Another store (its own connection or pool) on this database, or on `url`; closed by drop(). */
+  open(options: { poolSize?: number; url?: string } = {}): Store {
+    const store = openStore(options.url ?? this.url, { poolSize: options.poolSize ?? 4 });
     this.#stores.push(store);
     return store;
   }
@@ -86,7 +90,8 @@ export class TestDatabase {
   async drop(): Promise<void> {
     await Promise.all(this.#stores.map((store) => store.close()));
     this.#stores = [];
-    await this.#cleanup?.();
+    for (const cleanup of this.#cleanups) await cleanup();
+    this.#cleanups = [];
   }
 }
 

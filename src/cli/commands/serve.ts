@@ -1,15 +1,19 @@
 // `instant-sync serve`: the long-running service. Opens the database (migrating it unless told
-// not to), loads the secret key, serves HTTP, and shuts down cleanly on SIGINT/SIGTERM.
+// not to), loads the secret key, serves HTTP (health checks, tenant connect pages), watches the
+// Salesforce connections' expiry, and shuts down cleanly on SIGINT/SIGTERM.
 import type { Command } from 'commander';
 import { createHttpAppFor, openRuntimeWithSecrets, version } from '../../main.ts';
 import { startHttpServer } from '../../http/start-http-server.ts';
+import { startPeriodicTask } from '../../lib/periodic-task.ts';
 import type { CliContext } from '../cli-context.ts';
 import { setUpCommand } from '../command-setup.ts';
 
 export function registerServe(program: Command, ctx: CliContext): void {
   program
     .command('serve')
-    .description('run the service: HTTP endpoints (/healthz, /readyz) on INSTANT_SYNC_HOST:INSTANT_SYNC_PORT')
+    .description(
+      'run the service: tenant connect pages and /healthz, /readyz on INSTANT_SYNC_HOST:INSTANT_SYNC_PORT',
+    )
     .action(async (_opts: unknown, command: Command) => {
       const { config, logger } = setUpCommand(ctx, command);
       const runtime = await openRuntimeWithSecrets(config, logger, { migrations: 'auto' });
@@ -20,6 +24,12 @@ export function registerServe(program: Command, ctx: CliContext): void {
         await runtime.close();
         throw error;
       }
+      const expiryChecks = startPeriodicTask(
+        'salesforce-expiry-check',
+        config.expiryCheckInterval,
+        () => runtime.salesforce.expiryMonitor.check(),
+        logger,
+      );
       logger.info({ url: server.url, database: runtime.store.location, version }, 'listening');
       ctx.stdout(`Instant Sync ${version} listening on ${server.url}\n`);
       ctx.stdout(`  database:   ${runtime.store.location}\n`);
@@ -28,6 +38,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
       await waitForStop(ctx.stopSignal);
       logger.info('shutting down');
       await server.close(config.shutdownTimeout);
+      await expiryChecks.stop();
       await runtime.close();
       logger.info('stopped');
       logger.flush();

@@ -1,14 +1,31 @@
-// `instant-sync tenants add|list`: the tenants this server serves, each one Salesforce org.
+// `instant-sync tenants add|set|list`: the tenants this server serves, each one Salesforce org.
 import type { Command } from 'commander';
-import { openRuntime, openRuntimeWithSecrets } from '../../main.ts';
+import { openRuntime, openRuntimeWithSecrets, tenantCreationDeps } from '../../main.ts';
 import { listTenants } from '../../store/tenants-repository.ts';
+import { parseDuration } from '../../config/duration.ts';
+import { BadInputError } from '../../lib/errors.ts';
 import { createTenant } from '../../tenants/create-tenant.ts';
+import { updateTenantSettings } from '../../tenants/update-tenant-settings.ts';
 import { toTenantSummary } from '../../tenants/tenant-summary.ts';
 import { printJson, printTable, type CliContext } from '../cli-context.ts';
 import { withRuntime } from '../command-setup.ts';
+import { readSecretInput } from '../read-secret-input.ts';
+
+interface TenantSetOptions {
+  name?: string;
+  settleWindow?: string;
+  loginUrl?: string;
+  clientId?: string;
+  clientSecretFile?: string;
+  refreshTokenPolicy?: string;
+  jwtUsername?: string;
+  jwtKeyFile?: string;
+}
 
 export function registerTenants(program: Command, ctx: CliContext): void {
-  const tenants = program.command('tenants').description('create and list tenants (one per Salesforce org)');
+  const tenants = program
+    .command('tenants')
+    .description('create, change and list tenants (one per Salesforce org)');
 
   tenants
     .command('add')
@@ -21,11 +38,9 @@ export function registerTenants(program: Command, ctx: CliContext): void {
         ctx,
         command,
         (config, logger) => openRuntimeWithSecrets(config, logger, { migrations: 'auto' }),
-        async ({ store, secretBox, clock, config, logger }) => {
-          const tenant = await createTenant(
-            { db: store.db, secretBox, clock, publicUrl: config.publicUrl },
-            { slug, name: opts.name },
-          );
+        async (runtime) => {
+          const tenant = await createTenant(tenantCreationDeps(runtime), { slug, name: opts.name });
+          const { logger } = runtime;
           logger.info({ tenant: tenant.slug, clientId: tenant.clientId }, 'tenant created');
           if (opts.json === true) {
             printJson(ctx, tenant);
@@ -43,6 +58,60 @@ export function registerTenants(program: Command, ctx: CliContext): void {
               '',
             ].join('\n'),
           );
+        },
+      ),
+    );
+
+  tenants
+    .command('set')
+    .description("change a tenant's settings and how it reaches Salesforce")
+    .argument('<slug>', 'the tenant')
+    .option('--name <name>', 'display name')
+    .option('--settle-window <duration>', 'delay that coalesces bursts of changes, 0s to 1h (default 2s)')
+    .option(
+      '--login-url <url>',
+      'Salesforce login URL: https://login.salesforce.com, https://test.salesforce.com or a My Domain',
+    )
+    .option('--client-id <key>', "consumer key of the tenant's own External Client App")
+    .option('--client-secret-file <file>', 'file holding its consumer secret (- reads standard input)')
+    .option(
+      '--refresh-token-policy <policy>',
+      'as set on the app: until-revoked, expire-after:<n>d or idle:<n>d',
+    )
+    .option('--jwt-username <username>', 'Salesforce user the JWT bearer flow signs in as')
+    .option('--jwt-key-file <file>', 'PEM private key for the JWT bearer flow (- reads standard input)')
+    .action((slug: string, opts: TenantSetOptions, command: Command) =>
+      withRuntime(
+        ctx,
+        command,
+        (config, logger) => openRuntimeWithSecrets(config, logger, { migrations: 'auto' }),
+        async (runtime) => {
+          const settleWindowMs =
+            opts.settleWindow === undefined ? undefined : parseDuration(opts.settleWindow);
+          if (opts.settleWindow !== undefined && settleWindowMs === undefined) {
+            throw new BadInputError(
+              `--settle-window expects a duration such as 2s or 500ms, got ${JSON.stringify(opts.settleWindow)}`,
+            );
+          }
+          await updateTenantSettings(
+            { db: runtime.store.db, secretBox: runtime.secretBox, clock: runtime.clock },
+            slug,
+            {
+              name: opts.name,
+              settleWindowMs,
+              loginUrl: opts.loginUrl,
+              clientId: opts.clientId,
+              clientSecret:
+                opts.clientSecretFile === undefined
+                  ? undefined
+                  : await readSecretInput(opts.clientSecretFile),
+              refreshTokenPolicy: opts.refreshTokenPolicy,
+              jwtUsername: opts.jwtUsername,
+              jwtPrivateKeyPem:
+                opts.jwtKeyFile === undefined ? undefined : await readSecretInput(opts.jwtKeyFile),
+            },
+          );
+          ctx.stdout(`Updated tenant ${slug}.\n`);
         },
       ),
     );

@@ -1,9 +1,12 @@
 // Claim = hand up to `limit` due jobs to one worker under a lease. On PostgreSQL concurrent
 // claimers skip each other's rows (FOR UPDATE SKIP LOCKED); on SQLite the immediate write
 // transaction admits one claimer at a time. Either way a job is held by one worker at once.
+// Jobs of a tenant whose Salesforce connection cannot sync (disconnected, reconnect required)
+// are paused: they stay waiting, unclaimed and unfailed, until the tenant is connected again.
 import type { Kysely } from 'kysely';
 import type { BackendCapabilities } from '../backend.ts';
 import type { Database } from '../schema.ts';
+import { syncingConnection } from './job.ts';
 import { toClaimedJob, type ClaimedJob } from './job.ts';
 
 export interface ClaimJobs {
@@ -35,6 +38,7 @@ export async function claimJobs(
         .select('id')
         .where('state', '=', 'waiting')
         .where('run_at', '<=', claim.now)
+        .where((eb) => eb.exists(syncingConnection(eb.ref('jobs.tenant_id'))))
         .orderBy('run_at')
         .orderBy('id')
         .limit(claim.limit)

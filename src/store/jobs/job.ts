@@ -1,7 +1,7 @@
 // Terms of the job queue (see docs/architecture.md, Terminology). A job is keyed by
 // (tenant, Salesforce Event id) and there is at most one row per key: a change that arrives
 // while the job waits merges into it; one that arrives while it runs marks it to run again.
-import { sql, type ExpressionBuilder, type RawBuilder } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type RawBuilder } from 'kysely';
 import type { Database, JobRow } from '../schema.ts';
 
 export interface JobKey {
@@ -51,3 +51,9 @@ export const runEnded = {
   rerun_at: null,
   rerun_first_change_at: null,
 } as const;
+
+/** The tenant's connection row, if it is one that can sync now (see connectionCanSync). */
+export function syncingConnection(tenantId: Expression<string>) {
+  return sql`(select 1 from salesforce_connections c
+    where c.tenant_id = ${tenantId} and c.state in ('connected', 'expiring'))`;
+}

@@ -3,9 +3,11 @@
 import type { Migration } from 'kysely/migration';
 import type { BackendCapabilities } from '../backend.ts';
 import { initialSchema } from './0001-initial.ts';
+import { salesforceConnectionSchema } from './0002-salesforce-connection.ts';
 
 export function allMigrations(backend: BackendCapabilities): Record<string, Migration> {
   return {
     '0001-initial': initialSchema(backend),
+    '0002-salesforce-connection': salesforceConnectionSchema(),
   };
 }

@@ -1,0 +1,52 @@
+// The frame of every server-rendered page: readable on a laptop and a phone, no JavaScript
+// needed, no external assets. Content is built with hono/html, which escapes interpolations.
+import { html } from 'hono/html';
+import type { HtmlEscapedString } from 'hono/utils/html';
+
+type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
+
+const styles = `
+  :root { color-scheme: light dark; --ok: #1a7f37; --warn: #9a6700; --bad: #cf222e; --muted: #6e7781; }
+  body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0; padding: 1.5rem; }
+  main { max-width: 40rem; margin: 0 auto; }
+  h1 { font-size: 1.4rem; margin: 0 0 .25rem; } h2 { font-size: 1.15rem; }
+  .lead { color: var(--muted); margin-top: 0; }
+  .banner { padding: .75rem 1rem; border-radius: .4rem; color: #fff; font-weight: 600; }
+  .banner.ok { background: var(--ok); } .banner.bad { background: var(--bad); }
+  .status { border: 1px solid var(--muted); border-radius: .4rem; padding: .25rem 1rem 1rem; margin: 1rem 0; }
+  .status.connected strong { color: var(--ok); } .status.expiring strong { color: var(--warn); }
+  .status.reconnect_required strong, .status.disconnected strong { color: var(--bad); }
+  dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; } dt { color: var(--muted); }
+  dd { margin: 0; overflow-wrap: anywhere; }
+  form { display: inline-block; margin: .5rem .5rem 0 0; }
+  button { font: inherit; padding: .5rem 1.25rem; border-radius: .4rem; border: 1px solid var(--muted); cursor: pointer; }
+  button.primary { background: #0969da; color: #fff; border-color: #0969da; }
+  .hint { color: var(--muted); font-size: .9rem; }
+`;
+
+export function htmlPage(title: string, body: Html): Html {
+  return html`<!doctype html>
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="referrer" content="no-referrer" />
+        <title>${title} · Instant Sync</title>
+        <style>
+          ${styles}
+        </style>
+      </head>
+      <body>
+        <main>${body}</main>
+      </body>
+    </html>`;
+}
+
+export function messagePage(title: string, message: string, back?: { href: string; label: string }): Html {
+  return htmlPage(
+    title,
+    html`<h1>${title}</h1>
+      <p>${message}</p>
+      ${back === undefined ? '' : html`<p><a href="${back.href}">${back.label}</a></p>`}`,
+  );
+}

@@ -1,0 +1,232 @@
+// The tenant's connect page, the seed's "Connect … to Salesforce Config" outside Salesforce:
+// GET /t/<slug>/ shows the Client ID and the connection status in the seed's words with its
+// expiry countdown; Connect / Reconnect start Salesforce OAuth; the callback completes it;
+// Disconnect revokes. Every failure is a page that says what happened and that nothing changed.
+import { Hono, type Context } from 'hono';
+import { html } from 'hono/html';
+import type { Clock } from '../lib/clock.ts';
+import { NotFoundError } from '../lib/errors.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { SecretBox } from '../lib/secret-box.ts';
+import { ConnectError } from '../salesforce/connect-error.ts';
+import type { ConnectionManager, TenantConnection } from '../salesforce/connection-manager.ts';
+import {
+  csrfToken,
+  csrfValid,
+  hasTenantSession,
+  startOAuthBinding,
+  startTenantSession,
+  takeOAuthBinding,
+  type CookieSettings,
+} from './browser-cookies.ts';
+import { htmlPage, messagePage } from './html-page.ts';
+
+export interface TenantPagesDeps {
+  connections: ConnectionManager;
+  secretBox: SecretBox;
+  publicUrl: string;
+  clock: Clock;
+}
+
+export function tenantPages(deps: TenantPagesDeps, logger: Logger): Hono {
+  const app = new Hono();
+  const cookies: CookieSettings = { secure: deps.publicUrl.startsWith('https:'), secretBox: deps.secretBox };
+  const pathOf = (slug: string) => `/t/${slug}/`;
+
+  app.get('/t/:slug', (c) => c.redirect(pathOf(c.req.param('slug')), 308));
+
+  app.get('/t/:slug/', async (c) => {
+    const current = await deps.connections.get(c.req.param('slug'));
+    const signedIn = hasTenantSession(c, cookies, {
+      tenantId: current.tenant.id,
+      orgId: current.connection.orgId,
+      now: deps.clock.now(),
+    });
+    c.header('cache-control', 'no-store');
+    return c.html(
+      tenantPage(current, {
+        csrf: csrfToken(c, cookies),
+        signedIn,
+        result: c.req.query('result'),
+        callbackUrl: deps.connections.callbackUrl(current.tenant.slug),
+        tenantUrl: `${deps.publicUrl}${pathOf(current.tenant.slug)}`,
+      }),
+    );
+  });
+
+  app.post('/t/:slug/connect', async (c) => {
+    const slug = c.req.param('slug');
+    if (!(await csrfFromForm(c))) return refused(c, slug, 'The form expired. Open the page again and retry.');
+    const binding = startOAuthBinding(c, cookies, pathOf(slug));
+    const { authorizeUrl } = await deps.connections.startConnect(slug, binding);
+    return c.redirect(authorizeUrl, 303);
+  });
+
+  app.get('/t/:slug/oauth/callback', async (c) => {
+    const slug = c.req.param('slug');
+    const binding = takeOAuthBinding(c, cookies, pathOf(slug));
+    try {
+      const connected = await deps.connections.finishConnect(
+        slug,
+        {
+          state: c.req.query('state'),
+          code: c.req.query('code'),
+          error: c.req.query('error'),
+          errorDescription: c.req.query('error_description'),
+        },
+        binding,
+      );
+      if (connected.connection.orgId !== null) {
+        startTenantSession(c, cookies, pathOf(slug), {
+          tenantId: connected.tenant.id,
+          orgId: connected.connection.orgId,
+          now: deps.clock.now(),
+        });
+      }
+      return c.redirect(`${pathOf(slug)}?result=connected`, 303);
+    } catch (error) {
+      if (!(error instanceof ConnectError)) throw error;
+      logger.warn({ tenant: slug, failure: error.failure }, `Connect did not complete: ${error.message}`);
+      return c.html(
+        messagePage('Could not connect to Salesforce', error.message, {
+          href: pathOf(slug),
+          label: 'Back to the tenant page',
+        }),
+        400,
+      );
+    }
+  });
+
+  app.post('/t/:slug/disconnect', async (c) => {
+    const slug = c.req.param('slug');
+    if (!(await csrfFromForm(c))) return refused(c, slug, 'The form expired. Open the page again and retry.');
+    const current = await deps.connections.get(slug);
+    const allowed = hasTenantSession(c, cookies, {
+      tenantId: current.tenant.id,
+      orgId: current.connection.orgId,
+      now: deps.clock.now(),
+    });
+    if (!allowed) {
+      return refused(
+        c,
+        slug,
+        "Only someone signed in to this tenant's Salesforce org can disconnect it here: click Reconnect first " +
+          '(it signs you in), or run `instant-sync disconnect ' +
+          slug +
+          '` on the server.',
+        403,
+      );
+    }
+    await deps.connections.disconnect(slug);
+    return c.redirect(`${pathOf(slug)}?result=disconnected`, 303);
+  });
+
+  app.onError((error, c) => {
+    if (error instanceof NotFoundError) {
+      return c.html(
+        messagePage('No such tenant', 'There is no tenant at this address. Check the tenant URL.'),
+        404,
+      );
+    }
+    throw error;
+  });
+
+  return app;
+}
+
+async function csrfFromForm(c: Context): Promise<boolean> {
+  const form: Record<string, unknown> = await c.req.parseBody().catch(() => ({}));
+  return csrfValid(c, form['csrf']);
+}
+
+function refused(c: Context, slug: string, message: string, status: 400 | 403 = 400) {
+  return c.html(
+    messagePage('Nothing was changed', message, { href: `/t/${slug}/`, label: 'Back to the tenant page' }),
+    status,
+  );
+}
+
+function tenantPage(
+  current: TenantConnection,
+  view: {
+    csrf: string;
+    signedIn: boolean;
+    result: string | undefined;
+    callbackUrl: string;
+    tenantUrl: string;
+  },
+) {
+  const { tenant, connection } = current;
+  const banner =
+    view.result === 'connected' && (connection.state === 'connected' || connection.state === 'expiring')
+      ? html`<p class="banner ok" role="status">Connected</p>`
+      : view.result === 'disconnected' && connection.state === 'disconnected'
+        ? html`<p class="banner ok" role="status">Disconnected</p>`
+        : '';
+  const connectLabel = connection.state === 'disconnected' ? 'Connect' : 'Reconnect';
+  const expiry =
+    connection.expiresAt === null
+      ? ''
+      : html`<p>
+          The connection's refresh token expires on
+          <time datetime="${connection.expiresAt}">${formatTime(connection.expiresAt)}</time>. Reconnect
+          before then to keep syncing; you will be warned 7, 3 and 1 days ahead.
+        </p>`;
+  const reconnectNote =
+    connection.state === 'reconnect_required'
+      ? html`<p>
+          Salesforce no longer accepts this connection. Sync is paused and no change is lost: click Reconnect
+          and it catches up.
+        </p>`
+      : '';
+  const details = view.signedIn
+    ? html`<dt>Salesforce org</dt>
+        <dd>${connection.orgId ?? '—'}</dd>
+        <dt>Connected as</dt>
+        <dd>${connection.username ?? connection.userId ?? '—'}</dd>
+        <dt>Connected since</dt>
+        <dd>${connection.connectedAt === null ? '—' : formatTime(connection.connectedAt)}</dd>
+        <dt>Refresh token</dt>
+        <dd>${connection.refreshTokenPolicyDescription}</dd>
+        ${
+          connection.lastError === null
+            ? ''
+            : html`<dt>Last problem</dt>
+                <dd>${connection.lastError}</dd>`
+        }`
+    : '';
+  return htmlPage(
+    `${tenant.name}: Salesforce connection`,
+    html`<h1>Connect Instant Sync to Salesforce</h1>
+      <p class="lead">${tenant.name}</p>
+      ${banner}
+      <section class="status ${connection.state}" aria-live="polite">
+        <h2>Status: <strong>${connection.status}</strong></h2>
+        ${expiry} ${reconnectNote}
+      </section>
+      <dl>
+        <dt>Client ID</dt>
+        <dd>${tenant.client_id}</dd>
+        <dt>Tenant URL</dt>
+        <dd>${view.tenantUrl}</dd>
+        ${details}
+      </dl>
+      <form method="post" action="connect">
+        <input type="hidden" name="csrf" value="${view.csrf}" />
+        <button class="primary" type="submit">${connectLabel}</button>
+      </form>
+      ${
+        connection.state === 'disconnected'
+          ? ''
+          : html`<form method="post" action="disconnect">
+              <input type="hidden" name="csrf" value="${view.csrf}" />
+              <button type="submit">Disconnect</button>
+            </form>`
+      }
+      <p class="hint">Salesforce app callback URL for this tenant: ${view.callbackUrl}</p>`,
+  );
+}
+
+function formatTime(iso: string): string {
+  return `${iso.slice(0, 16).replace('T', ' ')} UTC`;
+}

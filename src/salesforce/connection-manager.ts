@@ -1,0 +1,306 @@
+// Connect and Disconnect, the seed's user journey: Connect sends the admin through Salesforce
+// OAuth (web server flow with PKCE and a single-use state bound to the tenant and the browser)
+// or signs a JWT bearer assertion; Disconnect revokes the grant at Salesforce. Tokens are sealed
+// before they touch the database. A tenant connected to one org cannot be switched to another
+// by a Connect: Disconnect first, so a stranger's Connect cannot redirect a tenant's sync.
+import {
+  parseRefreshTokenPolicy,
+  refreshTokenExpiresAt,
+  expiryPhase,
+} from '../domain/salesforce-connection.ts';
+import { tenantUrl } from '../domain/tenant.ts';
+import { NotFoundError } from '../lib/errors.ts';
+import { insertOAuthState, takeOAuthState } from '../store/oauth-states-repository.ts';
+import { findConnection } from '../store/salesforce-connections-repository.ts';
+import type { ConnectionRow, TenantRow } from '../store/schema.ts';
+import { findTenantBySlug } from '../store/tenants-repository.ts';
+import { ConnectError } from './connect-error.ts';
+import { moveConnection } from './connection-transitions.ts';
+import { toConnectionView, type ConnectionView } from './connection-view.ts';
+import { oauthAppFor, requireClientSecret } from './oauth-app.ts';
+import { SalesforceOAuthClient } from './oauth-client.ts';
+import { createPkcePair, hashToken, randomToken } from './pkce.ts';
+import { oauthScope, sealed, type SalesforceDeps } from './salesforce-deps.ts';
+import type { SalesforceSessions } from './salesforce-sessions.ts';
+import { parseIdentityUrl, type TokenResponse } from './token-response.ts';
+
+const stateLifetimeMs = 10 * 60_000;
+
+export interface TenantConnection {
+  tenant: TenantRow;
+  connection: ConnectionView;
+}
+
+export class ConnectionManager {
+  readonly #deps: SalesforceDeps;
+  readonly #sessions: SalesforceSessions;
+
+  constructor(deps: SalesforceDeps, sessions: SalesforceSessions) {
+    this.#deps = deps;
+    this.#sessions = sessions;
+  }
+
+  /** The OAuth callback URL of a tenant: register it on the External Client App. */
+  callbackUrl(slug: string): string {
+    return `${tenantUrl(this.#deps.settings.publicUrl, slug)}oauth/callback`;
+  }
+
+  async get(slug: string): Promise<TenantConnection> {
+    const { tenant, row } = await this.#load(slug);
+    return { tenant, connection: toConnectionView(row, this.#deps.clock.now()) };
+  }
+
+  /**
+   * Starts a Connect: returns the Salesforce authorization URL to send the browser to.
+   * `browserBinding` is a random value the caller also keeps in a cookie of that browser.
+   */
+  async startConnect(slug: string, browserBinding: string): Promise<{ authorizeUrl: string }> {
+    const { tenant, row } = await this.#load(slug);
+    const app = requireClientSecret(oauthAppFor(row, this.#deps));
+    const state = randomToken();
+    const stateHash = hashToken(state);
+    const pkce = createPkcePair();
+    const now = this.#deps.clock.now();
+    await insertOAuthState(
+      this.#deps.db,
+      {
+        state_hash: stateHash,
+        tenant_id: tenant.id,
+        code_verifier_sealed: this.#deps.secretBox.seal(pkce.verifier, sealed.codeVerifier(stateHash)),
+        browser_binding_hash: hashToken(browserBinding),
+        created_at: now,
+        expires_at: now + stateLifetimeMs,
+      },
+      now,
+    );
+    const oauth = new SalesforceOAuthClient(app, this.#deps.fetch);
+    return {
+      authorizeUrl: oauth.authorizeUrl({
+        redirectUri: this.callbackUrl(slug),
+        state,
+        codeChallenge: pkce.challenge,
+        scope: oauthScope,
+      }),
+    };
+  }
+
+  /** Completes a Connect from the OAuth callback's query. Throws ConnectError, changing nothing, when it cannot. */
+  async finishConnect(
+    slug: string,
+    callback: {
+      state?: string | undefined;
+      code?: string | undefined;
+      error?: string | undefined;
+      errorDescription?: string | undefined;
+    },
+    browserBinding: string | undefined,
+  ): Promise<TenantConnection> {
+    const { tenant } = await this.#load(slug);
+    const now = this.#deps.clock.now();
+    const stateHash =
+      callback.state === undefined || callback.state === '' ? undefined : hashToken(callback.state);
+    const pending = stateHash === undefined ? undefined : await takeOAuthState(this.#deps.db, stateHash);
+    if (stateHash === undefined || pending === undefined || pending.expires_at <= now) {
+      throw new ConnectError(
+        'unknown-state',
+        'This sign-in is unknown, has expired (after 10 minutes) or was already used. Nothing was changed: start again with Connect.',
+      );
+    }
+    if (pending.tenant_id !== tenant.id) {
+      throw new ConnectError(
+        'wrong-tenant',
+        'This sign-in was started for another tenant, so it cannot connect this one. Nothing was changed.',
+      );
+    }
+    if (browserBinding === undefined || hashToken(browserBinding) !== pending.browser_binding_hash) {
+      throw new ConnectError(
+        'wrong-browser',
+        'This sign-in was started in another browser (or its cookie was lost). Nothing was changed: click Connect again in this browser.',
+      );
+    }
+    if (callback.error !== undefined && callback.error !== '') {
+      const detail =
+        callback.errorDescription === undefined
+          ? callback.error
+          : `${callback.error}: ${callback.errorDescription}`;
+      throw new ConnectError('denied', `Salesforce did not grant access (${detail}). Nothing was changed.`);
+    }
+    if (callback.code === undefined || callback.code === '') {
+      throw new ConnectError(
+        'exchange-failed',
+        'Salesforce sent no authorization code. Nothing was changed: try Connect again.',
+      );
+    }
+
+    const row = await this.#connection(tenant);
+    const app = requireClientSecret(oauthAppFor(row, this.#deps));
+    const oauth = new SalesforceOAuthClient(app, this.#deps.fetch);
+    const result = await oauth.exchangeCode({
+      code: callback.code,
+      redirectUri: this.callbackUrl(slug),
+      codeVerifier: this.#deps.secretBox.open(pending.code_verifier_sealed, sealed.codeVerifier(stateHash)),
+    });
+    if (!result.ok) {
+      throw new ConnectError(
+        'exchange-failed',
+        `Salesforce refused the sign-in (${result.failure.message}). Nothing was changed: try Connect again.`,
+      );
+    }
+    await this.#saveGrant(tenant, row, oauth, result.token, 'web_server');
+    return this.get(slug);
+  }
+
+  /** Connects with the JWT bearer flow (tenant settings hold the user and the private key): no browser, nothing expires. */
+  async connectWithJwt(slug: string): Promise<TenantConnection> {
+    const { tenant, row } = await this.#load(slug);
+    if (row.jwt_username === null || row.jwt_private_key_sealed === null) {
+      throw new ConnectError(
+        'not-configured',
+        `tenant ${slug} has no JWT bearer settings: set them with \`instant-sync tenants set ${slug} --jwt-username <user> --jwt-key-file <pem>\``,
+      );
+    }
+    const oauth = new SalesforceOAuthClient(oauthAppFor(row, this.#deps), this.#deps.fetch);
+    const result = await oauth.jwtBearer({
+      username: row.jwt_username,
+      privateKeyPem: this.#deps.secretBox.open(row.jwt_private_key_sealed, sealed.jwtPrivateKey(tenant.id)),
+      now: this.#deps.clock.now(),
+    });
+    if (!result.ok) {
+      throw new ConnectError(
+        'exchange-failed',
+        `Salesforce refused the JWT bearer sign-in (${result.failure.message}). Nothing was changed.`,
+      );
+    }
+    await this.#saveGrant(tenant, row, oauth, result.token, 'jwt_bearer');
+    return this.get(slug);
+  }
+
+  /** Revokes the grant at Salesforce (best effort) and marks the tenant Disconnected. */
+  async disconnect(slug: string): Promise<TenantConnection & { revoked: boolean }> {
+    const { tenant, row } = await this.#load(slug);
+    if (row.state === 'disconnected') return { ...(await this.get(slug)), revoked: false };
+    const token = row.refresh_token_sealed ?? row.access_token_sealed;
+    let revoked = false;
+    if (token !== null) {
+      const context =
+        row.refresh_token_sealed !== null ? sealed.refreshToken(tenant.id) : sealed.accessToken(tenant.id);
+      try {
+        const oauth = new SalesforceOAuthClient(oauthAppFor(row, this.#deps), this.#deps.fetch);
+        revoked = await oauth.revoke(this.#deps.secretBox.open(token, context));
+      } catch (error) {
+        this.#deps.logger.warn(
+          { err: error, tenant: slug },
+          'could not revoke the Salesforce grant; disconnecting anyway',
+        );
+      }
+    }
+    await moveConnection(this.#deps, row, 'disconnected', {
+      access_token_sealed: null,
+      refresh_token_sealed: null,
+      access_token_issued_at: null,
+      connected_at: null,
+      expires_at: null,
+      last_expiry_warning_days: null,
+      last_error: null,
+    });
+    this.#sessions.forget(tenant.id);
+    this.#deps.logger.info({ tenant: slug, revoked }, 'Salesforce connection disconnected');
+    return { ...(await this.get(slug)), revoked };
+  }
+
+  async #saveGrant(
+    tenant: TenantRow,
+    row: ConnectionRow,
+    oauth: SalesforceOAuthClient,
+    token: TokenResponse,
+    authFlow: 'web_server' | 'jwt_bearer',
+  ): Promise<void> {
+    const ids = parseIdentityUrl(token.id);
+    if (ids === undefined) {
+      throw new ConnectError(
+        'exchange-failed',
+        `Salesforce sent an identity URL we cannot read (${token.id}). Nothing was changed.`,
+      );
+    }
+    if (row.state !== 'disconnected' && row.org_id !== null && row.org_id !== ids.orgId) {
+      await oauth.revoke(token.refresh_token ?? token.access_token).catch(() => false);
+      throw new ConnectError(
+        'other-org',
+        `This tenant is connected to Salesforce org ${row.org_id}, but the sign-in was for org ${ids.orgId}. ` +
+          'Nothing was changed: Disconnect first to connect the tenant to another org.',
+      );
+    }
+    const identity = await oauth.identity(token.id, token.access_token).catch((error: unknown) => {
+      this.#deps.logger.warn(
+        { err: error, tenant: tenant.slug },
+        'could not read the Salesforce identity; connecting anyway',
+      );
+      return undefined;
+    });
+    const now = this.#deps.clock.now();
+    const policy = parseRefreshTokenPolicy(row.refresh_token_policy);
+    const expiresAt =
+      authFlow === 'jwt_bearer' || 'problem' in policy
+        ? null
+        : refreshTokenExpiresAt(policy, { connectedAt: now, refreshTokenLastUsedAt: null });
+    const { secretBox } = this.#deps;
+    // A reconnect replaces the grant: revoke the old one so the user's grants for the app do not pile up.
+    if (row.refresh_token_sealed !== null && token.refresh_token !== undefined) {
+      const old = secretBox.open(row.refresh_token_sealed, sealed.refreshToken(tenant.id));
+      if (old !== token.refresh_token) await oauth.revoke(old).catch(() => false);
+    }
+    const moved = await moveConnection(
+      this.#deps,
+      row,
+      expiryPhase(expiresAt, now) === 'expiring' ? 'expiring' : 'connected',
+      {
+        auth_flow: authFlow,
+        instance_url: token.instance_url,
+        org_id: ids.orgId,
+        user_id: ids.userId,
+        username: identity?.username ?? null,
+        access_token_sealed: secretBox.seal(token.access_token, sealed.accessToken(tenant.id)),
+        access_token_issued_at: Number(token.issued_at),
+        refresh_token_sealed:
+          authFlow === 'web_server' && token.refresh_token !== undefined
+            ? secretBox.seal(token.refresh_token, sealed.refreshToken(tenant.id))
+            : null,
+        refresh_token_last_used_at: null,
+        connected_at: now,
+        expires_at: expiresAt,
+        last_expiry_warning_days: null,
+        last_error: null,
+      },
+    );
+    if (!moved) {
+      throw new ConnectError(
+        'exchange-failed',
+        'The connection changed while this sign-in was completing. Nothing was changed: try Connect again.',
+      );
+    }
+    this.#sessions.forget(tenant.id);
+    this.#deps.logger.info(
+      {
+        tenant: tenant.slug,
+        orgId: ids.orgId,
+        userId: ids.userId,
+        authFlow,
+        expiresAt: expiresAt === null ? null : new Date(expiresAt).toISOString(),
+      },
+      'Salesforce connection connected',
+    );
+  }
+
+  async #load(slug: string): Promise<{ tenant: TenantRow; row: ConnectionRow }> {
+    const tenant = await findTenantBySlug(this.#deps.db, slug);
+    if (tenant === undefined) throw new NotFoundError(`no tenant named ${JSON.stringify(slug)}`);
+    return { tenant, row: await this.#connection(tenant) };
+  }
+
+  async #connection(tenant: TenantRow): Promise<ConnectionRow> {
+    const row = await findConnection(this.#deps.db, tenant.id);
+    if (row === undefined)
+      throw new NotFoundError(`tenant ${tenant.slug} has no Salesforce connection record`);
+    return row;
+  }
+}

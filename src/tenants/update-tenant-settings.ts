@@ -1,0 +1,131 @@
+// Changing a tenant's settings: its name, settle window, and how it reaches Salesforce (login
+// URL, its own External Client App, the refresh-token policy, the JWT bearer user and key).
+// Every value is checked before anything is written; all problems are reported together.
+import { createPrivateKey } from 'node:crypto';
+import type { Kysely, Updateable } from 'kysely';
+import {
+  expiryPhase,
+  formatRefreshTokenPolicy,
+  parseRefreshTokenPolicy,
+  refreshTokenExpiresAt,
+} from '../domain/salesforce-connection.ts';
+import type { Clock } from '../lib/clock.ts';
+import { BadInputError, NotFoundError } from '../lib/errors.ts';
+import type { SecretBox } from '../lib/secret-box.ts';
+import { sealed } from '../salesforce/salesforce-deps.ts';
+import { findConnection } from '../store/salesforce-connections-repository.ts';
+import type { Database, SalesforceConnectionsTable, TenantsTable } from '../store/schema.ts';
+import { findTenantBySlug } from '../store/tenants-repository.ts';
+
+export interface TenantSettingsChange {
+  name?: string | undefined;
+  settleWindowMs?: number | undefined;
+  loginUrl?: string | undefined;
+  clientId?: string | undefined;
+  clientSecret?: string | undefined;
+  refreshTokenPolicy?: string | undefined;
+  jwtUsername?: string | undefined;
+  jwtPrivateKeyPem?: string | undefined;
+}
+
+export async function updateTenantSettings(
+  deps: { db: Kysely<Database>; secretBox: SecretBox; clock: Clock },
+  slug: string,
+  change: TenantSettingsChange,
+): Promise<void> {
+  const tenant = await findTenantBySlug(deps.db, slug);
+  if (tenant === undefined) throw new NotFoundError(`no tenant named ${JSON.stringify(slug)}`);
+  const connection = await findConnection(deps.db, tenant.id);
+  if (connection === undefined) throw new NotFoundError(`tenant ${slug} has no Salesforce connection record`);
+  const now = deps.clock.now();
+  const problems: string[] = [];
+  const tenantChanges: Updateable<TenantsTable> = {};
+  const connectionChanges: Updateable<SalesforceConnectionsTable> = {};
+
+  if (change.name !== undefined) {
+    const name = change.name.trim();
+    if (name === '' || name.length > 200) problems.push('the name must be 1 to 200 characters');
+    else tenantChanges.name = name;
+  }
+  if (change.settleWindowMs !== undefined) {
+    if (
+      !Number.isInteger(change.settleWindowMs) ||
+      change.settleWindowMs < 0 ||
+      change.settleWindowMs > 3_600_000
+    ) {
+      problems.push('the settle window must be from 0s to 1h');
+    } else tenantChanges.settle_window_ms = change.settleWindowMs;
+  }
+  if (change.loginUrl !== undefined) {
+    const url = change.loginUrl.trim().replace(/\/+$/, '');
+    if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
+      problems.push(
+        `the login URL must be an https URL such as https://login.salesforce.com, got ${JSON.stringify(change.loginUrl)}`,
+      );
+    } else connectionChanges.login_url = url;
+  }
+  if (change.clientId !== undefined) {
+    const clientId = change.clientId.trim();
+    if (clientId === '') problems.push('the client id must not be empty');
+    else connectionChanges.client_id = clientId;
+  }
+  if (change.clientSecret !== undefined) {
+    const secret = change.clientSecret.trim();
+    if (secret === '') problems.push('the client secret must not be empty');
+    else connectionChanges.client_secret_sealed = deps.secretBox.seal(secret, sealed.clientSecret(tenant.id));
+  }
+  if (change.clientSecret !== undefined && change.clientId === undefined && connection.client_id === null) {
+    problems.push('a client secret needs its client id: pass --client-id too');
+  }
+  if (change.refreshTokenPolicy !== undefined) {
+    const policy = parseRefreshTokenPolicy(change.refreshTokenPolicy);
+    if ('problem' in policy) problems.push(policy.problem);
+    else {
+      connectionChanges.refresh_token_policy = formatRefreshTokenPolicy(policy);
+      if (connection.connected_at !== null && connection.auth_flow === 'web_server') {
+        const expiresAt = refreshTokenExpiresAt(policy, {
+          connectedAt: connection.connected_at,
+          refreshTokenLastUsedAt: connection.refresh_token_last_used_at,
+        });
+        connectionChanges.expires_at = expiresAt;
+        connectionChanges.last_expiry_warning_days = null;
+        if (connection.state === 'connected' || connection.state === 'expiring') {
+          connectionChanges.state = expiryPhase(expiresAt, now) === 'expiring' ? 'expiring' : 'connected';
+        }
+      }
+    }
+  }
+  if (change.jwtUsername !== undefined) {
+    if (change.jwtUsername.trim() === '') problems.push('the JWT bearer username must not be empty');
+    else connectionChanges.jwt_username = change.jwtUsername.trim();
+  }
+  if (change.jwtPrivateKeyPem !== undefined) {
+    try {
+      createPrivateKey(change.jwtPrivateKeyPem);
+      connectionChanges.jwt_private_key_sealed = deps.secretBox.seal(
+        change.jwtPrivateKeyPem,
+        sealed.jwtPrivateKey(tenant.id),
+      );
+    } catch {
+      problems.push('the JWT bearer key file does not hold a PEM private key');
+    }
+  }
+  if (problems.length > 0) throw new BadInputError(problems.join('; '));
+
+  await deps.db.transaction().execute(async (tx) => {
+    if (Object.keys(tenantChanges).length > 0) {
+      await tx
+        .updateTable('tenants')
+        .set({ ...tenantChanges, updated_at: now })
+        .where('id', '=', tenant.id)
+        .execute();
+    }
+    if (Object.keys(connectionChanges).length > 0) {
+      await tx
+        .updateTable('salesforce_connections')
+        .set({ ...connectionChanges, updated_at: now })
+        .where('tenant_id', '=', tenant.id)
+        .execute();
+    }
+  });
+}
