@@ -15,11 +15,24 @@ describe('the instant-sync executable', () => {
   it('prints help for itself and for every command', async () => {
     const top = await runCliProcess(['--help'], { cwd });
     expect(top.code).toBe(0);
-    for (const command of ['serve', 'migrate', 'tenants']) expect(top.stdout).toContain(command);
+    for (const command of ['serve', 'migrate', 'tenants', 'connect', 'disconnect', 'status']) {
+      expect(top.stdout).toContain(command);
+    }
     expect(top.stdout).toContain(
       'Exit codes: 0 success, 1 the command failed, 2 bad command line or configuration.',
     );
-    for (const args of [['serve'], ['migrate'], ['tenants'], ['tenants', 'add'], ['tenants', 'list']]) {
+    const commands = [
+      ['serve'],
+      ['migrate'],
+      ['tenants'],
+      ['tenants', 'add'],
+      ['tenants', 'set'],
+      ['tenants', 'list'],
+      ['connect'],
+      ['disconnect'],
+      ['status'],
+    ];
+    for (const args of commands) {
       const result = await runCliProcess([...args, '--help'], { cwd });
       expect(result.code, args.join(' ')).toBe(0);
       expect(result.stdout).toMatch(new RegExp(`^Usage: instant-sync ${args.join(' ')}`));

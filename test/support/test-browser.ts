@@ -55,12 +55,17 @@ export class TestBrowser {
     const form = forms.find(
       (f) =>
         (match.action === undefined || match.action.test(f.action)) &&
-        (match.button === undefined || f.buttons.some((b) => match.button?.test(`${b.label} ${b.value ?? ''}`))),
+        (match.button === undefined ||
+          f.buttons.some((b) => match.button?.test(`${b.label} ${b.value ?? ''}`))),
     );
     if (form === undefined) {
-      throw new Error(`no form matching ${String(match.action)} / ${String(match.button)} on ${page.url}:\n${page.html}`);
+      throw new Error(
+        `no form matching ${String(match.action)} / ${String(match.button)} on ${page.url}:\n${page.html}`,
+      );
     }
-    const button = form.buttons.find((b) => match.button === undefined || match.button.test(`${b.label} ${b.value ?? ''}`));
+    const button = form.buttons.find(
+      (b) => match.button === undefined || match.button.test(`${b.label} ${b.value ?? ''}`),
+    );
     const fields = { ...form.fields, ...match.fields };
     if (button?.name !== undefined) fields[button.name] = button.value ?? '';
     if (form.method === 'get') {
@@ -88,7 +93,10 @@ export class TestBrowser {
       const response = await fetch(current, {
         ...request,
         redirect: 'manual',
-        headers: { ...(request.headers as Record<string, string> | undefined), cookie: this.#cookieHeader(current) },
+        headers: {
+          ...(request.headers as Record<string, string> | undefined),
+          cookie: this.#cookieHeader(current),
+        },
       });
       this.#store(current, response.headers.getSetCookie());
       const location = response.headers.get('location') ?? undefined;
