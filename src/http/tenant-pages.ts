@@ -5,7 +5,7 @@
 import { Hono, type Context } from 'hono';
 import { html } from 'hono/html';
 import type { Clock } from '../lib/clock.ts';
-import { NotFoundError } from '../lib/errors.ts';
+import { BadInputError, NotFoundError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
 import { ConnectError } from '../salesforce/connect-error.ts';
@@ -127,6 +127,11 @@ export function tenantPages(deps: TenantPagesDeps, logger: Logger): Hono {
         messagePage('No such tenant', 'There is no tenant at this address. Check the tenant URL.'),
         404,
       );
+    }
+    if (error instanceof BadInputError) {
+      logger.warn({ path: c.req.path }, `tenant page refused a request: ${error.message}`);
+      const back = { href: pathOf(c.req.param('slug') ?? ''), label: 'Back to the tenant page' };
+      return c.html(messagePage('Nothing was changed', error.message, back), 400);
     }
     throw error;
   });
