@@ -1,0 +1,86 @@
+// Runs the Salesforce sandbox org as its own process:
+//   node sandbox/salesforce/main.ts [--host H] [--port N] [--auto-approve] [--latency-ms N] [--seed file.json]
+// The first line on stdout says where it listens. It runs until SIGINT or SIGTERM.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { startSalesforceSandbox, type ConnectedApp, type EventInput, type UserInput } from './index.ts';
+
+const usage = `Usage: node sandbox/salesforce/main.ts [options]
+
+A Salesforce org on localhost, speaking Salesforce's OAuth and REST protocols.
+
+Options:
+  --host <host>        address to listen on (default 127.0.0.1)
+  --port <port>        port to listen on (default: a free port)
+  --auto-approve       skip the login and consent pages: /authorize answers with a code at once
+  --latency-ms <n>     delay added to every token and REST response
+  --seed <file.json>   apps, users and events to start with:
+                       { "apps": [...], "users": [...], "events": [{ "ownerUsername": "...", ... }] }
+  -h, --help           show this help
+`;
+
+interface Seed {
+  apps?: ConnectedApp[];
+  users?: UserInput[];
+  events?: (EventInput & { ownerUsername?: string; ownerId?: string })[];
+}
+
+let values;
+try {
+  ({ values } = parseArgs({
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'auto-approve': { type: 'boolean' },
+      'latency-ms': { type: 'string' },
+      seed: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }));
+} catch (error) {
+  console.error(`${(error as Error).message}\n\n${usage}`);
+  process.exit(2);
+}
+if (values.help === true) {
+  console.log(usage);
+  process.exit(0);
+}
+
+const port = values.port === undefined ? 0 : Number(values.port);
+const latencyMs = values['latency-ms'] === undefined ? 0 : Number(values['latency-ms']);
+if (!Number.isInteger(port) || port < 0 || port > 65535 || !Number.isInteger(latencyMs) || latencyMs < 0) {
+  console.error(`--port and --latency-ms take whole numbers\n\n${usage}`);
+  process.exit(2);
+}
+
+const sandbox = await startSalesforceSandbox({
+  host: values.host ?? '127.0.0.1',
+  port,
+  autoApprove: values['auto-approve'] === true,
+  latencyMs,
+});
+if (values.seed !== undefined) {
+  try {
+    const seed = JSON.parse(readFileSync(values.seed, 'utf8')) as Seed;
+    for (const app of seed.apps ?? []) sandbox.addConnectedApp(app);
+    const users = new Map((seed.users ?? []).map((user) => [user.username, sandbox.addUser(user).Id]));
+    for (const { ownerUsername, ownerId, ...fields } of seed.events ?? []) {
+      const owner = ownerId ?? users.get(ownerUsername ?? '');
+      if (owner === undefined)
+        throw new Error(`seed event ${JSON.stringify(fields.Subject)} has no known owner`);
+      sandbox.createEvent(owner, fields);
+    }
+  } catch (error) {
+    console.error(`cannot load the seed ${values.seed}: ${(error as Error).message}`);
+    await sandbox.close();
+    process.exit(2);
+  }
+}
+console.log(`Salesforce sandbox listening on ${sandbox.url}`);
+console.log(`  org ${sandbox.orgId}; control API at ${sandbox.url}/__sandbox/state`);
+
+const stop = () => {
+  void sandbox.close().then(() => process.exit(0));
+};
+process.once('SIGINT', stop);
+process.once('SIGTERM', stop);

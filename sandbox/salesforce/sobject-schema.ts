@@ -1,0 +1,178 @@
+// The objects and fields the sandbox org knows, with Salesforce's field types: what SOQL may
+// select and compare, and how values are written on the wire (datetimes as
+// 2026-11-24T09:00:00.000+0000, dates as 2026-11-24). Records hold datetimes as epoch ms.
+
+export type FieldType =
+  'id' | 'string' | 'textarea' | 'picklist' | 'boolean' | 'int' | 'datetime' | 'date' | 'reference';
+export type FieldValue = string | number | boolean | null;
+export type SObjectRecord = Record<string, FieldValue> & { Id: string };
+
+export interface ObjectSchema {
+  name: string;
+  fields: Record<string, FieldType>;
+  /** Relationship name → the field holding the related id (Owner → OwnerId). */
+  relationships: Record<string, string>;
+}
+
+const audit = {
+  CreatedById: 'reference',
+  CreatedDate: 'datetime',
+  LastModifiedById: 'reference',
+  LastModifiedDate: 'datetime',
+  SystemModstamp: 'datetime',
+} as const;
+
+export const schemas: Record<string, ObjectSchema> = {
+  Event: {
+    name: 'Event',
+    fields: {
+      Id: 'id',
+      Subject: 'string',
+      StartDateTime: 'datetime',
+      EndDateTime: 'datetime',
+      ActivityDateTime: 'datetime',
+      IsAllDayEvent: 'boolean',
+      ActivityDate: 'date',
+      DurationInMinutes: 'int',
+      Location: 'string',
+      Description: 'textarea',
+      ShowAs: 'picklist',
+      IsPrivate: 'boolean',
+      OwnerId: 'reference',
+      WhoId: 'reference',
+      WhatId: 'reference',
+      IsChild: 'boolean',
+      IsGroupEvent: 'boolean',
+      GroupEventType: 'picklist',
+      IsReminderSet: 'boolean',
+      ReminderDateTime: 'datetime',
+      IsDeleted: 'boolean',
+      IsRecurrence2: 'boolean',
+      Recurrence2PatternText: 'textarea',
+      Recurrence2PatternStartDate: 'datetime',
+      Recurrence2PatternTimeZone: 'string',
+      IsRecurrence2Exception: 'boolean',
+      IsRecurrence2Exclusion: 'boolean',
+      ActivityRecurrence2Id: 'reference',
+      IsRecurrence: 'boolean',
+      RecurrenceType: 'picklist',
+      RecurrenceInterval: 'int',
+      RecurrenceDayOfWeekMask: 'int',
+      RecurrenceDayOfMonth: 'int',
+      RecurrenceInstance: 'picklist',
+      RecurrenceMonthOfYear: 'picklist',
+      RecurrenceStartDateTime: 'datetime',
+      RecurrenceEndDateOnly: 'date',
+      RecurrenceTimeZoneSidKey: 'picklist',
+      ...audit,
+    },
+    relationships: { Owner: 'OwnerId', CreatedBy: 'CreatedById', LastModifiedBy: 'LastModifiedById' },
+  },
+  EventRelation: {
+    name: 'EventRelation',
+    fields: {
+      Id: 'id',
+      EventId: 'reference',
+      RelationId: 'reference',
+      IsInvitee: 'boolean',
+      IsParent: 'boolean',
+      IsWhat: 'boolean',
+      Status: 'picklist',
+      Response: 'string',
+      RespondedDate: 'datetime',
+      IsDeleted: 'boolean',
+      ...audit,
+    },
+    relationships: { Relation: 'RelationId', Event: 'EventId' },
+  },
+  User: {
+    name: 'User',
+    fields: {
+      Id: 'id',
+      Username: 'string',
+      Email: 'string',
+      FirstName: 'string',
+      LastName: 'string',
+      Name: 'string',
+      Alias: 'string',
+      TimeZoneSidKey: 'picklist',
+      IsActive: 'boolean',
+      ...audit,
+    },
+    relationships: {},
+  },
+  Contact: {
+    name: 'Contact',
+    fields: {
+      Id: 'id',
+      FirstName: 'string',
+      LastName: 'string',
+      Name: 'string',
+      Email: 'string',
+      IsDeleted: 'boolean',
+      ...audit,
+    },
+    relationships: {},
+  },
+  Lead: {
+    name: 'Lead',
+    fields: {
+      Id: 'id',
+      FirstName: 'string',
+      LastName: 'string',
+      Name: 'string',
+      Email: 'string',
+      Company: 'string',
+      IsDeleted: 'boolean',
+      ...audit,
+    },
+    relationships: {},
+  },
+};
+
+/** The fields of the polymorphic "Name" object a relationship like Owner or Relation points to. */
+export const nameFields: Record<string, FieldType> = {
+  Id: 'id',
+  Name: 'string',
+  Email: 'string',
+  FirstName: 'string',
+  LastName: 'string',
+  Username: 'string',
+  Alias: 'string',
+  Type: 'string',
+};
+
+export function findSchema(objectName: string): ObjectSchema | undefined {
+  const wanted = objectName.toLowerCase();
+  return Object.values(schemas).find((s) => s.name.toLowerCase() === wanted);
+}
+
+/** The canonical spelling of `field` on `fields`, matched case-insensitively as Salesforce does. */
+export function canonicalField(fields: Record<string, FieldType>, field: string): string | undefined {
+  const wanted = field.toLowerCase();
+  return Object.keys(fields).find((name) => name.toLowerCase() === wanted);
+}
+
+/** A field value as Salesforce's REST API writes it. */
+export function toWire(type: FieldType, value: FieldValue | undefined): FieldValue {
+  if (value === undefined || value === null) return null;
+  if (type === 'datetime' && typeof value === 'number') return formatDateTime(value);
+  return value;
+}
+
+export function formatDateTime(ms: number): string {
+  return new Date(ms).toISOString().replace('Z', '+0000');
+}
+
+/** Parses the datetime forms Salesforce accepts (ISO 8601 with Z, ±hh:mm or ±hhmm). */
+export function parseDateTime(text: string): number | undefined {
+  const normalized = text.replace(/([+-]\d{2})(\d{2})$/, '$1:$2');
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.test(normalized))
+    return undefined;
+  const ms = Date.parse(normalized);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+export function isDate(text: string): boolean {
+  return /^\d{4}-\d{2}-\d{2}$/.test(text) && !Number.isNaN(Date.parse(`${text}T00:00:00Z`));
+}
