@@ -158,6 +158,21 @@ describeEachBackend('Salesforce connection journey', (database) => {
     expect(sandbox.isTokenActive(refreshToken)).toBe(false);
   });
 
+  it("shows Salesforce's refusal when the admin clicks Deny, and changes nothing", async () => {
+    // A user who has not approved the app yet, so Salesforce asks for consent.
+    sandbox.addUser({ username: 'deputy@acme.example', email: 'deputy@acme.example', password: 'deputy-pw' });
+    const browser = new TestBrowser();
+    let step = await browser.submit(await browser.get(`${service.url}/t/globex/`), { button: /^Connect/ });
+    step = await browser.submit(step, { fields: { username: 'deputy@acme.example', password: 'deputy-pw' } });
+    const denied = await browser.submit(step, { button: /deny/i });
+    expect(denied.status).toBe(400);
+    expect(denied.html).toContain(
+      'Salesforce did not grant access (access_denied: end-user denied authorization). Nothing was changed.',
+    );
+    const { connection } = await service.runtime.salesforce.connections.get('globex');
+    expect(connection).toMatchObject({ state: 'disconnected', orgId: null });
+  });
+
   it('keeps tokens out of every log line and out of the database in plaintext', async () => {
     const browser = new TestBrowser();
     await connectThroughPages(browser, /Connect/);

@@ -201,6 +201,18 @@ describe('Connect refusals', () => {
     }
   });
 
+  it('refreshes a session the API rejected, once, and retries the call', async () => {
+    const browser = new TestBrowser();
+    await browser.get(await authorize(browser, await startConnect(browser, 'acme')));
+    const rest = service.runtime.salesforce.restClient(tenants['acme']!);
+    const { accessToken } = await service.runtime.salesforce.sessions.session(tenants['acme']!);
+    await fetch(`${sandbox.url}/services/oauth2/revoke?token=${encodeURIComponent(accessToken)}`);
+    const before = sandbox.stats().refreshes;
+    expect(await rest.query('SELECT Id FROM User')).toHaveLength(1);
+    expect(sandbox.stats().refreshes - before).toBe(1);
+    expect((await service.runtime.salesforce.connections.get('acme')).connection.state).toBe('connected');
+  });
+
   it('50 concurrent requests for a session cause exactly one refresh at Salesforce', async () => {
     const browser = new TestBrowser();
     await browser.get(await authorize(browser, await startConnect(browser, 'acme')));
