@@ -1,10 +1,7 @@
 // The sandbox org's OAuth endpoints as a client sees them over HTTP.
 import { createHash, createHmac, randomBytes, sign, createPrivateKey } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeTestCertificate } from '../../test/support/test-certificate.ts';
 import { startSalesforceSandbox, type SalesforceSandbox } from './index.ts';
 
 const callback = 'https://sync.example.com/t/acme/oauth/callback';
@@ -189,38 +186,19 @@ describe('sandbox OAuth', () => {
   });
 
   it('grants the JWT bearer flow only to a signed assertion for a pre-authorized user', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sandbox-jwt-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=t',
-        '-keyout',
-        join(dir, 'k.pem'),
-        '-out',
-        join(dir, 'c.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
-    execFileSync('openssl', ['genrsa', '-out', join(dir, 'other.pem'), '2048'], { stdio: 'ignore' });
+    const { keyPem, certificatePem } = makeTestCertificate();
+    const { keyPem: otherKeyPem } = makeTestCertificate();
     org.addConnectedApp({
       clientId: 'jwt',
       clientSecret: 'x',
       callbackUrls: [],
-      certificatePem: readFileSync(join(dir, 'c.pem'), 'utf8'),
+      certificatePem,
       preAuthorizedUsernames: ['admin@acme.example'],
     });
-    const assertion = (claims: Record<string, unknown>, keyFile = 'k.pem') => {
+    const assertion = (claims: Record<string, unknown>, key = keyPem) => {
       const encode = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url');
       const body = `${encode({ alg: 'RS256' })}.${encode({ iss: 'jwt', sub: 'admin@acme.example', aud: org.url, exp: Math.floor(org.clock.now() / 1000) + 120, ...claims })}`;
-      return `${body}.${sign('sha256', Buffer.from(body), createPrivateKey(readFileSync(join(dir, keyFile)))).toString('base64url')}`;
+      return `${body}.${sign('sha256', Buffer.from(body), createPrivateKey(key)).toString('base64url')}`;
     };
     const jwt = (a: string) =>
       form('/services/oauth2/token', {
@@ -230,7 +208,7 @@ describe('sandbox OAuth', () => {
     const ok = (await (await jwt(assertion({}))).json()) as Record<string, unknown>;
     expect(ok['access_token']).toBeDefined();
     expect(ok['refresh_token']).toBeUndefined();
-    expect(await (await jwt(assertion({}, 'other.pem'))).json()).toEqual({
+    expect(await (await jwt(assertion({}, otherKeyPem))).json()).toEqual({
       error: 'invalid_grant',
       error_description: 'invalid assertion',
     });

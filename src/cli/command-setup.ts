@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/load-config.ts';
 import type { Config } from '../config/options.ts';
 import { createLogger, type Logger, type LogLevel } from '../lib/logger.ts';
-import type { Runtime } from '../main.ts';
+import { openRuntime, openRuntimeWithSecrets, type Runtime, type RuntimeWithSecrets } from '../main.ts';
 import type { CliContext } from './cli-context.ts';
 
 export interface CommandSetup {
@@ -43,3 +43,11 @@ export async function withRuntime<R extends Runtime>(
     await runtime.close();
   }
 }
+
+/** Opens the runtime a data command needs, migrating the database if configured to. */
+export const openData = (config: Config, logger: Logger): Promise<Runtime> =>
+  openRuntime(config, logger, { migrations: 'auto' });
+
+/** The same, with the secret key loaded: for commands that read or write secrets or talk to Salesforce. */
+export const openDataWithSecrets = (config: Config, logger: Logger): Promise<RuntimeWithSecrets> =>
+  openRuntimeWithSecrets(config, logger, { migrations: 'auto' });

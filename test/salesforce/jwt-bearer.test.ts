@@ -1,9 +1,5 @@
 // A tenant connected with the JWT bearer flow: a certificate instead of a browser sign-in, no
 // refresh token stored, nothing to expire, and Events read through it.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../sandbox/salesforce/index.ts';
 import { generateSecretKey } from '../../src/lib/secret-box.ts';
@@ -13,40 +9,15 @@ import { createTenant } from '../../src/tenants/create-tenant.ts';
 import { updateTenantSettings } from '../../src/tenants/update-tenant-settings.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 import { startServiceUnderTest, type ServiceUnderTest } from '../support/service-under-test.ts';
+import { makeTestCertificate } from '../support/test-certificate.ts';
 import { describeEachBackend } from '../support/test-databases.ts';
-
-function makeCertificate(): { keyPem: string; certificatePem: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'instant-sync-jwt-'));
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=instant-sync-test',
-      '-keyout',
-      join(dir, 'key.pem'),
-      '-out',
-      join(dir, 'cert.pem'),
-    ],
-    { stdio: 'ignore' },
-  );
-  return {
-    keyPem: readFileSync(join(dir, 'key.pem'), 'utf8'),
-    certificatePem: readFileSync(join(dir, 'cert.pem'), 'utf8'),
-  };
-}
 
 describeEachBackend('JWT bearer connection', (database) => {
   let sandbox: SalesforceSandbox;
   let service: ServiceUnderTest;
   let clock: ManualClock;
-  const { keyPem, certificatePem } = makeCertificate();
+  const { keyPem, certificatePem } = makeTestCertificate();
+  const settingsDeps = () => ({ db: service.runtime.store.db, secretBox: service.runtime.secretBox, clock });
 
   beforeAll(async () => {
     sandbox = await startSalesforceSandbox();
@@ -79,15 +50,11 @@ describeEachBackend('JWT bearer connection', (database) => {
 
   it('connects with a certificate, stores no refresh token, and reads Events', async () => {
     const tenant = await createTenant(tenantCreationDeps(service.runtime), { slug: 'jwt-acme' });
-    await updateTenantSettings(
-      { db: service.runtime.store.db, secretBox: service.runtime.secretBox, clock },
-      'jwt-acme',
-      {
-        clientId: 'jwt-app',
-        jwtUsername: 'integration@acme.example',
-        jwtPrivateKeyPem: keyPem,
-      },
-    );
+    await updateTenantSettings(settingsDeps(), 'jwt-acme', {
+      clientId: 'jwt-app',
+      jwtUsername: 'integration@acme.example',
+      jwtPrivateKeyPem: keyPem,
+    });
     const { connection } = await service.runtime.salesforce.connections.connectWithJwt('jwt-acme');
     expect(connection).toMatchObject({
       state: 'connected',
@@ -116,15 +83,11 @@ describeEachBackend('JWT bearer connection', (database) => {
 
   it('refuses a user the app has not pre-authorized, changing nothing', async () => {
     await createTenant(tenantCreationDeps(service.runtime), { slug: 'jwt-globex' });
-    await updateTenantSettings(
-      { db: service.runtime.store.db, secretBox: service.runtime.secretBox, clock },
-      'jwt-globex',
-      {
-        clientId: 'jwt-app',
-        jwtUsername: 'someone-else@acme.example',
-        jwtPrivateKeyPem: keyPem,
-      },
-    );
+    await updateTenantSettings(settingsDeps(), 'jwt-globex', {
+      clientId: 'jwt-app',
+      jwtUsername: 'someone-else@acme.example',
+      jwtPrivateKeyPem: keyPem,
+    });
     await expect(service.runtime.salesforce.connections.connectWithJwt('jwt-globex')).rejects.toThrow(
       /Salesforce refused the JWT bearer sign-in \(invalid_grant: .*\)\. Nothing was changed/,
     );

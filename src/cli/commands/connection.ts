@@ -3,13 +3,12 @@
 // `connect` prints where to go; with --jwt it connects on the spot.
 import type { Command } from 'commander';
 import { describeCountdown } from '../../domain/salesforce-connection.ts';
-import { openRuntimeWithSecrets } from '../../main.ts';
 import { oauthAppFor } from '../../salesforce/oauth-app.ts';
 import { findConnection } from '../../store/salesforce-connections-repository.ts';
 import { listTenants } from '../../store/tenants-repository.ts';
 import { toTenantSummary } from '../../tenants/tenant-summary.ts';
 import { printJson, printTable, type CliContext } from '../cli-context.ts';
-import { withRuntime } from '../command-setup.ts';
+import { openDataWithSecrets, withRuntime } from '../command-setup.ts';
 
 export function registerConnection(program: Command, ctx: CliContext): void {
   program
@@ -22,41 +21,36 @@ export function registerConnection(program: Command, ctx: CliContext): void {
     )
     .option('--json', 'print the result as JSON')
     .action((slug: string, opts: { jwt?: boolean; json?: boolean }, command: Command) =>
-      withRuntime(
-        ctx,
-        command,
-        (config, logger) => openRuntimeWithSecrets(config, logger, { migrations: 'auto' }),
-        async ({ salesforce, store, secretBox, config }) => {
-          const { connections } = salesforce;
-          if (opts.jwt === true) {
-            const { connection } = await connections.connectWithJwt(slug);
-            if (opts.json === true) printJson(ctx, connection);
-            else
-              ctx.stdout(
-                `${connection.status}: tenant ${slug} to org ${connection.orgId ?? '?'} as ${connection.username ?? connection.userId ?? '?'} (JWT bearer: nothing expires).\n`,
-              );
-            return;
-          }
-          const { tenant } = await connections.get(slug);
-          const row = await findConnection(store.db, tenant.id);
-          if (row !== undefined) oauthAppFor(row, { secretBox, settings: salesforce.deps.settings });
-          const page = toTenantSummary(tenant, config.publicUrl).tenantUrl;
-          const callbackUrl = connections.callbackUrl(slug);
-          if (opts.json === true) {
-            printJson(ctx, { tenantUrl: page, callbackUrl });
-            return;
-          }
-          ctx.stdout(
-            [
-              `Open the tenant page in a browser and click Connect (sign-in happens at Salesforce):`,
-              `  ${page}`,
-              `The Salesforce External Client App must list this callback URL:`,
-              `  ${callbackUrl}`,
-              '',
-            ].join('\n'),
-          );
-        },
-      ),
+      withRuntime(ctx, command, openDataWithSecrets, async ({ salesforce, store, secretBox, config }) => {
+        const { connections } = salesforce;
+        if (opts.jwt === true) {
+          const { connection } = await connections.connectWithJwt(slug);
+          if (opts.json === true) printJson(ctx, connection);
+          else
+            ctx.stdout(
+              `${connection.status}: tenant ${slug} to org ${connection.orgId ?? '?'} as ${connection.username ?? connection.userId ?? '?'} (JWT bearer: nothing expires).\n`,
+            );
+          return;
+        }
+        const { tenant } = await connections.get(slug);
+        const row = await findConnection(store.db, tenant.id);
+        if (row !== undefined) oauthAppFor(row, { secretBox, settings: salesforce.deps.settings });
+        const page = toTenantSummary(tenant, config.publicUrl).tenantUrl;
+        const callbackUrl = connections.callbackUrl(slug);
+        if (opts.json === true) {
+          printJson(ctx, { tenantUrl: page, callbackUrl });
+          return;
+        }
+        ctx.stdout(
+          [
+            `Open the tenant page in a browser and click Connect (sign-in happens at Salesforce):`,
+            `  ${page}`,
+            `The Salesforce External Client App must list this callback URL:`,
+            `  ${callbackUrl}`,
+            '',
+          ].join('\n'),
+        );
+      }),
     );
 
   program
@@ -65,23 +59,18 @@ export function registerConnection(program: Command, ctx: CliContext): void {
     .argument('<slug>', 'the tenant')
     .option('--json', 'print the result as JSON')
     .action((slug: string, opts: { json?: boolean }, command: Command) =>
-      withRuntime(
-        ctx,
-        command,
-        (config, logger) => openRuntimeWithSecrets(config, logger, { migrations: 'auto' }),
-        async ({ salesforce }) => {
-          const result = await salesforce.connections.disconnect(slug);
-          if (opts.json === true) {
-            printJson(ctx, { ...result.connection, revoked: result.revoked });
-            return;
-          }
-          ctx.stdout(
-            result.revoked
-              ? `${result.connection.status}: tenant ${slug}; the grant was revoked at Salesforce.\n`
-              : `${result.connection.status}: tenant ${slug}. Nothing was revoked at Salesforce (no grant, or Salesforce could not be reached: check Setup → Connected Apps OAuth Usage).\n`,
-          );
-        },
-      ),
+      withRuntime(ctx, command, openDataWithSecrets, async ({ salesforce }) => {
+        const result = await salesforce.connections.disconnect(slug);
+        if (opts.json === true) {
+          printJson(ctx, { ...result.connection, revoked: result.revoked });
+          return;
+        }
+        ctx.stdout(
+          result.revoked
+            ? `${result.connection.status}: tenant ${slug}; the grant was revoked at Salesforce.\n`
+            : `${result.connection.status}: tenant ${slug}. Nothing was revoked at Salesforce (no grant, or Salesforce could not be reached: check Setup → Connected Apps OAuth Usage).\n`,
+        );
+      }),
     );
 
   program
@@ -89,43 +78,38 @@ export function registerConnection(program: Command, ctx: CliContext): void {
     .description('every tenant with its Salesforce connection state, expiry and queue')
     .option('--json', 'print the result as JSON')
     .action((opts: { json?: boolean }, command: Command) =>
-      withRuntime(
-        ctx,
-        command,
-        (config, logger) => openRuntimeWithSecrets(config, logger, { migrations: 'auto' }),
-        async ({ salesforce, store, queue, clock, config }) => {
-          const rows = [];
-          for (const tenant of await listTenants(store.db)) {
-            const { connection } = await salesforce.connections.get(tenant.slug);
-            rows.push({
-              ...toTenantSummary(tenant, config.publicUrl),
-              connection,
-              jobs: await queue.counts(tenant.id),
-            });
-          }
-          if (opts.json === true) {
-            printJson(ctx, rows);
-          } else if (rows.length === 0) {
-            ctx.stdout('No tenants yet. Create one with: instant-sync tenants add <slug>\n');
-          } else {
-            printTable(
-              ctx,
-              ['TENANT', 'SALESFORCE', 'ORG', 'USER', 'EXPIRES', 'QUEUED', 'PAUSED', 'DEAD'],
-              rows.map(({ slug, connection: c, jobs }) => [
-                slug,
-                c.status.replace(/ \(.*\)$/, ''),
-                c.orgId ?? '-',
-                c.username ?? '-',
-                c.expiresAt === null
-                  ? '-'
-                  : `${c.expiresAt.slice(0, 10)} (${describeCountdown(Date.parse(c.expiresAt) - clock.now())})`,
-                String(jobs.ready + jobs.scheduled + jobs.running),
-                String(jobs.paused),
-                String(jobs.dead),
-              ]),
-            );
-          }
-        },
-      ),
+      withRuntime(ctx, command, openDataWithSecrets, async ({ salesforce, store, queue, clock, config }) => {
+        const rows = [];
+        for (const tenant of await listTenants(store.db)) {
+          const { connection } = await salesforce.connections.get(tenant.slug);
+          rows.push({
+            ...toTenantSummary(tenant, config.publicUrl),
+            connection,
+            jobs: await queue.counts(tenant.id),
+          });
+        }
+        if (opts.json === true) {
+          printJson(ctx, rows);
+        } else if (rows.length === 0) {
+          ctx.stdout('No tenants yet. Create one with: instant-sync tenants add <slug>\n');
+        } else {
+          printTable(
+            ctx,
+            ['TENANT', 'SALESFORCE', 'ORG', 'USER', 'EXPIRES', 'QUEUED', 'PAUSED', 'DEAD'],
+            rows.map(({ slug, connection: c, jobs }) => [
+              slug,
+              c.status.replace(/ \(.*\)$/, ''),
+              c.orgId ?? '-',
+              c.username ?? '-',
+              c.expiresAt === null
+                ? '-'
+                : `${c.expiresAt.slice(0, 10)} (${describeCountdown(Date.parse(c.expiresAt) - clock.now())})`,
+              String(jobs.ready + jobs.scheduled + jobs.running),
+              String(jobs.paused),
+              String(jobs.dead),
+            ]),
+          );
+        }
+      }),
     );
 }

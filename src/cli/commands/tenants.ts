@@ -1,6 +1,6 @@
 // `instant-sync tenants add|set|list`: the tenants this server serves, each one Salesforce org.
 import type { Command } from 'commander';
-import { openRuntime, openRuntimeWithSecrets, tenantCreationDeps } from '../../main.ts';
+import { tenantCreationDeps } from '../../main.ts';
 import { listTenants } from '../../store/tenants-repository.ts';
 import { parseDuration } from '../../config/duration.ts';
 import { BadInputError } from '../../lib/errors.ts';
@@ -8,7 +8,7 @@ import { createTenant } from '../../tenants/create-tenant.ts';
 import { updateTenantSettings } from '../../tenants/update-tenant-settings.ts';
 import { toTenantSummary } from '../../tenants/tenant-summary.ts';
 import { printJson, printTable, type CliContext } from '../cli-context.ts';
-import { withRuntime } from '../command-setup.ts';
+import { openData, openDataWithSecrets, withRuntime } from '../command-setup.ts';
 import { readSecretInput } from '../read-secret-input.ts';
 
 interface TenantSetOptions {
@@ -34,32 +34,27 @@ export function registerTenants(program: Command, ctx: CliContext): void {
     .option('--name <name>', 'display name (default: the slug)')
     .option('--json', 'print the result as JSON')
     .action((slug: string, opts: { name?: string; json?: boolean }, command: Command) =>
-      withRuntime(
-        ctx,
-        command,
-        (config, logger) => openRuntimeWithSecrets(config, logger, { migrations: 'auto' }),
-        async (runtime) => {
-          const tenant = await createTenant(tenantCreationDeps(runtime), { slug, name: opts.name });
-          const { logger } = runtime;
-          logger.info({ tenant: tenant.slug, clientId: tenant.clientId }, 'tenant created');
-          if (opts.json === true) {
-            printJson(ctx, tenant);
-            return;
-          }
-          ctx.stdout(
-            [
-              `Created tenant ${tenant.slug}.`,
-              `  Name:        ${tenant.name}`,
-              `  Client ID:   ${tenant.clientId}`,
-              `  Tenant URL:  ${tenant.tenantUrl}`,
-              '',
-              'Webhook secret (shown only now; store it where the Salesforce package can read it):',
-              `  ${tenant.webhookSecret}`,
-              '',
-            ].join('\n'),
-          );
-        },
-      ),
+      withRuntime(ctx, command, openDataWithSecrets, async (runtime) => {
+        const tenant = await createTenant(tenantCreationDeps(runtime), { slug, name: opts.name });
+        const { logger } = runtime;
+        logger.info({ tenant: tenant.slug, clientId: tenant.clientId }, 'tenant created');
+        if (opts.json === true) {
+          printJson(ctx, tenant);
+          return;
+        }
+        ctx.stdout(
+          [
+            `Created tenant ${tenant.slug}.`,
+            `  Name:        ${tenant.name}`,
+            `  Client ID:   ${tenant.clientId}`,
+            `  Tenant URL:  ${tenant.tenantUrl}`,
+            '',
+            'Webhook secret (shown only now; store it where the Salesforce package can read it):',
+            `  ${tenant.webhookSecret}`,
+            '',
+          ].join('\n'),
+        );
+      }),
     );
 
   tenants
@@ -81,39 +76,31 @@ export function registerTenants(program: Command, ctx: CliContext): void {
     .option('--jwt-username <username>', 'Salesforce user the JWT bearer flow signs in as')
     .option('--jwt-key-file <file>', 'PEM private key for the JWT bearer flow (- reads standard input)')
     .action((slug: string, opts: TenantSetOptions, command: Command) =>
-      withRuntime(
-        ctx,
-        command,
-        (config, logger) => openRuntimeWithSecrets(config, logger, { migrations: 'auto' }),
-        async (runtime) => {
-          const settleWindowMs =
-            opts.settleWindow === undefined ? undefined : parseDuration(opts.settleWindow);
-          if (opts.settleWindow !== undefined && settleWindowMs === undefined) {
-            throw new BadInputError(
-              `--settle-window expects a duration such as 2s or 500ms, got ${JSON.stringify(opts.settleWindow)}`,
-            );
-          }
-          await updateTenantSettings(
-            { db: runtime.store.db, secretBox: runtime.secretBox, clock: runtime.clock },
-            slug,
-            {
-              name: opts.name,
-              settleWindowMs,
-              loginUrl: opts.loginUrl,
-              clientId: opts.clientId,
-              clientSecret:
-                opts.clientSecretFile === undefined
-                  ? undefined
-                  : await readSecretInput(opts.clientSecretFile),
-              refreshTokenPolicy: opts.refreshTokenPolicy,
-              jwtUsername: opts.jwtUsername,
-              jwtPrivateKeyPem:
-                opts.jwtKeyFile === undefined ? undefined : await readSecretInput(opts.jwtKeyFile),
-            },
+      withRuntime(ctx, command, openDataWithSecrets, async (runtime) => {
+        const settleWindowMs = opts.settleWindow === undefined ? undefined : parseDuration(opts.settleWindow);
+        if (opts.settleWindow !== undefined && settleWindowMs === undefined) {
+          throw new BadInputError(
+            `--settle-window expects a duration such as 2s or 500ms, got ${JSON.stringify(opts.settleWindow)}`,
           );
-          ctx.stdout(`Updated tenant ${slug}.\n`);
-        },
-      ),
+        }
+        await updateTenantSettings(
+          { db: runtime.store.db, secretBox: runtime.secretBox, clock: runtime.clock },
+          slug,
+          {
+            name: opts.name,
+            settleWindowMs,
+            loginUrl: opts.loginUrl,
+            clientId: opts.clientId,
+            clientSecret:
+              opts.clientSecretFile === undefined ? undefined : await readSecretInput(opts.clientSecretFile),
+            refreshTokenPolicy: opts.refreshTokenPolicy,
+            jwtUsername: opts.jwtUsername,
+            jwtPrivateKeyPem:
+              opts.jwtKeyFile === undefined ? undefined : await readSecretInput(opts.jwtKeyFile),
+          },
+        );
+        ctx.stdout(`Updated tenant ${slug}.\n`);
+      }),
     );
 
   tenants
@@ -121,26 +108,19 @@ export function registerTenants(program: Command, ctx: CliContext): void {
     .description('list tenants with their Client ID and tenant URL')
     .option('--json', 'print the result as JSON')
     .action((opts: { json?: boolean }, command: Command) =>
-      withRuntime(
-        ctx,
-        command,
-        (config, logger) => openRuntime(config, logger, { migrations: 'auto' }),
-        async ({ store, config }) => {
-          const summaries = (await listTenants(store.db)).map((row) =>
-            toTenantSummary(row, config.publicUrl),
+      withRuntime(ctx, command, openData, async ({ store, config }) => {
+        const summaries = (await listTenants(store.db)).map((row) => toTenantSummary(row, config.publicUrl));
+        if (opts.json === true) {
+          printJson(ctx, summaries);
+        } else if (summaries.length === 0) {
+          ctx.stdout('No tenants yet. Create one with: instant-sync tenants add <slug>\n');
+        } else {
+          printTable(
+            ctx,
+            ['SLUG', 'NAME', 'CLIENT ID', 'TENANT URL', 'CREATED'],
+            summaries.map((t) => [t.slug, t.name, t.clientId, t.tenantUrl, t.createdAt]),
           );
-          if (opts.json === true) {
-            printJson(ctx, summaries);
-          } else if (summaries.length === 0) {
-            ctx.stdout('No tenants yet. Create one with: instant-sync tenants add <slug>\n');
-          } else {
-            printTable(
-              ctx,
-              ['SLUG', 'NAME', 'CLIENT ID', 'TENANT URL', 'CREATED'],
-              summaries.map((t) => [t.slug, t.name, t.clientId, t.tenantUrl, t.createdAt]),
-            );
-          }
-        },
-      ),
+        }
+      }),
     );
 }
