@@ -153,6 +153,12 @@ export function createHttpAppFor(runtime: RuntimeWithSecrets) {
     logger: runtime.logger,
     version,
     pingDatabase: () => runtime.store.ping(),
+    webhook: {
+      db: runtime.store.db,
+      secretBox: runtime.secretBox,
+      clock: runtime.clock,
+      logger: runtime.logger,
+    },
     tenantPages: {
       connections: runtime.salesforce.connections,
       secretBox: runtime.secretBox,

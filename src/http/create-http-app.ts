@@ -1,10 +1,12 @@
-// The HTTP surface of the service: liveness and readiness, and the tenants' connect pages.
+// The HTTP surface of the service: liveness and readiness, the tenants' connect pages and the
+// signed Salesforce webhook.
 // Routes receive what they need through `deps`; they never build services themselves.
 import { Hono } from 'hono';
 import { describeError, NotFoundError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { errorResponse } from './error-response.ts';
 import { tenantPages, type TenantPagesDeps } from './tenant-pages.ts';
+import { webhookRoutes, type WebhookDeps } from './webhook-route.ts';
 
 export interface HttpDeps {
   logger: Logger;
@@ -15,6 +17,8 @@ export interface HttpDeps {
   readinessTimeoutMs?: number;
   /** The tenants' connect pages; absent where no secrets are loaded (health checks only). */
   tenantPages?: TenantPagesDeps;
+  /** The signed Salesforce webhook. */
+  webhook?: WebhookDeps;
 }
 
 export function createHttpApp(deps: HttpDeps): Hono {
@@ -36,6 +40,7 @@ export function createHttpApp(deps: HttpDeps): Hono {
     }
   });
 
+  if (deps.webhook !== undefined) app.route('/', webhookRoutes(deps.webhook));
   if (deps.tenantPages !== undefined) app.route('/', tenantPages(deps.tenantPages, deps.logger));
 
   app.notFound((c) =>

@@ -18,6 +18,8 @@ export interface Database {
   links: LinksTable;
   traces: TracesTable;
   oauth_states: OAuthStatesTable;
+  intake_positions: IntakePositionsTable;
+  leases: LeasesTable;
 }
 
 export interface MetaTable {
@@ -172,6 +174,23 @@ export interface TracesTable {
   step: string;
   message: string;
   data_json: string | null;
+}
+
+/** How far a change source has read, per tenant: committed with the changes it covers, never before. */
+export interface IntakePositionsTable {
+  tenant_id: string;
+  /** `cdc` (position: the last replay id, base64) or `poll` (position: the SystemModstamp watermark, epoch ms). */
+  source: string;
+  position: string;
+  updated_at: number;
+}
+
+/** A named lease: which node runs a tenant's CDC subscription or poll, until when. */
+export interface LeasesTable {
+  name: string;
+  holder: string;
+  acquired_at: number;
+  expires_at: number;
 }
 
 export type TenantRow = Selectable<TenantsTable>;

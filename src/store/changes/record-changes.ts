@@ -2,6 +2,7 @@
 // in one transaction, so a change is never stored without its job. A change already recorded
 // (same dedupe key, e.g. a redelivered webhook or a replayed CDC message) is ignored.
 import type { Kysely } from 'kysely';
+import { savePosition, type IntakeSource } from '../intake-positions-repository.ts';
 import { enqueueJob } from '../jobs/enqueue-job.ts';
 import type { ChangeSource, ChangeType, Database } from '../schema.ts';
 
@@ -26,11 +27,20 @@ const rowsPerInsert = 500;
 
 export async function recordChanges(
   db: Kysely<Database>,
-  input: { tenantId: string; settleWindowMs: number; now: number; changes: readonly IncomingChange[] },
+  input: {
+    tenantId: string;
+    settleWindowMs: number;
+    now: number;
+    changes: readonly IncomingChange[];
+    /** The source's new position, saved in the same transaction: never ahead of what was recorded. */
+    position?: { source: IntakeSource; value: string } | undefined;
+  },
 ): Promise<RecordChangesResult> {
-  const { tenantId, settleWindowMs, now, changes } = input;
-  if (changes.length === 0) return { recorded: 0, duplicates: 0, eventIds: [] };
+  const { tenantId, settleWindowMs, now, changes, position } = input;
+  if (changes.length === 0 && position === undefined) return { recorded: 0, duplicates: 0, eventIds: [] };
   return db.transaction().execute(async (tx) => {
+    if (position !== undefined)
+      await savePosition(tx, { tenantId, source: position.source, value: position.value, now });
     const oldestChangeByEvent = new Map<string, number>();
     let recorded = 0;
     for (let i = 0; i < changes.length; i += rowsPerInsert) {
@@ -63,4 +73,25 @@ export async function recordChanges(
     }
     return { recorded, duplicates: changes.length - recorded, eventIds: [...oldestChangeByEvent.keys()] };
   });
+}
+
+/** For each of `eventIds`, the newest Salesforce commit time among the changes already recorded. */
+export async function latestRecordedCommit(
+  db: Kysely<Database>,
+  tenantId: string,
+  eventIds: readonly string[],
+): Promise<Map<string, number>> {
+  const latest = new Map<string, number>();
+  for (let i = 0; i < eventIds.length; i += rowsPerInsert) {
+    const rows = await db
+      .selectFrom('changes')
+      .select(['event_id', (eb) => eb.fn.max('committed_at').as('committed_at')])
+      .where('tenant_id', '=', tenantId)
+      .where('event_id', 'in', eventIds.slice(i, i + rowsPerInsert))
+      .where('committed_at', 'is not', null)
+      .groupBy('event_id')
+      .execute();
+    for (const row of rows) if (row.committed_at !== null) latest.set(row.event_id, Number(row.committed_at));
+  }
+  return latest;
 }

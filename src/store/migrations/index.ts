@@ -4,10 +4,12 @@ import type { Migration } from 'kysely/migration';
 import type { BackendCapabilities } from '../backend.ts';
 import { initialSchema } from './0001-initial.ts';
 import { salesforceConnectionSchema } from './0002-salesforce-connection.ts';
+import { intakeSchema } from './0003-intake.ts';
 
 export function allMigrations(backend: BackendCapabilities): Record<string, Migration> {
   return {
     '0001-initial': initialSchema(backend),
     '0002-salesforce-connection': salesforceConnectionSchema(),
+    '0003-intake': intakeSchema(),
   };
 }

@@ -1,0 +1,38 @@
+// Where each change source of a tenant has read up to. Written inside the transaction that
+// records the changes, so a crash can never leave a position ahead of what was recorded.
+import type { Kysely } from 'kysely';
+import type { Database } from './schema.ts';
+
+export type IntakeSource = 'cdc' | 'poll';
+
+export async function readPosition(
+  db: Kysely<Database>,
+  tenantId: string,
+  source: IntakeSource,
+): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('intake_positions')
+    .select('position')
+    .where('tenant_id', '=', tenantId)
+    .where('source', '=', source)
+    .executeTakeFirst();
+  return row?.position;
+}
+
+export async function savePosition(
+  db: Kysely<Database>,
+  position: { tenantId: string; source: IntakeSource; value: string; now: number },
+): Promise<void> {
+  await db
+    .insertInto('intake_positions')
+    .values({
+      tenant_id: position.tenantId,
+      source: position.source,
+      position: position.value,
+      updated_at: position.now,
+    })
+    .onConflict((oc) =>
+      oc.columns(['tenant_id', 'source']).doUpdateSet({ position: position.value, updated_at: position.now }),
+    )
+    .execute();
+}
