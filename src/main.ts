@@ -1,11 +1,14 @@
 // Composition root: turns a validated Config into the running parts (store, secrets, queue,
 // HTTP app). Only this file and src/cli/ build concrete classes; everything else receives
 // what it needs.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import packageJson from '../package.json' with { type: 'json' };
 import type { Config } from './config/options.ts';
 import { defaultRetryPolicy } from './engine/retry-policy.ts';
 import { JobQueue } from './engine/job-queue.ts';
 import { createHttpApp } from './http/create-http-app.ts';
+import { PollingScheduler } from './intake/polling-scheduler.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { ConfigError } from './lib/errors.ts';
 import type { Logger } from './lib/logger.ts';
@@ -44,7 +47,7 @@ export interface SalesforceServices {
   connections: ConnectionManager;
   expiryMonitor: ExpiryMonitor;
   /** A REST client for one tenant, reporting its API usage to the log at debug level. */
-  restClient(tenantId: string): SalesforceRestClient;
+  restClient: (tenantId: string) => SalesforceRestClient;
 }
 
 export interface OpenRuntimeOptions {
@@ -131,6 +134,23 @@ function createSalesforceServices(
         fetch: fetchImpl,
         onApiUsage: (usage) => runtime.logger.debug({ tenantId, ...usage }, 'Salesforce API usage'),
       }),
+  };
+}
+
+/** This process's name as a lease holder and job worker: host, pid and a random suffix. */
+export const nodeId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+
+/** The change sources `serve` runs: for now polling reconciliation. */
+export function createIntake(runtime: RuntimeWithSecrets): { polling: PollingScheduler } {
+  return {
+    polling: new PollingScheduler({
+      db: runtime.store.db,
+      clock: runtime.clock,
+      logger: runtime.logger,
+      restClient: runtime.salesforce.restClient,
+      nodeId,
+      intervalMs: runtime.config.pollInterval,
+    }),
   };
 }
 

@@ -36,6 +36,7 @@ describe('loadConfig', () => {
       salesforceApiVersion: '66.0',
       refreshTokenPolicy: { kind: 'expire_after', days: 30 },
       expiryCheckInterval: 60_000,
+      pollInterval: 60_000,
       shutdownTimeout: 10_000,
     });
   });

@@ -193,6 +193,14 @@ export const options = {
     description: 'How often `serve` checks connections for coming expiry (warnings) and expiry.',
     schema: durationSchema({ min: 1000, max: 86_400_000 }),
   },
+  pollInterval: {
+    env: 'INSTANT_SYNC_POLL_INTERVAL',
+    default: '60s',
+    description:
+      'How often each connected tenant is polled for Events changed since the last poll (SystemModstamp, deleted ' +
+      'records included). Polling runs even with CDC: it catches whatever a stream missed. Each poll costs two API calls.',
+    schema: durationSchema({ min: 10_000, max: 86_400_000 }),
+  },
   shutdownTimeout: {
     env: 'INSTANT_SYNC_SHUTDOWN_TIMEOUT',
     default: '10s',

@@ -80,6 +80,20 @@ export class SalesforceRestClient {
     return results;
   }
 
+  /** Records deleted between `start` and `end` (within the last 30 days), from the replication API. */
+  async deleted(
+    objectName: string,
+    start: number,
+    end: number,
+  ): Promise<{ id: string; deletedAt: number }[]> {
+    const range = `start=${encodeURIComponent(new Date(start).toISOString())}&end=${encodeURIComponent(new Date(end).toISOString())}`;
+    const body = await this.#request<{ deletedRecords: { id: string; deletedDate: string }[] }>(
+      'GET',
+      `${this.#base()}/sobjects/${objectName}/deleted/?${range}`,
+    );
+    return body.deletedRecords.map((r) => ({ id: r.id, deletedAt: Date.parse(r.deletedDate) }));
+  }
+
   async limits(): Promise<Record<string, { Max: number; Remaining: number }>> {
     return this.#request('GET', `${this.#base()}/limits`);
   }

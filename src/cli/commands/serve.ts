@@ -1,8 +1,9 @@
 // `instant-sync serve`: the long-running service. Opens the database (migrating it unless told
 // not to), loads the secret key, serves HTTP (health checks, tenant connect pages), watches the
-// Salesforce connections' expiry, and shuts down cleanly on SIGINT/SIGTERM.
+// Salesforce connections' expiry, polls connected tenants for changes, and shuts down cleanly on
+// SIGINT/SIGTERM.
 import type { Command } from 'commander';
-import { createHttpAppFor, openRuntimeWithSecrets, version } from '../../main.ts';
+import { createHttpAppFor, createIntake, openRuntimeWithSecrets, version } from '../../main.ts';
 import { startHttpServer } from '../../http/start-http-server.ts';
 import { startPeriodicTask } from '../../lib/periodic-task.ts';
 import type { CliContext } from '../cli-context.ts';
@@ -30,6 +31,8 @@ export function registerServe(program: Command, ctx: CliContext): void {
         () => runtime.salesforce.expiryMonitor.check(),
         logger,
       );
+      const intake = createIntake(runtime);
+      intake.polling.start();
       logger.info({ url: server.url, database: runtime.store.location, version }, 'listening');
       ctx.stdout(`Instant Sync ${version} listening on ${server.url}\n`);
       ctx.stdout(`  database:   ${runtime.store.location}\n`);
@@ -39,6 +42,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
       logger.info('shutting down');
       await server.close(config.shutdownTimeout);
       await expiryChecks.stop();
+      await intake.polling.stop();
       await runtime.close();
       logger.info('stopped');
       logger.flush();

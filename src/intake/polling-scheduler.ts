@@ -1,0 +1,86 @@
+// Runs every connected tenant's poll at its interval, on one node at a time: a tenant is polled
+// only by the node holding its `poll:<tenant>` lease, so several `serve` processes on PostgreSQL
+// share the tenants instead of polling each one several times. One tenant's failure is logged
+// and never stops the others.
+import { connectionCanSync } from '../domain/salesforce-connection.ts';
+import type { Clock } from '../lib/clock.ts';
+import { describeError, ReconnectRequiredError } from '../lib/errors.ts';
+import type { Logger } from '../lib/logger.ts';
+import { startPeriodicTask, type PeriodicTask } from '../lib/periodic-task.ts';
+import { pollTenant, type PollerDeps } from '../salesforce/change-sources/poller.ts';
+import { acquireLease, releaseLease } from '../store/leases-repository.ts';
+
+export interface PollingSchedulerDeps extends PollerDeps {
+  clock: Clock;
+  logger: Logger;
+  /** This process, as lease holder. */
+  nodeId: string;
+  intervalMs: number;
+}
+
+const tickMs = 5000;
+
+export class PollingScheduler {
+  readonly #deps: PollingSchedulerDeps;
+  readonly #held = new Set<string>();
+  /** After a failed poll, the tenant waits a whole interval rather than being retried every tick. */
+  readonly #retryAt = new Map<string, number>();
+  #task: PeriodicTask | undefined;
+
+  constructor(deps: PollingSchedulerDeps) {
+    this.#deps = deps;
+  }
+
+  start(): void {
+    this.#task ??= startPeriodicTask(
+      'polling',
+      Math.min(tickMs, this.#deps.intervalMs),
+      () => this.runDue(),
+      this.#deps.logger,
+    );
+  }
+
+  async stop(): Promise<void> {
+    await this.#task?.stop();
+    this.#task = undefined;
+    for (const name of this.#held) await releaseLease(this.#deps.db, name, this.#deps.nodeId);
+    this.#held.clear();
+  }
+
+  /** Polls every connected tenant whose last poll is at least one interval old and whose lease we hold. */
+  async runDue(): Promise<void> {
+    const { db, clock, nodeId, intervalMs, logger } = this.#deps;
+    const tenants = await db
+      .selectFrom('tenants')
+      .innerJoin('salesforce_connections as c', 'c.tenant_id', 'tenants.id')
+      .leftJoin('intake_positions as p', (join) =>
+        join.onRef('p.tenant_id', '=', 'tenants.id').on('p.source', '=', 'poll'),
+      )
+      .selectAll('tenants')
+      .select(['c.state', 'c.connected_at', 'p.updated_at as polled_at'])
+      .execute();
+    for (const tenant of tenants) {
+      if (!connectionCanSync(tenant.state)) continue;
+      const now = clock.now();
+      if (tenant.polled_at !== null && now - tenant.polled_at < intervalMs) continue;
+      if ((this.#retryAt.get(tenant.id) ?? 0) > now) continue;
+      const lease = `poll:${tenant.id}`;
+      if (!(await acquireLease(db, { name: lease, holder: nodeId, ttlMs: intervalMs * 3, now }))) {
+        this.#held.delete(lease);
+        continue;
+      }
+      this.#held.add(lease);
+      try {
+        await pollTenant(this.#deps, tenant, tenant.connected_at ?? now);
+        this.#retryAt.delete(tenant.id);
+      } catch (error) {
+        this.#retryAt.set(tenant.id, now + intervalMs);
+        if (error instanceof ReconnectRequiredError) continue; // the tenant is paused and the admin told
+        logger.warn(
+          { tenant: tenant.slug, error: describeError(error) },
+          'polling failed; will retry at the next interval',
+        );
+      }
+    }
+  }
+}

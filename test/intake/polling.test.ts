@@ -1,0 +1,140 @@
+// Polling reconciliation alone (no CDC, no webhook) finds every create, update and delete, skips
+// invitees' child copies and versions other sources already reported, and on several nodes runs
+// each tenant's poll on one node only.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { PollingScheduler } from '../../src/intake/polling-scheduler.ts';
+import { pollTenant } from '../../src/salesforce/change-sources/poller.ts';
+import { recordChanges } from '../../src/store/changes/record-changes.ts';
+import { findTenantBySlug } from '../../src/store/tenants-repository.ts';
+import type { TenantRow } from '../../src/store/schema.ts';
+import { startSandboxedService, type SandboxedService } from '../support/sandboxed-service.ts';
+import { describeEachBackend } from '../support/test-databases.ts';
+
+describeEachBackend('polling reconciliation', (database) => {
+  let env: SandboxedService;
+  let tenant: TenantRow;
+  const deps = () => ({
+    db: env.service.runtime.store.db,
+    clock: env.clock,
+    logger: env.service.runtime.logger,
+    restClient: env.service.runtime.salesforce.restClient,
+  });
+  const changesOf = () =>
+    env.service.runtime.store.db
+      .selectFrom('changes')
+      .select(['event_id', 'change_type', 'source'])
+      .where('tenant_id', '=', tenant.id)
+      .orderBy('id')
+      .execute();
+
+  beforeAll(async () => {
+    env = await startSandboxedService({ databaseUrl: database.url });
+    await env.connectedTenant('acme');
+    tenant = (await findTenantBySlug(env.service.runtime.store.db, 'acme'))!;
+  });
+  afterAll(() => env.close());
+
+  it('finds every create, update and delete, and nothing twice', async () => {
+    const { sandbox, ownerId } = env;
+    const before = sandbox.createEvent(ownerId, {
+      Subject: 'Before activation',
+      StartDateTime: '2026-12-01T09:00:00Z',
+      DurationInMinutes: 30,
+    });
+    env.advance(5 * 60_000); // older than the poll's overlap: before activation is backfill's business
+    expect(await pollTenant(deps(), tenant, env.clock.now())).toMatchObject({ started: true, recorded: 0 });
+
+    env.advance(1000);
+    const invitee = sandbox.addUser({ username: 'boss@acme.example', email: 'boss@acme.example' }).Id;
+    const created = sandbox.createEvent(ownerId, {
+      Subject: 'Created',
+      StartDateTime: '2026-12-02T09:00:00Z',
+      DurationInMinutes: 30,
+      invitees: [invitee],
+    });
+    const updated = sandbox.createEvent(ownerId, {
+      Subject: 'Updated',
+      StartDateTime: '2026-12-03T09:00:00Z',
+      DurationInMinutes: 30,
+    });
+    const deleted = sandbox.createEvent(ownerId, {
+      Subject: 'Deleted',
+      StartDateTime: '2026-12-04T09:00:00Z',
+      DurationInMinutes: 30,
+    });
+    env.advance(1000);
+    sandbox.updateEvent(updated.Id, { Subject: 'Updated again' });
+    sandbox.deleteEvent(deleted.Id);
+    env.advance(61_000);
+
+    const result = await pollTenant(deps(), tenant);
+    expect(result.recorded).toBe(3);
+    expect(await changesOf()).toEqual([
+      { event_id: created.Id, change_type: 'create', source: 'poll' },
+      { event_id: updated.Id, change_type: 'update', source: 'poll' },
+      { event_id: deleted.Id, change_type: 'delete', source: 'poll' },
+    ]);
+    const jobs = await env.service.runtime.store.db
+      .selectFrom('jobs')
+      .select('event_id')
+      .where('tenant_id', '=', tenant.id)
+      .execute();
+    expect(jobs.map((j) => j.event_id).sort()).toEqual([created.Id, deleted.Id, updated.Id].sort());
+    expect(jobs.map((j) => j.event_id)).not.toContain(before.Id);
+
+    env.advance(60_000);
+    expect(await pollTenant(deps(), tenant)).toMatchObject({ recorded: 0 });
+    expect(await changesOf()).toHaveLength(3);
+  });
+
+  it('skips a version another source already reported', async () => {
+    const event = env.sandbox.createEvent(env.ownerId, {
+      Subject: 'Reported by CDC',
+      StartDateTime: '2026-12-05T09:00:00Z',
+      DurationInMinutes: 30,
+    });
+    await recordChanges(env.service.runtime.store.db, {
+      tenantId: tenant.id,
+      settleWindowMs: 0,
+      now: env.clock.now(),
+      changes: [
+        {
+          eventId: event.Id,
+          changeType: 'create',
+          source: 'cdc',
+          dedupeKey: `cdc:test:${event.Id}`,
+          committedAt: Number(event['SystemModstamp']),
+        },
+      ],
+    });
+    env.advance(60_000);
+    expect(await pollTenant(deps(), tenant)).toMatchObject({ recorded: 0 });
+  });
+
+  it('polls each tenant on one node only, and not at all while it cannot sync', async () => {
+    await env.connectedTenant('globex');
+    const scheduler = (nodeId: string) => new PollingScheduler({ ...deps(), nodeId, intervalMs: 60_000 });
+    const [a, b] = [scheduler('node-a'), scheduler('node-b')];
+    env.advance(120_000);
+    const calls = env.sandbox.stats().apiCalls;
+    await Promise.all([a.runDue(), b.runDue()]);
+    // acme is polled (a query and the deleted list) by one node; globex's first run only sets its watermark.
+    expect(env.sandbox.stats().apiCalls - calls).toBe(2);
+    const leases = await env.service.runtime.store.db
+      .selectFrom('leases')
+      .selectAll()
+      .where('name', 'like', 'poll:%')
+      .execute();
+    expect(leases).toHaveLength(2);
+    await Promise.all([a.runDue(), b.runDue()]);
+    expect(env.sandbox.stats().apiCalls - calls).toBe(2);
+
+    await env.service.runtime.salesforce.connections.disconnect('globex');
+    env.advance(120_000);
+    const after = env.sandbox.stats().apiCalls;
+    await a.runDue();
+    expect(env.sandbox.stats().apiCalls - after).toBe(2);
+    await a.stop();
+    await b.stop();
+  });
+});

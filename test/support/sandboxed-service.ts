@@ -1,0 +1,73 @@
+// The service (in-process) wired to a Salesforce sandbox org that auto-approves sign-ins, with
+// one External Client App for every tenant this helper creates, and a clock moved for both.
+import { startSalesforceSandbox, type SalesforceSandbox } from '../../sandbox/salesforce/index.ts';
+import { generateSecretKey } from '../../src/lib/secret-box.ts';
+import { tenantCreationDeps } from '../../src/main.ts';
+import { createTenant, type CreatedTenant } from '../../src/tenants/create-tenant.ts';
+import { ManualClock } from './manual-clock.ts';
+import { startServiceUnderTest, type ServiceUnderTest } from './service-under-test.ts';
+import { TestBrowser } from './test-browser.ts';
+
+export interface SandboxedService {
+  sandbox: SalesforceSandbox;
+  service: ServiceUnderTest;
+  clock: ManualClock;
+  /** An active sandbox user who owns Events. */
+  ownerId: string;
+  /** Moves the service's clock and the sandbox's together. */
+  advance(ms: number): void;
+  /** Creates a tenant and connects it through the sandbox's OAuth (auto-approved). */
+  connectedTenant(slug: string): Promise<CreatedTenant>;
+  close(): Promise<void>;
+}
+
+export async function startSandboxedService(options: {
+  databaseUrl: string;
+  env?: Record<string, string>;
+}): Promise<SandboxedService> {
+  const sandbox = await startSalesforceSandbox({ autoApprove: true });
+  const clock = new ManualClock(sandbox.clock.now());
+  const service = await startServiceUnderTest({
+    databaseUrl: options.databaseUrl,
+    clock,
+    secretKey: generateSecretKey().toString('base64'),
+    env: {
+      INSTANT_SYNC_SALESFORCE_LOGIN_URL: sandbox.url,
+      INSTANT_SYNC_SALESFORCE_CLIENT_ID: 'instant-sync',
+      INSTANT_SYNC_SALESFORCE_CLIENT_SECRET: 'sandbox-secret',
+      ...options.env,
+    },
+  });
+  const callbackUrls: string[] = [];
+  sandbox.addConnectedApp({ clientId: 'instant-sync', clientSecret: 'sandbox-secret', callbackUrls });
+  const ownerId = sandbox.addUser({
+    username: 'rep@acme.example',
+    email: 'rep@acme.example',
+    timeZoneSidKey: 'Europe/Berlin',
+  }).Id;
+  return {
+    sandbox,
+    service,
+    clock,
+    ownerId,
+    advance(ms) {
+      clock.advance(ms);
+      sandbox.clock.advance(ms);
+    },
+    async connectedTenant(slug) {
+      callbackUrls.push(service.runtime.salesforce.connections.callbackUrl(slug));
+      const tenant = await createTenant(tenantCreationDeps(service.runtime), { slug });
+      const browser = new TestBrowser();
+      const done = await browser.submit(await browser.get(`${service.url}/t/${slug}/`), {
+        button: /^(Connect|Reconnect)/,
+      });
+      if (!done.url.endsWith('?result=connected'))
+        throw new Error(`could not connect ${slug}:\n${done.html}`);
+      return tenant;
+    },
+    async close() {
+      await service.close();
+      await sandbox.close();
+    },
+  };
+}
