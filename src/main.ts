@@ -2,6 +2,7 @@
 // HTTP app). Only this file and src/cli/ build concrete classes; everything else receives
 // what it needs.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import packageJson from '../package.json' with { type: 'json' };
 import type { Config } from './config/options.ts';
@@ -18,6 +19,7 @@ import { claimMeta } from './store/meta-repository.ts';
 import { migrateToLatest, migrationStatus } from './store/migrate.ts';
 import { openStore, type Store } from './store/open-store.ts';
 import { createNotifier } from './lib/notifier.ts';
+import { createOutboundFetch } from './lib/outbound-fetch.ts';
 import { ConnectionManager } from './salesforce/connection-manager.ts';
 import { ExpiryMonitor } from './salesforce/expiry-monitor.ts';
 import { SalesforceRestClient } from './salesforce/rest-client.ts';
@@ -91,11 +93,27 @@ export async function openRuntimeWithSecrets(
     return {
       ...runtime,
       secretBox,
-      salesforce: createSalesforceServices(config, runtime, secretBox, options.fetch ?? fetch),
+      salesforce: createSalesforceServices(
+        config,
+        runtime,
+        secretBox,
+        options.fetch ?? outboundFetch(config),
+      ),
     };
   } catch (error) {
     await runtime.close();
     throw error;
+  }
+}
+
+function outboundFetch(config: Config): typeof fetch {
+  if (config.extraCaFile === undefined) return createOutboundFetch({});
+  try {
+    return createOutboundFetch({ extraCaPem: readFileSync(config.extraCaFile, 'utf8') });
+  } catch (error) {
+    throw new ConfigError([
+      `INSTANT_SYNC_EXTRA_CA_FILE: cannot read ${config.extraCaFile}: ${(error as Error).message}`,
+    ]);
   }
 }
 

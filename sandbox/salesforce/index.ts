@@ -3,10 +3,12 @@
 // tests and the demo to play the org's admin and users. It shares no code with the service
 // it stands in for: a bug cannot hide on both sides of the wire.
 import type { Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createAdaptorServer } from '@hono/node-server';
 import { Hono } from 'hono';
+import { localTls } from '../local-tls.ts';
 import { controlRoutes } from './control-routes.ts';
 import { OAuthGrants, type ConnectedApp, type RefreshTokenPolicy } from './oauth-grants.ts';
 import { oauthRoutes } from './oauth-routes.ts';
@@ -28,6 +30,8 @@ export interface SalesforceSandboxOptions {
   sessionTimeoutMs?: number;
   autoApprove?: boolean;
   latencyMs?: number;
+  /** Serve HTTPS with the sandboxes' local CA (see ../local-tls.ts), as Salesforce does. */
+  tls?: boolean;
 }
 
 export interface FaultInjection {
@@ -37,6 +41,8 @@ export interface FaultInjection {
 
 export interface SalesforceSandbox {
   url: string;
+  /** With `tls`: the CA certificate file a client must trust. */
+  caFile: string | undefined;
   orgId: string;
   clock: SandboxClock;
   addConnectedApp(app: ConnectedApp): void;
@@ -89,6 +95,7 @@ export async function startSalesforceSandbox(
       return url;
     },
     orgId: data.orgId,
+    caFile: undefined,
     clock,
     addConnectedApp: (app) => void grants.apps.set(app.clientId, { ...app }),
     setRefreshTokenPolicy: (clientId, policy) => {
@@ -149,13 +156,23 @@ export async function startSalesforceSandbox(
   );
   app.route('/', controlRoutes(sandbox, data));
 
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  const tls = options.tls === true ? localTls() : undefined;
+  const server = (
+    tls === undefined
+      ? createAdaptorServer({ fetch: app.fetch })
+      : createAdaptorServer({
+          fetch: app.fetch,
+          createServer: createHttpsServer,
+          serverOptions: { key: tls.keyPem, cert: tls.certPem },
+        })
+  ) as Server;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
   });
   const address = server.address() as AddressInfo;
-  url = `http://${options.host ?? '127.0.0.1'}:${address.port}`;
+  url = `${tls === undefined ? 'http' : 'https'}://${options.host ?? '127.0.0.1'}:${address.port}`;
+  sandbox.caFile = tls?.caFile;
   sandbox.close = () =>
     new Promise<void>((resolve) => {
       server.close(() => resolve());

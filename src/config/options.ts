@@ -193,6 +193,15 @@ export const options = {
     description: 'How often `serve` checks connections for coming expiry (warnings) and expiry.',
     schema: durationSchema({ min: 1000, max: 86_400_000 }),
   },
+  extraCaFile: {
+    env: 'INSTANT_SYNC_EXTRA_CA_FILE',
+    default: undefined,
+    defaultDescription: '(none)',
+    description:
+      'A PEM file of extra certificate authorities to trust for outbound HTTPS (a TLS-inspecting proxy, or the ' +
+      'local sandboxes), next to the usual public roots.',
+    schema: z.string().trim().min(1),
+  },
   pollInterval: {
     env: 'INSTANT_SYNC_POLL_INTERVAL',
     default: '60s',

@@ -1,6 +1,8 @@
 // The service (in-process) wired to a Salesforce sandbox org that auto-approves sign-ins, with
 // one External Client App for every tenant this helper creates, and a clock moved for both.
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../sandbox/salesforce/index.ts';
+import { readFileSync } from 'node:fs';
+import { createOutboundFetch } from '../../src/lib/outbound-fetch.ts';
 import { generateSecretKey } from '../../src/lib/secret-box.ts';
 import { tenantCreationDeps } from '../../src/main.ts';
 import { createTenant, type CreatedTenant } from '../../src/tenants/create-tenant.ts';
@@ -24,8 +26,10 @@ export interface SandboxedService {
 export async function startSandboxedService(options: {
   databaseUrl: string;
   env?: Record<string, string>;
+  /** Serve the org over HTTPS, trusted by the service through INSTANT_SYNC_EXTRA_CA_FILE. */
+  tls?: boolean;
 }): Promise<SandboxedService> {
-  const sandbox = await startSalesforceSandbox({ autoApprove: true });
+  const sandbox = await startSalesforceSandbox({ autoApprove: true, tls: options.tls ?? false });
   const clock = new ManualClock(sandbox.clock.now());
   const service = await startServiceUnderTest({
     databaseUrl: options.databaseUrl,
@@ -35,6 +39,7 @@ export async function startSandboxedService(options: {
       INSTANT_SYNC_SALESFORCE_LOGIN_URL: sandbox.url,
       INSTANT_SYNC_SALESFORCE_CLIENT_ID: 'instant-sync',
       INSTANT_SYNC_SALESFORCE_CLIENT_SECRET: 'sandbox-secret',
+      ...(sandbox.caFile === undefined ? {} : { INSTANT_SYNC_EXTRA_CA_FILE: sandbox.caFile }),
       ...options.env,
     },
   });
@@ -57,7 +62,8 @@ export async function startSandboxedService(options: {
     async connectedTenant(slug) {
       callbackUrls.push(service.runtime.salesforce.connections.callbackUrl(slug));
       const tenant = await createTenant(tenantCreationDeps(service.runtime), { slug });
-      const browser = new TestBrowser();
+      const caPem = sandbox.caFile === undefined ? undefined : readFileSync(sandbox.caFile, 'utf8');
+      const browser = new TestBrowser(createOutboundFetch({ extraCaPem: caPem }));
       const done = await browser.submit(await browser.get(`${service.url}/t/${slug}/`), {
         button: /^(Connect|Reconnect)/,
       });

@@ -27,6 +27,12 @@ export interface Form {
 
 export class TestBrowser {
   #cookies: StoredCookie[] = [];
+  readonly #fetch: typeof fetch;
+
+  /** `fetchImpl`: for sites with a private CA, a fetch that trusts it. */
+  constructor(fetchImpl: typeof fetch = fetch) {
+    this.#fetch = fetchImpl;
+  }
 
   /** GET `url`, following redirects unless told not to. */
   get(url: string, options: { follow?: boolean } = {}): Promise<Page> {
@@ -90,7 +96,7 @@ export class TestBrowser {
     let request: RequestInit = init;
     for (let hop = 0; hop < 15; hop++) {
       visited.push(current);
-      const response = await fetch(current, {
+      const response = await this.#fetch(current, {
         ...request,
         redirect: 'manual',
         headers: {
