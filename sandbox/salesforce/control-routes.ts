@@ -123,6 +123,26 @@ export function controlRoutes(sandbox: SalesforceSandbox, data: OrgData): Hono {
     return c.json({ active: sandbox.isTokenActive(token) });
   });
 
+  app.put('/__sandbox/cdc', async (c) => {
+    sandbox.setCdcEnabled((await body(c, z.object({ enabled: z.boolean() }))).enabled);
+    return c.body(null, 204);
+  });
+  app.post('/__sandbox/cdc/gap', async (c) => {
+    const input = await body(
+      c,
+      z.object({
+        changeType: z.enum(['GAP_CREATE', 'GAP_UPDATE', 'GAP_DELETE', 'GAP_UNDELETE', 'GAP_OVERFLOW']),
+        recordIds: z.array(z.string()).default([]),
+      }),
+    );
+    sandbox.emitGap(input.changeType, input.recordIds);
+    return c.body(null, 204);
+  });
+  app.post('/__sandbox/cdc/break', (c) => {
+    sandbox.breakStreams();
+    return c.body(null, 204);
+  });
+
   app.post('/__sandbox/faults', async (c) => {
     const input = await body(
       c,

@@ -2,6 +2,7 @@
 // speaking Salesforce's OAuth and REST protocols (see README.md), with an API of its own for
 // tests and the demo to play the org's admin and users. It shares no code with the service
 // it stands in for: a bug cannot hide on both sides of the wire.
+import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -10,6 +11,9 @@ import { createAdaptorServer } from '@hono/node-server';
 import { Hono } from 'hono';
 import { localTls } from '../local-tls.ts';
 import { controlRoutes } from './control-routes.ts';
+import { ChangeEventLog } from './pubsub/change-event-log.ts';
+import { changeEventFields, type CdcChangeType, type ChangeEvent } from './pubsub/change-event-schema.ts';
+import { startPubSubServer, type PubSubServer } from './pubsub/pubsub-server.ts';
 import { OAuthGrants, type ConnectedApp, type RefreshTokenPolicy } from './oauth-grants.ts';
 import { oauthRoutes } from './oauth-routes.ts';
 import { OrgData, type EventInput, type UserInput } from './org-data.ts';
@@ -32,6 +36,12 @@ export interface SalesforceSandboxOptions {
   latencyMs?: number;
   /** Serve HTTPS with the sandboxes' local CA (see ../local-tls.ts), as Salesforce does. */
   tls?: boolean;
+  /** Also run the Pub/Sub API (gRPC over TLS) with Event change data capture; implies `tls`. */
+  pubSub?: boolean;
+  /** Delay between a commit and its change event's delivery (default 0). */
+  cdcDelayMs?: number;
+  /** Keepalive interval of idle subscriptions (default 270 s, as Salesforce). */
+  pubSubKeepaliveMs?: number;
 }
 
 export interface FaultInjection {
@@ -66,6 +76,17 @@ export interface SalesforceSandbox {
     apiLimit: number;
   };
   injectFaults(faults: FaultInjection): void;
+  /** host:port of the Pub/Sub API, when started with `pubSub`. */
+  pubSubEndpoint: string | undefined;
+  /** Whether Event is selected for change data capture (subscriptions fail when it is not). */
+  setCdcEnabled(enabled: boolean): void;
+  /** Publishes a GAP_* change event for `recordIds` (none for GAP_OVERFLOW), as Salesforce does when it cannot say more. */
+  emitGap(
+    changeType: 'GAP_CREATE' | 'GAP_UPDATE' | 'GAP_DELETE' | 'GAP_UNDELETE' | 'GAP_OVERFLOW',
+    recordIds: string[],
+  ): void;
+  /** Ends every open Pub/Sub subscription, as an outage would. */
+  breakStreams(): void;
   close(): Promise<void>;
 }
 
@@ -89,6 +110,40 @@ export async function startSalesforceSandbox(
   });
   const dailyApiLimit = options.dailyApiLimit ?? 100_000;
   const actor = () => data.users.keys().next().value ?? '005000000000000AAA';
+
+  const log = new ChangeEventLog(clock);
+  let cdcEnabled = true;
+  let commitNumber = 1_000_000;
+  const publish = (
+    changeType: CdcChangeType,
+    recordIds: string[],
+    fields: ChangeEvent['fields'],
+    commitUser: string,
+    commitTimestamp: number,
+  ) =>
+    log.append({
+      changeType,
+      recordIds,
+      fields,
+      changeOrigin: 'com/salesforce/api/rest/66.0;client=sandbox',
+      transactionKey: randomUUID(),
+      sequenceNumber: 1,
+      commitTimestamp,
+      commitNumber: commitNumber++,
+      commitUser,
+    });
+  data.onEventWrite((write) => {
+    const first = write.records[0];
+    if (first === undefined) return;
+    publish(
+      write.changeType,
+      write.records.map((r) => r.Id),
+      write.changeType === 'DELETE' ? {} : changeEventFields(first, write.changedFields),
+      write.commitUser,
+      write.commitTimestamp,
+    );
+  });
+  let pubSub: PubSubServer | undefined;
 
   const sandbox: SalesforceSandbox = {
     get url() {
@@ -126,6 +181,12 @@ export async function startSalesforceSandbox(
       if (faults.latencyMs !== undefined) latencyMs = faults.latencyMs;
       if (faults.failNext !== undefined) failNext = { ...faults.failNext, remaining: faults.failNext.count };
     },
+    pubSubEndpoint: undefined,
+    setCdcEnabled: (enabled) => {
+      cdcEnabled = enabled;
+    },
+    emitGap: (changeType, recordIds) => void publish(changeType, recordIds, {}, actor(), clock.now()),
+    breakStreams: () => pubSub?.breakStreams(),
     close: () => Promise.resolve(),
   };
 
@@ -156,7 +217,7 @@ export async function startSalesforceSandbox(
   );
   app.route('/', controlRoutes(sandbox, data));
 
-  const tls = options.tls === true ? localTls() : undefined;
+  const tls = options.tls === true || options.pubSub === true ? localTls() : undefined;
   const server = (
     tls === undefined
       ? createAdaptorServer({ fetch: app.fetch })
@@ -173,10 +234,25 @@ export async function startSalesforceSandbox(
   const address = server.address() as AddressInfo;
   url = `${tls === undefined ? 'http' : 'https'}://${options.host ?? '127.0.0.1'}:${address.port}`;
   sandbox.caFile = tls?.caFile;
-  sandbox.close = () =>
-    new Promise<void>((resolve) => {
+  if (options.pubSub === true && tls !== undefined) {
+    pubSub = await startPubSubServer({
+      log,
+      tls,
+      orgId: data.orgId,
+      instanceUrl: () => url,
+      authenticate: (token) => grants.authenticate(token) !== undefined,
+      cdcEnabled: () => cdcEnabled,
+      deliveryDelayMs: () => options.cdcDelayMs ?? 0,
+      keepaliveMs: options.pubSubKeepaliveMs ?? 270_000,
+    });
+    sandbox.pubSubEndpoint = pubSub.endpoint;
+  }
+  sandbox.close = async () => {
+    await pubSub?.close();
+    await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
     });
+  };
   return sandbox;
 }

@@ -14,6 +14,9 @@ Options:
   --port <port>        port to listen on (default: a free port)
   --auto-approve       skip the login and consent pages: /authorize answers with a code at once
   --latency-ms <n>     delay added to every token and REST response
+  --tls                serve HTTPS with the sandboxes' local CA (its file is printed)
+  --pubsub             also run the Pub/Sub API (gRPC over TLS) with Event change data capture; implies --tls
+  --cdc-delay-ms <n>   delay between a commit and its change event's delivery
   --seed <file.json>   apps, users and events to start with:
                        { "apps": [...], "users": [...], "events": [{ "ownerUsername": "...", ... }] }
   -h, --help           show this help
@@ -33,6 +36,9 @@ try {
       port: { type: 'string' },
       'auto-approve': { type: 'boolean' },
       'latency-ms': { type: 'string' },
+      tls: { type: 'boolean' },
+      pubsub: { type: 'boolean' },
+      'cdc-delay-ms': { type: 'string' },
       seed: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -48,8 +54,14 @@ if (values.help === true) {
 
 const port = values.port === undefined ? 0 : Number(values.port);
 const latencyMs = values['latency-ms'] === undefined ? 0 : Number(values['latency-ms']);
-if (!Number.isInteger(port) || port < 0 || port > 65535 || !Number.isInteger(latencyMs) || latencyMs < 0) {
-  console.error(`--port and --latency-ms take whole numbers\n\n${usage}`);
+const cdcDelayMs = values['cdc-delay-ms'] === undefined ? 0 : Number(values['cdc-delay-ms']);
+if (
+  !Number.isInteger(port) ||
+  port < 0 ||
+  port > 65535 ||
+  ![latencyMs, cdcDelayMs].every((n) => Number.isInteger(n) && n >= 0)
+) {
+  console.error(`--port, --latency-ms and --cdc-delay-ms take whole numbers\n\n${usage}`);
   process.exit(2);
 }
 
@@ -58,6 +70,9 @@ const sandbox = await startSalesforceSandbox({
   port,
   autoApprove: values['auto-approve'] === true,
   latencyMs,
+  tls: values.tls === true,
+  pubSub: values.pubsub === true,
+  cdcDelayMs,
 });
 if (values.seed !== undefined) {
   try {
@@ -78,6 +93,8 @@ if (values.seed !== undefined) {
 }
 console.log(`Salesforce sandbox listening on ${sandbox.url}`);
 console.log(`  org ${sandbox.orgId}; control API at ${sandbox.url}/__sandbox/state`);
+if (sandbox.caFile !== undefined) console.log(`  TLS CA certificate: ${sandbox.caFile}`);
+if (sandbox.pubSubEndpoint !== undefined) console.log(`  Pub/Sub API: ${sandbox.pubSubEndpoint}`);
 
 const stop = () => {
   void sandbox.close().then(() => process.exit(0));

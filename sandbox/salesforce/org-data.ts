@@ -33,6 +33,17 @@ export interface UserInput {
   password?: string;
 }
 
+/** One committed write to Events, as change data capture reports it. */
+export interface EventWrite {
+  changeType: 'CREATE' | 'UPDATE' | 'DELETE' | 'UNDELETE';
+  /** The records after the write (for DELETE, as they were). */
+  records: SObjectRecord[];
+  /** Fields whose value changed (UPDATE) or that hold a value (CREATE, UNDELETE). */
+  changedFields: string[];
+  commitUser: string;
+  commitTimestamp: number;
+}
+
 export class OrgData {
   readonly orgId: string;
   readonly ids = new IdFactory();
@@ -45,6 +56,17 @@ export class OrgData {
   /** When each deleted Event went to the recycle bin. */
   readonly deletedAt = new Map<string, number>();
   readonly #clock: SandboxClock;
+  readonly #listeners: ((write: EventWrite) => void)[] = [];
+
+  /** Calls `listener` after every committed Event write (the change data capture feed). */
+  onEventWrite(listener: (write: EventWrite) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  #emit(write: Omit<EventWrite, 'commitTimestamp'>): void {
+    if (write.records.length === 0) return;
+    for (const listener of this.#listeners) listener({ ...write, commitTimestamp: this.#clock.now() });
+  }
 
   constructor(clock: SandboxClock, orgId?: string) {
     this.#clock = clock;
@@ -143,8 +165,19 @@ export class OrgData {
     };
     this.#apply(record, input, owner, options.unchecked === true);
     this.events.set(id, record);
-    if (input.invitees !== undefined && input.invitees.length > 0)
+    const existing = new Set(this.events.keys());
+    if (input.invitees !== undefined && input.invitees.length > 0) {
       this.#invite(record, input.invitees, actorId, now);
+    }
+    const children = [...this.events.values()].filter((event) => !existing.has(event.Id));
+    for (const created of [record, ...children]) {
+      this.#emit({
+        changeType: 'CREATE',
+        records: [created],
+        changedFields: filledFields(created),
+        commitUser: actorId,
+      });
+    }
     return record;
   }
 
@@ -161,9 +194,10 @@ export class OrgData {
       throw new SalesforceApiError(400, 'INVALID_CROSS_REFERENCE_KEY', `invalid owner id: ${ownerId}`, [
         'OwnerId',
       ]);
-    const draft = { ...record, OwnerId: ownerId };
+    const draft: SObjectRecord = { ...record, OwnerId: ownerId };
     this.#apply(draft, input, owner, options.unchecked === true);
     const now = this.#clock.now();
+    const changed = Object.keys(draft).filter((field) => draft[field] !== record[field]);
     Object.assign(record, draft, { LastModifiedById: actorId, LastModifiedDate: now, SystemModstamp: now });
     for (const child of this.#children(id)) {
       for (const field of [
@@ -182,16 +216,25 @@ export class OrgData {
       Object.assign(child, { LastModifiedById: actorId, LastModifiedDate: now, SystemModstamp: now });
     }
     if (input.invitees !== undefined) this.#invite(record, input.invitees, actorId, now);
+    const changedFields = [...changed, 'LastModifiedById', 'LastModifiedDate'];
+    this.#emit({
+      changeType: 'UPDATE',
+      records: [record, ...this.#children(id)],
+      changedFields,
+      commitUser: actorId,
+    });
     return record;
   }
 
   deleteEvent(actorId: string, id: string): void {
     const record = this.#liveEvent(id);
     const now = this.#clock.now();
-    for (const target of [record, ...this.#children(id)]) {
+    const targets = [record, ...this.#children(id)];
+    for (const target of targets) {
       Object.assign(target, { IsDeleted: true, LastModifiedById: actorId, SystemModstamp: now });
       this.deletedAt.set(target.Id, now);
     }
+    this.#emit({ changeType: 'DELETE', records: targets, changedFields: [], commitUser: actorId });
   }
 
   undeleteEvent(actorId: string, id: string): SObjectRecord {
@@ -200,7 +243,8 @@ export class OrgData {
       throw new SalesforceApiError(400, 'UNDELETE_FAILED', `entity is not in the recycle bin: ${id}`);
     }
     const now = this.#clock.now();
-    for (const target of [record, ...this.#children(id, true)]) {
+    const targets = [record, ...this.#children(id, true)];
+    for (const target of targets) {
       Object.assign(target, {
         IsDeleted: false,
         LastModifiedById: actorId,
@@ -208,6 +252,14 @@ export class OrgData {
         SystemModstamp: now,
       });
       this.deletedAt.delete(target.Id);
+    }
+    for (const target of targets) {
+      this.#emit({
+        changeType: 'UNDELETE',
+        records: [target],
+        changedFields: filledFields(target),
+        commitUser: actorId,
+      });
     }
     return record;
   }
@@ -394,6 +446,11 @@ export class OrgData {
       SystemModstamp: now,
     };
   }
+}
+
+/** The fields of a record that hold a value: what a CREATE change event carries. */
+function filledFields(record: SObjectRecord): string[] {
+  return Object.keys(record).filter((field) => record[field] !== null && record[field] !== undefined);
 }
 
 function defaultEvent(): Record<string, FieldValue> {
