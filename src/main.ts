@@ -9,6 +9,8 @@ import type { Config } from './config/options.ts';
 import { defaultRetryPolicy } from './engine/retry-policy.ts';
 import { JobQueue } from './engine/job-queue.ts';
 import { createHttpApp } from './http/create-http-app.ts';
+import { CdcScheduler } from './intake/cdc-scheduler.ts';
+import { reconcileFrom } from './intake/reconcile.ts';
 import { PollingScheduler } from './intake/polling-scheduler.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { ConfigError } from './lib/errors.ts';
@@ -106,15 +108,19 @@ export async function openRuntimeWithSecrets(
   }
 }
 
-function outboundFetch(config: Config): typeof fetch {
-  if (config.extraCaFile === undefined) return createOutboundFetch({});
+function readExtraCa(config: Config): string | undefined {
+  if (config.extraCaFile === undefined) return undefined;
   try {
-    return createOutboundFetch({ extraCaPem: readFileSync(config.extraCaFile, 'utf8') });
+    return readFileSync(config.extraCaFile, 'utf8');
   } catch (error) {
     throw new ConfigError([
       `INSTANT_SYNC_EXTRA_CA_FILE: cannot read ${config.extraCaFile}: ${(error as Error).message}`,
     ]);
   }
+}
+
+function outboundFetch(config: Config): typeof fetch {
+  return createOutboundFetch({ extraCaPem: readExtraCa(config) });
 }
 
 function createSalesforceServices(
@@ -158,17 +164,42 @@ function createSalesforceServices(
 /** This process's name as a lease holder and job worker: host, pid and a random suffix. */
 export const nodeId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 
-/** The change sources `serve` runs: for now polling reconciliation. */
-export function createIntake(runtime: RuntimeWithSecrets): { polling: PollingScheduler } {
+export interface Intake {
+  polling: PollingScheduler;
+  /** Absent when INSTANT_SYNC_CDC is false. */
+  cdc: CdcScheduler | undefined;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+/** The change sources `serve` runs: CDC subscriptions and polling reconciliation. */
+export function createIntake(runtime: RuntimeWithSecrets): Intake {
+  const { store, clock, logger, config, salesforce } = runtime;
+  const pollerDeps = { db: store.db, clock, logger, restClient: salesforce.restClient };
+  const polling = new PollingScheduler({ ...pollerDeps, nodeId, intervalMs: config.pollInterval });
+  const cdc = config.cdc
+    ? new CdcScheduler({
+        db: store.db,
+        clock,
+        logger,
+        nodeId,
+        sessionsFor: (tenantId) => salesforce.sessions.forTenant(tenantId),
+        pubSubEndpoint: config.pubSubEndpoint,
+        extraCaPem: readExtraCa(config),
+        reconcile: (tenant, since) => reconcileFrom(pollerDeps, tenant, since),
+      })
+    : undefined;
   return {
-    polling: new PollingScheduler({
-      db: runtime.store.db,
-      clock: runtime.clock,
-      logger: runtime.logger,
-      restClient: runtime.salesforce.restClient,
-      nodeId,
-      intervalMs: runtime.config.pollInterval,
-    }),
+    polling,
+    cdc,
+    start() {
+      polling.start();
+      cdc?.start();
+    },
+    async stop() {
+      await cdc?.stop();
+      await polling.stop();
+    },
   };
 }
 

@@ -74,6 +74,9 @@ export interface SalesforceSandbox {
     revocations: number;
     apiCalls: number;
     apiLimit: number;
+    /** Pub/Sub subscriptions open now, and change events delivered to subscribers. */
+    cdcSubscribers: number;
+    cdcDelivered: number;
   };
   injectFaults(faults: FaultInjection): void;
   /** host:port of the Pub/Sub API, when started with `pubSub`. */
@@ -176,6 +179,8 @@ export async function startSalesforceSandbox(
       tokenRequests: { ...grants.stats.tokenRequests },
       apiCalls,
       apiLimit: dailyApiLimit,
+      cdcSubscribers: pubSub?.stats().subscribers ?? 0,
+      cdcDelivered: pubSub?.stats().delivered ?? 0,
     }),
     injectFaults: (faults) => {
       if (faults.latencyMs !== undefined) latencyMs = faults.latencyMs;

@@ -36,6 +36,8 @@ describe('loadConfig', () => {
       salesforceApiVersion: '66.0',
       refreshTokenPolicy: { kind: 'expire_after', days: 30 },
       expiryCheckInterval: 60_000,
+      cdc: true,
+      pubSubEndpoint: 'api.pubsub.salesforce.com:7443',
       pollInterval: 60_000,
       shutdownTimeout: 10_000,
     });

@@ -193,13 +193,31 @@ export const options = {
     description: 'How often `serve` checks connections for coming expiry (warnings) and expiry.',
     schema: durationSchema({ min: 1000, max: 86_400_000 }),
   },
+  cdc: {
+    env: 'INSTANT_SYNC_CDC',
+    default: 'true',
+    description:
+      "Subscribe to each connected org's Event change data capture (CDC) over the Pub/Sub API, the fastest way to " +
+      'learn of changes. The org admin must select Event in Setup → Change Data Capture; where that is not done, ' +
+      'polling still finds every change, only later.',
+    schema: booleanText,
+  },
+  pubSubEndpoint: {
+    env: 'INSTANT_SYNC_PUBSUB_ENDPOINT',
+    default: 'api.pubsub.salesforce.com:7443',
+    description: 'host:port of the Salesforce Pub/Sub API (gRPC over TLS).',
+    schema: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'expected host:port'),
+  },
   extraCaFile: {
     env: 'INSTANT_SYNC_EXTRA_CA_FILE',
     default: undefined,
     defaultDescription: '(none)',
     description:
-      'A PEM file of extra certificate authorities to trust for outbound HTTPS (a TLS-inspecting proxy, or the ' +
-      'local sandboxes), next to the usual public roots.',
+      'A PEM file of extra certificate authorities to trust for outbound HTTPS and the Pub/Sub API (a ' +
+      'TLS-inspecting proxy, or the local sandboxes), next to the usual public roots.',
     schema: z.string().trim().min(1),
   },
   pollInterval: {

@@ -28,8 +28,15 @@ export async function startSandboxedService(options: {
   env?: Record<string, string>;
   /** Serve the org over HTTPS, trusted by the service through INSTANT_SYNC_EXTRA_CA_FILE. */
   tls?: boolean;
+  /** Run the org's Pub/Sub API too (implies TLS); the service is pointed at it. */
+  pubSub?: boolean;
 }): Promise<SandboxedService> {
-  const sandbox = await startSalesforceSandbox({ autoApprove: true, tls: options.tls ?? false });
+  const sandbox = await startSalesforceSandbox({
+    autoApprove: true,
+    tls: options.tls ?? false,
+    pubSub: options.pubSub ?? false,
+    pubSubKeepaliveMs: 5000,
+  });
   const clock = new ManualClock(sandbox.clock.now());
   const service = await startServiceUnderTest({
     databaseUrl: options.databaseUrl,
@@ -40,6 +47,9 @@ export async function startSandboxedService(options: {
       INSTANT_SYNC_SALESFORCE_CLIENT_ID: 'instant-sync',
       INSTANT_SYNC_SALESFORCE_CLIENT_SECRET: 'sandbox-secret',
       ...(sandbox.caFile === undefined ? {} : { INSTANT_SYNC_EXTRA_CA_FILE: sandbox.caFile }),
+      ...(sandbox.pubSubEndpoint === undefined
+        ? {}
+        : { INSTANT_SYNC_PUBSUB_ENDPOINT: sandbox.pubSubEndpoint }),
       ...options.env,
     },
   });

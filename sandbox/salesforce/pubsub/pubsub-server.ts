@@ -57,6 +57,8 @@ export function encodeReplayId(replayId: bigint): Buffer {
 export interface PubSubServer {
   /** host:port of the gRPC endpoint (TLS). */
   endpoint: string;
+  /** Open subscriptions that have started (their replay position is set), and events delivered so far. */
+  stats(): { subscribers: number; delivered: number };
   /** Ends every open subscription as a Salesforce outage would. */
   breakStreams(): void;
   close(): Promise<void>;
@@ -69,6 +71,8 @@ export async function startPubSubServer(options: PubSubServerOptions): Promise<P
   };
   const server = new grpc.Server();
   const streams = new Set<grpc.ServerDuplexStream<FetchRequest, unknown>>();
+  const started = new Set<grpc.ServerDuplexStream<FetchRequest, unknown>>();
+  let delivered = 0;
 
   const authError = (metadata: grpc.Metadata): Partial<grpc.StatusObject> | undefined => {
     const token = String(metadata.get('accesstoken')[0] ?? '');
@@ -97,6 +101,7 @@ export async function startPubSubServer(options: PubSubServerOptions): Promise<P
 
     const send = (events: LoggedEvent[]) => {
       credits -= events.length;
+      delivered += events.length;
       lastSentAt = Date.now();
       const latest = events.at(-1)?.replayId ?? options.log.latestReplayId;
       call.write({
@@ -138,6 +143,7 @@ export async function startPubSubServer(options: PubSubServerOptions): Promise<P
       clearInterval(keepalive);
       stopListening();
       streams.delete(call);
+      started.delete(call);
     };
 
     call.on('data', (request: FetchRequest) => {
@@ -177,6 +183,7 @@ export async function startPubSubServer(options: PubSubServerOptions): Promise<P
           position = preset === 'EARLIEST' ? options.log.earliestPosition : options.log.latestReplayId;
         }
       }
+      started.add(call);
       const asked = request.numRequested ?? 0;
       if (!Number.isInteger(asked) || asked < 1 || asked > maxBatch) {
         return void call.emit(
@@ -277,6 +284,7 @@ export async function startPubSubServer(options: PubSubServerOptions): Promise<P
   };
   return {
     endpoint: `localhost:${port}`,
+    stats: () => ({ subscribers: started.size, delivered }),
     breakStreams,
     close: () =>
       new Promise<void>((resolve) => {

@@ -1,7 +1,7 @@
 // `instant-sync serve`: the long-running service. Opens the database (migrating it unless told
 // not to), loads the secret key, serves HTTP (health checks, tenant connect pages), watches the
-// Salesforce connections' expiry, polls connected tenants for changes, and shuts down cleanly on
-// SIGINT/SIGTERM.
+// Salesforce connections' expiry, takes in changes (CDC subscriptions, polling), and shuts down
+// cleanly on SIGINT/SIGTERM.
 import type { Command } from 'commander';
 import { createHttpAppFor, createIntake, openRuntimeWithSecrets, version } from '../../main.ts';
 import { startHttpServer } from '../../http/start-http-server.ts';
@@ -32,7 +32,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
         logger,
       );
       const intake = createIntake(runtime);
-      intake.polling.start();
+      intake.start();
       logger.info({ url: server.url, database: runtime.store.location, version }, 'listening');
       ctx.stdout(`Instant Sync ${version} listening on ${server.url}\n`);
       ctx.stdout(`  database:   ${runtime.store.location}\n`);
@@ -42,7 +42,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
       logger.info('shutting down');
       await server.close(config.shutdownTimeout);
       await expiryChecks.stop();
-      await intake.polling.stop();
+      await intake.stop();
       await runtime.close();
       logger.info('stopped');
       logger.flush();

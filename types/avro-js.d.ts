@@ -1,5 +1,5 @@
-// The part of avro-js (the Apache Avro JavaScript implementation the Pub/Sub client also uses)
-// that the sandbox calls: parse a schema, then encode and decode records with it.
+// Types for the part of avro-js (the Apache Avro JavaScript implementation) this repository
+// uses: parse a schema, then encode (the Pub/Sub sandbox) and decode (the CDC subscriber) records.
 declare module 'avro-js' {
   interface AvroType {
     toBuffer(value: unknown): Buffer;

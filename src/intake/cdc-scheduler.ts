@@ -1,0 +1,141 @@
+// Keeps one CDC subscription per connected tenant running across all nodes: a node subscribes
+// only while it holds the tenant's `cdc:<tenant>` lease, renews it every few seconds, and a node
+// that dies stops renewing, so another takes over within the lease time plus one tick (25 s).
+// A broken stream reconnects with backoff; a tenant that is no longer connected is let go.
+import { connectionCanSync } from '../domain/salesforce-connection.ts';
+import type { Clock } from '../lib/clock.ts';
+import { describeError } from '../lib/errors.ts';
+import type { Logger } from '../lib/logger.ts';
+import { startPeriodicTask, type PeriodicTask } from '../lib/periodic-task.ts';
+import { CdcSubscription, type CdcSubscriptionDeps } from '../salesforce/change-sources/cdc-subscription.ts';
+import type { SessionSource } from '../salesforce/salesforce-sessions.ts';
+import { acquireLease, releaseLease } from '../store/leases-repository.ts';
+import type { Database, TenantRow } from '../store/schema.ts';
+import type { Kysely } from 'kysely';
+
+export interface CdcSchedulerDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+  logger: Logger;
+  nodeId: string;
+  sessionsFor: (tenantId: string) => SessionSource;
+  pubSubEndpoint: string;
+  extraCaPem: string | undefined;
+  reconcile: (tenant: TenantRow, since: number, reason: string) => Promise<void>;
+  leaseMs?: number;
+  tickMs?: number;
+}
+
+interface Runner {
+  subscription: CdcSubscription | undefined;
+  stopped: boolean;
+  done: Promise<void>;
+  /** Cuts a reconnect backoff short (on stop). */
+  wake: (() => void) | undefined;
+}
+
+export class CdcScheduler {
+  readonly #deps: CdcSchedulerDeps;
+  readonly #runners = new Map<string, Runner>();
+  #task: PeriodicTask | undefined;
+
+  constructor(deps: CdcSchedulerDeps) {
+    this.#deps = deps;
+  }
+
+  start(): void {
+    this.#task ??= startPeriodicTask('cdc', this.#deps.tickMs ?? 5000, () => this.tick(), this.#deps.logger);
+  }
+
+  async stop(): Promise<void> {
+    await this.#task?.stop();
+    this.#task = undefined;
+    await Promise.all([...this.#runners.keys()].map((tenantId) => this.#let(tenantId)));
+  }
+
+  /** Tenants whose subscription this node runs now. */
+  get running(): string[] {
+    return [...this.#runners.keys()];
+  }
+
+  /** Takes or renews each connected tenant's lease, starting or stopping subscriptions to match. */
+  async tick(): Promise<void> {
+    const { db, clock, nodeId } = this.#deps;
+    const tenants = await db
+      .selectFrom('tenants')
+      .innerJoin('salesforce_connections as c', 'c.tenant_id', 'tenants.id')
+      .selectAll('tenants')
+      .select(['c.state', 'c.org_id'])
+      .execute();
+    const wanted = new Set<string>();
+    for (const tenant of tenants) {
+      if (!connectionCanSync(tenant.state) || tenant.org_id === null) continue;
+      const held = await acquireLease(db, {
+        name: `cdc:${tenant.id}`,
+        holder: nodeId,
+        ttlMs: this.#deps.leaseMs ?? 20_000,
+        now: clock.now(),
+      });
+      if (!held) continue;
+      wanted.add(tenant.id);
+      if (!this.#runners.has(tenant.id)) this.#run(tenant, tenant.org_id);
+    }
+    for (const tenantId of this.#runners.keys()) if (!wanted.has(tenantId)) await this.#let(tenantId);
+  }
+
+  #run(tenant: TenantRow, orgId: string): void {
+    const runner: Runner = {
+      subscription: undefined,
+      stopped: false,
+      done: Promise.resolve(),
+      wake: undefined,
+    };
+    const deps: CdcSubscriptionDeps = {
+      db: this.#deps.db,
+      clock: this.#deps.clock,
+      logger: this.#deps.logger,
+      sessions: this.#deps.sessionsFor(tenant.id),
+      orgId,
+      pubSubEndpoint: this.#deps.pubSubEndpoint,
+      extraCaPem: this.#deps.extraCaPem,
+      reconcile: (since, reason) => this.#deps.reconcile(tenant, since, reason),
+    };
+    runner.done = (async () => {
+      let failures = 0;
+      while (!runner.stopped) {
+        const subscription = new CdcSubscription(deps, tenant);
+        runner.subscription = subscription;
+        const started = Date.now();
+        const end = await subscription.run().catch((error: unknown) => {
+          this.#deps.logger.warn(
+            { tenant: tenant.slug, error: describeError(error) },
+            'CDC subscription failed',
+          );
+          return 'failed' as const;
+        });
+        if (end === 'stopped' || runner.stopped) break;
+        failures = Date.now() - started > 60_000 ? 1 : failures + 1;
+        const delay = Math.min(60_000, 1000 * 2 ** (failures - 1)) * (0.5 + Math.random() / 2);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          runner.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+    })();
+    this.#runners.set(tenant.id, runner);
+  }
+
+  async #let(tenantId: string): Promise<void> {
+    const runner = this.#runners.get(tenantId);
+    if (runner === undefined) return;
+    runner.stopped = true;
+    runner.wake?.();
+    await runner.subscription?.stop();
+    await runner.done;
+    this.#runners.delete(tenantId);
+    await releaseLease(this.#deps.db, `cdc:${tenantId}`, this.#deps.nodeId);
+  }
+}

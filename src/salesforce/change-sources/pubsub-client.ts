@@ -1,0 +1,181 @@
+// A subscriber to Salesforce's Pub/Sub API over @grpc/grpc-js: TLS (trusting the configured extra
+// CA next to the public roots), the accesstoken / instanceurl / tenantid metadata, flow control
+// by num_requested, and Avro decoding of each event with the schema fetched by its id (cached).
+// Why not salesforce-pubsub-api-client: its close() removes the error listeners from a gRPC call
+// that is still open, so a status the server sends later becomes an unhandled 'error' and takes
+// the process down; a subscriber that must stop and resume safely needs to cancel its call.
+import { fileURLToPath } from 'node:url';
+import { rootCertificates } from 'node:tls';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import avro from 'avro-js';
+
+export interface PubSubConnection {
+  endpoint: string;
+  accessToken: string;
+  instanceUrl: string;
+  orgId: string;
+  /** Extra CA (PEM) to trust beside the public roots; undefined: the public roots only. */
+  extraCaPem: string | undefined;
+}
+
+export type ReplayFrom =
+  { preset: 'latest' } | { preset: 'earliest' } | { preset: 'custom'; replayId: bigint };
+
+export interface PubSubEvent {
+  replayId: bigint;
+  payload: Record<string, unknown>;
+}
+
+export interface SubscriptionHandlers {
+  onEvents(events: PubSubEvent[]): void;
+  /** The stream ended with a status; `errorCode` is Salesforce's (`sfdc.platform.eventbus…`) when it sent one. */
+  onEnd(end: { code: grpc.status; details: string; errorCode: string | undefined }): void;
+}
+
+interface GrpcEvent {
+  event: { schemaId: string; payload: Buffer };
+  replayId: Buffer;
+}
+
+interface PubSubStub extends grpc.Client {
+  Subscribe(): grpc.ClientDuplexStream<unknown, { events: GrpcEvent[] }>;
+  GetSchema(
+    request: { schemaId: string },
+    callback: (error: grpc.ServiceError | null, response?: { schemaJson: string }) => void,
+  ): void;
+}
+
+const batch = 100;
+let stubConstructor: (new (endpoint: string, credentials: grpc.ChannelCredentials) => PubSubStub) | undefined;
+
+function pubSubStub(): new (endpoint: string, credentials: grpc.ChannelCredentials) => PubSubStub {
+  if (stubConstructor === undefined) {
+    const definition = protoLoader.loadSync(
+      fileURLToPath(new URL('./pubsub_api.proto', import.meta.url)),
+      {},
+    );
+    const loaded = grpc.loadPackageDefinition(definition) as unknown as {
+      eventbus: {
+        v1: { PubSub: new (endpoint: string, credentials: grpc.ChannelCredentials) => PubSubStub };
+      };
+    };
+    stubConstructor = loaded.eventbus.v1.PubSub;
+  }
+  return stubConstructor;
+}
+
+export class PubSubSubscriber {
+  readonly #stub: PubSubStub;
+  readonly #schemas = new Map<string, Promise<ReturnType<typeof avro.parse>>>();
+  #call: grpc.ClientDuplexStream<unknown, { events: GrpcEvent[] }> | undefined;
+
+  constructor(connection: PubSubConnection) {
+    const roots =
+      connection.extraCaPem === undefined
+        ? null
+        : Buffer.from([...rootCertificates, connection.extraCaPem].join('\n'));
+    const metadata = grpc.credentials.createFromMetadataGenerator((_params, callback) => {
+      const meta = new grpc.Metadata();
+      meta.set('accesstoken', connection.accessToken);
+      meta.set('instanceurl', connection.instanceUrl);
+      meta.set('tenantid', connection.orgId);
+      callback(null, meta);
+    });
+    const Stub = pubSubStub();
+    this.#stub = new Stub(
+      connection.endpoint,
+      grpc.credentials.combineChannelCredentials(grpc.credentials.createSsl(roots), metadata),
+    );
+  }
+
+  /** Subscribes to `topic`; events arrive in order, in batches, decoded. */
+  subscribe(topic: string, from: ReplayFrom, handlers: SubscriptionHandlers): void {
+    const call = this.#stub.Subscribe();
+    this.#call = call;
+    let outstanding = batch;
+    let chain = Promise.resolve();
+    call.on('data', (response: { events: GrpcEvent[] }) => {
+      if (response.events.length === 0) return; // keepalive
+      outstanding -= response.events.length;
+      if (outstanding <= batch / 2) {
+        call.write({ topicName: topic, numRequested: batch - outstanding });
+        outstanding = batch;
+      }
+      // Decode in arrival order even when a schema has to be fetched first.
+      chain = chain.then(async () =>
+        handlers.onEvents(await Promise.all(response.events.map((e) => this.#decode(e)))),
+      );
+      chain.catch((error: unknown) => {
+        handlers.onEnd({
+          code: grpc.status.INTERNAL,
+          details: `cannot decode an event: ${String(error)}`,
+          errorCode: undefined,
+        });
+        this.close();
+      });
+    });
+    let ended = false;
+    const end = (code: grpc.status, details: string, metadata?: grpc.Metadata) => {
+      if (ended) return;
+      ended = true;
+      const errorCode = metadata?.get('error-code')[0];
+      void chain.finally(() =>
+        handlers.onEnd({ code, details, errorCode: errorCode === undefined ? undefined : String(errorCode) }),
+      );
+    };
+    call.on('error', (error: grpc.ServiceError) => end(error.code, error.details, error.metadata));
+    call.on('status', (status: grpc.StatusObject) => end(status.code, status.details, status.metadata));
+    call.write({
+      topicName: topic,
+      replayPreset: from.preset === 'latest' ? 0 : from.preset === 'earliest' ? 1 : 2,
+      ...(from.preset === 'custom' ? { replayId: encodeReplayId(from.replayId) } : {}),
+      numRequested: batch,
+    });
+  }
+
+  /** Cancels the subscription (its listeners stay, so the cancellation status is handled) and closes the channel. */
+  close(): void {
+    this.#call?.cancel();
+    this.#call = undefined;
+    this.#stub.close();
+  }
+
+  #decode(event: GrpcEvent): Promise<PubSubEvent> {
+    return this.#schema(event.event.schemaId).then((type) => ({
+      replayId: event.replayId.readBigUInt64BE(),
+      payload: type.fromBuffer(event.event.payload) as Record<string, unknown>,
+    }));
+  }
+
+  #schema(schemaId: string): Promise<ReturnType<typeof avro.parse>> {
+    let schema = this.#schemas.get(schemaId);
+    if (schema === undefined) {
+      schema = new Promise((resolve, reject) =>
+        this.#stub.GetSchema({ schemaId }, (error, response) =>
+          error === null && response !== undefined
+            ? resolve(avro.parse(JSON.parse(response.schemaJson)))
+            : reject(error ?? new Error('no schema')),
+        ),
+      );
+      this.#schemas.set(schemaId, schema);
+      schema.catch(() => this.#schemas.delete(schemaId));
+    }
+    return schema;
+  }
+}
+
+export function encodeReplayId(replayId: bigint): Buffer {
+  const buffer = Buffer.alloc(8);
+  buffer.writeBigUInt64BE(replayId);
+  return buffer;
+}
+
+/** An Avro union value as avro-js decodes it ({ "string": "x" }), unwrapped. */
+export function unwrapUnion(value: unknown): unknown {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && !Buffer.isBuffer(value)) {
+    const entries = Object.entries(value);
+    if (entries.length === 1) return entries[0]?.[1];
+  }
+  return value;
+}

@@ -1,0 +1,149 @@
+// Change data capture alone (no polling, no webhook): every create, update and delete of 1,000
+// writes becomes a change row and one job per Event, across a restart of the subscriber in the
+// middle; a replay id aged past the 72-hour retention is recovered by reconciliation.
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { CdcScheduler } from '../../src/intake/cdc-scheduler.ts';
+import { reconcileFrom } from '../../src/intake/reconcile.ts';
+import type { TenantRow } from '../../src/store/schema.ts';
+import { findTenantBySlug } from '../../src/store/tenants-repository.ts';
+import { startSandboxedService, type SandboxedService } from '../support/sandboxed-service.ts';
+import { describeEachBackend } from '../support/test-databases.ts';
+import { waitFor } from '../support/wait-for.ts';
+
+describeEachBackend('CDC intake', (database) => {
+  let env: SandboxedService;
+  let tenant: TenantRow;
+
+  beforeAll(async () => {
+    env = await startSandboxedService({ databaseUrl: database.url, pubSub: true });
+    await env.connectedTenant('acme');
+    tenant = (await findTenantBySlug(env.service.runtime.store.db, 'acme'))!;
+  });
+  afterAll(() => env.close());
+
+  function scheduler(nodeId: string) {
+    const { runtime } = env.service;
+    const pollerDeps = {
+      db: runtime.store.db,
+      clock: env.clock,
+      logger: runtime.logger,
+      restClient: runtime.salesforce.restClient,
+    };
+    return new CdcScheduler({
+      db: runtime.store.db,
+      clock: env.clock,
+      logger: runtime.logger,
+      nodeId,
+      sessionsFor: (tenantId) => runtime.salesforce.sessions.forTenant(tenantId),
+      pubSubEndpoint: runtime.config.pubSubEndpoint,
+      extraCaPem: env.sandbox.caFile === undefined ? undefined : readFileSync(env.sandbox.caFile, 'utf8'),
+      reconcile: (t, since) => reconcileFrom(pollerDeps, t, since),
+    });
+  }
+  const count = async (table: 'changes' | 'jobs') =>
+    Number(
+      (
+        await env.service.runtime.store.db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('tenant_id', '=', tenant.id)
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+  const subscribed = () =>
+    waitFor(() => env.sandbox.stats().cdcSubscribers === 1, { what: 'a live subscription' });
+
+  it('records 1,000 writes once each, one job per Event, across a restart in the middle', async () => {
+    const { sandbox, ownerId } = env;
+    const first = scheduler('node-a');
+    await first.tick();
+    await subscribed();
+    const write = (i: number) =>
+      sandbox.createEvent(ownerId, {
+        Subject: `Meeting ${i}`,
+        StartDateTime: '2026-12-01T09:00:00Z',
+        DurationInMinutes: 30,
+      });
+    const created = Array.from({ length: 400 }, (_, i) => write(i));
+    await waitFor(async () => (await count('changes')) >= 200, { what: 'changes before the restart' });
+    await first.stop();
+    await waitFor(() => sandbox.stats().cdcSubscribers === 0, { what: 'the subscription to end' });
+
+    // While no subscriber runs: more creates, updates and deletes.
+    created.push(...Array.from({ length: 300 }, (_, i) => write(400 + i)));
+    for (const event of created.slice(0, 200))
+      sandbox.updateEvent(event.Id, { Subject: `${String(event['Subject'])} (moved)` });
+    for (const event of created.slice(200, 300)) sandbox.deleteEvent(event.Id);
+
+    const second = scheduler('node-a');
+    await second.tick();
+    await waitFor(async () => (await count('changes')) >= 1000, {
+      what: '1,000 change rows',
+      timeoutMs: 30_000,
+    });
+    await second.stop();
+    expect(await count('changes')).toBe(1000);
+    expect(await count('jobs')).toBe(700);
+    const byType = await env.service.runtime.store.db
+      .selectFrom('changes')
+      .select(['change_type', (eb) => eb.fn.countAll().as('n')])
+      .where('tenant_id', '=', tenant.id)
+      .groupBy('change_type')
+      .orderBy('change_type')
+      .execute();
+    expect(byType.map((r) => [r.change_type, Number(r.n)])).toEqual([
+      ['create', 700],
+      ['delete', 100],
+      ['update', 200],
+    ]);
+  });
+
+  it('recovers through reconciliation when its replay id has aged past retention, and says so', async () => {
+    const before = await count('changes');
+    const missed = Array.from({ length: 5 }, (_, i) =>
+      env.sandbox.createEvent(env.ownerId, {
+        Subject: `While away ${i}`,
+        StartDateTime: '2026-12-02T09:00:00Z',
+        DurationInMinutes: 30,
+      }),
+    );
+    env.advance(73 * 3_600_000);
+    const node = scheduler('node-a');
+    await node.tick();
+    await waitFor(() => env.service.logs.some((line) => line.includes('outside the 72-hour retention')), {
+      what: 'the retention warning',
+    });
+    await waitFor(async () => (await count('changes')) >= before + 5, { what: 'the missed changes' });
+    const recorded = await env.service.runtime.store.db
+      .selectFrom('changes')
+      .select(['event_id', 'source'])
+      .where('tenant_id', '=', tenant.id)
+      .where(
+        'event_id',
+        'in',
+        missed.map((e) => e.Id),
+      )
+      .execute();
+    expect(recorded.map((r) => r.source)).toEqual(['poll', 'poll', 'poll', 'poll', 'poll']);
+    // And the stream runs again, from the latest event.
+    await subscribed();
+    const fresh = env.sandbox.createEvent(env.ownerId, {
+      Subject: 'Back online',
+      StartDateTime: '2026-12-03T09:00:00Z',
+      DurationInMinutes: 30,
+    });
+    await waitFor(
+      async () => {
+        const row = await env.service.runtime.store.db
+          .selectFrom('changes')
+          .select('source')
+          .where('event_id', '=', fresh.Id)
+          .executeTakeFirst();
+        return row?.source === 'cdc';
+      },
+      { what: 'the new change through CDC' },
+    );
+    await node.stop();
+  });
+});
