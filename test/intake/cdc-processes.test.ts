@@ -1,0 +1,211 @@
+// The service as separate processes against the sandbox org's Pub/Sub API: killed with SIGKILL
+// between receiving a batch and committing it, the batch is received again after a restart and
+// recorded once; and of two processes on PostgreSQL exactly one holds a tenant's subscription,
+// the other taking over when the holder dies.
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { DatabaseSync } from 'node:sqlite';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { startSalesforceSandbox, type SalesforceSandbox } from '../../sandbox/salesforce/index.ts';
+import { generateSecretKey } from '../../src/lib/secret-box.ts';
+import { tenantCreationDeps } from '../../src/main.ts';
+import { createTenant } from '../../src/tenants/create-tenant.ts';
+import { startCliProcess } from '../support/cli-process.ts';
+import { ManualClock } from '../support/manual-clock.ts';
+import { startServiceUnderTest } from '../support/service-under-test.ts';
+import { createOutboundFetch } from '../../src/lib/outbound-fetch.ts';
+import { readFileSync } from 'node:fs';
+import { TestBrowser } from '../support/test-browser.ts';
+import { describeEachBackend, type TestDatabase } from '../support/test-databases.ts';
+import { waitFor } from '../support/wait-for.ts';
+
+describeEachBackend('CDC intake in separate processes', (database) => {
+  let sandbox: SalesforceSandbox;
+  let ownerId: string;
+  let tenantId: string;
+  let env: Record<string, string>;
+  const children: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    sandbox = await startSalesforceSandbox({ autoApprove: true, pubSub: true, pubSubKeepaliveMs: 5000 });
+    ownerId = sandbox.addUser({ username: 'rep@acme.example', email: 'rep@acme.example' }).Id;
+    const secretKey = generateSecretKey().toString('base64');
+    env = {
+      INSTANT_SYNC_DATABASE_URL: database.url,
+      INSTANT_SYNC_SECRET_KEY: secretKey,
+      INSTANT_SYNC_SALESFORCE_LOGIN_URL: sandbox.url,
+      INSTANT_SYNC_SALESFORCE_CLIENT_ID: 'instant-sync',
+      INSTANT_SYNC_SALESFORCE_CLIENT_SECRET: 'sandbox-secret',
+      INSTANT_SYNC_EXTRA_CA_FILE: sandbox.caFile ?? '',
+      INSTANT_SYNC_PUBSUB_ENDPOINT: sandbox.pubSubEndpoint ?? '',
+      INSTANT_SYNC_POLL_INTERVAL: '1d',
+      INSTANT_SYNC_PORT: '0',
+      INSTANT_SYNC_LOG_LEVEL: 'debug',
+    };
+    // Connect the tenant once, in-process, through the real OAuth flow.
+    const setup = await startServiceUnderTest({
+      databaseUrl: database.url,
+      clock: new ManualClock(sandbox.clock.now()),
+      secretKey,
+      env,
+    });
+    sandbox.addConnectedApp({
+      clientId: 'instant-sync',
+      clientSecret: 'sandbox-secret',
+      callbackUrls: [setup.runtime.salesforce.connections.callbackUrl('acme')],
+    });
+    tenantId = (await createTenant(tenantCreationDeps(setup.runtime), { slug: 'acme' })).id;
+    const browser = new TestBrowser(
+      createOutboundFetch({ extraCaPem: readFileSync(sandbox.caFile ?? '', 'utf8') }),
+    );
+    const done = await browser.submit(await browser.get(`${setup.url}/t/acme/`), { button: /^Connect/ });
+    expect(done.url).toMatch(/\?result=connected$/);
+    await setup.close();
+  });
+
+  afterEach(async () => {
+    await Promise.all(children.splice(0).map((child) => stop(child)));
+  });
+  afterAll(() => sandbox.close());
+
+  const serve = async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'instant-sync-node-'));
+    const started = await startCliProcess(['serve'], { cwd, env, ready: /listening on/, timeoutMs: 30_000 });
+    children.push(started.child);
+    return started;
+  };
+  const recordedFor = async (ids: string[]) => {
+    const store = database.open({ poolSize: 1 });
+    try {
+      return await store.db
+        .selectFrom('changes')
+        .select(['event_id', 'dedupe_key'])
+        .where('event_id', 'in', ids)
+        .execute();
+    } finally {
+      await store.close();
+    }
+  };
+  const holder = async () => {
+    const store = database.open({ poolSize: 1 });
+    try {
+      const row = await store.db
+        .selectFrom('leases')
+        .select('holder')
+        .where('name', '=', `cdc:${tenantId}`)
+        .where('expires_at', '>', Date.now())
+        .executeTakeFirst();
+      return row?.holder;
+    } finally {
+      await store.close();
+    }
+  };
+  const createEvents = (n: number, label: string) =>
+    Array.from(
+      { length: n },
+      (_, i) =>
+        sandbox.createEvent(ownerId, {
+          Subject: `${label} ${i}`,
+          StartDateTime: '2026-12-01T09:00:00Z',
+          DurationInMinutes: 30,
+        }).Id,
+    );
+
+  it('records a batch once when the process is killed after receiving it and before committing it', async () => {
+    const first = await serve();
+    await waitFor(() => sandbox.stats().cdcSubscribers === 1, {
+      what: 'the subscription',
+      timeoutMs: 30_000,
+    });
+    const warmup = createEvents(1, 'Warm-up');
+    await waitFor(async () => (await recordedFor(warmup)).length === 1, {
+      what: 'the warm-up change (a stored replay id)',
+    });
+
+    const release = await blockWrites(database);
+    const delivered = sandbox.stats().cdcDelivered;
+    const batch = createEvents(10, 'In flight');
+    await waitFor(() => sandbox.stats().cdcDelivered >= delivered + 10, {
+      what: 'delivery to the first process',
+    });
+    first.child.kill('SIGKILL');
+    await first.exited;
+    await release();
+    expect(await recordedFor(batch)).toEqual([]);
+
+    await serve();
+    const recorded = await waitFor(
+      async () => {
+        const rows = await recordedFor(batch);
+        return rows.length >= 10 ? rows : undefined;
+      },
+      { what: 'the batch after the restart', timeoutMs: 60_000 },
+    );
+    expect(recorded).toHaveLength(10);
+    expect(new Set(recorded.map((r) => r.event_id))).toEqual(new Set(batch));
+  }, 120_000);
+
+  it.runIf(database.backend === 'postgres')(
+    'runs one subscription per tenant across two processes (PostgreSQL only: SQLite serves one process), and the survivor takes over',
+    async () => {
+      const a = await serve();
+      const b = await serve();
+      const owner = await waitFor(holder, { what: 'a lease holder', timeoutMs: 30_000 });
+      await waitFor(() => sandbox.stats().cdcSubscribers === 1, { what: 'one subscription' });
+      const both = createEvents(3, 'Two nodes');
+      await waitFor(async () => (await recordedFor(both)).length === 3, {
+        what: 'changes through the holder',
+      });
+      expect(sandbox.stats().cdcSubscribers).toBe(1);
+
+      const [dead, survivor] = owner.includes(`:${a.child.pid}:`) ? [a, b] : [b, a];
+      dead.child.kill('SIGKILL');
+      await dead.exited;
+      const next = await waitFor(
+        async () => {
+          const h = await holder();
+          return h !== undefined && h !== owner ? h : undefined;
+        },
+        { what: 'the takeover', timeoutMs: 45_000 },
+      );
+      expect(next).toContain(`:${survivor.child.pid}:`);
+      await waitFor(() => sandbox.stats().cdcSubscribers === 1, { what: 'the survivor subscribed' });
+      const after = createEvents(2, 'After takeover');
+      await waitFor(async () => (await recordedFor(after)).length === 2, {
+        what: 'changes through the survivor',
+      });
+    },
+    120_000,
+  );
+});
+
+/** Blocks every write to the database (as a long transaction would) until the returned function runs. */
+async function blockWrites(database: TestDatabase): Promise<() => Promise<void>> {
+  if (database.backend === 'postgres') {
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    await client.query('begin');
+    await client.query('lock table changes in exclusive mode');
+    return async () => {
+      await client.query('rollback');
+      await client.end();
+    };
+  }
+  const sqlite = new DatabaseSync(database.url.slice('sqlite:'.length));
+  sqlite.exec('begin immediate');
+  return () => {
+    sqlite.exec('rollback');
+    sqlite.close();
+    return Promise.resolve();
+  };
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
