@@ -54,7 +54,7 @@ describeEachBackend('CDC intake', (database) => {
   const subscribed = () =>
     waitFor(() => env.sandbox.stats().cdcSubscribers === 1, { what: 'a live subscription' });
 
-  it('records 1,000 writes once each, one job per Event, across a restart in the middle', async () => {
+  it('records the creates, updates and deletes of 1,000 Events once each, one job per Event, across a restart in the middle', async () => {
     const { sandbox, ownerId } = env;
     const first = scheduler('node-a');
     await first.tick();
@@ -65,26 +65,26 @@ describeEachBackend('CDC intake', (database) => {
         StartDateTime: '2026-12-01T09:00:00Z',
         DurationInMinutes: 30,
       });
-    const created = Array.from({ length: 400 }, (_, i) => write(i));
+    const created = Array.from({ length: 500 }, (_, i) => write(i));
     await waitFor(async () => (await count('changes')) >= 200, { what: 'changes before the restart' });
     await first.stop();
     await waitFor(() => sandbox.stats().cdcSubscribers === 0, { what: 'the subscription to end' });
 
     // While no subscriber runs: more creates, updates and deletes.
-    created.push(...Array.from({ length: 300 }, (_, i) => write(400 + i)));
-    for (const event of created.slice(0, 200))
+    created.push(...Array.from({ length: 500 }, (_, i) => write(500 + i)));
+    for (const event of created.slice(0, 300))
       sandbox.updateEvent(event.Id, { Subject: `${String(event['Subject'])} (moved)` });
-    for (const event of created.slice(200, 300)) sandbox.deleteEvent(event.Id);
+    for (const event of created.slice(300, 500)) sandbox.deleteEvent(event.Id);
 
     const second = scheduler('node-a');
     await second.tick();
-    await waitFor(async () => (await count('changes')) >= 1000, {
-      what: '1,000 change rows',
+    await waitFor(async () => (await count('changes')) >= 1500, {
+      what: '1,500 change rows',
       timeoutMs: 30_000,
     });
     await second.stop();
-    expect(await count('changes')).toBe(1000);
-    expect(await count('jobs')).toBe(700);
+    expect(await count('changes')).toBe(1500);
+    expect(await count('jobs')).toBe(1000);
     const byType = await env.service.runtime.store.db
       .selectFrom('changes')
       .select(['change_type', (eb) => eb.fn.countAll().as('n')])
@@ -93,10 +93,40 @@ describeEachBackend('CDC intake', (database) => {
       .orderBy('change_type')
       .execute();
     expect(byType.map((r) => [r.change_type, Number(r.n)])).toEqual([
-      ['create', 700],
-      ['delete', 100],
-      ['update', 200],
+      ['create', 1000],
+      ['delete', 200],
+      ['update', 300],
     ]);
+  });
+
+  it('records a GAP event as a resync, and reconciles after a GAP_OVERFLOW', async () => {
+    const node = scheduler('node-a');
+    await node.tick();
+    await subscribed();
+    const event = env.sandbox.createEvent(env.ownerId, {
+      Subject: 'Gapped',
+      StartDateTime: '2026-12-04T09:00:00Z',
+      DurationInMinutes: 30,
+    });
+    env.sandbox.emitGap('GAP_UPDATE', [event.Id]);
+    env.sandbox.emitGap('GAP_OVERFLOW', []);
+    const rows = await waitFor(
+      async () => {
+        const found = await env.service.runtime.store.db
+          .selectFrom('changes')
+          .select('change_type')
+          .where('event_id', '=', event.Id)
+          .orderBy('id')
+          .execute();
+        return found.length >= 2 ? found : undefined;
+      },
+      { what: 'the create and the gap' },
+    );
+    expect(rows.map((r) => r.change_type)).toEqual(['create', 'resync']);
+    await waitFor(() => env.service.logs.some((line) => line.includes('reconciliation polled')), {
+      what: 'the reconciliation',
+    });
+    await node.stop();
   });
 
   it('recovers through reconciliation when its replay id has aged past retention, and says so', async () => {
