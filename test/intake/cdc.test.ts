@@ -2,7 +2,7 @@
 // writes becomes a change row and one job per Event, across a restart of the subscriber in the
 // middle; a replay id aged past the 72-hour retention is recovered by reconciliation.
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { CdcScheduler } from '../../src/intake/cdc-scheduler.ts';
 import { reconcileFrom } from '../../src/intake/reconcile.ts';
 import type { TenantRow } from '../../src/store/schema.ts';
@@ -30,7 +30,7 @@ describeEachBackend('CDC intake', (database) => {
       logger: runtime.logger,
       restClient: runtime.salesforce.restClient,
     };
-    return new CdcScheduler({
+    const node = new CdcScheduler({
       db: runtime.store.db,
       clock: env.clock,
       logger: runtime.logger,
@@ -40,6 +40,8 @@ describeEachBackend('CDC intake', (database) => {
       extraCaPem: env.sandbox.caFile === undefined ? undefined : readFileSync(env.sandbox.caFile, 'utf8'),
       reconcile: (t, since) => reconcileFrom(pollerDeps, t, since),
     });
+    nodes.push(node);
+    return node;
   }
   const count = async (table: 'changes' | 'jobs') =>
     Number(
@@ -53,6 +55,15 @@ describeEachBackend('CDC intake', (database) => {
     );
   const subscribed = () =>
     waitFor(() => env.sandbox.stats().cdcSubscribers === 1, { what: 'a live subscription' });
+  /** Stops a node and waits until the sandbox has seen its subscription go, so the next test starts clean. */
+  const stopNode = async (node: CdcScheduler) => {
+    await node.stop();
+    await waitFor(() => env.sandbox.stats().cdcSubscribers === 0, { what: 'the subscription to end' });
+  };
+  afterEach(async () => {
+    for (const node of nodes.splice(0)) await stopNode(node);
+  });
+  const nodes: CdcScheduler[] = [];
 
   it('records the creates, updates and deletes of 1,000 Events once each, one job per Event, across a restart in the middle', async () => {
     const { sandbox, ownerId } = env;
@@ -67,8 +78,7 @@ describeEachBackend('CDC intake', (database) => {
       });
     const created = Array.from({ length: 500 }, (_, i) => write(i));
     await waitFor(async () => (await count('changes')) >= 200, { what: 'changes before the restart' });
-    await first.stop();
-    await waitFor(() => sandbox.stats().cdcSubscribers === 0, { what: 'the subscription to end' });
+    await stopNode(first);
 
     // While no subscriber runs: more creates, updates and deletes.
     created.push(...Array.from({ length: 500 }, (_, i) => write(500 + i)));
@@ -82,7 +92,7 @@ describeEachBackend('CDC intake', (database) => {
       what: '1,500 change rows',
       timeoutMs: 30_000,
     });
-    await second.stop();
+    await stopNode(second);
     expect(await count('changes')).toBe(1500);
     expect(await count('jobs')).toBe(1000);
     const byType = await env.service.runtime.store.db
@@ -97,6 +107,34 @@ describeEachBackend('CDC intake', (database) => {
       ['delete', 200],
       ['update', 300],
     ]);
+  });
+
+  it('reconnects after the stream breaks and misses nothing written meanwhile', async () => {
+    const node = scheduler('node-a');
+    await node.tick();
+    await subscribed();
+    env.sandbox.breakStreams();
+    const during = env.sandbox.createEvent(env.ownerId, {
+      Subject: 'During the outage',
+      StartDateTime: '2026-12-05T09:00:00Z',
+      DurationInMinutes: 30,
+    });
+    await waitFor(
+      () => env.service.logs.some((line) => line.includes('the CDC stream ended; reconnecting')),
+      { what: 'the reconnect' },
+    );
+    await waitFor(
+      async () => {
+        const row = await env.service.runtime.store.db
+          .selectFrom('changes')
+          .select('source')
+          .where('event_id', '=', during.Id)
+          .executeTakeFirst();
+        return row?.source === 'cdc';
+      },
+      { what: 'the change written during the outage' },
+    );
+    await stopNode(node);
   });
 
   it('records a GAP event as a resync, and reconciles after a GAP_OVERFLOW', async () => {
@@ -126,7 +164,7 @@ describeEachBackend('CDC intake', (database) => {
     await waitFor(() => env.service.logs.some((line) => line.includes('reconciliation polled')), {
       what: 'the reconciliation',
     });
-    await node.stop();
+    await stopNode(node);
   });
 
   it('recovers through reconciliation when its replay id has aged past retention, and says so', async () => {
@@ -174,6 +212,6 @@ describeEachBackend('CDC intake', (database) => {
       },
       { what: 'the new change through CDC' },
     );
-    await node.stop();
+    await stopNode(node);
   });
 });

@@ -39,7 +39,7 @@ interface GrpcEvent {
 }
 
 interface PubSubStub extends grpc.Client {
-  Subscribe(): grpc.ClientDuplexStream<unknown, { events: GrpcEvent[] }>;
+  Subscribe(): grpc.ClientDuplexStream<unknown, { events?: GrpcEvent[] }>;
   GetSchema(
     request: { schemaId: string },
     callback: (error: grpc.ServiceError | null, response?: { schemaJson: string }) => void,
@@ -68,7 +68,7 @@ function pubSubStub(): new (endpoint: string, credentials: grpc.ChannelCredentia
 export class PubSubSubscriber {
   readonly #stub: PubSubStub;
   readonly #schemas = new Map<string, Promise<ReturnType<typeof avro.parse>>>();
-  #call: grpc.ClientDuplexStream<unknown, { events: GrpcEvent[] }> | undefined;
+  #call: grpc.ClientDuplexStream<unknown, { events?: GrpcEvent[] }> | undefined;
 
   constructor(connection: PubSubConnection) {
     const roots =
@@ -95,16 +95,18 @@ export class PubSubSubscriber {
     this.#call = call;
     let outstanding = batch;
     let chain = Promise.resolve();
-    call.on('data', (response: { events: GrpcEvent[] }) => {
-      if (response.events.length === 0) return; // keepalive
-      outstanding -= response.events.length;
+    call.on('data', (response: { events?: GrpcEvent[] }) => {
+      // Protobuf leaves an empty list out: a keepalive arrives with no `events` at all.
+      const events = response.events ?? [];
+      if (events.length === 0) return;
+      outstanding -= events.length;
       if (outstanding <= batch / 2) {
         call.write({ topicName: topic, numRequested: batch - outstanding });
         outstanding = batch;
       }
       // Decode in arrival order even when a schema has to be fetched first.
       chain = chain.then(async () =>
-        handlers.onEvents(await Promise.all(response.events.map((e) => this.#decode(e)))),
+        handlers.onEvents(await Promise.all(events.map((e) => this.#decode(e)))),
       );
       chain.catch((error: unknown) => {
         handlers.onEnd({
