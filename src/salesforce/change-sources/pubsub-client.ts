@@ -95,7 +95,7 @@ export class PubSubSubscriber {
     this.#call = call;
     let outstanding = batch;
     let chain = Promise.resolve();
-    call.on('data', (response: { events?: GrpcEvent[] }) => {
+    const onData = (response: { events?: GrpcEvent[] }) => {
       // Protobuf leaves an empty list out: a keepalive arrives with no `events` at all.
       const events = response.events ?? [];
       if (events.length === 0) return;
@@ -108,14 +108,19 @@ export class PubSubSubscriber {
       chain = chain.then(async () =>
         handlers.onEvents(await Promise.all(events.map((e) => this.#decode(e)))),
       );
-      chain.catch((error: unknown) => {
-        handlers.onEnd({
-          code: grpc.status.INTERNAL,
-          details: `cannot decode an event: ${String(error)}`,
-          errorCode: undefined,
-        });
-        this.close();
-      });
+      chain.catch((error: unknown) => fail(`cannot decode an event: ${String(error)}`));
+    };
+    // Nothing thrown here may reach gRPC's event emitter: it would end the process.
+    const fail = (details: string) => {
+      end(grpc.status.INTERNAL, details);
+      this.close();
+    };
+    call.on('data', (response: { events?: GrpcEvent[] }) => {
+      try {
+        onData(response);
+      } catch (error) {
+        fail(`cannot read a Pub/Sub response: ${String(error)}`);
+      }
     });
     let ended = false;
     const end = (code: grpc.status, details: string, metadata?: grpc.Metadata) => {
