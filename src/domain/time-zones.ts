@@ -1,0 +1,78 @@
+// Time zone arithmetic with the platform's Intl only (no I/O): is a zone known, what wall-clock
+// time an instant has in it, and which instant a wall-clock time names (with the DST cases where
+// it names none or two).
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (f === undefined) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    formatters.set(timeZone, f);
+  }
+  return f;
+}
+
+export function isKnownTimeZone(timeZone: string): boolean {
+  try {
+    formatter(timeZone);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The wall-clock time of `instant` in `timeZone`, as YYYY-MM-DDTHH:mm:ss. */
+export function localDateTime(instant: number, timeZone: string): string {
+  const parts = Object.fromEntries(
+    formatter(timeZone)
+      .formatToParts(instant)
+      .map((p) => [p.type, p.value]),
+  );
+  return `${parts['year']}-${parts['month']}-${parts['day']}T${parts['hour']}:${parts['minute']}:${parts['second']}`;
+}
+
+/** The calendar date of `instant` in `timeZone`. */
+export function localDate(instant: number, timeZone: string): string {
+  return localDateTime(instant, timeZone).slice(0, 10);
+}
+
+/**
+ * Every instant whose wall-clock time in `timeZone` is `local` (YYYY-MM-DDTHH:mm:ss): one usually,
+ * none in a spring-forward gap, two in a fall-back overlap.
+ */
+export function instantsOf(local: string, timeZone: string): number[] {
+  const asUtc = Date.parse(`${local}Z`);
+  const found = new Set<number>();
+  // A zone's offset is within ±14 h: try the offsets in force around that time.
+  for (const probe of [asUtc - 86_400_000, asUtc, asUtc + 86_400_000]) {
+    const offset = Date.parse(`${localDateTime(probe, timeZone)}Z`) - probe;
+    const candidate = asUtc - offset;
+    if (localDateTime(candidate, timeZone) === local) found.add(candidate);
+  }
+  return [...found].sort((a, b) => a - b);
+}
+
+/** Whether `local` names exactly one instant in `timeZone` (so a provider cannot misread it). */
+export function isUnambiguous(instant: number, timeZone: string): boolean {
+  const named = instantsOf(localDateTime(instant, timeZone), timeZone);
+  return named.length === 1 && named[0] === instant;
+}
+
+/** YYYY-MM-DD plus `days`. */
+export function addDays(date: string, days: number): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+}
+
+export function isIsoDate(text: string): boolean {
+  return /^\d{4}-\d{2}-\d{2}$/.test(text) && new Date(`${text}T00:00:00Z`).toISOString().startsWith(text);
+}
