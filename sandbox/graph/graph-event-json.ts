@@ -1,0 +1,230 @@
+// What Graph accepts as an event body, checked the way Graph checks it: known properties only,
+// start and end with a known time zone (IANA or Windows), end not before start, all-day items at
+// midnight in one zone, valid showAs / sensitivity / attendee types, and single-value extended
+// properties named "String {GUID} Name X". Returns the body as Graph stores and returns it.
+import { GraphError } from './graph-errors.ts';
+
+export type GraphEventInput = Record<string, unknown>;
+
+const allowed = new Set([
+  'subject',
+  'body',
+  'start',
+  'end',
+  'isAllDay',
+  'location',
+  'locations',
+  'attendees',
+  'showAs',
+  'sensitivity',
+  'isReminderOn',
+  'reminderMinutesBeforeStart',
+  'categories',
+  'recurrence',
+  'transactionId',
+  'singleValueExtendedProperties',
+  'responseRequested',
+  'allowNewTimeProposals',
+  'importance',
+  'isOnlineMeeting',
+  'hideAttendees',
+]);
+const showAsValues = new Set(['free', 'tentative', 'busy', 'oof', 'workingElsewhere', 'unknown']);
+const sensitivities = new Set(['normal', 'personal', 'private', 'confidential']);
+const attendeeTypes = new Set(['required', 'optional', 'resource']);
+
+/** Windows time zone names Graph accepts, with their IANA equivalents (CLDR windowsZones, the ones the tests need). */
+const windowsZones: Record<string, string> = {
+  UTC: 'UTC',
+  'W. Europe Standard Time': 'Europe/Berlin',
+  'GMT Standard Time': 'Europe/London',
+  'Romance Standard Time': 'Europe/Paris',
+  'Eastern Standard Time': 'America/New_York',
+  'Central Standard Time': 'America/Chicago',
+  'Mountain Standard Time': 'America/Denver',
+  'Pacific Standard Time': 'America/Los_Angeles',
+  'India Standard Time': 'Asia/Kolkata',
+  'Tokyo Standard Time': 'Asia/Tokyo',
+  'AUS Eastern Standard Time': 'Australia/Sydney',
+  'Lord Howe Standard Time': 'Australia/Lord_Howe',
+  'Samoa Standard Time': 'Pacific/Apia',
+  'E. South America Standard Time': 'America/Sao_Paulo',
+};
+
+export function ianaZone(timeZone: string): string | undefined {
+  const mapped = windowsZones[timeZone] ?? timeZone;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: mapped });
+    return mapped;
+  } catch {
+    return undefined;
+  }
+}
+
+export function isKnownZone(timeZone: string): boolean {
+  return ianaZone(timeZone) !== undefined;
+}
+
+const invalid = (message: string) => new GraphError(400, 'ErrorInvalidRequest', message);
+
+export function normalizeEvent(
+  input: GraphEventInput,
+  existing: Record<string, unknown> | undefined,
+): { body: Record<string, unknown>; extended: [string, string][] } {
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    throw invalid('The request body must be a JSON object.');
+  for (const key of Object.keys(input)) {
+    if (!allowed.has(key) && !key.startsWith('@odata')) {
+      throw new GraphError(
+        400,
+        'RequestBodyRead',
+        `The property '${key}' does not exist on type 'microsoft.graph.event'. Make sure to only use property names that are defined by the type.`,
+      );
+    }
+  }
+  const body: Record<string, unknown> = {};
+  for (const key of [
+    'subject',
+    'categories',
+    'responseRequested',
+    'allowNewTimeProposals',
+    'importance',
+    'isOnlineMeeting',
+    'hideAttendees',
+    'recurrence',
+    'isReminderOn',
+    'reminderMinutesBeforeStart',
+    'location',
+    'body',
+  ]) {
+    if (key in input) body[key] = input[key];
+  }
+  if ('showAs' in input) {
+    if (typeof input['showAs'] !== 'string' || !showAsValues.has(input['showAs']))
+      throw invalid(
+        `Cannot convert the literal '${String(input['showAs'])}' to the expected type 'microsoft.graph.freeBusyStatus'.`,
+      );
+    body['showAs'] = input['showAs'];
+  }
+  if ('sensitivity' in input) {
+    if (typeof input['sensitivity'] !== 'string' || !sensitivities.has(input['sensitivity']))
+      throw invalid(
+        `Cannot convert the literal '${String(input['sensitivity'])}' to the expected type 'microsoft.graph.sensitivity'.`,
+      );
+    body['sensitivity'] = input['sensitivity'];
+  }
+  if ('attendees' in input) {
+    if (!Array.isArray(input['attendees'])) throw invalid('attendees must be an array.');
+    for (const attendee of input['attendees'] as { emailAddress?: { address?: unknown }; type?: unknown }[]) {
+      const address = attendee.emailAddress?.address;
+      if (typeof address !== 'string' || !/^[^@\s]+@[^@\s]+$/.test(address))
+        throw invalid('An attendee has no valid email address.');
+      if (
+        attendee.type !== undefined &&
+        (typeof attendee.type !== 'string' || !attendeeTypes.has(attendee.type))
+      )
+        throw invalid(`Attendee type ${JSON.stringify(attendee.type)} is not valid.`);
+    }
+    body['attendees'] = input['attendees'];
+  }
+  const extended: [string, string][] = [];
+  if ('singleValueExtendedProperties' in input) {
+    const properties = input['singleValueExtendedProperties'];
+    if (!Array.isArray(properties)) throw invalid('singleValueExtendedProperties must be an array.');
+    for (const property of properties as { id?: unknown; value?: unknown }[]) {
+      if (
+        typeof property.id !== 'string' ||
+        !/^String \{[0-9a-fA-F-]{36}\} Name \S+$/.test(property.id) ||
+        typeof property.value !== 'string'
+      ) {
+        throw invalid(
+          `The extended property '${String(property.id)}' is not valid: use "String {GUID} Name <name>" with a string value.`,
+        );
+      }
+      extended.push([property.id, property.value]);
+    }
+  }
+  for (const edge of ['start', 'end'] as const) {
+    const value = input[edge];
+    if (value === undefined) continue;
+    const time = value as { dateTime?: unknown; timeZone?: unknown };
+    if (
+      typeof time.dateTime !== 'string' ||
+      !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?$/.test(time.dateTime)
+    ) {
+      throw invalid(`${edge}.dateTime must be a local date and time like 2026-11-25T09:00:00.`);
+    }
+    const zone = typeof time.timeZone === 'string' ? time.timeZone : 'UTC';
+    if (!isKnownZone(zone))
+      throw new GraphError(
+        400,
+        'TimeZoneNotSupportedException',
+        `A valid TimeZone value must be specified. The following TimeZone value is not supported: '${zone}'.`,
+      );
+    body[edge] = { dateTime: `${time.dateTime.slice(0, 19).padEnd(19, ':00')}.0000000`, timeZone: zone };
+  }
+  if ('isAllDay' in input) body['isAllDay'] = input['isAllDay'] === true;
+
+  const merged = { ...existing, ...body };
+  const start = merged['start'] as { dateTime: string; timeZone: string } | undefined;
+  const end = merged['end'] as { dateTime: string; timeZone: string } | undefined;
+  if (start === undefined || end === undefined)
+    throw invalid("Your request can't be completed. An event needs both a start and an end.");
+  const startMs = instant(start.dateTime, start.timeZone);
+  const endMs = instant(end.dateTime, end.timeZone);
+  if (endMs < startMs)
+    throw invalid("Your request can't be completed. The end time must be after the start time.");
+  if (merged['isAllDay'] === true) {
+    const midnight = (d: string) => d.slice(11, 19) === '00:00:00';
+    if (
+      !midnight(start.dateTime) ||
+      !midnight(end.dateTime) ||
+      start.timeZone !== end.timeZone ||
+      endMs <= startMs
+    ) {
+      throw new GraphError(
+        400,
+        'ErrorPropertyValidationFailure',
+        'For an all-day event, start and end must be at midnight in the same time zone, and end after start.',
+      );
+    }
+  }
+  if (existing === undefined) {
+    body['subject'] ??= '';
+    body['isAllDay'] ??= false;
+    body['showAs'] ??= 'busy';
+    body['sensitivity'] ??= 'normal';
+    body['attendees'] ??= [];
+    body['isReminderOn'] ??= true;
+    body['reminderMinutesBeforeStart'] ??= 15;
+    body['body'] ??= { contentType: 'text', content: '' };
+    body['location'] ??= { displayName: '' };
+    body['recurrence'] ??= null;
+  }
+  return { body, extended };
+}
+
+/** The instant a local Graph dateTime names in `timeZone` (the earlier one in a DST overlap). */
+export function instant(dateTime: string, timeZone: string): number {
+  const zone = ianaZone(timeZone) ?? 'UTC';
+  const local = dateTime.slice(0, 19);
+  const asUtc = Date.parse(`${local}Z`);
+  const format = new Intl.DateTimeFormat('en-US', {
+    timeZone: zone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  });
+  const wall = (ms: number) => {
+    const p = Object.fromEntries(format.formatToParts(ms).map((x) => [x.type, x.value]));
+    return Date.parse(`${p['year']}-${p['month']}-${p['day']}T${p['hour']}:${p['minute']}:${p['second']}Z`);
+  };
+  const candidates = [asUtc - 86_400_000, asUtc, asUtc + 86_400_000]
+    .map((probe) => asUtc - (wall(probe) - probe))
+    .filter((c) => wall(c) === asUtc);
+  return candidates.length === 0 ? asUtc - (wall(asUtc) - asUtc) : Math.min(...candidates);
+}

@@ -1,0 +1,135 @@
+// The mailboxes of the Graph sandbox and their calendar events, with Graph's rules: ids that
+// survive (immutable ids), a change key per version, transactionId de-duplication of creates,
+// validation of start/end (all-day items start and end at midnight), and the extended property
+// filter that finds an item by the value the client stamped on it.
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { GraphError } from './graph-errors.ts';
+import { isKnownZone, normalizeEvent, type GraphEventInput } from './graph-event-json.ts';
+
+export interface StoredEvent {
+  id: string;
+  mailbox: string;
+  createdDateTime: string;
+  lastModifiedDateTime: string;
+  changeKey: string;
+  transactionId: string | null;
+  iCalUId: string;
+  body: Record<string, unknown>;
+  /** "String {GUID} Name X" → value */
+  extendedProperties: Map<string, string>;
+}
+
+export interface Mailbox {
+  id: string;
+  address: string;
+  displayName: string;
+}
+
+const transactionIdWindowMs = 24 * 3_600_000;
+
+export class GraphMailboxes {
+  readonly #mailboxes = new Map<string, Mailbox>();
+  readonly #events = new Map<string, StoredEvent>();
+  readonly #transactions = new Map<string, { eventId: string; at: number }>();
+  readonly #now: () => number;
+
+  constructor(now: () => number) {
+    this.#now = now;
+  }
+
+  addMailbox(address: string, displayName?: string): Mailbox {
+    const key = address.toLowerCase();
+    const existing = this.#mailboxes.get(key);
+    if (existing !== undefined) return existing;
+    const mailbox = {
+      id: randomUUID(),
+      address: key,
+      displayName: displayName ?? address.split('@')[0] ?? address,
+    };
+    this.#mailboxes.set(key, mailbox);
+    return mailbox;
+  }
+
+  mailboxes(): Mailbox[] {
+    return [...this.#mailboxes.values()];
+  }
+
+  /** The mailbox for a user id or UPN, or 404 as Graph answers for an unknown user. */
+  mailbox(idOrUpn: string): Mailbox {
+    const key = decodeURIComponent(idOrUpn).toLowerCase();
+    const found = this.#mailboxes.get(key) ?? [...this.#mailboxes.values()].find((m) => m.id === key);
+    if (found === undefined)
+      throw new GraphError(
+        404,
+        'ErrorInvalidUser',
+        `The requested user '${decodeURIComponent(idOrUpn)}' is invalid.`,
+      );
+    return found;
+  }
+
+  events(mailbox: Mailbox): StoredEvent[] {
+    return [...this.#events.values()].filter((e) => e.mailbox === mailbox.address);
+  }
+
+  event(mailbox: Mailbox, id: string): StoredEvent {
+    const found = this.#events.get(id);
+    if (found === undefined || found.mailbox !== mailbox.address) {
+      throw new GraphError(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
+    }
+    return found;
+  }
+
+  /** Creates an event; a second create with the same transactionId within a day returns the first. */
+  create(mailbox: Mailbox, input: GraphEventInput): { event: StoredEvent; replayed: boolean } {
+    const transactionId = typeof input['transactionId'] === 'string' ? input['transactionId'] : null;
+    if (transactionId !== null) {
+      const seen = this.#transactions.get(`${mailbox.address}|${transactionId}`);
+      const earlier = seen === undefined ? undefined : this.#events.get(seen.eventId);
+      if (seen !== undefined && earlier !== undefined && this.#now() - seen.at < transactionIdWindowMs)
+        return { event: earlier, replayed: true };
+    }
+    const { body, extended } = normalizeEvent(input, undefined);
+    const now = new Date(this.#now()).toISOString();
+    const id = `AAMk${randomBytes(30).toString('base64url')}`;
+    const event: StoredEvent = {
+      id,
+      mailbox: mailbox.address,
+      createdDateTime: now,
+      lastModifiedDateTime: now,
+      changeKey: randomBytes(12).toString('base64'),
+      transactionId,
+      iCalUId: `040000008200E00074C5B7101A82E008${createHash('sha1').update(id).digest('hex').toUpperCase()}`,
+      body: { ...body, organizer: { emailAddress: { name: mailbox.displayName, address: mailbox.address } } },
+      extendedProperties: new Map(extended),
+    };
+    this.#events.set(id, event);
+    if (transactionId !== null)
+      this.#transactions.set(`${mailbox.address}|${transactionId}`, { eventId: id, at: this.#now() });
+    return { event, replayed: false };
+  }
+
+  update(mailbox: Mailbox, id: string, input: GraphEventInput): StoredEvent {
+    const event = this.event(mailbox, id);
+    const { body, extended } = normalizeEvent(input, event.body);
+    event.body = { ...event.body, ...body };
+    for (const [key, value] of extended) event.extendedProperties.set(key, value);
+    event.lastModifiedDateTime = new Date(this.#now()).toISOString();
+    event.changeKey = randomBytes(12).toString('base64');
+    return event;
+  }
+
+  delete(mailbox: Mailbox, id: string): void {
+    this.event(mailbox, id);
+    this.#events.delete(id);
+  }
+
+  /** Events whose single-value extended property `propertyId` has `value`. */
+  findByExtendedProperty(mailbox: Mailbox, propertyId: string, value: string): StoredEvent[] {
+    const wanted = propertyId.toLowerCase();
+    return this.events(mailbox).filter((e) =>
+      [...e.extendedProperties].some(([k, v]) => k.toLowerCase() === wanted && v === value),
+    );
+  }
+}
+
+export { isKnownZone };

@@ -1,0 +1,115 @@
+// The Microsoft Graph sandbox: an identity endpoint for the client credentials grant and the
+// calendar part of Graph, over HTTPS (MSAL refuses plain-http authorities), with throttling as
+// Graph does it, latency and fault injection, and a read-only view of every mailbox for tests
+// and the demo. It shares no code with the service it stands in for.
+import type { Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { createAdaptorServer } from '@hono/node-server';
+import { Hono } from 'hono';
+import { localTls } from '../local-tls.ts';
+import { graphAuthRoutes, GraphTokens, type GraphApp } from './graph-auth.ts';
+import { graphControlRoutes } from './graph-control-routes.ts';
+import { GraphMailboxes, type Mailbox } from './graph-mailboxes.ts';
+import { graphRoutes, toGraphJson, type GraphFaults } from './graph-routes.ts';
+
+export type { GraphApp, GraphFaults, Mailbox };
+
+export interface GraphSandboxOptions {
+  host?: string;
+  port?: number;
+  latencyMs?: number;
+  startTime?: number;
+  /** Requests allowed per mailbox in 10 minutes (default 10,000, as Graph). */
+  requestsPer10Minutes?: number;
+}
+
+export interface GraphSandbox {
+  /** Both the identity host (`<url>/<tenant>/oauth2/v2.0/token`) and the Graph host (`<url>/v1.0/...`). */
+  url: string;
+  caFile: string;
+  clock: { now(): number; advance(ms: number): void };
+  addApp(app: GraphApp): void;
+  addMailbox(address: string, displayName?: string): Mailbox;
+  /** Every event of a mailbox as Graph returns it, extended properties included. */
+  events(address: string): Record<string, unknown>[];
+  setLatency(ms: number): void;
+  injectFaults(faults: GraphFaults | undefined): void;
+  stats(): {
+    requests: number;
+    throttled: number;
+    peakConcurrency: number;
+    faults: number;
+    tokenRequests: number;
+  };
+  close(): Promise<void>;
+}
+
+export async function startGraphSandbox(options: GraphSandboxOptions = {}): Promise<GraphSandbox> {
+  let offset = (options.startTime ?? Date.now()) - Date.now();
+  const now = () => Date.now() + offset;
+  let url = '';
+  let latencyMs = options.latencyMs ?? 0;
+  let faults: GraphFaults | undefined;
+  const mailboxes = new GraphMailboxes(now);
+  const tokens = new GraphTokens(now);
+  const stats = { requests: 0, throttled: 0, peakConcurrency: 0, faults: 0 };
+
+  const sandbox: GraphSandbox = {
+    get url() {
+      return url;
+    },
+    caFile: localTls().caFile,
+    clock: { now, advance: (ms) => void (offset += ms) },
+    addApp: (app) => void tokens.apps.set(app.clientId, app),
+    addMailbox: (address, displayName) => mailboxes.addMailbox(address, displayName),
+    events: (address) => {
+      const mailbox = mailboxes.mailbox(address);
+      return mailboxes.events(mailbox).map((event) => ({
+        ...toGraphJson(event),
+        singleValueExtendedProperties: [...event.extendedProperties].map(([id, value]) => ({ id, value })),
+      }));
+    },
+    setLatency: (ms) => void (latencyMs = ms),
+    injectFaults: (next) => void (faults = next),
+    stats: () => ({ ...stats, tokenRequests: tokens.tokenRequests }),
+    close: () => Promise.resolve(),
+  };
+
+  const app = new Hono({ strict: false });
+  app.route(
+    '/',
+    graphRoutes({
+      mailboxes,
+      tokens,
+      now,
+      latencyMs: () => latencyMs,
+      faults: () => faults,
+      stats,
+      requestsPerWindow: options.requestsPer10Minutes ?? 10_000,
+    }),
+  );
+  app.route('/', graphControlRoutes(sandbox, mailboxes));
+  app.route(
+    '/',
+    graphAuthRoutes(tokens, () => url),
+  );
+
+  const tls = localTls();
+  const server = createAdaptorServer({
+    fetch: app.fetch,
+    createServer: createHttpsServer,
+    serverOptions: { key: tls.keyPem, cert: tls.certPem },
+  }) as Server;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  url = `https://${options.host ?? '127.0.0.1'}:${(server.address() as AddressInfo).port}`;
+  sandbox.close = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  return sandbox;
+}
