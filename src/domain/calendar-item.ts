@@ -7,8 +7,11 @@ export type ShowAs = 'free' | 'tentative' | 'busy' | 'oof' | 'workingElsewhere';
 export type ItemTiming =
   /** Instants (epoch ms) shown in `timeZone` (IANA), the owner's zone. */
   | { kind: 'timed'; start: number; end: number; timeZone: string }
-  /** Whole days: `startDate` up to, not including, `endDate` (YYYY-MM-DD), in no time zone. */
-  | { kind: 'all-day'; startDate: string; endDate: string };
+  /**
+   * Whole days: `startDate` up to, not including, `endDate` (YYYY-MM-DD). The dates are never
+   * shifted; `timeZone` (the owner's) is where providers that tie all-day items to a zone put them.
+   */
+  | { kind: 'all-day'; startDate: string; endDate: string; timeZone: string };
 
 export interface Attendee {
   email: string;

@@ -111,6 +111,7 @@ describe('mapEvent', () => {
         kind: 'all-day',
         startDate: '2026-11-26',
         endDate: '2026-11-29',
+        timeZone: zone,
       });
     }
   });

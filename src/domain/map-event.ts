@@ -109,7 +109,7 @@ function mapTiming(event: SalesforceEvent, timeZone: string): ItemTiming | { pro
     if (days === null && event.start !== null && event.end !== null)
       days = Math.round((event.end - event.start) / 86_400_000) + 1;
     if (days === null || days < 1) return { problem: 'an all-day Event with no length' };
-    return { kind: 'all-day', startDate: date, endDate: addDays(date, days) };
+    return { kind: 'all-day', startDate: date, endDate: addDays(date, days), timeZone };
   }
   if (event.start === null || event.end === null)
     return { problem: 'the Event has no StartDateTime or EndDateTime' };
