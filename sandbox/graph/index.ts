@@ -35,6 +35,8 @@ export interface GraphSandbox {
   events(address: string): Record<string, unknown>[];
   setLatency(ms: number): void;
   injectFaults(faults: GraphFaults | undefined): void;
+  /** Makes the next Graph request fail with `kind`, before or after its change is made. */
+  failNext(kind: GraphFaults['kinds'][number], options: { afterCommit: boolean }): void;
   stats(): {
     requests: number;
     throttled: number;
@@ -51,6 +53,7 @@ export async function startGraphSandbox(options: GraphSandboxOptions = {}): Prom
   let url = '';
   let latencyMs = options.latencyMs ?? 0;
   let faults: GraphFaults | undefined;
+  const queued: { kind: GraphFaults['kinds'][number]; after: boolean }[] = [];
   const mailboxes = new GraphMailboxes(now);
   const tokens = new GraphTokens(now);
   const stats = { requests: 0, throttled: 0, peakConcurrency: 0, faults: 0 };
@@ -72,6 +75,7 @@ export async function startGraphSandbox(options: GraphSandboxOptions = {}): Prom
     },
     setLatency: (ms) => void (latencyMs = ms),
     injectFaults: (next) => void (faults = next),
+    failNext: (kind, failure) => void queued.push({ kind, after: failure.afterCommit }),
     stats: () => ({ ...stats, tokenRequests: tokens.tokenRequests }),
     close: () => Promise.resolve(),
   };
@@ -85,6 +89,7 @@ export async function startGraphSandbox(options: GraphSandboxOptions = {}): Prom
       now,
       latencyMs: () => latencyMs,
       faults: () => faults,
+      takeQueuedFault: () => queued.shift(),
       stats,
       requestsPerWindow: options.requestsPer10Minutes ?? 10_000,
     }),

@@ -1,0 +1,42 @@
+// The one interface every mailbox provider (Graph, EWS, Google) implements, and that the engine
+// calls. A provider turns CalendarItems into its wire format and its wire errors into the
+// service's error vocabulary (RetryableError with retryAfterMs, PermanentError); it never reads
+// the configuration or the database: it is given a ready token source and its endpoints.
+import type { CalendarItem } from '../domain/calendar-item.ts';
+
+export type ProviderKind = 'graph' | 'ews' | 'google';
+
+/** How a provider names an item in a mailbox. */
+export interface ItemRef {
+  itemId: string;
+  /** EWS needs the change key to update; others leave it null. */
+  changeKey: string | null;
+}
+
+export interface ProviderCapabilities {
+  /** Requests a mailbox accepts at once. */
+  maxConcurrentPerMailbox: number;
+  /** Requests a mailbox accepts per window. */
+  requestsPerWindow: { count: number; windowMs: number };
+}
+
+/** The item a provider was asked to change is no longer in the mailbox (someone deleted it there). */
+export class ItemNotFoundError extends Error {
+  override readonly name = 'ItemNotFoundError';
+}
+
+export interface CalendarProvider {
+  readonly kind: ProviderKind;
+  readonly capabilities: ProviderCapabilities;
+  /**
+   * Creates the item. `idempotencyKey` is the same for retries of the same create, so a retry
+   * after a lost response does not make a second item.
+   */
+  create(mailbox: string, item: CalendarItem, options: { idempotencyKey: string }): Promise<ItemRef>;
+  /** Throws ItemNotFoundError when the item is gone from the mailbox. */
+  update(mailbox: string, ref: ItemRef, item: CalendarItem): Promise<ItemRef>;
+  /** Deletes the item; an item already gone counts as deleted. */
+  delete(mailbox: string, ref: ItemRef): Promise<void>;
+  /** The item stamped with this Salesforce Event id, if the mailbox holds one. */
+  findBySalesforceId(mailbox: string, salesforceEventId: string): Promise<ItemRef | undefined>;
+}

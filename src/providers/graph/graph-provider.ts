@@ -1,0 +1,92 @@
+// The Microsoft Graph calendar provider: app-only, one mailbox per Salesforce owner. Creates
+// carry a transactionId so a retry after a lost response does not make a second item, and every
+// item carries the Salesforce Event id as an extended property so it can be found again.
+import type { CalendarItem } from '../../domain/calendar-item.ts';
+import { ItemNotFoundError, type CalendarProvider, type ItemRef } from '../calendar-provider.ts';
+import { graphFailure, graphTransportFailure } from './graph-errors.ts';
+import type { GraphTokenSource } from './graph-token-source.ts';
+import { salesforceIdProperty, toGraphEvent } from './to-graph-event.ts';
+
+export interface GraphProviderOptions {
+  tokens: Pick<GraphTokenSource, 'token'>;
+  /** https://graph.microsoft.com, or a national cloud's, or the sandbox. */
+  graphBaseUrl: string;
+  fetch: typeof fetch;
+  timeoutMs?: number;
+}
+
+export class GraphProvider implements CalendarProvider {
+  readonly kind = 'graph';
+  readonly capabilities = {
+    maxConcurrentPerMailbox: 4,
+    requestsPerWindow: { count: 10_000, windowMs: 10 * 60_000 },
+  };
+  readonly #options: GraphProviderOptions;
+
+  constructor(options: GraphProviderOptions) {
+    this.#options = { ...options, graphBaseUrl: options.graphBaseUrl.replace(/\/+$/, '') };
+  }
+
+  async create(mailbox: string, item: CalendarItem, options: { idempotencyKey: string }): Promise<ItemRef> {
+    const body = { ...toGraphEvent(item), transactionId: options.idempotencyKey };
+    const response = await this.#send('POST', `${this.#events(mailbox)}`, 'creating the calendar item', body);
+    if (!response.ok) throw await graphFailure(response, 'creating the calendar item');
+    return { itemId: ((await response.json()) as { id: string }).id, changeKey: null };
+  }
+
+  async update(mailbox: string, ref: ItemRef, item: CalendarItem): Promise<ItemRef> {
+    const response = await this.#send(
+      'PATCH',
+      `${this.#events(mailbox)}/${encodeURIComponent(ref.itemId)}`,
+      'updating the calendar item',
+      toGraphEvent(item),
+    );
+    if (response.status === 404) throw new ItemNotFoundError('the calendar item is no longer in the mailbox');
+    if (!response.ok) throw await graphFailure(response, 'updating the calendar item');
+    return { itemId: ((await response.json()) as { id: string }).id, changeKey: null };
+  }
+
+  async delete(mailbox: string, ref: ItemRef): Promise<void> {
+    const response = await this.#send(
+      'DELETE',
+      `${this.#events(mailbox)}/${encodeURIComponent(ref.itemId)}`,
+      'deleting the calendar item',
+    );
+    if (response.status === 404 || response.ok) return;
+    throw await graphFailure(response, 'deleting the calendar item');
+  }
+
+  async findBySalesforceId(mailbox: string, salesforceEventId: string): Promise<ItemRef | undefined> {
+    const filter = `singleValueExtendedProperties/Any(ep: ep/id eq '${salesforceIdProperty}' and ep/value eq '${salesforceEventId.replaceAll("'", "''")}')`;
+    const response = await this.#send(
+      'GET',
+      `${this.#events(mailbox)}?$filter=${encodeURIComponent(filter)}&$select=id&$top=2`,
+      'looking for the calendar item',
+    );
+    if (!response.ok) throw await graphFailure(response, 'looking for the calendar item');
+    const found = ((await response.json()) as { value: { id: string }[] }).value[0];
+    return found === undefined ? undefined : { itemId: found.id, changeKey: null };
+  }
+
+  #events(mailbox: string): string {
+    return `${this.#options.graphBaseUrl}/v1.0/users/${encodeURIComponent(mailbox)}/events`;
+  }
+
+  async #send(method: string, url: string, what: string, body?: unknown): Promise<Response> {
+    const token = await this.#options.tokens.token();
+    try {
+      return await this.#options.fetch(url, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          prefer: 'IdType="ImmutableId"',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(this.#options.timeoutMs ?? 30_000),
+      });
+    } catch (error) {
+      throw graphTransportFailure(error, what);
+    }
+  }
+}

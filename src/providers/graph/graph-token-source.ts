@@ -1,0 +1,77 @@
+// App-only tokens for Graph from the Microsoft identity platform, through MSAL (which caches them
+// until shortly before they expire). The login host is a setting (national clouds, the sandbox);
+// MSAL's HTTP goes through the service's outbound fetch, which trusts any configured extra CA.
+import { ConfidentialClientApplication, type INetworkModule, type NetworkResponse } from '@azure/msal-node';
+import { describeError, PermanentError, RetryableError } from '../../lib/errors.ts';
+
+export interface GraphAppCredentials {
+  /** The Microsoft Entra tenant (directory) id. */
+  directoryTenantId: string;
+  clientId: string;
+  clientSecret: string;
+  /** https://login.microsoftonline.com, or a national cloud's. */
+  loginBaseUrl: string;
+  /** https://graph.microsoft.com, or a national cloud's: the token's audience. */
+  graphBaseUrl: string;
+}
+
+export class GraphTokenSource {
+  readonly #msal: ConfidentialClientApplication;
+  readonly #scope: string;
+
+  constructor(credentials: GraphAppCredentials, fetchImpl: typeof fetch) {
+    const login = credentials.loginBaseUrl.replace(/\/+$/, '');
+    this.#scope = `${credentials.graphBaseUrl.replace(/\/+$/, '')}/.default`;
+    this.#msal = new ConfidentialClientApplication({
+      auth: {
+        clientId: credentials.clientId,
+        clientSecret: credentials.clientSecret,
+        authority: `${login}/${credentials.directoryTenantId}`,
+        knownAuthorities: [new URL(login).host],
+      },
+      system: { networkClient: networkModule(fetchImpl) },
+    });
+  }
+
+  async token(): Promise<string> {
+    try {
+      const result = await this.#msal.acquireTokenByClientCredential({ scopes: [this.#scope] });
+      if (result === null || result.accessToken === '')
+        throw new RetryableError('Microsoft returned no access token');
+      return result.accessToken;
+    } catch (error) {
+      if (error instanceof RetryableError) throw error;
+      const code = (error as { errorCode?: string }).errorCode ?? '';
+      if (['invalid_client', 'unauthorized_client', 'invalid_request', 'invalid_scope'].includes(code)) {
+        throw new PermanentError(
+          `Microsoft refused the app's credentials (${code}): check the Graph provider's tenant id, client id and secret`,
+        );
+      }
+      throw new RetryableError(`cannot get a Graph token: ${describeError(error)}`, { cause: error });
+    }
+  }
+}
+
+function networkModule(fetchImpl: typeof fetch): INetworkModule {
+  const send = async <T>(
+    url: string,
+    method: string,
+    options?: { headers?: Record<string, string>; body?: string },
+  ): Promise<NetworkResponse<T>> => {
+    const response = await fetchImpl(url, {
+      method,
+      ...(options?.headers === undefined ? {} : { headers: options.headers }),
+      ...(options?.body === undefined ? {} : { body: options.body }),
+      signal: AbortSignal.timeout(30_000),
+    });
+    return {
+      headers: Object.fromEntries(response.headers),
+      body: (await response.json()) as T,
+      status: response.status,
+    };
+  };
+  return {
+    sendGetRequestAsync: (url, options) => send(url, 'GET', options),
+    sendPostRequestAsync: (url, options) => send(url, 'POST', options),
+  };
+}
