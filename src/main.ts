@@ -8,6 +8,8 @@ import packageJson from '../package.json' with { type: 'json' };
 import type { Config } from './config/options.ts';
 import { defaultRetryPolicy } from './engine/retry-policy.ts';
 import { JobQueue } from './engine/job-queue.ts';
+import { ProviderSource } from './engine/provider-source.ts';
+import { SyncWorker, type SyncWorkerDeps } from './engine/sync-worker.ts';
 import { createHttpApp } from './http/create-http-app.ts';
 import { CdcScheduler } from './intake/cdc-scheduler.ts';
 import { reconcileFrom } from './intake/reconcile.ts';
@@ -24,7 +26,7 @@ import { createNotifier } from './lib/notifier.ts';
 import { createOutboundFetch } from './lib/outbound-fetch.ts';
 import { ConnectionManager } from './salesforce/connection-manager.ts';
 import { ExpiryMonitor } from './salesforce/expiry-monitor.ts';
-import { SalesforceRestClient } from './salesforce/rest-client.ts';
+import { SalesforceRestClient, type ApiUsage } from './salesforce/rest-client.ts';
 import type { SalesforceDeps } from './salesforce/salesforce-deps.ts';
 import { SalesforceSessions } from './salesforce/salesforce-sessions.ts';
 import type { CreateTenantDeps } from './tenants/create-tenant.ts';
@@ -50,8 +52,8 @@ export interface SalesforceServices {
   sessions: SalesforceSessions;
   connections: ConnectionManager;
   expiryMonitor: ExpiryMonitor;
-  /** A REST client for one tenant, reporting its API usage to the log at debug level. */
-  restClient: (tenantId: string) => SalesforceRestClient;
+  /** A REST client for one tenant, reporting its API usage to `onApiUsage` (default: the debug log). */
+  restClient: (tenantId: string, onApiUsage?: (usage: ApiUsage) => void) => SalesforceRestClient;
 }
 
 export interface OpenRuntimeOptions {
@@ -151,12 +153,13 @@ function createSalesforceServices(
     sessions,
     connections: new ConnectionManager(deps, sessions),
     expiryMonitor: new ExpiryMonitor(deps, sessions),
-    restClient: (tenantId) =>
+    restClient: (tenantId, onApiUsage) =>
       new SalesforceRestClient({
         sessions: sessions.forTenant(tenantId),
         apiVersion: config.salesforceApiVersion,
         fetch: fetchImpl,
-        onApiUsage: (usage) => runtime.logger.debug({ tenantId, ...usage }, 'Salesforce API usage'),
+        onApiUsage:
+          onApiUsage ?? ((usage) => runtime.logger.debug({ tenantId, ...usage }, 'Salesforce API usage')),
       }),
   };
 }
@@ -201,6 +204,30 @@ export function createIntake(runtime: RuntimeWithSecrets): Intake {
       await polling.stop();
     },
   };
+}
+
+/** The sync engine `serve` and `worker` run. */
+export function createSyncWorker(
+  runtime: RuntimeWithSecrets,
+  options: { onSynced?: SyncWorkerDeps['onSynced'] } = {},
+): SyncWorker {
+  const { store, clock, logger, config, salesforce } = runtime;
+  return new SyncWorker({
+    db: store.db,
+    queue: runtime.queue,
+    clock,
+    logger,
+    workerId: nodeId,
+    restClient: salesforce.restClient,
+    providers: new ProviderSource({
+      db: store.db,
+      secretBox: runtime.secretBox,
+      fetch: salesforce.deps.fetch,
+    }),
+    batchSize: config.workerBatchSize,
+    apiBudgetPercent: config.apiBudget,
+    ...(options.onSynced === undefined ? {} : { onSynced: options.onSynced }),
+  });
 }
 
 /** What creating a tenant needs from the runtime. */

@@ -228,6 +228,30 @@ export const options = {
       'records included). Polling runs even with CDC: it catches whatever a stream missed. Each poll costs two API calls.',
     schema: durationSchema({ min: 10_000, max: 86_400_000 }),
   },
+  engine: {
+    env: 'INSTANT_SYNC_ENGINE',
+    default: 'true',
+    description:
+      'Run the sync engine inside `serve` (intake and engine in one process). Set to false when separate ' +
+      '`instant-sync worker` processes do the syncing.',
+    schema: booleanText,
+  },
+  workerBatchSize: {
+    env: 'INSTANT_SYNC_WORKER_BATCH_SIZE',
+    default: '500',
+    description:
+      'Jobs a worker claims at once. Jobs of one tenant in a batch share their Salesforce reads, so a larger ' +
+      'batch costs fewer API calls under load.',
+    schema: integer(1, 2000),
+  },
+  apiBudget: {
+    env: 'INSTANT_SYNC_API_BUDGET',
+    default: '90',
+    description:
+      "Percentage of an org's daily Salesforce API requests (from Sforce-Limit-Info) above which the engine stops " +
+      "reading that org's Events and waits, leaving the rest to the org's own users and integrations.",
+    schema: integer(1, 100),
+  },
   shutdownTimeout: {
     env: 'INSTANT_SYNC_SHUTDOWN_TIMEOUT',
     default: '10s',

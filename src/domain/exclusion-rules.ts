@@ -59,3 +59,41 @@ function sameValue(actual: unknown, expected: string | boolean | null): boolean 
   }
   return actual === expected;
 }
+
+const fieldName = /^[A-Za-z][A-Za-z0-9_]*$/;
+const ops: readonly ExclusionRule['op'][] = ['equals', 'notEquals', 'startsWith', 'contains'];
+
+/** Reads rules written by an admin (JSON): every problem is reported, with the rule's position. */
+export function parseExclusionRules(input: unknown): ExclusionRule[] | { problem: string } {
+  if (!Array.isArray(input))
+    return { problem: 'exclusion rules must be a JSON array of {field, op, value, label}' };
+  const problems: string[] = [];
+  const rules: ExclusionRule[] = [];
+  input.forEach((raw: unknown, index) => {
+    const at = `rule ${index + 1}`;
+    if (typeof raw !== 'object' || raw === null) {
+      problems.push(`${at} is not an object`);
+      return;
+    }
+    const rule = raw as Record<string, unknown>;
+    const { field, op, value, label } = rule;
+    const unknownKeys = Object.keys(rule).filter((k) => !['field', 'op', 'value', 'label'].includes(k));
+    if (unknownKeys.length > 0) problems.push(`${at} has unknown keys: ${unknownKeys.join(', ')}`);
+    if (typeof field !== 'string' || !fieldName.test(field))
+      problems.push(`${at}: field must be a Salesforce field name such as CreatedById`);
+    if (typeof op !== 'string' || !ops.includes(op as ExclusionRule['op']))
+      problems.push(`${at}: op must be one of ${ops.join(', ')}`);
+    if (value !== null && typeof value !== 'string' && typeof value !== 'boolean')
+      problems.push(`${at}: value must be text, true, false or null`);
+    if ((op === 'startsWith' || op === 'contains') && typeof value !== 'string')
+      problems.push(`${at}: ${String(op)} needs a text value`);
+    if (label !== undefined && typeof label !== 'string') problems.push(`${at}: label must be text`);
+    rules.push({
+      field: field as string,
+      op: op as ExclusionRule['op'],
+      value: value as ExclusionRule['value'],
+      ...(typeof label === 'string' ? { label } : {}),
+    });
+  });
+  return problems.length > 0 ? { problem: problems.join('; ') } : rules;
+}

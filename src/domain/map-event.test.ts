@@ -33,6 +33,7 @@ const base: SalesforceEvent = {
   isLegacyRecurrence: false,
   recurrence: null,
   createdById: '0055g0000000001AAA',
+  createdAt: Date.UTC(2026, 10, 24, 8),
   version: Date.UTC(2026, 10, 24, 9),
 };
 const context: MapContext = {

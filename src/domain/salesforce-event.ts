@@ -25,6 +25,7 @@ export const eventFieldNames = [
   'Recurrence2PatternTimeZone',
   'IsRecurrence2Exception',
   'CreatedById',
+  'CreatedDate',
   'SystemModstamp',
 ] as const;
 
@@ -50,6 +51,8 @@ export interface SalesforceEvent {
   isLegacyRecurrence: boolean;
   recurrence: { pattern: string | null; timeZone: string | null; isException: boolean } | null;
   createdById: string | null;
+  /** CreatedDate, epoch ms (null when the record does not say). */
+  createdAt: number | null;
   /** SystemModstamp, epoch ms: the version synced. */
   version: number;
 }
@@ -73,7 +76,9 @@ export function parseSalesforceEvent(record: Record<string, unknown>): Salesforc
   const end = time('EndDateTime');
   const reminderAt = time('ReminderDateTime');
   const version = time('SystemModstamp');
+  const createdAt = time('CreatedDate');
   if (
+    createdAt === undefined ||
     start === undefined ||
     end === undefined ||
     reminderAt === undefined ||
@@ -108,6 +113,7 @@ export function parseSalesforceEvent(record: Record<string, unknown>): Salesforc
         }
       : null,
     createdById: text('CreatedById'),
+    createdAt,
     version,
   };
 }

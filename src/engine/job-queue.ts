@@ -108,6 +108,22 @@ export class JobQueue {
     return held ? { outcome: 'retry', runAt } : { outcome: 'lost-lease' };
   }
 
+  /**
+   * Puts the job back to wait `delayMs` without spending an attempt: the job did not fail, its
+   * tenant cannot sync right now (no mailbox provider, Salesforce API budget spent).
+   */
+  async postpone(job: ClaimedJob, workerId: string, postponement: { reason: string; delayMs: number }) {
+    const now = this.#deps.clock.now();
+    return rescheduleJob(this.#db, {
+      jobId: job.id,
+      workerId,
+      retryAt: now + postponement.delayMs,
+      error: postponement.reason,
+      now,
+      refundAttempt: true,
+    });
+  }
+
   /** Parks the job with `reason` (a permanent failure): no retry until an admin or a new change asks. */
   async deadLetter(job: ClaimedJob, workerId: string, reason: string): Promise<FailOutcome> {
     const outcome: DeadLetterOutcome = await deadLetterJob(this.#db, {

@@ -3,6 +3,7 @@
 // service's error vocabulary (RetryableError with retryAfterMs, PermanentError); it never reads
 // the configuration or the database: it is given a ready token source and its endpoints.
 import type { CalendarItem } from '../domain/calendar-item.ts';
+import { PermanentError } from '../lib/errors.ts';
 
 export type ProviderKind = 'graph' | 'ews' | 'google';
 
@@ -24,6 +25,9 @@ export interface ProviderCapabilities {
 export class ItemNotFoundError extends Error {
   override readonly name = 'ItemNotFoundError';
 }
+
+/** The mailbox itself does not exist (or has no calendar) at the provider. */
+export class MailboxNotFoundError extends PermanentError {}
 
 export interface CalendarProvider {
   readonly kind: ProviderKind;

@@ -36,6 +36,18 @@ export interface TenantsTable {
   settle_window_ms: number;
   created_at: number;
   updated_at: number;
+  /** none (attendees listed in the body, nobody emailed), internal or all. */
+  invitation_policy: ColumnType<
+    'none' | 'internal' | 'all',
+    'none' | 'internal' | 'all' | undefined,
+    'none' | 'internal' | 'all'
+  >;
+  /** delete: a deleted Event's item is deleted; keep: it stays. */
+  delete_policy: ColumnType<'delete' | 'keep', 'delete' | 'keep' | undefined, 'delete' | 'keep'>;
+  /** JSON array of email domains counted as internal. */
+  internal_domains_json: ColumnType<string, string | undefined, string>;
+  /** JSON array of ExclusionRule. */
+  exclusion_rules_json: ColumnType<string, string | undefined, string>;
 }
 
 export type SalesforceAuthFlow = 'web_server' | 'jwt_bearer';
@@ -107,6 +119,10 @@ export interface MailboxesTable {
   resolved_at: number | null;
   created_at: number;
   updated_at: number;
+  /** The owner's TimeZoneSidKey when the mailbox was resolved. */
+  time_zone: string | null;
+  /** Why the mailbox cannot be used (no email, user inactive), if it cannot. */
+  last_error: string | null;
 }
 
 export const changeTypes = ['create', 'update', 'delete', 'undelete', 'resync'] as const;
@@ -198,3 +214,6 @@ export type NewTenantRow = Insertable<TenantsTable>;
 export type JobRow = Selectable<JobsTable>;
 export type ChangeRow = Selectable<ChangesTable>;
 export type ConnectionRow = Selectable<SalesforceConnectionsTable>;
+export type MailboxRow = Selectable<MailboxesTable>;
+export type MailboxProviderRow = Selectable<MailboxProvidersTable>;
+export type LinkRow = Selectable<LinksTable>;

@@ -56,6 +56,10 @@ export async function createTenant(
     client_id: await newClientId(deps.db),
     webhook_secret_sealed: deps.secretBox.seal(webhookSecret, webhookSecretContext(id)),
     settle_window_ms: defaultSettleWindowMs,
+    invitation_policy: 'none' as const,
+    delete_policy: 'delete' as const,
+    internal_domains_json: '[]',
+    exclusion_rules_json: '[]',
     created_at: now,
     updated_at: now,
   };

@@ -1,4 +1,5 @@
 // What a tenant looks like to an admin (CLI output, JSON API): never its secrets.
+import type { ExclusionRule } from '../domain/exclusion-rules.ts';
 import { tenantUrl } from '../domain/tenant.ts';
 import type { TenantRow } from '../store/schema.ts';
 
@@ -9,6 +10,11 @@ export interface TenantSummary {
   clientId: string;
   tenantUrl: string;
   settleWindowMs: number;
+  /** Who gets invitation emails: none (attendees listed in the body), internal or all. */
+  invitationPolicy: 'none' | 'internal' | 'all';
+  deletePolicy: 'delete' | 'keep';
+  internalDomains: string[];
+  exclusionRules: ExclusionRule[];
   createdAt: string;
 }
 
@@ -20,6 +26,10 @@ export function toTenantSummary(row: TenantRow, publicUrl: string): TenantSummar
     clientId: row.client_id,
     tenantUrl: tenantUrl(publicUrl, row.slug),
     settleWindowMs: row.settle_window_ms,
+    invitationPolicy: row.invitation_policy,
+    deletePolicy: row.delete_policy,
+    internalDomains: JSON.parse(row.internal_domains_json) as string[],
+    exclusionRules: JSON.parse(row.exclusion_rules_json) as ExclusionRule[],
     createdAt: new Date(row.created_at).toISOString(),
   };
 }

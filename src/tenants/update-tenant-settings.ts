@@ -1,5 +1,6 @@
-// Changing a tenant's settings: its name, settle window, and how it reaches Salesforce (login
-// URL, its own External Client App, the refresh-token policy, the JWT bearer user and key).
+// Changing a tenant's settings: its name, settle window, how it reaches Salesforce (login URL,
+// its own External Client App, the refresh-token policy, the JWT bearer user and key) and how it
+// syncs (invitation and delete policies, internal domains, exclusion rules).
 // Every value is checked before anything is written; all problems are reported together.
 import { createPrivateKey } from 'node:crypto';
 import type { Kysely, Updateable } from 'kysely';
@@ -9,6 +10,7 @@ import {
   parseRefreshTokenPolicy,
   refreshTokenExpiresAt,
 } from '../domain/salesforce-connection.ts';
+import { parseExclusionRules } from '../domain/exclusion-rules.ts';
 import type { Clock } from '../lib/clock.ts';
 import { BadInputError, NotFoundError } from '../lib/errors.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
@@ -26,6 +28,12 @@ export interface TenantSettingsChange {
   refreshTokenPolicy?: string | undefined;
   jwtUsername?: string | undefined;
   jwtPrivateKeyPem?: string | undefined;
+  invitationPolicy?: string | undefined;
+  deletePolicy?: string | undefined;
+  /** Comma- or space-separated email domains. */
+  internalDomains?: string | undefined;
+  /** JSON text of the exclusion rules. */
+  exclusionRulesJson?: string | undefined;
 }
 
 export async function updateTenantSettings(
@@ -110,6 +118,45 @@ export async function updateTenantSettings(
       problems.push('the JWT bearer key file does not hold a PEM private key');
     }
   }
+  if (change.invitationPolicy !== undefined) {
+    const policy = change.invitationPolicy.trim();
+    if (policy === 'none' || policy === 'internal' || policy === 'all')
+      tenantChanges.invitation_policy = policy;
+    else problems.push(`the invitation policy must be none, internal or all, got ${JSON.stringify(policy)}`);
+  }
+  if (change.deletePolicy !== undefined) {
+    const policy = change.deletePolicy.trim();
+    if (policy === 'delete' || policy === 'keep') tenantChanges.delete_policy = policy;
+    else problems.push(`the delete policy must be delete or keep, got ${JSON.stringify(policy)}`);
+  }
+  if (change.internalDomains !== undefined) {
+    const domains = change.internalDomains
+      .split(/[\s,]+/)
+      .map((d) => d.trim().toLowerCase().replace(/^@/, ''))
+      .filter((d) => d !== '');
+    const bad = domains.filter((d) => !/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(d));
+    if (bad.length > 0) problems.push(`not email domains: ${bad.join(', ')}`);
+    else tenantChanges.internal_domains_json = JSON.stringify([...new Set(domains)]);
+  }
+  if (change.exclusionRulesJson !== undefined) {
+    let input: unknown;
+    try {
+      input = JSON.parse(change.exclusionRulesJson);
+    } catch (error) {
+      problems.push(`the exclusion rules are not JSON: ${(error as Error).message}`);
+    }
+    if (input !== undefined) {
+      const rules = parseExclusionRules(input);
+      if ('problem' in rules) problems.push(rules.problem);
+      else tenantChanges.exclusion_rules_json = JSON.stringify(rules);
+    }
+  }
+  if (
+    tenantChanges.invitation_policy === 'internal' &&
+    change.internalDomains === undefined &&
+    tenant.internal_domains_json === '[]'
+  )
+    problems.push('the internal invitation policy needs the internal domains: pass --internal-domains too');
   if (problems.length > 0) throw new BadInputError(problems.join('; '));
 
   await deps.db.transaction().execute(async (tx) => {

@@ -2,6 +2,10 @@
 // outages are retryable (honouring Retry-After), a refused request is permanent with Graph's own
 // message, and a network failure or timeout is retryable.
 import { describeError, PermanentError, RetryableError } from '../../lib/errors.ts';
+import { MailboxNotFoundError } from '../calendar-provider.ts';
+
+/** Graph's codes for a user that does not exist or has no Exchange Online mailbox. */
+const noMailboxCodes = new Set(['ErrorInvalidUser', 'MailboxNotEnabledForRESTAPI', 'ResourceNotFound.User']);
 
 export async function graphFailure(response: Response, what: string): Promise<Error> {
   const body = (await response.json().catch(() => undefined)) as
@@ -20,6 +24,10 @@ export async function graphFailure(response: Response, what: string): Promise<Er
       Number.isFinite(seconds) && seconds > 0 ? { retryAfterMs: seconds * 1000 } : {},
     );
   }
+  if (noMailboxCodes.has(code))
+    return new MailboxNotFoundError(
+      `${message}: the mailbox does not exist in Microsoft 365 (map the owner to another mailbox with instant-sync mailboxes map)`,
+    );
   if (response.status === 401) return new RetryableError(`${message}; the token will be renewed`);
   return new PermanentError(message);
 }

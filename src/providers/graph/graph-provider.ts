@@ -2,7 +2,12 @@
 // carry a transactionId so a retry after a lost response does not make a second item, and every
 // item carries the Salesforce Event id as an extended property so it can be found again.
 import type { CalendarItem } from '../../domain/calendar-item.ts';
-import { ItemNotFoundError, type CalendarProvider, type ItemRef } from '../calendar-provider.ts';
+import {
+  ItemNotFoundError,
+  MailboxNotFoundError,
+  type CalendarProvider,
+  type ItemRef,
+} from '../calendar-provider.ts';
 import { graphFailure, graphTransportFailure } from './graph-errors.ts';
 import type { GraphTokenSource } from './graph-token-source.ts';
 import { salesforceIdProperty, toGraphEvent } from './to-graph-event.ts';
@@ -41,8 +46,12 @@ export class GraphProvider implements CalendarProvider {
       'updating the calendar item',
       toGraphEvent(item),
     );
-    if (response.status === 404) throw new ItemNotFoundError('the calendar item is no longer in the mailbox');
-    if (!response.ok) throw await graphFailure(response, 'updating the calendar item');
+    if (!response.ok) {
+      const failure = await graphFailure(response, 'updating the calendar item');
+      if (response.status === 404 && !(failure instanceof MailboxNotFoundError))
+        throw new ItemNotFoundError('the calendar item is no longer in the mailbox');
+      throw failure;
+    }
     return { itemId: ((await response.json()) as { id: string }).id, changeKey: null };
   }
 
@@ -52,8 +61,10 @@ export class GraphProvider implements CalendarProvider {
       `${this.#events(mailbox)}/${encodeURIComponent(ref.itemId)}`,
       'deleting the calendar item',
     );
-    if (response.status === 404 || response.ok) return;
-    throw await graphFailure(response, 'deleting the calendar item');
+    if (response.ok) return;
+    const failure = await graphFailure(response, 'deleting the calendar item');
+    if (response.status === 404 && !(failure instanceof MailboxNotFoundError)) return; // already gone
+    throw failure;
   }
 
   async findBySalesforceId(mailbox: string, salesforceEventId: string): Promise<ItemRef | undefined> {

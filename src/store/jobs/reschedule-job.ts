@@ -1,23 +1,32 @@
 // A failed run that is worth retrying goes back to waiting, due at the time the retry policy
-// chose (or later, if a change that arrived meanwhile is due later still).
+// chose (or later, if a change that arrived meanwhile is due later still). A postponed run (the
+// tenant cannot sync now: no provider, API budget spent, reconnect needed) gives its attempt back.
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema.ts';
 import { heldBy, runEnded } from './job.ts';
 
 export async function rescheduleJob(
   db: Kysely<Database>,
-  retry: { jobId: number; workerId: string; retryAt: number; error: string; now: number },
+  retry: {
+    jobId: number;
+    workerId: string;
+    retryAt: number;
+    error: string;
+    now: number;
+    refundAttempt?: boolean;
+  },
 ): Promise<boolean> {
   const row = await db
     .updateTable('jobs')
-    .set({
+    .set((eb) => ({
       state: 'waiting',
+      attempts: retry.refundAttempt === true ? eb('attempts', '-', 1) : eb.ref('attempts'),
       run_at: sql`case when rerun_at > ${retry.retryAt} then rerun_at else ${retry.retryAt} end`,
       first_change_at: sql`case when rerun_first_change_at < first_change_at then rerun_first_change_at else first_change_at end`,
       last_error: retry.error,
       ...runEnded,
       updated_at: retry.now,
-    })
+    }))
     .where(heldBy(retry.jobId, retry.workerId))
     .returning('id')
     .executeTakeFirst();

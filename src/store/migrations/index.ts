@@ -5,11 +5,13 @@ import type { BackendCapabilities } from '../backend.ts';
 import { initialSchema } from './0001-initial.ts';
 import { salesforceConnectionSchema } from './0002-salesforce-connection.ts';
 import { intakeSchema } from './0003-intake.ts';
+import { syncSchema } from './0004-sync.ts';
 
 export function allMigrations(backend: BackendCapabilities): Record<string, Migration> {
   return {
     '0001-initial': initialSchema(backend),
     '0002-salesforce-connection': salesforceConnectionSchema(),
     '0003-intake': intakeSchema(),
+    '0004-sync': syncSchema(),
   };
 }

@@ -1,0 +1,68 @@
+// Keeps each mailbox within its provider's limits: at most N requests in flight (Graph: 4) and at
+// most M per window (Graph: 10,000 per 10 minutes), and, after the provider said "slow down"
+// (429 with Retry-After), nothing to that mailbox until the delay has passed. Callers wait for a
+// slot instead of being throttled.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ProviderCapabilities } from '../providers/calendar-provider.ts';
+
+interface MailboxState {
+  running: number;
+  waiting: (() => void)[];
+  sent: number[];
+  pausedUntil: number;
+}
+
+export class MailboxLimiter {
+  readonly #mailboxes = new Map<string, MailboxState>();
+  readonly #now: () => number;
+  /** Time spent waiting for a slot, for metrics. */
+  waitedMs = 0;
+
+  constructor(now: () => number = Date.now) {
+    this.#now = now;
+  }
+
+  async run<T>(mailbox: string, limits: ProviderCapabilities, work: () => Promise<T>): Promise<T> {
+    const state = this.#state(mailbox);
+    const started = this.#now();
+    while (state.running >= limits.maxConcurrentPerMailbox)
+      await new Promise<void>((resolve) => state.waiting.push(resolve));
+    state.running++;
+    try {
+      for (;;) {
+        const now = this.#now();
+        const windowStart = now - limits.requestsPerWindow.windowMs;
+        while (state.sent.length > 0 && (state.sent[0] ?? 0) <= windowStart) state.sent.shift();
+        const waitFor = Math.max(
+          state.pausedUntil - now,
+          state.sent.length >= limits.requestsPerWindow.count
+            ? (state.sent[0] ?? now) + limits.requestsPerWindow.windowMs - now
+            : 0,
+        );
+        if (waitFor <= 0) break;
+        await sleep(waitFor);
+      }
+      state.sent.push(this.#now());
+      this.waitedMs += this.#now() - started;
+      return await work();
+    } finally {
+      state.running--;
+      state.waiting.shift()?.();
+    }
+  }
+
+  /** The provider asked this mailbox to wait (Retry-After): hold every request until then. */
+  pause(mailbox: string, ms: number): void {
+    const state = this.#state(mailbox);
+    state.pausedUntil = Math.max(state.pausedUntil, this.#now() + ms);
+  }
+
+  #state(mailbox: string): MailboxState {
+    let state = this.#mailboxes.get(mailbox);
+    if (state === undefined) {
+      state = { running: 0, waiting: [], sent: [], pausedUntil: 0 };
+      this.#mailboxes.set(mailbox, state);
+    }
+    return state;
+  }
+}

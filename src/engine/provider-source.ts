@@ -1,0 +1,55 @@
+// Each tenant's CalendarProvider, built from its mailbox provider row (settings in the clear,
+// credentials sealed) and kept while the row is unchanged, so that token caches live across
+// batches. A tenant without a usable provider gets the reason instead.
+import type { Kysely } from 'kysely';
+import { describeError } from '../lib/errors.ts';
+import type { SecretBox } from '../lib/secret-box.ts';
+import type { CalendarProvider } from '../providers/calendar-provider.ts';
+import { createProvider } from '../providers/provider-factory.ts';
+import { findProvider } from '../store/mailbox-providers-repository.ts';
+import type { Database } from '../store/schema.ts';
+
+/** The context a tenant's provider credentials are sealed under (binds them to the row). */
+export const providerCredentialsContext = (tenantId: string, providerId: string): string =>
+  `tenant:${tenantId}:mailbox-provider:${providerId}:credentials`;
+
+export type ProviderLookup = { provider: CalendarProvider } | { problem: string };
+
+export class ProviderSource {
+  readonly #db: Kysely<Database>;
+  readonly #secretBox: SecretBox;
+  readonly #fetch: typeof fetch;
+  readonly #cache = new Map<string, { version: string; lookup: ProviderLookup }>();
+
+  constructor(deps: { db: Kysely<Database>; secretBox: SecretBox; fetch: typeof fetch }) {
+    this.#db = deps.db;
+    this.#secretBox = deps.secretBox;
+    this.#fetch = deps.fetch;
+  }
+
+  async forTenant(tenantId: string): Promise<ProviderLookup> {
+    const row = await findProvider(this.#db, tenantId);
+    if (row === undefined)
+      return {
+        problem: 'no mailbox provider is set up for this tenant (instant-sync provider set)',
+      };
+    const version = `${row.id}:${row.updated_at}`;
+    const cached = this.#cache.get(tenantId);
+    if (cached?.version === version) return cached.lookup;
+    let lookup: ProviderLookup;
+    try {
+      const settings = JSON.parse(row.settings_json) as Record<string, unknown>;
+      const credentials =
+        row.credentials_sealed === null
+          ? {}
+          : (JSON.parse(
+              this.#secretBox.open(row.credentials_sealed, providerCredentialsContext(tenantId, row.id)),
+            ) as Record<string, unknown>);
+      lookup = { provider: createProvider(row.kind, settings, credentials, this.#fetch) };
+    } catch (error) {
+      lookup = { problem: `the mailbox provider settings cannot be used: ${describeError(error)}` };
+    }
+    this.#cache.set(tenantId, { version, lookup });
+    return lookup;
+  }
+}

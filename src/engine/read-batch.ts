@@ -1,0 +1,119 @@
+// The Salesforce reads for one batch of a tenant's jobs, as few calls as possible: the Events by
+// id in one composite call (per 2,000), invitees only for group Events, and owners only when
+// their mailbox is unknown or its record is older than an hour.
+import { eventFieldNames, parseSalesforceEvent, type SalesforceEvent } from '../domain/salesforce-event.ts';
+import type { Invitee } from '../domain/map-event.ts';
+import type { Clock } from '../lib/clock.ts';
+import type { SalesforceRestClient } from '../salesforce/rest-client.ts';
+import { findMailboxes, saveResolvedMailbox } from '../store/mailboxes-repository.ts';
+import type { Database, MailboxRow } from '../store/schema.ts';
+import type { Kysely } from 'kysely';
+
+export const mailboxTtlMs = 3_600_000;
+
+export interface BatchRead {
+  /** Every requested id: the Event, or null when Salesforce no longer has it (deleted, or not visible). */
+  events: Map<
+    string,
+    { event: SalesforceEvent; record: Record<string, unknown> } | { problem: string } | null
+  >;
+  invitees: Map<string, Invitee[]>;
+  mailboxes: Map<string, MailboxRow>;
+  /** Salesforce calls made, for the API budget and the bench. */
+  calls: number;
+}
+
+export async function readBatch(
+  deps: { db: Kysely<Database>; clock: Clock; rest: SalesforceRestClient; tenantId: string },
+  eventIds: readonly string[],
+  /** More Event fields to read (the ones the tenant's exclusion rules look at). */
+  extraFields: readonly string[] = [],
+): Promise<BatchRead> {
+  let calls = 0;
+  const fields = [...new Set<string>([...eventFieldNames, 'IsGroupEvent', ...extraFields])];
+  const records = await deps.rest.retrieve('Event', eventIds, fields);
+  calls += Math.ceil(eventIds.length / 2000);
+  const events: BatchRead['events'] = new Map();
+  eventIds.forEach((id, index) => {
+    const record = records[index] ?? null;
+    if (record === null) events.set(id, null);
+    else {
+      const parsed = parseSalesforceEvent(record);
+      events.set(id, 'problem' in parsed ? parsed : { event: parsed, record });
+    }
+  });
+
+  const live = [...events.values()].filter(
+    (e): e is { event: SalesforceEvent; record: Record<string, unknown> } => e !== null && !('problem' in e),
+  );
+  const invitees = new Map<string, Invitee[]>();
+  const groupIds = live.filter((e) => e.record['IsGroupEvent'] === true).map((e) => e.event.id);
+  for (let i = 0; i < groupIds.length; i += 500) {
+    const ids = groupIds
+      .slice(i, i + 500)
+      .map((id) => `'${id}'`)
+      .join(',');
+    const relations = await deps.rest.query(
+      `SELECT EventId, Relation.Name, Relation.Email, Status FROM EventRelation WHERE EventId IN (${ids}) AND IsInvitee = true`,
+    );
+    calls++;
+    for (const relation of relations) {
+      const eventId = String(relation['EventId']);
+      const related = relation['Relation'] as { Name?: string | null; Email?: string | null } | null;
+      const list = invitees.get(eventId) ?? [];
+      list.push({
+        email: related?.Email ?? null,
+        name: related?.Name ?? null,
+        status: typeof relation['Status'] === 'string' ? relation['Status'] : null,
+      });
+      invitees.set(eventId, list);
+    }
+  }
+
+  const ownerIds = [...new Set(live.map((e) => e.event.ownerId))];
+  const known = await findMailboxes(deps.db, deps.tenantId, ownerIds);
+  const now = deps.clock.now();
+  const stale = ownerIds.filter((id) => {
+    const row = known.get(id);
+    return (
+      row === undefined ||
+      row.time_zone === null ||
+      (row.source === 'salesforce' && (row.resolved_at ?? 0) < now - mailboxTtlMs)
+    );
+  });
+  for (let i = 0; i < stale.length; i += 500) {
+    const ids = stale
+      .slice(i, i + 500)
+      .map((id) => `'${id}'`)
+      .join(',');
+    const users = await deps.rest.query(
+      `SELECT Id, Email, IsActive, TimeZoneSidKey FROM User WHERE Id IN (${ids})`,
+    );
+    calls++;
+    const byId = new Map(users.map((u) => [String(u.Id), u]));
+    for (const id of stale.slice(i, i + 500)) {
+      const user = byId.get(id);
+      const email =
+        typeof user?.['Email'] === 'string' && user['Email'] !== '' ? user['Email'].toLowerCase() : null;
+      const active = user?.['IsActive'] === true;
+      await saveResolvedMailbox(deps.db, {
+        tenantId: deps.tenantId,
+        userId: id,
+        address: email,
+        state: user === undefined ? 'unresolved' : active ? 'active' : 'inactive',
+        timeZone: typeof user?.['TimeZoneSidKey'] === 'string' ? user['TimeZoneSidKey'] : null,
+        lastError:
+          user === undefined
+            ? 'the user is not visible to the connection'
+            : email === null
+              ? 'the user has no email address'
+              : active
+                ? null
+                : 'the user is inactive',
+        now,
+      });
+    }
+  }
+  const mailboxes = stale.length === 0 ? known : await findMailboxes(deps.db, deps.tenantId, ownerIds);
+  return { events, invitees, mailboxes, calls };
+}

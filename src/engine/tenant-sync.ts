@@ -1,0 +1,327 @@
+// The sync step for one tenant's batch of jobs: read the Events (read-batch.ts), then for each:
+// map (pure), plan against its link (pure), apply through the provider within the mailbox's
+// limits, save the link and write the trace. Each job gets an outcome; one Event's failure never
+// stops the others.
+import { createHash } from 'node:crypto';
+import { canonicalItem } from '../domain/calendar-item.ts';
+import { exclusionReason, type ExclusionRule } from '../domain/exclusion-rules.ts';
+import { mapEvent } from '../domain/map-event.ts';
+import { planSync, type Desired, type SyncPlan } from '../domain/plan-sync.ts';
+import type { Clock } from '../lib/clock.ts';
+import { describeError, PermanentError, ReconnectRequiredError, RetryableError } from '../lib/errors.ts';
+import type { Logger } from '../lib/logger.ts';
+import { ItemNotFoundError, type CalendarProvider, type ItemRef } from '../providers/calendar-provider.ts';
+import type { SalesforceRestClient } from '../salesforce/rest-client.ts';
+import type { ClaimedJob } from '../store/jobs/job.ts';
+import { findLinks, saveLink } from '../store/links-repository.ts';
+import type { Database, LinkRow, MailboxRow, TenantRow } from '../store/schema.ts';
+import { addTraces, type NewTrace } from '../store/traces-repository.ts';
+import type { Kysely } from 'kysely';
+import type { MailboxLimiter } from './mailbox-limiter.ts';
+import { readBatch, type BatchRead } from './read-batch.ts';
+
+export type JobOutcome =
+  | { kind: 'done' }
+  | { kind: 'retry'; message: string; retryAfterMs?: number }
+  | { kind: 'dead'; reason: string }
+  /** The tenant cannot reach Salesforce: wait for a reconnect without spending an attempt. */
+  | { kind: 'postpone'; reason: string; delayMs?: number };
+
+export interface TenantSyncDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+  logger: Logger;
+  rest: SalesforceRestClient;
+  provider: CalendarProvider;
+  limiter: MailboxLimiter;
+  tenant: TenantRow;
+  /**
+   * When this database began (meta installed_at). An Event created before it may already have an
+   * item from an earlier database, so its first create looks for one; a newer Event does not.
+   */
+  installedAt: number;
+}
+
+/** One applied change, for the log and the metrics. */
+export interface SyncedEvent {
+  eventId: string;
+  action: 'create' | 'update' | 'move' | 'delete';
+  mailbox: string | null;
+  latencyMs: number;
+}
+
+export interface TenantSyncResult {
+  outcomes: Map<number, JobOutcome>;
+  salesforceCalls: number;
+  providerCalls: number;
+  synced: SyncedEvent[];
+}
+
+export async function syncTenantJobs(
+  deps: TenantSyncDeps,
+  jobs: readonly ClaimedJob[],
+): Promise<TenantSyncResult> {
+  const outcomes = new Map<number, JobOutcome>();
+  const rules = JSON.parse(deps.tenant.exclusion_rules_json) as ExclusionRule[];
+  let read: BatchRead;
+  try {
+    read = await readBatch(
+      { db: deps.db, clock: deps.clock, rest: deps.rest, tenantId: deps.tenant.id },
+      jobs.map((j) => j.eventId),
+      rules.map((rule) => rule.field),
+    );
+  } catch (error) {
+    const outcome: JobOutcome =
+      error instanceof ReconnectRequiredError
+        ? { kind: 'postpone', reason: error.message }
+        : {
+            kind: 'retry',
+            message: `reading the Events from Salesforce failed: ${describeError(error)}`,
+            ...(error instanceof RetryableError && error.retryAfterMs !== undefined
+              ? { retryAfterMs: error.retryAfterMs }
+              : {}),
+          };
+    for (const job of jobs) outcomes.set(job.id, outcome);
+    return { outcomes, salesforceCalls: 0, providerCalls: 0, synced: [] };
+  }
+  const links = await findLinks(
+    deps.db,
+    deps.tenant.id,
+    jobs.map((j) => j.eventId),
+  );
+  const linkMailboxIds = [...new Set([...links.values()].map((l) => l.mailbox_id))];
+  const mailboxesById = new Map<string, MailboxRow>([...read.mailboxes.values()].map((m) => [m.id, m]));
+  const missing = linkMailboxIds.filter((id) => !mailboxesById.has(id));
+  if (missing.length > 0) {
+    for (const row of await deps.db.selectFrom('mailboxes').selectAll().where('id', 'in', missing).execute())
+      mailboxesById.set(row.id, row);
+  }
+  const domains = JSON.parse(deps.tenant.internal_domains_json) as string[];
+  let providerCalls = 0;
+  const traces: NewTrace[] = [];
+  const synced: SyncedEvent[] = [];
+
+  await Promise.all(
+    jobs.map(async (job) => {
+      const trace = (step: string, message: string, data?: Record<string, unknown>) =>
+        traces.push({
+          tenant_id: deps.tenant.id,
+          event_id: job.eventId,
+          job_id: job.id,
+          at: deps.clock.now(),
+          step,
+          message,
+          data_json: data === undefined ? null : JSON.stringify(data),
+        });
+      const found = read.events.get(job.eventId) ?? null;
+      const link = links.get(job.eventId);
+      let desired: Desired;
+      let item: ReturnType<typeof mapEvent> | undefined;
+      let version: number | null = null;
+      let createdAt: number | null = null;
+      let mailbox: MailboxRow | undefined;
+      if (found === null) {
+        desired = {
+          kind: 'absent',
+          reason: 'deleted in Salesforce (or no longer visible to the connected user)',
+        };
+        trace('read', 'the Event is gone from Salesforce');
+      } else if ('problem' in found) {
+        desired = {
+          kind: 'unmappable',
+          reason: `Salesforce sent a record that is not a valid Event: ${found.problem}`,
+        };
+      } else {
+        version = found.event.version;
+        createdAt = found.event.createdAt;
+        trace('read', 'read the Event from Salesforce', {
+          version: new Date(found.event.version).toISOString(),
+        });
+        const excluded = exclusionReason(rules, found.record);
+        mailbox = read.mailboxes.get(found.event.ownerId);
+        if (excluded !== undefined) desired = { kind: 'absent', reason: excluded };
+        else if (found.event.isChild)
+          desired = {
+            kind: 'unmappable',
+            reason: "an invitee's copy (IsChild): the owner's Event is synced instead",
+          };
+        else if (mailbox === undefined || mailbox.state !== 'active' || mailbox.address === null) {
+          desired = {
+            kind: 'unmappable',
+            reason: `the owner ${found.event.ownerId} has no mailbox to sync to (${mailbox?.last_error ?? 'not resolved'})`,
+          };
+        } else {
+          item = mapEvent(found.event, {
+            ownerTimeZone: mailbox.time_zone ?? 'UTC',
+            invitees: read.invitees.get(found.event.id) ?? [],
+            invitationPolicy: deps.tenant.invitation_policy,
+            internalDomains: domains,
+          });
+          desired =
+            item.kind === 'skip'
+              ? { kind: 'unmappable', reason: item.reason }
+              : {
+                  kind: 'item',
+                  mailboxId: mailbox.id,
+                  hash: createHash('sha256').update(canonicalItem(item.item)).digest('base64url'),
+                };
+          if (item.kind === 'item' && item.notes.length > 0) trace('map', item.notes.join('; '));
+        }
+      }
+      const plan = planSync(
+        desired,
+        link === undefined
+          ? undefined
+          : { mailboxId: link.mailbox_id, contentHash: link.content_hash, state: link.state },
+        deps.tenant.delete_policy,
+      );
+      trace(
+        plan.action === 'none' && desired.kind === 'unmappable' ? 'skip' : 'plan',
+        `${plan.action}: ${plan.reason}`,
+        { action: plan.action },
+      );
+      if (plan.action === 'none') {
+        outcomes.set(job.id, { kind: 'done' });
+        return;
+      }
+      try {
+        const applied = await apply(deps, plan, {
+          job,
+          link,
+          item: item?.kind === 'item' ? item.item : undefined,
+          version,
+          mailboxOf: (id) => mailboxesById.get(id) ?? (mailbox?.id === id ? mailbox : undefined),
+          hash: desired.kind === 'item' ? desired.hash : (link?.content_hash ?? ''),
+          mayExist: job.attempts > 1 || createdAt === null || createdAt < deps.installedAt,
+          countCall: () => providerCalls++,
+        });
+        const latencyMs = deps.clock.now() - job.firstChangeAt;
+        trace('apply', `${plan.action} done`, {
+          itemId: applied?.itemId ?? link?.item_id ?? null,
+          latencyMs,
+        });
+        synced.push({
+          eventId: job.eventId,
+          action: plan.action,
+          mailbox:
+            mailboxesById.get(plan.action === 'move' ? plan.toMailboxId : plan.mailboxId)?.address ??
+            mailbox?.address ??
+            null,
+          latencyMs,
+        });
+        outcomes.set(job.id, { kind: 'done' });
+      } catch (error) {
+        const message = `${plan.action} failed: ${describeError(error)}`;
+        trace('error', message);
+        if (error instanceof RetryableError) {
+          const address =
+            plan.action === 'move' ? mailboxesById.get(plan.toMailboxId)?.address : mailbox?.address;
+          if (error.retryAfterMs !== undefined && address !== undefined && address !== null)
+            deps.limiter.pause(address, error.retryAfterMs);
+          outcomes.set(job.id, {
+            kind: 'retry',
+            message,
+            ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+          });
+        } else if (error instanceof PermanentError) outcomes.set(job.id, { kind: 'dead', reason: message });
+        else outcomes.set(job.id, { kind: 'retry', message });
+      }
+    }),
+  );
+  await addTraces(deps.db, traces);
+  return { outcomes, salesforceCalls: read.calls, providerCalls, synced };
+}
+
+interface ApplyInput {
+  job: ClaimedJob;
+  link: LinkRow | undefined;
+  item: Parameters<CalendarProvider['create']>[1] | undefined;
+  version: number | null;
+  mailboxOf: (id: string) => MailboxRow | undefined;
+  hash: string;
+  /** The item may already be in the mailbox without a link (see TenantSyncDeps.installedAt). */
+  mayExist: boolean;
+  countCall: () => void;
+}
+
+async function apply(
+  deps: TenantSyncDeps,
+  plan: Exclude<SyncPlan, { action: 'none' }>,
+  input: ApplyInput,
+): Promise<ItemRef | undefined> {
+  const { provider, limiter } = deps;
+  const call = <T>(address: string, work: () => Promise<T>) => {
+    input.countCall();
+    return limiter.run(address, provider.capabilities, work);
+  };
+  const addressOf = (mailboxId: string) => {
+    const address = input.mailboxOf(mailboxId)?.address;
+    if (address === undefined || address === null)
+      throw new PermanentError(`mailbox ${mailboxId} has no address`);
+    return address;
+  };
+  const save = async (mailboxId: string, ref: ItemRef, state: 'active' | 'deleted') =>
+    saveLink(deps.db, {
+      tenant_id: deps.tenant.id,
+      event_id: input.job.eventId,
+      mailbox_id: mailboxId,
+      provider_kind: provider.kind,
+      item_id: ref.itemId,
+      change_key: ref.changeKey,
+      content_hash: input.hash,
+      salesforce_version:
+        input.version === null ? (input.link?.salesforce_version ?? null) : String(input.version),
+      state,
+      now: deps.clock.now(),
+    });
+  const create = async (mailboxId: string, findFirst: boolean): Promise<ItemRef> => {
+    const address = addressOf(mailboxId);
+    const item = input.item;
+    if (item === undefined) throw new PermanentError('nothing to create');
+    // No link at all: the item may exist anyway (a lost database, a link never saved): adopt it.
+    const existing = findFirst
+      ? await call(address, () => provider.findBySalesforceId(address, input.job.eventId))
+      : undefined;
+    const ref =
+      existing === undefined
+        ? await call(address, () =>
+            provider.create(address, item, { idempotencyKey: `${input.job.eventId}-${input.version ?? 0}` }),
+          )
+        : await call(address, () => provider.update(address, existing, item));
+    await save(mailboxId, ref, 'active');
+    return ref;
+  };
+  const linkRef = (): ItemRef => ({
+    itemId: input.link?.item_id ?? '',
+    changeKey: input.link?.change_key ?? null,
+  });
+
+  switch (plan.action) {
+    case 'create':
+      return create(plan.mailboxId, input.link === undefined && input.mayExist);
+    case 'update': {
+      const address = addressOf(plan.mailboxId);
+      const item = input.item;
+      if (item === undefined) throw new PermanentError('nothing to update with');
+      try {
+        const ref = await call(address, () => provider.update(address, linkRef(), item));
+        await save(plan.mailboxId, ref, 'active');
+        return ref;
+      } catch (error) {
+        if (!(error instanceof ItemNotFoundError)) throw error;
+        return create(plan.mailboxId, false);
+      }
+    }
+    case 'move': {
+      const from = addressOf(plan.fromMailboxId);
+      await call(from, () => provider.delete(from, linkRef()));
+      return create(plan.toMailboxId, true);
+    }
+    case 'delete': {
+      const address = addressOf(plan.mailboxId);
+      await call(address, () => provider.delete(address, linkRef()));
+      await save(plan.mailboxId, linkRef(), 'deleted');
+      return undefined;
+    }
+  }
+}

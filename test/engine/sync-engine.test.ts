@@ -1,0 +1,213 @@
+// The sync engine in-process against the sandbox org and the Graph sandbox: Events become items in
+// their owners' mailboxes and follow their changes; what cannot be synced is skipped or
+// dead-lettered with a reason the trace shows, without holding up the rest of the batch; a lost
+// response or a lost database makes no duplicate; a tenant without a provider waits without
+// spending attempts.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startGraphSandbox, type GraphSandbox } from '../../sandbox/graph/index.ts';
+import type { SyncWorker } from '../../src/engine/sync-worker.ts';
+import { createSyncWorker } from '../../src/main.ts';
+import { salesforceIdProperty } from '../../src/providers/graph/to-graph-event.ts';
+import { tracesOf } from '../../src/store/traces-repository.ts';
+import { setGraphProvider } from '../../src/tenants/set-mailbox-provider.ts';
+import { updateTenantSettings } from '../../src/tenants/update-tenant-settings.ts';
+import { startSandboxedService, type SandboxedService } from '../support/sandboxed-service.ts';
+import { describeEachBackend } from '../support/test-databases.ts';
+
+describeEachBackend('sync engine', (database) => {
+  let env: SandboxedService;
+  let graph: GraphSandbox;
+  let worker: SyncWorker;
+  let tenantId: string;
+
+  beforeAll(async () => {
+    graph = await startGraphSandbox();
+    graph.addApp({ tenantId: 'contoso', clientId: 'sync-app', clientSecret: 'graph-secret' });
+    graph.addMailbox('rep@acme.example');
+    env = await startSandboxedService({
+      databaseUrl: database.url,
+      env: { INSTANT_SYNC_EXTRA_CA_FILE: graph.caFile, INSTANT_SYNC_CDC: 'false' },
+    });
+    tenantId = (await env.connectedTenant('acme')).id;
+    const { runtime } = env.service;
+    await setGraphProvider({ db: runtime.store.db, secretBox: runtime.secretBox, clock: env.clock }, 'acme', {
+      directoryTenantId: 'contoso',
+      clientId: 'sync-app',
+      clientSecret: 'graph-secret',
+      graphUrl: graph.url,
+      loginUrl: graph.url,
+    });
+    worker = createSyncWorker(runtime);
+  });
+  afterAll(async () => {
+    await env.close();
+    await graph.close();
+  });
+
+  const db = () => env.service.runtime.store.db;
+  const enqueue = async (...eventIds: string[]) => {
+    for (const eventId of eventIds)
+      await env.service.runtime.queue.enqueue({ tenantId, eventId }, { delayMs: 0 });
+  };
+  const items = (mailbox: string) =>
+    graph.events(mailbox).map((event) => ({
+      subject: event['subject'],
+      salesforceId: (event['singleValueExtendedProperties'] as { id: string; value: string }[]).find(
+        (p) => p.id === salesforceIdProperty,
+      )?.value,
+    }));
+  const story = async (eventId: string) =>
+    (await tracesOf(db(), eventId, tenantId)).map((t) => `${t.step}: ${t.message}`).join('\n');
+
+  it('creates, updates and deletes items; an update that changes nothing makes no call', async () => {
+    const { sandbox, ownerId } = env;
+    const ids = ['Pipeline review', 'Demo', 'Contract'].map(
+      (subject, i) =>
+        sandbox.createEvent(ownerId, {
+          Subject: subject,
+          StartDateTime: `2026-12-0${i + 1}T09:00:00Z`,
+          DurationInMinutes: 45,
+        }).Id,
+    );
+    await enqueue(...ids);
+    const first = await worker.runOnce();
+    expect(first).toMatchObject({ claimed: 3, outcomes: { done: 3 } });
+    // One composite read and one User query for the whole batch.
+    expect(first.salesforceCalls).toBe(2);
+    expect(items('rep@acme.example').map((i) => i.subject)).toEqual(
+      expect.arrayContaining(['Pipeline review', 'Demo', 'Contract']),
+    );
+
+    env.advance(1000);
+    sandbox.updateEvent(ids[1]!, { Subject: 'Demo (moved to room 2)' });
+    await enqueue(...ids);
+    const second = await worker.runOnce();
+    expect(second).toMatchObject({ claimed: 3, providerCalls: 1, salesforceCalls: 1 });
+    expect(await story(ids[0]!)).toMatch(/plan: none: the calendar item is already up to date/);
+
+    sandbox.deleteEvent(ids[2]!);
+    await enqueue(ids[2]!);
+    await worker.runOnce();
+    expect(
+      items('rep@acme.example').sort((a, b) => String(a.salesforceId).localeCompare(String(b.salesforceId))),
+    ).toEqual([
+      { subject: 'Pipeline review', salesforceId: ids[0] },
+      { subject: 'Demo (moved to room 2)', salesforceId: ids[1] },
+    ]);
+    expect(await story(ids[2]!)).toMatch(/plan: delete: deleted in Salesforce/);
+  });
+
+  it('skips or dead-letters what cannot be synced, with the reason in the trace, and syncs the rest', async () => {
+    const { sandbox, ownerId } = env;
+    const inactive = sandbox.addUser({
+      username: 'gone@acme.example',
+      email: 'gone@acme.example',
+      isActive: false,
+    }).Id;
+    const oddZone = sandbox.addUser({
+      username: 'mars@acme.example',
+      email: 'mars@acme.example',
+      timeZoneSidKey: 'Mars/Olympus_Mons',
+    }).Id;
+    const noMailbox = sandbox.addUser({ username: 'nobox@acme.example', email: 'nobox@acme.example' }).Id;
+    const backwards = sandbox.createEvent(
+      ownerId,
+      { Subject: 'Backwards', StartDateTime: '2026-12-05T10:00:00Z', EndDateTime: '2026-12-05T09:00:00Z' },
+      { unchecked: true },
+    ).Id;
+    const at = { StartDateTime: '2026-12-06T10:00:00Z', DurationInMinutes: 30 };
+    const ofInactive = sandbox.createEvent(inactive, {
+      Subject: 'Inactive owner',
+      OwnerId: inactive,
+      ...at,
+    }).Id;
+    const ofOddZone = sandbox.createEvent(oddZone, { Subject: 'Odd zone', OwnerId: oddZone, ...at }).Id;
+    const ofNoMailbox = sandbox.createEvent(noMailbox, {
+      Subject: 'No mailbox',
+      OwnerId: noMailbox,
+      ...at,
+    }).Id;
+    const fine = sandbox.createEvent(ownerId, { Subject: 'Fine', ...at }).Id;
+    await enqueue(backwards, ofInactive, ofOddZone, ofNoMailbox, fine);
+
+    const report = await worker.runOnce();
+    expect(report).toMatchObject({ claimed: 5, outcomes: { done: 4, dead: 1 } });
+    expect(items('rep@acme.example').map((i) => i.subject)).toContain('Fine');
+    expect(await story(backwards)).toMatch(/skip: none: .*end.*before.*start/i);
+    expect(await story(ofInactive)).toMatch(
+      /skip: none: the owner .* has no mailbox to sync to \(the user is inactive\)/,
+    );
+    expect(await story(ofOddZone)).toMatch(
+      /skip: none: the owner's time zone "Mars\/Olympus_Mons" is unknown/,
+    );
+    expect(await story(ofNoMailbox)).toMatch(
+      /error: create failed: .*ErrorInvalidUser.*does not exist in Microsoft 365/,
+    );
+    const dead = await db()
+      .selectFrom('jobs')
+      .select(['state', 'last_error'])
+      .where('event_id', '=', ofNoMailbox)
+      .executeTakeFirstOrThrow();
+    expect(dead).toMatchObject({
+      state: 'dead',
+      last_error: expect.stringContaining('mailboxes map') as unknown,
+    });
+  });
+
+  it('makes no duplicate when Graph loses the response to a create, nor when the database forgets its links', async () => {
+    const { sandbox, ownerId } = env;
+    graph.addMailbox('solo@acme.example');
+    const solo = sandbox.addUser({ username: 'solo@acme.example', email: 'solo@acme.example' }).Id;
+    const id = sandbox.createEvent(solo, {
+      Subject: 'Once',
+      OwnerId: solo,
+      StartDateTime: '2026-12-07T10:00:00Z',
+      DurationInMinutes: 30,
+    }).Id;
+    await enqueue(id);
+    graph.failNext('503', { afterCommit: true });
+    expect(await worker.runOnce()).toMatchObject({ outcomes: { retry: 1 } });
+    env.advance(120_000);
+    expect(await worker.runOnce()).toMatchObject({ outcomes: { done: 1 } });
+    expect(items('solo@acme.example')).toEqual([{ subject: 'Once', salesforceId: id }]);
+
+    // The links are lost (a restored backup, a new database): the items are found, not made again.
+    await db().deleteFrom('links').execute();
+    await db()
+      .updateTable('meta')
+      .set({ value: String(env.clock.now()) })
+      .where('key', '=', 'installed_at')
+      .execute();
+    const fresh = createSyncWorker(env.service.runtime);
+    env.advance(1000);
+    await enqueue(id, sandbox.listEvents().find((e) => e['Subject'] === 'Fine')?.Id as string);
+    expect(await fresh.runOnce()).toMatchObject({ outcomes: { done: 2 } });
+    expect(items('solo@acme.example')).toEqual([{ subject: 'Once', salesforceId: id }]);
+    expect(items('rep@acme.example').filter((i) => i.subject === 'Fine')).toHaveLength(1);
+    void ownerId;
+  });
+
+  it('postpones the jobs of a tenant without a mailbox provider without spending attempts', async () => {
+    const other = await env.connectedTenant('globex');
+    await updateTenantSettings(
+      { db: db(), secretBox: env.service.runtime.secretBox, clock: env.clock },
+      'globex',
+      { settleWindowMs: 0 },
+    );
+    await env.service.runtime.queue.enqueue(
+      { tenantId: other.id, eventId: '00U000000000001AAA' },
+      { delayMs: 0 },
+    );
+    expect(await worker.runOnce()).toMatchObject({ claimed: 1, outcomes: { postpone: 1 } });
+    const job = await db()
+      .selectFrom('jobs')
+      .selectAll()
+      .where('tenant_id', '=', other.id)
+      .executeTakeFirstOrThrow();
+    expect(job).toMatchObject({
+      state: 'waiting',
+      attempts: 0,
+      last_error: expect.stringContaining('instant-sync provider set') as unknown,
+    });
+  });
+});
