@@ -10,7 +10,8 @@ import { BadInputError, ConfigError, describeError, NotFoundError } from '../lib
 import type { CliContext } from './cli-context.ts';
 import { registerConnection } from './commands/connection.ts';
 import { registerMigrate } from './commands/migrate.ts';
-import { registerServe } from './commands/serve.ts';
+import { registerServe, registerWorker } from './commands/serve.ts';
+import { registerSync } from './commands/sync.ts';
 import { registerTenants } from './commands/tenants.ts';
 
 export const exitCodes = { ok: 0, failed: 1, usage: 2 } as const;
@@ -36,9 +37,11 @@ export function buildProgram(ctx: CliContext): Command {
       ].join('\n'),
     );
   registerServe(program, ctx);
+  registerWorker(program, ctx);
   registerMigrate(program, ctx);
   registerTenants(program, ctx);
   registerConnection(program, ctx);
+  registerSync(program, ctx);
   return program;
 }
 

@@ -1,9 +1,16 @@
 // `instant-sync serve`: the long-running service. Opens the database (migrating it unless told
 // not to), loads the secret key, serves HTTP (health checks, tenant connect pages), watches the
-// Salesforce connections' expiry, takes in changes (CDC subscriptions, polling), and shuts down
-// cleanly on SIGINT/SIGTERM.
+// Salesforce connections' expiry, takes in changes (CDC subscriptions, polling), runs the sync
+// engine (unless INSTANT_SYNC_ENGINE is false), and shuts down cleanly on SIGINT/SIGTERM.
+// `instant-sync worker` runs the engine alone, for more sync capacity next to `serve`.
 import type { Command } from 'commander';
-import { createHttpAppFor, createIntake, openRuntimeWithSecrets, version } from '../../main.ts';
+import {
+  createHttpAppFor,
+  createIntake,
+  createSyncWorker,
+  openRuntimeWithSecrets,
+  version,
+} from '../../main.ts';
 import { startHttpServer } from '../../http/start-http-server.ts';
 import { startPeriodicTask } from '../../lib/periodic-task.ts';
 import type { CliContext } from '../cli-context.ts';
@@ -13,7 +20,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
   program
     .command('serve')
     .description(
-      'run the service: tenant connect pages and /healthz, /readyz on INSTANT_SYNC_HOST:INSTANT_SYNC_PORT',
+      'run the service: change intake, the sync engine, tenant connect pages and /healthz, /readyz on INSTANT_SYNC_HOST:INSTANT_SYNC_PORT',
     )
     .action(async (_opts: unknown, command: Command) => {
       const { config, logger } = setUpCommand(ctx, command);
@@ -33,16 +40,43 @@ export function registerServe(program: Command, ctx: CliContext): void {
       );
       const intake = createIntake(runtime);
       intake.start();
+      const engine = config.engine ? createSyncWorker(runtime) : undefined;
+      engine?.start();
       logger.info({ url: server.url, database: runtime.store.location, version }, 'listening');
       ctx.stdout(`Instant Sync ${version} listening on ${server.url}\n`);
       ctx.stdout(`  database:   ${runtime.store.location}\n`);
       ctx.stdout(`  public URL: ${config.publicUrl}\n`);
+      ctx.stdout(`  engine:     ${engine === undefined ? 'off (run instant-sync worker)' : 'on'}\n`);
 
       await waitForStop(ctx.stopSignal);
       logger.info('shutting down');
       await server.close(config.shutdownTimeout);
       await expiryChecks.stop();
       await intake.stop();
+      await engine?.stop();
+      await runtime.close();
+      logger.info('stopped');
+      logger.flush();
+    });
+}
+
+export function registerWorker(program: Command, ctx: CliContext): void {
+  program
+    .command('worker')
+    .description(
+      'run the sync engine alone (no HTTP, no intake): claims due jobs and syncs them; run several for more capacity',
+    )
+    .action(async (_opts: unknown, command: Command) => {
+      const { config, logger } = setUpCommand(ctx, command);
+      const runtime = await openRuntimeWithSecrets(config, logger, { migrations: 'auto' });
+      const engine = createSyncWorker(runtime);
+      engine.start();
+      logger.info({ database: runtime.store.location, version }, 'worker started');
+      ctx.stdout(`Instant Sync ${version} worker started\n`);
+      ctx.stdout(`  database:   ${runtime.store.location}\n`);
+      await waitForStop(ctx.stopSignal);
+      logger.info('shutting down');
+      await engine.stop();
       await runtime.close();
       logger.info('stopped');
       logger.flush();

@@ -20,6 +20,10 @@ interface TenantSetOptions {
   refreshTokenPolicy?: string;
   jwtUsername?: string;
   jwtKeyFile?: string;
+  invitationPolicy?: string;
+  deletePolicy?: string;
+  internalDomains?: string;
+  exclusionRulesFile?: string;
 }
 
 export function registerTenants(program: Command, ctx: CliContext): void {
@@ -75,6 +79,19 @@ export function registerTenants(program: Command, ctx: CliContext): void {
     )
     .option('--jwt-username <username>', 'Salesforce user the JWT bearer flow signs in as')
     .option('--jwt-key-file <file>', 'PEM private key for the JWT bearer flow (- reads standard input)')
+    .option(
+      '--invitation-policy <policy>',
+      'none (default: nobody is emailed; invitees are listed in the body), internal (only the internal domains become attendees) or all',
+    )
+    .option('--delete-policy <policy>', 'delete (default: a deleted Event removes its item) or keep')
+    .option(
+      '--internal-domains <domains>',
+      'comma-separated email domains counted as internal, e.g. acme.com,acme.de',
+    )
+    .option(
+      '--exclusion-rules-file <file>',
+      'JSON file of rules for Events never to sync, e.g. [{"field":"CreatedById","op":"equals","value":"005…","label":"the other sync tool"}] (- reads standard input)',
+    )
     .action((slug: string, opts: TenantSetOptions, command: Command) =>
       withRuntime(ctx, command, openDataWithSecrets, async (runtime) => {
         const settleWindowMs = opts.settleWindow === undefined ? undefined : parseDuration(opts.settleWindow);
@@ -97,6 +114,13 @@ export function registerTenants(program: Command, ctx: CliContext): void {
             jwtUsername: opts.jwtUsername,
             jwtPrivateKeyPem:
               opts.jwtKeyFile === undefined ? undefined : await readSecretInput(opts.jwtKeyFile),
+            invitationPolicy: opts.invitationPolicy,
+            deletePolicy: opts.deletePolicy,
+            internalDomains: opts.internalDomains,
+            exclusionRulesJson:
+              opts.exclusionRulesFile === undefined
+                ? undefined
+                : await readSecretInput(opts.exclusionRulesFile),
           },
         );
         ctx.stdout(`Updated tenant ${slug}.\n`);

@@ -1,0 +1,243 @@
+// `instant-sync provider set|show`, `mailboxes map|list` and `trace`: where a tenant's Events go
+// (its mailbox provider, and which mailbox each Salesforce user's Events land in) and what
+// happened to one Event.
+import type { Command } from 'commander';
+import { BadInputError, NotFoundError } from '../../lib/errors.ts';
+import { eventStories, type EventStory } from '../../reports/event-story.ts';
+import { findProvider } from '../../store/mailbox-providers-repository.ts';
+import { listMailboxes, saveMailboxOverride } from '../../store/mailboxes-repository.ts';
+import type { TenantRow } from '../../store/schema.ts';
+import { findTenantBySlug, listTenants } from '../../store/tenants-repository.ts';
+import { setGraphProvider } from '../../tenants/set-mailbox-provider.ts';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../store/schema.ts';
+import { printJson, printTable, type CliContext } from '../cli-context.ts';
+import { openData, openDataWithSecrets, withRuntime } from '../command-setup.ts';
+import { readSecretInput } from '../read-secret-input.ts';
+
+const userIdPattern = /^005[A-Za-z0-9]{12}([A-Za-z0-9]{3})?$/;
+const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** The tenant named by --tenant, or the only one there is. */
+async function chooseTenant(db: Kysely<Database>, slug: string | undefined): Promise<TenantRow> {
+  if (slug !== undefined) {
+    const tenant = await findTenantBySlug(db, slug);
+    if (tenant === undefined) throw new NotFoundError(`no tenant named ${JSON.stringify(slug)}`);
+    return tenant;
+  }
+  const tenants = await listTenants(db);
+  if (tenants.length === 1 && tenants[0] !== undefined) return tenants[0];
+  throw new BadInputError(
+    tenants.length === 0
+      ? 'there are no tenants yet (instant-sync tenants add <slug>)'
+      : `there are ${tenants.length} tenants: say which with --tenant <slug>`,
+  );
+}
+
+export function registerSync(program: Command, ctx: CliContext): void {
+  const provider = program
+    .command('provider')
+    .description("a tenant's mailbox provider: where its Events become calendar items");
+  provider
+    .command('set')
+    .description('set the mailbox provider of a tenant (this version: graph, for Microsoft 365)')
+    .argument('<slug>', 'the tenant')
+    .argument('<kind>', 'graph')
+    .requiredOption(
+      '--directory-tenant-id <id>',
+      'Microsoft Entra directory (tenant) id, a GUID or contoso.onmicrosoft.com',
+    )
+    .requiredOption('--client-id <id>', 'application (client) id of the app registration')
+    .option(
+      '--client-secret-file <file>',
+      'file holding the client secret (- reads standard input); required the first time',
+    )
+    .option(
+      '--graph-url <url>',
+      'Graph endpoint (default https://graph.microsoft.com; national clouds differ)',
+    )
+    .option('--login-url <url>', 'identity endpoint (default https://login.microsoftonline.com)')
+    .action(
+      (
+        slug: string,
+        kind: string,
+        opts: {
+          directoryTenantId: string;
+          clientId: string;
+          clientSecretFile?: string;
+          graphUrl?: string;
+          loginUrl?: string;
+        },
+        command: Command,
+      ) =>
+        withRuntime(ctx, command, openDataWithSecrets, async ({ store, secretBox, clock }) => {
+          if (kind !== 'graph')
+            throw new BadInputError(
+              `unknown provider ${JSON.stringify(kind)}: this version supports graph (Microsoft 365)`,
+            );
+          await setGraphProvider({ db: store.db, secretBox, clock }, slug, {
+            directoryTenantId: opts.directoryTenantId,
+            clientId: opts.clientId,
+            clientSecret:
+              opts.clientSecretFile === undefined ? undefined : await readSecretInput(opts.clientSecretFile),
+            graphUrl: opts.graphUrl,
+            loginUrl: opts.loginUrl,
+          });
+          ctx.stdout(`Tenant ${slug} now syncs to Microsoft 365 (Graph) with app ${opts.clientId}.\n`);
+        }),
+    );
+  provider
+    .command('show')
+    .description("show a tenant's mailbox provider (never its secret)")
+    .argument('<slug>', 'the tenant')
+    .option('--json', 'print the result as JSON')
+    .action((slug: string, opts: { json?: boolean }, command: Command) =>
+      withRuntime(ctx, command, openData, async ({ store }) => {
+        const tenant = await chooseTenant(store.db, slug);
+        const row = await findProvider(store.db, tenant.id);
+        const view =
+          row === undefined
+            ? null
+            : {
+                kind: row.kind,
+                ...(JSON.parse(row.settings_json) as Record<string, unknown>),
+                secretStored: row.credentials_sealed !== null,
+              };
+        if (opts.json === true) printJson(ctx, view);
+        else if (view === null)
+          ctx.stdout(
+            `Tenant ${slug} has no mailbox provider yet (instant-sync provider set ${slug} graph …).\n`,
+          );
+        else
+          ctx.stdout(
+            `${Object.entries(view)
+              .map(([k, v]) => `${k}: ${String(v)}`)
+              .join('\n')}\n`,
+          );
+      }),
+    );
+
+  const mailboxes = program
+    .command('mailboxes')
+    .description('which mailbox each Salesforce user’s Events go to');
+  mailboxes
+    .command('map')
+    .description(
+      "send a Salesforce user's Events to a mailbox of your choosing (instead of the user's email)",
+    )
+    .argument('<user>', 'Salesforce user id (005…) or the email address Salesforce has for the user')
+    .argument('<mailbox>', 'mailbox address, e.g. jane.doe@contoso.com')
+    .option('--tenant <slug>', 'the tenant (needed when there are several)')
+    .action((user: string, mailbox: string, opts: { tenant?: string }, command: Command) =>
+      withRuntime(ctx, command, openDataWithSecrets, async ({ store, clock, salesforce }) => {
+        const address = mailbox.trim().toLowerCase();
+        if (!emailPattern.test(address))
+          throw new BadInputError(`${JSON.stringify(mailbox)} is not a mailbox address`);
+        const tenant = await chooseTenant(store.db, opts.tenant);
+        let userId = user.trim();
+        if (!userIdPattern.test(userId)) {
+          if (!emailPattern.test(userId))
+            throw new BadInputError(
+              `${JSON.stringify(user)} is neither a Salesforce user id (005…) nor an email address`,
+            );
+          const known = (await listMailboxes(store.db, tenant.id)).filter(
+            (m) => m.address === userId.toLowerCase(),
+          );
+          const found =
+            known[0]?.salesforce_user_id ??
+            (
+              await salesforce
+                .restClient(tenant.id)
+                .query(`SELECT Id FROM User WHERE Email = '${userId.replaceAll("'", "\\'")}' LIMIT 2`)
+            )[0]?.Id;
+          if (found === undefined)
+            throw new NotFoundError(`no Salesforce user of tenant ${tenant.slug} has the email ${userId}`);
+          userId = found;
+        }
+        await saveMailboxOverride(store.db, { tenantId: tenant.id, userId, address, now: clock.now() });
+        ctx.stdout(
+          `Events of ${userId} now go to ${address} (tenant ${tenant.slug}). Items already synced move with their Event's next change.\n`,
+        );
+      }),
+    );
+  mailboxes
+    .command('list')
+    .description('every Salesforce user seen as an Event owner, with the mailbox used and its state')
+    .option('--tenant <slug>', 'the tenant (needed when there are several)')
+    .option('--json', 'print the result as JSON')
+    .action((opts: { tenant?: string; json?: boolean }, command: Command) =>
+      withRuntime(ctx, command, openData, async ({ store }) => {
+        const tenant = await chooseTenant(store.db, opts.tenant);
+        const rows = (await listMailboxes(store.db, tenant.id)).map((m) => ({
+          user: m.salesforce_user_id,
+          mailbox: m.address,
+          source: m.source,
+          state: m.state,
+          timeZone: m.time_zone,
+          problem: m.last_error,
+        }));
+        if (opts.json === true) printJson(ctx, rows);
+        else if (rows.length === 0)
+          ctx.stdout(`No mailboxes yet for ${tenant.slug}: they appear as Events of their owners sync.\n`);
+        else
+          printTable(
+            ctx,
+            ['SALESFORCE USER', 'MAILBOX', 'FROM', 'STATE', 'TIME ZONE', 'PROBLEM'],
+            rows.map((r) => [
+              r.user,
+              r.mailbox ?? '-',
+              r.source,
+              r.state,
+              r.timeZone ?? '-',
+              r.problem ?? '',
+            ]),
+          );
+      }),
+    );
+
+  program
+    .command('trace')
+    .description(
+      'what happened to a Salesforce Event: changes received, plan and reason, provider calls, the item',
+    )
+    .argument('<event-id>', 'the Salesforce Event id (15 or 18 characters)')
+    .option('--tenant <slug>', 'only this tenant')
+    .option('--json', 'print the result as JSON')
+    .action((eventId: string, opts: { tenant?: string; json?: boolean }, command: Command) =>
+      withRuntime(ctx, command, openData, async ({ store }) => {
+        const id = eventId.trim();
+        if (!/^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$/.test(id))
+          throw new BadInputError(
+            `${JSON.stringify(eventId)} is not a Salesforce id (15 or 18 letters and digits)`,
+          );
+        const stories = await eventStories(store.db, id, opts.tenant);
+        if (stories.length === 0) throw new NotFoundError(`nothing is known of Event ${id}`);
+        if (opts.json === true) printJson(ctx, stories);
+        else ctx.stdout(stories.map(renderStory).join('\n'));
+      }),
+    );
+}
+
+function renderStory(story: EventStory): string {
+  const lines = [`Event ${story.eventId} (tenant ${story.tenant})`];
+  for (const entry of story.entries) {
+    const data =
+      entry.data === undefined
+        ? ''
+        : `  ${Object.entries(entry.data)
+            .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+            .join(' ')}`;
+    lines.push(`  ${new Date(entry.at).toISOString()}  ${entry.step.padEnd(8)} ${entry.message}${data}`);
+  }
+  if (story.job !== null)
+    lines.push(
+      `  job: ${story.job.state}, ${story.job.attempts} attempt(s)${story.job.state === 'waiting' ? `, next at ${new Date(story.job.runAt).toISOString()}` : ''}${story.job.lastError === null ? '' : `; last error: ${story.job.lastError}`}`,
+    );
+  else lines.push('  job: finished');
+  lines.push(
+    story.link === null
+      ? '  item: none'
+      : `  item: ${story.link.itemId} in ${story.link.mailbox ?? '?'} (${story.link.state})`,
+  );
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,99 @@
+// "What happened to this Event?": every change received for it (from which source, when Salesforce
+// committed it), every step the engine took (read, plan and its reason, provider call, item id,
+// latency), its job's state and the item it is linked to, in time order. The CLI's `trace` and
+// the admin page tell the same story from here.
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/schema.ts';
+
+export interface StoryEntry {
+  at: number;
+  step: string;
+  message: string;
+  data?: Record<string, unknown>;
+}
+
+export interface EventStory {
+  tenant: string;
+  eventId: string;
+  entries: StoryEntry[];
+  job: { state: string; attempts: number; runAt: number; lastError: string | null } | null;
+  link: { mailbox: string | null; itemId: string; state: string; updatedAt: number } | null;
+}
+
+/** The stories of `eventId` (15- or 18-character id), one per tenant that knows it. */
+export async function eventStories(
+  db: Kysely<Database>,
+  eventId: string,
+  tenantSlug?: string,
+): Promise<EventStory[]> {
+  const tenants = await db
+    .selectFrom('tenants')
+    .select(['id', 'slug'])
+    .$if(tenantSlug !== undefined, (qb) => qb.where('slug', '=', tenantSlug ?? ''))
+    .execute();
+  const pattern = eventId.length === 15 ? `${eventId}___` : eventId;
+  const op = eventId.length === 15 ? 'like' : '=';
+  const stories: EventStory[] = [];
+  for (const tenant of tenants) {
+    const changes = await db
+      .selectFrom('changes')
+      .selectAll()
+      .where('tenant_id', '=', tenant.id)
+      .where('event_id', op, pattern)
+      .orderBy('id')
+      .execute();
+    const traces = await db
+      .selectFrom('traces')
+      .selectAll()
+      .where('tenant_id', '=', tenant.id)
+      .where('event_id', op, pattern)
+      .orderBy('id')
+      .execute();
+    const job = await db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('tenant_id', '=', tenant.id)
+      .where('event_id', op, pattern)
+      .executeTakeFirst();
+    const link = await db
+      .selectFrom('links')
+      .leftJoin('mailboxes', 'mailboxes.id', 'links.mailbox_id')
+      .select(['links.event_id', 'links.item_id', 'links.state', 'links.updated_at', 'mailboxes.address'])
+      .where('links.tenant_id', '=', tenant.id)
+      .where('links.event_id', op, pattern)
+      .executeTakeFirst();
+    if (changes.length === 0 && traces.length === 0 && job === undefined && link === undefined) continue;
+    const entries: StoryEntry[] = [
+      ...changes.map((change) => ({
+        at: change.received_at,
+        step: 'received',
+        message: `${change.change_type} from ${change.source}`,
+        ...(change.committed_at === null
+          ? {}
+          : { data: { committedAt: new Date(change.committed_at).toISOString() } }),
+      })),
+      ...traces.map((trace) => ({
+        at: trace.at,
+        step: trace.step,
+        message: trace.message,
+        ...(trace.data_json === null ? {} : { data: JSON.parse(trace.data_json) as Record<string, unknown> }),
+      })),
+    ];
+    // Stable: a change and the trace of the run it caused can share a millisecond; the change comes first.
+    entries.sort((a, b) => a.at - b.at);
+    stories.push({
+      tenant: tenant.slug,
+      eventId: changes[0]?.event_id ?? traces[0]?.event_id ?? job?.event_id ?? link?.event_id ?? eventId,
+      entries,
+      job:
+        job === undefined
+          ? null
+          : { state: job.state, attempts: job.attempts, runAt: job.run_at, lastError: job.last_error },
+      link:
+        link === undefined
+          ? null
+          : { mailbox: link.address, itemId: link.item_id, state: link.state, updatedAt: link.updated_at },
+    });
+  }
+  return stories;
+}

@@ -1,0 +1,183 @@
+// The sync commands' success paths and refusals: the mailbox provider (its secret never shown),
+// the tenant's sync policies, mailbox overrides, and trace for an Event nobody knows.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/run-cli.ts';
+
+describe('sync commands', () => {
+  let env: Record<string, string>;
+  let dir: string;
+
+  async function cli(args: string[]) {
+    let stdout = '';
+    let stderr = '';
+    const code = await runCli(args, {
+      env,
+      stdout: (text) => (stdout += text),
+      stderr: (text) => (stderr += text),
+      logDestination: new Writable({ write: (_chunk, _encoding, done) => done() }),
+    });
+    return { code, stdout, stderr };
+  }
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'instant-sync-sync-cli-'));
+    env = {
+      INSTANT_SYNC_DATABASE_URL: `sqlite:${join(dir, 'db.sqlite')}`,
+      INSTANT_SYNC_SECRET_KEY_FILE: join(dir, 'secret.key'),
+    };
+    expect((await cli(['tenants', 'add', 'acme'])).code).toBe(0);
+  });
+
+  it('provider set stores the Graph app with its secret from a file; show never prints the secret', async () => {
+    const noSecret = await cli([
+      'provider',
+      'set',
+      'acme',
+      'graph',
+      '--directory-tenant-id',
+      'contoso.onmicrosoft.com',
+      '--client-id',
+      'app-1',
+    ]);
+    expect(noSecret.code).toBe(2);
+    expect(noSecret.stderr).toContain('a client secret is needed (--client-secret-file)');
+
+    const secretFile = join(dir, 'graph-secret.txt');
+    writeFileSync(secretFile, 'very-secret-value\n');
+    const set = await cli([
+      'provider',
+      'set',
+      'acme',
+      'graph',
+      '--directory-tenant-id',
+      'contoso.onmicrosoft.com',
+      '--client-id',
+      'app-1',
+      '--client-secret-file',
+      secretFile,
+    ]);
+    expect(set).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining('now syncs to Microsoft 365') as unknown,
+    });
+    const shown = await cli(['provider', 'show', 'acme', '--json']);
+    expect(JSON.parse(shown.stdout)).toEqual({
+      kind: 'graph',
+      directoryTenantId: 'contoso.onmicrosoft.com',
+      clientId: 'app-1',
+      secretStored: true,
+    });
+    expect(shown.stdout).not.toContain('very-secret-value');
+
+    const wrongKind = await cli([
+      'provider',
+      'set',
+      'acme',
+      'outlook',
+      '--directory-tenant-id',
+      'x',
+      '--client-id',
+      'y',
+    ]);
+    expect(wrongKind.code).toBe(2);
+    expect(wrongKind.stderr).toContain('unknown provider "outlook"');
+    const badUrl = await cli([
+      'provider',
+      'set',
+      'acme',
+      'graph',
+      '--directory-tenant-id',
+      'contoso.onmicrosoft.com',
+      '--client-id',
+      'app-1',
+      '--graph-url',
+      'http://graph.example',
+    ]);
+    expect(badUrl.code).toBe(2);
+    expect(badUrl.stderr).toContain('the Graph URL must be an https URL');
+  });
+
+  it('tenants set changes the sync policies and refuses bad values with every problem named', async () => {
+    const rules = join(dir, 'rules.json');
+    writeFileSync(
+      rules,
+      JSON.stringify([
+        { field: 'CreatedById', op: 'equals', value: '005000000000001AAA', label: 'the old sync tool' },
+      ]),
+    );
+    const set = await cli([
+      'tenants',
+      'set',
+      'acme',
+      '--invitation-policy',
+      'internal',
+      '--internal-domains',
+      'acme.com, acme.de',
+      '--delete-policy',
+      'keep',
+      '--exclusion-rules-file',
+      rules,
+    ]);
+    expect(set.code).toBe(0);
+    const listed = JSON.parse((await cli(['tenants', 'list', '--json'])).stdout) as Record<string, unknown>[];
+    expect(listed[0]).toMatchObject({
+      invitationPolicy: 'internal',
+      deletePolicy: 'keep',
+      internalDomains: ['acme.com', 'acme.de'],
+      exclusionRules: [{ field: 'CreatedById', label: 'the old sync tool' }],
+    });
+
+    writeFileSync(rules, '[{"field": "Subject", "op": "like", "value": "x"}]');
+    const bad = await cli([
+      'tenants',
+      'set',
+      'acme',
+      '--invitation-policy',
+      'everyone',
+      '--delete-policy',
+      'archive',
+      '--exclusion-rules-file',
+      rules,
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('the invitation policy must be none, internal or all, got "everyone"');
+    expect(bad.stderr).toContain('the delete policy must be delete or keep, got "archive"');
+    expect(bad.stderr).toContain('rule 1: op must be one of');
+  });
+
+  it('mailboxes map sends a user to a chosen mailbox, and list shows it', async () => {
+    const mapped = await cli(['mailboxes', 'map', '005000000000042AAA', 'Shared.Calendar@Acme.com']);
+    expect(mapped.code).toBe(0);
+    const list = JSON.parse((await cli(['mailboxes', 'list', '--json'])).stdout) as unknown[];
+    expect(list).toEqual([
+      expect.objectContaining({
+        user: '005000000000042AAA',
+        mailbox: 'shared.calendar@acme.com',
+        source: 'override',
+        state: 'active',
+      }),
+    ]);
+    const table = await cli(['mailboxes', 'list']);
+    expect(table.stdout).toMatch(/005000000000042AAA\s+shared\.calendar@acme\.com\s+override\s+active/);
+
+    const badAddress = await cli(['mailboxes', 'map', '005000000000042AAA', 'not-an-address']);
+    expect(badAddress.code).toBe(2);
+    expect(badAddress.stderr).toContain('"not-an-address" is not a mailbox address');
+    const badUser = await cli(['mailboxes', 'map', 'jane', 'jane@acme.com']);
+    expect(badUser.code).toBe(2);
+    expect(badUser.stderr).toContain('neither a Salesforce user id (005…) nor an email address');
+  });
+
+  it('trace refuses what is not an id and says when nothing is known of an Event', async () => {
+    const notAnId = await cli(['trace', 'meeting-42']);
+    expect(notAnId.code).toBe(2);
+    expect(notAnId.stderr).toContain('is not a Salesforce id');
+    const unknown = await cli(['trace', '00U000000000001AAA']);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toContain('nothing is known of Event 00U000000000001AAA');
+  });
+});
