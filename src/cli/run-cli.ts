@@ -11,7 +11,7 @@ import type { CliContext } from './cli-context.ts';
 import { registerConnection } from './commands/connection.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerServe, registerWorker } from './commands/serve.ts';
-import { registerSync } from './commands/sync.ts';
+import { registerBackfill, registerSync } from './commands/sync.ts';
 import { registerTenants } from './commands/tenants.ts';
 
 export const exitCodes = { ok: 0, failed: 1, usage: 2 } as const;
@@ -42,6 +42,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerTenants(program, ctx);
   registerConnection(program, ctx);
   registerSync(program, ctx);
+  registerBackfill(program, ctx);
   return program;
 }
 

@@ -1,6 +1,6 @@
 // The Salesforce reads for one batch of a tenant's jobs, as few calls as possible: the Events by
-// id in one composite call (per 2,000), invitees only for group Events, and owners only when
-// their mailbox is unknown or its record is older than an hour.
+// id in one composite call (per 2,000) unless CDC delivered them whole, invitees only for group
+// Events, and owners only when their mailbox is unknown or its record is older than an hour.
 import { eventFieldNames, parseSalesforceEvent, type SalesforceEvent } from '../domain/salesforce-event.ts';
 import type { Invitee } from '../domain/map-event.ts';
 import type { Clock } from '../lib/clock.ts';
@@ -28,14 +28,20 @@ export async function readBatch(
   eventIds: readonly string[],
   /** More Event fields to read (the ones the tenant's exclusion rules look at). */
   extraFields: readonly string[] = [],
+  /** Events already in hand (delivered whole by CDC): not read again. */
+  delivered: ReadonlyMap<string, Record<string, unknown>> = new Map(),
 ): Promise<BatchRead> {
   let calls = 0;
   const fields = [...new Set<string>([...eventFieldNames, 'IsGroupEvent', ...extraFields])];
-  const records = await deps.rest.retrieve('Event', eventIds, fields);
-  calls += Math.ceil(eventIds.length / 2000);
+  const toRead = eventIds.filter((id) => !delivered.has(id));
+  const read = toRead.length === 0 ? [] : await deps.rest.retrieve('Event', toRead, fields);
+  calls += Math.ceil(toRead.length / 2000);
+  const records = new Map<string, Record<string, unknown> | null>(
+    toRead.map((id, i) => [id, read[i] ?? null]),
+  );
   const events: BatchRead['events'] = new Map();
-  eventIds.forEach((id, index) => {
-    const record = records[index] ?? null;
+  eventIds.forEach((id) => {
+    const record = delivered.get(id) ?? records.get(id) ?? null;
     if (record === null) events.set(id, null);
     else {
       const parsed = parseSalesforceEvent(record);

@@ -186,7 +186,7 @@ export class SyncWorker {
     report.salesforceCalls += result.salesforceCalls;
     report.providerCalls += result.providerCalls;
     for (const synced of result.synced) {
-      logger.info({ tenant: tenant.slug, ...synced }, 'synced');
+      logger.debug({ tenant: tenant.slug, ...synced }, 'synced');
       this.#deps.onSynced?.(tenant.slug, synced);
     }
     return result.outcomes;

@@ -13,6 +13,7 @@ import type { Logger } from '../lib/logger.ts';
 import { ItemNotFoundError, type CalendarProvider, type ItemRef } from '../providers/calendar-provider.ts';
 import type { SalesforceRestClient } from '../salesforce/rest-client.ts';
 import type { ClaimedJob } from '../store/jobs/job.ts';
+import { deliveredEvents } from '../store/changes/record-changes.ts';
 import { findLinks, saveLink } from '../store/links-repository.ts';
 import type { Database, LinkRow, MailboxRow, TenantRow } from '../store/schema.ts';
 import { addTraces, type NewTrace } from '../store/traces-repository.ts';
@@ -63,12 +64,24 @@ export async function syncTenantJobs(
 ): Promise<TenantSyncResult> {
   const outcomes = new Map<number, JobOutcome>();
   const rules = JSON.parse(deps.tenant.exclusion_rules_json) as ExclusionRule[];
+  const links = await findLinks(
+    deps.db,
+    deps.tenant.id,
+    jobs.map((j) => j.eventId),
+  );
+  // New Events that CDC delivered whole (and nothing else happened to since) need no read.
+  const delivered = await deliveredEvents(
+    deps.db,
+    deps.tenant.id,
+    jobs.filter((j) => !links.has(j.eventId)).map((j) => j.eventId),
+  );
   let read: BatchRead;
   try {
     read = await readBatch(
       { db: deps.db, clock: deps.clock, rest: deps.rest, tenantId: deps.tenant.id },
       jobs.map((j) => j.eventId),
       rules.map((rule) => rule.field),
+      delivered,
     );
   } catch (error) {
     const outcome: JobOutcome =
@@ -84,11 +97,6 @@ export async function syncTenantJobs(
     for (const job of jobs) outcomes.set(job.id, outcome);
     return { outcomes, salesforceCalls: 0, providerCalls: 0, synced: [] };
   }
-  const links = await findLinks(
-    deps.db,
-    deps.tenant.id,
-    jobs.map((j) => j.eventId),
-  );
   const linkMailboxIds = [...new Set([...links.values()].map((l) => l.mailbox_id))];
   const mailboxesById = new Map<string, MailboxRow>([...read.mailboxes.values()].map((m) => [m.id, m]));
   const missing = linkMailboxIds.filter((id) => !mailboxesById.has(id));
@@ -134,9 +142,13 @@ export async function syncTenantJobs(
       } else {
         version = found.event.version;
         createdAt = found.event.createdAt;
-        trace('read', 'read the Event from Salesforce', {
-          version: new Date(found.event.version).toISOString(),
-        });
+        trace(
+          'read',
+          delivered.has(job.eventId) ? 'the Event as CDC delivered it' : 'read the Event from Salesforce',
+          {
+            version: new Date(found.event.version).toISOString(),
+          },
+        );
         const excluded = exclusionReason(rules, found.record);
         mailbox = read.mailboxes.get(found.event.ownerId);
         if (excluded !== undefined) desired = { kind: 'absent', reason: excluded };

@@ -141,6 +141,8 @@ export interface ChangesTable {
   /** When Salesforce committed the change, if the source says. */
   committed_at: number | null;
   received_at: number;
+  /** The Event as a CDC CREATE carried it (REST JSON field format), when it did. */
+  payload_json: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export type JobState = 'waiting' | 'running' | 'dead';

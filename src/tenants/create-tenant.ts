@@ -28,7 +28,8 @@ export interface CreatedTenant extends TenantSummary {
 }
 
 /** The default settle window: long enough to coalesce a burst of edits, short enough to feel instant. */
-export const defaultSettleWindowMs = 2000;
+/** Long enough to merge a save and the trigger or flow updates that follow it; short enough for "about a second". */
+export const defaultSettleWindowMs = 500;
 
 export function webhookSecretContext(tenantId: string): string {
   return `tenant:${tenantId}:webhook-secret`;

@@ -3,7 +3,9 @@
 // middle; a replay id aged past the 72-hour retention is recovered by reconciliation.
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { parseSalesforceEvent, eventFieldNames } from '../../src/domain/salesforce-event.ts';
 import { CdcScheduler } from '../../src/intake/cdc-scheduler.ts';
+import { deliveredEvents } from '../../src/store/changes/record-changes.ts';
 import { reconcileFrom } from '../../src/intake/reconcile.ts';
 import type { TenantRow } from '../../src/store/schema.ts';
 import { findTenantBySlug } from '../../src/store/tenants-repository.ts';
@@ -107,6 +109,42 @@ describeEachBackend('CDC intake', (database) => {
       ['delete', 200],
       ['update', 300],
     ]);
+  });
+
+  it('keeps the whole Event a CREATE carries, as the REST API would return it, so the engine need not read it', async () => {
+    const { sandbox, ownerId } = env;
+    const node = scheduler('node-a');
+    await node.tick();
+    await subscribed();
+    const timed = sandbox.createEvent(ownerId, {
+      Subject: 'Pipeline review',
+      StartDateTime: '2026-12-03T14:30:00Z',
+      DurationInMinutes: 45,
+      Location: 'Room 4',
+      IsPrivate: true,
+      ShowAs: 'OutOfOffice',
+    });
+    const allDay = sandbox.createEvent(ownerId, {
+      Subject: 'Offsite',
+      IsAllDayEvent: true,
+      ActivityDate: '2026-12-07',
+      DurationInMinutes: 2 * 1440,
+    });
+    const ids = [String(timed.Id), String(allDay.Id)];
+    const delivered = await waitFor(async () => {
+      const found = await deliveredEvents(env.service.runtime.store.db, tenant.id, ids);
+      return found.size === 2 ? found : undefined;
+    });
+    await stopNode(node);
+    const fromRest = await env.service.runtime.salesforce
+      .restClient(tenant.id)
+      .retrieve('Event', ids, [...eventFieldNames]);
+    ids.forEach((id, i) => {
+      const viaCdc = parseSalesforceEvent(delivered.get(id) ?? {});
+      const viaRest = parseSalesforceEvent(fromRest[i] ?? {});
+      expect(viaCdc).toEqual(viaRest);
+      expect(viaCdc).not.toHaveProperty('problem');
+    });
   });
 
   it('reconnects after the stream breaks and misses nothing written meanwhile', async () => {

@@ -19,8 +19,8 @@ export interface CliResult {
   stderr: string;
 }
 
-function spawnCli(args: string[], options: { cwd: string; env?: Record<string, string> }) {
-  const child = spawn(process.execPath, [executable, ...args], {
+function spawnCli(args: string[], options: { cwd: string; env?: Record<string, string>; script?: string }) {
+  const child = spawn(process.execPath, [options.script ?? executable, ...args], {
     cwd: options.cwd,
     env: cleanEnv(options.env),
   });
@@ -43,10 +43,13 @@ export async function runCliProcess(
   return result;
 }
 
-/** Starts a long-running command and resolves once its stdout matches `ready`. */
+/**
+ * Starts a long-running command (of the CLI, or of another `script` such as a sandbox launcher)
+ * and resolves once its stdout matches `ready`.
+ */
 export function startCliProcess(
   args: string[],
-  options: { cwd: string; env?: Record<string, string>; ready: RegExp; timeoutMs?: number },
+  options: { cwd: string; env?: Record<string, string>; ready: RegExp; timeoutMs?: number; script?: string },
 ): Promise<{
   child: ChildProcess;
   match: RegExpMatchArray;

@@ -2,6 +2,7 @@
 // (its mailbox provider, and which mailbox each Salesforce user's Events land in) and what
 // happened to one Event.
 import type { Command } from 'commander';
+import { backfill, checkBackfillRange } from '../../intake/backfill.ts';
 import { BadInputError, NotFoundError } from '../../lib/errors.ts';
 import { eventStories, type EventStory } from '../../reports/event-story.ts';
 import { findProvider } from '../../store/mailbox-providers-repository.ts';
@@ -240,4 +241,36 @@ function renderStory(story: EventStory): string {
       : `  item: ${story.link.itemId} in ${story.link.mailbox ?? '?'} (${story.link.state})`,
   );
   return `${lines.join('\n')}\n`;
+}
+
+export function registerBackfill(program: Command, ctx: CliContext): void {
+  program
+    .command('backfill')
+    .description(
+      'queue every Event dated within a range, e.g. after connecting an org that already has Events; a second run changes nothing',
+    )
+    .argument('<slug>', 'the tenant')
+    .requiredOption('--from <date>', 'first day, e.g. 2026-01-01')
+    .requiredOption('--to <date>', 'last day, e.g. 2026-12-31')
+    .option('--json', 'print the result as JSON')
+    .action((slug: string, opts: { from: string; to: string; json?: boolean }, command: Command) =>
+      withRuntime(ctx, command, openDataWithSecrets, async ({ store, clock, salesforce }) => {
+        const range = { from: opts.from, to: opts.to };
+        checkBackfillRange(range);
+        const tenant = await chooseTenant(store.db, slug);
+        const result = await backfill(
+          { db: store.db, clock, rest: salesforce.restClient(tenant.id) },
+          tenant,
+          range,
+          (done, total) => {
+            if (opts.json !== true && total > 0) ctx.stdout(`queued ${done} of ${total}\n`);
+          },
+        );
+        if (opts.json === true) printJson(ctx, result);
+        else
+          ctx.stdout(
+            `Found ${result.found} Events from ${range.from} to ${range.to}; ${result.queued} queued for tenant ${tenant.slug}. Events already in their calendars as they should be cost no calendar call.\n`,
+          );
+      }),
+    );
 }

@@ -1,5 +1,5 @@
 // App-only tokens for Graph from the Microsoft identity platform, through MSAL (which caches them
-// until shortly before they expire). The login host is a setting (national clouds, the sandbox);
+// until shortly before they expire; concurrent callers share one request). The login host is a setting (national clouds, the sandbox);
 // MSAL's HTTP goes through the service's outbound fetch, which trusts any configured extra CA.
 import { ConfidentialClientApplication, type INetworkModule, type NetworkResponse } from '@azure/msal-node';
 import { describeError, PermanentError, RetryableError } from '../../lib/errors.ts';
@@ -18,6 +18,8 @@ export interface GraphAppCredentials {
 export class GraphTokenSource {
   readonly #msal: ConfidentialClientApplication;
   readonly #scope: string;
+  /** One request for a token at a time: a batch's first calls all wait for the same token. */
+  #pending: Promise<string> | undefined;
 
   constructor(credentials: GraphAppCredentials, fetchImpl: typeof fetch) {
     const login = credentials.loginBaseUrl.replace(/\/+$/, '');
@@ -33,7 +35,14 @@ export class GraphTokenSource {
     });
   }
 
-  async token(): Promise<string> {
+  token(): Promise<string> {
+    this.#pending ??= this.#acquire().finally(() => {
+      this.#pending = undefined;
+    });
+    return this.#pending;
+  }
+
+  async #acquire(): Promise<string> {
     try {
       const result = await this.#msal.acquireTokenByClientCredential({ scopes: [this.#scope] });
       if (result === null || result.accessToken === '')

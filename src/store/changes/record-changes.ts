@@ -14,6 +14,8 @@ export interface IncomingChange {
   dedupeKey: string;
   /** When Salesforce committed the change, if the source says. */
   committedAt: number | null;
+  /** The whole Event, when the source delivered it (a CDC CREATE), in the REST API's JSON format. */
+  payload?: Record<string, unknown> | undefined;
 }
 
 export interface RecordChangesResult {
@@ -56,6 +58,7 @@ export async function recordChanges(
             dedupe_key: change.dedupeKey,
             committed_at: change.committedAt,
             received_at: now,
+            payload_json: change.payload === undefined ? null : JSON.stringify(change.payload),
           })),
         )
         .onConflict((oc) => oc.columns(['tenant_id', 'dedupe_key']).doNothing())
@@ -94,4 +97,33 @@ export async function latestRecordedCommit(
     for (const row of rows) if (row.committed_at !== null) latest.set(row.event_id, Number(row.committed_at));
   }
   return latest;
+}
+
+/**
+ * The Events among `eventIds` whose only recorded change carried the whole Event (a CDC CREATE),
+ * with that Event: what the engine may sync without reading it from Salesforce.
+ */
+export async function deliveredEvents(
+  db: Kysely<Database>,
+  tenantId: string,
+  eventIds: readonly string[],
+): Promise<Map<string, Record<string, unknown>>> {
+  const delivered = new Map<string, Record<string, unknown>>();
+  for (let i = 0; i < eventIds.length; i += rowsPerInsert) {
+    const rows = await db
+      .selectFrom('changes')
+      .select([
+        'event_id',
+        (eb) => eb.fn.countAll<number>().as('count'),
+        (eb) => eb.fn.max('payload_json').as('payload'),
+      ])
+      .where('tenant_id', '=', tenantId)
+      .where('event_id', 'in', eventIds.slice(i, i + rowsPerInsert))
+      .groupBy('event_id')
+      .execute();
+    for (const row of rows)
+      if (Number(row.count) === 1 && row.payload !== null)
+        delivered.set(row.event_id, JSON.parse(row.payload) as Record<string, unknown>);
+  }
+  return delivered;
 }

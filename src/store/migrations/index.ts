@@ -6,6 +6,7 @@ import { initialSchema } from './0001-initial.ts';
 import { salesforceConnectionSchema } from './0002-salesforce-connection.ts';
 import { intakeSchema } from './0003-intake.ts';
 import { syncSchema } from './0004-sync.ts';
+import { changePayloadSchema } from './0005-change-payload.ts';
 
 export function allMigrations(backend: BackendCapabilities): Record<string, Migration> {
   return {
@@ -13,5 +14,6 @@ export function allMigrations(backend: BackendCapabilities): Record<string, Migr
     '0002-salesforce-connection': salesforceConnectionSchema(),
     '0003-intake': intakeSchema(),
     '0004-sync': syncSchema(),
+    '0005-change-payload': changePayloadSchema(),
   };
 }

@@ -1,0 +1,295 @@
+// The whole system as separate processes, as an admin would run it: the sandbox org (OAuth, REST,
+// Pub/Sub CDC over TLS) and the Graph sandbox from their launchers, and the service from its
+// executable. A tenant is created and set up with the CLI and connected through the real OAuth
+// pages. End-to-end tests and the bench drive it through the sandboxes' control APIs.
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createOutboundFetch } from '../../src/lib/outbound-fetch.ts';
+import { generateSecretKey } from '../../src/lib/secret-box.ts';
+import { salesforceIdProperty } from '../../src/providers/graph/to-graph-event.ts';
+import { runCliProcess, startCliProcess, type CliResult } from './cli-process.ts';
+import { TestBrowser } from './test-browser.ts';
+
+const salesforceLauncher = fileURLToPath(new URL('../../sandbox/salesforce/main.ts', import.meta.url));
+const graphLauncher = fileURLToPath(new URL('../../sandbox/graph/main.ts', import.meta.url));
+
+export interface SystemOptions {
+  databaseUrl: string;
+  owners: number;
+  salesforceLatencyMs?: number;
+  cdcDelayMs?: number;
+  graphLatencyMs?: number;
+  /** More service settings (INSTANT_SYNC_*). */
+  env?: Record<string, string>;
+}
+
+export interface Owner {
+  id: string;
+  email: string;
+}
+
+export interface MailboxItem {
+  itemId: string;
+  salesforceId: string | undefined;
+  subject: string;
+  start: string;
+  /** When the Graph sandbox stored the item (ISO). */
+  createdAt: string;
+}
+
+export interface RunningSystem {
+  owners: Owner[];
+  tenantId: string;
+  /** Salesforce's side, through the sandbox org's control API. */
+  salesforce: {
+    createEvent(ownerId: string, fields: Record<string, unknown>): Promise<Record<string, unknown>>;
+    updateEvent(id: string, fields: Record<string, unknown>): Promise<Record<string, unknown>>;
+    deleteEvent(id: string): Promise<void>;
+    /** Live (not deleted) Events. */
+    events(): Promise<Record<string, unknown>[]>;
+    stats(): Promise<{ apiCalls: number }>;
+    addUser(user: {
+      username: string;
+      email: string;
+      timeZoneSidKey?: string;
+      isActive?: boolean;
+    }): Promise<string>;
+  };
+  graph: {
+    items(address: string): Promise<MailboxItem[]>;
+    faults(faults: {
+      failureRate: number;
+      kinds: string[];
+      afterCommit: boolean;
+      hangMs?: number;
+    }): Promise<void>;
+    stats(): Promise<{ requests: number; throttled: number; faults: number; tokenRequests: number }>;
+  };
+  /** Runs an `instant-sync` command with the service's settings. */
+  cli(args: string[]): Promise<CliResult>;
+  /** Starts `serve` (engine included unless INSTANT_SYNC_ENGINE=false). */
+  startService(): Promise<void>;
+  stopService(): Promise<void>;
+  /** Points the service at another database (then tenantSetUp() again). */
+  useDatabase(url: string): void;
+  /** Creates the tenant, sets its Graph provider, connects it through OAuth (the service must run). */
+  setUpTenant(): Promise<void>;
+  serviceOutput(): string;
+  close(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+async function stop(child: ChildProcess, exited: Promise<unknown>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited.catch(() => undefined);
+  clearTimeout(timer);
+}
+
+export async function startSystem(options: SystemOptions): Promise<RunningSystem> {
+  const cwd = mkdtempSync(join(tmpdir(), 'instant-sync-system-'));
+  const running: { child: ChildProcess; exited: Promise<unknown> }[] = [];
+  const close = async () => {
+    await Promise.all(running.splice(0).map(({ child, exited }) => stop(child, exited)));
+  };
+  try {
+    const sf = await startCliProcess(
+      [
+        '--pubsub',
+        '--auto-approve',
+        '--latency-ms',
+        String(options.salesforceLatencyMs ?? 0),
+        '--cdc-delay-ms',
+        String(options.cdcDelayMs ?? 0),
+      ],
+      { cwd, script: salesforceLauncher, ready: /Pub\/Sub API: (\S+)/, timeoutMs: 30_000 },
+    );
+    running.push({ child: sf.child, exited: sf.exited });
+    const sfUrl = /listening on (\S+)/.exec(sf.output().stdout)?.[1] ?? '';
+    const caFile = /TLS CA certificate: (\S+)/.exec(sf.output().stdout)?.[1] ?? '';
+    const pubSubEndpoint = sf.match[1] ?? '';
+    const graphProcess = await startCliProcess(['--latency-ms', String(options.graphLatencyMs ?? 0)], {
+      cwd,
+      script: graphLauncher,
+      ready: /listening on (\S+)/,
+      timeoutMs: 30_000,
+    });
+    running.push({ child: graphProcess.child, exited: graphProcess.exited });
+    const graphUrl = graphProcess.match[1] ?? '';
+    const fetchImpl = createOutboundFetch({ extraCaPem: readFileSync(caFile, 'utf8') });
+    const call = async <T>(base: string, method: string, path: string, body?: unknown): Promise<T> => {
+      const response = await fetchImpl(`${base}${path}`, {
+        method,
+        ...(body === undefined
+          ? {}
+          : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      });
+      if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+      return (response.status === 204 ? undefined : await response.json()) as T;
+    };
+
+    const port = await freePort();
+    const serviceUrl = `http://127.0.0.1:${port}`;
+    const env: Record<string, string> = {
+      INSTANT_SYNC_DATABASE_URL: options.databaseUrl,
+      INSTANT_SYNC_SECRET_KEY: generateSecretKey().toString('base64'),
+      INSTANT_SYNC_PORT: String(port),
+      INSTANT_SYNC_PUBLIC_URL: serviceUrl,
+      INSTANT_SYNC_SALESFORCE_LOGIN_URL: sfUrl,
+      INSTANT_SYNC_SALESFORCE_CLIENT_ID: 'instant-sync',
+      INSTANT_SYNC_SALESFORCE_CLIENT_SECRET: 'sandbox-secret',
+      INSTANT_SYNC_EXTRA_CA_FILE: caFile,
+      INSTANT_SYNC_PUBSUB_ENDPOINT: pubSubEndpoint,
+      INSTANT_SYNC_LOG_LEVEL: 'info',
+      ...options.env,
+    };
+    await call(sfUrl, 'POST', '/__sandbox/apps', {
+      clientId: 'instant-sync',
+      clientSecret: 'sandbox-secret',
+      callbackUrls: [`${serviceUrl}/t/acme/oauth/callback`],
+    });
+    await call(graphUrl, 'POST', '/__sandbox/apps', {
+      tenantId: 'contoso',
+      clientId: 'sync-app',
+      clientSecret: 'graph-secret',
+    });
+    const addUser: RunningSystem['salesforce']['addUser'] = async (user) =>
+      String((await call<{ Id: string }>(sfUrl, 'POST', '/__sandbox/users', user)).Id);
+    const zones = [
+      'Europe/Berlin',
+      'America/New_York',
+      'Asia/Kolkata',
+      'Australia/Lord_Howe',
+      'Europe/London',
+    ];
+    const owners: Owner[] = [];
+    for (let i = 0; i < options.owners; i++) {
+      const email = `rep${String(i).padStart(4, '0')}@acme.example`;
+      owners.push({
+        email,
+        id: await addUser({ username: email, email, timeZoneSidKey: zones[i % zones.length] ?? 'UTC' }),
+      });
+      await call(graphUrl, 'POST', '/__sandbox/mailboxes', { address: email });
+    }
+    const secretFile = join(cwd, 'graph-secret.txt');
+    writeFileSync(secretFile, 'graph-secret\n', { mode: 0o600 });
+
+    let service: { child: ChildProcess; exited: Promise<unknown>; output: () => CliResult } | undefined;
+    let tenantId = '';
+    const serviceOutput = () => {
+      const output = service?.output();
+      return output === undefined ? '' : `${output.stdout}\n${output.stderr}`;
+    };
+    const cli = (args: string[]) => runCliProcess(args, { cwd, env });
+    const must = async (args: string[]) => {
+      const result = await cli(args);
+      if (result.code !== 0)
+        throw new Error(`instant-sync ${args.join(' ')} failed (${result.code}):\n${result.stderr}`);
+      return result;
+    };
+
+    return {
+      owners,
+      get tenantId() {
+        return tenantId;
+      },
+      salesforce: {
+        createEvent: (ownerId, fields) => call(sfUrl, 'POST', '/__sandbox/events', { ownerId, ...fields }),
+        updateEvent: (id, fields) => call(sfUrl, 'PATCH', `/__sandbox/events/${id}`, fields),
+        deleteEvent: (id) => call(sfUrl, 'DELETE', `/__sandbox/events/${id}`),
+        events: async () =>
+          (await call<Record<string, unknown>[]>(sfUrl, 'GET', '/__sandbox/events')).filter(
+            (e) => e['IsDeleted'] !== true,
+          ),
+        stats: () => call(sfUrl, 'GET', '/__sandbox/stats'),
+        addUser,
+      },
+      graph: {
+        items: async (address) =>
+          (
+            await call<Record<string, unknown>[]>(
+              graphUrl,
+              'GET',
+              `/__sandbox/mailboxes/${encodeURIComponent(address)}/events`,
+            )
+          ).map((event) => ({
+            itemId: String(event['id']),
+            subject: String(event['subject']),
+            createdAt: String(event['createdDateTime']),
+            start: String((event['start'] as { dateTime?: string } | undefined)?.dateTime),
+            salesforceId: (
+              event['singleValueExtendedProperties'] as { id: string; value: string }[] | undefined
+            )?.find((p) => p.id === salesforceIdProperty)?.value,
+          })),
+        faults: (faults) => call(graphUrl, 'POST', '/__sandbox/faults', faults),
+        stats: () => call(graphUrl, 'GET', '/__sandbox/stats'),
+      },
+      cli,
+      async startService() {
+        const started = await startCliProcess(['serve'], { cwd, env, ready: /engine:/, timeoutMs: 30_000 });
+        service = { child: started.child, exited: started.exited, output: started.output };
+        running.push(service);
+      },
+      async stopService() {
+        if (service === undefined) return;
+        await stop(service.child, service.exited);
+        running.splice(running.indexOf(service), 1);
+      },
+      useDatabase(url) {
+        env['INSTANT_SYNC_DATABASE_URL'] = url;
+      },
+      async setUpTenant() {
+        const added = await must(['tenants', 'add', 'acme', '--json']);
+        tenantId = String((JSON.parse(added.stdout) as { id: string }).id);
+        await must([
+          'provider',
+          'set',
+          'acme',
+          'graph',
+          '--directory-tenant-id',
+          'contoso',
+          '--client-id',
+          'sync-app',
+          '--client-secret-file',
+          secretFile,
+          '--graph-url',
+          graphUrl,
+          '--login-url',
+          graphUrl,
+        ]);
+        const browser = new TestBrowser(fetchImpl);
+        const done = await browser.submit(await browser.get(`${serviceUrl}/t/acme/`), {
+          button: /^(Connect|Reconnect)/,
+        });
+        if (!done.url.endsWith('?result=connected')) throw new Error(`could not connect:\n${done.html}`);
+        // Changes made before the CDC subscription opens arrive by polling, a minute later: wait for it.
+        const subscribed = () =>
+          (serviceOutput().match(/subscribed to Event change data capture/g) ?? []).length;
+        const subscriptions = subscribed();
+        const deadline = Date.now() + 30_000;
+        while (subscribed() <= subscriptions) {
+          if (Date.now() > deadline)
+            throw new Error(`the CDC subscription did not open:\n${serviceOutput()}`);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      },
+      serviceOutput,
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
