@@ -30,12 +30,15 @@ export async function startSandboxedService(options: {
   tls?: boolean;
   /** Run the org's Pub/Sub API too (implies TLS); the service is pointed at it. */
   pubSub?: boolean;
+  /** The org's daily API request limit (default 100,000). */
+  dailyApiLimit?: number;
 }): Promise<SandboxedService> {
   const sandbox = await startSalesforceSandbox({
     autoApprove: true,
     tls: options.tls ?? false,
     pubSub: options.pubSub ?? false,
     pubSubKeepaliveMs: 5000,
+    ...(options.dailyApiLimit === undefined ? {} : { dailyApiLimit: options.dailyApiLimit }),
   });
   const clock = new ManualClock(sandbox.clock.now());
   const service = await startServiceUnderTest({
