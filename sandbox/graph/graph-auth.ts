@@ -1,13 +1,68 @@
 // The Microsoft identity platform as far as an app-only Graph client needs it: the tenant's
-// OpenID configuration (MSAL reads it), the client credentials grant with a secret, and tokens
-// that expire after an hour of sandbox time.
-import { randomBytes } from 'node:crypto';
+// OpenID configuration (MSAL reads it), the client credentials grant with a secret or a
+// certificate (a client assertion JWT signed with the certificate's key, RS256 or PS256, named by
+// its x5t / x5t#S256 thumbprint), and tokens that expire after an hour of sandbox time.
+import { constants, createHash, randomBytes, verify, X509Certificate } from 'node:crypto';
 import { Hono } from 'hono';
 
 export interface GraphApp {
   tenantId: string;
   clientId: string;
-  clientSecret: string;
+  /** The app's client secret, when it has one. */
+  clientSecret?: string | undefined;
+  /** The app's uploaded certificate (PEM), when it has one. */
+  certificatePem?: string | undefined;
+}
+
+/** Why a client assertion is not acceptable for `app` at `audience`, or undefined when it is. */
+export function assertionProblem(
+  assertion: string,
+  app: GraphApp,
+  audience: string,
+  nowMs: number,
+): string | undefined {
+  if (app.certificatePem === undefined) return 'the application has no certificate';
+  const [headerPart, payloadPart, signaturePart] = assertion.split('.');
+  if (headerPart === undefined || payloadPart === undefined || signaturePart === undefined)
+    return 'the client assertion is not a JWT';
+  let header: Record<string, unknown>;
+  let payload: Record<string, unknown>;
+  try {
+    header = JSON.parse(Buffer.from(headerPart, 'base64url').toString()) as Record<string, unknown>;
+    payload = JSON.parse(Buffer.from(payloadPart, 'base64url').toString()) as Record<string, unknown>;
+  } catch {
+    return 'the client assertion is not a JWT';
+  }
+  const certificate = new X509Certificate(app.certificatePem);
+  const thumbprint =
+    header['x5t#S256'] !== undefined
+      ? createHash('sha256').update(certificate.raw).digest('base64url') === header['x5t#S256']
+      : createHash('sha1').update(certificate.raw).digest('base64url') === header['x5t'];
+  if (!thumbprint) return 'the certificate thumbprint does not match a certificate of the application';
+  const signed = Buffer.from(`${headerPart}.${payloadPart}`);
+  const signature = Buffer.from(signaturePart, 'base64url');
+  const valid =
+    header['alg'] === 'PS256'
+      ? verify(
+          'sha256',
+          signed,
+          {
+            key: certificate.publicKey,
+            padding: constants.RSA_PKCS1_PSS_PADDING,
+            saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
+          },
+          signature,
+        )
+      : header['alg'] === 'RS256'
+        ? verify('sha256', signed, certificate.publicKey, signature)
+        : false;
+  if (!valid) return 'the client assertion signature is invalid';
+  if (payload['iss'] !== app.clientId || payload['sub'] !== app.clientId)
+    return 'the client assertion is not issued by the application';
+  if (payload['aud'] !== audience) return `the client assertion audience must be ${audience}`;
+  if (typeof payload['exp'] !== 'number' || payload['exp'] * 1000 < nowMs)
+    return 'the client assertion has expired';
+  return undefined;
 }
 
 export class GraphTokens {
@@ -95,7 +150,18 @@ export function graphAuthRoutes(tokens: GraphTokens, baseUrl: () => string): Hon
         400,
       );
     }
-    if (field('client_secret') !== app.clientSecret) {
+    const assertion = field('client_assertion');
+    if (assertion !== undefined) {
+      const problem =
+        field('client_assertion_type') === 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
+          ? assertionProblem(assertion, app, c.req.url.split('?')[0] ?? '', Date.now())
+          : 'unsupported client_assertion_type';
+      if (problem !== undefined)
+        return c.json(
+          aadError('invalid_client', 700027, `Client assertion failed signature validation: ${problem}.`),
+          401,
+        );
+    } else if (app.clientSecret === undefined || field('client_secret') !== app.clientSecret) {
       return c.json(
         aadError(
           'invalid_client',

@@ -23,7 +23,8 @@ export function graphControlRoutes(sandbox: GraphSandbox, mailboxes: GraphMailbo
         z.object({
           tenantId: z.string().min(1),
           clientId: z.string().min(1),
-          clientSecret: z.string().min(1),
+          clientSecret: z.string().min(1).optional(),
+          certificatePem: z.string().includes('BEGIN CERTIFICATE').optional(),
         }),
       ),
     );

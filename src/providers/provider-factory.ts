@@ -22,13 +22,19 @@ export function createProvider(
     case 'graph': {
       const graph = settings as Partial<GraphSettings>;
       const secret = credentials['clientSecret'];
+      const privateKeyPem = credentials['certificatePrivateKeyPem'];
+      const certificatePem = credentials['certificatePem'];
+      const certificate =
+        typeof privateKeyPem === 'string' && typeof certificatePem === 'string'
+          ? { privateKeyPem, certificatePem }
+          : undefined;
       if (
         graph.directoryTenantId === undefined ||
         graph.clientId === undefined ||
-        typeof secret !== 'string'
+        (typeof secret !== 'string' && certificate === undefined)
       ) {
         throw new PermanentError(
-          'the Graph provider needs a directory tenant id, a client id and a client secret',
+          'the Graph provider needs a directory tenant id, a client id, and a client secret or certificate',
         );
       }
       const graphBaseUrl = graph.graphBaseUrl ?? 'https://graph.microsoft.com';
@@ -36,7 +42,8 @@ export function createProvider(
         {
           directoryTenantId: graph.directoryTenantId,
           clientId: graph.clientId,
-          clientSecret: secret,
+          clientSecret: typeof secret === 'string' ? secret : undefined,
+          certificate,
           loginBaseUrl: graph.loginBaseUrl ?? 'https://login.microsoftonline.com',
           graphBaseUrl,
         },

@@ -1,5 +1,7 @@
 // Setting a tenant's mailbox provider: Microsoft Graph (Microsoft 365) with an app registration's
-// directory (tenant) id, client id and client secret. The secret is sealed, bound to the row.
+// directory (tenant) id, client id, and client secret or certificate (a PEM file holding the
+// private key and the certificate uploaded to the app). Credentials are sealed, bound to the row.
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { providerCredentialsContext } from '../engine/provider-source.ts';
 import type { Clock } from '../lib/clock.ts';
@@ -12,8 +14,10 @@ import { findTenantBySlug } from '../store/tenants-repository.ts';
 export interface GraphProviderInput {
   directoryTenantId: string;
   clientId: string;
-  /** Absent: keep the secret already stored. */
+  /** Absent (and no certificate): keep the credentials already stored. */
   clientSecret?: string | undefined;
+  /** PEM text holding the private key and the certificate, instead of a secret. */
+  clientCertificatePem?: string | undefined;
   graphUrl?: string | undefined;
   loginUrl?: string | undefined;
 }
@@ -47,9 +51,33 @@ export async function setGraphProvider(
   }
   const secret = input.clientSecret?.trim();
   if (secret === '') problems.push('the client secret must not be empty');
+  let credentials: Record<string, string> | undefined =
+    secret === undefined ? undefined : { clientSecret: secret };
+  if (input.clientCertificatePem !== undefined) {
+    if (secret !== undefined) problems.push('give a client secret or a certificate, not both');
+    const pem = input.clientCertificatePem;
+    const certificatePem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem)?.[0];
+    const keyPem = /-----BEGIN (RSA )?PRIVATE KEY-----[\s\S]+?-----END (RSA )?PRIVATE KEY-----/.exec(
+      pem,
+    )?.[0];
+    try {
+      if (certificatePem === undefined || keyPem === undefined) throw new Error('missing');
+      const certificate = new X509Certificate(certificatePem);
+      if (!certificate.checkPrivateKey(createPrivateKey(keyPem))) throw new Error('mismatch');
+      credentials = { certificatePem, certificatePrivateKeyPem: keyPem };
+    } catch (error) {
+      problems.push(
+        (error as Error).message === 'mismatch'
+          ? 'the private key in the certificate file does not belong to its certificate'
+          : 'the certificate file must hold the PEM private key and the PEM certificate',
+      );
+    }
+  }
   const existing = await findProvider(deps.db, tenant.id);
-  if (secret === undefined && (existing?.credentials_sealed ?? null) === null)
-    problems.push('a client secret is needed (--client-secret-file)');
+  if (credentials === undefined && (existing?.credentials_sealed ?? null) === null)
+    problems.push(
+      'a client secret (--client-secret-file) or a certificate (--client-certificate-file) is needed',
+    );
   if (problems.length > 0) throw new BadInputError(problems.join('; '));
   await saveProvider(deps.db, {
     tenantId: tenant.id,
@@ -60,12 +88,9 @@ export async function setGraphProvider(
       ...urls,
     }),
     credentialsSealed: (providerId) =>
-      secret === undefined
+      credentials === undefined
         ? null
-        : deps.secretBox.seal(
-            JSON.stringify({ clientSecret: secret }),
-            providerCredentialsContext(tenant.id, providerId),
-          ),
+        : deps.secretBox.seal(JSON.stringify(credentials), providerCredentialsContext(tenant.id, providerId)),
     now: deps.clock.now(),
   });
 }

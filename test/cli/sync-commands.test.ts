@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run-cli.ts';
+import { makeTestCertificate } from '../support/test-certificate.ts';
 
 describe('sync commands', () => {
   let env: Record<string, string>;
@@ -44,7 +45,9 @@ describe('sync commands', () => {
       'app-1',
     ]);
     expect(noSecret.code).toBe(2);
-    expect(noSecret.stderr).toContain('a client secret is needed (--client-secret-file)');
+    expect(noSecret.stderr).toContain(
+      'a client secret (--client-secret-file) or a certificate (--client-certificate-file) is needed',
+    );
 
     const secretFile = join(dir, 'graph-secret.txt');
     writeFileSync(secretFile, 'very-secret-value\n');
@@ -99,6 +102,49 @@ describe('sync commands', () => {
     ]);
     expect(badUrl.code).toBe(2);
     expect(badUrl.stderr).toContain('the Graph URL must be an https URL');
+  });
+
+  it('provider set takes a certificate instead of a secret, and refuses a key that is not the certificate’s', async () => {
+    const own = makeTestCertificate();
+    const other = makeTestCertificate();
+    const good = join(dir, 'app.pem');
+    writeFileSync(good, `${own.keyPem}\n${own.certificatePem}`);
+    const set = await cli([
+      'provider',
+      'set',
+      'acme',
+      'graph',
+      '--directory-tenant-id',
+      'contoso.onmicrosoft.com',
+      '--client-id',
+      'app-2',
+      '--client-certificate-file',
+      good,
+    ]);
+    expect(set.code).toBe(0);
+    expect(JSON.parse((await cli(['provider', 'show', 'acme', '--json'])).stdout)).toMatchObject({
+      clientId: 'app-2',
+      secretStored: true,
+    });
+
+    const mixed = join(dir, 'mixed.pem');
+    writeFileSync(mixed, `${other.keyPem}\n${own.certificatePem}`);
+    const refused = await cli([
+      'provider',
+      'set',
+      'acme',
+      'graph',
+      '--directory-tenant-id',
+      'contoso.onmicrosoft.com',
+      '--client-id',
+      'app-2',
+      '--client-certificate-file',
+      mixed,
+    ]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(
+      'the private key in the certificate file does not belong to its certificate',
+    );
   });
 
   it('tenants set changes the sync policies and refuses bad values with every problem named', async () => {

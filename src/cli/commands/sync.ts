@@ -51,7 +51,11 @@ export function registerSync(program: Command, ctx: CliContext): void {
     .requiredOption('--client-id <id>', 'application (client) id of the app registration')
     .option(
       '--client-secret-file <file>',
-      'file holding the client secret (- reads standard input); required the first time',
+      'file holding the client secret (- reads standard input); a secret or a certificate is required the first time',
+    )
+    .option(
+      '--client-certificate-file <file>',
+      'PEM file holding the private key and the certificate uploaded to the app registration (instead of a secret)',
     )
     .option(
       '--graph-url <url>',
@@ -66,6 +70,7 @@ export function registerSync(program: Command, ctx: CliContext): void {
           directoryTenantId: string;
           clientId: string;
           clientSecretFile?: string;
+          clientCertificateFile?: string;
           graphUrl?: string;
           loginUrl?: string;
         },
@@ -81,6 +86,10 @@ export function registerSync(program: Command, ctx: CliContext): void {
             clientId: opts.clientId,
             clientSecret:
               opts.clientSecretFile === undefined ? undefined : await readSecretInput(opts.clientSecretFile),
+            clientCertificatePem:
+              opts.clientCertificateFile === undefined
+                ? undefined
+                : await readSecretInput(opts.clientCertificateFile),
             graphUrl: opts.graphUrl,
             loginUrl: opts.loginUrl,
           });

@@ -1,14 +1,24 @@
-// App-only tokens for Graph from the Microsoft identity platform, through MSAL (which caches them
+// App-only tokens for Graph from the Microsoft identity platform with a client secret or a
+// certificate (MSAL signs the client assertion, PS256 with the SHA-256 thumbprint), through MSAL (which caches them
 // until shortly before they expire; concurrent callers share one request). The login host is a setting (national clouds, the sandbox);
 // MSAL's HTTP goes through the service's outbound fetch, which trusts any configured extra CA.
-import { ConfidentialClientApplication, type INetworkModule, type NetworkResponse } from '@azure/msal-node';
+import { createHash, X509Certificate } from 'node:crypto';
+import {
+  ConfidentialClientApplication,
+  type INetworkModule,
+  type NetworkResponse,
+  type NodeAuthOptions,
+} from '@azure/msal-node';
 import { describeError, PermanentError, RetryableError } from '../../lib/errors.ts';
 
 export interface GraphAppCredentials {
   /** The Microsoft Entra tenant (directory) id. */
   directoryTenantId: string;
   clientId: string;
-  clientSecret: string;
+  /** The app's client secret, or… */
+  clientSecret?: string | undefined;
+  /** …its certificate: the PEM private key and the PEM certificate uploaded to the app registration. */
+  certificate?: { privateKeyPem: string; certificatePem: string } | undefined;
   /** https://login.microsoftonline.com, or a national cloud's. */
   loginBaseUrl: string;
   /** https://graph.microsoft.com, or a national cloud's: the token's audience. */
@@ -24,13 +34,21 @@ export class GraphTokenSource {
   constructor(credentials: GraphAppCredentials, fetchImpl: typeof fetch) {
     const login = credentials.loginBaseUrl.replace(/\/+$/, '');
     this.#scope = `${credentials.graphBaseUrl.replace(/\/+$/, '')}/.default`;
+    const auth: NodeAuthOptions = {
+      clientId: credentials.clientId,
+      authority: `${login}/${credentials.directoryTenantId}`,
+      knownAuthorities: [new URL(login).host],
+    };
+    if (credentials.certificate !== undefined) {
+      const certificate = new X509Certificate(credentials.certificate.certificatePem);
+      auth.clientCertificate = {
+        thumbprintSha256: createHash('sha256').update(certificate.raw).digest('hex'),
+        privateKey: credentials.certificate.privateKeyPem,
+        x5c: credentials.certificate.certificatePem,
+      };
+    } else auth.clientSecret = credentials.clientSecret ?? '';
     this.#msal = new ConfidentialClientApplication({
-      auth: {
-        clientId: credentials.clientId,
-        clientSecret: credentials.clientSecret,
-        authority: `${login}/${credentials.directoryTenantId}`,
-        knownAuthorities: [new URL(login).host],
-      },
+      auth,
       system: { networkClient: networkModule(fetchImpl) },
     });
   }
