@@ -5,6 +5,7 @@ import { eventFieldNames, parseSalesforceEvent, type SalesforceEvent } from '../
 import type { Invitee } from '../domain/map-event.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { SalesforceRestClient } from '../salesforce/rest-client.ts';
+import { soqlIdList } from '../salesforce/soql.ts';
 import { findMailboxes, saveResolvedMailbox } from '../store/mailboxes-repository.ts';
 import type { Database, MailboxRow } from '../store/schema.ts';
 import type { Kysely } from 'kysely';
@@ -55,10 +56,7 @@ export async function readBatch(
   const invitees = new Map<string, Invitee[]>();
   const groupIds = live.filter((e) => e.record['IsGroupEvent'] === true).map((e) => e.event.id);
   for (let i = 0; i < groupIds.length; i += 500) {
-    const ids = groupIds
-      .slice(i, i + 500)
-      .map((id) => `'${id}'`)
-      .join(',');
+    const ids = soqlIdList(groupIds.slice(i, i + 500));
     const relations = await deps.rest.query(
       `SELECT EventId, Relation.Name, Relation.Email, Status FROM EventRelation WHERE EventId IN (${ids}) AND IsInvitee = true`,
     );
@@ -88,10 +86,7 @@ export async function readBatch(
     );
   });
   for (let i = 0; i < stale.length; i += 500) {
-    const ids = stale
-      .slice(i, i + 500)
-      .map((id) => `'${id}'`)
-      .join(',');
+    const ids = soqlIdList(stale.slice(i, i + 500));
     const users = await deps.rest.query(
       `SELECT Id, Email, IsActive, TimeZoneSidKey FROM User WHERE Id IN (${ids})`,
     );

@@ -2,44 +2,24 @@
 // org above INSTANT_SYNC_API_BUDGET percent of its daily requests, the tenant's jobs wait (without
 // spending attempts) instead of reading more, and the reason is on the job.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startGraphSandbox, type GraphSandbox } from '../../sandbox/graph/index.ts';
 import { createSyncWorker } from '../../src/main.ts';
-import { setGraphProvider } from '../../src/tenants/set-mailbox-provider.ts';
-import { startSandboxedService, type SandboxedService } from '../support/sandboxed-service.ts';
+import type { SandboxedService } from '../support/sandboxed-service.ts';
+import { startSyncedService, type SyncedService } from '../support/synced-service.ts';
 import { describeEachBackend } from '../support/test-databases.ts';
 
 describeEachBackend('Salesforce API budget', (database) => {
   let env: SandboxedService;
-  let graph: GraphSandbox;
   let tenantId: string;
-
+  let synced: SyncedService;
   beforeAll(async () => {
-    graph = await startGraphSandbox();
-    graph.addApp({ tenantId: 'contoso', clientId: 'sync-app', clientSecret: 'graph-secret' });
-    graph.addMailbox('rep@acme.example');
-    env = await startSandboxedService({
+    synced = await startSyncedService({
       databaseUrl: database.url,
       dailyApiLimit: 100,
-      env: {
-        INSTANT_SYNC_EXTRA_CA_FILE: graph.caFile,
-        INSTANT_SYNC_CDC: 'false',
-        INSTANT_SYNC_API_BUDGET: '80',
-      },
+      env: { INSTANT_SYNC_API_BUDGET: '80' },
     });
-    tenantId = (await env.connectedTenant('acme')).id;
-    const { runtime } = env.service;
-    await setGraphProvider({ db: runtime.store.db, secretBox: runtime.secretBox, clock: env.clock }, 'acme', {
-      directoryTenantId: 'contoso',
-      clientId: 'sync-app',
-      clientSecret: 'graph-secret',
-      graphUrl: graph.url,
-      loginUrl: graph.url,
-    });
+    ({ env, tenantId } = synced);
   });
-  afterAll(async () => {
-    await env.close();
-    await graph.close();
-  });
+  afterAll(() => synced.close());
 
   it('postpones the tenant once the org is above the budget, without spending attempts', async () => {
     const { runtime } = env.service;

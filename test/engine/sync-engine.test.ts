@@ -4,14 +4,14 @@
 // response or a lost database makes no duplicate; a tenant without a provider waits without
 // spending attempts.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startGraphSandbox, type GraphSandbox } from '../../sandbox/graph/index.ts';
+import type { GraphSandbox } from '../../sandbox/graph/index.ts';
 import type { SyncWorker } from '../../src/engine/sync-worker.ts';
 import { createSyncWorker } from '../../src/main.ts';
 import { salesforceIdProperty } from '../../src/providers/graph/to-graph-event.ts';
 import { tracesOf } from '../../src/store/traces-repository.ts';
-import { setGraphProvider } from '../../src/tenants/set-mailbox-provider.ts';
 import { updateTenantSettings } from '../../src/tenants/update-tenant-settings.ts';
-import { startSandboxedService, type SandboxedService } from '../support/sandboxed-service.ts';
+import type { SandboxedService } from '../support/sandboxed-service.ts';
+import { startSyncedService, type SyncedService } from '../support/synced-service.ts';
 import { describeEachBackend } from '../support/test-databases.ts';
 
 describeEachBackend('sync engine', (database) => {
@@ -19,30 +19,13 @@ describeEachBackend('sync engine', (database) => {
   let graph: GraphSandbox;
   let worker: SyncWorker;
   let tenantId: string;
-
+  let synced: SyncedService;
   beforeAll(async () => {
-    graph = await startGraphSandbox();
-    graph.addApp({ tenantId: 'contoso', clientId: 'sync-app', clientSecret: 'graph-secret' });
-    graph.addMailbox('rep@acme.example');
-    env = await startSandboxedService({
-      databaseUrl: database.url,
-      env: { INSTANT_SYNC_EXTRA_CA_FILE: graph.caFile, INSTANT_SYNC_CDC: 'false' },
-    });
-    tenantId = (await env.connectedTenant('acme')).id;
-    const { runtime } = env.service;
-    await setGraphProvider({ db: runtime.store.db, secretBox: runtime.secretBox, clock: env.clock }, 'acme', {
-      directoryTenantId: 'contoso',
-      clientId: 'sync-app',
-      clientSecret: 'graph-secret',
-      graphUrl: graph.url,
-      loginUrl: graph.url,
-    });
-    worker = createSyncWorker(runtime);
+    synced = await startSyncedService({ databaseUrl: database.url });
+    ({ env, graph, tenantId } = synced);
+    worker = createSyncWorker(env.service.runtime);
   });
-  afterAll(async () => {
-    await env.close();
-    await graph.close();
-  });
+  afterAll(() => synced.close());
 
   const db = () => env.service.runtime.store.db;
   const enqueue = async (...eventIds: string[]) => {

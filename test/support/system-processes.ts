@@ -4,7 +4,6 @@
 // pages. End-to-end tests and the bench drive it through the sandboxes' control APIs.
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +11,7 @@ import { createOutboundFetch } from '../../src/lib/outbound-fetch.ts';
 import { generateSecretKey } from '../../src/lib/secret-box.ts';
 import { salesforceIdProperty } from '../../src/providers/graph/to-graph-event.ts';
 import { runCliProcess, startCliProcess, type CliResult } from './cli-process.ts';
+import { freePort } from './service-under-test.ts';
 import { TestBrowser } from './test-browser.ts';
 
 const salesforceLauncher = fileURLToPath(new URL('../../sandbox/salesforce/main.ts', import.meta.url));
@@ -80,14 +80,6 @@ export interface RunningSystem {
   setUpTenant(): Promise<void>;
   serviceOutput(): string;
   close(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
 }
 
 async function stop(child: ChildProcess, exited: Promise<unknown>): Promise<void> {
