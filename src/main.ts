@@ -209,7 +209,7 @@ export function createIntake(runtime: RuntimeWithSecrets): Intake {
 /** The sync engine `serve` and `worker` run. */
 export function createSyncWorker(
   runtime: RuntimeWithSecrets,
-  options: { onSynced?: SyncWorkerDeps['onSynced'] } = {},
+  options: Pick<SyncWorkerDeps, 'onSynced' | 'onSkipped'> = {},
 ): SyncWorker {
   const { store, clock, logger, config, salesforce } = runtime;
   return new SyncWorker({
@@ -227,6 +227,7 @@ export function createSyncWorker(
     batchSize: config.workerBatchSize,
     apiBudgetPercent: config.apiBudget,
     ...(options.onSynced === undefined ? {} : { onSynced: options.onSynced }),
+    ...(options.onSkipped === undefined ? {} : { onSkipped: options.onSkipped }),
   });
 }
 

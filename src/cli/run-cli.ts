@@ -11,6 +11,7 @@ import type { CliContext } from './cli-context.ts';
 import { registerConnection } from './commands/connection.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerServe, registerWorker } from './commands/serve.ts';
+import { registerStart } from './commands/start.ts';
 import { registerBackfill, registerSync } from './commands/sync.ts';
 import { registerTenants } from './commands/tenants.ts';
 
@@ -36,6 +37,7 @@ export function buildProgram(ctx: CliContext): Command {
         'Exit codes: 0 success, 1 the command failed, 2 bad command line or configuration.',
       ].join('\n'),
     );
+  registerStart(program, ctx);
   registerServe(program, ctx);
   registerWorker(program, ctx);
   registerMigrate(program, ctx);

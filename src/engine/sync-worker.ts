@@ -15,7 +15,7 @@ import type { Database } from '../store/schema.ts';
 import type { JobQueue } from './job-queue.ts';
 import { MailboxLimiter } from './mailbox-limiter.ts';
 import type { ProviderSource } from './provider-source.ts';
-import { syncTenantJobs, type JobOutcome, type SyncedEvent } from './tenant-sync.ts';
+import { syncTenantJobs, type JobOutcome, type SkippedEvent, type SyncedEvent } from './tenant-sync.ts';
 
 export interface SyncWorkerDeps {
   db: Kysely<Database>;
@@ -34,6 +34,8 @@ export interface SyncWorkerDeps {
   idleMs?: number;
   /** Told of every applied change (the demo's lines, metrics). */
   onSynced?: (tenantSlug: string, synced: SyncedEvent) => void;
+  /** Told of every Event skipped with its reason. */
+  onSkipped?: (tenantSlug: string, skipped: SkippedEvent) => void;
 }
 
 export interface BatchReport {
@@ -188,6 +190,10 @@ export class SyncWorker {
     for (const synced of result.synced) {
       logger.debug({ tenant: tenant.slug, ...synced }, 'synced');
       this.#deps.onSynced?.(tenant.slug, synced);
+    }
+    for (const skipped of result.skipped) {
+      logger.debug({ tenant: tenant.slug, ...skipped }, 'skipped');
+      this.#deps.onSkipped?.(tenant.slug, skipped);
     }
     return result.outcomes;
   }

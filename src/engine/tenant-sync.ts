@@ -43,6 +43,11 @@ export interface TenantSyncDeps {
   installedAt: number;
 }
 
+export interface SkippedEvent {
+  eventId: string;
+  reason: string;
+}
+
 /** One applied change, for the log and the metrics. */
 export interface SyncedEvent {
   eventId: string;
@@ -56,6 +61,8 @@ export interface TenantSyncResult {
   salesforceCalls: number;
   providerCalls: number;
   synced: SyncedEvent[];
+  /** Events that cannot be synced faithfully, with the reason (also in their traces). */
+  skipped: SkippedEvent[];
 }
 
 export async function syncTenantJobs(
@@ -95,7 +102,7 @@ export async function syncTenantJobs(
               : {}),
           };
     for (const job of jobs) outcomes.set(job.id, outcome);
-    return { outcomes, salesforceCalls: 0, providerCalls: 0, synced: [] };
+    return { outcomes, salesforceCalls: 0, providerCalls: 0, synced: [], skipped: [] };
   }
   const linkMailboxIds = [...new Set([...links.values()].map((l) => l.mailbox_id))];
   const mailboxesById = new Map<string, MailboxRow>([...read.mailboxes.values()].map((m) => [m.id, m]));
@@ -108,6 +115,7 @@ export async function syncTenantJobs(
   let providerCalls = 0;
   const traces: NewTrace[] = [];
   const synced: SyncedEvent[] = [];
+  const skipped: SkippedEvent[] = [];
 
   await Promise.all(
     jobs.map(async (job) => {
@@ -193,6 +201,7 @@ export async function syncTenantJobs(
         { action: plan.action },
       );
       if (plan.action === 'none') {
+        if (desired.kind === 'unmappable') skipped.push({ eventId: job.eventId, reason: plan.reason });
         outcomes.set(job.id, { kind: 'done' });
         return;
       }
@@ -241,7 +250,7 @@ export async function syncTenantJobs(
     }),
   );
   await addTraces(deps.db, traces);
-  return { outcomes, salesforceCalls: read.calls, providerCalls, synced };
+  return { outcomes, salesforceCalls: read.calls, providerCalls, synced, skipped };
 }
 
 interface ApplyInput {

@@ -13,6 +13,8 @@ import {
 } from '../../main.ts';
 import { startHttpServer } from '../../http/start-http-server.ts';
 import { startPeriodicTask } from '../../lib/periodic-task.ts';
+import type { Config } from '../../config/options.ts';
+import type { Logger } from '../../lib/logger.ts';
 import type { CliContext } from '../cli-context.ts';
 import { setUpCommand } from '../command-setup.ts';
 
@@ -24,40 +26,45 @@ export function registerServe(program: Command, ctx: CliContext): void {
     )
     .action(async (_opts: unknown, command: Command) => {
       const { config, logger } = setUpCommand(ctx, command);
-      const runtime = await openRuntimeWithSecrets(config, logger, { migrations: 'auto' });
-      let server;
-      try {
-        server = await startHttpServer(createHttpAppFor(runtime), { host: config.host, port: config.port });
-      } catch (error) {
-        await runtime.close();
-        throw error;
-      }
-      const expiryChecks = startPeriodicTask(
-        'salesforce-expiry-check',
-        config.expiryCheckInterval,
-        () => runtime.salesforce.expiryMonitor.check(),
-        logger,
-      );
-      const intake = createIntake(runtime);
-      intake.start();
-      const engine = config.engine ? createSyncWorker(runtime) : undefined;
-      engine?.start();
-      logger.info({ url: server.url, database: runtime.store.location, version }, 'listening');
-      ctx.stdout(`Instant Sync ${version} listening on ${server.url}\n`);
-      ctx.stdout(`  database:   ${runtime.store.location}\n`);
-      ctx.stdout(`  public URL: ${config.publicUrl}\n`);
-      ctx.stdout(`  engine:     ${engine === undefined ? 'off (run instant-sync worker)' : 'on'}\n`);
-
-      await waitForStop(ctx.stopSignal);
-      logger.info('shutting down');
-      await server.close(config.shutdownTimeout);
-      await expiryChecks.stop();
-      await intake.stop();
-      await engine?.stop();
-      await runtime.close();
-      logger.info('stopped');
-      logger.flush();
+      await serve(ctx, config, logger);
     });
+}
+
+/** Runs the service until SIGINT/SIGTERM (or the context's stop signal). */
+export async function serve(ctx: CliContext, config: Config, logger: Logger): Promise<void> {
+  const runtime = await openRuntimeWithSecrets(config, logger, { migrations: 'auto' });
+  let server;
+  try {
+    server = await startHttpServer(createHttpAppFor(runtime), { host: config.host, port: config.port });
+  } catch (error) {
+    await runtime.close();
+    throw error;
+  }
+  const expiryChecks = startPeriodicTask(
+    'salesforce-expiry-check',
+    config.expiryCheckInterval,
+    () => runtime.salesforce.expiryMonitor.check(),
+    logger,
+  );
+  const intake = createIntake(runtime);
+  intake.start();
+  const engine = config.engine ? createSyncWorker(runtime) : undefined;
+  engine?.start();
+  logger.info({ url: server.url, database: runtime.store.location, version }, 'listening');
+  ctx.stdout(`Instant Sync ${version} listening on ${server.url}\n`);
+  ctx.stdout(`  database:   ${runtime.store.location}\n`);
+  ctx.stdout(`  public URL: ${config.publicUrl}\n`);
+  ctx.stdout(`  engine:     ${engine === undefined ? 'off (run instant-sync worker)' : 'on'}\n`);
+
+  await waitForStop(ctx.stopSignal);
+  logger.info('shutting down');
+  await server.close(config.shutdownTimeout);
+  await expiryChecks.stop();
+  await intake.stop();
+  await engine?.stop();
+  await runtime.close();
+  logger.info('stopped');
+  logger.flush();
 }
 
 export function registerWorker(program: Command, ctx: CliContext): void {
@@ -84,7 +91,7 @@ export function registerWorker(program: Command, ctx: CliContext): void {
 }
 
 /** Resolves on the first SIGINT or SIGTERM (or when `signal` aborts); a second signal exits at once. */
-function waitForStop(signal: AbortSignal | undefined): Promise<void> {
+export function waitForStop(signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
     if (signal !== undefined) {
       if (signal.aborted) resolve();

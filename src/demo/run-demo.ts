@@ -1,0 +1,216 @@
+// The demo behind `npm start` on a machine with no Salesforce or Microsoft 365 configured: the
+// sandbox org and the Graph sandbox are started, a `demo` tenant is created (or reused), set up
+// for Graph and connected through the real OAuth flow (authorization code with PKCE, against the
+// sandbox), and a stream of Event changes — creates, edits, deletions, an all-day Event, a
+// recurring one, a private one — is written to the org while the real service syncs them. One
+// line is printed per sync. The database (./data by default) is kept between runs; the sandboxes
+// start fresh each time.
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Config } from '../config/options.ts';
+import { startHttpServer, type RunningHttpServer } from '../http/start-http-server.ts';
+import { describeError } from '../lib/errors.ts';
+import type { Logger } from '../lib/logger.ts';
+import {
+  createHttpAppFor,
+  createIntake,
+  createSyncWorker,
+  openRuntimeWithSecrets,
+  tenantCreationDeps,
+  type RuntimeWithSecrets,
+} from '../main.ts';
+import type { SyncedEvent } from '../engine/tenant-sync.ts';
+import { findTenantBySlug } from '../store/tenants-repository.ts';
+import { createTenant } from '../tenants/create-tenant.ts';
+import { setGraphProvider } from '../tenants/set-mailbox-provider.ts';
+import { updateTenantSettings } from '../tenants/update-tenant-settings.ts';
+import { startDemoSandboxes, type DemoSandboxes } from './demo-sandboxes.ts';
+import { demoReps, DemoStream } from './demo-stream.ts';
+
+export const demoSlug = 'demo';
+
+export interface DemoOptions {
+  /** Where to print what happens (the terminal). */
+  print: (line: string) => void;
+  /** Stops the demo (Ctrl-C). */
+  stopSignal: Promise<void>;
+  /** Milliseconds between two changes to the org's Events. */
+  paceMs?: number;
+}
+
+export async function runDemo(baseConfig: Config, logger: Logger, options: DemoOptions): Promise<void> {
+  const { print } = options;
+  print('No Salesforce org is configured: starting the demo with a sandbox org and a sandbox Microsoft 365.');
+  const sandboxes = await startDemoSandboxes().catch((error: unknown) => {
+    throw new Error(describeDemoFailure(error), { cause: error });
+  });
+  let runtime: RuntimeWithSecrets | undefined;
+  let server: RunningHttpServer | undefined;
+  const stops: (() => Promise<void>)[] = [];
+  try {
+    const config: Config = {
+      ...baseConfig,
+      salesforceLoginUrl: sandboxes.salesforceUrl,
+      salesforceClientId: 'instant-sync-demo',
+      salesforceClientSecret: randomBytes(18).toString('base64url'),
+      extraCaFile: sandboxes.caFile,
+      pubSubEndpoint: sandboxes.pubSubEndpoint,
+    };
+    runtime = await openRuntimeWithSecrets(config, logger, { migrations: 'auto' });
+    server = await startHttpServer(createHttpAppFor(runtime), { host: config.host, port: config.port });
+    const org = new DemoOrg(sandboxes, runtime.salesforce.deps.fetch);
+    await org.setUp(config, runtime.salesforce.connections.callbackUrl(demoSlug));
+    await setUpTenant(runtime, sandboxes, org).catch((error: unknown) => {
+      throw new Error(describeDemoFailure(error), { cause: error });
+    });
+
+    const intake = createIntake(runtime);
+    intake.start();
+    stops.push(() => intake.stop());
+    const stream = new DemoStream(org);
+    const engine = createSyncWorker(runtime, {
+      onSynced: (_tenant, synced) => print(describeSync(synced, stream)),
+      onSkipped: (_tenant, skipped) =>
+        print(
+          `${new Date().toISOString().slice(11, 19)}  skipped  ${JSON.stringify(stream.subjectOf(skipped.eventId) ?? skipped.eventId)}: ${skipped.reason} (npx instant-sync trace ${skipped.eventId})`,
+        ),
+    });
+    engine.start();
+    stops.push(() => engine.stop());
+
+    print('');
+    print(`  Tenant page (Connect / Disconnect):  ${config.publicUrl}/t/${demoSlug}/`);
+    print(`  Sandbox mailboxes (what Outlook would show):  ${sandboxes.graphUrl}/__sandbox/view`);
+    print(`  Trace an Event:  npx instant-sync trace <event id>`);
+    print('  Ctrl-C stops.');
+    print('');
+    await sleep(1500); // the CDC subscription opens
+    await stream.run(options.stopSignal, options.paceMs ?? 2000, (problem) =>
+      print(`  (the sandbox refused a change: ${problem})`),
+    );
+  } finally {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    await server?.close(1000).catch(() => undefined);
+    await runtime?.close().catch(() => undefined);
+    await sandboxes.stop();
+    print('Demo stopped. `npm start` again reuses the data in ./data.');
+  }
+}
+
+function describeSync(synced: SyncedEvent, stream: DemoStream): string {
+  const time = new Date().toISOString().slice(11, 19);
+  const verb = { create: 'created', update: 'updated', move: 'moved  ', delete: 'deleted' }[synced.action];
+  const subject = stream.subjectOf(synced.eventId) ?? synced.eventId;
+  return `${time}  ${verb}  ${JSON.stringify(subject).padEnd(40)} → ${synced.mailbox ?? '?'}  ${(synced.latencyMs / 1000).toFixed(1)} s after the save in Salesforce`;
+}
+
+async function setUpTenant(
+  runtime: RuntimeWithSecrets,
+  sandboxes: DemoSandboxes,
+  org: DemoOrg,
+): Promise<void> {
+  const { store, secretBox, clock, salesforce } = runtime;
+  const existing = await findTenantBySlug(store.db, demoSlug);
+  if (existing === undefined)
+    await createTenant(tenantCreationDeps(runtime), { slug: demoSlug, name: 'Demo (sandbox org)' });
+  else {
+    // The sandboxes keep nothing between runs (and reuse their ids): the demo tenant's sync state
+    // from an earlier run describes an org that is gone, so it starts over.
+    await store.db.transaction().execute(async (tx) => {
+      for (const table of ['jobs', 'links', 'changes', 'traces', 'intake_positions', 'mailboxes'] as const)
+        await tx.deleteFrom(table).where('tenant_id', '=', existing.id).execute();
+    });
+  }
+  // A new run has new sandboxes (new ports): point the reused tenant at them.
+  await updateTenantSettings({ db: store.db, secretBox, clock }, demoSlug, {
+    loginUrl: sandboxes.salesforceUrl,
+  });
+  await setGraphProvider({ db: store.db, secretBox, clock }, demoSlug, {
+    directoryTenantId: 'demo-directory',
+    clientId: 'instant-sync-demo',
+    clientSecret: org.graphSecret,
+    graphUrl: sandboxes.graphUrl,
+    loginUrl: sandboxes.graphUrl,
+  });
+  // The real OAuth web server flow: the sandbox approves at once, as a signed-in admin would.
+  const binding = randomBytes(16).toString('base64url');
+  const { authorizeUrl } = await salesforce.connections.startConnect(demoSlug, binding);
+  const answer = await salesforce.deps.fetch(authorizeUrl, { redirect: 'manual' });
+  const location = answer.headers.get('location');
+  if (location === null) throw new Error(`the sandbox org did not approve the Connect (${answer.status})`);
+  const callback = new URL(location);
+  await salesforce.connections.finishConnect(
+    demoSlug,
+    {
+      state: callback.searchParams.get('state') ?? undefined,
+      code: callback.searchParams.get('code') ?? undefined,
+      error: callback.searchParams.get('error') ?? undefined,
+    },
+    binding,
+  );
+}
+
+/** The sandboxes' control APIs, as far as the demo needs them. */
+export class DemoOrg {
+  readonly graphSecret = randomBytes(18).toString('base64url');
+  readonly #sandboxes: DemoSandboxes;
+  readonly #fetch: typeof fetch;
+  /** Salesforce user id → mailbox address. */
+  readonly reps = new Map<string, string>();
+
+  constructor(sandboxes: DemoSandboxes, fetchImpl: typeof fetch) {
+    this.#sandboxes = sandboxes;
+    this.#fetch = fetchImpl;
+  }
+
+  async setUp(config: Config, callbackUrl: string): Promise<void> {
+    await this.salesforce('POST', '/__sandbox/apps', {
+      clientId: config.salesforceClientId,
+      clientSecret: config.salesforceClientSecret,
+      callbackUrls: [callbackUrl],
+    });
+    await this.salesforce('POST', '/__sandbox/users', {
+      username: 'admin@demo.example',
+      email: 'admin@demo.example',
+      firstName: 'Ada',
+      lastName: 'Admin',
+    });
+    await this.graph('POST', '/__sandbox/apps', {
+      tenantId: 'demo-directory',
+      clientId: 'instant-sync-demo',
+      clientSecret: this.graphSecret,
+    });
+    for (const rep of demoReps) {
+      const user = (await this.salesforce('POST', '/__sandbox/users', rep)) as { Id: string };
+      this.reps.set(user.Id, rep.email);
+      await this.graph('POST', '/__sandbox/mailboxes', {
+        address: rep.email,
+        displayName: `${rep.firstName} ${rep.lastName}`,
+      });
+    }
+  }
+
+  salesforce(method: string, path: string, body?: unknown): Promise<unknown> {
+    return this.#call(this.#sandboxes.salesforceUrl, method, path, body);
+  }
+
+  graph(method: string, path: string, body?: unknown): Promise<unknown> {
+    return this.#call(this.#sandboxes.graphUrl, method, path, body);
+  }
+
+  async #call(base: string, method: string, path: string, body?: unknown): Promise<unknown> {
+    const response = await this.#fetch(`${base}${path}`, {
+      method,
+      ...(body === undefined
+        ? {}
+        : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+    return text === '' ? undefined : (JSON.parse(text) as unknown);
+  }
+}
+
+export function describeDemoFailure(error: unknown): string {
+  return `The demo could not start: ${describeError(error)}`;
+}

@@ -1,0 +1,48 @@
+// `npm start` on a machine with nothing configured runs the demo: sandbox org and sandbox
+// Microsoft 365 as child processes, the demo tenant connected through OAuth, Events streamed and
+// synced with one line each; the Events reach the sandbox mailboxes; Ctrl-C stops everything; a
+// second start reuses the data directory.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { localTls } from '../../sandbox/local-tls.ts';
+import { createOutboundFetch } from '../../src/lib/outbound-fetch.ts';
+import { startCliProcess } from '../support/cli-process.ts';
+import { freePort } from '../support/service-under-test.ts';
+import { waitFor } from '../support/wait-for.ts';
+
+it('runs the demo, syncs its Events into the sandbox mailboxes, stops on Ctrl-C and reuses its data', async () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'instant-sync-demo-'));
+  const env = { INSTANT_SYNC_PORT: String(await freePort()) };
+  const fetchImpl = createOutboundFetch({ extraCaPem: readFileSync(localTls().caFile, 'utf8') });
+
+  const first = await startCliProcess(['start'], { cwd, env, ready: /__sandbox\/view/, timeoutMs: 60_000 });
+  const viewUrl = /(https:\/\/\S+)\/__sandbox\/view/.exec(first.output().stdout)?.[1] ?? '';
+  expect(first.output().stdout).toContain('starting the demo');
+  await waitFor(() => (first.output().stdout.match(/ created /g) ?? []).length >= 3, {
+    timeoutMs: 30_000,
+    what: 'three created lines',
+  });
+  expect(first.output().stdout).toMatch(
+    /created {2}"Pipeline review" +→ anna\.berg@demo\.example {2}\d+\.\d s after the save/,
+  );
+  const mailboxes = (await (await fetchImpl(`${viewUrl}/__sandbox/mailboxes`)).json()) as {
+    address: string;
+    events: number;
+  }[];
+  expect(mailboxes.reduce((sum, m) => sum + m.events, 0)).toBeGreaterThanOrEqual(3);
+  const anna = (await (
+    await fetchImpl(`${viewUrl}/__sandbox/mailboxes/anna.berg@demo.example/events`)
+  ).json()) as { subject: string }[];
+  expect(anna.map((e) => e.subject)).toContain('Pipeline review');
+
+  first.child.kill('SIGINT');
+  expect(await first.exited).toBe(0);
+  expect(first.output().stdout).toContain('Demo stopped');
+
+  const second = await startCliProcess(['start'], { cwd, env, ready: / created /, timeoutMs: 60_000 });
+  expect(second.output().stderr).not.toContain('created a new secret key');
+  second.child.kill('SIGINT');
+  expect(await second.exited).toBe(0);
+}, 150_000);
