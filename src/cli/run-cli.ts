@@ -12,7 +12,7 @@ import { registerConnection } from './commands/connection.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerServe, registerWorker } from './commands/serve.ts';
 import { registerStart } from './commands/start.ts';
-import { registerBackfill, registerSync } from './commands/sync.ts';
+import { registerBackfill, registerRetry, registerSync } from './commands/sync.ts';
 import { registerTenants } from './commands/tenants.ts';
 
 export const exitCodes = { ok: 0, failed: 1, usage: 2 } as const;
@@ -45,6 +45,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerConnection(program, ctx);
   registerSync(program, ctx);
   registerBackfill(program, ctx);
+  registerRetry(program, ctx);
   return program;
 }
 

@@ -3,6 +3,7 @@
 // happened to one Event.
 import type { Command } from 'commander';
 import { backfill, checkBackfillRange } from '../../intake/backfill.ts';
+import { deadEvents, retryEvents, tenantsKnowingEvent, type EventKey } from '../../intake/retry-events.ts';
 import { BadInputError, NotFoundError } from '../../lib/errors.ts';
 import { eventStories, type EventStory } from '../../reports/event-story.ts';
 import { findProvider } from '../../store/mailbox-providers-repository.ts';
@@ -281,5 +282,56 @@ export function registerBackfill(program: Command, ctx: CliContext): void {
             `Found ${result.found} Events from ${range.from} to ${range.to}; ${result.queued} queued for tenant ${tenant.slug}. Events already in their calendars as they should be cost no calendar call.\n`,
           );
       }),
+    );
+}
+
+export function registerRetry(program: Command, ctx: CliContext): void {
+  program
+    .command('retry')
+    .description(
+      'sync an Event again now (a dead-lettered one gets fresh attempts), or every dead-lettered Event',
+    )
+    .argument('[event-id]', 'the Salesforce Event id (15 or 18 characters)')
+    .option('--dead', 'every dead-lettered Event (of --tenant, or of all tenants)')
+    .option('--tenant <slug>', 'only this tenant')
+    .option('--json', 'print the result as JSON')
+    .action(
+      (
+        eventId: string | undefined,
+        opts: { dead?: boolean; tenant?: string; json?: boolean },
+        command: Command,
+      ) =>
+        withRuntime(ctx, command, openData, async ({ store, clock }) => {
+          if ((eventId === undefined) === (opts.dead !== true))
+            throw new BadInputError('give an Event id or --dead (one of them)');
+          const tenant = opts.tenant === undefined ? undefined : await chooseTenant(store.db, opts.tenant);
+          let events: EventKey[];
+          if (eventId === undefined) events = await deadEvents(store.db, tenant?.id);
+          else {
+            const id = eventId.trim();
+            if (!/^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$/.test(id))
+              throw new BadInputError(
+                `${JSON.stringify(eventId)} is not a Salesforce id (15 or 18 letters and digits)`,
+              );
+            events = (await tenantsKnowingEvent(store.db, id)).filter(
+              (e) => tenant === undefined || e.tenantId === tenant.id,
+            );
+            if (events.length === 0) {
+              if (tenant === undefined)
+                throw new NotFoundError(
+                  `no tenant knows Event ${id}: name the tenant with --tenant to sync it anyway`,
+                );
+              events = [{ tenantId: tenant.id, eventId: id }];
+            }
+          }
+          const queued = await retryEvents({ db: store.db, clock }, events);
+          if (opts.json === true) printJson(ctx, { queued, events: events.map((e) => e.eventId) });
+          else
+            ctx.stdout(
+              queued === 0
+                ? 'Nothing to retry: no Event is dead-lettered.\n'
+                : `Queued ${queued} Event${queued === 1 ? '' : 's'} to sync again.\n`,
+            );
+        }),
     );
 }

@@ -1,4 +1,4 @@
-// `instant-sync tenants add|set|list`: the tenants this server serves, each one Salesforce org.
+// `instant-sync tenants add|show|set|list|remove`: the tenants this server serves, each one Salesforce org.
 import type { Command } from 'commander';
 import { tenantCreationDeps } from '../../main.ts';
 import { listTenants } from '../../store/tenants-repository.ts';
@@ -6,6 +6,9 @@ import { parseDuration } from '../../config/duration.ts';
 import { BadInputError } from '../../lib/errors.ts';
 import { createTenant } from '../../tenants/create-tenant.ts';
 import { updateTenantSettings } from '../../tenants/update-tenant-settings.ts';
+import { removeTenant } from '../../tenants/remove-tenant.ts';
+import { findProvider } from '../../store/mailbox-providers-repository.ts';
+import { listMailboxes } from '../../store/mailboxes-repository.ts';
 import { toTenantSummary } from '../../tenants/tenant-summary.ts';
 import { printJson, printTable, type CliContext } from '../cli-context.ts';
 import { openData, openDataWithSecrets, withRuntime } from '../command-setup.ts';
@@ -29,7 +32,7 @@ interface TenantSetOptions {
 export function registerTenants(program: Command, ctx: CliContext): void {
   const tenants = program
     .command('tenants')
-    .description('create, change and list tenants (one per Salesforce org)');
+    .description('create, show, change, list and remove tenants (one per Salesforce org)');
 
   tenants
     .command('add')
@@ -124,6 +127,75 @@ export function registerTenants(program: Command, ctx: CliContext): void {
           },
         );
         ctx.stdout(`Updated tenant ${slug}.\n`);
+      }),
+    );
+
+  tenants
+    .command('show')
+    .description('one tenant: settings, Salesforce connection, mailbox provider and queue (never a secret)')
+    .argument('<slug>', 'the tenant')
+    .option('--json', 'print the result as JSON')
+    .action((slug: string, opts: { json?: boolean }, command: Command) =>
+      withRuntime(ctx, command, openDataWithSecrets, async ({ salesforce, store, queue, config }) => {
+        const { tenant, connection } = await salesforce.connections.get(slug);
+        const provider = await findProvider(store.db, tenant.id);
+        const view = {
+          ...toTenantSummary(tenant, config.publicUrl),
+          connection,
+          provider:
+            provider === undefined
+              ? null
+              : ({
+                  kind: provider.kind,
+                  ...(JSON.parse(provider.settings_json) as Record<string, unknown>),
+                } as Record<string, unknown>),
+          mailboxes: (await listMailboxes(store.db, tenant.id)).length,
+          jobs: await queue.counts(tenant.id),
+        };
+        if (opts.json === true) {
+          printJson(ctx, view);
+          return;
+        }
+        const jobs = view.jobs;
+        ctx.stdout(
+          [
+            `${view.name} (${view.slug})`,
+            `  Client ID:          ${view.clientId}`,
+            `  Tenant URL:         ${view.tenantUrl}`,
+            `  Salesforce:         ${connection.status}${connection.orgId === null ? '' : `, org ${connection.orgId} as ${connection.username ?? connection.userId ?? '?'}`}`,
+            `  Mailbox provider:   ${view.provider === null ? 'none (instant-sync provider set)' : `${String(view.provider['kind'])} (app ${typeof view.provider['clientId'] === 'string' ? view.provider['clientId'] : '?'})`}`,
+            `  Mailboxes seen:     ${view.mailboxes}`,
+            `  Settle window:      ${view.settleWindowMs} ms`,
+            `  Invitations:        ${view.invitationPolicy}${view.internalDomains.length > 0 ? ` (internal: ${view.internalDomains.join(', ')})` : ''}`,
+            `  Deleted Events:     ${view.deletePolicy === 'delete' ? 'their items are deleted' : 'their items are kept'}`,
+            `  Exclusion rules:    ${view.exclusionRules.length === 0 ? 'none' : view.exclusionRules.map((r) => r.label ?? `${r.field} ${r.op} ${JSON.stringify(r.value)}`).join('; ')}`,
+            `  Queue:              ${jobs.ready} ready, ${jobs.scheduled} scheduled, ${jobs.running} running, ${jobs.paused} paused, ${jobs.dead} dead`,
+            '',
+          ].join('\n'),
+        );
+      }),
+    );
+
+  tenants
+    .command('remove')
+    .description(
+      'remove a tenant and all its data (its Salesforce grant is revoked first); calendar items stay where they are',
+    )
+    .argument('<slug>', 'the tenant')
+    .option('--yes', 'confirm: nothing of the tenant can be recovered afterwards')
+    .action((slug: string, opts: { yes?: boolean }, command: Command) =>
+      withRuntime(ctx, command, openDataWithSecrets, async ({ salesforce, store }) => {
+        if (opts.yes !== true)
+          throw new BadInputError(
+            `removing tenant ${slug} deletes all its data: run again with --yes to confirm`,
+          );
+        const { revoked } = await removeTenant(
+          { db: store.db, revoke: (name) => salesforce.connections.disconnect(name) },
+          slug,
+        );
+        ctx.stdout(
+          `Removed tenant ${slug}.${revoked ? ' Its Salesforce grant was revoked.' : ' No Salesforce grant was revoked (none, or Salesforce could not be reached).'}\n`,
+        );
       }),
     );
 

@@ -1,0 +1,69 @@
+// Asking for another sync by hand: `instant-sync retry <event-id>` (or the admin page's Retry)
+// records a `manual` change for the Event, which queues its job — reviving it when it was
+// dead-lettered, with a fresh attempt count — exactly as a change from Salesforce would.
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Clock } from '../lib/clock.ts';
+import { recordChanges } from '../store/changes/record-changes.ts';
+import type { Database } from '../store/schema.ts';
+
+export interface EventKey {
+  tenantId: string;
+  eventId: string;
+}
+
+/** Queues each Event to sync again now; returns how many were queued. */
+export async function retryEvents(
+  deps: { db: Kysely<Database>; clock: Clock },
+  events: readonly EventKey[],
+): Promise<number> {
+  const byTenant = new Map<string, string[]>();
+  for (const { tenantId, eventId } of events)
+    byTenant.set(tenantId, [...(byTenant.get(tenantId) ?? []), eventId]);
+  let queued = 0;
+  const run = randomUUID();
+  for (const [tenantId, eventIds] of byTenant) {
+    const result = await recordChanges(deps.db, {
+      tenantId,
+      settleWindowMs: 0,
+      now: deps.clock.now(),
+      changes: eventIds.map((eventId) => ({
+        eventId,
+        changeType: 'resync',
+        source: 'manual',
+        dedupeKey: `manual:${run}:${eventId}`,
+        committedAt: null,
+      })),
+    });
+    queued += result.eventIds.length;
+  }
+  return queued;
+}
+
+/** The dead-lettered Events, of one tenant or all. */
+export async function deadEvents(db: Kysely<Database>, tenantId?: string): Promise<EventKey[]> {
+  const rows = await db
+    .selectFrom('jobs')
+    .select(['tenant_id', 'event_id'])
+    .where('state', '=', 'dead')
+    .$if(tenantId !== undefined, (qb) => qb.where('tenant_id', '=', tenantId ?? ''))
+    .orderBy('id')
+    .execute();
+  return rows.map((row) => ({ tenantId: row.tenant_id, eventId: row.event_id }));
+}
+
+/** The tenants that know `eventId` (15 or 18 characters): from its changes, job or link. */
+export async function tenantsKnowingEvent(db: Kysely<Database>, eventId: string): Promise<EventKey[]> {
+  const pattern = eventId.length === 15 ? `${eventId}___` : eventId;
+  const op = eventId.length === 15 ? 'like' : '=';
+  const found = new Map<string, string>();
+  for (const table of ['jobs', 'links', 'changes'] as const) {
+    const rows = await db
+      .selectFrom(table)
+      .select(['tenant_id', 'event_id'])
+      .where('event_id', op, pattern)
+      .execute();
+    for (const row of rows) found.set(`${row.tenant_id}:${row.event_id}`, row.event_id);
+  }
+  return [...found].map(([key, id]) => ({ tenantId: key.slice(0, key.indexOf(':')), eventId: id }));
+}

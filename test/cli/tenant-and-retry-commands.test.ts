@@ -1,0 +1,104 @@
+// tenants show and remove, and retry: success paths and refusals.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/run-cli.ts';
+import { openStore, type Store } from '../../src/store/open-store.ts';
+
+describe('tenant and retry commands', () => {
+  let env: Record<string, string>;
+  let store: Store;
+  let tenantId: string;
+
+  async function cli(args: string[]) {
+    let stdout = '';
+    let stderr = '';
+    const code = await runCli(args, {
+      env,
+      stdout: (text) => (stdout += text),
+      stderr: (text) => (stderr += text),
+      logDestination: new Writable({ write: (_chunk, _encoding, done) => done() }),
+    });
+    return { code, stdout, stderr };
+  }
+
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'instant-sync-tenant-cli-'));
+    env = {
+      INSTANT_SYNC_DATABASE_URL: `sqlite:${join(dir, 'db.sqlite')}`,
+      INSTANT_SYNC_SECRET_KEY_FILE: join(dir, 'secret.key'),
+    };
+    tenantId = (JSON.parse((await cli(['tenants', 'add', 'acme', '--json'])).stdout) as { id: string }).id;
+    store = openStore(env['INSTANT_SYNC_DATABASE_URL'] ?? '', { poolSize: 1 });
+  });
+  afterAll(() => store.close());
+
+  it('tenants show tells one tenant’s settings, connection, provider and queue', async () => {
+    const shown = await cli(['tenants', 'show', 'acme']);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain('Mailbox provider:   none (instant-sync provider set)');
+    expect(shown.stdout).toMatch(/Salesforce: +Disconnected/);
+    const json = JSON.parse((await cli(['tenants', 'show', 'acme', '--json'])).stdout) as Record<
+      string,
+      unknown
+    >;
+    expect(json).toMatchObject({ slug: 'acme', provider: null, jobs: { dead: 0 } });
+    const missing = await cli(['tenants', 'show', 'globex']);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('no tenant named "globex"');
+  });
+
+  it('retry revives a dead-lettered Event with fresh attempts, one or all', async () => {
+    const dead = (eventId: string) =>
+      store.db
+        .insertInto('jobs')
+        .values({
+          tenant_id: tenantId,
+          event_id: eventId,
+          state: 'dead',
+          run_at: 0,
+          attempts: 20,
+          first_change_at: 0,
+          last_error: 'Graph answered 404 ErrorInvalidUser',
+          created_at: 0,
+          updated_at: 0,
+        })
+        .execute();
+    await dead('00U000000000001AAA');
+    await dead('00U000000000002AAA');
+    const one = await cli(['retry', '00U000000000001']);
+    expect(one).toMatchObject({ code: 0, stdout: 'Queued 1 Event to sync again.\n' });
+    const all = await cli(['retry', '--dead', '--json']);
+    expect(JSON.parse(all.stdout)).toEqual({ queued: 1, events: ['00U000000000002AAA'] });
+    const jobs = await store.db
+      .selectFrom('jobs')
+      .select(['state', 'attempts'])
+      .where('tenant_id', '=', tenantId)
+      .execute();
+    expect(jobs).toEqual([
+      { state: 'waiting', attempts: 0 },
+      { state: 'waiting', attempts: 0 },
+    ]);
+    expect((await cli(['retry', '--dead'])).stdout).toBe('Nothing to retry: no Event is dead-lettered.\n');
+
+    const neither = await cli(['retry']);
+    expect(neither.code).toBe(2);
+    expect(neither.stderr).toContain('give an Event id or --dead');
+    const unknown = await cli(['retry', '00U000000000009AAA']);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toContain('no tenant knows Event 00U000000000009AAA');
+  });
+
+  it('tenants remove asks for --yes, then deletes the tenant and all its data', async () => {
+    const unconfirmed = await cli(['tenants', 'remove', 'acme']);
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.stderr).toContain('run again with --yes to confirm');
+    const removed = await cli(['tenants', 'remove', 'acme', '--yes']);
+    expect(removed.code).toBe(0);
+    expect(removed.stdout).toContain('Removed tenant acme.');
+    expect(JSON.parse((await cli(['tenants', 'list', '--json'])).stdout)).toEqual([]);
+    expect(await store.db.selectFrom('jobs').selectAll().execute()).toEqual([]);
+  });
+});
