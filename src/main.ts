@@ -11,6 +11,7 @@ import { JobQueue } from './engine/job-queue.ts';
 import { ProviderSource } from './engine/provider-source.ts';
 import { SyncWorker, type SyncWorkerDeps } from './engine/sync-worker.ts';
 import { createHttpApp } from './http/create-http-app.ts';
+import type { DoctorDeps } from './reports/doctor.ts';
 import { CdcScheduler } from './intake/cdc-scheduler.ts';
 import { reconcileFrom } from './intake/reconcile.ts';
 import { PollingScheduler } from './intake/polling-scheduler.ts';
@@ -229,6 +230,26 @@ export function createSyncWorker(
     ...(options.onSynced === undefined ? {} : { onSynced: options.onSynced }),
     ...(options.onSkipped === undefined ? {} : { onSkipped: options.onSkipped }),
   });
+}
+
+/** What `instant-sync doctor` checks with. */
+export function doctorDeps(runtime: RuntimeWithSecrets): DoctorDeps {
+  const { store, config, salesforce, queue, clock } = runtime;
+  return {
+    db: store.db,
+    config,
+    connections: salesforce.connections,
+    rest: (tenantId) => salesforce.restClient(tenantId),
+    sessions: (tenantId) => salesforce.sessions.forTenant(tenantId),
+    providers: new ProviderSource({
+      db: store.db,
+      secretBox: runtime.secretBox,
+      fetch: salesforce.deps.fetch,
+    }),
+    jobCounts: (tenantId) => queue.counts(tenantId),
+    extraCaPem: readExtraCa(config),
+    now: () => clock.now(),
+  };
 }
 
 /** What creating a tenant needs from the runtime. */

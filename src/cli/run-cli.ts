@@ -6,13 +6,13 @@
 // setting, a tenant that already exists).
 import { Command, CommanderError } from 'commander';
 import { version } from '../main.ts';
-import { BadInputError, ConfigError, describeError, NotFoundError } from '../lib/errors.ts';
+import { BadInputError, CheckFailedError, ConfigError, describeError, NotFoundError } from '../lib/errors.ts';
 import type { CliContext } from './cli-context.ts';
 import { registerConnection } from './commands/connection.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerServe, registerWorker } from './commands/serve.ts';
 import { registerStart } from './commands/start.ts';
-import { registerBackfill, registerRetry, registerSync } from './commands/sync.ts';
+import { registerBackfill, registerDoctor, registerRetry, registerSync } from './commands/sync.ts';
 import { registerTenants } from './commands/tenants.ts';
 
 export const exitCodes = { ok: 0, failed: 1, usage: 2 } as const;
@@ -46,6 +46,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerSync(program, ctx);
   registerBackfill(program, ctx);
   registerRetry(program, ctx);
+  registerDoctor(program, ctx);
   return program;
 }
 
@@ -80,6 +81,7 @@ function report(ctx: CliContext, error: unknown): number {
     ctx.stderr(`error: ${error.message}\n`);
     return exitCodes.failed;
   }
+  if (error instanceof CheckFailedError) return exitCodes.failed;
   ctx.stderr(`error: ${describeError(error)}\n`);
   return exitCodes.failed;
 }

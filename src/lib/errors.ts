@@ -43,6 +43,11 @@ export class NotFoundError extends Error {
   override readonly name = 'NotFoundError';
 }
 
+/** A check the command ran found problems it has already reported (doctor): exit 1, nothing more to print. */
+export class CheckFailedError extends Error {
+  override readonly name = 'CheckFailedError';
+}
+
 /** A readable one-line description of anything thrown, for logs and traces. */
 export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message;

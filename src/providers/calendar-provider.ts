@@ -43,4 +43,9 @@ export interface CalendarProvider {
   delete(mailbox: string, ref: ItemRef): Promise<void>;
   /** The item stamped with this Salesforce Event id, if the mailbox holds one. */
   findBySalesforceId(mailbox: string, salesforceEventId: string): Promise<ItemRef | undefined>;
+  /**
+   * Checks the credentials (and, given a mailbox, the right to its calendar); throws what is wrong.
+   * Returns the provider's clock, when it said, for a skew check.
+   */
+  checkAccess(mailbox?: string): Promise<{ serverTime: number | undefined }>;
 }

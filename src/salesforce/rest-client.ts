@@ -40,6 +40,9 @@ export class SalesforceRestClient {
   readonly #options: SalesforceRestClientOptions;
   readonly #fetch: typeof fetch;
 
+  /** Salesforce's clock (its Date header) at the last response, for a skew check. */
+  lastServerTime: number | undefined;
+
   constructor(options: SalesforceRestClientOptions) {
     this.#options = options;
     this.#fetch = options.fetch ?? fetch;
@@ -132,6 +135,8 @@ export class SalesforceRestClient {
   }
 
   #reportUsage(response: Response): void {
+    const serverDate = Date.parse(response.headers.get('date') ?? '');
+    if (!Number.isNaN(serverDate)) this.lastServerTime = serverDate;
     const match = /api-usage=(\d+)\/(\d+)/.exec(response.headers.get('sforce-limit-info') ?? '');
     if (match !== null) this.#options.onApiUsage?.({ used: Number(match[1]), max: Number(match[2]) });
   }

@@ -14,6 +14,8 @@ export interface ServiceUnderTest {
   runtime: RuntimeWithSecrets;
   /** Every log line written so far. */
   logs: string[];
+  /** The settings it runs with (for CLI commands on the same data). */
+  env: Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -35,15 +37,14 @@ export async function startServiceUnderTest(options: {
 }): Promise<ServiceUnderTest> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const config = loadConfig({
-    env: {
-      INSTANT_SYNC_DATABASE_URL: options.databaseUrl,
-      INSTANT_SYNC_SECRET_KEY: options.secretKey,
-      INSTANT_SYNC_PORT: String(port),
-      INSTANT_SYNC_PUBLIC_URL: url,
-      ...options.env,
-    },
-  });
+  const env = {
+    INSTANT_SYNC_DATABASE_URL: options.databaseUrl,
+    INSTANT_SYNC_SECRET_KEY: options.secretKey,
+    INSTANT_SYNC_PORT: String(port),
+    INSTANT_SYNC_PUBLIC_URL: url,
+    ...options.env,
+  };
+  const config = loadConfig({ env });
   const logs: string[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -58,6 +59,7 @@ export async function startServiceUnderTest(options: {
     url,
     runtime,
     logs,
+    env,
     async close() {
       await server.close(1000);
       await runtime.close();

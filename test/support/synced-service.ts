@@ -16,6 +16,8 @@ export async function startSyncedService(options: {
   /** Mailboxes to create in the Graph sandbox (the sandbox org's owner is rep@acme.example). */
   mailboxes?: string[];
   dailyApiLimit?: number;
+  /** Run the org's Pub/Sub API with CDC too (otherwise the service's CDC is off). */
+  pubSub?: boolean;
   env?: Record<string, string>;
 }): Promise<SyncedService> {
   const graph = await startGraphSandbox();
@@ -24,7 +26,12 @@ export async function startSyncedService(options: {
   const env = await startSandboxedService({
     databaseUrl: options.databaseUrl,
     ...(options.dailyApiLimit === undefined ? {} : { dailyApiLimit: options.dailyApiLimit }),
-    env: { INSTANT_SYNC_EXTRA_CA_FILE: graph.caFile, INSTANT_SYNC_CDC: 'false', ...options.env },
+    pubSub: options.pubSub ?? false,
+    env: {
+      INSTANT_SYNC_EXTRA_CA_FILE: graph.caFile,
+      INSTANT_SYNC_CDC: options.pubSub === true ? 'true' : 'false',
+      ...options.env,
+    },
   });
   const tenantId = (await env.connectedTenant('acme')).id;
   const { runtime } = env.service;

@@ -4,7 +4,9 @@
 import type { Command } from 'commander';
 import { backfill, checkBackfillRange } from '../../intake/backfill.ts';
 import { deadEvents, retryEvents, tenantsKnowingEvent, type EventKey } from '../../intake/retry-events.ts';
-import { BadInputError, NotFoundError } from '../../lib/errors.ts';
+import { BadInputError, CheckFailedError, NotFoundError } from '../../lib/errors.ts';
+import { doctorDeps } from '../../main.ts';
+import { runDoctor } from '../../reports/doctor.ts';
 import { eventStories, type EventStory } from '../../reports/event-story.ts';
 import { findProvider } from '../../store/mailbox-providers-repository.ts';
 import { listMailboxes, saveMailboxOverride } from '../../store/mailboxes-repository.ts';
@@ -333,5 +335,34 @@ export function registerRetry(program: Command, ctx: CliContext): void {
                 : `Queued ${queued} Event${queued === 1 ? '' : 's'} to sync again.\n`,
             );
         }),
+    );
+}
+
+export function registerDoctor(program: Command, ctx: CliContext): void {
+  program
+    .command('doctor')
+    .description(
+      'check everything a tenant needs to sync (configuration, Salesforce access and permissions, CDC for Event, API budget, mailbox provider credentials, clock skew) and say what to fix',
+    )
+    .argument('<slug>', 'the tenant')
+    .option('--json', 'print the result as JSON')
+    .action((slug: string, opts: { json?: boolean }, command: Command) =>
+      withRuntime(ctx, command, openDataWithSecrets, async (runtime) => {
+        const checks = await runDoctor(doctorDeps(runtime), slug);
+        const failed = checks.filter((c) => c.result === 'fail').length;
+        if (opts.json === true) printJson(ctx, checks);
+        else {
+          const mark = { ok: '✓', warn: '!', fail: '✗' } as const;
+          for (const check of checks) {
+            ctx.stdout(`${mark[check.result]} ${check.name.padEnd(26)} ${check.detail}\n`);
+            if (check.fix !== undefined && check.result !== 'ok')
+              ctx.stdout(`  ${''.padEnd(26)} → ${check.fix}\n`);
+          }
+          ctx.stdout(
+            failed === 0 ? `Tenant ${slug} can sync.\n` : `Tenant ${slug}: ${failed} problem(s) to fix.\n`,
+          );
+        }
+        if (failed > 0) throw new CheckFailedError(`${failed} check(s) failed`);
+      }),
     );
 }

@@ -79,6 +79,19 @@ export class GraphProvider implements CalendarProvider {
     return found === undefined ? undefined : { itemId: found.id, changeKey: null };
   }
 
+  async checkAccess(mailbox?: string): Promise<{ serverTime: number | undefined }> {
+    await this.#options.tokens.token();
+    if (mailbox === undefined) return { serverTime: undefined };
+    const response = await this.#send(
+      'GET',
+      `${this.#events(mailbox)}?$top=1&$select=id`,
+      'reading the calendar',
+    );
+    if (!response.ok) throw await graphFailure(response, 'reading the calendar');
+    const date = Date.parse(response.headers.get('date') ?? '');
+    return { serverTime: Number.isNaN(date) ? undefined : date };
+  }
+
   #events(mailbox: string): string {
     return `${this.#options.graphBaseUrl}/v1.0/users/${encodeURIComponent(mailbox)}/events`;
   }

@@ -44,6 +44,11 @@ interface PubSubStub extends grpc.Client {
     request: { schemaId: string },
     callback: (error: grpc.ServiceError | null, response?: { schemaJson: string }) => void,
   ): void;
+  GetTopic(
+    request: { topicName: string },
+    options: { deadline: number },
+    callback: (error: grpc.ServiceError | null, response?: { canSubscribe: boolean }) => void,
+  ): void;
 }
 
 const batch = 100;
@@ -142,6 +147,16 @@ export class PubSubSubscriber {
   }
 
   /** Cancels the subscription (its listeners stay, so the cancellation status is handled) and closes the channel. */
+  /** Whether `topic` exists for this org and may be subscribed to (Event CDC selected in Setup). */
+  topic(topic: string): Promise<{ canSubscribe: boolean }> {
+    return new Promise((resolve, reject) => {
+      this.#stub.GetTopic({ topicName: topic }, { deadline: Date.now() + 15_000 }, (error, response) => {
+        if (error !== null) reject(new Error(`${grpc.status[error.code]}: ${error.details}`));
+        else resolve({ canSubscribe: response?.canSubscribe === true });
+      });
+    });
+  }
+
   close(): void {
     this.#call?.cancel();
     this.#call = undefined;

@@ -1,0 +1,238 @@
+// `instant-sync doctor <slug>`: everything a tenant needs to sync, checked in the order an admin
+// would fix it — configuration, the Salesforce connection and what the connected user may read,
+// change data capture for Event, the API budget, the mailbox provider's credentials and calendar
+// access, clock skew, and what is already set aside — each with what to do when it fails.
+import type { Config } from '../config/options.ts';
+import type { ProviderSource } from '../engine/provider-source.ts';
+import { describeError } from '../lib/errors.ts';
+import type { ConnectionManager } from '../salesforce/connection-manager.ts';
+import { eventChangeTopic } from '../salesforce/change-sources/cdc-subscription.ts';
+import { PubSubSubscriber } from '../salesforce/change-sources/pubsub-client.ts';
+import type { SalesforceRestClient } from '../salesforce/rest-client.ts';
+import type { SessionSource } from '../salesforce/salesforce-sessions.ts';
+import { listMailboxes } from '../store/mailboxes-repository.ts';
+import type { Database } from '../store/schema.ts';
+import type { Kysely } from 'kysely';
+import type { JobCounts } from '../store/jobs/count-jobs.ts';
+
+export type CheckResult = 'ok' | 'warn' | 'fail';
+
+export interface Check {
+  name: string;
+  result: CheckResult;
+  detail: string;
+  /** What to do about it (for warn and fail). */
+  fix?: string;
+}
+
+export interface DoctorDeps {
+  db: Kysely<Database>;
+  config: Config;
+  connections: ConnectionManager;
+  rest: (tenantId: string) => SalesforceRestClient;
+  sessions: (tenantId: string) => SessionSource;
+  providers: ProviderSource;
+  jobCounts: (tenantId: string) => Promise<JobCounts>;
+  extraCaPem: string | undefined;
+  now: () => number;
+}
+
+/** Clock differences beyond this break OAuth assertions and make latencies lie. */
+const maxSkewMs = 60_000;
+
+export async function runDoctor(deps: DoctorDeps, slug: string): Promise<Check[]> {
+  const checks: Check[] = [];
+  const add = (check: Check) => checks.push(check);
+  const { tenant, connection } = await deps.connections.get(slug);
+
+  const url = new URL(deps.config.publicUrl);
+  const local = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  add(
+    url.protocol === 'https:' || local
+      ? { name: 'Public URL', result: 'ok', detail: deps.config.publicUrl }
+      : {
+          name: 'Public URL',
+          result: 'warn',
+          detail: `${deps.config.publicUrl} is plain http`,
+          fix: 'serve the tenant pages over https (a reverse proxy) and set INSTANT_SYNC_PUBLIC_URL to that address',
+        },
+  );
+
+  const canSync = connection.state === 'connected' || connection.state === 'expiring';
+  add(
+    canSync
+      ? {
+          name: 'Salesforce connection',
+          result: connection.state === 'expiring' ? 'warn' : 'ok',
+          detail: `${connection.status}, org ${connection.orgId ?? '?'} as ${connection.username ?? connection.userId ?? '?'}`,
+          ...(connection.state === 'expiring'
+            ? { fix: `reconnect before it expires: ${tenantPage(deps, slug)}` }
+            : {}),
+        }
+      : {
+          name: 'Salesforce connection',
+          result: 'fail',
+          detail: connection.status,
+          fix: `open ${tenantPage(deps, slug)} and click Connect (or instant-sync connect ${slug} --jwt)`,
+        },
+  );
+
+  if (canSync) {
+    const rest = deps.rest(tenant.id);
+    for (const [what, soql, fix] of [
+      [
+        'Read Events',
+        'SELECT Id FROM Event LIMIT 1',
+        'give the connected user read access to Events (e.g. the "View All Activities" permission)',
+      ],
+      [
+        'Read users',
+        'SELECT Id, Email, IsActive, TimeZoneSidKey FROM User LIMIT 1',
+        'give the connected user "View Setup and Configuration" or access to users',
+      ],
+    ] as const) {
+      try {
+        await rest.query(soql);
+        add({ name: what, result: 'ok', detail: 'allowed' });
+      } catch (error) {
+        add({ name: what, result: 'fail', detail: describeError(error), fix });
+      }
+    }
+    try {
+      const limits = await rest.limits();
+      const api = limits['DailyApiRequests'];
+      if (api !== undefined) {
+        const used = api.Max - api.Remaining;
+        const percent = Math.round((used * 100) / Math.max(api.Max, 1));
+        add({
+          name: 'API budget',
+          result: percent >= deps.config.apiBudget ? 'warn' : 'ok',
+          detail: `${used} of ${api.Max} daily API requests used (${percent} %; the engine waits above ${deps.config.apiBudget} %)`,
+          ...(percent >= deps.config.apiBudget
+            ? { fix: 'find what else uses the org’s API, or ask Salesforce for a higher limit' }
+            : {}),
+        });
+      }
+    } catch (error) {
+      add({
+        name: 'API budget',
+        result: 'warn',
+        detail: `cannot read the org's limits: ${describeError(error)}`,
+      });
+    }
+    const skew = rest.lastServerTime === undefined ? undefined : rest.lastServerTime - deps.now();
+    if (skew !== undefined) add(skewCheck('Clock (Salesforce)', skew));
+
+    if (deps.config.cdc) {
+      const session = await deps.sessions(tenant.id).session();
+      const subscriber = new PubSubSubscriber({
+        endpoint: deps.config.pubSubEndpoint,
+        accessToken: session.accessToken,
+        instanceUrl: session.instanceUrl,
+        orgId: connection.orgId ?? '',
+        extraCaPem: deps.extraCaPem,
+      });
+      try {
+        const topic = await subscriber.topic(eventChangeTopic);
+        add(
+          topic.canSubscribe
+            ? {
+                name: 'Change data capture',
+                result: 'ok',
+                detail: `${eventChangeTopic} can be subscribed to`,
+              }
+            : {
+                name: 'Change data capture',
+                result: 'warn',
+                detail: `the connected user may not subscribe to ${eventChangeTopic}`,
+                fix: 'give the connected user the "View All Data" or change-event permissions',
+              },
+        );
+      } catch (error) {
+        add({
+          name: 'Change data capture',
+          result: 'warn',
+          detail: `${eventChangeTopic}: ${describeError(error)}; changes arrive by polling only (every ${Math.round(deps.config.pollInterval / 1000)} s)`,
+          fix: 'in Salesforce Setup → Change Data Capture, select Event',
+        });
+      } finally {
+        subscriber.close();
+      }
+    }
+  }
+
+  const mailboxes = await listMailboxes(deps.db, tenant.id);
+  const lookup = await deps.providers.forTenant(tenant.id);
+  if ('problem' in lookup) {
+    add({
+      name: 'Mailbox provider',
+      result: 'fail',
+      detail: lookup.problem,
+      fix: `instant-sync provider set ${slug} graph --directory-tenant-id … --client-id … --client-secret-file …`,
+    });
+  } else {
+    const sample = mailboxes.find((m) => m.state === 'active' && m.address !== null)?.address ?? undefined;
+    try {
+      const { serverTime } = await lookup.provider.checkAccess(sample);
+      add({
+        name: 'Mailbox provider',
+        result: 'ok',
+        detail:
+          sample === undefined
+            ? `${lookup.provider.kind}: signed in (no mailbox to try yet)`
+            : `${lookup.provider.kind}: signed in, and can read ${sample}'s calendar`,
+      });
+      if (serverTime !== undefined) add(skewCheck('Clock (mailbox provider)', serverTime - deps.now()));
+    } catch (error) {
+      add({
+        name: 'Mailbox provider',
+        result: 'fail',
+        detail: describeError(error),
+        fix: 'check the app registration: tenant id, client id, secret or certificate, and the Calendars.ReadWrite application permission with admin consent (docs/setup-microsoft-365.md)',
+      });
+    }
+  }
+
+  const troubled = mailboxes.filter((m) => m.state !== 'active' || m.last_error !== null);
+  add(
+    troubled.length === 0
+      ? { name: 'Mailboxes', result: 'ok', detail: `${mailboxes.length} owner(s) seen, all with a mailbox` }
+      : {
+          name: 'Mailboxes',
+          result: 'warn',
+          detail: `${troubled.length} of ${mailboxes.length} owner(s) cannot be synced: ${troubled
+            .slice(0, 5)
+            .map((m) => `${m.salesforce_user_id} (${m.last_error ?? m.state})`)
+            .join(', ')}`,
+          fix: `instant-sync mailboxes list --tenant ${slug}; map users with instant-sync mailboxes map`,
+        },
+  );
+  const jobs = await deps.jobCounts(tenant.id);
+  add(
+    jobs.dead === 0
+      ? { name: 'Dead letters', result: 'ok', detail: 'none' }
+      : {
+          name: 'Dead letters',
+          result: 'warn',
+          detail: `${jobs.dead} Event(s) set aside after errors`,
+          fix: `see why with instant-sync trace <event-id>; then instant-sync retry --dead --tenant ${slug}`,
+        },
+  );
+  return checks;
+}
+
+function tenantPage(deps: DoctorDeps, slug: string): string {
+  return `${deps.config.publicUrl.replace(/\/+$/, '')}/t/${slug}/`;
+}
+
+function skewCheck(name: string, skewMs: number): Check {
+  const seconds = Math.round(skewMs / 1000);
+  return Math.abs(skewMs) <= maxSkewMs
+    ? { name, result: 'ok', detail: `within ${Math.max(Math.abs(seconds), 1)} s` }
+    : {
+        name,
+        result: 'fail',
+        detail: `this machine's clock is ${Math.abs(seconds)} s ${skewMs > 0 ? 'behind' : 'ahead'}`,
+        fix: 'synchronise the clock (NTP: timedatectl set-ntp true)',
+      };
+}
