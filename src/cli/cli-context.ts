@@ -12,6 +12,8 @@ export interface CliContext {
   env?: Readonly<Record<string, string | undefined>>;
   /** Aborting it stops `serve` as SIGINT/SIGTERM would. */
   stopSignal?: AbortSignal;
+  /** Standard output is a terminal: progress may redraw one line. */
+  isTerminal?: boolean;
 }
 
 export function printJson(ctx: CliContext, value: unknown): void {

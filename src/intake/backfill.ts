@@ -20,6 +20,8 @@ export interface BackfillRange {
 export interface BackfillResult {
   found: number;
   queued: number;
+  /** The Events queued, to follow their sync. */
+  eventIds: string[];
 }
 
 const isoDate = /^\d{4}-\d{2}-\d{2}$/;
@@ -47,7 +49,7 @@ export async function backfill(
   );
   const ids = records.map((r) => r.Id).filter((id): id is string => typeof id === 'string');
   const run = randomUUID();
-  let queued = 0;
+  const queuedIds: string[] = [];
   onProgress?.(0, ids.length);
   for (let i = 0; i < ids.length; i += chunk) {
     const result = await recordChanges(deps.db, {
@@ -62,8 +64,31 @@ export async function backfill(
         committedAt: null,
       })),
     });
-    queued += result.eventIds.length;
+    queuedIds.push(...result.eventIds);
     onProgress?.(Math.min(i + chunk, ids.length), ids.length);
   }
-  return { found: ids.length, queued };
+  return { found: ids.length, queued: queuedIds.length, eventIds: queuedIds };
+}
+
+/** How many of `eventIds` still wait or run (not yet synced), and how many are dead-lettered. */
+export async function backlogOf(
+  db: Kysely<Database>,
+  tenantId: string,
+  eventIds: readonly string[],
+): Promise<{ pending: number; dead: number }> {
+  let pending = 0;
+  let dead = 0;
+  for (let i = 0; i < eventIds.length; i += 500) {
+    const rows = await db
+      .selectFrom('jobs')
+      .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('tenant_id', '=', tenantId)
+      .where('event_id', 'in', eventIds.slice(i, i + 500))
+      .groupBy('state')
+      .execute();
+    for (const row of rows)
+      if (row.state === 'dead') dead += Number(row.n);
+      else pending += Number(row.n);
+  }
+  return { pending, dead };
 }

@@ -15,22 +15,51 @@ describe('the instant-sync executable', () => {
   it('prints help for itself and for every command', async () => {
     const top = await runCliProcess(['--help'], { cwd });
     expect(top.code).toBe(0);
-    for (const command of ['serve', 'migrate', 'tenants', 'connect', 'disconnect', 'status']) {
+    for (const command of [
+      'start',
+      'demo',
+      'serve',
+      'worker',
+      'migrate',
+      'tenants',
+      'connect',
+      'disconnect',
+      'status',
+      'provider',
+      'mailboxes',
+      'backfill',
+      'retry',
+      'trace',
+      'doctor',
+    ]) {
       expect(top.stdout).toContain(command);
     }
     expect(top.stdout).toContain(
       'Exit codes: 0 success, 1 the command failed, 2 bad command line or configuration.',
     );
     const commands = [
+      ['start'],
+      ['demo'],
       ['serve'],
+      ['worker'],
       ['migrate'],
       ['tenants'],
       ['tenants', 'add'],
+      ['tenants', 'show'],
       ['tenants', 'set'],
       ['tenants', 'list'],
+      ['tenants', 'remove'],
       ['connect'],
       ['disconnect'],
       ['status'],
+      ['provider', 'set'],
+      ['provider', 'show'],
+      ['mailboxes', 'map'],
+      ['mailboxes', 'list'],
+      ['backfill'],
+      ['retry'],
+      ['trace'],
+      ['doctor'],
     ];
     for (const args of commands) {
       const result = await runCliProcess([...args, '--help'], { cwd });
@@ -118,6 +147,18 @@ describe('the instant-sync executable', () => {
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
     expect(server.output().stderr).toContain('"msg":"stopped"');
+  });
+
+  it('runs the engine alone as `worker`, stops cleanly on SIGTERM, and refuses a bad batch size', async () => {
+    const worker = await startCliProcess(['worker'], { cwd, ready: /worker started/ });
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+    expect(worker.output().stderr).toContain('"msg":"stopped"');
+    const bad = await runCliProcess(['worker'], { cwd, env: { INSTANT_SYNC_WORKER_BATCH_SIZE: '0' } });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(
+      'INSTANT_SYNC_WORKER_BATCH_SIZE: expected a whole number from 1 to 2000, got "0"',
+    );
   });
 
   it('says which port is taken instead of crashing', async () => {

@@ -144,7 +144,10 @@ describeEachBackend('Salesforce to Microsoft 365, end to end', (database) => {
       '--json',
     ]);
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ found: (await system.salesforce.events()).length });
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      found: (await system.salesforce.events()).length,
+      pending: 0,
+    });
     const created = await createEvents(20);
     await settle(120_000);
     expect(await differences()).toEqual([]);

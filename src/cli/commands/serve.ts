@@ -50,13 +50,15 @@ export async function serve(ctx: CliContext, config: Config, logger: Logger): Pr
   intake.start();
   const engine = config.engine ? createSyncWorker(runtime) : undefined;
   engine?.start();
+  // Listen for SIGINT/SIGTERM before saying we are up: a supervisor may stop us right after.
+  const stopped = waitForStop(ctx.stopSignal);
   logger.info({ url: server.url, database: runtime.store.location, version }, 'listening');
   ctx.stdout(`Instant Sync ${version} listening on ${server.url}\n`);
   ctx.stdout(`  database:   ${runtime.store.location}\n`);
   ctx.stdout(`  public URL: ${config.publicUrl}\n`);
   ctx.stdout(`  engine:     ${engine === undefined ? 'off (run instant-sync worker)' : 'on'}\n`);
 
-  await waitForStop(ctx.stopSignal);
+  await stopped;
   logger.info('shutting down');
   await server.close(config.shutdownTimeout);
   await expiryChecks.stop();
@@ -78,10 +80,11 @@ export function registerWorker(program: Command, ctx: CliContext): void {
       const runtime = await openRuntimeWithSecrets(config, logger, { migrations: 'auto' });
       const engine = createSyncWorker(runtime);
       engine.start();
+      const stopped = waitForStop(ctx.stopSignal);
       logger.info({ database: runtime.store.location, version }, 'worker started');
       ctx.stdout(`Instant Sync ${version} worker started\n`);
       ctx.stdout(`  database:   ${runtime.store.location}\n`);
-      await waitForStop(ctx.stopSignal);
+      await stopped;
       logger.info('shutting down');
       await engine.stop();
       await runtime.close();
