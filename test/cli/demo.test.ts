@@ -1,7 +1,7 @@
 // `npm start` on a machine with nothing configured runs the demo: sandbox org and sandbox
 // Microsoft 365 as child processes, the demo tenant connected through OAuth, Events streamed and
 // synced with one line each; the Events reach the sandbox mailboxes; Ctrl-C stops everything; a
-// second start reuses the data directory.
+// second run (`instant-sync demo`) reuses the data directory.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,7 +41,12 @@ it('runs the demo, syncs its Events into the sandbox mailboxes, stops on Ctrl-C 
   expect(await first.exited).toBe(0);
   expect(first.output().stdout).toContain('Demo stopped');
 
-  const second = await startCliProcess(['start'], { cwd, env, ready: / created /, timeoutMs: 60_000 });
+  const second = await startCliProcess(['demo', '--pace', '300'], {
+    cwd,
+    env,
+    ready: / created /,
+    timeoutMs: 60_000,
+  });
   expect(second.output().stderr).not.toContain('created a new secret key');
   second.child.kill('SIGINT');
   expect(await second.exited).toBe(0);

@@ -42,6 +42,14 @@ it('runs the service, not the demo, when a Salesforce app or a tenant is configu
   expect(withTenant.stdout).toContain('Starting the service (tenant acme is configured)');
 });
 
+it('refuses a bad configuration before starting anything', async () => {
+  const refused = await cli(['start'], { INSTANT_SYNC_PORT: 'eighty' });
+  expect(refused.code).toBe(2);
+  expect(refused.stderr).toContain(
+    'INSTANT_SYNC_PORT: expected a whole number from 0 to 65535, got "eighty"',
+  );
+});
+
 it('refuses a demo pace that makes no sense', async () => {
   const refused = await cli(['demo', '--pace', 'fast'], {});
   expect(refused.code).toBe(2);

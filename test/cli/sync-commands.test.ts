@@ -76,6 +76,10 @@ describe('sync commands', () => {
     });
     expect(shown.stdout).not.toContain('very-secret-value');
 
+    const showUnknown = await cli(['provider', 'show', 'globex']);
+    expect(showUnknown.code).not.toBe(0);
+    expect(showUnknown.stderr).toContain('no tenant named "globex"');
+
     const wrongKind = await cli([
       'provider',
       'set',
@@ -213,6 +217,9 @@ describe('sync commands', () => {
     const badAddress = await cli(['mailboxes', 'map', '005000000000042AAA', 'not-an-address']);
     expect(badAddress.code).toBe(2);
     expect(badAddress.stderr).toContain('"not-an-address" is not a mailbox address');
+    const unknownTenant = await cli(['mailboxes', 'list', '--tenant', 'globex']);
+    expect(unknownTenant.code).not.toBe(0);
+    expect(unknownTenant.stderr).toContain('no tenant named "globex"');
     const badUser = await cli(['mailboxes', 'map', 'jane', 'jane@acme.com']);
     expect(badUser.code).toBe(2);
     expect(badUser.stderr).toContain('neither a Salesforce user id (005…) nor an email address');
