@@ -20,6 +20,17 @@ describe('planSync', () => {
       { action: 'create', reason: 'back in the calendar' },
     ],
     [
+      'an Event deleted after a create whose answer was lost',
+      { kind: 'absent', reason: 'deleted in Salesforce' },
+      { ...link, state: 'deleted', createPending: true },
+      'delete',
+      {
+        action: 'delete',
+        mailboxId: 'mb-1',
+        reason: 'deleted in Salesforce; an earlier create may have reached the calendar',
+      },
+    ],
+    [
       'an unchanged Event',
       { kind: 'item', mailboxId: 'mb-1', hash: 'h1' },
       link,

@@ -8,6 +8,8 @@ export interface LinkView {
   mailboxId: string;
   contentHash: string;
   state: 'active' | 'deleted';
+  /** A create was sent to `mailboxId` and its answer never saved: an item may be there. */
+  createPending?: boolean;
 }
 
 export type Desired =
@@ -48,6 +50,12 @@ export function planSync(desired: Desired, link: LinkView | undefined, deletePol
         return { action: 'none', reason: 'the calendar item is already up to date' };
       return { action: 'update', mailboxId: live.mailboxId, reason: 'the Event changed' };
     case 'absent':
+      if (live === undefined && link?.createPending === true)
+        return {
+          action: 'delete',
+          mailboxId: link.mailboxId,
+          reason: `${desired.reason}; an earlier create may have reached the calendar`,
+        };
       if (live === undefined) return { action: 'none', reason: `${desired.reason}; nothing in the calendar` };
       if (deletePolicy === 'keep')
         return {

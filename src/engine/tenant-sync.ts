@@ -14,7 +14,7 @@ import { ItemNotFoundError, type CalendarProvider, type ItemRef } from '../provi
 import type { SalesforceRestClient } from '../salesforce/rest-client.ts';
 import type { ClaimedJob } from '../store/jobs/job.ts';
 import { deliveredEvents } from '../store/changes/record-changes.ts';
-import { findLinks, saveLink } from '../store/links-repository.ts';
+import { findLinks, markCreatePending, saveLink } from '../store/links-repository.ts';
 import type { Database, LinkRow, MailboxRow, TenantRow } from '../store/schema.ts';
 import { addTraces, type NewTrace } from '../store/traces-repository.ts';
 import type { Kysely } from 'kysely';
@@ -192,7 +192,12 @@ export async function syncTenantJobs(
         desired,
         link === undefined
           ? undefined
-          : { mailboxId: link.mailbox_id, contentHash: link.content_hash, state: link.state },
+          : {
+              mailboxId: link.mailbox_id,
+              contentHash: link.content_hash,
+              state: link.state,
+              createPending: link.pending_create_at !== null,
+            },
         deps.tenant.delete_policy,
       );
       trace(
@@ -299,10 +304,18 @@ async function apply(
     const address = addressOf(mailboxId);
     const item = input.item;
     if (item === undefined) throw new PermanentError('nothing to create');
-    // No link at all: the item may exist anyway (a lost database, a link never saved): adopt it.
+    // The item may exist without a link (a lost database, an answer never saved): adopt it.
     const existing = findFirst
       ? await call(address, () => provider.findBySalesforceId(address, input.job.eventId))
       : undefined;
+    if (existing === undefined)
+      await markCreatePending(deps.db, {
+        tenantId: deps.tenant.id,
+        eventId: input.job.eventId,
+        mailboxId,
+        providerKind: provider.kind,
+        now: deps.clock.now(),
+      });
     const ref =
       existing === undefined
         ? await call(address, () =>
@@ -319,7 +332,10 @@ async function apply(
 
   switch (plan.action) {
     case 'create':
-      return create(plan.mailboxId, input.link === undefined && input.mayExist);
+      return create(
+        plan.mailboxId,
+        (input.link?.pending_create_at ?? null) !== null || (input.link === undefined && input.mayExist),
+      );
     case 'update': {
       const address = addressOf(plan.mailboxId);
       const item = input.item;
@@ -340,8 +356,13 @@ async function apply(
     }
     case 'delete': {
       const address = addressOf(plan.mailboxId);
-      await call(address, () => provider.delete(address, linkRef()));
-      await save(plan.mailboxId, linkRef(), 'deleted');
+      // An item only a lost create's answer knew of is found by its Salesforce id first.
+      const ref =
+        input.link?.state === 'active'
+          ? linkRef()
+          : await call(address, () => provider.findBySalesforceId(address, input.job.eventId));
+      if (ref !== undefined) await call(address, () => provider.delete(address, ref));
+      await save(plan.mailboxId, ref ?? linkRef(), 'deleted');
       return undefined;
     }
   }

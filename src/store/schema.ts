@@ -181,6 +181,8 @@ export interface LinksTable {
   state: LinkState;
   created_at: number;
   updated_at: number;
+  /** Set while a create may have reached the mailbox without its answer being saved. */
+  pending_create_at: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface TracesTable {

@@ -170,6 +170,28 @@ describeEachBackend('sync engine', (database) => {
     void ownerId;
   });
 
+  it('removes the item of a create whose answer was lost when the Event is deleted before the retry', async () => {
+    const { sandbox, ownerId } = env;
+    const id = String(
+      sandbox.createEvent(ownerId, {
+        Subject: 'Short-lived',
+        StartDateTime: '2026-12-09T10:00:00Z',
+        DurationInMinutes: 30,
+      }).Id,
+    );
+    await enqueue(id);
+    graph.failNext('503', { afterCommit: true });
+    expect(await worker.runOnce()).toMatchObject({ outcomes: { retry: 1 } });
+    expect(items('rep@acme.example').map((i) => i.salesforceId)).toContain(id);
+
+    sandbox.deleteEvent(id);
+    await enqueue(id);
+    env.advance(120_000);
+    expect(await worker.runOnce()).toMatchObject({ outcomes: { done: 1 } });
+    expect(items('rep@acme.example').map((i) => i.salesforceId)).not.toContain(id);
+    expect(await story(id)).toMatch(/plan: delete: .*an earlier create may have reached the calendar/);
+  });
+
   it('postpones the jobs of a tenant without a mailbox provider without spending attempts', async () => {
     const other = await env.connectedTenant('globex');
     await updateTenantSettings(

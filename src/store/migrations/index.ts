@@ -7,6 +7,7 @@ import { salesforceConnectionSchema } from './0002-salesforce-connection.ts';
 import { intakeSchema } from './0003-intake.ts';
 import { syncSchema } from './0004-sync.ts';
 import { changePayloadSchema } from './0005-change-payload.ts';
+import { linkPendingCreateSchema } from './0006-link-pending-create.ts';
 
 export function allMigrations(backend: BackendCapabilities): Record<string, Migration> {
   return {
@@ -15,5 +16,6 @@ export function allMigrations(backend: BackendCapabilities): Record<string, Migr
     '0003-intake': intakeSchema(),
     '0004-sync': syncSchema(),
     '0005-change-payload': changePayloadSchema(),
+    '0006-link-pending-create': linkPendingCreateSchema(),
   };
 }
