@@ -19,6 +19,7 @@ import { systemClock, type Clock } from './lib/clock.ts';
 import { ConfigError } from './lib/errors.ts';
 import type { Logger } from './lib/logger.ts';
 import { SecretBox } from './lib/secret-box.ts';
+import { createMetrics, type Metrics } from './lib/metrics.ts';
 import { loadSecretKey } from './lib/secret-key-source.ts';
 import { claimMeta } from './store/meta-repository.ts';
 import { migrateToLatest, migrationStatus } from './store/migrate.ts';
@@ -40,6 +41,7 @@ export interface Runtime {
   clock: Clock;
   store: Store;
   queue: JobQueue;
+  metrics: Metrics;
   close(): Promise<void>;
 }
 
@@ -79,7 +81,8 @@ export async function openRuntime(
     if (options.migrations === 'auto') await applyOrCheckMigrations(config, store, logger);
     const clock = options.clock ?? systemClock;
     const queue = new JobQueue({ store, clock, retryPolicy: defaultRetryPolicy, random: Math.random });
-    return { config, logger, clock, store, queue, close: () => store.close() };
+    const metrics = createMetrics(store.db);
+    return { config, logger, clock, store, queue, metrics, close: () => store.close() };
   } catch (error) {
     await store.close();
     throw error;
@@ -227,6 +230,7 @@ export function createSyncWorker(
     }),
     batchSize: config.workerBatchSize,
     apiBudgetPercent: config.apiBudget,
+    metrics: runtime.metrics.engine,
     ...(options.onSynced === undefined ? {} : { onSynced: options.onSynced }),
     ...(options.onSkipped === undefined ? {} : { onSkipped: options.onSkipped }),
   });
@@ -271,6 +275,7 @@ export function createHttpAppFor(runtime: RuntimeWithSecrets) {
     logger: runtime.logger,
     version,
     pingDatabase: () => runtime.store.ping(),
+    metrics: runtime.metrics,
     webhook: {
       db: runtime.store.db,
       secretBox: runtime.secretBox,

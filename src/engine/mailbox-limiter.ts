@@ -18,8 +18,11 @@ export class MailboxLimiter {
   /** Time spent waiting for a slot, for metrics. */
   waitedMs = 0;
 
-  constructor(now: () => number = Date.now) {
+  readonly #onWait: ((ms: number) => void) | undefined;
+
+  constructor(now: () => number = Date.now, onWait?: (ms: number) => void) {
     this.#now = now;
+    this.#onWait = onWait;
   }
 
   async run<T>(mailbox: string, limits: ProviderCapabilities, work: () => Promise<T>): Promise<T> {
@@ -43,7 +46,9 @@ export class MailboxLimiter {
         await sleep(waitFor);
       }
       state.sent.push(this.#now());
-      this.waitedMs += this.#now() - started;
+      const waited = this.#now() - started;
+      this.waitedMs += waited;
+      if (waited > 0) this.#onWait?.(waited);
       return await work();
     } finally {
       state.running--;

@@ -12,6 +12,7 @@ import type { ApiUsage, SalesforceRestClient } from '../salesforce/rest-client.t
 import type { ClaimedJob } from '../store/jobs/job.ts';
 import { claimMeta } from '../store/meta-repository.ts';
 import type { Database } from '../store/schema.ts';
+import type { EngineMetrics } from './engine-metrics.ts';
 import type { JobQueue } from './job-queue.ts';
 import { MailboxLimiter } from './mailbox-limiter.ts';
 import type { ProviderSource } from './provider-source.ts';
@@ -36,6 +37,7 @@ export interface SyncWorkerDeps {
   onSynced?: (tenantSlug: string, synced: SyncedEvent) => void;
   /** Told of every Event skipped with its reason. */
   onSkipped?: (tenantSlug: string, skipped: SkippedEvent) => void;
+  metrics?: EngineMetrics | undefined;
 }
 
 export interface BatchReport {
@@ -61,7 +63,7 @@ export class SyncWorker {
   constructor(deps: SyncWorkerDeps) {
     this.#deps = deps;
     // Real time, not the business clock: the limits are the provider's, measured as it measures them.
-    this.#limiter = new MailboxLimiter();
+    this.#limiter = new MailboxLimiter(Date.now, (ms) => deps.metrics?.mailboxWait(ms));
   }
 
   start(): void {
@@ -182,6 +184,7 @@ export class SyncWorker {
         limiter: this.#limiter,
         tenant,
         installedAt: this.#installedAt ?? 0,
+        metrics: this.#deps.metrics,
       },
       jobs,
     );
@@ -189,10 +192,12 @@ export class SyncWorker {
     report.providerCalls += result.providerCalls;
     for (const synced of result.synced) {
       logger.debug({ tenant: tenant.slug, ...synced }, 'synced');
+      this.#deps.metrics?.synced(lookup.provider.kind, synced.action, synced.latencyMs);
       this.#deps.onSynced?.(tenant.slug, synced);
     }
     for (const skipped of result.skipped) {
       logger.debug({ tenant: tenant.slug, ...skipped }, 'skipped');
+      this.#deps.metrics?.skipped();
       this.#deps.onSkipped?.(tenant.slug, skipped);
     }
     return result.outcomes;
@@ -237,7 +242,10 @@ export class SyncWorker {
   #restFor(tenantId: string): SalesforceRestClient {
     let client = this.#rest.get(tenantId);
     if (client === undefined) {
-      client = this.#deps.restClient(tenantId, (usage) => this.#usage.set(tenantId, usage));
+      client = this.#deps.restClient(tenantId, (usage) => {
+        this.#usage.set(tenantId, usage);
+        this.#deps.metrics?.apiUsage(tenantId, usage);
+      });
       this.#rest.set(tenantId, client);
     }
     return client;

@@ -18,6 +18,7 @@ import { findLinks, markCreatePending, saveLink } from '../store/links-repositor
 import type { Database, LinkRow, MailboxRow, TenantRow } from '../store/schema.ts';
 import { addTraces, type NewTrace } from '../store/traces-repository.ts';
 import type { Kysely } from 'kysely';
+import type { EngineMetrics, ProviderCallOutcome } from './engine-metrics.ts';
 import type { MailboxLimiter } from './mailbox-limiter.ts';
 import { readBatch, type BatchRead } from './read-batch.ts';
 
@@ -41,6 +42,7 @@ export interface TenantSyncDeps {
    * item from an earlier database, so its first create looks for one; a newer Event does not.
    */
   installedAt: number;
+  metrics?: EngineMetrics | undefined;
 }
 
 export interface SkippedEvent {
@@ -276,9 +278,25 @@ async function apply(
   input: ApplyInput,
 ): Promise<ItemRef | undefined> {
   const { provider, limiter } = deps;
-  const call = <T>(address: string, work: () => Promise<T>) => {
+  const call = <T>(address: string, operation: string, work: () => Promise<T>) => {
     input.countCall();
-    return limiter.run(address, provider.capabilities, work);
+    return limiter.run(address, provider.capabilities, async () => {
+      const started = performance.now();
+      let outcome: ProviderCallOutcome = 'ok';
+      try {
+        return await work();
+      } catch (error) {
+        outcome =
+          error instanceof ItemNotFoundError
+            ? 'not-found'
+            : error instanceof PermanentError
+              ? 'permanent'
+              : 'retryable';
+        throw error;
+      } finally {
+        deps.metrics?.providerCall(provider.kind, operation, performance.now() - started, outcome);
+      }
+    });
   };
   const addressOf = (mailboxId: string) => {
     const address = input.mailboxOf(mailboxId)?.address;
@@ -306,7 +324,7 @@ async function apply(
     if (item === undefined) throw new PermanentError('nothing to create');
     // The item may exist without a link (a lost database, an answer never saved): adopt it.
     const existing = findFirst
-      ? await call(address, () => provider.findBySalesforceId(address, input.job.eventId))
+      ? await call(address, 'find', () => provider.findBySalesforceId(address, input.job.eventId))
       : undefined;
     if (existing === undefined)
       await markCreatePending(deps.db, {
@@ -318,10 +336,10 @@ async function apply(
       });
     const ref =
       existing === undefined
-        ? await call(address, () =>
+        ? await call(address, 'create', () =>
             provider.create(address, item, { idempotencyKey: `${input.job.eventId}-${input.version ?? 0}` }),
           )
-        : await call(address, () => provider.update(address, existing, item));
+        : await call(address, 'update', () => provider.update(address, existing, item));
     await save(mailboxId, ref, 'active');
     return ref;
   };
@@ -341,7 +359,7 @@ async function apply(
       const item = input.item;
       if (item === undefined) throw new PermanentError('nothing to update with');
       try {
-        const ref = await call(address, () => provider.update(address, linkRef(), item));
+        const ref = await call(address, 'update', () => provider.update(address, linkRef(), item));
         await save(plan.mailboxId, ref, 'active');
         return ref;
       } catch (error) {
@@ -351,7 +369,7 @@ async function apply(
     }
     case 'move': {
       const from = addressOf(plan.fromMailboxId);
-      await call(from, () => provider.delete(from, linkRef()));
+      await call(from, 'delete', () => provider.delete(from, linkRef()));
       return create(plan.toMailboxId, true);
     }
     case 'delete': {
@@ -360,8 +378,8 @@ async function apply(
       const ref =
         input.link?.state === 'active'
           ? linkRef()
-          : await call(address, () => provider.findBySalesforceId(address, input.job.eventId));
-      if (ref !== undefined) await call(address, () => provider.delete(address, ref));
+          : await call(address, 'find', () => provider.findBySalesforceId(address, input.job.eventId));
+      if (ref !== undefined) await call(address, 'delete', () => provider.delete(address, ref));
       await save(plan.mailboxId, ref ?? linkRef(), 'deleted');
       return undefined;
     }

@@ -1,9 +1,10 @@
-// The HTTP surface of the service: liveness and readiness, the tenants' connect pages and the
-// signed Salesforce webhook.
+// The HTTP surface of the service: liveness and readiness, Prometheus metrics, the tenants'
+// connect pages and the signed Salesforce webhook.
 // Routes receive what they need through `deps`; they never build services themselves.
 import { Hono } from 'hono';
 import { describeError, NotFoundError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
+import type { Metrics } from '../lib/metrics.ts';
 import { errorResponse } from './error-response.ts';
 import { tenantPages, type TenantPagesDeps } from './tenant-pages.ts';
 import { webhookRoutes, type WebhookDeps } from './webhook-route.ts';
@@ -19,6 +20,8 @@ export interface HttpDeps {
   tenantPages?: TenantPagesDeps;
   /** The signed Salesforce webhook. */
   webhook?: WebhookDeps;
+  /** Prometheus metrics at /metrics. */
+  metrics?: Pick<Metrics, 'contentType' | 'render'>;
 }
 
 export function createHttpApp(deps: HttpDeps): Hono {
@@ -39,6 +42,12 @@ export function createHttpApp(deps: HttpDeps): Hono {
       return c.json({ status: 'not ready', checks: { database: describeError(error) } }, 503);
     }
   });
+
+  const { metrics } = deps;
+  if (metrics !== undefined)
+    app.get('/metrics', async (c) =>
+      c.body(await metrics.render(), 200, { 'content-type': metrics.contentType }),
+    );
 
   if (deps.webhook !== undefined) app.route('/', webhookRoutes(deps.webhook));
   if (deps.tenantPages !== undefined) app.route('/', tenantPages(deps.tenantPages, deps.logger));

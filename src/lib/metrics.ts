@@ -1,0 +1,118 @@
+// /metrics in Prometheus' text format: what the engine counted in this process (syncs, skips,
+// latency, provider calls, waits for mailbox limits, Salesforce API usage) and, read from the
+// database at each scrape, what all processes share (changes received by source, jobs by state,
+// connections by state). Each runtime has its own registry.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Kysely } from 'kysely';
+import type { EngineMetrics } from '../engine/engine-metrics.ts';
+import type { Database } from '../store/schema.ts';
+
+export interface Metrics {
+  engine: EngineMetrics;
+  contentType: string;
+  render(): Promise<string>;
+}
+
+export function createMetrics(db: Kysely<Database>): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'instant_sync_' });
+  const syncs = new Counter({
+    name: 'instant_sync_syncs_total',
+    help: 'Calendar items changed, by action and provider',
+    labelNames: ['action', 'provider'],
+    registers: [registry],
+  });
+  const skips = new Counter({
+    name: 'instant_sync_skips_total',
+    help: 'Events that could not be synced faithfully and were skipped with a reason',
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'instant_sync_end_to_end_latency_seconds',
+    help: 'From the change in Salesforce (its commit time when known) to the item written in the mailbox',
+    buckets: [0.25, 0.5, 1, 2, 3, 5, 10, 30, 60, 300, 900],
+    registers: [registry],
+  });
+  const calls = new Histogram({
+    name: 'instant_sync_provider_call_duration_seconds',
+    help: 'Calls to mailbox providers, by provider, operation and outcome',
+    labelNames: ['provider', 'operation', 'outcome'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+    registers: [registry],
+  });
+  const waits = new Counter({
+    name: 'instant_sync_mailbox_limit_wait_seconds_total',
+    help: "Time calls waited for a mailbox's limits (in-flight cap, request window, Retry-After)",
+    registers: [registry],
+  });
+  const apiUsed = new Gauge({
+    name: 'instant_sync_salesforce_api_requests_used_ratio',
+    help: "Share of the org's daily API requests used, as Sforce-Limit-Info last said",
+    labelNames: ['tenant'],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'instant_sync_changes_received_total',
+    help: 'Changes recorded, by source (all processes; from the database)',
+    labelNames: ['source'],
+    registers: [registry],
+    async collect() {
+      const rows = await db
+        .selectFrom('changes')
+        .select(['source', (eb) => eb.fn.countAll<number>().as('n')])
+        .groupBy('source')
+        .execute();
+      this.reset();
+      for (const row of rows) this.set({ source: row.source }, Number(row.n));
+    },
+  });
+  new Gauge({
+    name: 'instant_sync_jobs',
+    help: 'Sync jobs by state (all processes; from the database)',
+    labelNames: ['state'],
+    registers: [registry],
+    async collect() {
+      const rows = await db
+        .selectFrom('jobs')
+        .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
+        .groupBy('state')
+        .execute();
+      this.reset();
+      for (const state of ['waiting', 'running', 'dead']) this.set({ state }, 0);
+      for (const row of rows) this.set({ state: row.state }, Number(row.n));
+    },
+  });
+  new Gauge({
+    name: 'instant_sync_salesforce_connections',
+    help: 'Tenants by Salesforce connection state (from the database)',
+    labelNames: ['state'],
+    registers: [registry],
+    async collect() {
+      const rows = await db
+        .selectFrom('salesforce_connections')
+        .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
+        .groupBy('state')
+        .execute();
+      this.reset();
+      for (const row of rows) this.set({ state: row.state }, Number(row.n));
+    },
+  });
+
+  return {
+    contentType: registry.contentType,
+    render: () => registry.metrics(),
+    engine: {
+      synced: (provider, action, latencyMs) => {
+        syncs.inc({ action, provider });
+        latency.observe(latencyMs / 1000);
+      },
+      skipped: () => skips.inc(),
+      providerCall: (provider, operation, durationMs, outcome) =>
+        calls.observe({ provider, operation, outcome }, durationMs / 1000),
+      mailboxWait: (ms) => {
+        if (ms > 0) waits.inc(ms / 1000);
+      },
+      apiUsage: (tenant, usage) => apiUsed.set({ tenant }, usage.max > 0 ? usage.used / usage.max : 0),
+    },
+  };
+}

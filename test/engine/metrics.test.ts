@@ -1,0 +1,71 @@
+// /metrics parses as Prometheus' text format, and its figures move when Events sync: syncs by
+// action, the latency histogram, provider calls, changes by source, jobs and connections by state.
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createSyncWorker } from '../../src/main.ts';
+import { startSyncedService, type SyncedService } from '../support/synced-service.ts';
+import { describeEachBackend } from '../support/test-databases.ts';
+
+describeEachBackend('/metrics', (database) => {
+  let synced: SyncedService;
+
+  beforeAll(async () => {
+    synced = await startSyncedService({ databaseUrl: database.url });
+  });
+  afterAll(() => synced.close());
+
+  const scrape = async () => {
+    const response = await fetch(`${synced.env.service.url}/metrics`);
+    expect(response.headers.get('content-type')).toContain('text/plain');
+    const text = await response.text();
+    const families = parsePrometheusTextFormat(text);
+    const value = (name: string, labels: Record<string, string> = {}) => {
+      const family = families.find((f) => f.name === name);
+      const sample = family?.metrics.find((m) =>
+        Object.entries(labels).every(([k, v]) => m.labels?.[k] === v),
+      );
+      return Number(sample?.value ?? sample?.count ?? 0);
+    };
+    return { families, value, text };
+  };
+
+  it('counts syncs, latency, provider calls, changes, jobs and connections', async () => {
+    const before = await scrape();
+    expect(before.value('instant_sync_salesforce_connections', { state: 'connected' })).toBe(1);
+    expect(before.value('instant_sync_syncs_total', { action: 'create', provider: 'graph' })).toBe(0);
+
+    const { sandbox, ownerId } = synced.env;
+    const { runtime } = synced.env.service;
+    const ids = [1, 2, 3].map((n) =>
+      String(
+        sandbox.createEvent(ownerId, {
+          Subject: `Counted ${n}`,
+          StartDateTime: '2026-12-01T09:00:00Z',
+          DurationInMinutes: 30,
+        }).Id,
+      ),
+    );
+    await runtime.queue.enqueue({ tenantId: synced.tenantId, eventId: ids[0]! }, { delayMs: 0 });
+    const queued = await scrape();
+    expect(queued.value('instant_sync_jobs', { state: 'waiting' })).toBe(1);
+    for (const eventId of ids.slice(1))
+      await runtime.queue.enqueue({ tenantId: synced.tenantId, eventId }, { delayMs: 0 });
+    expect(await createSyncWorker(runtime).runOnce()).toMatchObject({ claimed: 3, outcomes: { done: 3 } });
+
+    const after = await scrape();
+    expect(after.value('instant_sync_syncs_total', { action: 'create', provider: 'graph' })).toBe(3);
+    expect(after.value('instant_sync_end_to_end_latency_seconds')).toBe(3);
+    // (The parser drops the labels of histogram samples: this one is read from the text itself.)
+    expect(after.text).toMatch(
+      /^instant_sync_provider_call_duration_seconds_count\{provider="graph",operation="create",outcome="ok"\} 3$/m,
+    );
+    expect(after.value('instant_sync_jobs', { state: 'waiting' })).toBe(0);
+    expect(after.families.map((f) => f.name)).toEqual(
+      expect.arrayContaining([
+        'instant_sync_changes_received_total',
+        'instant_sync_mailbox_limit_wait_seconds_total',
+        'instant_sync_skips_total',
+      ]),
+    );
+  });
+});
