@@ -10,6 +10,7 @@ import { defaultRetryPolicy } from './engine/retry-policy.ts';
 import { JobQueue } from './engine/job-queue.ts';
 import { ProviderSource } from './engine/provider-source.ts';
 import { SyncWorker, type SyncWorkerDeps } from './engine/sync-worker.ts';
+import { AdminAuth } from './admin/admin-auth.ts';
 import { createHttpApp } from './http/create-http-app.ts';
 import type { DoctorDeps } from './reports/doctor.ts';
 import { CdcScheduler } from './intake/cdc-scheduler.ts';
@@ -276,6 +277,23 @@ export function createHttpAppFor(runtime: RuntimeWithSecrets) {
     version,
     pingDatabase: () => runtime.store.ping(),
     metrics: runtime.metrics,
+    admin: {
+      db: runtime.store.db,
+      auth: new AdminAuth({
+        db: runtime.store.db,
+        secretBox: runtime.secretBox,
+        token: runtime.config.adminToken,
+      }),
+      secretBox: runtime.secretBox,
+      publicUrl: runtime.config.publicUrl,
+      clock: runtime.clock,
+      overview: {
+        db: runtime.store.db,
+        connections: runtime.salesforce.connections,
+        jobCounts: (tenantId) => runtime.queue.counts(tenantId),
+        now: () => runtime.clock.now(),
+      },
+    },
     webhook: {
       db: runtime.store.db,
       secretBox: runtime.secretBox,

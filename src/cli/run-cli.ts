@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { version } from '../main.ts';
 import { BadInputError, CheckFailedError, ConfigError, describeError, NotFoundError } from '../lib/errors.ts';
 import type { CliContext } from './cli-context.ts';
+import { registerAdmin } from './commands/admin.ts';
 import { registerConnection } from './commands/connection.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerServe, registerWorker } from './commands/serve.ts';
@@ -47,6 +48,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerBackfill(program, ctx);
   registerRetry(program, ctx);
   registerDoctor(program, ctx);
+  registerAdmin(program, ctx);
   return program;
 }
 

@@ -228,6 +228,16 @@ export const options = {
       'records included). Polling runs even with CDC: it catches whatever a stream missed. Each poll costs two API calls.',
     schema: durationSchema({ min: 10_000, max: 86_400_000 }),
   },
+  adminToken: {
+    env: 'INSTANT_SYNC_ADMIN_TOKEN',
+    default: undefined,
+    defaultDescription: '(none: set a password with `instant-sync admin set-password`)',
+    description:
+      'Token that signs in to the admin pages and authorizes the JSON API (`Authorization: Bearer <token>`). At ' +
+      'least 24 characters. Either this or an admin password is needed for the admin pages.',
+    secret: true,
+    schema: z.string().trim().min(24, 'expected at least 24 characters'),
+  },
   engine: {
     env: 'INSTANT_SYNC_ENGINE',
     default: 'true',

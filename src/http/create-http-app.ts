@@ -1,10 +1,11 @@
-// The HTTP surface of the service: liveness and readiness, Prometheus metrics, the tenants'
-// connect pages and the signed Salesforce webhook.
+// The HTTP surface of the service: liveness and readiness, Prometheus metrics, the admin pages
+// and JSON API, the tenants' connect pages and the signed Salesforce webhook.
 // Routes receive what they need through `deps`; they never build services themselves.
 import { Hono } from 'hono';
 import { describeError, NotFoundError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Metrics } from '../lib/metrics.ts';
+import { adminRoutes, type AdminDeps } from './admin-routes.ts';
 import { errorResponse } from './error-response.ts';
 import { tenantPages, type TenantPagesDeps } from './tenant-pages.ts';
 import { webhookRoutes, type WebhookDeps } from './webhook-route.ts';
@@ -20,6 +21,8 @@ export interface HttpDeps {
   tenantPages?: TenantPagesDeps;
   /** The signed Salesforce webhook. */
   webhook?: WebhookDeps;
+  /** The admin pages and the JSON API. */
+  admin?: AdminDeps;
   /** Prometheus metrics at /metrics. */
   metrics?: Pick<Metrics, 'contentType' | 'render'>;
 }
@@ -49,6 +52,7 @@ export function createHttpApp(deps: HttpDeps): Hono {
       c.body(await metrics.render(), 200, { 'content-type': metrics.contentType }),
     );
 
+  if (deps.admin !== undefined) app.route('/', adminRoutes(deps.admin));
   if (deps.webhook !== undefined) app.route('/', webhookRoutes(deps.webhook));
   if (deps.tenantPages !== undefined) app.route('/', tenantPages(deps.tenantPages, deps.logger));
 

@@ -8,7 +8,14 @@ type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 const styles = `
   :root { color-scheme: light dark; --ok: #1a7f37; --warn: #9a6700; --bad: #cf222e; --muted: #6e7781; }
   body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0; padding: 1.5rem; }
-  main { max-width: 40rem; margin: 0 auto; }
+  main { max-width: 40rem; margin: 0 auto; } main.wide { max-width: 72rem; }
+  nav { margin-bottom: 1rem; } nav a { margin-right: 1rem; }
+  table { border-collapse: collapse; width: 100%; font-size: .95rem; }
+  th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid color-mix(in srgb, var(--muted) 40%, transparent); vertical-align: top; }
+  td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+  .ok { color: var(--ok); } .warn { color: var(--warn); } .bad { color: var(--bad); }
+  .table-wrap { overflow-x: auto; }
+  input[type=text], input[type=password], input[type=search] { font: inherit; padding: .45rem .6rem; border-radius: .4rem; border: 1px solid var(--muted); }
   h1 { font-size: 1.4rem; margin: 0 0 .25rem; } h2 { font-size: 1.15rem; }
   .lead { color: var(--muted); margin-top: 0; }
   .banner { padding: .75rem 1rem; border-radius: .4rem; color: #fff; font-weight: 600; }
@@ -24,7 +31,7 @@ const styles = `
   .hint { color: var(--muted); font-size: .9rem; }
 `;
 
-export function htmlPage(title: string, body: Html): Html {
+export function htmlPage(title: string, body: Html, options: { wide?: boolean } = {}): Html {
   return html`<!doctype html>
     <html lang="en">
       <head>
@@ -37,7 +44,7 @@ export function htmlPage(title: string, body: Html): Html {
         </style>
       </head>
       <body>
-        <main>${body}</main>
+        <main class="${options.wide === true ? 'wide' : ''}">${body}</main>
       </body>
     </html>`;
 }

@@ -31,6 +31,7 @@ describe('the instant-sync executable', () => {
       'retry',
       'trace',
       'doctor',
+      'admin',
     ]) {
       expect(top.stdout).toContain(command);
     }
@@ -60,6 +61,7 @@ describe('the instant-sync executable', () => {
       ['retry'],
       ['trace'],
       ['doctor'],
+      ['admin', 'set-password'],
     ];
     for (const args of commands) {
       const result = await runCliProcess([...args, '--help'], { cwd });

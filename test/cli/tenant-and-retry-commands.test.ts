@@ -1,5 +1,5 @@
 // tenants show and remove, and retry: success paths and refusals.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -89,6 +89,14 @@ describe('tenant and retry commands', () => {
     const unknown = await cli(['retry', '00U000000000009AAA']);
     expect(unknown.code).not.toBe(0);
     expect(unknown.stderr).toContain('no tenant knows Event 00U000000000009AAA');
+  });
+
+  it('admin set-password refuses a short password', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'instant-sync-pw-')), 'pw.txt');
+    writeFileSync(file, 'short\n');
+    const refused = await cli(['admin', 'set-password', '--password-file', file]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('the admin password must be at least 12 characters');
   });
 
   it('tenants remove asks for --yes, then deletes the tenant and all its data', async () => {

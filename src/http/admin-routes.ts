@@ -1,0 +1,504 @@
+// The admin pages (/admin/…) and the JSON API (/api/…) behind the same sign-in: the overview of
+// every tenant, the failures (dead letters and skips) with Retry, and an Event's whole story.
+// Pages use a session cookie (HttpOnly, SameSite=Lax, Secure behind https) and CSRF tokens on
+// every form; the API takes the session (with the CSRF token in `x-csrf-token` for writes) or
+// `Authorization: Bearer <INSTANT_SYNC_ADMIN_TOKEN>` for scripts.
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { Hono, type Context, type Next } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { html } from 'hono/html';
+import type { Kysely } from 'kysely';
+import type { AdminAuth } from '../admin/admin-auth.ts';
+import { adminSessionLifetimeMs } from '../admin/admin-auth.ts';
+import { deadEvents, retryEvents, type EventKey } from '../intake/retry-events.ts';
+import type { Clock } from '../lib/clock.ts';
+import { BadInputError } from '../lib/errors.ts';
+import type { SecretBox } from '../lib/secret-box.ts';
+import { eventStories, type EventStory } from '../reports/event-story.ts';
+import {
+  failures,
+  tenantOverviews,
+  type Failure,
+  type OverviewDeps,
+  type TenantOverview,
+} from '../reports/overview.ts';
+import type { Database } from '../store/schema.ts';
+import { findTenantBySlug } from '../store/tenants-repository.ts';
+import { csrfToken, csrfValid, type CookieSettings } from './browser-cookies.ts';
+import { htmlPage } from './html-page.ts';
+
+export interface AdminDeps {
+  db: Kysely<Database>;
+  auth: AdminAuth;
+  secretBox: SecretBox;
+  publicUrl: string;
+  clock: Clock;
+  overview: OverviewDeps;
+}
+
+const sessionCookie = 'is_admin';
+const eventIdPattern = /^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$/;
+
+export function adminRoutes(deps: AdminDeps): Hono {
+  const app = new Hono();
+  const cookies: CookieSettings = { secure: deps.publicUrl.startsWith('https:'), secretBox: deps.secretBox };
+  const signedIn = (c: Context) => deps.auth.sessionValid(getCookie(c, sessionCookie), deps.clock.now());
+  const client = (c: Context) => {
+    try {
+      return getConnInfo(c).remote.address ?? 'unknown';
+    } catch {
+      return 'unknown';
+    }
+  };
+
+  // ---- sign-in ----
+  app.get('/admin/login', async (c) => {
+    c.header('cache-control', 'no-store');
+    return c.html(loginPage(csrfToken(c, cookies), await deps.auth.configured(), c.req.query('error')));
+  });
+  app.post('/admin/login', async (c) => {
+    const form = await c.req.parseBody();
+    if (!csrfValid(c, form['csrf'])) return c.html(loginPage(csrfToken(c, cookies), true, 'expired'), 403);
+    const now = deps.clock.now();
+    const who = client(c);
+    const wait = deps.auth.lockedFor(who, now);
+    if (wait > 0) {
+      c.header('retry-after', String(wait));
+      return c.html(loginPage(csrfToken(c, cookies), true, 'locked'), 429);
+    }
+    const secret = typeof form['secret'] === 'string' ? form['secret'] : '';
+    if (!(await deps.auth.verify(secret))) {
+      deps.auth.failed(who, now);
+      return c.html(loginPage(csrfToken(c, cookies), await deps.auth.configured(), 'wrong'), 401);
+    }
+    deps.auth.succeeded(who);
+    setCookie(c, sessionCookie, deps.auth.sessionValue(now), {
+      path: '/',
+      httpOnly: true,
+      sameSite: 'Lax',
+      secure: cookies.secure,
+      maxAge: adminSessionLifetimeMs / 1000,
+    });
+    return c.redirect('/admin/', 303);
+  });
+  app.post('/admin/logout', async (c) => {
+    const form = await c.req.parseBody();
+    if (csrfValid(c, form['csrf'])) deleteCookie(c, sessionCookie, { path: '/' });
+    return c.redirect('/admin/login', 303);
+  });
+
+  // ---- everything else needs a session ----
+  const pagesGuard = async (c: Context, next: Next) => {
+    if (!signedIn(c)) return c.redirect('/admin/login', 303);
+    c.header('cache-control', 'no-store');
+    await next();
+    return undefined;
+  };
+  app.use('/admin', pagesGuard);
+  app.use('/admin/*', async (c: Context, next: Next) => {
+    if (c.req.path === '/admin/login' || c.req.path === '/admin/logout') return next();
+    return pagesGuard(c, next);
+  });
+  app.use('/api/*', async (c: Context, next: Next) => {
+    const bearer = /^Bearer (.+)$/.exec(c.req.header('authorization') ?? '')?.[1];
+    const viaToken = bearer !== undefined && deps.auth.verifyBearer(bearer);
+    if (!viaToken && !signedIn(c))
+      return c.json(
+        {
+          error: 'unauthorized',
+          message: 'sign in at /admin/login, or send Authorization: Bearer <admin token>',
+        },
+        401,
+      );
+    if (!viaToken && c.req.method !== 'GET' && !csrfValid(c, c.req.header('x-csrf-token')))
+      return c.json(
+        { error: 'forbidden', message: 'a write with the session cookie needs the x-csrf-token header' },
+        403,
+      );
+    c.header('cache-control', 'no-store');
+    await next();
+    return undefined;
+  });
+
+  // ---- pages ----
+  app.get('/admin', (c) => c.redirect('/admin/', 308));
+  app.get('/admin/', async (c) =>
+    c.html(overviewPage(await tenantOverviews(deps.overview), csrfToken(c, cookies), deps.clock.now())),
+  );
+  app.get('/admin/failures', async (c) => {
+    const tenant = c.req.query('tenant') || undefined;
+    const kind = parseKind(c.req.query('kind'));
+    const list = await failures(deps.db, { now: deps.clock.now(), tenant, kind });
+    return c.html(
+      failuresPage(list, { tenant, kind, csrf: csrfToken(c, cookies), retried: c.req.query('retried') }),
+    );
+  });
+  app.post('/admin/retry', async (c) => {
+    const form = await c.req.parseBody();
+    if (!csrfValid(c, form['csrf'])) return c.text('The form expired. Open the page again and retry.', 403);
+    const queued = await retry(deps, {
+      tenant: typeof form['tenant'] === 'string' && form['tenant'] !== '' ? form['tenant'] : undefined,
+      eventId: typeof form['eventId'] === 'string' && form['eventId'] !== '' ? form['eventId'] : undefined,
+      dead: form['dead'] === 'all',
+    });
+    const back =
+      typeof form['back'] === 'string' && form['back'].startsWith('/admin/')
+        ? form['back']
+        : '/admin/failures';
+    return c.redirect(`${back}${back.includes('?') ? '&' : '?'}retried=${queued}`, 303);
+  });
+  app.get('/admin/events', async (c) => {
+    const id = (c.req.query('id') ?? '').trim();
+    const stories = eventIdPattern.test(id) ? await eventStories(deps.db, id) : [];
+    return c.html(
+      eventPage(id, stories, {
+        csrf: csrfToken(c, cookies),
+        retried: c.req.query('retried'),
+        invalid: id !== '' && !eventIdPattern.test(id),
+      }),
+    );
+  });
+
+  // ---- JSON API ----
+  app.get('/api/tenants', async (c) => c.json(await tenantOverviews(deps.overview)));
+  app.get('/api/failures', async (c) =>
+    c.json(
+      await failures(deps.db, {
+        now: deps.clock.now(),
+        tenant: c.req.query('tenant') || undefined,
+        kind: parseKind(c.req.query('kind')),
+      }),
+    ),
+  );
+  app.get('/api/events/:id', async (c) => {
+    const id = c.req.param('id');
+    if (!eventIdPattern.test(id)) throw new BadInputError(`${JSON.stringify(id)} is not a Salesforce id`);
+    const stories = await eventStories(deps.db, id);
+    return stories.length === 0
+      ? c.json({ error: 'not_found', message: `nothing is known of Event ${id}` }, 404)
+      : c.json(stories);
+  });
+  app.post('/api/retry', async (c) => {
+    const body = (await c.req.json().catch(() => undefined)) as
+      { tenant?: unknown; eventId?: unknown; dead?: unknown } | undefined;
+    if (body === undefined)
+      throw new BadInputError('expected a JSON body: {"tenant","eventId"} or {"dead": true}');
+    const queued = await retry(deps, {
+      tenant: typeof body.tenant === 'string' ? body.tenant : undefined,
+      eventId: typeof body.eventId === 'string' ? body.eventId : undefined,
+      dead: body.dead === true,
+    });
+    return c.json({ queued });
+  });
+  return app;
+}
+
+function parseKind(kind: string | undefined): 'dead' | 'skipped' | undefined {
+  return kind === 'dead' || kind === 'skipped' ? kind : undefined;
+}
+
+async function retry(
+  deps: AdminDeps,
+  request: { tenant: string | undefined; eventId: string | undefined; dead: boolean },
+): Promise<number> {
+  const tenant = request.tenant === undefined ? undefined : await findTenantBySlug(deps.db, request.tenant);
+  if (request.tenant !== undefined && tenant === undefined)
+    throw new BadInputError(`no tenant named ${JSON.stringify(request.tenant)}`);
+  let events: EventKey[];
+  if (request.dead) events = await deadEvents(deps.db, tenant?.id);
+  else {
+    if (request.eventId === undefined || !eventIdPattern.test(request.eventId) || tenant === undefined)
+      throw new BadInputError('retry needs a tenant and a Salesforce Event id, or dead: all');
+    events = [{ tenantId: tenant.id, eventId: request.eventId }];
+  }
+  return retryEvents({ db: deps.db, clock: deps.clock }, events);
+}
+
+// ---- views ----
+
+const time = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
+
+function nav(csrf: string) {
+  return html`<nav>
+    <a href="/admin/">Overview</a><a href="/admin/failures">Failures</a
+    ><a href="/admin/events">Trace an Event</a>
+    <form method="post" action="/admin/logout">
+      <input type="hidden" name="csrf" value="${csrf}" /><button type="submit">Sign out</button>
+    </form>
+  </nav>`;
+}
+
+function loginPage(csrf: string, configured: boolean, error: string | undefined) {
+  const message =
+    error === 'wrong'
+      ? 'That password or token is not right.'
+      : error === 'locked'
+        ? 'Too many failed attempts from this address: wait a quarter of an hour.'
+        : error === 'expired'
+          ? 'The form expired. Try again.'
+          : undefined;
+  return htmlPage(
+    'Sign in',
+    html`<h1>Instant Sync admin</h1>
+      ${message === undefined ? '' : html`<p class="banner bad" role="alert">${message}</p>`}
+      ${
+        configured
+          ? html`<form method="post" action="/admin/login">
+              <input type="hidden" name="csrf" value="${csrf}" />
+              <p>
+                <label for="secret">Admin password or token</label><br />
+                <input
+                  id="secret"
+                  name="secret"
+                  type="password"
+                  autocomplete="current-password"
+                  required
+                  autofocus
+                />
+              </p>
+              <button class="primary" type="submit">Sign in</button>
+            </form>`
+          : html`<p>
+              No admin password or token is set. On the server, run
+              <code>npx instant-sync admin set-password</code> or set <code>INSTANT_SYNC_ADMIN_TOKEN</code>.
+            </p>`
+      }`,
+  );
+}
+
+function stateClass(state: string): string {
+  return state === 'connected' ? 'ok' : state === 'expiring' ? 'warn' : 'bad';
+}
+
+function overviewPage(tenants: TenantOverview[], csrf: string, now: number) {
+  return htmlPage(
+    'Overview',
+    html`${nav(csrf)}
+      <h1>Tenants</h1>
+      <p class="lead">
+        As of ${time(now)}. Latency: from the save in Salesforce to the item in the calendar, last 24 hours.
+      </p>
+      ${
+        tenants.length === 0
+          ? html`<p>No tenants yet: <code>npx instant-sync tenants add &lt;slug&gt;</code>.</p>`
+          : html`<div class="table-wrap">
+              <table>
+                <thead>
+                  <tr>
+                    <th>Tenant</th>
+                    <th>Salesforce</th>
+                    <th>Calendar</th>
+                    <th class="num">Synced 1 h</th>
+                    <th class="num">Synced 24 h</th>
+                    <th class="num">p50</th>
+                    <th class="num">p95</th>
+                    <th class="num">Queued</th>
+                    <th class="num">Dead</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  ${tenants.map(
+                    (t) =>
+                      html`<tr>
+                        <td>
+                          <a href="/t/${t.slug}/">${t.name}</a><br /><span class="hint">${t.slug}</span>
+                        </td>
+                        <td class="${stateClass(t.connection.state)}">${t.connection.status}</td>
+                        <td>${t.provider ?? html`<span class="bad">not set</span>`}</td>
+                        <td class="num">${t.synced.lastHour}</td>
+                        <td class="num">${t.synced.lastDay}</td>
+                        <td class="num">
+                          ${t.latencyMs.p50 === null ? '–' : `${(t.latencyMs.p50 / 1000).toFixed(1)} s`}
+                        </td>
+                        <td class="num">
+                          ${t.latencyMs.p95 === null ? '–' : `${(t.latencyMs.p95 / 1000).toFixed(1)} s`}
+                        </td>
+                        <td class="num">
+                          ${t.jobs.ready + t.jobs.scheduled + t.jobs.running + t.jobs.paused}
+                        </td>
+                        <td class="num">
+                          ${t.jobs.dead === 0 ? '0' : html`<a class="bad" href="/admin/failures?tenant=${t.slug}&kind=dead">${t.jobs.dead}</a>`}
+                        </td>
+                      </tr>`,
+                  )}
+                </tbody>
+              </table>
+            </div>`
+      }`,
+    { wide: true },
+  );
+}
+
+function failuresPage(
+  list: Failure[],
+  view: {
+    tenant: string | undefined;
+    kind: 'dead' | 'skipped' | undefined;
+    csrf: string;
+    retried: string | undefined;
+  },
+) {
+  const back = `/admin/failures?tenant=${encodeURIComponent(view.tenant ?? '')}&kind=${view.kind ?? ''}`;
+  return htmlPage(
+    'Failures',
+    html`${nav(view.csrf)}
+      <h1>Failures</h1>
+      ${view.retried === undefined ? '' : html`<p class="banner ok" role="status">Queued ${view.retried} Event(s) to sync again.</p>`}
+      <form method="get" action="/admin/failures">
+        <label>Tenant <input type="search" name="tenant" value="${view.tenant ?? ''}" /></label>
+        <label
+          >Show
+          <select name="kind">
+            <option value="" ${view.kind === undefined ? 'selected' : ''}>dead letters and skips</option>
+            <option value="dead" ${view.kind === 'dead' ? 'selected' : ''}>dead letters</option>
+            <option value="skipped" ${view.kind === 'skipped' ? 'selected' : ''}>skips (last 7 days)</option>
+          </select>
+        </label>
+        <button type="submit">Filter</button>
+      </form>
+      <form method="post" action="/admin/retry">
+        <input type="hidden" name="csrf" value="${view.csrf}" /><input
+          type="hidden"
+          name="dead"
+          value="all"
+        />
+        <input type="hidden" name="tenant" value="${view.tenant ?? ''}" /><input
+          type="hidden"
+          name="back"
+          value="${back}"
+        />
+        <button type="submit">
+          Retry all dead letters${view.tenant === undefined ? '' : ` of ${view.tenant}`}
+        </button>
+      </form>
+      ${
+        list.length === 0
+          ? html`<p>Nothing here.</p>`
+          : html`<div class="table-wrap">
+              <table>
+                <thead>
+                  <tr>
+                    <th>When</th>
+                    <th>Tenant</th>
+                    <th>Event</th>
+                    <th>What</th>
+                    <th>Why</th>
+                    <th></th>
+                  </tr>
+                </thead>
+                <tbody>
+                  ${list.map(
+                    (f) =>
+                      html`<tr>
+                        <td>${time(f.at)}</td>
+                        <td>${f.tenant}</td>
+                        <td><a href="/admin/events?id=${f.eventId}">${f.eventId}</a></td>
+                        <td class="${f.kind === 'dead' ? 'bad' : 'warn'}">
+                          ${f.kind === 'dead' ? `dead after ${f.attempts ?? '?'} attempt(s)` : 'skipped'}
+                        </td>
+                        <td>${f.reason}</td>
+                        <td>
+                          <form method="post" action="/admin/retry">
+                            <input type="hidden" name="csrf" value="${view.csrf}" /><input
+                              type="hidden"
+                              name="tenant"
+                              value="${f.tenant}"
+                            />
+                            <input type="hidden" name="eventId" value="${f.eventId}" /><input
+                              type="hidden"
+                              name="back"
+                              value="${back}"
+                            />
+                            <button type="submit" aria-label="Retry ${f.eventId}">Retry</button>
+                          </form>
+                        </td>
+                      </tr>`,
+                  )}
+                </tbody>
+              </table>
+            </div>`
+      }`,
+    { wide: true },
+  );
+}
+
+function eventPage(
+  id: string,
+  stories: EventStory[],
+  view: { csrf: string; retried: string | undefined; invalid: boolean },
+) {
+  return htmlPage(
+    id === '' ? 'Trace an Event' : `Event ${id}`,
+    html`${nav(view.csrf)}
+      <h1>Trace an Event</h1>
+      <form method="get" action="/admin/events">
+        <label for="id">Salesforce Event id</label>
+        <input id="id" type="search" name="id" value="${id}" placeholder="00U…" required />
+        <button type="submit">Show</button>
+      </form>
+      ${view.invalid ? html`<p class="banner bad" role="alert">${id} is not a Salesforce id (15 or 18 letters and digits).</p>` : ''}
+      ${view.retried === undefined ? '' : html`<p class="banner ok" role="status">Queued to sync again.</p>`}
+      ${id !== '' && !view.invalid && stories.length === 0 ? html`<p>Nothing is known of Event ${id}.</p>` : ''}
+      ${stories.map(
+        (story) =>
+          html`<h2>${story.eventId} <span class="hint">tenant ${story.tenant}</span></h2>
+            <div class="table-wrap">
+              <table>
+                <thead>
+                  <tr>
+                    <th>When</th>
+                    <th>Step</th>
+                    <th>What happened</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  ${story.entries.map(
+                    (e) =>
+                      html`<tr>
+                        <td>${time(e.at)}</td>
+                        <td
+                          class="${e.step === 'error' ? 'bad' : e.step === 'skip' ? 'warn' : e.step === 'apply' ? 'ok' : ''}"
+                        >
+                          ${e.step}
+                        </td>
+                        <td>
+                          ${e.message}${
+                            e.data === undefined
+                              ? ''
+                              : html`<br /><span class="hint"
+                                    >${Object.entries(e.data)
+                                      .map(
+                                        ([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`,
+                                      )
+                                      .join(' · ')}</span
+                                  >`
+                          }
+                        </td>
+                      </tr>`,
+                  )}
+                </tbody>
+              </table>
+            </div>
+            <p>
+              Job:
+              ${story.job === null ? 'finished' : `${story.job.state}, ${story.job.attempts} attempt(s)${story.job.lastError === null ? '' : ` — ${story.job.lastError}`}`}<br />
+              Item:
+              ${story.link === null ? 'none' : `${story.link.itemId === '' ? '(not known)' : story.link.itemId} in ${story.link.mailbox ?? '?'} (${story.link.state})`}
+            </p>
+            <form method="post" action="/admin/retry">
+              <input type="hidden" name="csrf" value="${view.csrf}" /><input
+                type="hidden"
+                name="tenant"
+                value="${story.tenant}"
+              />
+              <input type="hidden" name="eventId" value="${story.eventId}" /><input
+                type="hidden"
+                name="back"
+                value="/admin/events?id=${story.eventId}"
+              />
+              <button type="submit">Sync again</button>
+            </form>`,
+      )}`,
+    { wide: true },
+  );
+}

@@ -1,0 +1,142 @@
+// What the admin overview and /api/tenants show per tenant: the Salesforce connection, the mailbox
+// provider, Events synced in the last hour and day with their p50/p95 end-to-end latency (from the
+// traces), the queue and its dead letters; and the failures list: dead letters and recent skips.
+import type { Kysely } from 'kysely';
+import type { ConnectionManager } from '../salesforce/connection-manager.ts';
+import type { JobCounts } from '../store/jobs/count-jobs.ts';
+import type { Database } from '../store/schema.ts';
+import { listTenants } from '../store/tenants-repository.ts';
+
+export interface TenantOverview {
+  slug: string;
+  name: string;
+  connection: { state: string; status: string; expiresAt: string | null; orgId: string | null };
+  provider: string | null;
+  synced: { lastHour: number; lastDay: number };
+  latencyMs: { p50: number | null; p95: number | null };
+  jobs: JobCounts;
+}
+
+export interface OverviewDeps {
+  db: Kysely<Database>;
+  connections: ConnectionManager;
+  jobCounts: (tenantId: string) => Promise<JobCounts>;
+  now: () => number;
+}
+
+function percentile(sorted: readonly number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? null;
+}
+
+export async function tenantOverviews(deps: OverviewDeps): Promise<TenantOverview[]> {
+  const now = deps.now();
+  const overviews: TenantOverview[] = [];
+  for (const tenant of await listTenants(deps.db)) {
+    const { connection } = await deps.connections.get(tenant.slug);
+    const provider = await deps.db
+      .selectFrom('mailbox_providers')
+      .select('kind')
+      .where('tenant_id', '=', tenant.id)
+      .executeTakeFirst();
+    const applied = await deps.db
+      .selectFrom('traces')
+      .select(['at', 'data_json'])
+      .where('tenant_id', '=', tenant.id)
+      .where('step', '=', 'apply')
+      .where('at', '>=', now - 86_400_000)
+      .orderBy('at', 'desc')
+      .limit(50_000)
+      .execute();
+    const latencies = applied
+      .map((t) => (JSON.parse(t.data_json ?? '{}') as { latencyMs?: number }).latencyMs)
+      .filter((ms): ms is number => typeof ms === 'number')
+      .sort((a, b) => a - b);
+    overviews.push({
+      slug: tenant.slug,
+      name: tenant.name,
+      connection: {
+        state: connection.state,
+        status: connection.status,
+        expiresAt: connection.expiresAt,
+        orgId: connection.orgId,
+      },
+      provider: provider?.kind ?? null,
+      synced: { lastHour: applied.filter((t) => t.at >= now - 3_600_000).length, lastDay: applied.length },
+      latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95) },
+      jobs: await deps.jobCounts(tenant.id),
+    });
+  }
+  return overviews;
+}
+
+export interface Failure {
+  kind: 'dead' | 'skipped';
+  tenant: string;
+  eventId: string;
+  reason: string;
+  at: number;
+  attempts: number | null;
+}
+
+/** Dead letters, then the Events skipped in the last 7 days (latest skip per Event), newest first. */
+export async function failures(
+  db: Kysely<Database>,
+  options: {
+    now: number;
+    tenant?: string | undefined;
+    kind?: 'dead' | 'skipped' | undefined;
+    limit?: number;
+  },
+): Promise<Failure[]> {
+  const limit = options.limit ?? 500;
+  const tenants = new Map((await listTenants(db)).map((t) => [t.id, t.slug]));
+  const tenantId = [...tenants].find(([, slug]) => slug === options.tenant)?.[0];
+  if (options.tenant !== undefined && tenantId === undefined) return [];
+  const found: Failure[] = [];
+  if (options.kind !== 'skipped') {
+    const dead = await db
+      .selectFrom('jobs')
+      .select(['tenant_id', 'event_id', 'last_error', 'updated_at', 'attempts'])
+      .where('state', '=', 'dead')
+      .$if(tenantId !== undefined, (qb) => qb.where('tenant_id', '=', tenantId ?? ''))
+      .orderBy('updated_at', 'desc')
+      .limit(limit)
+      .execute();
+    for (const row of dead)
+      found.push({
+        kind: 'dead',
+        tenant: tenants.get(row.tenant_id) ?? row.tenant_id,
+        eventId: row.event_id,
+        reason: row.last_error ?? 'no reason recorded',
+        at: row.updated_at,
+        attempts: row.attempts,
+      });
+  }
+  if (options.kind !== 'dead') {
+    const skips = await db
+      .selectFrom('traces')
+      .select(['tenant_id', 'event_id', 'message', 'at'])
+      .where('step', '=', 'skip')
+      .where('at', '>=', options.now - 7 * 86_400_000)
+      .$if(tenantId !== undefined, (qb) => qb.where('tenant_id', '=', tenantId ?? ''))
+      .orderBy('at', 'desc')
+      .limit(limit * 4)
+      .execute();
+    const seen = new Set<string>();
+    for (const row of skips) {
+      const key = `${row.tenant_id}:${row.event_id}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      found.push({
+        kind: 'skipped',
+        tenant: tenants.get(row.tenant_id) ?? row.tenant_id,
+        eventId: row.event_id,
+        reason: row.message.replace(/^none: /, ''),
+        at: row.at,
+        attempts: null,
+      });
+    }
+  }
+  return found.slice(0, limit);
+}

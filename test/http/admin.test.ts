@@ -1,0 +1,136 @@
+// The admin pages and JSON API over real HTTP with a cookie-keeping client: sign in with the
+// password or token, see the tenant connected, find a dead-lettered Event, open its story, press
+// Sync again and see it synced; and the refusals: no session → redirect or 401, a POST without the
+// CSRF token, a wrong password, too many wrong passwords; the API by bearer token.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/run-cli.ts';
+import { createSyncWorker } from '../../src/main.ts';
+import { startSyncedService, type SyncedService } from '../support/synced-service.ts';
+import { describeEachBackend } from '../support/test-databases.ts';
+import { TestBrowser } from '../support/test-browser.ts';
+
+const token = 'admin-token-0123456789abcdefghij';
+const password = 'correct horse battery staple';
+
+describeEachBackend('admin pages and API', (database) => {
+  let synced: SyncedService;
+  let url: string;
+
+  beforeAll(async () => {
+    synced = await startSyncedService({
+      databaseUrl: database.url,
+      env: { INSTANT_SYNC_ADMIN_TOKEN: token },
+    });
+    url = synced.env.service.url;
+    const file = join(mkdtempSync(join(tmpdir(), 'instant-sync-admin-')), 'password.txt');
+    writeFileSync(file, `${password}\n`);
+    const set = await runCli(['admin', 'set-password', '--password-file', file], {
+      env: synced.env.service.env,
+      stdout: () => undefined,
+      stderr: () => undefined,
+      logDestination: new Writable({ write: (_chunk, _encoding, done) => done() }),
+    });
+    expect(set).toBe(0);
+  });
+  afterAll(() => synced.close());
+
+  const signIn = async (secret: string) => {
+    const browser = new TestBrowser();
+    const page = await browser.submit(await browser.get(`${url}/admin/`), {
+      button: /Sign in/,
+      fields: { secret },
+    });
+    return { browser, page };
+  };
+
+  it('keeps everything behind the sign-in', async () => {
+    const anonymous = new TestBrowser();
+    const page = await anonymous.get(`${url}/admin/failures`);
+    expect(page.url).toBe(`${url}/admin/login`);
+    expect((await fetch(`${url}/api/tenants`)).status).toBe(401);
+    const wrongToken = await fetch(`${url}/api/tenants`, {
+      headers: { authorization: 'Bearer not-the-token' },
+    });
+    expect(wrongToken.status).toBe(401);
+    const byToken = await fetch(`${url}/api/tenants`, { headers: { authorization: `Bearer ${token}` } });
+    expect(byToken.status).toBe(200);
+    expect(await byToken.json()).toEqual([expect.objectContaining({ slug: 'acme', provider: 'graph' })]);
+  });
+
+  it('refuses a wrong password, and locks the address out after five', async () => {
+    const { page } = await signIn('not the password');
+    expect(page.status).toBe(401);
+    expect(page.html).toContain('That password or token is not right.');
+    for (let i = 0; i < 4; i++) await signIn('still wrong');
+    const locked = await signIn(password);
+    expect(locked.page.status).toBe(429);
+    expect(locked.page.html).toContain('Too many failed attempts');
+    synced.env.advance(16 * 60_000); // the lock lasts a quarter of an hour
+    expect((await signIn(password)).page.url).toBe(`${url}/admin/`);
+  });
+
+  it('signs in, shows the tenant, retries a dead-lettered Event from its story and sees it synced', async () => {
+    const { browser, page } = await signIn(token);
+    expect(page.url).toBe(`${url}/admin/`);
+    expect(page.html).toMatch(/acme[\s\S]*Connected/);
+
+    const { sandbox, ownerId } = synced.env;
+    const { runtime } = synced.env.service;
+    const id = String(
+      sandbox.createEvent(ownerId, {
+        Subject: 'Dead then alive',
+        StartDateTime: '2026-12-01T09:00:00Z',
+        DurationInMinutes: 30,
+      }).Id,
+    );
+    await runtime.store.db
+      .insertInto('jobs')
+      .values({
+        tenant_id: synced.tenantId,
+        event_id: id,
+        state: 'dead',
+        run_at: 0,
+        attempts: 20,
+        first_change_at: 0,
+        last_error: 'creating the calendar item: Graph answered 503',
+        created_at: 0,
+        updated_at: 0,
+      })
+      .execute();
+
+    const failuresPage = await browser.get(`${url}/admin/failures?kind=dead`);
+    expect(failuresPage.html).toContain(id);
+    expect(failuresPage.html).toContain('Graph answered 503');
+    const story = await browser.get(`${url}/admin/events?id=${id}`);
+    expect(story.html).toContain('dead, 20 attempt(s)');
+    const retried = await browser.submit(story, { button: /Sync again/ });
+    expect(retried.html).toContain('Queued to sync again.');
+    expect(await createSyncWorker(runtime).runOnce()).toMatchObject({ outcomes: { done: 1 } });
+    const after = await browser.get(`${url}/admin/events?id=${id}`);
+    expect(after.html).toMatch(/apply[\s\S]*create done/);
+    expect(synced.graph.events('rep@acme.example').map((e) => e['subject'])).toContain('Dead then alive');
+
+    // The JSON API with the session: reads freely, writes only with the CSRF token.
+    const csrf = browser.cookie('is_csrf') ?? '';
+    const cookie = `is_admin=${browser.cookie('is_admin') ?? ''}; is_csrf=${csrf}`;
+    expect((await fetch(`${url}/api/events/${id}`, { headers: { cookie } })).status).toBe(200);
+    const write = (headers: Record<string, string>) =>
+      fetch(`${url}/api/retry`, {
+        method: 'POST',
+        headers: { cookie, 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ dead: true }),
+      });
+    expect((await write({})).status).toBe(403);
+    expect(await (await write({ 'x-csrf-token': csrf })).json()).toEqual({ queued: 0 });
+  });
+
+  it('refuses a form posted without its CSRF token', async () => {
+    const { browser } = await signIn(token);
+    const forged = await browser.post(`${url}/admin/retry`, { dead: 'all' });
+    expect(forged.status).toBe(403);
+  });
+});
