@@ -25,6 +25,8 @@ import {
 import type { Database } from '../store/schema.ts';
 import { findTenantBySlug } from '../store/tenants-repository.ts';
 import { csrfToken, csrfValid, type CookieSettings } from './browser-cookies.ts';
+import { adminTenantRoutes } from './admin-tenant-page.ts';
+import { adminNav, adminTime } from './admin-views.ts';
 import { htmlPage } from './html-page.ts';
 
 export interface AdminDeps {
@@ -159,6 +161,8 @@ export function adminRoutes(deps: AdminDeps): Hono {
     );
   });
 
+  app.route('/', adminTenantRoutes(deps, cookies));
+
   // ---- JSON API ----
   app.get('/api/tenants', async (c) => c.json(await tenantOverviews(deps.overview)));
   app.get('/api/failures', async (c) =>
@@ -216,18 +220,6 @@ async function retry(
 
 // ---- views ----
 
-const time = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
-
-function nav(csrf: string) {
-  return html`<nav>
-    <a href="/admin/">Overview</a><a href="/admin/failures">Failures</a
-    ><a href="/admin/events">Trace an Event</a>
-    <form method="post" action="/admin/logout">
-      <input type="hidden" name="csrf" value="${csrf}" /><button type="submit">Sign out</button>
-    </form>
-  </nav>`;
-}
-
 function loginPage(csrf: string, configured: boolean, error: string | undefined) {
   const message =
     error === 'wrong'
@@ -273,10 +265,11 @@ function stateClass(state: string): string {
 function overviewPage(tenants: TenantOverview[], csrf: string, now: number) {
   return htmlPage(
     'Overview',
-    html`${nav(csrf)}
+    html`${adminNav(csrf)}
       <h1>Tenants</h1>
       <p class="lead">
-        As of ${time(now)}. Latency: from the save in Salesforce to the item in the calendar, last 24 hours.
+        As of ${adminTime(now)}. Latency: from the save in Salesforce to the item in the calendar, last 24
+        hours.
       </p>
       ${
         tenants.length === 0
@@ -341,7 +334,7 @@ function failuresPage(
   const back = `/admin/failures?tenant=${encodeURIComponent(view.tenant ?? '')}&kind=${view.kind ?? ''}`;
   return htmlPage(
     'Failures',
-    html`${nav(view.csrf)}
+    html`${adminNav(view.csrf)}
       <h1>Failures</h1>
       ${view.retried === undefined ? '' : html`<p class="banner ok" role="status">Queued ${view.retried} Event(s) to sync again.</p>`}
       <form method="get" action="/admin/failures">
@@ -390,7 +383,7 @@ function failuresPage(
                   ${list.map(
                     (f) =>
                       html`<tr>
-                        <td>${time(f.at)}</td>
+                        <td>${adminTime(f.at)}</td>
                         <td>${f.tenant}</td>
                         <td><a href="/admin/events?id=${f.eventId}">${f.eventId}</a></td>
                         <td class="${f.kind === 'dead' ? 'bad' : 'warn'}">
@@ -429,7 +422,7 @@ function eventPage(
 ) {
   return htmlPage(
     id === '' ? 'Trace an Event' : `Event ${id}`,
-    html`${nav(view.csrf)}
+    html`${adminNav(view.csrf)}
       <h1>Trace an Event</h1>
       <form method="get" action="/admin/events">
         <label for="id">Salesforce Event id</label>
@@ -455,7 +448,7 @@ function eventPage(
                   ${story.entries.map(
                     (e) =>
                       html`<tr>
-                        <td>${time(e.at)}</td>
+                        <td>${adminTime(e.at)}</td>
                         <td
                           class="${e.step === 'error' ? 'bad' : e.step === 'skip' ? 'warn' : e.step === 'apply' ? 'ok' : ''}"
                         >

@@ -128,6 +128,31 @@ describeEachBackend('admin pages and API', (database) => {
     expect(await (await write({ 'x-csrf-token': csrf })).json()).toEqual({ queued: 0 });
   });
 
+  it('changes a tenant setting, and refuses a bad value with its reason', async () => {
+    const { browser } = await signIn(token);
+    const page = await browser.get(`${url}/admin/tenants/acme`);
+    expect(page.html).toContain('Refresh-token policy');
+    const refused = await browser.submit(page, {
+      button: /Save settings/,
+      fields: { settleWindow: 'soon', invitationPolicy: 'everyone' },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.html).toContain(
+      'the settle window must be a duration such as 500ms or 2s, got &quot;soon&quot;',
+    );
+    const saved = await browser.submit(await browser.get(`${url}/admin/tenants/acme`), {
+      button: /Save settings/,
+      fields: { settleWindow: '1s', deletePolicy: 'keep' },
+    });
+    expect(saved.html).toContain('Settings saved.');
+    const tenant = await synced.env.service.runtime.store.db
+      .selectFrom('tenants')
+      .select(['settle_window_ms', 'delete_policy'])
+      .where('slug', '=', 'acme')
+      .executeTakeFirstOrThrow();
+    expect(tenant).toEqual({ settle_window_ms: 1000, delete_policy: 'keep' });
+  });
+
   it('refuses a form posted without its CSRF token', async () => {
     const { browser } = await signIn(token);
     const forged = await browser.post(`${url}/admin/retry`, { dead: 'all' });

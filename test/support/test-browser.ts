@@ -1,6 +1,6 @@
 // A small browser for tests: fetch with a cookie jar (host and path scoped, Max-Age honoured),
 // redirects followed by hand so every hop's cookies are kept, and HTML forms found and
-// submitted the way a person would click their buttons. Enough for OAuth journeys; no scripts.
+// submitted the way a person would click their buttons (inputs, selects, textareas). No scripts.
 
 interface StoredCookie {
   name: string;
@@ -158,6 +158,17 @@ export function parseForms(html: string, baseUrl: string): Form[] {
       if (name !== undefined && type !== 'submit' && type !== 'checkbox') {
         fields[name] = decodeEntities(attribute(input[1] ?? '', 'value') ?? '');
       }
+    }
+    for (const area of body.matchAll(/<textarea\b([^>]*)>([\s\S]*?)<\/textarea>/gi)) {
+      const name = attribute(area[1] ?? '', 'name');
+      if (name !== undefined) fields[name] = decodeEntities(area[2] ?? '');
+    }
+    for (const select of body.matchAll(/<select\b([^>]*)>([\s\S]*?)<\/select>/gi)) {
+      const name = attribute(select[1] ?? '', 'name');
+      const options = [...(select[2] ?? '').matchAll(/<option\b([^>]*)>([\s\S]*?)<\/option>/gi)];
+      const chosen = options.find((o) => /\bselected\b/i.test(o[1] ?? '')) ?? options[0];
+      if (name !== undefined && chosen !== undefined)
+        fields[name] = decodeEntities(attribute(chosen[1] ?? '', 'value') ?? (chosen[2] ?? '').trim());
     }
     const buttons = [...body.matchAll(/<button\b([^>]*)>([\s\S]*?)<\/button>/gi)].map((b) => ({
       name: attribute(b[1] ?? '', 'name'),

@@ -1,0 +1,328 @@
+// The admin page of one tenant (/admin/tenants/<slug>): its Salesforce connection with the expiry
+// countdown and policy (Connect / Reconnect go through the tenant page; Disconnect from here), its
+// sync settings with validation, the mailbox of each Event owner with its state, where each
+// intake source has read up to, and the latest syncs.
+import { Hono, type Context } from 'hono';
+import { html } from 'hono/html';
+import type { AdminDeps } from './admin-routes.ts';
+import { adminNav, adminTime, disconnectable } from './admin-views.ts';
+import { csrfToken, csrfValid, type CookieSettings } from './browser-cookies.ts';
+import { htmlPage } from './html-page.ts';
+import { parseDuration } from '../config/duration.ts';
+import { BadInputError } from '../lib/errors.ts';
+import type { ConnectionView } from '../salesforce/connection-view.ts';
+import { listMailboxes } from '../store/mailboxes-repository.ts';
+import type { MailboxRow, TenantRow } from '../store/schema.ts';
+import { toTenantSummary } from '../tenants/tenant-summary.ts';
+import { updateTenantSettings } from '../tenants/update-tenant-settings.ts';
+
+interface SettingsForm {
+  settleWindow: string;
+  invitationPolicy: string;
+  deletePolicy: string;
+  internalDomains: string;
+  exclusionRules: string;
+}
+
+export function adminTenantRoutes(deps: AdminDeps, cookies: CookieSettings): Hono {
+  const app = new Hono();
+
+  const render = async (
+    c: Context,
+    slug: string,
+    view: { form?: SettingsForm; error?: string; notice?: string },
+    status: 200 | 400 = 200,
+  ) => {
+    const { tenant, connection } = await deps.overview.connections.get(slug);
+    const summary = toTenantSummary(tenant, deps.publicUrl);
+    const form: SettingsForm = view.form ?? {
+      settleWindow: `${summary.settleWindowMs}ms`,
+      invitationPolicy: summary.invitationPolicy,
+      deletePolicy: summary.deletePolicy,
+      internalDomains: summary.internalDomains.join(', '),
+      exclusionRules: JSON.stringify(summary.exclusionRules, null, 2),
+    };
+    const mailboxes = await listMailboxes(deps.db, tenant.id);
+    const positions = await deps.db
+      .selectFrom('intake_positions')
+      .selectAll()
+      .where('tenant_id', '=', tenant.id)
+      .execute();
+    const recent = await deps.db
+      .selectFrom('traces')
+      .select(['event_id', 'message', 'at', 'data_json'])
+      .where('tenant_id', '=', tenant.id)
+      .where('step', '=', 'apply')
+      .orderBy('id', 'desc')
+      .limit(20)
+      .execute();
+    return c.html(
+      tenantAdminPage({
+        tenant,
+        connection,
+        form,
+        csrf: csrfToken(c, cookies),
+        mailboxes,
+        positions: positions.map((p) => ({
+          source: p.source,
+          position: p.position,
+          updatedAt: p.updated_at,
+        })),
+        recent: recent.map((r) => ({
+          eventId: r.event_id,
+          message: r.message,
+          at: r.at,
+          latencyMs: (JSON.parse(r.data_json ?? '{}') as { latencyMs?: number }).latencyMs,
+        })),
+        now: deps.clock.now(),
+        publicUrl: deps.publicUrl,
+        ...(view.error === undefined ? {} : { error: view.error }),
+        ...(view.notice === undefined ? {} : { notice: view.notice }),
+      }),
+      status,
+    );
+  };
+
+  app.get('/admin/tenants/:slug', (c) =>
+    render(c, c.req.param('slug'), {
+      ...(c.req.query('saved') === undefined ? {} : { notice: 'Settings saved.' }),
+      ...(c.req.query('disconnected') === undefined ? {} : { notice: 'Disconnected.' }),
+    }),
+  );
+
+  app.post('/admin/tenants/:slug/settings', async (c) => {
+    const slug = c.req.param('slug');
+    const body = await c.req.parseBody();
+    if (!csrfValid(c, body['csrf'])) return c.text('The form expired. Open the page again and retry.', 403);
+    const text = (name: string) => (typeof body[name] === 'string' ? body[name] : '');
+    const form: SettingsForm = {
+      settleWindow: text('settleWindow').trim(),
+      invitationPolicy: text('invitationPolicy'),
+      deletePolicy: text('deletePolicy'),
+      internalDomains: text('internalDomains'),
+      exclusionRules: text('exclusionRules').trim() === '' ? '[]' : text('exclusionRules'),
+    };
+    try {
+      const settleWindowMs = parseDuration(form.settleWindow);
+      if (settleWindowMs === undefined)
+        throw new BadInputError(
+          `the settle window must be a duration such as 500ms or 2s, got ${JSON.stringify(form.settleWindow)}`,
+        );
+      await updateTenantSettings({ db: deps.db, secretBox: deps.secretBox, clock: deps.clock }, slug, {
+        settleWindowMs,
+        invitationPolicy: form.invitationPolicy,
+        deletePolicy: form.deletePolicy,
+        internalDomains: form.internalDomains,
+        exclusionRulesJson: form.exclusionRules,
+      });
+    } catch (error) {
+      if (!(error instanceof BadInputError)) throw error;
+      return render(c, slug, { form, error: error.message }, 400);
+    }
+    return c.redirect(`/admin/tenants/${slug}?saved=1`, 303);
+  });
+
+  app.post('/admin/tenants/:slug/disconnect', async (c) => {
+    const slug = c.req.param('slug');
+    const body = await c.req.parseBody();
+    if (!csrfValid(c, body['csrf'])) return c.text('The form expired. Open the page again and retry.', 403);
+    await deps.overview.connections.disconnect(slug);
+    return c.redirect(`/admin/tenants/${slug}?disconnected=1`, 303);
+  });
+  return app;
+}
+
+function tenantAdminPage(view: {
+  tenant: TenantRow;
+  connection: ConnectionView;
+  form: SettingsForm;
+  csrf: string;
+  mailboxes: MailboxRow[];
+  positions: { source: string; position: string; updatedAt: number }[];
+  recent: { eventId: string; message: string; at: number; latencyMs: number | undefined }[];
+  now: number;
+  publicUrl: string;
+  error?: string;
+  notice?: string;
+}) {
+  const { tenant, connection, form } = view;
+  const option = (value: string, current: string, label: string) =>
+    html`<option value="${value}" ${value === current ? 'selected' : ''}>${label}</option>`;
+  const tenantPage = `${view.publicUrl.replace(/\/+$/, '')}/t/${tenant.slug}/`;
+  return htmlPage(
+    tenant.name,
+    html`${adminNav(view.csrf)}
+      <h1>${tenant.name} <span class="hint">${tenant.slug}</span></h1>
+      ${view.notice === undefined ? '' : html`<p class="banner ok" role="status">${view.notice}</p>`}
+      ${view.error === undefined ? '' : html`<p class="banner bad" role="alert">${view.error}</p>`}
+      <section class="status ${connection.state}">
+        <h2>Salesforce</h2>
+        <p><strong>${connection.status}</strong></p>
+        <dl>
+          <dt>Org</dt>
+          <dd>${connection.orgId ?? '–'}</dd>
+          <dt>Signed in as</dt>
+          <dd>${connection.username ?? '–'}</dd>
+          <dt>Refresh-token policy</dt>
+          <dd>${connection.refreshTokenPolicyDescription}</dd>
+          <dt>Expires</dt>
+          <dd>${connection.expiresAt ?? 'never'}</dd>
+          ${
+            connection.lastError === null
+              ? ''
+              : html`<dt>Last error</dt>
+                  <dd class="bad">${connection.lastError}</dd>`
+          }
+        </dl>
+        <a href="${tenantPage}"
+          >${connection.state === 'connected' ? 'Tenant page' : 'Connect or Reconnect on the tenant page'}</a
+        >
+        ${
+          disconnectable(connection.state)
+            ? html`<form method="post" action="/admin/tenants/${tenant.slug}/disconnect">
+                <input type="hidden" name="csrf" value="${view.csrf}" />
+                <button type="submit">Disconnect</button>
+              </form>`
+            : ''
+        }
+      </section>
+
+      <h2>Settings</h2>
+      <form method="post" action="/admin/tenants/${tenant.slug}/settings" class="settings">
+        <input type="hidden" name="csrf" value="${view.csrf}" />
+        <p>
+          <label for="settleWindow">Settle window</label><br />
+          <input id="settleWindow" name="settleWindow" type="text" value="${form.settleWindow}" required />
+          <span class="hint">how long a change waits for the ones right behind it, 0s to 1h</span>
+        </p>
+        <p>
+          <label for="invitationPolicy">Invitations</label><br />
+          <select id="invitationPolicy" name="invitationPolicy">
+            ${option('none', form.invitationPolicy, 'none: nobody is emailed; invitees listed in the body')}
+            ${option('internal', form.invitationPolicy, 'internal: only the internal domains become attendees')}
+            ${option('all', form.invitationPolicy, 'all: every invitee becomes an attendee')}
+          </select>
+        </p>
+        <p>
+          <label for="internalDomains">Internal domains</label><br />
+          <input
+            id="internalDomains"
+            name="internalDomains"
+            type="text"
+            value="${form.internalDomains}"
+            placeholder="acme.com, acme.de"
+          />
+        </p>
+        <p>
+          <label for="deletePolicy">Deleted Events</label><br />
+          <select id="deletePolicy" name="deletePolicy">
+            ${option('delete', form.deletePolicy, 'delete their calendar items')}
+            ${option('keep', form.deletePolicy, 'keep their calendar items')}
+          </select>
+        </p>
+        <p>
+          <label for="exclusionRules">Exclusion rules (JSON)</label><br />
+          <textarea id="exclusionRules" name="exclusionRules" rows="5" cols="60">
+${form.exclusionRules}</textarea>
+        </p>
+        <button class="primary" type="submit">Save settings</button>
+      </form>
+
+      <h2>Mailboxes</h2>
+      ${
+        view.mailboxes.length === 0
+          ? html`<p class="hint">None yet: owners appear as their Events sync.</p>`
+          : html`<div class="table-wrap">
+              <table>
+                <thead>
+                  <tr>
+                    <th>Salesforce user</th>
+                    <th>Mailbox</th>
+                    <th>From</th>
+                    <th>State</th>
+                    <th>Time zone</th>
+                    <th>Problem</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  ${view.mailboxes.map(
+                    (m) =>
+                      html`<tr>
+                        <td>${m.salesforce_user_id}</td>
+                        <td>${m.address ?? '–'}</td>
+                        <td>${m.source}</td>
+                        <td class="${m.state === 'active' && m.last_error === null ? 'ok' : 'bad'}">
+                          ${m.state}
+                        </td>
+                        <td>${m.time_zone ?? '–'}</td>
+                        <td>${m.last_error ?? ''}</td>
+                      </tr>`,
+                  )}
+                </tbody>
+              </table>
+            </div>`
+      }
+
+      <h2>Change intake</h2>
+      ${
+        view.positions.length === 0
+          ? html`<p class="hint">Nothing read yet.</p>`
+          : html`<dl>
+              ${view.positions.map(
+                (p) =>
+                  html`<dt>${p.source === 'cdc' ? 'Change data capture' : 'Polling'}</dt>
+                    <dd>${describePosition(p, view.now)}</dd>`,
+              )}
+            </dl>`
+      }
+
+      <h2>Latest syncs</h2>
+      ${
+        view.recent.length === 0
+          ? html`<p class="hint">None yet.</p>`
+          : html`<div class="table-wrap">
+              <table>
+                <thead>
+                  <tr>
+                    <th>When</th>
+                    <th>Event</th>
+                    <th>What</th>
+                    <th class="num">Latency</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  ${view.recent.map(
+                    (r) =>
+                      html`<tr>
+                        <td>${adminTime(r.at)}</td>
+                        <td><a href="/admin/events?id=${r.eventId}">${r.eventId}</a></td>
+                        <td>${r.message}</td>
+                        <td class="num">
+                          ${r.latencyMs === undefined ? '–' : `${(r.latencyMs / 1000).toFixed(1)} s`}
+                        </td>
+                      </tr>`,
+                  )}
+                </tbody>
+              </table>
+            </div>`
+      }`,
+    { wide: true },
+  );
+}
+
+function describePosition(p: { source: string; position: string; updatedAt: number }, now: number): string {
+  const age = Math.max(0, Math.round((now - p.updatedAt) / 1000));
+  if (p.source === 'cdc') {
+    try {
+      const position = JSON.parse(p.position) as { replayId?: string; commitTimestamp?: number };
+      const eventAge =
+        position.commitTimestamp === undefined
+          ? ''
+          : `, last change committed ${Math.round((now - position.commitTimestamp) / 1000)} s ago`;
+      return `replay id ${position.replayId ?? '?'}${eventAge} (saved ${age} s ago)`;
+    } catch {
+      return `saved ${age} s ago`;
+    }
+  }
+  return `read up to ${new Date(Number(p.position)).toISOString()} (last poll ${age} s ago)`;
+}
