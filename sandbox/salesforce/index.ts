@@ -83,6 +83,8 @@ export interface SalesforceSandbox {
   pubSubEndpoint: string | undefined;
   /** Whether Event is selected for change data capture (subscriptions fail when it is not). */
   setCdcEnabled(enabled: boolean): void;
+  /** Skip (true) or show (false) the login and consent pages from now on. */
+  setAutoApprove(enabled: boolean): void;
   /** Publishes a GAP_* change event for `recordIds` (none for GAP_OVERFLOW), as Salesforce does when it cannot say more. */
   emitGap(
     changeType: 'GAP_CREATE' | 'GAP_UPDATE' | 'GAP_DELETE' | 'GAP_UNDELETE' | 'GAP_OVERFLOW',
@@ -112,6 +114,7 @@ export async function startSalesforceSandbox(
     sessionTimeoutMs: options.sessionTimeoutMs ?? 2 * 3_600_000,
   });
   const dailyApiLimit = options.dailyApiLimit ?? 100_000;
+  let autoApprove = options.autoApprove ?? false;
   const actor = () => data.users.keys().next().value ?? '005000000000000AAA';
 
   const log = new ChangeEventLog(clock);
@@ -187,6 +190,7 @@ export async function startSalesforceSandbox(
       if (faults.failNext !== undefined) failNext = { ...faults.failNext, remaining: faults.failNext.count };
     },
     pubSubEndpoint: undefined,
+    setAutoApprove: (enabled) => void (autoApprove = enabled),
     setCdcEnabled: (enabled) => {
       cdcEnabled = enabled;
     },
@@ -196,10 +200,7 @@ export async function startSalesforceSandbox(
   };
 
   const app = new Hono({ strict: false });
-  app.route(
-    '/',
-    oauthRoutes({ grants, data, baseUrl: () => url, autoApprove: options.autoApprove ?? false, delay }),
-  );
+  app.route('/', oauthRoutes({ grants, data, baseUrl: () => url, autoApprove: () => autoApprove, delay }));
   app.route(
     '/',
     restRoutes({

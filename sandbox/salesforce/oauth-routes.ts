@@ -13,7 +13,8 @@ export interface OAuthRouteOptions {
   grants: OAuthGrants;
   data: OrgData;
   baseUrl: () => string;
-  autoApprove: boolean;
+  /** Whether /authorize answers with a code at once (asked on every request: it can change). */
+  autoApprove: () => boolean;
   delay: () => Promise<void>;
 }
 
@@ -101,7 +102,7 @@ export function oauthRoutes(options: OAuthRouteOptions): Hono {
       });
     }
     const active = [...data.users.values()].filter((u) => u['IsActive'] === true);
-    if (options.autoApprove) {
+    if (options.autoApprove()) {
       const user = active.find((u) => u['Username'] === params['login_hint']) ?? active[0];
       if (user === undefined)
         return c.html(errorPage('OAuth Error: the sandbox org has no active user to approve as.'), 400);

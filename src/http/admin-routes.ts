@@ -294,7 +294,9 @@ function overviewPage(tenants: TenantOverview[], csrf: string, now: number) {
                     (t) =>
                       html`<tr>
                         <td>
-                          <a href="/t/${t.slug}/">${t.name}</a><br /><span class="hint">${t.slug}</span>
+                          <a href="/admin/tenants/${t.slug}">${t.name}</a><br /><span class="hint"
+                            >${t.slug}</span
+                          >
                         </td>
                         <td class="${stateClass(t.connection.state)}">${t.connection.status}</td>
                         <td>${t.provider ?? html`<span class="bad">not set</span>`}</td>

@@ -1,0 +1,141 @@
+// The admin pages in headless Chromium, as an operator uses them: sign in; see the tenant
+// Connected; Disconnect it, then Connect again through the sandbox org's login and consent pages;
+// find a dead-lettered Event, open its story, press Sync again and see it synced; change a setting
+// and have a bad value refused with a message. With SCREENSHOTS=1 (npm run screenshots) the main
+// pages are saved under docs/img/ for the README.
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createSyncWorker } from '../../src/main.ts';
+import { launchChromium, describeInChromium } from '../support/chromium.ts';
+import { startSyncedService, type SyncedService } from '../support/synced-service.ts';
+import { TestDatabase } from '../support/test-databases.ts';
+
+const token = 'browser-admin-token-0123456789abcdef';
+const screenshots =
+  process.env['SCREENSHOTS'] === '1' ? fileURLToPath(new URL('../../docs/img/', import.meta.url)) : undefined;
+
+describeInChromium('admin pages in Chromium', () => {
+  const database = new TestDatabase('sqlite');
+  let synced: SyncedService;
+  let browser: Browser;
+  let page: Page;
+  let url: string;
+
+  beforeAll(async () => {
+    await database.create();
+    synced = await startSyncedService({
+      databaseUrl: database.url,
+      env: { INSTANT_SYNC_ADMIN_TOKEN: token },
+    });
+    url = synced.env.service.url;
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    if (screenshots !== undefined) mkdirSync(screenshots, { recursive: true });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await synced?.close();
+    await database.drop();
+  });
+
+  const shot = async (name: string) => {
+    if (screenshots !== undefined)
+      await page.screenshot({ path: `${screenshots}${name}.png`, fullPage: true });
+  };
+
+  it('signs in and runs the operator’s journey', async () => {
+    await page.goto(`${url}/admin/`);
+    expect(page.url()).toBe(`${url}/admin/login`);
+    await page.getByLabel('Admin password or token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${url}/admin/`);
+    await expect.poll(() => page.locator('table').innerText()).toMatch(/acme[\s\S]*Connected/);
+
+    // Some activity for the numbers and the pictures.
+    const { sandbox, ownerId } = synced.env;
+    const { runtime } = synced.env.service;
+    const worker = createSyncWorker(runtime);
+    for (const subject of ['Pipeline review', 'Demo with Globex', 'Contract walkthrough']) {
+      const id = String(
+        sandbox.createEvent(ownerId, {
+          Subject: subject,
+          StartDateTime: '2026-12-01T09:00:00Z',
+          DurationInMinutes: 30,
+        }).Id,
+      );
+      await runtime.queue.enqueue({ tenantId: synced.tenantId, eventId: id }, { delayMs: 0 });
+    }
+    await worker.runOnce();
+    await page.reload();
+    await shot('admin-overview');
+
+    // Disconnect from the admin page, then Connect through the org's login and consent pages.
+    await page.getByRole('link', { name: 'acme', exact: true }).click();
+    await page.getByRole('button', { name: 'Disconnect' }).click();
+    await page.waitForURL(/disconnected=1/);
+    await expect.poll(() => page.locator('main').innerText()).toContain('Disconnected.');
+    sandbox.setAutoApprove(false);
+    await page.goto(`${url}/t/acme/`);
+    await page.getByRole('button', { name: /^(Connect|Reconnect)/ }).click();
+    await page.getByLabel('Username').fill('rep@acme.example');
+    await page.getByLabel('Password').fill('password');
+    await page.getByRole('button', { name: /Log In/i }).click();
+    // The consent page shows when the app was not approved for this user before.
+    const allow = page.getByRole('button', { name: 'Allow' });
+    await Promise.race([
+      page.waitForURL(/\/t\/acme\/\?result=connected$/),
+      allow.waitFor().then(() => allow.click()),
+    ]);
+    await page.waitForURL(/\/t\/acme\/\?result=connected$/);
+    await page.goto(`${url}/admin/tenants/acme`);
+    await expect.poll(() => page.locator('section.status').innerText()).toContain('Connected');
+    await shot('admin-tenant');
+
+    // A dead letter: find it, read its story, sync it again.
+    const deadId = String(
+      sandbox.createEvent(ownerId, {
+        Subject: 'Set aside',
+        StartDateTime: '2026-12-02T09:00:00Z',
+        DurationInMinutes: 30,
+      }).Id,
+    );
+    await runtime.store.db
+      .insertInto('jobs')
+      .values({
+        tenant_id: synced.tenantId,
+        event_id: deadId,
+        state: 'dead',
+        run_at: 0,
+        attempts: 20,
+        first_change_at: 0,
+        last_error: 'create failed: Graph answered 503 ServiceUnavailable',
+        created_at: 0,
+        updated_at: 0,
+      })
+      .execute();
+    await page.getByRole('link', { name: 'Failures' }).click();
+    await shot('admin-failures');
+    await page.getByRole('link', { name: deadId }).click();
+    await expect.poll(() => page.locator('main').innerText()).toContain('dead, 20 attempt(s)');
+    await page.getByRole('button', { name: 'Sync again' }).click();
+    await expect.poll(() => page.locator('main').innerText()).toContain('Queued to sync again.');
+    await worker.runOnce();
+    await page.reload();
+    await expect.poll(() => page.locator('table').innerText()).toMatch(/apply\s+create done/);
+    await shot('admin-event');
+    expect(synced.graph.events('rep@acme.example').map((e) => e['subject'])).toContain('Set aside');
+
+    // A setting: a bad value is refused with its reason, a good one saved.
+    await page.goto(`${url}/admin/tenants/acme`);
+    await page.getByLabel('Settle window').fill('soon');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await expect
+      .poll(() => page.getByRole('alert').innerText())
+      .toContain('the settle window must be a duration such as 500ms or 2s');
+    await page.getByLabel('Settle window').fill('750ms');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await expect.poll(() => page.locator('main').innerText()).toContain('Settings saved.');
+  }, 120_000);
+});
