@@ -17,6 +17,8 @@ import type { SecretBox } from '../lib/secret-box.ts';
 import { eventStories, type EventStory } from '../reports/event-story.ts';
 import {
   failures,
+  latencySeries,
+  type LatencyBucket,
   tenantOverviews,
   type Failure,
   type OverviewDeps,
@@ -26,6 +28,7 @@ import type { Database } from '../store/schema.ts';
 import { findTenantBySlug } from '../store/tenants-repository.ts';
 import { csrfToken, csrfValid, type CookieSettings } from './browser-cookies.ts';
 import { adminTenantRoutes } from './admin-tenant-page.ts';
+import { latencyChart } from './latency-chart.ts';
 import { adminNav, adminTime } from './admin-views.ts';
 import { htmlPage } from './html-page.ts';
 
@@ -107,14 +110,21 @@ export function adminRoutes(deps: AdminDeps): Hono {
     if (!viaToken && !signedIn(c))
       return c.json(
         {
-          error: 'unauthorized',
-          message: 'sign in at /admin/login, or send Authorization: Bearer <admin token>',
+          error: {
+            code: 'unauthorized',
+            message: 'sign in at /admin/login, or send Authorization: Bearer <admin token>',
+          },
         },
         401,
       );
     if (!viaToken && c.req.method !== 'GET' && !csrfValid(c, c.req.header('x-csrf-token')))
       return c.json(
-        { error: 'forbidden', message: 'a write with the session cookie needs the x-csrf-token header' },
+        {
+          error: {
+            code: 'forbidden',
+            message: 'a write with the session cookie needs the x-csrf-token header',
+          },
+        },
         403,
       );
     c.header('cache-control', 'no-store');
@@ -125,7 +135,14 @@ export function adminRoutes(deps: AdminDeps): Hono {
   // ---- pages ----
   app.get('/admin', (c) => c.redirect('/admin/', 308));
   app.get('/admin/', async (c) =>
-    c.html(overviewPage(await tenantOverviews(deps.overview), csrfToken(c, cookies), deps.clock.now())),
+    c.html(
+      overviewPage(
+        await tenantOverviews(deps.overview),
+        await latencySeries(deps.db, deps.clock.now()),
+        csrfToken(c, cookies),
+        deps.clock.now(),
+      ),
+    ),
   );
   app.get('/admin/failures', async (c) => {
     const tenant = c.req.query('tenant') || undefined;
@@ -179,7 +196,7 @@ export function adminRoutes(deps: AdminDeps): Hono {
     if (!eventIdPattern.test(id)) throw new BadInputError(`${JSON.stringify(id)} is not a Salesforce id`);
     const stories = await eventStories(deps.db, id);
     return stories.length === 0
-      ? c.json({ error: 'not_found', message: `nothing is known of Event ${id}` }, 404)
+      ? c.json({ error: { code: 'not_found', message: `nothing is known of Event ${id}` } }, 404)
       : c.json(stories);
   });
   app.post('/api/retry', async (c) => {
@@ -262,7 +279,7 @@ function stateClass(state: string): string {
   return state === 'connected' ? 'ok' : state === 'expiring' ? 'warn' : 'bad';
 }
 
-function overviewPage(tenants: TenantOverview[], csrf: string, now: number) {
+function overviewPage(tenants: TenantOverview[], latency: LatencyBucket[], csrf: string, now: number) {
   return htmlPage(
     'Overview',
     html`${adminNav(csrf)}
@@ -319,7 +336,9 @@ function overviewPage(tenants: TenantOverview[], csrf: string, now: number) {
                 </tbody>
               </table>
             </div>`
-      }`,
+      }
+      <h2>Latency</h2>
+      ${latencyChart(latency)}`,
     { wide: true },
   );
 }

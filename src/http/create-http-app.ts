@@ -1,6 +1,7 @@
 // The HTTP surface of the service: liveness and readiness, Prometheus metrics, the admin pages
 // and JSON API, the tenants' connect pages and the signed Salesforce webhook.
 // Routes receive what they need through `deps`; they never build services themselves.
+import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import { describeError, NotFoundError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -29,6 +30,26 @@ export interface HttpDeps {
 
 export function createHttpApp(deps: HttpDeps): Hono {
   const app = new Hono();
+
+  // Every request gets an id (the caller's x-request-id when it sends a sane one): in the
+  // response, and in the log lines about it.
+  app.use('*', async (c, next) => {
+    const given = c.req.header('x-request-id');
+    const requestId = given !== undefined && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
+    c.header('x-request-id', requestId);
+    const started = performance.now();
+    await next();
+    deps.logger.debug(
+      {
+        requestId,
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        ms: Math.round(performance.now() - started),
+      },
+      'request',
+    );
+  });
 
   app.get('/healthz', (c) => c.json({ status: 'ok', version: deps.version }));
 

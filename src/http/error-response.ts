@@ -9,7 +9,8 @@ import type { Logger } from '../lib/logger.ts';
 export function errorResponse(c: Context, error: unknown, logger: Logger): Response {
   const [status, code] = classify(error);
   if (status >= 500) {
-    logger.error({ err: error, method: c.req.method, path: c.req.path }, 'request failed');
+    const requestId = c.res.headers.get('x-request-id') ?? undefined;
+    logger.error({ err: error, requestId, method: c.req.method, path: c.req.path }, 'request failed');
     return c.json({ error: { code, message: 'internal error; see the server log' } }, status);
   }
   return c.json({ error: { code, message: (error as Error).message } }, status);

@@ -140,3 +140,39 @@ export async function failures(
   }
   return found.slice(0, limit);
 }
+
+export interface LatencyBucket {
+  /** Start of the hour, epoch ms. */
+  from: number;
+  count: number;
+  p50: number | null;
+  p95: number | null;
+}
+
+/** End-to-end latency of every tenant's syncs, hour by hour over the last 24 hours. */
+export async function latencySeries(db: Kysely<Database>, now: number): Promise<LatencyBucket[]> {
+  const hour = 3_600_000;
+  const start = Math.floor(now / hour) * hour - 23 * hour;
+  const rows = await db
+    .selectFrom('traces')
+    .select(['at', 'data_json'])
+    .where('step', '=', 'apply')
+    .where('at', '>=', start)
+    .limit(200_000)
+    .execute();
+  const buckets: number[][] = Array.from({ length: 24 }, () => []);
+  for (const row of rows) {
+    const latency = (JSON.parse(row.data_json ?? '{}') as { latencyMs?: number }).latencyMs;
+    const index = Math.floor((row.at - start) / hour);
+    if (typeof latency === 'number' && index >= 0 && index < 24) buckets[index]?.push(latency);
+  }
+  return buckets.map((values, index) => {
+    const sorted = values.sort((a, b) => a - b);
+    return {
+      from: start + index * hour,
+      count: sorted.length,
+      p50: percentile(sorted, 50),
+      p95: percentile(sorted, 95),
+    };
+  });
+}

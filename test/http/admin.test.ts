@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run-cli.ts';
-import { createSyncWorker } from '../../src/main.ts';
+import { createSyncWorker, tenantCreationDeps } from '../../src/main.ts';
+import { createTenant } from '../../src/tenants/create-tenant.ts';
 import { startSyncedService, type SyncedService } from '../support/synced-service.ts';
 import { describeEachBackend } from '../support/test-databases.ts';
 import { TestBrowser } from '../support/test-browser.ts';
@@ -113,6 +114,9 @@ describeEachBackend('admin pages and API', (database) => {
     const after = await browser.get(`${url}/admin/events?id=${id}`);
     expect(after.html).toMatch(/apply[\s\S]*create done/);
     expect(synced.graph.events('rep@acme.example').map((e) => e['subject'])).toContain('Dead then alive');
+    expect((await browser.get(`${url}/admin/`)).html).toContain(
+      'End-to-end latency per hour, last 24 hours: 1 sync;',
+    );
 
     // The JSON API with the session: reads freely, writes only with the CSRF token.
     const csrf = browser.cookie('is_csrf') ?? '';
@@ -151,6 +155,35 @@ describeEachBackend('admin pages and API', (database) => {
       .where('slug', '=', 'acme')
       .executeTakeFirstOrThrow();
     expect(tenant).toEqual({ settle_window_ms: 1000, delete_policy: 'keep' });
+  });
+
+  it('answers API errors in the house shape, with the request id', async () => {
+    const bad = await fetch(`${url}/api/events/not-an-id`, {
+      headers: { authorization: `Bearer ${token}`, 'x-request-id': 'trace-me-42' },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get('x-request-id')).toBe('trace-me-42');
+    expect(await bad.json()).toEqual({
+      error: { code: 'bad_input', message: '"not-an-id" is not a Salesforce id' },
+    });
+    const unknown = await fetch(`${url}/api/events/00U000000000001AAA`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("shows a visitor of a tenant page that tenant's status and nothing of other tenants", async () => {
+    await createTenant(tenantCreationDeps(synced.env.service.runtime), {
+      slug: 'globex',
+      name: 'Globex Corporation',
+    });
+    const page = await new TestBrowser().get(`${url}/t/acme/`);
+    expect(page.status).toBe(200);
+    expect(page.html).toContain('Connected');
+    expect(page.html).not.toContain('Globex');
+    expect(page.html).not.toContain('Dead then alive');
+    expect(page.html).not.toContain('rep@acme.example');
   });
 
   it('refuses a form posted without its CSRF token', async () => {

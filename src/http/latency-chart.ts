@@ -1,0 +1,66 @@
+// The overview's latency chart: p50 and p95 end-to-end latency per hour over the last 24 hours, as
+// an inline SVG (no script, no external assets), with a text alternative for screen readers.
+import { html, raw } from 'hono/html';
+import type { LatencyBucket } from '../reports/overview.ts';
+
+const width = 720;
+const height = 200;
+const pad = { left: 48, right: 12, top: 12, bottom: 28 };
+
+export function latencyChart(buckets: readonly LatencyBucket[]) {
+  const values = buckets.flatMap((b) => [b.p50, b.p95]).filter((v): v is number => v !== null);
+  if (values.length === 0) return html`<p class="hint">No syncs in the last 24 hours.</p>`;
+  const top = niceCeiling(Math.max(...values, 1000));
+  const x = (i: number) => pad.left + (i / Math.max(buckets.length - 1, 1)) * (width - pad.left - pad.right);
+  const y = (ms: number) => pad.top + (1 - ms / top) * (height - pad.top - pad.bottom);
+  const line = (pick: (b: LatencyBucket) => number | null) =>
+    buckets
+      .map((b, i) => ({ i, v: pick(b) }))
+      .filter((p): p is { i: number; v: number } => p.v !== null)
+      .map((p) => `${x(p.i).toFixed(1)},${y(p.v).toFixed(1)}`)
+      .join(' ');
+  const ticks = [0, top / 2, top];
+  const total = buckets.reduce((sum, b) => sum + b.count, 0);
+  const busiest = buckets.reduce((best, b) => (b.count > best.count ? b : best));
+  const label = `End-to-end latency per hour, last 24 hours: ${total} sync${total === 1 ? '' : 's'}; in the busiest hour p50 ${seconds(busiest.p50)} and p95 ${seconds(busiest.p95)}.`;
+  return html`<figure>
+    <svg viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="${label}">
+      ${raw(
+        ticks
+          .map(
+            (t) =>
+              `<line x1="${pad.left}" x2="${width - pad.right}" y1="${y(t)}" y2="${y(t)}" stroke="currentColor" stroke-opacity=".15"/>` +
+              `<text x="${pad.left - 6}" y="${y(t) + 4}" text-anchor="end" font-size="11" fill="currentColor">${seconds(t)}</text>`,
+          )
+          .join(''),
+      )}
+      ${raw(
+        [0, 6, 12, 18, 23]
+          .map((i) => {
+            const at = buckets[i]?.from;
+            return at === undefined
+              ? ''
+              : `<text x="${x(i)}" y="${height - 8}" text-anchor="middle" font-size="11" fill="currentColor">${new Date(at).toISOString().slice(11, 16)}</text>`;
+          })
+          .join(''),
+      )}
+      <polyline points="${line((b) => b.p95)}" fill="none" stroke="#cf222e" stroke-width="2" />
+      <polyline points="${line((b) => b.p50)}" fill="none" stroke="#0969da" stroke-width="2" />
+    </svg>
+    <figcaption class="hint">
+      <span style="color:#0969da">━ p50</span> <span style="color:#cf222e">━ p95</span> — from the save in
+      Salesforce to the item in the calendar, per hour (UTC).
+    </figcaption>
+  </figure>`;
+}
+
+function seconds(ms: number | null): string {
+  return ms === null ? '–' : ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
+}
+
+/** 1, 2 or 5 times a power of ten, at least `ms`. */
+function niceCeiling(ms: number): number {
+  const power = 10 ** Math.floor(Math.log10(ms));
+  for (const step of [1, 2, 5, 10]) if (step * power >= ms) return step * power;
+  return 10 * power;
+}
