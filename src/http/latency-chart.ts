@@ -46,12 +46,34 @@ export function latencyChart(buckets: readonly LatencyBucket[]) {
       )}
       <polyline points="${line((b) => b.p95)}" fill="none" stroke="#cf222e" stroke-width="2" />
       <polyline points="${line((b) => b.p50)}" fill="none" stroke="#0969da" stroke-width="2" />
+      ${raw(
+        dots(
+          line((b) => b.p95),
+          '#cf222e',
+        ) +
+          dots(
+            line((b) => b.p50),
+            '#0969da',
+          ),
+      )}
     </svg>
     <figcaption class="hint">
       <span style="color:#0969da">━ p50</span> <span style="color:#cf222e">━ p95</span> — from the save in
       Salesforce to the item in the calendar, per hour (UTC).
     </figcaption>
   </figure>`;
+}
+
+/** A dot on every point, so an hour with syncs shows even when its neighbours have none. */
+function dots(points: string, colour: string): string {
+  return points
+    .split(' ')
+    .filter((p) => p !== '')
+    .map((p) => {
+      const [cx, cy] = p.split(',');
+      return `<circle cx="${cx}" cy="${cy}" r="3" fill="${colour}"/>`;
+    })
+    .join('');
 }
 
 function seconds(ms: number | null): string {
