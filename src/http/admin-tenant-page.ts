@@ -18,6 +18,7 @@ import { updateTenantSettings } from '../tenants/update-tenant-settings.ts';
 
 interface SettingsForm {
   settleWindow: string;
+  pollInterval: string;
   invitationPolicy: string;
   deletePolicy: string;
   internalDomains: string;
@@ -37,43 +38,20 @@ export function adminTenantRoutes(deps: AdminDeps, cookies: CookieSettings): Hon
     const summary = toTenantSummary(tenant, deps.publicUrl);
     const form: SettingsForm = view.form ?? {
       settleWindow: `${summary.settleWindowMs}ms`,
+      pollInterval: summary.pollIntervalMs === null ? '' : `${summary.pollIntervalMs / 1000}s`,
       invitationPolicy: summary.invitationPolicy,
       deletePolicy: summary.deletePolicy,
       internalDomains: summary.internalDomains.join(', '),
       exclusionRules: JSON.stringify(summary.exclusionRules, null, 2),
     };
-    const mailboxes = await listMailboxes(deps.db, tenant.id);
-    const positions = await deps.db
-      .selectFrom('intake_positions')
-      .selectAll()
-      .where('tenant_id', '=', tenant.id)
-      .execute();
-    const recent = await deps.db
-      .selectFrom('traces')
-      .select(['event_id', 'message', 'at', 'data_json'])
-      .where('tenant_id', '=', tenant.id)
-      .where('step', '=', 'apply')
-      .orderBy('id', 'desc')
-      .limit(20)
-      .execute();
+    const detail = await tenantDetail(deps, tenant.id);
     return c.html(
       tenantAdminPage({
         tenant,
         connection,
         form,
         csrf: csrfToken(c, cookies),
-        mailboxes,
-        positions: positions.map((p) => ({
-          source: p.source,
-          position: p.position,
-          updatedAt: p.updated_at,
-        })),
-        recent: recent.map((r) => ({
-          eventId: r.event_id,
-          message: r.message,
-          at: r.at,
-          latencyMs: (JSON.parse(r.data_json ?? '{}') as { latencyMs?: number }).latencyMs,
-        })),
+        ...detail,
         now: deps.clock.now(),
         publicUrl: deps.publicUrl,
         ...(view.error === undefined ? {} : { error: view.error }),
@@ -97,6 +75,7 @@ export function adminTenantRoutes(deps: AdminDeps, cookies: CookieSettings): Hon
     const text = (name: string) => (typeof body[name] === 'string' ? body[name] : '');
     const form: SettingsForm = {
       settleWindow: text('settleWindow').trim(),
+      pollInterval: text('pollInterval').trim(),
       invitationPolicy: text('invitationPolicy'),
       deletePolicy: text('deletePolicy'),
       internalDomains: text('internalDomains'),
@@ -108,8 +87,14 @@ export function adminTenantRoutes(deps: AdminDeps, cookies: CookieSettings): Hon
         throw new BadInputError(
           `the settle window must be a duration such as 500ms or 2s, got ${JSON.stringify(form.settleWindow)}`,
         );
+      const pollIntervalMs = form.pollInterval === '' ? null : parseDuration(form.pollInterval);
+      if (pollIntervalMs === undefined)
+        throw new BadInputError(
+          `the polling interval must be a duration such as 60s or 5m (empty: the server's default), got ${JSON.stringify(form.pollInterval)}`,
+        );
       await updateTenantSettings({ db: deps.db, secretBox: deps.secretBox, clock: deps.clock }, slug, {
         settleWindowMs,
+        pollIntervalMs,
         invitationPolicy: form.invitationPolicy,
         deletePolicy: form.deletePolicy,
         internalDomains: form.internalDomains,
@@ -120,6 +105,69 @@ export function adminTenantRoutes(deps: AdminDeps, cookies: CookieSettings): Hon
       return render(c, slug, { form, error: error.message }, 400);
     }
     return c.redirect(`/admin/tenants/${slug}?saved=1`, 303);
+  });
+
+  // ---- the same as JSON (the /api/* guard of admin-routes.ts applies) ----
+  app.get('/api/tenants/:slug', async (c) => {
+    const { tenant, connection } = await deps.overview.connections.get(c.req.param('slug'));
+    const detail = await tenantDetail(deps, tenant.id);
+    return c.json({
+      ...toTenantSummary(tenant, deps.publicUrl),
+      connection,
+      mailboxes: detail.mailboxes.map((m) => ({
+        user: m.salesforce_user_id,
+        mailbox: m.address,
+        source: m.source,
+        state: m.state,
+        timeZone: m.time_zone,
+        problem: m.last_error,
+      })),
+      intake: detail.positions,
+      recentSyncs: detail.recent,
+    });
+  });
+  app.patch('/api/tenants/:slug/settings', async (c) => {
+    const slug = c.req.param('slug');
+    const body = (await c.req.json().catch(() => undefined)) as Record<string, unknown> | undefined;
+    if (body === undefined || typeof body !== 'object')
+      throw new BadInputError('expected a JSON object of settings');
+    const text = (name: string) => (typeof body[name] === 'string' ? body[name] : undefined);
+    const duration = (name: string) => {
+      const value = text(name);
+      if (value === undefined) return undefined;
+      const ms = parseDuration(value);
+      if (ms === undefined) throw new BadInputError(`${name} must be a duration such as 500ms or 60s`);
+      return ms;
+    };
+    const unknown = Object.keys(body).filter(
+      (k) =>
+        ![
+          'settleWindow',
+          'pollInterval',
+          'invitationPolicy',
+          'deletePolicy',
+          'internalDomains',
+          'exclusionRules',
+        ].includes(k),
+    );
+    if (unknown.length > 0) throw new BadInputError(`unknown settings: ${unknown.join(', ')}`);
+    await updateTenantSettings({ db: deps.db, secretBox: deps.secretBox, clock: deps.clock }, slug, {
+      settleWindowMs: duration('settleWindow'),
+      pollIntervalMs: body['pollInterval'] === null ? null : duration('pollInterval'),
+      invitationPolicy: text('invitationPolicy'),
+      deletePolicy: text('deletePolicy'),
+      internalDomains: Array.isArray(body['internalDomains'])
+        ? body['internalDomains'].join(',')
+        : text('internalDomains'),
+      exclusionRulesJson:
+        body['exclusionRules'] === undefined ? undefined : JSON.stringify(body['exclusionRules']),
+    });
+    const { tenant } = await deps.overview.connections.get(slug);
+    return c.json(toTenantSummary(tenant, deps.publicUrl));
+  });
+  app.post('/api/tenants/:slug/disconnect', async (c) => {
+    const result = await deps.overview.connections.disconnect(c.req.param('slug'));
+    return c.json({ connection: result.connection, revoked: result.revoked });
   });
 
   app.post('/admin/tenants/:slug/disconnect', async (c) => {
@@ -308,6 +356,34 @@ ${form.exclusionRules}</textarea>
       }`,
     { wide: true },
   );
+}
+
+/** What the tenant page and GET /api/tenants/<slug> show beyond the settings. */
+async function tenantDetail(deps: AdminDeps, tenantId: string) {
+  const mailboxes = await listMailboxes(deps.db, tenantId);
+  const positions = await deps.db
+    .selectFrom('intake_positions')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .execute();
+  const recent = await deps.db
+    .selectFrom('traces')
+    .select(['event_id', 'message', 'at', 'data_json'])
+    .where('tenant_id', '=', tenantId)
+    .where('step', '=', 'apply')
+    .orderBy('id', 'desc')
+    .limit(20)
+    .execute();
+  return {
+    mailboxes,
+    positions: positions.map((p) => ({ source: p.source, position: p.position, updatedAt: p.updated_at })),
+    recent: recent.map((r) => ({
+      eventId: r.event_id,
+      message: r.message,
+      at: r.at,
+      latencyMs: (JSON.parse(r.data_json ?? '{}') as { latencyMs?: number }).latencyMs,
+    })),
+  };
 }
 
 function describePosition(p: { source: string; position: string; updatedAt: number }, now: number): string {

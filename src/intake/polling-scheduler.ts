@@ -62,10 +62,11 @@ export class PollingScheduler {
     for (const tenant of tenants) {
       if (!connectionCanSync(tenant.state)) continue;
       const now = clock.now();
-      if (tenant.polled_at !== null && now - tenant.polled_at < intervalMs) continue;
+      const every = tenant.poll_interval_ms === null ? intervalMs : Number(tenant.poll_interval_ms);
+      if (tenant.polled_at !== null && now - tenant.polled_at < every) continue;
       if ((this.#retryAt.get(tenant.id) ?? 0) > now) continue;
       const lease = `poll:${tenant.id}`;
-      if (!(await acquireLease(db, { name: lease, holder: nodeId, ttlMs: intervalMs * 3, now }))) {
+      if (!(await acquireLease(db, { name: lease, holder: nodeId, ttlMs: every * 3, now }))) {
         this.#held.delete(lease);
         continue;
       }
@@ -74,7 +75,7 @@ export class PollingScheduler {
         await pollTenant(this.#deps, tenant, tenant.connected_at ?? now);
         this.#retryAt.delete(tenant.id);
       } catch (error) {
-        this.#retryAt.set(tenant.id, now + intervalMs);
+        this.#retryAt.set(tenant.id, now + every);
         if (error instanceof ReconnectRequiredError) continue; // the tenant is paused and the admin told
         logger.warn(
           { tenant: tenant.slug, error: describeError(error) },

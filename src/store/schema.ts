@@ -48,6 +48,8 @@ export interface TenantsTable {
   internal_domains_json: ColumnType<string, string | undefined, string>;
   /** JSON array of ExclusionRule. */
   exclusion_rules_json: ColumnType<string, string | undefined, string>;
+  /** This tenant's polling interval; null: the server's INSTANT_SYNC_POLL_INTERVAL. */
+  poll_interval_ms: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export type SalesforceAuthFlow = 'web_server' | 'jwt_bearer';

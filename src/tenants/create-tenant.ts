@@ -61,6 +61,7 @@ export async function createTenant(
     delete_policy: 'delete' as const,
     internal_domains_json: '[]',
     exclusion_rules_json: '[]',
+    poll_interval_ms: null,
     created_at: now,
     updated_at: now,
   };

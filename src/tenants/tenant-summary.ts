@@ -15,6 +15,8 @@ export interface TenantSummary {
   deletePolicy: 'delete' | 'keep';
   internalDomains: string[];
   exclusionRules: ExclusionRule[];
+  /** null: the server's INSTANT_SYNC_POLL_INTERVAL. */
+  pollIntervalMs: number | null;
   createdAt: string;
 }
 
@@ -30,6 +32,7 @@ export function toTenantSummary(row: TenantRow, publicUrl: string): TenantSummar
     deletePolicy: row.delete_policy,
     internalDomains: JSON.parse(row.internal_domains_json) as string[],
     exclusionRules: JSON.parse(row.exclusion_rules_json) as ExclusionRule[],
+    pollIntervalMs: row.poll_interval_ms === null ? null : Number(row.poll_interval_ms),
     createdAt: new Date(row.created_at).toISOString(),
   };
 }

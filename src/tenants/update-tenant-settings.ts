@@ -34,6 +34,8 @@ export interface TenantSettingsChange {
   internalDomains?: string | undefined;
   /** JSON text of the exclusion rules. */
   exclusionRulesJson?: string | undefined;
+  /** Milliseconds between polls; null: the server's default. */
+  pollIntervalMs?: number | null | undefined;
 }
 
 export async function updateTenantSettings(
@@ -137,6 +139,16 @@ export async function updateTenantSettings(
     const bad = domains.filter((d) => !/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(d));
     if (bad.length > 0) problems.push(`not email domains: ${bad.join(', ')}`);
     else tenantChanges.internal_domains_json = JSON.stringify([...new Set(domains)]);
+  }
+  if (change.pollIntervalMs !== undefined) {
+    if (
+      change.pollIntervalMs !== null &&
+      (!Number.isInteger(change.pollIntervalMs) ||
+        change.pollIntervalMs < 10_000 ||
+        change.pollIntervalMs > 86_400_000)
+    )
+      problems.push('the polling interval must be from 10s to 1d');
+    else tenantChanges.poll_interval_ms = change.pollIntervalMs;
   }
   if (change.exclusionRulesJson !== undefined) {
     let input: unknown;

@@ -197,6 +197,15 @@ describe('sync commands', () => {
     expect(bad.stderr).toContain('the invitation policy must be none, internal or all, got "everyone"');
     expect(bad.stderr).toContain('the delete policy must be delete or keep, got "archive"');
     expect(bad.stderr).toContain('rule 1: op must be one of');
+    const poll = await cli(['tenants', 'set', 'acme', '--poll-interval', 'often']);
+    expect(poll.code).toBe(2);
+    expect(poll.stderr).toContain(
+      '--poll-interval expects a duration such as 60s or 5m, or default, got "often"',
+    );
+    expect((await cli(['tenants', 'set', 'acme', '--poll-interval', '2m'])).code).toBe(0);
+    expect(JSON.parse((await cli(['tenants', 'list', '--json'])).stdout)).toEqual([
+      expect.objectContaining({ pollIntervalMs: 120_000 }),
+    ]);
   });
 
   it('mailboxes map sends a user to a chosen mailbox, and list shows it', async () => {

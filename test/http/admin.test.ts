@@ -157,6 +157,43 @@ describeEachBackend('admin pages and API', (database) => {
     expect(tenant).toEqual({ settle_window_ms: 1000, delete_policy: 'keep' });
   });
 
+  it('shows and changes a tenant through the API', async () => {
+    const auth = { authorization: `Bearer ${token}` };
+    const detail = (await (await fetch(`${url}/api/tenants/acme`, { headers: auth })).json()) as Record<
+      string,
+      unknown
+    >;
+    expect(detail).toMatchObject({ slug: 'acme', connection: { state: 'connected' }, pollIntervalMs: null });
+    expect(detail['mailboxes']).toEqual([
+      expect.objectContaining({ mailbox: 'rep@acme.example', state: 'active' }),
+    ]);
+    const patch = (body: unknown) =>
+      fetch(`${url}/api/tenants/acme/settings`, {
+        method: 'PATCH',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const changed = await patch({
+      pollInterval: '5m',
+      invitationPolicy: 'all',
+      internalDomains: ['acme.com'],
+    });
+    expect(await changed.json()).toMatchObject({
+      pollIntervalMs: 300_000,
+      invitationPolicy: 'all',
+      internalDomains: ['acme.com'],
+    });
+    const refused = await patch({ invitationPolicy: 'everyone', colour: 'red' });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toEqual({
+      error: { code: 'bad_input', message: 'unknown settings: colour' },
+    });
+    const bad = await patch({ pollInterval: '1s' });
+    expect(await bad.json()).toEqual({
+      error: { code: 'bad_input', message: 'the polling interval must be from 10s to 1d' },
+    });
+  });
+
   it('answers API errors in the house shape, with the request id', async () => {
     const bad = await fetch(`${url}/api/events/not-an-id`, {
       headers: { authorization: `Bearer ${token}`, 'x-request-id': 'trace-me-42' },

@@ -27,6 +27,7 @@ interface TenantSetOptions {
   deletePolicy?: string;
   internalDomains?: string;
   exclusionRulesFile?: string;
+  pollInterval?: string;
 }
 
 export function registerTenants(program: Command, ctx: CliContext): void {
@@ -86,6 +87,10 @@ export function registerTenants(program: Command, ctx: CliContext): void {
       '--invitation-policy <policy>',
       'none (default: nobody is emailed; invitees are listed in the body), internal (only the internal domains become attendees) or all',
     )
+    .option(
+      '--poll-interval <duration>',
+      "how often this tenant is polled, 10s to 1d, or 'default' for INSTANT_SYNC_POLL_INTERVAL",
+    )
     .option('--delete-policy <policy>', 'delete (default: a deleted Event removes its item) or keep')
     .option(
       '--internal-domains <domains>',
@@ -103,6 +108,17 @@ export function registerTenants(program: Command, ctx: CliContext): void {
             `--settle-window expects a duration such as 2s or 500ms, got ${JSON.stringify(opts.settleWindow)}`,
           );
         }
+        const pollIntervalMs =
+          opts.pollInterval === undefined
+            ? undefined
+            : opts.pollInterval === 'default'
+              ? null
+              : parseDuration(opts.pollInterval);
+        if (opts.pollInterval !== undefined && pollIntervalMs === undefined) {
+          throw new BadInputError(
+            `--poll-interval expects a duration such as 60s or 5m, or default, got ${JSON.stringify(opts.pollInterval)}`,
+          );
+        }
         await updateTenantSettings(
           { db: runtime.store.db, secretBox: runtime.secretBox, clock: runtime.clock },
           slug,
@@ -118,6 +134,7 @@ export function registerTenants(program: Command, ctx: CliContext): void {
             jwtPrivateKeyPem:
               opts.jwtKeyFile === undefined ? undefined : await readSecretInput(opts.jwtKeyFile),
             invitationPolicy: opts.invitationPolicy,
+            pollIntervalMs,
             deletePolicy: opts.deletePolicy,
             internalDomains: opts.internalDomains,
             exclusionRulesJson:

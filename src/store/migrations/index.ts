@@ -8,6 +8,7 @@ import { intakeSchema } from './0003-intake.ts';
 import { syncSchema } from './0004-sync.ts';
 import { changePayloadSchema } from './0005-change-payload.ts';
 import { linkPendingCreateSchema } from './0006-link-pending-create.ts';
+import { tenantPollIntervalSchema } from './0007-tenant-poll-interval.ts';
 
 export function allMigrations(backend: BackendCapabilities): Record<string, Migration> {
   return {
@@ -17,5 +18,6 @@ export function allMigrations(backend: BackendCapabilities): Record<string, Migr
     '0004-sync': syncSchema(),
     '0005-change-payload': changePayloadSchema(),
     '0006-link-pending-create': linkPendingCreateSchema(),
+    '0007-tenant-poll-interval': tenantPollIntervalSchema(),
   };
 }
