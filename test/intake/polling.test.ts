@@ -137,4 +137,20 @@ describeEachBackend('polling reconciliation', (database) => {
     await a.stop();
     await b.stop();
   });
+
+  it('polls a tenant at its own interval when it has one', async () => {
+    const db = env.service.runtime.store.db;
+    await db.updateTable('tenants').set({ poll_interval_ms: 600_000 }).where('id', '=', tenant.id).execute();
+    const node = new PollingScheduler({ ...deps(), nodeId: 'node-c', intervalMs: 60_000 });
+    // The last poll was a few minutes ago: due by the server's minute, not by the tenant's ten.
+    const calls = env.sandbox.stats().apiCalls;
+    env.advance(120_000);
+    await node.runDue();
+    expect(env.sandbox.stats().apiCalls - calls).toBe(0);
+    env.advance(600_000);
+    await node.runDue();
+    expect(env.sandbox.stats().apiCalls - calls).toBe(2);
+    await node.stop();
+    await db.updateTable('tenants').set({ poll_interval_ms: null }).where('id', '=', tenant.id).execute();
+  });
 });
