@@ -1,7 +1,7 @@
 // The admin page of one tenant (/admin/tenants/<slug>): its Salesforce connection with the expiry
 // countdown and policy (Connect / Reconnect go through the tenant page; Disconnect from here), its
-// sync settings with validation, the mailbox of each Event owner with its state, where each
-// intake source has read up to, and the latest syncs.
+// sync settings with validation, the mailbox of each Event owner with its state (and a form to map
+// one elsewhere), where each intake source has read up to, and the latest syncs.
 import { Hono, type Context } from 'hono';
 import { html } from 'hono/html';
 import type { AdminDeps } from './admin-routes.ts';
@@ -11,8 +11,9 @@ import { htmlPage } from './html-page.ts';
 import { parseDuration } from '../config/duration.ts';
 import { BadInputError } from '../lib/errors.ts';
 import type { ConnectionView } from '../salesforce/connection-view.ts';
-import { listMailboxes } from '../store/mailboxes-repository.ts';
+import { listMailboxes, saveMailboxOverride } from '../store/mailboxes-repository.ts';
 import type { MailboxRow, TenantRow } from '../store/schema.ts';
+import { toMailboxView } from '../tenants/mailbox-view.ts';
 import { toTenantSummary } from '../tenants/tenant-summary.ts';
 import { updateTenantSettings } from '../tenants/update-tenant-settings.ts';
 
@@ -65,6 +66,9 @@ export function adminTenantRoutes(deps: AdminDeps, cookies: CookieSettings): Hon
     render(c, c.req.param('slug'), {
       ...(c.req.query('saved') === undefined ? {} : { notice: 'Settings saved.' }),
       ...(c.req.query('disconnected') === undefined ? {} : { notice: 'Disconnected.' }),
+      ...(c.req.query('mapped') === undefined
+        ? {}
+        : { notice: "Mapped. Items already synced move with their Event's next change." }),
     }),
   );
 
@@ -107,21 +111,43 @@ export function adminTenantRoutes(deps: AdminDeps, cookies: CookieSettings): Hon
     return c.redirect(`/admin/tenants/${slug}?saved=1`, 303);
   });
 
+  app.post('/admin/tenants/:slug/mailboxes', async (c) => {
+    const slug = c.req.param('slug');
+    const body = await c.req.parseBody();
+    if (!csrfValid(c, body['csrf'])) return c.text('The form expired. Open the page again and retry.', 403);
+    try {
+      await mapMailbox(
+        deps,
+        slug,
+        typeof body['user'] === 'string' ? body['user'] : '',
+        typeof body['mailbox'] === 'string' ? body['mailbox'] : '',
+      );
+    } catch (error) {
+      if (!(error instanceof BadInputError)) throw error;
+      return render(c, slug, { error: error.message }, 400);
+    }
+    return c.redirect(`/admin/tenants/${slug}?mapped=1`, 303);
+  });
+
   // ---- the same as JSON (the /api/* guard of admin-routes.ts applies) ----
+  app.post('/api/tenants/:slug/mailboxes', async (c) => {
+    const body = (await c.req.json().catch(() => ({}))) as { user?: unknown; mailbox?: unknown };
+    await mapMailbox(
+      deps,
+      c.req.param('slug'),
+      typeof body.user === 'string' ? body.user : '',
+      typeof body.mailbox === 'string' ? body.mailbox : '',
+    );
+    const { tenant } = await deps.overview.connections.get(c.req.param('slug'));
+    return c.json((await listMailboxes(deps.db, tenant.id)).map(toMailboxView));
+  });
   app.get('/api/tenants/:slug', async (c) => {
     const { tenant, connection } = await deps.overview.connections.get(c.req.param('slug'));
     const detail = await tenantDetail(deps, tenant.id);
     return c.json({
       ...toTenantSummary(tenant, deps.publicUrl),
       connection,
-      mailboxes: detail.mailboxes.map((m) => ({
-        user: m.salesforce_user_id,
-        mailbox: m.address,
-        source: m.source,
-        state: m.state,
-        timeZone: m.time_zone,
-        problem: m.last_error,
-      })),
+      mailboxes: detail.mailboxes.map(toMailboxView),
       intake: detail.positions,
       recentSyncs: detail.recent,
     });
@@ -311,6 +337,15 @@ ${form.exclusionRules}</textarea>
             </div>`
       }
 
+      <form method="post" action="/admin/tenants/${tenant.slug}/mailboxes">
+        <input type="hidden" name="csrf" value="${view.csrf}" />
+        <label for="mapUser">Salesforce user id or email</label>
+        <input id="mapUser" name="user" type="text" required placeholder="005… or jane@acme.com" />
+        <label for="mapMailbox">goes to mailbox</label>
+        <input id="mapMailbox" name="mailbox" type="text" required placeholder="jane.doe@contoso.com" />
+        <button type="submit">Map</button>
+      </form>
+
       <h2>Change intake</h2>
       ${
         view.positions.length === 0
@@ -356,6 +391,27 @@ ${form.exclusionRules}</textarea>
       }`,
     { wide: true },
   );
+}
+
+/**
+ * Sends a Salesforce user's Events to a chosen mailbox. The user is named by id, or by an email
+ * already seen for one of the tenant's owners.
+ */
+async function mapMailbox(deps: AdminDeps, slug: string, user: string, mailbox: string): Promise<void> {
+  const { tenant } = await deps.overview.connections.get(slug);
+  const address = mailbox.trim().toLowerCase();
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(address))
+    throw new BadInputError(`${JSON.stringify(mailbox)} is not a mailbox address`);
+  let userId = user.trim();
+  if (!/^005[A-Za-z0-9]{12}([A-Za-z0-9]{3})?$/.test(userId)) {
+    const known = (await listMailboxes(deps.db, tenant.id)).find((m) => m.address === userId.toLowerCase());
+    if (known === undefined)
+      throw new BadInputError(
+        `${JSON.stringify(user)} is neither a Salesforce user id (005…) nor the email of an owner seen so far`,
+      );
+    userId = known.salesforce_user_id;
+  }
+  await saveMailboxOverride(deps.db, { tenantId: tenant.id, userId, address, now: deps.clock.now() });
 }
 
 /** What the tenant page and GET /api/tenants/<slug> show beyond the settings. */

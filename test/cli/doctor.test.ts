@@ -1,8 +1,7 @@
 // `instant-sync doctor`: a tenant that can sync passes every check; one that cannot is told what
 // to fix — Event not selected for CDC, no mailbox provider, not connected — and the command exits 1.
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/run-cli.ts';
+import { runCliInProcess } from '../support/cli-in-process.ts';
 import { doctorDeps } from '../../src/main.ts';
 import { runDoctor } from '../../src/reports/doctor.ts';
 import { createTenant } from '../../src/tenants/create-tenant.ts';
@@ -65,13 +64,7 @@ describeEachBackend('doctor', (database) => {
   });
 
   it('prints each check with its fix and exits 1 when one fails', async () => {
-    let stdout = '';
-    const code = await runCli(['doctor', 'globex'], {
-      env: synced.env.service.env,
-      stdout: (text) => (stdout += text),
-      stderr: () => undefined,
-      logDestination: new Writable({ write: (_chunk, _encoding, done) => done() }),
-    });
+    const { code, stdout } = await runCliInProcess(['doctor', 'globex'], synced.env.service.env);
     expect(code).toBe(1);
     expect(stdout).toMatch(/✗ Salesforce connection +Disconnected/);
     expect(stdout).toContain('→ instant-sync provider set globex graph');

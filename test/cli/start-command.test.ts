@@ -2,23 +2,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { expect, it } from 'vitest';
-import { runCli } from '../../src/cli/run-cli.ts';
+import { runCliInProcess } from '../support/cli-in-process.ts';
 import { freePort } from '../support/service-under-test.ts';
 
-async function cli(args: string[], env: Record<string, string>) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(args, {
-    env,
-    stdout: (text) => (stdout += text),
-    stderr: (text) => (stderr += text),
-    logDestination: new Writable({ write: (_chunk, _encoding, done) => done() }),
-    stopSignal: AbortSignal.abort(),
-  });
-  return { code, stdout, stderr };
-}
+const cli = (args: string[], env: Record<string, string>) =>
+  runCliInProcess(args, env, { stopSignal: AbortSignal.abort() });
 
 it('runs the service, not the demo, when a Salesforce app or a tenant is configured', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'instant-sync-start-'));

@@ -3,26 +3,15 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
+import { runCliInProcess } from '../support/cli-in-process.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/run-cli.ts';
 import { makeTestCertificate } from '../support/test-certificate.ts';
 
 describe('sync commands', () => {
   let env: Record<string, string>;
   let dir: string;
 
-  async function cli(args: string[]) {
-    let stdout = '';
-    let stderr = '';
-    const code = await runCli(args, {
-      env,
-      stdout: (text) => (stdout += text),
-      stderr: (text) => (stderr += text),
-      logDestination: new Writable({ write: (_chunk, _encoding, done) => done() }),
-    });
-    return { code, stdout, stderr };
-  }
+  const cli = (args: string[]) => runCliInProcess(args, env);
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'instant-sync-sync-cli-'));

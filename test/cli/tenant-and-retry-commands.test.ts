@@ -2,9 +2,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
+import { runCliInProcess } from '../support/cli-in-process.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/run-cli.ts';
 import { openStore, type Store } from '../../src/store/open-store.ts';
 
 describe('tenant and retry commands', () => {
@@ -12,17 +11,7 @@ describe('tenant and retry commands', () => {
   let store: Store;
   let tenantId: string;
 
-  async function cli(args: string[]) {
-    let stdout = '';
-    let stderr = '';
-    const code = await runCli(args, {
-      env,
-      stdout: (text) => (stdout += text),
-      stderr: (text) => (stderr += text),
-      logDestination: new Writable({ write: (_chunk, _encoding, done) => done() }),
-    });
-    return { code, stdout, stderr };
-  }
+  const cli = (args: string[]) => runCliInProcess(args, env);
 
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'instant-sync-tenant-cli-'));

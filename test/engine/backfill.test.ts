@@ -1,8 +1,7 @@
 // backfill: 1,000 Events that existed before the tenant connected are synced once each; a second
 // backfill over the same range makes no calendar call at all.
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/run-cli.ts';
+import { runCliInProcess } from '../support/cli-in-process.ts';
 import { createSyncWorker } from '../../src/main.ts';
 import { startSyncedService, type SyncedService } from '../support/synced-service.ts';
 import { describeEachBackend } from '../support/test-databases.ts';
@@ -15,17 +14,7 @@ describeEachBackend('backfill', (database) => {
   });
   afterAll(() => synced.close());
 
-  const cli = async (args: string[]) => {
-    let stdout = '';
-    let stderr = '';
-    const code = await runCli(args, {
-      env: synced.env.service.env,
-      stdout: (text) => (stdout += text),
-      stderr: (text) => (stderr += text),
-      logDestination: new Writable({ write: (_chunk, _encoding, done) => done() }),
-    });
-    return { code, stdout, stderr };
-  };
+  const cli = (args: string[]) => runCliInProcess(args, synced.env.service.env);
   const drain = async () => {
     const worker = createSyncWorker(synced.env.service.runtime);
     synced.env.advance(60_000);

@@ -5,9 +5,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/run-cli.ts';
+import { runCliInProcess } from '../support/cli-in-process.ts';
 import { createSyncWorker, tenantCreationDeps } from '../../src/main.ts';
 import { createTenant } from '../../src/tenants/create-tenant.ts';
 import { startSyncedService, type SyncedService } from '../support/synced-service.ts';
@@ -29,13 +28,11 @@ describeEachBackend('admin pages and API', (database) => {
     url = synced.env.service.url;
     const file = join(mkdtempSync(join(tmpdir(), 'instant-sync-admin-')), 'password.txt');
     writeFileSync(file, `${password}\n`);
-    const set = await runCli(['admin', 'set-password', '--password-file', file], {
-      env: synced.env.service.env,
-      stdout: () => undefined,
-      stderr: () => undefined,
-      logDestination: new Writable({ write: (_chunk, _encoding, done) => done() }),
-    });
-    expect(set).toBe(0);
+    const set = await runCliInProcess(
+      ['admin', 'set-password', '--password-file', file],
+      synced.env.service.env,
+    );
+    expect(set.code).toBe(0);
   });
   afterAll(() => synced.close());
 
@@ -188,6 +185,14 @@ describeEachBackend('admin pages and API', (database) => {
     expect(await refused.json()).toEqual({
       error: { code: 'bad_input', message: 'unknown settings: colour' },
     });
+    const mapped = await fetch(`${url}/api/tenants/acme/mailboxes`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ user: 'rep@acme.example', mailbox: 'Shared@Acme.example' }),
+    });
+    expect(await mapped.json()).toEqual([
+      expect.objectContaining({ mailbox: 'shared@acme.example', source: 'override' }),
+    ]);
     const bad = await patch({ pollInterval: '1s' });
     expect(await bad.json()).toEqual({
       error: { code: 'bad_input', message: 'the polling interval must be from 10s to 1d' },

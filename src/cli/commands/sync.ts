@@ -13,6 +13,7 @@ import { findProvider } from '../../store/mailbox-providers-repository.ts';
 import { listMailboxes, saveMailboxOverride } from '../../store/mailboxes-repository.ts';
 import type { TenantRow } from '../../store/schema.ts';
 import { findTenantBySlug, listTenants } from '../../store/tenants-repository.ts';
+import { toMailboxView } from '../../tenants/mailbox-view.ts';
 import { setGraphProvider } from '../../tenants/set-mailbox-provider.ts';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../store/schema.ts';
@@ -182,14 +183,7 @@ export function registerSync(program: Command, ctx: CliContext): void {
     .action((opts: { tenant?: string; json?: boolean }, command: Command) =>
       withRuntime(ctx, command, openData, async ({ store }) => {
         const tenant = await chooseTenant(store.db, opts.tenant);
-        const rows = (await listMailboxes(store.db, tenant.id)).map((m) => ({
-          user: m.salesforce_user_id,
-          mailbox: m.address,
-          source: m.source,
-          state: m.state,
-          timeZone: m.time_zone,
-          problem: m.last_error,
-        }));
+        const rows = (await listMailboxes(store.db, tenant.id)).map(toMailboxView);
         if (opts.json === true) printJson(ctx, rows);
         else if (rows.length === 0)
           ctx.stdout(`No mailboxes yet for ${tenant.slug}: they appear as Events of their owners sync.\n`);
