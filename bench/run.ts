@@ -1,64 +1,125 @@
 // The benchmark harness: `npm run bench -- <scenario> [--json]`. Starts the sandboxes and the
-// service as separate processes (test/support/system-processes.ts), drives a scenario, and
-// reports end-to-end latency — from the sandbox org's commit (CreatedDate / SystemModstamp) to
-// the moment the Graph sandbox stored the item (createdDateTime / lastModifiedDateTime) — with
-// throughput and API use. Results are printed and written to bench/results/<scenario>-<date>.json.
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+// service as separate processes (test/support/system-processes.ts), drives a scenario's changes
+// into the sandbox org, waits until every mailbox matches, and reports end-to-end latency — from
+// the sandbox org's commit (CreatedDate, or SystemModstamp of an edit) to the moment the Graph
+// sandbox stored the item (createdDateTime / lastModifiedDateTime) — for creates and edits, with
+// throughput, Salesforce API calls per 1,000 changes, Graph calls per change, 429s, the service's
+// peak memory and the machine. Results are printed and written to bench/results/<scenario>-<date>.json.
+import { readFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { startSystem, type RunningSystem } from '../test/support/system-processes.ts';
 
-interface Scenario {
+export interface Scenario {
   description: string;
-  events: number;
+  /** Changes to make: creates first where there is nothing to edit, then the mix. */
+  changes: number;
   owners: number;
+  mix: { create: number; update: number; delete: number };
+  /** Changes per second (0: as fast as the sandbox org takes them). */
+  ratePerSecond: number;
   salesforceLatencyMs: number;
   cdcDelayMs: number;
   graphLatencyMs: number;
-  /** Creates per second while loading (0: as fast as the control API takes them). */
-  ratePerSecond: number;
 }
+
+const defaults = { salesforceLatencyMs: 80, cdcDelayMs: 150, graphLatencyMs: 120 };
 
 export const scenarios: Record<string, Scenario> = {
   first: {
-    description: '2,000 Events created across 200 mailboxes; Salesforce 80 ms, CDC 150 ms, Graph 120 ms',
-    events: 2000,
+    description: '2,000 Events created at 50/s across 200 mailboxes',
+    changes: 2000,
     owners: 200,
-    salesforceLatencyMs: 80,
-    cdcDelayMs: 150,
-    graphLatencyMs: 120,
+    mix: { create: 1, update: 0, delete: 0 },
     ratePerSecond: 50,
+    ...defaults,
+  },
+  steady: {
+    description: '50 changes/s for 60 s across 500 owners (60 % creates, 30 % edits, 10 % deletions)',
+    changes: 3000,
+    owners: 500,
+    mix: { create: 0.6, update: 0.3, delete: 0.1 },
+    ratePerSecond: 50,
+    ...defaults,
+  },
+  burst: {
+    description: '10,000 Events created at once across 1,000 owners: time to drain',
+    changes: 10_000,
+    owners: 1000,
+    mix: { create: 1, update: 0, delete: 0 },
+    ratePerSecond: 0,
+    ...defaults,
+  },
+  'one-mailbox': {
+    description: "1,000 Events for one owner: against Graph's limit of 4 requests in flight per mailbox",
+    changes: 1000,
+    owners: 1,
+    mix: { create: 1, update: 0, delete: 0 },
+    ratePerSecond: 0,
+    ...defaults,
   },
   smoke: {
-    description: '40 Events across 8 mailboxes, no added latency (checks the harness)',
-    events: 40,
+    description: '40 changes across 8 mailboxes, no added latency (checks the harness)',
+    changes: 40,
     owners: 8,
+    mix: { create: 0.7, update: 0.2, delete: 0.1 },
+    ratePerSecond: 0,
     salesforceLatencyMs: 0,
     cdcDelayMs: 0,
     graphLatencyMs: 0,
-    ratePerSecond: 0,
   },
 };
 
 export interface BenchResult {
   scenario: string;
   description: string;
-  events: number;
+  changes: { total: number; creates: number; updates: number; deletes: number };
   latencyMs: { p50: number; p95: number; p99: number; max: number };
   eventsPerSecond: number;
   drainSeconds: number;
   salesforceCallsPer1000Events: number;
   providerCallsPerEvent: number;
   throttled: number;
+  peakRssMb: number | null;
+  /** one-mailbox: drain time over the least Graph's limits allow (changes ÷ 4 in flight × latency). */
+  ratioToTheoreticalMinimum: number | null;
   machine: { cores: number; cpu: string; node: string };
   at: string;
 }
 
-function percentile(sorted: number[], p: number): number {
+function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+}
+
+/** A deterministic pseudo-random sequence, so a scenario makes the same changes every run. */
+function sequence(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+    return state / 2 ** 31;
+  };
+}
+
+interface Expected {
+  owner: string;
+  subject: string;
+  /** Salesforce commit time of the version the mailbox must show. */
+  committedAt: number;
+  kind: 'create' | 'update';
+  deleted: boolean;
+}
+
+function peakRssMb(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? null : Math.round(Number(kb) / 1024);
+  } catch {
+    return null;
+  }
 }
 
 export async function runScenario(
@@ -79,72 +140,149 @@ export async function runScenario(
     await system.setUpTenant();
     const sfBefore = (await system.salesforce.stats()).apiCalls;
     const graphBefore = await system.graph.stats();
+    const random = sequence(42);
+    const events = new Map<string, Expected>();
+    const live: string[] = [];
+    const busy = new Set<string>();
+    const counts = { creates: 0, updates: 0, deletes: 0 };
     const started = Date.now();
-    const created: { id: string; owner: string; committedAt: number }[] = [];
     const width = 20;
-    for (let i = 0; i < scenario.events; i += width) {
-      const batch = [...Array(Math.min(width, scenario.events - i)).keys()].map((k) => i + k);
-      await Promise.all(
-        batch.map(async (n) => {
-          const owner = system.owners[n % system.owners.length]!;
-          const record = await system.salesforce.createEvent(owner.id, {
-            Subject: `Bench ${n}`,
-            StartDateTime: `2026-12-${String(1 + (n % 28)).padStart(2, '0')}T${String(8 + (n % 9)).padStart(2, '0')}:00:00Z`,
-            DurationInMinutes: 30,
-          });
-          created.push({
-            id: String(record['Id']),
-            owner: owner.email,
-            committedAt: Date.parse(String(record['CreatedDate'])),
-          });
-        }),
-      );
+    let serial = 0;
+
+    const change = async () => {
+      const n = serial++;
+      const roll = random();
+      const kind =
+        live.length < 10 + width || roll < scenario.mix.create
+          ? 'create'
+          : roll < scenario.mix.create + scenario.mix.update
+            ? 'update'
+            : 'delete';
+      if (kind === 'create') {
+        const owner = system.owners[n % system.owners.length]!;
+        const subject = `Bench ${n}`;
+        const record = await system.salesforce.createEvent(owner.id, {
+          Subject: subject,
+          StartDateTime: `2026-12-${String(1 + (n % 28)).padStart(2, '0')}T${String(8 + (n % 9)).padStart(2, '0')}:00:00Z`,
+          DurationInMinutes: 30,
+        });
+        const id = String(record['Id']);
+        events.set(id, {
+          owner: owner.email,
+          subject,
+          committedAt: Date.parse(String(record['CreatedDate'])),
+          kind,
+          deleted: false,
+        });
+        live.push(id);
+        counts.creates++;
+        return;
+      }
+      // An Event changes once at a time, so the harness knows its last version.
+      let index = Math.floor(random() * live.length);
+      while (busy.has(live[index] ?? '')) index = (index + 1) % live.length;
+      const id = live[index]!;
+      busy.add(id);
+      const expected = events.get(id)!;
+      if (kind === 'update') {
+        const subject = `${expected.subject.replace(/ \(edit \d+\)$/, '')} (edit ${n})`;
+        const record = await system.salesforce.updateEvent(id, { Subject: subject });
+        events.set(id, {
+          ...expected,
+          subject,
+          committedAt: Date.parse(String(record['SystemModstamp'])),
+          kind: 'update',
+        });
+        counts.updates++;
+        return;
+      }
+      live.splice(index, 1);
+      await system.salesforce.deleteEvent(id);
+      events.set(id, { ...expected, deleted: true });
+      counts.deletes++;
+      busy.delete(id);
+    };
+
+    for (let i = 0; i < scenario.changes; i += width) {
+      const batch = Math.min(width, scenario.changes - i);
+      await Promise.all(Array.from({ length: batch }, () => change()));
       if (scenario.ratePerSecond > 0) {
         const due = started + ((i + width) / scenario.ratePerSecond) * 1000;
         if (due > Date.now()) await sleep(due - Date.now());
       }
     }
-    // Wait until every Event is in its mailbox (or 10 minutes pass).
-    const storedAt = new Map<string, number>();
-    const owners = [...new Set(created.map((c) => c.owner))];
+    const loaded = Date.now();
+
+    // Wait until every mailbox matches (or 10 minutes pass), noting when each version arrived.
+    const arrivedAt = new Map<string, number>();
+    const pending = new Set(events.keys());
+    const byOwner = new Map<string, string[]>();
+    for (const [id, e] of events) byOwner.set(e.owner, [...(byOwner.get(e.owner) ?? []), id]);
     const deadline = Date.now() + 600_000;
-    while (storedAt.size < created.length && Date.now() < deadline) {
-      for (const owner of owners) {
-        for (const item of await system.graph.items(owner)) {
-          if (item.salesforceId !== undefined && !storedAt.has(item.salesforceId))
-            storedAt.set(item.salesforceId, Date.parse(item.createdAt));
-        }
+    while (pending.size > 0 && Date.now() < deadline) {
+      const owners = [...new Set([...pending].map((id) => events.get(id)!.owner))];
+      for (let i = 0; i < owners.length; i += 10) {
+        await Promise.all(
+          owners.slice(i, i + 10).map(async (owner) => {
+            const items = new Map(
+              (await system.graph.items(owner)).map((item) => [item.salesforceId ?? '', item]),
+            );
+            for (const id of byOwner.get(owner) ?? []) {
+              if (!pending.has(id)) continue;
+              const expected = events.get(id)!;
+              const item = items.get(id);
+              if (expected.deleted ? item === undefined : item?.subject === expected.subject) {
+                pending.delete(id);
+                if (!expected.deleted && item !== undefined)
+                  arrivedAt.set(
+                    id,
+                    Date.parse(expected.kind === 'create' ? item.createdAt : item.modifiedAt),
+                  );
+                else arrivedAt.set(id, Date.now());
+              }
+            }
+          }),
+        );
       }
-      if (storedAt.size < created.length) await sleep(500);
+      if (pending.size > 0) await sleep(250);
     }
-    const drained = Math.max(...storedAt.values());
-    const latencies = created
-      .map((c) => (storedAt.get(c.id) ?? Number.NaN) - c.committedAt)
+    if (pending.size > 0)
+      throw new Error(
+        `${pending.size} of ${events.size} Events never matched their mailbox within 10 minutes`,
+      );
+
+    const latencies = [...events]
+      .filter(([, e]) => !e.deleted)
+      .map(([id, e]) => (arrivedAt.get(id) ?? Number.NaN) - e.committedAt)
       .filter((ms) => Number.isFinite(ms))
       .sort((a, b) => a - b);
-    if (latencies.length < created.length)
-      throw new Error(
-        `${created.length - latencies.length} of ${created.length} Events never reached their mailbox`,
-      );
+    const firstCommit = Math.min(...[...events.values()].map((e) => e.committedAt), started);
+    const drained = Math.max(...arrivedAt.values(), loaded);
     const sfCalls = (await system.salesforce.stats()).apiCalls - sfBefore;
     const graph = await system.graph.stats();
-    const firstCommit = Math.min(...created.map((c) => c.committedAt));
+    const total = counts.creates + counts.updates + counts.deletes;
+    const drainSeconds = (drained - firstCommit) / 1000;
+    const minimumSeconds = (total / 4) * (scenario.graphLatencyMs / 1000);
     return {
       scenario: name,
       description: scenario.description,
-      events: created.length,
+      changes: { total, ...counts },
       latencyMs: {
         p50: percentile(latencies, 50),
         p95: percentile(latencies, 95),
         p99: percentile(latencies, 99),
         max: latencies.at(-1) ?? Number.NaN,
       },
-      eventsPerSecond: Math.round((created.length / ((drained - firstCommit) / 1000)) * 10) / 10,
-      drainSeconds: Math.round((drained - firstCommit) / 100) / 10,
-      salesforceCallsPer1000Events: Math.round((sfCalls / created.length) * 1000 * 10) / 10,
-      providerCallsPerEvent:
-        Math.round(((graph.requests - graphBefore.requests) / created.length) * 100) / 100,
+      eventsPerSecond: Math.round((total / drainSeconds) * 10) / 10,
+      drainSeconds: Math.round(drainSeconds * 10) / 10,
+      salesforceCallsPer1000Events: Math.round((sfCalls / total) * 1000 * 10) / 10,
+      providerCallsPerEvent: Math.round(((graph.requests - graphBefore.requests) / total) * 100) / 100,
       throttled: graph.throttled - graphBefore.throttled,
+      peakRssMb: peakRssMb(system.servicePid()),
+      ratioToTheoreticalMinimum:
+        scenario.owners === 1 && minimumSeconds > 0
+          ? Math.round((drainSeconds / minimumSeconds) * 100) / 100
+          : null,
       machine: { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', node: process.version },
       at: new Date().toISOString(),
     };
@@ -163,7 +301,7 @@ if (import.meta.main) {
   if (scenario === undefined) {
     console.error(
       `Usage: npm run bench -- <scenario> [--json]\nScenarios:\n${Object.entries(scenarios)
-        .map(([n, s]) => `  ${n.padEnd(8)} ${s.description}`)
+        .map(([n, s]) => `  ${n.padEnd(12)} ${s.description}`)
         .join('\n')}`,
     );
     process.exit(2);
@@ -174,20 +312,26 @@ if (import.meta.main) {
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   if (values.json === true) console.log(JSON.stringify(result, null, 2));
   else {
+    const c = result.changes;
     console.log(`${name}: ${result.description}`);
-    console.log(`  events                      ${result.events}`);
     console.log(
-      `  end-to-end latency p50/p95/p99/max  ${result.latencyMs.p50} / ${result.latencyMs.p95} / ${result.latencyMs.p99} / ${result.latencyMs.max} ms`,
+      `  changes                       ${c.total} (${c.creates} creates, ${c.updates} edits, ${c.deletes} deletions)`,
     );
     console.log(
-      `  events per second           ${result.eventsPerSecond} (drained in ${result.drainSeconds} s)`,
+      `  end-to-end latency p50/p95/p99/max   ${result.latencyMs.p50} / ${result.latencyMs.p95} / ${result.latencyMs.p99} / ${result.latencyMs.max} ms`,
     );
-    console.log(`  Salesforce calls / 1,000    ${result.salesforceCallsPer1000Events}`);
-    console.log(`  Graph calls / event         ${result.providerCallsPerEvent}`);
-    console.log(`  429s received               ${result.throttled}`);
     console.log(
-      `  machine                     ${result.machine.cores} cores, ${result.machine.cpu}, Node ${result.machine.node}`,
+      `  changes per second            ${result.eventsPerSecond} (drained in ${result.drainSeconds} s)`,
     );
-    console.log(`  written to                  ${file.pathname}`);
+    console.log(`  Salesforce calls / 1,000      ${result.salesforceCallsPer1000Events}`);
+    console.log(`  Graph calls / change          ${result.providerCallsPerEvent}`);
+    console.log(`  429s received                 ${result.throttled}`);
+    console.log(`  service peak memory           ${result.peakRssMb ?? '?'} MB`);
+    if (result.ratioToTheoreticalMinimum !== null)
+      console.log(`  drain ÷ theoretical minimum   ${result.ratioToTheoreticalMinimum}`);
+    console.log(
+      `  machine                       ${result.machine.cores} cores, ${result.machine.cpu}, Node ${result.machine.node}`,
+    );
+    console.log(`  written to                    ${file.pathname}`);
   }
 }

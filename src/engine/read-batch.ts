@@ -6,6 +6,7 @@ import type { Invitee } from '../domain/map-event.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { SalesforceRestClient } from '../salesforce/rest-client.ts';
 import { soqlIdList } from '../salesforce/soql.ts';
+import { UserDirectory } from './user-directory.ts';
 import { findMailboxes, saveResolvedMailbox } from '../store/mailboxes-repository.ts';
 import type { Database, MailboxRow } from '../store/schema.ts';
 import type { Kysely } from 'kysely';
@@ -25,16 +26,25 @@ export interface BatchRead {
 }
 
 export async function readBatch(
-  deps: { db: Kysely<Database>; clock: Clock; rest: SalesforceRestClient; tenantId: string },
+  deps: {
+    db: Kysely<Database>;
+    clock: Clock;
+    rest: SalesforceRestClient;
+    tenantId: string;
+    /** The org's users, cached across batches (a fresh lookup per batch when absent). */
+    users?: UserDirectory | undefined;
+  },
   eventIds: readonly string[],
   /** More Event fields to read (the ones the tenant's exclusion rules look at). */
   extraFields: readonly string[] = [],
   /** Events already in hand (delivered whole by CDC): not read again. */
   delivered: ReadonlyMap<string, Record<string, unknown>> = new Map(),
+  /** Events whose latest change is their deletion: gone, nothing to read. */
+  gone: ReadonlySet<string> = new Set(),
 ): Promise<BatchRead> {
   let calls = 0;
   const fields = [...new Set<string>([...eventFieldNames, 'IsGroupEvent', ...extraFields])];
-  const toRead = eventIds.filter((id) => !delivered.has(id));
+  const toRead = eventIds.filter((id) => !delivered.has(id) && !gone.has(id));
   const read = toRead.length === 0 ? [] : await deps.rest.retrieve('Event', toRead, fields);
   calls += Math.ceil(toRead.length / 2000);
   const records = new Map<string, Record<string, unknown> | null>(
@@ -85,30 +95,24 @@ export async function readBatch(
       (row.source === 'salesforce' && (row.resolved_at ?? 0) < now - mailboxTtlMs)
     );
   });
-  for (let i = 0; i < stale.length; i += 500) {
-    const ids = soqlIdList(stale.slice(i, i + 500));
-    const users = await deps.rest.query(
-      `SELECT Id, Email, IsActive, TimeZoneSidKey FROM User WHERE Id IN (${ids})`,
-    );
-    calls++;
-    const byId = new Map(users.map((u) => [String(u.Id), u]));
-    for (const id of stale.slice(i, i + 500)) {
-      const user = byId.get(id);
-      const email =
-        typeof user?.['Email'] === 'string' && user['Email'] !== '' ? user['Email'].toLowerCase() : null;
-      const active = user?.['IsActive'] === true;
+  if (stale.length > 0) {
+    const directory = deps.users ?? new UserDirectory(() => now);
+    const { users, calls: lookups } = await directory.lookup(deps.rest, deps.tenantId, stale);
+    calls += lookups;
+    for (const id of stale) {
+      const user = users.get(id) ?? null;
       await saveResolvedMailbox(deps.db, {
         tenantId: deps.tenantId,
         userId: id,
-        address: email,
-        state: user === undefined ? 'unresolved' : active ? 'active' : 'inactive',
-        timeZone: typeof user?.['TimeZoneSidKey'] === 'string' ? user['TimeZoneSidKey'] : null,
+        address: user?.email ?? null,
+        state: user === null ? 'unresolved' : user.isActive ? 'active' : 'inactive',
+        timeZone: user?.timeZone ?? null,
         lastError:
-          user === undefined
+          user === null
             ? 'the user is not visible to the connection'
-            : email === null
+            : user.email === null
               ? 'the user has no email address'
-              : active
+              : user.isActive
                 ? null
                 : 'the user is inactive',
         now,

@@ -15,6 +15,7 @@ import type { Database } from '../store/schema.ts';
 import type { EngineMetrics } from './engine-metrics.ts';
 import type { JobQueue } from './job-queue.ts';
 import { MailboxLimiter } from './mailbox-limiter.ts';
+import { UserDirectory } from './user-directory.ts';
 import type { ProviderSource } from './provider-source.ts';
 import { syncTenantJobs, type JobOutcome, type SkippedEvent, type SyncedEvent } from './tenant-sync.ts';
 
@@ -56,6 +57,7 @@ export class SyncWorker {
   readonly #usage = new Map<string, ApiUsage>();
   readonly #rest = new Map<string, SalesforceRestClient>();
   readonly #warnedAt = new Map<string, number>();
+  readonly #users: UserDirectory;
   #installedAt: number | undefined;
   #stopping = new AbortController();
   #loop: Promise<void> | undefined;
@@ -64,6 +66,7 @@ export class SyncWorker {
     this.#deps = deps;
     // Real time, not the business clock: the limits are the provider's, measured as it measures them.
     this.#limiter = new MailboxLimiter(Date.now, (ms) => deps.metrics?.mailboxWait(ms));
+    this.#users = new UserDirectory(() => deps.clock.now());
   }
 
   start(): void {
@@ -185,6 +188,7 @@ export class SyncWorker {
         tenant,
         installedAt: this.#installedAt ?? 0,
         metrics: this.#deps.metrics,
+        users: this.#users,
       },
       jobs,
     );

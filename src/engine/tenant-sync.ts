@@ -13,13 +13,14 @@ import type { Logger } from '../lib/logger.ts';
 import { ItemNotFoundError, type CalendarProvider, type ItemRef } from '../providers/calendar-provider.ts';
 import type { SalesforceRestClient } from '../salesforce/rest-client.ts';
 import type { ClaimedJob } from '../store/jobs/job.ts';
-import { deliveredEvents } from '../store/changes/record-changes.ts';
+import { deletedEvents, deliveredEvents } from '../store/changes/record-changes.ts';
 import { findLinks, markCreatePending, saveLink } from '../store/links-repository.ts';
 import type { Database, LinkRow, MailboxRow, TenantRow } from '../store/schema.ts';
 import { addTraces, type NewTrace } from '../store/traces-repository.ts';
 import type { Kysely } from 'kysely';
 import type { EngineMetrics, ProviderCallOutcome } from './engine-metrics.ts';
 import type { MailboxLimiter } from './mailbox-limiter.ts';
+import type { UserDirectory } from './user-directory.ts';
 import { readBatch, type BatchRead } from './read-batch.ts';
 
 export type JobOutcome =
@@ -43,6 +44,7 @@ export interface TenantSyncDeps {
    */
   installedAt: number;
   metrics?: EngineMetrics | undefined;
+  users?: UserDirectory | undefined;
 }
 
 export interface SkippedEvent {
@@ -84,13 +86,20 @@ export async function syncTenantJobs(
     deps.tenant.id,
     jobs.filter((j) => !links.has(j.eventId)).map((j) => j.eventId),
   );
+  // Events whose latest change is their deletion need no read either.
+  const gone = await deletedEvents(
+    deps.db,
+    deps.tenant.id,
+    jobs.map((j) => j.eventId),
+  );
   let read: BatchRead;
   try {
     read = await readBatch(
-      { db: deps.db, clock: deps.clock, rest: deps.rest, tenantId: deps.tenant.id },
+      { db: deps.db, clock: deps.clock, rest: deps.rest, tenantId: deps.tenant.id, users: deps.users },
       jobs.map((j) => j.eventId),
       rules.map((rule) => rule.field),
       delivered,
+      gone,
     );
   } catch (error) {
     const outcome: JobOutcome =

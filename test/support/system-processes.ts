@@ -37,8 +37,9 @@ export interface MailboxItem {
   salesforceId: string | undefined;
   subject: string;
   start: string;
-  /** When the Graph sandbox stored the item (ISO). */
+  /** When the Graph sandbox stored the item, and last changed it (ISO). */
   createdAt: string;
+  modifiedAt: string;
 }
 
 export interface RunningSystem {
@@ -79,6 +80,8 @@ export interface RunningSystem {
   /** Creates the tenant, sets its Graph provider, connects it through OAuth (the service must run). */
   setUpTenant(): Promise<void>;
   serviceOutput(): string;
+  /** The service process's id (for its memory use), while it runs. */
+  servicePid(): number | undefined;
   close(): Promise<void>;
 }
 
@@ -220,6 +223,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
             itemId: String(event['id']),
             subject: String(event['subject']),
             createdAt: String(event['createdDateTime']),
+            modifiedAt: String(event['lastModifiedDateTime']),
             start: String((event['start'] as { dateTime?: string } | undefined)?.dateTime),
             salesforceId: (
               event['singleValueExtendedProperties'] as { id: string; value: string }[] | undefined
@@ -278,6 +282,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         }
       },
       serviceOutput,
+      servicePid: () => service?.child.pid,
       close,
     };
   } catch (error) {

@@ -127,3 +127,33 @@ export async function deliveredEvents(
   }
   return delivered;
 }
+
+/** The Events among `eventIds` whose latest recorded change is a deletion (they need no read). */
+export async function deletedEvents(
+  db: Kysely<Database>,
+  tenantId: string,
+  eventIds: readonly string[],
+): Promise<Set<string>> {
+  const deleted = new Set<string>();
+  for (let i = 0; i < eventIds.length; i += rowsPerInsert) {
+    const latest = await db
+      .selectFrom('changes')
+      .select(['event_id', (eb) => eb.fn.max('id').as('id')])
+      .where('tenant_id', '=', tenantId)
+      .where('event_id', 'in', eventIds.slice(i, i + rowsPerInsert))
+      .groupBy('event_id')
+      .execute();
+    if (latest.length === 0) continue;
+    const rows = await db
+      .selectFrom('changes')
+      .select(['event_id', 'change_type'])
+      .where(
+        'id',
+        'in',
+        latest.map((row) => Number(row.id)),
+      )
+      .execute();
+    for (const row of rows) if (row.change_type === 'delete') deleted.add(row.event_id);
+  }
+  return deleted;
+}
