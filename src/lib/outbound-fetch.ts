@@ -1,12 +1,20 @@
-// The HTTP client for every outbound call (Salesforce, mailbox providers, notifications): the
-// platform's fetch, or, when an extra CA is configured (a corporate proxy's, or the sandboxes'
-// local CA), undici's fetch with that CA trusted next to the usual public roots.
+// The HTTP client for every outbound call (Salesforce, mailbox providers, notifications): undici's
+// fetch with at most `maxConnectionsPerOrigin` sockets per origin (a burst of thousands of calls
+// reuses them instead of opening a TLS connection each, which costs memory on both sides), and,
+// when an extra CA is configured (a corporate proxy's, or the sandboxes' local CA), that CA
+// trusted next to the usual public roots.
 import { rootCertificates } from 'node:tls';
 import { Agent, fetch as undiciFetch } from 'undici';
 
+export const maxConnectionsPerOrigin = 128;
+
 export function createOutboundFetch(options: { extraCaPem?: string | undefined }): typeof fetch {
-  if (options.extraCaPem === undefined) return fetch;
-  const dispatcher = new Agent({ connect: { ca: [...rootCertificates, options.extraCaPem] } });
+  const dispatcher = new Agent({
+    connections: maxConnectionsPerOrigin,
+    ...(options.extraCaPem === undefined
+      ? {}
+      : { connect: { ca: [...rootCertificates, options.extraCaPem] } }),
+  });
   return (input: string | URL | Request, init?: RequestInit) =>
     undiciFetch(input as Parameters<typeof undiciFetch>[0], {
       ...(init as Parameters<typeof undiciFetch>[1]),
