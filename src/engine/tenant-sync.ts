@@ -13,7 +13,7 @@ import type { Logger } from '../lib/logger.ts';
 import { ItemNotFoundError, type CalendarProvider, type ItemRef } from '../providers/calendar-provider.ts';
 import type { SalesforceRestClient } from '../salesforce/rest-client.ts';
 import type { ClaimedJob } from '../store/jobs/job.ts';
-import { deletedEvents, deliveredEvents } from '../store/changes/record-changes.ts';
+import { knownFromChanges } from '../store/changes/record-changes.ts';
 import { findLinks, markCreatePending, saveLink } from '../store/links-repository.ts';
 import type { Database, LinkRow, MailboxRow, TenantRow } from '../store/schema.ts';
 import { addTraces, type NewTrace } from '../store/traces-repository.ts';
@@ -80,18 +80,15 @@ export async function syncTenantJobs(
     deps.tenant.id,
     jobs.map((j) => j.eventId),
   );
-  // New Events that CDC delivered whole (and nothing else happened to since) need no read.
-  const delivered = await deliveredEvents(
-    deps.db,
-    deps.tenant.id,
-    jobs.filter((j) => !links.has(j.eventId)).map((j) => j.eventId),
-  );
-  // Events whose latest change is their deletion need no read either.
-  const gone = await deletedEvents(
+  // New Events that CDC delivered whole (and nothing else happened to since), and Events whose
+  // latest change is their deletion, need no read.
+  const known = await knownFromChanges(
     deps.db,
     deps.tenant.id,
     jobs.map((j) => j.eventId),
   );
+  const delivered = new Map([...known.delivered].filter(([eventId]) => !links.has(eventId)));
+  const gone = known.deleted;
   let read: BatchRead;
   try {
     read = await readBatch(

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createSyncWorker } from '../../src/main.ts';
+import { seedDeadJob } from '../support/seed-dead-job.ts';
 import { launchChromium, describeInChromium } from '../support/chromium.ts';
 import { startSyncedService, type SyncedService } from '../support/synced-service.ts';
 import { TestDatabase } from '../support/test-databases.ts';
@@ -109,20 +110,11 @@ describeInChromium('admin pages in Chromium', () => {
         DurationInMinutes: 30,
       }).Id,
     );
-    await runtime.store.db
-      .insertInto('jobs')
-      .values({
-        tenant_id: synced.tenantId,
-        event_id: deadId,
-        state: 'dead',
-        run_at: 0,
-        attempts: 20,
-        first_change_at: 0,
-        last_error: 'create failed: Graph answered 503 ServiceUnavailable',
-        created_at: 0,
-        updated_at: 0,
-      })
-      .execute();
+    await seedDeadJob(runtime.store.db, {
+      tenantId: synced.tenantId,
+      eventId: deadId,
+      lastError: 'create failed: Graph answered 503 ServiceUnavailable',
+    });
     await page.getByRole('link', { name: 'Failures' }).click();
     await shot('admin-failures');
     await page.getByRole('link', { name: deadId }).click();

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { runCliInProcess } from '../support/cli-in-process.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/store/open-store.ts';
+import { seedDeadJob } from '../support/seed-dead-job.ts';
 
 describe('tenant and retry commands', () => {
   let env: Record<string, string>;
@@ -41,20 +42,7 @@ describe('tenant and retry commands', () => {
 
   it('retry revives a dead-lettered Event with fresh attempts, one or all', async () => {
     const dead = (eventId: string) =>
-      store.db
-        .insertInto('jobs')
-        .values({
-          tenant_id: tenantId,
-          event_id: eventId,
-          state: 'dead',
-          run_at: 0,
-          attempts: 20,
-          first_change_at: 0,
-          last_error: 'Graph answered 404 ErrorInvalidUser',
-          created_at: 0,
-          updated_at: 0,
-        })
-        .execute();
+      seedDeadJob(store.db, { tenantId, eventId, lastError: 'Graph answered 404 ErrorInvalidUser' });
     await dead('00U000000000001AAA');
     await dead('00U000000000002AAA');
     const one = await cli(['retry', '00U000000000001']);

@@ -10,6 +10,7 @@ import { runCliInProcess } from '../support/cli-in-process.ts';
 import { createSyncWorker, tenantCreationDeps } from '../../src/main.ts';
 import { createTenant } from '../../src/tenants/create-tenant.ts';
 import { startSyncedService, type SyncedService } from '../support/synced-service.ts';
+import { seedDeadJob } from '../support/seed-dead-job.ts';
 import { describeEachBackend } from '../support/test-databases.ts';
 import { TestBrowser } from '../support/test-browser.ts';
 
@@ -85,20 +86,11 @@ describeEachBackend('admin pages and API', (database) => {
         DurationInMinutes: 30,
       }).Id,
     );
-    await runtime.store.db
-      .insertInto('jobs')
-      .values({
-        tenant_id: synced.tenantId,
-        event_id: id,
-        state: 'dead',
-        run_at: 0,
-        attempts: 20,
-        first_change_at: 0,
-        last_error: 'creating the calendar item: Graph answered 503',
-        created_at: 0,
-        updated_at: 0,
-      })
-      .execute();
+    await seedDeadJob(runtime.store.db, {
+      tenantId: synced.tenantId,
+      eventId: id,
+      lastError: 'creating the calendar item: Graph answered 503',
+    });
 
     const failuresPage = await browser.get(`${url}/admin/failures?kind=dead`);
     expect(failuresPage.html).toContain(id);

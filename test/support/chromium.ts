@@ -29,6 +29,6 @@ export function launchChromium(): Promise<Browser> {
 /** A suite that needs Chromium: skipped with the reason when it is missing, unless CI=true. */
 export function describeInChromium(title: string, body: () => void): void {
   if (missing !== undefined && process.env['CI'] !== 'true')
-    describe.skip(`${title} — skipped: ${missing}`, body);
+    describe.skip(`${title} — skipped because ${missing}; CI=true makes this fail`, body);
   else describe(title, body);
 }

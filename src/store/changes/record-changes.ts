@@ -99,61 +99,47 @@ export async function latestRecordedCommit(
   return latest;
 }
 
-/**
- * The Events among `eventIds` whose only recorded change carried the whole Event (a CDC CREATE),
- * with that Event: what the engine may sync without reading it from Salesforce.
- */
-export async function deliveredEvents(
+export interface KnownFromChanges {
+  /** Events whose only recorded change carried the whole Event (a CDC CREATE), with that Event. */
+  delivered: Map<string, Record<string, unknown>>;
+  /** Events whose latest recorded change is their deletion. */
+  deleted: Set<string>;
+}
+
+/** What the recorded changes already tell of `eventIds`: what the engine need not read from Salesforce. */
+export async function knownFromChanges(
   db: Kysely<Database>,
   tenantId: string,
   eventIds: readonly string[],
-): Promise<Map<string, Record<string, unknown>>> {
-  const delivered = new Map<string, Record<string, unknown>>();
+): Promise<KnownFromChanges> {
+  const known: KnownFromChanges = { delivered: new Map(), deleted: new Set() };
   for (let i = 0; i < eventIds.length; i += rowsPerInsert) {
-    const rows = await db
+    const groups = await db
       .selectFrom('changes')
       .select([
         'event_id',
         (eb) => eb.fn.countAll<number>().as('count'),
         (eb) => eb.fn.max('payload_json').as('payload'),
+        (eb) => eb.fn.max('id').as('latest'),
       ])
       .where('tenant_id', '=', tenantId)
       .where('event_id', 'in', eventIds.slice(i, i + rowsPerInsert))
       .groupBy('event_id')
       .execute();
-    for (const row of rows)
-      if (Number(row.count) === 1 && row.payload !== null)
-        delivered.set(row.event_id, JSON.parse(row.payload) as Record<string, unknown>);
-  }
-  return delivered;
-}
-
-/** The Events among `eventIds` whose latest recorded change is a deletion (they need no read). */
-export async function deletedEvents(
-  db: Kysely<Database>,
-  tenantId: string,
-  eventIds: readonly string[],
-): Promise<Set<string>> {
-  const deleted = new Set<string>();
-  for (let i = 0; i < eventIds.length; i += rowsPerInsert) {
+    if (groups.length === 0) continue;
+    for (const group of groups)
+      if (Number(group.count) === 1 && group.payload !== null)
+        known.delivered.set(group.event_id, JSON.parse(group.payload) as Record<string, unknown>);
     const latest = await db
-      .selectFrom('changes')
-      .select(['event_id', (eb) => eb.fn.max('id').as('id')])
-      .where('tenant_id', '=', tenantId)
-      .where('event_id', 'in', eventIds.slice(i, i + rowsPerInsert))
-      .groupBy('event_id')
-      .execute();
-    if (latest.length === 0) continue;
-    const rows = await db
       .selectFrom('changes')
       .select(['event_id', 'change_type'])
       .where(
         'id',
         'in',
-        latest.map((row) => Number(row.id)),
+        groups.map((group) => Number(group.latest)),
       )
       .execute();
-    for (const row of rows) if (row.change_type === 'delete') deleted.add(row.event_id);
+    for (const row of latest) if (row.change_type === 'delete') known.deleted.add(row.event_id);
   }
-  return deleted;
+  return known;
 }
