@@ -10,10 +10,15 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import pg from 'pg';
 import { startSystem, type RunningSystem } from '../test/support/system-processes.ts';
 
 export interface Scenario {
   description: string;
+  /** Separate `instant-sync worker` processes doing the syncing (serve then runs intake only). */
+  workers?: number;
+  /** Run on PostgreSQL (a fresh database on PG_TEST_URL's server) instead of SQLite. */
+  postgres?: boolean;
   /** Changes to make: creates first where there is nothing to edit, then the mix. */
   changes: number;
   owners: number;
@@ -58,6 +63,36 @@ export const scenarios: Record<string, Scenario> = {
     owners: 1,
     mix: { create: 1, update: 0, delete: 0 },
     ratePerSecond: 0,
+    ...defaults,
+  },
+  'scale-out-1': {
+    description: 'burst on PostgreSQL with 1 worker process',
+    changes: 10_000,
+    owners: 1000,
+    mix: { create: 1, update: 0, delete: 0 },
+    ratePerSecond: 0,
+    workers: 1,
+    postgres: true,
+    ...defaults,
+  },
+  'scale-out-2': {
+    description: 'burst on PostgreSQL with 2 worker processes',
+    changes: 10_000,
+    owners: 1000,
+    mix: { create: 1, update: 0, delete: 0 },
+    ratePerSecond: 0,
+    workers: 2,
+    postgres: true,
+    ...defaults,
+  },
+  'scale-out-4': {
+    description: 'burst on PostgreSQL with 4 worker processes',
+    changes: 10_000,
+    owners: 1000,
+    mix: { create: 1, update: 0, delete: 0 },
+    ratePerSecond: 0,
+    workers: 4,
+    postgres: true,
     ...defaults,
   },
   smoke: {
@@ -128,16 +163,20 @@ export async function runScenario(
   databaseUrl?: string,
 ): Promise<BenchResult> {
   const dir = mkdtempSync(join(tmpdir(), 'instant-sync-bench-'));
+  const postgres =
+    scenario.postgres === true && databaseUrl === undefined ? await createPostgresDatabase() : undefined;
   const system: RunningSystem = await startSystem({
-    databaseUrl: databaseUrl ?? `sqlite:${join(dir, 'bench.db')}`,
+    databaseUrl: databaseUrl ?? postgres?.url ?? `sqlite:${join(dir, 'bench.db')}`,
     owners: scenario.owners,
     salesforceLatencyMs: scenario.salesforceLatencyMs,
     cdcDelayMs: scenario.cdcDelayMs,
     graphLatencyMs: scenario.graphLatencyMs,
+    ...(scenario.workers === undefined ? {} : { env: { INSTANT_SYNC_ENGINE: 'false' } }),
   });
   try {
     await system.startService();
     await system.setUpTenant();
+    if (scenario.workers !== undefined) await system.startWorkers(scenario.workers);
     const sfBefore = (await system.salesforce.stats()).apiCalls;
     const graphBefore = await system.graph.stats();
     const random = sequence(42);
@@ -288,7 +327,27 @@ export async function runScenario(
     };
   } finally {
     await system.close();
+    await postgres?.drop();
   }
+}
+
+/** A fresh PostgreSQL database on the server of PG_TEST_URL (default: the local one), dropped after. */
+async function createPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const admin = process.env['PG_TEST_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const name = `instant_sync_bench_${process.pid}_${Date.now()}`;
+  const run = async (sql: string) => {
+    const client = new pg.Client({ connectionString: admin });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await run(`create database ${name}`);
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => run(`drop database ${name} with (force)`) };
 }
 
 if (import.meta.main) {

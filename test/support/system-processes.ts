@@ -74,6 +74,8 @@ export interface RunningSystem {
   cli(args: string[]): Promise<CliResult>;
   /** Starts `serve` (engine included unless INSTANT_SYNC_ENGINE=false). */
   startService(): Promise<void>;
+  /** Starts `count` more `instant-sync worker` processes (engines only), stopped with the system. */
+  startWorkers(count: number): Promise<void>;
   stopService(): Promise<void>;
   /** Points the service at another database (then tenantSetUp() again). */
   useDatabase(url: string): void;
@@ -237,6 +239,17 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         const started = await startCliProcess(['serve'], { cwd, env, ready: /engine:/, timeoutMs: 30_000 });
         service = { child: started.child, exited: started.exited, output: started.output };
         running.push(service);
+      },
+      async startWorkers(count) {
+        for (let i = 0; i < count; i++) {
+          const worker = await startCliProcess(['worker'], {
+            cwd,
+            env,
+            ready: /worker started/,
+            timeoutMs: 30_000,
+          });
+          running.push({ child: worker.child, exited: worker.exited });
+        }
       },
       async stopService() {
         if (service === undefined) return;
