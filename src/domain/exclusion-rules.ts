@@ -1,6 +1,7 @@
 // A tenant's exclusion rules: Events that must not reach calendars, for example those created by
 // another sync tool's user, or private ones. Each rule says why, and that reason is what the
 // trace shows for every Event it excludes.
+import { isSalesforceId } from './salesforce-ids.ts';
 
 export interface ExclusionRule {
   /** A Salesforce Event field, e.g. CreatedById, IsPrivate, Subject. */
@@ -49,10 +50,7 @@ function matches(rule: ExclusionRule, actual: unknown): boolean {
 /** Salesforce ids match in their 15- and 18-character forms; text compares without case. */
 function sameValue(actual: unknown, expected: string | boolean | null): boolean {
   if (typeof actual === 'string' && typeof expected === 'string') {
-    if (
-      /^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$/.test(actual) &&
-      /^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$/.test(expected)
-    ) {
+    if (isSalesforceId(actual) && isSalesforceId(expected)) {
       return actual.slice(0, 15) === expected.slice(0, 15);
     }
     return actual.toLowerCase() === expected.toLowerCase();

@@ -9,6 +9,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { html } from 'hono/html';
 import type { Kysely } from 'kysely';
 import type { AdminAuth } from '../admin/admin-auth.ts';
+import { isSalesforceId } from '../domain/salesforce-ids.ts';
 import { adminSessionLifetimeMs } from '../admin/admin-auth.ts';
 import { deadEvents, retryEvents, type EventKey } from '../intake/retry-events.ts';
 import type { Clock } from '../lib/clock.ts';
@@ -42,7 +43,6 @@ export interface AdminDeps {
 }
 
 const sessionCookie = 'is_admin';
-const eventIdPattern = /^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$/;
 
 export function adminRoutes(deps: AdminDeps): Hono {
   const app = new Hono();
@@ -168,12 +168,12 @@ export function adminRoutes(deps: AdminDeps): Hono {
   });
   app.get('/admin/events', async (c) => {
     const id = (c.req.query('id') ?? '').trim();
-    const stories = eventIdPattern.test(id) ? await eventStories(deps.db, id) : [];
+    const stories = isSalesforceId(id) ? await eventStories(deps.db, id) : [];
     return c.html(
       eventPage(id, stories, {
         csrf: csrfToken(c, cookies),
         retried: c.req.query('retried'),
-        invalid: id !== '' && !eventIdPattern.test(id),
+        invalid: id !== '' && !isSalesforceId(id),
       }),
     );
   });
@@ -193,7 +193,7 @@ export function adminRoutes(deps: AdminDeps): Hono {
   );
   app.get('/api/events/:id', async (c) => {
     const id = c.req.param('id');
-    if (!eventIdPattern.test(id)) throw new BadInputError(`${JSON.stringify(id)} is not a Salesforce id`);
+    if (!isSalesforceId(id)) throw new BadInputError(`${JSON.stringify(id)} is not a Salesforce id`);
     const stories = await eventStories(deps.db, id);
     return stories.length === 0
       ? c.json({ error: { code: 'not_found', message: `nothing is known of Event ${id}` } }, 404)
@@ -228,7 +228,7 @@ async function retry(
   let events: EventKey[];
   if (request.dead) events = await deadEvents(deps.db, tenant?.id);
   else {
-    if (request.eventId === undefined || !eventIdPattern.test(request.eventId) || tenant === undefined)
+    if (request.eventId === undefined || !isSalesforceId(request.eventId) || tenant === undefined)
       throw new BadInputError('retry needs a tenant and a Salesforce Event id, or dead: all');
     events = [{ tenantId: tenant.id, eventId: request.eventId }];
   }

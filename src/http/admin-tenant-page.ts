@@ -9,9 +9,10 @@ import { adminNav, adminTime, disconnectable } from './admin-views.ts';
 import { csrfToken, csrfValid, type CookieSettings } from './browser-cookies.ts';
 import { htmlPage } from './html-page.ts';
 import { parseDuration } from '../config/duration.ts';
-import { BadInputError } from '../lib/errors.ts';
+import { BadInputError, NotFoundError } from '../lib/errors.ts';
 import type { ConnectionView } from '../salesforce/connection-view.ts';
-import { listMailboxes, saveMailboxOverride } from '../store/mailboxes-repository.ts';
+import { listMailboxes } from '../store/mailboxes-repository.ts';
+import { mapOwnerToMailbox } from '../tenants/map-mailbox.ts';
 import type { MailboxRow, TenantRow } from '../store/schema.ts';
 import { toMailboxView } from '../tenants/mailbox-view.ts';
 import { toTenantSummary } from '../tenants/tenant-summary.ts';
@@ -123,7 +124,7 @@ export function adminTenantRoutes(deps: AdminDeps, cookies: CookieSettings): Hon
         typeof body['mailbox'] === 'string' ? body['mailbox'] : '',
       );
     } catch (error) {
-      if (!(error instanceof BadInputError)) throw error;
+      if (!(error instanceof BadInputError || error instanceof NotFoundError)) throw error;
       return render(c, slug, { error: error.message }, 400);
     }
     return c.redirect(`/admin/tenants/${slug}?mapped=1`, 303);
@@ -393,25 +394,10 @@ ${form.exclusionRules}</textarea>
   );
 }
 
-/**
- * Sends a Salesforce user's Events to a chosen mailbox. The user is named by id, or by an email
- * already seen for one of the tenant's owners.
- */
+/** Sends a Salesforce user's Events to a chosen mailbox (user by id, or by an owner's email already seen). */
 async function mapMailbox(deps: AdminDeps, slug: string, user: string, mailbox: string): Promise<void> {
   const { tenant } = await deps.overview.connections.get(slug);
-  const address = mailbox.trim().toLowerCase();
-  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(address))
-    throw new BadInputError(`${JSON.stringify(mailbox)} is not a mailbox address`);
-  let userId = user.trim();
-  if (!/^005[A-Za-z0-9]{12}([A-Za-z0-9]{3})?$/.test(userId)) {
-    const known = (await listMailboxes(deps.db, tenant.id)).find((m) => m.address === userId.toLowerCase());
-    if (known === undefined)
-      throw new BadInputError(
-        `${JSON.stringify(user)} is neither a Salesforce user id (005…) nor the email of an owner seen so far`,
-      );
-    userId = known.salesforce_user_id;
-  }
-  await saveMailboxOverride(deps.db, { tenantId: tenant.id, userId, address, now: deps.clock.now() });
+  await mapOwnerToMailbox({ db: deps.db, clock: deps.clock }, tenant, user, mailbox);
 }
 
 /** What the tenant page and GET /api/tenants/<slug> show beyond the settings. */

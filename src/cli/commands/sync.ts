@@ -10,19 +10,18 @@ import { doctorDeps } from '../../main.ts';
 import { runDoctor } from '../../reports/doctor.ts';
 import { eventStories, type EventStory } from '../../reports/event-story.ts';
 import { findProvider } from '../../store/mailbox-providers-repository.ts';
-import { listMailboxes, saveMailboxOverride } from '../../store/mailboxes-repository.ts';
+import { listMailboxes } from '../../store/mailboxes-repository.ts';
 import type { TenantRow } from '../../store/schema.ts';
 import { findTenantBySlug, listTenants } from '../../store/tenants-repository.ts';
 import { toMailboxView } from '../../tenants/mailbox-view.ts';
 import { setGraphProvider } from '../../tenants/set-mailbox-provider.ts';
+import { mapOwnerToMailbox } from '../../tenants/map-mailbox.ts';
+import { isSalesforceId } from '../../domain/salesforce-ids.ts';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../store/schema.ts';
 import { printJson, printTable, type CliContext } from '../cli-context.ts';
 import { openData, openDataWithSecrets, withRuntime } from '../command-setup.ts';
 import { readSecretInput } from '../read-secret-input.ts';
-
-const userIdPattern = /^005[A-Za-z0-9]{12}([A-Za-z0-9]{3})?$/;
-const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** The tenant named by --tenant, or the only one there is. */
 async function chooseTenant(db: Kysely<Database>, slug: string | undefined): Promise<TenantRow> {
@@ -145,31 +144,22 @@ export function registerSync(program: Command, ctx: CliContext): void {
     .option('--tenant <slug>', 'the tenant (needed when there are several)')
     .action((user: string, mailbox: string, opts: { tenant?: string }, command: Command) =>
       withRuntime(ctx, command, openDataWithSecrets, async ({ store, clock, salesforce }) => {
-        const address = mailbox.trim().toLowerCase();
-        if (!emailPattern.test(address))
-          throw new BadInputError(`${JSON.stringify(mailbox)} is not a mailbox address`);
         const tenant = await chooseTenant(store.db, opts.tenant);
-        let userId = user.trim();
-        if (!userIdPattern.test(userId)) {
-          if (!emailPattern.test(userId))
-            throw new BadInputError(
-              `${JSON.stringify(user)} is neither a Salesforce user id (005…) nor an email address`,
-            );
-          const known = (await listMailboxes(store.db, tenant.id)).filter(
-            (m) => m.address === userId.toLowerCase(),
-          );
-          const found =
-            known[0]?.salesforce_user_id ??
-            (
-              await salesforce
-                .restClient(tenant.id)
-                .query(`SELECT Id FROM User WHERE Email = '${userId.replaceAll("'", "\\'")}' LIMIT 2`)
-            )[0]?.Id;
-          if (found === undefined)
-            throw new NotFoundError(`no Salesforce user of tenant ${tenant.slug} has the email ${userId}`);
-          userId = found;
-        }
-        await saveMailboxOverride(store.db, { tenantId: tenant.id, userId, address, now: clock.now() });
+        const { userId, address } = await mapOwnerToMailbox(
+          {
+            db: store.db,
+            clock,
+            userIdByEmail: async (email) =>
+              (
+                await salesforce
+                  .restClient(tenant.id)
+                  .query(`SELECT Id FROM User WHERE Email = '${email.replaceAll("'", "\\'")}' LIMIT 2`)
+              )[0]?.Id,
+          },
+          tenant,
+          user,
+          mailbox,
+        );
         ctx.stdout(
           `Events of ${userId} now go to ${address} (tenant ${tenant.slug}). Items already synced move with their Event's next change.\n`,
         );
@@ -214,7 +204,7 @@ export function registerSync(program: Command, ctx: CliContext): void {
     .action((eventId: string, opts: { tenant?: string; json?: boolean }, command: Command) =>
       withRuntime(ctx, command, openData, async ({ store }) => {
         const id = eventId.trim();
-        if (!/^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$/.test(id))
+        if (!isSalesforceId(id))
           throw new BadInputError(
             `${JSON.stringify(eventId)} is not a Salesforce id (15 or 18 letters and digits)`,
           );
@@ -361,7 +351,7 @@ export function registerRetry(program: Command, ctx: CliContext): void {
           if (eventId === undefined) events = await deadEvents(store.db, tenant?.id);
           else {
             const id = eventId.trim();
-            if (!/^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$/.test(id))
+            if (!isSalesforceId(id))
               throw new BadInputError(
                 `${JSON.stringify(eventId)} is not a Salesforce id (15 or 18 letters and digits)`,
               );

@@ -1,0 +1,41 @@
+// Sending a Salesforce user's Events to a mailbox of the admin's choosing (CLI, admin page, API).
+// The user is named by id, or by email: an owner already seen with that address, or — where the
+// caller can ask Salesforce — the user the org has with it.
+import type { Kysely } from 'kysely';
+import { isEmailAddress, isUserId } from '../domain/salesforce-ids.ts';
+import type { Clock } from '../lib/clock.ts';
+import { BadInputError, NotFoundError } from '../lib/errors.ts';
+import { listMailboxes, saveMailboxOverride } from '../store/mailboxes-repository.ts';
+import type { Database, TenantRow } from '../store/schema.ts';
+
+export async function mapOwnerToMailbox(
+  deps: {
+    db: Kysely<Database>;
+    clock: Clock;
+    /** The org's user with this email, when the caller can ask Salesforce. */
+    userIdByEmail?: (email: string) => Promise<string | undefined>;
+  },
+  tenant: TenantRow,
+  user: string,
+  mailbox: string,
+): Promise<{ userId: string; address: string }> {
+  const address = mailbox.trim().toLowerCase();
+  if (!isEmailAddress(address))
+    throw new BadInputError(`${JSON.stringify(mailbox)} is not a mailbox address`);
+  let userId = user.trim();
+  if (!isUserId(userId)) {
+    if (!isEmailAddress(userId))
+      throw new BadInputError(
+        `${JSON.stringify(user)} is neither a Salesforce user id (005…) nor an email address`,
+      );
+    const email = userId.toLowerCase();
+    const found =
+      (await listMailboxes(deps.db, tenant.id)).find((m) => m.address === email)?.salesforce_user_id ??
+      (await deps.userIdByEmail?.(email));
+    if (found === undefined)
+      throw new NotFoundError(`no Salesforce user of tenant ${tenant.slug} has the email ${email}`);
+    userId = found;
+  }
+  await saveMailboxOverride(deps.db, { tenantId: tenant.id, userId, address, now: deps.clock.now() });
+  return { userId, address };
+}
