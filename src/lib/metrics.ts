@@ -3,7 +3,7 @@
 // database at each scrape, what all processes share (changes received by source, jobs by state,
 // connections by state). Each runtime has its own registry.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { EngineMetrics } from '../engine/engine-metrics.ts';
 import type { Database } from '../store/schema.ts';
 
@@ -51,52 +51,47 @@ export function createMetrics(db: Kysely<Database>): Metrics {
     labelNames: ['tenant'],
     registers: [registry],
   });
-  new Gauge({
-    name: 'instant_sync_changes_received_total',
-    help: 'Changes recorded, by source (all processes; from the database)',
-    labelNames: ['source'],
-    registers: [registry],
-    async collect() {
-      const rows = await db
-        .selectFrom('changes')
-        .select(['source', (eb) => eb.fn.countAll<number>().as('n')])
-        .groupBy('source')
-        .execute();
-      this.reset();
-      for (const row of rows) this.set({ source: row.source }, Number(row.n));
-    },
-  });
-  new Gauge({
-    name: 'instant_sync_jobs',
-    help: 'Sync jobs by state (all processes; from the database)',
-    labelNames: ['state'],
-    registers: [registry],
-    async collect() {
-      const rows = await db
-        .selectFrom('jobs')
-        .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
-        .groupBy('state')
-        .execute();
-      this.reset();
-      for (const state of ['waiting', 'running', 'dead']) this.set({ state }, 0);
-      for (const row of rows) this.set({ state: row.state }, Number(row.n));
-    },
-  });
-  new Gauge({
-    name: 'instant_sync_salesforce_connections',
-    help: 'Tenants by Salesforce connection state (from the database)',
-    labelNames: ['state'],
-    registers: [registry],
-    async collect() {
-      const rows = await db
-        .selectFrom('salesforce_connections')
-        .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
-        .groupBy('state')
-        .execute();
-      this.reset();
-      for (const row of rows) this.set({ state: row.state }, Number(row.n));
-    },
-  });
+  // Counts from the database at each scrape: the same for every process.
+  const countedBy = (
+    name: string,
+    help: string,
+    table: 'changes' | 'jobs' | 'salesforce_connections',
+    column: 'source' | 'state',
+    always: readonly string[] = [],
+  ) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: [column],
+      registers: [registry],
+      async collect() {
+        const rows = (await db
+          .selectFrom(table)
+          .select([sql.ref<string>(column).as('value'), (eb) => eb.fn.countAll<number>().as('n')])
+          .groupBy(column)
+          .execute()) as { value: string; n: number | string }[];
+        this.reset();
+        for (const value of always) this.set({ [column]: value }, 0);
+        for (const row of rows) this.set({ [column]: row.value }, Number(row.n));
+      },
+    });
+  countedBy(
+    'instant_sync_changes_received_total',
+    'Changes recorded, by source (all processes; from the database)',
+    'changes',
+    'source',
+  );
+  countedBy('instant_sync_jobs', 'Sync jobs by state (all processes; from the database)', 'jobs', 'state', [
+    'waiting',
+    'running',
+    'dead',
+  ]);
+  countedBy(
+    'instant_sync_salesforce_connections',
+    'Tenants by Salesforce connection state (from the database)',
+    'salesforce_connections',
+    'state',
+  );
 
   return {
     contentType: registry.contentType,
