@@ -214,6 +214,15 @@ export function adminRoutes(deps: AdminDeps): Hono {
   return app;
 }
 
+/** A button that posts to /admin/retry with `fields` (and the CSRF token). */
+function retryForm(csrf: string, fields: Record<string, string>, label: string, ariaLabel?: string) {
+  return html`<form method="post" action="/admin/retry">
+    <input type="hidden" name="csrf" value="${csrf}" />
+    ${Object.entries(fields).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}" />`)}
+    <button type="submit" ${ariaLabel === undefined ? '' : html`aria-label="${ariaLabel}"`}>${label}</button>
+  </form>`;
+}
+
 function parseKind(kind: string | undefined): 'dead' | 'skipped' | undefined {
   return kind === 'dead' || kind === 'skipped' ? kind : undefined;
 }
@@ -370,21 +379,7 @@ function failuresPage(
         </label>
         <button type="submit">Filter</button>
       </form>
-      <form method="post" action="/admin/retry">
-        <input type="hidden" name="csrf" value="${view.csrf}" /><input
-          type="hidden"
-          name="dead"
-          value="all"
-        />
-        <input type="hidden" name="tenant" value="${view.tenant ?? ''}" /><input
-          type="hidden"
-          name="back"
-          value="${back}"
-        />
-        <button type="submit">
-          Retry all dead letters${view.tenant === undefined ? '' : ` of ${view.tenant}`}
-        </button>
-      </form>
+      ${retryForm(view.csrf, { dead: 'all', tenant: view.tenant ?? '', back }, `Retry all dead letters${view.tenant === undefined ? '' : ` of ${view.tenant}`}`)}
       ${
         list.length === 0
           ? html`<p>Nothing here.</p>`
@@ -412,19 +407,7 @@ function failuresPage(
                         </td>
                         <td>${f.reason}</td>
                         <td>
-                          <form method="post" action="/admin/retry">
-                            <input type="hidden" name="csrf" value="${view.csrf}" /><input
-                              type="hidden"
-                              name="tenant"
-                              value="${f.tenant}"
-                            />
-                            <input type="hidden" name="eventId" value="${f.eventId}" /><input
-                              type="hidden"
-                              name="back"
-                              value="${back}"
-                            />
-                            <button type="submit" aria-label="Retry ${f.eventId}">Retry</button>
-                          </form>
+                          ${retryForm(view.csrf, { tenant: f.tenant, eventId: f.eventId, back }, 'Retry', `Retry ${f.eventId}`)}
                         </td>
                       </tr>`,
                   )}
@@ -499,19 +482,7 @@ function eventPage(
               Item:
               ${story.link === null ? 'none' : `${story.link.itemId === '' ? '(not known)' : story.link.itemId} in ${story.link.mailbox ?? '?'} (${story.link.state})`}
             </p>
-            <form method="post" action="/admin/retry">
-              <input type="hidden" name="csrf" value="${view.csrf}" /><input
-                type="hidden"
-                name="tenant"
-                value="${story.tenant}"
-              />
-              <input type="hidden" name="eventId" value="${story.eventId}" /><input
-                type="hidden"
-                name="back"
-                value="/admin/events?id=${story.eventId}"
-              />
-              <button type="submit">Sync again</button>
-            </form>`,
+            ${retryForm(view.csrf, { tenant: story.tenant, eventId: story.eventId, back: `/admin/events?id=${story.eventId}` }, 'Sync again')}`,
       )}`,
     { wide: true },
   );
