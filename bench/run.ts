@@ -5,13 +5,18 @@
 // sandbox stored the item (createdDateTime / lastModifiedDateTime) — for creates and edits, with
 // throughput, Salesforce API calls per 1,000 changes, Graph calls per change, 429s, the service's
 // peak memory and the machine. Results are printed and written to bench/results/<scenario>-<date>.json.
-import { readFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { startSystem, type RunningSystem } from '../test/support/system-processes.ts';
+import type { BaselineSettings } from './baseline-sync.ts';
+
+const baselineScript = fileURLToPath(new URL('baseline-sync.ts', import.meta.url));
+const resultsDir = new URL('results/', import.meta.url);
 
 export interface Scenario {
   description: string;
@@ -28,6 +33,10 @@ export interface Scenario {
   salesforceLatencyMs: number;
   cdcDelayMs: number;
   graphLatencyMs: number;
+  /** Workers start only once intake has recorded every change, so the drain is the workers' alone. */
+  preload?: boolean;
+  /** Sync the way today's tools do (bench/baseline-sync.ts) instead of running the service. */
+  baseline?: { intervalMs: number; concurrency: number; comparedWith: string };
 }
 
 const defaults = { salesforceLatencyMs: 80, cdcDelayMs: 150, graphLatencyMs: 120 };
@@ -65,34 +74,30 @@ export const scenarios: Record<string, Scenario> = {
     ratePerSecond: 0,
     ...defaults,
   },
-  'scale-out-1': {
-    description: 'burst on PostgreSQL with 1 worker process',
-    changes: 10_000,
-    owners: 1000,
-    mix: { create: 1, update: 0, delete: 0 },
-    ratePerSecond: 0,
-    workers: 1,
-    postgres: true,
-    ...defaults,
-  },
-  'scale-out-2': {
-    description: 'burst on PostgreSQL with 2 worker processes',
-    changes: 10_000,
-    owners: 1000,
-    mix: { create: 1, update: 0, delete: 0 },
-    ratePerSecond: 0,
-    workers: 2,
-    postgres: true,
-    ...defaults,
-  },
-  'scale-out-4': {
-    description: 'burst on PostgreSQL with 4 worker processes',
-    changes: 10_000,
-    owners: 1000,
-    mix: { create: 1, update: 0, delete: 0 },
-    ratePerSecond: 0,
-    workers: 4,
-    postgres: true,
+  ...Object.fromEntries(
+    [1, 2, 4].map((workers) => [
+      `scale-out-${workers}`,
+      {
+        description: `burst on PostgreSQL, drained by ${workers} worker process${workers === 1 ? '' : 'es'} started once every change is recorded`,
+        changes: 10_000,
+        owners: 1000,
+        mix: { create: 1, update: 0, delete: 0 },
+        ratePerSecond: 0,
+        workers,
+        postgres: true,
+        preload: true,
+        ...defaults,
+      } satisfies Scenario,
+    ]),
+  ),
+  baseline: {
+    description:
+      "steady's load synced the way today's tools do: a sweep every 5 minutes, one read and one call per change",
+    changes: 3000,
+    owners: 500,
+    mix: { create: 0.6, update: 0.3, delete: 0.1 },
+    ratePerSecond: 50,
+    baseline: { intervalMs: 300_000, concurrency: 8, comparedWith: 'steady' },
     ...defaults,
   },
   smoke: {
@@ -105,6 +110,17 @@ export const scenarios: Record<string, Scenario> = {
     cdcDelayMs: 0,
     graphLatencyMs: 0,
   },
+  'smoke-baseline': {
+    description: 'smoke with the baseline syncer, a sweep every 2 s (checks the harness)',
+    changes: 40,
+    owners: 8,
+    mix: { create: 0.7, update: 0.2, delete: 0.1 },
+    ratePerSecond: 0,
+    salesforceLatencyMs: 0,
+    cdcDelayMs: 0,
+    graphLatencyMs: 0,
+    baseline: { intervalMs: 2000, concurrency: 8, comparedWith: 'smoke' },
+  },
 };
 
 export interface BenchResult {
@@ -112,6 +128,8 @@ export interface BenchResult {
   description: string;
   changes: { total: number; creates: number; updates: number; deletes: number };
   latencyMs: { p50: number; p95: number; p99: number; max: number };
+  /** Latency at every whole percentile, 0 to 100 (for the distribution chart). */
+  latencyDistributionMs: number[];
   eventsPerSecond: number;
   drainSeconds: number;
   salesforceCallsPer1000Events: number;
@@ -120,8 +138,19 @@ export interface BenchResult {
   peakRssMb: number | null;
   /** one-mailbox: drain time over the least Graph's limits allow (changes ÷ 4 in flight × latency). */
   ratioToTheoreticalMinimum: number | null;
+  /** baseline: its figures divided by the service's on the same load (from the newest result of that scenario). */
+  comparison: Comparison | null;
   machine: { cores: number; cpu: string; node: string };
   at: string;
+}
+
+export interface Comparison {
+  against: string;
+  latencyP50: number;
+  latencyP95: number;
+  latencyP99: number;
+  salesforceCallsPer1000Events: number;
+  providerCallsPerEvent: number;
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -157,11 +186,19 @@ function peakRssMb(pid: number | undefined): number | null {
   }
 }
 
+export interface RunOptions {
+  /** Another database than a fresh one (SQLite, or PostgreSQL for `postgres` scenarios). */
+  databaseUrl?: string;
+  /** Write a CPU profile of the service (node --cpu-prof) into this folder. */
+  profileDir?: string;
+}
+
 export async function runScenario(
   name: string,
   scenario: Scenario,
-  databaseUrl?: string,
+  options: RunOptions = {},
 ): Promise<BenchResult> {
+  const { databaseUrl } = options;
   const dir = mkdtempSync(join(tmpdir(), 'instant-sync-bench-'));
   const postgres =
     scenario.postgres === true && databaseUrl === undefined ? await createPostgresDatabase() : undefined;
@@ -171,12 +208,36 @@ export async function runScenario(
     salesforceLatencyMs: scenario.salesforceLatencyMs,
     cdcDelayMs: scenario.cdcDelayMs,
     graphLatencyMs: scenario.graphLatencyMs,
-    ...(scenario.workers === undefined ? {} : { env: { INSTANT_SYNC_ENGINE: 'false' } }),
+    env: {
+      ...(scenario.workers === undefined ? {} : { INSTANT_SYNC_ENGINE: 'false' }),
+      ...(options.profileDir === undefined
+        ? {}
+        : { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${options.profileDir}` }),
+    },
   });
   try {
-    await system.startService();
-    await system.setUpTenant();
-    if (scenario.workers !== undefined) await system.startWorkers(scenario.workers);
+    let measuredPid: () => number | undefined = () => system.servicePid();
+    if (scenario.baseline !== undefined) {
+      const pid = await system.startProcess(
+        baselineScript,
+        [
+          JSON.stringify({
+            intervalMs: scenario.baseline.intervalMs,
+            concurrency: scenario.baseline.concurrency,
+            caFile: system.endpoints.caFile,
+            salesforce: { ...system.endpoints.salesforce, apiVersion: '66.0' },
+            graph: system.endpoints.graph,
+          } satisfies BaselineSettings),
+        ],
+        /baseline sync started/,
+      );
+      measuredPid = () => pid;
+    } else {
+      await system.startService();
+      await system.setUpTenant();
+      if (scenario.workers !== undefined && scenario.preload !== true)
+        await system.startWorkers(scenario.workers);
+    }
     const sfBefore = (await system.salesforce.stats()).apiCalls;
     const graphBefore = await system.graph.stats();
     const random = sequence(42);
@@ -250,7 +311,17 @@ export async function runScenario(
         if (due > Date.now()) await sleep(due - Date.now());
       }
     }
-    const loaded = Date.now();
+    let loaded = Date.now();
+    let drainFrom: number | undefined;
+    if (scenario.workers !== undefined && scenario.preload === true) {
+      await waitForRecordedChanges(
+        postgres?.url ?? databaseUrl ?? '',
+        counts.creates + counts.updates + counts.deletes,
+      );
+      drainFrom = Date.now();
+      await system.startWorkers(scenario.workers);
+      loaded = Date.now();
+    }
 
     // Wait until every mailbox matches (or 10 minutes pass), noting when each version arrived.
     const arrivedAt = new Map<string, number>();
@@ -300,7 +371,7 @@ export async function runScenario(
     const sfCalls = (await system.salesforce.stats()).apiCalls - sfBefore;
     const graph = await system.graph.stats();
     const total = counts.creates + counts.updates + counts.deletes;
-    const drainSeconds = (drained - firstCommit) / 1000;
+    const drainSeconds = (drained - (drainFrom ?? firstCommit)) / 1000;
     const minimumSeconds = (total / 4) * (scenario.graphLatencyMs / 1000);
     return {
       scenario: name,
@@ -312,16 +383,20 @@ export async function runScenario(
         p99: percentile(latencies, 99),
         max: latencies.at(-1) ?? Number.NaN,
       },
+      latencyDistributionMs: Array.from({ length: 101 }, (_, p) =>
+        p === 0 ? (latencies[0] ?? Number.NaN) : percentile(latencies, p),
+      ),
       eventsPerSecond: Math.round((total / drainSeconds) * 10) / 10,
       drainSeconds: Math.round(drainSeconds * 10) / 10,
       salesforceCallsPer1000Events: Math.round((sfCalls / total) * 1000 * 10) / 10,
       providerCallsPerEvent: Math.round(((graph.requests - graphBefore.requests) / total) * 100) / 100,
       throttled: graph.throttled - graphBefore.throttled,
-      peakRssMb: peakRssMb(system.servicePid()),
+      peakRssMb: peakRssMb(measuredPid()),
       ratioToTheoreticalMinimum:
         scenario.owners === 1 && minimumSeconds > 0
           ? Math.round((drainSeconds / minimumSeconds) * 100) / 100
           : null,
+      comparison: null,
       machine: { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', node: process.version },
       at: new Date().toISOString(),
     };
@@ -329,6 +404,59 @@ export async function runScenario(
     await system.close();
     await postgres?.drop();
   }
+}
+
+/** Waits until intake has recorded `count` changes (PostgreSQL scenarios: the workers start after). */
+async function waitForRecordedChanges(url: string, count: number): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const deadline = Date.now() + 600_000;
+    for (;;) {
+      const { rows } = await client.query<{ n: string }>('select count(*) as n from changes');
+      if (Number(rows[0]?.n) >= count) return;
+      if (Date.now() > deadline)
+        throw new Error(`intake recorded ${rows[0]?.n} of ${count} changes in 10 minutes`);
+      await sleep(200);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/** The newest saved result of `scenario`, if any. */
+export function latestResult(scenario: string): { file: string; result: BenchResult } | undefined {
+  const file = readdirSync(resultsDir)
+    .filter(
+      (f) => f.startsWith(`${scenario}-`) && /^\d{4}-\d{2}-\d{2}\.json$/.test(f.slice(scenario.length + 1)),
+    )
+    .sort()
+    .at(-1);
+  if (file === undefined) return undefined;
+  return { file, result: JSON.parse(readFileSync(new URL(file, resultsDir), 'utf8')) as BenchResult };
+}
+
+/** How many times the first result's figures are the second's (latency ×, calls ×). */
+export function compare(result: BenchResult, against: BenchResult, file: string): Comparison {
+  const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 10) / 10 : Number.NaN);
+  return {
+    against: file,
+    latencyP50: ratio(result.latencyMs.p50, against.latencyMs.p50),
+    latencyP95: ratio(result.latencyMs.p95, against.latencyMs.p95),
+    latencyP99: ratio(result.latencyMs.p99, against.latencyMs.p99),
+    salesforceCallsPer1000Events: ratio(
+      result.salesforceCallsPer1000Events,
+      against.salesforceCallsPer1000Events,
+    ),
+    providerCallsPerEvent: ratio(result.providerCallsPerEvent, against.providerCallsPerEvent),
+  };
+}
+
+function save(result: BenchResult): URL {
+  mkdirSync(resultsDir, { recursive: true });
+  const file = new URL(`${result.scenario}-${result.at.slice(0, 10)}.json`, resultsDir);
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  return file;
 }
 
 /** A fresh PostgreSQL database on the server of PG_TEST_URL (default: the local one), dropped after. */
@@ -353,44 +481,59 @@ async function createPostgresDatabase(): Promise<{ url: string; drop(): Promise<
 if (import.meta.main) {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
-    options: { json: { type: 'boolean' } },
+    options: { json: { type: 'boolean' }, profile: { type: 'string' } },
   });
   const name = positionals[0] ?? '';
   const scenario = scenarios[name];
   if (scenario === undefined) {
     console.error(
-      `Usage: npm run bench -- <scenario> [--json]\nScenarios:\n${Object.entries(scenarios)
-        .map(([n, s]) => `  ${n.padEnd(12)} ${s.description}`)
-        .join('\n')}`,
+      `Usage: npm run bench -- <scenario> [--json] [--profile <dir>]\n\n` +
+        `  --json           print the result as JSON instead of a table\n` +
+        `  --profile <dir>  write a CPU profile of the service there (summarise it with bench/profile-summary.ts)\n\n` +
+        `Scenarios:\n${Object.entries(scenarios)
+          .map(([n, s]) => `  ${n.padEnd(14)} ${s.description}`)
+          .join('\n')}`,
     );
     process.exit(2);
   }
-  const result = await runScenario(name, scenario);
-  mkdirSync(new URL('results/', import.meta.url), { recursive: true });
-  const file = new URL(`results/${name}-${result.at.slice(0, 10)}.json`, import.meta.url);
-  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  const result = await runScenario(name, scenario, {
+    ...(values.profile === undefined ? {} : { profileDir: values.profile }),
+  });
+  if (scenario.baseline !== undefined) {
+    const compared = scenario.baseline.comparedWith;
+    let service = latestResult(compared);
+    if (service === undefined) {
+      console.error(`no result of ${compared} yet: running it to compare with`);
+      const fresh = await runScenario(compared, scenarios[compared]!);
+      service = { file: save(fresh).pathname.split('/').at(-1) ?? '', result: fresh };
+    }
+    result.comparison = compare(result, service.result, service.file);
+  }
+  const file = save(result);
   if (values.json === true) console.log(JSON.stringify(result, null, 2));
   else {
     const c = result.changes;
+    const row = (label: string, value: string) => console.log(`  ${label.padEnd(36)} ${value}`);
     console.log(`${name}: ${result.description}`);
-    console.log(
-      `  changes                       ${c.total} (${c.creates} creates, ${c.updates} edits, ${c.deletes} deletions)`,
+    row('changes', `${c.total} (${c.creates} creates, ${c.updates} edits, ${c.deletes} deletions)`);
+    row(
+      'end-to-end latency p50/p95/p99/max',
+      `${result.latencyMs.p50} / ${result.latencyMs.p95} / ${result.latencyMs.p99} / ${result.latencyMs.max} ms`,
     );
-    console.log(
-      `  end-to-end latency p50/p95/p99/max   ${result.latencyMs.p50} / ${result.latencyMs.p95} / ${result.latencyMs.p99} / ${result.latencyMs.max} ms`,
-    );
-    console.log(
-      `  changes per second            ${result.eventsPerSecond} (drained in ${result.drainSeconds} s)`,
-    );
-    console.log(`  Salesforce calls / 1,000      ${result.salesforceCallsPer1000Events}`);
-    console.log(`  Graph calls / change          ${result.providerCallsPerEvent}`);
-    console.log(`  429s received                 ${result.throttled}`);
-    console.log(`  service peak memory           ${result.peakRssMb ?? '?'} MB`);
+    row('changes per second', `${result.eventsPerSecond} (drained in ${result.drainSeconds} s)`);
+    row('Salesforce calls / 1,000', String(result.salesforceCallsPer1000Events));
+    row('Graph calls / change', String(result.providerCallsPerEvent));
+    row('429s received', String(result.throttled));
+    row('peak memory', `${result.peakRssMb ?? '?'} MB`);
     if (result.ratioToTheoreticalMinimum !== null)
-      console.log(`  drain ÷ theoretical minimum   ${result.ratioToTheoreticalMinimum}`);
-    console.log(
-      `  machine                       ${result.machine.cores} cores, ${result.machine.cpu}, Node ${result.machine.node}`,
-    );
-    console.log(`  written to                    ${file.pathname}`);
+      row('drain ÷ theoretical minimum', String(result.ratioToTheoreticalMinimum));
+    if (result.comparison !== null) {
+      const k = result.comparison;
+      row(`× ${k.against}: latency p50/p95/p99`, `${k.latencyP50} / ${k.latencyP95} / ${k.latencyP99}`);
+      row(`× ${k.against}: Salesforce calls`, String(k.salesforceCallsPer1000Events));
+      row(`× ${k.against}: Graph calls`, String(k.providerCallsPerEvent));
+    }
+    row('machine', `${result.machine.cores} cores, ${result.machine.cpu}, Node ${result.machine.node}`);
+    row('written to', file.pathname);
   }
 }

@@ -1,12 +1,10 @@
-// The bench harness itself, on its smallest scenario: it starts everything, makes its changes,
-// measures every one end to end and reports each figure. (Its numbers are not checked here:
-// timing belongs to bench/.)
+// The bench harness itself, on its smallest scenarios: it starts everything, makes its changes,
+// measures every one end to end and reports each figure, for the service and for the baseline
+// that syncs the way today's tools do. (Its numbers are not checked here: timing belongs to bench/.)
 import { expect, it } from 'vitest';
-import { runScenario, scenarios } from '../../bench/run.ts';
+import { compare, runScenario, scenarios, type BenchResult } from '../../bench/run.ts';
 
-it('runs the smoke scenario and reports every figure', async () => {
-  const result = await runScenario('smoke', scenarios['smoke']!);
-  expect(result).toMatchObject({ scenario: 'smoke', changes: { total: 40 }, throttled: 0 });
+function expectEveryFigure(result: BenchResult): void {
   expect(result.changes.creates + result.changes.updates + result.changes.deletes).toBe(40);
   for (const figure of [
     result.latencyMs.p50,
@@ -20,5 +18,22 @@ it('runs the smoke scenario and reports every figure', async () => {
     result.peakRssMb ?? Number.NaN,
   ])
     expect(Number.isFinite(figure)).toBe(true);
+  expect(result.latencyDistributionMs).toHaveLength(101);
+  expect(result.latencyDistributionMs[50]).toBe(result.latencyMs.p50);
   expect(result.machine.cores).toBeGreaterThan(0);
-}, 120_000);
+}
+
+it('runs the smoke scenario, then the baseline on the same load, and compares them', async () => {
+  const service = await runScenario('smoke', scenarios['smoke']!);
+  expect(service).toMatchObject({ scenario: 'smoke', changes: { total: 40 }, throttled: 0 });
+  expectEveryFigure(service);
+
+  const baseline = await runScenario('smoke-baseline', scenarios['smoke-baseline']!);
+  expect(baseline).toMatchObject({ scenario: 'smoke-baseline', changes: { total: 40 }, throttled: 0 });
+  expectEveryFigure(baseline);
+  // One read per change, and it waits for its sweep (every 2 s here).
+  expect(baseline.salesforceCallsPer1000Events).toBeGreaterThanOrEqual(1000);
+  const comparison = compare(baseline, service, 'smoke');
+  expect(comparison.against).toBe('smoke');
+  expect(comparison.salesforceCallsPer1000Events).toBeGreaterThan(1);
+}, 180_000);

@@ -42,8 +42,22 @@ export interface MailboxItem {
   modifiedAt: string;
 }
 
+/** Where the sandboxes listen and the credentials they accept (for other clients, e.g. the bench's baseline). */
+export interface SystemEndpoints {
+  caFile: string;
+  salesforce: {
+    url: string;
+    pubSubEndpoint: string;
+    clientId: string;
+    clientSecret: string;
+    redirectUri: string;
+  };
+  graph: { url: string; tenantId: string; clientId: string; clientSecret: string };
+}
+
 export interface RunningSystem {
   owners: Owner[];
+  endpoints: SystemEndpoints;
   tenantId: string;
   /** Salesforce's side, through the sandbox org's control API. */
   salesforce: {
@@ -76,6 +90,8 @@ export interface RunningSystem {
   startService(): Promise<void>;
   /** Starts `count` more `instant-sync worker` processes (engines only), stopped with the system. */
   startWorkers(count: number): Promise<void>;
+  /** Starts another script as a process in the system's directory, stopped with the system; its pid. */
+  startProcess(script: string, args: string[], ready: RegExp): Promise<number | undefined>;
   stopService(): Promise<void>;
   /** Points the service at another database (then tenantSetUp() again). */
   useDatabase(url: string): void;
@@ -199,6 +215,17 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
 
     return {
       owners,
+      endpoints: {
+        caFile,
+        salesforce: {
+          url: sfUrl,
+          pubSubEndpoint,
+          clientId: 'instant-sync',
+          clientSecret: 'sandbox-secret',
+          redirectUri: `${serviceUrl}/t/acme/oauth/callback`,
+        },
+        graph: { url: graphUrl, tenantId: 'contoso', clientId: 'sync-app', clientSecret: 'graph-secret' },
+      },
       get tenantId() {
         return tenantId;
       },
@@ -241,15 +268,18 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         running.push(service);
       },
       async startWorkers(count) {
-        for (let i = 0; i < count; i++) {
-          const worker = await startCliProcess(['worker'], {
-            cwd,
-            env,
-            ready: /worker started/,
-            timeoutMs: 30_000,
-          });
-          running.push({ child: worker.child, exited: worker.exited });
-        }
+        // All at once, so none of them gets a head start on the queue.
+        const workers = await Promise.all(
+          Array.from({ length: count }, () =>
+            startCliProcess(['worker'], { cwd, env, ready: /worker started/, timeoutMs: 30_000 }),
+          ),
+        );
+        for (const worker of workers) running.push({ child: worker.child, exited: worker.exited });
+      },
+      async startProcess(script, args, ready) {
+        const started = await startCliProcess(args, { cwd, env, script, ready, timeoutMs: 30_000 });
+        running.push({ child: started.child, exited: started.exited });
+        return started.child.pid;
       },
       async stopService() {
         if (service === undefined) return;
