@@ -191,6 +191,8 @@ export interface RunOptions {
   databaseUrl?: string;
   /** Write a CPU profile of the service (node --cpu-prof) into this folder. */
   profileDir?: string;
+  /** More Node.js flags for the service's processes (e.g. --max-old-space-size=160). */
+  nodeOptions?: string;
 }
 
 export async function runScenario(
@@ -210,9 +212,12 @@ export async function runScenario(
     graphLatencyMs: scenario.graphLatencyMs,
     env: {
       ...(scenario.workers === undefined ? {} : { INSTANT_SYNC_ENGINE: 'false' }),
-      ...(options.profileDir === undefined
-        ? {}
-        : { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${options.profileDir}` }),
+      NODE_OPTIONS: [
+        options.nodeOptions ?? '',
+        options.profileDir === undefined ? '' : `--cpu-prof --cpu-prof-dir=${options.profileDir}`,
+      ]
+        .join(' ')
+        .trim(),
     },
   });
   try {
@@ -481,7 +486,7 @@ async function createPostgresDatabase(): Promise<{ url: string; drop(): Promise<
 if (import.meta.main) {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
-    options: { json: { type: 'boolean' }, profile: { type: 'string' } },
+    options: { json: { type: 'boolean' }, profile: { type: 'string' }, 'node-options': { type: 'string' } },
   });
   const name = positionals[0] ?? '';
   const scenario = scenarios[name];
@@ -489,7 +494,8 @@ if (import.meta.main) {
     console.error(
       `Usage: npm run bench -- <scenario> [--json] [--profile <dir>]\n\n` +
         `  --json           print the result as JSON instead of a table\n` +
-        `  --profile <dir>  write a CPU profile of the service there (summarise it with bench/profile-summary.ts)\n\n` +
+        `  --profile <dir>  write a CPU profile of the service there (summarise it with bench/profile-summary.ts)\n` +
+        `  --node-options <flags>  more Node.js flags for the service's processes\n\n` +
         `Scenarios:\n${Object.entries(scenarios)
           .map(([n, s]) => `  ${n.padEnd(14)} ${s.description}`)
           .join('\n')}`,
@@ -498,6 +504,7 @@ if (import.meta.main) {
   }
   const result = await runScenario(name, scenario, {
     ...(values.profile === undefined ? {} : { profileDir: values.profile }),
+    ...(values['node-options'] === undefined ? {} : { nodeOptions: values['node-options'] }),
   });
   if (scenario.baseline !== undefined) {
     const compared = scenario.baseline.comparedWith;
