@@ -25,13 +25,22 @@ export interface GraphAppCredentials {
   graphBaseUrl: string;
 }
 
+const renewalMarginMs = 300_000;
+
 export class GraphTokenSource {
   readonly #msal: ConfidentialClientApplication;
   readonly #scope: string;
+  readonly #now: () => number;
   /** One request for a token at a time: a batch's first calls all wait for the same token. */
   #pending: Promise<string> | undefined;
+  /**
+   * The token in hand, reused until five minutes before it expires (when MSAL would renew it
+   * too): asking MSAL for every Graph call costs a cache search and its garbage each time.
+   */
+  #current: { token: string; renewAt: number } | undefined;
 
-  constructor(credentials: GraphAppCredentials, fetchImpl: typeof fetch) {
+  constructor(credentials: GraphAppCredentials, fetchImpl: typeof fetch, now: () => number = Date.now) {
+    this.#now = now;
     const login = credentials.loginBaseUrl.replace(/\/+$/, '');
     this.#scope = `${credentials.graphBaseUrl.replace(/\/+$/, '')}/.default`;
     const auth: NodeAuthOptions = {
@@ -54,6 +63,8 @@ export class GraphTokenSource {
   }
 
   token(): Promise<string> {
+    if (this.#current !== undefined && this.#now() < this.#current.renewAt)
+      return Promise.resolve(this.#current.token);
     this.#pending ??= this.#acquire().finally(() => {
       this.#pending = undefined;
     });
@@ -65,6 +76,8 @@ export class GraphTokenSource {
       const result = await this.#msal.acquireTokenByClientCredential({ scopes: [this.#scope] });
       if (result === null || result.accessToken === '')
         throw new RetryableError('Microsoft returned no access token');
+      const expiresAt = result.expiresOn?.getTime() ?? this.#now();
+      this.#current = { token: result.accessToken, renewAt: expiresAt - renewalMarginMs };
       return result.accessToken;
     } catch (error) {
       if (error instanceof RetryableError) throw error;
