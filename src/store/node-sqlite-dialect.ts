@@ -3,7 +3,11 @@
 // - every transaction starts with BEGIN IMMEDIATE, so it takes the write lock up front and
 //   waits (busy_timeout) instead of failing when a read lock cannot be upgraded;
 // - migrations run inside one transaction (SQLite supports transactional DDL), which is also
-//   what stops two processes from migrating the same file at once.
+//   what stops two processes from migrating the same file at once;
+// - callers take turns on the one connection in arrival order, each woken alone when its turn
+//   comes. (Kysely's own mutex for single-connection drivers wakes every waiter at each release;
+//   with hundreds of syncs waiting, that made most of the engine's garbage and a good part of
+//   its CPU.)
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import {
   CompiledQuery,
@@ -53,13 +57,68 @@ export class NodeSqliteDialect implements Dialect {
 }
 
 class ImmediateSqliteDriver extends SqliteDriver {
+  readonly #turns = new Turns();
+
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    await this.#turns.take();
+    return super.acquireConnection();
+  }
+
+  override releaseConnection(): Promise<void> {
+    this.#turns.pass();
+    return Promise.resolve();
+  }
+
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
   }
 }
 
+/** One holder at a time; the others wait in a line and are woken one by one. */
+export class Turns {
+  #held = false;
+  #line: (() => void)[] = [];
+  #head = 0;
+
+  take(): Promise<void> {
+    if (!this.#held) {
+      this.#held = true;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#line.push(resolve));
+  }
+
+  pass(): void {
+    const next = this.#line[this.#head];
+    if (next === undefined) {
+      this.#held = false;
+      this.#line = [];
+      this.#head = 0;
+      return;
+    }
+    this.#line[this.#head++] = noop;
+    if (this.#head > 1024 && this.#head * 2 > this.#line.length) {
+      this.#line = this.#line.slice(this.#head);
+      this.#head = 0;
+    }
+    next();
+  }
+
+  /** Callers waiting for their turn. */
+  get waiting(): number {
+    return this.#line.length - this.#head;
+  }
+}
+
+const noop = () => undefined;
+
 class TransactionalSqliteAdapter extends SqliteAdapter {
   override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+
+  /** The driver lines callers up itself (see Turns), so Kysely's mutex is not wanted. */
+  override get supportsMultipleConnections(): boolean {
     return true;
   }
 }

@@ -1,0 +1,62 @@
+// The one SQLite connection is shared in arrival order: every caller gets its turn once, alone,
+// and a transaction holds the connection until it ends.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kysely, sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { NodeSqliteDialect, Turns } from './node-sqlite-dialect.ts';
+
+describe('Turns', () => {
+  it('wakes waiters one at a time, first come first served', async () => {
+    const turns = new Turns();
+    const order: number[] = [];
+    let holders = 0;
+    let most = 0;
+    await Promise.all(
+      Array.from({ length: 3000 }, async (_, i) => {
+        await turns.take();
+        holders++;
+        most = Math.max(most, holders);
+        order.push(i);
+        await Promise.resolve();
+        holders--;
+        turns.pass();
+      }),
+    );
+    expect(most).toBe(1);
+    expect(order).toEqual(Array.from({ length: 3000 }, (_, i) => i));
+    expect(turns.waiting).toBe(0);
+  });
+});
+
+describe('NodeSqliteDialect', () => {
+  it('keeps concurrent transactions apart and loses no write', async () => {
+    const db = new Kysely<{ counter: { n: number } }>({
+      dialect: new NodeSqliteDialect({
+        path: join(mkdtempSync(join(tmpdir(), 'sqlite-dialect-')), 'db'),
+        busyTimeoutMs: 1000,
+      }),
+    });
+    try {
+      await sql`create table counter (n integer not null)`.execute(db);
+      await db.insertInto('counter').values({ n: 0 }).execute();
+      // Read-then-write in each transaction: interleaving on the shared connection would lose updates.
+      await Promise.all(
+        Array.from({ length: 200 }, () =>
+          db.transaction().execute(async (tx) => {
+            const { n } = await tx.selectFrom('counter').select('n').executeTakeFirstOrThrow();
+            await new Promise((resolve) => setImmediate(resolve));
+            await tx
+              .updateTable('counter')
+              .set({ n: n + 1 })
+              .execute();
+          }),
+        ),
+      );
+      expect((await db.selectFrom('counter').select('n').executeTakeFirstOrThrow()).n).toBe(200);
+    } finally {
+      await db.destroy();
+    }
+  });
+});
