@@ -3,7 +3,7 @@
 // (same dedupe key, e.g. a redelivered webhook or a replayed CDC message) is ignored.
 import type { Kysely } from 'kysely';
 import { savePosition, type IntakeSource } from '../intake-positions-repository.ts';
-import { enqueueJob } from '../jobs/enqueue-job.ts';
+import { enqueueJobs } from '../jobs/enqueue-job.ts';
 import type { ChangeSource, ChangeType, Database } from '../schema.ts';
 
 export interface IncomingChange {
@@ -71,9 +71,16 @@ export async function recordChanges(
         if (known === undefined || changeAt < known) oldestChangeByEvent.set(row.event_id, changeAt);
       }
     }
-    for (const [eventId, changeAt] of oldestChangeByEvent) {
-      await enqueueJob(tx, { tenantId, eventId, runAt: now + settleWindowMs, changeAt, now });
-    }
+    await enqueueJobs(
+      tx,
+      [...oldestChangeByEvent].map(([eventId, changeAt]) => ({
+        tenantId,
+        eventId,
+        runAt: now + settleWindowMs,
+        changeAt,
+        now,
+      })),
+    );
     return { recorded, duplicates: changes.length - recorded, eventIds: [...oldestChangeByEvent.keys()] };
   });
 }

@@ -24,21 +24,47 @@ export interface EnqueueResult {
  * revives it with a fresh attempt count.
  */
 export async function enqueueJob(db: Kysely<Database>, job: EnqueueJob): Promise<EnqueueResult> {
+  const [result] = await enqueueJobs(db, [job]);
+  if (result === undefined) throw new Error(`the job of ${job.eventId} was not written`);
+  return result;
+}
+
+const rowsPerStatement = 500;
+
+/**
+ * `enqueueJob` for many Events in one statement per 500 (intake records a burst's jobs without
+ * compiling an upsert for each). Each Event may appear once.
+ */
+export async function enqueueJobs(
+  db: Kysely<Database>,
+  jobs: readonly EnqueueJob[],
+): Promise<(EnqueueResult & { eventId: string })[]> {
+  const results: (EnqueueResult & { eventId: string })[] = [];
+  for (let i = 0; i < jobs.length; i += rowsPerStatement) {
+    const rows = await upsert(db, jobs.slice(i, i + rowsPerStatement));
+    for (const row of rows) results.push({ jobId: Number(row.id), state: row.state, eventId: row.event_id });
+  }
+  return results;
+}
+
+function upsert(db: Kysely<Database>, jobs: readonly EnqueueJob[]) {
   const state = sql.ref('jobs.state');
   const runAt = sql.ref('excluded.run_at');
   const changeAt = sql.ref('excluded.first_change_at');
-  const row = await db
+  return db
     .insertInto('jobs')
-    .values({
-      tenant_id: job.tenantId,
-      event_id: job.eventId,
-      state: 'waiting',
-      run_at: job.runAt,
-      attempts: 0,
-      first_change_at: job.changeAt,
-      created_at: job.now,
-      updated_at: job.now,
-    })
+    .values(
+      jobs.map((job) => ({
+        tenant_id: job.tenantId,
+        event_id: job.eventId,
+        state: 'waiting' as const,
+        run_at: job.runAt,
+        attempts: 0,
+        first_change_at: job.changeAt,
+        created_at: job.now,
+        updated_at: job.now,
+      })),
+    )
     .onConflict((oc) =>
       oc.columns(['tenant_id', 'event_id']).doUpdateSet({
         run_at: sql`case ${state}
@@ -60,7 +86,6 @@ export async function enqueueJob(db: Kysely<Database>, job: EnqueueJob): Promise
         updated_at: sql.ref('excluded.updated_at'),
       }),
     )
-    .returning(['id', 'state'])
-    .executeTakeFirstOrThrow();
-  return { jobId: Number(row.id), state: row.state };
+    .returning(['id', 'state', 'event_id'])
+    .execute();
 }
