@@ -13,6 +13,35 @@ const zones = [
 ];
 
 describe('time zones', () => {
+  it('tells the wall-clock time exactly as Intl names its parts, in every zone, any year', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...zones, 'UTC', 'Asia/Kathmandu'),
+        fc.integer({ min: Date.UTC(1, 0, 1), max: Date.UTC(9999, 11, 31) }),
+        (zone, instant) => {
+          const parts = Object.fromEntries(
+            new Intl.DateTimeFormat('en-US', {
+              timeZone: zone,
+              hourCycle: 'h23',
+              year: 'numeric',
+              month: '2-digit',
+              day: '2-digit',
+              hour: '2-digit',
+              minute: '2-digit',
+              second: '2-digit',
+            })
+              .formatToParts(instant)
+              .map((p) => [p.type, p.value]),
+          );
+          expect(localDateTime(instant, zone)).toBe(
+            `${parts['year']}-${parts['month']}-${parts['day']}T${parts['hour']}:${parts['minute']}:${parts['second']}`,
+          );
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
   it('knows real zones and refuses made-up ones', () => {
     expect(isKnownTimeZone('Europe/Berlin')).toBe(true);
     expect(isKnownTimeZone('GMT')).toBe(true);

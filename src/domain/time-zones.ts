@@ -31,13 +31,16 @@ export function isKnownTimeZone(timeZone: string): boolean {
   }
 }
 
+/** en-US with these options writes `12/01/2026, 09:00:00`: one string to slice, no parts to build. */
+const usDateTime = /^(\d{2})\/(\d{2})\/(\d{4}), (\d{2}):(\d{2}):(\d{2})$/;
+
 /** The wall-clock time of `instant` in `timeZone`, as YYYY-MM-DDTHH:mm:ss. */
 export function localDateTime(instant: number, timeZone: string): string {
-  const parts = Object.fromEntries(
-    formatter(timeZone)
-      .formatToParts(instant)
-      .map((p) => [p.type, p.value]),
-  );
+  const f = formatter(timeZone);
+  const m = usDateTime.exec(f.format(instant));
+  if (m !== null) return `${m[3]}-${m[1]}-${m[2]}T${m[4]}:${m[5]}:${m[6]}`;
+  // Years outside 1000–9999 are written differently: take the parts.
+  const parts = Object.fromEntries(f.formatToParts(instant).map((p) => [p.type, p.value]));
   return `${parts['year']}-${parts['month']}-${parts['day']}T${parts['hour']}:${parts['minute']}:${parts['second']}`;
 }
 
