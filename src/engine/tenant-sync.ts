@@ -1,24 +1,25 @@
 // The sync step for one tenant's batch of jobs: read the Events (read-batch.ts), then for each:
 // map (pure), plan against its link (pure), apply through the provider within the mailbox's
-// limits, save the link and write the trace. Each job gets an outcome; one Event's failure never
+// limits and save the link (apply-plan.ts), and write the trace. Each job gets an outcome; one Event's failure never
 // stops the others.
 import { createHash } from 'node:crypto';
 import { canonicalItem } from '../domain/calendar-item.ts';
 import { exclusionReason, type ExclusionRule } from '../domain/exclusion-rules.ts';
 import { mapEvent } from '../domain/map-event.ts';
-import { planSync, type Desired, type SyncPlan } from '../domain/plan-sync.ts';
+import { planSync, type Desired } from '../domain/plan-sync.ts';
 import type { Clock } from '../lib/clock.ts';
 import { describeError, PermanentError, ReconnectRequiredError, RetryableError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
-import { ItemNotFoundError, type CalendarProvider, type ItemRef } from '../providers/calendar-provider.ts';
+import type { CalendarProvider } from '../providers/calendar-provider.ts';
 import type { SalesforceRestClient } from '../salesforce/rest-client.ts';
 import type { ClaimedJob } from '../store/jobs/job.ts';
 import { knownFromChanges } from '../store/changes/record-changes.ts';
-import { findLinks, markCreatePending, saveLink } from '../store/links-repository.ts';
-import type { Database, LinkRow, MailboxRow, TenantRow } from '../store/schema.ts';
+import { findLinks } from '../store/links-repository.ts';
+import type { Database, MailboxRow, TenantRow } from '../store/schema.ts';
 import { addTraces, type NewTrace } from '../store/traces-repository.ts';
 import type { Kysely } from 'kysely';
-import type { EngineMetrics, ProviderCallOutcome } from './engine-metrics.ts';
+import { applyPlan } from './apply-plan.ts';
+import type { EngineMetrics } from './engine-metrics.ts';
 import type { MailboxLimiter } from './mailbox-limiter.ts';
 import type { UserDirectory } from './user-directory.ts';
 import { readBatch, type BatchRead } from './read-batch.ts';
@@ -219,7 +220,7 @@ export async function syncTenantJobs(
         return;
       }
       try {
-        const applied = await apply(deps, plan, {
+        const applied = await applyPlan(deps, plan, {
           job,
           link,
           item: item?.kind === 'item' ? item.item : undefined,
@@ -264,130 +265,4 @@ export async function syncTenantJobs(
   );
   await addTraces(deps.db, traces);
   return { outcomes, salesforceCalls: read.calls, providerCalls, synced, skipped };
-}
-
-interface ApplyInput {
-  job: ClaimedJob;
-  link: LinkRow | undefined;
-  item: Parameters<CalendarProvider['create']>[1] | undefined;
-  version: number | null;
-  mailboxOf: (id: string) => MailboxRow | undefined;
-  hash: string;
-  /** The item may already be in the mailbox without a link (see TenantSyncDeps.installedAt). */
-  mayExist: boolean;
-  countCall: () => void;
-}
-
-async function apply(
-  deps: TenantSyncDeps,
-  plan: Exclude<SyncPlan, { action: 'none' }>,
-  input: ApplyInput,
-): Promise<ItemRef | undefined> {
-  const { provider, limiter } = deps;
-  const call = <T>(address: string, operation: string, work: () => Promise<T>) => {
-    input.countCall();
-    return limiter.run(address, provider.capabilities, async () => {
-      const started = performance.now();
-      let outcome: ProviderCallOutcome = 'ok';
-      try {
-        return await work();
-      } catch (error) {
-        outcome =
-          error instanceof ItemNotFoundError
-            ? 'not-found'
-            : error instanceof PermanentError
-              ? 'permanent'
-              : 'retryable';
-        throw error;
-      } finally {
-        deps.metrics?.providerCall(provider.kind, operation, performance.now() - started, outcome);
-      }
-    });
-  };
-  const addressOf = (mailboxId: string) => {
-    const address = input.mailboxOf(mailboxId)?.address;
-    if (address === undefined || address === null)
-      throw new PermanentError(`mailbox ${mailboxId} has no address`);
-    return address;
-  };
-  const save = async (mailboxId: string, ref: ItemRef, state: 'active' | 'deleted') =>
-    saveLink(deps.db, {
-      tenant_id: deps.tenant.id,
-      event_id: input.job.eventId,
-      mailbox_id: mailboxId,
-      provider_kind: provider.kind,
-      item_id: ref.itemId,
-      change_key: ref.changeKey,
-      content_hash: input.hash,
-      salesforce_version:
-        input.version === null ? (input.link?.salesforce_version ?? null) : String(input.version),
-      state,
-      now: deps.clock.now(),
-    });
-  const create = async (mailboxId: string, findFirst: boolean): Promise<ItemRef> => {
-    const address = addressOf(mailboxId);
-    const item = input.item;
-    if (item === undefined) throw new PermanentError('nothing to create');
-    // The item may exist without a link (a lost database, an answer never saved): adopt it.
-    const existing = findFirst
-      ? await call(address, 'find', () => provider.findBySalesforceId(address, input.job.eventId))
-      : undefined;
-    if (existing === undefined)
-      await markCreatePending(deps.db, {
-        tenantId: deps.tenant.id,
-        eventId: input.job.eventId,
-        mailboxId,
-        providerKind: provider.kind,
-        now: deps.clock.now(),
-      });
-    const ref =
-      existing === undefined
-        ? await call(address, 'create', () =>
-            provider.create(address, item, { idempotencyKey: `${input.job.eventId}-${input.version ?? 0}` }),
-          )
-        : await call(address, 'update', () => provider.update(address, existing, item));
-    await save(mailboxId, ref, 'active');
-    return ref;
-  };
-  const linkRef = (): ItemRef => ({
-    itemId: input.link?.item_id ?? '',
-    changeKey: input.link?.change_key ?? null,
-  });
-
-  switch (plan.action) {
-    case 'create':
-      return create(
-        plan.mailboxId,
-        (input.link?.pending_create_at ?? null) !== null || (input.link === undefined && input.mayExist),
-      );
-    case 'update': {
-      const address = addressOf(plan.mailboxId);
-      const item = input.item;
-      if (item === undefined) throw new PermanentError('nothing to update with');
-      try {
-        const ref = await call(address, 'update', () => provider.update(address, linkRef(), item));
-        await save(plan.mailboxId, ref, 'active');
-        return ref;
-      } catch (error) {
-        if (!(error instanceof ItemNotFoundError)) throw error;
-        return create(plan.mailboxId, false);
-      }
-    }
-    case 'move': {
-      const from = addressOf(plan.fromMailboxId);
-      await call(from, 'delete', () => provider.delete(from, linkRef()));
-      return create(plan.toMailboxId, true);
-    }
-    case 'delete': {
-      const address = addressOf(plan.mailboxId);
-      // An item only a lost create's answer knew of is found by its Salesforce id first.
-      const ref =
-        input.link?.state === 'active'
-          ? linkRef()
-          : await call(address, 'find', () => provider.findBySalesforceId(address, input.job.eventId));
-      if (ref !== undefined) await call(address, 'delete', () => provider.delete(address, ref));
-      await save(plan.mailboxId, ref ?? linkRef(), 'deleted');
-      return undefined;
-    }
-  }
 }
