@@ -24,7 +24,10 @@ export async function findLinks(
 /** Saves what the mailbox holds for the Event now; a create's intent, if any, is settled. */
 export async function saveLink(
   db: Kysely<Database>,
-  link: Omit<LinkRow, 'created_at' | 'updated_at' | 'pending_create_at'> & { now: number },
+  link: Omit<
+    LinkRow,
+    'created_at' | 'updated_at' | 'pending_create_at' | 'record_json' | 'record_through_change_id'
+  > & { now: number },
 ): Promise<void> {
   const { now, ...row } = link;
   await db

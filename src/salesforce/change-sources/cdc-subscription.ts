@@ -202,7 +202,14 @@ export class CdcSubscription {
           source: 'cdc',
           dedupeKey: `cdc:${event.replayId}:${recordId}`,
           committedAt,
-          ...(whole ? { payload: eventRecordFromCreate(event.payload, recordId, committedAt) } : {}),
+          ...(whole
+            ? {
+                payload: {
+                  kind: 'record' as const,
+                  values: eventRecordFromCreate(event.payload, recordId, committedAt),
+                },
+              }
+            : {}),
         });
       }
     }

@@ -4,7 +4,7 @@
 import type { Kysely } from 'kysely';
 import { savePosition, type IntakeSource } from '../intake-positions-repository.ts';
 import { enqueueJob } from '../jobs/enqueue-job.ts';
-import type { ChangeSource, ChangeType, Database } from '../schema.ts';
+import type { ChangeSource, ChangeType, Database, PayloadKind } from '../schema.ts';
 
 export interface IncomingChange {
   eventId: string;
@@ -14,8 +14,17 @@ export interface IncomingChange {
   dedupeKey: string;
   /** When Salesforce committed the change, if the source says. */
   committedAt: number | null;
-  /** The whole Event, when the source delivered it (a CDC CREATE), in the REST API's JSON format. */
-  payload?: Record<string, unknown> | undefined;
+  /** What the source delivered of the Event, in the REST API's JSON format: see ChangePayload. */
+  payload?: ChangePayload | undefined;
+}
+
+/**
+ * `record`: the whole Event (a CDC CREATE); `fields`: only the fields one change set, with their
+ * new values (a CDC UPDATE), to fold onto a record known from before.
+ */
+export interface ChangePayload {
+  kind: PayloadKind;
+  values: Record<string, unknown>;
 }
 
 export interface RecordChangesResult {
@@ -58,7 +67,8 @@ export async function recordChanges(
             dedupe_key: change.dedupeKey,
             committed_at: change.committedAt,
             received_at: now,
-            payload_json: change.payload === undefined ? null : JSON.stringify(change.payload),
+            payload_json: change.payload === undefined ? null : JSON.stringify(change.payload.values),
+            payload_kind: change.payload?.kind ?? null,
           })),
         )
         .onConflict((oc) => oc.columns(['tenant_id', 'dedupe_key']).doNothing())
@@ -119,7 +129,11 @@ export async function knownFromChanges(
       .select([
         'event_id',
         (eb) => eb.fn.countAll<number>().as('count'),
-        (eb) => eb.fn.max('payload_json').as('payload'),
+        // Only a whole record stands for the Event; a CDC UPDATE's changed fields do not.
+        (eb) =>
+          eb.fn
+            .max(eb.case().when('payload_kind', '=', 'record').then(eb.ref('payload_json')).end())
+            .as('payload'),
         (eb) => eb.fn.max('id').as('latest'),
       ])
       .where('tenant_id', '=', tenantId)
