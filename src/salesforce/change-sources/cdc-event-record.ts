@@ -13,6 +13,7 @@ const datetimeFields = new Set([
   'CreatedDate',
   'LastModifiedDate',
   'Recurrence2PatternStartDate',
+  'RecurrenceStartDateTime',
 ]);
 const dateFields = new Set(['ActivityDate', 'RecurrenceStartDateOnly', 'RecurrenceEndDateOnly']);
 
