@@ -1,6 +1,6 @@
 // Carries out one Event's sync plan through the tenant's calendar provider, inside the mailbox's
-// limits, and saves the link after each call that changed the mailbox. It never decides what to
-// do (plan-sync.ts does) and never reads Salesforce.
+// limits, and saves the link (with the Event record the sync used) after each call that changed
+// the mailbox. It never decides what to do (plan-sync.ts does) and never reads Salesforce.
 import type { Kysely } from 'kysely';
 import type { Clock } from '../lib/clock.ts';
 import { PermanentError } from '../lib/errors.ts';
@@ -26,6 +26,8 @@ export interface ApplyInput {
   link: LinkRow | undefined;
   item: Parameters<CalendarProvider['create']>[1] | undefined;
   version: number | null;
+  /** The Event record this sync used (JSON) and the highest change id it includes: kept with the link. */
+  record: { json: string | null; throughChangeId: number | null };
   mailboxOf: (id: string) => MailboxRow | undefined;
   hash: string;
   /** The item may already be in the mailbox without a link (see TenantSyncDeps.installedAt). */
@@ -77,6 +79,8 @@ export async function applyPlan(
       salesforce_version:
         input.version === null ? (input.link?.salesforce_version ?? null) : String(input.version),
       state,
+      record_json: input.record.json,
+      record_through_change_id: input.record.json === null ? null : input.record.throughChangeId,
       now: deps.clock.now(),
     });
   const create = async (mailboxId: string, findFirst: boolean): Promise<ItemRef> => {

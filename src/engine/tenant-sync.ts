@@ -1,7 +1,8 @@
-// The sync step for one tenant's batch of jobs: read the Events (read-batch.ts), then for each:
-// map (pure), plan against its link (pure), apply through the provider within the mailbox's
-// limits and save the link (apply-plan.ts), and write the trace. Each job gets an outcome; one Event's failure never
-// stops the others.
+// The sync step for one tenant's batch of jobs: read the Events whose record the recorded changes
+// do not already tell (known-from-changes.ts, read-batch.ts), then for each: map (pure), plan
+// against its link (pure), apply through the provider within the mailbox's limits and save the
+// link with the record used (apply-plan.ts), and write the trace. Each job gets an outcome; one
+// Event's failure never stops the others.
 import { createHash } from 'node:crypto';
 import { canonicalItem } from '../domain/calendar-item.ts';
 import { exclusionReason, type ExclusionRule } from '../domain/exclusion-rules.ts';
@@ -13,8 +14,8 @@ import type { Logger } from '../lib/logger.ts';
 import type { CalendarProvider } from '../providers/calendar-provider.ts';
 import type { SalesforceRestClient } from '../salesforce/rest-client.ts';
 import type { ClaimedJob } from '../store/jobs/job.ts';
-import { knownFromChanges } from '../store/changes/record-changes.ts';
-import { findLinks } from '../store/links-repository.ts';
+import { knownFromChanges, type KnownFromChanges } from '../store/changes/known-from-changes.ts';
+import { findLinks, saveLinkRecords, type LinkRecord } from '../store/links-repository.ts';
 import type { Database, MailboxRow, TenantRow } from '../store/schema.ts';
 import { addTraces, type NewTrace } from '../store/traces-repository.ts';
 import type { Kysely } from 'kysely';
@@ -81,14 +82,16 @@ export async function syncTenantJobs(
     deps.tenant.id,
     jobs.map((j) => j.eventId),
   );
-  // New Events that CDC delivered whole (and nothing else happened to since), and Events whose
-  // latest change is their deletion, need no read.
+  // Events whose record is known (a base record and the CDC edits recorded after it), and Events
+  // whose latest change is their deletion, need no read. Asked before any read is sent: a record
+  // read after this includes every change it saw (known.latestChangeId).
   const known = await knownFromChanges(
     deps.db,
     deps.tenant.id,
     jobs.map((j) => j.eventId),
+    links,
   );
-  const delivered = new Map([...known.delivered].filter(([eventId]) => !links.has(eventId)));
+  const composed = new Map([...known.composed].map(([eventId, event]) => [eventId, event.record]));
   const gone = known.deleted;
   let read: BatchRead;
   try {
@@ -96,7 +99,7 @@ export async function syncTenantJobs(
       { db: deps.db, clock: deps.clock, rest: deps.rest, tenantId: deps.tenant.id, users: deps.users },
       jobs.map((j) => j.eventId),
       rules.map((rule) => rule.field),
-      delivered,
+      composed,
       gone,
     );
   } catch (error) {
@@ -125,6 +128,7 @@ export async function syncTenantJobs(
   const traces: NewTrace[] = [];
   const synced: SyncedEvent[] = [];
   const skipped: SkippedEvent[] = [];
+  const unchangedLinkRecords: LinkRecord[] = [];
 
   await Promise.all(
     jobs.map(async (job) => {
@@ -145,6 +149,16 @@ export async function syncTenantJobs(
       let version: number | null = null;
       let createdAt: number | null = null;
       let mailbox: MailboxRow | undefined;
+      // The record this sync uses, kept with the link: later CDC edits are folded onto it.
+      const used =
+        found === null || 'problem' in found
+          ? { json: null, throughChangeId: null }
+          : {
+              json: JSON.stringify(found.record),
+              throughChangeId: read.readFromSalesforce.has(job.eventId)
+                ? (known.latestChangeId.get(job.eventId) ?? null)
+                : (known.composed.get(job.eventId)?.throughChangeId ?? null),
+            };
       if (found === null) {
         desired = {
           kind: 'absent',
@@ -159,13 +173,10 @@ export async function syncTenantJobs(
       } else {
         version = found.event.version;
         createdAt = found.event.createdAt;
-        trace(
-          'read',
-          delivered.has(job.eventId) ? 'the Event as CDC delivered it' : 'read the Event from Salesforce',
-          {
-            version: new Date(found.event.version).toISOString(),
-          },
-        );
+        trace('read', howKnown(job.eventId, read, known), {
+          version: new Date(found.event.version).toISOString(),
+          ...(used.throughChangeId === null ? {} : { throughChangeId: used.throughChangeId }),
+        });
         const excluded = exclusionReason(rules, found.record);
         mailbox = read.mailboxes.get(found.event.ownerId);
         if (excluded !== undefined) desired = { kind: 'absent', reason: excluded };
@@ -216,6 +227,16 @@ export async function syncTenantJobs(
       );
       if (plan.action === 'none') {
         if (desired.kind === 'unmappable') skipped.push({ eventId: job.eventId, reason: plan.reason });
+        if (
+          link !== undefined &&
+          used.json !== null &&
+          (used.json !== link.record_json || used.throughChangeId !== link.record_through_change_id)
+        )
+          unchangedLinkRecords.push({
+            eventId: job.eventId,
+            recordJson: used.json,
+            recordThroughChangeId: used.throughChangeId,
+          });
         outcomes.set(job.id, { kind: 'done' });
         return;
       }
@@ -225,6 +246,7 @@ export async function syncTenantJobs(
           link,
           item: item?.kind === 'item' ? item.item : undefined,
           version,
+          record: used,
           mailboxOf: (id) => mailboxesById.get(id) ?? (mailbox?.id === id ? mailbox : undefined),
           hash: desired.kind === 'item' ? desired.hash : (link?.content_hash ?? ''),
           mayExist: job.attempts > 1 || createdAt === null || createdAt < deps.installedAt,
@@ -263,6 +285,25 @@ export async function syncTenantJobs(
       }
     }),
   );
+  await saveLinkRecords(deps.db, deps.tenant.id, unchangedLinkRecords);
   await addTraces(deps.db, traces);
   return { outcomes, salesforceCalls: read.calls, providerCalls, synced, skipped };
+}
+
+/** The read step's words: where the Event's record came from, and why it was read if it was. */
+function howKnown(eventId: string, read: BatchRead, known: KnownFromChanges): string {
+  const composed = known.composed.get(eventId);
+  if (read.readFromSalesforce.has(eventId) || composed === undefined) {
+    const lacking = read.incomplete.get(eventId);
+    const why = lacking === undefined ? known.unknown.get(eventId) : `the record kept has no ${lacking}`;
+    return why === undefined ? 'read the Event from Salesforce' : `read the Event from Salesforce: ${why}`;
+  }
+  const edits = composed.edits === 1 ? '1 edit' : `${composed.edits} edits`;
+  if (composed.base === 'cdc-create')
+    return composed.edits === 0
+      ? 'the Event as CDC delivered it'
+      : `the Event as CDC delivered it (a create and ${edits})`;
+  return composed.edits === 0
+    ? 'the last synced Event (no change recorded since)'
+    : `the last synced Event with ${edits.replace('edit', 'CDC edit')} applied`;
 }

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { parseSalesforceEvent, eventFieldNames } from '../../src/domain/salesforce-event.ts';
 import { CdcScheduler } from '../../src/intake/cdc-scheduler.ts';
-import { knownFromChanges } from '../../src/store/changes/record-changes.ts';
+import { knownFromChanges } from '../../src/store/changes/known-from-changes.ts';
 import { reconcileFrom } from '../../src/intake/reconcile.ts';
 import type { TenantRow } from '../../src/store/schema.ts';
 import { findTenantBySlug } from '../../src/store/tenants-repository.ts';
@@ -132,8 +132,8 @@ describeEachBackend('CDC intake', (database) => {
     });
     const ids = [String(timed.Id), String(allDay.Id)];
     const delivered = await waitFor(async () => {
-      const found = (await knownFromChanges(env.service.runtime.store.db, tenant.id, ids)).delivered;
-      return found.size === 2 ? found : undefined;
+      const found = (await knownFromChanges(env.service.runtime.store.db, tenant.id, ids)).composed;
+      return found.size === 2 ? new Map([...found].map(([id, known]) => [id, known.record])) : undefined;
     });
     await stopNode(node);
     const fromRest = await env.service.runtime.salesforce
