@@ -10,6 +10,7 @@ import type { SyncWorker } from '../../src/engine/sync-worker.ts';
 import { CdcScheduler } from '../../src/intake/cdc-scheduler.ts';
 import { reconcileFrom } from '../../src/intake/reconcile.ts';
 import { createSyncWorker } from '../../src/main.ts';
+import { eventStories } from '../../src/reports/event-story.ts';
 import { salesforceIdProperty } from '../../src/providers/graph/to-graph-event.ts';
 import { pollTenant } from '../../src/salesforce/change-sources/poller.ts';
 import type { TenantRow } from '../../src/store/schema.ts';
@@ -173,6 +174,12 @@ describeEachBackend('CDC edits', (database) => {
       end: { dateTime: expect.stringMatching(/^2026-12-11T10:30:00/) as unknown, timeZone: 'Europe/Berlin' },
     });
     expect(await lastRead(event.Id)).toBe('the last synced Event with 2 CDC edits applied');
+    const [story] = await eventStories(db(), event.Id);
+    expect(story?.entries.filter((e) => e.step === 'received').map((e) => e.message)).toEqual([
+      'create from cdc, with the whole Event',
+      'update from cdc, with its changed fields',
+      'update from cdc, with its changed fields',
+    ]);
 
     // The stream is down while the Event changes: polling finds it, and the Event is read.
     await stopNode(node);
