@@ -1,6 +1,7 @@
 // The Salesforce reads for one batch of a tenant's jobs, as few calls as possible: the Events by
-// id in one composite call (per 2,000) unless CDC delivered them whole, invitees only for group
-// Events, and owners only when their mailbox is unknown or its record is older than an hour.
+// id in one composite call (per 2,000) unless their record is already known (composed from CDC,
+// store/changes/known-from-changes.ts) or they are gone, invitees only for group Events, and
+// owners only when their mailbox is unknown or its record is older than an hour.
 import { eventFieldNames, parseSalesforceEvent, type SalesforceEvent } from '../domain/salesforce-event.ts';
 import type { Invitee } from '../domain/map-event.ts';
 import type { Clock } from '../lib/clock.ts';
@@ -19,6 +20,10 @@ export interface BatchRead {
     string,
     { event: SalesforceEvent; record: Record<string, unknown> } | { problem: string } | null
   >;
+  /** The Events read from Salesforce (the others were known, or gone). */
+  readFromSalesforce: Set<string>;
+  /** Known records not used because they lack a field the sync needs, with that field. */
+  incomplete: Map<string, string>;
   invitees: Map<string, Invitee[]>;
   mailboxes: Map<string, MailboxRow>;
   /** Salesforce calls made, for the API budget and the bench. */
@@ -37,13 +42,21 @@ export async function readBatch(
   eventIds: readonly string[],
   /** More Event fields to read (the ones the tenant's exclusion rules look at). */
   extraFields: readonly string[] = [],
-  /** Events already in hand (delivered whole by CDC): not read again. */
-  delivered: ReadonlyMap<string, Record<string, unknown>> = new Map(),
+  /** Events whose record is already known: not read, if it has every field needed. */
+  knownRecords: ReadonlyMap<string, Record<string, unknown>> = new Map(),
   /** Events whose latest change is their deletion: gone, nothing to read. */
   gone: ReadonlySet<string> = new Set(),
 ): Promise<BatchRead> {
   let calls = 0;
   const fields = [...new Set<string>([...eventFieldNames, 'IsGroupEvent', ...extraFields])];
+  // A record kept from before the tenant's exclusion rules looked at a field lacks that field.
+  const incomplete = new Map<string, string>();
+  const delivered = new Map<string, Record<string, unknown>>();
+  for (const [id, record] of knownRecords) {
+    const missing = fields.find((field) => !(field in record));
+    if (missing === undefined) delivered.set(id, record);
+    else incomplete.set(id, missing);
+  }
   const toRead = eventIds.filter((id) => !delivered.has(id) && !gone.has(id));
   const read = toRead.length === 0 ? [] : await deps.rest.retrieve('Event', toRead, fields);
   calls += Math.ceil(toRead.length / 2000);
@@ -120,5 +133,5 @@ export async function readBatch(
     }
   }
   const mailboxes = stale.length === 0 ? known : await findMailboxes(deps.db, deps.tenantId, ownerIds);
-  return { events, invitees, mailboxes, calls };
+  return { events, readFromSalesforce: new Set(toRead), incomplete, invitees, mailboxes, calls };
 }

@@ -1,24 +1,26 @@
-// The sync step for one tenant's batch of jobs: read the Events (read-batch.ts), then for each:
-// map (pure), plan against its link (pure), apply through the provider within the mailbox's
-// limits, save the link and write the trace. Each job gets an outcome; one Event's failure never
-// stops the others.
+// The sync step for one tenant's batch of jobs: read the Events whose record the recorded changes
+// do not already tell (known-from-changes.ts, read-batch.ts), then for each: map (pure), plan
+// against its link (pure), apply through the provider within the mailbox's limits and save the
+// link with the record used (apply-plan.ts), and write the trace. Each job gets an outcome; one
+// Event's failure never stops the others.
 import { createHash } from 'node:crypto';
 import { canonicalItem } from '../domain/calendar-item.ts';
 import { exclusionReason, type ExclusionRule } from '../domain/exclusion-rules.ts';
 import { mapEvent } from '../domain/map-event.ts';
-import { planSync, type Desired, type SyncPlan } from '../domain/plan-sync.ts';
+import { planSync, type Desired } from '../domain/plan-sync.ts';
 import type { Clock } from '../lib/clock.ts';
 import { describeError, PermanentError, ReconnectRequiredError, RetryableError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
-import { ItemNotFoundError, type CalendarProvider, type ItemRef } from '../providers/calendar-provider.ts';
+import type { CalendarProvider } from '../providers/calendar-provider.ts';
 import type { SalesforceRestClient } from '../salesforce/rest-client.ts';
 import type { ClaimedJob } from '../store/jobs/job.ts';
-import { knownFromChanges } from '../store/changes/record-changes.ts';
-import { findLinks, markCreatePending, saveLink } from '../store/links-repository.ts';
-import type { Database, LinkRow, MailboxRow, TenantRow } from '../store/schema.ts';
+import { knownFromChanges, type KnownFromChanges } from '../store/changes/known-from-changes.ts';
+import { findLinks, saveLinkRecords, type LinkRecord } from '../store/links-repository.ts';
+import type { Database, MailboxRow, TenantRow } from '../store/schema.ts';
 import { addTraces, type NewTrace } from '../store/traces-repository.ts';
 import type { Kysely } from 'kysely';
-import type { EngineMetrics, ProviderCallOutcome } from './engine-metrics.ts';
+import { applyPlan } from './apply-plan.ts';
+import type { EngineMetrics } from './engine-metrics.ts';
 import type { MailboxLimiter } from './mailbox-limiter.ts';
 import type { UserDirectory } from './user-directory.ts';
 import { readBatch, type BatchRead } from './read-batch.ts';
@@ -80,14 +82,16 @@ export async function syncTenantJobs(
     deps.tenant.id,
     jobs.map((j) => j.eventId),
   );
-  // New Events that CDC delivered whole (and nothing else happened to since), and Events whose
-  // latest change is their deletion, need no read.
+  // Events whose record is known (a base record and the CDC edits recorded after it), and Events
+  // whose latest change is their deletion, need no read. Asked before any read is sent: a record
+  // read after this includes every change it saw (known.latestChangeId).
   const known = await knownFromChanges(
     deps.db,
     deps.tenant.id,
     jobs.map((j) => j.eventId),
+    links,
   );
-  const delivered = new Map([...known.delivered].filter(([eventId]) => !links.has(eventId)));
+  const composed = new Map([...known.composed].map(([eventId, event]) => [eventId, event.record]));
   const gone = known.deleted;
   let read: BatchRead;
   try {
@@ -95,7 +99,7 @@ export async function syncTenantJobs(
       { db: deps.db, clock: deps.clock, rest: deps.rest, tenantId: deps.tenant.id, users: deps.users },
       jobs.map((j) => j.eventId),
       rules.map((rule) => rule.field),
-      delivered,
+      composed,
       gone,
     );
   } catch (error) {
@@ -124,6 +128,7 @@ export async function syncTenantJobs(
   const traces: NewTrace[] = [];
   const synced: SyncedEvent[] = [];
   const skipped: SkippedEvent[] = [];
+  const unchangedLinkRecords: LinkRecord[] = [];
 
   await Promise.all(
     jobs.map(async (job) => {
@@ -144,6 +149,16 @@ export async function syncTenantJobs(
       let version: number | null = null;
       let createdAt: number | null = null;
       let mailbox: MailboxRow | undefined;
+      // The record this sync uses, kept with the link: later CDC edits are folded onto it.
+      const used =
+        found === null || 'problem' in found
+          ? { json: null, throughChangeId: null }
+          : {
+              json: JSON.stringify(found.record),
+              throughChangeId: read.readFromSalesforce.has(job.eventId)
+                ? (known.latestChangeId.get(job.eventId) ?? null)
+                : (known.composed.get(job.eventId)?.throughChangeId ?? null),
+            };
       if (found === null) {
         desired = {
           kind: 'absent',
@@ -158,13 +173,10 @@ export async function syncTenantJobs(
       } else {
         version = found.event.version;
         createdAt = found.event.createdAt;
-        trace(
-          'read',
-          delivered.has(job.eventId) ? 'the Event as CDC delivered it' : 'read the Event from Salesforce',
-          {
-            version: new Date(found.event.version).toISOString(),
-          },
-        );
+        trace('read', howKnown(job.eventId, read, known), {
+          version: new Date(found.event.version).toISOString(),
+          ...(used.throughChangeId === null ? {} : { throughChangeId: used.throughChangeId }),
+        });
         const excluded = exclusionReason(rules, found.record);
         mailbox = read.mailboxes.get(found.event.ownerId);
         if (excluded !== undefined) desired = { kind: 'absent', reason: excluded };
@@ -215,15 +227,26 @@ export async function syncTenantJobs(
       );
       if (plan.action === 'none') {
         if (desired.kind === 'unmappable') skipped.push({ eventId: job.eventId, reason: plan.reason });
+        if (
+          link !== undefined &&
+          used.json !== null &&
+          (used.json !== link.record_json || used.throughChangeId !== link.record_through_change_id)
+        )
+          unchangedLinkRecords.push({
+            eventId: job.eventId,
+            recordJson: used.json,
+            recordThroughChangeId: used.throughChangeId,
+          });
         outcomes.set(job.id, { kind: 'done' });
         return;
       }
       try {
-        const applied = await apply(deps, plan, {
+        const applied = await applyPlan(deps, plan, {
           job,
           link,
           item: item?.kind === 'item' ? item.item : undefined,
           version,
+          record: used,
           mailboxOf: (id) => mailboxesById.get(id) ?? (mailbox?.id === id ? mailbox : undefined),
           hash: desired.kind === 'item' ? desired.hash : (link?.content_hash ?? ''),
           mayExist: job.attempts > 1 || createdAt === null || createdAt < deps.installedAt,
@@ -262,132 +285,25 @@ export async function syncTenantJobs(
       }
     }),
   );
+  await saveLinkRecords(deps.db, deps.tenant.id, unchangedLinkRecords);
   await addTraces(deps.db, traces);
   return { outcomes, salesforceCalls: read.calls, providerCalls, synced, skipped };
 }
 
-interface ApplyInput {
-  job: ClaimedJob;
-  link: LinkRow | undefined;
-  item: Parameters<CalendarProvider['create']>[1] | undefined;
-  version: number | null;
-  mailboxOf: (id: string) => MailboxRow | undefined;
-  hash: string;
-  /** The item may already be in the mailbox without a link (see TenantSyncDeps.installedAt). */
-  mayExist: boolean;
-  countCall: () => void;
-}
-
-async function apply(
-  deps: TenantSyncDeps,
-  plan: Exclude<SyncPlan, { action: 'none' }>,
-  input: ApplyInput,
-): Promise<ItemRef | undefined> {
-  const { provider, limiter } = deps;
-  const call = <T>(address: string, operation: string, work: () => Promise<T>) => {
-    input.countCall();
-    return limiter.run(address, provider.capabilities, async () => {
-      const started = performance.now();
-      let outcome: ProviderCallOutcome = 'ok';
-      try {
-        return await work();
-      } catch (error) {
-        outcome =
-          error instanceof ItemNotFoundError
-            ? 'not-found'
-            : error instanceof PermanentError
-              ? 'permanent'
-              : 'retryable';
-        throw error;
-      } finally {
-        deps.metrics?.providerCall(provider.kind, operation, performance.now() - started, outcome);
-      }
-    });
-  };
-  const addressOf = (mailboxId: string) => {
-    const address = input.mailboxOf(mailboxId)?.address;
-    if (address === undefined || address === null)
-      throw new PermanentError(`mailbox ${mailboxId} has no address`);
-    return address;
-  };
-  const save = async (mailboxId: string, ref: ItemRef, state: 'active' | 'deleted') =>
-    saveLink(deps.db, {
-      tenant_id: deps.tenant.id,
-      event_id: input.job.eventId,
-      mailbox_id: mailboxId,
-      provider_kind: provider.kind,
-      item_id: ref.itemId,
-      change_key: ref.changeKey,
-      content_hash: input.hash,
-      salesforce_version:
-        input.version === null ? (input.link?.salesforce_version ?? null) : String(input.version),
-      state,
-      now: deps.clock.now(),
-    });
-  const create = async (mailboxId: string, findFirst: boolean): Promise<ItemRef> => {
-    const address = addressOf(mailboxId);
-    const item = input.item;
-    if (item === undefined) throw new PermanentError('nothing to create');
-    // The item may exist without a link (a lost database, an answer never saved): adopt it.
-    const existing = findFirst
-      ? await call(address, 'find', () => provider.findBySalesforceId(address, input.job.eventId))
-      : undefined;
-    if (existing === undefined)
-      await markCreatePending(deps.db, {
-        tenantId: deps.tenant.id,
-        eventId: input.job.eventId,
-        mailboxId,
-        providerKind: provider.kind,
-        now: deps.clock.now(),
-      });
-    const ref =
-      existing === undefined
-        ? await call(address, 'create', () =>
-            provider.create(address, item, { idempotencyKey: `${input.job.eventId}-${input.version ?? 0}` }),
-          )
-        : await call(address, 'update', () => provider.update(address, existing, item));
-    await save(mailboxId, ref, 'active');
-    return ref;
-  };
-  const linkRef = (): ItemRef => ({
-    itemId: input.link?.item_id ?? '',
-    changeKey: input.link?.change_key ?? null,
-  });
-
-  switch (plan.action) {
-    case 'create':
-      return create(
-        plan.mailboxId,
-        (input.link?.pending_create_at ?? null) !== null || (input.link === undefined && input.mayExist),
-      );
-    case 'update': {
-      const address = addressOf(plan.mailboxId);
-      const item = input.item;
-      if (item === undefined) throw new PermanentError('nothing to update with');
-      try {
-        const ref = await call(address, 'update', () => provider.update(address, linkRef(), item));
-        await save(plan.mailboxId, ref, 'active');
-        return ref;
-      } catch (error) {
-        if (!(error instanceof ItemNotFoundError)) throw error;
-        return create(plan.mailboxId, false);
-      }
-    }
-    case 'move': {
-      const from = addressOf(plan.fromMailboxId);
-      await call(from, 'delete', () => provider.delete(from, linkRef()));
-      return create(plan.toMailboxId, true);
-    }
-    case 'delete': {
-      const address = addressOf(plan.mailboxId);
-      // An item only a lost create's answer knew of is found by its Salesforce id first.
-      const ref =
-        input.link?.state === 'active'
-          ? linkRef()
-          : await call(address, 'find', () => provider.findBySalesforceId(address, input.job.eventId));
-      if (ref !== undefined) await call(address, 'delete', () => provider.delete(address, ref));
-      await save(plan.mailboxId, ref ?? linkRef(), 'deleted');
-      return undefined;
-    }
+/** The read step's words: where the Event's record came from, and why it was read if it was. */
+function howKnown(eventId: string, read: BatchRead, known: KnownFromChanges): string {
+  const composed = known.composed.get(eventId);
+  if (read.readFromSalesforce.has(eventId) || composed === undefined) {
+    const lacking = read.incomplete.get(eventId);
+    const why = lacking === undefined ? known.unknown.get(eventId) : `the record kept has no ${lacking}`;
+    return why === undefined ? 'read the Event from Salesforce' : `read the Event from Salesforce: ${why}`;
   }
+  const edits = composed.edits === 1 ? '1 edit' : `${composed.edits} edits`;
+  if (composed.base === 'cdc-create')
+    return composed.edits === 0
+      ? 'the Event as CDC delivered it'
+      : `the Event as CDC delivered it (a create and ${edits})`;
+  return composed.edits === 0
+    ? 'the last synced Event (no change recorded since)'
+    : `the last synced Event with ${edits.replace('edit', 'CDC edit')} applied`;
 }

@@ -5,6 +5,8 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
 
+const carried = { record: ', with the whole Event', fields: ', with its changed fields', none: '' };
+
 export interface StoryEntry {
   at: number;
   step: string;
@@ -67,7 +69,8 @@ export async function eventStories(
       ...changes.map((change) => ({
         at: change.received_at,
         step: 'received',
-        message: `${change.change_type} from ${change.source}`,
+        // What the change carried tells, later in the story, why the Event was or was not read.
+        message: `${change.change_type} from ${change.source}${carried[change.payload_kind ?? 'none']}`,
         ...(change.committed_at === null
           ? {}
           : { data: { committedAt: new Date(change.committed_at).toISOString() } }),

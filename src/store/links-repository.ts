@@ -1,5 +1,6 @@
 // Links: which mailbox item each Salesforce Event became, with the hash of what was written (so
-// an unchanged Event costs no provider call) and the Salesforce version synced.
+// an unchanged Event costs no provider call), the Salesforce version synced, and the Event record
+// that sync used with the highest change id it includes (so later CDC edits fold onto it).
 import type { Kysely } from 'kysely';
 import type { Database, LinkRow } from './schema.ts';
 
@@ -41,9 +42,55 @@ export async function saveLink(
         state: row.state,
         updated_at: now,
         pending_create_at: null,
+        record_json: row.record_json,
+        record_through_change_id: row.record_through_change_id,
       }),
     )
     .execute();
+}
+
+export interface LinkRecord {
+  eventId: string;
+  recordJson: string;
+  recordThroughChangeId: number | null;
+}
+
+/**
+ * Keeps the record a sync used with links it did not otherwise change (nothing to write to the
+ * mailbox): one statement per 200 links, not one per Event.
+ */
+export async function saveLinkRecords(
+  db: Kysely<Database>,
+  tenantId: string,
+  records: readonly LinkRecord[],
+): Promise<void> {
+  for (let i = 0; i < records.length; i += 200) {
+    const chunk = records.slice(i, i + 200);
+    await db
+      .updateTable('links')
+      .set((eb) => {
+        const json = eb.case('event_id');
+        const through = eb.case('event_id');
+        const [first, ...rest] = chunk;
+        if (first === undefined) return {};
+        let jsonCases = json.when(first.eventId).then(first.recordJson);
+        // PostgreSQL would type a CASE of bare parameters as text: the ids are cast to the column's type.
+        const id = (value: number | null) => eb.cast<number | null>(eb.val(value), 'bigint');
+        let throughCases = through.when(first.eventId).then(id(first.recordThroughChangeId));
+        for (const entry of rest) {
+          jsonCases = jsonCases.when(entry.eventId).then(entry.recordJson);
+          throughCases = throughCases.when(entry.eventId).then(id(entry.recordThroughChangeId));
+        }
+        return { record_json: jsonCases.end(), record_through_change_id: throughCases.end() };
+      })
+      .where('tenant_id', '=', tenantId)
+      .where(
+        'event_id',
+        'in',
+        chunk.map((entry) => entry.eventId),
+      )
+      .execute();
+  }
 }
 
 /**

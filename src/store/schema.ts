@@ -143,9 +143,14 @@ export interface ChangesTable {
   /** When Salesforce committed the change, if the source says. */
   committed_at: number | null;
   received_at: number;
-  /** The Event as a CDC CREATE carried it (REST JSON field format), when it did. */
+  /** What the change carried of the Event (REST JSON field format), when it carried any (see payload_kind). */
   payload_json: ColumnType<string | null, string | null | undefined, string | null>;
+  /** `record`: the whole Event (a CDC CREATE); `fields`: a CDC UPDATE's changed fields; null: no payload. */
+  payload_kind: ColumnType<PayloadKind | null, PayloadKind | null | undefined, PayloadKind | null>;
 }
+
+export const payloadKinds = ['record', 'fields'] as const;
+export type PayloadKind = (typeof payloadKinds)[number];
 
 export type JobState = 'waiting' | 'running' | 'dead';
 
@@ -185,6 +190,10 @@ export interface LinksTable {
   updated_at: number;
   /** Set while a create may have reached the mailbox without its answer being saved. */
   pending_create_at: ColumnType<number | null, number | null | undefined, number | null>;
+  /** The whole Event record (REST JSON) the last sync used; null when it used none or is older than this column. */
+  record_json: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The highest change id of the Event that record_json is known to include. */
+  record_through_change_id: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface TracesTable {

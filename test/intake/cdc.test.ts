@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { parseSalesforceEvent, eventFieldNames } from '../../src/domain/salesforce-event.ts';
 import { CdcScheduler } from '../../src/intake/cdc-scheduler.ts';
-import { knownFromChanges } from '../../src/store/changes/record-changes.ts';
+import { knownFromChanges } from '../../src/store/changes/known-from-changes.ts';
 import { reconcileFrom } from '../../src/intake/reconcile.ts';
 import type { TenantRow } from '../../src/store/schema.ts';
 import { findTenantBySlug } from '../../src/store/tenants-repository.ts';
@@ -132,8 +132,8 @@ describeEachBackend('CDC intake', (database) => {
     });
     const ids = [String(timed.Id), String(allDay.Id)];
     const delivered = await waitFor(async () => {
-      const found = (await knownFromChanges(env.service.runtime.store.db, tenant.id, ids)).delivered;
-      return found.size === 2 ? found : undefined;
+      const found = (await knownFromChanges(env.service.runtime.store.db, tenant.id, ids)).composed;
+      return found.size === 2 ? new Map([...found].map(([id, known]) => [id, known.record])) : undefined;
     });
     await stopNode(node);
     const fromRest = await env.service.runtime.salesforce
@@ -145,6 +145,58 @@ describeEachBackend('CDC intake', (database) => {
       expect(viaCdc).toEqual(viaRest);
       expect(viaCdc).not.toHaveProperty('problem');
     });
+  });
+
+  it("keeps an UPDATE's changed fields (a cleared one as null), and nothing for an update of a group Event and its copies", async () => {
+    const { sandbox, ownerId } = env;
+    const node = scheduler('node-a');
+    await node.tick();
+    await subscribed();
+    const solo = sandbox.createEvent(ownerId, {
+      Subject: 'Standup',
+      StartDateTime: '2026-12-08T09:00:00Z',
+      DurationInMinutes: 15,
+      Location: 'Room 1',
+    });
+    const invitee = sandbox.addUser({ username: 'guest@acme.example', email: 'guest@acme.example' }).Id;
+    const group = sandbox.createEvent(ownerId, {
+      Subject: 'Board',
+      StartDateTime: '2026-12-08T11:00:00Z',
+      DurationInMinutes: 60,
+      invitees: [invitee],
+    });
+    env.advance(1000);
+    const edited = sandbox.updateEvent(solo.Id, {
+      Subject: 'Standup (moved)',
+      Location: null,
+      StartDateTime: '2026-12-08T10:00:00Z',
+      DurationInMinutes: 15,
+    });
+    sandbox.updateEvent(group.Id, { Subject: 'Board (moved)' });
+    const updates = await waitFor(async () => {
+      const rows = await env.service.runtime.store.db
+        .selectFrom('changes')
+        .select(['event_id', 'payload_kind', 'payload_json'])
+        .where('tenant_id', '=', tenant.id)
+        .where('change_type', '=', 'update')
+        .where('event_id', 'in', [solo.Id, group.Id])
+        .execute();
+      return rows.length === 2 ? new Map(rows.map((row) => [row.event_id, row])) : undefined;
+    });
+    await stopNode(node);
+    const modstamp = new Date(Number(edited['SystemModstamp'])).toISOString().replace('Z', '+0000');
+    expect(updates.get(solo.Id)?.payload_kind).toBe('fields');
+    expect(JSON.parse(updates.get(solo.Id)?.payload_json ?? '{}')).toEqual({
+      Subject: 'Standup (moved)',
+      Location: null,
+      StartDateTime: '2026-12-08T10:00:00.000+0000',
+      EndDateTime: '2026-12-08T10:15:00.000+0000',
+      ActivityDateTime: '2026-12-08T10:00:00.000+0000',
+      LastModifiedById: edited['LastModifiedById'],
+      LastModifiedDate: modstamp,
+      SystemModstamp: modstamp,
+    });
+    expect(updates.get(group.Id)).toMatchObject({ payload_kind: null, payload_json: null });
   });
 
   it('reconnects after the stream breaks and misses nothing written meanwhile', async () => {

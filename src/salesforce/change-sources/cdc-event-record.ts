@@ -1,9 +1,13 @@
-// A CDC CREATE event carries every field of the new Event (fields it does not list are null). This
-// turns its Avro payload into the record the REST API would return, so the engine can sync the
-// Event without reading it back: datetimes (epoch ms in CDC) become Salesforce's
+// What a CDC change event tells of the Event, in the REST API's JSON format, so the engine can
+// sync it without reading it back. A CREATE carries every field of the new Event (fields it does
+// not list are null): the whole record. An UPDATE carries only the fields it changed: those, to
+// fold onto a record known from before. Datetimes (epoch ms in CDC) become Salesforce's
 // 2026-11-24T09:00:00.000+0000, dates (days since 1970 in CDC) become 2026-11-24. CDC leaves out
-// SystemModstamp; on a create it equals LastModifiedDate, or else the commit time.
-import { unwrapUnion } from './pubsub-client.ts';
+// SystemModstamp; it is taken as LastModifiedDate, or else the commit time. Nothing here guesses:
+// an UPDATE whose fields cannot be read whole gives no payload, and the engine reads the Event.
+import type { ChangePayload } from '../../store/changes/record-changes.ts';
+import { decodeFieldBitmaps, FieldBitmapError, hasNestedEntries } from './field-bitmaps.ts';
+import { unwrapUnion, type PubSubEvent } from './pubsub-client.ts';
 
 const datetimeFields = new Set([
   'StartDateTime',
@@ -13,11 +17,32 @@ const datetimeFields = new Set([
   'CreatedDate',
   'LastModifiedDate',
   'Recurrence2PatternStartDate',
+  'RecurrenceStartDateTime',
 ]);
 const dateFields = new Set(['ActivityDate', 'RecurrenceStartDateOnly', 'RecurrenceEndDateOnly']);
 
 function salesforceDateTime(ms: number): string {
   return new Date(ms).toISOString().replace('Z', '+0000');
+}
+
+/** One field's value from a CDC payload (an Avro union, or null), as the REST API writes it. */
+function restValue(name: string, raw: unknown): unknown {
+  const value = unwrapUnion(raw);
+  if (typeof value === 'number' && datetimeFields.has(name)) return salesforceDateTime(value);
+  if (typeof value === 'number' && dateFields.has(name))
+    return new Date(value * 86_400_000).toISOString().slice(0, 10);
+  return value === undefined ? null : value;
+}
+
+function withSystemModstamp(
+  values: Record<string, unknown>,
+  commitTimestamp: number,
+): Record<string, unknown> {
+  values['SystemModstamp'] =
+    typeof values['LastModifiedDate'] === 'string'
+      ? values['LastModifiedDate']
+      : salesforceDateTime(commitTimestamp);
+  return values;
 }
 
 export function eventRecordFromCreate(
@@ -28,15 +53,69 @@ export function eventRecordFromCreate(
   const record: Record<string, unknown> = { attributes: { type: 'Event' }, Id: eventId };
   for (const [name, raw] of Object.entries(payload)) {
     if (name === 'ChangeEventHeader') continue;
-    const value = unwrapUnion(raw);
-    if (typeof value === 'number' && datetimeFields.has(name)) record[name] = salesforceDateTime(value);
-    else if (typeof value === 'number' && dateFields.has(name))
-      record[name] = new Date(value * 86_400_000).toISOString().slice(0, 10);
-    else record[name] = value === undefined ? null : value;
+    record[name] = restValue(name, raw);
   }
-  record['SystemModstamp'] =
-    typeof record['LastModifiedDate'] === 'string'
-      ? record['LastModifiedDate']
-      : salesforceDateTime(commitTimestamp);
-  return record;
+  return withSystemModstamp(record, commitTimestamp);
+}
+
+/** The header's field lists, as the Pub/Sub API sends them (bitmaps, see field-bitmaps.ts). */
+export interface FieldListHeader {
+  changedFields?: readonly string[] | undefined;
+  nulledFields?: readonly string[] | undefined;
+  diffFields?: readonly string[] | undefined;
+}
+
+/**
+ * The fields an UPDATE set, with their new values (a cleared field is null), or why they cannot
+ * be known whole from the event: a diff-encoded field, a compound field's part, a bitmap that does
+ * not fit the schema, a changed field without its value.
+ */
+export function eventFieldsFromUpdate(
+  event: Pick<PubSubEvent, 'payload' | 'schemaFields'>,
+  header: FieldListHeader,
+  commitTimestamp: number,
+): { fields: Record<string, unknown> } | { unknown: string } {
+  const changedBitmaps = header.changedFields ?? [];
+  const nulledBitmaps = header.nulledFields ?? [];
+  if ((header.diffFields ?? []).length > 0) return { unknown: 'some fields are sent as diffs' };
+  if (hasNestedEntries(changedBitmaps) || hasNestedEntries(nulledBitmaps))
+    return { unknown: 'a compound field changed' };
+  let changed: string[];
+  let nulled: Set<string>;
+  try {
+    changed = decodeFieldBitmaps(changedBitmaps, event.schemaFields);
+    nulled = new Set(decodeFieldBitmaps(nulledBitmaps, event.schemaFields));
+  } catch (error) {
+    if (error instanceof FieldBitmapError) return { unknown: error.message };
+    throw error;
+  }
+  if (changed.length === 0) return { unknown: 'the event lists no changed field' };
+  const fields: Record<string, unknown> = {};
+  for (const name of new Set([...changed, ...nulled])) {
+    if (name === 'ChangeEventHeader') continue;
+    const value = nulled.has(name) ? null : restValue(name, event.payload[name]);
+    if (value === null && !nulled.has(name))
+      return { unknown: `the changed field ${name} came without a value` };
+    fields[name] = value;
+  }
+  return { fields: withSystemModstamp(fields, commitTimestamp) };
+}
+
+/**
+ * What to keep with the change of `recordId`: a CREATE or UPDATE of that one Event only (a change
+ * event for several records carries one set of values for all, and an invitee's copy differs from
+ * its owner's Event); nothing for anything else.
+ */
+export function cdcChangePayload(
+  event: Pick<PubSubEvent, 'payload' | 'schemaFields'>,
+  header: FieldListHeader & { changeType: string; recordIds: readonly string[] },
+  recordId: string,
+  commitTimestamp: number,
+): ChangePayload | undefined {
+  if (header.recordIds.length !== 1) return undefined;
+  if (header.changeType === 'CREATE')
+    return { kind: 'record', values: eventRecordFromCreate(event.payload, recordId, commitTimestamp) };
+  if (header.changeType !== 'UPDATE') return undefined;
+  const update = eventFieldsFromUpdate(event, header, commitTimestamp);
+  return 'fields' in update ? { kind: 'fields', values: update.fields } : undefined;
 }

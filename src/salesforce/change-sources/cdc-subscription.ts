@@ -9,7 +9,7 @@ import type { Clock } from '../../lib/clock.ts';
 import { describeError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { recordChanges, type IncomingChange } from '../../store/changes/record-changes.ts';
-import { eventRecordFromCreate } from './cdc-event-record.ts';
+import { cdcChangePayload, type FieldListHeader } from './cdc-event-record.ts';
 import { readPosition } from '../../store/intake-positions-repository.ts';
 import type { ChangeType, Database, TenantRow } from '../../store/schema.ts';
 import type { SalesforceSession, SessionSource } from '../salesforce-sessions.ts';
@@ -38,7 +38,7 @@ export interface CdcSubscriptionDeps {
 
 export type SubscriptionEnd = 'stopped' | 'failed';
 
-interface Header {
+interface Header extends FieldListHeader {
   changeType: string;
   recordIds: string[];
   commitTimestamp: number;
@@ -193,16 +193,17 @@ export class CdcSubscription {
       if (unwrapUnion(event.payload['IsChild']) === true) continue;
       const changeType = changeTypes[header.changeType];
       if (changeType === undefined) continue;
-      // A CREATE of one Event carries all of it: kept, it spares the engine a read.
-      const whole = header.changeType === 'CREATE' && header.recordIds.length === 1;
       for (const recordId of header.recordIds) {
+        // A CREATE of one Event carries all of it, an UPDATE its changed fields: kept, they
+        // spare the engine a read.
+        const payload = cdcChangePayload(event, header, recordId, committedAt);
         changes.push({
           eventId: recordId,
           changeType,
           source: 'cdc',
           dedupeKey: `cdc:${event.replayId}:${recordId}`,
           committedAt,
-          ...(whole ? { payload: eventRecordFromCreate(event.payload, recordId, committedAt) } : {}),
+          ...(payload === undefined ? {} : { payload }),
         });
       }
     }

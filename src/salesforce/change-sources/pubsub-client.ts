@@ -1,6 +1,7 @@
 // A subscriber to Salesforce's Pub/Sub API over @grpc/grpc-js: TLS (trusting the configured extra
 // CA next to the public roots), the accesstoken / instanceurl / tenantid metadata, flow control
-// by num_requested, and Avro decoding of each event with the schema fetched by its id (cached).
+// by num_requested, and Avro decoding of each event with the schema fetched by its id (cached,
+// with its field list for the header's field bitmaps).
 // Why not salesforce-pubsub-api-client: its close() removes the error listeners from a gRPC call
 // that is still open, so a status the server sends later becomes an unhandled 'error' and takes
 // the process down; a subscriber that must stop and resume safely needs to cancel its call.
@@ -9,6 +10,7 @@ import { rootCertificates } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import avro from 'avro-js';
+import { FieldBitmapError, schemaFieldsOf, type SchemaField } from './field-bitmaps.ts';
 
 export interface PubSubConnection {
   endpoint: string;
@@ -25,6 +27,13 @@ export type ReplayFrom =
 export interface PubSubEvent {
   replayId: bigint;
   payload: Record<string, unknown>;
+  /** The writer schema's fields, in order: what the header's field bitmaps refer to (field-bitmaps.ts). */
+  schemaFields: readonly SchemaField[];
+}
+
+interface WriterSchema {
+  type: ReturnType<typeof avro.parse>;
+  fields: readonly SchemaField[];
 }
 
 export interface SubscriptionHandlers {
@@ -72,7 +81,7 @@ function pubSubStub(): new (endpoint: string, credentials: grpc.ChannelCredentia
 
 export class PubSubSubscriber {
   readonly #stub: PubSubStub;
-  readonly #schemas = new Map<string, Promise<ReturnType<typeof avro.parse>>>();
+  readonly #schemas = new Map<string, Promise<WriterSchema>>();
   #call: grpc.ClientDuplexStream<unknown, { events?: GrpcEvent[] }> | undefined;
 
   constructor(connection: PubSubConnection) {
@@ -164,27 +173,44 @@ export class PubSubSubscriber {
   }
 
   #decode(event: GrpcEvent): Promise<PubSubEvent> {
-    return this.#schema(event.event.schemaId).then((type) => ({
+    return this.#schema(event.event.schemaId).then((schema) => ({
       replayId: event.replayId.readBigUInt64BE(),
-      payload: type.fromBuffer(event.event.payload) as Record<string, unknown>,
+      payload: schema.type.fromBuffer(event.event.payload) as Record<string, unknown>,
+      schemaFields: schema.fields,
     }));
   }
 
-  #schema(schemaId: string): Promise<ReturnType<typeof avro.parse>> {
+  #schema(schemaId: string): Promise<WriterSchema> {
     let schema = this.#schemas.get(schemaId);
     if (schema === undefined) {
       schema = new Promise((resolve, reject) =>
-        this.#stub.GetSchema({ schemaId }, (error, response) =>
-          error === null && response !== undefined
-            ? resolve(avro.parse(JSON.parse(response.schemaJson)))
-            : reject(error ?? new Error('no schema')),
-        ),
+        this.#stub.GetSchema({ schemaId }, (error, response) => {
+          if (error !== null || response === undefined) return reject(error ?? new Error('no schema'));
+          // Thrown in gRPC's callback it would end the process: a bad schema fails this one promise.
+          try {
+            resolve(writerSchema(JSON.parse(response.schemaJson)));
+          } catch (parseError) {
+            reject(parseError instanceof Error ? parseError : new Error(String(parseError)));
+          }
+        }),
       );
       this.#schemas.set(schemaId, schema);
       schema.catch(() => this.#schemas.delete(schemaId));
     }
     return schema;
   }
+}
+
+function writerSchema(json: unknown): WriterSchema {
+  const type = avro.parse(json);
+  let fields: readonly SchemaField[] = [];
+  try {
+    fields = schemaFieldsOf(json);
+  } catch (error) {
+    // Events still decode; their field lists just cannot be read (no field is ever guessed).
+    if (!(error instanceof FieldBitmapError)) throw error;
+  }
+  return { type, fields };
 }
 
 export function encodeReplayId(replayId: bigint): Buffer {

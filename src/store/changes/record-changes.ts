@@ -4,7 +4,7 @@
 import type { Kysely } from 'kysely';
 import { savePosition, type IntakeSource } from '../intake-positions-repository.ts';
 import { enqueueJobs } from '../jobs/enqueue-job.ts';
-import type { ChangeSource, ChangeType, Database } from '../schema.ts';
+import type { ChangeSource, ChangeType, Database, PayloadKind } from '../schema.ts';
 
 export interface IncomingChange {
   eventId: string;
@@ -14,8 +14,17 @@ export interface IncomingChange {
   dedupeKey: string;
   /** When Salesforce committed the change, if the source says. */
   committedAt: number | null;
-  /** The whole Event, when the source delivered it (a CDC CREATE), in the REST API's JSON format. */
-  payload?: Record<string, unknown> | undefined;
+  /** What the source delivered of the Event, in the REST API's JSON format: see ChangePayload. */
+  payload?: ChangePayload | undefined;
+}
+
+/**
+ * `record`: the whole Event (a CDC CREATE); `fields`: only the fields one change set, with their
+ * new values (a CDC UPDATE), to fold onto a record known from before.
+ */
+export interface ChangePayload {
+  kind: PayloadKind;
+  values: Record<string, unknown>;
 }
 
 export interface RecordChangesResult {
@@ -58,7 +67,8 @@ export async function recordChanges(
             dedupe_key: change.dedupeKey,
             committed_at: change.committedAt,
             received_at: now,
-            payload_json: change.payload === undefined ? null : JSON.stringify(change.payload),
+            payload_json: change.payload === undefined ? null : JSON.stringify(change.payload.values),
+            payload_kind: change.payload?.kind ?? null,
           })),
         )
         .onConflict((oc) => oc.columns(['tenant_id', 'dedupe_key']).doNothing())
@@ -104,49 +114,4 @@ export async function latestRecordedCommit(
     for (const row of rows) if (row.committed_at !== null) latest.set(row.event_id, Number(row.committed_at));
   }
   return latest;
-}
-
-export interface KnownFromChanges {
-  /** Events whose only recorded change carried the whole Event (a CDC CREATE), with that Event. */
-  delivered: Map<string, Record<string, unknown>>;
-  /** Events whose latest recorded change is their deletion. */
-  deleted: Set<string>;
-}
-
-/** What the recorded changes already tell of `eventIds`: what the engine need not read from Salesforce. */
-export async function knownFromChanges(
-  db: Kysely<Database>,
-  tenantId: string,
-  eventIds: readonly string[],
-): Promise<KnownFromChanges> {
-  const known: KnownFromChanges = { delivered: new Map(), deleted: new Set() };
-  for (let i = 0; i < eventIds.length; i += rowsPerInsert) {
-    const groups = await db
-      .selectFrom('changes')
-      .select([
-        'event_id',
-        (eb) => eb.fn.countAll<number>().as('count'),
-        (eb) => eb.fn.max('payload_json').as('payload'),
-        (eb) => eb.fn.max('id').as('latest'),
-      ])
-      .where('tenant_id', '=', tenantId)
-      .where('event_id', 'in', eventIds.slice(i, i + rowsPerInsert))
-      .groupBy('event_id')
-      .execute();
-    if (groups.length === 0) continue;
-    for (const group of groups)
-      if (Number(group.count) === 1 && group.payload !== null)
-        known.delivered.set(group.event_id, JSON.parse(group.payload) as Record<string, unknown>);
-    const latest = await db
-      .selectFrom('changes')
-      .select(['event_id', 'change_type'])
-      .where(
-        'id',
-        'in',
-        groups.map((group) => Number(group.latest)),
-      )
-      .execute();
-    for (const row of latest) if (row.change_type === 'delete') known.deleted.add(row.event_id);
-  }
-  return known;
 }

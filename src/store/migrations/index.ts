@@ -9,6 +9,7 @@ import { syncSchema } from './0004-sync.ts';
 import { changePayloadSchema } from './0005-change-payload.ts';
 import { linkPendingCreateSchema } from './0006-link-pending-create.ts';
 import { tenantPollIntervalSchema } from './0007-tenant-poll-interval.ts';
+import { changeFieldsAndLinkRecordSchema } from './0008-change-fields-and-link-record.ts';
 
 export function allMigrations(backend: BackendCapabilities): Record<string, Migration> {
   return {
@@ -19,5 +20,6 @@ export function allMigrations(backend: BackendCapabilities): Record<string, Migr
     '0005-change-payload': changePayloadSchema(),
     '0006-link-pending-create': linkPendingCreateSchema(),
     '0007-tenant-poll-interval': tenantPollIntervalSchema(),
+    '0008-change-fields-and-link-record': changeFieldsAndLinkRecordSchema(),
   };
 }

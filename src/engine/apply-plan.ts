@@ -1,0 +1,152 @@
+// Carries out one Event's sync plan through the tenant's calendar provider, inside the mailbox's
+// limits, and saves the link (with the Event record the sync used) after each call that changed
+// the mailbox. It never decides what to do (plan-sync.ts does) and never reads Salesforce.
+import type { Kysely } from 'kysely';
+import type { Clock } from '../lib/clock.ts';
+import { PermanentError } from '../lib/errors.ts';
+import type { SyncPlan } from '../domain/plan-sync.ts';
+import { ItemNotFoundError, type CalendarProvider, type ItemRef } from '../providers/calendar-provider.ts';
+import type { ClaimedJob } from '../store/jobs/job.ts';
+import { markCreatePending, saveLink } from '../store/links-repository.ts';
+import type { Database, LinkRow, MailboxRow, TenantRow } from '../store/schema.ts';
+import type { EngineMetrics, ProviderCallOutcome } from './engine-metrics.ts';
+import type { MailboxLimiter } from './mailbox-limiter.ts';
+
+export interface ApplyDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+  provider: CalendarProvider;
+  limiter: MailboxLimiter;
+  tenant: TenantRow;
+  metrics?: EngineMetrics | undefined;
+}
+
+export interface ApplyInput {
+  job: ClaimedJob;
+  link: LinkRow | undefined;
+  item: Parameters<CalendarProvider['create']>[1] | undefined;
+  version: number | null;
+  /** The Event record this sync used (JSON) and the highest change id it includes: kept with the link. */
+  record: { json: string | null; throughChangeId: number | null };
+  mailboxOf: (id: string) => MailboxRow | undefined;
+  hash: string;
+  /** The item may already be in the mailbox without a link (see TenantSyncDeps.installedAt). */
+  mayExist: boolean;
+  countCall: () => void;
+}
+
+export async function applyPlan(
+  deps: ApplyDeps,
+  plan: Exclude<SyncPlan, { action: 'none' }>,
+  input: ApplyInput,
+): Promise<ItemRef | undefined> {
+  const { provider, limiter } = deps;
+  const call = <T>(address: string, operation: string, work: () => Promise<T>) => {
+    input.countCall();
+    return limiter.run(address, provider.capabilities, async () => {
+      const started = performance.now();
+      let outcome: ProviderCallOutcome = 'ok';
+      try {
+        return await work();
+      } catch (error) {
+        outcome =
+          error instanceof ItemNotFoundError
+            ? 'not-found'
+            : error instanceof PermanentError
+              ? 'permanent'
+              : 'retryable';
+        throw error;
+      } finally {
+        deps.metrics?.providerCall(provider.kind, operation, performance.now() - started, outcome);
+      }
+    });
+  };
+  const addressOf = (mailboxId: string) => {
+    const address = input.mailboxOf(mailboxId)?.address;
+    if (address === undefined || address === null)
+      throw new PermanentError(`mailbox ${mailboxId} has no address`);
+    return address;
+  };
+  const save = async (mailboxId: string, ref: ItemRef, state: 'active' | 'deleted') =>
+    saveLink(deps.db, {
+      tenant_id: deps.tenant.id,
+      event_id: input.job.eventId,
+      mailbox_id: mailboxId,
+      provider_kind: provider.kind,
+      item_id: ref.itemId,
+      change_key: ref.changeKey,
+      content_hash: input.hash,
+      salesforce_version:
+        input.version === null ? (input.link?.salesforce_version ?? null) : String(input.version),
+      state,
+      record_json: input.record.json,
+      record_through_change_id: input.record.json === null ? null : input.record.throughChangeId,
+      now: deps.clock.now(),
+    });
+  const create = async (mailboxId: string, findFirst: boolean): Promise<ItemRef> => {
+    const address = addressOf(mailboxId);
+    const item = input.item;
+    if (item === undefined) throw new PermanentError('nothing to create');
+    // The item may exist without a link (a lost database, an answer never saved): adopt it.
+    const existing = findFirst
+      ? await call(address, 'find', () => provider.findBySalesforceId(address, input.job.eventId))
+      : undefined;
+    if (existing === undefined)
+      await markCreatePending(deps.db, {
+        tenantId: deps.tenant.id,
+        eventId: input.job.eventId,
+        mailboxId,
+        providerKind: provider.kind,
+        now: deps.clock.now(),
+      });
+    const ref =
+      existing === undefined
+        ? await call(address, 'create', () =>
+            provider.create(address, item, { idempotencyKey: `${input.job.eventId}-${input.version ?? 0}` }),
+          )
+        : await call(address, 'update', () => provider.update(address, existing, item));
+    await save(mailboxId, ref, 'active');
+    return ref;
+  };
+  const linkRef = (): ItemRef => ({
+    itemId: input.link?.item_id ?? '',
+    changeKey: input.link?.change_key ?? null,
+  });
+
+  switch (plan.action) {
+    case 'create':
+      return create(
+        plan.mailboxId,
+        (input.link?.pending_create_at ?? null) !== null || (input.link === undefined && input.mayExist),
+      );
+    case 'update': {
+      const address = addressOf(plan.mailboxId);
+      const item = input.item;
+      if (item === undefined) throw new PermanentError('nothing to update with');
+      try {
+        const ref = await call(address, 'update', () => provider.update(address, linkRef(), item));
+        await save(plan.mailboxId, ref, 'active');
+        return ref;
+      } catch (error) {
+        if (!(error instanceof ItemNotFoundError)) throw error;
+        return create(plan.mailboxId, false);
+      }
+    }
+    case 'move': {
+      const from = addressOf(plan.fromMailboxId);
+      await call(from, 'delete', () => provider.delete(from, linkRef()));
+      return create(plan.toMailboxId, true);
+    }
+    case 'delete': {
+      const address = addressOf(plan.mailboxId);
+      // An item only a lost create's answer knew of is found by its Salesforce id first.
+      const ref =
+        input.link?.state === 'active'
+          ? linkRef()
+          : await call(address, 'find', () => provider.findBySalesforceId(address, input.job.eventId));
+      if (ref !== undefined) await call(address, 'delete', () => provider.delete(address, ref));
+      await save(plan.mailboxId, ref ?? linkRef(), 'deleted');
+      return undefined;
+    }
+  }
+}
