@@ -136,6 +136,11 @@ export interface BenchResult {
   providerCallsPerEvent: number;
   throttled: number;
   peakRssMb: number | null;
+  /**
+   * CPU time each part used from the first change (preloaded scenarios: from the workers' start)
+   * until every mailbox matched, and how busy the whole machine was meanwhile.
+   */
+  cpu: { seconds: Record<string, number>; machineBusyPercent: number };
   /** one-mailbox: drain time over the least Graph's limits allow (changes ÷ 4 in flight × latency). */
   ratioToTheoreticalMinimum: number | null;
   /** baseline: its figures divided by the service's on the same load (from the newest result of that scenario). */
@@ -174,6 +179,45 @@ interface Expected {
   committedAt: number;
   kind: 'create' | 'update';
   deleted: boolean;
+}
+
+/** CPU seconds a process has used (user + system), from /proc. */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** The machine's busy and total CPU time so far, from /proc/stat. */
+function machineTicks(): { busy: number; total: number } {
+  const [, ...ticks] = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/);
+  const values = ticks.map(Number);
+  const total = values.reduce((a, b) => a + b, 0);
+  return { busy: total - (values[3] ?? 0) - (values[4] ?? 0), total };
+}
+
+/** CPU use of the system's processes (and the harness) since `cpuSnapshot` was taken. */
+function cpuSnapshot(system: RunningSystem) {
+  const before = new Map(system.processes().map(({ pid }) => [pid, cpuSeconds(pid)]));
+  const harness = process.cpuUsage();
+  const machine = machineTicks();
+  return (): BenchResult['cpu'] => {
+    const seconds: Record<string, number> = {};
+    for (const { role, pid } of system.processes())
+      seconds[role] = (seconds[role] ?? 0) + cpuSeconds(pid) - (before.get(pid) ?? 0);
+    const used = process.cpuUsage(harness);
+    seconds['harness'] = (used.user + used.system) / 1e6;
+    for (const role of Object.keys(seconds)) seconds[role] = Math.round((seconds[role] ?? 0) * 10) / 10;
+    const now = machineTicks();
+    const total = now.total - machine.total;
+    return {
+      seconds,
+      machineBusyPercent: total > 0 ? Math.round(((now.busy - machine.busy) / total) * 100) : Number.NaN,
+    };
+  };
 }
 
 function peakRssMb(pid: number | undefined): number | null {
@@ -224,6 +268,7 @@ export async function runScenario(
     let measuredPid: () => number | undefined = () => system.servicePid();
     if (scenario.baseline !== undefined) {
       const pid = await system.startProcess(
+        'baseline',
         baselineScript,
         [
           JSON.stringify({
@@ -243,6 +288,7 @@ export async function runScenario(
       if (scenario.workers !== undefined && scenario.preload !== true)
         await system.startWorkers(scenario.workers);
     }
+    let cpuUsed = cpuSnapshot(system);
     const sfBefore = (await system.salesforce.stats()).apiCalls;
     const graphBefore = await system.graph.stats();
     const random = sequence(42);
@@ -324,6 +370,7 @@ export async function runScenario(
         counts.creates + counts.updates + counts.deletes,
       );
       drainFrom = Date.now();
+      cpuUsed = cpuSnapshot(system); // the drain's alone (the workers' start-up included)
       await system.startWorkers(scenario.workers);
       loaded = Date.now();
     }
@@ -390,6 +437,7 @@ export async function runScenario(
       .sort((a, b) => a - b);
     const firstCommit = Math.min(...[...events.values()].map((e) => e.committedAt), started);
     const drained = Math.max(...arrivedAt.values(), loaded);
+    const cpu = cpuUsed();
     const sfCalls = (await system.salesforce.stats()).apiCalls - sfBefore;
     const graph = await system.graph.stats();
     const total = counts.creates + counts.updates + counts.deletes;
@@ -414,6 +462,7 @@ export async function runScenario(
       providerCallsPerEvent: Math.round(((graph.requests - graphBefore.requests) / total) * 100) / 100,
       throttled: graph.throttled - graphBefore.throttled,
       peakRssMb: peakRssMb(measuredPid()),
+      cpu,
       ratioToTheoreticalMinimum:
         scenario.owners === 1 && minimumSeconds > 0
           ? Math.round((drainSeconds / minimumSeconds) * 100) / 100
@@ -549,6 +598,12 @@ if (import.meta.main) {
     row('Graph calls / change', String(result.providerCallsPerEvent));
     row('429s received', String(result.throttled));
     row('peak memory', `${result.peakRssMb ?? '?'} MB`);
+    row(
+      'CPU seconds used',
+      `${Object.entries(result.cpu.seconds)
+        .map(([role, s]) => `${role} ${s}`)
+        .join(', ')} (machine ${result.cpu.machineBusyPercent} % busy)`,
+    );
     if (result.ratioToTheoreticalMinimum !== null)
       row('drain ÷ theoretical minimum', String(result.ratioToTheoreticalMinimum));
     if (result.comparison !== null) {

@@ -5,7 +5,7 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../lib/clock.ts';
 import type { BackendCapabilities } from '../store/backend.ts';
 import { claimJobs } from '../store/jobs/claim-jobs.ts';
-import { completeJob, type CompleteOutcome } from '../store/jobs/complete-job.ts';
+import { completeJob, completeJobs, type CompleteOutcome } from '../store/jobs/complete-job.ts';
 import { countJobs, type JobCounts } from '../store/jobs/count-jobs.ts';
 import { deadLetterJob, type DeadLetterOutcome } from '../store/jobs/dead-letter-job.ts';
 import { enqueueJob, type EnqueueResult } from '../store/jobs/enqueue-job.ts';
@@ -86,6 +86,11 @@ export class JobQueue {
 
   complete(job: ClaimedJob, workerId: string): Promise<CompleteOutcome> {
     return completeJob(this.#db, { jobId: job.id, workerId, now: this.#deps.clock.now() });
+  }
+
+  /** Completes many finished jobs at once (a batch's), each as `complete` would. */
+  completeAll(jobs: readonly ClaimedJob[], workerId: string): Promise<Map<number, CompleteOutcome>> {
+    return completeJobs(this.#db, { jobIds: jobs.map((j) => j.id), workerId, now: this.#deps.clock.now() });
   }
 
   /** Records a failed run: retried per the policy, or dead-lettered after the last attempt. */

@@ -16,10 +16,15 @@ function expectEveryFigure(result: BenchResult): void {
     result.salesforceCallsPer1000Events,
     result.providerCallsPerEvent,
     result.peakRssMb ?? Number.NaN,
+    result.cpu.machineBusyPercent,
+    ...Object.values(result.cpu.seconds),
   ])
     expect(Number.isFinite(figure)).toBe(true);
   expect(result.latencyDistributionMs).toHaveLength(101);
   expect(result.latencyDistributionMs[50]).toBe(result.latencyMs.p50);
+  expect(Object.keys(result.cpu.seconds)).toEqual(
+    expect.arrayContaining(['salesforce sandbox', 'Graph sandbox', 'harness']),
+  );
   expect(result.machine.cores).toBeGreaterThan(0);
 }
 

@@ -72,6 +72,32 @@ describeEachBackend('job queue', (database) => {
     });
   });
 
+  it('completes a batch of finished jobs at once: done ones removed, a changed one rerun, a lost one left', async () => {
+    for (const eventId of ['B1', 'B2', 'B3', 'B4'])
+      await queue.enqueue({ tenantId, eventId }, { delayMs: 0 });
+    const { jobs } = await queue.claim('w1', 4, lease);
+    expect(jobs).toHaveLength(4);
+    // B2 changes while it runs; B4's lease passes to another worker.
+    await queue.enqueue({ tenantId, eventId: 'B2' }, { delayMs: 1000 });
+    await database.store.db
+      .updateTable('jobs')
+      .set({ lease_owner: 'w2' })
+      .where('event_id', '=', 'B4')
+      .execute();
+    const outcomes = await queue.completeAll(jobs, 'w1');
+    expect(jobs.map((j) => [j.eventId, outcomes.get(j.id)])).toEqual([
+      ['B1', 'completed'],
+      ['B2', 'rerun'],
+      ['B3', 'completed'],
+      ['B4', 'lost-lease'],
+    ]);
+    expect((await jobsOf(tenantId)).map((j) => [j.event_id, j.state, j.lease_owner])).toEqual([
+      ['B2', 'waiting', null],
+      ['B4', 'running', 'w2'],
+    ]);
+    expect(await queue.completeAll([], 'w1')).toEqual(new Map());
+  });
+
   describe('leases', () => {
     it('gives the job of a worker that stops renewing to another worker, which finishes it', async () => {
       await queue.enqueue({ tenantId, eventId: 'E3' }, { delayMs: 0 });

@@ -91,7 +91,9 @@ export interface RunningSystem {
   /** Starts `count` more `instant-sync worker` processes (engines only), stopped with the system. */
   startWorkers(count: number): Promise<void>;
   /** Starts another script as a process in the system's directory, stopped with the system; its pid. */
-  startProcess(script: string, args: string[], ready: RegExp): Promise<number | undefined>;
+  startProcess(role: string, script: string, args: string[], ready: RegExp): Promise<number | undefined>;
+  /** The processes running now, by what they are (service, workers, sandboxes, …). */
+  processes(): { role: string; pid: number }[];
   stopService(): Promise<void>;
   /** Points the service at another database (then tenantSetUp() again). */
   useDatabase(url: string): void;
@@ -113,7 +115,7 @@ async function stop(child: ChildProcess, exited: Promise<unknown>): Promise<void
 
 export async function startSystem(options: SystemOptions): Promise<RunningSystem> {
   const cwd = mkdtempSync(join(tmpdir(), 'instant-sync-system-'));
-  const running: { child: ChildProcess; exited: Promise<unknown> }[] = [];
+  const running: { child: ChildProcess; exited: Promise<unknown>; role?: string }[] = [];
   const close = async () => {
     await Promise.all(running.splice(0).map(({ child, exited }) => stop(child, exited)));
   };
@@ -129,7 +131,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       ],
       { cwd, script: salesforceLauncher, ready: /Pub\/Sub API: (\S+)/, timeoutMs: 30_000 },
     );
-    running.push({ child: sf.child, exited: sf.exited });
+    running.push({ child: sf.child, exited: sf.exited, role: 'salesforce sandbox' });
     const sfUrl = /listening on (\S+)/.exec(sf.output().stdout)?.[1] ?? '';
     const caFile = /TLS CA certificate: (\S+)/.exec(sf.output().stdout)?.[1] ?? '';
     const pubSubEndpoint = sf.match[1] ?? '';
@@ -139,7 +141,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       ready: /listening on (\S+)/,
       timeoutMs: 30_000,
     });
-    running.push({ child: graphProcess.child, exited: graphProcess.exited });
+    running.push({ child: graphProcess.child, exited: graphProcess.exited, role: 'Graph sandbox' });
     const graphUrl = graphProcess.match[1] ?? '';
     const fetchImpl = createOutboundFetch({ extraCaPem: readFileSync(caFile, 'utf8') });
     const call = async <T>(base: string, method: string, path: string, body?: unknown): Promise<T> => {
@@ -265,7 +267,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       async startService() {
         const started = await startCliProcess(['serve'], { cwd, env, ready: /engine:/, timeoutMs: 30_000 });
         service = { child: started.child, exited: started.exited, output: started.output };
-        running.push(service);
+        running.push({ ...service, role: 'service' });
       },
       async startWorkers(count) {
         // All at once, so none of them gets a head start on the queue.
@@ -274,13 +276,20 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
             startCliProcess(['worker'], { cwd, env, ready: /worker started/, timeoutMs: 30_000 }),
           ),
         );
-        for (const worker of workers) running.push({ child: worker.child, exited: worker.exited });
+        for (const worker of workers)
+          running.push({ child: worker.child, exited: worker.exited, role: 'workers' });
       },
-      async startProcess(script, args, ready) {
+      async startProcess(role, script, args, ready) {
         const started = await startCliProcess(args, { cwd, env, script, ready, timeoutMs: 30_000 });
-        running.push({ child: started.child, exited: started.exited });
+        running.push({ child: started.child, exited: started.exited, role });
         return started.child.pid;
       },
+      processes: () =>
+        running.flatMap(({ child, role }) =>
+          child.pid === undefined || child.exitCode !== null
+            ? []
+            : [{ role: role ?? 'other', pid: child.pid }],
+        ),
       async stopService() {
         if (service === undefined) return;
         await stop(service.child, service.exited);

@@ -10,30 +10,49 @@ export async function completeJob(
   db: Kysely<Database>,
   completion: { jobId: number; workerId: string; now: number },
 ): Promise<CompleteOutcome> {
-  const { jobId, workerId, now } = completion;
-  const deleted = await db
-    .deleteFrom('jobs')
-    .where(heldBy(jobId, workerId))
-    .where('rerun_at', 'is', null)
-    .returning('id')
-    .executeTakeFirst();
-  if (deleted !== undefined) return 'completed';
-  // Either a change is pending (rerun) or the lease is gone. A concurrent enqueue that set
-  // rerun_at made the delete above skip this row, so the update below sees it.
-  const rerun = await db
-    .updateTable('jobs')
-    .set({
-      state: 'waiting',
-      run_at: sql`rerun_at`,
-      first_change_at: sql`rerun_first_change_at`,
-      attempts: 0,
-      last_error: null,
-      ...runEnded,
-      updated_at: now,
-    })
-    .where(heldBy(jobId, workerId))
-    .where('rerun_at', 'is not', null)
-    .returning('id')
-    .executeTakeFirst();
-  return rerun !== undefined ? 'rerun' : 'lost-lease';
+  const outcomes = await completeJobs(db, { ...completion, jobIds: [completion.jobId] });
+  return outcomes.get(completion.jobId) ?? 'lost-lease';
+}
+
+const idsPerStatement = 500;
+
+/** `completeJob` for a batch's finished jobs: two statements per 500 jobs instead of one or two per job. */
+export async function completeJobs(
+  db: Kysely<Database>,
+  completion: { jobIds: readonly number[]; workerId: string; now: number },
+): Promise<Map<number, CompleteOutcome>> {
+  const { workerId, now } = completion;
+  const outcomes = new Map<number, CompleteOutcome>();
+  for (let i = 0; i < completion.jobIds.length; i += idsPerStatement) {
+    const ids = completion.jobIds.slice(i, i + idsPerStatement);
+    const deleted = await db
+      .deleteFrom('jobs')
+      .where(heldBy(ids, workerId))
+      .where('rerun_at', 'is', null)
+      .returning('id')
+      .execute();
+    for (const row of deleted) outcomes.set(Number(row.id), 'completed');
+    const rest = ids.filter((id) => !outcomes.has(id));
+    if (rest.length === 0) continue;
+    // Either a change is pending (rerun) or the lease is gone. A concurrent enqueue that set
+    // rerun_at made the delete above skip its row, so the update below sees it.
+    const rerun = await db
+      .updateTable('jobs')
+      .set({
+        state: 'waiting',
+        run_at: sql`rerun_at`,
+        first_change_at: sql`rerun_first_change_at`,
+        attempts: 0,
+        last_error: null,
+        ...runEnded,
+        updated_at: now,
+      })
+      .where(heldBy(rest, workerId))
+      .where('rerun_at', 'is not', null)
+      .returning('id')
+      .execute();
+    for (const row of rerun) outcomes.set(Number(row.id), 'rerun');
+    for (const id of rest) if (!outcomes.has(id)) outcomes.set(id, 'lost-lease');
+  }
+  return outcomes;
 }

@@ -38,10 +38,14 @@ export function smaller(a: RawBuilder<unknown>, b: RawBuilder<unknown>): RawBuil
   return sql<number>`case when ${a} <= ${b} then ${a} else ${b} end`;
 }
 
-/** The job row `jobId`, provided `workerId` still holds its lease: the guard of every lease holder's write. */
-export function heldBy(jobId: number, workerId: string) {
+/** The job row `jobId` (or rows), provided `workerId` still holds its lease: the guard of every lease holder's write. */
+export function heldBy(jobId: number | readonly number[], workerId: string) {
   return (eb: ExpressionBuilder<Database, 'jobs'>) =>
-    eb.and([eb('id', '=', jobId), eb('state', '=', 'running'), eb('lease_owner', '=', workerId)]);
+    eb.and([
+      typeof jobId === 'number' ? eb('id', '=', jobId) : eb('id', 'in', jobId),
+      eb('state', '=', 'running'),
+      eb('lease_owner', '=', workerId),
+    ]);
 }
 
 /** Column values that end a run: no lease, no pending rerun (the caller folds the rerun in first). */
