@@ -99,6 +99,10 @@ export async function openRuntimeWithSecrets(
   const runtime = await openRuntime(config, logger, options);
   try {
     const secretBox = await openSecretBox(config, runtime.store, logger);
+    // When this database began: an Event created after it cannot have an item from an earlier
+    // database, so its first create needs no look-up. Set by whichever command opens the
+    // database first (tenants add, serve, …), not only by the first sync, which may come later.
+    await claimMeta(runtime.store.db, 'installed_at', String(runtime.clock.now()));
     return {
       ...runtime,
       secretBox,
