@@ -10,21 +10,15 @@ import { readFileSync } from 'node:fs';
 import PubSubApiClient from 'salesforce-pubsub-api-client';
 import { createOutboundFetch } from '../src/lib/outbound-fetch.ts';
 import { salesforceIdProperty } from '../src/providers/graph/to-graph-event.ts';
+import type { SystemEndpoints } from '../test/support/system-processes.ts';
 
 export interface BaselineSettings {
   intervalMs: number;
   /** Changes worked on at once (each Event's changes stay in order). */
   concurrency: number;
   caFile: string;
-  salesforce: {
-    url: string;
-    pubSubEndpoint: string;
-    clientId: string;
-    clientSecret: string;
-    redirectUri: string;
-    apiVersion: string;
-  };
-  graph: { url: string; tenantId: string; clientId: string; clientSecret: string };
+  salesforce: SystemEndpoints['salesforce'] & { apiVersion: string };
+  graph: SystemEndpoints['graph'];
 }
 
 interface QueuedChange {

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { latestResult, type BenchResult } from './run.ts';
 
 const width = 760;
-const height = 420;
+const plotHeight = 420;
 const margin = { left: 64, right: 24, top: 40, bottom: 56 };
 const minMs = 100;
 const maxMs = 600_000;
@@ -31,7 +31,7 @@ function x(ms: number): number {
 }
 
 function y(percent: number): number {
-  return margin.top + (1 - percent / 100) * (height - margin.top - margin.bottom);
+  return margin.top + (1 - percent / 100) * (plotHeight - margin.top - margin.bottom);
 }
 
 function escape(text: string): string {
@@ -43,6 +43,8 @@ function seconds(ms: number): string {
 }
 
 export function latencyChart(results: readonly BenchResult[]): string {
+  // The legend sits under the plot, a line per scenario, so it never covers a curve.
+  const height = plotHeight + 12 + results.length * 20;
   const lines = results.map((result, i) => {
     const points = result.latencyDistributionMs
       .map((ms, p) => `${x(ms).toFixed(1)},${y(p).toFixed(1)}`)
@@ -50,7 +52,7 @@ export function latencyChart(results: readonly BenchResult[]): string {
     return `<polyline fill="none" stroke="${colours[i % colours.length]}" stroke-width="2.5" points="${points}"/>`;
   });
   const legend = results.map((result, i) => {
-    const top = margin.top + 12 + i * 20;
+    const top = plotHeight + 8 + i * 20;
     const label = `${result.scenario}: p50 ${seconds(result.latencyMs.p50)}, p99 ${seconds(result.latencyMs.p99)}`;
     return `<rect x="${margin.left + 12}" y="${top - 9}" width="14" height="4" fill="${colours[i % colours.length]}"/><text x="${margin.left + 32}" y="${top}">${escape(label)}</text>`;
   });
@@ -86,7 +88,7 @@ ${grid.join('\n')}
 ${marks.join('\n')}
 ${lines.join('\n')}
 ${legend.join('\n')}
-<text x="${(margin.left + width - margin.right) / 2}" y="${height - 12}" text-anchor="middle">time from the Salesforce commit</text>
+<text x="${(margin.left + width - margin.right) / 2}" y="${plotHeight - 20}" text-anchor="middle">time from the Salesforce commit</text>
 </svg>
 `;
 }

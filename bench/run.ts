@@ -41,6 +41,17 @@ export interface Scenario {
 
 const defaults = { salesforceLatencyMs: 80, cdcDelayMs: 150, graphLatencyMs: 120 };
 
+const smoke: Scenario = {
+  description: '40 changes across 8 mailboxes, no added latency (checks the harness)',
+  changes: 40,
+  owners: 8,
+  mix: { create: 0.7, update: 0.2, delete: 0.1 },
+  ratePerSecond: 0,
+  salesforceLatencyMs: 0,
+  cdcDelayMs: 0,
+  graphLatencyMs: 0,
+};
+
 export const scenarios: Record<string, Scenario> = {
   first: {
     description: '2,000 Events created at 50/s across 200 mailboxes',
@@ -100,25 +111,10 @@ export const scenarios: Record<string, Scenario> = {
     baseline: { intervalMs: 300_000, concurrency: 8, comparedWith: 'steady' },
     ...defaults,
   },
-  smoke: {
-    description: '40 changes across 8 mailboxes, no added latency (checks the harness)',
-    changes: 40,
-    owners: 8,
-    mix: { create: 0.7, update: 0.2, delete: 0.1 },
-    ratePerSecond: 0,
-    salesforceLatencyMs: 0,
-    cdcDelayMs: 0,
-    graphLatencyMs: 0,
-  },
+  smoke,
   'smoke-baseline': {
+    ...smoke,
     description: 'smoke with the baseline syncer, a sweep every 2 s (checks the harness)',
-    changes: 40,
-    owners: 8,
-    mix: { create: 0.7, update: 0.2, delete: 0.1 },
-    ratePerSecond: 0,
-    salesforceLatencyMs: 0,
-    cdcDelayMs: 0,
-    graphLatencyMs: 0,
     baseline: { intervalMs: 2000, concurrency: 8, comparedWith: 'smoke' },
   },
 };
@@ -146,6 +142,8 @@ export interface BenchResult {
   /** baseline: its figures divided by the service's on the same load (from the newest result of that scenario). */
   comparison: Comparison | null;
   machine: { cores: number; cpu: string; node: string };
+  /** Node.js flags the service ran with beyond its own (--node-args). */
+  nodeArgs: string[];
   at: string;
 }
 
@@ -235,8 +233,8 @@ export interface RunOptions {
   databaseUrl?: string;
   /** Write a CPU profile of the service (node --cpu-prof) into this folder. */
   profileDir?: string;
-  /** More Node.js flags for the service's processes (e.g. --max-old-space-size=160). */
-  nodeOptions?: string;
+  /** More Node.js flags for the service's processes (e.g. --no-optimize-for-size). */
+  nodeArgs?: readonly string[];
 }
 
 export async function runScenario(
@@ -254,15 +252,11 @@ export async function runScenario(
     salesforceLatencyMs: scenario.salesforceLatencyMs,
     cdcDelayMs: scenario.cdcDelayMs,
     graphLatencyMs: scenario.graphLatencyMs,
-    env: {
-      ...(scenario.workers === undefined ? {} : { INSTANT_SYNC_ENGINE: 'false' }),
-      NODE_OPTIONS: [
-        options.nodeOptions ?? '',
-        options.profileDir === undefined ? '' : `--cpu-prof --cpu-prof-dir=${options.profileDir}`,
-      ]
-        .join(' ')
-        .trim(),
-    },
+    ...(scenario.workers === undefined ? {} : { env: { INSTANT_SYNC_ENGINE: 'false' } }),
+    nodeArgs: [
+      ...(options.nodeArgs ?? []),
+      ...(options.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`]),
+    ],
   });
   try {
     let measuredPid: () => number | undefined = () => system.servicePid();
@@ -469,6 +463,7 @@ export async function runScenario(
           : null,
       comparison: null,
       machine: { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', node: process.version },
+      nodeArgs: [...(options.nodeArgs ?? [])],
       at: new Date().toISOString(),
     };
   } finally {
@@ -523,9 +518,17 @@ export function compare(result: BenchResult, against: BenchResult, file: string)
   };
 }
 
-function save(result: BenchResult): URL {
+/**
+ * Writes `<scenario>-<date>.json`; a run with extra Node flags or a profiler gets a suffix naming
+ * them, so it is kept beside the plain run but never taken for "the latest result".
+ */
+function save(result: BenchResult, variant = ''): URL {
   mkdirSync(resultsDir, { recursive: true });
-  const file = new URL(`${result.scenario}-${result.at.slice(0, 10)}.json`, resultsDir);
+  const suffix = variant.replace(/[^a-z0-9=]+/gi, '-').replace(/^-+|-+$/g, '');
+  const file = new URL(
+    `${result.scenario}-${result.at.slice(0, 10)}${suffix === '' ? '' : `-${suffix}`}.json`,
+    resultsDir,
+  );
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   return file;
 }
@@ -552,7 +555,7 @@ async function createPostgresDatabase(): Promise<{ url: string; drop(): Promise<
 if (import.meta.main) {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
-    options: { json: { type: 'boolean' }, profile: { type: 'string' }, 'node-options': { type: 'string' } },
+    options: { json: { type: 'boolean' }, profile: { type: 'string' }, 'node-args': { type: 'string' } },
   });
   const name = positionals[0] ?? '';
   const scenario = scenarios[name];
@@ -561,7 +564,7 @@ if (import.meta.main) {
       `Usage: npm run bench -- <scenario> [--json] [--profile <dir>]\n\n` +
         `  --json           print the result as JSON instead of a table\n` +
         `  --profile <dir>  write a CPU profile of the service there (summarise it with bench/profile-summary.ts)\n` +
-        `  --node-options <flags>  more Node.js flags for the service's processes\n\n` +
+        `  --node-args <flags>  Node.js flags for the service's processes, e.g. --no-optimize-for-size\n\n` +
         `Scenarios:\n${Object.entries(scenarios)
           .map(([n, s]) => `  ${n.padEnd(14)} ${s.description}`)
           .join('\n')}`,
@@ -570,7 +573,9 @@ if (import.meta.main) {
   }
   const result = await runScenario(name, scenario, {
     ...(values.profile === undefined ? {} : { profileDir: values.profile }),
-    ...(values['node-options'] === undefined ? {} : { nodeOptions: values['node-options'] }),
+    ...(values['node-args'] === undefined
+      ? {}
+      : { nodeArgs: values['node-args'].split(/\s+/).filter(Boolean) }),
   });
   if (scenario.baseline !== undefined) {
     const compared = scenario.baseline.comparedWith;
@@ -582,7 +587,10 @@ if (import.meta.main) {
     }
     result.comparison = compare(result, service.result, service.file);
   }
-  const file = save(result);
+  const file = save(
+    result,
+    [values['node-args'] ?? '', values.profile === undefined ? '' : 'profiled'].join(' '),
+  );
   if (values.json === true) console.log(JSON.stringify(result, null, 2));
   else {
     const c = result.changes;

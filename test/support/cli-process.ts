@@ -19,11 +19,18 @@ export interface CliResult {
   stderr: string;
 }
 
-function spawnCli(args: string[], options: { cwd: string; env?: Record<string, string>; script?: string }) {
-  const child = spawn(process.execPath, [options.script ?? executable, ...args], {
-    cwd: options.cwd,
-    env: cleanEnv(options.env),
-  });
+function spawnCli(
+  args: string[],
+  options: { cwd: string; env?: Record<string, string>; script?: string; nodeArgs?: readonly string[] },
+) {
+  const child = spawn(
+    process.execPath,
+    [...(options.nodeArgs ?? []), options.script ?? executable, ...args],
+    {
+      cwd: options.cwd,
+      env: cleanEnv(options.env),
+    },
+  );
   const result: CliResult = { code: null, stdout: '', stderr: '' };
   child.stdout.on('data', (chunk: Buffer) => (result.stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (result.stderr += chunk.toString()));
@@ -49,7 +56,15 @@ export async function runCliProcess(
  */
 export function startCliProcess(
   args: string[],
-  options: { cwd: string; env?: Record<string, string>; ready: RegExp; timeoutMs?: number; script?: string },
+  options: {
+    cwd: string;
+    env?: Record<string, string>;
+    ready: RegExp;
+    timeoutMs?: number;
+    script?: string;
+    /** Node.js flags before the script (e.g. --cpu-prof). */
+    nodeArgs?: readonly string[];
+  },
 ): Promise<{
   child: ChildProcess;
   match: RegExpMatchArray;

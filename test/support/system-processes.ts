@@ -25,6 +25,8 @@ export interface SystemOptions {
   graphLatencyMs?: number;
   /** More service settings (INSTANT_SYNC_*). */
   env?: Record<string, string>;
+  /** Node.js flags for the service's processes (serve and workers), e.g. --cpu-prof. */
+  nodeArgs?: readonly string[];
 }
 
 export interface Owner {
@@ -265,7 +267,13 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       },
       cli,
       async startService() {
-        const started = await startCliProcess(['serve'], { cwd, env, ready: /engine:/, timeoutMs: 30_000 });
+        const started = await startCliProcess(['serve'], {
+          cwd,
+          env,
+          ready: /engine:/,
+          timeoutMs: 30_000,
+          nodeArgs: options.nodeArgs ?? [],
+        });
         service = { child: started.child, exited: started.exited, output: started.output };
         running.push({ ...service, role: 'service' });
       },
@@ -273,7 +281,13 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         // All at once, so none of them gets a head start on the queue.
         const workers = await Promise.all(
           Array.from({ length: count }, () =>
-            startCliProcess(['worker'], { cwd, env, ready: /worker started/, timeoutMs: 30_000 }),
+            startCliProcess(['worker'], {
+              cwd,
+              env,
+              ready: /worker started/,
+              timeoutMs: 30_000,
+              nodeArgs: options.nodeArgs ?? [],
+            }),
           ),
         );
         for (const worker of workers)
