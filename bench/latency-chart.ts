@@ -4,7 +4,7 @@
 //   node bench/latency-chart.ts [--out docs/img/latency-distribution.svg] [scenario ...]
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { latestResult, type BenchResult } from './run.ts';
+import { latestResult, type BenchResult } from './results.ts';
 
 const width = 760;
 const plotHeight = 420;

@@ -5,7 +5,7 @@
 // sandbox stored the item (createdDateTime / lastModifiedDateTime) — for creates and edits, with
 // throughput, Salesforce API calls per 1,000 changes, Graph calls per change, 429s, the service's
 // peak memory and the machine. Results are printed and written to bench/results/<scenario>-<date>.json.
-import { readFileSync, readdirSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,147 +14,11 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { startSystem, type RunningSystem } from '../test/support/system-processes.ts';
 import type { BaselineSettings } from './baseline-sync.ts';
+import { cpuSnapshot, peakRssMb } from './process-usage.ts';
+import { compare, latestResult, save, type BenchResult } from './results.ts';
+import { scenarios, type Scenario } from './scenarios.ts';
 
 const baselineScript = fileURLToPath(new URL('baseline-sync.ts', import.meta.url));
-const resultsDir = new URL('results/', import.meta.url);
-
-export interface Scenario {
-  description: string;
-  /** Separate `instant-sync worker` processes doing the syncing (serve then runs intake only). */
-  workers?: number;
-  /** Run on PostgreSQL (a fresh database on PG_TEST_URL's server) instead of SQLite. */
-  postgres?: boolean;
-  /** Changes to make: creates first where there is nothing to edit, then the mix. */
-  changes: number;
-  owners: number;
-  mix: { create: number; update: number; delete: number };
-  /** Changes per second (0: as fast as the sandbox org takes them). */
-  ratePerSecond: number;
-  salesforceLatencyMs: number;
-  cdcDelayMs: number;
-  graphLatencyMs: number;
-  /** Workers start only once intake has recorded every change, so the drain is the workers' alone. */
-  preload?: boolean;
-  /** Sync the way today's tools do (bench/baseline-sync.ts) instead of running the service. */
-  baseline?: { intervalMs: number; concurrency: number; comparedWith: string };
-}
-
-const defaults = { salesforceLatencyMs: 80, cdcDelayMs: 150, graphLatencyMs: 120 };
-
-const smoke: Scenario = {
-  description: '40 changes across 8 mailboxes, no added latency (checks the harness)',
-  changes: 40,
-  owners: 8,
-  mix: { create: 0.7, update: 0.2, delete: 0.1 },
-  ratePerSecond: 0,
-  salesforceLatencyMs: 0,
-  cdcDelayMs: 0,
-  graphLatencyMs: 0,
-};
-
-export const scenarios: Record<string, Scenario> = {
-  first: {
-    description: '2,000 Events created at 50/s across 200 mailboxes',
-    changes: 2000,
-    owners: 200,
-    mix: { create: 1, update: 0, delete: 0 },
-    ratePerSecond: 50,
-    ...defaults,
-  },
-  steady: {
-    description: '50 changes/s for 60 s across 500 owners (60 % creates, 30 % edits, 10 % deletions)',
-    changes: 3000,
-    owners: 500,
-    mix: { create: 0.6, update: 0.3, delete: 0.1 },
-    ratePerSecond: 50,
-    ...defaults,
-  },
-  burst: {
-    description: '10,000 Events created at once across 1,000 owners: time to drain',
-    changes: 10_000,
-    owners: 1000,
-    mix: { create: 1, update: 0, delete: 0 },
-    ratePerSecond: 0,
-    ...defaults,
-  },
-  'one-mailbox': {
-    description: "1,000 Events for one owner: against Graph's limit of 4 requests in flight per mailbox",
-    changes: 1000,
-    owners: 1,
-    mix: { create: 1, update: 0, delete: 0 },
-    ratePerSecond: 0,
-    ...defaults,
-  },
-  ...Object.fromEntries(
-    [1, 2, 4].map((workers) => [
-      `scale-out-${workers}`,
-      {
-        description: `burst on PostgreSQL, drained by ${workers} worker process${workers === 1 ? '' : 'es'} started once every change is recorded`,
-        changes: 10_000,
-        owners: 1000,
-        mix: { create: 1, update: 0, delete: 0 },
-        ratePerSecond: 0,
-        workers,
-        postgres: true,
-        preload: true,
-        ...defaults,
-      } satisfies Scenario,
-    ]),
-  ),
-  baseline: {
-    description:
-      "steady's load synced the way today's tools do: a sweep every 5 minutes, one read and one call per change",
-    changes: 3000,
-    owners: 500,
-    mix: { create: 0.6, update: 0.3, delete: 0.1 },
-    ratePerSecond: 50,
-    baseline: { intervalMs: 300_000, concurrency: 8, comparedWith: 'steady' },
-    ...defaults,
-  },
-  smoke,
-  'smoke-baseline': {
-    ...smoke,
-    description: 'smoke with the baseline syncer, a sweep every 2 s (checks the harness)',
-    baseline: { intervalMs: 2000, concurrency: 8, comparedWith: 'smoke' },
-  },
-};
-
-export interface BenchResult {
-  scenario: string;
-  description: string;
-  changes: { total: number; creates: number; updates: number; deletes: number };
-  latencyMs: { p50: number; p95: number; p99: number; max: number };
-  /** Latency at every whole percentile, 0 to 100 (for the distribution chart). */
-  latencyDistributionMs: number[];
-  eventsPerSecond: number;
-  drainSeconds: number;
-  salesforceCallsPer1000Events: number;
-  providerCallsPerEvent: number;
-  throttled: number;
-  peakRssMb: number | null;
-  /**
-   * CPU time each part used from the first change (preloaded scenarios: from the workers' start)
-   * until every mailbox matched, and how busy the whole machine was meanwhile.
-   */
-  cpu: { seconds: Record<string, number>; machineBusyPercent: number };
-  /** one-mailbox: drain time over the least Graph's limits allow (changes ÷ 4 in flight × latency). */
-  ratioToTheoreticalMinimum: number | null;
-  /** baseline: its figures divided by the service's on the same load (from the newest result of that scenario). */
-  comparison: Comparison | null;
-  machine: { cores: number; cpu: string; node: string };
-  /** Node.js flags the service ran with beyond its own (--node-args). */
-  nodeArgs: string[];
-  at: string;
-}
-
-export interface Comparison {
-  against: string;
-  latencyP50: number;
-  latencyP95: number;
-  latencyP99: number;
-  salesforceCallsPer1000Events: number;
-  providerCallsPerEvent: number;
-}
 
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -177,55 +41,6 @@ interface Expected {
   committedAt: number;
   kind: 'create' | 'update';
   deleted: boolean;
-}
-
-/** CPU seconds a process has used (user + system), from /proc. */
-function cpuSeconds(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
-
-/** The machine's busy and total CPU time so far, from /proc/stat. */
-function machineTicks(): { busy: number; total: number } {
-  const [, ...ticks] = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/);
-  const values = ticks.map(Number);
-  const total = values.reduce((a, b) => a + b, 0);
-  return { busy: total - (values[3] ?? 0) - (values[4] ?? 0), total };
-}
-
-/** CPU use of the system's processes (and the harness) since `cpuSnapshot` was taken. */
-function cpuSnapshot(system: RunningSystem) {
-  const before = new Map(system.processes().map(({ pid }) => [pid, cpuSeconds(pid)]));
-  const harness = process.cpuUsage();
-  const machine = machineTicks();
-  return (): BenchResult['cpu'] => {
-    const seconds: Record<string, number> = {};
-    for (const { role, pid } of system.processes())
-      seconds[role] = (seconds[role] ?? 0) + cpuSeconds(pid) - (before.get(pid) ?? 0);
-    const used = process.cpuUsage(harness);
-    seconds['harness'] = (used.user + used.system) / 1e6;
-    for (const role of Object.keys(seconds)) seconds[role] = Math.round((seconds[role] ?? 0) * 10) / 10;
-    const now = machineTicks();
-    const total = now.total - machine.total;
-    return {
-      seconds,
-      machineBusyPercent: total > 0 ? Math.round(((now.busy - machine.busy) / total) * 100) : Number.NaN,
-    };
-  };
-}
-
-function peakRssMb(pid: number | undefined): number | null {
-  if (pid === undefined) return null;
-  try {
-    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb === undefined ? null : Math.round(Number(kb) / 1024);
-  } catch {
-    return null;
-  }
 }
 
 export interface RunOptions {
@@ -488,49 +303,6 @@ async function waitForRecordedChanges(url: string, count: number): Promise<void>
   } finally {
     await client.end();
   }
-}
-
-/** The newest saved result of `scenario`, if any. */
-export function latestResult(scenario: string): { file: string; result: BenchResult } | undefined {
-  const file = readdirSync(resultsDir)
-    .filter(
-      (f) => f.startsWith(`${scenario}-`) && /^\d{4}-\d{2}-\d{2}\.json$/.test(f.slice(scenario.length + 1)),
-    )
-    .sort()
-    .at(-1);
-  if (file === undefined) return undefined;
-  return { file, result: JSON.parse(readFileSync(new URL(file, resultsDir), 'utf8')) as BenchResult };
-}
-
-/** How many times the first result's figures are the second's (latency ×, calls ×). */
-export function compare(result: BenchResult, against: BenchResult, file: string): Comparison {
-  const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 10) / 10 : Number.NaN);
-  return {
-    against: file,
-    latencyP50: ratio(result.latencyMs.p50, against.latencyMs.p50),
-    latencyP95: ratio(result.latencyMs.p95, against.latencyMs.p95),
-    latencyP99: ratio(result.latencyMs.p99, against.latencyMs.p99),
-    salesforceCallsPer1000Events: ratio(
-      result.salesforceCallsPer1000Events,
-      against.salesforceCallsPer1000Events,
-    ),
-    providerCallsPerEvent: ratio(result.providerCallsPerEvent, against.providerCallsPerEvent),
-  };
-}
-
-/**
- * Writes `<scenario>-<date>.json`; a run with extra Node flags or a profiler gets a suffix naming
- * them, so it is kept beside the plain run but never taken for "the latest result".
- */
-function save(result: BenchResult, variant = ''): URL {
-  mkdirSync(resultsDir, { recursive: true });
-  const suffix = variant.replace(/[^a-z0-9=]+/gi, '-').replace(/^-+|-+$/g, '');
-  const file = new URL(
-    `${result.scenario}-${result.at.slice(0, 10)}${suffix === '' ? '' : `-${suffix}`}.json`,
-    resultsDir,
-  );
-  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-  return file;
 }
 
 /** A fresh PostgreSQL database on the server of PG_TEST_URL (default: the local one), dropped after. */

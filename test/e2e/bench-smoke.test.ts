@@ -2,7 +2,9 @@
 // measures every one end to end and reports each figure, for the service and for the baseline
 // that syncs the way today's tools do. (Its numbers are not checked here: timing belongs to bench/.)
 import { expect, it } from 'vitest';
-import { compare, runScenario, scenarios, type BenchResult } from '../../bench/run.ts';
+import { compare, type BenchResult } from '../../bench/results.ts';
+import { runScenario } from '../../bench/run.ts';
+import { scenarios } from '../../bench/scenarios.ts';
 
 function expectEveryFigure(result: BenchResult): void {
   expect(result.changes.creates + result.changes.updates + result.changes.deletes).toBe(40);

@@ -1,0 +1,103 @@
+// What a running service allocates, garbage included: attaches to its inspector, runs V8's
+// sampling heap profiler for a while (objects the collector already freed are kept in the
+// sample) and sums the bytes by package or project folder, by the nearest project function on
+// the stack, and by the allocating function.
+//   npm run bench -- burst --node-args=--inspect=127.0.0.1:9339 &   (then, while it runs:)
+//   node bench/allocation-profile.ts 9339 15 [--top N]
+import { parseArgs } from 'node:util';
+
+interface SamplingNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: SamplingNode[];
+}
+
+/** A Chrome DevTools Protocol session over the inspector's WebSocket. */
+async function connect(port: string): Promise<{
+  send: (method: string, params?: Record<string, unknown>) => Promise<Record<string, unknown>>;
+  close: () => void;
+}> {
+  const targets = (await (await fetch(`http://127.0.0.1:${port}/json`)).json()) as {
+    webSocketDebuggerUrl: string;
+  }[];
+  const url = targets[0]?.webSocketDebuggerUrl;
+  if (url === undefined) throw new Error(`no inspector target on port ${port}`);
+  const socket = new WebSocket(url);
+  await new Promise((resolve, reject) => {
+    socket.addEventListener('open', resolve, { once: true });
+    socket.addEventListener('error', reject, { once: true });
+  });
+  let next = 0;
+  const waiting = new Map<number, (result: Record<string, unknown>) => void>();
+  socket.addEventListener('message', (message: MessageEvent) => {
+    const data = JSON.parse(String(message.data)) as { id?: number; result?: Record<string, unknown> };
+    if (data.id !== undefined) waiting.get(data.id)?.(data.result ?? {});
+  });
+  return {
+    send: (method, params = {}) =>
+      new Promise((resolve) => {
+        const id = ++next;
+        waiting.set(id, resolve);
+        socket.send(JSON.stringify({ id, method, params }));
+      }),
+    close: () => socket.close(),
+  };
+}
+
+function place(url: string, line: number): string {
+  return `${url.replace(/^.*\/(node_modules|src|sandbox|bench)\//, '$1/')}:${line + 1}`;
+}
+
+function areaOf(url: string): string {
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1];
+  if (pkg !== undefined) return pkg;
+  const own = /\/src\/([^/]+)\//.exec(url)?.[1];
+  if (own !== undefined) return `src/${own}`;
+  return url.startsWith('node:') ? 'node internals' : url === '' ? '(native)' : url;
+}
+
+if (import.meta.main) {
+  const { positionals, values } = parseArgs({ allowPositionals: true, options: { top: { type: 'string' } } });
+  const [port = '9229', seconds = '15'] = positionals;
+  const top = Number(values.top ?? 20);
+  const session = await connect(port);
+  await session.send('HeapProfiler.enable');
+  await session.send('HeapProfiler.startSampling', {
+    samplingInterval: 16_384,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+  await new Promise((resolve) => setTimeout(resolve, Number(seconds) * 1000));
+  const { profile } = (await session.send('HeapProfiler.stopSampling')) as {
+    profile: { head: SamplingNode };
+  };
+  session.close();
+
+  const byArea = new Map<string, number>();
+  const byProjectFrame = new Map<string, number>();
+  const bySelf = new Map<string, number>();
+  let total = 0;
+  const add = (map: Map<string, number>, key: string, bytes: number) =>
+    map.set(key, (map.get(key) ?? 0) + bytes);
+  const walk = (node: SamplingNode, nearestOwn: string | undefined) => {
+    const { functionName, url, lineNumber } = node.callFrame;
+    const key = `${functionName || '(anonymous)'} ${place(url, lineNumber)}`;
+    const own = /\/src\//.test(url) ? key : nearestOwn;
+    total += node.selfSize;
+    add(byArea, areaOf(url), node.selfSize);
+    add(bySelf, key, node.selfSize);
+    if (own !== undefined) add(byProjectFrame, own, node.selfSize);
+    for (const child of node.children) walk(child, own);
+  };
+  walk(profile.head, undefined);
+  const mb = (bytes: number) => `${(bytes / 1_048_576).toFixed(1).padStart(8)} MB`;
+  const print = (title: string, map: Map<string, number>) => {
+    console.log(`\n${title}`);
+    for (const [key, bytes] of [...map].sort((a, b) => b[1] - a[1]).slice(0, top))
+      console.log(`${mb(bytes)}  ${key}`);
+  };
+  console.log(`allocated in ${seconds} s (sampled, garbage included): ${mb(total)}`);
+  print('By area:', byArea);
+  print('By the nearest project function on the stack:', byProjectFrame);
+  print('By allocating function:', bySelf);
+}

@@ -1,0 +1,59 @@
+// What the system's processes cost while a scenario runs, read from /proc: CPU seconds per
+// process (grouped by what it is), how busy the whole machine was, and a process's peak memory.
+import { readFileSync } from 'node:fs';
+import type { RunningSystem } from '../test/support/system-processes.ts';
+
+export interface CpuUse {
+  /** CPU seconds by part of the system (service, workers, each sandbox, the harness). */
+  seconds: Record<string, number>;
+  machineBusyPercent: number;
+}
+
+/** CPU seconds a process has used (user + system), from /proc. */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** The machine's busy and total CPU time so far, from /proc/stat. */
+function machineTicks(): { busy: number; total: number } {
+  const [, ...ticks] = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/);
+  const values = ticks.map(Number);
+  const total = values.reduce((a, b) => a + b, 0);
+  return { busy: total - (values[3] ?? 0) - (values[4] ?? 0), total };
+}
+
+/** CPU use of the system's processes (and the harness) since `cpuSnapshot` was taken. */
+export function cpuSnapshot(system: RunningSystem): () => CpuUse {
+  const before = new Map(system.processes().map(({ pid }) => [pid, cpuSeconds(pid)]));
+  const harness = process.cpuUsage();
+  const machine = machineTicks();
+  return () => {
+    const seconds: Record<string, number> = {};
+    for (const { role, pid } of system.processes())
+      seconds[role] = (seconds[role] ?? 0) + cpuSeconds(pid) - (before.get(pid) ?? 0);
+    const used = process.cpuUsage(harness);
+    seconds['harness'] = (used.user + used.system) / 1e6;
+    for (const role of Object.keys(seconds)) seconds[role] = Math.round((seconds[role] ?? 0) * 10) / 10;
+    const now = machineTicks();
+    const total = now.total - machine.total;
+    return {
+      seconds,
+      machineBusyPercent: total > 0 ? Math.round(((now.busy - machine.busy) / total) * 100) : Number.NaN,
+    };
+  };
+}
+
+export function peakRssMb(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? null : Math.round(Number(kb) / 1024);
+  } catch {
+    return null;
+  }
+}

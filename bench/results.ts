@@ -1,0 +1,86 @@
+// A scenario's result as the bench writes it (bench/results/<scenario>-<date>.json), the newest
+// saved result of a scenario, and one result compared with another.
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { CpuUse } from './process-usage.ts';
+
+const resultsDir = new URL('results/', import.meta.url);
+
+export interface BenchResult {
+  scenario: string;
+  description: string;
+  changes: { total: number; creates: number; updates: number; deletes: number };
+  latencyMs: { p50: number; p95: number; p99: number; max: number };
+  /** Latency at every whole percentile, 0 to 100 (for the distribution chart). */
+  latencyDistributionMs: number[];
+  eventsPerSecond: number;
+  drainSeconds: number;
+  salesforceCallsPer1000Events: number;
+  providerCallsPerEvent: number;
+  throttled: number;
+  peakRssMb: number | null;
+  /**
+   * CPU time each part used from the first change (preloaded scenarios: from the workers' start)
+   * until every mailbox matched, and how busy the whole machine was meanwhile.
+   */
+  cpu: CpuUse;
+  /** one-mailbox: drain time over the least Graph's limits allow (changes ÷ 4 in flight × latency). */
+  ratioToTheoreticalMinimum: number | null;
+  /** baseline: its figures divided by the service's on the same load (from the newest result of that scenario). */
+  comparison: Comparison | null;
+  machine: { cores: number; cpu: string; node: string };
+  /** Node.js flags the service ran with beyond its own (--node-args). */
+  nodeArgs: string[];
+  at: string;
+}
+
+export interface Comparison {
+  against: string;
+  latencyP50: number;
+  latencyP95: number;
+  latencyP99: number;
+  salesforceCallsPer1000Events: number;
+  providerCallsPerEvent: number;
+}
+
+/** The newest saved result of `scenario`, if any. */
+export function latestResult(scenario: string): { file: string; result: BenchResult } | undefined {
+  const file = readdirSync(resultsDir)
+    .filter(
+      (f) => f.startsWith(`${scenario}-`) && /^\d{4}-\d{2}-\d{2}\.json$/.test(f.slice(scenario.length + 1)),
+    )
+    .sort()
+    .at(-1);
+  if (file === undefined) return undefined;
+  return { file, result: JSON.parse(readFileSync(new URL(file, resultsDir), 'utf8')) as BenchResult };
+}
+
+/** How many times the first result's figures are the second's (latency ×, calls ×). */
+export function compare(result: BenchResult, against: BenchResult, file: string): Comparison {
+  const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 10) / 10 : Number.NaN);
+  return {
+    against: file,
+    latencyP50: ratio(result.latencyMs.p50, against.latencyMs.p50),
+    latencyP95: ratio(result.latencyMs.p95, against.latencyMs.p95),
+    latencyP99: ratio(result.latencyMs.p99, against.latencyMs.p99),
+    salesforceCallsPer1000Events: ratio(
+      result.salesforceCallsPer1000Events,
+      against.salesforceCallsPer1000Events,
+    ),
+    providerCallsPerEvent: ratio(result.providerCallsPerEvent, against.providerCallsPerEvent),
+  };
+}
+
+/**
+ * Writes `<scenario>-<date>.json`; a run with extra Node flags or a profiler gets a suffix naming
+ * them, so it is kept beside the plain run but never taken for "the latest result".
+ */
+export function save(result: BenchResult, variant = ''): URL {
+  mkdirSync(resultsDir, { recursive: true });
+  const suffix = variant.replace(/[^a-z0-9=]+/gi, '-').replace(/^-+|-+$/g, '');
+  const file = new URL(
+    `${result.scenario}-${result.at.slice(0, 10)}${suffix === '' ? '' : `-${suffix}`}.json`,
+    resultsDir,
+  );
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  return file;
+}

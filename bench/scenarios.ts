@@ -1,0 +1,102 @@
+// The bench's scenarios: how many changes of which kinds, across how many owners, how fast, with
+// which sandbox latencies, on which database, synced by the service or by the baseline.
+export interface Scenario {
+  description: string;
+  /** Separate `instant-sync worker` processes doing the syncing (serve then runs intake only). */
+  workers?: number;
+  /** Run on PostgreSQL (a fresh database on PG_TEST_URL's server) instead of SQLite. */
+  postgres?: boolean;
+  /** Changes to make: creates first where there is nothing to edit, then the mix. */
+  changes: number;
+  owners: number;
+  mix: { create: number; update: number; delete: number };
+  /** Changes per second (0: as fast as the sandbox org takes them). */
+  ratePerSecond: number;
+  salesforceLatencyMs: number;
+  cdcDelayMs: number;
+  graphLatencyMs: number;
+  /** Workers start only once intake has recorded every change, so the drain is the workers' alone. */
+  preload?: boolean;
+  /** Sync the way today's tools do (bench/baseline-sync.ts) instead of running the service. */
+  baseline?: { intervalMs: number; concurrency: number; comparedWith: string };
+}
+
+const defaults = { salesforceLatencyMs: 80, cdcDelayMs: 150, graphLatencyMs: 120 };
+
+const smoke: Scenario = {
+  description: '40 changes across 8 mailboxes, no added latency (checks the harness)',
+  changes: 40,
+  owners: 8,
+  mix: { create: 0.7, update: 0.2, delete: 0.1 },
+  ratePerSecond: 0,
+  salesforceLatencyMs: 0,
+  cdcDelayMs: 0,
+  graphLatencyMs: 0,
+};
+
+export const scenarios: Record<string, Scenario> = {
+  first: {
+    description: '2,000 Events created at 50/s across 200 mailboxes',
+    changes: 2000,
+    owners: 200,
+    mix: { create: 1, update: 0, delete: 0 },
+    ratePerSecond: 50,
+    ...defaults,
+  },
+  steady: {
+    description: '50 changes/s for 60 s across 500 owners (60 % creates, 30 % edits, 10 % deletions)',
+    changes: 3000,
+    owners: 500,
+    mix: { create: 0.6, update: 0.3, delete: 0.1 },
+    ratePerSecond: 50,
+    ...defaults,
+  },
+  burst: {
+    description: '10,000 Events created at once across 1,000 owners: time to drain',
+    changes: 10_000,
+    owners: 1000,
+    mix: { create: 1, update: 0, delete: 0 },
+    ratePerSecond: 0,
+    ...defaults,
+  },
+  'one-mailbox': {
+    description: "1,000 Events for one owner: against Graph's limit of 4 requests in flight per mailbox",
+    changes: 1000,
+    owners: 1,
+    mix: { create: 1, update: 0, delete: 0 },
+    ratePerSecond: 0,
+    ...defaults,
+  },
+  ...Object.fromEntries(
+    [1, 2, 4].map((workers) => [
+      `scale-out-${workers}`,
+      {
+        description: `burst on PostgreSQL, drained by ${workers} worker process${workers === 1 ? '' : 'es'} started once every change is recorded`,
+        changes: 10_000,
+        owners: 1000,
+        mix: { create: 1, update: 0, delete: 0 },
+        ratePerSecond: 0,
+        workers,
+        postgres: true,
+        preload: true,
+        ...defaults,
+      } satisfies Scenario,
+    ]),
+  ),
+  baseline: {
+    description:
+      "steady's load synced the way today's tools do: a sweep every 5 minutes, one read and one call per change",
+    changes: 3000,
+    owners: 500,
+    mix: { create: 0.6, update: 0.3, delete: 0.1 },
+    ratePerSecond: 50,
+    baseline: { intervalMs: 300_000, concurrency: 8, comparedWith: 'steady' },
+    ...defaults,
+  },
+  smoke,
+  'smoke-baseline': {
+    ...smoke,
+    description: 'smoke with the baseline syncer, a sweep every 2 s (checks the harness)',
+    baseline: { intervalMs: 2000, concurrency: 8, comparedWith: 'smoke' },
+  },
+};
