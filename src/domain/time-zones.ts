@@ -2,21 +2,23 @@
 // time an instant has in it, and which instant a wall-clock time names (with the DST cases where
 // it names none or two).
 
+/** The formatter's options (en-US): every part of the wall-clock time, 24-hour. */
+export const wallClockOptions: Readonly<Intl.DateTimeFormatOptions> = {
+  hourCycle: 'h23',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+};
+
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
 function formatter(timeZone: string): Intl.DateTimeFormat {
   let f = formatters.get(timeZone);
   if (f === undefined) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
+    f = new Intl.DateTimeFormat('en-US', { ...wallClockOptions, timeZone });
     formatters.set(timeZone, f);
   }
   return f;
