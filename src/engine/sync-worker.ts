@@ -214,13 +214,11 @@ export class SyncWorker {
     return result.outcomes;
   }
 
-  async #settle(job: ClaimedJob, outcome: JobOutcome): Promise<void> {
+  /** Records one unfinished job's outcome (finished jobs are completed together, in runOnce). */
+  async #settle(job: ClaimedJob, outcome: Exclude<JobOutcome, { kind: 'done' }>): Promise<void> {
     const { queue, workerId, logger } = this.#deps;
     try {
       switch (outcome.kind) {
-        case 'done':
-          await queue.complete(job, workerId);
-          return;
         case 'retry': {
           const failed = await queue.fail(job, workerId, outcome);
           if (failed.outcome === 'dead')
