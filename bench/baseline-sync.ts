@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import PubSubApiClient from 'salesforce-pubsub-api-client';
 import { createOutboundFetch } from '../src/lib/outbound-fetch.ts';
 import { salesforceIdProperty } from '../src/providers/graph/to-graph-event.ts';
+import { sandboxOrgSession } from '../test/support/sandbox-org-session.ts';
 import type { SystemEndpoints } from '../test/support/system-processes.ts';
 
 export interface BaselineSettings {
@@ -34,38 +35,6 @@ async function json<T>(response: Response, what: string): Promise<T> {
   return (await response.json()) as T;
 }
 
-/** A Salesforce session through the web server flow (the sandbox org approves at once). */
-async function salesforceSession(): Promise<{ accessToken: string; instanceUrl: string; orgId: string }> {
-  const sf = settings.salesforce;
-  const authorize = await fetchImpl(
-    `${sf.url}/services/oauth2/authorize?${new URLSearchParams({
-      response_type: 'code',
-      client_id: sf.clientId,
-      redirect_uri: sf.redirectUri,
-      scope: 'api refresh_token',
-    }).toString()}`,
-    { redirect: 'manual' },
-  );
-  const code = new URL(authorize.headers.get('location') ?? '', sf.url).searchParams.get('code');
-  if (code === null) throw new Error(`the sandbox org gave no authorization code (${authorize.status})`);
-  const token = await json<{ access_token: string; instance_url: string; id: string }>(
-    await fetchImpl(`${sf.url}/services/oauth2/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'authorization_code',
-        code,
-        client_id: sf.clientId,
-        client_secret: sf.clientSecret,
-        redirect_uri: sf.redirectUri,
-      }).toString(),
-    }),
-    'token',
-  );
-  const orgId = new URL(token.id).pathname.split('/')[2] ?? '';
-  return { accessToken: token.access_token, instanceUrl: token.instance_url, orgId };
-}
-
 async function graphToken(): Promise<string> {
   const g = settings.graph;
   const token = await json<{ access_token: string }>(
@@ -84,7 +53,10 @@ async function graphToken(): Promise<string> {
   return token.access_token;
 }
 
-const session = await salesforceSession();
+const session = await sandboxOrgSession(
+  { ...settings.salesforce, loginUrl: settings.salesforce.url },
+  fetchImpl,
+);
 let graphBearer = await graphToken();
 const itemIds = new Map<string, { mailbox: string; itemId: string }>();
 let queue: QueuedChange[] = [];

@@ -3,13 +3,13 @@
 // nulled and diff field names each decodes from the same header are equal (and are the fields the
 // writes touched).
 import { readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
 import PubSubApiClient from 'salesforce-pubsub-api-client';
-import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../sandbox/salesforce/index.ts';
 import { decodeFieldBitmaps } from '../../src/salesforce/change-sources/field-bitmaps.ts';
 import { PubSubSubscriber, type PubSubEvent } from '../../src/salesforce/change-sources/pubsub-client.ts';
+import { createOutboundFetch } from '../../src/lib/outbound-fetch.ts';
+import { sandboxOrgSession } from '../support/sandbox-org-session.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 interface Header {
@@ -37,27 +37,10 @@ describe('CDC field bitmaps', () => {
     org = await startSalesforceSandbox({ autoApprove: true, pubSub: true, pubSubKeepaliveMs: 1000 });
     org.addConnectedApp({ clientId: 'app', clientSecret: 's', callbackUrls: ['http://cb'] });
     ownerId = org.addUser({ username: 'rep@acme.example', email: 'rep@acme.example' }).Id;
-    const dispatcher = new Agent({
-      connect: { ca: [...rootCertificates, readFileSync(org.caFile ?? '', 'utf8')] },
-    });
-    const authorize = await undiciFetch(
-      `${org.url}/services/oauth2/authorize?response_type=code&client_id=app&redirect_uri=${encodeURIComponent('http://cb')}&scope=api`,
-      { redirect: 'manual', dispatcher },
-    );
-    const code = new URL(authorize.headers.get('location') ?? '').searchParams.get('code') ?? '';
-    const token = await undiciFetch(`${org.url}/services/oauth2/token`, {
-      method: 'POST',
-      dispatcher,
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'authorization_code',
-        code,
-        client_id: 'app',
-        client_secret: 's',
-        redirect_uri: 'http://cb',
-      }).toString(),
-    });
-    accessToken = ((await token.json()) as { access_token: string }).access_token;
+    ({ accessToken } = await sandboxOrgSession(
+      { loginUrl: org.url, clientId: 'app', clientSecret: 's', redirectUri: 'http://cb' },
+      createOutboundFetch({ extraCaPem: readFileSync(org.caFile ?? '', 'utf8') }),
+    ));
   });
   afterAll(async () => {
     ours?.close();
