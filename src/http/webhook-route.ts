@@ -75,7 +75,7 @@ export function webhookRoutes(deps: WebhookDeps): Hono {
         now: deps.clock.now(),
       });
       if (refusal !== undefined) return refuse(c, slug, refusal);
-      const changes = readWebhookBody(body, timestamp ?? '');
+      const changes = readWebhookBody(body, timestamp ?? '', deps.clock.now());
       if (!Array.isArray(changes)) return refuse(c, slug, changes);
       const result = await recordChanges(deps.db, {
         tenantId: tenant.id,

@@ -111,6 +111,39 @@ describeEachBackend('polling reconciliation', (database) => {
     expect(await pollTenant(deps(), tenant)).toMatchObject({ recorded: 0 });
   });
 
+  it("never lets a webhook's systemModstamp hide a later real edit from polling", async () => {
+    const event = env.sandbox.createEvent(env.ownerId, {
+      Subject: 'Stamped by a caller',
+      StartDateTime: '2026-12-06T09:00:00Z',
+      DurationInMinutes: 30,
+    });
+    // A signed delivery may name a version ahead of Salesforce's (a caller's clock running fast):
+    // within the webhook's five minutes of tolerance, it is recorded.
+    await recordChanges(env.service.runtime.store.db, {
+      tenantId: tenant.id,
+      settleWindowMs: 0,
+      now: env.clock.now(),
+      changes: [
+        {
+          eventId: event.Id,
+          changeType: 'update',
+          source: 'webhook',
+          dedupeKey: `webhook:test:${event.Id}`,
+          committedAt: env.clock.now() + 4 * 60_000,
+        },
+      ],
+    });
+    env.advance(1000);
+    env.sandbox.updateEvent(event.Id, { Subject: 'Edited for real' });
+    env.advance(60_000);
+    const result = await pollTenant(deps(), tenant);
+    expect(result.recorded).toBeGreaterThanOrEqual(1);
+    expect(
+      (await changesOf()).filter((c) => c.event_id === event.Id && c.source === 'poll'),
+    ).toHaveLength(1);
+    expect(result.watermark).toBeLessThanOrEqual(env.clock.now());
+  });
+
   it('polls each tenant on one node only, and not at all while it cannot sync', async () => {
     await env.connectedTenant('globex');
     const scheduler = (nodeId: string) => new PollingScheduler({ ...deps(), nodeId, intervalMs: 60_000 });

@@ -99,6 +99,32 @@ describeEachBackend('signed webhook', (database) => {
         400,
         'malformed_event',
       ],
+      [
+        deliver(
+          JSON.stringify({
+            events: [
+              {
+                id: '00U5g00000AbCdEFAA',
+                changeType: 'UPDATE',
+                systemModstamp: new Date(clock.now() + 5 * 60_000 + 1000).toISOString(),
+              },
+            ],
+          }),
+        ),
+        400,
+        'malformed_event',
+      ],
+      [
+        deliver(
+          JSON.stringify({
+            events: [
+              { id: '00U5g00000AbCdEFAA', changeType: 'UPDATE', systemModstamp: '2099-01-01T00:00:00.000Z' },
+            ],
+          }),
+        ),
+        400,
+        'malformed_event',
+      ],
     ];
     for (const [response, status, code] of cases) {
       const answer = await response;

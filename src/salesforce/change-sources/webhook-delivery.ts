@@ -68,7 +68,11 @@ const changeTypes: Record<string, ChangeType> = {
  * Reads a delivery's body into changes. A delivery is identified by its `deliveryId` if it has
  * one, else by its timestamp and body: the same delivery sent twice is recorded once.
  */
-export function readWebhookBody(body: string, timestamp: string): IncomingChange[] | WebhookRefusal {
+export function readWebhookBody(
+  body: string,
+  timestamp: string,
+  now: number,
+): IncomingChange[] | WebhookRefusal {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
@@ -130,12 +134,22 @@ export function readWebhookBody(body: string, timestamp: string): IncomingChange
         message: `events[${index}].systemModstamp must be an ISO 8601 datetime`,
       };
     }
+    // Salesforce stamps a change when it commits it, so a stamp from the future is a caller's
+    // mistake (or its clock's): recorded, it would claim a version Salesforce has not made.
+    if (committedAt > now + webhookToleranceMs) {
+      return {
+        status: 400,
+        code: 'malformed_event',
+        message: `events[${index}].systemModstamp is more than 5 minutes ahead of the server clock`,
+      };
+    }
     changes.push({
       eventId: id,
       changeType,
       source: 'webhook',
       dedupeKey: `webhook:${delivery}:${id}:${changeType}`,
-      committedAt: Number.isNaN(committedAt) ? null : committedAt,
+      // Never later than now: end-to-end latency is measured from it.
+      committedAt: Number.isNaN(committedAt) ? null : Math.min(committedAt, now),
     });
   }
   return changes;

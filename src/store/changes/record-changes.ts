@@ -95,7 +95,17 @@ export async function recordChanges(
   });
 }
 
-/** For each of `eventIds`, the newest Salesforce commit time among the changes already recorded. */
+/**
+ * Sources whose commit times come from Salesforce's own API (the Pub/Sub stream, a query). A
+ * webhook's systemModstamp is the caller's word: it may say which version changed, but never
+ * which versions polling may skip. (Backfill and manual retries record no commit time.)
+ */
+const apiSources: readonly ChangeSource[] = ['cdc', 'poll'];
+
+/**
+ * For each of `eventIds`, the newest Salesforce commit time among the changes already recorded
+ * from Salesforce's API (see apiSources).
+ */
 export async function latestRecordedCommit(
   db: Kysely<Database>,
   tenantId: string,
@@ -109,6 +119,7 @@ export async function latestRecordedCommit(
       .where('tenant_id', '=', tenantId)
       .where('event_id', 'in', eventIds.slice(i, i + rowsPerInsert))
       .where('committed_at', 'is not', null)
+      .where('source', 'in', apiSources)
       .groupBy('event_id')
       .execute();
     for (const row of rows) if (row.committed_at !== null) latest.set(row.event_id, Number(row.committed_at));
