@@ -138,9 +138,7 @@ describeEachBackend('polling reconciliation', (database) => {
     env.advance(60_000);
     const result = await pollTenant(deps(), tenant);
     expect(result.recorded).toBeGreaterThanOrEqual(1);
-    expect(
-      (await changesOf()).filter((c) => c.event_id === event.Id && c.source === 'poll'),
-    ).toHaveLength(1);
+    expect((await changesOf()).filter((c) => c.event_id === event.Id && c.source === 'poll')).toHaveLength(1);
     expect(result.watermark).toBeLessThanOrEqual(env.clock.now());
   });
 
