@@ -241,7 +241,14 @@ function tenantAdminPage(view: {
           <dt>Refresh-token policy</dt>
           <dd>${connection.refreshTokenPolicyDescription}</dd>
           <dt>Expires</dt>
-          <dd>${connection.expiresAt ?? 'never'}</dd>
+          <dd>
+            ${
+              connection.expiresAt ??
+              (connection.state === 'connected' || connection.state === 'expiring'
+                ? 'never'
+                : '– (not connected)')
+            }
+          </dd>
           ${
             connection.lastError === null
               ? ''

@@ -146,6 +146,22 @@ describeEachBackend('admin pages and API', (database) => {
     expect(tenant).toEqual({ settle_window_ms: 1000, delete_policy: 'keep' });
   });
 
+  it('says a tenant that must reconnect has no expiry, rather than "never"', async () => {
+    const { db } = synced.env.service.runtime.store;
+    const created = await createTenant(tenantCreationDeps(synced.env.service.runtime), { slug: 'initech' });
+    await db
+      .updateTable('salesforce_connections')
+      .set({ state: 'reconnect_required', last_error: 'invalid_grant: expired access/refresh token' })
+      .where('tenant_id', '=', created.id)
+      .execute();
+    const { browser } = await signIn(token);
+    const page = await browser.get(`${url}/admin/tenants/initech`);
+    expect(page.html).toContain('Reconnect required');
+    const expires = /<dt>Expires<\/dt>\s*<dd>\s*([^<]*?)\s*<\/dd>/.exec(page.html)?.[1];
+    expect(expires).toBe('– (not connected)');
+    expect((await browser.get(`${url}/admin/tenants/acme`)).html).not.toContain('not connected');
+  });
+
   it('shows and changes a tenant through the API', async () => {
     const auth = { authorization: `Bearer ${token}` };
     const detail = (await (await fetch(`${url}/api/tenants/acme`, { headers: auth })).json()) as Record<
