@@ -24,21 +24,28 @@ export function formatDuration(ms: number): string {
   return `${ms}ms`;
 }
 
-/** A zod schema that reads a duration string and yields milliseconds within [min, max]. */
+/**
+ * A zod schema that reads a duration string and yields milliseconds within [min, max]; its
+ * description names the range (docs/configuration.md shows it).
+ */
 export function durationSchema(bounds: { min: number; max: number }) {
-  return z.union([z.string(), z.number()]).transform((value, ctx) => {
-    const ms = typeof value === 'number' ? undefined : parseDuration(value);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: 'expected a duration like 500ms, 30s, 10m or 2h' });
-      return z.NEVER;
-    }
-    if (ms < bounds.min || ms > bounds.max) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `expected a duration from ${formatDuration(bounds.min)} to ${formatDuration(bounds.max)}`,
-      });
-      return z.NEVER;
-    }
-    return ms;
-  });
+  const range = `${formatDuration(bounds.min)} to ${formatDuration(bounds.max)}`;
+  return z
+    .union([z.string(), z.number()])
+    .transform((value, ctx) => {
+      const ms = typeof value === 'number' ? undefined : parseDuration(value);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: 'expected a duration like 500ms, 30s, 10m or 2h' });
+        return z.NEVER;
+      }
+      if (ms < bounds.min || ms > bounds.max) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected a duration from ${range}`,
+        });
+        return z.NEVER;
+      }
+      return ms;
+    })
+    .describe(`from ${range}`);
 }

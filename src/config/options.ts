@@ -28,7 +28,8 @@ const integer = (min: number, max: number) =>
     .number({ error: `expected a whole number from ${min} to ${max}` })
     .int(`expected a whole number from ${min} to ${max}`)
     .min(min, `expected a whole number from ${min} to ${max}`)
-    .max(max, `expected a whole number from ${min} to ${max}`);
+    .max(max, `expected a whole number from ${min} to ${max}`)
+    .describe(`a whole number from ${min} to ${max}`);
 
 const databaseUrl = z
   .string()

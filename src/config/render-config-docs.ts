@@ -26,7 +26,11 @@ export function renderConfigDocs(): string {
   for (const name of Object.keys(options) as OptionName[]) {
     const spec: OptionSpec = options[name];
     const shown = spec.defaultDescription ?? (spec.default === undefined ? '(none)' : `\`${spec.default}\``);
-    lines.push(`| \`${name}\` | \`${spec.env}\` | ${shown} | ${spec.description.replaceAll('|', '\\|')} |`);
+    // A bounded setting's schema describes its range ("from 10s to 1d"): shown, so it cannot drift.
+    const range = spec.schema.description === undefined ? '' : ` Allowed: ${spec.schema.description}.`;
+    lines.push(
+      `| \`${name}\` | \`${spec.env}\` | ${shown} | ${`${spec.description}${range}`.replaceAll('|', '\\|')} |`,
+    );
   }
   lines.push('');
   return lines.join('\n');
