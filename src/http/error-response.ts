@@ -1,12 +1,33 @@
 // The one place where errors become HTTP responses: a JSON body `{ "error": { code, message } }`
 // with a status that says whose fault it was. Unexpected errors are logged with their stack and
-// answered with a generic message, so nothing internal (or secret) leaks to the caller.
+// answered with a generic message, so nothing internal (or secret) leaks to the caller; a
+// database that is not answering is a 503 with Retry-After.
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { BadInputError, ConfigError, NotFoundError, ReconnectRequiredError } from '../lib/errors.ts';
+import {
+  BadInputError,
+  ConfigError,
+  describeError,
+  NotFoundError,
+  ReconnectRequiredError,
+} from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
+import { isDatabaseUnavailable } from '../store/database-unavailable.ts';
 
 export function errorResponse(c: Context, error: unknown, logger: Logger): Response {
+  // A database that is away for a while is not a bug: "try again shortly", as callers expect of
+  // a 503 (a webhook sender retries; nothing was recorded, so nothing is lost).
+  if (isDatabaseUnavailable(error)) {
+    logger.warn(
+      { error: describeError(error), method: c.req.method, path: c.req.path },
+      'request refused: the database is not answering',
+    );
+    c.header('retry-after', '5');
+    return c.json(
+      { error: { code: 'unavailable', message: 'the database is not answering; try again shortly' } },
+      503,
+    );
+  }
   const [status, code] = classify(error);
   if (status >= 500) {
     const requestId = c.res.headers.get('x-request-id') ?? undefined;

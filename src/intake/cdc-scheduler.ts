@@ -114,8 +114,13 @@ export class CdcScheduler {
           return 'failed' as const;
         });
         if (end === 'stopped' || runner.stopped) break;
-        failures = Date.now() - started > 60_000 ? 1 : failures + 1;
-        const delay = Math.min(60_000, 1000 * 2 ** (failures - 1)) * (0.5 + Math.random() / 2);
+        // Salesforce's failures back off; the database's do not (the stream itself is fine, and
+        // every second counts once the database answers again).
+        if (end !== 'store-failed') failures = Date.now() - started > 60_000 ? 1 : failures + 1;
+        const delay =
+          end === 'store-failed'
+            ? 1000
+            : Math.min(60_000, 1000 * 2 ** (failures - 1)) * (0.5 + Math.random() / 2);
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, delay);
           runner.wake = () => {

@@ -22,8 +22,12 @@ export interface Store {
 
 export interface OpenStoreOptions {
   poolSize?: number;
-  /** Called for errors on idle PostgreSQL connections (a restart, a network cut), which must not crash us. */
-  onIdleError?: (error: Error) => void;
+  /**
+   * Told of a PostgreSQL connection that failed (the server restarted, the network was cut),
+   * idle or in use. It never crashes the process: the query in flight on it fails, and the
+   * pool opens a new connection for the next one.
+   */
+  onConnectionError?: (error: Error) => void;
 }
 
 const int8Oid = 20;
@@ -50,10 +54,19 @@ function openPostgres(url: string, options: OpenStoreOptions): Store {
     max: options.poolSize ?? 10,
     application_name: 'instant-sync',
     connectionTimeoutMillis: 10_000,
+    // A peer that vanished without closing (a cut network) is noticed by TCP keepalive instead
+    // of holding a connection forever.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
     // Epoch-millisecond columns are bigint: read them as numbers (exact below 2^53).
     types: { getTypeParser: parseInt8AsNumber },
   });
-  pool.on('error', (error) => options.onIdleError?.(error));
+  const report = (error: Error) => options.onConnectionError?.(error);
+  // The pool listens for errors only on idle connections. A connection checked out (inside a
+  // transaction, say) emits its error on the client itself, and an 'error' event nobody listens
+  // to ends the process: every connection gets a listener of its own for its whole life.
+  pool.on('error', report);
+  pool.on('connect', (client) => client.on('error', report));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return makeStore(db, postgresCapabilities, maskPassword(url));
 }

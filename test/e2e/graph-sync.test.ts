@@ -3,8 +3,8 @@
 // exactly the owner's live Events; the same with a fifth of Graph's answers failing; the same
 // after the database is lost and the Events are backfilled; and Events that cannot be synced are
 // skipped with a reason `instant-sync trace` prints, while the others sync.
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { auditMailboxes, waitForMailboxesToMatch } from '../support/mailbox-audit.ts';
 import { startSystem, type RunningSystem } from '../support/system-processes.ts';
 import { describeEachBackend } from '../support/test-databases.ts';
 import { waitFor } from '../support/wait-for.ts';
@@ -54,45 +54,10 @@ describeEachBackend('Salesforce to Microsoft 365, end to end', (database) => {
   };
 
   /** What is wrong with the mailboxes, compared with Salesforce (empty when they match). */
-  const differences = async (): Promise<string[]> => {
-    const emailOf = new Map(system.owners.map((o) => [o.id, o.email]));
-    const expected = new Map<string, Map<string, string>>();
-    for (const event of await system.salesforce.events()) {
-      const email = emailOf.get(String(event['OwnerId']));
-      if (email === undefined || event['IsChild'] === true || skipped.has(String(event['Id']))) continue;
-      const map = expected.get(email) ?? new Map<string, string>();
-      map.set(String(event['Id']), String(event['Subject']));
-      expected.set(email, map);
-    }
-    const problems: string[] = [];
-    await inParallel(system.owners, 10, async (owner) => {
-      const want = expected.get(owner.email) ?? new Map<string, string>();
-      const seen = new Set<string>();
-      for (const item of await system.graph.items(owner.email)) {
-        const id = item.salesforceId ?? `(unstamped ${item.itemId})`;
-        if (seen.has(id)) problems.push(`${owner.email}: duplicate of ${id}`);
-        seen.add(id);
-        if (!want.has(id)) problems.push(`${owner.email}: ${id} "${item.subject}" should not be there`);
-        else if (want.get(id) !== item.subject)
-          problems.push(`${owner.email}: ${id} is "${item.subject}", not "${want.get(id)}"`);
-      }
-      for (const id of want.keys()) if (!seen.has(id)) problems.push(`${owner.email}: ${id} is missing`);
-    });
-    return problems;
-  };
+  const differences = async (): Promise<string[]> =>
+    (await auditMailboxes(system, { ignore: skipped })).problems;
 
-  const settle = async (timeoutMs: number) => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const problems = await differences();
-      if (problems.length === 0) return;
-      if (Date.now() > deadline)
-        throw new Error(
-          `mailboxes still differ after ${timeoutMs} ms (${problems.length} problems):\n${problems.slice(0, 20).join('\n')}\n--- service output (tail) ---\n${system.serviceOutput().slice(-4000)}`,
-        );
-      await sleep(1000);
-    }
-  };
+  const settle = (timeoutMs: number) => waitForMailboxesToMatch(system, { timeoutMs, ignore: skipped });
 
   const editAndDelete = async (ids: string[], edits: number, deletions: number) => {
     await inParallel(ids.slice(0, edits), 25, (id) =>

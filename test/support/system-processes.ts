@@ -60,6 +60,8 @@ export interface SystemEndpoints {
 export interface RunningSystem {
   owners: Owner[];
   endpoints: SystemEndpoints;
+  /** Where the service listens (health checks, tenant pages, the webhook). */
+  serviceUrl: string;
   tenantId: string;
   /** Salesforce's side, through the sandbox org's control API. */
   salesforce: {
@@ -219,6 +221,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
 
     return {
       owners,
+      serviceUrl,
       endpoints: {
         caFile,
         salesforce: {

@@ -107,7 +107,20 @@ async function adminQuery(text: string): Promise<void> {
 
 /** Declares the suite once per backend, with a fresh database for each. */
 export function describeEachBackend(title: string, body: (database: TestDatabase) => void): void {
-  for (const backend of ['sqlite', 'postgres'] as const) {
+  describeOnBackends(['sqlite', 'postgres'], title, body);
+}
+
+/** Declares a suite that only PostgreSQL can run (a network between the service and its database). */
+export function describeOnPostgres(title: string, body: (database: TestDatabase) => void): void {
+  describeOnBackends(['postgres'], title, body);
+}
+
+function describeOnBackends(
+  backends: readonly BackendName[],
+  title: string,
+  body: (database: TestDatabase) => void,
+): void {
+  for (const backend of backends) {
     if (backend === 'postgres' && postgresProblem !== undefined && !inCi) {
       describe.skip(`${title} [postgres] — skipped because ${postgresProblem}; CI=true makes this fail`, () => {
         body(new TestDatabase(backend));

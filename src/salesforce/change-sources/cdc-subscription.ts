@@ -36,7 +36,11 @@ export interface CdcSubscriptionDeps {
   reconcile: (since: number, reason: string) => Promise<void>;
 }
 
-export type SubscriptionEnd = 'stopped' | 'failed';
+/**
+ * `stopped` by stop(); `failed`: the stream broke (reconnect with backoff); `store-failed`: the
+ * database could not be read or written (reconnect as soon as it answers again: Salesforce is fine).
+ */
+export type SubscriptionEnd = 'stopped' | 'failed' | 'store-failed';
 
 interface Header extends FieldListHeader {
   changeType: string;
@@ -67,6 +71,7 @@ export class CdcSubscription {
   #flushTimer: NodeJS.Timeout | undefined;
   #settle: ((end: SubscriptionEnd) => void) | undefined;
   #stopped = false;
+  #commitFailed = false;
 
   constructor(deps: CdcSubscriptionDeps, tenant: TenantRow) {
     this.#deps = deps;
@@ -75,7 +80,16 @@ export class CdcSubscription {
 
   /** Subscribes; resolves when the stream ends: `stopped` by stop(), `failed` otherwise (reconnect then). */
   async run(): Promise<SubscriptionEnd> {
-    const position = await this.#position();
+    let position: CdcPosition | undefined;
+    try {
+      position = await this.#position();
+    } catch (error) {
+      this.#deps.logger.warn(
+        { tenant: this.#tenant.slug, error: describeError(error) },
+        'could not read the CDC position from the database; subscribing once it answers',
+      );
+      return 'store-failed';
+    }
     const session = await this.#deps.sessions.session();
     const ended = new Promise<SubscriptionEnd>((resolve) => (this.#settle = resolve));
     const subscriber = new PubSubSubscriber({
@@ -93,7 +107,16 @@ export class CdcSubscription {
         : { preset: 'custom', replayId: BigInt(position.replayId) },
       {
         onEvents: (events) => this.#receive(events),
-        onEnd: (end) => void this.#onEnd(end.details, end.errorCode, position, session),
+        onEnd: (end) =>
+          void this.#onEnd(end.details, end.errorCode, position, session)
+            .catch((error: unknown) =>
+              // The database went away while the stream ended: the next run starts over.
+              this.#deps.logger.warn(
+                { tenant: this.#tenant.slug, error: describeError(error) },
+                'could not handle the end of the CDC stream',
+              ),
+            )
+            .finally(() => this.#finish('failed')),
       },
     );
     this.#deps.logger.info(
@@ -116,6 +139,7 @@ export class CdcSubscription {
     else this.#flushTimer ??= setTimeout(() => void this.#flushNow(), flushDelayMs);
   }
 
+  /** Handles the end of the stream; the caller then finishes the run as failed (a reconnect). */
   async #onEnd(
     details: string,
     errorCode: string | undefined,
@@ -157,7 +181,6 @@ export class CdcSubscription {
     } else {
       logger.warn({ tenant: this.#tenant.slug, error: details }, 'the CDC stream ended; reconnecting');
     }
-    this.#finish('failed');
   }
 
   #flushNow(): Promise<void> {
@@ -167,13 +190,16 @@ export class CdcSubscription {
     this.#buffer = [];
     if (batch.length > 0) {
       this.#flushing = this.#flushing
-        .then(() => this.#commit(batch))
+        // After a batch failed to commit, later ones never are: their replay id would pass the
+        // failed batch's events. The next run is delivered them all again from the last commit.
+        .then(() => (this.#commitFailed ? undefined : this.#commit(batch)))
         .catch((error: unknown) => {
+          this.#commitFailed = true;
           this.#deps.logger.error(
             { tenant: this.#tenant.slug, error: describeError(error) },
             'could not record CDC changes; the stream restarts from the last recorded replay id',
           );
-          this.#finish('failed');
+          this.#finish('store-failed');
         });
     }
     return this.#flushing;

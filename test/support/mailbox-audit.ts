@@ -1,0 +1,88 @@
+// Compares every mailbox with the org, as an admin checking the promise would: for each live
+// Salesforce Event its owner's mailbox must hold exactly one item stamped with its id, showing
+// its current subject, and no mailbox may hold an item of an Event that is gone.
+import type { RunningSystem } from './system-processes.ts';
+
+export interface MailboxAudit {
+  /** Items beyond the first for one Event id in one mailbox. */
+  duplicated: number;
+  /** Live Events without an item. */
+  missing: number;
+  /** Items that show an older version (another subject) than Salesforce's. */
+  stale: number;
+  /** Items of Events that are deleted, belong to someone else, or carry no Salesforce id. */
+  orphaned: number;
+  /** One line per problem (the first ones), for a failure message. */
+  problems: string[];
+}
+
+export async function auditMailboxes(
+  system: Pick<RunningSystem, 'owners' | 'salesforce' | 'graph'>,
+  /** `ignore`: Events skipped on purpose (no item expected; one found is orphaned). */
+  options: { ignore?: ReadonlySet<string> } = {},
+): Promise<MailboxAudit> {
+  const emailOf = new Map(system.owners.map((o) => [o.id, o.email]));
+  const expected = new Map<string, Map<string, string>>();
+  for (const event of await system.salesforce.events()) {
+    const id = String(event['Id']);
+    const email = emailOf.get(String(event['OwnerId']));
+    if (email === undefined || event['IsChild'] === true || options.ignore?.has(id) === true) continue;
+    const byId = expected.get(email) ?? new Map<string, string>();
+    byId.set(id, String(event['Subject']));
+    expected.set(email, byId);
+  }
+  const audit: MailboxAudit = { duplicated: 0, missing: 0, stale: 0, orphaned: 0, problems: [] };
+  const note = (problem: string) => {
+    if (audit.problems.length < 50) audit.problems.push(problem);
+  };
+  const owners = system.owners;
+  for (let i = 0; i < owners.length; i += 10) {
+    await Promise.all(
+      owners.slice(i, i + 10).map(async (owner) => {
+        const want = expected.get(owner.email) ?? new Map<string, string>();
+        const seen = new Set<string>();
+        for (const item of await system.graph.items(owner.email)) {
+          const id = item.salesforceId ?? `(unstamped ${item.itemId})`;
+          if (seen.has(id)) {
+            audit.duplicated++;
+            note(`${owner.email}: a second item for ${id}`);
+            continue;
+          }
+          seen.add(id);
+          const subject = want.get(id);
+          if (subject === undefined) {
+            audit.orphaned++;
+            note(`${owner.email}: ${id} "${item.subject}" should not be there`);
+          } else if (subject !== item.subject) {
+            audit.stale++;
+            note(`${owner.email}: ${id} is "${item.subject}", not "${subject}"`);
+          }
+        }
+        for (const id of want.keys())
+          if (!seen.has(id)) {
+            audit.missing++;
+            note(`${owner.email}: ${id} is missing`);
+          }
+      }),
+    );
+  }
+  return audit;
+}
+
+/** Audits until every mailbox matches (resolves with the clean audit) or `timeoutMs` passes (throws). */
+export async function waitForMailboxesToMatch(
+  system: Pick<RunningSystem, 'owners' | 'salesforce' | 'graph'> & { serviceOutput?: () => string },
+  options: { timeoutMs: number; ignore?: ReadonlySet<string> },
+): Promise<MailboxAudit> {
+  const deadline = Date.now() + options.timeoutMs;
+  for (;;) {
+    const audit = await auditMailboxes(system, options);
+    if (audit.problems.length === 0) return audit;
+    if (Date.now() > deadline)
+      throw new Error(
+        `mailboxes still differ after ${options.timeoutMs} ms (${audit.duplicated} duplicated, ${audit.missing} missing, ${audit.stale} stale, ${audit.orphaned} orphaned):\n` +
+          `${audit.problems.slice(0, 20).join('\n')}\n--- service output (tail) ---\n${system.serviceOutput?.().slice(-4000) ?? ''}`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
