@@ -20,6 +20,7 @@ export interface Database {
   oauth_states: OAuthStatesTable;
   intake_positions: IntakePositionsTable;
   leases: LeasesTable;
+  nodes: NodesTable;
 }
 
 export interface MetaTable {
@@ -214,6 +215,24 @@ export interface IntakePositionsTable {
   source: string;
   position: string;
   updated_at: number;
+}
+
+/** A running process of the service (serve or worker), alive while it renews `expires_at`. */
+export interface NodesTable {
+  /** The node's name as a lease holder and job worker: `<host>:<pid>:<random>`. */
+  id: string;
+  host: string;
+  /**
+   * Host, boot and process namespace: two nodes with the same key see the same processes, so
+   * one can tell whether the other's pid still runs.
+   */
+  host_key: string;
+  pid: number;
+  role: string;
+  version: string;
+  started_at: number;
+  heartbeat_at: number;
+  expires_at: number;
 }
 
 /** A named lease: which node runs a tenant's CDC subscription or poll, until when. */

@@ -1,7 +1,9 @@
 // A worker that stops renewing (crash, kill -9, a stall longer than the lease) loses its
-// jobs: they go back to waiting so another worker finishes them. A job whose lease expired on
-// its last allowed attempt is dead-lettered instead, so one poisonous Event cannot take
-// workers down forever; if a newer change is pending it gets a fresh start instead.
+// jobs: they go back to waiting so another worker finishes them. So does every job of a node
+// whose heartbeat has expired (it died without a restart on its host) or that a restarted node
+// found dead on its own host (`owners`): those come back at once, not at their lease's end. A
+// job whose lease ended on its last allowed attempt is dead-lettered instead, so one poisonous
+// Event cannot take workers down forever; if a newer change is pending it gets a fresh start.
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema.ts';
 import { runEnded, type JobKey } from './job.ts';
@@ -15,9 +17,15 @@ export interface ExpiredLease extends JobKey {
 
 export async function releaseExpiredLeases(
   db: Kysely<Database>,
-  options: { now: number; maxAttempts: number },
+  options: {
+    now: number;
+    maxAttempts: number;
+    /** Release every job these (dead) nodes hold, whatever their leases say. */
+    owners?: readonly string[];
+  },
 ): Promise<ExpiredLease[]> {
-  const { now, maxAttempts } = options;
+  const { now, maxAttempts, owners } = options;
+  if (owners !== undefined && owners.length === 0) return [];
   const exhausted = sql<boolean>`attempts >= ${maxAttempts} and rerun_at is null`;
   const released = await db
     .updateTable('jobs')
@@ -33,7 +41,18 @@ export async function releaseExpiredLeases(
       updated_at: now,
     })
     .where('state', '=', 'running')
-    .where('lease_expires_at', '<=', now)
+    .where((eb) =>
+      owners !== undefined
+        ? eb('lease_owner', 'in', [...owners])
+        : eb.or([
+            eb('lease_expires_at', '<=', now),
+            eb(
+              'lease_owner',
+              'in',
+              eb.selectFrom('nodes').select('nodes.id').where('nodes.expires_at', '<=', now),
+            ),
+          ]),
+    )
     .returning(['id', 'tenant_id', 'event_id', 'attempts', 'state'])
     .execute();
   return released.map((row) => ({

@@ -10,6 +10,7 @@ import { changePayloadSchema } from './0005-change-payload.ts';
 import { linkPendingCreateSchema } from './0006-link-pending-create.ts';
 import { tenantPollIntervalSchema } from './0007-tenant-poll-interval.ts';
 import { changeFieldsAndLinkRecordSchema } from './0008-change-fields-and-link-record.ts';
+import { nodesSchema } from './0009-nodes.ts';
 
 export function allMigrations(backend: BackendCapabilities): Record<string, Migration> {
   return {
@@ -21,5 +22,6 @@ export function allMigrations(backend: BackendCapabilities): Record<string, Migr
     '0006-link-pending-create': linkPendingCreateSchema(),
     '0007-tenant-poll-interval': tenantPollIntervalSchema(),
     '0008-change-fields-and-link-record': changeFieldsAndLinkRecordSchema(),
+    '0009-nodes': nodesSchema(),
   };
 }
