@@ -9,6 +9,7 @@ import type { Config } from './config/options.ts';
 import { defaultRetryPolicy } from './engine/retry-policy.ts';
 import { JobQueue } from './engine/job-queue.ts';
 import { ProviderSource } from './engine/provider-source.ts';
+import { NodePresence } from './engine/node-presence.ts';
 import { SyncWorker, type SyncWorkerDeps } from './engine/sync-worker.ts';
 import { AdminAuth } from './admin/admin-auth.ts';
 import { createHttpApp } from './http/create-http-app.ts';
@@ -17,7 +18,7 @@ import { CdcScheduler } from './intake/cdc-scheduler.ts';
 import { reconcileFrom } from './intake/reconcile.ts';
 import { PollingScheduler } from './intake/polling-scheduler.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
-import { ConfigError } from './lib/errors.ts';
+import { ConfigError, describeError } from './lib/errors.ts';
 import type { Logger } from './lib/logger.ts';
 import { SecretBox } from './lib/secret-box.ts';
 import { createMetrics, type Metrics } from './lib/metrics.ts';
@@ -75,8 +76,11 @@ export async function openRuntime(
 ): Promise<Runtime> {
   const store = openStore(config.databaseUrl, {
     poolSize: config.databasePoolSize,
-    onIdleError: (error) =>
-      logger.error({ err: error }, 'idle database connection failed; it will be replaced'),
+    onConnectionError: (error) =>
+      logger.warn(
+        { error: describeError(error) },
+        'a database connection failed (the server restarted or the network was cut); it will be replaced',
+      ),
   });
   try {
     if (options.migrations === 'auto') await applyOrCheckMigrations(config, store, logger);
@@ -218,7 +222,7 @@ export function createIntake(runtime: RuntimeWithSecrets): Intake {
 /** The sync engine `serve` and `worker` run. */
 export function createSyncWorker(
   runtime: RuntimeWithSecrets,
-  options: Pick<SyncWorkerDeps, 'onSynced' | 'onSkipped'> = {},
+  options: Pick<SyncWorkerDeps, 'onSynced' | 'onSkipped' | 'presence' | 'stopGraceMs'> = {},
 ): SyncWorker {
   const { store, clock, logger, config, salesforce } = runtime;
   return new SyncWorker({
@@ -238,6 +242,21 @@ export function createSyncWorker(
     metrics: runtime.metrics.engine,
     ...(options.onSynced === undefined ? {} : { onSynced: options.onSynced }),
     ...(options.onSkipped === undefined ? {} : { onSkipped: options.onSkipped }),
+    presence: options.presence,
+    ...(options.stopGraceMs === undefined ? {} : { stopGraceMs: options.stopGraceMs }),
+  });
+}
+
+/** This process as a node of the service (`serve` or `worker`); start() it before its work. */
+export function createNodePresence(runtime: Runtime, role: 'serve' | 'worker'): NodePresence {
+  return new NodePresence({
+    db: runtime.store.db,
+    clock: runtime.clock,
+    logger: runtime.logger,
+    nodeId,
+    role,
+    version,
+    maxAttempts: defaultRetryPolicy.maxAttempts,
   });
 }
 

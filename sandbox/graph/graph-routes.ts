@@ -24,8 +24,10 @@ export interface GraphRouteOptions {
   now: () => number;
   latencyMs: () => number;
   faults: () => GraphFaults | undefined;
-  /** One-shot faults queued by tests, taken before the random ones. */
-  takeQueuedFault: () => { kind: GraphFaults['kinds'][number]; after: boolean } | undefined;
+  /** One-shot faults queued by tests (for any mailbox, or one), taken before the random ones. */
+  takeQueuedFault: (
+    mailbox: string,
+  ) => { kind: GraphFaults['kinds'][number]; after: boolean; hangMs?: number } | undefined;
   /** Requests allowed per mailbox in 10 minutes (Graph: 10,000). */
   requestsPerWindow: number;
   /** Seen by tests: requests served, 429s sent, and the most requests ever in flight for one mailbox. */
@@ -89,8 +91,9 @@ export function graphRoutes(options: GraphRouteOptions): Hono {
     try {
       const latency = options.latencyMs();
       if (latency > 0) await sleep(latency);
-      const fault = options.takeQueuedFault() ?? pickFault(options.faults());
-      const hangMs = options.faults()?.hangMs ?? 30_000;
+      const queued = options.takeQueuedFault(key);
+      const fault = queued ?? pickFault(options.faults());
+      const hangMs = queued?.hangMs ?? options.faults()?.hangMs ?? 30_000;
       if (fault !== undefined && !fault.after) await fail(c, fault.kind, stats, hangMs);
       const response = await work();
       if (fault?.after === true) await fail(c, fault.kind, stats, hangMs);

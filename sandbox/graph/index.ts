@@ -35,8 +35,14 @@ export interface GraphSandbox {
   events(address: string): Record<string, unknown>[];
   setLatency(ms: number): void;
   injectFaults(faults: GraphFaults | undefined): void;
-  /** Makes the next Graph request fail with `kind`, before or after its change is made. */
-  failNext(kind: GraphFaults['kinds'][number], options: { afterCommit: boolean }): void;
+  /**
+   * Makes the next Graph request (to `mailbox`, if given) fail with `kind`, before or after its
+   * change is made; a `timeout` holds the request `hangMs` (default 30 s) before dropping it.
+   */
+  failNext(
+    kind: GraphFaults['kinds'][number],
+    options: { afterCommit: boolean; mailbox?: string; hangMs?: number },
+  ): void;
   stats(): {
     requests: number;
     throttled: number;
@@ -53,7 +59,8 @@ export async function startGraphSandbox(options: GraphSandboxOptions = {}): Prom
   let url = '';
   let latencyMs = options.latencyMs ?? 0;
   let faults: GraphFaults | undefined;
-  const queued: { kind: GraphFaults['kinds'][number]; after: boolean }[] = [];
+  const queued: { kind: GraphFaults['kinds'][number]; after: boolean; mailbox?: string; hangMs?: number }[] =
+    [];
   const mailboxes = new GraphMailboxes(now);
   const tokens = new GraphTokens(now);
   const stats = { requests: 0, throttled: 0, peakConcurrency: 0, faults: 0 };
@@ -75,7 +82,13 @@ export async function startGraphSandbox(options: GraphSandboxOptions = {}): Prom
     },
     setLatency: (ms) => void (latencyMs = ms),
     injectFaults: (next) => void (faults = next),
-    failNext: (kind, failure) => void queued.push({ kind, after: failure.afterCommit }),
+    failNext: (kind, failure) =>
+      void queued.push({
+        kind,
+        after: failure.afterCommit,
+        ...(failure.mailbox === undefined ? {} : { mailbox: failure.mailbox.toLowerCase() }),
+        ...(failure.hangMs === undefined ? {} : { hangMs: failure.hangMs }),
+      }),
     stats: () => ({ ...stats, tokenRequests: tokens.tokenRequests }),
     close: () => Promise.resolve(),
   };
@@ -89,7 +102,10 @@ export async function startGraphSandbox(options: GraphSandboxOptions = {}): Prom
       now,
       latencyMs: () => latencyMs,
       faults: () => faults,
-      takeQueuedFault: () => queued.shift(),
+      takeQueuedFault: (mailbox) => {
+        const index = queued.findIndex((f) => f.mailbox === undefined || f.mailbox === mailbox.toLowerCase());
+        return index === -1 ? undefined : queued.splice(index, 1)[0];
+      },
       stats,
       requestsPerWindow: options.requestsPer10Minutes ?? 10_000,
     }),

@@ -267,7 +267,8 @@ export const options = {
     env: 'INSTANT_SYNC_SHUTDOWN_TIMEOUT',
     default: '10s',
     description:
-      'How long `serve` waits for open requests to finish after SIGINT or SIGTERM before it exits.',
+      'How long `serve` and `worker` wait after SIGINT or SIGTERM for open requests and for the sync jobs in hand to ' +
+      'finish; a job still running then (a hung call) is handed back to the queue, to run again at once elsewhere.',
     schema: durationSchema({ min: 0, max: 600_000 }),
   },
 } satisfies Record<string, OptionSpec>;

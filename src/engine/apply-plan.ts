@@ -33,6 +33,8 @@ export interface ApplyInput {
   /** The item may already be in the mailbox without a link (see TenantSyncDeps.installedAt). */
   mayExist: boolean;
   countCall: () => void;
+  /** Ends the calls early: the engine gave the job up (its lease is at risk). */
+  signal?: AbortSignal | undefined;
 }
 
 export async function applyPlan(
@@ -41,9 +43,10 @@ export async function applyPlan(
   input: ApplyInput,
 ): Promise<ItemRef | undefined> {
   const { provider, limiter } = deps;
+  const options = { signal: input.signal };
   const call = <T>(address: string, operation: string, work: () => Promise<T>) => {
     input.countCall();
-    return limiter.run(address, provider.capabilities, async () => {
+    return limiter.run(address, provider.capabilities, input.signal, async () => {
       const started = performance.now();
       let outcome: ProviderCallOutcome = 'ok';
       try {
@@ -89,7 +92,7 @@ export async function applyPlan(
     if (item === undefined) throw new PermanentError('nothing to create');
     // The item may exist without a link (a lost database, an answer never saved): adopt it.
     const existing = findFirst
-      ? await call(address, 'find', () => provider.findBySalesforceId(address, input.job.eventId))
+      ? await call(address, 'find', () => provider.findBySalesforceId(address, input.job.eventId, options))
       : undefined;
     if (existing === undefined)
       await markCreatePending(deps.db, {
@@ -102,9 +105,12 @@ export async function applyPlan(
     const ref =
       existing === undefined
         ? await call(address, 'create', () =>
-            provider.create(address, item, { idempotencyKey: `${input.job.eventId}-${input.version ?? 0}` }),
+            provider.create(address, item, {
+              ...options,
+              idempotencyKey: `${input.job.eventId}-${input.version ?? 0}`,
+            }),
           )
-        : await call(address, 'update', () => provider.update(address, existing, item));
+        : await call(address, 'update', () => provider.update(address, existing, item, options));
     await save(mailboxId, ref, 'active');
     return ref;
   };
@@ -124,7 +130,7 @@ export async function applyPlan(
       const item = input.item;
       if (item === undefined) throw new PermanentError('nothing to update with');
       try {
-        const ref = await call(address, 'update', () => provider.update(address, linkRef(), item));
+        const ref = await call(address, 'update', () => provider.update(address, linkRef(), item, options));
         await save(plan.mailboxId, ref, 'active');
         return ref;
       } catch (error) {
@@ -134,7 +140,7 @@ export async function applyPlan(
     }
     case 'move': {
       const from = addressOf(plan.fromMailboxId);
-      await call(from, 'delete', () => provider.delete(from, linkRef()));
+      await call(from, 'delete', () => provider.delete(from, linkRef(), options));
       return create(plan.toMailboxId, true);
     }
     case 'delete': {
@@ -143,8 +149,10 @@ export async function applyPlan(
       const ref =
         input.link?.state === 'active'
           ? linkRef()
-          : await call(address, 'find', () => provider.findBySalesforceId(address, input.job.eventId));
-      if (ref !== undefined) await call(address, 'delete', () => provider.delete(address, ref));
+          : await call(address, 'find', () =>
+              provider.findBySalesforceId(address, input.job.eventId, options),
+            );
+      if (ref !== undefined) await call(address, 'delete', () => provider.delete(address, ref, options));
       await save(plan.mailboxId, ref ?? linkRef(), 'deleted');
       return undefined;
     }

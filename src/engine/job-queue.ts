@@ -13,9 +13,21 @@ import type { ClaimedJob, JobKey } from '../store/jobs/job.ts';
 import { releaseExpiredLeases, type ExpiredLease } from '../store/jobs/release-expired-leases.ts';
 import { renewLeases } from '../store/jobs/renew-leases.ts';
 import { rescheduleJob } from '../store/jobs/reschedule-job.ts';
+import { removeExpiredNodes } from '../store/nodes-repository.ts';
 import type { Store } from '../store/open-store.ts';
 import type { Database } from '../store/schema.ts';
 import { decideRetry, type RetryPolicy } from './retry-policy.ts';
+
+/** How one run of a job ended, as the engine reports it to the queue. */
+export type JobOutcome =
+  | { kind: 'done' }
+  | { kind: 'retry'; message: string; retryAfterMs?: number }
+  | { kind: 'dead'; reason: string }
+  /** The job did not fail: it goes back to wait `delayMs` (default 60 s) without spending an attempt. */
+  | { kind: 'postpone'; reason: string; delayMs?: number };
+
+/** What recording an outcome did: the job finished, runs again (rerun, retry, postponed), was parked, or was no longer ours. */
+export type SettledAs = 'completed' | 'rerun' | 'retry' | 'postponed' | 'dead' | 'superseded' | 'lost-lease';
 
 export interface JobQueueDeps {
   store: Store;
@@ -66,7 +78,10 @@ export class JobQueue {
     });
   }
 
-  /** Releases expired leases, then claims up to `limit` due jobs for `workerId`. */
+  /**
+   * Releases expired leases (and every job of a node whose heartbeat expired), then claims up to
+   * `limit` due jobs for `workerId`.
+   */
   async claim(workerId: string, limit: number, leaseMs: number): Promise<ClaimResult> {
     const now = this.#deps.clock.now();
     return this.#db.transaction().execute(async (tx) => {
@@ -74,6 +89,7 @@ export class JobQueue {
         now,
         maxAttempts: this.#deps.retryPolicy.maxAttempts,
       });
+      await removeExpiredNodes(tx, now);
       const jobs = await claimJobs(tx, this.#backend, { workerId, limit, leaseMs, now });
       return { jobs, expired };
     });
@@ -98,12 +114,13 @@ export class JobQueue {
     job: ClaimedJob,
     workerId: string,
     failure: { message: string; retryAfterMs?: number | undefined },
+    tx: Kysely<Database> = this.#db,
   ): Promise<FailOutcome> {
     const decision = decideRetry(this.#deps.retryPolicy, job.attempts, failure, this.#deps.random());
-    if (decision.kind === 'give-up') return this.deadLetter(job, workerId, decision.reason);
+    if (decision.kind === 'give-up') return this.deadLetter(job, workerId, decision.reason, tx);
     const now = this.#deps.clock.now();
     const runAt = now + decision.delayMs;
-    const held = await rescheduleJob(this.#db, {
+    const held = await rescheduleJob(tx, {
       jobId: job.id,
       workerId,
       retryAt: runAt,
@@ -117,9 +134,14 @@ export class JobQueue {
    * Puts the job back to wait `delayMs` without spending an attempt: the job did not fail, its
    * tenant cannot sync right now (no mailbox provider, Salesforce API budget spent).
    */
-  async postpone(job: ClaimedJob, workerId: string, postponement: { reason: string; delayMs: number }) {
+  async postpone(
+    job: ClaimedJob,
+    workerId: string,
+    postponement: { reason: string; delayMs: number },
+    tx: Kysely<Database> = this.#db,
+  ): Promise<boolean> {
     const now = this.#deps.clock.now();
-    return rescheduleJob(this.#db, {
+    return rescheduleJob(tx, {
       jobId: job.id,
       workerId,
       retryAt: now + postponement.delayMs,
@@ -130,8 +152,13 @@ export class JobQueue {
   }
 
   /** Parks the job with `reason` (a permanent failure): no retry until an admin or a new change asks. */
-  async deadLetter(job: ClaimedJob, workerId: string, reason: string): Promise<FailOutcome> {
-    const outcome: DeadLetterOutcome = await deadLetterJob(this.#db, {
+  async deadLetter(
+    job: ClaimedJob,
+    workerId: string,
+    reason: string,
+    tx: Kysely<Database> = this.#db,
+  ): Promise<FailOutcome> {
+    const outcome: DeadLetterOutcome = await deadLetterJob(tx, {
       jobId: job.id,
       workerId,
       reason,
@@ -145,6 +172,52 @@ export class JobQueue {
       case 'lost-lease':
         return { outcome: 'lost-lease' };
     }
+  }
+
+  /**
+   * Records the outcomes of many runs in one transaction, after `alongside` (what the runs found:
+   * traces, records kept with links) in the same transaction: all of it is written, or none, so a
+   * caller may simply try again when the database was away.
+   */
+  async settle(
+    workerId: string,
+    settlements: readonly { job: ClaimedJob; outcome: JobOutcome }[],
+    alongside?: (tx: Kysely<Database>) => Promise<void>,
+  ): Promise<Map<number, SettledAs>> {
+    return this.#db.transaction().execute(async (tx) => {
+      await alongside?.(tx);
+      const settled = new Map<number, SettledAs>();
+      const done = settlements.filter((s) => s.outcome.kind === 'done').map((s) => s.job.id);
+      const now = this.#deps.clock.now();
+      for (const [id, outcome] of await completeJobs(tx, { jobIds: done, workerId, now }))
+        settled.set(id, outcome);
+      for (const { job, outcome } of settlements) {
+        switch (outcome.kind) {
+          case 'done':
+            break;
+          case 'retry':
+            settled.set(job.id, (await this.fail(job, workerId, outcome, tx)).outcome);
+            break;
+          case 'dead':
+            settled.set(job.id, (await this.deadLetter(job, workerId, outcome.reason, tx)).outcome);
+            break;
+          case 'postpone':
+            settled.set(
+              job.id,
+              (await this.postpone(
+                job,
+                workerId,
+                { reason: outcome.reason, delayMs: outcome.delayMs ?? 60_000 },
+                tx,
+              ))
+                ? 'postponed'
+                : 'lost-lease',
+            );
+            break;
+        }
+      }
+      return settled;
+    });
   }
 
   counts(tenantId?: string): Promise<JobCounts> {

@@ -25,11 +25,17 @@ export class MailboxLimiter {
     this.#onWait = onWait;
   }
 
-  async run<T>(mailbox: string, limits: ProviderCapabilities, work: () => Promise<T>): Promise<T> {
+  /** Runs `work` once the mailbox has room; `signal` gives up waiting (and is the caller's to pass on to `work`). */
+  async run<T>(
+    mailbox: string,
+    limits: ProviderCapabilities,
+    signal: AbortSignal | undefined,
+    work: () => Promise<T>,
+  ): Promise<T> {
     const state = this.#state(mailbox);
     const started = this.#now();
-    while (state.running >= limits.maxConcurrentPerMailbox)
-      await new Promise<void>((resolve) => state.waiting.push(resolve));
+    while (state.running >= limits.maxConcurrentPerMailbox) await waitTurn(state, signal);
+    signal?.throwIfAborted();
     state.running++;
     try {
       for (;;) {
@@ -43,7 +49,7 @@ export class MailboxLimiter {
             : 0,
         );
         if (waitFor <= 0) break;
-        await sleep(waitFor);
+        await sleep(waitFor, undefined, signal === undefined ? {} : { signal });
       }
       state.sent.push(this.#now());
       const waited = this.#now() - started;
@@ -70,4 +76,24 @@ export class MailboxLimiter {
     }
     return state;
   }
+}
+
+/** Waits for a slot of the mailbox to free up, or for `signal` to give up (then leaves the line). */
+function waitTurn(state: MailboxState, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal?.aborted === true) {
+      reject(signal.reason as Error);
+      return;
+    }
+    const onAbort = () => {
+      state.waiting.splice(state.waiting.indexOf(turn), 1);
+      reject(signal?.reason as Error);
+    };
+    const turn = () => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    state.waiting.push(turn);
+  });
 }

@@ -1,8 +1,16 @@
-// The engine's loop: claim a batch of due jobs under a lease (renewed while the batch runs), group
-// them by tenant, sync each tenant's group (tenant-sync.ts) side by side, and settle every job
-// with its outcome: done, retried later, dead-lettered with its reason, or postponed without
-// spending an attempt when the tenant cannot sync now (no mailbox provider, Salesforce API budget
-// spent, reconnect needed). Several workers, in one process or many, share the queue safely.
+// The engine's loop. A worker holds up to `batchSize` jobs at once and claims continuously: due
+// jobs are claimed into the room that finished jobs leave, so one slow mailbox (a hung call) slows
+// only its own Events, never the claims of others. Each claim's jobs are grouped by tenant and
+// synced side by side (tenant-sync.ts); each job is settled the moment it is done (job-settler.ts):
+// done, retried later, dead-lettered with its reason, or postponed without spending an attempt
+// when the tenant cannot sync now (no mailbox provider, Salesforce API budget spent, reconnect
+// needed).
+//
+// Leases: every held job's lease is renewed while the worker works on it. A job whose lease
+// could not be renewed (the database is away) — or whose node could not renew its heartbeat — is
+// given up before the lease can run out: its calls are cut short and it is handed back when the
+// database answers again, so another worker never runs it while this one still does. A job whose
+// lease was taken (the worker stalled past it) is dropped at once.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../lib/clock.ts';
@@ -13,11 +21,13 @@ import type { ClaimedJob } from '../store/jobs/job.ts';
 import { claimMeta } from '../store/meta-repository.ts';
 import type { Database } from '../store/schema.ts';
 import type { EngineMetrics } from './engine-metrics.ts';
-import type { JobQueue } from './job-queue.ts';
+import type { JobOutcome, JobQueue } from './job-queue.ts';
+import { JobSettler } from './job-settler.ts';
 import { MailboxLimiter } from './mailbox-limiter.ts';
+import type { NodePresence } from './node-presence.ts';
 import { UserDirectory } from './user-directory.ts';
 import type { ProviderSource } from './provider-source.ts';
-import { syncTenantJobs, type JobOutcome, type SkippedEvent, type SyncedEvent } from './tenant-sync.ts';
+import { syncTenantJobs, type JobResult, type SkippedEvent, type SyncedEvent } from './tenant-sync.ts';
 
 export interface SyncWorkerDeps {
   db: Kysely<Database>;
@@ -28,12 +38,17 @@ export interface SyncWorkerDeps {
   workerId: string;
   restClient: (tenantId: string, onApiUsage: (usage: ApiUsage) => void) => SalesforceRestClient;
   providers: ProviderSource;
+  /** The most jobs the worker holds at once (claimed into the room finished jobs leave). */
   batchSize: number;
   /** Percentage of the org's daily API requests above which its reads wait. */
   apiBudgetPercent: number;
   leaseMs?: number;
   /** Pause between claims when nothing was due. */
   idleMs?: number;
+  /** This process as a node: its jobs stop before its heartbeat could expire. */
+  presence?: NodePresence | undefined;
+  /** On stop, how long jobs in hand may take to finish before they are handed back (default 10 s). */
+  stopGraceMs?: number;
   /** Told of every applied change (the demo's lines, metrics). */
   onSynced?: (tenantSlug: string, synced: SyncedEvent) => void;
   /** Told of every Event skipped with its reason. */
@@ -50,23 +65,56 @@ export interface BatchReport {
 
 /** How long a tenant that cannot sync waits before its jobs are looked at again. */
 const postponeMs = { noProvider: 60_000, apiBudget: 15 * 60_000, reconnect: 60_000 };
+/** A job is given up this long before its lease would run out unrenewed. */
+const leaseMarginMs = 15_000;
+
+interface HeldJob {
+  job: ClaimedJob;
+  /** When the lease runs out unless renewed (clock time). */
+  leaseExpiresAt: number;
+  abort: AbortController;
+  /** Why the work was cut short, if it was: handed back to the queue with a reason, or lost to another worker. */
+  given: { handBack: string } | 'lost' | undefined;
+}
 
 export class SyncWorker {
   readonly #deps: SyncWorkerDeps;
+  readonly #leaseMs: number;
   readonly #limiter: MailboxLimiter;
+  readonly #settler: JobSettler;
   readonly #usage = new Map<string, ApiUsage>();
   readonly #rest = new Map<string, SalesforceRestClient>();
   readonly #warnedAt = new Map<string, number>();
   readonly #users: UserDirectory;
+  readonly #held = new Map<number, HeldJob>();
   #installedAt: number | undefined;
   #stopping = new AbortController();
   #loop: Promise<void> | undefined;
+  #roomFreed: (() => void) | undefined;
+  #timers: NodeJS.Timeout[] = [];
+  #renewing = false;
+  #claimFailing = false;
 
   constructor(deps: SyncWorkerDeps) {
     this.#deps = deps;
+    this.#leaseMs = deps.leaseMs ?? 60_000;
     // Real time, not the business clock: the limits are the provider's, measured as it measures them.
     this.#limiter = new MailboxLimiter(Date.now, (ms) => deps.metrics?.mailboxWait(ms));
     this.#users = new UserDirectory(() => deps.clock.now());
+    this.#settler = new JobSettler({
+      queue: deps.queue,
+      workerId: deps.workerId,
+      logger: deps.logger,
+      mayStillWrite: (job) => (this.#held.get(job.id)?.leaseExpiresAt ?? 0) > deps.clock.now(),
+    });
+    deps.presence?.onLost(() => {
+      for (const held of this.#held.values()) this.#giveUp(held, 'lost');
+    });
+  }
+
+  /** Jobs held now (claimed and not yet settled). */
+  get held(): number {
+    return this.#held.size;
   }
 
   start(): void {
@@ -75,40 +123,82 @@ export class SyncWorker {
     this.#loop = this.#run(this.#stopping.signal);
   }
 
-  /** Finishes the batch in hand, then stops claiming. */
+  /** Stops claiming, finishes the jobs in hand and records them. */
   async stop(): Promise<void> {
     this.#stopping.abort();
+    this.#roomFreed?.();
     await this.#loop;
     this.#loop = undefined;
   }
 
   async #run(signal: AbortSignal): Promise<void> {
     const idleMs = this.#deps.idleMs ?? 200;
-    while (!signal.aborted) {
-      const claimed = await this.runOnce().then(
-        (report) => report.claimed,
-        (error: unknown) => {
-          this.#deps.logger.error({ err: error }, 'sync batch failed; trying again shortly');
-          return -1;
-        },
-      );
-      if (claimed === -1) await sleep(1000, undefined, { signal }).catch(() => undefined);
-      else if (claimed === 0) await sleep(idleMs, undefined, { signal }).catch(() => undefined);
+    const { batchSize } = this.#deps;
+    // Claim once a tenth of the room is free: claims stay batches (shared reads) under load.
+    const minClaim = Math.max(1, Math.floor(batchSize / 10));
+    this.#startTimers();
+    try {
+      while (!signal.aborted) {
+        const room = batchSize - this.#held.size;
+        if (room < minClaim) {
+          await new Promise<void>((resolve) => (this.#roomFreed = resolve));
+          continue;
+        }
+        let claimed: number;
+        try {
+          claimed = (await this.#claimAndStart(room)).claimed;
+          if (this.#claimFailing) this.#deps.logger.info('the database answers again: claiming jobs');
+          this.#claimFailing = false;
+        } catch (error) {
+          if (!this.#claimFailing)
+            this.#deps.logger.warn(
+              { error: describeError(error) },
+              'cannot claim jobs from the database; trying again every second',
+            );
+          this.#claimFailing = true;
+          await sleep(1000, undefined, { signal }).catch(() => undefined);
+          continue;
+        }
+        // Fewer than asked: nothing more is due now. Otherwise claim again once there is room.
+        if (claimed < room) await sleep(idleMs, undefined, { signal }).catch(() => undefined);
+      }
+      // Jobs in hand may finish; one that takes longer (a hung call) is handed back instead.
+      const grace = setTimeout(() => {
+        for (const held of this.#held.values())
+          this.#giveUp(held, { handBack: 'the worker stopped before the job finished; handed back' });
+      }, this.#deps.stopGraceMs ?? 10_000);
+      while (this.#held.size > 0) await new Promise<void>((resolve) => (this.#roomFreed = resolve));
+      clearTimeout(grace);
+      await this.#settler.idle();
+    } finally {
+      this.#stopTimers();
     }
   }
 
-  /** Claims one batch and syncs it; resolves when every job in it is settled. */
+  /** Claims one batch and syncs it; resolves when every job in it is settled (for tests and tools). */
   async runOnce(): Promise<BatchReport> {
-    const { queue, workerId, batchSize, logger } = this.#deps;
-    const leaseMs = this.#deps.leaseMs ?? 60_000;
-    this.#installedAt ??= Number(
-      await claimMeta(this.#deps.db, 'installed_at', String(this.#deps.clock.now())),
-    );
-    const { jobs, expired } = await queue.claim(workerId, batchSize, leaseMs);
+    const ownTimers = this.#timers.length === 0;
+    if (ownTimers) this.#startTimers();
+    try {
+      const { report, finished } = await this.#claimAndStart(this.#deps.batchSize);
+      await finished;
+      await this.#settler.idle();
+      return report;
+    } finally {
+      if (ownTimers) this.#stopTimers();
+    }
+  }
+
+  async #claimAndStart(
+    limit: number,
+  ): Promise<{ claimed: number; report: BatchReport; finished: Promise<void> }> {
+    const { queue, workerId, logger, clock } = this.#deps;
+    this.#installedAt ??= Number(await claimMeta(this.#deps.db, 'installed_at', String(clock.now())));
+    const { jobs, expired } = await queue.claim(workerId, limit, this.#leaseMs);
     for (const lease of expired)
       logger.warn(
         { tenantId: lease.tenantId, eventId: lease.eventId },
-        'a worker lost its job (lease expired); it runs again',
+        'a worker lost its job (lease expired or its node stopped); it runs again',
       );
     const report: BatchReport = {
       claimed: jobs.length,
@@ -116,53 +206,91 @@ export class SyncWorker {
       providerCalls: 0,
       outcomes: { done: 0, retry: 0, dead: 0, postpone: 0 },
     };
-    if (jobs.length === 0) return report;
-    const held = jobs.map((j) => j.id);
-    const renewal = setInterval(() => {
-      queue.renew(workerId, held, leaseMs).catch((error: unknown) => {
-        logger.warn({ error: describeError(error) }, 'could not renew job leases');
+    const byTenant = new Map<string, ClaimedJob[]>();
+    for (const job of jobs) {
+      this.#held.set(job.id, {
+        job,
+        leaseExpiresAt: job.leaseExpiresAt,
+        abort: new AbortController(),
+        given: undefined,
       });
-    }, leaseMs / 3);
-    try {
-      const byTenant = new Map<string, ClaimedJob[]>();
-      for (const job of jobs) byTenant.set(job.tenantId, [...(byTenant.get(job.tenantId) ?? []), job]);
-      await Promise.all(
-        [...byTenant].map(async ([tenantId, group]) => {
-          const outcomes = await this.#syncTenant(tenantId, group, report).catch(
-            (error: unknown): Map<number, JobOutcome> => {
-              const message = `sync failed: ${describeError(error)}`;
-              logger.error({ err: error, tenantId }, 'tenant sync failed');
-              return new Map(group.map((job) => [job.id, { kind: 'retry', message }]));
-            },
-          );
-          const done: ClaimedJob[] = [];
-          for (const job of group) {
-            const outcome = outcomes.get(job.id) ?? { kind: 'retry', message: 'no outcome recorded' };
-            report.outcomes[outcome.kind]++;
-            if (outcome.kind === 'done') done.push(job);
-            else await this.#settle(job, outcome);
-          }
-          // The finished jobs in one write (the usual case: most of a batch).
-          await this.#deps.queue.completeAll(done, this.#deps.workerId).catch((error: unknown) => {
-            // The leases run out and the jobs run again: nothing is lost.
-            logger.error({ err: error, jobs: done.length }, 'could not record finished jobs');
-          });
-        }),
-      );
-    } finally {
-      clearInterval(renewal);
+      byTenant.set(job.tenantId, [...(byTenant.get(job.tenantId) ?? []), job]);
     }
-    logger.debug(report, 'sync batch done');
-    return report;
+    const finished = Promise.all(
+      [...byTenant].map(([tenantId, group]) => this.#runGroup(tenantId, group, report)),
+    ).then(() => undefined);
+    return { claimed: jobs.length, report, finished };
+  }
+
+  /** Syncs one tenant's claimed jobs; resolves when each is settled. */
+  async #runGroup(tenantId: string, group: ClaimedJob[], report: BatchReport): Promise<void> {
+    const settling: Promise<void>[] = [];
+    const reported = new Set<number>();
+    const onJobDone = (job: ClaimedJob, result: JobResult) => {
+      if (reported.has(job.id)) return;
+      reported.add(job.id);
+      settling.push(this.#finish(job, result, report));
+    };
+    await this.#syncTenant(tenantId, group, report, onJobDone).catch((error: unknown) => {
+      this.#deps.logger.error({ err: error, tenantId }, 'tenant sync failed');
+      for (const job of group)
+        onJobDone(job, {
+          outcome: { kind: 'retry', message: `sync failed: ${describeError(error)}` },
+          traces: [],
+        });
+    });
+    for (const job of group)
+      if (!reported.has(job.id))
+        onJobDone(job, { outcome: { kind: 'retry', message: 'no outcome recorded' }, traces: [] });
+    await Promise.all(settling);
+  }
+
+  /** One job is done: tell who listens, record it, and free its room. */
+  async #finish(job: ClaimedJob, result: JobResult, report: BatchReport): Promise<void> {
+    const held = this.#held.get(job.id);
+    const { logger } = this.#deps;
+    try {
+      if (held?.given === 'lost') return; // another worker has it now: nothing of this run is written
+      const outcome: JobOutcome =
+        held?.given === undefined
+          ? result.outcome
+          : { kind: 'postpone', reason: held.given.handBack, delayMs: 0 };
+      report.outcomes[outcome.kind]++;
+      const settled = await this.#settler.settle({
+        job,
+        outcome,
+        traces: result.traces,
+        linkRecord: result.linkRecord,
+      });
+      if (settled === 'dead')
+        logger.warn(
+          {
+            tenantId: job.tenantId,
+            eventId: job.eventId,
+            reason: outcome.kind === 'dead' ? outcome.reason : outcome.kind,
+          },
+          'dead-lettered',
+        );
+    } catch (error) {
+      // The lease runs out and the job runs again: nothing is lost.
+      logger.error({ err: error, jobId: job.id }, 'could not record a job outcome');
+    } finally {
+      this.#held.delete(job.id);
+      this.#roomFreed?.();
+      this.#roomFreed = undefined;
+    }
   }
 
   async #syncTenant(
     tenantId: string,
     jobs: ClaimedJob[],
     report: BatchReport,
-  ): Promise<Map<number, JobOutcome>> {
+    onJobDone: (job: ClaimedJob, result: JobResult) => void,
+  ): Promise<void> {
     const { db, logger, clock } = this.#deps;
-    const all = (outcome: JobOutcome) => new Map(jobs.map((job) => [job.id, outcome]));
+    const all = (outcome: JobOutcome) => {
+      for (const job of jobs) onJobDone(job, { outcome, traces: [] });
+    };
     const tenant = await db.selectFrom('tenants').selectAll().where('id', '=', tenantId).executeTakeFirst();
     if (tenant === undefined) return all({ kind: 'done' }); // removed meanwhile: nothing to do
 
@@ -196,56 +324,87 @@ export class SyncWorker {
         installedAt: this.#installedAt ?? 0,
         metrics: this.#deps.metrics,
         users: this.#users,
+        signalOf: (job) => this.#held.get(job.id)?.abort.signal,
       },
       jobs,
+      (job, jobResult) => {
+        if (jobResult.synced !== undefined) {
+          logger.debug({ tenant: tenant.slug, ...jobResult.synced }, 'synced');
+          this.#deps.metrics?.synced(
+            lookup.provider.kind,
+            jobResult.synced.action,
+            jobResult.synced.latencyMs,
+          );
+          this.#deps.onSynced?.(tenant.slug, jobResult.synced);
+        }
+        if (jobResult.skipped !== undefined) {
+          logger.debug({ tenant: tenant.slug, ...jobResult.skipped }, 'skipped');
+          this.#deps.metrics?.skipped();
+          this.#deps.onSkipped?.(tenant.slug, jobResult.skipped);
+        }
+        onJobDone(job, jobResult);
+      },
     );
     report.salesforceCalls += result.salesforceCalls;
     report.providerCalls += result.providerCalls;
-    for (const synced of result.synced) {
-      logger.debug({ tenant: tenant.slug, ...synced }, 'synced');
-      this.#deps.metrics?.synced(lookup.provider.kind, synced.action, synced.latencyMs);
-      this.#deps.onSynced?.(tenant.slug, synced);
-    }
-    for (const skipped of result.skipped) {
-      logger.debug({ tenant: tenant.slug, ...skipped }, 'skipped');
-      this.#deps.metrics?.skipped();
-      this.#deps.onSkipped?.(tenant.slug, skipped);
-    }
-    return result.outcomes;
   }
 
-  /** Records one unfinished job's outcome (finished jobs are completed together, in runOnce). */
-  async #settle(job: ClaimedJob, outcome: Exclude<JobOutcome, { kind: 'done' }>): Promise<void> {
-    const { queue, workerId, logger } = this.#deps;
+  /** Renews the held jobs' leases every third of a lease; gives up jobs whose lease is at risk. */
+  #startTimers(): void {
+    this.#timers.push(
+      setInterval(() => void this.#renew(), this.#leaseMs / 3),
+      setInterval(() => this.#guardLeases(), 1000),
+    );
+  }
+
+  #stopTimers(): void {
+    for (const timer of this.#timers) clearInterval(timer);
+    this.#timers = [];
+  }
+
+  async #renew(): Promise<void> {
+    if (this.#renewing || this.#held.size === 0) return;
+    this.#renewing = true;
+    const { queue, workerId, logger, clock } = this.#deps;
+    const ids = [...this.#held.keys()];
+    const now = clock.now();
     try {
-      switch (outcome.kind) {
-        case 'retry': {
-          const failed = await queue.fail(job, workerId, outcome);
-          if (failed.outcome === 'dead')
-            logger.warn(
-              { tenantId: job.tenantId, eventId: job.eventId, reason: failed.reason },
-              'dead-lettered',
-            );
-          return;
-        }
-        case 'dead':
-          await queue.deadLetter(job, workerId, outcome.reason);
-          logger.warn(
-            { tenantId: job.tenantId, eventId: job.eventId, reason: outcome.reason },
-            'dead-lettered',
-          );
-          return;
-        case 'postpone':
-          await queue.postpone(job, workerId, {
-            reason: outcome.reason,
-            delayMs: outcome.delayMs ?? postponeMs.reconnect,
-          });
-          return;
+      const still = new Set(await queue.renew(workerId, ids, this.#leaseMs));
+      for (const id of ids) {
+        const held = this.#held.get(id);
+        if (held === undefined) continue;
+        if (still.has(id)) held.leaseExpiresAt = now + this.#leaseMs;
+        else this.#giveUp(held, 'lost');
       }
     } catch (error) {
-      // The lease runs out and the job runs again: nothing is lost.
-      logger.error({ err: error, jobId: job.id }, 'could not record a job outcome');
+      logger.warn({ error: describeError(error) }, 'could not renew job leases');
+    } finally {
+      this.#renewing = false;
     }
+  }
+
+  /** Cuts short the work of every job whose lease (or node) could run out before it is renewed. */
+  #guardLeases(): void {
+    const now = this.#deps.clock.now();
+    const nodeUntil = this.#deps.presence?.workableUntil ?? Number.POSITIVE_INFINITY;
+    for (const held of this.#held.values())
+      if (now >= held.leaseExpiresAt - leaseMarginMs || now >= nodeUntil)
+        this.#giveUp(held, {
+          handBack: 'the worker could not renew its lease (the database was away); handed back',
+        });
+  }
+
+  /** Cuts a job's work short: handed back to the queue when the database lets us, or dropped if lost. */
+  #giveUp(held: HeldJob, why: { handBack: string } | 'lost'): void {
+    if (held.given === 'lost' || (held.given !== undefined && why !== 'lost')) return;
+    this.#deps.logger.warn(
+      { tenantId: held.job.tenantId, eventId: held.job.eventId },
+      why === 'lost'
+        ? 'another worker took this job (its lease had run out): stopping work on it'
+        : `stopping work on this job: ${why.handBack}`,
+    );
+    held.given = why;
+    held.abort.abort(new Error(why === 'lost' ? 'the job was taken by another worker' : why.handBack));
   }
 
   #restFor(tenantId: string): SalesforceRestClient {

@@ -1,8 +1,9 @@
 // The sync step for one tenant's batch of jobs: read the Events whose record the recorded changes
 // do not already tell (known-from-changes.ts, read-batch.ts), then for each: map (pure), plan
 // against its link (pure), apply through the provider within the mailbox's limits and save the
-// link with the record used (apply-plan.ts), and write the trace. Each job gets an outcome; one
-// Event's failure never stops the others.
+// link with the record used (apply-plan.ts), and trace each step. Each job's result (outcome,
+// traces, the record to keep with an unchanged link) is handed to the caller the moment that job
+// is done, so one slow Event never holds back the others; one Event's failure never stops them.
 import { createHash } from 'node:crypto';
 import { canonicalItem } from '../domain/calendar-item.ts';
 import { exclusionReason, type ExclusionRule } from '../domain/exclusion-rules.ts';
@@ -15,22 +16,16 @@ import type { CalendarProvider } from '../providers/calendar-provider.ts';
 import type { SalesforceRestClient } from '../salesforce/rest-client.ts';
 import type { ClaimedJob } from '../store/jobs/job.ts';
 import { knownFromChanges, type KnownFromChanges } from '../store/changes/known-from-changes.ts';
-import { findLinks, saveLinkRecords, type LinkRecord } from '../store/links-repository.ts';
+import { findLinks, type LinkRecord } from '../store/links-repository.ts';
 import type { Database, MailboxRow, TenantRow } from '../store/schema.ts';
-import { addTraces, type NewTrace } from '../store/traces-repository.ts';
+import type { NewTrace } from '../store/traces-repository.ts';
 import type { Kysely } from 'kysely';
 import { applyPlan } from './apply-plan.ts';
+import type { JobOutcome } from './job-queue.ts';
 import type { EngineMetrics } from './engine-metrics.ts';
 import type { MailboxLimiter } from './mailbox-limiter.ts';
 import type { UserDirectory } from './user-directory.ts';
 import { readBatch, type BatchRead } from './read-batch.ts';
-
-export type JobOutcome =
-  | { kind: 'done' }
-  | { kind: 'retry'; message: string; retryAfterMs?: number }
-  | { kind: 'dead'; reason: string }
-  /** The tenant cannot reach Salesforce: wait for a reconnect without spending an attempt. */
-  | { kind: 'postpone'; reason: string; delayMs?: number };
 
 export interface TenantSyncDeps {
   db: Kysely<Database>;
@@ -47,6 +42,8 @@ export interface TenantSyncDeps {
   installedAt: number;
   metrics?: EngineMetrics | undefined;
   users?: UserDirectory | undefined;
+  /** Ends a job's work early (its lease is at risk, or lost): its provider calls are cut short. */
+  signalOf?: (job: ClaimedJob) => AbortSignal | undefined;
 }
 
 export interface SkippedEvent {
@@ -62,20 +59,30 @@ export interface SyncedEvent {
   latencyMs: number;
 }
 
-export interface TenantSyncResult {
-  outcomes: Map<number, JobOutcome>;
-  salesforceCalls: number;
-  providerCalls: number;
-  synced: SyncedEvent[];
-  /** Events that cannot be synced faithfully, with the reason (also in their traces). */
-  skipped: SkippedEvent[];
+/** What one job's run came to, with what must be written to settle it. */
+export interface JobResult {
+  outcome: JobOutcome;
+  /** The steps to add to the Event's story. */
+  traces: NewTrace[];
+  /** The record to keep with a link whose item needed no change (see docs/architecture.md). */
+  linkRecord?: LinkRecord | undefined;
+  /** The change applied, if one was. */
+  synced?: SyncedEvent | undefined;
+  /** Why the Event cannot be synced faithfully, if it cannot (also in its traces). */
+  skipped?: SkippedEvent | undefined;
 }
 
+export interface TenantSyncResult {
+  salesforceCalls: number;
+  providerCalls: number;
+}
+
+/** Syncs one tenant's jobs, telling `onJobDone` of each job as soon as it is done. */
 export async function syncTenantJobs(
   deps: TenantSyncDeps,
   jobs: readonly ClaimedJob[],
+  onJobDone: (job: ClaimedJob, result: JobResult) => void,
 ): Promise<TenantSyncResult> {
-  const outcomes = new Map<number, JobOutcome>();
   const rules = JSON.parse(deps.tenant.exclusion_rules_json) as ExclusionRule[];
   const links = await findLinks(
     deps.db,
@@ -113,8 +120,8 @@ export async function syncTenantJobs(
               ? { retryAfterMs: error.retryAfterMs }
               : {}),
           };
-    for (const job of jobs) outcomes.set(job.id, outcome);
-    return { outcomes, salesforceCalls: 0, providerCalls: 0, synced: [], skipped: [] };
+    for (const job of jobs) onJobDone(job, { outcome, traces: [] });
+    return { salesforceCalls: 0, providerCalls: 0 };
   }
   const linkMailboxIds = [...new Set([...links.values()].map((l) => l.mailbox_id))];
   const mailboxesById = new Map<string, MailboxRow>([...read.mailboxes.values()].map((m) => [m.id, m]));
@@ -125,13 +132,10 @@ export async function syncTenantJobs(
   }
   const domains = JSON.parse(deps.tenant.internal_domains_json) as string[];
   let providerCalls = 0;
-  const traces: NewTrace[] = [];
-  const synced: SyncedEvent[] = [];
-  const skipped: SkippedEvent[] = [];
-  const unchangedLinkRecords: LinkRecord[] = [];
 
   await Promise.all(
     jobs.map(async (job) => {
+      const traces: NewTrace[] = [];
       const trace = (step: string, message: string, data?: Record<string, unknown>) =>
         traces.push({
           tenant_id: deps.tenant.id,
@@ -226,18 +230,18 @@ export async function syncTenantJobs(
         { action: plan.action },
       );
       if (plan.action === 'none') {
-        if (desired.kind === 'unmappable') skipped.push({ eventId: job.eventId, reason: plan.reason });
-        if (
+        const keep =
           link !== undefined &&
           used.json !== null &&
-          (used.json !== link.record_json || used.throughChangeId !== link.record_through_change_id)
-        )
-          unchangedLinkRecords.push({
-            eventId: job.eventId,
-            recordJson: used.json,
-            recordThroughChangeId: used.throughChangeId,
-          });
-        outcomes.set(job.id, { kind: 'done' });
+          (used.json !== link.record_json || used.throughChangeId !== link.record_through_change_id);
+        onJobDone(job, {
+          outcome: { kind: 'done' },
+          traces,
+          linkRecord: keep
+            ? { eventId: job.eventId, recordJson: used.json, recordThroughChangeId: used.throughChangeId }
+            : undefined,
+          skipped: desired.kind === 'unmappable' ? { eventId: job.eventId, reason: plan.reason } : undefined,
+        });
         return;
       }
       try {
@@ -251,22 +255,26 @@ export async function syncTenantJobs(
           hash: desired.kind === 'item' ? desired.hash : (link?.content_hash ?? ''),
           mayExist: job.attempts > 1 || createdAt === null || createdAt < deps.installedAt,
           countCall: () => providerCalls++,
+          signal: deps.signalOf?.(job),
         });
         const latencyMs = deps.clock.now() - job.firstChangeAt;
         trace('apply', `${plan.action} done`, {
           itemId: applied?.itemId ?? link?.item_id ?? null,
           latencyMs,
         });
-        synced.push({
-          eventId: job.eventId,
-          action: plan.action,
-          mailbox:
-            mailboxesById.get(plan.action === 'move' ? plan.toMailboxId : plan.mailboxId)?.address ??
-            mailbox?.address ??
-            null,
-          latencyMs,
+        onJobDone(job, {
+          outcome: { kind: 'done' },
+          traces,
+          synced: {
+            eventId: job.eventId,
+            action: plan.action,
+            mailbox:
+              mailboxesById.get(plan.action === 'move' ? plan.toMailboxId : plan.mailboxId)?.address ??
+              mailbox?.address ??
+              null,
+            latencyMs,
+          },
         });
-        outcomes.set(job.id, { kind: 'done' });
       } catch (error) {
         const message = `${plan.action} failed: ${describeError(error)}`;
         trace('error', message);
@@ -275,19 +283,21 @@ export async function syncTenantJobs(
             plan.action === 'move' ? mailboxesById.get(plan.toMailboxId)?.address : mailbox?.address;
           if (error.retryAfterMs !== undefined && address !== undefined && address !== null)
             deps.limiter.pause(address, error.retryAfterMs);
-          outcomes.set(job.id, {
-            kind: 'retry',
-            message,
-            ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+          onJobDone(job, {
+            outcome: {
+              kind: 'retry',
+              message,
+              ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+            },
+            traces,
           });
-        } else if (error instanceof PermanentError) outcomes.set(job.id, { kind: 'dead', reason: message });
-        else outcomes.set(job.id, { kind: 'retry', message });
+        } else if (error instanceof PermanentError)
+          onJobDone(job, { outcome: { kind: 'dead', reason: message }, traces });
+        else onJobDone(job, { outcome: { kind: 'retry', message }, traces });
       }
     }),
   );
-  await saveLinkRecords(deps.db, deps.tenant.id, unchangedLinkRecords);
-  await addTraces(deps.db, traces);
-  return { outcomes, salesforceCalls: read.calls, providerCalls, synced, skipped };
+  return { salesforceCalls: read.calls, providerCalls };
 }
 
 /** The read step's words: where the Event's record came from, and why it was read if it was. */

@@ -29,6 +29,15 @@ export class ItemNotFoundError extends Error {
 /** The mailbox itself does not exist (or has no calendar) at the provider. */
 export class MailboxNotFoundError extends PermanentError {}
 
+/**
+ * What every call may be given. `signal` ends the call early (the engine gave the job up: its
+ * lease is at risk); a provider also ends each call after a timeout of its own, well within a
+ * job's lease.
+ */
+export interface CallOptions {
+  signal?: AbortSignal | undefined;
+}
+
 export interface CalendarProvider {
   readonly kind: ProviderKind;
   readonly capabilities: ProviderCapabilities;
@@ -36,13 +45,21 @@ export interface CalendarProvider {
    * Creates the item. `idempotencyKey` is the same for retries of the same create, so a retry
    * after a lost response does not make a second item.
    */
-  create(mailbox: string, item: CalendarItem, options: { idempotencyKey: string }): Promise<ItemRef>;
+  create(
+    mailbox: string,
+    item: CalendarItem,
+    options: CallOptions & { idempotencyKey: string },
+  ): Promise<ItemRef>;
   /** Throws ItemNotFoundError when the item is gone from the mailbox. */
-  update(mailbox: string, ref: ItemRef, item: CalendarItem): Promise<ItemRef>;
+  update(mailbox: string, ref: ItemRef, item: CalendarItem, options?: CallOptions): Promise<ItemRef>;
   /** Deletes the item; an item already gone counts as deleted. */
-  delete(mailbox: string, ref: ItemRef): Promise<void>;
+  delete(mailbox: string, ref: ItemRef, options?: CallOptions): Promise<void>;
   /** The item stamped with this Salesforce Event id, if the mailbox holds one. */
-  findBySalesforceId(mailbox: string, salesforceEventId: string): Promise<ItemRef | undefined>;
+  findBySalesforceId(
+    mailbox: string,
+    salesforceEventId: string,
+    options?: CallOptions,
+  ): Promise<ItemRef | undefined>;
   /**
    * Checks the credentials (and, given a mailbox, the right to its calendar); throws what is wrong.
    * Returns the provider's clock, when it said, for a skew check.

@@ -17,6 +17,7 @@ export interface SalesforceRestClientOptions {
   fetch?: typeof fetch;
   /** Called with the org's API usage after every response that reports it. */
   onApiUsage?: (usage: ApiUsage) => void;
+  /** How long one request may take (default 30 s: half a sync job's lease, so a hung read never outlives it). */
   timeoutMs?: number;
 }
 
@@ -127,7 +128,7 @@ export class SalesforceRestClient {
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(this.#options.timeoutMs ?? 60_000),
+        signal: AbortSignal.timeout(this.#options.timeoutMs ?? 30_000),
       });
     } catch (error) {
       throw new RetryableError(`cannot reach Salesforce: ${describeError(error)}`, { cause: error });

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import {
   createHttpAppFor,
   createIntake,
+  createNodePresence,
   createSyncWorker,
   openRuntimeWithSecrets,
   version,
@@ -40,6 +41,9 @@ export async function serve(ctx: CliContext, config: Config, logger: Logger): Pr
     await runtime.close();
     throw error;
   }
+  // Registered before any work: what a killed earlier run on this host held comes back now.
+  const presence = createNodePresence(runtime, 'serve');
+  await presence.start();
   const expiryChecks = startPeriodicTask(
     'salesforce-expiry-check',
     config.expiryCheckInterval,
@@ -48,7 +52,9 @@ export async function serve(ctx: CliContext, config: Config, logger: Logger): Pr
   );
   const intake = createIntake(runtime);
   intake.start();
-  const engine = config.engine ? createSyncWorker(runtime) : undefined;
+  const engine = config.engine
+    ? createSyncWorker(runtime, { presence, stopGraceMs: config.shutdownTimeout })
+    : undefined;
   engine?.start();
   // Listen for SIGINT/SIGTERM before saying we are up: a supervisor may stop us right after.
   const stopped = waitForStop(ctx.stopSignal);
@@ -64,6 +70,7 @@ export async function serve(ctx: CliContext, config: Config, logger: Logger): Pr
   await expiryChecks.stop();
   await intake.stop();
   await engine?.stop();
+  await presence.stop();
   await runtime.close();
   logger.info('stopped');
   logger.flush();
@@ -78,7 +85,9 @@ export function registerWorker(program: Command, ctx: CliContext): void {
     .action(async (_opts: unknown, command: Command) => {
       const { config, logger } = setUpCommand(ctx, command);
       const runtime = await openRuntimeWithSecrets(config, logger, { migrations: 'auto' });
-      const engine = createSyncWorker(runtime);
+      const presence = createNodePresence(runtime, 'worker');
+      await presence.start();
+      const engine = createSyncWorker(runtime, { presence, stopGraceMs: config.shutdownTimeout });
       engine.start();
       const stopped = waitForStop(ctx.stopSignal);
       logger.info({ database: runtime.store.location, version }, 'worker started');
@@ -87,6 +96,7 @@ export function registerWorker(program: Command, ctx: CliContext): void {
       await stopped;
       logger.info('shutting down');
       await engine.stop();
+      await presence.stop();
       await runtime.close();
       logger.info('stopped');
       logger.flush();

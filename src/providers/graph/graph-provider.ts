@@ -6,6 +6,7 @@ import {
   ItemNotFoundError,
   MailboxNotFoundError,
   type CalendarProvider,
+  type CallOptions,
   type ItemRef,
 } from '../calendar-provider.ts';
 import { graphFailure, graphTransportFailure } from './graph-errors.ts';
@@ -32,18 +33,29 @@ export class GraphProvider implements CalendarProvider {
     this.#options = { ...options, graphBaseUrl: options.graphBaseUrl.replace(/\/+$/, '') };
   }
 
-  async create(mailbox: string, item: CalendarItem, options: { idempotencyKey: string }): Promise<ItemRef> {
+  async create(
+    mailbox: string,
+    item: CalendarItem,
+    options: CallOptions & { idempotencyKey: string },
+  ): Promise<ItemRef> {
     const body = { ...toGraphEvent(item), transactionId: options.idempotencyKey };
-    const response = await this.#send('POST', `${this.#events(mailbox)}`, 'creating the calendar item', body);
+    const response = await this.#send(
+      'POST',
+      `${this.#events(mailbox)}`,
+      'creating the calendar item',
+      options.signal,
+      body,
+    );
     if (!response.ok) throw await graphFailure(response, 'creating the calendar item');
     return { itemId: ((await response.json()) as { id: string }).id, changeKey: null };
   }
 
-  async update(mailbox: string, ref: ItemRef, item: CalendarItem): Promise<ItemRef> {
+  async update(mailbox: string, ref: ItemRef, item: CalendarItem, options?: CallOptions): Promise<ItemRef> {
     const response = await this.#send(
       'PATCH',
       `${this.#events(mailbox)}/${encodeURIComponent(ref.itemId)}`,
       'updating the calendar item',
+      options?.signal,
       toGraphEvent(item),
     );
     if (!response.ok) {
@@ -55,11 +67,12 @@ export class GraphProvider implements CalendarProvider {
     return { itemId: ((await response.json()) as { id: string }).id, changeKey: null };
   }
 
-  async delete(mailbox: string, ref: ItemRef): Promise<void> {
+  async delete(mailbox: string, ref: ItemRef, options?: CallOptions): Promise<void> {
     const response = await this.#send(
       'DELETE',
       `${this.#events(mailbox)}/${encodeURIComponent(ref.itemId)}`,
       'deleting the calendar item',
+      options?.signal,
     );
     if (response.ok) return;
     const failure = await graphFailure(response, 'deleting the calendar item');
@@ -67,12 +80,17 @@ export class GraphProvider implements CalendarProvider {
     throw failure;
   }
 
-  async findBySalesforceId(mailbox: string, salesforceEventId: string): Promise<ItemRef | undefined> {
+  async findBySalesforceId(
+    mailbox: string,
+    salesforceEventId: string,
+    options?: CallOptions,
+  ): Promise<ItemRef | undefined> {
     const filter = `singleValueExtendedProperties/Any(ep: ep/id eq '${salesforceIdProperty}' and ep/value eq '${salesforceEventId.replaceAll("'", "''")}')`;
     const response = await this.#send(
       'GET',
       `${this.#events(mailbox)}?$filter=${encodeURIComponent(filter)}&$select=id&$top=2`,
       'looking for the calendar item',
+      options?.signal,
     );
     if (!response.ok) throw await graphFailure(response, 'looking for the calendar item');
     const found = ((await response.json()) as { value: { id: string }[] }).value[0];
@@ -86,6 +104,7 @@ export class GraphProvider implements CalendarProvider {
       'GET',
       `${this.#events(mailbox)}?$top=1&$select=id`,
       'reading the calendar',
+      undefined,
     );
     if (!response.ok) throw await graphFailure(response, 'reading the calendar');
     const date = Date.parse(response.headers.get('date') ?? '');
@@ -96,8 +115,15 @@ export class GraphProvider implements CalendarProvider {
     return `${this.#options.graphBaseUrl}/v1.0/users/${encodeURIComponent(mailbox)}/events`;
   }
 
-  async #send(method: string, url: string, what: string, body?: unknown): Promise<Response> {
+  async #send(
+    method: string,
+    url: string,
+    what: string,
+    signal: AbortSignal | undefined,
+    body?: unknown,
+  ): Promise<Response> {
     const token = await this.#options.tokens.token();
+    const timeout = AbortSignal.timeout(this.#options.timeoutMs ?? 30_000);
     try {
       return await this.#options.fetch(url, {
         method,
@@ -107,7 +133,7 @@ export class GraphProvider implements CalendarProvider {
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(this.#options.timeoutMs ?? 30_000),
+        signal: signal === undefined ? timeout : AbortSignal.any([timeout, signal]),
       });
     } catch (error) {
       throw graphTransportFailure(error, what);

@@ -1,0 +1,114 @@
+// Writes what finished jobs came to — their traces, the records kept with unchanged links, and
+// their outcomes — in one transaction per flush. Jobs finish one by one; they are written
+// together ("group commit"): a flush takes everything that finished since the last one, so under
+// load many jobs share a transaction and an idle worker writes each job at once. When the
+// database is away, a flush is tried again every second, as long as the jobs' leases can still be
+// ours (a write after that is refused by the lease check and changes nothing): an outage of a few
+// seconds costs no job a rerun.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describeError } from '../lib/errors.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { ClaimedJob } from '../store/jobs/job.ts';
+import { saveLinkRecords, type LinkRecord } from '../store/links-repository.ts';
+import { addTraces, type NewTrace } from '../store/traces-repository.ts';
+import type { JobOutcome, JobQueue, SettledAs } from './job-queue.ts';
+
+export interface Settlement {
+  job: ClaimedJob;
+  outcome: JobOutcome;
+  traces: readonly NewTrace[];
+  linkRecord?: LinkRecord | undefined;
+}
+
+interface Pending extends Settlement {
+  settled: (as: SettledAs | 'unwritten') => void;
+}
+
+export class JobSettler {
+  readonly #queue: JobQueue;
+  readonly #workerId: string;
+  readonly #logger: Logger;
+  readonly #retryMs: number;
+  readonly #mayStillWrite: (job: ClaimedJob) => boolean;
+  #pending: Pending[] = [];
+  #flushing: Promise<void> | undefined;
+  #failing = false;
+
+  constructor(deps: {
+    queue: JobQueue;
+    workerId: string;
+    logger: Logger;
+    /** Whether the job's lease may still be ours (false: stop trying, it runs again elsewhere). */
+    mayStillWrite: (job: ClaimedJob) => boolean;
+    retryMs?: number;
+  }) {
+    this.#mayStillWrite = deps.mayStillWrite;
+    this.#queue = deps.queue;
+    this.#workerId = deps.workerId;
+    this.#logger = deps.logger;
+    this.#retryMs = deps.retryMs ?? 1000;
+  }
+
+  /**
+   * Queues a finished job's writes; resolves with what recording its outcome did, or `unwritten`
+   * when the database stayed away until the job's lease was over (the job then runs again).
+   */
+  settle(settlement: Settlement): Promise<SettledAs | 'unwritten'> {
+    return new Promise((settled) => {
+      this.#pending.push({ ...settlement, settled });
+      this.#flushing ??= this.#flushAll().finally(() => (this.#flushing = undefined));
+    });
+  }
+
+  /** Resolves once everything queued so far is written (or given up). */
+  async idle(): Promise<void> {
+    while (this.#flushing !== undefined) await this.#flushing;
+  }
+
+  async #flushAll(): Promise<void> {
+    while (this.#pending.length > 0) {
+      const batch = this.#pending;
+      this.#pending = [];
+      let written: Map<number, SettledAs> | undefined;
+      while (written === undefined) {
+        try {
+          written = await this.#write(batch);
+          if (this.#failing) this.#logger.info('the database answers again: finished jobs recorded');
+          this.#failing = false;
+        } catch (error) {
+          if (!this.#failing)
+            this.#logger.warn(
+              { error: describeError(error), jobs: batch.length },
+              'could not record finished jobs; trying again every second while their leases last',
+            );
+          this.#failing = true;
+          // A lease that ran out is not ours to write any more: that job runs again elsewhere.
+          const live = batch.filter((entry) => this.#mayStillWrite(entry.job));
+          for (const entry of batch) if (!live.includes(entry)) entry.settled('unwritten');
+          batch.splice(0, batch.length, ...live);
+          if (batch.length === 0) break;
+          await sleep(this.#retryMs);
+        }
+      }
+      for (const entry of batch) entry.settled(written?.get(entry.job.id) ?? 'lost-lease');
+    }
+  }
+
+  #write(batch: readonly Pending[]): Promise<Map<number, SettledAs>> {
+    return this.#queue.settle(
+      this.#workerId,
+      batch.map(({ job, outcome }) => ({ job, outcome })),
+      async (tx) => {
+        await addTraces(
+          tx,
+          batch.flatMap((entry) => entry.traces),
+        );
+        const records = new Map<string, LinkRecord[]>();
+        for (const { job, linkRecord } of batch)
+          if (linkRecord !== undefined)
+            records.set(job.tenantId, [...(records.get(job.tenantId) ?? []), linkRecord]);
+        for (const [tenantId, links] of records) await saveLinkRecords(tx, tenantId, links);
+      },
+    );
+  }
+}
