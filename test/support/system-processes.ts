@@ -99,6 +99,8 @@ export interface RunningSystem {
   /** The processes running now, by what they are (service, workers, sandboxes, …). */
   processes(): { role: string; pid: number }[];
   stopService(): Promise<void>;
+  /** Ends the service with SIGKILL (kill -9): no shutdown of any kind. */
+  killService(): Promise<void>;
   /** Points the service at another database (then tenantSetUp() again). */
   useDatabase(url: string): void;
   /** Creates the tenant, sets its Graph provider, connects it through OAuth (the service must run). */
@@ -310,6 +312,12 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       async stopService() {
         if (service === undefined) return;
         await stop(service.child, service.exited);
+        running.splice(running.indexOf(service), 1);
+      },
+      async killService() {
+        if (service === undefined) return;
+        service.child.kill('SIGKILL');
+        await service.exited.catch(() => undefined);
         running.splice(running.indexOf(service), 1);
       },
       useDatabase(url) {
