@@ -21,7 +21,7 @@ export interface EnqueueResult {
 /**
  * Waiting job: keep the earliest due time and the oldest change. Running job: remember to run
  * again (the running sync may have read the Event before this change). Dead job: a new change
- * revives it with a fresh attempt count.
+ * revives it with a fresh attempt count (and its oldest unsynced change).
  */
 export async function enqueueJob(db: Kysely<Database>, job: EnqueueJob): Promise<EnqueueResult> {
   const [result] = await enqueueJobs(db, [job]);
@@ -71,9 +71,10 @@ function upsert(db: Kysely<Database>, jobs: readonly EnqueueJob[]) {
           when 'waiting' then ${smaller(sql.ref('jobs.run_at'), runAt)}
           when 'dead' then ${runAt}
           else jobs.run_at end`,
+        // A dead job's changes were never synced: latency still counts from the oldest of them.
         first_change_at: sql`case ${state}
           when 'waiting' then ${smaller(sql.ref('jobs.first_change_at'), changeAt)}
-          when 'dead' then ${changeAt}
+          when 'dead' then ${smaller(sql.ref('jobs.first_change_at'), changeAt)}
           else jobs.first_change_at end`,
         rerun_at: sql`case ${state}
           when 'running' then ${smaller(sql`coalesce(jobs.rerun_at, ${runAt})`, runAt)}
