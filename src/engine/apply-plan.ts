@@ -5,12 +5,29 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../lib/clock.ts';
 import { PermanentError } from '../lib/errors.ts';
 import type { SyncPlan } from '../domain/plan-sync.ts';
-import { ItemNotFoundError, type CalendarProvider, type ItemRef } from '../providers/calendar-provider.ts';
+import {
+  ItemNotFoundError,
+  MailboxNotFoundError,
+  type CalendarProvider,
+  type ItemRef,
+} from '../providers/calendar-provider.ts';
 import type { ClaimedJob } from '../store/jobs/job.ts';
 import { markCreatePending, saveLink } from '../store/links-repository.ts';
 import type { Database, LinkRow, MailboxRow, TenantRow } from '../store/schema.ts';
 import type { EngineMetrics, ProviderCallOutcome } from './engine-metrics.ts';
 import type { MailboxLimiter } from './mailbox-limiter.ts';
+
+/** The provider said the mailbox a call went to does not exist: its Events wait for it. */
+export class MailboxMissingError extends Error {
+  override readonly name = 'MailboxMissingError';
+  readonly mailboxId: string;
+  readonly address: string;
+  constructor(mailboxId: string, address: string, providerMessage: string) {
+    super(providerMessage);
+    this.mailboxId = mailboxId;
+    this.address = address;
+  }
+}
 
 export interface ApplyDeps {
   db: Kysely<Database>;
@@ -44,6 +61,7 @@ export async function applyPlan(
 ): Promise<ItemRef | undefined> {
   const { provider, limiter } = deps;
   const options = { signal: input.signal };
+  const mailboxIdOf = new Map<string, string>();
   const call = <T>(address: string, operation: string, work: () => Promise<T>) => {
     input.countCall();
     return limiter.run(address, provider.capabilities, input.signal, async () => {
@@ -58,6 +76,8 @@ export async function applyPlan(
             : error instanceof PermanentError
               ? 'permanent'
               : 'retryable';
+        if (error instanceof MailboxNotFoundError)
+          throw new MailboxMissingError(mailboxIdOf.get(address) ?? '', address, error.message);
         throw error;
       } finally {
         deps.metrics?.providerCall(provider.kind, operation, performance.now() - started, outcome);
@@ -68,6 +88,7 @@ export async function applyPlan(
     const address = input.mailboxOf(mailboxId)?.address;
     if (address === undefined || address === null)
       throw new PermanentError(`mailbox ${mailboxId} has no address`);
+    mailboxIdOf.set(address, mailboxId);
     return address;
   };
   const save = async (mailboxId: string, ref: ItemRef, state: 'active' | 'deleted') =>

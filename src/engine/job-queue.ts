@@ -24,10 +24,16 @@ export type JobOutcome =
   | { kind: 'retry'; message: string; retryAfterMs?: number }
   | { kind: 'dead'; reason: string }
   /** The job did not fail: it goes back to wait `delayMs` (default 60 s) without spending an attempt. */
-  | { kind: 'postpone'; reason: string; delayMs?: number };
+  | { kind: 'postpone'; reason: string; delayMs?: number }
+  /**
+   * The owner's mailbox does not exist at the provider: the job waits for it without spending an
+   * attempt, until the mailbox is found or mapped (or `delayMs` passes: one more look).
+   */
+  | { kind: 'park'; reason: string; mailboxId: string; delayMs: number };
 
 /** What recording an outcome did: the job finished, runs again (rerun, retry, postponed), was parked, or was no longer ours. */
-export type SettledAs = 'completed' | 'rerun' | 'retry' | 'postponed' | 'dead' | 'superseded' | 'lost-lease';
+export type SettledAs =
+  'completed' | 'rerun' | 'retry' | 'postponed' | 'parked' | 'dead' | 'superseded' | 'lost-lease';
 
 export interface JobQueueDeps {
   store: Store;
@@ -211,6 +217,22 @@ export class JobQueue {
                 tx,
               ))
                 ? 'postponed'
+                : 'lost-lease',
+            );
+            break;
+          case 'park':
+            settled.set(
+              job.id,
+              (await rescheduleJob(tx, {
+                jobId: job.id,
+                workerId,
+                retryAt: now + outcome.delayMs,
+                error: outcome.reason,
+                now,
+                refundAttempt: true,
+                waitingForMailboxId: outcome.mailboxId,
+              }))
+                ? 'parked'
                 : 'lost-lease',
             );
             break;

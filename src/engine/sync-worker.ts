@@ -18,7 +18,10 @@ import { describeError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { ApiUsage, SalesforceRestClient } from '../salesforce/rest-client.ts';
 import type { ClaimedJob } from '../store/jobs/job.ts';
+import { acquireLease } from '../store/leases-repository.ts';
+import { mailboxFound, missingMailboxesAwaited } from '../store/mailboxes-repository.ts';
 import { claimMeta } from '../store/meta-repository.ts';
+import { MailboxNotFoundError } from '../providers/calendar-provider.ts';
 import type { Database } from '../store/schema.ts';
 import type { EngineMetrics } from './engine-metrics.ts';
 import type { JobOutcome, JobQueue } from './job-queue.ts';
@@ -49,6 +52,8 @@ export interface SyncWorkerDeps {
   presence?: NodePresence | undefined;
   /** On stop, how long jobs in hand may take to finish before they are handed back (default 10 s). */
   stopGraceMs?: number;
+  /** How often mailboxes the provider said do not exist are looked at again (default 1 minute). */
+  mailboxCheckMs?: number;
   /** Told of every applied change (the demo's lines, metrics). */
   onSynced?: (tenantSlug: string, synced: SyncedEvent) => void;
   /** Told of every Event skipped with its reason. */
@@ -137,6 +142,13 @@ export class SyncWorker {
     // Claim once a tenth of the room is free: claims stay batches (shared reads) under load.
     const minClaim = Math.max(1, Math.floor(batchSize / 10));
     this.#startTimers();
+    const mailboxChecks = setInterval(
+      () =>
+        void this.checkMissingMailboxes().catch((error: unknown) =>
+          this.#deps.logger.warn({ error: describeError(error) }, 'could not check missing mailboxes'),
+        ),
+      this.#deps.mailboxCheckMs ?? 60_000,
+    );
     try {
       while (!signal.aborted) {
         const room = batchSize - this.#held.size;
@@ -171,6 +183,7 @@ export class SyncWorker {
       clearTimeout(grace);
       await this.#settler.idle();
     } finally {
+      clearInterval(mailboxChecks);
       this.#stopTimers();
     }
   }
@@ -204,7 +217,7 @@ export class SyncWorker {
       claimed: jobs.length,
       salesforceCalls: 0,
       providerCalls: 0,
-      outcomes: { done: 0, retry: 0, dead: 0, postpone: 0 },
+      outcomes: { done: 0, retry: 0, dead: 0, postpone: 0, park: 0 },
     };
     const byTenant = new Map<string, ClaimedJob[]>();
     for (const job of jobs) {
@@ -355,6 +368,44 @@ export class SyncWorker {
       setInterval(() => void this.#renew(), this.#leaseMs / 3),
       setInterval(() => this.#guardLeases(), 1000),
     );
+  }
+
+  /**
+   * Looks again at each mailbox the provider said does not exist and that Events wait for (one
+   * node at a time): once it exists, its Events sync at once. Returns the Events released.
+   */
+  async checkMissingMailboxes(): Promise<number> {
+    const { db, clock, logger, workerId, providers } = this.#deps;
+    const held = await acquireLease(db, {
+      name: 'missing-mailboxes',
+      holder: workerId,
+      ttlMs: (this.#deps.mailboxCheckMs ?? 60_000) / 2,
+      now: clock.now(),
+    });
+    if (!held) return 0;
+    let released = 0;
+    for (const mailbox of await missingMailboxesAwaited(db)) {
+      const lookup = await providers.forTenant(mailbox.tenantId);
+      if ('problem' in lookup) continue;
+      try {
+        await lookup.provider.checkAccess(mailbox.address);
+      } catch (error) {
+        if (!(error instanceof MailboxNotFoundError))
+          logger.debug({ mailbox: mailbox.address, error: describeError(error) }, 'mailbox check failed');
+        continue;
+      }
+      const waiting = await mailboxFound(db, {
+        tenantId: mailbox.tenantId,
+        id: mailbox.id,
+        now: clock.now(),
+      });
+      released += waiting;
+      logger.info(
+        { tenantId: mailbox.tenantId, mailbox: mailbox.address, events: waiting },
+        'a mailbox that did not exist does now: the Events waiting for it sync',
+      );
+    }
+    return released;
   }
 
   #stopTimers(): void {

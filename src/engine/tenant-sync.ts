@@ -17,10 +17,11 @@ import type { SalesforceRestClient } from '../salesforce/rest-client.ts';
 import type { ClaimedJob } from '../store/jobs/job.ts';
 import { knownFromChanges, type KnownFromChanges } from '../store/changes/known-from-changes.ts';
 import { findLinks, type LinkRecord } from '../store/links-repository.ts';
+import { markMailboxMissing } from '../store/mailboxes-repository.ts';
 import type { Database, MailboxRow, TenantRow } from '../store/schema.ts';
 import type { NewTrace } from '../store/traces-repository.ts';
 import type { Kysely } from 'kysely';
-import { applyPlan } from './apply-plan.ts';
+import { applyPlan, MailboxMissingError } from './apply-plan.ts';
 import type { JobOutcome } from './job-queue.ts';
 import type { EngineMetrics } from './engine-metrics.ts';
 import type { MailboxLimiter } from './mailbox-limiter.ts';
@@ -244,6 +245,18 @@ export async function syncTenantJobs(
         });
         return;
       }
+      // A mailbox the provider said does not exist is not asked again for each Event: they wait.
+      const target = plan.action === 'move' ? plan.toMailboxId : plan.mailboxId;
+      const missing = mailboxesById.get(target) ?? (mailbox?.id === target ? mailbox : undefined);
+      if (missing?.missing_since !== null && missing?.missing_since !== undefined) {
+        const reason = waitingForMailbox(missing.address ?? target, missing.missing_reason);
+        trace('wait', reason);
+        onJobDone(job, {
+          outcome: { kind: 'park', reason, mailboxId: target, delayMs: mailboxRecheckMs },
+          traces,
+        });
+        return;
+      }
       try {
         const applied = await applyPlan(deps, plan, {
           job,
@@ -276,6 +289,20 @@ export async function syncTenantJobs(
           },
         });
       } catch (error) {
+        if (error instanceof MailboxMissingError) {
+          await markMailboxMissing(deps.db, {
+            id: error.mailboxId,
+            reason: error.message,
+            now: deps.clock.now(),
+          });
+          const reason = waitingForMailbox(error.address, error.message);
+          trace('wait', reason);
+          onJobDone(job, {
+            outcome: { kind: 'park', reason, mailboxId: error.mailboxId, delayMs: mailboxRecheckMs },
+            traces,
+          });
+          return;
+        }
         const message = `${plan.action} failed: ${describeError(error)}`;
         trace('error', message);
         if (error instanceof RetryableError) {
@@ -298,6 +325,16 @@ export async function syncTenantJobs(
     }),
   );
   return { salesforceCalls: read.calls, providerCalls };
+}
+
+/**
+ * How long an Event waits for a missing mailbox before it looks once more by itself (the engine
+ * checks missing mailboxes every minute, and mapping the owner releases it at once).
+ */
+const mailboxRecheckMs = 60 * 60_000;
+
+function waitingForMailbox(address: string, why: string | null): string {
+  return `waiting for the mailbox ${address}: ${why ?? 'it does not exist'}. The Event syncs once the mailbox exists or its owner is mapped to another one`;
 }
 
 /** The read step's words: where the Event's record came from, and why it was read if it was. */

@@ -15,7 +15,7 @@ import { deadEvents, retryEvents, type EventKey } from '../intake/retry-events.t
 import type { Clock } from '../lib/clock.ts';
 import { BadInputError } from '../lib/errors.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
-import { eventStories, type EventStory } from '../reports/event-story.ts';
+import { describeLinkedItem, eventStories, type EventStory } from '../reports/event-story.ts';
 import {
   failures,
   latencySeries,
@@ -479,8 +479,7 @@ function eventPage(
             <p>
               Job:
               ${story.job === null ? 'finished' : `${story.job.state}, ${story.job.attempts} attempt(s)${story.job.lastError === null ? '' : ` — ${story.job.lastError}`}`}<br />
-              Item:
-              ${story.link === null ? 'none' : `${story.link.itemId === '' ? '(not known)' : story.link.itemId} in ${story.link.mailbox ?? '?'} (${story.link.state})`}
+              Item: ${describeLinkedItem(story.link)}
             </p>
             ${retryForm(view.csrf, { tenant: story.tenant, eventId: story.eventId, back: `/admin/events?id=${story.eventId}` }, 'Sync again')}`,
       )}`,

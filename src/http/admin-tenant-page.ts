@@ -13,8 +13,8 @@ import { BadInputError, NotFoundError } from '../lib/errors.ts';
 import type { ConnectionView } from '../salesforce/connection-view.ts';
 import { listMailboxes } from '../store/mailboxes-repository.ts';
 import { mapOwnerToMailbox } from '../tenants/map-mailbox.ts';
-import type { MailboxRow, TenantRow } from '../store/schema.ts';
-import { toMailboxView } from '../tenants/mailbox-view.ts';
+import type { TenantRow } from '../store/schema.ts';
+import { describeMailboxState, toMailboxView, type MailboxView } from '../tenants/mailbox-view.ts';
 import { toTenantSummary } from '../tenants/tenant-summary.ts';
 import { updateTenantSettings } from '../tenants/update-tenant-settings.ts';
 
@@ -148,7 +148,7 @@ export function adminTenantRoutes(deps: AdminDeps, cookies: CookieSettings): Hon
     return c.json({
       ...toTenantSummary(tenant, deps.publicUrl),
       connection,
-      mailboxes: detail.mailboxes.map(toMailboxView),
+      mailboxes: detail.mailboxes,
       intake: detail.positions,
       recentSyncs: detail.recent,
     });
@@ -212,7 +212,7 @@ function tenantAdminPage(view: {
   connection: ConnectionView;
   form: SettingsForm;
   csrf: string;
-  mailboxes: MailboxRow[];
+  mailboxes: MailboxView[];
   positions: { source: string; position: string; updatedAt: number }[];
   recent: { eventId: string; message: string; at: number; latencyMs: number | undefined }[];
   now: number;
@@ -330,14 +330,14 @@ ${form.exclusionRules}</textarea>
                   ${view.mailboxes.map(
                     (m) =>
                       html`<tr>
-                        <td>${m.salesforce_user_id}</td>
-                        <td>${m.address ?? '–'}</td>
+                        <td>${m.user}</td>
+                        <td>${m.mailbox ?? '–'}</td>
                         <td>${m.source}</td>
-                        <td class="${m.state === 'active' && m.last_error === null ? 'ok' : 'bad'}">
-                          ${m.state}
+                        <td class="${m.state === 'active' && m.problem === null ? 'ok' : 'bad'}">
+                          ${describeMailboxState(m)}
                         </td>
-                        <td>${m.time_zone ?? '–'}</td>
-                        <td>${m.last_error ?? ''}</td>
+                        <td>${m.timeZone ?? '–'}</td>
+                        <td>${m.problem ?? ''}</td>
                       </tr>`,
                   )}
                 </tbody>
@@ -409,7 +409,7 @@ async function mapMailbox(deps: AdminDeps, slug: string, user: string, mailbox: 
 
 /** What the tenant page and GET /api/tenants/<slug> show beyond the settings. */
 async function tenantDetail(deps: AdminDeps, tenantId: string) {
-  const mailboxes = await listMailboxes(deps.db, tenantId);
+  const mailboxes = (await listMailboxes(deps.db, tenantId)).map(toMailboxView);
   const positions = await deps.db
     .selectFrom('intake_positions')
     .selectAll()

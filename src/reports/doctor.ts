@@ -11,6 +11,7 @@ import { PubSubSubscriber } from '../salesforce/change-sources/pubsub-client.ts'
 import type { SalesforceRestClient } from '../salesforce/rest-client.ts';
 import type { SessionSource } from '../salesforce/salesforce-sessions.ts';
 import { listMailboxes } from '../store/mailboxes-repository.ts';
+import { toMailboxView } from '../tenants/mailbox-view.ts';
 import type { Database } from '../store/schema.ts';
 import type { Kysely } from 'kysely';
 import type { JobCounts } from '../store/jobs/count-jobs.ts';
@@ -193,16 +194,34 @@ export async function runDoctor(deps: DoctorDeps, slug: string): Promise<Check[]
     }
   }
 
-  const troubled = mailboxes.filter((m) => m.state !== 'active' || m.last_error !== null);
+  const views = mailboxes.map(toMailboxView);
+  const notFound = views.filter((m) => m.state === 'not_found');
+  const troubled = views.filter(
+    (m) => m.state !== 'not_found' && (m.state !== 'active' || m.problem !== null),
+  );
+  const waiting = notFound.reduce((n, m) => n + m.waitingEvents, 0);
   add(
-    troubled.length === 0
-      ? { name: 'Mailboxes', result: 'ok', detail: `${mailboxes.length} owner(s) seen, all with a mailbox` }
+    notFound.length === 0
+      ? { name: 'Mailboxes', result: 'ok', detail: `${mailboxes.length} owner(s) seen, every mailbox found` }
       : {
           name: 'Mailboxes',
+          result: 'fail',
+          detail: `${notFound.length} mailbox(es) do not exist at the provider, ${waiting} Event(s) wait for them: ${notFound
+            .slice(0, 5)
+            .map((m) => `${m.mailbox ?? '?'} (user ${m.user})`)
+            .join(', ')}`,
+          fix: `create the mailbox, or send the user's Events elsewhere: instant-sync mailboxes map <user> <mailbox> --tenant ${slug}`,
+        },
+  );
+  add(
+    troubled.length === 0
+      ? { name: 'Owners', result: 'ok', detail: `${mailboxes.length} owner(s) seen, all with a mailbox` }
+      : {
+          name: 'Owners',
           result: 'warn',
           detail: `${troubled.length} of ${mailboxes.length} owner(s) cannot be synced: ${troubled
             .slice(0, 5)
-            .map((m) => `${m.salesforce_user_id} (${m.last_error ?? m.state})`)
+            .map((m) => `${m.user} (${m.problem ?? m.state})`)
             .join(', ')}`,
           fix: `instant-sync mailboxes list --tenant ${slug}; map users with instant-sync mailboxes map`,
         },

@@ -19,7 +19,17 @@ export interface EventStory {
   eventId: string;
   entries: StoryEntry[];
   job: { state: string; attempts: number; runAt: number; lastError: string | null } | null;
-  link: { mailbox: string | null; itemId: string; state: string; updatedAt: number } | null;
+  /**
+   * The item the Event is linked to; `itemId` is empty when no item was ever made (a create was
+   * sent at `pendingCreateAt` and its answer not recorded, or nothing was created at all).
+   */
+  link: {
+    mailbox: string | null;
+    itemId: string;
+    state: string;
+    updatedAt: number;
+    pendingCreateAt: number | null;
+  } | null;
 }
 
 /** The stories of `eventId` (15- or 18-character id), one per tenant that knows it. */
@@ -60,7 +70,14 @@ export async function eventStories(
     const link = await db
       .selectFrom('links')
       .leftJoin('mailboxes', 'mailboxes.id', 'links.mailbox_id')
-      .select(['links.event_id', 'links.item_id', 'links.state', 'links.updated_at', 'mailboxes.address'])
+      .select([
+        'links.event_id',
+        'links.item_id',
+        'links.state',
+        'links.updated_at',
+        'links.pending_create_at',
+        'mailboxes.address',
+      ])
       .where('links.tenant_id', '=', tenant.id)
       .where('links.event_id', op, pattern)
       .executeTakeFirst();
@@ -95,8 +112,25 @@ export async function eventStories(
       link:
         link === undefined
           ? null
-          : { mailbox: link.address, itemId: link.item_id, state: link.state, updatedAt: link.updated_at },
+          : {
+              mailbox: link.address,
+              itemId: link.item_id,
+              state: link.state,
+              updatedAt: link.updated_at,
+              pendingCreateAt: link.pending_create_at,
+            },
     });
   }
   return stories;
+}
+
+/** The linked item in words (trace, admin page). */
+export function describeLinkedItem(link: EventStory['link']): string {
+  if (link === null) return 'none';
+  const mailbox = link.mailbox ?? '?';
+  if (link.itemId === '')
+    return link.pendingCreateAt === null
+      ? `none in ${mailbox}`
+      : `none known in ${mailbox} (a create sent ${new Date(link.pendingCreateAt).toISOString()} got no answer; the next run looks for it first)`;
+  return `${link.itemId} in ${mailbox} (${link.state === 'active' ? 'in the calendar' : 'deleted'})`;
 }

@@ -21,13 +21,84 @@ export async function findMailboxes(
   return found;
 }
 
-export async function listMailboxes(db: Kysely<Database>, tenantId: string): Promise<MailboxRow[]> {
-  return db
+/** A mailbox with the number of its owner's Events that wait for it to exist. */
+export type ListedMailbox = MailboxRow & { waiting_events: number };
+
+export async function listMailboxes(db: Kysely<Database>, tenantId: string): Promise<ListedMailbox[]> {
+  const rows = await db
     .selectFrom('mailboxes')
-    .selectAll()
+    .selectAll('mailboxes')
+    .select((eb) =>
+      eb
+        .selectFrom('jobs')
+        .select(eb.fn.countAll<number | string>().as('n'))
+        .whereRef('jobs.waiting_for_mailbox_id', '=', 'mailboxes.id')
+        .as('waiting_events'),
+    )
     .where('tenant_id', '=', tenantId)
     .orderBy('address')
     .execute();
+  return rows.map((row) => ({ ...row, waiting_events: Number(row.waiting_events ?? 0) }));
+}
+
+/** The provider said the mailbox does not exist: remember since when (the first time) and why. */
+export async function markMailboxMissing(
+  db: Kysely<Database>,
+  mailbox: { id: string; reason: string; now: number },
+): Promise<void> {
+  await db
+    .updateTable('mailboxes')
+    .set((eb) => ({
+      missing_since: eb.fn.coalesce('missing_since', eb.val(mailbox.now)),
+      missing_reason: mailbox.reason,
+      updated_at: mailbox.now,
+    }))
+    .where('id', '=', mailbox.id)
+    .execute();
+}
+
+/**
+ * The mailbox exists after all (it was created, or its owner mapped elsewhere): forget that it
+ * was missing and let the jobs that waited for it run now. Returns how many were waiting.
+ */
+export async function mailboxFound(
+  db: Kysely<Database>,
+  mailbox: { tenantId: string; id: string; now: number },
+): Promise<number> {
+  return db.transaction().execute(async (tx) => {
+    await tx
+      .updateTable('mailboxes')
+      .set({ missing_since: null, missing_reason: null, updated_at: mailbox.now })
+      .where('id', '=', mailbox.id)
+      .where('missing_since', 'is not', null)
+      .execute();
+    const released = await tx
+      .updateTable('jobs')
+      .set({ run_at: mailbox.now, waiting_for_mailbox_id: null, updated_at: mailbox.now })
+      .where('tenant_id', '=', mailbox.tenantId)
+      .where('waiting_for_mailbox_id', '=', mailbox.id)
+      .where('state', '=', 'waiting')
+      .executeTakeFirst();
+    return Number(released.numUpdatedRows);
+  });
+}
+
+/** Mailboxes the provider said do not exist and that Events wait for: worth looking at again. */
+export async function missingMailboxesAwaited(
+  db: Kysely<Database>,
+): Promise<{ tenantId: string; id: string; address: string }[]> {
+  const rows = await db
+    .selectFrom('mailboxes')
+    .select(['tenant_id', 'id', 'address'])
+    .where('missing_since', 'is not', null)
+    .where('address', 'is not', null)
+    .where((eb) =>
+      eb.exists(
+        eb.selectFrom('jobs').select('jobs.id').whereRef('jobs.waiting_for_mailbox_id', '=', 'mailboxes.id'),
+      ),
+    )
+    .execute();
+  return rows.map((row) => ({ tenantId: row.tenant_id, id: row.id, address: row.address ?? '' }));
 }
 
 /** Records what Salesforce says of a user; an admin's override keeps its address. */
@@ -67,6 +138,22 @@ export async function saveResolvedMailbox(
           .else(eb.ref('excluded.address'))
           .end(),
         state: eb.ref('excluded.state'),
+        // Another address from Salesforce is another mailbox: whether it exists is not known yet.
+        missing_since: eb
+          .case()
+          .when(
+            eb.and([
+              eb('mailboxes.source', '=', 'salesforce'),
+              eb(
+                eb.fn.coalesce('mailboxes.address', eb.val('')),
+                '<>',
+                eb.fn.coalesce('excluded.address', eb.val('')),
+              ),
+            ]),
+          )
+          .then(null)
+          .else(eb.ref('mailboxes.missing_since'))
+          .end(),
         time_zone: eb.ref('excluded.time_zone'),
         last_error: eb.ref('excluded.last_error'),
         resolved_at: eb.ref('excluded.resolved_at'),
@@ -76,12 +163,15 @@ export async function saveResolvedMailbox(
     .execute();
 }
 
-/** An admin maps a user to a mailbox of their choosing. */
+/**
+ * An admin maps a user to a mailbox of their choosing. The Events that waited for the user's
+ * former mailbox (one that did not exist) run now, to the new one: returns how many.
+ */
 export async function saveMailboxOverride(
   db: Kysely<Database>,
   mapping: { tenantId: string; userId: string; address: string; now: number },
-): Promise<void> {
-  await db
+): Promise<number> {
+  const row = await db
     .insertInto('mailboxes')
     .values({
       id: randomUUID(),
@@ -99,5 +189,7 @@ export async function saveMailboxOverride(
         .columns(['tenant_id', 'salesforce_user_id'])
         .doUpdateSet({ address: mapping.address, source: 'override', updated_at: mapping.now }),
     )
-    .execute();
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return mailboxFound(db, { tenantId: mapping.tenantId, id: row.id, now: mapping.now });
 }

@@ -126,6 +126,10 @@ export interface MailboxesTable {
   time_zone: string | null;
   /** Why the mailbox cannot be used (no email, user inactive), if it cannot. */
   last_error: string | null;
+  /** Since when the mailbox provider has said this mailbox does not exist (null: it exists, as far as we know). */
+  missing_since: ColumnType<number | null, number | null | undefined, number | null>;
+  /** What the provider said when it did. */
+  missing_reason: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export const changeTypes = ['create', 'update', 'delete', 'undelete', 'resync'] as const;
@@ -173,6 +177,8 @@ export interface JobsTable {
   last_error: string | null;
   created_at: number;
   updated_at: number;
+  /** The mailbox this job waits for (it does not exist at the provider yet); null otherwise. */
+  waiting_for_mailbox_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export type LinkState = 'active' | 'deleted';

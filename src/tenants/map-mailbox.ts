@@ -1,4 +1,5 @@
-// Sending a Salesforce user's Events to a mailbox of the admin's choosing (CLI, admin page, API).
+// Sending a Salesforce user's Events to a mailbox of the admin's choosing (CLI, admin page, API);
+// the Events that waited for the user's former mailbox (one that does not exist) sync at once.
 // The user is named by id, or by email: an owner already seen with that address, or — where the
 // caller can ask Salesforce — the user the org has with it.
 import type { Kysely } from 'kysely';
@@ -18,7 +19,7 @@ export async function mapOwnerToMailbox(
   tenant: TenantRow,
   user: string,
   mailbox: string,
-): Promise<{ userId: string; address: string }> {
+): Promise<{ userId: string; address: string; released: number }> {
   const address = mailbox.trim().toLowerCase();
   if (!isEmailAddress(address))
     throw new BadInputError(`${JSON.stringify(mailbox)} is not a mailbox address`);
@@ -36,6 +37,11 @@ export async function mapOwnerToMailbox(
       throw new NotFoundError(`no Salesforce user of tenant ${tenant.slug} has the email ${email}`);
     userId = found;
   }
-  await saveMailboxOverride(deps.db, { tenantId: tenant.id, userId, address, now: deps.clock.now() });
-  return { userId, address };
+  const released = await saveMailboxOverride(deps.db, {
+    tenantId: tenant.id,
+    userId,
+    address,
+    now: deps.clock.now(),
+  });
+  return { userId, address, released };
 }

@@ -35,6 +35,7 @@ describeEachBackend('doctor', (database) => {
       'Change data capture',
       'Mailbox provider',
       'Mailboxes',
+      'Owners',
       'Dead letters',
     ]);
   });

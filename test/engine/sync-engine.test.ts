@@ -6,10 +6,15 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { GraphSandbox } from '../../sandbox/graph/index.ts';
 import type { SyncWorker } from '../../src/engine/sync-worker.ts';
-import { createSyncWorker } from '../../src/main.ts';
+import { createSyncWorker, doctorDeps } from '../../src/main.ts';
 import { salesforceIdProperty } from '../../src/providers/graph/to-graph-event.ts';
 import { tracesOf } from '../../src/store/traces-repository.ts';
 import { updateTenantSettings } from '../../src/tenants/update-tenant-settings.ts';
+import { runDoctor } from '../../src/reports/doctor.ts';
+import { listMailboxes } from '../../src/store/mailboxes-repository.ts';
+import { findTenantBySlug } from '../../src/store/tenants-repository.ts';
+import { mapOwnerToMailbox } from '../../src/tenants/map-mailbox.ts';
+import { describeMailboxState, toMailboxView } from '../../src/tenants/mailbox-view.ts';
 import type { SandboxedService } from '../support/sandboxed-service.ts';
 import { startSyncedService, type SyncedService } from '../support/synced-service.ts';
 import { describeEachBackend } from '../support/test-databases.ts';
@@ -114,7 +119,7 @@ describeEachBackend('sync engine', (database) => {
     await enqueue(backwards, ofInactive, ofOddZone, ofNoMailbox, fine);
 
     const report = await worker.runOnce();
-    expect(report).toMatchObject({ claimed: 5, outcomes: { done: 4, dead: 1 } });
+    expect(report).toMatchObject({ claimed: 5, outcomes: { done: 4, park: 1 } });
     expect(items('rep@acme.example').map((i) => i.subject)).toContain('Fine');
     expect(await story(backwards)).toMatch(/skip: none: .*end.*before.*start/i);
     expect(await story(ofInactive)).toMatch(
@@ -124,17 +129,89 @@ describeEachBackend('sync engine', (database) => {
       /skip: none: the owner's time zone "Mars\/Olympus_Mons" is unknown/,
     );
     expect(await story(ofNoMailbox)).toMatch(
-      /error: create failed: .*ErrorInvalidUser.*does not exist in Microsoft 365/,
+      /wait: waiting for the mailbox nobox@acme.example: .*ErrorInvalidUser.*does not exist in Microsoft 365/,
     );
-    const dead = await db()
+    const parked = await db()
       .selectFrom('jobs')
-      .select(['state', 'last_error'])
+      .select(['state', 'attempts', 'last_error', 'waiting_for_mailbox_id'])
       .where('event_id', '=', ofNoMailbox)
       .executeTakeFirstOrThrow();
-    expect(dead).toMatchObject({
-      state: 'dead',
+    expect(parked).toMatchObject({
+      state: 'waiting',
+      attempts: 0,
       last_error: expect.stringContaining('mailboxes map') as unknown,
+      waiting_for_mailbox_id: expect.any(String) as unknown,
     });
+  });
+
+  it('keeps the Events of a mailbox that does not exist waiting without calls, shows it, and syncs them once it exists or the owner is mapped', async () => {
+    const { sandbox } = env;
+    const { runtime } = env.service;
+    const ghost = sandbox.addUser({ username: 'ghost@acme.example', email: 'ghost@acme.example' }).Id;
+    const at = { StartDateTime: '2026-12-16T10:00:00Z', DurationInMinutes: 30 };
+    const first = sandbox.createEvent(ghost, { Subject: 'Haunted 1', OwnerId: ghost, ...at }).Id;
+    await enqueue(first);
+    expect(await worker.runOnce()).toMatchObject({ outcomes: { park: 1 } });
+
+    // The next Event of that owner waits at once: Graph is not asked again.
+    const second = sandbox.createEvent(ghost, { Subject: 'Haunted 2', OwnerId: ghost, ...at }).Id;
+    await enqueue(second);
+    const calls = graph.stats().requests;
+    expect(await worker.runOnce()).toMatchObject({ outcomes: { park: 1 } });
+    expect(graph.stats().requests).toBe(calls);
+
+    const view = (await listMailboxes(db(), tenantId))
+      .map(toMailboxView)
+      .find((m) => m.mailbox === 'ghost@acme.example');
+    expect(view).toMatchObject({ state: 'not_found', waitingEvents: 2 });
+    expect(view?.problem).toMatch(/ErrorInvalidUser/);
+    expect(describeMailboxState(view!)).toBe('not found (2 Events waiting)');
+    expect((await runtime.queue.counts(tenantId)).paused).toBeGreaterThanOrEqual(2);
+    const doctor = await runDoctor(doctorDeps(runtime), 'acme');
+    expect(doctor.find((c) => c.name === 'Mailboxes')).toMatchObject({
+      result: 'fail',
+      detail: expect.stringContaining('ghost@acme.example') as unknown,
+    });
+
+    // Not there yet: still waiting. Created: both sync at once, with their whole latency.
+    expect(await worker.checkMissingMailboxes()).toBe(0);
+    graph.addMailbox('ghost@acme.example');
+    env.advance(60_000);
+    expect(await worker.checkMissingMailboxes()).toBe(2);
+    expect(await worker.runOnce()).toMatchObject({ claimed: 2, outcomes: { done: 2 } });
+    expect(
+      items('ghost@acme.example')
+        .map((i) => i.subject)
+        .sort(),
+    ).toEqual(['Haunted 1', 'Haunted 2']);
+    expect(await story(first)).toMatch(/apply: create done/);
+    const applied = (await tracesOf(db(), first, tenantId)).find((t) => t.step === 'apply');
+    expect(JSON.parse(applied?.data_json ?? '{}')).toMatchObject({
+      latencyMs: expect.any(Number) as unknown,
+    });
+    expect(
+      (JSON.parse(applied?.data_json ?? '{}') as { latencyMs: number }).latencyMs,
+    ).toBeGreaterThanOrEqual(60_000);
+    expect(
+      (await listMailboxes(db(), tenantId))
+        .map(toMailboxView)
+        .find((m) => m.mailbox === 'ghost@acme.example'),
+    ).toMatchObject({ state: 'active', waitingEvents: 0, notFoundSince: null });
+
+    // An owner whose mailbox will never exist is mapped to another: its Events go there at once.
+    const phantom = sandbox.addUser({ username: 'phantom@acme.example', email: 'phantom@acme.example' }).Id;
+    const third = sandbox.createEvent(phantom, { Subject: 'Rerouted', OwnerId: phantom, ...at }).Id;
+    await enqueue(third);
+    expect(await worker.runOnce()).toMatchObject({ outcomes: { park: 1 } });
+    const mapped = await mapOwnerToMailbox(
+      { db: db(), clock: env.clock },
+      (await findTenantBySlug(db(), 'acme'))!,
+      phantom,
+      'rep@acme.example',
+    );
+    expect(mapped.released).toBe(1);
+    expect(await worker.runOnce()).toMatchObject({ claimed: 1, outcomes: { done: 1 } });
+    expect(items('rep@acme.example').map((i) => i.subject)).toContain('Rerouted');
   });
 
   it('makes no duplicate when Graph loses the response to a create, nor when the database forgets its links', async () => {

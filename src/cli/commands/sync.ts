@@ -8,12 +8,12 @@ import { deadEvents, retryEvents, tenantsKnowingEvent, type EventKey } from '../
 import { BadInputError, CheckFailedError, NotFoundError } from '../../lib/errors.ts';
 import { doctorDeps } from '../../main.ts';
 import { runDoctor } from '../../reports/doctor.ts';
-import { eventStories, type EventStory } from '../../reports/event-story.ts';
+import { describeLinkedItem, eventStories, type EventStory } from '../../reports/event-story.ts';
 import { findProvider } from '../../store/mailbox-providers-repository.ts';
 import { listMailboxes } from '../../store/mailboxes-repository.ts';
 import type { TenantRow } from '../../store/schema.ts';
 import { findTenantBySlug, listTenants } from '../../store/tenants-repository.ts';
-import { toMailboxView } from '../../tenants/mailbox-view.ts';
+import { describeMailboxState, toMailboxView } from '../../tenants/mailbox-view.ts';
 import { setGraphProvider } from '../../tenants/set-mailbox-provider.ts';
 import { mapOwnerToMailbox } from '../../tenants/map-mailbox.ts';
 import { isSalesforceId } from '../../domain/salesforce-ids.ts';
@@ -145,7 +145,7 @@ export function registerSync(program: Command, ctx: CliContext): void {
     .action((user: string, mailbox: string, opts: { tenant?: string }, command: Command) =>
       withRuntime(ctx, command, openDataWithSecrets, async ({ store, clock, salesforce }) => {
         const tenant = await chooseTenant(store.db, opts.tenant);
-        const { userId, address } = await mapOwnerToMailbox(
+        const { userId, address, released } = await mapOwnerToMailbox(
           {
             db: store.db,
             clock,
@@ -161,7 +161,10 @@ export function registerSync(program: Command, ctx: CliContext): void {
           mailbox,
         );
         ctx.stdout(
-          `Events of ${userId} now go to ${address} (tenant ${tenant.slug}). Items already synced move with their Event's next change.\n`,
+          `Events of ${userId} now go to ${address} (tenant ${tenant.slug}). Items already synced move with their Event's next change.\n` +
+            (released === 0
+              ? ''
+              : `${released} Event${released === 1 ? '' : 's'} that waited for the former mailbox sync now.\n`),
         );
       }),
     );
@@ -185,7 +188,7 @@ export function registerSync(program: Command, ctx: CliContext): void {
               r.user,
               r.mailbox ?? '-',
               r.source,
-              r.state,
+              describeMailboxState(r),
               r.timeZone ?? '-',
               r.problem ?? '',
             ]),
@@ -232,11 +235,7 @@ function renderStory(story: EventStory): string {
       `  job: ${story.job.state}, ${story.job.attempts} attempt(s)${story.job.state === 'waiting' ? `, next at ${new Date(story.job.runAt).toISOString()}` : ''}${story.job.lastError === null ? '' : `; last error: ${story.job.lastError}`}`,
     );
   else lines.push('  job: finished');
-  lines.push(
-    story.link === null
-      ? '  item: none'
-      : `  item: ${story.link.itemId} in ${story.link.mailbox ?? '?'} (${story.link.state})`,
-  );
+  lines.push(`  item: ${describeLinkedItem(story.link)}`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -8,7 +8,10 @@ export interface JobCounts {
   ready: number;
   /** Waiting for a later time: the settle window or a retry backoff. */
   scheduled: number;
-  /** Waiting because the tenant's Salesforce connection cannot sync (disconnected, reconnect required). */
+  /**
+   * Waiting for an admin: the tenant's Salesforce connection cannot sync (disconnected, reconnect
+   * required), or the owner's mailbox does not exist at the provider.
+   */
   paused: number;
   running: number;
   dead: number;
@@ -21,6 +24,7 @@ export async function countJobs(
   const bucket = sql<keyof JobCounts>`case
     when state <> 'waiting' then state
     when not exists ${syncingConnection(sql.ref('jobs.tenant_id'))} then 'paused'
+    when waiting_for_mailbox_id is not null then 'paused'
     when run_at > ${options.now} then 'scheduled'
     else 'ready' end`;
   const rows = await db

@@ -48,12 +48,16 @@ export function heldBy(jobId: number | readonly number[], workerId: string) {
     ]);
 }
 
-/** Column values that end a run: no lease, no pending rerun (the caller folds the rerun in first). */
+/**
+ * Column values that end a run: no lease, no pending rerun (the caller folds the rerun in first),
+ * no mailbox waited for (a run that waits for one says so after this).
+ */
 export const runEnded = {
   lease_owner: null,
   lease_expires_at: null,
   rerun_at: null,
   rerun_first_change_at: null,
+  waiting_for_mailbox_id: null,
 } as const;
 
 /** The tenant's connection row, if it is one that can sync now (see connectionCanSync). */

@@ -11,6 +11,7 @@ import { linkPendingCreateSchema } from './0006-link-pending-create.ts';
 import { tenantPollIntervalSchema } from './0007-tenant-poll-interval.ts';
 import { changeFieldsAndLinkRecordSchema } from './0008-change-fields-and-link-record.ts';
 import { nodesSchema } from './0009-nodes.ts';
+import { missingMailboxesSchema } from './0010-missing-mailboxes.ts';
 
 export function allMigrations(backend: BackendCapabilities): Record<string, Migration> {
   return {
@@ -23,5 +24,6 @@ export function allMigrations(backend: BackendCapabilities): Record<string, Migr
     '0007-tenant-poll-interval': tenantPollIntervalSchema(),
     '0008-change-fields-and-link-record': changeFieldsAndLinkRecordSchema(),
     '0009-nodes': nodesSchema(),
+    '0010-missing-mailboxes': missingMailboxesSchema(),
   };
 }
