@@ -195,11 +195,15 @@ describeEachBackend('job queue', (database) => {
         reason: 'End is before Start',
       });
       expect((await queue.claim('w', 1, lease)).jobs).toEqual([]);
+      const changedAt = job!.firstChangeAt;
+      clock.advance(58_000);
       await queue.enqueue(key, { delayMs: 0 });
       const revived = (await queue.claim('w', 1, lease)).jobs;
       expect(revived.map((j) => [j.eventId, j.attempts, j.lastError])).toEqual([
         ['E8', 1, 'End is before Start'],
       ]);
+      // Its first change was never synced: latency still counts from it, not from the revival.
+      expect(revived[0]?.firstChangeAt).toBe(changedAt);
     });
 
     it('does not park a failure when a newer change is already waiting to run', async () => {
