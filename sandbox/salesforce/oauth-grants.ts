@@ -168,6 +168,20 @@ export class OAuthGrants {
     return this.#grant(app, user.Id, 'api', false);
   }
 
+  /**
+   * Revokes every grant of a connected app, as an org admin does from Setup (Connected Apps OAuth
+   * Usage → Revoke): its refresh tokens and access tokens stop working. Returns how many grants.
+   */
+  revokeApp(clientId: string): number {
+    let revoked = 0;
+    for (const [token, refresh] of this.#refresh) {
+      if (refresh.clientId !== clientId || refresh.revoked) continue;
+      this.revoke(token);
+      revoked++;
+    }
+    return revoked;
+  }
+
   /** Revokes a refresh token (with its access tokens) or an access token; false if unknown. */
   revoke(token: string): boolean {
     const refresh = this.#refresh.get(token);

@@ -69,7 +69,7 @@ export interface BatchReport {
 }
 
 /** How long a tenant that cannot sync waits before its jobs are looked at again. */
-const postponeMs = { noProvider: 60_000, apiBudget: 15 * 60_000, reconnect: 60_000 };
+const postponeMs = { noProvider: 60_000, apiBudget: 15 * 60_000 };
 /** A job is given up this long before its lease would run out unrenewed. */
 const leaseMarginMs = 15_000;
 

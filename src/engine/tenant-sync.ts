@@ -113,7 +113,9 @@ export async function syncTenantJobs(
   } catch (error) {
     const outcome: JobOutcome =
       error instanceof ReconnectRequiredError
-        ? { kind: 'postpone', reason: error.message }
+        ? // Due at once: a tenant that must reconnect is not claimed (its jobs are paused), so
+          // they run the moment it is connected again, not a minute later.
+          { kind: 'postpone', reason: error.message, delayMs: 0 }
         : {
             kind: 'retry',
             message: `reading the Events from Salesforce failed: ${describeError(error)}`,

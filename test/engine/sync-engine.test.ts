@@ -269,6 +269,29 @@ describeEachBackend('sync engine', (database) => {
     expect(await story(id)).toMatch(/plan: delete: .*an earlier create may have reached the calendar/);
   });
 
+  it('pauses the jobs of a tenant whose grant was revoked, and runs them the moment it is connected again', async () => {
+    const { sandbox, ownerId } = env;
+    const id = sandbox.createEvent(ownerId, {
+      Subject: 'Across a reconnect',
+      StartDateTime: '2026-12-18T10:00:00Z',
+      DurationInMinutes: 30,
+    }).Id;
+    expect(sandbox.revokeAppGrants('instant-sync')).toBeGreaterThan(0);
+    await enqueue(id);
+    expect(await worker.runOnce()).toMatchObject({ outcomes: { postpone: 1 } });
+    const paused = await db()
+      .selectFrom('jobs')
+      .selectAll()
+      .where('event_id', '=', id)
+      .executeTakeFirstOrThrow();
+    expect(paused).toMatchObject({ state: 'waiting', attempts: 0 });
+    expect(paused.run_at).toBeLessThanOrEqual(env.clock.now());
+    expect(await worker.runOnce()).toMatchObject({ claimed: 0 });
+    await env.reconnect('acme');
+    expect(await worker.runOnce()).toMatchObject({ claimed: 1, outcomes: { done: 1 } });
+    expect(items('rep@acme.example').map((i) => i.subject)).toContain('Across a reconnect');
+  });
+
   it('postpones the jobs of a tenant without a mailbox provider without spending attempts', async () => {
     const other = await env.connectedTenant('globex');
     await updateTenantSettings(

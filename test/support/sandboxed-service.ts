@@ -20,6 +20,8 @@ export interface SandboxedService {
   advance(ms: number): void;
   /** Creates a tenant and connects it through the sandbox's OAuth (auto-approved). */
   connectedTenant(slug: string): Promise<CreatedTenant>;
+  /** Connects an existing tenant again through its page (after its grant was revoked, say). */
+  reconnect(slug: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -63,7 +65,7 @@ export async function startSandboxedService(options: {
     email: 'rep@acme.example',
     timeZoneSidKey: 'Europe/Berlin',
   }).Id;
-  return {
+  const env: SandboxedService = {
     sandbox,
     service,
     clock,
@@ -75,6 +77,10 @@ export async function startSandboxedService(options: {
     async connectedTenant(slug) {
       callbackUrls.push(service.runtime.salesforce.connections.callbackUrl(slug));
       const tenant = await createTenant(tenantCreationDeps(service.runtime), { slug });
+      await env.reconnect(slug);
+      return tenant;
+    },
+    async reconnect(slug) {
       const caPem = sandbox.caFile === undefined ? undefined : readFileSync(sandbox.caFile, 'utf8');
       const browser = new TestBrowser(createOutboundFetch({ extraCaPem: caPem }));
       const done = await browser.submit(await browser.get(`${service.url}/t/${slug}/`), {
@@ -82,11 +88,11 @@ export async function startSandboxedService(options: {
       });
       if (!done.url.endsWith('?result=connected'))
         throw new Error(`could not connect ${slug}:\n${done.html}`);
-      return tenant;
     },
     async close() {
       await service.close();
       await sandbox.close();
     },
   };
+  return env;
 }
