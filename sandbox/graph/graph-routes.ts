@@ -32,7 +32,22 @@ export interface GraphRouteOptions {
   requestsPerWindow: number;
   /** Seen by tests: requests served, 429s sent, and the most requests ever in flight for one mailbox. */
   stats: { requests: number; throttled: number; peakConcurrency: number; faults: number };
+  /** Every injected fault, with the extended property values of the item(s) its request concerned. */
+  faultLog: FaultRecord[];
 }
+
+export interface FaultRecord {
+  at: number;
+  kind: GraphFaults['kinds'][number];
+  mailbox: string;
+  /** Whether the change was made before the fault struck (the answer was lost). */
+  afterCommit: boolean;
+  /** The single-value extended property values of the item the request created, changed or looked for. */
+  itemStamps: string[];
+}
+
+/** The log keeps the newest faults only. */
+const faultLogLimit = 100_000;
 
 const maxConcurrent = 4;
 const windowMs = 10 * 60_000;
@@ -63,6 +78,8 @@ export function graphRoutes(options: GraphRouteOptions): Hono {
     c: Context,
     mailbox: Mailbox,
     work: () => Response | Promise<Response>,
+    /** What the request is about: the stamps (extended property values) of its item. */
+    stamps: () => string[] = () => [],
   ): Promise<Response> => {
     stats.requests++;
     const key = mailbox.address;
@@ -94,6 +111,22 @@ export function graphRoutes(options: GraphRouteOptions): Hono {
       const queued = options.takeQueuedFault(key);
       const fault = queued ?? pickFault(options.faults());
       const hangMs = queued?.hangMs ?? options.faults()?.hangMs ?? 30_000;
+      if (fault !== undefined) {
+        if (options.faultLog.length >= faultLogLimit) options.faultLog.shift();
+        let itemStamps: string[] = [];
+        try {
+          itemStamps = stamps();
+        } catch {
+          // an item that is not there has no stamps
+        }
+        options.faultLog.push({
+          at: options.now(),
+          kind: fault.kind,
+          mailbox: key,
+          afterCommit: fault.after,
+          itemStamps,
+        });
+      }
       if (fault !== undefined && !fault.after) await fail(c, fault.kind, stats, hangMs);
       const response = await work();
       if (fault?.after === true) await fail(c, fault.kind, stats, hangMs);
@@ -113,43 +146,57 @@ export function graphRoutes(options: GraphRouteOptions): Hono {
   const create = async (c: Context) => {
     const mailbox = eventsOf(c);
     const input = await jsonBody(c);
-    return limited(c, mailbox, () => {
-      const { event } = mailboxes.create(mailbox, input);
-      return c.json(toGraphJson(event, expandedProperty(c)), 201);
-    });
+    return limited(
+      c,
+      mailbox,
+      () => {
+        const { event } = mailboxes.create(mailbox, input);
+        return c.json(toGraphJson(event, expandedProperty(c)), 201);
+      },
+      () =>
+        ((input['singleValueExtendedProperties'] ?? []) as { value?: unknown }[]).map((p) => String(p.value)),
+    );
   };
   app.post('/v1.0/users/:user/events', create);
   app.post('/v1.0/users/:user/calendar/events', create);
 
   app.get('/v1.0/users/:user/events', (c) => {
     const mailbox = eventsOf(c);
-    return limited(c, mailbox, () => {
-      const filter = c.req.query('$filter');
-      let found: StoredEvent[];
-      if (filter === undefined) found = mailboxes.events(mailbox);
-      else {
-        const match =
-          /^singleValueExtendedProperties\/Any\(ep:\s*ep\/id eq '([^']+)' and ep\/value eq '((?:[^']|'')*)'\)$/.exec(
-            filter.trim(),
+    return limited(
+      c,
+      mailbox,
+      () => {
+        const filter = c.req.query('$filter');
+        let found: StoredEvent[];
+        if (filter === undefined) found = mailboxes.events(mailbox);
+        else {
+          const match =
+            /^singleValueExtendedProperties\/Any\(ep:\s*ep\/id eq '([^']+)' and ep\/value eq '((?:[^']|'')*)'\)$/.exec(
+              filter.trim(),
+            );
+          if (match === null)
+            throw new GraphError(
+              400,
+              'ErrorInvalidUrlQueryFilter',
+              'The query filter contains one or more invalid nodes.',
+            );
+          found = mailboxes.findByExtendedProperty(
+            mailbox,
+            match[1] ?? '',
+            (match[2] ?? '').replaceAll("''", "'"),
           );
-        if (match === null)
-          throw new GraphError(
-            400,
-            'ErrorInvalidUrlQueryFilter',
-            'The query filter contains one or more invalid nodes.',
-          );
-        found = mailboxes.findByExtendedProperty(
-          mailbox,
-          match[1] ?? '',
-          (match[2] ?? '').replaceAll("''", "'"),
-        );
-      }
-      const top = Number(c.req.query('$top') ?? 100);
-      return c.json({
-        '@odata.context': `${new URL(c.req.url).origin}/v1.0/$metadata#users('${mailbox.address}')/events`,
-        value: found.slice(0, top).map((e) => toGraphJson(e, expandedProperty(c))),
-      });
-    });
+        }
+        const top = Number(c.req.query('$top') ?? 100);
+        return c.json({
+          '@odata.context': `${new URL(c.req.url).origin}/v1.0/$metadata#users('${mailbox.address}')/events`,
+          value: found.slice(0, top).map((e) => toGraphJson(e, expandedProperty(c))),
+        });
+      },
+      () => {
+        const value = /ep\/value eq '((?:[^']|'')*)'/.exec(c.req.query('$filter') ?? '')?.[1];
+        return value === undefined ? [] : [value.replaceAll("''", "'")];
+      },
+    );
   });
 
   app.get('/v1.0/users/:user/events/:id', (c) => {
@@ -162,17 +209,25 @@ export function graphRoutes(options: GraphRouteOptions): Hono {
   app.patch('/v1.0/users/:user/events/:id', async (c) => {
     const mailbox = eventsOf(c);
     const input = await jsonBody(c);
-    return limited(c, mailbox, () =>
-      c.json(toGraphJson(mailboxes.update(mailbox, c.req.param('id'), input), expandedProperty(c))),
+    return limited(
+      c,
+      mailbox,
+      () => c.json(toGraphJson(mailboxes.update(mailbox, c.req.param('id'), input), expandedProperty(c))),
+      () => [...mailboxes.event(mailbox, c.req.param('id')).extendedProperties.values()],
     );
   });
 
   app.delete('/v1.0/users/:user/events/:id', (c) => {
     const mailbox = eventsOf(c);
-    return limited(c, mailbox, () => {
-      mailboxes.delete(mailbox, c.req.param('id'));
-      return c.body(null, 204);
-    });
+    return limited(
+      c,
+      mailbox,
+      () => {
+        mailboxes.delete(mailbox, c.req.param('id'));
+        return c.body(null, 204);
+      },
+      () => [...mailboxes.event(mailbox, c.req.param('id')).extendedProperties.values()],
+    );
   });
 
   app.post('/v1.0/$batch', async (c) => {

@@ -11,9 +11,9 @@ import { localTls } from '../local-tls.ts';
 import { graphAuthRoutes, GraphTokens, type GraphApp } from './graph-auth.ts';
 import { graphControlRoutes } from './graph-control-routes.ts';
 import { GraphMailboxes, type Mailbox } from './graph-mailboxes.ts';
-import { graphRoutes, toGraphJson, type GraphFaults } from './graph-routes.ts';
+import { graphRoutes, toGraphJson, type FaultRecord, type GraphFaults } from './graph-routes.ts';
 
-export type { GraphApp, GraphFaults, Mailbox };
+export type { FaultRecord, GraphApp, GraphFaults, Mailbox };
 
 export interface GraphSandboxOptions {
   host?: string;
@@ -43,6 +43,8 @@ export interface GraphSandbox {
     kind: GraphFaults['kinds'][number],
     options: { afterCommit: boolean; mailbox?: string; hangMs?: number },
   ): void;
+  /** Every injected fault so far (the newest 100,000), with the stamps of the item it concerned. */
+  faultLog(): readonly FaultRecord[];
   stats(): {
     requests: number;
     throttled: number;
@@ -64,6 +66,7 @@ export async function startGraphSandbox(options: GraphSandboxOptions = {}): Prom
   const mailboxes = new GraphMailboxes(now);
   const tokens = new GraphTokens(now);
   const stats = { requests: 0, throttled: 0, peakConcurrency: 0, faults: 0 };
+  const faultLog: FaultRecord[] = [];
 
   const sandbox: GraphSandbox = {
     get url() {
@@ -90,6 +93,7 @@ export async function startGraphSandbox(options: GraphSandboxOptions = {}): Prom
         ...(failure.hangMs === undefined ? {} : { hangMs: failure.hangMs }),
       }),
     stats: () => ({ ...stats, tokenRequests: tokens.tokenRequests }),
+    faultLog: () => faultLog,
     close: () => Promise.resolve(),
   };
 
@@ -107,6 +111,7 @@ export async function startGraphSandbox(options: GraphSandboxOptions = {}): Prom
         return index === -1 ? undefined : queued.splice(index, 1)[0];
       },
       stats,
+      faultLog,
       requestsPerWindow: options.requestsPer10Minutes ?? 10_000,
     }),
   );

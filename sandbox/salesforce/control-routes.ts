@@ -142,6 +142,17 @@ export function controlRoutes(sandbox: SalesforceSandbox, data: OrgData): Hono {
     sandbox.breakStreams();
     return c.body(null, 204);
   });
+  app.post('/__sandbox/cdc/outage', async (c) => {
+    sandbox.pubSubOutage((await body(c, z.object({ ms: z.number().int().positive() }))).ms);
+    return c.body(null, 204);
+  });
+  app.post('/__sandbox/cdc/expire', (c) => {
+    sandbox.expireChangeEvents();
+    return c.body(null, 204);
+  });
+  app.post('/__sandbox/apps/:clientId/revoke', (c) =>
+    c.json({ revoked: sandbox.revokeAppGrants(c.req.param('clientId')) }),
+  );
 
   app.post('/__sandbox/faults', async (c) => {
     const input = await body(

@@ -92,6 +92,12 @@ export interface SalesforceSandbox {
   ): void;
   /** Ends every open Pub/Sub subscription, as an outage would. */
   breakStreams(): void;
+  /** Ends every open Pub/Sub subscription and refuses new ones for `ms`, as a longer outage would. */
+  pubSubOutage(ms: number): void;
+  /** Drops every change event issued so far from retention, as 72 hours passing would. */
+  expireChangeEvents(): void;
+  /** Revokes every grant of a connected app (an org admin's Revoke in Setup); how many. */
+  revokeAppGrants(clientId: string): number;
   close(): Promise<void>;
 }
 
@@ -196,6 +202,9 @@ export async function startSalesforceSandbox(
     },
     emitGap: (changeType, recordIds) => void publish(changeType, recordIds, {}, actor(), clock.now()),
     breakStreams: () => pubSub?.breakStreams(),
+    pubSubOutage: (ms) => pubSub?.outage(ms),
+    expireChangeEvents: () => log.expireAll(),
+    revokeAppGrants: (clientId) => grants.revokeApp(clientId),
     close: () => Promise.resolve(),
   };
 

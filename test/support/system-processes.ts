@@ -77,6 +77,12 @@ export interface RunningSystem {
       timeZoneSidKey?: string;
       isActive?: boolean;
     }): Promise<string>;
+    /** Revokes the service's grants, as the org's admin can in Setup (the service must Reconnect). */
+    revokeGrants(): Promise<number>;
+    /** Ends the Pub/Sub streams and refuses new ones for `ms`. */
+    pubSubOutage(ms: number): Promise<void>;
+    /** Every change event so far leaves CDC retention (as 72 hours would). */
+    expireChangeEvents(): Promise<void>;
   };
   graph: {
     items(address: string): Promise<MailboxItem[]>;
@@ -87,11 +93,17 @@ export interface RunningSystem {
       hangMs?: number;
     }): Promise<void>;
     stats(): Promise<{ requests: number; throttled: number; faults: number; tokenRequests: number }>;
+    /** Every fault injected so far, with the stamps (Salesforce ids) of the items concerned. */
+    faultLog(): Promise<
+      { at: number; kind: string; mailbox: string; afterCommit: boolean; itemStamps: string[] }[]
+    >;
   };
   /** Runs an `instant-sync` command with the service's settings. */
   cli(args: string[]): Promise<CliResult>;
   /** Starts `serve` (engine included unless INSTANT_SYNC_ENGINE=false). */
   startService(): Promise<void>;
+  /** Starts one more `serve` on a port of its own (several nodes sharing PostgreSQL); its URL. */
+  startOtherService(): Promise<string>;
   /** Starts `count` more `instant-sync worker` processes (engines only), stopped with the system. */
   startWorkers(count: number): Promise<void>;
   /** Starts another script as a process in the system's directory, stopped with the system; its pid. */
@@ -105,6 +117,8 @@ export interface RunningSystem {
   useDatabase(url: string): void;
   /** Creates the tenant, sets its Graph provider, connects it through OAuth (the service must run). */
   setUpTenant(): Promise<void>;
+  /** Reconnects the tenant through the tenant page (after its grant was revoked). */
+  reconnect(): Promise<void>;
   serviceOutput(): string;
   /** The service process's id (for its memory use), while it runs. */
   servicePid(): number | undefined;
@@ -248,6 +262,10 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
           ),
         stats: () => call(sfUrl, 'GET', '/__sandbox/stats'),
         addUser,
+        revokeGrants: async () =>
+          (await call<{ revoked: number }>(sfUrl, 'POST', '/__sandbox/apps/instant-sync/revoke')).revoked,
+        pubSubOutage: (ms) => call(sfUrl, 'POST', '/__sandbox/cdc/outage', { ms }),
+        expireChangeEvents: () => call(sfUrl, 'POST', '/__sandbox/cdc/expire'),
       },
       graph: {
         items: async (address) =>
@@ -269,6 +287,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
           })),
         faults: (faults) => call(graphUrl, 'POST', '/__sandbox/faults', faults),
         stats: () => call(graphUrl, 'GET', '/__sandbox/stats'),
+        faultLog: () => call(graphUrl, 'GET', '/__sandbox/faults/log'),
       },
       cli,
       async startService() {
@@ -281,6 +300,18 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         });
         service = { child: started.child, exited: started.exited, output: started.output };
         running.push({ ...service, role: 'service' });
+      },
+      async startOtherService() {
+        const otherPort = await freePort();
+        const started = await startCliProcess(['serve'], {
+          cwd,
+          env: { ...env, INSTANT_SYNC_PORT: String(otherPort) },
+          ready: /engine:/,
+          timeoutMs: 30_000,
+          nodeArgs: options.nodeArgs ?? [],
+        });
+        running.push({ child: started.child, exited: started.exited, role: 'other service' });
+        return `http://127.0.0.1:${otherPort}`;
       },
       async startWorkers(count) {
         // All at once, so none of them gets a head start on the queue.
@@ -342,26 +373,32 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
           '--login-url',
           graphUrl,
         ]);
-        const browser = new TestBrowser(fetchImpl);
-        const done = await browser.submit(await browser.get(`${serviceUrl}/t/acme/`), {
-          button: /^(Connect|Reconnect)/,
-        });
-        if (!done.url.endsWith('?result=connected')) throw new Error(`could not connect:\n${done.html}`);
-        // Changes made before the CDC subscription opens arrive by polling, a minute later: wait for it.
-        const subscribed = () =>
-          (serviceOutput().match(/subscribed to Event change data capture/g) ?? []).length;
-        const subscriptions = subscribed();
-        const deadline = Date.now() + 30_000;
-        while (subscribed() <= subscriptions) {
-          if (Date.now() > deadline)
-            throw new Error(`the CDC subscription did not open:\n${serviceOutput()}`);
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
+        await connect();
       },
+      reconnect: () => connect(false),
       serviceOutput,
       servicePid: () => service?.child.pid,
       close,
     };
+
+    /** Connects through the tenant page; by default waits for the new CDC subscription of `serve`. */
+    async function connect(waitForSubscription = true): Promise<void> {
+      const browser = new TestBrowser(fetchImpl);
+      const done = await browser.submit(await browser.get(`${serviceUrl}/t/acme/`), {
+        button: /^(Connect|Reconnect)/,
+      });
+      if (!done.url.endsWith('?result=connected')) throw new Error(`could not connect:\n${done.html}`);
+      if (!waitForSubscription) return;
+      // Changes made before the CDC subscription opens arrive by polling, a minute later: wait for it.
+      const subscribed = () =>
+        (serviceOutput().match(/subscribed to Event change data capture/g) ?? []).length;
+      const subscriptions = subscribed();
+      const deadline = Date.now() + 30_000;
+      while (subscribed() <= subscriptions) {
+        if (Date.now() > deadline) throw new Error(`the CDC subscription did not open:\n${serviceOutput()}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
   } catch (error) {
     await close();
     throw error;

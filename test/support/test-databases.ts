@@ -115,7 +115,8 @@ export function describeOnPostgres(title: string, body: (database: TestDatabase)
   describeOnBackends(['postgres'], title, body);
 }
 
-function describeOnBackends(
+/** Declares the suite once per backend named, with a fresh database for each. */
+export function describeOnBackends(
   backends: readonly BackendName[],
   title: string,
   body: (database: TestDatabase) => void,

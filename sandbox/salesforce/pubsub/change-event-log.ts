@@ -52,6 +52,16 @@ export class ChangeEventLog {
     }
   }
 
+  /**
+   * Drops every event issued so far, as 72 hours passing would: resuming after any of their
+   * replay ids is refused from now on (for tests of a subscriber that was away too long).
+   */
+  expireAll(): void {
+    this.#entries.length = 0;
+    this.#prunedThrough = this.#lastReplayId;
+    this.#pruned = true;
+  }
+
   get latestReplayId(): bigint {
     return this.#lastReplayId;
   }

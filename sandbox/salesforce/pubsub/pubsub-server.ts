@@ -61,6 +61,8 @@ export interface PubSubServer {
   stats(): { subscribers: number; delivered: number };
   /** Ends every open subscription as a Salesforce outage would. */
   breakStreams(): void;
+  /** Ends every open subscription and refuses new ones (UNAVAILABLE) for `ms`. */
+  outage(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -73,6 +75,8 @@ export async function startPubSubServer(options: PubSubServerOptions): Promise<P
   const streams = new Set<grpc.ServerDuplexStream<FetchRequest, unknown>>();
   const started = new Set<grpc.ServerDuplexStream<FetchRequest, unknown>>();
   let delivered = 0;
+  /** Until when (wall clock) the service is down: subscriptions are refused. */
+  let downUntil = 0;
 
   const authError = (metadata: grpc.Metadata): Partial<grpc.StatusObject> | undefined => {
     const token = String(metadata.get('accesstoken')[0] ?? '');
@@ -147,6 +151,11 @@ export async function startPubSubServer(options: PubSubServerOptions): Promise<P
     };
 
     call.on('data', (request: FetchRequest) => {
+      if (Date.now() < downUntil)
+        return void call.emit('error', {
+          code: grpc.status.UNAVAILABLE,
+          details: 'the Pub/Sub service is unavailable',
+        });
       const refused = authError(call.metadata);
       if (refused !== undefined) return void call.emit('error', refused);
       if (position === undefined) {
@@ -286,6 +295,10 @@ export async function startPubSubServer(options: PubSubServerOptions): Promise<P
     endpoint: `localhost:${port}`,
     stats: () => ({ subscribers: started.size, delivered }),
     breakStreams,
+    outage(ms) {
+      downUntil = Date.now() + ms;
+      breakStreams();
+    },
     close: () =>
       new Promise<void>((resolve) => {
         breakStreams();
