@@ -27,6 +27,13 @@ export interface BenchResult {
   ratioToTheoreticalMinimum: number | null;
   /** baseline: its figures divided by the service's on the same load (from the newest result of that scenario). */
   comparison: Comparison | null;
+  /** hung: latency of the changes none of whose Graph calls hung. */
+  unaffectedLatencyMs?: { p50: number; p95: number; p99: number; changes: number };
+  /** crash: from the restart to the first item the restarted service wrote. */
+  recoverySeconds?: number | null;
+  /** crash and hung: the mailboxes compared with the org at the end (Events without their item, extra items). */
+  lost?: number;
+  duplicated?: number;
   machine: { cores: number; cpu: string; node: string };
   /** Node.js flags the service ran with beyond its own (--node-args). */
   nodeArgs: string[];

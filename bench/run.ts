@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { auditMailboxes } from '../test/support/mailbox-audit.ts';
 import { startSystem, type RunningSystem } from '../test/support/system-processes.ts';
 import type { BaselineSettings } from './baseline-sync.ts';
 import { cpuSnapshot, peakRssMb } from './process-usage.ts';
@@ -97,6 +98,9 @@ export async function runScenario(
       if (scenario.workers !== undefined && scenario.preload !== true)
         await system.startWorkers(scenario.workers);
     }
+    if (scenario.graphFaults !== undefined) await system.graph.faults(scenario.graphFaults);
+    const crash =
+      scenario.crashAfterRequests === undefined ? undefined : crashWhen(system, scenario.crashAfterRequests);
     let cpuUsed = cpuSnapshot(system);
     const sfBefore = (await system.salesforce.stats()).apiCalls;
     const graphBefore = await system.graph.stats();
@@ -244,6 +248,26 @@ export async function runScenario(
     const latencies = [...arrivedAt]
       .map(([id, at]) => at - events.get(id)!.committedAt)
       .sort((a, b) => a - b);
+    // hung: the changes none of whose calls hung, to see that a hung mailbox slows only itself.
+    let unaffectedLatencyMs: BenchResult['unaffectedLatencyMs'];
+    if (scenario.graphFaults !== undefined) {
+      const hung = new Set(
+        (await system.graph.faultLog()).filter((f) => f.kind === 'timeout').flatMap((f) => f.itemStamps),
+      );
+      const unaffected = [...arrivedAt]
+        .filter(([id]) => !hung.has(id))
+        .map(([id, at]) => at - events.get(id)!.committedAt)
+        .sort((a, b) => a - b);
+      unaffectedLatencyMs = {
+        p50: percentile(unaffected, 50),
+        p95: percentile(unaffected, 95),
+        p99: percentile(unaffected, 99),
+        changes: unaffected.length,
+      };
+    }
+    const restart = await crash;
+    const audit =
+      crash === undefined && scenario.graphFaults === undefined ? undefined : await auditMailboxes(system);
     const firstCommit = Math.min(...[...events.values()].map((e) => e.committedAt), started);
     const drained = Math.max(...arrivedAt.values(), loaded);
     const cpu = cpuUsed();
@@ -277,6 +301,9 @@ export async function runScenario(
           ? Math.round((drainSeconds / minimumSeconds) * 100) / 100
           : null,
       comparison: null,
+      ...(unaffectedLatencyMs === undefined ? {} : { unaffectedLatencyMs }),
+      ...(restart === undefined ? {} : { recoverySeconds: await firstWriteAfter(system, restart) }),
+      ...(audit === undefined ? {} : { lost: audit.missing, duplicated: audit.duplicated }),
       machine: { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', node: process.version },
       nodeArgs: [...(options.nodeArgs ?? [])],
       at: new Date().toISOString(),
@@ -285,6 +312,36 @@ export async function runScenario(
     await system.close();
     await postgres?.drop();
   }
+}
+
+/**
+ * kill -9 of the service once Graph has served `requests`, and a restart at once; resolves with
+ * when the new process was started and when it was up.
+ */
+async function crashWhen(
+  system: RunningSystem,
+  requests: number,
+): Promise<{ restartedAt: number; upAt: number }> {
+  const before = (await system.graph.stats()).requests;
+  while ((await system.graph.stats()).requests < before + requests) await sleep(50);
+  await system.killService();
+  const restartedAt = Date.now();
+  await system.startService();
+  return { restartedAt, upAt: Date.now() };
+}
+
+/** Seconds from the restart to the first item the restarted service wrote (none before it was up are its). */
+async function firstWriteAfter(
+  system: RunningSystem,
+  restart: { restartedAt: number; upAt: number },
+): Promise<number | null> {
+  let first = Number.POSITIVE_INFINITY;
+  for (const owner of system.owners)
+    for (const item of await system.graph.items(owner.email)) {
+      const at = Date.parse(item.createdAt);
+      if (at > restart.upAt && at < first) first = at;
+    }
+  return Number.isFinite(first) ? Math.round((first - restart.restartedAt) / 100) / 10 : null;
 }
 
 /** Waits until intake has recorded `count` changes (PostgreSQL scenarios: the workers start after). */
@@ -384,6 +441,14 @@ if (import.meta.main) {
         .map(([role, s]) => `${role} ${s}`)
         .join(', ')} (machine ${result.cpu.machineBusyPercent} % busy)`,
     );
+    if (result.unaffectedLatencyMs !== undefined)
+      row(
+        'unaffected changes p50/p95/p99',
+        `${result.unaffectedLatencyMs.p50} / ${result.unaffectedLatencyMs.p95} / ${result.unaffectedLatencyMs.p99} ms (${result.unaffectedLatencyMs.changes} changes)`,
+      );
+    if (result.recoverySeconds !== undefined)
+      row('restart to first sync', `${result.recoverySeconds ?? '?'} s`);
+    if (result.lost !== undefined) row('lost / duplicated', `${result.lost} / ${result.duplicated ?? '?'}`);
     if (result.ratioToTheoreticalMinimum !== null)
       row('drain ÷ theoretical minimum', String(result.ratioToTheoreticalMinimum));
     if (result.comparison !== null) {

@@ -19,6 +19,10 @@ export interface Scenario {
   preload?: boolean;
   /** Sync the way today's tools do (bench/baseline-sync.ts) instead of running the service. */
   baseline?: { intervalMs: number; concurrency: number; comparedWith: string };
+  /** Faults the Graph sandbox injects for the whole run (see sandbox/graph). */
+  graphFaults?: { failureRate: number; kinds: string[]; afterCommit: boolean; hangMs?: number };
+  /** kill -9 of the service once Graph has served this many requests, restarted at once. */
+  crashAfterRequests?: number;
 }
 
 const defaults = { salesforceLatencyMs: 80, cdcDelayMs: 150, graphLatencyMs: 120 };
@@ -83,6 +87,26 @@ export const scenarios: Record<string, Scenario> = {
       } satisfies Scenario,
     ]),
   ),
+  hung: {
+    description:
+      "steady's load with 2 % of Graph calls hung for 60 s: how fast the Events whose calls did not hang still sync",
+    changes: 3000,
+    owners: 500,
+    mix: { create: 0.6, update: 0.3, delete: 0.1 },
+    ratePerSecond: 50,
+    graphFaults: { failureRate: 0.02, kinds: ['timeout'], afterCommit: true, hangMs: 60_000 },
+    ...defaults,
+  },
+  crash: {
+    description:
+      '2,000 Events created at once; kill -9 of the service after 500 are synced, restarted at once',
+    changes: 2000,
+    owners: 200,
+    mix: { create: 1, update: 0, delete: 0 },
+    ratePerSecond: 0,
+    crashAfterRequests: 500,
+    ...defaults,
+  },
   baseline: {
     description:
       "steady's load synced the way today's tools do: a sweep every 5 minutes, one read and one call per change",
