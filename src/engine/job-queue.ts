@@ -101,18 +101,18 @@ export class JobQueue {
     });
   }
 
-  /** Extends the leases `workerId` still holds; returns the ids it still holds. */
-  renew(workerId: string, jobIds: readonly number[], leaseMs: number): Promise<number[]> {
-    return renewLeases(this.#db, { workerId, jobIds, leaseMs, now: this.#deps.clock.now() });
+  /** Extends the leases `workerId` still holds for these runs; returns the ids of the jobs it still holds. */
+  renew(workerId: string, runs: readonly ClaimedJob[], leaseMs: number): Promise<number[]> {
+    return renewLeases(this.#db, { workerId, runs, leaseMs, now: this.#deps.clock.now() });
   }
 
   complete(job: ClaimedJob, workerId: string): Promise<CompleteOutcome> {
-    return completeJob(this.#db, { jobId: job.id, workerId, now: this.#deps.clock.now() });
+    return completeJob(this.#db, { run: job, workerId, now: this.#deps.clock.now() });
   }
 
   /** Completes many finished jobs at once (a batch's), each as `complete` would. */
   completeAll(jobs: readonly ClaimedJob[], workerId: string): Promise<Map<number, CompleteOutcome>> {
-    return completeJobs(this.#db, { jobIds: jobs.map((j) => j.id), workerId, now: this.#deps.clock.now() });
+    return completeJobs(this.#db, { runs: jobs, workerId, now: this.#deps.clock.now() });
   }
 
   /** Records a failed run: retried per the policy, or dead-lettered after the last attempt. */
@@ -127,7 +127,7 @@ export class JobQueue {
     const now = this.#deps.clock.now();
     const runAt = now + decision.delayMs;
     const held = await rescheduleJob(tx, {
-      jobId: job.id,
+      run: job,
       workerId,
       retryAt: runAt,
       error: failure.message,
@@ -148,7 +148,7 @@ export class JobQueue {
   ): Promise<boolean> {
     const now = this.#deps.clock.now();
     return rescheduleJob(tx, {
-      jobId: job.id,
+      run: job,
       workerId,
       retryAt: now + postponement.delayMs,
       error: postponement.reason,
@@ -165,7 +165,7 @@ export class JobQueue {
     tx: Kysely<Database> = this.#db,
   ): Promise<FailOutcome> {
     const outcome: DeadLetterOutcome = await deadLetterJob(tx, {
-      jobId: job.id,
+      run: job,
       workerId,
       reason,
       now: this.#deps.clock.now(),
@@ -193,9 +193,9 @@ export class JobQueue {
     return this.#db.transaction().execute(async (tx) => {
       await alongside?.(tx);
       const settled = new Map<number, SettledAs>();
-      const done = settlements.filter((s) => s.outcome.kind === 'done').map((s) => s.job.id);
+      const done = settlements.filter((s) => s.outcome.kind === 'done').map((s) => s.job);
       const now = this.#deps.clock.now();
-      for (const [id, outcome] of await completeJobs(tx, { jobIds: done, workerId, now }))
+      for (const [id, outcome] of await completeJobs(tx, { runs: done, workerId, now }))
         settled.set(id, outcome);
       for (const { job, outcome } of settlements) {
         switch (outcome.kind) {
@@ -224,7 +224,7 @@ export class JobQueue {
             settled.set(
               job.id,
               (await rescheduleJob(tx, {
-                jobId: job.id,
+                run: job,
                 workerId,
                 retryAt: now + outcome.delayMs,
                 error: outcome.reason,

@@ -109,9 +109,21 @@ describeEachBackend('job queue', (database) => {
       expect(expired.map((e) => [e.eventId, e.state])).toEqual([['E3', 'waiting']]);
       expect(jobs.map((j) => [j.eventId, j.attempts])).toEqual([['E3', 2]]);
       expect(await queue.complete(held!, 'stalled')).toBe('lost-lease');
-      expect(await queue.renew('stalled', [held!.id], lease)).toEqual([]);
+      expect(await queue.renew('stalled', [held!], lease)).toEqual([]);
       expect(await queue.complete(jobs[0]!, 'rescuer')).toBe('completed');
       expect(await jobsOf(tenantId)).toEqual([]);
+    });
+
+    it('never lets a run that outlived its lease write over the next run, even by the same worker', async () => {
+      await queue.enqueue({ tenantId, eventId: 'E3b' }, { delayMs: 0 });
+      const [first] = (await queue.claim('w', 1, lease)).jobs;
+      clock.advance(lease);
+      const [second] = (await queue.claim('w', 1, lease)).jobs;
+      expect(second?.attempts).toBe(2);
+      expect(await queue.renew('w', [first!], lease)).toEqual([]);
+      expect(await queue.complete(first!, 'w')).toBe('lost-lease');
+      expect(await queue.fail(first!, 'w', { message: 'late' })).toEqual({ outcome: 'lost-lease' });
+      expect(await queue.complete(second!, 'w')).toBe('completed');
     });
 
     it('keeps the job of a worker that renews in time', async () => {
@@ -119,7 +131,7 @@ describeEachBackend('job queue', (database) => {
       const [held] = (await queue.claim('steady', 1, lease)).jobs;
       for (let i = 0; i < 5; i++) {
         clock.advance(lease / 2);
-        expect(await queue.renew('steady', [held!.id], lease)).toEqual([held!.id]);
+        expect(await queue.renew('steady', [held!], lease)).toEqual([held!.id]);
         expect((await queue.claim('other', 1, lease)).jobs).toEqual([]);
       }
       expect(await queue.complete(held!, 'steady')).toBe('completed');

@@ -2,16 +2,16 @@
 // back to waiting for the rerun. Only the lease holder can complete a job.
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema.ts';
-import { heldBy, runEnded } from './job.ts';
+import { heldBy, runEnded, type JobRun } from './job.ts';
 
 export type CompleteOutcome = 'completed' | 'rerun' | 'lost-lease';
 
 export async function completeJob(
   db: Kysely<Database>,
-  completion: { jobId: number; workerId: string; now: number },
+  completion: { run: JobRun; workerId: string; now: number },
 ): Promise<CompleteOutcome> {
-  const outcomes = await completeJobs(db, { ...completion, jobIds: [completion.jobId] });
-  return outcomes.get(completion.jobId) ?? 'lost-lease';
+  const outcomes = await completeJobs(db, { ...completion, runs: [completion.run] });
+  return outcomes.get(completion.run.id) ?? 'lost-lease';
 }
 
 const idsPerStatement = 500;
@@ -19,20 +19,21 @@ const idsPerStatement = 500;
 /** `completeJob` for a batch's finished jobs: two statements per 500 jobs instead of one or two per job. */
 export async function completeJobs(
   db: Kysely<Database>,
-  completion: { jobIds: readonly number[]; workerId: string; now: number },
+  completion: { runs: readonly JobRun[]; workerId: string; now: number },
 ): Promise<Map<number, CompleteOutcome>> {
   const { workerId, now } = completion;
   const outcomes = new Map<number, CompleteOutcome>();
-  for (let i = 0; i < completion.jobIds.length; i += idsPerStatement) {
-    const ids = completion.jobIds.slice(i, i + idsPerStatement);
+  for (let i = 0; i < completion.runs.length; i += idsPerStatement) {
+    const runs = completion.runs.slice(i, i + idsPerStatement);
+    const ids = runs.map((run) => run.id);
     const deleted = await db
       .deleteFrom('jobs')
-      .where(heldBy(ids, workerId))
+      .where(heldBy(runs, workerId))
       .where('rerun_at', 'is', null)
       .returning('id')
       .execute();
     for (const row of deleted) outcomes.set(Number(row.id), 'completed');
-    const rest = ids.filter((id) => !outcomes.has(id));
+    const rest = runs.filter((run) => !outcomes.has(run.id));
     if (rest.length === 0) continue;
     // Either a change is pending (rerun) or the lease is gone. A concurrent enqueue that set
     // rerun_at made the delete above skip its row, so the update below sees it.
@@ -52,7 +53,7 @@ export async function completeJobs(
       .returning('id')
       .execute();
     for (const row of rerun) outcomes.set(Number(row.id), 'rerun');
-    for (const id of rest) if (!outcomes.has(id)) outcomes.set(id, 'lost-lease');
+    for (const id of ids) if (!outcomes.has(id)) outcomes.set(id, 'lost-lease');
   }
   return outcomes;
 }

@@ -3,13 +3,13 @@
 // parked: the newer Event may well sync, so it waits for its rerun with a fresh attempt count.
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema.ts';
-import { heldBy, runEnded } from './job.ts';
+import { heldBy, runEnded, type JobRun } from './job.ts';
 
 export type DeadLetterOutcome = 'dead' | 'superseded' | 'lost-lease';
 
 export async function deadLetterJob(
   db: Kysely<Database>,
-  letter: { jobId: number; workerId: string; reason: string; now: number },
+  letter: { run: JobRun; workerId: string; reason: string; now: number },
 ): Promise<DeadLetterOutcome> {
   const row = await db
     .updateTable('jobs')
@@ -22,7 +22,7 @@ export async function deadLetterJob(
       ...runEnded,
       updated_at: letter.now,
     })
-    .where(heldBy(letter.jobId, letter.workerId))
+    .where(heldBy(letter.run, letter.workerId))
     .returning('state')
     .executeTakeFirst();
   if (row === undefined) return 'lost-lease';

@@ -38,14 +38,40 @@ export function smaller(a: RawBuilder<unknown>, b: RawBuilder<unknown>): RawBuil
   return sql<number>`case when ${a} <= ${b} then ${a} else ${b} end`;
 }
 
-/** The job row `jobId` (or rows), provided `workerId` still holds its lease: the guard of every lease holder's write. */
-export function heldBy(jobId: number | readonly number[], workerId: string) {
-  return (eb: ExpressionBuilder<Database, 'jobs'>) =>
-    eb.and([
-      typeof jobId === 'number' ? eb('id', '=', jobId) : eb('id', 'in', jobId),
+/** One run of a job: the job, and its attempt number, which every claim increases. */
+export interface JobRun {
+  id: number;
+  attempts: number;
+}
+
+/**
+ * The rows of these runs, provided `workerId` still holds their leases for these very runs: the
+ * guard of every lease holder's write. The attempt number tells a run from a later one of the
+ * same job by the same worker (its lease ran out, and the job was claimed again), so a run that
+ * outlived its lease can never write over the next one.
+ */
+export function heldBy(runs: JobRun | readonly JobRun[], workerId: string) {
+  const list = 'id' in runs ? [runs] : runs;
+  return (eb: ExpressionBuilder<Database, 'jobs'>) => {
+    const [first, ...rest] = list;
+    if (first === undefined) return eb.lit(false);
+    // PostgreSQL would type a CASE of bare parameters as text: the numbers are cast to the column's type.
+    const attempts = (value: number) => eb.cast<number>(eb.val(value), 'integer');
+    let cases = eb.case('id').when(first.id).then(attempts(first.attempts));
+    for (const run of rest) cases = cases.when(run.id).then(attempts(run.attempts));
+    return eb.and([
+      list.length === 1
+        ? eb('id', '=', first.id)
+        : eb(
+            'id',
+            'in',
+            list.map((run) => run.id),
+          ),
       eb('state', '=', 'running'),
       eb('lease_owner', '=', workerId),
+      list.length === 1 ? eb('attempts', '=', first.attempts) : eb('attempts', '=', cases.end()),
     ]);
+  };
 }
 
 /**

@@ -2,19 +2,21 @@
 // ones it still holds. A job missing from the answer was taken back: stop working on it.
 import type { Kysely } from 'kysely';
 import type { Database } from '../schema.ts';
+import { heldBy, type JobRun } from './job.ts';
 
 export async function renewLeases(
   db: Kysely<Database>,
-  renewal: { workerId: string; jobIds: readonly number[]; leaseMs: number; now: number },
+  renewal: { workerId: string; runs: readonly JobRun[]; leaseMs: number; now: number },
 ): Promise<number[]> {
-  if (renewal.jobIds.length === 0) return [];
-  const rows = await db
-    .updateTable('jobs')
-    .set({ lease_expires_at: renewal.now + renewal.leaseMs, updated_at: renewal.now })
-    .where('id', 'in', [...renewal.jobIds])
-    .where('state', '=', 'running')
-    .where('lease_owner', '=', renewal.workerId)
-    .returning('id')
-    .execute();
-  return rows.map((row) => Number(row.id));
+  const held: number[] = [];
+  for (let i = 0; i < renewal.runs.length; i += 500) {
+    const rows = await db
+      .updateTable('jobs')
+      .set({ lease_expires_at: renewal.now + renewal.leaseMs, updated_at: renewal.now })
+      .where(heldBy(renewal.runs.slice(i, i + 500), renewal.workerId))
+      .returning('id')
+      .execute();
+    held.push(...rows.map((row) => Number(row.id)));
+  }
+  return held;
 }

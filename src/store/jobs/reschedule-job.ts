@@ -4,12 +4,12 @@
 // does not exist yet) gives its attempt back.
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema.ts';
-import { heldBy, runEnded } from './job.ts';
+import { heldBy, runEnded, type JobRun } from './job.ts';
 
 export async function rescheduleJob(
   db: Kysely<Database>,
   retry: {
-    jobId: number;
+    run: JobRun;
     workerId: string;
     retryAt: number;
     error: string;
@@ -31,7 +31,7 @@ export async function rescheduleJob(
       waiting_for_mailbox_id: retry.waitingForMailboxId ?? null,
       updated_at: retry.now,
     }))
-    .where(heldBy(retry.jobId, retry.workerId))
+    .where(heldBy(retry.run, retry.workerId))
     .returning('id')
     .executeTakeFirst();
   return row !== undefined;
