@@ -35,7 +35,11 @@ export class MailboxLimiter {
     const state = this.#state(mailbox);
     const started = this.#now();
     while (state.running >= limits.maxConcurrentPerMailbox) await waitTurn(state, signal);
-    signal?.throwIfAborted();
+    if (signal?.aborted === true) {
+      // Woken for a free slot but given up meanwhile: the next in line gets the slot instead.
+      state.waiting.shift()?.();
+      throw signal.reason as Error;
+    }
     state.running++;
     try {
       for (;;) {

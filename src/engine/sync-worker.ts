@@ -110,7 +110,7 @@ export class SyncWorker {
       queue: deps.queue,
       workerId: deps.workerId,
       logger: deps.logger,
-      mayStillWrite: (job) => (this.#held.get(job.id)?.leaseExpiresAt ?? 0) > deps.clock.now(),
+      mayStillWrite: (job) => (this.#runOf(job)?.leaseExpiresAt ?? 0) > deps.clock.now(),
     });
     deps.presence?.onLost(() => {
       for (const held of this.#held.values()) this.#giveUp(held, 'lost');
@@ -221,6 +221,9 @@ export class SyncWorker {
     };
     const byTenant = new Map<string, ClaimedJob[]>();
     for (const job of jobs) {
+      // A run of this job still in hand here outlived its lease (the job was claimed again): drop it.
+      const outlived = this.#held.get(job.id);
+      if (outlived !== undefined) this.#giveUp(outlived, 'lost');
       this.#held.set(job.id, {
         job,
         leaseExpiresAt: job.leaseExpiresAt,
@@ -260,12 +263,13 @@ export class SyncWorker {
 
   /** One job is done: tell who listens, record it, and free its room. */
   async #finish(job: ClaimedJob, result: JobResult, report: BatchReport): Promise<void> {
-    const held = this.#held.get(job.id);
+    const held = this.#runOf(job);
     const { logger } = this.#deps;
     try {
-      if (held?.given === 'lost') return; // another worker has it now: nothing of this run is written
+      // Another worker (or a later run here) has the job now: nothing of this run is written.
+      if (held === undefined || held.given === 'lost') return;
       const outcome: JobOutcome =
-        held?.given === undefined
+        held.given === undefined
           ? result.outcome
           : { kind: 'postpone', reason: held.given.handBack, delayMs: 0 };
       report.outcomes[outcome.kind]++;
@@ -288,7 +292,7 @@ export class SyncWorker {
       // The lease runs out and the job runs again: nothing is lost.
       logger.error({ err: error, jobId: job.id }, 'could not record a job outcome');
     } finally {
-      this.#held.delete(job.id);
+      if (held !== undefined && this.#held.get(job.id) === held) this.#held.delete(job.id);
       this.#roomFreed?.();
       this.#roomFreed = undefined;
     }
@@ -337,7 +341,7 @@ export class SyncWorker {
         installedAt: this.#installedAt ?? 0,
         metrics: this.#deps.metrics,
         users: this.#users,
-        signalOf: (job) => this.#held.get(job.id)?.abort.signal,
+        signalOf: (job) => this.#runOf(job)?.abort.signal,
       },
       jobs,
       (job, jobResult) => {
@@ -417,15 +421,21 @@ export class SyncWorker {
     if (this.#renewing || this.#held.size === 0) return;
     this.#renewing = true;
     const { queue, workerId, logger, clock } = this.#deps;
-    const ids = [...this.#held.keys()];
+    // The runs held now: one that ends meanwhile (and its job claimed again, a new run) is not this one.
+    const runs = [...this.#held.values()];
     const now = clock.now();
     try {
-      const still = new Set(await queue.renew(workerId, ids, this.#leaseMs));
-      for (const id of ids) {
-        const held = this.#held.get(id);
-        if (held === undefined) continue;
-        if (still.has(id)) held.leaseExpiresAt = now + this.#leaseMs;
-        else this.#giveUp(held, 'lost');
+      const still = new Set(
+        await queue.renew(
+          workerId,
+          runs.map((run) => run.job),
+          this.#leaseMs,
+        ),
+      );
+      for (const run of runs) {
+        if (this.#held.get(run.job.id) !== run) continue;
+        if (still.has(run.job.id)) run.leaseExpiresAt = now + this.#leaseMs;
+        else this.#giveUp(run, 'lost');
       }
     } catch (error) {
       logger.warn({ error: describeError(error) }, 'could not renew job leases');
@@ -456,6 +466,12 @@ export class SyncWorker {
     );
     held.given = why;
     held.abort.abort(new Error(why === 'lost' ? 'the job was taken by another worker' : why.handBack));
+  }
+
+  /** The run of `job` held here, if it is still this very run (not an earlier or later one). */
+  #runOf(job: ClaimedJob): HeldJob | undefined {
+    const run = this.#held.get(job.id);
+    return run?.job === job ? run : undefined;
   }
 
   #restFor(tenantId: string): SalesforceRestClient {
