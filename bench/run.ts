@@ -330,18 +330,13 @@ async function crashWhen(
   return { restartedAt, upAt: Date.now() };
 }
 
-/** Seconds from the restart to the first item the restarted service wrote (none before it was up are its). */
+/** Seconds from the restart to the restarted service's first change to a mailbox (none before it was up are its). */
 async function firstWriteAfter(
   system: RunningSystem,
   restart: { restartedAt: number; upAt: number },
 ): Promise<number | null> {
-  let first = Number.POSITIVE_INFINITY;
-  for (const owner of system.owners)
-    for (const item of await system.graph.items(owner.email)) {
-      const at = Date.parse(item.createdAt);
-      if (at > restart.upAt && at < first) first = at;
-    }
-  return Number.isFinite(first) ? Math.round((first - restart.restartedAt) / 100) / 10 : null;
+  const [first] = await system.graph.writesAfter(restart.upAt);
+  return first === undefined ? null : Math.round((first - restart.restartedAt) / 100) / 10;
 }
 
 /** Waits until intake has recorded `count` changes (PostgreSQL scenarios: the workers start after). */

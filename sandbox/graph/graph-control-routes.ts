@@ -43,6 +43,9 @@ export function graphControlRoutes(sandbox: GraphSandbox, mailboxes: GraphMailbo
   app.get('/__sandbox/mailboxes/:address/events', (c) => c.json(sandbox.events(c.req.param('address'))));
   app.get('/__sandbox/stats', (c) => c.json(sandbox.stats()));
   app.get('/__sandbox/faults/log', (c) => c.json(sandbox.faultLog()));
+  app.get('/__sandbox/writes', (c) =>
+    c.json(sandbox.writesAfter(Number(c.req.query('after') ?? 0), Number(c.req.query('limit') ?? 100))),
+  );
   app.post('/__sandbox/latency', async (c) => {
     sandbox.setLatency((await body(c, z.object({ ms: z.number().int().min(0) }))).ms);
     return c.body(null, 204);

@@ -34,6 +34,8 @@ export interface GraphRouteOptions {
   stats: { requests: number; throttled: number; peakConcurrency: number; faults: number };
   /** Every injected fault, with the extended property values of the item(s) its request concerned. */
   faultLog: FaultRecord[];
+  /** When each change to a mailbox (create, update, delete) was made, in order: the newest 200,000. */
+  writeLog: number[];
 }
 
 export interface FaultRecord {
@@ -129,6 +131,10 @@ export function graphRoutes(options: GraphRouteOptions): Hono {
       }
       if (fault !== undefined && !fault.after) await fail(c, fault.kind, stats, hangMs);
       const response = await work();
+      if (c.req.method !== 'GET' && response.status < 300) {
+        if (options.writeLog.length >= 200_000) options.writeLog.shift();
+        options.writeLog.push(options.now());
+      }
       if (fault?.after === true) await fail(c, fault.kind, stats, hangMs);
       return response;
     } finally {

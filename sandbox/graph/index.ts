@@ -45,6 +45,8 @@ export interface GraphSandbox {
   ): void;
   /** Every injected fault so far (the newest 100,000), with the stamps of the item it concerned. */
   faultLog(): readonly FaultRecord[];
+  /** When mailboxes were changed (creates, updates, deletes), after `after` (sandbox clock, ms), oldest first. */
+  writesAfter(after: number, limit: number): number[];
   stats(): {
     requests: number;
     throttled: number;
@@ -67,6 +69,7 @@ export async function startGraphSandbox(options: GraphSandboxOptions = {}): Prom
   const tokens = new GraphTokens(now);
   const stats = { requests: 0, throttled: 0, peakConcurrency: 0, faults: 0 };
   const faultLog: FaultRecord[] = [];
+  const writeLog: number[] = [];
 
   const sandbox: GraphSandbox = {
     get url() {
@@ -94,6 +97,16 @@ export async function startGraphSandbox(options: GraphSandboxOptions = {}): Prom
       }),
     stats: () => ({ ...stats, tokenRequests: tokens.tokenRequests }),
     faultLog: () => faultLog,
+    writesAfter: (after, limit) => {
+      let low = 0;
+      let high = writeLog.length;
+      while (low < high) {
+        const middle = (low + high) >> 1;
+        if ((writeLog[middle] ?? 0) <= after) low = middle + 1;
+        else high = middle;
+      }
+      return writeLog.slice(low, low + limit);
+    },
     close: () => Promise.resolve(),
   };
 
@@ -112,6 +125,7 @@ export async function startGraphSandbox(options: GraphSandboxOptions = {}): Prom
       },
       stats,
       faultLog,
+      writeLog,
       requestsPerWindow: options.requestsPer10Minutes ?? 10_000,
     }),
   );

@@ -22,7 +22,7 @@ export interface ChaosRun {
   duplicated: number;
   stale: number;
   orphaned: number;
-  /** The slowest recovery: from a fault's end to the first item the service wrote after it. */
+  /** The slowest recovery: from a fault's end to the service's first change to a mailbox after it. */
   recoverySeconds: number | null;
   /** Each fault's recovery, in order. */
   recoveries: (number | null)[];
@@ -32,6 +32,8 @@ export interface ChaosRun {
   notes: Record<string, unknown>;
   /** The first problems the audit found, if any. */
   problems: string[];
+  /** `instant-sync trace` of the first Events with a problem, to tell why. */
+  traces: string[];
 }
 
 interface FaultContext {
@@ -260,6 +262,12 @@ export async function runChaosCase(
       audit = await auditMailboxes(system);
     }
     const drainSeconds = audit.problems.length === 0 ? round((Date.now() - loadEnded) / 1000) : null;
+    const traces: string[] = [];
+    for (const id of new Set(audit.problems.flatMap((p) => /00U\w{15}/.exec(p)?.[0] ?? []))) {
+      if (traces.length === 3) break;
+      const story = await system.cli(['trace', id]);
+      traces.push(`${story.stdout}${story.stderr}`);
+    }
     const recoveries = await recoveriesAfter(system, windows);
     const known = recoveries.filter((r): r is number => r !== null);
     return {
@@ -276,6 +284,7 @@ export async function runChaosCase(
       drainSeconds,
       notes,
       problems: audit.problems.slice(0, 20),
+      traces,
     };
   } catch (error) {
     throw new Error(
@@ -290,25 +299,17 @@ export async function runChaosCase(
   }
 }
 
-/** For each fault, seconds from its end until the first item the service wrote after it. */
+/** For each fault, seconds from its end until the service's first change to a mailbox after it. */
 async function recoveriesAfter(
   system: RunningSystem,
   windows: readonly FaultWindow[],
 ): Promise<(number | null)[]> {
-  const writes: number[] = [];
-  for (let i = 0; i < system.owners.length; i += 10)
-    await Promise.all(
-      system.owners.slice(i, i + 10).map(async (owner) => {
-        for (const item of await system.graph.items(owner.email))
-          writes.push(Date.parse(item.createdAt), Date.parse(item.modifiedAt));
-      }),
-    );
-  writes.sort((a, b) => a - b);
-  return windows.map((window) => {
-    const from = window.countFrom ?? window.endedAt;
-    const first = writes.find((at) => at > from);
-    return first === undefined ? null : round((first - window.endedAt) / 1000);
-  });
+  return Promise.all(
+    windows.map(async (window) => {
+      const [first] = await system.graph.writesAfter(window.countFrom ?? window.endedAt);
+      return first === undefined ? null : round((first - window.endedAt) / 1000);
+    }),
+  );
 }
 
 async function readiness(url: string): Promise<number | undefined> {

@@ -94,6 +94,8 @@ export interface RunningSystem {
     }): Promise<void>;
     stats(): Promise<{ requests: number; throttled: number; faults: number; tokenRequests: number }>;
     /** Every fault injected so far, with the stamps (Salesforce ids) of the items concerned. */
+    /** When mailboxes were next changed after `after` (epoch ms; the first time only). */
+    writesAfter(after: number): Promise<number[]>;
     faultLog(): Promise<
       { at: number; kind: string; mailbox: string; afterCommit: boolean; itemStamps: string[] }[]
     >;
@@ -288,6 +290,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         faults: (faults) => call(graphUrl, 'POST', '/__sandbox/faults', faults),
         stats: () => call(graphUrl, 'GET', '/__sandbox/stats'),
         faultLog: () => call(graphUrl, 'GET', '/__sandbox/faults/log'),
+        writesAfter: (after) => call(graphUrl, 'GET', `/__sandbox/writes?after=${after}&limit=1`),
       },
       cli,
       async startService() {
