@@ -67,17 +67,7 @@ export class NodePresence {
     const host = this.#deps.host ?? thisHost(nodeId);
     const pid = this.#deps.pid ?? process.pid;
     const now = clock.now();
-    await registerNode(db, {
-      id: nodeId,
-      host: host.name,
-      host_key: host.key,
-      pid,
-      role: this.#deps.role,
-      version: this.#deps.version,
-      started_at: now,
-      now,
-      ttlMs: this.#ttlMs,
-    });
+    await this.#register(now);
     this.#lastBeat = now;
     const isRunning = this.#deps.isRunning ?? processRuns;
     const dead = (await nodesSharingHost(db, host.key, nodeId)).filter(
@@ -126,6 +116,21 @@ export class NodePresence {
     );
   }
 
+  async #register(now: number): Promise<void> {
+    const host = this.#deps.host ?? thisHost(this.#deps.nodeId);
+    await registerNode(this.#deps.db, {
+      id: this.#deps.nodeId,
+      host: host.name,
+      host_key: host.key,
+      pid: this.#deps.pid ?? process.pid,
+      role: this.#deps.role,
+      version: this.#deps.version,
+      started_at: now,
+      now,
+      ttlMs: this.#ttlMs,
+    });
+  }
+
   async #beat(): Promise<void> {
     const { db, clock, nodeId, logger } = this.#deps;
     const now = clock.now();
@@ -136,18 +141,7 @@ export class NodePresence {
           'this node had stopped renewing for too long and its work was given to others; joining again',
         );
         for (const listener of this.#lostListeners) listener();
-        const host = this.#deps.host ?? thisHost(nodeId);
-        await registerNode(db, {
-          id: nodeId,
-          host: host.name,
-          host_key: host.key,
-          pid: this.#deps.pid ?? process.pid,
-          role: this.#deps.role,
-          version: this.#deps.version,
-          started_at: now,
-          now,
-          ttlMs: this.#ttlMs,
-        });
+        await this.#register(now);
       }
       this.#lastBeat = now;
       if (this.#failing) logger.info('the database answers again: node heartbeat renewed');

@@ -6,7 +6,7 @@ import { PollingScheduler } from '../../src/intake/polling-scheduler.ts';
 import { pollTenant } from '../../src/salesforce/change-sources/poller.ts';
 import { recordChanges } from '../../src/store/changes/record-changes.ts';
 import { findTenantBySlug } from '../../src/store/tenants-repository.ts';
-import type { TenantRow } from '../../src/store/schema.ts';
+import type { ChangeSource, ChangeType, TenantRow } from '../../src/store/schema.ts';
 import { startSandboxedService, type SandboxedService } from '../support/sandboxed-service.ts';
 import { describeEachBackend } from '../support/test-databases.ts';
 
@@ -26,6 +26,15 @@ describeEachBackend('polling reconciliation', (database) => {
       .where('tenant_id', '=', tenant.id)
       .orderBy('id')
       .execute();
+
+  /** Another source reported a change of the Event, committed at `committedAt`. */
+  const reported = (eventId: string, changeType: ChangeType, source: ChangeSource, committedAt: number) =>
+    recordChanges(env.service.runtime.store.db, {
+      tenantId: tenant.id,
+      settleWindowMs: 0,
+      now: env.clock.now(),
+      changes: [{ eventId, changeType, source, dedupeKey: `${source}:test:${eventId}`, committedAt }],
+    });
 
   beforeAll(async () => {
     env = await startSandboxedService({ databaseUrl: database.url });
@@ -93,20 +102,7 @@ describeEachBackend('polling reconciliation', (database) => {
       StartDateTime: '2026-12-05T09:00:00Z',
       DurationInMinutes: 30,
     });
-    await recordChanges(env.service.runtime.store.db, {
-      tenantId: tenant.id,
-      settleWindowMs: 0,
-      now: env.clock.now(),
-      changes: [
-        {
-          eventId: event.Id,
-          changeType: 'create',
-          source: 'cdc',
-          dedupeKey: `cdc:test:${event.Id}`,
-          committedAt: Number(event['SystemModstamp']),
-        },
-      ],
-    });
+    await reported(event.Id, 'create', 'cdc', Number(event['SystemModstamp']));
     env.advance(60_000);
     expect(await pollTenant(deps(), tenant)).toMatchObject({ recorded: 0 });
   });
@@ -119,20 +115,7 @@ describeEachBackend('polling reconciliation', (database) => {
     });
     // A signed delivery may name a version ahead of Salesforce's (a caller's clock running fast):
     // within the webhook's five minutes of tolerance, it is recorded.
-    await recordChanges(env.service.runtime.store.db, {
-      tenantId: tenant.id,
-      settleWindowMs: 0,
-      now: env.clock.now(),
-      changes: [
-        {
-          eventId: event.Id,
-          changeType: 'update',
-          source: 'webhook',
-          dedupeKey: `webhook:test:${event.Id}`,
-          committedAt: env.clock.now() + 4 * 60_000,
-        },
-      ],
-    });
+    await reported(event.Id, 'update', 'webhook', env.clock.now() + 4 * 60_000);
     env.advance(1000);
     env.sandbox.updateEvent(event.Id, { Subject: 'Edited for real' });
     env.advance(60_000);
