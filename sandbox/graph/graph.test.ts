@@ -209,4 +209,24 @@ describe('Graph sandbox', () => {
     graph.injectFaults(undefined);
     expect(graph.events('rep@acme.example').some((e) => e['subject'] === 'Lost')).toBe(false);
   });
+
+  it('logs each fault with the stamps of the item it concerned, and when mailboxes changed', async () => {
+    const since = graph.clock.now();
+    graph.failNext('500', { afterCommit: true, mailbox: 'rep@acme.example' });
+    const stamped = event({
+      subject: 'Stamped',
+      singleValueExtendedProperties: [
+        { id: 'String {00020329-0000-0000-C000-000000000046} Name x', value: '00U5g0000000042AAA' },
+      ],
+    });
+    expect((await call('POST', '/users/rep@acme.example/events', stamped)).status).toBe(500);
+    expect(graph.faultLog().at(-1)).toMatchObject({
+      kind: '500',
+      mailbox: 'rep@acme.example',
+      afterCommit: true,
+      itemStamps: ['00U5g0000000042AAA'],
+    });
+    const [written] = graph.writesAfter(since - 1, 10);
+    expect(written).toBeGreaterThanOrEqual(since);
+  });
 });

@@ -178,6 +178,30 @@ describe('sandbox Pub/Sub API', () => {
     ]);
   });
 
+  it('goes down for a while (open streams end, new ones are refused), and can put every event past retention', async () => {
+    const open = await subscribe();
+    await until(() => true, 200);
+    org.createEvent(ownerId, {
+      Subject: 'Before the outage',
+      StartDateTime: '2026-12-04T09:00:00Z',
+      DurationInMinutes: 15,
+    });
+    await until(() => open.events.length >= 1);
+    org.pubSubOutage(60_000);
+    await until(() => open.errors.length > 0);
+    expect(String((open.errors[0] as { details?: string }).details)).toContain('unavailable');
+    const refused = await subscribe();
+    await until(() => refused.errors.length > 0);
+    expect((refused.errors[0] as { code?: number }).code).toBe(14); // UNAVAILABLE
+    org.pubSubOutage(1);
+    await until(() => true, 10);
+
+    org.expireChangeEvents();
+    const late = await subscribe({ replayId: open.events[0]?.replayId ?? 0 });
+    await until(() => late.errors.length > 0);
+    expect(String((late.errors[0] as { details?: string }).details)).toContain('replayid.corrupted');
+  });
+
   it('refuses a dead token and a topic that CDC does not cover', async () => {
     const dead = await subscribe({}, 'not-a-token');
     await until(() => dead.errors.length > 0);
