@@ -139,8 +139,9 @@ export class SyncWorker {
   async #run(signal: AbortSignal): Promise<void> {
     const idleMs = this.#deps.idleMs ?? 200;
     const { batchSize } = this.#deps;
-    // Claim once a tenth of the room is free: claims stay batches (shared reads) under load.
-    const minClaim = Math.max(1, Math.floor(batchSize / 10));
+    // Under load, claim once half the room is free: claims stay large batches (one read, one
+    // lookup of links and changes for many Events) while a slow job holds only its own slot.
+    const minClaim = Math.max(1, Math.floor(batchSize / 2));
     this.#startTimers();
     const mailboxChecks = setInterval(
       () =>

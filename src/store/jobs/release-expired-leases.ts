@@ -24,7 +24,30 @@ export async function releaseExpiredLeases(
     owners?: readonly string[];
   },
 ): Promise<ExpiredLease[]> {
-  const { now, maxAttempts, owners } = options;
+  const { now, maxAttempts } = options;
+  // Two statements, not one with OR: each uses its index (an OR made every claim scan the queue).
+  if (options.owners === undefined) {
+    const expired = await release(db, now, maxAttempts, undefined);
+    const dead = await db.selectFrom('nodes').select('id').where('expires_at', '<=', now).execute();
+    if (dead.length === 0) return expired;
+    const ofDead = await release(
+      db,
+      now,
+      maxAttempts,
+      dead.map((node) => node.id),
+    );
+    return [...expired, ...ofDead];
+  }
+  return release(db, now, maxAttempts, options.owners);
+}
+
+/** Running jobs of `owners` (whatever their leases), or else those whose lease ran out, back to waiting (or dead). */
+async function release(
+  db: Kysely<Database>,
+  now: number,
+  maxAttempts: number,
+  owners: readonly string[] | undefined,
+): Promise<ExpiredLease[]> {
   if (owners !== undefined && owners.length === 0) return [];
   const exhausted = sql<boolean>`attempts >= ${maxAttempts} and rerun_at is null`;
   const released = await db
@@ -42,16 +65,7 @@ export async function releaseExpiredLeases(
     })
     .where('state', '=', 'running')
     .where((eb) =>
-      owners !== undefined
-        ? eb('lease_owner', 'in', [...owners])
-        : eb.or([
-            eb('lease_expires_at', '<=', now),
-            eb(
-              'lease_owner',
-              'in',
-              eb.selectFrom('nodes').select('nodes.id').where('nodes.expires_at', '<=', now),
-            ),
-          ]),
+      owners !== undefined ? eb('lease_owner', 'in', [...owners]) : eb('lease_expires_at', '<=', now),
     )
     .returning(['id', 'tenant_id', 'event_id', 'attempts', 'state'])
     .execute();
