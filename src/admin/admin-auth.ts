@@ -8,6 +8,7 @@ import type { Kysely } from 'kysely';
 import { BadInputError } from '../lib/errors.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
 import type { Database } from '../store/schema.ts';
+import { readMeta, writeMeta } from '../store/meta-repository.ts';
 
 const scrypt = promisify(scryptCallback) as (
   password: string,
@@ -28,11 +29,7 @@ export async function setAdminPassword(db: Kysely<Database>, password: string): 
   const salt = randomBytes(16);
   const hash = await scrypt(password, salt, 32);
   const value = `scrypt.${salt.toString('base64url')}.${hash.toString('base64url')}`;
-  await db
-    .insertInto('meta')
-    .values({ key: passwordKey, value })
-    .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
-    .execute();
+  await writeMeta(db, passwordKey, value);
 }
 
 export class AdminAuth {
@@ -95,12 +92,7 @@ export class AdminAuth {
     return Number(expires) > now && this.#secretBox.verifyMac('admin-session', expires, tag);
   }
 
-  async #storedHash(): Promise<string | undefined> {
-    const row = await this.#db
-      .selectFrom('meta')
-      .select('value')
-      .where('key', '=', passwordKey)
-      .executeTakeFirst();
-    return row?.value;
+  #storedHash(): Promise<string | undefined> {
+    return readMeta(this.#db, passwordKey);
   }
 }

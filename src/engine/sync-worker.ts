@@ -21,6 +21,7 @@ import type { ClaimedJob } from '../store/jobs/job.ts';
 import { acquireLease } from '../store/leases-repository.ts';
 import { mailboxFound, missingMailboxesAwaited } from '../store/mailboxes-repository.ts';
 import { claimMeta } from '../store/meta-repository.ts';
+import { findTenantById } from '../store/tenants-repository.ts';
 import { MailboxNotFoundError } from '../providers/calendar-provider.ts';
 import type { Database } from '../store/schema.ts';
 import type { EngineMetrics } from './engine-metrics.ts';
@@ -309,7 +310,7 @@ export class SyncWorker {
     const all = (outcome: JobOutcome) => {
       for (const job of jobs) onJobDone(job, { outcome, traces: [] });
     };
-    const tenant = await db.selectFrom('tenants').selectAll().where('id', '=', tenantId).executeTakeFirst();
+    const tenant = await findTenantById(db, tenantId);
     if (tenant === undefined) return all({ kind: 'done' }); // removed meanwhile: nothing to do
 
     const usage = this.#usage.get(tenantId);

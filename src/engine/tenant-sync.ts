@@ -17,7 +17,7 @@ import type { SalesforceRestClient } from '../salesforce/rest-client.ts';
 import type { ClaimedJob } from '../store/jobs/job.ts';
 import { knownFromChanges, type KnownFromChanges } from '../store/changes/known-from-changes.ts';
 import { findLinks, type LinkRecord } from '../store/links-repository.ts';
-import { markMailboxMissing } from '../store/mailboxes-repository.ts';
+import { findMailboxesByIds, markMailboxMissing } from '../store/mailboxes-repository.ts';
 import type { Database, MailboxRow, TenantRow } from '../store/schema.ts';
 import type { NewTrace } from '../store/traces-repository.ts';
 import type { Kysely } from 'kysely';
@@ -129,10 +129,7 @@ export async function syncTenantJobs(
   const linkMailboxIds = [...new Set([...links.values()].map((l) => l.mailbox_id))];
   const mailboxesById = new Map<string, MailboxRow>([...read.mailboxes.values()].map((m) => [m.id, m]));
   const missing = linkMailboxIds.filter((id) => !mailboxesById.has(id));
-  if (missing.length > 0) {
-    for (const row of await deps.db.selectFrom('mailboxes').selectAll().where('id', 'in', missing).execute())
-      mailboxesById.set(row.id, row);
-  }
+  for (const row of await findMailboxesByIds(deps.db, missing)) mailboxesById.set(row.id, row);
   const domains = JSON.parse(deps.tenant.internal_domains_json) as string[];
   let providerCalls = 0;
 

@@ -11,7 +11,9 @@ import { htmlPage } from './html-page.ts';
 import { parseDuration } from '../config/duration.ts';
 import { BadInputError, NotFoundError } from '../lib/errors.ts';
 import type { ConnectionView } from '../salesforce/connection-view.ts';
+import { listPositions } from '../store/intake-positions-repository.ts';
 import { listMailboxes } from '../store/mailboxes-repository.ts';
+import { recentApplies } from '../store/traces-repository.ts';
 import { mapOwnerToMailbox } from '../tenants/map-mailbox.ts';
 import type { TenantRow } from '../store/schema.ts';
 import { describeMailboxState, toMailboxView, type MailboxView } from '../tenants/mailbox-view.ts';
@@ -410,29 +412,9 @@ async function mapMailbox(deps: AdminDeps, slug: string, user: string, mailbox: 
 /** What the tenant page and GET /api/tenants/<slug> show beyond the settings. */
 async function tenantDetail(deps: AdminDeps, tenantId: string) {
   const mailboxes = (await listMailboxes(deps.db, tenantId)).map(toMailboxView);
-  const positions = await deps.db
-    .selectFrom('intake_positions')
-    .selectAll()
-    .where('tenant_id', '=', tenantId)
-    .execute();
-  const recent = await deps.db
-    .selectFrom('traces')
-    .select(['event_id', 'message', 'at', 'data_json'])
-    .where('tenant_id', '=', tenantId)
-    .where('step', '=', 'apply')
-    .orderBy('id', 'desc')
-    .limit(20)
-    .execute();
-  return {
-    mailboxes,
-    positions: positions.map((p) => ({ source: p.source, position: p.position, updatedAt: p.updated_at })),
-    recent: recent.map((r) => ({
-      eventId: r.event_id,
-      message: r.message,
-      at: r.at,
-      latencyMs: (JSON.parse(r.data_json ?? '{}') as { latencyMs?: number }).latencyMs,
-    })),
-  };
+  const positions = await listPositions(deps.db, tenantId);
+  const recent = await recentApplies(deps.db, tenantId, 20);
+  return { mailboxes, positions, recent };
 }
 
 function describePosition(p: { source: string; position: string; updatedAt: number }, now: number): string {

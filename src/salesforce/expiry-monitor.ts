@@ -11,7 +11,8 @@ import {
 } from '../domain/salesforce-connection.ts';
 import { tenantUrl } from '../domain/tenant.ts';
 import { describeError, ReconnectRequiredError } from '../lib/errors.ts';
-import { listConnections } from '../store/salesforce-connections-repository.ts';
+import { claimExpiryWarning, listConnections } from '../store/salesforce-connections-repository.ts';
+import { findTenantById } from '../store/tenants-repository.ts';
 import type { ConnectionRow } from '../store/schema.ts';
 import { moveConnection } from './connection-transitions.ts';
 import type { SalesforceDeps } from './salesforce-deps.ts';
@@ -91,20 +92,8 @@ export class ExpiryMonitor {
     const due = expiryWarningDue(expiresAt, now, row.last_expiry_warning_days);
     if (due === undefined) return;
     // Record first, conditionally, so that of several nodes exactly one sends this warning.
-    const claimed = await this.#deps.db
-      .updateTable('salesforce_connections')
-      .set({ last_expiry_warning_days: due.days, updated_at: now })
-      .where('tenant_id', '=', row.tenant_id)
-      .where((eb) =>
-        eb.or([eb('last_expiry_warning_days', 'is', null), eb('last_expiry_warning_days', '>', due.days)]),
-      )
-      .executeTakeFirst();
-    if (Number(claimed.numUpdatedRows) === 0) return;
-    const tenant = await this.#deps.db
-      .selectFrom('tenants')
-      .select('slug')
-      .where('id', '=', row.tenant_id)
-      .executeTakeFirst();
+    if (!(await claimExpiryWarning(this.#deps.db, { tenantId: row.tenant_id, days: due.days, now }))) return;
+    const tenant = await findTenantById(this.#deps.db, row.tenant_id);
     const slug = tenant?.slug ?? row.tenant_id;
     const countdown = describeCountdown(due.msLeft);
     await this.#deps.notifier.notify({

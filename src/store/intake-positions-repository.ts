@@ -36,3 +36,16 @@ export async function savePosition(
     )
     .execute();
 }
+
+/** Every source's position for a tenant, with when it was saved. */
+export async function listPositions(
+  db: Kysely<Database>,
+  tenantId: string,
+): Promise<{ source: string; position: string; updatedAt: number }[]> {
+  const rows = await db
+    .selectFrom('intake_positions')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .execute();
+  return rows.map((p) => ({ source: p.source, position: p.position, updatedAt: p.updated_at }));
+}

@@ -193,3 +193,16 @@ export async function saveMailboxOverride(
     .executeTakeFirstOrThrow();
   return mailboxFound(db, { tenantId: mapping.tenantId, id: row.id, now: mapping.now });
 }
+
+/** The mailboxes with these ids (those that still exist). */
+export async function findMailboxesByIds(
+  db: Kysely<Database>,
+  ids: readonly string[],
+): Promise<MailboxRow[]> {
+  if (ids.length === 0) return [];
+  return db
+    .selectFrom('mailboxes')
+    .selectAll()
+    .where('id', 'in', [...ids])
+    .execute();
+}

@@ -16,3 +16,12 @@ export async function claimMeta(db: Kysely<Database>, key: string, value: string
     .execute();
   return (await readMeta(db, key)) ?? value;
 }
+
+/** Stores `value` under `key`, replacing what was there. */
+export async function writeMeta(db: Kysely<Database>, key: string, value: string): Promise<void> {
+  await db
+    .insertInto('meta')
+    .values({ key, value })
+    .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
+    .execute();
+}

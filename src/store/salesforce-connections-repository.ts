@@ -44,3 +44,22 @@ export async function updateConnection(
     .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
 }
+
+/**
+ * Records that the expiry warning `days` before is being sent, unless as urgent a one already was:
+ * true for the one node (of several) that is to send it.
+ */
+export async function claimExpiryWarning(
+  db: Kysely<Database>,
+  warning: { tenantId: string; days: number; now: number },
+): Promise<boolean> {
+  const claimed = await db
+    .updateTable('salesforce_connections')
+    .set({ last_expiry_warning_days: warning.days, updated_at: warning.now })
+    .where('tenant_id', '=', warning.tenantId)
+    .where((eb) =>
+      eb.or([eb('last_expiry_warning_days', 'is', null), eb('last_expiry_warning_days', '>', warning.days)]),
+    )
+    .executeTakeFirst();
+  return Number(claimed.numUpdatedRows) > 0;
+}

@@ -23,3 +23,7 @@ export async function clientIdExists(db: Kysely<Database>, clientId: string): Pr
 export async function listTenants(db: Kysely<Database>): Promise<TenantRow[]> {
   return db.selectFrom('tenants').selectAll().orderBy('slug').execute();
 }
+
+export async function findTenantById(db: Kysely<Database>, id: string): Promise<TenantRow | undefined> {
+  return db.selectFrom('tenants').selectAll().where('id', '=', id).executeTakeFirst();
+}

@@ -28,3 +28,25 @@ export async function tracesOf(
     .orderBy('id')
     .execute();
 }
+
+/** A tenant's latest applied changes (the `apply` steps), newest first. */
+export async function recentApplies(
+  db: Kysely<Database>,
+  tenantId: string,
+  limit: number,
+): Promise<{ eventId: string; message: string; at: number; latencyMs: number | undefined }[]> {
+  const rows = await db
+    .selectFrom('traces')
+    .select(['event_id', 'message', 'at', 'data_json'])
+    .where('tenant_id', '=', tenantId)
+    .where('step', '=', 'apply')
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({
+    eventId: r.event_id,
+    message: r.message,
+    at: r.at,
+    latencyMs: (JSON.parse(r.data_json ?? '{}') as { latencyMs?: number }).latencyMs,
+  }));
+}
