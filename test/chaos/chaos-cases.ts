@@ -88,10 +88,15 @@ export const chaosCases: readonly ChaosCase[] = [
         const restartedAt = Date.now();
         await system.startService();
         windows.push({ endedAt: restartedAt, countFrom: Date.now() });
-        const line = system
-          .serviceOutput()
-          .split('\n')
-          .find((l) => l.includes('took back the jobs and leases'));
+        // The log (stderr) may trail the ready line (stdout) a little: look for a few seconds.
+        const tookBack = () =>
+          system
+            .serviceOutput()
+            .split('\n')
+            .find((l) => l.includes('took back the jobs and leases'));
+        const lookedUntil = Date.now() + 10_000;
+        while (tookBack() === undefined && Date.now() < lookedUntil) await sleep(50);
+        const line = tookBack();
         const said = line === undefined ? {} : (JSON.parse(line) as { jobs?: number; leases?: number });
         takenBack.push({ found: line !== undefined, jobs: said.jobs ?? 0, leases: said.leases ?? 0 });
       }
