@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { normalizeEventId, normalizeSalesforceId, normalizeUserId, toCaseSafeId } from './salesforce-ids.ts';
+import {
+  normalizeEventId,
+  normalizeSalesforceId,
+  normalizeUserId,
+  salesforceIdProblem,
+  toCaseSafeId,
+} from './salesforce-ids.ts';
 
 const idCharacters = [...'0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'];
 const id15 = fc.string({ unit: fc.constantFrom(...idCharacters), minLength: 15, maxLength: 15 });
@@ -98,5 +104,27 @@ describe('case-safe Salesforce ids', () => {
 
   it('toCaseSafeId throws on what is not a 15-character id', () => {
     expect(() => toCaseSafeId('00U5g000001ABCDEA4')).toThrow('is not a 15-character Salesforce id');
+  });
+});
+
+describe('what is wrong with an id, in words', () => {
+  it.each([
+    ['00U5g000001ABCD', 'Event', undefined],
+    ['00U5g000001ABCDEA4', 'Event', undefined],
+    ['005000000000042', undefined, undefined],
+    [
+      'meeting-42',
+      'Event',
+      '"meeting-42" is not a Salesforce Event id (15 or 18 letters and digits, starting with 00U)',
+    ],
+    ['meeting-42', undefined, '"meeting-42" is not a Salesforce id (15 or 18 letters and digits)'],
+    ['005000000000042', 'Event', '"005000000000042" is not a Salesforce Event id (those start with 00U)'],
+    [
+      '00U5g000001abcdea4',
+      'Event',
+      '"00U5g000001abcdea4" is not a Salesforce Event id: its last 3 characters do not match the case of its first 15 (was it lowercased or retyped?)',
+    ],
+  ] as const)('%s as %s', (text, object, problem) => {
+    expect(salesforceIdProblem(text, object)).toBe(problem);
   });
 });

@@ -67,6 +67,24 @@ export function normalizeUserId(text: string): string | undefined {
   return text.startsWith(userIdPrefix) ? normalizeSalesforceId(text) : undefined;
 }
 
+const prefixOf = { Event: eventIdPrefix, User: userIdPrefix } as const;
+
+/**
+ * Why `text` is not an id of `object` (any record when not given), in words for an error
+ * message; undefined when it is one (normalizeSalesforceId and its variants accept it).
+ */
+export function salesforceIdProblem(text: string, object?: 'Event' | 'User'): string | undefined {
+  const what = object === undefined ? 'a Salesforce id' : `a Salesforce ${object} id`;
+  const prefix = object === undefined ? undefined : prefixOf[object];
+  if (!isSalesforceId(text))
+    return `${JSON.stringify(text)} is not ${what} (15 or 18 letters and digits${prefix === undefined ? '' : `, starting with ${prefix}`})`;
+  if (prefix !== undefined && !text.startsWith(prefix))
+    return `${JSON.stringify(text)} is not ${what} (those start with ${prefix})`;
+  if (normalizeSalesforceId(text) === undefined)
+    return `${JSON.stringify(text)} is not ${what}: its last 3 characters do not match the case of its first 15 (was it lowercased or retyped?)`;
+  return undefined;
+}
+
 /** An address of the shape name@domain.tld (what a mailbox can be). */
 export function isEmailAddress(text: string): boolean {
   return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(text);
