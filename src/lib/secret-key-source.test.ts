@@ -1,18 +1,25 @@
-import { chmodSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { dirname, join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { generateSecretKey } from './secret-box.ts';
-import { loadSecretKey } from './secret-key-source.ts';
+import { loadSecretKey, writeKeyFile } from './secret-key-source.ts';
 
-const tempFile = () => join(mkdtempSync(join(tmpdir(), 'instant-sync-key-')), 'data', 'secret.key');
+const tempDirs: string[] = [];
+const tempFile = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'instant-sync-key-'));
+  tempDirs.push(dir);
+  return join(dir, 'data', 'secret.key');
+};
+afterAll(() => tempDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
 describe('loadSecretKey', () => {
-  it('creates the key file once (mode 0600) and reuses it', async () => {
+  it('creates the key file once (mode 0600, in a folder made 0700) and reuses it', async () => {
     const file = tempFile();
     const first = await loadSecretKey({ secretKey: undefined, secretKeyFile: file, mayGenerate: true });
     expect(first.origin).toBe('generated');
     expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(dirname(file)).mode & 0o777).toBe(0o700);
     const second = await loadSecretKey({ secretKey: undefined, secretKeyFile: file, mayGenerate: true });
     expect(second).toEqual({ key: first.key, origin: 'file' });
   });
@@ -45,5 +52,16 @@ describe('loadSecretKey', () => {
     await expect(
       loadSecretKey({ secretKey: undefined, secretKeyFile: file, mayGenerate: true }),
     ).rejects.toThrow(/does not hold a 32-byte key/);
+  });
+
+  it('writes a new key file but never replaces one', async () => {
+    const file = tempFile();
+    const key = generateSecretKey();
+    await writeKeyFile(file, key);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(
+      (await loadSecretKey({ secretKey: undefined, secretKeyFile: file, mayGenerate: false })).key,
+    ).toEqual(key);
+    await expect(writeKeyFile(file, generateSecretKey())).rejects.toMatchObject({ code: 'EEXIST' });
   });
 });

@@ -1,8 +1,8 @@
 // Where the secret key comes from: the INSTANT_SYNC_SECRET_KEY setting, else the key file.
 // On the embedded default (SQLite) a missing key file is created once with a fresh key,
-// readable by the owner only; with PostgreSQL every node must share one key, so a missing key
-// is a configuration error rather than something to invent.
-import { mkdir, open, readFile, stat } from 'node:fs/promises';
+// readable by the owner only (0600, in a folder made 0700); with PostgreSQL every node must
+// share one key, so a missing key is a configuration error rather than something to invent.
+import { chmod, mkdir, open, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ConfigError } from './errors.ts';
 import { generateSecretKey, parseSecretKey } from './secret-box.ts';
@@ -55,17 +55,9 @@ async function readKeyFile(file: string): Promise<SecretKeySource | undefined> {
 }
 
 async function createKeyFile(file: string): Promise<Buffer> {
-  await mkdir(dirname(file), { recursive: true });
   const key = generateSecretKey();
   try {
-    // 'wx': fail rather than overwrite if another process created the file first.
-    const handle = await open(file, 'wx', 0o600);
-    try {
-      await handle.writeFile(`${key.toString('base64')}\n`);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await writeKeyFile(file, key);
     return key;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
@@ -73,5 +65,30 @@ async function createKeyFile(file: string): Promise<Buffer> {
       if (raced !== undefined) return raced.key;
     }
     throw new ConfigError([`cannot create the secret key file ${file}: ${(error as Error).message}`]);
+  }
+}
+
+/**
+ * Writes `key` to a new file readable by its owner only (0600); a folder made for it is 0700.
+ * Never replaces a file: a key overwritten is every secret sealed with it lost, so an existing
+ * file fails with EEXIST.
+ */
+export async function writeKeyFile(file: string, key: Buffer): Promise<void> {
+  const folder = dirname(file);
+  const firstCreated = await mkdir(folder, { recursive: true, mode: 0o700 });
+  // The mode given to mkdir passes through the umask; an explicit chmod does not.
+  if (firstCreated !== undefined) {
+    for (let dir = folder; ; dir = dirname(dir)) {
+      await chmod(dir, 0o700);
+      if (dir === firstCreated || dir === dirname(dir)) break;
+    }
+  }
+  // 'wx': fail rather than overwrite if another process created the file first.
+  const handle = await open(file, 'wx', 0o600);
+  try {
+    await handle.writeFile(`${key.toString('base64')}\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }

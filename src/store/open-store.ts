@@ -1,7 +1,12 @@
 // Opens the database named by INSTANT_SYNC_DATABASE_URL: SQLite through node:sqlite for the
 // embedded default, PostgreSQL through a pg pool for scale-out. Everything above this file
 // sees one Kysely<Database> plus the backend's named capabilities.
-import { mkdirSync } from 'node:fs';
+//
+// A SQLite file holds Event contents and sealed secrets, so it is for the service's user alone:
+// a folder made for it is 0700, the file is created 0600 before SQLite opens it (SQLite gives
+// its -wal and -shm files the database file's mode), and files found readable by others are
+// tightened at open, with a warning.
+import { chmodSync, closeSync, fstatSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
@@ -28,22 +33,27 @@ export interface OpenStoreOptions {
    * pool opens a new connection for the next one.
    */
   onConnectionError?: (error: Error) => void;
+  /**
+   * Told of something worth an operator's attention that did not stop the open: a SQLite file
+   * that other users could read (its mode was tightened to 0600, or could not be).
+   */
+  onWarning?: (message: string, details: Record<string, unknown>) => void;
 }
 
 const int8Oid = 20;
 
 export function openStore(url: string, options: OpenStoreOptions = {}): Store {
-  if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length));
+  if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length), options);
   if (/^postgres(ql)?:\/\//.test(url)) return openPostgres(url, options);
   throw new ConfigError([
     `unsupported database URL ${maskPassword(url)}: use sqlite:<path> or postgres://...`,
   ]);
 }
 
-function openSqlite(path: string): Store {
+function openSqlite(path: string, options: OpenStoreOptions): Store {
   const inMemory = path === ':memory:';
   const file = inMemory ? path : resolve(path);
-  if (!inMemory) mkdirSync(dirname(file), { recursive: true });
+  if (!inMemory) prepareSqliteFiles(file, options.onWarning ?? (() => undefined));
   const db = new Kysely<Database>({ dialect: new NodeSqliteDialect({ path: file, busyTimeoutMs: 10_000 }) });
   return makeStore(db, sqliteCapabilities, `sqlite:${file}`);
 }
@@ -69,6 +79,68 @@ function openPostgres(url: string, options: OpenStoreOptions): Store {
   pool.on('connect', (client) => client.on('error', report));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return makeStore(db, postgresCapabilities, maskPassword(url));
+}
+
+const privateFileMode = 0o600;
+const privateFolderMode = 0o700;
+
+/**
+ * Makes the database's folder (0700 when we create it) and its file (0600 when we create it),
+ * and tightens an existing database, -wal or -shm file that group or others may read. An
+ * existing folder is left as it is: it may be shared on purpose (a mounted volume).
+ */
+function prepareSqliteFiles(
+  file: string,
+  warn: (message: string, details: Record<string, unknown>) => void,
+): void {
+  const folder = dirname(file);
+  const firstCreated = mkdirSync(folder, { recursive: true, mode: privateFolderMode });
+  // The mode given to mkdir passes through the umask; an explicit chmod does not.
+  if (firstCreated !== undefined) {
+    for (let dir = folder; ; dir = dirname(dir)) {
+      chmodSync(dir, privateFolderMode);
+      if (dir === firstCreated || dir === dirname(dir)) break;
+    }
+  }
+  // 'a' creates the file if it is missing (with this mode) and never truncates one that exists.
+  const handle = openSync(file, 'a', privateFileMode);
+  try {
+    tighten(file, fstatSync(handle).mode, warn);
+  } finally {
+    closeSync(handle);
+  }
+  for (const companion of [`${file}-wal`, `${file}-shm`]) {
+    let mode: number;
+    try {
+      mode = statSync(companion).mode;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw error;
+    }
+    tighten(companion, mode, warn);
+  }
+}
+
+function tighten(
+  file: string,
+  mode: number,
+  warn: (message: string, details: Record<string, unknown>) => void,
+): void {
+  if ((mode & 0o077) === 0) return;
+  const was = (mode & 0o777).toString(8).padStart(4, '0');
+  try {
+    chmodSync(file, privateFileMode);
+    warn('a database file was readable by other users; its mode is now 0600', { file, mode: was });
+  } catch (error) {
+    warn(
+      'a database file is readable by other users and its mode could not be changed: run chmod 600 on it',
+      {
+        file,
+        mode: was,
+        error: (error as Error).message,
+      },
+    );
+  }
 }
 
 const parseInt8AsNumber = ((oid: number, format?: 'text' | 'binary') =>
