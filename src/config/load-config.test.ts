@@ -40,6 +40,8 @@ describe('loadConfig', () => {
       pubSubEndpoint: 'api.pubsub.salesforce.com:7443',
       pollInterval: 60_000,
       shutdownTimeout: 10_000,
+      requestTimeout: 30_000,
+      maxConnections: 1000,
       engine: true,
       workerBatchSize: 500,
       apiBudget: 90,

@@ -263,6 +263,23 @@ export const options = {
       "reading that org's Events and waits, leaving the rest to the org's own users and integrations.",
     schema: integer(1, 100),
   },
+  requestTimeout: {
+    env: 'INSTANT_SYNC_REQUEST_TIMEOUT',
+    default: '30s',
+    description:
+      'How long a client may take to send a whole request, headers and body; a slower one is answered 408 and ' +
+      'cut off, so a trickle of bytes cannot hold a connection. Headers alone must arrive within 10s (or this, ' +
+      'if shorter), and an idle keep-alive connection is closed after 5s.',
+    schema: durationSchema({ min: 1000, max: 600_000 }),
+  },
+  maxConnections: {
+    env: 'INSTANT_SYNC_MAX_CONNECTIONS',
+    default: '1000',
+    description:
+      'Most open HTTP connections one `serve` process accepts; further ones are closed at once, so a flood of ' +
+      'connections cannot exhaust its file descriptors or memory.',
+    schema: integer(10, 100_000),
+  },
   shutdownTimeout: {
     env: 'INSTANT_SYNC_SHUTDOWN_TIMEOUT',
     default: '10s',

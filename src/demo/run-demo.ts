@@ -57,7 +57,12 @@ export async function runDemo(baseConfig: Config, logger: Logger, options: DemoO
       pubSubEndpoint: sandboxes.pubSubEndpoint,
     };
     runtime = await openRuntimeWithSecrets(config, logger, { migrations: 'auto' });
-    server = await startHttpServer(createHttpAppFor(runtime), { host: config.host, port: config.port });
+    server = await startHttpServer(createHttpAppFor(runtime), {
+      host: config.host,
+      port: config.port,
+      requestTimeoutMs: config.requestTimeout,
+      maxConnections: config.maxConnections,
+    });
     const org = new DemoOrg(sandboxes, runtime.salesforce.deps.fetch);
     await org.setUp(config, runtime.salesforce.connections.callbackUrl(demoSlug));
     await setUpTenant(runtime, sandboxes, org).catch((error: unknown) => {

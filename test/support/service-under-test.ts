@@ -54,7 +54,12 @@ export async function startServiceUnderTest(options: {
   });
   const logger = createLogger({ level: 'debug', destination });
   const runtime = await openRuntimeWithSecrets(config, logger, { migrations: 'auto', clock: options.clock });
-  const server = await startHttpServer(createHttpAppFor(runtime), { host: '127.0.0.1', port });
+  const server = await startHttpServer(createHttpAppFor(runtime), {
+    host: '127.0.0.1',
+    port,
+    requestTimeoutMs: config.requestTimeout,
+    maxConnections: config.maxConnections,
+  });
   return {
     url,
     runtime,

@@ -36,7 +36,12 @@ export async function serve(ctx: CliContext, config: Config, logger: Logger): Pr
   const runtime = await openRuntimeWithSecrets(config, logger, { migrations: 'auto' });
   let server;
   try {
-    server = await startHttpServer(createHttpAppFor(runtime), { host: config.host, port: config.port });
+    server = await startHttpServer(createHttpAppFor(runtime), {
+      host: config.host,
+      port: config.port,
+      requestTimeoutMs: config.requestTimeout,
+      maxConnections: config.maxConnections,
+    });
   } catch (error) {
     await runtime.close();
     throw error;
