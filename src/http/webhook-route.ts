@@ -1,6 +1,7 @@
 // POST /t/<slug>/hooks/salesforce: changes pushed by our Salesforce package (or any caller
 // holding the tenant's webhook secret). Every refusal is a JSON error and records nothing; an
 // accepted delivery records its changes and their jobs in one transaction and answers 202.
+// A body that is not JSON by its Content-Type is refused before a byte of it is read.
 // Intake only: no Salesforce read, no mailbox call, so it answers fast whatever they are doing.
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -9,8 +10,10 @@ import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
 import {
+  isJsonContentType,
   maxWebhookBodyBytes,
   readWebhookBody,
+  unsupportedMediaType,
   verifyWebhook,
   webhookHeaders,
   type WebhookRefusal,
@@ -40,6 +43,10 @@ export function webhookRoutes(deps: WebhookDeps): Hono {
 
   app.post(
     '/t/:slug/hooks/salesforce',
+    async (c, next) => {
+      if (isJsonContentType(c.req.header('content-type'))) return next();
+      return refuse(c, c.req.param('slug') ?? '', unsupportedMediaType);
+    },
     bodyLimit({
       maxSize: maxWebhookBodyBytes,
       onError: (c) =>
