@@ -44,6 +44,9 @@ describe('loadConfig', () => {
       maxConnections: 1000,
       engine: true,
       workerBatchSize: 500,
+      trustProxy: false,
+      metricsHost: '127.0.0.1',
+      webhookRateLimit: 20000,
       apiBudget: 90,
     });
   });

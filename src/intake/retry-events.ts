@@ -1,8 +1,10 @@
 // Asking for another sync by hand: `instant-sync retry <event-id>` (or the admin page's Retry)
 // records a `manual` change for the Event, which queues its job — reviving it when it was
 // dead-lettered, with a fresh attempt count — exactly as a change from Salesforce would.
+// Events are named by their exact 18-character id, as every source records them.
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { normalizeEventId } from '../domain/salesforce-ids.ts';
 import type { Clock } from '../lib/clock.ts';
 import { recordChanges } from '../store/changes/record-changes.ts';
 import type { Database } from '../store/schema.ts';
@@ -12,7 +14,10 @@ export interface EventKey {
   eventId: string;
 }
 
-/** Queues each Event to sync again now; returns how many were queued. */
+/**
+ * Queues each Event to sync again now; returns how many were queued. Ids in their 18-character
+ * form (normalizeEventId): a job is keyed by the id as given.
+ */
 export async function retryEvents(
   deps: { db: Kysely<Database>; clock: Clock },
   events: readonly EventKey[],
@@ -52,18 +57,17 @@ export async function deadEvents(db: Kysely<Database>, tenantId?: string): Promi
   return rows.map((row) => ({ tenantId: row.tenant_id, eventId: row.event_id }));
 }
 
-/** The tenants that know `eventId` (15 or 18 characters): from its changes, job or link. */
+/**
+ * The tenants that know `eventId` (from its changes, job or link), with the Event's 18-character
+ * id. None for an id normalizeEventId refuses.
+ */
 export async function tenantsKnowingEvent(db: Kysely<Database>, eventId: string): Promise<EventKey[]> {
-  const pattern = eventId.length === 15 ? `${eventId}___` : eventId;
-  const op = eventId.length === 15 ? 'like' : '=';
-  const found = new Map<string, string>();
+  const id = normalizeEventId(eventId);
+  if (id === undefined) return [];
+  const tenants = new Set<string>();
   for (const table of ['jobs', 'links', 'changes'] as const) {
-    const rows = await db
-      .selectFrom(table)
-      .select(['tenant_id', 'event_id'])
-      .where('event_id', op, pattern)
-      .execute();
-    for (const row of rows) found.set(`${row.tenant_id}:${row.event_id}`, row.event_id);
+    const rows = await db.selectFrom(table).select('tenant_id').where('event_id', '=', id).execute();
+    for (const row of rows) tenants.add(row.tenant_id);
   }
-  return [...found].map(([key, id]) => ({ tenantId: key.slice(0, key.indexOf(':')), eventId: id }));
+  return [...tenants].map((tenantId) => ({ tenantId, eventId: id }));
 }

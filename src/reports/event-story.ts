@@ -1,8 +1,10 @@
 // "What happened to this Event?": every change received for it (from which source, when Salesforce
 // committed it), every step the engine took (read, plan and its reason, provider call, item id,
 // latency), its job's state and the item it is linked to, in time order. The CLI's `trace` and
-// the admin page tell the same story from here.
+// the admin page tell the same story from here. Looked up by the exact 18-character id: a 15-character
+// id is case-sensitive, so matching it without case (or by prefix) told another Event's story.
 import type { Kysely } from 'kysely';
+import { normalizeEventId } from '../domain/salesforce-ids.ts';
 import type { Database } from '../store/schema.ts';
 
 const carried = { record: ', with the whole Event', fields: ', with its changed fields', none: '' };
@@ -32,40 +34,44 @@ export interface EventStory {
   } | null;
 }
 
-/** The stories of `eventId` (15- or 18-character id), one per tenant that knows it. */
+/**
+ * The stories of `eventId`, one per tenant that knows it. A 15-character id finds the Event
+ * under its 18-character form; an id normalizeEventId refuses (an 18-character id whose case was
+ * changed) names no Event: none.
+ */
 export async function eventStories(
   db: Kysely<Database>,
   eventId: string,
   tenantSlug?: string,
 ): Promise<EventStory[]> {
+  const id = normalizeEventId(eventId);
+  if (id === undefined) return [];
   const tenants = await db
     .selectFrom('tenants')
     .select(['id', 'slug'])
     .$if(tenantSlug !== undefined, (qb) => qb.where('slug', '=', tenantSlug ?? ''))
     .execute();
-  const pattern = eventId.length === 15 ? `${eventId}___` : eventId;
-  const op = eventId.length === 15 ? 'like' : '=';
   const stories: EventStory[] = [];
   for (const tenant of tenants) {
     const changes = await db
       .selectFrom('changes')
       .selectAll()
       .where('tenant_id', '=', tenant.id)
-      .where('event_id', op, pattern)
+      .where('event_id', '=', id)
       .orderBy('id')
       .execute();
     const traces = await db
       .selectFrom('traces')
       .selectAll()
       .where('tenant_id', '=', tenant.id)
-      .where('event_id', op, pattern)
+      .where('event_id', '=', id)
       .orderBy('id')
       .execute();
     const job = await db
       .selectFrom('jobs')
       .selectAll()
       .where('tenant_id', '=', tenant.id)
-      .where('event_id', op, pattern)
+      .where('event_id', '=', id)
       .executeTakeFirst();
     const link = await db
       .selectFrom('links')
@@ -79,7 +85,7 @@ export async function eventStories(
         'mailboxes.address',
       ])
       .where('links.tenant_id', '=', tenant.id)
-      .where('links.event_id', op, pattern)
+      .where('links.event_id', '=', id)
       .executeTakeFirst();
     if (changes.length === 0 && traces.length === 0 && job === undefined && link === undefined) continue;
     const entries: StoryEntry[] = [
@@ -103,7 +109,7 @@ export async function eventStories(
     entries.sort((a, b) => a.at - b.at);
     stories.push({
       tenant: tenant.slug,
-      eventId: changes[0]?.event_id ?? traces[0]?.event_id ?? job?.event_id ?? link?.event_id ?? eventId,
+      eventId: id,
       entries,
       job:
         job === undefined

@@ -223,12 +223,31 @@ describe('sync commands', () => {
     expect(badUser.stderr).toContain('neither a Salesforce user id (005…) nor an email address');
   });
 
+  it('mailboxes map keeps a User id in its 18-character form and refuses one whose case was changed', async () => {
+    // 0055g00000Jd8Kp is 0055g00000Jd8KpAAJ: the engine reads owners under that form.
+    expect((await cli(['mailboxes', 'map', '0055g00000Jd8Kp', 'jd@acme.com'])).code).toBe(0);
+    const list = JSON.parse((await cli(['mailboxes', 'list', '--json'])).stdout) as { user: string }[];
+    expect(list.map((m) => m.user)).toContain('0055g00000Jd8KpAAJ');
+    expect(list.map((m) => m.user)).not.toContain('0055g00000Jd8Kp');
+    for (const changed of ['0055g00000jd8kpaaj', '0055g00000Jd8KpAAA']) {
+      const refused = await cli(['mailboxes', 'map', changed, 'jd@acme.com']);
+      expect([changed, refused.code]).toEqual([changed, 2]);
+      expect(refused.stderr).toContain('its last 3 characters do not match the case of its first 15');
+    }
+  });
+
   it('trace refuses what is not an id and says when nothing is known of an Event', async () => {
     const notAnId = await cli(['trace', 'meeting-42']);
     expect(notAnId.code).toBe(2);
-    expect(notAnId.stderr).toContain('is not a Salesforce id');
-    const unknown = await cli(['trace', '00U000000000001AAA']);
+    expect(notAnId.stderr).toContain('is not a Salesforce Event id');
+    const notAnEvent = await cli(['trace', '005000000000042AAA']);
+    expect(notAnEvent.code).toBe(2);
+    expect(notAnEvent.stderr).toContain('is not a Salesforce Event id (those start with 00U)');
+    const unknown = await cli(['trace', '00U000000000001']);
     expect(unknown.code).not.toBe(0);
-    expect(unknown.stderr).toContain('nothing is known of Event 00U000000000001AAA');
+    expect(unknown.stderr).toContain('nothing is known of Event 00U000000000001EAA');
+    const wrongSuffix = await cli(['trace', '00U000000000001AAA']);
+    expect(wrongSuffix.code).toBe(2);
+    expect(wrongSuffix.stderr).toContain('its last 3 characters do not match the case of its first 15');
   });
 });

@@ -43,12 +43,12 @@ describe('tenant and retry commands', () => {
   it('retry revives a dead-lettered Event with fresh attempts, one or all', async () => {
     const dead = (eventId: string) =>
       seedDeadJob(store.db, { tenantId, eventId, lastError: 'Graph answered 404 ErrorInvalidUser' });
-    await dead('00U000000000001AAA');
-    await dead('00U000000000002AAA');
+    await dead('00U000000000001EAA');
+    await dead('00U000000000002EAA');
     const one = await cli(['retry', '00U000000000001']);
     expect(one).toMatchObject({ code: 0, stdout: 'Queued 1 Event to sync again.\n' });
     const all = await cli(['retry', '--dead', '--json']);
-    expect(JSON.parse(all.stdout)).toEqual({ queued: 1, events: ['00U000000000002AAA'] });
+    expect(JSON.parse(all.stdout)).toEqual({ queued: 1, events: ['00U000000000002EAA'] });
     const jobs = await store.db
       .selectFrom('jobs')
       .select(['state', 'attempts'])
@@ -63,9 +63,40 @@ describe('tenant and retry commands', () => {
     const neither = await cli(['retry']);
     expect(neither.code).toBe(2);
     expect(neither.stderr).toContain('give an Event id or --dead');
-    const unknown = await cli(['retry', '00U000000000009AAA']);
+    const unknown = await cli(['retry', '00U000000000009EAA']);
     expect(unknown.code).not.toBe(0);
-    expect(unknown.stderr).toContain('no tenant knows Event 00U000000000009AAA');
+    expect(unknown.stderr).toContain('no tenant knows Event 00U000000000009EAA');
+  });
+
+  it('retry finds an Event by its exact id, never another whose id differs only in case', async () => {
+    await seedDeadJob(store.db, { tenantId, eventId: '00U5g00000Wr2LxEAJ', lastError: 'x' });
+    // 00U5g00000wr2lx is another Event (15-character ids are case-sensitive): no tenant knows it.
+    const other = await cli(['retry', '00U5g00000wr2lx']);
+    expect(other.code).toBe(1);
+    expect(other.stderr).toContain('no tenant knows Event 00U5g00000wr2lxEAA');
+    const lowered = await cli(['retry', '00u5g00000wr2lxeaj']);
+    expect(lowered.code).toBe(2);
+    expect(lowered.stderr).toContain('is not a Salesforce Event id');
+    const changed = await cli(['retry', '00U5g00000wr2lxeaj']);
+    expect(changed.code).toBe(2);
+    expect(changed.stderr).toContain('its last 3 characters do not match the case of its first 15');
+    const jobs = () =>
+      store.db
+        .selectFrom('jobs')
+        .select(['event_id', 'state'])
+        .where('tenant_id', '=', tenantId)
+        .where('event_id', 'like', '00U5g00000%')
+        .orderBy('event_id')
+        .execute();
+    expect(await jobs()).toEqual([{ event_id: '00U5g00000Wr2LxEAJ', state: 'dead' }]);
+
+    // Its 15-character form names it; an Event no tenant knows yet is queued under its 18-character id.
+    expect((await cli(['retry', '00U5g00000Wr2Lx'])).code).toBe(0);
+    expect((await cli(['retry', '00U5g00000Qp9Zy', '--tenant', 'acme'])).code).toBe(0);
+    expect(await jobs()).toEqual([
+      { event_id: '00U5g00000Qp9ZyEAJ', state: 'waiting' },
+      { event_id: '00U5g00000Wr2LxEAJ', state: 'waiting' },
+    ]);
   });
 
   it('admin set-password refuses a short password', async () => {

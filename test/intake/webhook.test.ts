@@ -356,4 +356,17 @@ describeEachBackend('signed webhook', (database) => {
       }),
     ]);
   });
+
+  it("trace never tells another Event's story for an id that differs only in case", async () => {
+    const body = JSON.stringify({ events: [{ id: '00U5g00000Mn4Tq', changeType: 'CREATE' }] });
+    expect((await answerOf(await deliver(body)))[0]).toBe(202);
+    // Another Event (15-character ids are case-sensitive): nothing is known of it.
+    const other = await runCliInProcess(['trace', '00U5g00000mn4tq'], service.env);
+    expect(other).toMatchObject({ code: 1, stdout: '' });
+    expect(other.stderr).toContain('nothing is known of Event 00U5g00000mn4tqEAA');
+    // Not an id at all: its suffix says its case was changed.
+    const lowered = await runCliInProcess(['trace', '00U5g00000mn4tqeaj'], service.env);
+    expect(lowered).toMatchObject({ code: 2, stdout: '' });
+    expect(lowered.stderr).toContain('its last 3 characters do not match the case of its first 15');
+  });
 });

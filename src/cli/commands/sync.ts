@@ -1,6 +1,7 @@
 // `instant-sync provider set|show`, `mailboxes map|list` and `trace`: where a tenant's Events go
 // (its mailbox provider, and which mailbox each Salesforce user's Events land in) and what
-// happened to one Event.
+// happened to one Event. Ids typed here are turned into their 18-character form before anything
+// looks them up or stores them, as every other entrance does.
 import type { Command } from 'commander';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backfill, backlogOf, checkBackfillRange } from '../../intake/backfill.ts';
@@ -16,12 +17,37 @@ import { findTenantBySlug, listTenants } from '../../store/tenants-repository.ts
 import { describeMailboxState, toMailboxView } from '../../tenants/mailbox-view.ts';
 import { setGraphProvider } from '../../tenants/set-mailbox-provider.ts';
 import { mapOwnerToMailbox } from '../../tenants/map-mailbox.ts';
-import { isSalesforceId } from '../../domain/salesforce-ids.ts';
+import {
+  isUserId,
+  normalizeEventId,
+  normalizeUserId,
+  salesforceIdProblem,
+} from '../../domain/salesforce-ids.ts';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../store/schema.ts';
 import { printJson, printTable, type CliContext } from '../cli-context.ts';
 import { openData, openDataWithSecrets, withRuntime } from '../command-setup.ts';
 import { readSecretInput } from '../read-secret-input.ts';
+
+/** An Event id as typed, in its 18-character form; refused with the reason when it is none. */
+function eventIdArgument(text: string): string {
+  const id = normalizeEventId(text.trim());
+  if (id === undefined)
+    throw new BadInputError(
+      salesforceIdProblem(text.trim(), 'Event') ?? `${JSON.stringify(text)} is not an Event id`,
+    );
+  return id;
+}
+
+/** A user as typed: a User id in its 18-character form, or anything else as it is (an email address). */
+function userArgument(text: string): string {
+  const user = text.trim();
+  if (!isUserId(user)) return user;
+  const id = normalizeUserId(user);
+  if (id === undefined)
+    throw new BadInputError(salesforceIdProblem(user, 'User') ?? `${JSON.stringify(text)} is not a User id`);
+  return id;
+}
 
 /** The tenant named by --tenant, or the only one there is. */
 async function chooseTenant(db: Kysely<Database>, slug: string | undefined): Promise<TenantRow> {
@@ -157,7 +183,7 @@ export function registerSync(program: Command, ctx: CliContext): void {
               )[0]?.Id,
           },
           tenant,
-          user,
+          userArgument(user),
           mailbox,
         );
         ctx.stdout(
@@ -201,16 +227,12 @@ export function registerSync(program: Command, ctx: CliContext): void {
     .description(
       'what happened to a Salesforce Event: changes received, plan and reason, provider calls, the item',
     )
-    .argument('<event-id>', 'the Salesforce Event id (15 or 18 characters)')
+    .argument('<event-id>', 'the Salesforce Event id (00U…, 15 or 18 characters)')
     .option('--tenant <slug>', 'only this tenant')
     .option('--json', 'print the result as JSON')
     .action((eventId: string, opts: { tenant?: string; json?: boolean }, command: Command) =>
       withRuntime(ctx, command, openData, async ({ store }) => {
-        const id = eventId.trim();
-        if (!isSalesforceId(id))
-          throw new BadInputError(
-            `${JSON.stringify(eventId)} is not a Salesforce id (15 or 18 letters and digits)`,
-          );
+        const id = eventIdArgument(eventId);
         const stories = await eventStories(store.db, id, opts.tenant);
         if (stories.length === 0) throw new NotFoundError(`nothing is known of Event ${id}`);
         if (opts.json === true) printJson(ctx, stories);
@@ -332,7 +354,7 @@ export function registerRetry(program: Command, ctx: CliContext): void {
     .description(
       'sync an Event again now (a dead-lettered one gets fresh attempts), or every dead-lettered Event',
     )
-    .argument('[event-id]', 'the Salesforce Event id (15 or 18 characters)')
+    .argument('[event-id]', 'the Salesforce Event id (00U…, 15 or 18 characters)')
     .option('--dead', 'every dead-lettered Event (of --tenant, or of all tenants)')
     .option('--tenant <slug>', 'only this tenant')
     .option('--json', 'print the result as JSON')
@@ -349,11 +371,7 @@ export function registerRetry(program: Command, ctx: CliContext): void {
           let events: EventKey[];
           if (eventId === undefined) events = await deadEvents(store.db, tenant?.id);
           else {
-            const id = eventId.trim();
-            if (!isSalesforceId(id))
-              throw new BadInputError(
-                `${JSON.stringify(eventId)} is not a Salesforce id (15 or 18 letters and digits)`,
-              );
+            const id = eventIdArgument(eventId);
             events = (await tenantsKnowingEvent(store.db, id)).filter(
               (e) => tenant === undefined || e.tenantId === tenant.id,
             );
