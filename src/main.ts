@@ -12,6 +12,8 @@ import { ProviderSource } from './engine/provider-source.ts';
 import { NodePresence } from './engine/node-presence.ts';
 import { SyncWorker, type SyncWorkerDeps } from './engine/sync-worker.ts';
 import { AdminAuth } from './admin/admin-auth.ts';
+import { adminSignedIn } from './http/admin-routes.ts';
+import { clientAddressOf } from './http/client-address.ts';
 import { createHttpApp } from './http/create-http-app.ts';
 import type { DoctorDeps } from './reports/doctor.ts';
 import { CdcScheduler } from './intake/cdc-scheduler.ts';
@@ -26,6 +28,7 @@ import { loadSecretKey } from './lib/secret-key-source.ts';
 import { claimMeta } from './store/meta-repository.ts';
 import { migrateToLatest, migrationStatus } from './store/migrate.ts';
 import { openStore, type Store } from './store/open-store.ts';
+import { reserveRateLimit } from './store/rate-limits-repository.ts';
 import { createNotifier } from './lib/notifier.ts';
 import { createOutboundFetch } from './lib/outbound-fetch.ts';
 import { ConnectionManager } from './salesforce/connection-manager.ts';
@@ -86,7 +89,7 @@ export async function openRuntime(
     if (options.migrations === 'auto') await applyOrCheckMigrations(config, store, logger);
     const clock = options.clock ?? systemClock;
     const queue = new JobQueue({ store, clock, retryPolicy: defaultRetryPolicy, random: Math.random });
-    const metrics = createMetrics(store.db);
+    const metrics = createMetrics(store.db, () => clock.now());
     return { config, logger, clock, store, queue, metrics, close: () => store.close() };
   } catch (error) {
     await store.close();
@@ -294,40 +297,48 @@ export function tenantCreationDeps(runtime: RuntimeWithSecrets): CreateTenantDep
   };
 }
 
+/** Connects one address may start per 10 minutes (each sends a browser to Salesforce and keeps a state row). */
+const connectLimit = { limit: 20, windowMs: 10 * 60_000 } as const;
+
 export function createHttpAppFor(runtime: RuntimeWithSecrets) {
+  const db = runtime.store.db;
+  const auth = new AdminAuth({ db, secretBox: runtime.secretBox, token: runtime.config.adminToken });
+  const clientAddress = clientAddressOf({ trustProxy: runtime.config.trustProxy });
   return createHttpApp({
     logger: runtime.logger,
     version,
     pingDatabase: () => runtime.store.ping(),
-    metrics: runtime.metrics,
+    https: runtime.config.publicUrl.startsWith('https:'),
+    metrics: { source: runtime.metrics, auth, clientAddress, now: () => runtime.clock.now() },
     admin: {
-      db: runtime.store.db,
-      auth: new AdminAuth({
-        db: runtime.store.db,
-        secretBox: runtime.secretBox,
-        token: runtime.config.adminToken,
-      }),
+      db,
+      auth,
       secretBox: runtime.secretBox,
       publicUrl: runtime.config.publicUrl,
       clock: runtime.clock,
+      clientAddress,
       overview: {
-        db: runtime.store.db,
+        db,
         connections: runtime.salesforce.connections,
         jobCounts: (tenantId) => runtime.queue.counts(tenantId),
         now: () => runtime.clock.now(),
       },
     },
     webhook: {
-      db: runtime.store.db,
+      db,
       secretBox: runtime.secretBox,
       clock: runtime.clock,
       logger: runtime.logger,
+      rateLimitPerMinute: runtime.config.webhookRateLimit,
     },
     tenantPages: {
       connections: runtime.salesforce.connections,
       secretBox: runtime.secretBox,
       publicUrl: runtime.config.publicUrl,
       clock: runtime.clock,
+      clientAddress,
+      reserveConnect: (client, now) => reserveRateLimit(db, `connect:${client}`, { ...connectLimit, now }),
+      isAdmin: adminSignedIn(auth, runtime.clock),
     },
   });
 }

@@ -239,6 +239,39 @@ export const options = {
     secret: true,
     schema: z.string().trim().min(24, 'expected at least 24 characters'),
   },
+  trustProxy: {
+    env: 'INSTANT_SYNC_TRUST_PROXY',
+    default: 'false',
+    description:
+      'Set to true when the server is reached only through a reverse proxy that appends the client address to ' +
+      "X-Forwarded-For: sign-in lockouts and the Connect limit then count by that address instead of the proxy's. " +
+      'Leave false when clients can reach the server directly (they could forge the header).',
+    schema: booleanText,
+  },
+  metricsPort: {
+    env: 'INSTANT_SYNC_METRICS_PORT',
+    default: undefined,
+    defaultDescription: '(none: /metrics only on the main port, with the admin token)',
+    description:
+      'Also serve /metrics without a token on this port, on INSTANT_SYNC_METRICS_HOST. On the main port /metrics ' +
+      'needs `Authorization: Bearer <INSTANT_SYNC_ADMIN_TOKEN>`.',
+    schema: integer(0, 65535),
+  },
+  metricsHost: {
+    env: 'INSTANT_SYNC_METRICS_HOST',
+    default: '127.0.0.1',
+    description: 'Address the metrics listener (INSTANT_SYNC_METRICS_PORT) binds to.',
+    schema: z.string().trim().min(1),
+  },
+  webhookRateLimit: {
+    env: 'INSTANT_SYNC_WEBHOOK_RATE_LIMIT',
+    default: '20000',
+    description:
+      'Most Event changes one tenant may deliver through its webhook per minute, counted across nodes; a delivery ' +
+      'beyond it is answered 429 with Retry-After (the package retries) and records nothing, so one tenant cannot ' +
+      'fill the queue ahead of the others.',
+    schema: integer(100, 10_000_000),
+  },
   engine: {
     env: 'INSTANT_SYNC_ENGINE',
     default: 'true',

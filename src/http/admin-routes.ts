@@ -1,20 +1,17 @@
 // The admin pages (/admin/…) and the JSON API (/api/…) behind the same sign-in: the overview of
 // every tenant, the failures (dead letters and skips) with Retry, and an Event's whole story.
-// Pages use a session cookie (HttpOnly, SameSite=Lax, Secure behind https) and CSRF tokens on
-// every form; the API takes the session (with the CSRF token in `x-csrf-token` for writes) or
-// `Authorization: Bearer <INSTANT_SYNC_ADMIN_TOKEN>` for scripts.
-import { getConnInfo } from '@hono/node-server/conninfo';
+// Pages use a session cookie (HttpOnly, SameSite=Lax, Secure behind https; the session lives in
+// the database, so signing out ends it) and a CSRF token derived from the session on every form;
+// the API takes the session (with that token in `x-csrf-token` for writes) or
+// `Authorization: Bearer <INSTANT_SYNC_ADMIN_TOKEN>` for scripts. Wrong passwords and tokens are
+// limited per address (admin-auth.ts).
 import { Hono, type Context, type Next } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { html } from 'hono/html';
-import type { Kysely } from 'kysely';
-import type { AdminAuth } from '../admin/admin-auth.ts';
 import { isSalesforceId } from '../domain/salesforce-ids.ts';
 import { adminSessionLifetimeMs } from '../admin/admin-auth.ts';
 import { deadEvents, retryEvents, type EventKey } from '../intake/retry-events.ts';
-import type { Clock } from '../lib/clock.ts';
 import { BadInputError } from '../lib/errors.ts';
-import type { SecretBox } from '../lib/secret-box.ts';
 import { describeLinkedItem, eventStories, type EventStory } from '../reports/event-story.ts';
 import {
   failures,
@@ -22,41 +19,35 @@ import {
   type LatencyBucket,
   tenantOverviews,
   type Failure,
-  type OverviewDeps,
   type TenantOverview,
 } from '../reports/overview.ts';
-import type { Database } from '../store/schema.ts';
 import { findTenantBySlug } from '../store/tenants-repository.ts';
+import { sessionCsrf, sessionCsrfValid, type AdminDeps, type AdminEnv } from './admin-context.ts';
 import { csrfToken, csrfValid, type CookieSettings } from './browser-cookies.ts';
 import { adminTenantRoutes } from './admin-tenant-page.ts';
 import { latencyChart } from './latency-chart.ts';
 import { adminNav, adminTime } from './admin-views.ts';
 import { htmlPage } from './html-page.ts';
 
-export interface AdminDeps {
-  db: Kysely<Database>;
-  auth: AdminAuth;
-  secretBox: SecretBox;
-  publicUrl: string;
-  clock: Clock;
-  overview: OverviewDeps;
-}
+export type { AdminDeps } from './admin-context.ts';
 
 const sessionCookie = 'is_admin';
 
-export function adminRoutes(deps: AdminDeps): Hono {
-  const app = new Hono();
+/** Whether a request carries a live admin session (the tenant page lets an admin connect as another user). */
+export function adminSignedIn(
+  auth: AdminDeps['auth'],
+  clock: AdminDeps['clock'],
+): (c: Context) => Promise<boolean> {
+  return async (c) => (await auth.session(getCookie(c, sessionCookie), clock.now())) !== undefined;
+}
+
+export function adminRoutes(deps: AdminDeps): Hono<AdminEnv> {
+  const app = new Hono<AdminEnv>();
   const cookies: CookieSettings = { secure: deps.publicUrl.startsWith('https:'), secretBox: deps.secretBox };
-  const signedIn = (c: Context) => deps.auth.sessionValid(getCookie(c, sessionCookie), deps.clock.now());
-  const client = (c: Context) => {
-    try {
-      return getConnInfo(c).remote.address ?? 'unknown';
-    } catch {
-      return 'unknown';
-    }
-  };
+  const sessionOf = (c: Context) => deps.auth.session(getCookie(c, sessionCookie), deps.clock.now());
 
   // ---- sign-in ----
+  // The sign-in form has no session yet: its CSRF token is the browser's double-submit cookie.
   app.get('/admin/login', async (c) => {
     c.header('cache-control', 'no-store');
     return c.html(loginPage(csrfToken(c, cookies), await deps.auth.configured(), c.req.query('error')));
@@ -65,19 +56,15 @@ export function adminRoutes(deps: AdminDeps): Hono {
     const form = await c.req.parseBody();
     if (!csrfValid(c, form['csrf'])) return c.html(loginPage(csrfToken(c, cookies), true, 'expired'), 403);
     const now = deps.clock.now();
-    const who = client(c);
-    const wait = deps.auth.lockedFor(who, now);
-    if (wait > 0) {
-      c.header('retry-after', String(wait));
+    const secret = typeof form['secret'] === 'string' ? form['secret'] : '';
+    const result = await deps.auth.signIn(secret, deps.clientAddress(c), now);
+    if (!result.ok && result.reason === 'locked') {
+      c.header('retry-after', String(result.retryAfterSeconds));
       return c.html(loginPage(csrfToken(c, cookies), true, 'locked'), 429);
     }
-    const secret = typeof form['secret'] === 'string' ? form['secret'] : '';
-    if (!(await deps.auth.verify(secret))) {
-      deps.auth.failed(who, now);
+    if (!result.ok)
       return c.html(loginPage(csrfToken(c, cookies), await deps.auth.configured(), 'wrong'), 401);
-    }
-    deps.auth.succeeded(who);
-    setCookie(c, sessionCookie, deps.auth.sessionValue(now), {
+    setCookie(c, sessionCookie, result.sessionId, {
       path: '/',
       httpOnly: true,
       sameSite: 'Lax',
@@ -88,45 +75,68 @@ export function adminRoutes(deps: AdminDeps): Hono {
   });
   app.post('/admin/logout', async (c) => {
     const form = await c.req.parseBody();
-    if (csrfValid(c, form['csrf'])) deleteCookie(c, sessionCookie, { path: '/' });
+    const session = await sessionOf(c);
+    if (session !== undefined && deps.auth.csrfValid(session, form['csrf'])) {
+      await deps.auth.signOut(session);
+      deleteCookie(c, sessionCookie, { path: '/', secure: cookies.secure });
+    }
     return c.redirect('/admin/login', 303);
   });
 
   // ---- everything else needs a session ----
-  const pagesGuard = async (c: Context, next: Next) => {
-    if (!signedIn(c)) return c.redirect('/admin/login', 303);
+  const pagesGuard = async (c: Context<AdminEnv>, next: Next) => {
+    const session = await sessionOf(c);
+    if (session === undefined) return c.redirect('/admin/login', 303);
+    c.set('adminSession', session);
     c.header('cache-control', 'no-store');
     await next();
     return undefined;
   };
   app.use('/admin', pagesGuard);
-  app.use('/admin/*', async (c: Context, next: Next) => {
+  app.use('/admin/*', async (c: Context<AdminEnv>, next: Next) => {
     if (c.req.path === '/admin/login' || c.req.path === '/admin/logout') return next();
     return pagesGuard(c, next);
   });
-  app.use('/api/*', async (c: Context, next: Next) => {
-    const bearer = /^Bearer (.+)$/.exec(c.req.header('authorization') ?? '')?.[1];
-    const viaToken = bearer !== undefined && deps.auth.verifyBearer(bearer);
-    if (!viaToken && !signedIn(c))
-      return c.json(
-        {
-          error: {
-            code: 'unauthorized',
-            message: 'sign in at /admin/login, or send Authorization: Bearer <admin token>',
+  app.use('/api/*', async (c: Context<AdminEnv>, next: Next) => {
+    const authorization = c.req.header('authorization');
+    if (authorization !== undefined) {
+      const bearer = /^Bearer ([\x21-\x7e]{1,512})$/.exec(authorization)?.[1];
+      const result =
+        bearer === undefined
+          ? 'wrong'
+          : await deps.auth.checkBearer(bearer, deps.clientAddress(c), deps.clock.now());
+      if (typeof result === 'object') {
+        c.header('retry-after', String(result.locked));
+        return c.json(
+          {
+            error: {
+              code: 'too_many_attempts',
+              message: 'too many wrong tokens from this address; wait and retry',
+            },
           },
-        },
-        401,
-      );
-    if (!viaToken && c.req.method !== 'GET' && !csrfValid(c, c.req.header('x-csrf-token')))
-      return c.json(
-        {
-          error: {
-            code: 'forbidden',
-            message: 'a write with the session cookie needs the x-csrf-token header',
+          429,
+        );
+      }
+      if (result === 'wrong') return unauthorized(c);
+    } else {
+      const session = await sessionOf(c);
+      if (session === undefined) return unauthorized(c);
+      if (
+        c.req.method !== 'GET' &&
+        c.req.method !== 'HEAD' &&
+        !deps.auth.csrfValid(session, c.req.header('x-csrf-token'))
+      )
+        return c.json(
+          {
+            error: {
+              code: 'forbidden',
+              message: 'a write with the session cookie needs the x-csrf-token header',
+            },
           },
-        },
-        403,
-      );
+          403,
+        );
+      c.set('adminSession', session);
+    }
     c.header('cache-control', 'no-store');
     await next();
     return undefined;
@@ -139,7 +149,7 @@ export function adminRoutes(deps: AdminDeps): Hono {
       overviewPage(
         await tenantOverviews(deps.overview),
         await latencySeries(deps.db, deps.clock.now()),
-        csrfToken(c, cookies),
+        sessionCsrf(c),
         deps.clock.now(),
       ),
     ),
@@ -149,12 +159,13 @@ export function adminRoutes(deps: AdminDeps): Hono {
     const kind = parseKind(c.req.query('kind'));
     const list = await failures(deps.db, { now: deps.clock.now(), tenant, kind });
     return c.html(
-      failuresPage(list, { tenant, kind, csrf: csrfToken(c, cookies), retried: c.req.query('retried') }),
+      failuresPage(list, { tenant, kind, csrf: sessionCsrf(c), retried: c.req.query('retried') }),
     );
   });
   app.post('/admin/retry', async (c) => {
     const form = await c.req.parseBody();
-    if (!csrfValid(c, form['csrf'])) return c.text('The form expired. Open the page again and retry.', 403);
+    if (!sessionCsrfValid(c, deps, form['csrf']))
+      return c.text('The form expired. Open the page again and retry.', 403);
     const queued = await retry(deps, {
       tenant: typeof form['tenant'] === 'string' && form['tenant'] !== '' ? form['tenant'] : undefined,
       eventId: typeof form['eventId'] === 'string' && form['eventId'] !== '' ? form['eventId'] : undefined,
@@ -171,14 +182,14 @@ export function adminRoutes(deps: AdminDeps): Hono {
     const stories = isSalesforceId(id) ? await eventStories(deps.db, id) : [];
     return c.html(
       eventPage(id, stories, {
-        csrf: csrfToken(c, cookies),
+        csrf: sessionCsrf(c),
         retried: c.req.query('retried'),
         invalid: id !== '' && !isSalesforceId(id),
       }),
     );
   });
 
-  app.route('/', adminTenantRoutes(deps, cookies));
+  app.route('/', adminTenantRoutes(deps));
 
   // ---- JSON API ----
   app.get('/api/tenants', async (c) => c.json(await tenantOverviews(deps.overview)));
@@ -212,6 +223,18 @@ export function adminRoutes(deps: AdminDeps): Hono {
     return c.json({ queued });
   });
   return app;
+}
+
+function unauthorized(c: Context) {
+  return c.json(
+    {
+      error: {
+        code: 'unauthorized',
+        message: 'sign in at /admin/login, or send Authorization: Bearer <admin token>',
+      },
+    },
+    401,
+  );
 }
 
 /** A button that posts to /admin/retry with `fields` (and the CSRF token). */

@@ -4,9 +4,8 @@
 // one elsewhere), where each intake source has read up to, and the latest syncs.
 import { Hono, type Context } from 'hono';
 import { html } from 'hono/html';
-import type { AdminDeps } from './admin-routes.ts';
+import { sessionCsrf, sessionCsrfValid, type AdminDeps, type AdminEnv } from './admin-context.ts';
 import { adminNav, adminTime, disconnectable } from './admin-views.ts';
-import { csrfToken, csrfValid, type CookieSettings } from './browser-cookies.ts';
 import { htmlPage } from './html-page.ts';
 import { parseDuration } from '../config/duration.ts';
 import { BadInputError, NotFoundError } from '../lib/errors.ts';
@@ -29,11 +28,11 @@ interface SettingsForm {
   exclusionRules: string;
 }
 
-export function adminTenantRoutes(deps: AdminDeps, cookies: CookieSettings): Hono {
-  const app = new Hono();
+export function adminTenantRoutes(deps: AdminDeps): Hono<AdminEnv> {
+  const app = new Hono<AdminEnv>();
 
   const render = async (
-    c: Context,
+    c: Context<AdminEnv>,
     slug: string,
     view: { form?: SettingsForm; error?: string; notice?: string },
     status: 200 | 400 = 200,
@@ -54,7 +53,7 @@ export function adminTenantRoutes(deps: AdminDeps, cookies: CookieSettings): Hon
         tenant,
         connection,
         form,
-        csrf: csrfToken(c, cookies),
+        csrf: sessionCsrf(c),
         ...detail,
         now: deps.clock.now(),
         publicUrl: deps.publicUrl,
@@ -78,7 +77,8 @@ export function adminTenantRoutes(deps: AdminDeps, cookies: CookieSettings): Hon
   app.post('/admin/tenants/:slug/settings', async (c) => {
     const slug = c.req.param('slug');
     const body = await c.req.parseBody();
-    if (!csrfValid(c, body['csrf'])) return c.text('The form expired. Open the page again and retry.', 403);
+    if (!sessionCsrfValid(c, deps, body['csrf']))
+      return c.text('The form expired. Open the page again and retry.', 403);
     const text = (name: string) => (typeof body[name] === 'string' ? body[name] : '');
     const form: SettingsForm = {
       settleWindow: text('settleWindow').trim(),
@@ -117,7 +117,8 @@ export function adminTenantRoutes(deps: AdminDeps, cookies: CookieSettings): Hon
   app.post('/admin/tenants/:slug/mailboxes', async (c) => {
     const slug = c.req.param('slug');
     const body = await c.req.parseBody();
-    if (!csrfValid(c, body['csrf'])) return c.text('The form expired. Open the page again and retry.', 403);
+    if (!sessionCsrfValid(c, deps, body['csrf']))
+      return c.text('The form expired. Open the page again and retry.', 403);
     try {
       await mapMailbox(
         deps,
@@ -202,7 +203,8 @@ export function adminTenantRoutes(deps: AdminDeps, cookies: CookieSettings): Hon
   app.post('/admin/tenants/:slug/disconnect', async (c) => {
     const slug = c.req.param('slug');
     const body = await c.req.parseBody();
-    if (!csrfValid(c, body['csrf'])) return c.text('The form expired. Open the page again and retry.', 403);
+    if (!sessionCsrfValid(c, deps, body['csrf']))
+      return c.text('The form expired. Open the page again and retry.', 403);
     await deps.overview.connections.disconnect(slug);
     return c.redirect(`/admin/tenants/${slug}?disconnected=1`, 303);
   });

@@ -7,6 +7,7 @@
 // - tenant session: proof that this browser completed a Connect for this tenant and org, signed
 //   with a key derived from the secret key. It allows Disconnect from the page: whoever can sign
 //   in to the tenant's Salesforce org may disconnect it, as in the seed's in-Salesforce page.
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { SecretBox } from '../lib/secret-box.ts';
@@ -43,7 +44,9 @@ export function csrfToken(c: Context, settings: CookieSettings): string {
 
 export function csrfValid(c: Context, submitted: unknown): boolean {
   const cookie = getCookie(c, csrfCookie);
-  return typeof submitted === 'string' && cookie !== undefined && cookie.length >= 32 && submitted === cookie;
+  if (typeof submitted !== 'string' || cookie === undefined || cookie.length < 32) return false;
+  const digest = (text: string) => createHash('sha256').update(text).digest();
+  return timingSafeEqual(digest(submitted), digest(cookie));
 }
 
 export function startOAuthBinding(c: Context, settings: CookieSettings, tenantPath: string): string {

@@ -1,13 +1,18 @@
 // The HTTP surface of the service: liveness and readiness, Prometheus metrics, the admin pages
 // and JSON API, the tenants' connect pages and the signed Salesforce webhook.
 // Routes receive what they need through `deps`; they never build services themselves.
+// Every request body is capped before it is read (forms 16 KiB, the JSON API 64 KiB, the
+// webhook 1 MiB): a larger one is answered 413 without being buffered.
 import { randomUUID } from 'node:crypto';
-import { Hono } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { AdminAuth } from '../admin/admin-auth.ts';
 import { describeError, NotFoundError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Metrics } from '../lib/metrics.ts';
 import { adminRoutes, type AdminDeps } from './admin-routes.ts';
 import { errorResponse } from './error-response.ts';
+import { securityHeaders } from './security-headers.ts';
 import { tenantPages, type TenantPagesDeps } from './tenant-pages.ts';
 import { webhookRoutes, type WebhookDeps } from './webhook-route.ts';
 
@@ -24,12 +29,50 @@ export interface HttpDeps {
   webhook?: WebhookDeps;
   /** The admin pages and the JSON API. */
   admin?: AdminDeps;
-  /** Prometheus metrics at /metrics. */
-  metrics?: Pick<Metrics, 'contentType' | 'render'>;
+  /**
+   * Prometheus metrics at /metrics, for callers holding the admin token as a bearer token (with
+   * INSTANT_SYNC_METRICS_PORT they are also served without it on a separate listener).
+   */
+  metrics?: {
+    source: Pick<Metrics, 'contentType' | 'render'>;
+    auth: AdminAuth;
+    clientAddress: (c: Context) => string;
+    now: () => number;
+  };
+  /** Whether the public URL is https (then responses carry HSTS). */
+  https?: boolean;
+}
+
+export const bodyLimits = { form: 16 * 1024, api: 64 * 1024 } as const;
+
+/** 413 for a body over the route's cap; the webhook route applies its own 1 MiB cap. */
+function boundedBodies(): MiddlewareHandler {
+  const limit = (maxSize: number, what: string) =>
+    bodyLimit({
+      maxSize,
+      onError: (c) =>
+        c.json(
+          {
+            error: {
+              code: 'too_large',
+              message: `the body is larger than ${maxSize / 1024} KiB, the limit for ${what}`,
+            },
+          },
+          413,
+        ),
+    });
+  const forms = limit(bodyLimits.form, 'forms');
+  const api = limit(bodyLimits.api, 'the JSON API');
+  return async (c, next) => {
+    if (/^\/t\/[^/]+\/hooks\//.test(c.req.path)) return next();
+    return c.req.path.startsWith('/api/') ? api(c, next) : forms(c, next);
+  };
 }
 
 export function createHttpApp(deps: HttpDeps): Hono {
   const app = new Hono();
+  app.use('*', securityHeaders({ https: deps.https ?? false }));
+  app.use('*', boundedBodies());
 
   // Every request gets an id (the caller's x-request-id when it sends a sane one): in the
   // response, and in the log lines about it.
@@ -68,10 +111,36 @@ export function createHttpApp(deps: HttpDeps): Hono {
   });
 
   const { metrics } = deps;
-  if (metrics !== undefined)
-    app.get('/metrics', async (c) =>
-      c.body(await metrics.render(), 200, { 'content-type': metrics.contentType }),
-    );
+  if (metrics !== undefined) {
+    app.get('/metrics', async (c) => {
+      const bearer = /^Bearer ([\x21-\x7e]{1,512})$/.exec(c.req.header('authorization') ?? '')?.[1];
+      const result =
+        bearer === undefined
+          ? 'wrong'
+          : await metrics.auth.checkBearer(bearer, metrics.clientAddress(c), metrics.now());
+      if (typeof result === 'object') {
+        c.header('retry-after', String(result.locked));
+        return c.json(
+          { error: { code: 'too_many_attempts', message: 'too many wrong tokens from this address' } },
+          429,
+        );
+      }
+      if (result === 'wrong') {
+        c.header('www-authenticate', 'Bearer realm="instant-sync"');
+        return c.json(
+          {
+            error: {
+              code: 'unauthorized',
+              message:
+                'send Authorization: Bearer <INSTANT_SYNC_ADMIN_TOKEN>, or scrape INSTANT_SYNC_METRICS_PORT on the server',
+            },
+          },
+          401,
+        );
+      }
+      return c.body(await metrics.source.render(), 200, { 'content-type': metrics.source.contentType });
+    });
+  }
 
   if (deps.admin !== undefined) app.route('/', adminRoutes(deps.admin));
   if (deps.webhook !== undefined) app.route('/', webhookRoutes(deps.webhook));
@@ -81,6 +150,19 @@ export function createHttpApp(deps: HttpDeps): Hono {
     errorResponse(c, new NotFoundError(`no route for ${c.req.method} ${c.req.path}`), deps.logger),
   );
   app.onError((error, c) => errorResponse(c, error, deps.logger));
+  return app;
+}
+
+/** The separate metrics listener (INSTANT_SYNC_METRICS_PORT, on localhost by default): /metrics without a token. */
+export function createMetricsApp(metrics: Pick<Metrics, 'contentType' | 'render'>, logger: Logger): Hono {
+  const app = new Hono();
+  app.get('/metrics', async (c) =>
+    c.body(await metrics.render(), 200, { 'content-type': metrics.contentType }),
+  );
+  app.notFound((c) =>
+    errorResponse(c, new NotFoundError(`no route for ${c.req.method} ${c.req.path}`), logger),
+  );
+  app.onError((error, c) => errorResponse(c, error, logger));
   return app;
 }
 

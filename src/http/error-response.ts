@@ -10,6 +10,7 @@ import {
   describeError,
   NotFoundError,
   ReconnectRequiredError,
+  TooManyRequestsError,
 } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { isDatabaseUnavailable } from '../store/database-unavailable.ts';
@@ -28,6 +29,7 @@ export function errorResponse(c: Context, error: unknown, logger: Logger): Respo
       503,
     );
   }
+  if (error instanceof TooManyRequestsError) c.header('retry-after', String(error.retryAfterSeconds));
   const [status, code] = classify(error);
   if (status >= 500) {
     const requestId = c.res.headers.get('x-request-id') ?? undefined;
@@ -41,6 +43,7 @@ function classify(error: unknown): [ContentfulStatusCode, string] {
   if (error instanceof BadInputError) return [400, 'bad_input'];
   if (error instanceof NotFoundError) return [404, 'not_found'];
   if (error instanceof ReconnectRequiredError) return [409, 'reconnect_required'];
+  if (error instanceof TooManyRequestsError) return [429, 'too_many_requests'];
   if (error instanceof ConfigError) return [500, 'config_error'];
   return [500, 'internal'];
 }

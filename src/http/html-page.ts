@@ -1,6 +1,7 @@
 // The frame of every server-rendered page: readable on a laptop and a phone, no JavaScript
 // needed, no external assets. Content is built with hono/html, which escapes interpolations.
-import { html } from 'hono/html';
+import { createHash } from 'node:crypto';
+import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 
 type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
@@ -29,7 +30,11 @@ const styles = `
   button { font: inherit; padding: .5rem 1.25rem; border-radius: .4rem; border: 1px solid var(--muted); cursor: pointer; }
   button.primary { background: #0969da; color: #fff; border-color: #0969da; }
   .hint { color: var(--muted); font-size: .9rem; }
+  .p50 { color: #0969da; } .p95 { color: #cf222e; }
 `;
+
+/** The stylesheet's hash, which the Content-Security-Policy allows (and nothing else inline). */
+export const pageStylesHash = `sha256-${createHash('sha256').update(styles).digest('base64')}`;
 
 export function htmlPage(title: string, body: Html, options: { wide?: boolean } = {}): Html {
   return html`<!doctype html>
@@ -40,7 +45,7 @@ export function htmlPage(title: string, body: Html, options: { wide?: boolean } 
         <meta name="referrer" content="no-referrer" />
         <title>${title} · Instant Sync</title>
         <style>
-          ${styles}
+          ${raw(styles)}
         </style>
       </head>
       <body>

@@ -58,8 +58,8 @@ export function latencyChart(buckets: readonly LatencyBucket[]) {
       )}
     </svg>
     <figcaption class="hint">
-      <span style="color:#0969da">━ p50</span> <span style="color:#cf222e">━ p95</span> — from the save in
-      Salesforce to the item in the calendar, per hour (UTC).
+      <span class="p50">━ p50</span> <span class="p95">━ p95</span> — from the save in Salesforce to the item
+      in the calendar, per hour (UTC).
     </figcaption>
   </figure>`;
 }

@@ -2,10 +2,14 @@
 // GET /t/<slug>/ shows the Client ID and the connection status in the seed's words with its
 // expiry countdown; Connect / Reconnect start Salesforce OAuth; the callback completes it;
 // Disconnect revokes. Every failure is a page that says what happened and that nothing changed.
+// The page is public (anyone with the tenant URL): Connect is limited per address, a different
+// Salesforce user may only replace the connected one with an admin signed in, and the page says
+// who is connected.
 import { Hono, type Context } from 'hono';
 import { html } from 'hono/html';
 import type { Clock } from '../lib/clock.ts';
-import { BadInputError, NotFoundError } from '../lib/errors.ts';
+import { slugProblem } from '../domain/tenant.ts';
+import { BadInputError, NotFoundError, TooManyRequestsError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
 import { ConnectError } from '../salesforce/connect-error.ts';
@@ -20,18 +24,36 @@ import {
   type CookieSettings,
 } from './browser-cookies.ts';
 import { htmlPage, messagePage } from './html-page.ts';
+import { contentSecurityPolicy } from './security-headers.ts';
 
 export interface TenantPagesDeps {
   connections: ConnectionManager;
   secretBox: SecretBox;
   publicUrl: string;
   clock: Clock;
+  /** The address a request came from, for the Connect limit. */
+  clientAddress: (c: Context) => string;
+  /** Counts a Connect from `client`; refused when it started too many lately. */
+  reserveConnect: (client: string, now: number) => Promise<{ allowed: boolean; retryAfterSeconds: number }>;
+  /** Whether the browser holds an admin session (which may connect the tenant as another user). */
+  isAdmin: (c: Context) => Promise<boolean>;
 }
 
 export function tenantPages(deps: TenantPagesDeps, logger: Logger): Hono {
   const app = new Hono();
   const cookies: CookieSettings = { secure: deps.publicUrl.startsWith('https:'), secretBox: deps.secretBox };
   const pathOf = (slug: string) => `/t/${slug}/`;
+
+  // A slug that cannot name a tenant (a CR or LF in it, say) is simply not found, before it gets
+  // near a header or a query.
+  app.use('/t/:slug/*', async (c, next) => {
+    if (slugProblem(c.req.param('slug')) !== undefined) throw new NotFoundError('no such tenant');
+    await next();
+  });
+  app.use('/t/:slug', async (c, next) => {
+    if (slugProblem(c.req.param('slug')) !== undefined) throw new NotFoundError('no such tenant');
+    await next();
+  });
 
   app.get('/t/:slug', (c) => c.redirect(pathOf(c.req.param('slug')), 308));
 
@@ -43,6 +65,8 @@ export function tenantPages(deps: TenantPagesDeps, logger: Logger): Hono {
       now: deps.clock.now(),
     });
     c.header('cache-control', 'no-store');
+    // Connect's form leads, through a redirect, to the org's sign-in page.
+    c.header('content-security-policy', contentSecurityPolicy([new URL(current.connection.loginUrl).origin]));
     return c.html(
       tenantPage(current, {
         csrf: csrfToken(c, cookies),
@@ -57,6 +81,13 @@ export function tenantPages(deps: TenantPagesDeps, logger: Logger): Hono {
   app.post('/t/:slug/connect', async (c) => {
     const slug = c.req.param('slug');
     if (!(await csrfFromForm(c))) return refused(c, slug, 'The form expired. Open the page again and retry.');
+    const limit = await deps.reserveConnect(deps.clientAddress(c), deps.clock.now());
+    if (!limit.allowed) {
+      throw new TooManyRequestsError(
+        'Too many sign-ins were started from this address lately. Nothing was changed: try again in a few minutes.',
+        limit.retryAfterSeconds,
+      );
+    }
     const binding = startOAuthBinding(c, cookies, pathOf(slug));
     const { authorizeUrl } = await deps.connections.startConnect(slug, binding);
     return c.redirect(authorizeUrl, 303);
@@ -75,6 +106,7 @@ export function tenantPages(deps: TenantPagesDeps, logger: Logger): Hono {
           errorDescription: c.req.query('error_description'),
         },
         binding,
+        { mayReplaceUser: await deps.isAdmin(c) },
       );
       if (connected.connection.orgId !== null) {
         startTenantSession(c, cookies, pathOf(slug), {
@@ -127,6 +159,11 @@ export function tenantPages(deps: TenantPagesDeps, logger: Logger): Hono {
         messagePage('No such tenant', 'There is no tenant at this address. Check the tenant URL.'),
         404,
       );
+    }
+    if (error instanceof TooManyRequestsError) {
+      c.header('retry-after', String(error.retryAfterSeconds));
+      const back = { href: pathOf(c.req.param('slug') ?? ''), label: 'Back to the tenant page' };
+      return c.html(messagePage('Nothing was changed', error.message, back), 429);
     }
     if (error instanceof BadInputError) {
       logger.warn({ path: c.req.path }, `tenant page refused a request: ${error.message}`);
@@ -187,8 +224,6 @@ function tenantPage(
   const details = view.signedIn
     ? html`<dt>Salesforce org</dt>
         <dd>${connection.orgId ?? '—'}</dd>
-        <dt>Connected as</dt>
-        <dd>${connection.username ?? connection.userId ?? '—'}</dd>
         <dt>Connected since</dt>
         <dd>${connection.connectedAt === null ? '—' : formatTime(connection.connectedAt)}</dd>
         <dt>Refresh token</dt>
@@ -214,6 +249,12 @@ function tenantPage(
         <dd>${tenant.client_id}</dd>
         <dt>Tenant URL</dt>
         <dd>${view.tenantUrl}</dd>
+        ${
+          connection.state === 'disconnected'
+            ? ''
+            : html`<dt>Connected as</dt>
+                <dd>${connection.username ?? connection.userId ?? '—'}</dd>`
+        }
         ${details}
       </dl>
       <form method="post" action="connect">
@@ -227,6 +268,14 @@ function tenantPage(
               <input type="hidden" name="csrf" value="${view.csrf}" />
               <button type="submit">Disconnect</button>
             </form>`
+      }
+      ${
+        connection.state === 'disconnected'
+          ? ''
+          : html`<p class="hint">
+              Reconnect signs in as the connected user; connecting as another Salesforce user needs an Instant
+              Sync admin signed in.
+            </p>`
       }
       <p class="hint">Salesforce app callback URL for this tenant: ${view.callbackUrl}</p>`,
   );

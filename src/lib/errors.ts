@@ -43,6 +43,16 @@ export class NotFoundError extends Error {
   override readonly name = 'NotFoundError';
 }
 
+/** The caller asked too often: try again after `retryAfterSeconds` (HTTP 429). */
+export class TooManyRequestsError extends Error {
+  override readonly name = 'TooManyRequestsError';
+  readonly retryAfterSeconds: number;
+  constructor(message: string, retryAfterSeconds: number) {
+    super(message);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
 /** A check the command ran found problems it has already reported (doctor): exit 1, nothing more to print. */
 export class CheckFailedError extends Error {
   override readonly name = 'CheckFailedError';

@@ -1,7 +1,8 @@
 // /metrics in Prometheus' text format: what the engine counted in this process (syncs, skips,
 // latency, provider calls, waits for mailbox limits, Salesforce API usage) and, read from the
-// database at each scrape, what all processes share (changes received by source, jobs by state,
-// connections by state). Each runtime has its own registry.
+// database, what all processes share (changes received by source, jobs by state, connections by
+// state). Those counts are taken at most every 5 seconds, however many scrapers call: counting
+// a large table costs tens of milliseconds. Each runtime has its own registry.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { sql, type Kysely } from 'kysely';
 import type { EngineMetrics } from '../engine/engine-metrics.ts';
@@ -13,7 +14,10 @@ export interface Metrics {
   render(): Promise<string>;
 }
 
-export function createMetrics(db: Kysely<Database>): Metrics {
+/** How long the database counts are reused between scrapes. */
+export const databaseCountsMaxAgeMs = 5000;
+
+export function createMetrics(db: Kysely<Database>, now: () => number = Date.now): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'instant_sync_' });
   const syncs = new Counter({
@@ -51,7 +55,22 @@ export function createMetrics(db: Kysely<Database>): Metrics {
     labelNames: ['tenant'],
     registers: [registry],
   });
-  // Counts from the database at each scrape: the same for every process.
+  // Counts from the database, shared by concurrent scrapes and reused for a few seconds.
+  const cached = new Map<string, { at: number; rows: Promise<{ value: string; n: number | string }[]> }>();
+  const countRows = (table: 'changes' | 'jobs' | 'salesforce_connections', column: 'source' | 'state') => {
+    const key = `${table}.${column}`;
+    const hit = cached.get(key);
+    if (hit !== undefined && now() - hit.at < databaseCountsMaxAgeMs) return hit.rows;
+    const rows = db
+      .selectFrom(table)
+      .select([sql.ref<string>(column).as('value'), (eb) => eb.fn.countAll<number>().as('n')])
+      .groupBy(column)
+      .execute() as Promise<{ value: string; n: number | string }[]>;
+    cached.set(key, { at: now(), rows });
+    // A failed count is not kept: the next scrape asks again.
+    rows.catch(() => cached.delete(key));
+    return rows;
+  };
   const countedBy = (
     name: string,
     help: string,
@@ -65,11 +84,7 @@ export function createMetrics(db: Kysely<Database>): Metrics {
       labelNames: [column],
       registers: [registry],
       async collect() {
-        const rows = (await db
-          .selectFrom(table)
-          .select([sql.ref<string>(column).as('value'), (eb) => eb.fn.countAll<number>().as('n')])
-          .groupBy(column)
-          .execute()) as { value: string; n: number | string }[];
+        const rows = await countRows(table, column);
         this.reset();
         for (const value of always) this.set({ [column]: value }, 0);
         for (const row of rows) this.set({ [column]: row.value }, Number(row.n));

@@ -9,6 +9,7 @@ export type ConnectFailure =
   | 'denied'
   | 'exchange-failed'
   | 'other-org'
+  | 'other-user'
   | 'not-configured';
 
 export class ConnectError extends BadInputError {

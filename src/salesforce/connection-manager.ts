@@ -9,7 +9,7 @@ import {
   expiryPhase,
 } from '../domain/salesforce-connection.ts';
 import { tenantUrl } from '../domain/tenant.ts';
-import { NotFoundError } from '../lib/errors.ts';
+import { NotFoundError, TooManyRequestsError } from '../lib/errors.ts';
 import { insertOAuthState, takeOAuthState } from '../store/oauth-states-repository.ts';
 import { findConnection } from '../store/salesforce-connections-repository.ts';
 import type { ConnectionRow, TenantRow } from '../store/schema.ts';
@@ -25,6 +25,8 @@ import type { SalesforceSessions } from './salesforce-sessions.ts';
 import { parseIdentityUrl, type TokenResponse } from './token-response.ts';
 
 const stateLifetimeMs = 10 * 60_000;
+/** Connects a tenant may have under way at once (each is a row until it ends or expires). */
+export const maxPendingConnects = 50;
 
 export interface TenantConnection {
   tenant: TenantRow;
@@ -61,7 +63,7 @@ export class ConnectionManager {
     const stateHash = hashToken(state);
     const pkce = createPkcePair();
     const now = this.#deps.clock.now();
-    await insertOAuthState(
+    const stored = await insertOAuthState(
       this.#deps.db,
       {
         state_hash: stateHash,
@@ -71,8 +73,14 @@ export class ConnectionManager {
         created_at: now,
         expires_at: now + stateLifetimeMs,
       },
-      now,
+      { now, maxLive: maxPendingConnects },
     );
+    if (!stored) {
+      throw new TooManyRequestsError(
+        `${maxPendingConnects} sign-ins to Salesforce are already under way for this tenant; try again in a few minutes`,
+        stateLifetimeMs / 1000,
+      );
+    }
     const oauth = new SalesforceOAuthClient(app, this.#deps.fetch);
     return {
       authorizeUrl: oauth.authorizeUrl({
@@ -84,7 +92,11 @@ export class ConnectionManager {
     };
   }
 
-  /** Completes a Connect from the OAuth callback's query. Throws ConnectError, changing nothing, when it cannot. */
+  /**
+   * Completes a Connect from the OAuth callback's query. Throws ConnectError, changing nothing, when
+   * it cannot. Only the connected Salesforce user may reconnect a connected tenant, unless
+   * `mayReplaceUser` (an admin is signed in): the user is whose visibility the sync reads with.
+   */
   async finishConnect(
     slug: string,
     callback: {
@@ -94,6 +106,7 @@ export class ConnectionManager {
       errorDescription?: string | undefined;
     },
     browserBinding: string | undefined,
+    options: { mayReplaceUser: boolean } = { mayReplaceUser: false },
   ): Promise<TenantConnection> {
     const { tenant } = await this.#load(slug);
     const now = this.#deps.clock.now();
@@ -146,7 +159,7 @@ export class ConnectionManager {
         `Salesforce refused the sign-in (${result.failure.message}). Nothing was changed: try Connect again.`,
       );
     }
-    await this.#saveGrant(tenant, row, oauth, result.token, 'web_server');
+    await this.#saveGrant(tenant, row, oauth, result.token, 'web_server', options.mayReplaceUser);
     return this.get(slug);
   }
 
@@ -171,7 +184,7 @@ export class ConnectionManager {
         `Salesforce refused the JWT bearer sign-in (${result.failure.message}). Nothing was changed.`,
       );
     }
-    await this.#saveGrant(tenant, row, oauth, result.token, 'jwt_bearer');
+    await this.#saveGrant(tenant, row, oauth, result.token, 'jwt_bearer', true);
     return this.get(slug);
   }
 
@@ -214,6 +227,7 @@ export class ConnectionManager {
     oauth: SalesforceOAuthClient,
     token: TokenResponse,
     authFlow: 'web_server' | 'jwt_bearer',
+    mayReplaceUser: boolean,
   ): Promise<void> {
     const ids = parseIdentityUrl(token.id);
     if (ids === undefined) {
@@ -228,6 +242,20 @@ export class ConnectionManager {
         'other-org',
         `This tenant is connected to Salesforce org ${row.org_id}, but the sign-in was for org ${ids.orgId}. ` +
           'Nothing was changed: Disconnect first to connect the tenant to another org.',
+      );
+    }
+    if (
+      !mayReplaceUser &&
+      row.state !== 'disconnected' &&
+      row.user_id !== null &&
+      row.user_id !== ids.userId
+    ) {
+      await oauth.revoke(token.refresh_token ?? token.access_token).catch(() => false);
+      throw new ConnectError(
+        'other-user',
+        `This tenant is connected as ${row.username ?? row.user_id}, and the sign-in was as another Salesforce user. ` +
+          'Nothing was changed: reconnect as that user, or sign in to the Instant Sync admin pages first ' +
+          '(an admin may connect the tenant as another user).',
       );
     }
     const identity = await oauth.identity(token.id, token.access_token).catch((error: unknown) => {

@@ -25,3 +25,19 @@ export async function writeMeta(db: Kysely<Database>, key: string, value: string
     .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
     .execute();
 }
+
+/** Replaces `key`'s value only if it is still `expected`; whether it did. */
+export async function compareAndWriteMeta(
+  db: Kysely<Database>,
+  key: string,
+  expected: string,
+  value: string,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('meta')
+    .set({ value })
+    .where('key', '=', key)
+    .where('value', '=', expected)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}

@@ -21,6 +21,8 @@ export interface Database {
   intake_positions: IntakePositionsTable;
   leases: LeasesTable;
   nodes: NodesTable;
+  admin_sessions: AdminSessionsTable;
+  rate_limits: RateLimitsTable;
 }
 
 export interface MetaTable {
@@ -257,3 +259,21 @@ export type ConnectionRow = Selectable<SalesforceConnectionsTable>;
 export type MailboxRow = Selectable<MailboxesTable>;
 export type MailboxProviderRow = Selectable<MailboxProvidersTable>;
 export type LinkRow = Selectable<LinksTable>;
+
+/** One signed-in admin browser. Only a hash of the cookie's value is stored. */
+export interface AdminSessionsTable {
+  id_hash: string;
+  /** What signed in: `password` or `token:<tag of the admin token>` (a changed token ends its sessions). */
+  credential: string;
+  /** The address that signed in. */
+  client: string;
+  created_at: number;
+  expires_at: number;
+}
+
+/** A counter over a fixed window, shared by every node: sign-in failures, Connects, intake. */
+export interface RateLimitsTable {
+  key: string;
+  window_started_at: number;
+  hits: number;
+}

@@ -107,9 +107,11 @@ describeEachBackend('admin pages and API', (database) => {
       'End-to-end latency per hour, last 24 hours: 1 sync;',
     );
 
-    // The JSON API with the session: reads freely, writes only with the CSRF token.
-    const csrf = browser.cookie('is_csrf') ?? '';
-    const cookie = `is_admin=${browser.cookie('is_admin') ?? ''}; is_csrf=${csrf}`;
+    // The JSON API with the session: reads freely, writes only with the session's CSRF token
+    // (the one its pages' forms carry; the sign-in form's cookie token is not it).
+    const csrf = /name="csrf" value="([^"]+)"/.exec(after.html)?.[1] ?? '';
+    const cookie = `is_admin=${browser.cookie('is_admin') ?? ''}; is_csrf=${browser.cookie('is_csrf') ?? ''}`;
+    expect(csrf).not.toBe(browser.cookie('is_csrf'));
     expect((await fetch(`${url}/api/events/${id}`, { headers: { cookie } })).status).toBe(200);
     const write = (headers: Record<string, string>) =>
       fetch(`${url}/api/retry`, {
@@ -118,6 +120,7 @@ describeEachBackend('admin pages and API', (database) => {
         body: JSON.stringify({ dead: true }),
       });
     expect((await write({})).status).toBe(403);
+    expect((await write({ 'x-csrf-token': browser.cookie('is_csrf') ?? '' })).status).toBe(403);
     expect(await (await write({ 'x-csrf-token': csrf })).json()).toEqual({ queued: 0 });
   });
 
@@ -233,7 +236,10 @@ describeEachBackend('admin pages and API', (database) => {
     expect(page.html).toContain('Connected');
     expect(page.html).not.toContain('Globex');
     expect(page.html).not.toContain('Dead then alive');
-    expect(page.html).not.toContain('rep@acme.example');
+    // Who is connected is public (a Reconnect as someone else needs an admin); the org is not.
+    expect(page.html).toMatch(/Connected as<\/dt>\s*<dd>rep@acme\.example<\/dd>/);
+    const { connection } = await synced.env.service.runtime.salesforce.connections.get('acme');
+    expect(page.html).not.toContain(connection.orgId ?? 'no org');
   });
 
   it('refuses a form posted without its CSRF token', async () => {

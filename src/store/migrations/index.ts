@@ -12,6 +12,7 @@ import { tenantPollIntervalSchema } from './0007-tenant-poll-interval.ts';
 import { changeFieldsAndLinkRecordSchema } from './0008-change-fields-and-link-record.ts';
 import { nodesSchema } from './0009-nodes.ts';
 import { missingMailboxesSchema } from './0010-missing-mailboxes.ts';
+import { securitySchema } from './0011-security.ts';
 
 export function allMigrations(backend: BackendCapabilities): Record<string, Migration> {
   return {
@@ -25,5 +26,6 @@ export function allMigrations(backend: BackendCapabilities): Record<string, Migr
     '0008-change-fields-and-link-record': changeFieldsAndLinkRecordSchema(),
     '0009-nodes': nodesSchema(),
     '0010-missing-mailboxes': missingMailboxesSchema(),
+    '0011-security': securitySchema(),
   };
 }
