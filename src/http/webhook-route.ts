@@ -3,6 +3,9 @@
 // accepted delivery records its changes and their jobs in one transaction and answers 202.
 // A body that is not JSON by its Content-Type is refused before a byte of it is read.
 // Intake only: no Salesforce read, no mailbox call, so it answers fast whatever they are doing.
+// Each tenant may deliver `rateLimitPerMinute` Event changes a minute (counted across nodes, only
+// for authentic deliveries); beyond it a delivery is 429 with Retry-After, and once the minute's
+// budget is spent later deliveries are refused before their bodies are read.
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Kysely } from 'kysely';
@@ -19,6 +22,7 @@ import {
   type WebhookRefusal,
 } from '../salesforce/change-sources/webhook-delivery.ts';
 import { recordChanges } from '../store/changes/record-changes.ts';
+import { peekRateLimit, refundRateLimit, reserveRateLimit } from '../store/rate-limits-repository.ts';
 import type { Database } from '../store/schema.ts';
 import { findTenantBySlug } from '../store/tenants-repository.ts';
 import { webhookSecretContext } from '../tenants/create-tenant.ts';
@@ -28,14 +32,18 @@ export interface WebhookDeps {
   secretBox: SecretBox;
   clock: Clock;
   logger: Logger;
+  /** Event changes a tenant may deliver per minute. */
+  rateLimitPerMinute: number;
 }
+
+const rateWindowMs = 60_000;
 
 export function webhookRoutes(deps: WebhookDeps): Hono {
   const app = new Hono();
   const refuse = (
     c: Context,
     slug: string,
-    refusal: WebhookRefusal | { status: 404 | 413; code: string; message: string },
+    refusal: WebhookRefusal | { status: 404 | 413 | 429; code: string; message: string },
   ) => {
     deps.logger.warn({ tenant: slug, code: refusal.code }, `webhook delivery refused: ${refusal.message}`);
     return c.json({ error: { code: refusal.code, message: refusal.message } }, refusal.status);
@@ -72,6 +80,20 @@ export function webhookRoutes(deps: WebhookDeps): Hono {
           message: `${webhookHeaders.clientId} does not match this tenant's Client ID`,
         });
       }
+      const rateKey = `webhook:${tenant.id}`;
+      const tooMany = (retryAfterSeconds: number) => {
+        c.header('retry-after', String(retryAfterSeconds));
+        return refuse(c, slug, {
+          status: 429,
+          code: 'rate_limited',
+          message: `this tenant may deliver ${deps.rateLimitPerMinute} Event changes a minute: retry after ${retryAfterSeconds} s`,
+        });
+      };
+      const spent = await peekRateLimit(deps.db, rateKey, { now: deps.clock.now(), windowMs: rateWindowMs });
+      if (spent !== undefined && spent.hits >= deps.rateLimitPerMinute)
+        return tooMany(
+          Math.max(1, Math.ceil((spent.windowStartedAt + rateWindowMs - deps.clock.now()) / 1000)),
+        );
       const body = await c.req.text();
       const timestamp = c.req.header(webhookHeaders.timestamp);
       const refusal = verifyWebhook({
@@ -84,6 +106,16 @@ export function webhookRoutes(deps: WebhookDeps): Hono {
       if (refusal !== undefined) return refuse(c, slug, refusal);
       const changes = readWebhookBody(body, timestamp ?? '', deps.clock.now());
       if (!Array.isArray(changes)) return refuse(c, slug, changes);
+      const budget = await reserveRateLimit(deps.db, rateKey, {
+        limit: deps.rateLimitPerMinute,
+        windowMs: rateWindowMs,
+        now: deps.clock.now(),
+        cost: changes.length,
+      });
+      if (!budget.allowed) {
+        await refundRateLimit(deps.db, rateKey, budget.hit, changes.length);
+        return tooMany(budget.retryAfterSeconds);
+      }
       const result = await recordChanges(deps.db, {
         tenantId: tenant.id,
         settleWindowMs: tenant.settle_window_ms,
