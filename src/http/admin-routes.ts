@@ -8,10 +8,10 @@
 import { Hono, type Context, type Next } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { html } from 'hono/html';
-import { isSalesforceId } from '../domain/salesforce-ids.ts';
+import { normalizeEventId, salesforceIdProblem } from '../domain/salesforce-ids.ts';
 import { adminSessionLifetimeMs } from '../admin/admin-auth.ts';
-import { deadEvents, retryEvents, type EventKey } from '../intake/retry-events.ts';
-import { BadInputError } from '../lib/errors.ts';
+import { deadEvents, retryEvents, tenantsKnowingEvent, type EventKey } from '../intake/retry-events.ts';
+import { BadInputError, NotFoundError } from '../lib/errors.ts';
 import { describeLinkedItem, eventStories, type EventStory } from '../reports/event-story.ts';
 import {
   failures,
@@ -178,13 +178,14 @@ export function adminRoutes(deps: AdminDeps): Hono<AdminEnv> {
     return c.redirect(`${back}${back.includes('?') ? '&' : '?'}retried=${queued}`, 303);
   });
   app.get('/admin/events', async (c) => {
-    const id = (c.req.query('id') ?? '').trim();
-    const stories = isSalesforceId(id) ? await eventStories(deps.db, id) : [];
+    const given = (c.req.query('id') ?? '').trim();
+    const id = normalizeEventId(given);
+    const stories = id === undefined ? [] : await eventStories(deps.db, id);
     return c.html(
-      eventPage(id, stories, {
+      eventPage(id ?? given, stories, {
         csrf: sessionCsrf(c),
         retried: c.req.query('retried'),
-        invalid: id !== '' && !isSalesforceId(id),
+        problem: given === '' ? undefined : salesforceIdProblem(given, 'Event'),
       }),
     );
   });
@@ -203,8 +204,9 @@ export function adminRoutes(deps: AdminDeps): Hono<AdminEnv> {
     ),
   );
   app.get('/api/events/:id', async (c) => {
-    const id = c.req.param('id');
-    if (!isSalesforceId(id)) throw new BadInputError(`${JSON.stringify(id)} is not a Salesforce id`);
+    const id = normalizeEventId(c.req.param('id'));
+    if (id === undefined)
+      throw new BadInputError(salesforceIdProblem(c.req.param('id'), 'Event') ?? 'not an Event id');
     const stories = await eventStories(deps.db, id);
     return stories.length === 0
       ? c.json({ error: { code: 'not_found', message: `nothing is known of Event ${id}` } }, 404)
@@ -260,9 +262,18 @@ async function retry(
   let events: EventKey[];
   if (request.dead) events = await deadEvents(deps.db, tenant?.id);
   else {
-    if (request.eventId === undefined || !isSalesforceId(request.eventId) || tenant === undefined)
+    if (request.eventId === undefined || tenant === undefined)
       throw new BadInputError('retry needs a tenant and a Salesforce Event id, or dead: all');
-    events = [{ tenantId: tenant.id, eventId: request.eventId }];
+    const eventId = normalizeEventId(request.eventId);
+    if (eventId === undefined)
+      throw new BadInputError(salesforceIdProblem(request.eventId, 'Event') ?? 'not an Event id');
+    // Only an Event this tenant has seen: another org's Event id means nothing in this one.
+    const known = await tenantsKnowingEvent(deps.db, eventId);
+    if (!known.some((k) => k.tenantId === tenant.id))
+      throw new NotFoundError(
+        `nothing is known of Event ${eventId} in tenant ${tenant.slug}; to sync Events the service has not seen, run backfill`,
+      );
+    events = [{ tenantId: tenant.id, eventId }];
   }
   return retryEvents({ db: deps.db, clock: deps.clock }, events);
 }
@@ -445,7 +456,7 @@ function failuresPage(
 function eventPage(
   id: string,
   stories: EventStory[],
-  view: { csrf: string; retried: string | undefined; invalid: boolean },
+  view: { csrf: string; retried: string | undefined; problem: string | undefined },
 ) {
   return htmlPage(
     id === '' ? 'Trace an Event' : `Event ${id}`,
@@ -456,9 +467,9 @@ function eventPage(
         <input id="id" type="search" name="id" value="${id}" placeholder="00U…" required />
         <button type="submit">Show</button>
       </form>
-      ${view.invalid ? html`<p class="banner bad" role="alert">${id} is not a Salesforce id (15 or 18 letters and digits).</p>` : ''}
+      ${view.problem === undefined ? '' : html`<p class="banner bad" role="alert">${view.problem}.</p>`}
       ${view.retried === undefined ? '' : html`<p class="banner ok" role="status">Queued to sync again.</p>`}
-      ${id !== '' && !view.invalid && stories.length === 0 ? html`<p>Nothing is known of Event ${id}.</p>` : ''}
+      ${id !== '' && view.problem === undefined && stories.length === 0 ? html`<p>Nothing is known of Event ${id}.</p>` : ''}
       ${stories.map(
         (story) =>
           html`<h2>${story.eventId} <span class="hint">tenant ${story.tenant}</span></h2>

@@ -3,7 +3,7 @@
 // The user is named by id, or by email: an owner already seen with that address, or — where the
 // caller can ask Salesforce — the user the org has with it.
 import type { Kysely } from 'kysely';
-import { isEmailAddress, isUserId } from '../domain/salesforce-ids.ts';
+import { isEmailAddress, isUserId, normalizeUserId, salesforceIdProblem } from '../domain/salesforce-ids.ts';
 import type { Clock } from '../lib/clock.ts';
 import { BadInputError, NotFoundError } from '../lib/errors.ts';
 import { listMailboxes, saveMailboxOverride } from '../store/mailboxes-repository.ts';
@@ -24,7 +24,13 @@ export async function mapOwnerToMailbox(
   if (!isEmailAddress(address))
     throw new BadInputError(`${JSON.stringify(mailbox)} is not a mailbox address`);
   let userId = user.trim();
-  if (!isUserId(userId)) {
+  if (isUserId(userId)) {
+    // Stored in its 18-character form, as Salesforce names owners; a retyped case names no one.
+    const normalized = normalizeUserId(userId);
+    if (normalized === undefined)
+      throw new BadInputError(salesforceIdProblem(userId, 'User') ?? 'not a User id');
+    userId = normalized;
+  } else {
     if (!isEmailAddress(userId))
       throw new BadInputError(
         `${JSON.stringify(user)} is neither a Salesforce user id (005…) nor an email address`,

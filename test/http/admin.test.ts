@@ -217,9 +217,12 @@ describeEachBackend('admin pages and API', (database) => {
     expect(bad.status).toBe(400);
     expect(bad.headers.get('x-request-id')).toBe('trace-me-42');
     expect(await bad.json()).toEqual({
-      error: { code: 'bad_input', message: '"not-an-id" is not a Salesforce id' },
+      error: {
+        code: 'bad_input',
+        message: '"not-an-id" is not a Salesforce Event id (15 or 18 letters and digits, starting with 00U)',
+      },
     });
-    const unknown = await fetch(`${url}/api/events/00U000000000001AAA`, {
+    const unknown = await fetch(`${url}/api/events/00U000000000001EAA`, {
       headers: { authorization: `Bearer ${token}` },
     });
     expect(unknown.status).toBe(404);
