@@ -151,6 +151,36 @@ describe('the instant-sync executable', () => {
     expect(server.output().stderr).toContain('"msg":"stopped"');
   });
 
+  it('serves /metrics only with the admin token on the main port, and without it on INSTANT_SYNC_METRICS_PORT', async () => {
+    const token = 'scraper-token-0123456789abcdef';
+    const server = await startCliProcess(['serve'], {
+      cwd,
+      env: { INSTANT_SYNC_PORT: '0', INSTANT_SYNC_METRICS_PORT: '0', INSTANT_SYNC_ADMIN_TOKEN: token },
+      ready: /metrics: +(http:\/\/\S+)\/metrics/,
+    });
+    const main = /listening on (http:\/\/\S+)/.exec(server.output().stdout)?.[1];
+    expect((await fetch(`${main}/metrics`)).status).toBe(401);
+    const withToken = await fetch(`${main}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+    expect(withToken.status).toBe(200);
+    expect(await withToken.text()).toContain('instant_sync_jobs');
+    const local = await fetch(`${server.match[1]!}/metrics`);
+    expect(local.status).toBe(200);
+    expect(await local.text()).toContain('instant_sync_jobs');
+    expect(server.match[1]).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+
+    // A worker has engine counters of its own: it serves them the same way.
+    const worker = await startCliProcess(['worker'], {
+      cwd,
+      env: { INSTANT_SYNC_METRICS_PORT: '0' },
+      ready: /metrics: +(http:\/\/\S+)\/metrics/,
+    });
+    expect(await (await fetch(`${worker.match[1]!}/metrics`)).text()).toContain('instant_sync_syncs_total');
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+  });
+
   it('runs the engine alone as `worker`, stops cleanly on SIGTERM, and refuses a bad batch size', async () => {
     const worker = await startCliProcess(['worker'], { cwd, ready: /worker started/ });
     worker.child.kill('SIGTERM');

@@ -3,6 +3,8 @@
 // Salesforce connections' expiry, takes in changes (CDC subscriptions, polling), runs the sync
 // engine (unless INSTANT_SYNC_ENGINE is false), and shuts down cleanly on SIGINT/SIGTERM.
 // `instant-sync worker` runs the engine alone, for more sync capacity next to `serve`.
+// Either one also serves /metrics without a token on INSTANT_SYNC_METRICS_PORT when it is set
+// (bound to INSTANT_SYNC_METRICS_HOST, localhost by default), for a Prometheus on the same host.
 import type { Command } from 'commander';
 import {
   createHttpAppFor,
@@ -12,7 +14,8 @@ import {
   openRuntimeWithSecrets,
   version,
 } from '../../main.ts';
-import { startHttpServer } from '../../http/start-http-server.ts';
+import { createMetricsApp } from '../../http/create-http-app.ts';
+import { startHttpServer, type RunningHttpServer } from '../../http/start-http-server.ts';
 import { startPeriodicTask } from '../../lib/periodic-task.ts';
 import type { Config } from '../../config/options.ts';
 import type { Logger } from '../../lib/logger.ts';
@@ -46,6 +49,14 @@ export async function serve(ctx: CliContext, config: Config, logger: Logger): Pr
     await runtime.close();
     throw error;
   }
+  let metricsServer;
+  try {
+    metricsServer = await startMetricsServer(config, runtime);
+  } catch (error) {
+    await server.close(0);
+    await runtime.close();
+    throw error;
+  }
   // Registered before any work: what a killed earlier run on this host held comes back now.
   const presence = createNodePresence(runtime, 'serve');
   await presence.start();
@@ -68,10 +79,12 @@ export async function serve(ctx: CliContext, config: Config, logger: Logger): Pr
   ctx.stdout(`  database:   ${runtime.store.location}\n`);
   ctx.stdout(`  public URL: ${config.publicUrl}\n`);
   ctx.stdout(`  engine:     ${engine === undefined ? 'off (run instant-sync worker)' : 'on'}\n`);
+  if (metricsServer !== undefined) ctx.stdout(`  metrics:    ${metricsServer.url}/metrics\n`);
 
   await stopped;
   logger.info('shutting down');
   await server.close(config.shutdownTimeout);
+  await metricsServer?.close(1000);
   await expiryChecks.stop();
   await intake.stop();
   await engine?.stop();
@@ -90,6 +103,13 @@ export function registerWorker(program: Command, ctx: CliContext): void {
     .action(async (_opts: unknown, command: Command) => {
       const { config, logger } = setUpCommand(ctx, command);
       const runtime = await openRuntimeWithSecrets(config, logger, { migrations: 'auto' });
+      let metricsServer;
+      try {
+        metricsServer = await startMetricsServer(config, runtime);
+      } catch (error) {
+        await runtime.close();
+        throw error;
+      }
       const presence = createNodePresence(runtime, 'worker');
       await presence.start();
       const engine = createSyncWorker(runtime, { presence, stopGraceMs: config.shutdownTimeout });
@@ -98,14 +118,30 @@ export function registerWorker(program: Command, ctx: CliContext): void {
       logger.info({ database: runtime.store.location, version }, 'worker started');
       ctx.stdout(`Instant Sync ${version} worker started\n`);
       ctx.stdout(`  database:   ${runtime.store.location}\n`);
+      if (metricsServer !== undefined) ctx.stdout(`  metrics:    ${metricsServer.url}/metrics\n`);
       await stopped;
       logger.info('shutting down');
+      await metricsServer?.close(1000);
       await engine.stop();
       await presence.stop();
       await runtime.close();
       logger.info('stopped');
       logger.flush();
     });
+}
+
+/** The tokenless metrics listener, when INSTANT_SYNC_METRICS_PORT is set. */
+async function startMetricsServer(
+  config: Config,
+  runtime: { metrics: Parameters<typeof createMetricsApp>[0]; logger: Logger },
+): Promise<RunningHttpServer | undefined> {
+  if (config.metricsPort === undefined) return undefined;
+  return startHttpServer(createMetricsApp(runtime.metrics, runtime.logger), {
+    host: config.metricsHost,
+    port: config.metricsPort,
+    requestTimeoutMs: config.requestTimeout,
+    maxConnections: 100,
+  });
 }
 
 /** Resolves on the first SIGINT or SIGTERM (or when `signal` aborts); a second signal exits at once. */
