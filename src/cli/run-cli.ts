@@ -11,6 +11,7 @@ import type { CliContext } from './cli-context.ts';
 import { registerAdmin } from './commands/admin.ts';
 import { registerConnection } from './commands/connection.ts';
 import { registerMigrate } from './commands/migrate.ts';
+import { registerSecretKey } from './commands/secret-key.ts';
 import { registerServe, registerWorker } from './commands/serve.ts';
 import { registerStart } from './commands/start.ts';
 import { registerBackfill, registerDoctor, registerRetry, registerSync } from './commands/sync.ts';
@@ -49,6 +50,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerRetry(program, ctx);
   registerDoctor(program, ctx);
   registerAdmin(program, ctx);
+  registerSecretKey(program, ctx);
   return program;
 }
 
