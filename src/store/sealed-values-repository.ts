@@ -1,5 +1,5 @@
 // Every sealed value in the database, found and replaced as rows: what re-sealing them under a
-// new secret key (`instant-sync secret-key rotate`) needs. Knows
+// new secret key (`instant-sync secret-key rotate`) and a new webhook secret need. Knows
 // columns and row keys, not the contexts the values are bound to: those belong to the code that
 // seals them (src/tenants/rotate-secret-key.ts maps one to the other).
 import type { Kysely, Updateable } from 'kysely';
@@ -167,4 +167,17 @@ export async function replaceSealedValue(
 export async function deleteExpiredOAuthStates(db: Kysely<Database>, now: number): Promise<number> {
   const result = await db.deleteFrom('oauth_states').where('expires_at', '<=', now).executeTakeFirst();
   return Number(result.numDeletedRows);
+}
+
+/** Stores a tenant's new sealed webhook secret; false when the tenant is gone. */
+export async function replaceWebhookSecret(
+  db: Kysely<Database>,
+  change: { tenantId: string; sealed: string; now: number },
+): Promise<boolean> {
+  const result = await db
+    .updateTable('tenants')
+    .set({ webhook_secret_sealed: change.sealed, updated_at: change.now })
+    .where('id', '=', change.tenantId)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
 }

@@ -1,8 +1,9 @@
-// Rotating the secret key from the command line, on both backends: `secret-key rotate` moves
-// every sealed value to a new key in one transaction (a runtime with the new key reads the
-// webhook secret, the Salesforce tokens and client secret, the JWT key and the mailbox provider's
+// Rotating secrets from the command line, on both backends: `secret-key rotate` moves every
+// sealed value to a new key in one transaction (a runtime with the new key reads the webhook
+// secret, the Salesforce tokens and client secret, the JWT key and the mailbox provider's
 // credentials; one with the old key is refused), refuses without changing anything when a value
-// cannot be opened or the service still runs, and may be run again.
+// cannot be opened or the service still runs, and may be run again; `tenants rotate-webhook-
+// secret` makes deliveries signed with the old secret fail and those signed with the new one pass.
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { once } from 'node:events';
@@ -16,6 +17,7 @@ import { ProviderSource } from '../../src/engine/provider-source.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { generateSecretKey, SecretBox } from '../../src/lib/secret-box.ts';
 import { openRuntimeWithSecrets, type RuntimeWithSecrets } from '../../src/main.ts';
+import { signWebhook, verifyWebhook } from '../../src/salesforce/change-sources/webhook-delivery.ts';
 import { sealed } from '../../src/salesforce/salesforce-deps.ts';
 import { readMeta } from '../../src/store/meta-repository.ts';
 import { listSealedValues, sealedColumns } from '../../src/store/sealed-values-repository.ts';
@@ -347,5 +349,43 @@ describeEachBackend('secret rotation commands', (database) => {
     expect(stdout).toContain(`Re-sealed 7 secrets with the new key ${new SecretBox(keyE).keyId}`);
     const back = await cli(['secret-key', 'rotate', '--new-key-file', keyFileB], keyE);
     expect(back.code).toBe(0);
+  });
+
+  it('tenants rotate-webhook-secret: the old secret’s signatures are refused, the new one’s accepted', async () => {
+    const storedSecret = async () => {
+      const row = await db()
+        .selectFrom('tenants')
+        .select('webhook_secret_sealed')
+        .where('id', '=', tenantId)
+        .executeTakeFirstOrThrow();
+      return boxB.open(row.webhook_secret_sealed, webhookSecretContext(tenantId));
+    };
+    const body = JSON.stringify({ events: [{ id: '00U000000000001AAA', changeType: 'UPDATE' }] });
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const check = async (signedWith: string) =>
+      verifyWebhook({
+        secret: await storedSecret(),
+        timestamp,
+        signature: signWebhook(signedWith, timestamp, body),
+        body,
+        now: Date.now(),
+      });
+    expect(await check(webhookSecret)).toBeUndefined();
+
+    const rotated = await cli(['tenants', 'rotate-webhook-secret', 'acme'], keyB);
+    expect(rotated.code).toBe(0);
+    const newSecret = /(whsec_[A-Za-z0-9_-]{43})/.exec(rotated.stdout)?.[1] ?? '';
+    expect(newSecret).not.toBe('');
+    expect(newSecret).not.toBe(webhookSecret);
+    expect(rotated.stdout).toContain("Paste it into the Salesforce package's webhook secret setting");
+
+    expect(await check(webhookSecret)).toMatchObject({ status: 401, code: 'bad_signature' });
+    expect(await check(newSecret)).toBeUndefined();
+
+    const json = await cli(['tenants', 'rotate-webhook-secret', 'acme', '--json'], keyB);
+    expect(JSON.parse(json.stdout)).toEqual({ slug: 'acme', webhookSecret: await storedSecret() });
+    const missing = await cli(['tenants', 'rotate-webhook-secret', 'globex'], keyB);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('no tenant named "globex"');
   });
 });

@@ -1,4 +1,5 @@
-// `instant-sync tenants add|show|set|list|remove`: the tenants this server serves, each one Salesforce org.
+// `instant-sync tenants add|show|set|list|remove|rotate-webhook-secret`: the tenants this server serves, each one
+// Salesforce org.
 import type { Command } from 'commander';
 import { tenantCreationDeps } from '../../main.ts';
 import { listTenants } from '../../store/tenants-repository.ts';
@@ -7,6 +8,7 @@ import { BadInputError } from '../../lib/errors.ts';
 import { createTenant } from '../../tenants/create-tenant.ts';
 import { updateTenantSettings } from '../../tenants/update-tenant-settings.ts';
 import { removeTenant } from '../../tenants/remove-tenant.ts';
+import { rotateWebhookSecret } from '../../tenants/rotate-webhook-secret.ts';
 import { findProvider } from '../../store/mailbox-providers-repository.ts';
 import { listMailboxes } from '../../store/mailboxes-repository.ts';
 import { toTenantSummary } from '../../tenants/tenant-summary.ts';
@@ -33,7 +35,9 @@ interface TenantSetOptions {
 export function registerTenants(program: Command, ctx: CliContext): void {
   const tenants = program
     .command('tenants')
-    .description('create, show, change, list and remove tenants (one per Salesforce org)');
+    .description(
+      'create, show, change, list and remove tenants (one per Salesforce org), and rotate their webhook secrets',
+    );
 
   tenants
     .command('add')
@@ -234,6 +238,34 @@ export function registerTenants(program: Command, ctx: CliContext): void {
             summaries.map((t) => [t.slug, t.name, t.clientId, t.tenantUrl, t.createdAt]),
           );
         }
+      }),
+    );
+
+  tenants
+    .command('rotate-webhook-secret')
+    .description(
+      'give a tenant a new webhook secret (shown once); deliveries signed with the old one are refused from now on',
+    )
+    .argument('<slug>', 'the tenant')
+    .option('--json', 'print the result as JSON')
+    .action((slug: string, opts: { json?: boolean }, command: Command) =>
+      withRuntime(ctx, command, openDataWithSecrets, async ({ store, secretBox, clock, logger }) => {
+        const rotated = await rotateWebhookSecret({ db: store.db, secretBox, clock }, slug);
+        logger.info({ tenant: rotated.slug }, 'webhook secret rotated');
+        if (opts.json === true) {
+          printJson(ctx, rotated);
+          return;
+        }
+        ctx.stdout(
+          [
+            `New webhook secret for tenant ${rotated.slug} (shown only now):`,
+            `  ${rotated.webhookSecret}`,
+            '',
+            "Paste it into the Salesforce package's webhook secret setting now: deliveries signed with the old",
+            'secret are refused from this moment. Changes made meanwhile still arrive through CDC and polling.',
+            '',
+          ].join('\n'),
+        );
       }),
     );
 }
