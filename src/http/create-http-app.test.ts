@@ -1,6 +1,9 @@
+import { createHash } from 'node:crypto';
+import { html } from 'hono/html';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../lib/logger.ts';
 import { createHttpApp } from './create-http-app.ts';
+import { htmlPage, pageStylesHash } from './html-page.ts';
 
 const logger = createLogger({ level: 'silent' });
 
@@ -57,5 +60,26 @@ describe('health endpoints', () => {
     expect(await response.json()).toEqual({
       error: { code: 'not_found', message: 'no route for GET /nowhere' },
     });
+  });
+});
+
+describe('security headers', () => {
+  it('allows exactly the stylesheet the pages carry, and HSTS only behind https', async () => {
+    const page = String(await htmlPage('x', html`<p>x</p>`));
+    const inline = /<style>([\s\S]*?)<\/style>/.exec(page)?.[1] ?? '';
+    expect(pageStylesHash).toBe(`sha256-${createHash('sha256').update(inline).digest('base64')}`);
+    const plain = createHttpApp({ logger, version: '1', pingDatabase: () => Promise.resolve() });
+    const response = await plain.request('/healthz');
+    expect(response.headers.get('content-security-policy')).toContain(`style-src '${pageStylesHash}'`);
+    expect(response.headers.get('strict-transport-security')).toBeNull();
+    const secure = createHttpApp({
+      logger,
+      version: '1',
+      pingDatabase: () => Promise.resolve(),
+      https: true,
+    });
+    expect((await secure.request('/healthz')).headers.get('strict-transport-security')).toBe(
+      'max-age=31536000',
+    );
   });
 });

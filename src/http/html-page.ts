@@ -36,6 +36,9 @@ const styles = `
 /** The stylesheet's hash, which the Content-Security-Policy allows (and nothing else inline). */
 export const pageStylesHash = `sha256-${createHash('sha256').update(styles).digest('base64')}`;
 
+/** Built as one string so its content is exactly what was hashed, whatever the formatting around it. */
+const styleElement = raw(`<style>${styles}</style>`);
+
 export function htmlPage(title: string, body: Html, options: { wide?: boolean } = {}): Html {
   return html`<!doctype html>
     <html lang="en">
@@ -44,9 +47,7 @@ export function htmlPage(title: string, body: Html, options: { wide?: boolean } 
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="referrer" content="no-referrer" />
         <title>${title} · Instant Sync</title>
-        <style>
-          ${raw(styles)}
-        </style>
+        ${styleElement}
       </head>
       <body>
         <main class="${options.wide === true ? 'wide' : ''}">${body}</main>

@@ -138,4 +138,31 @@ describeInChromium('admin pages in Chromium', () => {
     await page.getByRole('button', { name: 'Save settings' }).click();
     await expect.poll(() => page.locator('main').innerText()).toContain('Settings saved.');
   }, 120_000);
+
+  it("applies the pages' own styles under the Content-Security-Policy and refuses to be framed", async () => {
+    const violations: string[] = [];
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+    });
+    await page.goto(`${url}/admin/login`);
+    // The inline stylesheet is allowed by its hash: the sign-in page's column is 40rem wide.
+    expect(String(await page.evaluate("getComputedStyle(document.querySelector('main')).maxWidth"))).toBe(
+      '640px',
+    );
+    await page.goto(`${url}/t/acme/`);
+    expect(String(await page.evaluate("getComputedStyle(document.querySelector('main')).maxWidth"))).toBe(
+      '640px',
+    );
+    expect(violations).toEqual([]);
+
+    // Another page framing the admin pages (to click Disconnect through an overlay) gets nothing.
+    await page.setContent(`<iframe src="${url}/admin/" width="800" height="600"></iframe>`);
+    const frameUrl = () =>
+      page
+        .frames()
+        .find((f) => f !== page.mainFrame())
+        ?.url() ?? '';
+    await expect.poll(frameUrl, { timeout: 15_000 }).toMatch(/^(chrome-error:|http)/);
+    expect(frameUrl()).toMatch(/^chrome-error:/);
+  }, 60_000);
 });
