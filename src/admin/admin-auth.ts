@@ -19,7 +19,6 @@ import {
 } from '../store/admin-sessions-repository.ts';
 import { compareAndWriteMeta, readMeta, writeMeta } from '../store/meta-repository.ts';
 import {
-  pruneRateLimits,
   refundRateLimit,
   reserveRateLimit,
   type RateLimitDecision,
@@ -129,7 +128,6 @@ export class AdminAuth {
   readonly #db: Kysely<Database>;
   readonly #secretBox: SecretBox;
   readonly #token: string | undefined;
-  #prunedAt = 0;
 
   constructor(deps: { db: Kysely<Database>; secretBox: SecretBox; token: string | undefined }) {
     this.#db = deps.db;
@@ -190,10 +188,6 @@ export class AdminAuth {
   }
 
   async #reserve(key: string, now: number): Promise<RateLimitDecision> {
-    if (now - this.#prunedAt > 60_000) {
-      this.#prunedAt = now;
-      await pruneRateLimits(this.#db, now - 24 * 3_600_000);
-    }
     return reserveRateLimit(this.#db, key, { ...signInLimit, now });
   }
 

@@ -80,16 +80,32 @@ export interface RateLimitDecision {
   hit: RateLimitHit;
 }
 
-/** Reserves `cost` of `limit` hits per `windowMs` on `key`: allowed while the window's total stays within it. */
+/** When each database's counters were last pruned by this process (at most once a minute). */
+const prunedAt = new WeakMap<Kysely<Database>, number>();
+const keepEndedWindowsMs = 24 * 3_600_000;
+
+/**
+ * Reserves `cost` of `limit` hits per `windowMs` on `key`: allowed while the window's total stays
+ * within it. Counters of windows that ended a day ago are removed along the way, so keys made by
+ * anonymous addresses do not pile up.
+ */
 export async function reserveRateLimit(
   db: Kysely<Database>,
   key: string,
   options: { limit: number; windowMs: number; now: number; cost?: number },
 ): Promise<RateLimitDecision> {
+  if (options.now - (prunedAt.get(db) ?? 0) > 60_000) {
+    prunedAt.set(db, options.now);
+    await pruneRateLimits(db, options.now - keepEndedWindowsMs);
+  }
   const hit = await hitRateLimit(db, key, options);
   return {
     allowed: hit.hits <= options.limit,
-    retryAfterSeconds: Math.max(1, Math.ceil((hit.windowStartedAt + options.windowMs - options.now) / 1000)),
+    // Clamped: another node's clock may have started the window a little "later" than ours.
+    retryAfterSeconds: Math.min(
+      Math.ceil(options.windowMs / 1000),
+      Math.max(1, Math.ceil((hit.windowStartedAt + options.windowMs - options.now) / 1000)),
+    ),
     hit,
   };
 }
