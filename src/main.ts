@@ -84,6 +84,7 @@ export async function openRuntime(
         { error: describeError(error) },
         'a database connection failed (the server restarted or the network was cut); it will be replaced',
       ),
+    onWarning: (message, details) => logger.warn(details, message),
   });
   try {
     if (options.migrations === 'auto') await applyOrCheckMigrations(config, store, logger);

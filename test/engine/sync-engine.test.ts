@@ -8,6 +8,7 @@ import type { GraphSandbox } from '../../sandbox/graph/index.ts';
 import type { SyncWorker } from '../../src/engine/sync-worker.ts';
 import { createSyncWorker, doctorDeps } from '../../src/main.ts';
 import { salesforceIdProperty } from '../../src/providers/graph/to-graph-event.ts';
+import { recordChanges } from '../../src/store/changes/record-changes.ts';
 import { tracesOf } from '../../src/store/traces-repository.ts';
 import { updateTenantSettings } from '../../src/tenants/update-tenant-settings.ts';
 import { runDoctor } from '../../src/reports/doctor.ts';
@@ -83,6 +84,40 @@ describeEachBackend('sync engine', (database) => {
       { subject: 'Demo (moved to room 2)', salesforceId: ids[1] },
     ]);
     expect(await story(ids[2]!)).toMatch(/plan: delete: deleted in Salesforce/);
+  });
+
+  it("takes a webhook's DELETE as a reason to look, not as the deletion: the item stays while Salesforce has the Event", async () => {
+    const { sandbox, ownerId } = env;
+    const id = sandbox.createEvent(ownerId, {
+      Subject: 'Not really deleted',
+      StartDateTime: '2026-12-04T09:00:00Z',
+      DurationInMinutes: 30,
+    }).Id;
+    await enqueue(id);
+    await worker.runOnce();
+    const webhookDelete = async (serial: number) =>
+      recordChanges(db(), {
+        tenantId,
+        settleWindowMs: 0,
+        now: env.clock.now(),
+        changes: [
+          {
+            eventId: id,
+            changeType: 'delete',
+            source: 'webhook',
+            dedupeKey: `webhook:forged-${serial}:${id}:delete`,
+            committedAt: null,
+          },
+        ],
+      });
+    await webhookDelete(1);
+    expect(await worker.runOnce()).toMatchObject({ claimed: 1, outcomes: { done: 1 }, salesforceCalls: 1 });
+    expect(items('rep@acme.example').map((i) => i.salesforceId)).toContain(id);
+    // Once Salesforce agrees, the same word deletes it.
+    sandbox.deleteEvent(id);
+    await webhookDelete(2);
+    await worker.runOnce();
+    expect(items('rep@acme.example').map((i) => i.salesforceId)).not.toContain(id);
   });
 
   it('skips or dead-letters what cannot be synced, with the reason in the trace, and syncs the rest', async () => {

@@ -156,15 +156,20 @@ describeEachBackend('known from changes', (database) => {
       created('R1', 0, 'Back'),
       other('R1', 'delete', 'cdc'),
       other('R1', 'undelete', 'cdc'),
+      created('W1', 0, 'Said deleted'),
+      other('W1', 'delete', 'webhook'),
+      other('Q1', 'delete', 'poll'),
     ]);
-    const known = await knownFromChanges(db(), tenantId, ['D1', 'P1', 'U1', 'R1', 'N1']);
-    expect([...known.deleted]).toEqual(['D1']);
+    const known = await knownFromChanges(db(), tenantId, ['D1', 'P1', 'U1', 'R1', 'N1', 'W1', 'Q1']);
+    // A webhook's DELETE is its caller's word: the Event is read to see whether Salesforce agrees.
+    expect([...known.deleted].sort()).toEqual(['D1', 'Q1']);
     expect(known.composed.size).toBe(0);
     expect(Object.fromEntries(known.unknown)).toEqual({
       P1: 'an update from polling came after the record kept',
       U1: 'no record of the Event is kept yet',
       R1: 'a deletion from CDC came after the record kept',
       N1: 'no change of it is recorded',
+      W1: 'a deletion from the webhook came after the record kept',
     });
     expect(known.latestChangeId.get('P1')).toBe((await ids('P1')).at(-1));
     expect(known.latestChangeId.has('N1')).toBe(false);

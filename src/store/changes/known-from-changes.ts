@@ -117,7 +117,10 @@ export async function knownFromChanges(
 
     for (const [eventId, { latest, base }] of plans) {
       const changes = later.get(eventId) ?? [];
-      if (changes.find((change) => change.id === latest)?.changeType === 'delete') {
+      // Only Salesforce's own word (CDC, polling's deleted list) is taken as the deletion: the
+      // webhook's is its caller's, so a forged or mistaken DELETE costs a read, never an item.
+      const last = changes.find((change) => change.id === latest);
+      if (last?.changeType === 'delete' && (last.source === 'cdc' || last.source === 'poll')) {
         known.deleted.add(eventId);
         continue;
       }
