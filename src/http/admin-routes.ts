@@ -27,7 +27,8 @@ import { csrfToken, csrfValid, type CookieSettings } from './browser-cookies.ts'
 import { adminTenantRoutes } from './admin-tenant-page.ts';
 import { latencyChart } from './latency-chart.ts';
 import { adminNav, adminTime } from './admin-views.ts';
-import { htmlPage } from './html-page.ts';
+import { readForm } from './read-form.ts';
+import { htmlPage, messagePage } from './html-page.ts';
 
 export type { AdminDeps } from './admin-context.ts';
 
@@ -53,7 +54,7 @@ export function adminRoutes(deps: AdminDeps): Hono<AdminEnv> {
     return c.html(loginPage(csrfToken(c, cookies), await deps.auth.configured(), c.req.query('error')));
   });
   app.post('/admin/login', async (c) => {
-    const form = await c.req.parseBody();
+    const form = await readForm(c);
     if (!csrfValid(c, form['csrf'])) return c.html(loginPage(csrfToken(c, cookies), true, 'expired'), 403);
     const now = deps.clock.now();
     const secret = typeof form['secret'] === 'string' ? form['secret'] : '';
@@ -74,7 +75,7 @@ export function adminRoutes(deps: AdminDeps): Hono<AdminEnv> {
     return c.redirect('/admin/', 303);
   });
   app.post('/admin/logout', async (c) => {
-    const form = await c.req.parseBody();
+    const form = await readForm(c);
     const session = await sessionOf(c);
     if (session !== undefined && deps.auth.csrfValid(session, form['csrf'])) {
       await deps.auth.signOut(session);
@@ -163,18 +164,28 @@ export function adminRoutes(deps: AdminDeps): Hono<AdminEnv> {
     );
   });
   app.post('/admin/retry', async (c) => {
-    const form = await c.req.parseBody();
+    const form = await readForm(c);
     if (!sessionCsrfValid(c, deps, form['csrf']))
       return c.text('The form expired. Open the page again and retry.', 403);
-    const queued = await retry(deps, {
-      tenant: typeof form['tenant'] === 'string' && form['tenant'] !== '' ? form['tenant'] : undefined,
-      eventId: typeof form['eventId'] === 'string' && form['eventId'] !== '' ? form['eventId'] : undefined,
-      dead: form['dead'] === 'all',
-    });
+    // Only a path of these pages, in characters a Location header can carry.
     const back =
-      typeof form['back'] === 'string' && form['back'].startsWith('/admin/')
+      typeof form['back'] === 'string' && /^\/admin\/[\x21-\x7e]*$/.test(form['back'])
         ? form['back']
         : '/admin/failures';
+    let queued: number;
+    try {
+      queued = await retry(deps, {
+        tenant: typeof form['tenant'] === 'string' && form['tenant'] !== '' ? form['tenant'] : undefined,
+        eventId: typeof form['eventId'] === 'string' && form['eventId'] !== '' ? form['eventId'] : undefined,
+        dead: form['dead'] === 'all',
+      });
+    } catch (error) {
+      if (!(error instanceof BadInputError || error instanceof NotFoundError)) throw error;
+      return c.html(
+        messagePage('Nothing was queued', error.message, { href: back, label: 'Back' }),
+        error instanceof NotFoundError ? 404 : 400,
+      );
+    }
     return c.redirect(`${back}${back.includes('?') ? '&' : '?'}retried=${queued}`, 303);
   });
   app.get('/admin/events', async (c) => {

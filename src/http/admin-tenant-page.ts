@@ -6,6 +6,7 @@ import { Hono, type Context } from 'hono';
 import { html } from 'hono/html';
 import { sessionCsrf, sessionCsrfValid, type AdminDeps, type AdminEnv } from './admin-context.ts';
 import { adminNav, adminTime, disconnectable } from './admin-views.ts';
+import { readForm } from './read-form.ts';
 import { htmlPage } from './html-page.ts';
 import { parseDuration } from '../config/duration.ts';
 import { BadInputError, NotFoundError } from '../lib/errors.ts';
@@ -76,7 +77,7 @@ export function adminTenantRoutes(deps: AdminDeps): Hono<AdminEnv> {
 
   app.post('/admin/tenants/:slug/settings', async (c) => {
     const slug = c.req.param('slug');
-    const body = await c.req.parseBody();
+    const body = await readForm(c);
     if (!sessionCsrfValid(c, deps, body['csrf']))
       return c.text('The form expired. Open the page again and retry.', 403);
     const text = (name: string) => (typeof body[name] === 'string' ? body[name] : '');
@@ -116,7 +117,7 @@ export function adminTenantRoutes(deps: AdminDeps): Hono<AdminEnv> {
 
   app.post('/admin/tenants/:slug/mailboxes', async (c) => {
     const slug = c.req.param('slug');
-    const body = await c.req.parseBody();
+    const body = await readForm(c);
     if (!sessionCsrfValid(c, deps, body['csrf']))
       return c.text('The form expired. Open the page again and retry.', 403);
     try {
@@ -202,7 +203,7 @@ export function adminTenantRoutes(deps: AdminDeps): Hono<AdminEnv> {
 
   app.post('/admin/tenants/:slug/disconnect', async (c) => {
     const slug = c.req.param('slug');
-    const body = await c.req.parseBody();
+    const body = await readForm(c);
     if (!sessionCsrfValid(c, deps, body['csrf']))
       return c.text('The form expired. Open the page again and retry.', 403);
     await deps.overview.connections.disconnect(slug);

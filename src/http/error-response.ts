@@ -13,7 +13,7 @@ import {
   TooManyRequestsError,
 } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
-import { isDatabaseUnavailable } from '../store/database-unavailable.ts';
+import { isDatabaseUnavailable, isUnstorableText } from '../store/database-unavailable.ts';
 
 export function errorResponse(c: Context, error: unknown, logger: Logger): Response {
   // A database that is away for a while is not a bug: "try again shortly", as callers expect of
@@ -27,6 +27,14 @@ export function errorResponse(c: Context, error: unknown, logger: Logger): Respo
     return c.json(
       { error: { code: 'unavailable', message: 'the database is not answering; try again shortly' } },
       503,
+    );
+  }
+  if (isUnstorableText(error)) {
+    return c.json(
+      {
+        error: { code: 'bad_input', message: 'the request holds a character that cannot be stored (a NUL)' },
+      },
+      400,
     );
   }
   if (error instanceof TooManyRequestsError) c.header('retry-after', String(error.retryAfterSeconds));

@@ -23,6 +23,7 @@ import {
   takeOAuthBinding,
   type CookieSettings,
 } from './browser-cookies.ts';
+import { readForm } from './read-form.ts';
 import { htmlPage, messagePage } from './html-page.ts';
 import { contentSecurityPolicy } from './security-headers.ts';
 
@@ -177,7 +178,7 @@ export function tenantPages(deps: TenantPagesDeps, logger: Logger): Hono {
 }
 
 async function csrfFromForm(c: Context): Promise<boolean> {
-  const form: Record<string, unknown> = await c.req.parseBody().catch(() => ({}));
+  const form: Record<string, unknown> = await readForm(c);
   return csrfValid(c, form['csrf']);
 }
 

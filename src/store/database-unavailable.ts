@@ -33,3 +33,12 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * Text PostgreSQL cannot store or compare (a NUL character: SQLSTATE 22021; 22P05 for characters
+ * the database's encoding lacks): the caller's input, so a 400, not a bug.
+ */
+export function isUnstorableText(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '22021' || code === '22P05';
+}

@@ -1,5 +1,6 @@
 // Reads and writes of the tenants table. Knows rows, not policy: creating a tenant (ids,
 // secrets) happens in src/tenants/.
+import { slugProblem } from '../domain/tenant.ts';
 import type { Kysely } from 'kysely';
 import type { Database, NewTenantRow, TenantRow } from './schema.ts';
 
@@ -8,6 +9,8 @@ export async function insertTenant(db: Kysely<Database>, row: NewTenantRow): Pro
 }
 
 export async function findTenantBySlug(db: Kysely<Database>, slug: string): Promise<TenantRow | undefined> {
+  // A slug no tenant can have (a NUL, which PostgreSQL cannot even compare) names none.
+  if (slugProblem(slug) !== undefined) return undefined;
   return db.selectFrom('tenants').selectAll().where('slug', '=', slug).executeTakeFirst();
 }
 

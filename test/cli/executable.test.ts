@@ -32,6 +32,7 @@ describe('the instant-sync executable', () => {
       'trace',
       'doctor',
       'admin',
+      'secret-key',
     ]) {
       expect(top.stdout).toContain(command);
     }
@@ -62,13 +63,15 @@ describe('the instant-sync executable', () => {
       ['trace'],
       ['doctor'],
       ['admin', 'set-password'],
+      ['secret-key', 'rotate'],
+      ['tenants', 'rotate-webhook-secret'],
     ];
     for (const args of commands) {
       const result = await runCliProcess([...args, '--help'], { cwd });
       expect(result.code, args.join(' ')).toBe(0);
       expect(result.stdout).toMatch(new RegExp(`^Usage: instant-sync ${args.join(' ')}`));
     }
-  });
+  }, 180_000); // one process per command: on a busy machine each takes a few seconds
 
   it('creates a tenant whose secret the database file never holds in plaintext', async () => {
     const added = await runCliProcess(['tenants', 'add', 'acme', '--name', 'Acme Corp'], { cwd });

@@ -265,6 +265,32 @@ describeEachBackend('security of the HTTP doors', (database) => {
     });
   });
 
+  describe('malformed input', () => {
+    it('refuses broken multipart forms, NULs in slugs and in delivery ids with a 4xx, never a 500', async () => {
+      for (const path of ['/admin/login', '/admin/logout', '/t/acme/connect']) {
+        for (const body of ['', '--x\r\n\r\n\r\n--x--\r\n']) {
+          const response = await fetch(`${url}${path}`, {
+            method: 'POST',
+            redirect: 'manual',
+            headers: { 'content-type': 'multipart/form-data; boundary=x' },
+            body,
+          });
+          expect({ path, body, status: response.status < 500 }).toEqual({ path, body, status: true });
+        }
+      }
+      const nulSlug = await fetch(`${url}/t/acme%00/hooks/salesforce`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
+      expect(nulSlug.status).toBe(404);
+      const nulApi = await fetch(`${url}/api/tenants/a%00`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(nulApi.status).toBe(404);
+    });
+  });
+
   describe('Connect', () => {
     const startConnect = async (address: string) => {
       const page = await fetch(`${url}/t/acme/`, { headers: { 'x-forwarded-for': address } });

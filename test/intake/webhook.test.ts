@@ -269,6 +269,15 @@ describeEachBackend('signed webhook', (database) => {
         '{"events": [{"id": "00U5g000001ABCDEA4", "changeType": "CREATE"}], "deliveryId": {}}',
         'malformed_body',
       ],
+      // A delivery id must be storable and comparable as it is: printable ASCII only.
+      [
+        '{"events": [{"id": "00U5g000001ABCDEA4", "changeType": "CREATE"}], "deliveryId": "a\\u0000b"}',
+        'malformed_body',
+      ],
+      [
+        '{"events": [{"id": "00U5g000001ABCDEA4", "changeType": "CREATE"}], "deliveryId": "a\\ud800"}',
+        'malformed_body',
+      ],
     ] as const;
     for (const [body, code] of inherited) {
       expect([body, ...(await answerOf(await deliver(body)))]).toEqual([body, 400, code]);

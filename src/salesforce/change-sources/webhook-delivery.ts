@@ -140,12 +140,12 @@ export function readWebhookBody(
   const deliveryId = root === undefined ? undefined : field(root, 'deliveryId');
   if (
     deliveryId !== undefined &&
-    (typeof deliveryId !== 'string' || deliveryId.length === 0 || deliveryId.length > 200)
+    (typeof deliveryId !== 'string' || !/^[\x21-\x7e]{1,200}$/.test(deliveryId))
   ) {
     return {
       status: 400,
       code: 'malformed_body',
-      message: 'deliveryId must be a string of 1 to 200 characters',
+      message: 'deliveryId must be 1 to 200 printable ASCII characters, no spaces (a UUID, say)',
     };
   }
   const delivery =
