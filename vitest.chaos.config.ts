@@ -6,6 +6,7 @@ export default defineConfig({
   test: {
     include: ['test/chaos/**/*.chaos.ts'],
     pool: 'forks',
+    globalSetup: ['test/support/temp-root.ts'],
     fileParallelism: false,
     testTimeout: 1_800_000,
     hookTimeout: 120_000,

@@ -5,7 +5,7 @@
 // sandbox stored the item (createdDateTime / lastModifiedDateTime) — for creates and edits, with
 // throughput, Salesforce API calls per 1,000 changes, Graph calls per change, 429s, the service's
 // peak memory and the machine. Results are printed and written to bench/results/<scenario>-<date>.json.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -311,6 +311,7 @@ export async function runScenario(
   } finally {
     await system.close();
     await postgres?.drop();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

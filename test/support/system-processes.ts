@@ -3,7 +3,7 @@
 // executable. A tenant is created and set up with the CLI and connected through the real OAuth
 // pages. End-to-end tests and the bench drive it through the sandboxes' control APIs.
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -140,6 +140,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   const running: { child: ChildProcess; exited: Promise<unknown>; role?: string }[] = [];
   const close = async () => {
     await Promise.all(running.splice(0).map(({ child, exited }) => stop(child, exited)));
+    rmSync(cwd, { recursive: true, force: true });
   };
   try {
     const sf = await startCliProcess(
