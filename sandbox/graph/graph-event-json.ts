@@ -1,8 +1,9 @@
 // What Graph accepts as an event body, checked the way Graph checks it: known properties only,
-// start and end with a known time zone (IANA or Windows), end not before start, all-day items at
+// start and end with a time zone Graph takes (Windows names and the documented IANA ones), end not before start, all-day items at
 // midnight in one zone, valid showAs / sensitivity / attendee types, and single-value extended
 // properties named "String {GUID} Name X". Returns the body as Graph stores and returns it.
 import { GraphError } from './graph-errors.ts';
+import { graphZoneToIana } from './graph-time-zones.ts';
 
 export type GraphEventInput = Record<string, unknown>;
 
@@ -33,26 +34,10 @@ const showAsValues = new Set(['free', 'tentative', 'busy', 'oof', 'workingElsewh
 const sensitivities = new Set(['normal', 'personal', 'private', 'confidential']);
 const attendeeTypes = new Set(['required', 'optional', 'resource']);
 
-/** Windows time zone names Graph accepts, with their IANA equivalents (CLDR windowsZones, the ones the tests need). */
-const windowsZones: Record<string, string> = {
-  UTC: 'UTC',
-  'W. Europe Standard Time': 'Europe/Berlin',
-  'GMT Standard Time': 'Europe/London',
-  'Romance Standard Time': 'Europe/Paris',
-  'Eastern Standard Time': 'America/New_York',
-  'Central Standard Time': 'America/Chicago',
-  'Mountain Standard Time': 'America/Denver',
-  'Pacific Standard Time': 'America/Los_Angeles',
-  'India Standard Time': 'Asia/Kolkata',
-  'Tokyo Standard Time': 'Asia/Tokyo',
-  'AUS Eastern Standard Time': 'Australia/Sydney',
-  'Lord Howe Standard Time': 'Australia/Lord_Howe',
-  'Samoa Standard Time': 'Pacific/Apia',
-  'E. South America Standard Time': 'America/Sao_Paulo',
-};
-
+/** The tz database zone a time zone Graph takes keeps time like (graph-time-zones.ts), or undefined when Graph refuses it. */
 export function ianaZone(timeZone: string): string | undefined {
-  const mapped = windowsZones[timeZone] ?? timeZone;
+  const mapped = graphZoneToIana(timeZone);
+  if (mapped === undefined) return undefined;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: mapped });
     return mapped;
@@ -144,6 +129,17 @@ export function normalizeEvent(
       extended.push([property.id, property.value]);
     }
   }
+  const unsupportedZone = (zone: string) =>
+    new GraphError(
+      400,
+      'TimeZoneNotSupportedException',
+      `A valid TimeZone value must be specified. The following TimeZone value is not supported: '${zone}'.`,
+    );
+  const recurrenceZone = (
+    input['recurrence'] as { range?: { recurrenceTimeZone?: unknown } } | null | undefined
+  )?.range?.recurrenceTimeZone;
+  if (typeof recurrenceZone === 'string' && !isKnownZone(recurrenceZone))
+    throw unsupportedZone(recurrenceZone);
   for (const edge of ['start', 'end'] as const) {
     const value = input[edge];
     if (value === undefined) continue;
@@ -155,12 +151,7 @@ export function normalizeEvent(
       throw invalid(`${edge}.dateTime must be a local date and time like 2026-11-25T09:00:00.`);
     }
     const zone = typeof time.timeZone === 'string' ? time.timeZone : 'UTC';
-    if (!isKnownZone(zone))
-      throw new GraphError(
-        400,
-        'TimeZoneNotSupportedException',
-        `A valid TimeZone value must be specified. The following TimeZone value is not supported: '${zone}'.`,
-      );
+    if (!isKnownZone(zone)) throw unsupportedZone(zone);
     body[edge] = { dateTime: `${time.dateTime.slice(0, 19).padEnd(19, ':00')}.0000000`, timeZone: zone };
   }
   if ('isAllDay' in input) body['isAllDay'] = input['isAllDay'] === true;

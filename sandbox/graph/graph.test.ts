@@ -1,10 +1,12 @@
 // The Graph sandbox as a client meets it: MSAL's client credentials grant, the events API with
 // Graph's validation, transactionId de-duplication, the extended-property filter, $batch, and
-// throttling by mailbox concurrency and by requests per 10 minutes.
+// throttling by mailbox concurrency and by requests per 10 minutes; the time zones Graph takes,
+// through Microsoft's own Graph client.
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import { ConfidentialClientApplication, type INetworkModule, type NetworkResponse } from '@azure/msal-node';
 import { Agent, fetch as undiciFetch } from 'undici';
+import { Client } from '@microsoft/microsoft-graph-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGraphSandbox, type GraphSandbox } from './index.ts';
 
@@ -228,5 +230,81 @@ describe('Graph sandbox', () => {
     });
     const [written] = graph.writesAfter(since - 1, 10);
     expect(written).toBeGreaterThanOrEqual(since);
+  });
+
+  describe("time zones, through Microsoft's own Graph client", () => {
+    /** A Graph SDK client against the sandbox (its fetch given the sandbox's CA). */
+    const sdk = () =>
+      Client.initWithMiddleware({
+        baseUrl: `${graph.url}/`,
+        defaultVersion: 'v1.0',
+        // The SDK sends the token only to Graph's own hosts, or to hosts named here.
+        customHosts: new Set([new URL(graph.url).hostname]),
+        authProvider: { getAccessToken: () => Promise.resolve(token) },
+        fetchOptions: { dispatcher } as unknown as RequestInit,
+      });
+    const original = globalThis.fetch;
+    beforeAll(() => {
+      // The SDK calls the global fetch; undici's takes the dispatcher with the sandbox's CA.
+      globalThis.fetch = undiciFetch as unknown as typeof fetch;
+    });
+    afterAll(() => {
+      globalThis.fetch = original;
+    });
+    const at = (timeZone: string) => ({
+      subject: `In ${timeZone}`,
+      start: { dateTime: '2027-01-12T09:00:00', timeZone },
+      end: { dateTime: '2027-01-12T10:00:00', timeZone },
+    });
+
+    it.each([
+      'W. Europe Standard Time',
+      'Eastern Standard Time',
+      'China Standard Time',
+      'UTC',
+      'Europe/Berlin',
+      'Asia/Kolkata',
+      'Europe/Kyiv',
+      'Asia/Astana',
+    ])(
+      'creates an event in %s, a Windows name or one of the IANA names Graph documents',
+      async (timeZone) => {
+        const created = (await sdk().api('/users/rep@acme.example/events').post(at(timeZone))) as {
+          start: { timeZone: string };
+        };
+        expect(created.start.timeZone).toBe(timeZone);
+      },
+    );
+
+    it.each(['Europe/Vienna', 'America/Toronto', 'Asia/Hong_Kong', 'Europe/Amsterdam', 'Mars/Base'])(
+      'refuses %s, an IANA name off the documented list, as Graph does',
+      async (timeZone) => {
+        const refused = await sdk()
+          .api('/users/rep@acme.example/events')
+          .post(at(timeZone))
+          .then(
+            () => undefined,
+            (error: unknown) => error as { statusCode: number; code: string },
+          );
+        expect(refused).toMatchObject({ statusCode: 400, code: 'TimeZoneNotSupportedException' });
+      },
+    );
+
+    it('refuses a series whose recurrenceTimeZone Graph does not take', async () => {
+      const refused = await sdk()
+        .api('/users/rep@acme.example/events')
+        .post({
+          ...at('W. Europe Standard Time'),
+          recurrence: {
+            pattern: { type: 'weekly', interval: 1, daysOfWeek: ['tuesday'] },
+            range: { type: 'noEnd', startDate: '2027-01-12', recurrenceTimeZone: 'Europe/Vienna' },
+          },
+        })
+        .then(
+          () => undefined,
+          (error: unknown) => error as { statusCode: number; code: string },
+        );
+      expect(refused).toMatchObject({ statusCode: 400, code: 'TimeZoneNotSupportedException' });
+    });
   });
 });

@@ -201,14 +201,17 @@ export async function syncTenantJobs(
             invitationPolicy: deps.tenant.invitation_policy,
             internalDomains: domains,
           });
+          const unwritable = item.kind === 'item' ? deps.provider.cannotWrite(item.item) : undefined;
           desired =
             item.kind === 'skip'
               ? { kind: 'unmappable', reason: item.reason }
-              : {
-                  kind: 'item',
-                  mailboxId: mailbox.id,
-                  hash: createHash('sha256').update(canonicalItem(item.item)).digest('base64url'),
-                };
+              : unwritable !== undefined
+                ? { kind: 'unmappable', reason: unwritable }
+                : {
+                    kind: 'item',
+                    mailboxId: mailbox.id,
+                    hash: createHash('sha256').update(canonicalItem(item.item)).digest('base64url'),
+                  };
           if (item.kind === 'item' && item.notes.length > 0) trace('map', item.notes.join('; '));
         }
       }

@@ -65,4 +65,9 @@ export interface CalendarProvider {
    * Returns the provider's clock, when it said, for a skew check.
    */
   checkAccess(mailbox?: string): Promise<{ serverTime: number | undefined }>;
+  /**
+   * Why this provider cannot write `item` faithfully (a time zone it has no name for, say), or
+   * undefined when it can. The engine skips such an Event with this reason instead of calling.
+   */
+  cannotWrite(item: CalendarItem): string | undefined;
 }

@@ -11,7 +11,7 @@ import {
 } from '../calendar-provider.ts';
 import { graphFailure, graphTransportFailure } from './graph-errors.ts';
 import type { GraphTokenSource } from './graph-token-source.ts';
-import { salesforceIdProperty, toGraphEvent } from './to-graph-event.ts';
+import { salesforceIdProperty, toGraphEvent, whyGraphCannotWrite } from './to-graph-event.ts';
 
 export interface GraphProviderOptions {
   tokens: Pick<GraphTokenSource, 'token'>;
@@ -31,6 +31,10 @@ export class GraphProvider implements CalendarProvider {
 
   constructor(options: GraphProviderOptions) {
     this.#options = { ...options, graphBaseUrl: options.graphBaseUrl.replace(/\/+$/, '') };
+  }
+
+  cannotWrite(item: CalendarItem): string | undefined {
+    return whyGraphCannotWrite(item);
   }
 
   async create(

@@ -2,7 +2,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CalendarItem } from '../../domain/calendar-item.ts';
 import { instantsOf } from '../../domain/time-zones.ts';
-import { salesforceIdProperty, toGraphEvent } from './to-graph-event.ts';
+import { findIana } from 'windows-iana';
+import { salesforceIdProperty, toGraphEvent, whyGraphCannotWrite } from './to-graph-event.ts';
+
+/** The tz database zone a zone Graph was given keeps time like (CLDR's own pick for a Windows name). */
+const ianaOf = (graphZone: string) => (graphZone === 'UTC' ? 'UTC' : (findIana(graphZone)[0] ?? graphZone));
 
 const zones = [
   'America/New_York',
@@ -12,6 +16,11 @@ const zones = [
   'Australia/Lord_Howe',
   'Pacific/Apia',
   'America/Sao_Paulo',
+  // Zones Graph refuses by their IANA names, and one whose rules changed after CLDR's mapping.
+  'Europe/Vienna',
+  'America/Toronto',
+  'Asia/Hong_Kong',
+  'America/Vancouver',
 ];
 const item: CalendarItem = {
   salesforceEventId: '00U5g0000000001EAA',
@@ -37,8 +46,8 @@ describe('toGraphEvent', () => {
       subject: 'Review',
       body: { contentType: 'text', content: 'Notes' },
       isAllDay: false,
-      start: { dateTime: '2026-11-25T09:00:00', timeZone: 'Europe/Berlin' },
-      end: { dateTime: '2026-11-25T10:00:00', timeZone: 'Europe/Berlin' },
+      start: { dateTime: '2026-11-25T09:00:00', timeZone: 'W. Europe Standard Time' },
+      end: { dateTime: '2026-11-25T10:00:00', timeZone: 'W. Europe Standard Time' },
       location: { displayName: 'Room 4' },
       showAs: 'busy',
       sensitivity: 'private',
@@ -63,8 +72,48 @@ describe('toGraphEvent', () => {
       }),
     ).toMatchObject({
       isAllDay: true,
-      start: { dateTime: '2026-11-26T00:00:00', timeZone: 'America/New_York' },
-      end: { dateTime: '2026-11-28T00:00:00', timeZone: 'America/New_York' },
+      start: { dateTime: '2026-11-26T00:00:00', timeZone: 'Eastern Standard Time' },
+      end: { dateTime: '2026-11-28T00:00:00', timeZone: 'Eastern Standard Time' },
+    });
+  });
+
+  it('writes Windows zone names, also for IANA zones Graph refuses by name', () => {
+    for (const [zone, windows] of [
+      ['Europe/Vienna', 'W. Europe Standard Time'],
+      ['America/Toronto', 'Eastern Standard Time'],
+      ['Asia/Hong_Kong', 'China Standard Time'],
+      ['Asia/Kolkata', 'India Standard Time'],
+      ['UTC', 'UTC'],
+    ] as const) {
+      const graph = toGraphEvent({
+        ...item,
+        timing: { ...item.timing, timeZone: zone },
+      });
+      expect(graph['start']).toMatchObject({ timeZone: windows });
+    }
+  });
+
+  it('says why it cannot write an all-day item or a series in a zone no Windows zone keeps time like', () => {
+    const troll = {
+      kind: 'all-day',
+      // Troll moves from UTC to UTC+2 at the end of March; no Windows zone does.
+      startDate: '2027-03-20',
+      endDate: '2027-04-05',
+      timeZone: 'Antarctica/Troll',
+    } as const;
+    expect(whyGraphCannotWrite({ ...item, timing: troll })).toMatch(/Antarctica\/Troll.*Windows time zone/);
+    expect(whyGraphCannotWrite(item)).toBeUndefined();
+    // A single timed item is written in UTC instead: its instants stay exact.
+    const timed = {
+      kind: 'timed',
+      start: Date.UTC(2027, 2, 1, 9),
+      end: Date.UTC(2027, 2, 1, 10),
+      timeZone: 'Antarctica/Troll',
+    } as const;
+    expect(whyGraphCannotWrite({ ...item, timing: timed })).toBeUndefined();
+    expect(toGraphEvent({ ...item, timing: timed })['start']).toEqual({
+      dateTime: '2027-03-01T09:00:00',
+      timeZone: 'UTC',
     });
   });
 
@@ -163,7 +212,7 @@ describe('toGraphEvent', () => {
             timing: { kind: 'timed', start, end, timeZone: zone },
           }) as Record<string, { dateTime: string; timeZone: string }>;
           const named = (edge: { dateTime: string; timeZone: string }) =>
-            instantsOf(edge.dateTime, edge.timeZone);
+            instantsOf(edge.dateTime, ianaOf(edge.timeZone));
           return (
             named(graph['start']!).length === 1 &&
             named(graph['start']!)[0] === start &&

@@ -1,0 +1,130 @@
+// The time zone names Graph takes in an event's start, end and recurrence: "any of the time zones
+// supported by Windows, as well as" a documented list of IANA names (Microsoft Graph docs,
+// dateTimeTimeZone resource type, v1.0). Other IANA names — Europe/Vienna, America/Toronto,
+// Asia/Hong_Kong — are refused on create with TimeZoneNotSupportedException. Windows names come
+// from CLDR's windowsZones mapping (the windows-iana package), which also says which IANA zone
+// a Windows zone keeps time like, for working out instants.
+import { findIana, WINDOWS_TO_IANA_MAP } from 'windows-iana';
+
+/** The IANA names the dateTimeTimeZone page lists, with the zone each keeps time like where the name is not a tz database name. */
+const documentedIana: Record<string, string | null> = Object.fromEntries(
+  [
+    'Etc/GMT+12',
+    'Etc/GMT+11',
+    'Pacific/Honolulu',
+    'America/Anchorage',
+    'America/Santa_Isabel',
+    'America/Los_Angeles',
+    'America/Phoenix',
+    'America/Chihuahua',
+    'America/Denver',
+    'America/Guatemala',
+    'America/Chicago',
+    'America/Mexico_City',
+    'America/Regina',
+    'America/Bogota',
+    'America/New_York',
+    'America/Indiana/Indianapolis',
+    'America/Caracas',
+    'America/Asuncion',
+    'America/Halifax',
+    'America/Cuiaba',
+    'America/La_Paz',
+    'America/Santiago',
+    'America/St_Johns',
+    'America/Sao_Paulo',
+    'America/Argentina/Buenos_Aires',
+    'America/Cayenne',
+    'America/Godthab',
+    'America/Montevideo',
+    'America/Bahia',
+    'Etc/GMT+2',
+    'Atlantic/Azores',
+    'Atlantic/Cape_Verde',
+    'Africa/Casablanca',
+    'Etc/GMT',
+    'Europe/London',
+    'Atlantic/Reykjavik',
+    'Europe/Berlin',
+    'Europe/Budapest',
+    'Europe/Paris',
+    'Europe/Warsaw',
+    'Africa/Lagos',
+    'Africa/Windhoek',
+    'Europe/Bucharest',
+    'Asia/Beirut',
+    'Africa/Cairo',
+    'Asia/Damascus',
+    'Africa/Johannesburg',
+    'Europe/Kyiv',
+    'Europe/Kiev',
+    'Europe/Istanbul',
+    'Asia/Jerusalem',
+    'Asia/Amman',
+    'Asia/Baghdad',
+    'Europe/Kaliningrad',
+    'Asia/Riyadh',
+    'Africa/Nairobi',
+    'Asia/Tehran',
+    'Asia/Dubai',
+    'Asia/Baku',
+    'Europe/Moscow',
+    'Indian/Mauritius',
+    'Asia/Tbilisi',
+    'Asia/Yerevan',
+    'Asia/Kabul',
+    'Asia/Karachi',
+    'Asia/Tashkent',
+    'Asia/Kolkata',
+    'Asia/Colombo',
+    'Asia/Kathmandu',
+    'Asia/Almaty',
+    'Asia/Dhaka',
+    'Asia/Yekaterinburg',
+    'Asia/Yangon',
+    'Asia/Rangoon',
+    'Asia/Bangkok',
+    'Asia/Novosibirsk',
+    'Asia/Shanghai',
+    'Asia/Krasnoyarsk',
+    'Asia/Singapore',
+    'Australia/Perth',
+    'Asia/Taipei',
+    'Asia/Ulaanbaatar',
+    'Asia/Irkutsk',
+    'Asia/Tokyo',
+    'Asia/Seoul',
+    'Australia/Adelaide',
+    'Australia/Darwin',
+    'Australia/Brisbane',
+    'Australia/Sydney',
+    'Pacific/Port_Moresby',
+    'Australia/Hobart',
+    'Asia/Yakutsk',
+    'Pacific/Guadalcanal',
+    'Asia/Vladivostok',
+    'Pacific/Auckland',
+    'Etc/GMT-12',
+    'Pacific/Fiji',
+    'Asia/Magadan',
+    'Pacific/Tongatapu',
+    'Pacific/Apia',
+    'Pacific/Kiritimati',
+  ].map((name) => [name, null]),
+);
+// The page also names Asia/Toshkent and Asia/Astana, which the tz database does not have.
+documentedIana['Asia/Toshkent'] = 'Asia/Tashkent';
+documentedIana['Asia/Astana'] = 'Asia/Almaty';
+
+const windowsZones = new Map(
+  WINDOWS_TO_IANA_MAP.map((entry) => [entry.windowsName as string, entry.windowsName]),
+);
+
+/** The tz database zone that `timeZone` (as Graph takes it) keeps time like, or undefined when Graph refuses it. */
+export function graphZoneToIana(timeZone: string): string | undefined {
+  if (timeZone === 'UTC') return 'UTC';
+  const windows = windowsZones.get(timeZone);
+  if (windows !== undefined) return findIana(windows)[0];
+  if (timeZone in documentedIana) return documentedIana[timeZone] ?? timeZone;
+  return undefined;
+}
