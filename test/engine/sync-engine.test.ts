@@ -133,6 +133,13 @@ describeEachBackend('sync engine', (database) => {
       timeZoneSidKey: 'Mars/Olympus_Mons',
     }).Id;
     const noMailbox = sandbox.addUser({ username: 'nobox@acme.example', email: 'nobox@acme.example' }).Id;
+    // Troll moves from UTC to UTC+2 at the end of March, as no Windows zone does: Graph has no name for it.
+    graph.addMailbox('troll@acme.example');
+    const troll = sandbox.addUser({
+      username: 'troll@acme.example',
+      email: 'troll@acme.example',
+      timeZoneSidKey: 'Antarctica/Troll',
+    }).Id;
     const backwards = sandbox.createEvent(
       ownerId,
       { Subject: 'Backwards', StartDateTime: '2026-12-05T10:00:00Z', EndDateTime: '2026-12-05T09:00:00Z' },
@@ -150,11 +157,22 @@ describeEachBackend('sync engine', (database) => {
       OwnerId: noMailbox,
       ...at,
     }).Id;
+    const ofTroll = sandbox.createEvent(troll, {
+      Subject: 'Station day',
+      OwnerId: troll,
+      IsAllDayEvent: true,
+      ActivityDate: '2027-03-28',
+      DurationInMinutes: 1440,
+    }).Id;
     const fine = sandbox.createEvent(ownerId, { Subject: 'Fine', ...at }).Id;
-    await enqueue(backwards, ofInactive, ofOddZone, ofNoMailbox, fine);
+    await enqueue(backwards, ofInactive, ofOddZone, ofNoMailbox, ofTroll, fine);
 
     const report = await worker.runOnce();
-    expect(report).toMatchObject({ claimed: 5, outcomes: { done: 4, park: 1 } });
+    expect(report).toMatchObject({ claimed: 6, outcomes: { done: 5, park: 1 } });
+    expect(await story(ofTroll)).toMatch(
+      /skip: none: the time zone Antarctica\/Troll keeps a time no Windows time zone keeps over this Event's dates/,
+    );
+    expect(graph.events('troll@acme.example')).toEqual([]);
     expect(items('rep@acme.example').map((i) => i.subject)).toContain('Fine');
     expect(await story(backwards)).toMatch(/skip: none: .*end.*before.*start/i);
     expect(await story(ofInactive)).toMatch(
