@@ -6,7 +6,7 @@
 import type { Attendee, CalendarItem, ItemTiming, ShowAs } from './calendar-item.ts';
 import { parseRrule } from './rrule.ts';
 import type { SalesforceEvent } from './salesforce-event.ts';
-import { addDays, isIsoDate, isKnownTimeZone, localDate } from './time-zones.ts';
+import { addDays, isIsoDate, isKnownTimeZone, localDate, localDateTime } from './time-zones.ts';
 
 export type InvitationPolicy = 'none' | 'internal' | 'all';
 
@@ -58,7 +58,9 @@ export function mapEvent(event: SalesforceEvent, context: MapContext): MapResult
     const zone = event.recurrence.timeZone ?? context.ownerTimeZone;
     if (!isKnownTimeZone(zone)) return skip(`the recurrence time zone ${JSON.stringify(zone)} is unknown`);
     const startDate = timing.kind === 'all-day' ? timing.startDate : localDate(timing.start, zone);
-    const parsed = parseRrule(event.recurrence.pattern, { startDate, timeZone: zone });
+    const startTime =
+      timing.kind === 'all-day' ? '00:00:00' : localDateTime(timing.start, zone).slice(11, 19);
+    const parsed = parseRrule(event.recurrence.pattern, { startDate, timeZone: zone, startTime });
     if ('problem' in parsed) return skip(parsed.problem);
     recurrence = parsed;
   }

@@ -2,13 +2,19 @@
 // provider-neutral Recurrence. Only what every provider can express is accepted; anything else
 // is a problem with a reason, so an Event is skipped rather than synced with the wrong pattern.
 import type { Recurrence, Weekday } from './calendar-item.ts';
+import { addDays, localDateTime } from './time-zones.ts';
 
 const weekdays: readonly Weekday[] = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'];
 const frequencies = { DAILY: 'daily', WEEKLY: 'weekly', MONTHLY: 'monthly', YEARLY: 'yearly' } as const;
 
+/**
+ * `context`: the series' first date and the zone it repeats in, and the local time of day its
+ * occurrences start (HH:mm:ss; midnight for all-day series), which decides whether an UNTIL that is
+ * a date-time still admits the occurrence on its own date.
+ */
 export function parseRrule(
   text: string,
-  context: { startDate: string; timeZone: string },
+  context: { startDate: string; timeZone: string; startTime?: string },
 ): Omit<Recurrence, never> | { problem: string } {
   const body = text.trim().replace(/^RRULE:/i, '');
   const parts = new Map<string, string>();
@@ -62,7 +68,8 @@ export function parseRrule(
   const byMonth = parts.has('BYMONTH') ? Number(parts.get('BYMONTH')) : null;
   if (byMonth !== null && (!Number.isInteger(byMonth) || byMonth < 1 || byMonth > 12))
     return { problem: 'recurrence BYMONTH must be a single month 1 to 12' };
-  const weekStart = (parts.get('WKST') ?? 'SU') as Weekday;
+  // RFC 5545: "The default value is MO." (It decides which weeks an INTERVAL > 1 counts.)
+  const weekStart = (parts.get('WKST') ?? 'MO') as Weekday;
   if (!weekdays.includes(weekStart))
     return { problem: `recurrence WKST ${JSON.stringify(weekStart)} is not a weekday` };
 
@@ -74,9 +81,13 @@ export function parseRrule(
       return { problem: 'recurrence COUNT must be 1 to 999' };
     end = { kind: 'count', count };
   } else if (parts.has('UNTIL')) {
-    const until = /^(\d{4})(\d{2})(\d{2})(T\d{6}Z?)?$/.exec(parts.get('UNTIL') ?? '');
-    if (until === null) return { problem: 'recurrence UNTIL is not a date' };
-    end = { kind: 'until', date: `${until[1]}-${until[2]}-${until[3]}` };
+    const lastDate = lastDateUntil(
+      parts.get('UNTIL') ?? '',
+      context.timeZone,
+      context.startTime ?? '00:00:00',
+    );
+    if (lastDate === undefined) return { problem: 'recurrence UNTIL is not a date' };
+    end = { kind: 'until', date: lastDate };
   }
   if (frequency === 'weekly' && byDay.length === 0) return { problem: 'a weekly recurrence needs BYDAY' };
   if ((frequency === 'monthly' || frequency === 'yearly') && byMonthDay === null && setPosition === null) {
@@ -94,4 +105,34 @@ export function parseRrule(
     end,
     timeZone: context.timeZone,
   };
+}
+
+/**
+ * The last date an occurrence may fall on under UNTIL (RFC 5545: the last instance is the one that
+ * starts at or before it). A date is that date. A UTC date-time (…Z) names an instant, read in the
+ * series' zone; a date-time without Z is already local. Either way, when the occurrence of that
+ * local date would start after the UNTIL time of day, the day before is the last.
+ */
+function lastDateUntil(until: string, timeZone: string, startTime: string): string | undefined {
+  const match = /^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})(Z?))?$/.exec(until);
+  if (match === null) return undefined;
+  const [, year, month, day, hour, minute, second, utc] = match;
+  const date = `${year}-${month}-${day}`;
+  if (hour === undefined) return date;
+  const local =
+    utc === 'Z'
+      ? localDateTime(
+          Date.UTC(
+            Number(year),
+            Number(month) - 1,
+            Number(day),
+            Number(hour),
+            Number(minute),
+            Number(second),
+          ),
+          timeZone,
+        )
+      : `${date}T${hour}:${minute}:${second}`;
+  const localDate = local.slice(0, 10);
+  return local.slice(11, 19) < startTime ? addDays(localDate, -1) : localDate;
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { CalendarItem } from '../../domain/calendar-item.ts';
+import type { CalendarItem, Recurrence } from '../../domain/calendar-item.ts';
 import { instantsOf } from '../../domain/time-zones.ts';
 import { findIana } from 'windows-iana';
 import { salesforceIdProperty, toGraphEvent, whyGraphCannotWrite } from './to-graph-event.ts';
@@ -222,5 +222,48 @@ describe('toGraphEvent', () => {
       ),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('series Outlook would place differently', () => {
+  const series = (rule: Partial<Recurrence>): CalendarItem => ({
+    ...item,
+    recurrence: {
+      frequency: 'monthly',
+      interval: 1,
+      byDay: [],
+      byMonthDay: 31,
+      byMonth: null,
+      setPosition: null,
+      weekStart: 'MO',
+      startDate: '2027-01-31',
+      end: { kind: 'never' },
+      timeZone: 'Europe/Berlin',
+      ...rule,
+    },
+  });
+
+  it('refuses a series on day 29 to 31 that visits a shorter month (Outlook moves it to the last day, Salesforce skips it)', () => {
+    expect(whyGraphCannotWrite(series({}))).toMatch(/day 31 of the month, which Outlook moves/);
+    expect(whyGraphCannotWrite(series({ byMonthDay: 29, startDate: '2027-01-29' }))).toMatch(/day 29/);
+    expect(
+      whyGraphCannotWrite(
+        series({ frequency: 'yearly', byMonth: 2, byMonthDay: 29, startDate: '2028-02-29' }),
+      ),
+    ).toMatch(/day 29/);
+  });
+
+  it('writes those that never visit a shorter month', () => {
+    expect(whyGraphCannotWrite(series({ end: { kind: 'count', count: 1 } }))).toBeUndefined();
+    expect(whyGraphCannotWrite(series({ interval: 12 }))).toBeUndefined();
+    expect(
+      whyGraphCannotWrite(series({ byMonthDay: 30, end: { kind: 'until', date: '2027-01-31' } })),
+    ).toBeUndefined();
+    expect(whyGraphCannotWrite(series({ byMonthDay: 28 }))).toBeUndefined();
+    expect(
+      whyGraphCannotWrite(
+        series({ frequency: 'yearly', byMonth: 3, byMonthDay: 31, startDate: '2027-03-31' }),
+      ),
+    ).toBeUndefined();
   });
 });
