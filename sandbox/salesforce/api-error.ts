@@ -1,12 +1,14 @@
 // An error the sandbox answers the way Salesforce's REST API does: an HTTP status with a JSON
-// array of { message, errorCode, fields }.
+// array of { message, errorCode, fields }. Salesforce leaves `fields` out of some errors
+// (NOT_FOUND, MALFORMED_QUERY) and sends it, empty or not, with others (ENTITY_IS_DELETED, a DML
+// error): `fields` undefined leaves it out, an array (even empty) sends it.
 
 export class SalesforceApiError extends Error {
   readonly status: number;
   readonly errorCode: string;
-  readonly fields: string[];
+  readonly fields: string[] | undefined;
 
-  constructor(status: number, errorCode: string, message: string, fields: string[] = []) {
+  constructor(status: number, errorCode: string, message: string, fields?: string[]) {
     super(message);
     this.status = status;
     this.errorCode = errorCode;
@@ -18,8 +20,18 @@ export class SalesforceApiError extends Error {
       {
         message: this.message,
         errorCode: this.errorCode,
-        ...(this.fields.length > 0 ? { fields: this.fields } : {}),
+        ...(this.fields === undefined ? {} : { fields: this.fields }),
       },
     ];
   }
+}
+
+/** A record in the recycle bin, read or written by id (REST answers 404, as a DELETE repeated shows). */
+export function entityIsDeleted(): SalesforceApiError {
+  return new SalesforceApiError(404, 'ENTITY_IS_DELETED', 'entity is deleted', []);
+}
+
+/** An id, object or route that does not exist. */
+export function notFound(): SalesforceApiError {
+  return new SalesforceApiError(404, 'NOT_FOUND', 'The requested resource does not exist');
 }

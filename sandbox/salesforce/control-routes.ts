@@ -34,6 +34,9 @@ const userSchema = z.object({
   timeZoneSidKey: z.string().optional(),
   isActive: z.boolean().optional(),
   password: z.string().optional(),
+  permissions: z
+    .object({ viewSetupAndConfiguration: z.boolean().optional(), manageUsers: z.boolean().optional() })
+    .optional(),
 });
 
 const personSchema = z.object({
@@ -83,9 +86,18 @@ export function controlRoutes(sandbox: SalesforceSandbox, data: OrgData): Hono {
     return c.body(null, 204);
   });
 
-  app.post('/__sandbox/users', async (c) =>
-    c.json(wire(sandbox.addUser(withoutUndefined(await body(c, userSchema)))), 201),
-  );
+  app.post('/__sandbox/users', async (c) => {
+    const { permissions, ...user } = await body(c, userSchema);
+    return c.json(
+      wire(
+        sandbox.addUser({
+          ...withoutUndefined(user),
+          ...(permissions === undefined ? {} : { permissions: withoutUndefined(permissions) }),
+        }),
+      ),
+      201,
+    );
+  });
   app.post('/__sandbox/contacts', async (c) =>
     c.json(sandbox.addContact(withoutUndefined(await body(c, personSchema))), 201),
   );

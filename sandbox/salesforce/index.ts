@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createAdaptorServer } from '@hono/node-server';
 import { Hono } from 'hono';
 import { localTls } from '../local-tls.ts';
+import { notFound } from './api-error.ts';
 import { controlRoutes } from './control-routes.ts';
 import { ChangeEventLog } from './pubsub/change-event-log.ts';
 import { changeEventFields, type CdcChangeType, type ChangeEvent } from './pubsub/change-event-schema.ts';
@@ -30,7 +31,17 @@ export interface SalesforceSandboxOptions {
   port?: number;
   orgId?: string;
   startTime?: number;
+  /** The org's daily API request allocation (DailyApiRequests Max); default 100,000. */
   dailyApiLimit?: number;
+  /**
+   * How far above its allocation the org may go in a burst before requests are refused, as a
+   * share of the allocation (default 0.5: Salesforce's flexible API limits let an org run up to
+   * 50 % over when it has the capacity). Once refused, calls stay refused until the rolling
+   * 24 hours' usage is back under the allocation.
+   */
+  apiLimitTolerance?: number;
+  /** Multiday events on (Events up to 14 days long, the default) or off (up to a day). */
+  multidayEvents?: boolean;
   sessionTimeoutMs?: number;
   autoApprove?: boolean;
   latencyMs?: number;
@@ -105,7 +116,10 @@ export async function startSalesforceSandbox(
   options: SalesforceSandboxOptions = {},
 ): Promise<SalesforceSandbox> {
   const clock = new SandboxClock(options.startTime);
-  const data = new OrgData(clock, options.orgId);
+  const data = new OrgData(clock, {
+    ...(options.orgId === undefined ? {} : { orgId: options.orgId }),
+    ...(options.multidayEvents === undefined ? {} : { multidayEvents: options.multidayEvents }),
+  });
   let url = '';
   let latencyMs = options.latencyMs ?? 0;
   let apiCalls = 0;
@@ -126,33 +140,47 @@ export async function startSalesforceSandbox(
   const log = new ChangeEventLog(clock);
   let cdcEnabled = true;
   let commitNumber = 1_000_000;
+  /**
+   * Publishes one transaction's change events: they share its transactionKey and commitNumber and
+   * are numbered 1..n by sequenceNumber in the order they happened (Change Data Capture
+   * Developer Guide, ChangeEventHeader Fields).
+   */
   const publish = (
-    changeType: CdcChangeType,
-    recordIds: string[],
-    fields: ChangeEvent['fields'],
-    commitUser: string,
-    commitTimestamp: number,
-  ) =>
-    log.append({
-      changeType,
-      recordIds,
-      fields,
-      changeOrigin: 'com/salesforce/api/rest/66.0;client=sandbox',
-      transactionKey: randomUUID(),
-      sequenceNumber: 1,
-      commitTimestamp,
-      commitNumber: commitNumber++,
-      commitUser,
-    });
-  data.onEventWrite((write) => {
-    const first = write.records[0];
-    if (first === undefined) return;
+    changes: {
+      changeType: CdcChangeType;
+      recordIds: string[];
+      fields: ChangeEvent['fields'];
+      changedFields: string[];
+    }[],
+    transaction: { commitUser: string; commitTimestamp: number; changeOrigin: string },
+  ) => {
+    const transactionKey = randomUUID();
+    const number = commitNumber++;
+    changes.forEach((change, index) =>
+      log.append({
+        ...change,
+        ...transaction,
+        transactionKey,
+        sequenceNumber: index + 1,
+        commitNumber: number,
+      }),
+    );
+  };
+  data.onEventWrite((transaction) => {
     publish(
-      write.changeType,
-      write.records.map((r) => r.Id),
-      write.changeType === 'DELETE' ? {} : changeEventFields(first, write.changedFields),
-      write.commitUser,
-      write.commitTimestamp,
+      transaction.changes.flatMap((change) => {
+        const first = change.records[0];
+        if (first === undefined) return [];
+        return [
+          {
+            changeType: change.changeType,
+            recordIds: change.records.map((r) => r.Id),
+            fields: changeEventFields(first, change.bodyFields),
+            changedFields: change.changedFields,
+          },
+        ];
+      }),
+      transaction,
     );
   });
   let pubSub: PubSubServer | undefined;
@@ -200,7 +228,12 @@ export async function startSalesforceSandbox(
     setCdcEnabled: (enabled) => {
       cdcEnabled = enabled;
     },
-    emitGap: (changeType, recordIds) => void publish(changeType, recordIds, {}, actor(), clock.now()),
+    emitGap: (changeType, recordIds) =>
+      publish([{ changeType, recordIds, fields: {}, changedFields: [] }], {
+        commitUser: actor(),
+        commitTimestamp: clock.now(),
+        changeOrigin: '',
+      }),
     breakStreams: () => pubSub?.breakStreams(),
     pubSubOutage: (ms) => pubSub?.outage(ms),
     expireChangeEvents: () => log.expireAll(),
@@ -217,6 +250,7 @@ export async function startSalesforceSandbox(
       data,
       clock,
       dailyApiLimit,
+      apiLimitTolerance: options.apiLimitTolerance ?? 0.5,
       delay,
       takeFault: (path) => {
         apiCalls++;
@@ -231,6 +265,11 @@ export async function startSalesforceSandbox(
     }),
   );
   app.route('/', controlRoutes(sandbox, data));
+  // The REST API answers a resource it does not have in JSON, as every other REST error
+  // (REST API Developer Guide, Status Codes and Error Responses); a session is checked first.
+  app.notFound((c) =>
+    c.req.path.startsWith('/services/data') ? c.json(notFound().toBody(), 404) : c.text('404 Not Found', 404),
+  );
 
   const tls = options.tls === true || options.pubSub === true ? localTls() : undefined;
   const server = (

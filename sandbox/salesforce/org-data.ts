@@ -1,13 +1,28 @@
 // The records of the sandbox org and the rules Salesforce applies when a user writes an Event:
 // derived fields (ActivityDate, ActivityDateTime, DurationInMinutes, all-day midnight-UTC times),
-// validation, invitees as EventRelation rows plus a child Event per invited user, the recycle bin.
-import { SalesforceApiError } from './api-error.ts';
+// validation (field lengths, the ShowAs picklist, Start/End/Duration agreeing, at most 14 days),
+// invitees as EventRelation rows plus a child Event per invited user, the recycle bin, and each
+// write as one transaction of change events for change data capture.
+import { entityIsDeleted, notFound, SalesforceApiError } from './api-error.ts';
 import { IdFactory, objectOfId } from './salesforce-ids.ts';
 import type { SandboxClock } from './sandbox-clock.ts';
-import { isDate, parseDateTime, schemas, type FieldValue, type SObjectRecord } from './sobject-schema.ts';
+import {
+  eventFieldRules,
+  isDate,
+  parseDateTime,
+  schemas,
+  type FieldValue,
+  type SObjectRecord,
+} from './sobject-schema.ts';
 
 const minute = 60_000;
 const day = 86_400_000;
+/**
+ * The longest Event, in minutes, unless it recurs: 14 days with multiday events (enabled in
+ * Activity Settings), a day without them, when Salesforce answers "Duration must be between 0
+ * and 1440 minutes" (FIELD_INTEGRITY_EXCEPTION on DurationInMinutes).
+ */
+const maxDurationMinutes = { multiday: 14 * 1440, singleDay: 1440 };
 
 /** Event fields as a user writes them (times as ISO strings, dates as YYYY-MM-DD), plus invitees. */
 export interface EventInput {
@@ -31,17 +46,48 @@ export interface UserInput {
   timeZoneSidKey?: string;
   isActive?: boolean;
   password?: string;
+  /** System permissions of the user's profile; both default to true (an administrator). */
+  permissions?: Partial<UserPermissions>;
 }
 
-/** One committed write to Events, as change data capture reports it. */
-export interface EventWrite {
+/** The system permissions the sandbox's REST API asks about. */
+export interface UserPermissions {
+  /** Needed for the limits resource. */
+  viewSetupAndConfiguration: boolean;
+  /** Needed to see DataStorageMB and FileStorageMB in the limits resource. */
+  manageUsers: boolean;
+}
+
+/** One change within a transaction, as change data capture reports it. */
+export interface EventChange {
   changeType: 'CREATE' | 'UPDATE' | 'DELETE' | 'UNDELETE';
   /** The records after the write (for DELETE, as they were). */
   records: SObjectRecord[];
-  /** Fields whose value changed (UPDATE) or that hold a value (CREATE, UNDELETE). */
+  /** Fields the change event's body carries: all with a value (CREATE, UNDELETE), the changed ones (UPDATE). */
+  bodyFields: string[];
+  /** The header's changedFields: the changed fields of an UPDATE, empty for every other change. */
   changedFields: string[];
+}
+
+/** One committed transaction of Event writes: its changes in order, who made them and how. */
+export interface EventTransaction {
+  changes: EventChange[];
   commitUser: string;
   commitTimestamp: number;
+  /** The API and client that made it (com/salesforce/api/rest/66.0;client=…), empty when no API did. */
+  changeOrigin: string;
+}
+
+/** How a write reaches the org: validation off for test data, and the API that made it. */
+export interface WriteOptions {
+  unchecked?: boolean;
+  changeOrigin?: string;
+}
+
+export interface OrgDataOptions {
+  orgId?: string;
+  /** Multiday events (Activity Settings): Events up to 14 days long; without, up to a day. Default on. */
+  multidayEvents?: boolean;
 }
 
 export class OrgData {
@@ -55,22 +101,43 @@ export class OrgData {
   readonly relations = new Map<string, SObjectRecord>();
   /** When each deleted Event went to the recycle bin. */
   readonly deletedAt = new Map<string, number>();
+  /** Each user's system permissions. */
+  readonly permissions = new Map<string, UserPermissions>();
   readonly #clock: SandboxClock;
-  readonly #listeners: ((write: EventWrite) => void)[] = [];
+  readonly #maxDurationMinutes: number;
+  readonly #listeners: ((transaction: EventTransaction) => void)[] = [];
 
-  /** Calls `listener` after every committed Event write (the change data capture feed). */
-  onEventWrite(listener: (write: EventWrite) => void): void {
+  /** Calls `listener` after every committed Event transaction (the change data capture feed). */
+  onEventWrite(listener: (transaction: EventTransaction) => void): void {
     this.#listeners.push(listener);
   }
 
-  #emit(write: Omit<EventWrite, 'commitTimestamp'>): void {
-    if (write.records.length === 0) return;
-    for (const listener of this.#listeners) listener({ ...write, commitTimestamp: this.#clock.now() });
+  #commit(changes: EventChange[], commitUser: string, options: WriteOptions): void {
+    const written = changes.filter((change) => change.records.length > 0);
+    if (written.length === 0) return;
+    const transaction = {
+      changes: written,
+      commitUser,
+      commitTimestamp: this.#clock.now(),
+      changeOrigin: options.changeOrigin ?? '',
+    };
+    for (const listener of this.#listeners) listener(transaction);
   }
 
-  constructor(clock: SandboxClock, orgId?: string) {
+  constructor(clock: SandboxClock, options: OrgDataOptions = {}) {
     this.#clock = clock;
-    this.orgId = orgId ?? this.ids.next('Organization');
+    this.orgId = options.orgId ?? this.ids.next('Organization');
+    this.#maxDurationMinutes =
+      options.multidayEvents === false ? maxDurationMinutes.singleDay : maxDurationMinutes.multiday;
+  }
+
+  /** An Event by its 18- or 15-character id (Salesforce takes either), deleted or not. */
+  findEvent(id: string): SObjectRecord | undefined {
+    if (id.length === 15) {
+      for (const [key, record] of this.events) if (key.slice(0, 15) === id) return record;
+      return undefined;
+    }
+    return this.events.get(id);
   }
 
   records(objectName: string): SObjectRecord[] {
@@ -128,6 +195,10 @@ export class OrgData {
     };
     this.users.set(id, user);
     this.passwords.set(id, input.password ?? 'password');
+    this.permissions.set(id, {
+      viewSetupAndConfiguration: input.permissions?.viewSetupAndConfiguration ?? true,
+      manageUsers: input.permissions?.manageUsers ?? true,
+    });
     return user;
   }
 
@@ -148,7 +219,7 @@ export class OrgData {
     return record;
   }
 
-  createEvent(actorId: string, input: EventInput, options: { unchecked?: boolean } = {}): SObjectRecord {
+  createEvent(actorId: string, input: EventInput, options: WriteOptions = {}): SObjectRecord {
     const ownerId = typeof input['OwnerId'] === 'string' ? input['OwnerId'] : actorId;
     const owner = this.users.get(ownerId);
     if (owner === undefined)
@@ -156,37 +227,33 @@ export class OrgData {
         'OwnerId',
       ]);
     const now = this.#clock.now();
-    const id = this.ids.next('Event');
     const record: SObjectRecord = {
       ...defaultEvent(),
-      Id: id,
+      Id: '',
       ...this.#audit(actorId, now),
       OwnerId: ownerId,
     };
     this.#apply(record, input, owner, options.unchecked === true);
-    this.events.set(id, record);
-    const existing = new Set(this.events.keys());
-    if (input.invitees !== undefined && input.invitees.length > 0) {
-      this.#invite(record, input.invitees, actorId, now);
-    }
-    const children = [...this.events.values()].filter((event) => !existing.has(event.Id));
-    for (const created of [record, ...children]) {
-      this.#emit({
+    this.#checkInvitees(input.invitees ?? []);
+    record.Id = this.ids.next('Event');
+    this.events.set(record.Id, record);
+    const children = this.#invite(record, input.invitees ?? [], actorId, now);
+    // One transaction: the Event first, then its invitees' copies (Salesforce gives each its own
+    // CREATE, since their values differ), numbered in the order they were made.
+    this.#commit(
+      [record, ...children].map((created) => ({
         changeType: 'CREATE',
         records: [created],
-        changedFields: filledFields(created),
-        commitUser: actorId,
-      });
-    }
+        bodyFields: filledFields(created),
+        changedFields: [],
+      })),
+      actorId,
+      options,
+    );
     return record;
   }
 
-  updateEvent(
-    actorId: string,
-    id: string,
-    input: EventInput,
-    options: { unchecked?: boolean } = {},
-  ): SObjectRecord {
+  updateEvent(actorId: string, id: string, input: EventInput, options: WriteOptions = {}): SObjectRecord {
     const record = this.#liveEvent(id);
     const ownerId = typeof input['OwnerId'] === 'string' ? input['OwnerId'] : String(record['OwnerId']);
     const owner = this.users.get(ownerId);
@@ -196,10 +263,13 @@ export class OrgData {
       ]);
     const draft: SObjectRecord = { ...record, OwnerId: ownerId };
     this.#apply(draft, input, owner, options.unchecked === true);
+    this.#checkInvitees(input.invitees ?? []);
     const now = this.#clock.now();
     const changed = Object.keys(draft).filter((field) => draft[field] !== record[field]);
+    const previousModifier = record['LastModifiedById'];
     Object.assign(record, draft, { LastModifiedById: actorId, LastModifiedDate: now, SystemModstamp: now });
-    for (const child of this.#children(id)) {
+    const children = this.#children(record.Id);
+    for (const child of children) {
       for (const field of [
         'Subject',
         'StartDateTime',
@@ -215,35 +285,57 @@ export class OrgData {
       }
       Object.assign(child, { LastModifiedById: actorId, LastModifiedDate: now, SystemModstamp: now });
     }
-    if (input.invitees !== undefined) this.#invite(record, input.invitees, actorId, now);
-    const changedFields = [...changed, 'LastModifiedById', 'LastModifiedDate'];
-    this.#emit({
-      changeType: 'UPDATE',
-      records: [record, ...this.#children(id)],
-      changedFields,
-      commitUser: actorId,
-    });
+    const wasGroupEvent = record['IsGroupEvent'];
+    const added = this.#invite(record, input.invitees ?? [], actorId, now);
+    if (record['IsGroupEvent'] !== wasGroupEvent && !changed.includes('IsGroupEvent'))
+      changed.push('IsGroupEvent');
+    // An update lists the fields it changed and LastModifiedDate, and LastModifiedById only when
+    // someone else saved the record last (Change Data Capture Developer Guide, Change Event Body
+    // Fields); SystemModstamp is never part of a change event.
+    const changedFields = [
+      ...changed,
+      'LastModifiedDate',
+      ...(previousModifier === actorId ? [] : ['LastModifiedById']),
+    ];
+    this.#commit(
+      [
+        { changeType: 'UPDATE', records: [record, ...children], bodyFields: changedFields, changedFields },
+        ...added.map((created) => ({
+          changeType: 'CREATE' as const,
+          records: [created],
+          bodyFields: filledFields(created),
+          changedFields: [],
+        })),
+      ],
+      actorId,
+      options,
+    );
     return record;
   }
 
-  deleteEvent(actorId: string, id: string): void {
+  deleteEvent(actorId: string, id: string, options: WriteOptions = {}): void {
     const record = this.#liveEvent(id);
     const now = this.#clock.now();
-    const targets = [record, ...this.#children(id)];
+    const targets = [record, ...this.#children(record.Id)];
     for (const target of targets) {
       Object.assign(target, { IsDeleted: true, LastModifiedById: actorId, SystemModstamp: now });
       this.deletedAt.set(target.Id, now);
     }
-    this.#emit({ changeType: 'DELETE', records: targets, changedFields: [], commitUser: actorId });
+    // The same change to several records of one transaction is one change event for all of them.
+    this.#commit(
+      [{ changeType: 'DELETE', records: targets, bodyFields: [], changedFields: [] }],
+      actorId,
+      options,
+    );
   }
 
-  undeleteEvent(actorId: string, id: string): SObjectRecord {
-    const record = this.events.get(id);
+  undeleteEvent(actorId: string, id: string, options: WriteOptions = {}): SObjectRecord {
+    const record = this.findEvent(id);
     if (record === undefined || record['IsDeleted'] !== true) {
       throw new SalesforceApiError(400, 'UNDELETE_FAILED', `entity is not in the recycle bin: ${id}`);
     }
     const now = this.#clock.now();
-    const targets = [record, ...this.#children(id, true)];
+    const targets = [record, ...this.#children(record.Id, true)];
     for (const target of targets) {
       Object.assign(target, {
         IsDeleted: false,
@@ -253,22 +345,24 @@ export class OrgData {
       });
       this.deletedAt.delete(target.Id);
     }
-    for (const target of targets) {
-      this.#emit({
+    this.#commit(
+      targets.map((target) => ({
         changeType: 'UNDELETE',
         records: [target],
-        changedFields: filledFields(target),
-        commitUser: actorId,
-      });
-    }
+        bodyFields: filledFields(target),
+        changedFields: [],
+      })),
+      actorId,
+      options,
+    );
     return record;
   }
 
+  /** The Event a write names: NOT_FOUND when there is none, ENTITY_IS_DELETED when it is in the recycle bin. */
   #liveEvent(id: string): SObjectRecord {
-    const record = this.events.get(id);
-    if (record === undefined || record['IsDeleted'] === true) {
-      throw new SalesforceApiError(404, 'NOT_FOUND', 'The requested resource does not exist');
-    }
+    const record = this.findEvent(id);
+    if (record === undefined) throw notFound();
+    if (record['IsDeleted'] === true) throw entityIsDeleted();
     return record;
   }
 
@@ -303,7 +397,9 @@ export class OrgData {
           ? parseWritableDateTime(name, value)
           : (value as FieldValue);
     }
-    const problems: SalesforceApiError[] = [];
+    const problems: SalesforceApiError[] = [...this.#fieldProblems(input)];
+    // A recurring series may span longer than one Event may last.
+    const recurring = record['IsRecurrence'] === true || record['IsRecurrence2'] === true;
     if (record['IsAllDayEvent'] === true) {
       const date = record['ActivityDate'];
       if (typeof date !== 'string' || !isDate(date)) {
@@ -325,6 +421,7 @@ export class OrgData {
           end !== undefined
             ? Math.max(1, Math.round((end - start) / day) + 1)
             : Math.max(1, Math.round(Number(record['DurationInMinutes'] ?? 1440) / 1440));
+        if (!recurring && days * 1440 > this.#maxDurationMinutes) problems.push(this.#tooLong());
         Object.assign(record, {
           StartDateTime: start,
           EndDateTime: start + (days - 1) * day,
@@ -344,11 +441,13 @@ export class OrgData {
           ),
         );
       } else {
-        const durationGiven = input.DurationInMinutes !== undefined && input.EndDateTime === undefined;
+        const endGiven = input.EndDateTime !== undefined && input.EndDateTime !== null;
+        const durationGiven = input.DurationInMinutes !== undefined && input.DurationInMinutes !== null;
         let end = record['EndDateTime'];
-        if (durationGiven || typeof end !== 'number')
+        if ((durationGiven && !endGiven) || typeof end !== 'number')
           end = start + Number(record['DurationInMinutes'] ?? 0) * minute;
-        if (typeof end === 'number' && end < start) {
+        const minutes = Math.round((end - start) / minute);
+        if (end < start) {
           problems.push(
             new SalesforceApiError(
               400,
@@ -357,25 +456,32 @@ export class OrgData {
               ['EndDateTime'],
             ),
           );
+        } else if (durationGiven && endGiven && Number(input.DurationInMinutes) !== minutes) {
+          // Either one derives the other; written together, they must agree.
+          problems.push(
+            new SalesforceApiError(
+              400,
+              'FIELD_INTEGRITY_EXCEPTION',
+              `Duration: ${String(input.DurationInMinutes)} minutes doesn't match the ${minutes} minutes from the start to the end time`,
+              ['DurationInMinutes'],
+            ),
+          );
+        } else if (!recurring && minutes > this.#maxDurationMinutes) {
+          problems.push(this.#tooLong());
         }
         Object.assign(record, {
           EndDateTime: end,
-          DurationInMinutes: Math.round((end - start) / minute),
+          DurationInMinutes: minutes,
           ActivityDateTime: start,
           ActivityDate: localDate(start, String(owner['TimeZoneSidKey'] ?? 'UTC')),
         });
       }
     }
-    const description = record['Description'];
-    if (typeof description === 'string' && description.length > 32_000) {
-      problems.push(
-        new SalesforceApiError(400, 'STRING_TOO_LONG', 'Description: data value too large', ['Description']),
-      );
-    }
     if (!unchecked && problems[0] !== undefined) throw problems[0];
   }
 
-  #invite(parent: SObjectRecord, invitees: string[], actorId: string, now: number): void {
+  /** Refuses the write before anything is stored when an invitee is no user, contact or lead. */
+  #checkInvitees(invitees: string[]): void {
     for (const relationId of invitees) {
       const known = this.lookup(relationId);
       if (known === undefined || !['User', 'Contact', 'Lead'].includes(known.type)) {
@@ -386,6 +492,59 @@ export class OrgData {
           ['RelationId'],
         );
       }
+    }
+  }
+
+  /** Adds EventRelation rows for new invitees; returns the child Events made for invited users. */
+  /**
+   * What is wrong with the values written, field by field: text longer than the field holds
+   * ("Subject: data value too large: … (max length=255)", STRING_TOO_LONG) and a ShowAs outside
+   * its restricted picklist ("Show Time As: bad value for restricted picklist field: …").
+   */
+  #fieldProblems(input: EventInput): SalesforceApiError[] {
+    const problems: SalesforceApiError[] = [];
+    const label = (field: string) => eventFieldRules.labels[field] ?? field;
+    for (const [field, max] of Object.entries(eventFieldRules.maxLength)) {
+      const value = input[field];
+      if (typeof value === 'string' && value.length > max) {
+        problems.push(
+          new SalesforceApiError(
+            400,
+            'STRING_TOO_LONG',
+            `${label(field)}: data value too large: ${value} (max length=${max})`,
+            [field],
+          ),
+        );
+      }
+    }
+    const showAs = input['ShowAs'];
+    if (showAs !== undefined && showAs !== null && !eventFieldRules.showAs.includes(String(showAs))) {
+      problems.push(
+        new SalesforceApiError(
+          400,
+          'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST',
+          `${label('ShowAs')}: bad value for restricted picklist field: ${String(showAs)}`,
+          ['ShowAs'],
+        ),
+      );
+    }
+    return problems;
+  }
+
+  #tooLong(): SalesforceApiError {
+    return new SalesforceApiError(
+      400,
+      'FIELD_INTEGRITY_EXCEPTION',
+      `Duration must be between 0 and ${this.#maxDurationMinutes} minutes`,
+      ['DurationInMinutes'],
+    );
+  }
+
+  #invite(parent: SObjectRecord, invitees: string[], actorId: string, now: number): SObjectRecord[] {
+    const children: SObjectRecord[] = [];
+    for (const relationId of invitees) {
+      const known = this.lookup(relationId);
+      if (known === undefined) continue;
       const exists = [...this.relations.values()].some(
         (r) => r['EventId'] === parent.Id && r['RelationId'] === relationId,
       );
@@ -413,11 +572,13 @@ export class OrgData {
           ...this.#audit(actorId, now),
         };
         this.events.set(child.Id, child);
+        children.push(child);
         relation['ChildEventId'] = child.Id;
       }
       parent['IsGroupEvent'] = true;
       this.relations.set(relation.Id, relation);
     }
+    return children;
   }
 
   #person(

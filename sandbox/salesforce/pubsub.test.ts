@@ -1,8 +1,12 @@
 // The sandbox's Pub/Sub API as the real salesforce-pubsub-api-client sees it: change events for
-// every Event write, Avro payloads and field bitmaps decoded by the client, replay presets, the
-// 72-hour retention, GAP events, authentication and a disabled CDC topic.
+// every Event write, Avro payloads and field bitmaps decoded by the client, the header as the
+// CDC developer guide describes it (changeOrigin of a jsforce write, changedFields, one
+// transactionKey per transaction), replay presets, the 72-hour retention, GAP events,
+// authentication and a disabled CDC topic.
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
+import { Connection } from '@jsforce/jsforce-node';
+import { setDispatcher } from '@jsforce/jsforce-node/lib/request.js';
 import PubSubApiClient from 'salesforce-pubsub-api-client';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +21,10 @@ interface Received {
       changedFields: string[];
       nulledFields: string[];
       commitTimestamp: number;
+      commitNumber: number;
+      changeOrigin: string;
+      transactionKey: string;
+      sequenceNumber: number;
     };
     [field: string]: unknown;
   };
@@ -33,7 +41,7 @@ describe('sandbox Pub/Sub API', () => {
   let org: SalesforceSandbox;
   let accessToken: string;
   let ownerId: string;
-  let newToken: () => Promise<string>;
+  let newToken: (username?: string) => Promise<string>;
   const clients: PubSubApiClient[] = [];
 
   beforeAll(async () => {
@@ -43,9 +51,12 @@ describe('sandbox Pub/Sub API', () => {
     const dispatcher = new Agent({
       connect: { ca: [...rootCertificates, readFileSync(org.caFile ?? '', 'utf8')] },
     });
-    newToken = async () => {
+    // jsforce makes its requests with its own undici (8), which takes this Agent of the project's
+    // undici (7) at run time; only their type declarations differ.
+    setDispatcher(dispatcher as unknown as Parameters<typeof setDispatcher>[0]);
+    newToken = async (username = 'rep@acme.example') => {
       const authorize = await undiciFetch(
-        `${org.url}/services/oauth2/authorize?response_type=code&client_id=app&redirect_uri=${encodeURIComponent('http://cb')}&scope=api`,
+        `${org.url}/services/oauth2/authorize?response_type=code&client_id=app&redirect_uri=${encodeURIComponent('http://cb')}&scope=api&login_hint=${encodeURIComponent(username)}`,
         { redirect: 'manual', dispatcher },
       );
       const code = new URL(authorize.headers.get('location') ?? '').searchParams.get('code') ?? '';
@@ -134,6 +145,101 @@ describe('sandbox Pub/Sub API', () => {
     expect(events.map((e) => e.replayId)).toEqual([...events.map((e) => e.replayId)].sort((a, b) => a - b));
   });
 
+  it('names the API and the client of each write in changeOrigin', async () => {
+    const { events } = await subscribe();
+    await until(() => true, 200);
+    const tagged = new Connection({
+      instanceUrl: org.url,
+      accessToken,
+      version: '66.0',
+      callOptions: { client: 'instant-sync-tests' },
+    });
+    const plain = new Connection({ instanceUrl: org.url, accessToken, version: '62.0' });
+    const created = (await tagged.sobject('Event').create({
+      Subject: 'From jsforce',
+      StartDateTime: '2026-12-05T09:00:00Z',
+      DurationInMinutes: 30,
+    })) as { id: string };
+    await plain.sobject('Event').update({ Id: created.id, Subject: 'Edited by jsforce' });
+    org.updateEvent(created.id, { Subject: 'Edited in the org' });
+    await until(() => events.length >= 3);
+    expect(inReplayOrder(events).map((e) => e.payload.ChangeEventHeader.changeOrigin)).toEqual([
+      'com/salesforce/api/rest/66.0;client=instant-sync-tests',
+      'com/salesforce/api/rest/62.0',
+      '',
+    ]);
+  });
+
+  it('lists no changed fields on CREATE and UNDELETE, and numbers one transaction’s events under one transactionKey', async () => {
+    const { events } = await subscribe();
+    await until(() => true, 200);
+    const invitees = ['a', 'b'].map(
+      (name) => org.addUser({ username: `${name}@acme.example`, email: `${name}@acme.example` }).Id,
+    );
+    const parent = org.createEvent(ownerId, {
+      Subject: 'Team sync',
+      StartDateTime: '2026-12-06T09:00:00Z',
+      DurationInMinutes: 30,
+      invitees,
+    });
+    org.deleteEvent(parent.Id);
+    org.undeleteEvent(parent.Id);
+    await until(() => events.length >= 7);
+    const headers = inReplayOrder(events).map((e) => e.payload.ChangeEventHeader);
+    const created = headers.slice(0, 3);
+    expect(created.map((h) => [h.changeType, h.sequenceNumber, h.changedFields])).toEqual([
+      ['CREATE', 1, []],
+      ['CREATE', 2, []],
+      ['CREATE', 3, []],
+    ]);
+    expect(created[0]?.recordIds).toEqual([parent.Id]);
+    expect(new Set(created.map((h) => h.transactionKey)).size).toBe(1);
+    expect(new Set(created.map((h) => h.commitNumber)).size).toBe(1);
+    expect(inReplayOrder(events)[0]?.payload).toMatchObject({ Subject: 'Team sync', IsGroupEvent: true });
+    const [deleted, ...undeleted] = headers.slice(3);
+    expect([deleted?.changeType, deleted?.recordIds.length, deleted?.sequenceNumber]).toEqual([
+      'DELETE',
+      3,
+      1,
+    ]);
+    expect(deleted?.transactionKey).not.toBe(created[0]?.transactionKey);
+    expect(undeleted.map((h) => [h.changeType, h.sequenceNumber, h.changedFields])).toEqual([
+      ['UNDELETE', 1, []],
+      ['UNDELETE', 2, []],
+      ['UNDELETE', 3, []],
+    ]);
+    expect(new Set(undeleted.map((h) => h.transactionKey)).size).toBe(1);
+  });
+
+  it('lists LastModifiedDate with every UPDATE, LastModifiedById only when someone else saved last, SystemModstamp never', async () => {
+    const { events } = await subscribe();
+    await until(() => true, 200);
+    const colleague = org.addUser({ username: 'pa@acme.example', email: 'pa@acme.example' }).Id;
+    const rep = new Connection({ instanceUrl: org.url, accessToken, version: '66.0' });
+    const assistant = new Connection({
+      instanceUrl: org.url,
+      accessToken: await newToken('pa@acme.example'),
+      version: '66.0',
+    });
+    const { id } = (await rep.sobject('Event').create({
+      Subject: 'Review',
+      StartDateTime: '2026-12-07T09:00:00Z',
+      DurationInMinutes: 30,
+    })) as { id: string };
+    await rep.sobject('Event').update({ Id: id, Subject: 'Review (1)' });
+    await assistant.sobject('Event').update({ Id: id, Subject: 'Review (2)' });
+    await until(() => events.length >= 3);
+    const [, byOwner, byColleague] = inReplayOrder(events);
+    expect(byOwner?.payload.ChangeEventHeader.changedFields.sort()).toEqual(['LastModifiedDate', 'Subject']);
+    expect(byColleague?.payload.ChangeEventHeader.changedFields.sort()).toEqual([
+      'LastModifiedById',
+      'LastModifiedDate',
+      'Subject',
+    ]);
+    expect(byColleague?.payload).toMatchObject({ LastModifiedById: colleague, Subject: 'Review (2)' });
+    expect(byColleague?.payload['SystemModstamp']).toBeUndefined();
+  });
+
   it('replays after a replay id, from the earliest retained event, and refuses one past retention', async () => {
     const first = org.createEvent(ownerId, {
       Subject: 'One',
@@ -213,6 +319,14 @@ describe('sandbox Pub/Sub API', () => {
     org.setCdcEnabled(true);
   });
 });
+
+/**
+ * Events in the order Salesforce committed them: the client decodes each FetchResponse on its
+ * own, so events of separate responses can reach the callback out of replay order.
+ */
+function inReplayOrder(events: Received[]): Received[] {
+  return [...events].sort((a, b) => a.replayId - b.replayId);
+}
 
 /** Waits until `condition` holds (or `minMs` passed when it already does), up to 5 s. */
 async function until(condition: () => boolean, minMs = 0): Promise<void> {

@@ -1,15 +1,17 @@
 // Salesforce's REST API under /services/data/vNN.N/: query, queryAll and their next pages,
 // sObject read/create/update/delete for Event, the composite read of many records by id, the
 // updated/deleted replication endpoints, and limits. Every authenticated response carries
-// Sforce-Limit-Info; a dead session is 401 INVALID_SESSION_ID; a spent daily limit is 403.
-import { randomBytes } from 'node:crypto';
+// Sforce-Limit-Info; a dead session is 401 INVALID_SESSION_ID; the daily limit, spent past its
+// tolerance, is 403 REQUEST_LIMIT_EXCEEDED; an unknown resource is 404 NOT_FOUND in JSON.
+import { randomInt } from 'node:crypto';
 import { Hono, type Context } from 'hono';
-import { SalesforceApiError } from './api-error.ts';
+import { entityIsDeleted, notFound, SalesforceApiError } from './api-error.ts';
 import type { OAuthGrants } from './oauth-grants.ts';
-import type { EventInput, OrgData } from './org-data.ts';
+import type { EventInput, OrgData, WriteOptions } from './org-data.ts';
+import { caseSafeSuffix } from './salesforce-ids.ts';
 import type { SandboxClock } from './sandbox-clock.ts';
 import { parseSoql } from './soql-parser.ts';
-import { readRecord, runQuery, type WireRecord } from './soql-engine.ts';
+import { checkFields, readRecord, runQuery, type WireRecord } from './soql-engine.ts';
 import { formatDateTime, parseDateTime, type SObjectRecord } from './sobject-schema.ts';
 
 export interface RestRouteOptions {
@@ -17,6 +19,8 @@ export interface RestRouteOptions {
   data: OrgData;
   clock: SandboxClock;
   dailyApiLimit: number;
+  /** How far over the daily limit a burst may go before calls are refused, as a share of it. */
+  apiLimitTolerance: number;
   delay: () => Promise<void>;
   /** A fault to answer instead, if one is armed for this path. */
   takeFault: (path: string) => { status: number; body: unknown } | undefined;
@@ -24,15 +28,88 @@ export interface RestRouteOptions {
 
 type Env = { Variables: { user: SObjectRecord; version: string } };
 
+/** A query's results kept for its next pages (a server-side cursor). */
+interface Cursor {
+  records: WireRecord[];
+  totalSize: number;
+  expiresAt: number;
+}
+
 const day = 86_400_000;
 const minVersion = 50;
 const maxVersion = 70;
+/** Cursors and their results are kept 2 days (Salesforce Developer Limits, API Query Cursor Limits). */
+const cursorLifetimeMs = 2 * day;
+/** Salesforce keeps every cursor for its 2 days; the sandbox, in memory, keeps the newest ones. */
+const maxCursors = 1000;
+const idAlphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/**
+ * Every limit the limits resource lists (REST API Developer Guide, List Org Limits), with the
+ * example's allocations; DailyApiRequests is the org's own. DataStorageMB and FileStorageMB are
+ * listed only to users with the Manage Users permission (REST API Developer Guide, Limits).
+ */
+const documentedLimits: Record<string, number> = {
+  ActiveScratchOrgs: 3,
+  AnalyticsExternalDataSizeMB: 40_960,
+  ConcurrentAsyncGetReportInstances: 200,
+  ConcurrentEinsteinDataInsightsStoryCreation: 5,
+  ConcurrentEinsteinDiscoveryStoryCreation: 2,
+  ConcurrentSyncReportRuns: 20,
+  DailyAnalyticsDataflowJobExecutions: 60,
+  DailyAnalyticsUploadedFilesSizeMB: 51_200,
+  DailyFunctionsApiCallLimit: 235_000,
+  DailyApiRequests: 0,
+  DailyAsyncApexExecutions: 250_000,
+  DailyAsyncApexTests: 500,
+  DailyBulkApiBatches: 15_000,
+  DailyBulkV2QueryFileStorageMB: 976_562,
+  DailyBulkV2QueryJobs: 10_000,
+  DailyDeliveredPlatformEvents: 10_000,
+  DailyDurableGenericStreamingApiEvents: 10_000,
+  DailyDurableStreamingApiEvents: 10_000,
+  DailyEinsteinDataInsightsStoryCreation: 1000,
+  DailyEinsteinDiscoveryPredictAPICalls: 50_000,
+  DailyEinsteinDiscoveryPredictionsByCDC: 5_000_000,
+  DailyEinsteinDiscoveryStoryCreation: 100,
+  DailyGenericStreamingApiEvents: 10_000,
+  DailyScratchOrgs: 6,
+  DailyStandardVolumePlatformEvents: 10_000,
+  DailyStreamingApiEvents: 10_000,
+  DailyWorkflowEmails: 100_000,
+  DataStorageMB: 1024,
+  DurableStreamingApiConcurrentClients: 20,
+  FileStorageMB: 1024,
+  HourlyAsyncReportRuns: 1200,
+  HourlyDashboardRefreshes: 200,
+  HourlyDashboardResults: 5000,
+  HourlyDashboardStatuses: 999_999_999,
+  HourlyLongTermIdMapping: 100_000,
+  HourlyManagedContentPublicRequests: 50_000,
+  HourlyODataCallout: 20_000,
+  HourlyPublishedPlatformEvents: 50_000,
+  HourlyPublishedStandardVolumePlatformEvents: 1000,
+  HourlyShortTermIdMapping: 100_000,
+  HourlySyncReportRuns: 500,
+  HourlyTimeBasedWorkflow: 1000,
+  MassEmail: 5000,
+  MonthlyEinsteinDiscoveryStoryCreation: 500,
+  Package2VersionCreates: 6,
+  Package2VersionCreatesWithoutValidation: 500,
+  PermissionSets: 1500,
+  PrivateConnectOutboundCalloutHourlyLimitMB: 0,
+  SingleEmail: 5000,
+  StreamingApiConcurrentClients: 20,
+};
+const manageUsersLimits = new Set(['DataStorageMB', 'FileStorageMB']);
 
 export function restRoutes(options: RestRouteOptions): Hono<Env> {
   const { data, clock } = options;
   const app = new Hono<Env>({ strict: false });
   const calls: number[] = [];
-  const cursors = new Map<string, WireRecord[]>();
+  const cursors = new Map<string, Cursor>();
+  /** Whether the org is refused for now: from the tolerance reached until back under the limit. */
+  let overLimit = false;
 
   const usage = () => {
     const since = clock.now() - day;
@@ -53,22 +130,27 @@ export function restRoutes(options: RestRouteOptions): Hono<Env> {
     await options.delay();
     const version = /^v(\d{2})\.0$/.exec(c.req.param('version'))?.[1];
     if (version === undefined || Number(version) < minVersion || Number(version) > maxVersion) {
-      return c.json([{ message: 'The requested resource does not exist', errorCode: 'NOT_FOUND' }], 404);
+      return c.json(notFound().toBody(), 404);
     }
     const token = /^(?:Bearer|OAuth) (.+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
     const user = token === undefined ? undefined : options.grants.authenticate(token);
     if (user === undefined) {
       return c.json([{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }], 401);
     }
+    // The limit is enforced against the last 24 hours' calls, with room for bursts: calls go on
+    // (the header then shows usage above the limit) until the tolerance is spent, and are then
+    // refused until the 24 hours' usage drops below the limit (Salesforce Help, System Overview:
+    // API Usage; Salesforce Developers blog, Flexible API Limits).
     const used = usage();
-    c.header(
-      'Sforce-Limit-Info',
-      `api-usage=${Math.min(used + 1, options.dailyApiLimit)}/${options.dailyApiLimit}`,
-    );
-    if (used >= options.dailyApiLimit) {
+    const limit = options.dailyApiLimit;
+    if (overLimit && used < limit) overLimit = false;
+    if (!overLimit && used >= Math.floor(limit * (1 + options.apiLimitTolerance))) overLimit = true;
+    if (overLimit) {
+      c.header('Sforce-Limit-Info', `api-usage=${used}/${limit}`);
       return c.json([{ message: 'TotalRequests Limit exceeded.', errorCode: 'REQUEST_LIMIT_EXCEEDED' }], 403);
     }
     calls.push(clock.now());
+    c.header('Sforce-Limit-Info', `api-usage=${used + 1}/${limit}`);
     const fault = options.takeFault(c.req.path);
     if (fault !== undefined) return c.json(fault.body, fault.status as 500);
     c.set('user', user);
@@ -77,56 +159,74 @@ export function restRoutes(options: RestRouteOptions): Hono<Env> {
     return undefined;
   });
 
-  const page = (c: Context<Env>, records: WireRecord[]) => {
-    const batch = batchSize(c.req.header('sforce-query-options'));
-    const first = records.slice(0, batch);
-    const rest = records.slice(batch);
+  /**
+   * One page of a query's results from `position`: totalSize is the whole query's on every page,
+   * and nextRecordsUrl names the cursor and the position of the next record
+   * (/services/data/v66.0/query/0r8xx…-2000), as Salesforce writes it.
+   */
+  const page = (c: Context<Env>, locator: string | undefined, cursor: Cursor, position: number) => {
+    const end = position + batchSize(c.req.header('sforce-query-options'));
     let nextRecordsUrl: string | undefined;
-    if (rest.length > 0) {
-      const locator = `01g${randomBytes(6).toString('hex')}-${batch}`;
-      cursors.set(locator, rest);
-      nextRecordsUrl = `/services/data/v${c.get('version')}/query/${locator}`;
+    if (end < cursor.records.length) {
+      const id = locator ?? keepCursor(cursor);
+      nextRecordsUrl = `/services/data/v${c.get('version')}/query/${id}-${end}`;
     }
-    return { first, nextRecordsUrl };
+    return c.json({
+      totalSize: cursor.totalSize,
+      done: nextRecordsUrl === undefined,
+      ...(nextRecordsUrl === undefined ? {} : { nextRecordsUrl }),
+      records: cursor.records.slice(position, end),
+    });
+  };
+
+  const keepCursor = (cursor: Cursor): string => {
+    for (const [id, kept] of cursors) {
+      if (kept.expiresAt <= clock.now() || cursors.size >= maxCursors) cursors.delete(id);
+      else break;
+    }
+    const id15 = `0r8${Array.from({ length: 12 }, () => idAlphabet[randomInt(62)] ?? '0').join('')}`;
+    const id = id15 + caseSafeSuffix(id15);
+    cursors.set(id, cursor);
+    return id;
   };
 
   const query = (includeDeleted: boolean) => (c: Context<Env>) => {
     const soql = c.req.query('q');
     if (soql === undefined || soql.trim() === '')
       throw new SalesforceApiError(400, 'MALFORMED_QUERY', 'query parameter q is required');
-    const records = runQuery(parseSoql(soql), data, { includeDeleted, apiVersion: c.get('version') });
-    const { first, nextRecordsUrl } = page(c, records);
-    return c.json({
-      totalSize: records.length,
-      done: nextRecordsUrl === undefined,
-      ...(nextRecordsUrl === undefined ? {} : { nextRecordsUrl }),
-      records: first,
-    });
+    const answer = runQuery(parseSoql(soql), data, { includeDeleted, apiVersion: c.get('version') });
+    return page(c, undefined, { ...answer, expiresAt: clock.now() + cursorLifetimeMs }, 0);
   };
   app.get('/services/data/:version/query', query(false));
   app.get('/services/data/:version/queryAll', query(true));
   app.get('/services/data/:version/query/:locator', (c) => {
-    const remaining = cursors.get(c.req.param('locator'));
-    if (remaining === undefined)
+    const [, id = '', at = ''] = /^(0r8[A-Za-z0-9]{15})-(\d+)$/.exec(c.req.param('locator')) ?? [];
+    const cursor = cursors.get(id);
+    const position = Number(at);
+    if (cursor === undefined || cursor.expiresAt <= clock.now() || position > cursor.records.length)
       throw new SalesforceApiError(400, 'INVALID_QUERY_LOCATOR', 'invalid query locator');
-    cursors.delete(c.req.param('locator'));
-    const { first, nextRecordsUrl } = page(c, remaining);
-    return c.json({
-      totalSize: remaining.length,
-      done: nextRecordsUrl === undefined,
-      ...(nextRecordsUrl === undefined ? {} : { nextRecordsUrl }),
-      records: first,
-    });
+    return page(c, id, cursor, position);
   });
 
-  app.get('/services/data/:version/limits', (c) =>
-    c.json({
-      DailyApiRequests: {
-        Max: options.dailyApiLimit,
-        Remaining: Math.max(0, options.dailyApiLimit - usage()),
-      },
-    }),
-  );
+  // The limits resource is for users with the View Setup and Configuration permission; others
+  // get API_DISABLED_FOR_ORG "limits resource is not enabled".
+  app.get('/services/data/:version/limits', (c) => {
+    const permissions = data.permissions.get(c.get('user').Id);
+    if (permissions?.viewSetupAndConfiguration !== true) {
+      throw new SalesforceApiError(403, 'API_DISABLED_FOR_ORG', 'limits resource is not enabled');
+    }
+    const limits: Record<string, unknown> = {};
+    for (const [name, max] of Object.entries(documentedLimits)) {
+      if (manageUsersLimits.has(name) && !permissions.manageUsers) continue;
+      limits[name] =
+        name === 'DailyApiRequests'
+          ? { Max: options.dailyApiLimit, Remaining: options.dailyApiLimit - usage() }
+          : name === 'PermissionSets'
+            ? { Max: max, Remaining: max, CreateCustom: { Max: 1000, Remaining: 1000 } }
+            : { Max: max, Remaining: max };
+    }
+    return c.json(limits);
+  });
 
   app.get('/services/data/:version/sobjects/Event/updated', (c) => {
     const { start, end } = replicationWindow(c.req.query('start'), c.req.query('end'), clock.now());
@@ -154,6 +254,10 @@ export function restRoutes(options: RestRouteOptions): Hono<Env> {
     });
   });
 
+  // sObject Collections retrieve (REST API Developer Guide, Get Records Using sObject
+  // Collections): one element per id in order; an id that is invalid, not readable, or names a
+  // record in the recycle bin (retrieve() never returns deleted records) is null; a field that
+  // does not exist fails the whole request with 400, whatever the ids.
   const composite = async (c: Context<Env>) => {
     let ids: string[];
     let fields: string[];
@@ -177,9 +281,10 @@ export function restRoutes(options: RestRouteOptions): Hono<Env> {
       throw new SalesforceApiError(400, 'INVALID_FIELD', 'ids and fields are required');
     if (ids.length > 2000)
       throw new SalesforceApiError(400, 'LIMIT_EXCEEDED', 'at most 2000 ids per request');
+    checkFields('Event', fields);
     return c.json(
       ids.map((id) => {
-        const record = data.events.get(id);
+        const record = data.findEvent(id);
         return record === undefined || record['IsDeleted'] === true
           ? null
           : readRecord('Event', record, fields, data, c.get('version'));
@@ -190,33 +295,62 @@ export function restRoutes(options: RestRouteOptions): Hono<Env> {
   app.post('/services/data/:version/composite/sobjects/Event', composite);
 
   app.get('/services/data/:version/sobjects/Event/:id', (c) => {
-    const record = data.events.get(c.req.param('id'));
-    if (record === undefined || record['IsDeleted'] === true)
-      throw new SalesforceApiError(404, 'NOT_FOUND', 'The requested resource does not exist');
+    const record = data.findEvent(c.req.param('id'));
+    if (record === undefined) throw notFound();
+    if (record['IsDeleted'] === true) throw entityIsDeleted();
     const fields = c.req.query('fields')?.split(',').filter(Boolean);
     return c.json(readRecord('Event', record, fields, data, c.get('version')));
   });
 
   app.post('/services/data/:version/sobjects/Event', async (c) => {
-    const record = data.createEvent(c.get('user').Id, await eventBody(c));
+    const record = data.createEvent(c.get('user').Id, await eventBody(c), writeOptions(c));
     return c.json({ id: record.Id, success: true, errors: [] }, 201);
   });
 
   app.patch('/services/data/:version/sobjects/Event/:id', async (c) => {
-    data.updateEvent(c.get('user').Id, c.req.param('id'), await eventBody(c));
+    data.updateEvent(c.get('user').Id, c.req.param('id'), await eventBody(c), writeOptions(c));
     return c.body(null, 204);
   });
 
   app.delete('/services/data/:version/sobjects/Event/:id', (c) => {
-    data.deleteEvent(c.get('user').Id, c.req.param('id'));
+    data.deleteEvent(c.get('user').Id, c.req.param('id'), writeOptions(c));
     return c.body(null, 204);
   });
+
+  // A resource the sandbox has, asked with a method it does not take.
+  const allowed = (methods: string) => (c: Context<Env>) =>
+    c.json(
+      [
+        {
+          errorCode: 'METHOD_NOT_ALLOWED',
+          message: `HTTP Method '${c.req.method}' not allowed. Allowed are ${methods}`,
+        },
+      ],
+      405,
+    );
+  app.all('/services/data/:version/query', allowed('HEAD,GET'));
+  app.all('/services/data/:version/queryAll', allowed('HEAD,GET'));
+  app.all('/services/data/:version/limits', allowed('HEAD,GET'));
+  app.all('/services/data/:version/composite/sobjects/Event', allowed('HEAD,GET,POST'));
+  app.all('/services/data/:version/sobjects/Event/:id', allowed('HEAD,GET,PATCH,DELETE'));
 
   app.onError((error, c) => {
     if (error instanceof SalesforceApiError) return c.json(error.toBody(), error.status as 400);
     return c.json([{ message: error.message, errorCode: 'UNKNOWN_EXCEPTION' }], 500);
   });
   return app;
+}
+
+/**
+ * How a REST write is reported to change data capture: changeOrigin names the API and its
+ * version, and the client id when the caller set one in Sforce-Call-Options (Change Data
+ * Capture Developer Guide, ChangeEventHeader Fields: com/salesforce/api/rest/66.0;client=…).
+ */
+function writeOptions(c: Context<Env>): WriteOptions {
+  const client = /(?:^|[,\s])client=([^,\s]+)/.exec(c.req.header('sforce-call-options') ?? '')?.[1];
+  return {
+    changeOrigin: `com/salesforce/api/rest/${c.get('version')}${client === undefined ? '' : `;client=${client}`}`,
+  };
 }
 
 async function eventBody(c: Context<Env>): Promise<EventInput> {
@@ -227,6 +361,7 @@ async function eventBody(c: Context<Env>): Promise<EventInput> {
   return body as EventInput;
 }
 
+/** Sforce-Query-Options batchSize: 200 to 2,000 records a page (default 2,000). */
 function batchSize(header: string | undefined): number {
   const size = Number(/batchSize=(\d+)/i.exec(header ?? '')?.[1] ?? 2000);
   return Math.min(2000, Math.max(200, size));

@@ -1,6 +1,7 @@
 // The objects and fields the sandbox org knows, with Salesforce's field types: what SOQL may
-// select and compare, and how values are written on the wire (datetimes as
-// 2026-11-24T09:00:00.000+0000, dates as 2026-11-24). Records hold datetimes as epoch ms.
+// select and compare, how values are written on the wire (datetimes as
+// 2026-11-24T09:00:00.000+0000, dates as 2026-11-24), and the limits Salesforce puts on the
+// Event fields a user writes. Records hold datetimes as epoch ms.
 
 export type FieldType =
   'id' | 'string' | 'textarea' | 'picklist' | 'boolean' | 'int' | 'datetime' | 'date' | 'reference';
@@ -128,6 +129,23 @@ export const schemas: Record<string, ObjectSchema> = {
     },
     relationships: {},
   },
+};
+
+/**
+ * What Salesforce checks when an Event is written: the text fields' lengths (Subject and Location
+ * are Text(255), Description a Long Text Area(32000)), the labels its error messages name fields
+ * by, and the values of the restricted picklist ShowAs ("Show Time As": Busy, Out of Office or
+ * Free, Object Reference for the Salesforce Platform, Event).
+ */
+export const eventFieldRules = {
+  maxLength: { Subject: 255, Location: 255, Description: 32_000 } as Record<string, number>,
+  labels: {
+    Subject: 'Subject',
+    Location: 'Location',
+    Description: 'Description',
+    ShowAs: 'Show Time As',
+  } as Record<string, string>,
+  showAs: ['Busy', 'OutOfOffice', 'Free'],
 };
 
 /** The fields of the polymorphic "Name" object a relationship like Owner or Relation points to. */

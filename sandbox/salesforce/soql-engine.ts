@@ -2,7 +2,8 @@
 // each record with `attributes` and the selected fields under their canonical names, and
 // relationship fields (Owner.Email, Relation.Name) as nested records. Text comparisons are
 // case-insensitive and 15-character ids match their 18-character form, as in Salesforce.
-import { SalesforceApiError } from './api-error.ts';
+// SELECT COUNT() answers the number of matching rows and no records.
+import { notFound, SalesforceApiError } from './api-error.ts';
 import type { OrgData } from './org-data.ts';
 import type { Condition, Literal, SoqlQuery } from './soql-parser.ts';
 import {
@@ -27,11 +28,17 @@ interface ResolvedField {
   relationship?: { name: string; idField: string; field: string; targetType: string };
 }
 
+/** A query's answer: its total, and its records (none for COUNT()). */
+export interface QueryAnswer {
+  totalSize: number;
+  records: WireRecord[];
+}
+
 export function runQuery(
   query: SoqlQuery,
   data: OrgData,
   options: { includeDeleted: boolean; apiVersion: string },
-): WireRecord[] {
+): QueryAnswer {
   const schema = findSchema(query.object);
   if (schema === undefined) {
     throw new SalesforceApiError(400, 'INVALID_TYPE', `sObject type '${query.object}' is not supported.`);
@@ -69,7 +76,18 @@ export function runQuery(
     query.offset ?? 0,
     query.limit === undefined ? undefined : (query.offset ?? 0) + query.limit,
   );
-  return rows.map((record) => toWireRecord(schema.name, record, selected, data, options.apiVersion));
+  if (query.count) return { totalSize: rows.length, records: [] };
+  return {
+    totalSize: rows.length,
+    records: rows.map((record) => toWireRecord(schema.name, record, selected, data, options.apiVersion)),
+  };
+}
+
+/** Refuses a field list naming a field the object does not have (INVALID_FIELD), as a read by id does. */
+export function checkFields(objectName: string, fields: readonly string[]): void {
+  const schema = findSchema(objectName);
+  if (schema === undefined) throw notFound();
+  for (const field of fields) resolve(schema, field.trim());
 }
 
 function resolve(schema: ObjectSchema, path: string): ResolvedField {
@@ -270,8 +288,7 @@ export function readRecord(
   apiVersion: string,
 ): WireRecord {
   const schema = findSchema(objectName);
-  if (schema === undefined)
-    throw new SalesforceApiError(404, 'NOT_FOUND', `The requested resource does not exist`);
+  if (schema === undefined) throw notFound();
   const names = fields === undefined || fields.length === 0 ? Object.keys(schema.fields) : fields;
   return toWireRecord(
     schema.name,

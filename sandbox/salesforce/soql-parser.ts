@@ -1,8 +1,11 @@
 // A tokenizer and recursive-descent parser for the SOQL the sandbox org answers:
 //   SELECT field, Rel.Field FROM Object [WHERE condition] [ORDER BY field [ASC|DESC]
 //   [NULLS FIRST|LAST], ...] [LIMIT n] [OFFSET n]
+//   SELECT COUNT() FROM Object [WHERE condition] [LIMIT n] [OFFSET n]
 // with =, !=, <>, <, <=, >, >=, [NOT] IN (...), LIKE, AND, OR, NOT and parentheses, and string,
-// number, boolean, null, date and datetime literals. Anything else is MALFORMED_QUERY.
+// number, boolean, null, date and datetime literals. Anything else is MALFORMED_QUERY. COUNT()
+// follows the SOQL reference (COUNT() and COUNT(fieldName)): it must be the only element of the
+// SELECT list, may take a LIMIT and may not take an ORDER BY.
 import { SalesforceApiError } from './api-error.ts';
 import { parseDateTime } from './sobject-schema.ts';
 
@@ -22,6 +25,8 @@ export type Condition =
   | { kind: 'like'; field: string; pattern: string };
 
 export interface SoqlQuery {
+  /** SELECT COUNT(): the answer is the number of matching rows, not the rows. */
+  count: boolean;
   fields: string[];
   object: string;
   where: Condition | undefined;
@@ -117,8 +122,12 @@ class Parser {
 
   parse(): SoqlQuery {
     this.#keyword('SELECT');
-    const fields = [this.#field()];
-    while (this.#symbol(',')) fields.push(this.#field());
+    const count = this.#countCall();
+    const fields = count ? [] : [this.#field()];
+    while (this.#symbol(',')) {
+      if (count || this.#countCall()) throw malformed('COUNT() must be the only element in the SELECT list');
+      fields.push(this.#field());
+    }
     this.#keyword('FROM');
     const object = this.#word('an object name');
     let where: Condition | undefined;
@@ -161,7 +170,22 @@ class Parser {
     }
     const extra = this.#tokens[this.#at];
     if (extra !== undefined) throw malformed(`unexpected token: '${extra.text}'`);
-    return { fields, object, where, orderBy, limit, offset };
+    if (count && orderBy.length > 0) throw malformed("COUNT() can't be used with an ORDER BY clause");
+    return { count, fields, object, where, orderBy, limit, offset };
+  }
+
+  /** Reads `COUNT()` when it comes next. COUNT(fieldName), an aggregate query, is not modelled. */
+  #countCall(): boolean {
+    const [name, open, close] = this.#tokens.slice(this.#at, this.#at + 3);
+    if (name?.type !== 'word' || name.text.toUpperCase() !== 'COUNT') return false;
+    if (open?.type !== 'symbol' || open.text !== '(') return false;
+    if (close?.type !== 'symbol' || close.text !== ')') {
+      throw malformed(
+        'the sandbox answers COUNT() only: aggregate functions such as COUNT(fieldName) are not modelled',
+      );
+    }
+    this.#at += 3;
+    return true;
   }
 
   #or(): Condition {

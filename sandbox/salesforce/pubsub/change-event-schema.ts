@@ -1,7 +1,9 @@
 // The Avro schema of /data/EventChangeEvent and the encoding of one change event: the
 // ChangeEventHeader first, then every Event field as a nullable union; CREATE carries every
-// field with a value, UPDATE only the changed ones. Over the Pub/Sub API the header's field
-// lists are bitmaps: hex strings whose bit i names the schema's i-th top-level field.
+// field with a value, UPDATE only the changed ones. The header's changedFields lists an UPDATE's
+// changed fields and is empty for every other change (Change Data Capture Developer Guide,
+// ChangeEventHeader Fields). Over the Pub/Sub API the header's field lists are bitmaps: hex
+// strings whose bit i names the schema's i-th top-level field.
 import { createHash } from 'node:crypto';
 import avro from 'avro-js';
 import { schemas, type FieldType, type FieldValue, type SObjectRecord } from '../sobject-schema.ts';
@@ -90,6 +92,8 @@ export interface ChangeEvent {
   recordIds: string[];
   /** The fields carried, with their values (null: the field was cleared). */
   fields: Record<string, FieldValue>;
+  /** The header's changedFields: an UPDATE's changed fields, nothing for other changes. */
+  changedFields: readonly string[];
   changeOrigin: string;
   transactionKey: string;
   sequenceNumber: number;
@@ -133,7 +137,7 @@ export function encodeChangeEvent(event: ChangeEvent): Buffer {
       commitUser: event.commitUser,
       nulledFields: fieldBitmap(Object.keys(event.fields).filter((name) => event.fields[name] === null)),
       diffFields: [],
-      changedFields: fieldBitmap(Object.keys(event.fields)),
+      changedFields: fieldBitmap(event.changedFields),
     },
   };
   for (const [name, type] of eventFields) {
