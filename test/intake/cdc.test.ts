@@ -192,7 +192,7 @@ describeEachBackend('CDC intake', (database) => {
       StartDateTime: '2026-12-08T10:00:00.000+0000',
       EndDateTime: '2026-12-08T10:15:00.000+0000',
       ActivityDateTime: '2026-12-08T10:00:00.000+0000',
-      LastModifiedById: edited['LastModifiedById'],
+      // LastModifiedById is listed only when another user saved the Event last (CDC guide).
       LastModifiedDate: modstamp,
       SystemModstamp: modstamp,
     });
