@@ -1,8 +1,11 @@
 // What Graph accepts as an event body, checked the way Graph checks it: known properties only,
-// start and end with a time zone Graph takes (Windows names and the documented IANA ones), end not before start, all-day items at
-// midnight in one zone, valid showAs / sensitivity / attendee types, and single-value extended
-// properties named "String {GUID} Name X". Returns the body as Graph stores and returns it.
+// start and end with a time zone Graph takes (Windows names and the documented IANA ones), end not
+// before start, all-day items at midnight in one zone, showAs / sensitivity / importance /
+// attendee types Graph knows (in any case, as Graph reads them), a recurrence Graph takes
+// (graph-recurrence.ts), and single-value extended properties named "String {GUID} Name X".
+// Returns the body as Graph stores it; graph-event-view.ts makes it what a read returns.
 import { GraphError } from './graph-errors.ts';
+import { normalizeRecurrence } from './graph-recurrence.ts';
 import { graphZoneToIana } from './graph-time-zones.ts';
 
 export type GraphEventInput = Record<string, unknown>;
@@ -30,9 +33,19 @@ const allowed = new Set([
   'isOnlineMeeting',
   'hideAttendees',
 ]);
-const showAsValues = new Set(['free', 'tentative', 'busy', 'oof', 'workingElsewhere', 'unknown']);
-const sensitivities = new Set(['normal', 'personal', 'private', 'confidential']);
-const attendeeTypes = new Set(['required', 'optional', 'resource']);
+const showAsValues = ['free', 'tentative', 'busy', 'oof', 'workingElsewhere', 'unknown'] as const;
+const sensitivities = ['normal', 'personal', 'private', 'confidential'] as const;
+const importances = ['low', 'normal', 'high'] as const;
+const attendeeTypes = ['required', 'optional', 'resource'] as const;
+
+/** An enumerated value as Graph reads it: in any case (its create example sends "Required"), stored in camel case. */
+function enumValue(values: readonly string[], value: unknown, type: string): string {
+  const found =
+    typeof value === 'string' ? values.find((v) => v.toLowerCase() === value.toLowerCase()) : undefined;
+  if (found === undefined)
+    throw invalid(`Cannot convert the literal '${String(value)}' to the expected type '${type}'.`);
+  return found;
+}
 
 /** The tz database zone a time zone Graph takes keeps time like (graph-time-zones.ts), or undefined when Graph refuses it. */
 export function ianaZone(timeZone: string): string | undefined {
@@ -73,10 +86,8 @@ export function normalizeEvent(
     'categories',
     'responseRequested',
     'allowNewTimeProposals',
-    'importance',
     'isOnlineMeeting',
     'hideAttendees',
-    'recurrence',
     'isReminderOn',
     'reminderMinutesBeforeStart',
     'location',
@@ -84,33 +95,28 @@ export function normalizeEvent(
   ]) {
     if (key in input) body[key] = input[key];
   }
-  if ('showAs' in input) {
-    if (typeof input['showAs'] !== 'string' || !showAsValues.has(input['showAs']))
-      throw invalid(
-        `Cannot convert the literal '${String(input['showAs'])}' to the expected type 'microsoft.graph.freeBusyStatus'.`,
-      );
-    body['showAs'] = input['showAs'];
-  }
-  if ('sensitivity' in input) {
-    if (typeof input['sensitivity'] !== 'string' || !sensitivities.has(input['sensitivity']))
-      throw invalid(
-        `Cannot convert the literal '${String(input['sensitivity'])}' to the expected type 'microsoft.graph.sensitivity'.`,
-      );
-    body['sensitivity'] = input['sensitivity'];
-  }
+  if ('showAs' in input)
+    body['showAs'] = enumValue(showAsValues, input['showAs'], 'microsoft.graph.freeBusyStatus');
+  if ('sensitivity' in input)
+    body['sensitivity'] = enumValue(sensitivities, input['sensitivity'], 'microsoft.graph.sensitivity');
+  if ('importance' in input)
+    body['importance'] = enumValue(importances, input['importance'], 'microsoft.graph.importance');
   if ('attendees' in input) {
     if (!Array.isArray(input['attendees'])) throw invalid('attendees must be an array.');
-    for (const attendee of input['attendees'] as { emailAddress?: { address?: unknown }; type?: unknown }[]) {
+    body['attendees'] = (
+      input['attendees'] as { emailAddress?: { address?: unknown; name?: unknown }; type?: unknown }[]
+    ).map((attendee) => {
       const address = attendee.emailAddress?.address;
       if (typeof address !== 'string' || !/^[^@\s]+@[^@\s]+$/.test(address))
         throw invalid('An attendee has no valid email address.');
-      if (
-        attendee.type !== undefined &&
-        (typeof attendee.type !== 'string' || !attendeeTypes.has(attendee.type))
-      )
-        throw invalid(`Attendee type ${JSON.stringify(attendee.type)} is not valid.`);
-    }
-    body['attendees'] = input['attendees'];
+      return {
+        ...attendee,
+        type:
+          attendee.type === undefined
+            ? 'required'
+            : enumValue(attendeeTypes, attendee.type, 'microsoft.graph.attendeeType'),
+      };
+    });
   }
   const extended: [string, string][] = [];
   if ('singleValueExtendedProperties' in input) {
@@ -135,11 +141,6 @@ export function normalizeEvent(
       'TimeZoneNotSupportedException',
       `A valid TimeZone value must be specified. The following TimeZone value is not supported: '${zone}'.`,
     );
-  const recurrenceZone = (
-    input['recurrence'] as { range?: { recurrenceTimeZone?: unknown } } | null | undefined
-  )?.range?.recurrenceTimeZone;
-  if (typeof recurrenceZone === 'string' && !isKnownZone(recurrenceZone))
-    throw unsupportedZone(recurrenceZone);
   for (const edge of ['start', 'end'] as const) {
     const value = input[edge];
     if (value === undefined) continue;
@@ -165,6 +166,8 @@ export function normalizeEvent(
   const endMs = instant(end.dateTime, end.timeZone);
   if (endMs < startMs)
     throw invalid("Your request can't be completed. The end time must be after the start time.");
+  if ('recurrence' in input)
+    body['recurrence'] = normalizeRecurrence(input['recurrence'], start.timeZone, isKnownZone);
   if (merged['isAllDay'] === true) {
     const midnight = (d: string) => d.slice(11, 19) === '00:00:00';
     if (
@@ -185,6 +188,7 @@ export function normalizeEvent(
     body['isAllDay'] ??= false;
     body['showAs'] ??= 'busy';
     body['sensitivity'] ??= 'normal';
+    body['importance'] ??= 'normal';
     body['attendees'] ??= [];
     body['isReminderOn'] ??= true;
     body['reminderMinutesBeforeStart'] ??= 15;
@@ -195,25 +199,41 @@ export function normalizeEvent(
   return { body, extended };
 }
 
+/** One formatter per zone: making one costs far more than using it, and series expansion uses many. */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatterFor(zone: string): Intl.DateTimeFormat {
+  let format = formatters.get(zone);
+  if (format === undefined) {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    formatters.set(zone, format);
+  }
+  return format;
+}
+
+/** The wall-clock time (YYYY-MM-DDTHH:mm:ss) an instant shows in `timeZone`, as Graph takes zones. */
+export function wallClock(ms: number, timeZone: string): string {
+  const p = Object.fromEntries(
+    formatterFor(ianaZone(timeZone) ?? 'UTC')
+      .formatToParts(ms)
+      .map((x) => [x.type, x.value]),
+  );
+  return `${p['year']}-${p['month']}-${p['day']}T${p['hour']}:${p['minute']}:${p['second']}`;
+}
+
 /** The instant a local Graph dateTime names in `timeZone` (the earlier one in a DST overlap). */
 export function instant(dateTime: string, timeZone: string): number {
-  const zone = ianaZone(timeZone) ?? 'UTC';
   const local = dateTime.slice(0, 19);
   const asUtc = Date.parse(`${local}Z`);
-  const format = new Intl.DateTimeFormat('en-US', {
-    timeZone: zone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  });
-  const wall = (ms: number) => {
-    const p = Object.fromEntries(format.formatToParts(ms).map((x) => [x.type, x.value]));
-    return Date.parse(`${p['year']}-${p['month']}-${p['day']}T${p['hour']}:${p['minute']}:${p['second']}Z`);
-  };
+  const wall = (ms: number) => Date.parse(`${wallClock(ms, timeZone)}Z`);
   const candidates = [asUtc - 86_400_000, asUtc, asUtc + 86_400_000]
     .map((probe) => asUtc - (wall(probe) - probe))
     .filter((c) => wall(c) === asUtc);

@@ -27,6 +27,22 @@ export interface Mailbox {
 
 const transactionIdWindowMs = 24 * 3_600_000;
 
+/** Graph's timestamps carry seven fractional digits ("2017-04-15T03:00:50.7579581Z"). */
+const timestamp = (ms: number) => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$10000Z');
+
+/**
+ * An iCalUId laid out as Outlook's global object ids are: the class id, the instance date (zero
+ * for a series or single item; an occurrence's own date, see graph-event-view.ts), the creation
+ * time as a FILETIME, eight reserved bytes, and the length and bytes of a unique id.
+ */
+function globalObjectId(id: string, now: number): string {
+  const filetime = (BigInt(now) + 11_644_473_600_000n) * 10_000n;
+  const bytes = Buffer.alloc(8);
+  bytes.writeBigUInt64LE(filetime);
+  const unique = createHash('sha1').update(id).digest('hex').slice(0, 32);
+  return `040000008200E00074C5B7101A82E00800000000${bytes.toString('hex')}000000000000000000000010${unique}`.toUpperCase();
+}
+
 export class GraphMailboxes {
   readonly #mailboxes = new Map<string, Mailbox>();
   readonly #events = new Map<string, StoredEvent>();
@@ -71,6 +87,10 @@ export class GraphMailboxes {
     return [...this.#events.values()].filter((e) => e.mailbox === mailbox.address);
   }
 
+  has(mailbox: Mailbox, id: string): boolean {
+    return this.#events.get(id)?.mailbox === mailbox.address;
+  }
+
   event(mailbox: Mailbox, id: string): StoredEvent {
     const found = this.#events.get(id);
     if (found === undefined || found.mailbox !== mailbox.address) {
@@ -89,7 +109,7 @@ export class GraphMailboxes {
         return { event: earlier, replayed: true };
     }
     const { body, extended } = normalizeEvent(input, undefined);
-    const now = new Date(this.#now()).toISOString();
+    const now = timestamp(this.#now());
     const id = `AAMk${randomBytes(30).toString('base64url')}`;
     const event: StoredEvent = {
       id,
@@ -98,7 +118,7 @@ export class GraphMailboxes {
       lastModifiedDateTime: now,
       changeKey: randomBytes(12).toString('base64'),
       transactionId,
-      iCalUId: `040000008200E00074C5B7101A82E008${createHash('sha1').update(id).digest('hex').toUpperCase()}`,
+      iCalUId: globalObjectId(id, this.#now()),
       body: { ...body, organizer: { emailAddress: { name: mailbox.displayName, address: mailbox.address } } },
       extendedProperties: new Map(extended),
     };
@@ -113,7 +133,7 @@ export class GraphMailboxes {
     const { body, extended } = normalizeEvent(input, event.body);
     event.body = { ...event.body, ...body };
     for (const [key, value] of extended) event.extendedProperties.set(key, value);
-    event.lastModifiedDateTime = new Date(this.#now()).toISOString();
+    event.lastModifiedDateTime = timestamp(this.#now());
     event.changeKey = randomBytes(12).toString('base64');
     return event;
   }

@@ -1,11 +1,23 @@
 // Microsoft Graph's calendar endpoints for app-only clients: create, read, update and delete
-// events in /users/{id or UPN}, find them by a single-value extended property, and $batch up to
-// 20 requests. Throttled as Graph throttles a mailbox (4 requests at once, 10,000 per 10 minutes:
-// 429 ApplicationThrottled with Retry-After), with optional latency and injected faults.
+// events in /users/{id or UPN} (with If-Match on the change key), list them a page at a time,
+// find them by a single-value extended property, expand series into occurrences (instances,
+// calendarView), return times in UTC or the zone `Prefer: outlook.timezone` asks for, and $batch
+// up to 20 requests. Throttled as Graph throttles a mailbox (4 requests at once, 10,000 per 10
+// minutes: 429 ApplicationThrottled with Retry-After), batched requests included, with optional
+// latency and injected faults.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Hono, type Context } from 'hono';
 import type { GraphTokens } from './graph-auth.ts';
 import { GraphError } from './graph-errors.ts';
+import { instant, isKnownZone } from './graph-event-json.ts';
+import {
+  eventJson,
+  occurrenceJson,
+  occurrencesOf,
+  parseOccurrenceId,
+  parseSelect,
+  type EventView,
+} from './graph-event-view.ts';
 import type { GraphMailboxes, Mailbox, StoredEvent } from './graph-mailboxes.ts';
 
 export interface GraphFaults {
@@ -149,130 +161,321 @@ export function graphRoutes(options: GraphRouteOptions): Hono {
 
   const eventsOf = (c: Context) => mailboxes.mailbox(c.req.param('user') ?? '');
 
-  const create = async (c: Context) => {
-    const mailbox = eventsOf(c);
-    const input = await jsonBody(c);
-    return limited(
-      c,
-      mailbox,
-      () => {
-        const { event } = mailboxes.create(mailbox, input);
-        return c.json(toGraphJson(event, expandedProperty(c)), 201);
-      },
-      () =>
-        ((input['singleValueExtendedProperties'] ?? []) as { value?: unknown }[]).map((p) => String(p.value)),
+  /** `#users('…')` of an @odata.context: the user as the request's path names it, percent-encoded (`rep%40acme.example`). */
+  const contextBase = (c: Context) => {
+    const url = new URL(c.req.url);
+    const user = decodeURIComponent(url.pathname.split('/')[3] ?? '');
+    return `${url.origin}/v1.0/$metadata#users('${encodeURIComponent(user)}')`;
+  };
+  const selected = (view: EventView) => (view.select === undefined ? '' : `(${view.select.join(',')})`);
+
+  /**
+   * How this request wants events: start and end in the zone `Prefer: outlook.timezone` names
+   * (reads default to UTC; a write's response keeps the zones written, as the create example on
+   * user-post-events shows), the body as `outlook.body-content-type` says (HTML by default), and
+   * `$select`. Sets `Preference-Applied` for the preferences honoured.
+   */
+  const viewOf = (c: Context, kind: 'read' | 'write'): EventView => {
+    const preferences = new Map<string, string>();
+    for (const part of (c.req.header('prefer') ?? '').split(',')) {
+      const match = /^\s*([^=\s]+)\s*=\s*"?([^"]*)"?\s*$/.exec(part);
+      if (match !== null) preferences.set((match[1] ?? '').toLowerCase(), match[2] ?? '');
+    }
+    const applied: string[] = [];
+    const zone = preferences.get('outlook.timezone');
+    const zoneTaken = zone !== undefined && isKnownZone(zone);
+    if (zoneTaken) applied.push(`outlook.timezone="${zone}"`);
+    const bodyType = preferences.get('outlook.body-content-type')?.toLowerCase();
+    if (bodyType === 'text' || bodyType === 'html') applied.push(`outlook.body-content-type="${bodyType}"`);
+    if (applied.length > 0) c.header('Preference-Applied', applied.join(', '));
+    return {
+      timeZone: zoneTaken ? zone : kind === 'read' ? 'UTC' : undefined,
+      bodyType: bodyType === 'text' ? 'text' : 'html',
+      select: parseSelect(c.req.query('$select')),
+      expandProperty: expandedProperty(c),
+    };
+  };
+
+  /**
+   * One page of a collection: `$top` items (Graph's default page size for events is 10, and
+   * Outlook's collections take at most 1,000), from `$skip`, with an `@odata.nextLink` to the
+   * rest that repeats the request's own query with the next `$skip`, as Outlook's lists page.
+   */
+  const page = <T>(c: Context, context: string, items: T[], render: (item: T) => unknown): Response => {
+    const top = Math.min(queryCount(c, '$top') ?? defaultPageSize, maxPageSize);
+    const skip = queryCount(c, '$skip') ?? 0;
+    const json: Record<string, unknown> = { '@odata.context': context };
+    if (top > 0 && skip + top < items.length) {
+      const url = new URL(c.req.url);
+      const query = url.search
+        .slice(1)
+        .split('&')
+        .filter(
+          (part) => part !== '' && decodeURIComponent(part.split('=')[0] ?? '').toLowerCase() !== '$skip',
+        );
+      json['@odata.nextLink'] = `${url.origin}${url.pathname}?${[...query, `$skip=${skip + top}`].join('&')}`;
+    }
+    json['value'] = items.slice(skip, skip + top).map(render);
+    return c.json(json);
+  };
+
+  /** A PATCH or DELETE with If-Match goes ahead only while the item still has the change key it names. */
+  const checkIfMatch = (c: Context, event: StoredEvent) => {
+    const ifMatch = c.req.header('if-match');
+    if (ifMatch === undefined) return;
+    const tags = ifMatch.split(',').map((tag) => tag.trim());
+    if (
+      tags.includes('*') ||
+      tags.includes(`W/"${event.changeKey}"`) ||
+      tags.includes(`"${event.changeKey}"`)
+    )
+      return;
+    throw new GraphError(
+      412,
+      'ErrorIrresolvableConflict',
+      'The send or update operation could not be performed because the change key passed in the request does not match the current change key for the item.',
     );
   };
-  app.post('/v1.0/users/:user/events', create);
-  app.post('/v1.0/users/:user/calendar/events', create);
 
-  app.get('/v1.0/users/:user/events', (c) => {
-    const mailbox = eventsOf(c);
-    return limited(
-      c,
-      mailbox,
-      () => {
-        const filter = c.req.query('$filter');
-        let found: StoredEvent[];
-        if (filter === undefined) found = mailboxes.events(mailbox);
-        else {
-          const match =
-            /^singleValueExtendedProperties\/Any\(ep:\s*ep\/id eq '([^']+)' and ep\/value eq '((?:[^']|'')*)'\)$/.exec(
-              filter.trim(),
-            );
-          if (match === null)
-            throw new GraphError(
-              400,
-              'ErrorInvalidUrlQueryFilter',
-              'The query filter contains one or more invalid nodes.',
-            );
-          found = mailboxes.findByExtendedProperty(
-            mailbox,
-            match[1] ?? '',
-            (match[2] ?? '').replaceAll("''", "'"),
+  const stampsOf = (event: StoredEvent) => [...event.extendedProperties.values()];
+
+  for (const events of ['/v1.0/users/:user/events', '/v1.0/users/:user/calendar/events']) {
+    app.post(events, async (c) => {
+      const mailbox = eventsOf(c);
+      const input = await jsonBody(c);
+      return limited(
+        c,
+        mailbox,
+        () => {
+          const view = viewOf(c, 'write');
+          const { event } = mailboxes.create(mailbox, input);
+          return c.json(
+            {
+              '@odata.context': `${contextBase(c)}/events${selected(view)}/$entity`,
+              ...eventJson(event, view),
+            },
+            201,
           );
+        },
+        () =>
+          ((input['singleValueExtendedProperties'] ?? []) as { value?: unknown }[]).map((p) =>
+            String(p.value),
+          ),
+      );
+    });
+
+    app.get(events, (c) => {
+      const mailbox = eventsOf(c);
+      return limited(
+        c,
+        mailbox,
+        () => {
+          const view = viewOf(c, 'read');
+          const filter = c.req.query('$filter');
+          let found: StoredEvent[];
+          if (filter === undefined) found = mailboxes.events(mailbox);
+          else {
+            const match =
+              /^singleValueExtendedProperties\/Any\(ep:\s*ep\/id eq '([^']+)' and ep\/value eq '((?:[^']|'')*)'\)$/.exec(
+                filter.trim(),
+              );
+            if (match === null)
+              throw new GraphError(
+                400,
+                'ErrorInvalidUrlQueryFilter',
+                'The query filter contains one or more invalid nodes.',
+              );
+            found = mailboxes.findByExtendedProperty(
+              mailbox,
+              match[1] ?? '',
+              (match[2] ?? '').replaceAll("''", "'"),
+            );
+          }
+          return page(c, `${contextBase(c)}/events${selected(view)}`, found, (e) => eventJson(e, view));
+        },
+        () => {
+          const value = /ep\/value eq '((?:[^']|'')*)'/.exec(c.req.query('$filter') ?? '')?.[1];
+          return value === undefined ? [] : [value.replaceAll("''", "'")];
+        },
+      );
+    });
+
+    app.get(`${events}/:id`, (c) => {
+      const mailbox = eventsOf(c);
+      const id = c.req.param('id');
+      return limited(c, mailbox, () => {
+        const view = viewOf(c, 'read');
+        const context = `${contextBase(c)}/events${selected(view)}/$entity`;
+        const occurrence = mailboxes.has(mailbox, id) ? undefined : parseOccurrenceId(id);
+        if (occurrence !== undefined) {
+          // An occurrence is read by its own id, as the instances list gave it.
+          const master = mailboxes.event(mailbox, occurrence.masterId);
+          const day = Date.parse(`${occurrence.date}T00:00:00Z`);
+          const found = occurrencesOf(master, day - 2 * 86_400_000, day + 3 * 86_400_000).find(
+            (o) => o.date === occurrence.date,
+          );
+          if (found !== undefined)
+            return c.json({ '@odata.context': context, ...occurrenceJson(master, found, view) });
+          // A date the series does not fall on is an unknown id: 404 below.
         }
-        const top = Number(c.req.query('$top') ?? 100);
-        return c.json({
-          '@odata.context': `${new URL(c.req.url).origin}/v1.0/$metadata#users('${mailbox.address}')/events`,
-          value: found.slice(0, top).map((e) => toGraphJson(e, expandedProperty(c))),
-        });
-      },
-      () => {
-        const value = /ep\/value eq '((?:[^']|'')*)'/.exec(c.req.query('$filter') ?? '')?.[1];
-        return value === undefined ? [] : [value.replaceAll("''", "'")];
-      },
-    );
-  });
+        return c.json({ '@odata.context': context, ...eventJson(mailboxes.event(mailbox, id), view) });
+      });
+    });
 
-  app.get('/v1.0/users/:user/events/:id', (c) => {
-    const mailbox = eventsOf(c);
-    return limited(c, mailbox, () =>
-      c.json(toGraphJson(mailboxes.event(mailbox, c.req.param('id')), expandedProperty(c))),
-    );
-  });
+    app.patch(`${events}/:id`, async (c) => {
+      const mailbox = eventsOf(c);
+      const input = await jsonBody(c);
+      const id = c.req.param('id');
+      return limited(
+        c,
+        mailbox,
+        () => {
+          const view = viewOf(c, 'write');
+          checkIfMatch(c, mailboxes.event(mailbox, id));
+          const event = mailboxes.update(mailbox, id, input);
+          return c.json({
+            '@odata.context': `${contextBase(c)}/events${selected(view)}/$entity`,
+            ...eventJson(event, view),
+          });
+        },
+        () => stampsOf(mailboxes.event(mailbox, id)),
+      );
+    });
 
-  app.patch('/v1.0/users/:user/events/:id', async (c) => {
-    const mailbox = eventsOf(c);
-    const input = await jsonBody(c);
-    return limited(
-      c,
-      mailbox,
-      () => c.json(toGraphJson(mailboxes.update(mailbox, c.req.param('id'), input), expandedProperty(c))),
-      () => [...mailboxes.event(mailbox, c.req.param('id')).extendedProperties.values()],
-    );
-  });
+    app.delete(`${events}/:id`, (c) => {
+      const mailbox = eventsOf(c);
+      const id = c.req.param('id');
+      return limited(
+        c,
+        mailbox,
+        () => {
+          checkIfMatch(c, mailboxes.event(mailbox, id));
+          mailboxes.delete(mailbox, id);
+          return c.body(null, 204);
+        },
+        () => stampsOf(mailboxes.event(mailbox, id)),
+      );
+    });
 
-  app.delete('/v1.0/users/:user/events/:id', (c) => {
+    // event-list-instances: the occurrences of a series within the window (none for a single event).
+    app.get(`${events}/:id/instances`, (c) => {
+      const mailbox = eventsOf(c);
+      const id = c.req.param('id');
+      return limited(
+        c,
+        mailbox,
+        () => {
+          const view = viewOf(c, 'read');
+          const { from, to } = timeWindow(c);
+          const master = mailboxes.event(mailbox, id);
+          return page(
+            c,
+            `${contextBase(c)}/events('${encodeURIComponent(id)}')/instances${selected(view)}`,
+            occurrencesOf(master, from, to),
+            (o) => occurrenceJson(master, o, view),
+          );
+        },
+        () => stampsOf(mailboxes.event(mailbox, id)),
+      );
+    });
+  }
+
+  // user-list-calendarview: single events and every series' occurrences within the window, by start.
+  const calendarView = (c: Context) => {
     const mailbox = eventsOf(c);
-    return limited(
-      c,
-      mailbox,
-      () => {
-        mailboxes.delete(mailbox, c.req.param('id'));
-        return c.body(null, 204);
-      },
-      () => [...mailboxes.event(mailbox, c.req.param('id')).extendedProperties.values()],
-    );
-  });
+    return limited(c, mailbox, () => {
+      const view = viewOf(c, 'read');
+      const { from, to } = timeWindow(c);
+      const items: { start: number; id: string; json: () => unknown }[] = [];
+      for (const event of mailboxes.events(mailbox)) {
+        const occurrences = occurrencesOf(event, from, to);
+        if (event.body['recurrence'] !== null && event.body['recurrence'] !== undefined) {
+          for (const o of occurrences)
+            items.push({ start: o.start, id: event.id, json: () => occurrenceJson(event, o, view) });
+          continue;
+        }
+        const start = event.body['start'] as { dateTime: string; timeZone: string };
+        const end = event.body['end'] as { dateTime: string; timeZone: string };
+        const startMs = instant(start.dateTime, start.timeZone);
+        const endMs = instant(end.dateTime, end.timeZone);
+        if (startMs < to && (endMs > from || (endMs === startMs && startMs >= from)))
+          items.push({ start: startMs, id: event.id, json: () => eventJson(event, view) });
+      }
+      items.sort((a, b) => a.start - b.start || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      return page(c, `${contextBase(c)}/calendarView${selected(view)}`, items, (item) => item.json());
+    });
+  };
+  for (const path of ['calendarView', 'calendarview', 'calendar/calendarView', 'calendar/calendarview'])
+    app.get(`/v1.0/users/:user/${path}`, calendarView);
 
   app.post('/v1.0/$batch', async (c) => {
-    const body = (await jsonBody(c)) as {
-      requests?: {
-        id?: unknown;
-        method?: unknown;
-        url?: unknown;
-        headers?: Record<string, string>;
-        body?: unknown;
-      }[];
+    const requests = parseBatch(await jsonBody(c));
+    const origin = new URL(c.req.url).origin;
+    const outcomes = new Map<string, Promise<BatchResponse>>();
+    // Independent requests run side by side, as Graph runs them (so a batch to one mailbox meets
+    // its concurrency limit); one with dependsOn waits for those it names, and fails with 424
+    // when one of them failed (json-batching: "Sequencing requests with the dependsOn property").
+    const run = (request: BatchRequest): Promise<BatchResponse> => {
+      const key = request.id.toLowerCase();
+      const known = outcomes.get(key);
+      if (known !== undefined) return known;
+      const outcome = (async (): Promise<BatchResponse> => {
+        const before = await Promise.all(
+          request.dependsOn.map((id) => run(requests.find((r) => r.id.toLowerCase() === id.toLowerCase())!)),
+        );
+        if (before.some((r) => r.status >= 400))
+          return {
+            id: request.id,
+            status: 424,
+            headers: { 'content-type': 'application/json' },
+            body: new GraphError(
+              424,
+              'FailedDependency',
+              `A request that request id : ${request.id} depends on failed.`,
+            ).toBody(),
+          };
+        const url = request.url.startsWith('/') ? request.url : `/${request.url}`;
+        const contentType = Object.entries(request.headers).find(
+          ([name]) => name.toLowerCase() === 'content-type',
+        )?.[1];
+        const sub = await app.fetch(
+          new Request(`${origin}/v1.0${url}`, {
+            method: request.method,
+            // The headers as sent: a body is JSON only when its Content-Type says so.
+            headers: { ...request.headers, authorization: c.req.header('authorization') ?? '' },
+            ...(request.body === undefined
+              ? {}
+              : {
+                  body:
+                    typeof request.body === 'string' && !/json/i.test(contentType ?? '')
+                      ? request.body
+                      : JSON.stringify(request.body),
+                }),
+          }),
+          c.env,
+        );
+        const text = await sub.text();
+        // Named as Graph names them in a batch response ("Content-Type", "Retry-After"), which is
+        // how the Graph SDK's BatchResponseContent looks them up.
+        const headers = Object.fromEntries(
+          [...sub.headers]
+            .filter(([name]) => name !== 'content-length')
+            .map(([name, value]) => [
+              name.replace(/(^|-)([a-z])/g, (_, dash: string, letter: string) => dash + letter.toUpperCase()),
+              value,
+            ]),
+        );
+        return {
+          id: request.id,
+          status: sub.status,
+          headers,
+          ...(text === '' ? {} : { body: JSON.parse(text) as unknown }),
+        };
+      })();
+      outcomes.set(key, outcome);
+      return outcome;
     };
-    if (!Array.isArray(body.requests) || body.requests.length === 0 || body.requests.length > 20) {
-      throw new GraphError(400, 'BadRequest', 'A batch holds 1 to 20 requests.');
-    }
-    const responses = [];
-    for (const request of body.requests) {
-      const url = typeof request.url === 'string' ? request.url : '';
-      const sub = await app.fetch(
-        new Request(`${new URL(c.req.url).origin}/v1.0${url.startsWith('/') ? url : `/${url}`}`, {
-          method: typeof request.method === 'string' ? request.method : 'GET',
-          headers: {
-            ...request.headers,
-            authorization: c.req.header('authorization') ?? '',
-            'content-type': 'application/json',
-          },
-          ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
-        }),
-        c.env,
-      );
-      const text = await sub.text();
-      responses.push({
-        id: request.id,
-        status: sub.status,
-        headers: Object.fromEntries(sub.headers),
-        body: text === '' ? undefined : (JSON.parse(text) as unknown),
-      });
-    }
-    return c.json({ responses });
+    return c.json({ responses: await Promise.all(requests.map(run)) });
   });
 
   app.onError((error, c) => {
@@ -342,21 +545,141 @@ function expandedProperty(c: Context): string | undefined {
   return expand === undefined ? undefined : /id eq '([^']+)'/.exec(expand)?.[1];
 }
 
-export function toGraphJson(event: StoredEvent, expandProperty?: string): Record<string, unknown> {
-  const json: Record<string, unknown> = {
-    '@odata.etag': `W/"${event.changeKey}"`,
-    id: event.id,
-    createdDateTime: event.createdDateTime,
-    lastModifiedDateTime: event.lastModifiedDateTime,
-    changeKey: event.changeKey,
-    transactionId: event.transactionId,
-    iCalUId: event.iCalUId,
-    ...event.body,
+/** Graph's page size for events when `$top` is not given, and the most `$top` may ask for (list messages: "within the range of 1 and 1000"). */
+const defaultPageSize = 10;
+const maxPageSize = 1000;
+
+/** `$top` or `$skip`: a whole number, or undefined when absent. */
+function queryCount(c: Context, name: '$top' | '$skip'): number | undefined {
+  const value = c.req.query(name);
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value))
+    throw new GraphError(
+      400,
+      'RequestBroker--ParseUri',
+      `Invalid value '${value}' for ${name} query option found. The ${name} query option requires a non-negative integer value.`,
+    );
+  return Number(value);
+}
+
+/**
+ * The window of an instances or calendarView request: startDateTime and endDateTime, both
+ * required, in ISO 8601; "If no timezone offset is included in the value, it is interpreted as
+ * UTC" (user-list-calendarview), whatever `Prefer: outlook.timezone` says.
+ */
+function timeWindow(c: Context): { from: number; to: number } {
+  const query = new Map(
+    [...new URL(c.req.url).searchParams].map(([name, value]) => [name.toLowerCase(), value] as const),
+  );
+  const read = (name: 'StartDateTime' | 'EndDateTime') => {
+    const value = query.get(name.toLowerCase());
+    if (value === undefined || value === '')
+      throw new GraphError(
+        400,
+        'ErrorInvalidParameter',
+        'This request requires a time window specified by the query string parameters StartDateTime and EndDateTime.',
+      );
+    const match =
+      /^(\d{4}-\d{2}-\d{2})(?:T(\d{2}:\d{2})(:\d{2})?(?:\.(\d{1,7}))?)?(Z|[+-]\d{2}:\d{2})?$/i.exec(value);
+    const ms =
+      match === null
+        ? Number.NaN
+        : Date.parse(
+            `${match[1]}T${match[2] ?? '00:00'}${match[3] ?? ':00'}.${(match[4] ?? '0').slice(0, 3).padEnd(3, '0')}${match[5] ?? 'Z'}`,
+          );
+    if (Number.isNaN(ms))
+      throw new GraphError(
+        400,
+        'ErrorInvalidParameter',
+        `The value '${value}' of parameter '${name}' is invalid.`,
+      );
+    return ms;
   };
-  if (expandProperty !== undefined) {
-    json['singleValueExtendedProperties'] = [...event.extendedProperties]
-      .filter(([id]) => id.toLowerCase() === expandProperty.toLowerCase())
-      .map(([id, value]) => ({ id, value }));
-  }
-  return json;
+  return { from: read('StartDateTime'), to: read('EndDateTime') };
+}
+
+interface BatchRequest {
+  id: string;
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body?: unknown;
+  dependsOn: string[];
+}
+
+interface BatchResponse {
+  id: string;
+  status: number;
+  headers: Record<string, string>;
+  body?: unknown;
+}
+
+/**
+ * A $batch body checked as Graph checks it before running anything (json-batching): 1 to 20
+ * requests, each with an id (unique, whatever its case), a method and a url; a body only with a
+ * Content-Type header; dependsOn naming other requests of the batch. Any of these failing fails
+ * the whole batch with 400; a sub-request that is bad in itself fails alone, with its own status.
+ */
+function parseBatch(body: Record<string, unknown>): BatchRequest[] {
+  const bad = (message: string) => new GraphError(400, 'BadRequest', message);
+  const list = body['requests'];
+  if (!Array.isArray(list)) throw bad('Invalid batch payload format.');
+  if (list.length === 0 || list.length > 20)
+    throw bad(`A batch holds 1 to 20 requests; this one holds ${list.length}.`);
+  const seen = new Set<string>();
+  const requests = list.map((raw: unknown): BatchRequest => {
+    const request = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+    const { id, method, url, headers, body: content, dependsOn } = request;
+    if (typeof id !== 'string' || id === '') throw bad('Every request in a batch needs a string id.');
+    if (seen.has(id.toLowerCase())) throw bad(`Request Id ${id} has to be unique in a batch.`);
+    seen.add(id.toLowerCase());
+    if (typeof method !== 'string' || !/^(GET|POST|PATCH|PUT|DELETE)$/i.test(method))
+      throw bad(`Request id : ${id} has no valid method.`);
+    if (typeof url !== 'string' || url === '') throw bad(`Request id : ${id} has no url.`);
+    if (
+      headers !== undefined &&
+      (typeof headers !== 'object' ||
+        headers === null ||
+        Array.isArray(headers) ||
+        Object.values(headers).some((v) => typeof v !== 'string'))
+    )
+      throw bad(`The headers of request id : ${id} must be an object of strings.`);
+    const given = (headers ?? {}) as Record<string, string>;
+    const hasContentType = Object.keys(given).some((name) => name.toLowerCase() === 'content-type');
+    if (/^(POST|PATCH|PUT)$/i.test(method) && (content === undefined || content === null || !hasContentType))
+      throw bad(`Write request id : ${id} does not contain Content-Type header or body.`);
+    if (
+      dependsOn !== undefined &&
+      (!Array.isArray(dependsOn) || dependsOn.some((d) => typeof d !== 'string'))
+    )
+      throw bad(`The dependsOn of request id : ${id} must be a list of request ids.`);
+    return {
+      id,
+      method: method.toUpperCase(),
+      url,
+      headers: given,
+      ...(content === undefined || content === null ? {} : { body: content }),
+      dependsOn: (dependsOn ?? []) as string[],
+    };
+  });
+  // Every dependency names a request of this batch, and none goes round in a circle.
+  const byId = new Map(requests.map((r) => [r.id.toLowerCase(), r]));
+  const visiting = new Set<string>();
+  const done = new Set<string>();
+  const visit = (request: BatchRequest) => {
+    const key = request.id.toLowerCase();
+    if (done.has(key)) return;
+    if (visiting.has(key)) throw bad(`The dependsOn of request id : ${request.id} goes round in a circle.`);
+    visiting.add(key);
+    for (const dependency of request.dependsOn) {
+      const target = byId.get(dependency.toLowerCase());
+      if (target === undefined)
+        throw bad(`Request id : ${request.id} depends on ${dependency}, which is not in the batch.`);
+      visit(target);
+    }
+    visiting.delete(key);
+    done.add(key);
+  };
+  requests.forEach(visit);
+  return requests;
 }

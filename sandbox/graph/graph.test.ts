@@ -151,7 +151,13 @@ describe('Graph sandbox', () => {
   it('answers up to 20 requests in a $batch, each with its own status', async () => {
     const response = await call('POST', '/$batch', {
       requests: [
-        { id: '1', method: 'POST', url: '/users/rep@acme.example/events', body: event() },
+        {
+          id: '1',
+          method: 'POST',
+          url: '/users/rep@acme.example/events',
+          headers: { 'Content-Type': 'application/json' },
+          body: event(),
+        },
         { id: '2', method: 'GET', url: '/users/rep@acme.example/events/unknown' },
       ],
     });

@@ -11,7 +11,8 @@ import { localTls } from '../local-tls.ts';
 import { graphAuthRoutes, GraphTokens, type GraphApp } from './graph-auth.ts';
 import { graphControlRoutes } from './graph-control-routes.ts';
 import { GraphMailboxes, type Mailbox } from './graph-mailboxes.ts';
-import { graphRoutes, toGraphJson, type FaultRecord, type GraphFaults } from './graph-routes.ts';
+import { eventJson } from './graph-event-view.ts';
+import { graphRoutes, type FaultRecord, type GraphFaults } from './graph-routes.ts';
 
 export type { FaultRecord, GraphApp, GraphFaults, Mailbox };
 
@@ -31,7 +32,11 @@ export interface GraphSandbox {
   clock: { now(): number; advance(ms: number): void };
   addApp(app: GraphApp): void;
   addMailbox(address: string, displayName?: string): Mailbox;
-  /** Every event of a mailbox as Graph returns it, extended properties included. */
+  /**
+   * Every event of a mailbox with the properties Graph returns, start, end and body as they were
+   * written (not in UTC, as a read without `Prefer: outlook.timezone` gives them), and every
+   * extended property.
+   */
   events(address: string): Record<string, unknown>[];
   setLatency(ms: number): void;
   injectFaults(faults: GraphFaults | undefined): void;
@@ -82,7 +87,12 @@ export async function startGraphSandbox(options: GraphSandboxOptions = {}): Prom
     events: (address) => {
       const mailbox = mailboxes.mailbox(address);
       return mailboxes.events(mailbox).map((event) => ({
-        ...toGraphJson(event),
+        ...eventJson(event, {
+          timeZone: undefined,
+          bodyType: undefined,
+          select: undefined,
+          expandProperty: undefined,
+        }),
         singleValueExtendedProperties: [...event.extendedProperties].map(([id, value]) => ({ id, value })),
       }));
     },
