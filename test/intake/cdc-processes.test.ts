@@ -195,6 +195,9 @@ async function blockWrites(database: TestDatabase): Promise<() => Promise<void>>
     };
   }
   const sqlite = new DatabaseSync(database.url.slice('sqlite:'.length));
+  // The service writes now and then (its heartbeat, its position): wait for such a write to end
+  // instead of failing with "database is locked".
+  sqlite.exec('pragma busy_timeout = 10000');
   sqlite.exec('begin immediate');
   return () => {
     sqlite.exec('rollback');
