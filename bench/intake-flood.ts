@@ -7,6 +7,7 @@
 // cost, and writes bench/results/flood-<rate-limit>-<date>.json (a run with --profile or --node-args under a
 // suffixed name, as bench/results.ts does).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent as HttpAgent, get as httpGet } from 'node:http';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -53,6 +54,12 @@ interface PollerData {
 interface PollerReport {
   /** Each poll answered 200, in the order sent: [ms from the flood's start, round trip ms]. */
   polls: [number, number][];
+  /**
+   * The same on one kept-alive connection, a poll at a time (the next on the first tick after
+   * the last answer): what a health checker that keeps its connection sees, without the cost
+   * of a new connection while the service is busy reading bodies.
+   */
+  keptAlive: [number, number][];
   /** Polls not answered 200, by status or client error. */
   failures: Record<string, number>;
 }
@@ -85,6 +92,8 @@ export interface FloodResult {
     maxMs: number;
     /** Every poll answered, in the order sent: [ms from the flood's start, round trip ms]. */
     polls: [number, number][];
+    /** The polls on one kept-alive connection, one at a time (see PollerReport). */
+    keptAlive: { count: number; p50Ms: number; p99Ms: number; maxMs: number };
   };
   peakRssMb: number | null;
   /** CPU seconds of the service and of this harness from the flood's start to its end plus the tail. */
@@ -139,7 +148,34 @@ async function pollHealthz(data: PollerData): Promise<void> {
   const fail = (reason: string) => {
     failures[reason] = (failures[reason] ?? 0) + 1;
   };
+  // One connection kept alive, one request at a time.
+  const agent = new HttpAgent({ keepAlive: true, maxSockets: 1 });
+  const keptAlive: [number, number][] = [];
+  let keptBusy = false;
+  const getOnce = () =>
+    new Promise<number>((resolve, reject) => {
+      const request = httpGet(data.url, { agent }, (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode ?? 0));
+      });
+      request.on('error', reject);
+    });
+  const keptTick = () => {
+    if (keptBusy) return;
+    keptBusy = true;
+    const sent = performance.now();
+    void getOnce()
+      .then((status) => {
+        if (status === 200) keptAlive.push([sent - start, performance.now() - sent]);
+        else fail(`kept-alive:${status}`);
+      })
+      .catch((error: unknown) => fail(`kept-alive:error:${errorCode(error)}`))
+      .finally(() => {
+        keptBusy = false;
+      });
+  };
   const tick = () => {
+    keptTick();
     const sent = performance.now();
     const poll = fetch(data.url)
       .then(async (response) => {
@@ -154,6 +190,7 @@ async function pollHealthz(data: PollerData): Promise<void> {
   // One untimed poll first: the first request of a connection (and of this thread's HTTP client)
   // pays for setting them up, which says nothing about the service under load.
   await (await fetch(data.url)).arrayBuffer();
+  await getOnce();
   const next = () => new Promise<void>((resolve) => parentPort?.once('message', () => resolve()));
   const started = next();
   parentPort?.postMessage('ready');
@@ -164,8 +201,10 @@ async function pollHealthz(data: PollerData): Promise<void> {
   await next();
   clearInterval(timer);
   await Promise.allSettled([...inFlight]);
+  while (keptBusy) await new Promise((resolve) => setTimeout(resolve, 10));
+  agent.destroy();
   polls.sort((a, b) => a[0] - b[0]);
-  parentPort?.postMessage({ polls, failures } satisfies PollerReport);
+  parentPort?.postMessage({ polls, keptAlive, failures } satisfies PollerReport);
 }
 
 /** Starts the poller thread; resolves once it is ready to poll on `start()`. */
@@ -295,6 +334,7 @@ export async function runFlood(options: FloodOptions): Promise<FloodResult> {
     service = undefined;
 
     const roundTrips = healthz.polls.map(([, ms]) => ms).sort((a, b) => a - b);
+    const keptTrips = healthz.keptAlive.map(([, ms]) => ms).sort((a, b) => a - b);
     const other = Object.fromEntries(
       [...statuses].filter(([status]) => status !== '202' && status !== '429').sort(),
     );
@@ -324,6 +364,12 @@ export async function runFlood(options: FloodOptions): Promise<FloodResult> {
         p99Ms: round1(percentile(roundTrips, 99)),
         maxMs: round1(roundTrips.at(-1) ?? Number.NaN),
         polls: healthz.polls.map(([at, ms]) => [Math.round(at), round1(ms)]),
+        keptAlive: {
+          count: keptTrips.length,
+          p50Ms: round1(percentile(keptTrips, 50)),
+          p99Ms: round1(percentile(keptTrips, 99)),
+          maxMs: round1(keptTrips.at(-1) ?? Number.NaN),
+        },
       },
       peakRssMb: peak,
       cpu,
@@ -369,6 +415,8 @@ function summary(result: FloodResult): string {
     `  flood:        ${result.floodSeconds} s until every delivery was answered`,
     `  /healthz:     p50 ${h.p50Ms} ms, p99 ${h.p99Ms} ms, max ${h.maxMs} ms over ${h.count} round trips` +
       (failed.length === 0 ? '' : ` (not answered: ${failed.join(', ')})`),
+    `  kept alive:   p50 ${h.keptAlive.p50Ms} ms, p99 ${h.keptAlive.p99Ms} ms, max ${h.keptAlive.maxMs} ms over ` +
+      `${h.keptAlive.count} round trips on one connection, one at a time`,
     `  service:      peak ${result.peakRssMb ?? '?'} MB, ${result.cpu.seconds['service'] ?? '?'} CPU seconds`,
     `  machine:      ${result.machine.cores} cores, ${result.cpu.machineBusyPercent} % busy during the run ` +
       `(load average ${result.loadAverageAtStart} at the start; this harness used ` +
