@@ -4,12 +4,13 @@
 // UTC or the zone a `Prefer: outlook.timezone` header asks for (user-list-events: "If the
 // Prefer: outlook.timezone header is not specified, the start and end times are returned in
 // UTC"), the body in HTML unless `outlook.body-content-type="text"` is preferred, `$select`
-// applied. Also a series' occurrences (type occurrence, seriesMasterId, originalStart) as the
-// instances and calendarView lists return them.
+// applied. Also a series' occurrences and exceptions (type occurrence or exception,
+// seriesMasterId, originalStart) as the instances and calendarView lists return them.
 import { GraphError } from './graph-errors.ts';
 import { instant, wallClock } from './graph-event-json.ts';
 import type { StoredEvent } from './graph-mailboxes.ts';
-import { dateOf, dayNumber, occurrenceDates, type GraphRecurrence } from './graph-recurrence.ts';
+import { instanceBody, occurrenceId, type Occurrence } from './graph-instances.ts';
+import type { GraphRecurrence } from './graph-recurrence.ts';
 
 export interface EventView {
   /** The zone start and end are returned in; undefined: each in the zone it was written in (a write's own response). */
@@ -234,81 +235,31 @@ export function eventJson(
   return json;
 }
 
-export interface Occurrence {
-  /** The local date (in the recurrence's zone) the occurrence falls on. */
-  date: string;
-  start: number;
-  end: number;
-}
-
-/** The occurrences of a series that overlap [from, to), in order (none for a single event). */
-export function occurrencesOf(event: StoredEvent, from: number, to: number): Occurrence[] {
-  const recurrence = (event.body['recurrence'] ?? null) as GraphRecurrence | null;
-  if (recurrence === null) return [];
-  const start = event.body['start'] as DateTimeTimeZone;
-  const end = event.body['end'] as DateTimeTimeZone;
-  const allDay = event.body['isAllDay'] === true;
-  const zone = allDay ? start.timeZone : recurrence.range.recurrenceTimeZone;
-  const startMs = instant(start.dateTime, start.timeZone);
-  // Each occurrence starts at the series' wall-clock time in the recurrence's zone, whatever DST
-  // does, and lasts as long as the series' first (whole days for an all-day series).
-  const time = allDay ? '00:00:00' : wallClock(startMs, zone).slice(11, 19);
-  const lengthMs = instant(end.dateTime, end.timeZone) - startMs;
-  const days = dayNumber(end.dateTime.slice(0, 10)) - dayNumber(start.dateTime.slice(0, 10));
-  // Dates up to a day past `to` in any zone: the window is instants, the dates are local.
-  const through = dateOf(Math.floor(to / 86_400_000) + 2);
-  const found: Occurrence[] = [];
-  for (const date of occurrenceDates(recurrence, through)) {
-    const occurrenceStart = instant(`${date}T${time}`, zone);
-    const occurrenceEnd = allDay
-      ? instant(`${dateOf(dayNumber(date) + days)}T00:00:00`, zone)
-      : occurrenceStart + lengthMs;
-    if (occurrenceStart >= to) break;
-    if (occurrenceEnd > from || (occurrenceEnd === occurrenceStart && occurrenceStart >= from))
-      found.push({ date, start: occurrenceStart, end: occurrenceEnd });
-  }
-  return found;
-}
-
-/** An occurrence's id: its series' and its date, so that it can be read again by id. */
-export const occurrenceId = (masterId: string, date: string) => `${masterId}_${date.replaceAll('-', '')}`;
-
-/** The series id and date an occurrence id names, or undefined for another id. */
-export function parseOccurrenceId(id: string): { masterId: string; date: string } | undefined {
-  const match = /^(.+)_(\d{4})(\d{2})(\d{2})$/.exec(id);
-  return match === null
-    ? undefined
-    : { masterId: match[1] ?? '', date: `${match[2]}-${match[3]}-${match[4]}` };
-}
-
-/** An occurrence as the instances and calendarView lists return it. */
+/** An occurrence or exception of a series as the instances and calendarView lists (and a read by its id) return it. */
 export function occurrenceJson(
   master: StoredEvent,
   occurrence: Occurrence,
   view: EventView,
 ): Record<string, unknown> {
-  const allDay = master.body['isAllDay'] === true;
-  const start = master.body['start'] as DateTimeTimeZone;
-  const end = master.body['end'] as DateTimeTimeZone;
-  // Written in the series' zones, then shown in the zone asked for.
-  const at = (ms: number, zone: string): DateTimeTimeZone => ({
-    dateTime: `${wallClock(ms, zone)}.0000000`,
-    timeZone: zone,
-  });
-  const written = { start: at(occurrence.start, start.timeZone), end: at(occurrence.end, end.timeZone) };
+  const exception = master.exceptions.get(occurrence.date);
+  // The instance is part of its series' item: it carries the series' change key (every instance
+  // has the series' @odata.etag in the List instances example, the exception's too) and the
+  // extended properties of the series, with any written to the exception over them.
+  const instance: StoredEvent = {
+    ...master,
+    body: instanceBody(master, occurrence),
+    extendedProperties: new Map([...master.extendedProperties, ...(exception?.extendedProperties ?? [])]),
+  };
   const [year, month, day] = occurrence.date.split('-').map(Number) as [number, number, number];
   // The instance's date sits in bytes 16-19 of its global object id, the series' there are zero.
   const instanceDate = [year >> 8, year & 255, month, day]
     .map((b) => b.toString(16).padStart(2, '0'))
     .join('');
-  return eventJson(master, view, {
+  return eventJson(instance, view, {
     id: occurrenceId(master.id, occurrence.date),
     iCalUId: `${master.iCalUId.slice(0, 32)}${instanceDate.toUpperCase()}${master.iCalUId.slice(40)}`,
-    type: 'occurrence',
+    type: exception === undefined ? 'occurrence' : 'exception',
     seriesMasterId: master.id,
     originalStart: new Date(occurrence.start).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    recurrence: null,
-    start: inZone(written.start, view.timeZone, allDay),
-    end: inZone(written.end, view.timeZone, allDay),
   });
 }

@@ -4,7 +4,8 @@
 // filter that finds an item by the value the client stamped on it.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { GraphError } from './graph-errors.ts';
-import { isKnownZone, normalizeEvent, type GraphEventInput } from './graph-event-json.ts';
+import { instant, isKnownZone, normalizeEvent, type GraphEventInput } from './graph-event-json.ts';
+import { checkCrossingBoundary, instanceBody, instanceOn } from './graph-instances.ts';
 
 export interface StoredEvent {
   id: string;
@@ -16,6 +17,16 @@ export interface StoredEvent {
   iCalUId: string;
   body: Record<string, unknown>;
   /** "String {GUID} Name X" → value */
+  extendedProperties: Map<string, string>;
+  /** A series' exceptions, by the date (in the series' zone) the occurrence originally fell on. */
+  exceptions: Map<string, StoredException>;
+  /** The original dates of a series' cancelled occurrences. */
+  cancelled: Set<string>;
+}
+
+/** What was written to one occurrence of a series: these properties win over the series'. */
+export interface StoredException {
+  body: Record<string, unknown>;
   extendedProperties: Map<string, string>;
 }
 
@@ -121,6 +132,8 @@ export class GraphMailboxes {
       iCalUId: globalObjectId(id, this.#now()),
       body: { ...body, organizer: { emailAddress: { name: mailbox.displayName, address: mailbox.address } } },
       extendedProperties: new Map(extended),
+      exceptions: new Map(),
+      cancelled: new Set(),
     };
     this.#events.set(id, event);
     if (transactionId !== null)
@@ -128,14 +141,73 @@ export class GraphMailboxes {
     return { event, replayed: false };
   }
 
+  /**
+   * Updates an event. A series whose recurrence, start, end or isAllDay changes has its
+   * occurrences made anew: every exception and cancellation is dropped (Outlook: "any exceptions
+   * associated with this recurring appointment will be lost"); other changes reach every
+   * occurrence, and every exception in the properties it was not given itself.
+   */
   update(mailbox: Mailbox, id: string, input: GraphEventInput): StoredEvent {
     const event = this.event(mailbox, id);
     const { body, extended } = normalizeEvent(input, event.body);
+    const shape = (b: Record<string, unknown>) =>
+      JSON.stringify([b['recurrence'] ?? null, b['start'], b['end'], b['isAllDay'] === true]);
+    const before = shape(event.body);
     event.body = { ...event.body, ...body };
+    if (shape(event.body) !== before) {
+      event.exceptions.clear();
+      event.cancelled.clear();
+    }
     for (const [key, value] of extended) event.extendedProperties.set(key, value);
+    this.#touch(event);
+    return event;
+  }
+
+  /**
+   * Changes the instance of series `master` originally on `date` (which must be one, not
+   * cancelled) into an exception, or changes the exception it is: the properties written are
+   * kept for it alone. An instance carries no recurrence, and cannot be moved onto or past the
+   * day of its neighbours. The series' item changes with it (a new change key for the series and
+   * all its instances).
+   */
+  updateInstance(master: StoredEvent, date: string, input: GraphEventInput): StoredEvent {
+    const occurrence = instanceOn(master, date);
+    if ('recurrence' in input)
+      throw new GraphError(
+        400,
+        'ErrorInvalidRequest',
+        'An occurrence or exception of a recurring series cannot have a recurrence; change the series master instead.',
+      );
+    const { body, extended } = normalizeEvent(input, instanceBody(master, occurrence));
+    const exception = master.exceptions.get(date) ?? { body: {}, extendedProperties: new Map() };
+    const changed = {
+      body: { ...exception.body, ...body },
+      extendedProperties: new Map(exception.extendedProperties),
+    };
+    if ('start' in body) {
+      const start = { ...instanceBody(master, occurrence), ...changed.body }['start'] as {
+        dateTime: string;
+        timeZone: string;
+      };
+      checkCrossingBoundary(master, date, instant(start.dateTime, start.timeZone));
+    }
+    for (const [key, value] of extended) changed.extendedProperties.set(key, value);
+    master.exceptions.set(date, changed);
+    this.#touch(master);
+    return master;
+  }
+
+  /** Cancels the instance of series `master` originally on `date` (an occurrence or an exception): it is no longer in the series. */
+  cancelInstance(master: StoredEvent, date: string): void {
+    instanceOn(master, date);
+    master.exceptions.delete(date);
+    master.cancelled.add(date);
+    this.#touch(master);
+  }
+
+  #touch(event: StoredEvent): void {
     event.lastModifiedDateTime = timestamp(this.#now());
     event.changeKey = randomBytes(12).toString('base64');
-    return event;
   }
 
   delete(mailbox: Mailbox, id: string): void {

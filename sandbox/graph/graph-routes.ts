@@ -10,14 +10,8 @@ import { Hono, type Context } from 'hono';
 import type { GraphTokens } from './graph-auth.ts';
 import { GraphError } from './graph-errors.ts';
 import { instant, isKnownZone } from './graph-event-json.ts';
-import {
-  eventJson,
-  occurrenceJson,
-  occurrencesOf,
-  parseOccurrenceId,
-  parseSelect,
-  type EventView,
-} from './graph-event-view.ts';
+import { eventJson, occurrenceJson, parseSelect, type EventView } from './graph-event-view.ts';
+import { instanceOn, instancesOf, occurrenceId, parseOccurrenceId } from './graph-instances.ts';
 import type { GraphMailboxes, Mailbox, StoredEvent } from './graph-mailboxes.ts';
 
 export interface GraphFaults {
@@ -239,6 +233,20 @@ export function graphRoutes(options: GraphRouteOptions): Hono {
 
   const stampsOf = (event: StoredEvent) => [...event.extendedProperties.values()];
 
+  /**
+   * What an event id names: a stored event (single or series master), or an instance of a series
+   * (an occurrence or exception, by the id the instances list gave it, with its original date);
+   * 404 ErrorItemNotFound for an id that is neither, a date the series does not (or no longer)
+   * fall on, and a cancelled occurrence.
+   */
+  const target = (mailbox: Mailbox, id: string): { event: StoredEvent; date?: string } => {
+    const named = mailboxes.has(mailbox, id) ? undefined : parseOccurrenceId(id);
+    if (named === undefined) return { event: mailboxes.event(mailbox, id) };
+    const master = mailboxes.event(mailbox, named.masterId);
+    instanceOn(master, named.date);
+    return { event: master, date: named.date };
+  };
+
   for (const events of ['/v1.0/users/:user/events', '/v1.0/users/:user/calendar/events']) {
     app.post(events, async (c) => {
       const mailbox = eventsOf(c);
@@ -306,22 +314,16 @@ export function graphRoutes(options: GraphRouteOptions): Hono {
       return limited(c, mailbox, () => {
         const view = viewOf(c, 'read');
         const context = `${contextBase(c)}/events${selected(view)}/$entity`;
-        const occurrence = mailboxes.has(mailbox, id) ? undefined : parseOccurrenceId(id);
-        if (occurrence !== undefined) {
-          // An occurrence is read by its own id, as the instances list gave it.
-          const master = mailboxes.event(mailbox, occurrence.masterId);
-          const day = Date.parse(`${occurrence.date}T00:00:00Z`);
-          const found = occurrencesOf(master, day - 2 * 86_400_000, day + 3 * 86_400_000).find(
-            (o) => o.date === occurrence.date,
-          );
-          if (found !== undefined)
-            return c.json({ '@odata.context': context, ...occurrenceJson(master, found, view) });
-          // A date the series does not fall on is an unknown id: 404 below.
-        }
-        return c.json({ '@odata.context': context, ...eventJson(mailboxes.event(mailbox, id), view) });
+        const { event, date } = target(mailbox, id);
+        // An occurrence or exception is read by its own id, as the instances list gave it.
+        const json =
+          date === undefined ? eventJson(event, view) : occurrenceJson(event, instanceOn(event, date), view);
+        return c.json({ '@odata.context': context, ...json });
       });
     });
 
+    // Update event: a series master, a single event, or one instance of a series (which becomes
+    // an exception); If-Match against the change key of the item (an instance's is its series').
     app.patch(`${events}/:id`, async (c) => {
       const mailbox = eventsOf(c);
       const input = await jsonBody(c);
@@ -331,17 +333,20 @@ export function graphRoutes(options: GraphRouteOptions): Hono {
         mailbox,
         () => {
           const view = viewOf(c, 'write');
-          checkIfMatch(c, mailboxes.event(mailbox, id));
-          const event = mailboxes.update(mailbox, id, input);
-          return c.json({
-            '@odata.context': `${contextBase(c)}/events${selected(view)}/$entity`,
-            ...eventJson(event, view),
-          });
+          const { event, date } = target(mailbox, id);
+          checkIfMatch(c, event);
+          const json =
+            date === undefined
+              ? eventJson(mailboxes.update(mailbox, id, input), view)
+              : occurrenceJson(mailboxes.updateInstance(event, date, input), instanceOn(event, date), view);
+          return c.json({ '@odata.context': `${contextBase(c)}/events${selected(view)}/$entity`, ...json });
         },
-        () => stampsOf(mailboxes.event(mailbox, id)),
+        () => stampsOf(target(mailbox, id).event),
       );
     });
 
+    // Delete event: a single event, a whole series (with its exceptions), or one instance of a
+    // series, which is cancelled (gone from instances and calendarView, its id unknown).
     app.delete(`${events}/:id`, (c) => {
       const mailbox = eventsOf(c);
       const id = c.req.param('id');
@@ -349,15 +354,18 @@ export function graphRoutes(options: GraphRouteOptions): Hono {
         c,
         mailbox,
         () => {
-          checkIfMatch(c, mailboxes.event(mailbox, id));
-          mailboxes.delete(mailbox, id);
+          const { event, date } = target(mailbox, id);
+          checkIfMatch(c, event);
+          if (date === undefined) mailboxes.delete(mailbox, id);
+          else mailboxes.cancelInstance(event, date);
           return c.body(null, 204);
         },
-        () => stampsOf(mailboxes.event(mailbox, id)),
+        () => stampsOf(target(mailbox, id).event),
       );
     });
 
-    // event-list-instances: the occurrences of a series within the window (none for a single event).
+    // event-list-instances: the occurrences and exceptions of a series within the window (none for
+    // a single event); cancelled occurrences are left out, exceptions are where they were moved.
     app.get(`${events}/:id/instances`, (c) => {
       const mailbox = eventsOf(c);
       const id = c.req.param('id');
@@ -371,8 +379,8 @@ export function graphRoutes(options: GraphRouteOptions): Hono {
           return page(
             c,
             `${contextBase(c)}/events('${encodeURIComponent(id)}')/instances${selected(view)}`,
-            occurrencesOf(master, from, to),
-            (o) => occurrenceJson(master, o, view),
+            instancesOf(master, from, to),
+            (instance) => occurrenceJson(master, instance.occurrence, view),
           );
         },
         () => stampsOf(mailboxes.event(mailbox, id)),
@@ -380,7 +388,8 @@ export function graphRoutes(options: GraphRouteOptions): Hono {
     });
   }
 
-  // user-list-calendarview: single events and every series' occurrences within the window, by start.
+  // user-list-calendarview: single events and every series' occurrences and exceptions within the
+  // window (exceptions at their own times, cancelled occurrences left out), by start.
   const calendarView = (c: Context) => {
     const mailbox = eventsOf(c);
     return limited(c, mailbox, () => {
@@ -388,10 +397,13 @@ export function graphRoutes(options: GraphRouteOptions): Hono {
       const { from, to } = timeWindow(c);
       const items: { start: number; id: string; json: () => unknown }[] = [];
       for (const event of mailboxes.events(mailbox)) {
-        const occurrences = occurrencesOf(event, from, to);
         if (event.body['recurrence'] !== null && event.body['recurrence'] !== undefined) {
-          for (const o of occurrences)
-            items.push({ start: o.start, id: event.id, json: () => occurrenceJson(event, o, view) });
+          for (const instance of instancesOf(event, from, to))
+            items.push({
+              start: instance.start,
+              id: occurrenceId(event.id, instance.occurrence.date),
+              json: () => occurrenceJson(event, instance.occurrence, view),
+            });
           continue;
         }
         const start = event.body['start'] as { dateTime: string; timeZone: string };
