@@ -5,7 +5,7 @@ import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { SalesforceApiError } from './api-error.ts';
 import type { SalesforceSandbox } from './index.ts';
-import type { EventInput, OrgData } from './org-data.ts';
+import { fromThisEventOnwardsAnswer, type EventInput, type OrgData } from './org-data.ts';
 import { objectOfId } from './salesforce-ids.ts';
 import { schemas, toWire, type SObjectRecord } from './sobject-schema.ts';
 
@@ -129,6 +129,16 @@ export function controlRoutes(sandbox: SalesforceSandbox, data: OrgData): Hono {
     return c.body(null, 204);
   });
   app.post('/__sandbox/events/:id/undelete', (c) => c.json(wire(sandbox.undeleteEvent(c.req.param('id')))));
+  app.get('/__sandbox/events/:id/series', (c) => {
+    const found = sandbox.getSeries(c.req.param('id'));
+    if (found === undefined) throw new SalesforceApiError(404, 'NOT_FOUND', 'no series has this event');
+    return c.json({ series: wire(found.series), occurrences: found.occurrences.map(wire) });
+  });
+  // Unlike REST (which answers before the deletions commit), this answers once they are committed.
+  app.delete('/__sandbox/events/:id/fromThisEventOnwards', async (c) => {
+    await sandbox.deleteFromThisEventOnwards(c.req.param('id'));
+    return c.json(fromThisEventOnwardsAnswer);
+  });
 
   app.post('/__sandbox/tokens/status', async (c) => {
     const { token } = await body(c, z.object({ token: z.string() }));

@@ -17,12 +17,12 @@ import { changeEventFields, type CdcChangeType, type ChangeEvent } from './pubsu
 import { startPubSubServer, type PubSubServer } from './pubsub/pubsub-server.ts';
 import { OAuthGrants, type ConnectedApp, type RefreshTokenPolicy } from './oauth-grants.ts';
 import { oauthRoutes } from './oauth-routes.ts';
-import { OrgData, type EventInput, type UserInput } from './org-data.ts';
+import { OrgData, type EventInput, type EventSeries, type UserInput } from './org-data.ts';
 import { restRoutes } from './rest-routes.ts';
 import { SandboxClock } from './sandbox-clock.ts';
 import type { SObjectRecord } from './sobject-schema.ts';
 
-export type { ConnectedApp, EventInput, RefreshTokenPolicy, UserInput };
+export type { ConnectedApp, EventInput, EventSeries, RefreshTokenPolicy, UserInput };
 export type EventRecord = SObjectRecord;
 export type SandboxUser = SObjectRecord;
 
@@ -42,6 +42,8 @@ export interface SalesforceSandboxOptions {
   apiLimitTolerance?: number;
   /** Multiday events on (Events up to 14 days long, the default) or off (up to a day). */
   multidayEvents?: boolean;
+  /** How long after its answer a DELETE …/fromThisEventOnwards commits its deletions (default 25 ms). */
+  seriesDeletionDelayMs?: number;
   sessionTimeoutMs?: number;
   autoApprove?: boolean;
   latencyMs?: number;
@@ -72,10 +74,22 @@ export interface SalesforceSandbox {
   addUser(user: UserInput): SandboxUser;
   addContact(contact: { firstName?: string; lastName: string; email?: string }): { id: string };
   addLead(lead: { firstName?: string; lastName: string; email?: string; company?: string }): { id: string };
+  /**
+   * Creates an Event as its owner. A Lightning series (`IsRecurrence2: true` with a
+   * `Recurrence2PatternText`) becomes a series record and one Event per occurrence; the first
+   * occurrence is returned (as REST's create answers with its id).
+   */
   createEvent(ownerId: string, fields: EventInput, options?: { unchecked?: boolean }): EventRecord;
   updateEvent(id: string, fields: EventInput, options?: { unchecked?: boolean }): EventRecord;
   deleteEvent(id: string): void;
   undeleteEvent(id: string): EventRecord;
+  /**
+   * DELETE …/fromThisEventOnwards as the Event's owner: throws at once when Salesforce would refuse
+   * it; the promise resolves once the (asynchronous) deletions are committed.
+   */
+  deleteFromThisEventOnwards(id: string): Promise<void>;
+  /** The series an Event belongs to (given its series record or an occurrence): the series record and its live occurrences. */
+  getSeries(id: string): EventSeries | undefined;
   getEvent(id: string): EventRecord | undefined;
   listEvents(): EventRecord[];
   isTokenActive(token: string): boolean;
@@ -119,6 +133,9 @@ export async function startSalesforceSandbox(
   const data = new OrgData(clock, {
     ...(options.orgId === undefined ? {} : { orgId: options.orgId }),
     ...(options.multidayEvents === undefined ? {} : { multidayEvents: options.multidayEvents }),
+    ...(options.seriesDeletionDelayMs === undefined
+      ? {}
+      : { seriesDeletionDelayMs: options.seriesDeletionDelayMs }),
   });
   let url = '';
   let latencyMs = options.latencyMs ?? 0;
@@ -208,6 +225,9 @@ export async function startSalesforceSandbox(
       data.updateEvent(String(data.events.get(id)?.['OwnerId'] ?? actor()), id, fields, eventOptions),
     deleteEvent: (id) => data.deleteEvent(String(data.events.get(id)?.['OwnerId'] ?? actor()), id),
     undeleteEvent: (id) => data.undeleteEvent(String(data.events.get(id)?.['OwnerId'] ?? actor()), id),
+    deleteFromThisEventOnwards: (id) =>
+      data.deleteFromThisEventOnwards(String(data.events.get(id)?.['OwnerId'] ?? actor()), id),
+    getSeries: (id) => data.seriesOf(id),
     getEvent: (id) => data.events.get(id),
     listEvents: () => [...data.events.values()],
     isTokenActive: (token) => grants.isActive(token),

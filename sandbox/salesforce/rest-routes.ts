@@ -1,5 +1,6 @@
 // Salesforce's REST API under /services/data/vNN.N/: query, queryAll and their next pages,
-// sObject read/create/update/delete for Event, the composite read of many records by id, the
+// sObject read/create/update/delete for Event (and deleting a Lightning series from one of its
+// events onwards), the composite read of many records by id, the
 // updated/deleted replication endpoints, and limits. Every authenticated response carries
 // Sforce-Limit-Info; a dead session is 401 INVALID_SESSION_ID; the daily limit, spent past its
 // tolerance, is 403 REQUEST_LIMIT_EXCEEDED; an unknown resource is 404 NOT_FOUND in JSON.
@@ -7,7 +8,7 @@ import { randomInt } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { entityIsDeleted, notFound, SalesforceApiError } from './api-error.ts';
 import type { OAuthGrants } from './oauth-grants.ts';
-import type { EventInput, OrgData, WriteOptions } from './org-data.ts';
+import { fromThisEventOnwardsAnswer, type EventInput, type OrgData, type WriteOptions } from './org-data.ts';
 import { caseSafeSuffix } from './salesforce-ids.ts';
 import type { SandboxClock } from './sandbox-clock.ts';
 import { parseSoql } from './soql-parser.ts';
@@ -317,6 +318,13 @@ export function restRoutes(options: RestRouteOptions): Hono<Env> {
     return c.body(null, 204);
   });
 
+  // Delete Lightning Experience Event Series (REST API Developer Guide): 200 once the request is
+  // accepted; the events are deleted afterwards ("Wait for all events to be removed").
+  app.delete('/services/data/:version/sobjects/Event/:id/fromThisEventOnwards', (c) => {
+    void data.deleteFromThisEventOnwards(c.get('user').Id, c.req.param('id'), writeOptions(c));
+    return c.json(fromThisEventOnwardsAnswer, 200);
+  });
+
   // A resource the sandbox has, asked with a method it does not take.
   const allowed = (methods: string) => (c: Context<Env>) =>
     c.json(
@@ -333,6 +341,7 @@ export function restRoutes(options: RestRouteOptions): Hono<Env> {
   app.all('/services/data/:version/limits', allowed('HEAD,GET'));
   app.all('/services/data/:version/composite/sobjects/Event', allowed('HEAD,GET,POST'));
   app.all('/services/data/:version/sobjects/Event/:id', allowed('HEAD,GET,PATCH,DELETE'));
+  app.all('/services/data/:version/sobjects/Event/:id/fromThisEventOnwards', allowed('DELETE'));
 
   app.onError((error, c) => {
     if (error instanceof SalesforceApiError) return c.json(error.toBody(), error.status as 400);

@@ -12,6 +12,8 @@ export const keyPrefixes = {
   EventRelation: '0RE',
   Contact: '003',
   Lead: '00Q',
+  /** The record behind a Lightning event series, named by its Events' ActivityRecurrence2Id. */
+  ActivityRecurrence2: '828',
 } as const;
 
 export type KeyPrefixedObject = keyof typeof keyPrefixes;

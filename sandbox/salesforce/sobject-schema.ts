@@ -52,6 +52,7 @@ export const schemas: Record<string, ObjectSchema> = {
       Recurrence2PatternText: 'textarea',
       Recurrence2PatternStartDate: 'datetime',
       Recurrence2PatternTimeZone: 'string',
+      Recurrence2PatternVersion: 'picklist',
       IsRecurrence2Exception: 'boolean',
       IsRecurrence2Exclusion: 'boolean',
       ActivityRecurrence2Id: 'reference',
