@@ -49,15 +49,22 @@ function enumValue(values: readonly string[], value: unknown, type: string): str
 
 /** The tz database zone a time zone Graph takes keeps time like (graph-time-zones.ts), or undefined when Graph refuses it. */
 export function ianaZone(timeZone: string): string | undefined {
+  // Asked for every occurrence of every series listed: the answer per name is kept.
+  if (ianaZones.has(timeZone)) return ianaZones.get(timeZone);
   const mapped = graphZoneToIana(timeZone);
-  if (mapped === undefined) return undefined;
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: mapped });
-    return mapped;
-  } catch {
-    return undefined;
+  let known: string | undefined;
+  if (mapped !== undefined) {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: mapped });
+      known = mapped;
+    } catch {
+      known = undefined;
+    }
   }
+  ianaZones.set(timeZone, known);
+  return known;
 }
+const ianaZones = new Map<string, string | undefined>();
 
 export function isKnownZone(timeZone: string): boolean {
   return ianaZone(timeZone) !== undefined;
