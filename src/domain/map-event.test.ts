@@ -32,6 +32,9 @@ const base: SalesforceEvent = {
   isReminderSet: false,
   isLegacyRecurrence: false,
   recurrence: null,
+  isSeries: false,
+  seriesKey: null,
+  occurrence: null,
   createdById: '0055g0000000001AAA',
   createdAt: Date.UTC(2026, 10, 24, 8),
   version: Date.UTC(2026, 10, 24, 9),
@@ -139,7 +142,7 @@ describe('mapEvent', () => {
     expect(skipReason({ isLegacyRecurrence: true })).toMatch(/classic \(pre-Lightning\) recurring/);
     expect(
       skipReason({
-        recurrence: { pattern: 'RRULE:FREQ=HOURLY', timeZone: 'Europe/Berlin', isException: false },
+        recurrence: { pattern: 'RRULE:FREQ=HOURLY', timeZone: 'Europe/Berlin' },
       }),
     ).toBe('recurrence frequency "HOURLY" is not supported');
   });
@@ -149,7 +152,6 @@ describe('mapEvent', () => {
       recurrence: {
         pattern: 'RRULE:FREQ=WEEKLY;BYDAY=MO;WKST=SU;INTERVAL=1;COUNT=13',
         timeZone: 'America/New_York',
-        isException: false,
       },
     });
     expect(result.item.recurrence).toEqual({

@@ -44,8 +44,6 @@ export function mapEvent(event: SalesforceEvent, context: MapContext): MapResult
     return skip(`the owner's time zone ${JSON.stringify(context.ownerTimeZone)} is unknown`);
   if (event.isLegacyRecurrence)
     return skip('classic (pre-Lightning) recurring Events are not synced; use Lightning recurrence');
-  if (event.recurrence?.isException === true)
-    return skip('a changed occurrence of a recurring series is not synced on its own yet');
 
   const notes: string[] = [];
   const timing = mapTiming(event, context.ownerTimeZone);

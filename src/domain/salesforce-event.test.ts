@@ -17,6 +17,7 @@ describe('parseSalesforceEvent', () => {
       IsRecurrence2: true,
       Recurrence2PatternText: 'RRULE:FREQ=DAILY;COUNT=2',
       Recurrence2PatternTimeZone: 'Europe/Berlin',
+      GroupEventType: '3',
       SystemModstamp: '2026-11-24T08:00:00.000+0000',
     });
     expect(event).toMatchObject({
@@ -24,9 +25,34 @@ describe('parseSalesforceEvent', () => {
       start: Date.UTC(2026, 10, 25, 9),
       end: Date.UTC(2026, 10, 25, 10),
       durationMinutes: 60,
-      recurrence: { pattern: 'RRULE:FREQ=DAILY;COUNT=2', timeZone: 'Europe/Berlin', isException: false },
+      recurrence: { pattern: 'RRULE:FREQ=DAILY;COUNT=2', timeZone: 'Europe/Berlin' },
+      isSeries: true,
+      seriesKey: null,
+      occurrence: null,
       version: Date.UTC(2026, 10, 24, 8),
       isChild: false,
+    });
+  });
+
+  it('reads an occurrence record of a Lightning series: its series, never the pattern it carries', () => {
+    const event = parseSalesforceEvent({
+      Id: '00U5g0000000002EAA',
+      OwnerId: '0055g0000000001AAA',
+      StartDateTime: '2026-12-02T09:00:00.000+0000',
+      EndDateTime: '2026-12-02T10:00:00.000+0000',
+      GroupEventType: '0',
+      IsRecurrence2: true,
+      Recurrence2PatternText: 'RRULE:FREQ=DAILY;COUNT=2',
+      IsRecurrence2Exception: true,
+      IsRecurrence2Exclusion: false,
+      ActivityRecurrence2Id: '8285g0000000001AAA',
+      SystemModstamp: '2026-11-24T08:00:00.000+0000',
+    });
+    expect(event).toMatchObject({
+      recurrence: null,
+      isSeries: false,
+      seriesKey: '8285g0000000001AAA',
+      occurrence: { isException: true, isExclusion: false },
     });
   });
 

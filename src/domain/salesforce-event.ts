@@ -24,6 +24,9 @@ export const eventFieldNames = [
   'Recurrence2PatternText',
   'Recurrence2PatternTimeZone',
   'IsRecurrence2Exception',
+  'IsRecurrence2Exclusion',
+  'GroupEventType',
+  'ActivityRecurrence2Id',
   'CreatedById',
   'CreatedDate',
   'SystemModstamp',
@@ -49,7 +52,20 @@ export interface SalesforceEvent {
   isReminderSet: boolean;
   /** Classic (pre-Lightning) recurrence. */
   isLegacyRecurrence: boolean;
-  recurrence: { pattern: string | null; timeZone: string | null; isException: boolean } | null;
+  /**
+   * The pattern of a Lightning series (Recurrence2PatternText), on the series record; null on
+   * single Events and on the occurrence records of a series.
+   */
+  recurrence: { pattern: string | null; timeZone: string | null } | null;
+  /** The Event is a Lightning series record (GroupEventType 3): the pattern, not a meeting. */
+  isSeries: boolean;
+  /**
+   * ActivityRecurrence2Id: the Lightning series this record belongs to (the series record and
+   * every occurrence record carry the same one), or null.
+   */
+  seriesKey: string | null;
+  /** The Event is one occurrence record of a Lightning series: edited on its own, or excluded. */
+  occurrence: { isException: boolean; isExclusion: boolean } | null;
   createdById: string | null;
   /** CreatedDate, epoch ms (null when the record does not say). */
   createdAt: number | null;
@@ -88,6 +104,8 @@ export function parseSalesforceEvent(record: Record<string, unknown>): Salesforc
     return { problem: 'a datetime field is not in Salesforce format' };
   }
   const duration = record['DurationInMinutes'];
+  const seriesKey = text('ActivityRecurrence2Id');
+  const isSeries = record['GroupEventType'] === '3' || record['GroupEventType'] === 3;
   return {
     id,
     subject: text('Subject'),
@@ -105,13 +123,17 @@ export function parseSalesforceEvent(record: Record<string, unknown>): Salesforc
     reminderAt,
     isReminderSet: flag('IsReminderSet'),
     isLegacyRecurrence: flag('IsRecurrence'),
-    recurrence: flag('IsRecurrence2')
-      ? {
-          pattern: text('Recurrence2PatternText'),
-          timeZone: text('Recurrence2PatternTimeZone'),
-          isException: flag('IsRecurrence2Exception'),
-        }
-      : null,
+    // Occurrence records carry the series' pattern too; only the series record repeats.
+    recurrence:
+      flag('IsRecurrence2') && (isSeries || seriesKey === null)
+        ? { pattern: text('Recurrence2PatternText'), timeZone: text('Recurrence2PatternTimeZone') }
+        : null,
+    isSeries,
+    seriesKey,
+    occurrence:
+      seriesKey === null || isSeries
+        ? null
+        : { isException: flag('IsRecurrence2Exception'), isExclusion: flag('IsRecurrence2Exclusion') },
     createdById: text('CreatedById'),
     createdAt,
     version,

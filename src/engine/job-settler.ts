@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { ClaimedJob } from '../store/jobs/job.ts';
+import { enqueueJobs } from '../store/jobs/enqueue-job.ts';
 import { saveLinkRecords, type LinkRecord } from '../store/links-repository.ts';
 import { addTraces, type NewTrace } from '../store/traces-repository.ts';
 import type { JobOutcome, JobQueue, SettledAs } from './job-queue.ts';
@@ -18,6 +19,8 @@ export interface Settlement {
   outcome: JobOutcome;
   traces: readonly NewTrace[];
   linkRecord?: LinkRecord | undefined;
+  /** An Event whose job is made due at once (the series an occurrence record belongs to). */
+  forwardTo?: string | undefined;
 }
 
 interface Pending extends Settlement {
@@ -31,6 +34,7 @@ export class JobSettler {
   readonly #retryMs: number;
   readonly #gatherMs: number;
   readonly #mayStillWrite: (job: ClaimedJob) => boolean;
+  readonly #now: () => number;
   #pending: Pending[] = [];
   #flushing: Promise<void> | undefined;
   #failing = false;
@@ -41,12 +45,15 @@ export class JobSettler {
     logger: Logger;
     /** Whether the job's lease may still be ours (false: stop trying, it runs again elsewhere). */
     mayStillWrite: (job: ClaimedJob) => boolean;
+    /** The clock, for jobs made due at once (default Date.now). */
+    now?: () => number;
     retryMs?: number;
     /** How long a write waits for more finished jobs to join it (default 20 ms). */
     gatherMs?: number;
   }) {
     this.#gatherMs = deps.gatherMs ?? 20;
     this.#mayStillWrite = deps.mayStillWrite;
+    this.#now = deps.now ?? Date.now;
     this.#queue = deps.queue;
     this.#workerId = deps.workerId;
     this.#logger = deps.logger;
@@ -115,6 +122,21 @@ export class JobSettler {
           if (linkRecord !== undefined)
             records.set(job.tenantId, [...(records.get(job.tenantId) ?? []), linkRecord]);
         for (const [tenantId, links] of records) await saveLinkRecords(tx, tenantId, links);
+        // A series is synced as one: its occurrence records' jobs hand the work to its job.
+        const now = this.#now();
+        const forwards = new Map<string, { tenantId: string; eventId: string; changeAt: number }>();
+        for (const { job, forwardTo } of batch) {
+          if (forwardTo === undefined) continue;
+          const key = `${job.tenantId}\u0000${forwardTo}`;
+          const known = forwards.get(key);
+          if (known === undefined || job.firstChangeAt < known.changeAt)
+            forwards.set(key, { tenantId: job.tenantId, eventId: forwardTo, changeAt: job.firstChangeAt });
+        }
+        if (forwards.size > 0)
+          await enqueueJobs(
+            tx,
+            [...forwards.values()].map((f) => ({ ...f, runAt: now, now })),
+          );
       },
     );
   }

@@ -25,6 +25,10 @@ export interface BatchRead {
   /** Known records not used because they lack a field the sync needs, with that field. */
   incomplete: Map<string, string>;
   invitees: Map<string, Invitee[]>;
+  /** For each Lightning series record read (by its Event id), its occurrence records (invitees' copies left out). */
+  occurrences: Map<string, { event: SalesforceEvent; record: Record<string, unknown> }[]>;
+  /** For each occurrence record read, the Event id of its series record (when Salesforce has one). */
+  seriesOf: Map<string, string>;
   mailboxes: Map<string, MailboxRow>;
   /** Salesforce calls made, for the API budget and the bench. */
   calls: number;
@@ -97,6 +101,41 @@ export async function readBatch(
     }
   }
 
+  // A series' occurrences are Event records of their own, tied to the series record by the
+  // ActivityRecurrence2Id they share: read with it, one query per 500 series.
+  const occurrences: BatchRead['occurrences'] = new Map();
+  const series = live.filter((e) => e.event.isSeries && e.event.seriesKey !== null);
+  for (let i = 0; i < series.length; i += 500) {
+    const chunk = series.slice(i, i + 500);
+    const byKey = new Map(chunk.map((e) => [e.event.seriesKey, e.event.id]));
+    const records = await deps.rest.query(
+      `SELECT ${fields.join(', ')} FROM Event WHERE ActivityRecurrence2Id IN (${soqlIdList([...byKey.keys()].filter((k) => k !== null))}) AND IsChild = false`,
+    );
+    calls++;
+    for (const e of chunk) occurrences.set(e.event.id, []);
+    for (const record of records) {
+      const parsed = parseSalesforceEvent(record);
+      if ('problem' in parsed || parsed.occurrence === null || parsed.seriesKey === null) continue;
+      const seriesId = byKey.get(parsed.seriesKey);
+      if (seriesId !== undefined) occurrences.get(seriesId)?.push({ event: parsed, record });
+    }
+  }
+  // An occurrence record's series record: the Event of its ActivityRecurrence2Id that is the series.
+  const seriesOf = new Map<string, string>();
+  const occurrenceRecords = live.filter((e) => e.event.occurrence !== null && !e.event.isChild);
+  const keys = [...new Set(occurrenceRecords.map((e) => e.event.seriesKey ?? ''))].filter((k) => k !== '');
+  for (let i = 0; i < keys.length; i += 500) {
+    const rows = await deps.rest.query(
+      `SELECT Id, ActivityRecurrence2Id FROM Event WHERE ActivityRecurrence2Id IN (${soqlIdList(keys.slice(i, i + 500))}) AND GroupEventType = '3'`,
+    );
+    calls++;
+    const seriesByKey = new Map(rows.map((row) => [String(row['ActivityRecurrence2Id']), String(row['Id'])]));
+    for (const e of occurrenceRecords) {
+      const seriesId = seriesByKey.get(e.event.seriesKey ?? '');
+      if (seriesId !== undefined) seriesOf.set(e.event.id, seriesId);
+    }
+  }
+
   const ownerIds = [...new Set(live.map((e) => e.event.ownerId))];
   const known = await findMailboxes(deps.db, deps.tenantId, ownerIds);
   const now = deps.clock.now();
@@ -133,5 +172,14 @@ export async function readBatch(
     }
   }
   const mailboxes = stale.length === 0 ? known : await findMailboxes(deps.db, deps.tenantId, ownerIds);
-  return { events, readFromSalesforce: new Set(toRead), incomplete, invitees, mailboxes, calls };
+  return {
+    events,
+    readFromSalesforce: new Set(toRead),
+    incomplete,
+    invitees,
+    occurrences,
+    seriesOf,
+    mailboxes,
+    calls,
+  };
 }

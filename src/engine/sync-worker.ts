@@ -111,6 +111,7 @@ export class SyncWorker {
       queue: deps.queue,
       workerId: deps.workerId,
       logger: deps.logger,
+      now: () => deps.clock.now(),
       mayStillWrite: (job) => (this.#runOf(job)?.leaseExpiresAt ?? 0) > deps.clock.now(),
     });
     deps.presence?.onLost(() => {
@@ -280,6 +281,7 @@ export class SyncWorker {
         outcome,
         traces: result.traces,
         linkRecord: result.linkRecord,
+        forwardTo: result.forwardTo,
       });
       if (settled === 'dead')
         logger.warn(

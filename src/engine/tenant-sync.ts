@@ -21,7 +21,10 @@ import { findMailboxesByIds, markMailboxMissing } from '../store/mailboxes-repos
 import type { Database, MailboxRow, TenantRow } from '../store/schema.ts';
 import type { NewTrace } from '../store/traces-repository.ts';
 import type { Kysely } from 'kysely';
-import { applyPlan, MailboxMissingError } from './apply-plan.ts';
+import { applyPlan, MailboxMissingError, type ApplyInput } from './apply-plan.ts';
+import { applySeries, parseSeriesState } from './apply-series.ts';
+import { seriesDesired } from './series-desired.ts';
+import { findSeriesMembers, findSeriesState, membersOfSeries } from '../store/series-repository.ts';
 import type { JobOutcome } from './job-queue.ts';
 import type { EngineMetrics } from './engine-metrics.ts';
 import type { MailboxLimiter } from './mailbox-limiter.ts';
@@ -71,6 +74,11 @@ export interface JobResult {
   synced?: SyncedEvent | undefined;
   /** Why the Event cannot be synced faithfully, if it cannot (also in its traces). */
   skipped?: SkippedEvent | undefined;
+  /**
+   * The Lightning series this Event is an occurrence record of: the series is synced (its job is
+   * due at once), since the calendar keeps one series for all of its occurrences.
+   */
+  forwardTo?: string | undefined;
 }
 
 export interface TenantSyncResult {
@@ -131,6 +139,12 @@ export async function syncTenantJobs(
   const missing = linkMailboxIds.filter((id) => !mailboxesById.has(id));
   for (const row of await findMailboxesByIds(deps.db, missing)) mailboxesById.set(row.id, row);
   const domains = JSON.parse(deps.tenant.internal_domains_json) as string[];
+  // Occurrence records of a series, known from earlier syncs: a deleted one still finds its series.
+  const members = await findSeriesMembers(
+    deps.db,
+    deps.tenant.id,
+    jobs.map((j) => j.eventId),
+  );
   let providerCalls = 0;
 
   await Promise.all(
@@ -153,6 +167,14 @@ export async function syncTenantJobs(
       let version: number | null = null;
       let createdAt: number | null = null;
       let mailbox: MailboxRow | undefined;
+      let series: ReturnType<typeof seriesDesired> | undefined;
+      const event = found === null || 'problem' in found ? undefined : found.event;
+      const forwardTo =
+        event !== undefined && !event.isChild && event.occurrence !== null
+          ? (read.seriesOf.get(event.id) ?? members.get(job.eventId)?.seriesEventId)
+          : found === null
+            ? members.get(job.eventId)?.seriesEventId
+            : undefined;
       // The record this sync uses, kept with the link: later CDC edits are folded onto it.
       const used =
         found === null || 'problem' in found
@@ -184,6 +206,16 @@ export async function syncTenantJobs(
         const excluded = exclusionReason(rules, found.record);
         mailbox = read.mailboxes.get(found.event.ownerId);
         if (excluded !== undefined) desired = { kind: 'absent', reason: excluded };
+        else if (forwardTo !== undefined)
+          desired = {
+            kind: 'absent',
+            reason: `an occurrence of the series ${forwardTo}: the calendar series stands for it, and the series is synced`,
+          };
+        else if (found.event.occurrence !== null && !found.event.isChild)
+          desired = {
+            kind: 'unmappable',
+            reason: `an occurrence of a series (${found.event.seriesKey ?? ''}) whose series record the connected user cannot read: never synced on its own`,
+          };
         else if (found.event.isChild)
           desired = {
             kind: 'unmappable',
@@ -202,16 +234,37 @@ export async function syncTenantJobs(
             internalDomains: domains,
           });
           const unwritable = item.kind === 'item' ? deps.provider.cannotWrite(item.item) : undefined;
+          const itemHash =
+            item.kind === 'item'
+              ? createHash('sha256').update(canonicalItem(item.item)).digest('base64url')
+              : '';
+          if (item.kind === 'item' && unwritable === undefined && found.event.isSeries) {
+            series = seriesDesired({
+              seriesItem: item.item,
+              seriesHash: itemHash,
+              occurrences: read.occurrences.get(found.event.id) ?? [],
+              knownSlots: new Map(
+                (await membersOfSeries(deps.db, deps.tenant.id, found.event.id)).map((m) => [
+                  m.eventId,
+                  m.slotDate,
+                ]),
+              ),
+              context: {
+                ownerTimeZone: mailbox.time_zone ?? 'UTC',
+                invitees: read.invitees.get(found.event.id) ?? [],
+                invitationPolicy: deps.tenant.invitation_policy,
+                internalDomains: domains,
+              },
+            });
+            item = { ...item, item: series.item };
+          }
           desired =
             item.kind === 'skip'
               ? { kind: 'unmappable', reason: item.reason }
               : unwritable !== undefined
                 ? { kind: 'unmappable', reason: unwritable }
-                : {
-                    kind: 'item',
-                    mailboxId: mailbox.id,
-                    hash: createHash('sha256').update(canonicalItem(item.item)).digest('base64url'),
-                  };
+                : { kind: 'item', mailboxId: mailbox.id, hash: series?.hash ?? itemHash };
+          if (series !== undefined && series.notes.length > 0) trace('map', series.notes.join('; '));
           if (item.kind === 'item' && item.notes.length > 0) trace('map', item.notes.join('; '));
         }
       }
@@ -244,6 +297,7 @@ export async function syncTenantJobs(
             ? { eventId: job.eventId, recordJson: used.json, recordThroughChangeId: used.throughChangeId }
             : undefined,
           skipped: desired.kind === 'unmappable' ? { eventId: job.eventId, reason: plan.reason } : undefined,
+          forwardTo,
         });
         return;
       }
@@ -260,7 +314,7 @@ export async function syncTenantJobs(
         return;
       }
       try {
-        const applied = await applyPlan(deps, plan, {
+        const input: ApplyInput = {
           job,
           link,
           item: item?.kind === 'item' ? item.item : undefined,
@@ -271,7 +325,19 @@ export async function syncTenantJobs(
           mayExist: job.attempts > 1 || createdAt === null || createdAt < deps.installedAt,
           countCall: () => providerCalls++,
           signal: deps.signalOf?.(job),
-        });
+        };
+        let applied;
+        if (found !== null && !('problem' in found) && found.event.isSeries) {
+          const done = await applySeries(
+            deps,
+            plan,
+            input,
+            series,
+            parseSeriesState(await findSeriesState(deps.db, deps.tenant.id, job.eventId)),
+          );
+          applied = done.ref;
+          if (done.notes.length > 0) trace('apply', done.notes.join('; '));
+        } else applied = await applyPlan(deps, plan, input);
         const latencyMs = deps.clock.now() - job.firstChangeAt;
         trace('apply', `${plan.action} done`, {
           itemId: applied?.itemId ?? link?.item_id ?? null,
@@ -289,6 +355,7 @@ export async function syncTenantJobs(
               null,
             latencyMs,
           },
+          forwardTo,
         });
       } catch (error) {
         if (error instanceof MailboxMissingError) {

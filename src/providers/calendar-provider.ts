@@ -38,9 +38,42 @@ export interface CallOptions {
   signal?: AbortSignal | undefined;
 }
 
+/** One occurrence of a calendar series: its id and original date (YYYY-MM-DD in the series' zone). */
+export interface SeriesInstanceRef {
+  id: string;
+  date: string;
+}
+
+/**
+ * What a provider that keeps series with per-occurrence changes offers (Graph: the series'
+ * instances, each of which can be changed or cancelled on its own).
+ */
+export interface SeriesInstances {
+  /** The series' occurrences starting in [from, to) (epoch ms), named by their original date in `timeZone`. */
+  list(
+    mailbox: string,
+    series: ItemRef,
+    window: { from: number; to: number; timeZone: string },
+    options?: CallOptions,
+  ): Promise<SeriesInstanceRef[]>;
+  /**
+   * Changes one occurrence to `item` (a single item: its times, subject, body, location, show-as,
+   * sensitivity, reminder). Throws ItemNotFoundError when the occurrence is no longer there, and
+   * OccurrenceCannotMoveError when the provider refuses the new times for an occurrence.
+   */
+  change(mailbox: string, instanceId: string, item: CalendarItem, options?: CallOptions): Promise<void>;
+  /** Cancels one occurrence; one already gone counts as cancelled. */
+  cancel(mailbox: string, instanceId: string, options?: CallOptions): Promise<void>;
+}
+
+/** The provider keeps an occurrence between its neighbours: it refused to move it further. */
+export class OccurrenceCannotMoveError extends PermanentError {}
+
 export interface CalendarProvider {
   readonly kind: ProviderKind;
   readonly capabilities: ProviderCapabilities;
+  /** Per-occurrence changes of series, when the provider has them. */
+  readonly instances?: SeriesInstances;
   /**
    * Creates the item. `idempotencyKey` is the same for retries of the same create, so a retry
    * after a lost response does not make a second item.

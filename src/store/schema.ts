@@ -23,6 +23,8 @@ export interface Database {
   nodes: NodesTable;
   admin_sessions: AdminSessionsTable;
   rate_limits: RateLimitsTable;
+  series_members: SeriesMembersTable;
+  series_states: SeriesStatesTable;
 }
 
 export interface MetaTable {
@@ -203,6 +205,24 @@ export interface LinksTable {
   record_json: ColumnType<string | null, string | null | undefined, string | null>;
   /** The highest change id of the Event that record_json is known to include. */
   record_through_change_id: ColumnType<number | null, number | null | undefined, number | null>;
+}
+
+/** An occurrence record of a Lightning event series, and the series date it stands for. */
+export interface SeriesMembersTable {
+  tenant_id: string;
+  event_id: string;
+  series_event_id: string;
+  /** The series date (YYYY-MM-DD in the series' zone) the occurrence was made for. */
+  slot_date: string;
+  updated_at: number;
+}
+
+/** What was last applied to a calendar series' occurrences (JSON, see engine/apply-series.ts). */
+export interface SeriesStatesTable {
+  tenant_id: string;
+  series_event_id: string;
+  state_json: string;
+  updated_at: number;
 }
 
 export interface TracesTable {

@@ -18,7 +18,16 @@ export async function removeTenant(
     () => false,
   );
   await deps.db.transaction().execute(async (tx) => {
-    for (const table of ['links', 'traces', 'jobs', 'changes', 'intake_positions', 'oauth_states'] as const)
+    for (const table of [
+      'links',
+      'series_members',
+      'series_states',
+      'traces',
+      'jobs',
+      'changes',
+      'intake_positions',
+      'oauth_states',
+    ] as const)
       await tx.deleteFrom(table).where('tenant_id', '=', tenant.id).execute();
     await tx.deleteFrom('leases').where('name', 'like', `%:${tenant.id}`).execute();
     await tx.deleteFrom('tenants').where('id', '=', tenant.id).execute();

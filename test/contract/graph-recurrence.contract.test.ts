@@ -10,6 +10,7 @@ import type { CalendarItem } from '../../src/domain/calendar-item.ts';
 import { parseRrule } from '../../src/domain/rrule.ts';
 import { instantsOf, localDateTime } from '../../src/domain/time-zones.ts';
 import { createOutboundFetch } from '../../src/lib/outbound-fetch.ts';
+import { OccurrenceCannotMoveError } from '../../src/providers/calendar-provider.ts';
 import { GraphProvider } from '../../src/providers/graph/graph-provider.ts';
 import { GraphTokenSource } from '../../src/providers/graph/graph-token-source.ts';
 
@@ -163,5 +164,60 @@ describe('recurring Events through the Graph provider, as Outlook expands them',
         `2027-${d.slice(0, 3)}${String(Number(d.slice(3)) + 1).padStart(2, '0')}T00:00:00.0000000`,
       ]),
     );
+  });
+
+  it('names each occurrence by its date in the series zone, changes one and cancels another through the provider', async () => {
+    const zone = 'Europe/Berlin';
+    const recurrence = parseRrule('RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=5', {
+      startDate: '2027-03-22',
+      timeZone: zone,
+      startTime: '09:00:00',
+    });
+    if ('problem' in recurrence) throw new Error(recurrence.problem);
+    const start = instantsOf('2027-03-22T09:00:00', zone)[0] ?? Number.NaN;
+    const series: CalendarItem = {
+      salesforceEventId: '00U5g00000RecurInst',
+      subject: 'Weekly',
+      body: '',
+      location: null,
+      timing: { kind: 'timed', start, end: start + 1_800_000, timeZone: zone },
+      showAs: 'busy',
+      sensitivity: 'normal',
+      reminderMinutesBeforeStart: null,
+      attendees: [],
+      recurrence,
+    };
+    const ref = await provider.create('rep@acme.example', series, { idempotencyKey: 'instances' });
+    const window = { from: start - 86_400_000, to: start + 40 * 86_400_000, timeZone: zone };
+    const listed = await provider.instances.list('rep@acme.example', ref, window);
+    // Across the change to summer time, each occurrence keeps its Monday.
+    expect(listed.map((i) => i.date).sort()).toEqual([
+      '2027-03-22',
+      '2027-03-29',
+      '2027-04-05',
+      '2027-04-12',
+      '2027-04-19',
+    ]);
+    const second = listed.find((i) => i.date === '2027-03-29')!;
+    const movedStart = instantsOf('2027-03-30T14:00:00', zone)[0] ?? Number.NaN;
+    await provider.instances.change('rep@acme.example', second.id, {
+      ...series,
+      subject: 'Moved to Tuesday',
+      recurrence: null,
+      timing: { kind: 'timed', start: movedStart, end: movedStart + 1_800_000, timeZone: zone },
+    });
+    await provider.instances.cancel('rep@acme.example', listed.find((i) => i.date === '2027-04-12')!.id);
+    await provider.instances.cancel('rep@acme.example', listed.find((i) => i.date === '2027-04-12')!.id);
+    const after = await provider.instances.list('rep@acme.example', ref, window);
+    // The moved occurrence keeps its original date as its name; the cancelled one is gone.
+    expect(after.map((i) => i.date).sort()).toEqual(['2027-03-22', '2027-03-29', '2027-04-05', '2027-04-19']);
+    const tooFar = instantsOf('2027-04-06T09:00:00', zone)[0] ?? Number.NaN;
+    await expect(
+      provider.instances.change('rep@acme.example', second.id, {
+        ...series,
+        recurrence: null,
+        timing: { kind: 'timed', start: tooFar, end: tooFar + 1_800_000, timeZone: zone },
+      }),
+    ).rejects.toBeInstanceOf(OccurrenceCannotMoveError);
   });
 });

@@ -2,7 +2,9 @@
 // 500 Events for 50 owners are created, edited and deleted, and every mailbox ends up holding
 // exactly the owner's live Events; the same with a fifth of Graph's answers failing; the same
 // after the database is lost and the Events are backfilled; and Events that cannot be synced are
-// skipped with a reason `instant-sync trace` prints, while the others sync.
+// skipped with a reason `instant-sync trace` prints, while the others sync; and a Lightning
+// series (a series record and one Event record per occurrence) is one calendar series whose
+// occurrences equal Salesforce's through every kind of change.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { auditMailboxes, waitForMailboxesToMatch } from '../support/mailbox-audit.ts';
 import { startSystem, type RunningSystem } from '../support/system-processes.ts';
@@ -165,4 +167,75 @@ describeEachBackend('Salesforce to Microsoft 365, end to end', (database) => {
     expect(await traceOf(ofOddZone)).toMatch(/the owner's time zone "Mars\/Olympus_Mons" is unknown/);
     expect(await differences()).toEqual([]);
   }, 120_000);
+
+  it("keeps a Lightning series one calendar series whose occurrences equal Salesforce's through every kind of change", async () => {
+    const owner = system.owners[7]!;
+    const first = await system.salesforce.createEvent(owner.id, {
+      Subject: 'Weekly pipeline',
+      StartDateTime: '2027-03-01T09:00:00Z',
+      EndDateTime: '2027-03-01T09:45:00Z',
+      IsRecurrence2: true,
+      Recurrence2PatternText: 'RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=10',
+    });
+    // The series record and its occurrence records share one ActivityRecurrence2Id.
+    const key = first['ActivityRecurrence2Id'];
+    const family = async () =>
+      (await system.salesforce.events()).filter(
+        (e) => e['ActivityRecurrence2Id'] === key && e['IsChild'] !== true,
+      );
+    const seriesId = String((await family()).find((e) => e['GroupEventType'] === '3')?.['Id']);
+    const occurrences = async () =>
+      (await family())
+        .filter((e) => e['GroupEventType'] !== '3')
+        .sort((a, b) => String(a['StartDateTime']).localeCompare(String(b['StartDateTime'])));
+    const seriesItems = async () =>
+      (await system.graph.items(owner.email)).filter((i) => i.salesforceId === seriesId);
+    const instances = async () => {
+      const [item] = await seriesItems();
+      return item === undefined ? [] : system.graph.instances(owner.email, item.itemId);
+    };
+    expect(await occurrences()).toHaveLength(10);
+    await settle(60_000);
+    expect(await seriesItems()).toHaveLength(1);
+    expect(await instances()).toHaveLength(10);
+
+    // One occurrence edited on its own: later, and renamed.
+    const third = (await occurrences())[2]!;
+    await system.salesforce.updateEvent(String(third['Id']), {
+      Subject: 'Pipeline with the CFO',
+      StartDateTime: '2027-03-15T11:00:00Z',
+      EndDateTime: '2027-03-15T12:00:00Z',
+    });
+    await settle(60_000);
+    expect((await instances()).find((i) => i.subject === 'Pipeline with the CFO')).toMatchObject({
+      start: '2027-03-15T11:00:00Z',
+      type: 'exception',
+    });
+
+    // One occurrence removed.
+    await system.salesforce.deleteEvent(String((await occurrences())[4]!['Id']));
+    await settle(60_000);
+    expect(await instances()).toHaveLength(9);
+
+    // The series renamed: every occurrence but the one edited on its own.
+    await system.salesforce.updateEvent(seriesId, { Subject: 'Pipeline review' });
+    await settle(60_000);
+    expect((await instances()).filter((i) => i.subject === 'Pipeline review')).toHaveLength(8);
+
+    // The eighth occurrence and the following ones deleted (the fifth is gone already).
+    await system.salesforce.deleteFromThisEventOnwards(String((await occurrences())[6]!['Id']));
+    await waitFor(async () => ((await occurrences()).length === 6 ? true : undefined), { timeoutMs: 30_000 });
+    await settle(60_000);
+    expect(await instances()).toHaveLength(6);
+    expect((await instances()).find((i) => i.subject === 'Pipeline with the CFO')).toMatchObject({
+      start: '2027-03-15T11:00:00Z',
+    });
+
+    // The whole series deleted.
+    await system.salesforce.deleteFromThisEventOnwards(String((await occurrences())[0]!['Id']));
+    await waitFor(async () => ((await occurrences()).length === 0 ? true : undefined), { timeoutMs: 30_000 });
+    await settle(60_000);
+    expect(await seriesItems()).toEqual([]);
+    expect(await differences()).toEqual([]);
+  }, 420_000);
 });

@@ -1,6 +1,9 @@
 // Compares every mailbox with the org, as an admin checking the promise would: for each live
 // Salesforce Event its owner's mailbox must hold exactly one item stamped with its id, showing
-// its current subject, and no mailbox may hold an item of an Event that is gone.
+// its current subject, and no mailbox may hold an item of an Event that is gone. A Lightning
+// series is one item (stamped with the series record's id) whose occurrences must equal the
+// series' live occurrence records one for one, in start and subject; occurrence records are
+// never items of their own.
 import type { RunningSystem } from './system-processes.ts';
 
 export interface MailboxAudit {
@@ -12,6 +15,8 @@ export interface MailboxAudit {
   stale: number;
   /** Items of Events that are deleted, belong to someone else, or carry no Salesforce id. */
   orphaned: number;
+  /** Series whose calendar occurrences differ from Salesforce's occurrence records. */
+  occurrences: number;
   /** One line per problem (the first ones), for a failure message. */
   problems: string[];
 }
@@ -23,15 +28,49 @@ export async function auditMailboxes(
 ): Promise<MailboxAudit> {
   const emailOf = new Map(system.owners.map((o) => [o.id, o.email]));
   const expected = new Map<string, Map<string, string>>();
-  for (const event of await system.salesforce.events()) {
+  const events = await system.salesforce.events();
+  // A series record (GroupEventType 3) and its occurrence records share an ActivityRecurrence2Id.
+  const isSeries = (event: Record<string, unknown>) => event['GroupEventType'] === '3';
+  const seriesByKey = new Map(
+    events.filter(isSeries).map((event) => [String(event['ActivityRecurrence2Id']), String(event['Id'])]),
+  );
+  /** Each series record's live occurrence records, as `start|subject` (start as an ISO instant). */
+  const occurrencesOf = new Map<string, string[]>([...seriesByKey.values()].map((id) => [id, []]));
+  for (const event of events) {
+    const key = event['ActivityRecurrence2Id'];
+    if (
+      typeof key !== 'string' ||
+      isSeries(event) ||
+      event['IsChild'] === true ||
+      event['IsRecurrence2Exclusion'] === true
+    )
+      continue;
+    occurrencesOf
+      .get(seriesByKey.get(key) ?? '')
+      ?.push(`${isoInstant(event['StartDateTime'])}|${String(event['Subject'])}`);
+  }
+  for (const event of events) {
     const id = String(event['Id']);
     const email = emailOf.get(String(event['OwnerId']));
-    if (email === undefined || event['IsChild'] === true || options.ignore?.has(id) === true) continue;
+    if (
+      email === undefined ||
+      event['IsChild'] === true ||
+      (typeof event['ActivityRecurrence2Id'] === 'string' && !isSeries(event)) ||
+      options.ignore?.has(id) === true
+    )
+      continue;
     const byId = expected.get(email) ?? new Map<string, string>();
     byId.set(id, String(event['Subject']));
     expected.set(email, byId);
   }
-  const audit: MailboxAudit = { duplicated: 0, missing: 0, stale: 0, orphaned: 0, problems: [] };
+  const audit: MailboxAudit = {
+    duplicated: 0,
+    missing: 0,
+    stale: 0,
+    orphaned: 0,
+    occurrences: 0,
+    problems: [],
+  };
   const note = (problem: string) => {
     if (audit.problems.length < 50) audit.problems.push(problem);
   };
@@ -56,6 +95,19 @@ export async function auditMailboxes(
           } else if (subject !== item.subject) {
             audit.stale++;
             note(`${owner.email}: ${id} is "${item.subject}", not "${subject}"`);
+          } else if (occurrencesOf.has(id)) {
+            const want = (occurrencesOf.get(id) ?? []).sort();
+            const have = (await system.graph.instances(owner.email, item.itemId))
+              .map((i) => `${i.start}|${i.subject}`)
+              .sort();
+            const lacking = want.filter((o) => !have.includes(o));
+            const extra = have.filter((o) => !want.includes(o));
+            if (lacking.length > 0 || extra.length > 0) {
+              audit.occurrences++;
+              note(
+                `${owner.email}: series ${id} lacks ${lacking.slice(0, 3).join(', ') || 'nothing'} and has ${extra.slice(0, 3).join(', ') || 'nothing more'} (${want.length} occurrence records, ${have.length} calendar occurrences)`,
+              );
+            }
           }
         }
         for (const id of want.keys())
@@ -69,6 +121,12 @@ export async function auditMailboxes(
   return audit;
 }
 
+/** A Salesforce datetime (2026-12-01T09:00:00.000+0000) as 2026-12-01T09:00:00Z. */
+function isoInstant(value: unknown): string {
+  const ms = Date.parse(String(value).replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
+  return Number.isNaN(ms) ? String(value) : `${new Date(ms).toISOString().slice(0, 19)}Z`;
+}
+
 /** Audits until every mailbox matches (resolves with the clean audit) or `timeoutMs` passes (throws). */
 export async function waitForMailboxesToMatch(
   system: Pick<RunningSystem, 'owners' | 'salesforce' | 'graph'> & { serviceOutput?: () => string },
@@ -80,7 +138,7 @@ export async function waitForMailboxesToMatch(
     if (audit.problems.length === 0) return audit;
     if (Date.now() > deadline)
       throw new Error(
-        `mailboxes still differ after ${options.timeoutMs} ms (${audit.duplicated} duplicated, ${audit.missing} missing, ${audit.stale} stale, ${audit.orphaned} orphaned):\n` +
+        `mailboxes still differ after ${options.timeoutMs} ms (${audit.duplicated} duplicated, ${audit.missing} missing, ${audit.stale} stale, ${audit.orphaned} orphaned, ${audit.occurrences} series with other occurrences):\n` +
           `${audit.problems.slice(0, 20).join('\n')}\n--- service output (tail) ---\n${system.serviceOutput?.().slice(-4000) ?? ''}`,
       );
     await new Promise((resolve) => setTimeout(resolve, 1000));

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createOutboundFetch } from '../../src/lib/outbound-fetch.ts';
 import { generateSecretKey } from '../../src/lib/secret-box.ts';
+import { GraphTokenSource } from '../../src/providers/graph/graph-token-source.ts';
 import { salesforceIdProperty } from '../../src/providers/graph/to-graph-event.ts';
 import { runCliProcess, startCliProcess, type CliResult } from './cli-process.ts';
 import { freePort } from './service-under-test.ts';
@@ -68,6 +69,8 @@ export interface RunningSystem {
     createEvent(ownerId: string, fields: Record<string, unknown>): Promise<Record<string, unknown>>;
     updateEvent(id: string, fields: Record<string, unknown>): Promise<Record<string, unknown>>;
     deleteEvent(id: string): Promise<void>;
+    /** Deletes an occurrence of a Lightning series and the ones after it (the first: the whole series). */
+    deleteFromThisEventOnwards(id: string): Promise<void>;
     /** Live (not deleted) Events. */
     events(): Promise<Record<string, unknown>[]>;
     stats(): Promise<{ apiCalls: number }>;
@@ -86,6 +89,8 @@ export interface RunningSystem {
   };
   graph: {
     items(address: string): Promise<MailboxItem[]>;
+    /** The occurrences of a series item (through Graph's own instances list), starts in UTC. */
+    instances(address: string, itemId: string): Promise<{ start: string; subject: string; type: string }[]>;
     faults(faults: {
       failureRate: number;
       kinds: string[];
@@ -178,6 +183,16 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       return (response.status === 204 ? undefined : await response.json()) as T;
     };
 
+    const graphTokens = new GraphTokenSource(
+      {
+        directoryTenantId: 'contoso',
+        clientId: 'sync-app',
+        clientSecret: 'graph-secret',
+        loginBaseUrl: graphUrl,
+        graphBaseUrl: graphUrl,
+      },
+      fetchImpl,
+    );
     const port = await freePort();
     const serviceUrl = `http://127.0.0.1:${port}`;
     const env: Record<string, string> = {
@@ -259,6 +274,9 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         createEvent: (ownerId, fields) => call(sfUrl, 'POST', '/__sandbox/events', { ownerId, ...fields }),
         updateEvent: (id, fields) => call(sfUrl, 'PATCH', `/__sandbox/events/${id}`, fields),
         deleteEvent: (id) => call(sfUrl, 'DELETE', `/__sandbox/events/${id}`),
+        deleteFromThisEventOnwards: async (id) => {
+          await call(sfUrl, 'DELETE', `/__sandbox/events/${id}/fromThisEventOnwards`);
+        },
         events: async () =>
           (await call<Record<string, unknown>[]>(sfUrl, 'GET', '/__sandbox/events')).filter(
             (e) => e['IsDeleted'] !== true,
@@ -288,6 +306,31 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
               event['singleValueExtendedProperties'] as { id: string; value: string }[] | undefined
             )?.find((p) => p.id === salesforceIdProperty)?.value,
           })),
+        instances: async (address, itemId) => {
+          const found: { start: string; subject: string; type: string }[] = [];
+          let url: string | undefined =
+            `${graphUrl}/v1.0/users/${encodeURIComponent(address)}/events/${encodeURIComponent(itemId)}/instances` +
+            '?startDateTime=2020-01-01T00:00:00Z&endDateTime=2040-01-01T00:00:00Z&$top=1000';
+          while (url !== undefined) {
+            const response = await fetchImpl(url, {
+              headers: { authorization: `Bearer ${await graphTokens.token()}` },
+            });
+            if (!response.ok)
+              throw new Error(`instances of ${itemId}: ${response.status} ${await response.text()}`);
+            const page = (await response.json()) as {
+              '@odata.nextLink'?: string;
+              value: { start: { dateTime: string }; subject: string; type: string }[];
+            };
+            for (const instance of page.value)
+              found.push({
+                start: `${instance.start.dateTime.slice(0, 19)}Z`,
+                subject: instance.subject,
+                type: instance.type,
+              });
+            url = page['@odata.nextLink'];
+          }
+          return found;
+        },
         faults: (faults) => call(graphUrl, 'POST', '/__sandbox/faults', faults),
         stats: () => call(graphUrl, 'GET', '/__sandbox/stats'),
         faultLog: () => call(graphUrl, 'GET', '/__sandbox/faults/log'),

@@ -2,16 +2,25 @@
 // carry a transactionId so a retry after a lost response does not make a second item, and every
 // item carries the Salesforce Event id as an extended property so it can be found again.
 import type { CalendarItem } from '../../domain/calendar-item.ts';
+import { localDate } from '../../domain/time-zones.ts';
 import {
   ItemNotFoundError,
   MailboxNotFoundError,
+  OccurrenceCannotMoveError,
   type CalendarProvider,
   type CallOptions,
   type ItemRef,
+  type SeriesInstanceRef,
+  type SeriesInstances,
 } from '../calendar-provider.ts';
 import { graphFailure, graphTransportFailure } from './graph-errors.ts';
 import type { GraphTokenSource } from './graph-token-source.ts';
-import { salesforceIdProperty, toGraphEvent, whyGraphCannotWrite } from './to-graph-event.ts';
+import {
+  salesforceIdProperty,
+  toGraphEvent,
+  toGraphOccurrence,
+  whyGraphCannotWrite,
+} from './to-graph-event.ts';
 
 export interface GraphProviderOptions {
   tokens: Pick<GraphTokenSource, 'token'>;
@@ -32,6 +41,13 @@ export class GraphProvider implements CalendarProvider {
   constructor(options: GraphProviderOptions) {
     this.#options = { ...options, graphBaseUrl: options.graphBaseUrl.replace(/\/+$/, '') };
   }
+
+  readonly instances: SeriesInstances = {
+    list: (mailbox, series, window, options) => this.#listInstances(mailbox, series, window, options),
+    change: (mailbox, instanceId, item, options) => this.#changeInstance(mailbox, instanceId, item, options),
+    cancel: (mailbox, instanceId, options) =>
+      this.delete(mailbox, { itemId: instanceId, changeKey: null }, options),
+  };
 
   cannotWrite(item: CalendarItem): string | undefined {
     return whyGraphCannotWrite(item);
@@ -113,6 +129,60 @@ export class GraphProvider implements CalendarProvider {
     if (!response.ok) throw await graphFailure(response, 'reading the calendar');
     const date = Date.parse(response.headers.get('date') ?? '');
     return { serverTime: Number.isNaN(date) ? undefined : date };
+  }
+
+  async #listInstances(
+    mailbox: string,
+    series: ItemRef,
+    window: { from: number; to: number; timeZone: string },
+    options?: CallOptions,
+  ): Promise<SeriesInstanceRef[]> {
+    const at = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, '');
+    let url: string | undefined =
+      `${this.#events(mailbox)}/${encodeURIComponent(series.itemId)}/instances` +
+      `?startDateTime=${at(window.from)}&endDateTime=${at(window.to)}&$select=id,originalStart&$top=1000`;
+    const found: SeriesInstanceRef[] = [];
+    while (url !== undefined) {
+      const response = await this.#send('GET', url, 'listing the occurrences of the series', options?.signal);
+      if (!response.ok) {
+        const failure = await graphFailure(response, 'listing the occurrences of the series');
+        if (response.status === 404 && !(failure instanceof MailboxNotFoundError))
+          throw new ItemNotFoundError('the calendar series is no longer in the mailbox');
+        throw failure;
+      }
+      const page = (await response.json()) as {
+        value: { id: string; originalStart?: string }[];
+        '@odata.nextLink'?: string;
+      };
+      for (const instance of page.value) {
+        const start = Date.parse(instance.originalStart ?? '');
+        if (!Number.isNaN(start)) found.push({ id: instance.id, date: localDate(start, window.timeZone) });
+      }
+      url = page['@odata.nextLink'];
+    }
+    return found;
+  }
+
+  async #changeInstance(
+    mailbox: string,
+    instanceId: string,
+    item: CalendarItem,
+    options?: CallOptions,
+  ): Promise<void> {
+    const response = await this.#send(
+      'PATCH',
+      `${this.#events(mailbox)}/${encodeURIComponent(instanceId)}`,
+      'changing an occurrence of the series',
+      options?.signal,
+      toGraphOccurrence(item),
+    );
+    if (response.ok) return;
+    const failure = await graphFailure(response, 'changing an occurrence of the series');
+    if (response.status === 404 && !(failure instanceof MailboxNotFoundError))
+      throw new ItemNotFoundError('the occurrence is no longer in the calendar series');
+    if (failure.message.includes('ErrorOccurrenceCrossingBoundary'))
+      throw new OccurrenceCannotMoveError(failure.message);
+    throw failure;
   }
 
   #events(mailbox: string): string {

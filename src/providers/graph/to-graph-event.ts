@@ -121,6 +121,21 @@ export function toGraphEvent(item: CalendarItem): Record<string, unknown> {
   };
 }
 
+/**
+ * One occurrence of a series changed on its own, as Graph takes it on the occurrence's id: its
+ * times and what a Salesforce occurrence can change; never a pattern, attendees (the series'
+ * stay) or the Salesforce id (the series carries it).
+ */
+export function toGraphOccurrence(item: CalendarItem): Record<string, unknown> {
+  const {
+    attendees: _attendees,
+    recurrence: _recurrence,
+    singleValueExtendedProperties: _id,
+    ...rest
+  } = toGraphEvent({ ...item, recurrence: null });
+  return rest;
+}
+
 function graphTimes(item: CalendarItem): Record<string, unknown> {
   const timing = item.timing;
   if (timing.kind === 'all-day') {

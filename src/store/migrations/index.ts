@@ -13,6 +13,7 @@ import { changeFieldsAndLinkRecordSchema } from './0008-change-fields-and-link-r
 import { nodesSchema } from './0009-nodes.ts';
 import { missingMailboxesSchema } from './0010-missing-mailboxes.ts';
 import { securitySchema } from './0011-security.ts';
+import { seriesSchema } from './0012-series.ts';
 
 export function allMigrations(backend: BackendCapabilities): Record<string, Migration> {
   return {
@@ -27,5 +28,6 @@ export function allMigrations(backend: BackendCapabilities): Record<string, Migr
     '0009-nodes': nodesSchema(),
     '0010-missing-mailboxes': missingMailboxesSchema(),
     '0011-security': securitySchema(),
+    '0012-series': seriesSchema(),
   };
 }
