@@ -5,10 +5,18 @@
 // link only says "up to date" once they do, so a crash between the steps repeats what is left.
 import type { CalendarItem } from '../domain/calendar-item.ts';
 import type { SyncPlan } from '../domain/plan-sync.ts';
-import { addDays, instantsOf, localDate, localDateTime } from '../domain/time-zones.ts';
-import { planSeriesInstances, type AppliedSlots, type SeriesOccurrence } from '../domain/plan-series.ts';
+import {
+  cancelled,
+  planSeriesInstances,
+  type AppliedSlots,
+  type SeriesOccurrence,
+} from '../domain/plan-series.ts';
 import { PermanentError } from '../lib/errors.ts';
-import { OccurrenceCannotMoveError, type ItemRef } from '../providers/calendar-provider.ts';
+import {
+  ItemNotFoundError,
+  OccurrenceCannotMoveError,
+  type ItemRef,
+} from '../providers/calendar-provider.ts';
 import { saveSeriesMembers, saveSeriesState } from '../store/series-repository.ts';
 import { applyPlan, type ApplyDeps, type ApplyInput } from './apply-plan.ts';
 
@@ -32,6 +40,11 @@ export interface SeriesState {
   slots: AppliedSlots;
   /** Each occurrence record's signature when last applied (see signatureOf). */
   members: Record<string, string>;
+  /**
+   * Occurrence records the calendar series cannot hold (moved past a neighbour, or on no date of
+   * its pattern), each shown as an item of its own, its series occurrence cancelled: never both.
+   */
+  detached: Record<string, { itemId: string; hash: string }>;
 }
 
 export function parseSeriesState(json: string | undefined): SeriesState | undefined {
@@ -44,6 +57,7 @@ export function parseSeriesState(json: string | undefined): SeriesState | undefi
       timingKey: value.timingKey,
       slots: value.slots ?? {},
       members: value.members ?? {},
+      detached: value.detached ?? {},
     };
   } catch {
     return undefined;
@@ -64,7 +78,26 @@ export async function applySeries(
   state: SeriesState | undefined,
 ): Promise<SeriesApplied> {
   if (plan.action === 'delete' || series === undefined) {
-    // Deleting the calendar series deletes its occurrences with it.
+    // Deleting the calendar series deletes its occurrences with it; occurrences shown as items
+    // of their own go with it.
+    const detached = Object.entries(state?.detached ?? {});
+    if (plan.action === 'delete' && detached.length > 0) {
+      const address = input.mailboxOf(plan.mailboxId)?.address;
+      if (address !== undefined && address !== null) {
+        const run = limited(deps, input, address);
+        for (const [, { itemId }] of detached)
+          await run('delete', () =>
+            deps.provider.delete(address, { itemId, changeKey: null }, { signal: input.signal }),
+          );
+        await saveSeriesState(deps.db, {
+          tenantId: deps.tenant.id,
+          seriesEventId: input.job.eventId,
+          stateJson: JSON.stringify({ ...state, detached: {} }),
+          contentHash: input.link?.content_hash ?? '',
+          now: deps.clock.now(),
+        });
+      }
+    }
     return { ref: await applyPlan(deps, plan, input), notes: [] };
   }
   // Until its occurrences are done, the link says the series is not up to date.
@@ -75,6 +108,17 @@ export async function applySeries(
     ref = { itemId: input.link?.item_id ?? '', changeKey: input.link?.change_key ?? null };
     reset = false;
   } else {
+    if (plan.action === 'move' && Object.keys(state?.detached ?? {}).length > 0) {
+      // Occurrences shown as items of their own leave the old mailbox with the series.
+      const from = input.mailboxOf(plan.fromMailboxId)?.address;
+      if (from !== undefined && from !== null) {
+        const run = limited(deps, input, from);
+        for (const { itemId } of Object.values(state?.detached ?? {}))
+          await run('delete', () =>
+            deps.provider.delete(from, { itemId, changeKey: null }, { signal: input.signal }),
+          );
+      }
+    }
     ref = await applyPlan(deps, plan, partial);
     reset =
       plan.action !== 'update' ||
@@ -87,6 +131,7 @@ export async function applySeries(
   const members = Object.fromEntries(series.occurrences.map((o) => [o.eventId, signatureOf(o)]));
   const notes: string[] = [];
   let slots: AppliedSlots = reset ? {} : (state?.slots ?? {});
+  let detached = plan.action === 'move' ? {} : (state?.detached ?? {});
   const unchanged =
     !reset &&
     state !== undefined &&
@@ -97,64 +142,64 @@ export async function applySeries(
     const address = input.mailboxOf(plan.action === 'move' ? plan.toMailboxId : plan.mailboxId)?.address;
     if (address === undefined || address === null) throw new PermanentError('the mailbox has no address');
     const options = { signal: input.signal };
-    const run = <T>(operation: string, work: () => Promise<T>) => {
-      input.countCall();
-      return deps.limiter.run(address, deps.provider.capabilities, input.signal, async () => {
-        const started = performance.now();
-        let outcome: 'ok' | 'permanent' | 'retryable' = 'ok';
-        try {
-          return await work();
-        } catch (error) {
-          outcome = error instanceof PermanentError ? 'permanent' : 'retryable';
-          throw error;
-        } finally {
-          deps.metrics?.providerCall(deps.provider.kind, operation, performance.now() - started, outcome);
-        }
-      });
-    };
+    const run = limited(deps, input, address);
     const listed = await run('list-occurrences', () => instances.list(address, ref, series.window, options));
     const instancePlan = planSeriesInstances(listed, series.occurrences, slots);
     for (const instance of instancePlan.cancel)
       await run('cancel-occurrence', () => instances.cancel(address, instance.id, options));
     slots = { ...instancePlan.slots };
+    // Records the calendar series cannot hold are shown as items of their own.
+    const toDetach = new Set(instancePlan.unplaced.filter((o) => !o.isExclusion).map((o) => o.eventId));
+    let changed = 0;
     for (const change of instancePlan.change) {
       const item = series.occurrenceItems.get(change.eventId);
       if (item === undefined) continue;
       try {
         await run('change-occurrence', () => instances.change(address, change.id, item, options));
+        changed++;
       } catch (error) {
         if (!(error instanceof OccurrenceCannotMoveError)) throw error;
-        // The calendar keeps an occurrence between its neighbours: it stays on its series date,
-        // with the rest of what changed.
-        await run('change-occurrence', () =>
-          instances.change(
-            address,
-            change.id,
-            atSlotTimes(item, change.date, series.window.timeZone),
-            options,
-          ),
-        );
+        // The calendar keeps an occurrence between its neighbours: this one is cancelled there
+        // and shown as an item of its own, at its own time.
+        await run('cancel-occurrence', () => instances.cancel(address, change.id, options));
+        slots[change.date] = cancelled;
+        toDetach.add(change.eventId);
         notes.push(
-          `the occurrence ${change.eventId} was moved past a neighbouring occurrence, which the calendar does not allow: it stays on ${change.date} there`,
+          `the occurrence ${change.eventId} was moved past a neighbouring occurrence, which the calendar series does not allow: it is shown as an item of its own, its series occurrence cancelled`,
         );
       }
     }
+    detached = await applyDetached(deps, address, input, run, series, detached, toDetach);
     if (instancePlan.cancel.length > 0)
       notes.push(`${instancePlan.cancel.length} occurrence(s) cancelled in the calendar series`);
-    if (instancePlan.change.length > 0)
-      notes.push(`${instancePlan.change.length} occurrence(s) changed on their own in the calendar series`);
-    if (instancePlan.unplaced.length > 0)
+    if (changed > 0) notes.push(`${changed} occurrence(s) changed on their own in the calendar series`);
+    const unplaced = instancePlan.unplaced.filter((o) => toDetach.has(o.eventId));
+    if (unplaced.length > 0)
       notes.push(
-        `occurrence record(s) ${instancePlan.unplaced.map((o) => `${o.eventId} (${o.date})`).join(', ')} have no date in the calendar series' pattern`,
+        `occurrence record(s) ${unplaced.map((o) => `${o.eventId} (${o.date})`).join(', ')} fall on no date of the calendar series' pattern: shown as items of their own`,
       );
+    // Every record remembers its series (a detached one its own date), so that its deletion,
+    // which Salesforce no longer describes, still reaches the series.
+    const placed = new Set(instancePlan.members.map((m) => m.eventId));
     await saveSeriesMembers(
       deps.db,
       deps.tenant.id,
-      instancePlan.members.map((m) => ({ ...m, seriesEventId: input.job.eventId })),
+      [
+        ...instancePlan.members,
+        ...series.occurrences
+          .filter((o) => !placed.has(o.eventId))
+          .map((o) => ({ eventId: o.eventId, slotDate: o.knownSlot ?? o.date })),
+      ].map((m) => ({ ...m, seriesEventId: input.job.eventId })),
       deps.clock.now(),
     );
   }
-  const next: SeriesState = { masterHash: series.masterHash, timingKey: series.timingKey, slots, members };
+  const next: SeriesState = {
+    masterHash: series.masterHash,
+    timingKey: series.timingKey,
+    slots,
+    members,
+    detached,
+  };
   await saveSeriesState(deps.db, {
     tenantId: deps.tenant.id,
     seriesEventId: input.job.eventId,
@@ -165,32 +210,77 @@ export async function applySeries(
   return { ref, notes };
 }
 
+type LimitedRun = <T>(operation: string, work: () => Promise<T>) => Promise<T>;
+
+/** Runs provider calls for one mailbox within its limits, counted and measured. */
+function limited(deps: ApplyDeps, input: ApplyInput, address: string): LimitedRun {
+  return <T>(operation: string, work: () => Promise<T>) => {
+    input.countCall();
+    return deps.limiter.run(address, deps.provider.capabilities, input.signal, async () => {
+      const started = performance.now();
+      let outcome: 'ok' | 'permanent' | 'retryable' = 'ok';
+      try {
+        return await work();
+      } catch (error) {
+        outcome = error instanceof PermanentError ? 'permanent' : 'retryable';
+        throw error;
+      } finally {
+        deps.metrics?.providerCall(deps.provider.kind, operation, performance.now() - started, outcome);
+      }
+    });
+  };
+}
+
+/**
+ * Brings the items of detached occurrences in line: each record in `wanted` has an item showing
+ * it (found by its stamp before one is made, so a lost answer makes no second), and items of
+ * records no longer detached are deleted. Returns what is detached now.
+ */
+async function applyDetached(
+  deps: ApplyDeps,
+  mailbox: string,
+  input: ApplyInput,
+  run: LimitedRun,
+  series: SeriesDesired,
+  before: SeriesState['detached'],
+  wanted: ReadonlySet<string>,
+): Promise<SeriesState['detached']> {
+  const options = { signal: input.signal };
+  const now: SeriesState['detached'] = {};
+  for (const [eventId, { itemId }] of Object.entries(before))
+    if (!wanted.has(eventId))
+      await run('delete', () => deps.provider.delete(mailbox, { itemId, changeKey: null }, options));
+  for (const eventId of wanted) {
+    const item = series.occurrenceItems.get(eventId);
+    const hash = series.occurrences.find((o) => o.eventId === eventId)?.hash;
+    if (item === undefined || hash === undefined) continue;
+    const known = before[eventId];
+    if (known !== undefined && known.hash === hash) {
+      now[eventId] = known;
+      continue;
+    }
+    let ref: ItemRef | undefined =
+      known === undefined ? undefined : { itemId: known.itemId, changeKey: null };
+    ref ??= await run('find', () => deps.provider.findBySalesforceId(mailbox, eventId, options));
+    if (ref !== undefined) {
+      const existing = ref;
+      try {
+        ref = await run('update', () => deps.provider.update(mailbox, existing, item, options));
+      } catch (error) {
+        if (!(error instanceof ItemNotFoundError)) throw error;
+        ref = undefined;
+      }
+    }
+    ref ??= await run('create', () =>
+      deps.provider.create(mailbox, item, { ...options, idempotencyKey: `${eventId}-${hash.slice(0, 16)}` }),
+    );
+    now[eventId] = { itemId: ref.itemId, hash };
+  }
+  return now;
+}
+
 /** What of an occurrence record the calendar shows: cancelled, its own content, or the series'. */
 function signatureOf(occurrence: SeriesOccurrence): string {
   if (occurrence.isExclusion) return 'excluded';
   return occurrence.isException ? `changed:${occurrence.hash}` : 'plain';
-}
-
-/**
- * The item on its series date (kept when the calendar refuses to move it there): the record's
- * own time of day and length, in the series' zone.
- */
-function atSlotTimes(item: CalendarItem, date: string, timeZone: string): CalendarItem {
-  const timing = item.timing;
-  const dayCount = (from: string, to: string) =>
-    Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
-  if (timing.kind === 'all-day')
-    return {
-      ...item,
-      timing: {
-        ...timing,
-        startDate: date,
-        endDate: addDays(date, dayCount(timing.startDate, timing.endDate)),
-      },
-    };
-  const time = localDateTime(timing.start, timeZone).slice(10);
-  const start =
-    instantsOf(`${date}${time}`, timeZone)[0] ??
-    timing.start + dayCount(localDate(timing.start, timeZone), date) * 86_400_000;
-  return { ...item, timing: { ...timing, start, end: start + (timing.end - timing.start) } };
 }

@@ -327,14 +327,14 @@ export async function syncTenantJobs(
           signal: deps.signalOf?.(job),
         };
         let applied;
-        if (found !== null && !('problem' in found) && found.event.isSeries) {
-          const done = await applySeries(
-            deps,
-            plan,
-            input,
-            series,
-            parseSeriesState(await findSeriesState(deps.db, deps.tenant.id, job.eventId)),
-          );
+        // A series record, or a deleted Event whose item may be a series (its state says).
+        const seriesState =
+          (found !== null && !('problem' in found) && found.event.isSeries) ||
+          (found === null && link !== undefined)
+            ? parseSeriesState(await findSeriesState(deps.db, deps.tenant.id, job.eventId))
+            : undefined;
+        if (series !== undefined || seriesState !== undefined) {
+          const done = await applySeries(deps, plan, input, series, seriesState);
           applied = done.ref;
           if (done.notes.length > 0) trace('apply', done.notes.join('; '));
         } else applied = await applyPlan(deps, plan, input);

@@ -212,30 +212,63 @@ describeEachBackend('Salesforce to Microsoft 365, end to end', (database) => {
       type: 'exception',
     });
 
-    // One occurrence removed.
-    await system.salesforce.deleteEvent(String((await occurrences())[4]!['Id']));
+    // One occurrence moved past the next one, which a calendar series cannot hold: it becomes an
+    // item of its own, its series occurrence cancelled (never both).
+    const second = (await occurrences())[1]!;
+    await system.salesforce.updateEvent(String(second['Id']), {
+      Subject: 'Pipeline 1:1',
+      StartDateTime: '2027-03-17T10:00:00Z',
+      EndDateTime: '2027-03-17T10:30:00Z',
+    });
     await settle(60_000);
     expect(await instances()).toHaveLength(9);
+    expect(
+      (await system.graph.items(owner.email)).filter((i) => i.salesforceId === second['Id']),
+    ).toHaveLength(1);
 
-    // The series renamed: every occurrence but the one edited on its own.
+    // One occurrence removed (the fifth).
+    await system.salesforce.deleteEvent(
+      String((await occurrences()).find((o) => String(o['StartDateTime']).startsWith('2027-03-29'))!['Id']),
+    );
+    await settle(60_000);
+    expect(await instances()).toHaveLength(8);
+
+    // The series renamed: every occurrence but the ones edited on their own.
     await system.salesforce.updateEvent(seriesId, { Subject: 'Pipeline review' });
     await settle(60_000);
-    expect((await instances()).filter((i) => i.subject === 'Pipeline review')).toHaveLength(8);
+    expect((await instances()).filter((i) => i.subject === 'Pipeline review')).toHaveLength(7);
 
-    // The eighth occurrence and the following ones deleted (the fifth is gone already).
-    await system.salesforce.deleteFromThisEventOnwards(String((await occurrences())[6]!['Id']));
-    await waitFor(async () => ((await occurrences()).length === 6 ? true : undefined), { timeoutMs: 30_000 });
-    await settle(60_000);
-    expect(await instances()).toHaveLength(6);
-    expect((await instances()).find((i) => i.subject === 'Pipeline with the CFO')).toMatchObject({
-      start: '2027-03-15T11:00:00Z',
+    // The series moved an hour later: Salesforce makes its occurrences anew (edits on their own
+    // and removals are gone), and so does the calendar.
+    await system.salesforce.updateEvent(seriesId, {
+      StartDateTime: '2027-03-01T10:00:00Z',
+      EndDateTime: '2027-03-01T10:45:00Z',
     });
+    await waitFor(async () => ((await occurrences()).length === 10 ? true : undefined), {
+      timeoutMs: 30_000,
+    });
+    await settle(60_000);
+    expect((await instances()).map((i) => i.start.slice(10))).toEqual(Array(10).fill('T10:00:00Z'));
+    expect((await system.graph.items(owner.email)).filter((i) => i.salesforceId === second['Id'])).toEqual(
+      [],
+    );
+
+    // The eighth occurrence and the following ones deleted.
+    await system.salesforce.deleteFromThisEventOnwards(
+      String((await occurrences()).find((o) => String(o['StartDateTime']).startsWith('2027-04-19'))!['Id']),
+    );
+    await waitFor(async () => ((await occurrences()).length === 7 ? true : undefined), { timeoutMs: 30_000 });
+    await settle(60_000);
+    expect(await instances()).toHaveLength(7);
 
     // The whole series deleted.
     await system.salesforce.deleteFromThisEventOnwards(String((await occurrences())[0]!['Id']));
     await waitFor(async () => ((await occurrences()).length === 0 ? true : undefined), { timeoutMs: 30_000 });
     await settle(60_000);
     expect(await seriesItems()).toEqual([]);
+    expect((await system.graph.items(owner.email)).filter((i) => i.salesforceId === second['Id'])).toEqual(
+      [],
+    );
     expect(await differences()).toEqual([]);
   }, 420_000);
 });

@@ -36,6 +36,8 @@ export async function auditMailboxes(
   );
   /** Each series record's live occurrence records, as `start|subject` (start as an ISO instant). */
   const occurrencesOf = new Map<string, string[]>([...seriesByKey.values()].map((id) => [id, []]));
+  /** Occurrence records a calendar may show as items of their own, with their series record. */
+  const seriesOfOccurrence = new Map<string, string>();
   for (const event of events) {
     const key = event['ActivityRecurrence2Id'];
     if (
@@ -45,9 +47,10 @@ export async function auditMailboxes(
       event['IsRecurrence2Exclusion'] === true
     )
       continue;
-    occurrencesOf
-      .get(seriesByKey.get(key) ?? '')
-      ?.push(`${isoInstant(event['StartDateTime'])}|${String(event['Subject'])}`);
+    const seriesId = seriesByKey.get(key);
+    if (seriesId === undefined) continue;
+    seriesOfOccurrence.set(String(event['Id']), seriesId);
+    occurrencesOf.get(seriesId)?.push(`${isoInstant(event['StartDateTime'])}|${String(event['Subject'])}`);
   }
   for (const event of events) {
     const id = String(event['Id']);
@@ -80,7 +83,18 @@ export async function auditMailboxes(
       owners.slice(i, i + 10).map(async (owner) => {
         const want = expected.get(owner.email) ?? new Map<string, string>();
         const seen = new Set<string>();
-        for (const item of await system.graph.items(owner.email)) {
+        const items = await system.graph.items(owner.email);
+        // An occurrence the calendar series cannot hold is an item of its own: it counts as one of
+        // the series' occurrences.
+        const detached = new Map<string, string[]>();
+        for (const item of items) {
+          const seriesId = seriesOfOccurrence.get(item.salesforceId ?? '');
+          if (seriesId === undefined) continue;
+          const read = await system.graph.item(owner.email, item.itemId);
+          detached.set(seriesId, [...(detached.get(seriesId) ?? []), `${read.start}|${read.subject}`]);
+        }
+        for (const item of items) {
+          if (seriesOfOccurrence.has(item.salesforceId ?? '')) continue;
           const id = item.salesforceId ?? `(unstamped ${item.itemId})`;
           if (seen.has(id)) {
             audit.duplicated++;
@@ -97,9 +111,12 @@ export async function auditMailboxes(
             note(`${owner.email}: ${id} is "${item.subject}", not "${subject}"`);
           } else if (occurrencesOf.has(id)) {
             const want = (occurrencesOf.get(id) ?? []).sort();
-            const have = (await system.graph.instances(owner.email, item.itemId))
-              .map((i) => `${i.start}|${i.subject}`)
-              .sort();
+            const have = [
+              ...(await system.graph.instances(owner.email, item.itemId)).map(
+                (i) => `${i.start}|${i.subject}`,
+              ),
+              ...(detached.get(id) ?? []),
+            ].sort();
             const lacking = want.filter((o) => !have.includes(o));
             const extra = have.filter((o) => !want.includes(o));
             if (lacking.length > 0 || extra.length > 0) {

@@ -89,6 +89,8 @@ export interface RunningSystem {
   };
   graph: {
     items(address: string): Promise<MailboxItem[]>;
+    /** One item as Graph reads it (start in UTC). */
+    item(address: string, itemId: string): Promise<{ start: string; subject: string }>;
     /** The occurrences of a series item (through Graph's own instances list), starts in UTC. */
     instances(address: string, itemId: string): Promise<{ start: string; subject: string; type: string }[]>;
     faults(faults: {
@@ -306,6 +308,15 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
               event['singleValueExtendedProperties'] as { id: string; value: string }[] | undefined
             )?.find((p) => p.id === salesforceIdProperty)?.value,
           })),
+        item: async (address, itemId) => {
+          const response = await fetchImpl(
+            `${graphUrl}/v1.0/users/${encodeURIComponent(address)}/events/${encodeURIComponent(itemId)}?$select=start,subject`,
+            { headers: { authorization: `Bearer ${await graphTokens.token()}` } },
+          );
+          if (!response.ok) throw new Error(`item ${itemId}: ${response.status} ${await response.text()}`);
+          const read = (await response.json()) as { start: { dateTime: string }; subject: string };
+          return { start: `${read.start.dateTime.slice(0, 19)}Z`, subject: read.subject };
+        },
         instances: async (address, itemId) => {
           const found: { start: string; subject: string; type: string }[] = [];
           let url: string | undefined =
