@@ -123,7 +123,17 @@ export async function readBatch(
   // An occurrence record's series record: the Event of its ActivityRecurrence2Id that is the series.
   const seriesOf = new Map<string, string>();
   const occurrenceRecords = live.filter((e) => e.event.occurrence !== null && !e.event.isChild);
-  const keys = [...new Set(occurrenceRecords.map((e) => e.event.seriesKey ?? ''))].filter((k) => k !== '');
+  // A series record read in this batch needs no look-up (a new series arrives with its occurrences).
+  const inBatch = new Map(series.map((e) => [e.event.seriesKey ?? '', e.event.id]));
+  for (const e of occurrenceRecords) {
+    const seriesId = inBatch.get(e.event.seriesKey ?? '');
+    if (seriesId !== undefined) seriesOf.set(e.event.id, seriesId);
+  }
+  const keys = [
+    ...new Set(
+      occurrenceRecords.filter((e) => !seriesOf.has(e.event.id)).map((e) => e.event.seriesKey ?? ''),
+    ),
+  ].filter((k) => k !== '');
   for (let i = 0; i < keys.length; i += 500) {
     const rows = await deps.rest.query(
       `SELECT Id, ActivityRecurrence2Id FROM Event WHERE ActivityRecurrence2Id IN (${soqlIdList(keys.slice(i, i + 500))}) AND GroupEventType = '3'`,
@@ -132,7 +142,7 @@ export async function readBatch(
     const seriesByKey = new Map(rows.map((row) => [String(row['ActivityRecurrence2Id']), String(row['Id'])]));
     for (const e of occurrenceRecords) {
       const seriesId = seriesByKey.get(e.event.seriesKey ?? '');
-      if (seriesId !== undefined) seriesOf.set(e.event.id, seriesId);
+      if (seriesId !== undefined && !seriesOf.has(e.event.id)) seriesOf.set(e.event.id, seriesId);
     }
   }
 

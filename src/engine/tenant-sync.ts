@@ -145,6 +145,7 @@ export async function syncTenantJobs(
     deps.tenant.id,
     jobs.map((j) => j.eventId),
   );
+  const batchIds = new Set(jobs.map((j) => j.eventId));
   let providerCalls = 0;
 
   await Promise.all(
@@ -169,12 +170,14 @@ export async function syncTenantJobs(
       let mailbox: MailboxRow | undefined;
       let series: ReturnType<typeof seriesDesired> | undefined;
       const event = found === null || 'problem' in found ? undefined : found.event;
-      const forwardTo =
+      const seriesOfJob =
         event !== undefined && !event.isChild && event.occurrence !== null
           ? (read.seriesOf.get(event.id) ?? members.get(job.eventId)?.seriesEventId)
           : found === null
             ? members.get(job.eventId)?.seriesEventId
             : undefined;
+      // A series synced in this batch read its occurrence records after this change was recorded.
+      const forwardTo = seriesOfJob !== undefined && batchIds.has(seriesOfJob) ? undefined : seriesOfJob;
       // The record this sync uses, kept with the link: later CDC edits are folded onto it.
       const used =
         found === null || 'problem' in found
@@ -206,10 +209,10 @@ export async function syncTenantJobs(
         const excluded = exclusionReason(rules, found.record);
         mailbox = read.mailboxes.get(found.event.ownerId);
         if (excluded !== undefined) desired = { kind: 'absent', reason: excluded };
-        else if (forwardTo !== undefined)
+        else if (seriesOfJob !== undefined)
           desired = {
             kind: 'absent',
-            reason: `an occurrence of the series ${forwardTo}: the calendar series stands for it, and the series is synced`,
+            reason: `an occurrence of the series ${seriesOfJob}: the calendar series stands for it, and the series is synced`,
           };
         else if (found.event.occurrence !== null && !found.event.isChild)
           desired = {
