@@ -368,4 +368,51 @@ describeEachBackend('sync engine', (database) => {
       last_error: expect.stringContaining('instant-sync provider set') as unknown,
     });
   });
+
+  it('syncs a Lightning series as one calendar series: a new one in one sync, an occurrence edit handed to its series', async () => {
+    const { sandbox, ownerId } = env;
+    const first = sandbox.createEvent(ownerId, {
+      Subject: 'Standup',
+      StartDateTime: '2027-02-01T09:00:00Z',
+      DurationInMinutes: 15,
+      IsRecurrence2: true,
+      Recurrence2PatternText: 'RRULE:FREQ=DAILY;COUNT=5',
+    });
+    const family = sandbox.getSeries(String(first.Id));
+    if (family === undefined) throw new Error('no series');
+    const seriesId = String(family.series.Id);
+    const occurrenceIds = family.occurrences.map((o) => String(o.Id));
+    expect(occurrenceIds).toHaveLength(5);
+    await enqueue(seriesId, ...occurrenceIds);
+    const created = await worker.runOnce();
+    // The composite read, the series' occurrence records and the owner; the series item and its
+    // occurrences listed once. The occurrences hand nothing on: their series was in the batch.
+    expect(created).toMatchObject({
+      claimed: 6,
+      outcomes: { done: 6 },
+      providerCalls: 2,
+      salesforceCalls: 3,
+    });
+    const stamped = items('rep@acme.example').filter(
+      (i) => i.salesforceId === seriesId || occurrenceIds.includes(String(i.salesforceId)),
+    );
+    expect(stamped).toEqual([{ subject: 'Standup', salesforceId: seriesId }]);
+    expect(await worker.runOnce()).toMatchObject({ claimed: 0 });
+    expect(await story(occurrenceIds[0]!)).toMatch(
+      /an occurrence of the series .*: the calendar series stands for it/,
+    );
+
+    env.advance(1000);
+    sandbox.updateEvent(occurrenceIds[2]!, { Subject: 'Standup with the board' });
+    await enqueue(occurrenceIds[2]!);
+    // The occurrence's job only hands the work to its series' job, due at once.
+    expect(await worker.runOnce()).toMatchObject({ claimed: 1, outcomes: { done: 1 }, providerCalls: 0 });
+    const series = await worker.runOnce();
+    expect(series).toMatchObject({ claimed: 1, outcomes: { done: 1 }, providerCalls: 2 });
+    expect(await story(seriesId)).toMatch(/1 occurrence\(s\) changed on their own in the calendar series/);
+    const instances = graph
+      .events('rep@acme.example')
+      .filter((e) => e['type'] === 'seriesMaster' && e['subject'] === 'Standup');
+    expect(instances).toHaveLength(1);
+  });
 });
