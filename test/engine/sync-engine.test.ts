@@ -371,6 +371,15 @@ describeEachBackend('sync engine', (database) => {
 
   it('syncs a Lightning series as one calendar series: a new one in one sync, an occurrence edit handed to its series', async () => {
     const { sandbox, ownerId } = env;
+    // The owner's mailbox known first, as it is once any of their Events synced.
+    await enqueue(
+      sandbox.createEvent(ownerId, {
+        Subject: 'Before',
+        StartDateTime: '2027-01-29T09:00:00Z',
+        DurationInMinutes: 15,
+      }).Id,
+    );
+    await worker.runOnce();
     const first = sandbox.createEvent(ownerId, {
       Subject: 'Standup',
       StartDateTime: '2027-02-01T09:00:00Z',
@@ -385,13 +394,13 @@ describeEachBackend('sync engine', (database) => {
     expect(occurrenceIds).toHaveLength(5);
     await enqueue(seriesId, ...occurrenceIds);
     const created = await worker.runOnce();
-    // The composite read, the series' occurrence records and the owner; the series item and its
-    // occurrences listed once. The occurrences hand nothing on: their series was in the batch.
+    // The composite read and the series' occurrence records; the series item and its occurrences
+    // listed once. The occurrences hand nothing on: their series was in the batch.
     expect(created).toMatchObject({
       claimed: 6,
       outcomes: { done: 6 },
       providerCalls: 2,
-      salesforceCalls: 3,
+      salesforceCalls: 2,
     });
     const stamped = items('rep@acme.example').filter(
       (i) => i.salesforceId === seriesId || occurrenceIds.includes(String(i.salesforceId)),
