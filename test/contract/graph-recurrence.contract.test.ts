@@ -2,17 +2,16 @@
 // has: each Lightning rule is read (parseRrule), written through the GraphProvider to the Graph
 // sandbox, and the series the sandbox expands as Outlook does (instances) is compared, one
 // occurrence for one, with an independent RFC 5545 expansion (the rrule package) of the rule.
-import { readFileSync } from 'node:fs';
 import { RRule } from 'rrule';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGraphSandbox, type GraphSandbox } from '../../sandbox/graph/index.ts';
+import type { GraphSandbox } from '../../sandbox/graph/index.ts';
 import type { CalendarItem } from '../../src/domain/calendar-item.ts';
 import { parseRrule } from '../../src/domain/rrule.ts';
 import { instantsOf, localDateTime } from '../../src/domain/time-zones.ts';
-import { createOutboundFetch } from '../../src/lib/outbound-fetch.ts';
 import { OccurrenceCannotMoveError } from '../../src/providers/calendar-provider.ts';
-import { GraphProvider } from '../../src/providers/graph/graph-provider.ts';
-import { GraphTokenSource } from '../../src/providers/graph/graph-token-source.ts';
+import type { GraphProvider } from '../../src/providers/graph/graph-provider.ts';
+import type { GraphTokenSource } from '../../src/providers/graph/graph-token-source.ts';
+import { startGraphUnderTest } from '../support/graph-under-test.ts';
 
 let counter = 0;
 
@@ -23,21 +22,7 @@ describe('recurring Events through the Graph provider, as Outlook expands them',
   let fetchImpl: typeof fetch;
 
   beforeAll(async () => {
-    graph = await startGraphSandbox();
-    graph.addApp({ tenantId: 'contoso', clientId: 'sync-app', clientSecret: 'graph-secret' });
-    graph.addMailbox('rep@acme.example');
-    fetchImpl = createOutboundFetch({ extraCaPem: readFileSync(graph.caFile, 'utf8') });
-    tokens = new GraphTokenSource(
-      {
-        directoryTenantId: 'contoso',
-        clientId: 'sync-app',
-        clientSecret: 'graph-secret',
-        loginBaseUrl: graph.url,
-        graphBaseUrl: graph.url,
-      },
-      fetchImpl,
-    );
-    provider = new GraphProvider({ tokens, graphBaseUrl: graph.url, fetch: fetchImpl });
+    ({ graph, provider, tokens, fetchImpl } = await startGraphUnderTest());
   });
   afterAll(() => graph.close());
 

@@ -5,10 +5,8 @@
 // as Outlook does; and the calendar's occurrences (its instances) must equal Salesforce's
 // occurrence records one for one, over five years: the same local start times, and each record
 // matched with exactly one calendar occurrence by the product's own matching (plan-series.ts).
-import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGraphSandbox, type GraphSandbox } from '../../sandbox/graph/index.ts';
 import { OrgData } from '../../sandbox/salesforce/org-data.ts';
 import { SandboxClock } from '../../sandbox/salesforce/sandbox-clock.ts';
 import { schemas, toWire, type SObjectRecord } from '../../sandbox/salesforce/sobject-schema.ts';
@@ -17,10 +15,8 @@ import { planSeriesInstances } from '../../src/domain/plan-series.ts';
 import { parseSalesforceEvent, type SalesforceEvent } from '../../src/domain/salesforce-event.ts';
 import { instantsOf, localDateTime } from '../../src/domain/time-zones.ts';
 import { seriesDesired } from '../../src/engine/series-desired.ts';
-import { createOutboundFetch } from '../../src/lib/outbound-fetch.ts';
+import { startGraphUnderTest } from '../support/graph-under-test.ts';
 import type { CalendarProvider, SeriesInstances } from '../../src/providers/calendar-provider.ts';
-import { GraphProvider } from '../../src/providers/graph/graph-provider.ts';
-import { GraphTokenSource } from '../../src/providers/graph/graph-token-source.ts';
 
 const zones = [
   'America/New_York',
@@ -113,22 +109,9 @@ interface CalendarUnderTest {
 
 /** Microsoft 365: the Graph provider against the Graph sandbox, occurrences read from `instances`. */
 async function graphCalendar(): Promise<CalendarUnderTest> {
-  const graph: GraphSandbox = await startGraphSandbox();
-  graph.addApp({ tenantId: 'contoso', clientId: 'sync-app', clientSecret: 'graph-secret' });
-  graph.addMailbox(mailbox);
-  const fetchImpl = createOutboundFetch({ extraCaPem: readFileSync(graph.caFile, 'utf8') });
-  const tokens = new GraphTokenSource(
-    {
-      directoryTenantId: 'contoso',
-      clientId: 'sync-app',
-      clientSecret: 'graph-secret',
-      loginBaseUrl: graph.url,
-      graphBaseUrl: graph.url,
-    },
-    fetchImpl,
-  );
+  const { graph, provider, tokens, fetchImpl } = await startGraphUnderTest(mailbox);
   return {
-    provider: new GraphProvider({ tokens, graphBaseUrl: graph.url, fetch: fetchImpl }),
+    provider,
     async starts(itemId, zone) {
       const starts: string[] = [];
       let url: string | undefined =
