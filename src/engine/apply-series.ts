@@ -169,7 +169,23 @@ export async function applySeries(
         );
       }
     }
-    detached = await applyDetached(deps, address, input, run, series, detached, toDetach);
+    const saveNow = async (pending: SeriesState['detached']) =>
+      saveSeriesState(deps.db, {
+        tenantId: deps.tenant.id,
+        seriesEventId: input.job.eventId,
+        // The series item is written; what its occurrences hold is not known for sure until the
+        // end, so a sync after a crash here lists and applies them all again.
+        stateJson: JSON.stringify({
+          masterHash: series.masterHash,
+          timingKey: series.timingKey,
+          slots: {},
+          members: {},
+          detached: pending,
+        } satisfies SeriesState),
+        contentHash: `series-pending:${series.masterHash}`,
+        now: deps.clock.now(),
+      });
+    detached = await applyDetached(deps, address, input, run, series, detached, toDetach, saveNow);
     if (instancePlan.cancel.length > 0)
       notes.push(`${instancePlan.cancel.length} occurrence(s) cancelled in the calendar series`);
     if (changed > 0) notes.push(`${changed} occurrence(s) changed on their own in the calendar series`);
@@ -244,12 +260,21 @@ async function applyDetached(
   series: SeriesDesired,
   before: SeriesState['detached'],
   wanted: ReadonlySet<string>,
+  /** Saves the detached items known so far (with one about to be created) before the create is sent. */
+  persistPending: (detached: SeriesState['detached']) => Promise<void>,
 ): Promise<SeriesState['detached']> {
   const options = { signal: input.signal };
   const now: SeriesState['detached'] = {};
-  for (const [eventId, { itemId }] of Object.entries(before))
-    if (!wanted.has(eventId))
-      await run('delete', () => deps.provider.delete(mailbox, { itemId, changeKey: null }, options));
+  // An item whose create may have been sent without its answer saved (itemId '') is found by its stamp.
+  const refOf = async (eventId: string, itemId: string): Promise<ItemRef | undefined> =>
+    itemId !== ''
+      ? { itemId, changeKey: null }
+      : run('find', () => deps.provider.findBySalesforceId(mailbox, eventId, options));
+  for (const [eventId, { itemId }] of Object.entries(before)) {
+    if (wanted.has(eventId)) continue;
+    const ref = await refOf(eventId, itemId);
+    if (ref !== undefined) await run('delete', () => deps.provider.delete(mailbox, ref, options));
+  }
   for (const eventId of wanted) {
     const item = series.occurrenceItems.get(eventId);
     const hash = series.occurrences.find((o) => o.eventId === eventId)?.hash;
@@ -259,9 +284,7 @@ async function applyDetached(
       now[eventId] = known;
       continue;
     }
-    let ref: ItemRef | undefined =
-      known === undefined ? undefined : { itemId: known.itemId, changeKey: null };
-    ref ??= await run('find', () => deps.provider.findBySalesforceId(mailbox, eventId, options));
+    let ref = await refOf(eventId, known?.itemId ?? '');
     if (ref !== undefined) {
       const existing = ref;
       try {
@@ -270,6 +293,10 @@ async function applyDetached(
         if (!(error instanceof ItemNotFoundError)) throw error;
         ref = undefined;
       }
+    }
+    if (ref === undefined) {
+      // The create's intent is kept first: if its answer is lost, the next sync finds the item.
+      await persistPending({ ...now, ...before, [eventId]: { itemId: '', hash: '' } });
     }
     ref ??= await run('create', () =>
       deps.provider.create(mailbox, item, { ...options, idempotencyKey: `${eventId}-${hash.slice(0, 16)}` }),
