@@ -24,7 +24,12 @@ import type { Kysely } from 'kysely';
 import { applyPlan, MailboxMissingError, type ApplyInput } from './apply-plan.ts';
 import { applySeries, parseSeriesState } from './apply-series.ts';
 import { seriesDesired } from './series-desired.ts';
-import { findSeriesMembers, findSeriesState, membersOfSeries } from '../store/series-repository.ts';
+import {
+  findSeriesMembers,
+  findSeriesState,
+  membersOfSeries,
+  type SeriesMember,
+} from '../store/series-repository.ts';
 import type { JobOutcome } from './job-queue.ts';
 import type { EngineMetrics } from './engine-metrics.ts';
 import type { MailboxLimiter } from './mailbox-limiter.ts';
@@ -139,12 +144,19 @@ export async function syncTenantJobs(
   const missing = linkMailboxIds.filter((id) => !mailboxesById.has(id));
   for (const row of await findMailboxesByIds(deps.db, missing)) mailboxesById.set(row.id, row);
   const domains = JSON.parse(deps.tenant.internal_domains_json) as string[];
-  // Occurrence records of a series, known from earlier syncs: a deleted one still finds its series.
-  const members = await findSeriesMembers(
-    deps.db,
-    deps.tenant.id,
-    jobs.map((j) => j.eventId),
-  );
+  // Occurrence records of a series, known from earlier syncs: a deleted one still finds its
+  // series. Asked only for Events that are gone, or occurrences whose series was not found.
+  const unplaced = jobs
+    .map((j) => j.eventId)
+    .filter((id) => {
+      const found = read.events.get(id);
+      if (found === null || found === undefined) return true;
+      return !('problem' in found) && found.event.occurrence !== null && !read.seriesOf.has(id);
+    });
+  const members =
+    unplaced.length === 0
+      ? new Map<string, SeriesMember>()
+      : await findSeriesMembers(deps.db, deps.tenant.id, unplaced);
   const batchIds = new Set(jobs.map((j) => j.eventId));
   let providerCalls = 0;
 
