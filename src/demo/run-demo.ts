@@ -22,7 +22,7 @@ import {
 import type { SyncedEvent } from '../engine/tenant-sync.ts';
 import { findTenantBySlug } from '../store/tenants-repository.ts';
 import { createTenant } from '../tenants/create-tenant.ts';
-import { setGraphProvider } from '../tenants/set-mailbox-provider.ts';
+import { setMailboxProvider } from '../tenants/set-mailbox-provider.ts';
 import { updateTenantSettings } from '../tenants/update-tenant-settings.ts';
 import { startDemoSandboxes, type DemoSandboxes } from './demo-sandboxes.ts';
 import { demoReps, DemoStream } from './demo-stream.ts';
@@ -130,7 +130,7 @@ async function setUpTenant(
   await updateTenantSettings({ db: store.db, secretBox, clock }, demoSlug, {
     loginUrl: sandboxes.salesforceUrl,
   });
-  await setGraphProvider({ db: store.db, secretBox, clock }, demoSlug, {
+  await setMailboxProvider({ db: store.db, secretBox, clock }, demoSlug, 'graph', {
     directoryTenantId: 'demo-directory',
     clientId: 'instant-sync-demo',
     clientSecret: org.graphSecret,

@@ -5,7 +5,7 @@ import type { Kysely } from 'kysely';
 import { describeError } from '../lib/errors.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
 import type { CalendarProvider } from '../providers/calendar-provider.ts';
-import { createProvider } from '../providers/provider-factory.ts';
+import { createProvider } from '../providers/registry.ts';
 import { findProvider } from '../store/mailbox-providers-repository.ts';
 import type { Database } from '../store/schema.ts';
 

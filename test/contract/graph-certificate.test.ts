@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGraphSandbox, type GraphSandbox } from '../../sandbox/graph/index.ts';
 import { PermanentError } from '../../src/lib/errors.ts';
 import { createOutboundFetch } from '../../src/lib/outbound-fetch.ts';
-import { createProvider } from '../../src/providers/provider-factory.ts';
+import { createProvider } from '../../src/providers/registry.ts';
 import { GraphTokenSource } from '../../src/providers/graph/graph-token-source.ts';
 import { makeTestCertificate } from '../support/test-certificate.ts';
 

@@ -1,7 +1,7 @@
 // The service in-process with the sandbox org and the Graph sandbox, a tenant `acme` connected
 // through OAuth and set up to sync to Graph mailboxes: the ground the engine tests stand on.
 import { startGraphSandbox, type GraphSandbox } from '../../sandbox/graph/index.ts';
-import { setGraphProvider } from '../../src/tenants/set-mailbox-provider.ts';
+import { setMailboxProvider } from '../../src/tenants/set-mailbox-provider.ts';
 import { startSandboxedService, type SandboxedService } from './sandboxed-service.ts';
 
 export interface SyncedService {
@@ -35,13 +35,18 @@ export async function startSyncedService(options: {
   });
   const tenantId = (await env.connectedTenant('acme')).id;
   const { runtime } = env.service;
-  await setGraphProvider({ db: runtime.store.db, secretBox: runtime.secretBox, clock: env.clock }, 'acme', {
-    directoryTenantId: 'contoso',
-    clientId: 'sync-app',
-    clientSecret: 'graph-secret',
-    graphUrl: graph.url,
-    loginUrl: graph.url,
-  });
+  await setMailboxProvider(
+    { db: runtime.store.db, secretBox: runtime.secretBox, clock: env.clock },
+    'acme',
+    'graph',
+    {
+      directoryTenantId: 'contoso',
+      clientId: 'sync-app',
+      clientSecret: 'graph-secret',
+      graphUrl: graph.url,
+      loginUrl: graph.url,
+    },
+  );
   return {
     env,
     graph,

@@ -15,7 +15,7 @@ import { listMailboxes } from '../../store/mailboxes-repository.ts';
 import type { TenantRow } from '../../store/schema.ts';
 import { findTenantBySlug, listTenants } from '../../store/tenants-repository.ts';
 import { describeMailboxState, toMailboxView } from '../../tenants/mailbox-view.ts';
-import { setGraphProvider } from '../../tenants/set-mailbox-provider.ts';
+import { setMailboxProvider } from '../../tenants/set-mailbox-provider.ts';
 import { mapOwnerToMailbox } from '../../tenants/map-mailbox.ts';
 import {
   isUserId,
@@ -107,11 +107,7 @@ export function registerSync(program: Command, ctx: CliContext): void {
         command: Command,
       ) =>
         withRuntime(ctx, command, openDataWithSecrets, async ({ store, secretBox, clock }) => {
-          if (kind !== 'graph')
-            throw new BadInputError(
-              `unknown provider ${JSON.stringify(kind)}: this version supports graph (Microsoft 365)`,
-            );
-          await setGraphProvider({ db: store.db, secretBox, clock }, slug, {
+          const { label } = await setMailboxProvider({ db: store.db, secretBox, clock }, slug, kind, {
             directoryTenantId: opts.directoryTenantId,
             clientId: opts.clientId,
             clientSecret:
@@ -123,7 +119,7 @@ export function registerSync(program: Command, ctx: CliContext): void {
             graphUrl: opts.graphUrl,
             loginUrl: opts.loginUrl,
           });
-          ctx.stdout(`Tenant ${slug} now syncs to Microsoft 365 (Graph) with app ${opts.clientId}.\n`);
+          ctx.stdout(`Tenant ${slug} now syncs to ${label} with app ${opts.clientId}.\n`);
         }),
     );
   provider

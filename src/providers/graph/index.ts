@@ -1,0 +1,113 @@
+// Microsoft 365 through Microsoft Graph, described for the registry: an app registration's
+// directory (tenant) id and client id in the settings; a client secret or a certificate (PEM
+// private key and certificate) as credentials; national clouds and the sandbox by their URLs.
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { z } from 'zod';
+import { PermanentError } from '../../lib/errors.ts';
+import type { ProviderInput, ProviderPlugin, ReadProviderInput } from '../provider-plugin.ts';
+import { GraphProvider } from './graph-provider.ts';
+import { GraphTokenSource } from './graph-token-source.ts';
+
+const settingsSchema = z.object({
+  directoryTenantId: z.string().min(1),
+  clientId: z.string().min(1),
+  graphBaseUrl: z.url().optional(),
+  loginBaseUrl: z.url().optional(),
+});
+
+const credentialsSchema = z.union([
+  z.object({ clientSecret: z.string().min(1) }),
+  z.object({ certificatePem: z.string().min(1), certificatePrivateKeyPem: z.string().min(1) }),
+]);
+
+const guidOrDomain =
+  /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[a-z0-9-]+(\.[a-z0-9-]+)+|[a-z0-9-]+)$/i;
+
+/**
+ * Input names: directoryTenantId, clientId, clientSecret, clientCertificatePem (PEM text holding
+ * the private key and the certificate), graphUrl, loginUrl.
+ */
+function readInput(input: ProviderInput, hasStoredCredentials: boolean): ReadProviderInput {
+  const problems: string[] = [];
+  const directoryTenantId = (input['directoryTenantId'] ?? '').trim();
+  const clientId = (input['clientId'] ?? '').trim();
+  if (!guidOrDomain.test(directoryTenantId))
+    problems.push('the directory tenant id must be a GUID or a domain such as contoso.onmicrosoft.com');
+  if (clientId === '') problems.push('the client id must not be empty');
+  const urls: Record<string, string> = {};
+  for (const [name, given, label] of [
+    ['graphBaseUrl', input['graphUrl'], 'the Graph URL'],
+    ['loginBaseUrl', input['loginUrl'], 'the login URL'],
+  ] as const) {
+    if (given === undefined) continue;
+    const url = given.trim().replace(/\/+$/, '');
+    if (!URL.canParse(url) || new URL(url).protocol !== 'https:')
+      problems.push(`${label} must be an https URL, got ${JSON.stringify(given)}`);
+    else urls[name] = url;
+  }
+  const secret = input['clientSecret']?.trim();
+  if (secret === '') problems.push('the client secret must not be empty');
+  let credentials: Record<string, string> | undefined =
+    secret === undefined ? undefined : { clientSecret: secret };
+  const pem = input['clientCertificatePem'];
+  if (pem !== undefined) {
+    if (secret !== undefined) problems.push('give a client secret or a certificate, not both');
+    const certificatePem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem)?.[0];
+    const keyPem = /-----BEGIN (RSA )?PRIVATE KEY-----[\s\S]+?-----END (RSA )?PRIVATE KEY-----/.exec(
+      pem,
+    )?.[0];
+    try {
+      if (certificatePem === undefined || keyPem === undefined) throw new Error('missing');
+      const certificate = new X509Certificate(certificatePem);
+      if (!certificate.checkPrivateKey(createPrivateKey(keyPem))) throw new Error('mismatch');
+      credentials = { certificatePem, certificatePrivateKeyPem: keyPem };
+    } catch (error) {
+      problems.push(
+        (error as Error).message === 'mismatch'
+          ? 'the private key in the certificate file does not belong to its certificate'
+          : 'the certificate file must hold the PEM private key and the PEM certificate',
+      );
+    }
+  }
+  if (credentials === undefined && !hasStoredCredentials)
+    problems.push(
+      'a client secret (--client-secret-file) or a certificate (--client-certificate-file) is needed',
+    );
+  if (problems.length > 0) return { problems };
+  return { settings: { directoryTenantId, clientId, ...urls }, credentials };
+}
+
+function create(settings: unknown, credentials: unknown, fetchImpl: typeof fetch): GraphProvider {
+  const read = settingsSchema.safeParse(settings);
+  const secret = credentialsSchema.safeParse(credentials);
+  if (!read.success || !secret.success)
+    throw new PermanentError(
+      'the Graph provider needs a directory tenant id, a client id, and a client secret or certificate',
+    );
+  const graphBaseUrl = read.data.graphBaseUrl ?? 'https://graph.microsoft.com';
+  const tokens = new GraphTokenSource(
+    {
+      directoryTenantId: read.data.directoryTenantId,
+      clientId: read.data.clientId,
+      clientSecret: 'clientSecret' in secret.data ? secret.data.clientSecret : undefined,
+      certificate:
+        'certificatePem' in secret.data
+          ? {
+              certificatePem: secret.data.certificatePem,
+              privateKeyPem: secret.data.certificatePrivateKeyPem,
+            }
+          : undefined,
+      loginBaseUrl: read.data.loginBaseUrl ?? 'https://login.microsoftonline.com',
+      graphBaseUrl,
+    },
+    fetchImpl,
+  );
+  return new GraphProvider({ tokens, graphBaseUrl, fetch: fetchImpl });
+}
+
+export const graphPlugin: ProviderPlugin = {
+  kind: 'graph',
+  label: 'Microsoft 365 (Graph)',
+  readInput,
+  create,
+};

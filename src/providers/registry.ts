@@ -1,0 +1,35 @@
+// The mailbox providers this version has. Adding one is its folder (with an index.ts describing
+// it, see provider-plugin.ts) and its line here.
+import type { CalendarProvider, ProviderKind } from './calendar-provider.ts';
+import { graphPlugin } from './graph/index.ts';
+import type { ProviderPlugin } from './provider-plugin.ts';
+import { BadInputError, PermanentError } from '../lib/errors.ts';
+
+export const providerPlugins: readonly ProviderPlugin[] = [graphPlugin];
+
+/** The provider of that kind, or undefined when this version has none. */
+export function findProviderPlugin(kind: string): ProviderPlugin | undefined {
+  return providerPlugins.find((plugin) => plugin.kind === kind);
+}
+
+/** The provider an admin named, or a clear error listing those there are. */
+export function providerPluginNamed(kind: string): ProviderPlugin {
+  const plugin = findProviderPlugin(kind);
+  if (plugin === undefined)
+    throw new BadInputError(
+      `unknown provider ${JSON.stringify(kind)}: this version supports ${providerPlugins.map((p) => `${p.kind} (${p.label})`).join(', ')}`,
+    );
+  return plugin;
+}
+
+/** Builds a tenant's provider from its stored settings and unsealed credentials. */
+export function createProvider(
+  kind: ProviderKind,
+  settings: unknown,
+  credentials: unknown,
+  fetchImpl: typeof fetch,
+): CalendarProvider {
+  const plugin = findProviderPlugin(kind);
+  if (plugin === undefined) throw new PermanentError(`the ${kind} provider is not available in this version`);
+  return plugin.create(settings, credentials, fetchImpl);
+}
