@@ -174,7 +174,15 @@ export async function syncTenantJobs(
           data_json: data === undefined ? null : JSON.stringify(data),
         });
       const found = read.events.get(job.eventId) ?? null;
-      const link = links.get(job.eventId);
+      // A link to another provider's item is never used: its id means nothing to this provider
+      // (switching providers sets such links aside; one written meanwhile is left alone here).
+      const anyLink = links.get(job.eventId);
+      const link = anyLink?.provider_kind === deps.provider.kind ? anyLink : undefined;
+      if (anyLink !== undefined && link === undefined)
+        trace(
+          'read',
+          `the calendar item was made through another provider (${anyLink.provider_kind}): it is not used`,
+        );
       let desired: Desired;
       let item: ReturnType<typeof mapEvent> | undefined;
       let version: number | null = null;

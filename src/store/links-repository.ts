@@ -133,3 +133,62 @@ export async function markCreatePending(
     )
     .execute();
 }
+
+/**
+ * Sets aside (moves to set_aside_links, kept for the record) the tenant's links to items of any
+ * provider but `keepKind`, with what their series' occurrences held there: a sync never sends one
+ * provider's item ids to another. Run it in the transaction that changes the provider.
+ */
+export async function setAsideLinksOfOtherProviders(
+  db: Kysely<Database>,
+  tenantId: string,
+  keepKind: LinkRow['provider_kind'],
+  now: number,
+): Promise<number> {
+  const rows = await db
+    .selectFrom('links')
+    .select(['event_id', 'provider_kind', 'mailbox_id', 'item_id', 'state', 'updated_at'])
+    .where('tenant_id', '=', tenantId)
+    .where('provider_kind', '!=', keepKind)
+    .execute();
+  for (let i = 0; i < rows.length; i += 200) {
+    const chunk = rows.slice(i, i + 200);
+    await db
+      .insertInto('set_aside_links')
+      .values(
+        chunk.map((row) => ({
+          tenant_id: tenantId,
+          event_id: row.event_id,
+          provider_kind: row.provider_kind,
+          mailbox_id: row.mailbox_id,
+          item_id: row.item_id,
+          state: row.state,
+          linked_at: row.updated_at,
+          set_aside_at: now,
+        })),
+      )
+      .onConflict((oc) =>
+        oc.columns(['tenant_id', 'provider_kind', 'event_id']).doUpdateSet((eb) => ({
+          mailbox_id: eb.ref('excluded.mailbox_id'),
+          item_id: eb.ref('excluded.item_id'),
+          state: eb.ref('excluded.state'),
+          linked_at: eb.ref('excluded.linked_at'),
+          set_aside_at: eb.ref('excluded.set_aside_at'),
+        })),
+      )
+      .execute();
+    const ids = chunk.map((row) => row.event_id);
+    await db
+      .deleteFrom('series_states')
+      .where('tenant_id', '=', tenantId)
+      .where('series_event_id', 'in', ids)
+      .execute();
+    await db
+      .deleteFrom('links')
+      .where('tenant_id', '=', tenantId)
+      .where('provider_kind', '!=', keepKind)
+      .where('event_id', 'in', ids)
+      .execute();
+  }
+  return rows.length;
+}

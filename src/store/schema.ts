@@ -25,6 +25,7 @@ export interface Database {
   rate_limits: RateLimitsTable;
   series_members: SeriesMembersTable;
   series_states: SeriesStatesTable;
+  set_aside_links: SetAsideLinksTable;
 }
 
 export interface MetaTable {
@@ -205,6 +206,19 @@ export interface LinksTable {
   record_json: ColumnType<string | null, string | null | undefined, string | null>;
   /** The highest change id of the Event that record_json is known to include. */
   record_through_change_id: ColumnType<number | null, number | null | undefined, number | null>;
+}
+
+/** A link to an item of a provider the tenant no longer uses, kept for the record. */
+export interface SetAsideLinksTable {
+  tenant_id: string;
+  event_id: string;
+  provider_kind: MailboxProviderKind;
+  mailbox_id: string;
+  item_id: string;
+  state: LinkState;
+  /** When the link was last written (its updated_at). */
+  linked_at: number;
+  set_aside_at: number;
 }
 
 /** An occurrence record of a Lightning event series, and the series date it stands for. */

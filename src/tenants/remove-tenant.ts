@@ -22,6 +22,7 @@ export async function removeTenant(
       'links',
       'series_members',
       'series_states',
+      'set_aside_links',
       'traces',
       'jobs',
       'changes',

@@ -9,17 +9,31 @@ import { BadInputError, NotFoundError } from '../lib/errors.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
 import type { ProviderInput } from '../providers/provider-plugin.ts';
 import { providerPluginNamed } from '../providers/registry.ts';
+import { setAsideLinksOfOtherProviders } from '../store/links-repository.ts';
 import { findProvider, saveProvider } from '../store/mailbox-providers-repository.ts';
 import type { Database } from '../store/schema.ts';
 import { findTenantBySlug } from '../store/tenants-repository.ts';
 
-/** Sets the provider; answers how people name it ("Microsoft 365 (Graph)"). */
+export interface ProviderSet {
+  /** How people name the provider now set ("Microsoft 365 (Graph)"). */
+  label: string;
+  /** The provider used before, when this is a switch to another one. */
+  previousKind?: string | undefined;
+  /** Links to the previous provider's items set aside (kept for the record, never used again). */
+  setAside: number;
+}
+
+/**
+ * Sets the provider. Switching to another kind sets aside the links to the old provider's items
+ * in the same transaction: its item ids are never sent to the new one, whose items a backfill
+ * creates.
+ */
 export async function setMailboxProvider(
   deps: { db: Kysely<Database>; secretBox: SecretBox; clock: Clock },
   slug: string,
   kind: string,
   input: ProviderInput,
-): Promise<{ label: string }> {
+): Promise<ProviderSet> {
   const plugin = providerPluginNamed(kind);
   const tenant = await findTenantBySlug(deps.db, slug);
   if (tenant === undefined) throw new NotFoundError(`no tenant named ${JSON.stringify(slug)}`);
@@ -30,15 +44,26 @@ export async function setMailboxProvider(
   );
   if ('problems' in read) throw new BadInputError(read.problems.join('; '));
   const { credentials } = read;
-  await saveProvider(deps.db, {
-    tenantId: tenant.id,
-    kind: plugin.kind,
-    settingsJson: JSON.stringify(read.settings),
-    credentialsSealed: (providerId) =>
-      credentials === undefined
-        ? null
-        : deps.secretBox.seal(JSON.stringify(credentials), providerCredentialsContext(tenant.id, providerId)),
-    now: deps.clock.now(),
+  const now = deps.clock.now();
+  return deps.db.transaction().execute(async (tx) => {
+    await saveProvider(tx, {
+      tenantId: tenant.id,
+      kind: plugin.kind,
+      settingsJson: JSON.stringify(read.settings),
+      credentialsSealed: (providerId) =>
+        credentials === undefined
+          ? null
+          : deps.secretBox.seal(
+              JSON.stringify(credentials),
+              providerCredentialsContext(tenant.id, providerId),
+            ),
+      now,
+    });
+    const setAside = await setAsideLinksOfOtherProviders(tx, tenant.id, plugin.kind, now);
+    return {
+      label: plugin.label,
+      previousKind: existing !== undefined && existing.kind !== plugin.kind ? existing.kind : undefined,
+      setAside,
+    };
   });
-  return { label: plugin.label };
 }

@@ -15,6 +15,7 @@ import { runDoctor } from '../../src/reports/doctor.ts';
 import { listMailboxes } from '../../src/store/mailboxes-repository.ts';
 import { findTenantBySlug } from '../../src/store/tenants-repository.ts';
 import { mapOwnerToMailbox } from '../../src/tenants/map-mailbox.ts';
+import { setMailboxProvider } from '../../src/tenants/set-mailbox-provider.ts';
 import { describeMailboxState, toMailboxView } from '../../src/tenants/mailbox-view.ts';
 import type { SandboxedService } from '../support/sandboxed-service.ts';
 import { startSyncedService, type SyncedService } from '../support/synced-service.ts';
@@ -423,5 +424,63 @@ describeEachBackend('sync engine', (database) => {
       .events('rep@acme.example')
       .filter((e) => e['type'] === 'seriesMaster' && e['subject'] === 'Standup');
     expect(instances).toHaveLength(1);
+  });
+
+  it("never sends another provider's item id to this one: such links are unused, and set aside when the provider is set", async () => {
+    const { sandbox, ownerId } = env;
+    const at = { StartDateTime: '2027-01-20T09:00:00Z', DurationInMinutes: 30 };
+    const known = sandbox.createEvent(ownerId, { Subject: 'Known', ...at }).Id;
+    await enqueue(known);
+    await worker.runOnce();
+    const { mailbox_id } = await db()
+      .selectFrom('links')
+      .select('mailbox_id')
+      .where('event_id', '=', known)
+      .executeTakeFirstOrThrow();
+    // Links to items of another provider (as a tenant that used Exchange before would have).
+    const [synced, untouched] = ['Moved over', 'Not synced yet'].map(
+      (subject) => sandbox.createEvent(ownerId, { Subject: subject, ...at }).Id,
+    );
+    for (const eventId of [synced!, untouched!])
+      await db()
+        .insertInto('links')
+        .values({
+          tenant_id: tenantId,
+          event_id: eventId,
+          mailbox_id,
+          provider_kind: 'ews',
+          item_id: `AAMkAD-ews-${eventId}`,
+          change_key: 'CQAAABYAAAD',
+          content_hash: 'h',
+          salesforce_version: null,
+          state: 'active',
+          created_at: env.clock.now(),
+          updated_at: env.clock.now(),
+        })
+        .execute();
+    await enqueue(synced!);
+    expect(await worker.runOnce()).toMatchObject({ outcomes: { done: 1 }, providerCalls: 1 });
+    expect(items('rep@acme.example').filter((i) => i.salesforceId === synced)).toEqual([
+      { subject: 'Moved over', salesforceId: synced },
+    ]);
+    expect(await story(synced!)).toMatch(/made through another provider \(ews\): it is not used/);
+
+    const set = await setMailboxProvider(
+      { db: db(), secretBox: env.service.runtime.secretBox, clock: env.clock },
+      'acme',
+      'graph',
+      { directoryTenantId: 'contoso', clientId: 'sync-app', graphUrl: graph.url, loginUrl: graph.url },
+    );
+    expect(set).toMatchObject({ label: 'Microsoft 365 (Graph)', setAside: 1 });
+    expect(
+      await db()
+        .selectFrom('set_aside_links')
+        .select(['event_id', 'item_id'])
+        .where('tenant_id', '=', tenantId)
+        .execute(),
+    ).toEqual([{ event_id: untouched, item_id: `AAMkAD-ews-${untouched}` }]);
+    expect(
+      await db().selectFrom('links').select('provider_kind').where('event_id', '=', untouched!).execute(),
+    ).toEqual([]);
   });
 });

@@ -71,7 +71,9 @@ export function registerSync(program: Command, ctx: CliContext): void {
     .description("a tenant's mailbox provider: where its Events become calendar items");
   provider
     .command('set')
-    .description('set the mailbox provider of a tenant (this version: graph, for Microsoft 365)')
+    .description(
+      "set the mailbox provider of a tenant (this version: graph, for Microsoft 365); switching to another kind sets aside the old provider's links (then run backfill)",
+    )
     .argument('<slug>', 'the tenant')
     .argument('<kind>', 'graph')
     .requiredOption(
@@ -107,19 +109,30 @@ export function registerSync(program: Command, ctx: CliContext): void {
         command: Command,
       ) =>
         withRuntime(ctx, command, openDataWithSecrets, async ({ store, secretBox, clock }) => {
-          const { label } = await setMailboxProvider({ db: store.db, secretBox, clock }, slug, kind, {
-            directoryTenantId: opts.directoryTenantId,
-            clientId: opts.clientId,
-            clientSecret:
-              opts.clientSecretFile === undefined ? undefined : await readSecretInput(opts.clientSecretFile),
-            clientCertificatePem:
-              opts.clientCertificateFile === undefined
-                ? undefined
-                : await readSecretInput(opts.clientCertificateFile),
-            graphUrl: opts.graphUrl,
-            loginUrl: opts.loginUrl,
-          });
+          const { label, setAside } = await setMailboxProvider(
+            { db: store.db, secretBox, clock },
+            slug,
+            kind,
+            {
+              directoryTenantId: opts.directoryTenantId,
+              clientId: opts.clientId,
+              clientSecret:
+                opts.clientSecretFile === undefined
+                  ? undefined
+                  : await readSecretInput(opts.clientSecretFile),
+              clientCertificatePem:
+                opts.clientCertificateFile === undefined
+                  ? undefined
+                  : await readSecretInput(opts.clientCertificateFile),
+              graphUrl: opts.graphUrl,
+              loginUrl: opts.loginUrl,
+            },
+          );
           ctx.stdout(`Tenant ${slug} now syncs to ${label} with app ${opts.clientId}.\n`);
+          if (setAside > 0)
+            ctx.stdout(
+              `${setAside} calendar item(s) made through the previous provider were set aside (kept for the record, never changed from here). Run \`instant-sync backfill ${slug} --from <date> --to <date>\` to create the Events' items in ${label}.\n`,
+            );
         }),
     );
   provider

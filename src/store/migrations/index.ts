@@ -14,6 +14,7 @@ import { nodesSchema } from './0009-nodes.ts';
 import { missingMailboxesSchema } from './0010-missing-mailboxes.ts';
 import { securitySchema } from './0011-security.ts';
 import { seriesSchema } from './0012-series.ts';
+import { setAsideLinksSchema } from './0013-set-aside-links.ts';
 
 export function allMigrations(backend: BackendCapabilities): Record<string, Migration> {
   return {
@@ -29,5 +30,6 @@ export function allMigrations(backend: BackendCapabilities): Record<string, Migr
     '0010-missing-mailboxes': missingMailboxesSchema(),
     '0011-security': securitySchema(),
     '0012-series': seriesSchema(),
+    '0013-set-aside-links': setAsideLinksSchema(),
   };
 }
