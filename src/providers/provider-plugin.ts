@@ -12,10 +12,25 @@ export type ReadProviderInput =
   | { settings: Record<string, unknown>; credentials: Record<string, unknown> | undefined }
   | { problems: string[] };
 
+/** One thing an admin gives when setting the provider up, as the CLI takes it. */
+export interface ProviderOption {
+  /** The flag with its value, as the CLI shows it: `--client-id <id>`. */
+  flag: string;
+  /** The input name (of readInput) the value goes to. */
+  input: string;
+  help: string;
+  /** The flag names a file whose contents are the value (`-`: standard input), as secrets are given. */
+  file?: boolean;
+}
+
 export interface ProviderPlugin {
   readonly kind: ProviderKind;
   /** How people name it: "Microsoft 365 (Graph)". */
   readonly label: string;
+  /** What `provider set` takes for it. */
+  readonly options: readonly ProviderOption[];
+  /** The settings in a few words, for the answer to `provider set`: "app app-1 of contoso.onmicrosoft.com". */
+  summary(settings: Record<string, unknown>): string;
   /**
    * Checks what an admin gave, naming every problem. `hasStoredCredentials`: credentials are
    * stored already, so leaving them out keeps them.

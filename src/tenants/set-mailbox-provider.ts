@@ -17,6 +17,8 @@ import { findTenantBySlug } from '../store/tenants-repository.ts';
 export interface ProviderSet {
   /** How people name the provider now set ("Microsoft 365 (Graph)"). */
   label: string;
+  /** Its settings in a few words ("app app-1 of contoso.onmicrosoft.com"). */
+  summary: string;
   /** The provider used before, when this is a switch to another one. */
   previousKind?: string | undefined;
   /** Links to the previous provider's items set aside (kept for the record, never used again). */
@@ -62,6 +64,7 @@ export async function setMailboxProvider(
     const setAside = await setAsideLinksOfOtherProviders(tx, tenant.id, plugin.kind, now);
     return {
       label: plugin.label,
+      summary: plugin.summary(read.settings),
       previousKind: existing !== undefined && existing.kind !== plugin.kind ? existing.kind : undefined,
       setAside,
     };

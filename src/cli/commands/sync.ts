@@ -15,6 +15,7 @@ import { listMailboxes } from '../../store/mailboxes-repository.ts';
 import type { TenantRow } from '../../store/schema.ts';
 import { findTenantBySlug, listTenants } from '../../store/tenants-repository.ts';
 import { describeMailboxState, toMailboxView } from '../../tenants/mailbox-view.ts';
+import { providerPluginNamed, providerPlugins } from '../../providers/registry.ts';
 import { setMailboxProvider } from '../../tenants/set-mailbox-provider.ts';
 import { mapOwnerToMailbox } from '../../tenants/map-mailbox.ts';
 import {
@@ -65,76 +66,54 @@ async function chooseTenant(db: Kysely<Database>, slug: string | undefined): Pro
   );
 }
 
+/** The key commander gives an option's value: `--client-secret-file <file>` → `clientSecretFile`. */
+function optionKey(flag: string): string {
+  return (flag.split(' ')[0] ?? '')
+    .replace(/^--/, '')
+    .replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
 export function registerSync(program: Command, ctx: CliContext): void {
   const provider = program
     .command('provider')
     .description("a tenant's mailbox provider: where its Events become calendar items");
-  provider
+  const set = provider
     .command('set')
     .description(
-      "set the mailbox provider of a tenant (this version: graph, for Microsoft 365); switching to another kind sets aside the old provider's links (then run backfill)",
+      `set the mailbox provider of a tenant (${providerPlugins.map((p) => `${p.kind}: ${p.label}`).join('; ')}); switching to another kind sets aside the old provider's links (then run backfill)`,
     )
     .argument('<slug>', 'the tenant')
-    .argument('<kind>', 'graph')
-    .requiredOption(
-      '--directory-tenant-id <id>',
-      'Microsoft Entra directory (tenant) id, a GUID or contoso.onmicrosoft.com',
-    )
-    .requiredOption('--client-id <id>', 'application (client) id of the app registration')
-    .option(
-      '--client-secret-file <file>',
-      'file holding the client secret (- reads standard input); a secret or a certificate is required the first time',
-    )
-    .option(
-      '--client-certificate-file <file>',
-      'PEM file holding the private key and the certificate uploaded to the app registration (instead of a secret)',
-    )
-    .option(
-      '--graph-url <url>',
-      'Graph endpoint (default https://graph.microsoft.com; national clouds differ)',
-    )
-    .option('--login-url <url>', 'identity endpoint (default https://login.microsoftonline.com)')
-    .action(
-      (
-        slug: string,
-        kind: string,
-        opts: {
-          directoryTenantId: string;
-          clientId: string;
-          clientSecretFile?: string;
-          clientCertificateFile?: string;
-          graphUrl?: string;
-          loginUrl?: string;
-        },
-        command: Command,
-      ) =>
-        withRuntime(ctx, command, openDataWithSecrets, async ({ store, secretBox, clock }) => {
-          const { label, setAside } = await setMailboxProvider(
-            { db: store.db, secretBox, clock },
-            slug,
-            kind,
-            {
-              directoryTenantId: opts.directoryTenantId,
-              clientId: opts.clientId,
-              clientSecret:
-                opts.clientSecretFile === undefined
-                  ? undefined
-                  : await readSecretInput(opts.clientSecretFile),
-              clientCertificatePem:
-                opts.clientCertificateFile === undefined
-                  ? undefined
-                  : await readSecretInput(opts.clientCertificateFile),
-              graphUrl: opts.graphUrl,
-              loginUrl: opts.loginUrl,
-            },
-          );
-          ctx.stdout(`Tenant ${slug} now syncs to ${label} with app ${opts.clientId}.\n`);
-          if (setAside > 0)
-            ctx.stdout(
-              `${setAside} calendar item(s) made through the previous provider were set aside (kept for the record, never changed from here). Run \`instant-sync backfill ${slug} --from <date> --to <date>\` to create the Events' items in ${label}.\n`,
-            );
-        }),
-    );
+    .argument('<kind>', providerPlugins.map((p) => p.kind).join(' | '));
+  // Each provider's own options, from its description (providers/<kind>/index.ts).
+  const flags = new Set<string>();
+  for (const plugin of providerPlugins)
+    for (const option of plugin.options)
+      if (!flags.has(option.flag)) {
+        flags.add(option.flag);
+        set.option(option.flag, `${option.help} (${plugin.kind})`);
+      }
+  set.action((slug: string, kind: string, opts: Record<string, string | undefined>, command: Command) =>
+    withRuntime(ctx, command, openDataWithSecrets, async ({ store, secretBox, clock }) => {
+      const plugin = providerPluginNamed(kind);
+      const input: Record<string, string | undefined> = {};
+      for (const option of plugin.options) {
+        const given = opts[optionKey(option.flag)];
+        input[option.input] =
+          given === undefined || option.file !== true ? given : await readSecretInput(given);
+      }
+      const { label, summary, setAside } = await setMailboxProvider(
+        { db: store.db, secretBox, clock },
+        slug,
+        kind,
+        input,
+      );
+      ctx.stdout(`Tenant ${slug} now syncs to ${label} (${summary}).\n`);
+      if (setAside > 0)
+        ctx.stdout(
+          `${setAside} calendar item(s) made through the previous provider were set aside (kept for the record, never changed from here). Run \`instant-sync backfill ${slug} --from <date> --to <date>\` to create the Events' items in ${label}.\n`,
+        );
+    }),
+  );
   provider
     .command('show')
     .description("show a tenant's mailbox provider (never its secret)")
@@ -155,7 +134,7 @@ export function registerSync(program: Command, ctx: CliContext): void {
         if (opts.json === true) printJson(ctx, view);
         else if (view === null)
           ctx.stdout(
-            `Tenant ${slug} has no mailbox provider yet (instant-sync provider set ${slug} graph …).\n`,
+            `Tenant ${slug} has no mailbox provider yet (instant-sync provider set ${slug} <${providerPlugins.map((p) => p.kind).join('|')}> …).\n`,
           );
         else
           ctx.stdout(

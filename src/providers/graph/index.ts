@@ -108,6 +108,37 @@ function create(settings: unknown, credentials: unknown, fetchImpl: typeof fetch
 export const graphPlugin: ProviderPlugin = {
   kind: 'graph',
   label: 'Microsoft 365 (Graph)',
+  options: [
+    {
+      flag: '--directory-tenant-id <id>',
+      input: 'directoryTenantId',
+      help: 'Microsoft Entra directory (tenant) id, a GUID or contoso.onmicrosoft.com',
+    },
+    { flag: '--client-id <id>', input: 'clientId', help: 'application (client) id of the app registration' },
+    {
+      flag: '--client-secret-file <file>',
+      input: 'clientSecret',
+      file: true,
+      help: 'file holding the client secret (- reads standard input); a secret or a certificate is required the first time',
+    },
+    {
+      flag: '--client-certificate-file <file>',
+      input: 'clientCertificatePem',
+      file: true,
+      help: 'PEM file holding the private key and the certificate uploaded to the app registration (instead of a secret)',
+    },
+    {
+      flag: '--graph-url <url>',
+      input: 'graphUrl',
+      help: 'Graph endpoint (default https://graph.microsoft.com; national clouds differ)',
+    },
+    {
+      flag: '--login-url <url>',
+      input: 'loginUrl',
+      help: 'identity endpoint (default https://login.microsoftonline.com)',
+    },
+  ],
+  summary: (settings) => `app ${String(settings['clientId'])} of ${String(settings['directoryTenantId'])}`,
   readInput,
   create,
 };
