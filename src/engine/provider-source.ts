@@ -6,12 +6,8 @@ import { describeError } from '../lib/errors.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
 import type { CalendarProvider } from '../providers/calendar-provider.ts';
 import { createProvider } from '../providers/registry.ts';
-import { findProvider } from '../store/mailbox-providers-repository.ts';
+import { findProvider, providerCredentialsContext } from '../store/mailbox-providers-repository.ts';
 import type { Database } from '../store/schema.ts';
-
-/** The context a tenant's provider credentials are sealed under (binds them to the row). */
-export const providerCredentialsContext = (tenantId: string, providerId: string): string =>
-  `tenant:${tenantId}:mailbox-provider:${providerId}:credentials`;
 
 export type ProviderLookup = { provider: CalendarProvider } | { problem: string };
 

@@ -21,6 +21,8 @@ export interface ProviderOption {
   help: string;
   /** The flag names a file whose contents are the value (`-`: standard input), as secrets are given. */
   file?: boolean;
+  /** Shown in the command a fix hint suggests (what a first set-up needs). */
+  inHint?: boolean;
 }
 
 export interface ProviderPlugin {

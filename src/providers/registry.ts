@@ -33,3 +33,11 @@ export function createProvider(
   if (plugin === undefined) throw new PermanentError(`the ${kind} provider is not available in this version`);
   return plugin.create(settings, credentials, fetchImpl);
 }
+
+/** The command that sets a tenant's provider up (of `kind`, or the first there is), for fix hints. */
+export function providerSetCommand(slug: string, kind?: string): string {
+  const plugin = (kind === undefined ? undefined : findProviderPlugin(kind)) ?? providerPlugins[0];
+  if (plugin === undefined) return `instant-sync provider set ${slug} …`;
+  const flags = plugin.options.filter((o) => o.inHint === true).map((o) => `${o.flag.split(' ')[0] ?? ''} …`);
+  return `instant-sync provider set ${slug} ${plugin.kind} ${flags.join(' ')}`;
+}

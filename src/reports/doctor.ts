@@ -10,7 +10,9 @@ import { eventChangeTopic } from '../salesforce/change-sources/cdc-subscription.
 import { PubSubSubscriber } from '../salesforce/change-sources/pubsub-client.ts';
 import type { SalesforceRestClient } from '../salesforce/rest-client.ts';
 import type { SessionSource } from '../salesforce/salesforce-sessions.ts';
+import { providerSetCommand } from '../providers/registry.ts';
 import { listMailboxes } from '../store/mailboxes-repository.ts';
+import { findProvider } from '../store/mailbox-providers-repository.ts';
 import { toMailboxView } from '../tenants/mailbox-view.ts';
 import type { Database } from '../store/schema.ts';
 import type { Kysely } from 'kysely';
@@ -169,7 +171,7 @@ export async function runDoctor(deps: DoctorDeps, slug: string): Promise<Check[]
       name: 'Mailbox provider',
       result: 'fail',
       detail: lookup.problem,
-      fix: `instant-sync provider set ${slug} graph --directory-tenant-id … --client-id … --client-secret-file …`,
+      fix: providerSetCommand(slug, (await findProvider(deps.db, tenant.id))?.kind),
     });
   } else {
     const sample = mailboxes.find((m) => m.state === 'active' && m.address !== null)?.address ?? undefined;

@@ -4,6 +4,10 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database, MailboxProviderKind, MailboxProviderRow } from './schema.ts';
 
+/** The context a tenant's provider credentials are sealed under (binds them to the row). */
+export const providerCredentialsContext = (tenantId: string, providerId: string): string =>
+  `tenant:${tenantId}:mailbox-provider:${providerId}:credentials`;
+
 export async function findProvider(
   db: Kysely<Database>,
   tenantId: string,

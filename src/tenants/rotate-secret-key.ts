@@ -10,7 +10,7 @@
 // Safe to run again: a value already sealed with the new key (an earlier run) is checked and
 // left alone, and one still sealed with the old key (written after an earlier run) is moved.
 import type { Kysely } from 'kysely';
-import { providerCredentialsContext } from '../engine/provider-source.ts';
+import { providerCredentialsContext } from '../store/mailbox-providers-repository.ts';
 import type { Clock } from '../lib/clock.ts';
 import { BadInputError, ConfigError, describeError } from '../lib/errors.ts';
 import type { SecretBox } from '../lib/secret-box.ts';

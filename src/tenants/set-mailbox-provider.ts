@@ -3,14 +3,17 @@
 // and what is credentials (sealed, bound to the row). Leaving the credentials out keeps those
 // stored.
 import type { Kysely } from 'kysely';
-import { providerCredentialsContext } from '../engine/provider-source.ts';
 import type { Clock } from '../lib/clock.ts';
 import { BadInputError, NotFoundError } from '../lib/errors.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
 import type { ProviderInput } from '../providers/provider-plugin.ts';
 import { providerPluginNamed } from '../providers/registry.ts';
 import { setAsideLinksOfOtherProviders } from '../store/links-repository.ts';
-import { findProvider, saveProvider } from '../store/mailbox-providers-repository.ts';
+import {
+  findProvider,
+  providerCredentialsContext,
+  saveProvider,
+} from '../store/mailbox-providers-repository.ts';
 import type { Database } from '../store/schema.ts';
 import { findTenantBySlug } from '../store/tenants-repository.ts';
 

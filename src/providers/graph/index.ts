@@ -112,13 +112,20 @@ export const graphPlugin: ProviderPlugin = {
     {
       flag: '--directory-tenant-id <id>',
       input: 'directoryTenantId',
+      inHint: true,
       help: 'Microsoft Entra directory (tenant) id, a GUID or contoso.onmicrosoft.com',
     },
-    { flag: '--client-id <id>', input: 'clientId', help: 'application (client) id of the app registration' },
+    {
+      flag: '--client-id <id>',
+      input: 'clientId',
+      inHint: true,
+      help: 'application (client) id of the app registration',
+    },
     {
       flag: '--client-secret-file <file>',
       input: 'clientSecret',
       file: true,
+      inHint: true,
       help: 'file holding the client secret (- reads standard input); a secret or a certificate is required the first time',
     },
     {
