@@ -30,3 +30,27 @@ export async function listTenants(db: Kysely<Database>): Promise<TenantRow[]> {
 export async function findTenantById(db: Kysely<Database>, id: string): Promise<TenantRow | undefined> {
   return db.selectFrom('tenants').selectAll().where('id', '=', id).executeTakeFirst();
 }
+
+/**
+ * Deletes a tenant and everything of it in one transaction: links (and those set aside), series
+ * state, traces, jobs, changes, intake positions, OAuth states and its leases; its connection,
+ * provider and mailboxes go with the tenant row.
+ */
+export async function deleteTenant(db: Kysely<Database>, tenantId: string): Promise<void> {
+  await db.transaction().execute(async (tx) => {
+    for (const table of [
+      'links',
+      'series_members',
+      'series_states',
+      'set_aside_links',
+      'traces',
+      'jobs',
+      'changes',
+      'intake_positions',
+      'oauth_states',
+    ] as const)
+      await tx.deleteFrom(table).where('tenant_id', '=', tenantId).execute();
+    await tx.deleteFrom('leases').where('name', 'like', `%:${tenantId}`).execute();
+    await tx.deleteFrom('tenants').where('id', '=', tenantId).execute();
+  });
+}

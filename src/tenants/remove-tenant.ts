@@ -5,7 +5,7 @@
 import type { Kysely } from 'kysely';
 import { NotFoundError } from '../lib/errors.ts';
 import type { Database } from '../store/schema.ts';
-import { findTenantBySlug } from '../store/tenants-repository.ts';
+import { deleteTenant, findTenantBySlug } from '../store/tenants-repository.ts';
 
 export async function removeTenant(
   deps: { db: Kysely<Database>; revoke: (slug: string) => Promise<unknown> },
@@ -17,21 +17,6 @@ export async function removeTenant(
     (result) => (result as { revoked?: boolean } | undefined)?.revoked === true,
     () => false,
   );
-  await deps.db.transaction().execute(async (tx) => {
-    for (const table of [
-      'links',
-      'series_members',
-      'series_states',
-      'set_aside_links',
-      'traces',
-      'jobs',
-      'changes',
-      'intake_positions',
-      'oauth_states',
-    ] as const)
-      await tx.deleteFrom(table).where('tenant_id', '=', tenant.id).execute();
-    await tx.deleteFrom('leases').where('name', 'like', `%:${tenant.id}`).execute();
-    await tx.deleteFrom('tenants').where('id', '=', tenant.id).execute();
-  });
+  await deleteTenant(deps.db, tenant.id);
   return { revoked };
 }
