@@ -1,18 +1,19 @@
-// The demo's stand-ins for Salesforce and Microsoft 365: the sandbox org (OAuth, REST, Pub/Sub
-// CDC over TLS) and the Graph sandbox, each run from its launcher as a child process of the demo,
-// and stopped with it. Their state lives in memory: each demo start begins with fresh ones.
+// The demo's stand-ins for Salesforce and the mailbox provider: the sandbox org (OAuth, REST,
+// Pub/Sub CDC over TLS) and the provider's sandbox (named by its description), each run from its
+// launcher as a child process of the demo, and stopped with it. Their state lives in memory: each
+// demo start begins with fresh ones.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const launchers = {
-  salesforce: fileURLToPath(new URL('../../sandbox/salesforce/main.ts', import.meta.url)),
-  graph: fileURLToPath(new URL('../../sandbox/graph/main.ts', import.meta.url)),
-};
+import type { ProviderSandbox } from '../providers/provider-plugin.ts';
+
+const salesforceLauncher = fileURLToPath(new URL('../../sandbox/salesforce/main.ts', import.meta.url));
 
 export interface DemoSandboxes {
   salesforceUrl: string;
   pubSubEndpoint: string;
-  graphUrl: string;
+  /** The mailbox provider's sandbox. */
+  providerUrl: string;
   /** The CA both sandboxes' TLS certificates come from. */
   caFile: string;
   stop(): Promise<void>;
@@ -56,11 +57,11 @@ async function stop(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-export async function startDemoSandboxes(): Promise<DemoSandboxes> {
-  const salesforce = await launch(launchers.salesforce, ['--pubsub', '--auto-approve'], /Pub\/Sub API: \S+/);
-  let graph: Started;
+export async function startDemoSandboxes(provider: ProviderSandbox): Promise<DemoSandboxes> {
+  const salesforce = await launch(salesforceLauncher, ['--pubsub', '--auto-approve'], /Pub\/Sub API: \S+/);
+  let mailboxes: Started;
   try {
-    graph = await launch(launchers.graph, [], /listening on \S+/);
+    mailboxes = await launch(fileURLToPath(provider.launcher), [], /listening on \S+/);
   } catch (error) {
     await stop(salesforce.child);
     throw error;
@@ -70,9 +71,9 @@ export async function startDemoSandboxes(): Promise<DemoSandboxes> {
     salesforceUrl: find(salesforce.output(), /listening on (\S+)/),
     pubSubEndpoint: find(salesforce.output(), /Pub\/Sub API: (\S+)/),
     caFile: find(salesforce.output(), /TLS CA certificate: (\S+)/),
-    graphUrl: find(graph.output(), /listening on (\S+)/),
+    providerUrl: find(mailboxes.output(), /listening on (\S+)/),
     async stop() {
-      await Promise.all([stop(salesforce.child), stop(graph.child)]);
+      await Promise.all([stop(salesforce.child), stop(mailboxes.child)]);
     },
   };
 }

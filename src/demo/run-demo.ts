@@ -1,6 +1,7 @@
 // The demo behind `npm start` on a machine with no Salesforce or Microsoft 365 configured: the
-// sandbox org and the Graph sandbox are started, a `demo` tenant is created (or reused), set up
-// for Graph and connected through the real OAuth flow (authorization code with PKCE, against the
+// sandbox org and the mailbox provider's sandbox (Graph unless another provider is asked for; the
+// provider's description names its sandbox) are started, a `demo` tenant is created (or reused),
+// set up for that provider and connected through the real OAuth flow (authorization code with PKCE, against the
 // sandbox), and a stream of Event changes — creates, edits, deletions, an all-day Event, a
 // recurring one, a private one — is written to the org while the real service syncs them. One
 // line is printed per sync. The database (./data by default) is kept between runs; the sandboxes
@@ -22,6 +23,8 @@ import {
 import type { SyncedEvent } from '../engine/tenant-sync.ts';
 import { findTenantBySlug } from '../store/tenants-repository.ts';
 import { createTenant } from '../tenants/create-tenant.ts';
+import type { ProviderPlugin } from '../providers/provider-plugin.ts';
+import { providerPlugins } from '../providers/registry.ts';
 import { setMailboxProvider } from '../tenants/set-mailbox-provider.ts';
 import { updateTenantSettings } from '../tenants/update-tenant-settings.ts';
 import { startDemoSandboxes, type DemoSandboxes } from './demo-sandboxes.ts';
@@ -36,12 +39,16 @@ export interface DemoOptions {
   stopSignal: Promise<void>;
   /** Milliseconds between two changes to the org's Events. */
   paceMs?: number;
+  /** The mailbox provider the demo syncs to (its sandbox); the first one (Graph) if not given. */
+  provider?: ProviderPlugin;
 }
 
 export async function runDemo(baseConfig: Config, logger: Logger, options: DemoOptions): Promise<void> {
   const { print } = options;
-  print('No Salesforce org is configured: starting the demo with a sandbox org and a sandbox Microsoft 365.');
-  const sandboxes = await startDemoSandboxes().catch((error: unknown) => {
+  const plugin = options.provider ?? providerPlugins[0];
+  if (plugin === undefined) throw new Error('this version has no mailbox provider');
+  print(`No Salesforce org is configured: starting the demo with a sandbox org and ${plugin.sandbox.label}.`);
+  const sandboxes = await startDemoSandboxes(plugin.sandbox).catch((error: unknown) => {
     throw new Error(describeDemoFailure(error), { cause: error });
   });
   let runtime: RuntimeWithSecrets | undefined;
@@ -65,7 +72,7 @@ export async function runDemo(baseConfig: Config, logger: Logger, options: DemoO
     });
     const org = new DemoOrg(sandboxes, runtime.salesforce.deps.fetch);
     await org.setUp(config, runtime.salesforce.connections.callbackUrl(demoSlug));
-    await setUpTenant(runtime, sandboxes, org).catch((error: unknown) => {
+    await setUpTenant(runtime, sandboxes, org, plugin).catch((error: unknown) => {
       throw new Error(describeDemoFailure(error), { cause: error });
     });
 
@@ -85,7 +92,9 @@ export async function runDemo(baseConfig: Config, logger: Logger, options: DemoO
 
     print('');
     print(`  Tenant page (Connect / Disconnect):  ${config.publicUrl}/t/${demoSlug}/`);
-    print(`  Sandbox mailboxes (what Outlook would show):  ${sandboxes.graphUrl}/__sandbox/view`);
+    print(
+      `  Sandbox calendars (what the owners would see):  ${sandboxes.providerUrl}${plugin.sandbox.viewPath}`,
+    );
     print(`  Trace an Event:  npx instant-sync trace <event id>`);
     print('  Ctrl-C stops.');
     print('');
@@ -113,6 +122,7 @@ async function setUpTenant(
   runtime: RuntimeWithSecrets,
   sandboxes: DemoSandboxes,
   org: DemoOrg,
+  plugin: ProviderPlugin,
 ): Promise<void> {
   const { store, secretBox, clock, salesforce } = runtime;
   const existing = await findTenantBySlug(store.db, demoSlug);
@@ -130,13 +140,12 @@ async function setUpTenant(
   await updateTenantSettings({ db: store.db, secretBox, clock }, demoSlug, {
     loginUrl: sandboxes.salesforceUrl,
   });
-  await setMailboxProvider({ db: store.db, secretBox, clock }, demoSlug, 'graph', {
-    directoryTenantId: 'demo-directory',
-    clientId: 'instant-sync-demo',
-    clientSecret: org.graphSecret,
-    graphUrl: sandboxes.graphUrl,
-    loginUrl: sandboxes.graphUrl,
-  });
+  const input = await plugin.sandbox.prepare(
+    sandboxes.providerUrl,
+    (method, path, body) => org.call(sandboxes.providerUrl, method, path, body),
+    demoReps.map((rep) => ({ address: rep.email, displayName: `${rep.firstName} ${rep.lastName}` })),
+  );
+  await setMailboxProvider({ db: store.db, secretBox, clock }, demoSlug, plugin.kind, input);
   // The real OAuth web server flow: the sandbox approves at once, as a signed-in admin would.
   const binding = randomBytes(16).toString('base64url');
   const { authorizeUrl } = await salesforce.connections.startConnect(demoSlug, binding);
@@ -157,7 +166,6 @@ async function setUpTenant(
 
 /** The sandboxes' control APIs, as far as the demo needs them. */
 export class DemoOrg {
-  readonly graphSecret = randomBytes(18).toString('base64url');
   readonly #sandboxes: DemoSandboxes;
   readonly #fetch: typeof fetch;
   /** Salesforce user id → mailbox address. */
@@ -180,30 +188,18 @@ export class DemoOrg {
       firstName: 'Ada',
       lastName: 'Admin',
     });
-    await this.graph('POST', '/__sandbox/apps', {
-      tenantId: 'demo-directory',
-      clientId: 'instant-sync-demo',
-      clientSecret: this.graphSecret,
-    });
     for (const rep of demoReps) {
       const user = (await this.salesforce('POST', '/__sandbox/users', rep)) as { Id: string };
       this.reps.set(user.Id, rep.email);
-      await this.graph('POST', '/__sandbox/mailboxes', {
-        address: rep.email,
-        displayName: `${rep.firstName} ${rep.lastName}`,
-      });
     }
   }
 
   salesforce(method: string, path: string, body?: unknown): Promise<unknown> {
-    return this.#call(this.#sandboxes.salesforceUrl, method, path, body);
+    return this.call(this.#sandboxes.salesforceUrl, method, path, body);
   }
 
-  graph(method: string, path: string, body?: unknown): Promise<unknown> {
-    return this.#call(this.#sandboxes.graphUrl, method, path, body);
-  }
-
-  async #call(base: string, method: string, path: string, body?: unknown): Promise<unknown> {
+  /** Calls a sandbox's control API (JSON). */
+  async call(base: string, method: string, path: string, body?: unknown): Promise<unknown> {
     const response = await this.#fetch(`${base}${path}`, {
       method,
       ...(body === undefined

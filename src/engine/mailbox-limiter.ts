@@ -28,7 +28,7 @@ export class MailboxLimiter {
   /** Runs `work` once the mailbox has room; `signal` gives up waiting (and is the caller's to pass on to `work`). */
   async run<T>(
     mailbox: string,
-    limits: ProviderCapabilities,
+    limits: Pick<ProviderCapabilities, 'maxConcurrentPerMailbox' | 'requestsPerWindow'>,
     signal: AbortSignal | undefined,
     work: () => Promise<T>,
   ): Promise<T> {

@@ -5,11 +5,19 @@ import type { Kysely } from 'kysely';
 import { describeError } from '../lib/errors.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
 import type { CalendarProvider } from '../providers/calendar-provider.ts';
-import { createProvider } from '../providers/registry.ts';
+import type { ProviderFinding, ProviderPlugin } from '../providers/provider-plugin.ts';
+import { findProviderPlugin } from '../providers/registry.ts';
 import { findProvider, providerCredentialsContext } from '../store/mailbox-providers-repository.ts';
 import type { Database } from '../store/schema.ts';
 
-export type ProviderLookup = { provider: CalendarProvider } | { problem: string };
+export type ProviderLookup =
+  | {
+      provider: CalendarProvider;
+      plugin: ProviderPlugin;
+      /** Doctor's checks of the stored set-up (the plugin's own), at `now`. */
+      checks(now: number): ProviderFinding[];
+    }
+  | { problem: string };
 
 export class ProviderSource {
   readonly #db: Kysely<Database>;
@@ -41,7 +49,13 @@ export class ProviderSource {
           : (JSON.parse(
               this.#secretBox.open(row.credentials_sealed, providerCredentialsContext(tenantId, row.id)),
             ) as Record<string, unknown>);
-      lookup = { provider: createProvider(row.kind, settings, credentials, this.#fetch) };
+      const plugin = findProviderPlugin(row.kind);
+      if (plugin === undefined) throw new Error(`the ${row.kind} provider is not available in this version`);
+      lookup = {
+        provider: plugin.create(settings, credentials, this.#fetch),
+        plugin,
+        checks: (now) => plugin.checks(settings, credentials, now),
+      };
     } catch (error) {
       lookup = { problem: `the mailbox provider settings cannot be used: ${describeError(error)}` };
     }

@@ -2,7 +2,7 @@
 // calls. A provider turns CalendarItems into its wire format and its wire errors into the
 // service's error vocabulary (RetryableError with retryAfterMs, PermanentError); it never reads
 // the configuration or the database: it is given a ready token source and its endpoints.
-import type { CalendarItem } from '../domain/calendar-item.ts';
+import type { Attendee, CalendarItem, Recurrence, ShowAs } from '../domain/calendar-item.ts';
 import { PermanentError } from '../lib/errors.ts';
 
 export type ProviderKind = 'graph' | 'ews' | 'google';
@@ -14,11 +14,32 @@ export interface ItemRef {
   changeKey: string | null;
 }
 
+/**
+ * What a provider can do and show, declared once (its folder's index.ts carries the same object):
+ * the engine paces calls by the limits, the contract suite checks every declared field against
+ * the provider's sandbox, and `provider kinds` tells admins what each calendar can show.
+ */
 export interface ProviderCapabilities {
   /** Requests a mailbox accepts at once. */
   maxConcurrentPerMailbox: number;
   /** Requests a mailbox accepts per window. */
   requestsPerWindow: { count: number; windowMs: number };
+  /** A create retried after a lost response makes one item, and how the provider achieves it. */
+  idempotentCreate: { how: string } | null;
+  /** How each show-as value appears in this calendar (a value it has no word for becomes the nearest it has). */
+  showAs: Readonly<Record<ShowAs, ShowAs>>;
+  /** Private Events are marked private in the calendar. */
+  privateItems: boolean;
+  /** The largest reminder it takes, in minutes before the start (longer ones are written as this). */
+  maxReminderMinutes: number;
+  /** The attendee kinds it tells apart (others are written as required). */
+  attendeeTypes: readonly Attendee['type'][];
+  /** The recurrence frequencies it holds as a calendar series. */
+  recurrence: readonly Recurrence['frequency'][];
+  /** Occurrences of a series can be changed or cancelled on their own (the provider has `instances`). */
+  seriesInstances: boolean;
+  /** What it cannot express, and what is done instead, in a sentence each (for the docs and `provider kinds`). */
+  limitations: readonly string[];
 }
 
 /** The item a provider was asked to change is no longer in the mailbox (someone deleted it there). */

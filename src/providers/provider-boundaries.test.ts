@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { providerPlugins } from './registry.ts';
 
 const src = fileURLToPath(new URL('..', import.meta.url));
-const folders = ['cli', 'tenants', 'reports', 'engine', 'http'];
+const folders = ['cli', 'tenants', 'reports', 'engine', 'http', 'demo'];
 const kinds = ['graph', 'ews', 'google'];
 
 function sources(folder: string): string[] {

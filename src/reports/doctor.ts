@@ -182,18 +182,19 @@ export async function runDoctor(deps: DoctorDeps, slug: string): Promise<Check[]
         result: 'ok',
         detail:
           sample === undefined
-            ? `${lookup.provider.kind}: signed in (no mailbox to try yet)`
-            : `${lookup.provider.kind}: signed in, and can read ${sample}'s calendar`,
+            ? `${lookup.plugin.label}: signed in (no mailbox to try yet)`
+            : `${lookup.plugin.label}: signed in, and can read ${sample}'s calendar`,
       });
       if (serverTime !== undefined) add(skewCheck('Clock (mailbox provider)', serverTime - deps.now()));
     } catch (error) {
       add({
         name: 'Mailbox provider',
         result: 'fail',
-        detail: describeError(error),
-        fix: 'check the app registration: tenant id, client id, secret or certificate, and the Calendars.ReadWrite application permission with admin consent (docs/setup-microsoft-365.md)',
+        detail: `${lookup.plugin.label}: ${describeError(error)}`,
+        fix: lookup.plugin.accessFix,
       });
     }
+    for (const finding of lookup.checks(deps.now())) add(finding);
   }
 
   const views = mailboxes.map(toMailboxView);

@@ -34,6 +34,7 @@ describeEachBackend('doctor', (database) => {
       'Clock (Salesforce)',
       'Change data capture',
       'Mailbox provider',
+      'Graph credentials',
       'Mailboxes',
       'Owners',
       'Dead letters',

@@ -22,6 +22,19 @@ describe('sync commands', () => {
     expect((await cli(['tenants', 'add', 'acme'])).code).toBe(0);
   });
 
+  it('provider kinds lists every provider with what it takes, shows and cannot show', async () => {
+    const listed = await cli(['provider', 'kinds']);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain('graph: Microsoft 365 (Graph) (docs/setup-microsoft-365.md)');
+    expect(listed.stdout).toContain('set up with: --directory-tenant-id <id> --client-id <id>');
+    expect(listed.stdout).toContain('4 requests at once and 10000 per 600 s per mailbox');
+    const json = JSON.parse((await cli(['provider', 'kinds', '--json'])).stdout) as {
+      kind: string;
+      capabilities: { seriesInstances: boolean; limitations: string[] };
+    }[];
+    expect(json.find((k) => k.kind === 'graph')?.capabilities.seriesInstances).toBe(true);
+  });
+
   it('provider set stores the Graph app with its secret from a file; show never prints the secret', async () => {
     const noSecret = await cli([
       'provider',

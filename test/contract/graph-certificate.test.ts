@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGraphSandbox, type GraphSandbox } from '../../sandbox/graph/index.ts';
 import { PermanentError } from '../../src/lib/errors.ts';
 import { createOutboundFetch } from '../../src/lib/outbound-fetch.ts';
-import { createProvider } from '../../src/providers/registry.ts';
+import { createProvider, providerPluginNamed } from '../../src/providers/registry.ts';
 import { GraphTokenSource } from '../../src/providers/graph/graph-token-source.ts';
 import { makeTestCertificate } from '../support/test-certificate.ts';
 
@@ -77,5 +77,25 @@ describe('Graph app-only sign-in with a certificate', () => {
     const failure = await tokens.token().catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(PermanentError);
     expect(String(failure)).toContain("Microsoft refused the app's credentials (invalid_client)");
+  });
+
+  it('has doctor warn a month before the certificate expires, and fail once it has', () => {
+    const graph = providerPluginNamed('graph');
+    const credentials = { certificatePem: app.certificatePem, certificatePrivateKeyPem: app.keyPem };
+    const at = (days: number) => graph.checks({}, credentials, Date.now() + days * 86_400_000)[0];
+    // The test certificate is valid for one day.
+    expect(at(-40)).toMatchObject({ name: 'Graph certificate', result: 'ok' });
+    expect(at(0)).toMatchObject({
+      result: 'warn',
+      detail: expect.stringMatching(/expires \d{4}-\d\d-\d\d, in 0 day/) as unknown,
+    });
+    expect(at(2)).toMatchObject({
+      result: 'fail',
+      fix: expect.stringContaining('--client-certificate-file') as unknown,
+    });
+    expect(graph.checks({}, { clientSecret: 's' }, Date.now())).toEqual([
+      expect.objectContaining({ name: 'Graph credentials', result: 'ok' }),
+    ]);
+    expect(JSON.stringify(at(0))).not.toContain('PRIVATE KEY');
   });
 });

@@ -1,10 +1,13 @@
 // `instant-sync start` (what `npm start` runs): the service, or — on a machine where no Salesforce
 // org is configured yet (no server-wide Salesforce app, no tenant but the demo's) — the demo with
-// the sandbox org and the Graph sandbox. `instant-sync demo` runs the demo whatever is configured.
+// the sandbox org and the Graph sandbox. `instant-sync demo [--provider <kind>]` runs the demo
+// whatever is configured, with any provider's sandbox.
 import type { Command } from 'commander';
 import type { Config } from '../../config/options.ts';
 import { demoSlug, runDemo } from '../../demo/run-demo.ts';
 import { BadInputError } from '../../lib/errors.ts';
+import type { ProviderPlugin } from '../../providers/provider-plugin.ts';
+import { providerPluginNamed, providerPlugins } from '../../providers/registry.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { openRuntime } from '../../main.ts';
 import { listTenants } from '../../store/tenants-repository.ts';
@@ -29,11 +32,13 @@ async function demo(
   config: Config,
   logger: Logger,
   paceMs: number | undefined,
+  provider?: ProviderPlugin,
 ): Promise<void> {
   await runDemo(config, logger, {
     print: (line) => ctx.stdout(`${line}\n`),
     stopSignal: waitForStop(ctx.stopSignal),
     ...(paceMs === undefined ? {} : { paceMs }),
+    ...(provider === undefined ? {} : { provider }),
   });
 }
 
@@ -56,16 +61,22 @@ export function registerStart(program: Command, ctx: CliContext): void {
   program
     .command('demo')
     .description(
-      'run the demo: a sandbox Salesforce org and a sandbox Microsoft 365, a demo tenant connected through OAuth, and a stream of Events synced live',
+      'run the demo: a sandbox Salesforce org and a sandbox mailbox provider, a demo tenant connected through OAuth, and a stream of Events synced live',
     )
     .option('--pace <ms>', 'milliseconds between two changes to the demo Events', '2000')
-    .action(async (opts: { pace: string }, command: Command) => {
+    .option(
+      '--provider <kind>',
+      `the mailbox provider whose sandbox the demo syncs to: ${providerPlugins.map((p) => `${p.kind} (${p.sandbox.label})`).join(', ')}`,
+      providerPlugins[0]?.kind,
+    )
+    .action(async (opts: { pace: string; provider: string }, command: Command) => {
       const { config, logger } = setUpCommand(ctx, command, { quiet: true });
       const pace = Number(opts.pace);
       if (!Number.isInteger(pace) || pace < 100 || pace > 600_000)
         throw new BadInputError(
           `--pace takes a whole number of milliseconds from 100 to 600000, got ${JSON.stringify(opts.pace)}`,
         );
-      await demo(ctx, config, logger, pace);
+      const provider = providerPluginNamed(opts.provider);
+      await demo(ctx, config, logger, pace, provider);
     });
 }

@@ -115,6 +115,36 @@ export function registerSync(program: Command, ctx: CliContext): void {
     }),
   );
   provider
+    .command('kinds')
+    .description('list the mailbox providers this version has: what each takes, can show, and cannot')
+    .option('--json', 'print the result as JSON')
+    .action((opts: { json?: boolean }) => {
+      const kinds = providerPlugins.map((p) => ({
+        kind: p.kind,
+        label: p.label,
+        setupGuide: p.setupGuide,
+        options: p.options.map((o) => o.flag),
+        capabilities: p.capabilities,
+      }));
+      if (opts.json === true) return printJson(ctx, kinds);
+      for (const { kind, label, setupGuide, options, capabilities: c } of kinds) {
+        const shownAs = Object.entries(c.showAs)
+          .filter(([from, to]) => from !== to)
+          .map(([from, to]) => `${from} as ${to}`);
+        ctx.stdout(
+          [
+            `${kind}: ${label} (${setupGuide})`,
+            `  set up with: ${options.join(' ')}`,
+            `  limits: ${c.maxConcurrentPerMailbox} requests at once and ${c.requestsPerWindow.count} per ${c.requestsPerWindow.windowMs / 1000} s per mailbox`,
+            `  retried creates: ${c.idempotentCreate === null ? 'may make a second item' : `one item (${c.idempotentCreate.how})`}`,
+            `  shows: private ${c.privateItems ? 'yes' : 'no'}; reminders up to ${c.maxReminderMinutes} min; attendees ${c.attendeeTypes.join(' and ')}; series ${c.recurrence.join(', ')}${c.seriesInstances ? ', single occurrences changed or cancelled' : ''}${shownAs.length === 0 ? '' : `; show-as ${shownAs.join(', ')}`}`,
+            ...c.limitations.map((l) => `  note: ${l}`),
+            '',
+          ].join('\n'),
+        );
+      }
+    });
+  provider
     .command('show')
     .description("show a tenant's mailbox provider (never its secret)")
     .argument('<slug>', 'the tenant')

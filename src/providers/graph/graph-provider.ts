@@ -9,6 +9,7 @@ import {
   OccurrenceCannotMoveError,
   type CalendarProvider,
   type CallOptions,
+  type ProviderCapabilities,
   type ItemRef,
   type SeriesInstanceRef,
   type SeriesInstances,
@@ -22,6 +23,31 @@ import {
   whyGraphCannotWrite,
 } from './to-graph-event.ts';
 
+/** What Outlook shows of an Event, and Graph's limits (one mailbox: 4 requests at once, 10,000 per 10 minutes). */
+export const graphCapabilities: ProviderCapabilities = {
+  maxConcurrentPerMailbox: 4,
+  requestsPerWindow: { count: 10_000, windowMs: 10 * 60_000 },
+  idempotentCreate: { how: 'the create carries a transactionId, the same for every retry of one create' },
+  showAs: {
+    free: 'free',
+    tentative: 'tentative',
+    busy: 'busy',
+    oof: 'oof',
+    workingElsewhere: 'workingElsewhere',
+  },
+  privateItems: true,
+  // reminderMinutesBeforeStart is a 32-bit whole number.
+  maxReminderMinutes: 2_147_483_647,
+  attendeeTypes: ['required', 'optional'],
+  recurrence: ['daily', 'weekly', 'monthly', 'yearly'],
+  seriesInstances: true,
+  limitations: [
+    'an occurrence of a series cannot move past a neighbouring occurrence: such an occurrence is cancelled in the series and shown as an item of its own',
+    'a time zone with no Windows name cannot be written: such an Event is skipped with that reason (a single timed Event is written in UTC instead, its instants exact)',
+    'a series on the 29th, 30th or 31st of the month, which Outlook would move to the last day of shorter months, is skipped with that reason',
+  ],
+};
+
 export interface GraphProviderOptions {
   tokens: Pick<GraphTokenSource, 'token'>;
   /** https://graph.microsoft.com, or a national cloud's, or the sandbox. */
@@ -32,10 +58,7 @@ export interface GraphProviderOptions {
 
 export class GraphProvider implements CalendarProvider {
   readonly kind = 'graph';
-  readonly capabilities = {
-    maxConcurrentPerMailbox: 4,
-    requestsPerWindow: { count: 10_000, windowMs: 10 * 60_000 },
-  };
+  readonly capabilities = graphCapabilities;
   readonly #options: GraphProviderOptions;
 
   constructor(options: GraphProviderOptions) {

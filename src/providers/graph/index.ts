@@ -1,11 +1,16 @@
 // Microsoft 365 through Microsoft Graph, described for the registry: an app registration's
 // directory (tenant) id and client id in the settings; a client secret or a certificate (PEM
 // private key and certificate) as credentials; national clouds and the sandbox by their URLs.
-import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
 import { z } from 'zod';
 import { PermanentError } from '../../lib/errors.ts';
-import type { ProviderInput, ProviderPlugin, ReadProviderInput } from '../provider-plugin.ts';
-import { GraphProvider } from './graph-provider.ts';
+import type {
+  ProviderFinding,
+  ProviderInput,
+  ProviderPlugin,
+  ReadProviderInput,
+} from '../provider-plugin.ts';
+import { graphCapabilities, GraphProvider } from './graph-provider.ts';
 import { GraphTokenSource } from './graph-token-source.ts';
 
 const settingsSchema = z.object({
@@ -105,9 +110,77 @@ function create(settings: unknown, credentials: unknown, fetchImpl: typeof fetch
   return new GraphProvider({ tokens, graphBaseUrl, fetch: fetchImpl });
 }
 
+const dayMs = 86_400_000;
+
+/**
+ * A certificate says when it expires, so doctor warns a month ahead; a client secret's expiry is
+ * known only to Entra, so doctor can only say where to look.
+ */
+function checks(_settings: unknown, credentials: unknown, now: number): ProviderFinding[] {
+  const read = credentialsSchema.safeParse(credentials);
+  if (!read.success) return [];
+  if ('clientSecret' in read.data)
+    return [
+      {
+        name: 'Graph credentials',
+        result: 'ok',
+        detail:
+          'a client secret: Entra shows when it expires (at most 24 months); a certificate would let doctor warn ahead',
+      },
+    ];
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(read.data.certificatePem);
+  } catch {
+    return [{ name: 'Graph certificate', result: 'fail', detail: 'the stored certificate cannot be read' }];
+  }
+  const expires = Date.parse(certificate.validTo);
+  const days = Math.floor((expires - now) / dayMs);
+  const renew =
+    'make a new certificate, upload it to the app registration, and give it with instant-sync provider set <slug> graph --client-certificate-file <file>';
+  const detail = `the certificate (thumbprint ${certificate.fingerprint.replaceAll(':', '')}) expires ${new Date(expires).toISOString().slice(0, 10)}`;
+  if (days < 0)
+    return [{ name: 'Graph certificate', result: 'fail', detail: `${detail}: it has expired`, fix: renew }];
+  if (days < 30)
+    return [
+      { name: 'Graph certificate', result: 'warn', detail: `${detail}, in ${days} day(s)`, fix: renew },
+    ];
+  return [{ name: 'Graph certificate', result: 'ok', detail }];
+}
+
 export const graphPlugin: ProviderPlugin = {
   kind: 'graph',
   label: 'Microsoft 365 (Graph)',
+  capabilities: graphCapabilities,
+  setupGuide: 'docs/setup-microsoft-365.md',
+  accessFix:
+    'check the app registration: tenant id, client id, secret or certificate, and the Calendars.ReadWrite application permission with admin consent (docs/setup-microsoft-365.md)',
+  sandbox: {
+    launcher: new URL('../../../sandbox/graph/main.ts', import.meta.url),
+    label: 'a sandbox Microsoft 365',
+    viewPath: '/__sandbox/view',
+    async prepare(url, call, mailboxes) {
+      const clientSecret = randomBytes(18).toString('base64url');
+      await call('POST', '/__sandbox/apps', {
+        tenantId: 'demo-directory',
+        clientId: 'instant-sync-demo',
+        clientSecret,
+      });
+      for (const mailbox of mailboxes)
+        await call('POST', '/__sandbox/mailboxes', {
+          address: mailbox.address,
+          displayName: mailbox.displayName,
+        });
+      return {
+        directoryTenantId: 'demo-directory',
+        clientId: 'instant-sync-demo',
+        clientSecret,
+        graphUrl: url,
+        loginUrl: url,
+      };
+    },
+  },
+  checks,
   options: [
     {
       flag: '--directory-tenant-id <id>',
