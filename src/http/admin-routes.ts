@@ -22,6 +22,7 @@ import {
   type TenantOverview,
 } from '../reports/overview.ts';
 import { findTenantBySlug } from '../store/tenants-repository.ts';
+import { findProviderPlugin } from '../providers/registry.ts';
 import { sessionCsrf, sessionCsrfValid, type AdminDeps, type AdminEnv } from './admin-context.ts';
 import { csrfToken, csrfValid, type CookieSettings } from './browser-cookies.ts';
 import { adminTenantRoutes } from './admin-tenant-page.ts';
@@ -370,7 +371,13 @@ function overviewPage(tenants: TenantOverview[], latency: LatencyBucket[], csrf:
                           >
                         </td>
                         <td class="${stateClass(t.connection.state)}">${t.connection.status}</td>
-                        <td>${t.provider ?? html`<span class="bad">not set</span>`}</td>
+                        <td>
+                          ${
+                            t.provider === null
+                              ? html`<span class="bad">not set</span>`
+                              : (findProviderPlugin(t.provider)?.label ?? t.provider)
+                          }
+                        </td>
                         <td class="num">${t.synced.lastHour}</td>
                         <td class="num">${t.synced.lastDay}</td>
                         <td class="num">

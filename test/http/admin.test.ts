@@ -75,7 +75,7 @@ describeEachBackend('admin pages and API', (database) => {
   it('signs in, shows the tenant, retries a dead-lettered Event from its story and sees it synced', async () => {
     const { browser, page } = await signIn(token);
     expect(page.url).toBe(`${url}/admin/`);
-    expect(page.html).toMatch(/acme[\s\S]*Connected/);
+    expect(page.html).toMatch(/acme[\s\S]*Connected[\s\S]*Microsoft 365 \(Graph\)/);
 
     const { sandbox, ownerId } = synced.env;
     const { runtime } = synced.env.service;
