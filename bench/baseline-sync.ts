@@ -19,7 +19,7 @@ export interface BaselineSettings {
   concurrency: number;
   caFile: string;
   salesforce: SystemEndpoints['salesforce'] & { apiVersion: string };
-  graph: SystemEndpoints['graph'];
+  graph: NonNullable<SystemEndpoints['graph']>;
 }
 
 interface QueuedChange {

@@ -67,7 +67,7 @@ export async function runScenario(
     owners: scenario.owners,
     salesforceLatencyMs: scenario.salesforceLatencyMs,
     cdcDelayMs: scenario.cdcDelayMs,
-    graphLatencyMs: scenario.graphLatencyMs,
+    calendarLatencyMs: scenario.graphLatencyMs,
     ...(scenario.workers === undefined ? {} : { env: { INSTANT_SYNC_ENGINE: 'false' } }),
     nodeArgs: [
       ...(options.nodeArgs ?? []),
@@ -86,7 +86,7 @@ export async function runScenario(
             concurrency: scenario.baseline.concurrency,
             caFile: system.endpoints.caFile,
             salesforce: { ...system.endpoints.salesforce, apiVersion: '66.0' },
-            graph: system.endpoints.graph,
+            graph: graphEndpoints(system),
           } satisfies BaselineSettings),
         ],
         /baseline sync started/,
@@ -98,12 +98,12 @@ export async function runScenario(
       if (scenario.workers !== undefined && scenario.preload !== true)
         await system.startWorkers(scenario.workers);
     }
-    if (scenario.graphFaults !== undefined) await system.graph.faults(scenario.graphFaults);
+    if (scenario.graphFaults !== undefined) await system.calendars.faults(scenario.graphFaults);
     const crash =
       scenario.crashAfterRequests === undefined ? undefined : crashWhen(system, scenario.crashAfterRequests);
     let cpuUsed = cpuSnapshot(system);
     const sfBefore = (await system.salesforce.stats()).apiCalls;
-    const graphBefore = await system.graph.stats();
+    const graphBefore = await system.calendars.stats();
     const random = sequence(42);
     const events = new Map<string, Expected>();
     const live: string[] = [];
@@ -202,7 +202,7 @@ export async function runScenario(
     let requestsAtLastPass = -1;
     let lastPass = 0;
     while (pending.size > 0 && Date.now() < deadline) {
-      const now = (await system.graph.stats()).requests;
+      const now = (await system.calendars.stats()).requests;
       if (now !== requests) {
         requests = now;
         quietSince = Date.now();
@@ -219,7 +219,7 @@ export async function runScenario(
         await Promise.all(
           owners.slice(i, i + 10).map(async (owner) => {
             const items = new Map(
-              (await system.graph.items(owner)).map((item) => [item.salesforceId ?? '', item]),
+              (await system.calendars.items(owner)).map((item) => [item.salesforceId ?? '', item]),
             );
             for (const id of byOwner.get(owner) ?? []) {
               if (!pending.has(id)) continue;
@@ -252,7 +252,7 @@ export async function runScenario(
     let unaffectedLatencyMs: BenchResult['unaffectedLatencyMs'];
     if (scenario.graphFaults !== undefined) {
       const hung = new Set(
-        (await system.graph.faultLog()).filter((f) => f.kind === 'timeout').flatMap((f) => f.itemStamps),
+        (await system.calendars.faultLog()).filter((f) => f.kind === 'timeout').flatMap((f) => f.itemStamps),
       );
       const unaffected = [...arrivedAt]
         .filter(([id]) => !hung.has(id))
@@ -272,7 +272,7 @@ export async function runScenario(
     const drained = Math.max(...arrivedAt.values(), loaded);
     const cpu = cpuUsed();
     const sfCalls = (await system.salesforce.stats()).apiCalls - sfBefore;
-    const graph = await system.graph.stats();
+    const graph = await system.calendars.stats();
     const total = counts.creates + counts.updates + counts.deletes;
     const drainSeconds = (drained - (drainFrom ?? firstCommit)) / 1000;
     const minimumSeconds = (total / 4) * (scenario.graphLatencyMs / 1000);
@@ -323,8 +323,8 @@ async function crashWhen(
   system: RunningSystem,
   requests: number,
 ): Promise<{ restartedAt: number; upAt: number }> {
-  const before = (await system.graph.stats()).requests;
-  while ((await system.graph.stats()).requests < before + requests) await sleep(50);
+  const before = (await system.calendars.stats()).requests;
+  while ((await system.calendars.stats()).requests < before + requests) await sleep(50);
   await system.killService();
   const restartedAt = Date.now();
   await system.startService();
@@ -336,7 +336,7 @@ async function firstWriteAfter(
   system: RunningSystem,
   restart: { restartedAt: number; upAt: number },
 ): Promise<number | null> {
-  const [first] = await system.graph.writesAfter(restart.upAt);
+  const [first] = await system.calendars.writesAfter(restart.upAt);
   return first === undefined ? null : Math.round((first - restart.restartedAt) / 100) / 10;
 }
 
@@ -456,4 +456,11 @@ if (import.meta.main) {
     row('machine', `${result.machine.cores} cores, ${result.machine.cpu}, Node ${result.machine.node}`);
     row('written to', file.pathname);
   }
+}
+
+/** The baseline sweeps into Graph: its sandbox's endpoints, or a clear refusal for another provider. */
+function graphEndpoints(system: RunningSystem): NonNullable<RunningSystem['endpoints']['graph']> {
+  const graph = system.endpoints.graph;
+  if (graph === undefined) throw new Error('the baseline scenario syncs to Microsoft Graph only');
+  return graph;
 }

@@ -36,8 +36,11 @@ export interface ProviderCapabilities {
   attendeeTypes: readonly Attendee['type'][];
   /** The recurrence frequencies it holds as a calendar series. */
   recurrence: readonly Recurrence['frequency'][];
-  /** Occurrences of a series can be changed or cancelled on their own (the provider has `instances`). */
-  seriesInstances: boolean;
+  /**
+   * Occurrences of a series can be changed or cancelled on their own (the provider has
+   * `instances`); `moveAcrossNeighbours`: one may move past the next or previous occurrence.
+   */
+  seriesInstances: { moveAcrossNeighbours: boolean } | null;
   /** What it cannot express, and what is done instead, in a sentence each (for the docs and `provider kinds`). */
   limitations: readonly string[];
 }

@@ -159,14 +159,14 @@ export const chaosCases: readonly ChaosCase[] = [
     },
     async faults({ system, stream }) {
       // Picked evenly among ten kinds: a tenth of the faults (2 % of calls) hang for a minute.
-      await system.graph.faults({
+      await system.calendars.faults({
         failureRate: 0.2,
         kinds: ['500', '503', '504', '429', 'reset', '500', '503', '429', 'reset', 'timeout'],
         afterCommit: true,
         hangMs: 60_000,
       });
       await stream.finished();
-      await system.graph.faults({ failureRate: 0, kinds: [], afterCommit: false });
+      await system.calendars.faults({ failureRate: 0, kinds: [], afterCommit: false });
       return [{ endedAt: Date.now() }];
     },
   },
@@ -242,7 +242,7 @@ export async function runChaosCase(
     owners: plan.owners,
     salesforceLatencyMs: 20,
     cdcDelayMs: 50,
-    graphLatencyMs: 50,
+    calendarLatencyMs: 50,
     env: chaos.env ?? {},
   });
   try {
@@ -311,7 +311,7 @@ async function recoveriesAfter(
 ): Promise<(number | null)[]> {
   return Promise.all(
     windows.map(async (window) => {
-      const [first] = await system.graph.writesAfter(window.countFrom ?? window.endedAt);
+      const [first] = await system.calendars.writesAfter(window.countFrom ?? window.endedAt);
       return first === undefined ? null : round((first - window.endedAt) / 1000);
     }),
   );

@@ -30,9 +30,11 @@ describe('sync commands', () => {
     expect(listed.stdout).toContain('4 requests at once and 10000 per 600 s per mailbox');
     const json = JSON.parse((await cli(['provider', 'kinds', '--json'])).stdout) as {
       kind: string;
-      capabilities: { seriesInstances: boolean; limitations: string[] };
+      capabilities: { seriesInstances: { moveAcrossNeighbours: boolean } | null; limitations: string[] };
     }[];
-    expect(json.find((k) => k.kind === 'graph')?.capabilities.seriesInstances).toBe(true);
+    expect(json.find((k) => k.kind === 'graph')?.capabilities.seriesInstances).toEqual({
+      moveAcrossNeighbours: false,
+    });
   });
 
   it('provider set stores the Graph app with its secret from a file; show never prints the secret', async () => {

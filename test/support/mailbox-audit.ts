@@ -22,7 +22,7 @@ export interface MailboxAudit {
 }
 
 export async function auditMailboxes(
-  system: Pick<RunningSystem, 'owners' | 'salesforce' | 'graph'>,
+  system: Pick<RunningSystem, 'owners' | 'salesforce' | 'calendars'>,
   /** `ignore`: Events skipped on purpose (no item expected; one found is orphaned). */
   options: { ignore?: ReadonlySet<string> } = {},
 ): Promise<MailboxAudit> {
@@ -83,14 +83,14 @@ export async function auditMailboxes(
       owners.slice(i, i + 10).map(async (owner) => {
         const want = expected.get(owner.email) ?? new Map<string, string>();
         const seen = new Set<string>();
-        const items = await system.graph.items(owner.email);
+        const items = await system.calendars.items(owner.email);
         // An occurrence the calendar series cannot hold is an item of its own: it counts as one of
         // the series' occurrences.
         const detached = new Map<string, string[]>();
         for (const item of items) {
           const seriesId = seriesOfOccurrence.get(item.salesforceId ?? '');
           if (seriesId === undefined) continue;
-          const read = await system.graph.item(owner.email, item.itemId);
+          const read = await system.calendars.item(owner.email, item.itemId);
           detached.set(seriesId, [...(detached.get(seriesId) ?? []), `${read.start}|${read.subject}`]);
         }
         for (const item of items) {
@@ -112,7 +112,7 @@ export async function auditMailboxes(
           } else if (occurrencesOf.has(id)) {
             const want = (occurrencesOf.get(id) ?? []).sort();
             const have = [
-              ...(await system.graph.instances(owner.email, item.itemId)).map(
+              ...(await system.calendars.instances(owner.email, item.itemId)).map(
                 (i) => `${i.start}|${i.subject}`,
               ),
               ...(detached.get(id) ?? []),
@@ -146,7 +146,7 @@ function isoInstant(value: unknown): string {
 
 /** Audits until every mailbox matches (resolves with the clean audit) or `timeoutMs` passes (throws). */
 export async function waitForMailboxesToMatch(
-  system: Pick<RunningSystem, 'owners' | 'salesforce' | 'graph'> & { serviceOutput?: () => string },
+  system: Pick<RunningSystem, 'owners' | 'salesforce' | 'calendars'> & { serviceOutput?: () => string },
   options: { timeoutMs: number; ignore?: ReadonlySet<string> },
 ): Promise<MailboxAudit> {
   const deadline = Date.now() + options.timeoutMs;

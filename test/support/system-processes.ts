@@ -1,29 +1,29 @@
 // The whole system as separate processes, as an admin would run it: the sandbox org (OAuth, REST,
-// Pub/Sub CDC over TLS) and the Graph sandbox from their launchers, and the service from its
-// executable. A tenant is created and set up with the CLI and connected through the real OAuth
+// Pub/Sub CDC over TLS) and a calendar sandbox (Graph's or Google's, calendar-sandboxes.ts) from
+// their launchers, and the service from its executable. A tenant is created and set up with the CLI and connected through the real OAuth
 // pages. End-to-end tests and the bench drive it through the sandboxes' control APIs.
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createOutboundFetch } from '../../src/lib/outbound-fetch.ts';
 import { generateSecretKey } from '../../src/lib/secret-box.ts';
-import { GraphTokenSource } from '../../src/providers/graph/graph-token-source.ts';
-import { salesforceIdProperty } from '../../src/providers/graph/to-graph-event.ts';
+import { startCalendarSandbox, type CalendarKind, type CalendarSandbox } from './calendar-sandboxes.ts';
 import { runCliProcess, startCliProcess, type CliResult } from './cli-process.ts';
 import { freePort } from './service-under-test.ts';
 import { TestBrowser } from './test-browser.ts';
 
 const salesforceLauncher = fileURLToPath(new URL('../../sandbox/salesforce/main.ts', import.meta.url));
-const graphLauncher = fileURLToPath(new URL('../../sandbox/graph/main.ts', import.meta.url));
 
 export interface SystemOptions {
   databaseUrl: string;
   owners: number;
   salesforceLatencyMs?: number;
   cdcDelayMs?: number;
-  graphLatencyMs?: number;
+  /** The mailbox provider whose sandbox stands in for the calendars (default graph). */
+  provider?: CalendarKind;
+  calendarLatencyMs?: number;
   /** More service settings (INSTANT_SYNC_*). */
   env?: Record<string, string>;
   /** Node.js flags for the service's processes (serve and workers), e.g. --cpu-prof. */
@@ -35,15 +35,7 @@ export interface Owner {
   email: string;
 }
 
-export interface MailboxItem {
-  itemId: string;
-  salesforceId: string | undefined;
-  subject: string;
-  start: string;
-  /** When the Graph sandbox stored the item, and last changed it (ISO). */
-  createdAt: string;
-  modifiedAt: string;
-}
+export type { MailboxItem } from './calendar-sandboxes.ts';
 
 /** Where the sandboxes listen and the credentials they accept (for other clients, e.g. the bench's baseline). */
 export interface SystemEndpoints {
@@ -55,7 +47,8 @@ export interface SystemEndpoints {
     clientSecret: string;
     redirectUri: string;
   };
-  graph: { url: string; tenantId: string; clientId: string; clientSecret: string };
+  /** The Graph sandbox's, when the calendars are Graph's. */
+  graph?: { url: string; tenantId: string; clientId: string; clientSecret: string };
 }
 
 export interface RunningSystem {
@@ -87,26 +80,8 @@ export interface RunningSystem {
     /** Every change event so far leaves CDC retention (as 72 hours would). */
     expireChangeEvents(): Promise<void>;
   };
-  graph: {
-    items(address: string): Promise<MailboxItem[]>;
-    /** One item as Graph reads it (start in UTC). */
-    item(address: string, itemId: string): Promise<{ start: string; subject: string }>;
-    /** The occurrences of a series item (through Graph's own instances list), starts in UTC. */
-    instances(address: string, itemId: string): Promise<{ start: string; subject: string; type: string }[]>;
-    faults(faults: {
-      failureRate: number;
-      kinds: string[];
-      afterCommit: boolean;
-      hangMs?: number;
-    }): Promise<void>;
-    stats(): Promise<{ requests: number; throttled: number; faults: number; tokenRequests: number }>;
-    /** Every fault injected so far, with the stamps (Salesforce ids) of the items concerned. */
-    /** When mailboxes were next changed after `after` (epoch ms; the first time only). */
-    writesAfter(after: number): Promise<number[]>;
-    faultLog(): Promise<
-      { at: number; kind: string; mailbox: string; afterCommit: boolean; itemStamps: string[] }[]
-    >;
-  };
+  /** The calendars' side, through the provider sandbox's control API and the provider's own API. */
+  calendars: CalendarSandbox;
   /** Runs an `instant-sync` command with the service's settings. */
   cli(args: string[]): Promise<CliResult>;
   /** Starts `serve` (engine included unless INSTANT_SYNC_ENGINE=false). */
@@ -124,7 +99,7 @@ export interface RunningSystem {
   killService(): Promise<void>;
   /** Points the service at another database (then tenantSetUp() again). */
   useDatabase(url: string): void;
-  /** Creates the tenant, sets its Graph provider, connects it through OAuth (the service must run). */
+  /** Creates the tenant, sets its mailbox provider, connects it through OAuth (the service must run). */
   setUpTenant(): Promise<void>;
   /** Reconnects the tenant through the tenant page (after its grant was revoked). */
   reconnect(): Promise<void>;
@@ -165,14 +140,6 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     const sfUrl = /listening on (\S+)/.exec(sf.output().stdout)?.[1] ?? '';
     const caFile = /TLS CA certificate: (\S+)/.exec(sf.output().stdout)?.[1] ?? '';
     const pubSubEndpoint = sf.match[1] ?? '';
-    const graphProcess = await startCliProcess(['--latency-ms', String(options.graphLatencyMs ?? 0)], {
-      cwd,
-      script: graphLauncher,
-      ready: /listening on (\S+)/,
-      timeoutMs: 30_000,
-    });
-    running.push({ child: graphProcess.child, exited: graphProcess.exited, role: 'Graph sandbox' });
-    const graphUrl = graphProcess.match[1] ?? '';
     const fetchImpl = createOutboundFetch({ extraCaPem: readFileSync(caFile, 'utf8') });
     const call = async <T>(base: string, method: string, path: string, body?: unknown): Promise<T> => {
       const response = await fetchImpl(`${base}${path}`, {
@@ -185,16 +152,17 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       return (response.status === 204 ? undefined : await response.json()) as T;
     };
 
-    const graphTokens = new GraphTokenSource(
-      {
-        directoryTenantId: 'contoso',
-        clientId: 'sync-app',
-        clientSecret: 'graph-secret',
-        loginBaseUrl: graphUrl,
-        graphBaseUrl: graphUrl,
-      },
+    const calendars = await startCalendarSandbox(options.provider ?? 'graph', {
+      cwd,
+      latencyMs: options.calendarLatencyMs ?? 0,
+      call,
       fetchImpl,
-    );
+    });
+    running.push({
+      child: calendars.child,
+      exited: calendars.exited,
+      role: `${calendars.sandbox.kind} sandbox`,
+    });
     const port = await freePort();
     const serviceUrl = `http://127.0.0.1:${port}`;
     const env: Record<string, string> = {
@@ -215,11 +183,6 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       clientSecret: 'sandbox-secret',
       callbackUrls: [`${serviceUrl}/t/acme/oauth/callback`],
     });
-    await call(graphUrl, 'POST', '/__sandbox/apps', {
-      tenantId: 'contoso',
-      clientId: 'sync-app',
-      clientSecret: 'graph-secret',
-    });
     const addUser: RunningSystem['salesforce']['addUser'] = async (user) =>
       String((await call<{ Id: string }>(sfUrl, 'POST', '/__sandbox/users', user)).Id);
     const zones = [
@@ -236,10 +199,8 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         email,
         id: await addUser({ username: email, email, timeZoneSidKey: zones[i % zones.length] ?? 'UTC' }),
       });
-      await call(graphUrl, 'POST', '/__sandbox/mailboxes', { address: email });
+      await calendars.sandbox.addMailbox(email);
     }
-    const secretFile = join(cwd, 'graph-secret.txt');
-    writeFileSync(secretFile, 'graph-secret\n', { mode: 0o600 });
 
     let service: { child: ChildProcess; exited: Promise<unknown>; output: () => CliResult } | undefined;
     let tenantId = '';
@@ -267,7 +228,16 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
           clientSecret: 'sandbox-secret',
           redirectUri: `${serviceUrl}/t/acme/oauth/callback`,
         },
-        graph: { url: graphUrl, tenantId: 'contoso', clientId: 'sync-app', clientSecret: 'graph-secret' },
+        ...(calendars.sandbox.kind === 'graph'
+          ? {
+              graph: {
+                url: calendars.sandbox.url,
+                tenantId: 'contoso',
+                clientId: 'sync-app',
+                clientSecret: 'graph-secret',
+              },
+            }
+          : {}),
       },
       get tenantId() {
         return tenantId;
@@ -290,63 +260,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         pubSubOutage: (ms) => call(sfUrl, 'POST', '/__sandbox/cdc/outage', { ms }),
         expireChangeEvents: () => call(sfUrl, 'POST', '/__sandbox/cdc/expire'),
       },
-      graph: {
-        items: async (address) =>
-          (
-            await call<Record<string, unknown>[]>(
-              graphUrl,
-              'GET',
-              `/__sandbox/mailboxes/${encodeURIComponent(address)}/events`,
-            )
-          ).map((event) => ({
-            itemId: String(event['id']),
-            subject: String(event['subject']),
-            createdAt: String(event['createdDateTime']),
-            modifiedAt: String(event['lastModifiedDateTime']),
-            start: String((event['start'] as { dateTime?: string } | undefined)?.dateTime),
-            salesforceId: (
-              event['singleValueExtendedProperties'] as { id: string; value: string }[] | undefined
-            )?.find((p) => p.id === salesforceIdProperty)?.value,
-          })),
-        item: async (address, itemId) => {
-          const response = await fetchImpl(
-            `${graphUrl}/v1.0/users/${encodeURIComponent(address)}/events/${encodeURIComponent(itemId)}?$select=start,subject`,
-            { headers: { authorization: `Bearer ${await graphTokens.token()}` } },
-          );
-          if (!response.ok) throw new Error(`item ${itemId}: ${response.status} ${await response.text()}`);
-          const read = (await response.json()) as { start: { dateTime: string }; subject: string };
-          return { start: `${read.start.dateTime.slice(0, 19)}Z`, subject: read.subject };
-        },
-        instances: async (address, itemId) => {
-          const found: { start: string; subject: string; type: string }[] = [];
-          let url: string | undefined =
-            `${graphUrl}/v1.0/users/${encodeURIComponent(address)}/events/${encodeURIComponent(itemId)}/instances` +
-            '?startDateTime=2020-01-01T00:00:00Z&endDateTime=2040-01-01T00:00:00Z&$top=1000';
-          while (url !== undefined) {
-            const response = await fetchImpl(url, {
-              headers: { authorization: `Bearer ${await graphTokens.token()}` },
-            });
-            if (!response.ok)
-              throw new Error(`instances of ${itemId}: ${response.status} ${await response.text()}`);
-            const page = (await response.json()) as {
-              '@odata.nextLink'?: string;
-              value: { start: { dateTime: string }; subject: string; type: string }[];
-            };
-            for (const instance of page.value)
-              found.push({
-                start: `${instance.start.dateTime.slice(0, 19)}Z`,
-                subject: instance.subject,
-                type: instance.type,
-              });
-            url = page['@odata.nextLink'];
-          }
-          return found;
-        },
-        faults: (faults) => call(graphUrl, 'POST', '/__sandbox/faults', faults),
-        stats: () => call(graphUrl, 'GET', '/__sandbox/stats'),
-        faultLog: () => call(graphUrl, 'GET', '/__sandbox/faults/log'),
-        writesAfter: (after) => call(graphUrl, 'GET', `/__sandbox/writes?after=${after}&limit=1`),
-      },
+      calendars: calendars.sandbox,
       cli,
       async startService() {
         const started = await startCliProcess(['serve'], {
@@ -415,22 +329,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       async setUpTenant() {
         const added = await must(['tenants', 'add', 'acme', '--json']);
         tenantId = String((JSON.parse(added.stdout) as { id: string }).id);
-        await must([
-          'provider',
-          'set',
-          'acme',
-          'graph',
-          '--directory-tenant-id',
-          'contoso',
-          '--client-id',
-          'sync-app',
-          '--client-secret-file',
-          secretFile,
-          '--graph-url',
-          graphUrl,
-          '--login-url',
-          graphUrl,
-        ]);
+        await must(['provider', 'set', 'acme', calendars.sandbox.kind, ...calendars.sandbox.providerSetArgs]);
         await connect();
       },
       reconnect: () => connect(false),

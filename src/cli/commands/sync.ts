@@ -137,7 +137,7 @@ export function registerSync(program: Command, ctx: CliContext): void {
             `  set up with: ${options.join(' ')}`,
             `  limits: ${c.maxConcurrentPerMailbox} requests at once and ${c.requestsPerWindow.count} per ${c.requestsPerWindow.windowMs / 1000} s per mailbox`,
             `  retried creates: ${c.idempotentCreate === null ? 'may make a second item' : `one item (${c.idempotentCreate.how})`}`,
-            `  shows: private ${c.privateItems ? 'yes' : 'no'}; reminders up to ${c.maxReminderMinutes} min; attendees ${c.attendeeTypes.join(' and ')}; series ${c.recurrence.join(', ')}${c.seriesInstances ? ', single occurrences changed or cancelled' : ''}${shownAs.length === 0 ? '' : `; show-as ${shownAs.join(', ')}`}`,
+            `  shows: private ${c.privateItems ? 'yes' : 'no'}; reminders up to ${c.maxReminderMinutes} min; attendees ${c.attendeeTypes.join(' and ')}; series ${c.recurrence.join(', ')}${c.seriesInstances === null ? '' : `, single occurrences changed or cancelled${c.seriesInstances.moveAcrossNeighbours ? '' : ' (not moved past their neighbours)'}`}${shownAs.length === 0 ? '' : `; show-as ${shownAs.join(', ')}`}`,
             ...c.limitations.map((l) => `  note: ${l}`),
             '',
           ].join('\n'),

@@ -40,7 +40,7 @@ export const graphCapabilities: ProviderCapabilities = {
   maxReminderMinutes: 2_147_483_647,
   attendeeTypes: ['required', 'optional'],
   recurrence: ['daily', 'weekly', 'monthly', 'yearly'],
-  seriesInstances: true,
+  seriesInstances: { moveAcrossNeighbours: false },
   limitations: [
     'an occurrence of a series cannot move past a neighbouring occurrence: such an occurrence is cancelled in the series and shown as an item of its own',
     'a time zone with no Windows name cannot be written: such an Event is skipped with that reason (a single timed Event is written in UTC instead, its instants exact)',
