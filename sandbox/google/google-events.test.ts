@@ -309,6 +309,21 @@ describe('Google sandbox events', () => {
     ]);
   });
 
+  it('answers with only the fields a partial-response mask asks for, and refuses a field events do not have', async () => {
+    const created = await api.events.insert({ calendarId: 'primary', fields: 'id', requestBody: event() });
+    expect(Object.keys(created.data)).toEqual(['id']);
+    const listed = await api.events.list({
+      calendarId: 'primary',
+      maxResults: 1,
+      fields: 'items(id,start/timeZone),nextPageToken',
+    });
+    expect(Object.keys(listed.data).sort()).toEqual(['items', 'nextPageToken']);
+    expect(Object.keys(listed.data.items?.[0] ?? {}).sort()).toEqual(['id', 'start']);
+    expect(Object.keys(listed.data.items?.[0]?.start ?? {})).toEqual(['timeZone']);
+    const refused = api.events.list({ calendarId: 'primary', fields: 'items(id,colour)' }, { retry: false });
+    expect(await failure(refused)).toMatchObject({ status: 400, reason: 'invalidParameter' });
+  });
+
   it('refuses a sequence below the event’s, and replaces the whole event on update', async () => {
     const id = (await insert(event({ location: 'Room 1', sequence: 3 }))).data.id!;
     expect(

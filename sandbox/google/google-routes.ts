@@ -17,6 +17,7 @@ import {
 } from './google-errors.ts';
 import { privateStamps, writableFields } from './google-event-input.ts';
 import { eventJson } from './google-event-json.ts';
+import { selectFields } from './google-fields.ts';
 import { isDroppedConnection, limiter, type LimitOptions } from './google-limits.ts';
 import { listEvents, listInstances, listPage, parseListQuery } from './google-list.ts';
 
@@ -87,7 +88,9 @@ export function googleCalendarRoutes(options: GoogleRouteOptions): Hono {
       c,
       (token) => {
         const calendar = calendarOf(c, token, 'write');
-        return c.json(eventJson(calendars.insert(calendar, body, writeOptions(c, token))));
+        return c.json(
+          partial(c, eventJson(calendars.insert(calendar, body, writeOptions(c, token))), 'event'),
+        );
       },
       () => privateStamps(writableFields(body)),
     );
@@ -101,7 +104,7 @@ export function googleCalendarRoutes(options: GoogleRouteOptions): Hono {
         const url = new URL(c.req.url);
         const query = parseListQuery(url, 'list');
         const candidates = listEvents(calendars, calendar, query, options.limits.now());
-        return c.json(listPage(calendars, calendar, url, query, candidates, true));
+        return c.json(partial(c, listPage(calendars, calendar, url, query, candidates, true), 'events'));
       },
       () =>
         new URL(c.req.url).searchParams
@@ -120,7 +123,7 @@ export function googleCalendarRoutes(options: GoogleRouteOptions): Hono {
         const target = calendars.target(calendar, c.req.param('eventId'));
         if (target.kind !== 'event') throw notFound();
         const candidates = listInstances(calendars, calendar, target.event, query, options.limits.now());
-        return c.json(listPage(calendars, calendar, url, query, candidates, false));
+        return c.json(partial(c, listPage(calendars, calendar, url, query, candidates, false), 'events'));
       },
       (token) => calendars.stamps(calendarOf(c, token, 'read'), c.req.param('eventId')),
     ),
@@ -135,7 +138,7 @@ export function googleCalendarRoutes(options: GoogleRouteOptions): Hono {
         const view = calendars.view(calendar, target);
         // A cancelled instance carries only its id, recurringEventId and originalStartTime.
         const minimal = target.kind === 'instance' && view.fields['status'] === 'cancelled';
-        return c.json(eventJson(minimal ? { ...view, minimal } : view));
+        return c.json(partial(c, eventJson(minimal ? { ...view, minimal } : view), 'event'));
       },
       (token) => calendars.stamps(calendarOf(c, token, 'read'), c.req.param('eventId')),
     ),
@@ -158,7 +161,7 @@ export function googleCalendarRoutes(options: GoogleRouteOptions): Hono {
             replace,
             writeOptions(c, token),
           );
-          return c.json(eventJson(view));
+          return c.json(partial(c, eventJson(view), 'event'));
         },
         (token) => calendars.stamps(calendarOf(c, token, 'write'), c.req.param('eventId')),
       );
@@ -197,6 +200,10 @@ export function googleCalendarRoutes(options: GoogleRouteOptions): Hono {
   });
   return app;
 }
+
+/** The answer as the `fields` parameter asks for it. */
+const partial = (c: Context, json: Record<string, unknown>, kind: 'event' | 'events') =>
+  selectFields(json, c.req.query('fields'), kind) as Record<string, unknown>;
 
 /** sendUpdates (or the deprecated sendNotifications), default none as Google's is. */
 function sendUpdatesOf(c: Context): SendUpdates {
