@@ -104,7 +104,7 @@ describe('Google sandbox quotas and faults', () => {
 
   it('counts the most requests one user had in flight', async () => {
     google.clock.advance(60_001);
-    google.setLatency(300);
+    google.setLatency(500);
     const api = as('other@acme.example');
     await Promise.all([1, 2, 3].map(() => api.events.list({ calendarId: 'primary' })));
     google.setLatency(0);
