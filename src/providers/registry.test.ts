@@ -6,9 +6,9 @@ describe('provider registry', () => {
   it('names the providers there are when asked for another', () => {
     expect(() => providerPluginNamed('outlook')).toThrow(BadInputError);
     expect(() => providerPluginNamed('outlook')).toThrow(
-      /this version supports graph \(Microsoft 365 \(Graph\)\)/,
+      /this version supports graph \(Microsoft 365 \(Graph\)\), google \(Google Workspace \(Google Calendar\)\)/,
     );
-    expect(providerPlugins.map((p) => p.kind)).toEqual(['graph']);
+    expect(providerPlugins.map((p) => p.kind)).toEqual(['graph', 'google']);
   });
 
   it('refuses stored settings that do not describe the provider, never casting them', () => {

@@ -5,12 +5,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { GoogleTokenSource } from '../../src/providers/google/google-token-source.ts';
 import { GraphTokenSource } from '../../src/providers/graph/graph-token-source.ts';
 import { salesforceIdProperty } from '../../src/providers/graph/to-graph-event.ts';
 import { startCliProcess } from './cli-process.ts';
 import type { ChildProcess } from 'node:child_process';
 
-export type CalendarKind = 'graph';
+export type CalendarKind = 'graph' | 'google';
 
 export interface MailboxItem {
   itemId: string;
@@ -60,6 +61,7 @@ type Call = <T>(base: string, method: string, path: string, body?: unknown) => P
 
 const launchers: Record<CalendarKind, string> = {
   graph: fileURLToPath(new URL('../../sandbox/graph/main.ts', import.meta.url)),
+  google: fileURLToPath(new URL('../../sandbox/google/main.ts', import.meta.url)),
 };
 
 export async function startCalendarSandbox(
@@ -73,7 +75,10 @@ export async function startCalendarSandbox(
     timeoutMs: 30_000,
   });
   const url = started.match[1] ?? '';
-  const sandbox = await graphSandbox(url, options.cwd, options.call, options.fetchImpl);
+  const sandbox =
+    kind === 'graph'
+      ? await graphSandbox(url, options.cwd, options.call, options.fetchImpl)
+      : await googleSandbox(url, options.cwd, options.call, options.fetchImpl);
   return { sandbox, child: started.child, exited: started.exited };
 }
 
@@ -161,6 +166,114 @@ async function graphSandbox(
           found.push({ start: `${instance.start.dateTime.slice(0, 19)}Z`, subject: instance.subject });
         path = page['@odata.nextLink']?.replace(`${url}/v1.0`, '');
       }
+      return found;
+    },
+    faults: (faults) => call(url, 'POST', '/__sandbox/faults', faults),
+    stats: () => call(url, 'GET', '/__sandbox/stats'),
+    faultLog: () => call(url, 'GET', '/__sandbox/faults/log'),
+    writesAfter: (after) => call(url, 'GET', `/__sandbox/writes?after=${after}&limit=1`),
+  };
+}
+
+interface GoogleTime {
+  date?: string;
+  dateTime?: string;
+}
+
+/** An instant as the audits compare them (YYYY-MM-DDTHH:mm:ssZ); an all-day date as its midnight UTC. */
+function googleInstant(time: GoogleTime): string {
+  const ms = time.date === undefined ? Date.parse(time.dateTime ?? '') : Date.parse(`${time.date}T00:00:00Z`);
+  return `${new Date(ms).toISOString().slice(0, 19)}Z`;
+}
+
+async function googleSandbox(
+  url: string,
+  cwd: string,
+  call: Call,
+  fetchImpl: typeof fetch,
+): Promise<CalendarSandbox> {
+  // As a Workspace admin does: a service account, its JSON key, and its client id delegated the scope.
+  const key = await call<{
+    client_id: string;
+    client_email: string;
+    private_key: string;
+    private_key_id: string;
+    token_uri: string;
+  }>(url, 'POST', '/__sandbox/service-accounts', {
+    clientEmail: 'instant-sync@acme-sync.iam.gserviceaccount.com',
+    projectId: 'acme-sync',
+  });
+  await call(url, 'POST', '/__sandbox/delegations', {
+    clientId: key.client_id,
+    scopes: ['https://www.googleapis.com/auth/calendar.events'],
+  });
+  const keyFile = join(cwd, 'google-service-account.json');
+  writeFileSync(keyFile, JSON.stringify(key), { mode: 0o600 });
+  const tokens = new GoogleTokenSource(
+    {
+      serviceAccountEmail: key.client_email,
+      privateKeyPem: key.private_key,
+      privateKeyId: key.private_key_id,
+      tokenUrl: key.token_uri,
+    },
+    fetchImpl,
+  );
+  const read = async <T>(address: string, path: string): Promise<T> => {
+    const response = await fetchImpl(`${url}/calendar/v3/calendars/primary/events${path}`, {
+      headers: { authorization: `Bearer ${await tokens.token(address)}` },
+    });
+    if (!response.ok) throw new Error(`GET ${path}: ${response.status} ${await response.text()}`);
+    return (await response.json()) as T;
+  };
+  return {
+    kind: 'google',
+    url,
+    providerSetArgs: ['--service-account-file', keyFile, '--calendar-url', url],
+    addMailbox: (address) => call(url, 'POST', '/__sandbox/users', { email: address }),
+    // Live events; occurrences changed on their own belong to their series, not items of their own.
+    items: async (address) =>
+      (
+        await call<Record<string, unknown>[]>(
+          url,
+          'GET',
+          `/__sandbox/users/${encodeURIComponent(address)}/events`,
+        )
+      )
+        .filter((event) => event['status'] !== 'cancelled' && event['recurringEventId'] === undefined)
+        .map((event) => ({
+          itemId: String(event['id']),
+          subject: String((event['summary'] as string | undefined) ?? ''),
+          createdAt: String(event['created']),
+          modifiedAt: String(event['updated']),
+          start: googleInstant(event['start'] as GoogleTime),
+          salesforceId: (event['extendedProperties'] as { private?: Record<string, string> } | undefined)
+            ?.private?.['salesforceEventId'],
+        })),
+    item: async (address, itemId) => {
+      const found = await read<{ start: GoogleTime; summary?: string }>(
+        address,
+        `/${encodeURIComponent(itemId)}`,
+      );
+      return { start: googleInstant(found.start), subject: found.summary ?? '' };
+    },
+    instances: async (address, itemId) => {
+      const found: { start: string; subject: string }[] = [];
+      let pageToken: string | undefined;
+      do {
+        const query = new URLSearchParams({
+          timeMin: '2020-01-01T00:00:00Z',
+          timeMax: '2040-01-01T00:00:00Z',
+          maxResults: '2500',
+          ...(pageToken === undefined ? {} : { pageToken }),
+        });
+        const page = await read<{ items: { start: GoogleTime; summary?: string }[]; nextPageToken?: string }>(
+          address,
+          `/${encodeURIComponent(itemId)}/instances?${query.toString()}`,
+        );
+        for (const instance of page.items)
+          found.push({ start: googleInstant(instance.start), subject: instance.summary ?? '' });
+        pageToken = page.nextPageToken;
+      } while (pageToken !== undefined);
       return found;
     },
     faults: (faults) => call(url, 'POST', '/__sandbox/faults', faults),
