@@ -40,8 +40,9 @@ if (!Number.isInteger(port) || port < 0 || port > 65535 || !Number.isInteger(lat
   process.exit(2);
 }
 const sandbox = await startGraphSandbox({ host: values.host ?? '127.0.0.1', port, latencyMs });
-console.log(`Graph sandbox listening on ${sandbox.url}`);
-console.log(`  TLS CA certificate: ${sandbox.caFile}; mailboxes at ${sandbox.url}/__sandbox/view`);
+// Ready to stop before saying it is ready: a parent may send SIGTERM as soon as it reads the line.
 const stop = () => void sandbox.close().then(() => process.exit(0));
 process.once('SIGINT', stop);
 process.once('SIGTERM', stop);
+console.log(`Graph sandbox listening on ${sandbox.url}`);
+console.log(`  TLS CA certificate: ${sandbox.caFile}; mailboxes at ${sandbox.url}/__sandbox/view`);

@@ -91,13 +91,14 @@ if (values.seed !== undefined) {
     process.exit(2);
   }
 }
-console.log(`Salesforce sandbox listening on ${sandbox.url}`);
-console.log(`  org ${sandbox.orgId}; control API at ${sandbox.url}/__sandbox/state`);
-if (sandbox.caFile !== undefined) console.log(`  TLS CA certificate: ${sandbox.caFile}`);
-if (sandbox.pubSubEndpoint !== undefined) console.log(`  Pub/Sub API: ${sandbox.pubSubEndpoint}`);
-
+// Ready to stop before saying it is ready: a parent may send SIGTERM as soon as it reads the line.
 const stop = () => {
   void sandbox.close().then(() => process.exit(0));
 };
 process.once('SIGINT', stop);
 process.once('SIGTERM', stop);
+
+console.log(`Salesforce sandbox listening on ${sandbox.url}`);
+console.log(`  org ${sandbox.orgId}; control API at ${sandbox.url}/__sandbox/state`);
+if (sandbox.caFile !== undefined) console.log(`  TLS CA certificate: ${sandbox.caFile}`);
+if (sandbox.pubSubEndpoint !== undefined) console.log(`  Pub/Sub API: ${sandbox.pubSubEndpoint}`);

@@ -2,7 +2,7 @@
 // Microsoft 365 as child processes, the demo tenant connected through OAuth, Events streamed and
 // synced with one line each; the Events reach the sandbox mailboxes; Ctrl-C stops everything; a
 // second run (`instant-sync demo`) reuses the data directory.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
@@ -51,3 +51,36 @@ it('runs the demo, syncs its Events into the sandbox mailboxes, stops on Ctrl-C 
   second.child.kill('SIGINT');
   expect(await second.exited).toBe(0);
 }, 150_000);
+
+it('runs the demo against the Google sandbox with --provider google: the same lines, the Events in Google calendars', async () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'instant-sync-demo-google-'));
+  const env = { INSTANT_SYNC_PORT: String(await freePort()) };
+  const fetchImpl = createOutboundFetch({ extraCaPem: readFileSync(localTls().caFile, 'utf8') });
+  const demo = await startCliProcess(['demo', '--provider', 'google', '--pace', '300'], {
+    cwd,
+    env,
+    ready: /__sandbox\/view/,
+    timeoutMs: 60_000,
+  });
+  try {
+    expect(demo.output().stdout).toContain(
+      'starting the demo with a sandbox org and a sandbox Google Workspace',
+    );
+    const viewUrl = /(https:\/\/\S+)\/__sandbox\/view/.exec(demo.output().stdout)?.[1] ?? '';
+    await waitFor(() => (demo.output().stdout.match(/ created /g) ?? []).length >= 3, {
+      timeoutMs: 30_000,
+      what: 'three created lines',
+    });
+    expect(demo.output().stdout).toMatch(
+      /created {2}"Pipeline review" +→ anna\.berg@demo\.example {2}\d+\.\d s after the save/,
+    );
+    const anna = (await (
+      await fetchImpl(`${viewUrl}/__sandbox/users/anna.berg@demo.example/events`)
+    ).json()) as { summary: string }[];
+    expect(anna.map((e) => e.summary)).toContain('Pipeline review');
+  } finally {
+    demo.child.kill('SIGINT');
+    expect(await demo.exited).toBe(0);
+    rmSync(cwd, { recursive: true, force: true });
+  }
+}, 120_000);
