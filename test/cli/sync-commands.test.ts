@@ -1,5 +1,6 @@
 // The sync commands' success paths and refusals: the mailbox provider (its secret never shown),
 // the tenant's sync policies, mailbox overrides, and trace for an Event nobody knows.
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -153,6 +154,39 @@ describe('sync commands', () => {
     expect(refused.stderr).toContain(
       'the private key in the certificate file does not belong to its certificate',
     );
+  });
+
+  it('provider set takes a Google service account key (never shown again) and refuses a credential of another kind', async () => {
+    const privateKey = generateKeyPairSync('rsa', { modulusLength: 2048 })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString();
+    const key = {
+      type: 'service_account',
+      project_id: 'acme-sync',
+      private_key_id: 'f00d',
+      private_key: privateKey,
+      client_email: 'sync@acme-sync.iam.gserviceaccount.com',
+      client_id: '104392847561234567890',
+      token_uri: 'https://oauth2.googleapis.com/token',
+    };
+    const keyFile = join(dir, 'google-key.json');
+    writeFileSync(keyFile, JSON.stringify(key));
+    const set = await cli(['provider', 'set', 'acme', 'google', '--service-account-file', keyFile]);
+    expect(set.code).toBe(0);
+    expect(set.stdout).toContain(
+      'Tenant acme now syncs to Google Workspace (Google Calendar) (service account sync@acme-sync.iam.gserviceaccount.com (client id 104392847561234567890)).',
+    );
+    const shown = await cli(['provider', 'show', 'acme', '--json']);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ kind: 'google', secretStored: true });
+    expect(shown.stdout).not.toContain('PRIVATE KEY');
+
+    const userKey = join(dir, 'user-key.json');
+    writeFileSync(userKey, JSON.stringify({ type: 'authorized_user', client_id: 'x' }));
+    const refused = await cli(['provider', 'set', 'acme', 'google', '--service-account-file', userKey]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('a "authorized_user" credential, not a service account key');
+    const none = await cli(['provider', 'set', 'globex', 'google']);
+    expect(none.code).not.toBe(0);
   });
 
   it('tenants set changes the sync policies and refuses bad values with every problem named', async () => {
