@@ -35,4 +35,28 @@ describe('MailboxLimiter', () => {
     expect(await a).toBe('done');
     expect(await c).toBe('c ran');
   });
+
+  it('counts the request window from when each request ended, so the provider never counts one too many', async () => {
+    let now = 0;
+    const limiter = new MailboxLimiter(() => now);
+    const perSecond = { maxConcurrentPerMailbox: 4, requestsPerWindow: { count: 1, windowMs: 1000 } };
+    // The first request starts at 0 and reaches the provider late (a token is fetched first): it ends at 300.
+    await limiter.run('m', perSecond, undefined, () => {
+      now = 300;
+      return Promise.resolve();
+    });
+    // A second later than the first started, but not than it ended: a window counted from the
+    // start would let the second request go now, and the provider would count two in one second.
+    now = 1200;
+    const started: number[] = [];
+    const second = limiter.run('m', perSecond, undefined, () => {
+      started.push(now);
+      return Promise.resolve();
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(started).toEqual([]);
+    now = 1300;
+    await second;
+    expect(started).toEqual([1300]);
+  });
 });

@@ -8,7 +8,13 @@ import type { ProviderCapabilities } from '../providers/calendar-provider.ts';
 interface MailboxState {
   running: number;
   waiting: (() => void)[];
-  sent: number[];
+  /**
+   * The requests of the current window, oldest first, each stamped when it ended (while it runs,
+   * when it started): a request may reach the provider some time after it started (a token is
+   * fetched first, say), but never after it ended, so counting the window from the end keeps the
+   * provider's own count, taken at arrival, within the limit.
+   */
+  sent: { at: number }[];
   pausedUntil: number;
 }
 
@@ -45,21 +51,26 @@ export class MailboxLimiter {
       for (;;) {
         const now = this.#now();
         const windowStart = now - limits.requestsPerWindow.windowMs;
-        while (state.sent.length > 0 && (state.sent[0] ?? 0) <= windowStart) state.sent.shift();
+        while (state.sent.length > 0 && (state.sent[0]?.at ?? 0) <= windowStart) state.sent.shift();
         const waitFor = Math.max(
           state.pausedUntil - now,
           state.sent.length >= limits.requestsPerWindow.count
-            ? (state.sent[0] ?? now) + limits.requestsPerWindow.windowMs - now
+            ? (state.sent[0]?.at ?? now) + limits.requestsPerWindow.windowMs - now
             : 0,
         );
         if (waitFor <= 0) break;
         await sleep(waitFor, undefined, signal === undefined ? {} : { signal });
       }
-      state.sent.push(this.#now());
-      const waited = this.#now() - started;
+      const stamp = { at: this.#now() };
+      state.sent.push(stamp);
+      const waited = stamp.at - started;
       this.waitedMs += waited;
       if (waited > 0) this.#onWait?.(waited);
-      return await work();
+      try {
+        return await work();
+      } finally {
+        stamp.at = this.#now();
+      }
     } finally {
       state.running--;
       state.waiting.shift()?.();
