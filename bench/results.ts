@@ -7,6 +7,8 @@ const resultsDir = new URL('results/', import.meta.url);
 
 export interface BenchResult {
   scenario: string;
+  /** The calendars' provider (results from before it was recorded are Graph's). */
+  provider?: string;
   description: string;
   changes: { total: number; creates: number; updates: number; deletes: number };
   latencyMs: { p50: number; p95: number; p99: number; max: number };

@@ -64,7 +64,8 @@ export const scenarios: Record<string, Scenario> = {
     ...defaults,
   },
   'one-mailbox': {
-    description: "1,000 Events for one owner: against Graph's limit of 4 requests in flight per mailbox",
+    description:
+      "1,000 Events for one owner: against the provider's limits per mailbox (Graph: 4 requests in flight; Google: 4, and 600 a minute)",
     changes: 1000,
     owners: 1,
     mix: { create: 1, update: 0, delete: 0 },
