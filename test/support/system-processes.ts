@@ -161,7 +161,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     running.push({
       child: calendars.child,
       exited: calendars.exited,
-      role: `${calendars.sandbox.kind} sandbox`,
+      role: calendars.sandbox.kind === 'graph' ? 'Graph sandbox' : 'Google sandbox',
     });
     const port = await freePort();
     const serviceUrl = `http://127.0.0.1:${port}`;
