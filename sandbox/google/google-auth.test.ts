@@ -137,6 +137,54 @@ describe('Google sandbox authentication', () => {
     });
   });
 
+  it('fails the next token request when told: 503 UNAVAILABLE, a reset connection, a request held and dropped', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const request = () =>
+      clients.fetch('/token', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+          assertion: sign(
+            {
+              iss: key.client_email,
+              sub: rep,
+              scope: scopes.events,
+              aud: 'https://oauth2.googleapis.com/token',
+              iat: now,
+              exp: now + 3600,
+            },
+            key,
+          ),
+        }).toString(),
+      });
+    const before = google.stats();
+    google.failNextTokenRequest('503');
+    const unavailable = await request();
+    expect(unavailable.status).toBe(503);
+    expect(await unavailable.json()).toEqual({
+      error: { code: 503, message: 'The service is currently unavailable.', status: 'UNAVAILABLE' },
+    });
+    google.failNextTokenRequest('reset');
+    await expect(request()).rejects.toThrow();
+    // Through the control API, as a sandbox in another process is told.
+    const told = await clients.fetch('/__sandbox/faults/token-next', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'timeout', hangMs: 300 }),
+    });
+    expect(told.status).toBe(204);
+    const held = Date.now();
+    await expect(request()).rejects.toThrow();
+    expect(Date.now() - held).toBeGreaterThanOrEqual(250);
+    // The next one is answered.
+    expect((await request()).status).toBe(200);
+    expect(google.stats().tokenRequests - before.tokenRequests).toBe(4);
+    expect(google.stats().faults - before.faults).toBe(3);
+    // Calendar API faults are not taken by the token endpoint, nor the other way round.
+    expect(google.stats().requests).toBe(before.requests);
+  });
+
   it('lets a service account without delegation act as itself: its own empty calendar, and no attendees', async () => {
     const api = clients.api(clients.jwt(key));
     expect((await api.events.list({ calendarId: 'primary' })).data.items).toEqual([]);

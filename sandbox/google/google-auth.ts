@@ -5,8 +5,10 @@
 // assertion's own iat and exp are checked against the real clock, which is the one the client
 // signs with. google-auth-library 10.5 (through gtoken 8) sends the header {"alg":"RS256"} with
 // no kid, and aud "https://oauth2.googleapis.com/token" whatever the key file's token_uri says.
+// Like any Google endpoint it can also fail when told (503, a reset connection, no answer).
 import { generateKeyPairSync, randomBytes, randomInt, verify, type KeyObject } from 'node:crypto';
-import { Hono } from 'hono';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Hono, type Context } from 'hono';
 
 export interface GoogleServiceAccountKey {
   type: 'service_account';
@@ -191,14 +193,30 @@ export class GoogleAuth {
   }
 }
 
-/** POST /token, form-encoded as Google's endpoint takes it. */
+/**
+ * A failure of the token endpoint itself rather than a refusal: 503 with the answer Google's front
+ * end gives when a service is down, a reset connection, or a request held `hangMs` (30 s unless
+ * given) and dropped unanswered.
+ */
+export interface TokenFault {
+  kind: '503' | 'reset' | 'timeout';
+  hangMs?: number;
+}
+
+/** POST /token, form-encoded as Google's endpoint takes it; `takeFault` gives the next request's fault, if any. */
 export function googleTokenRoutes(
   auth: GoogleAuth,
   baseUrl: () => string,
   isUser: (email: string) => boolean,
+  takeFault: () => TokenFault | undefined = () => undefined,
 ): Hono {
   const app = new Hono();
   app.post('/token', async (c) => {
+    const fault = takeFault();
+    if (fault !== undefined) {
+      auth.tokenRequests++;
+      return failTokenRequest(c, fault);
+    }
     const parsed = await c.req.parseBody().catch(() => ({}));
     const form = Object.fromEntries(
       Object.entries(parsed).map(([key, value]) => [key, typeof value === 'string' ? value : undefined]),
@@ -208,4 +226,22 @@ export function googleTokenRoutes(
     return c.json(body, status as 200);
   });
   return app;
+}
+
+async function failTokenRequest(c: Context, fault: TokenFault): Promise<Response> {
+  const socket = (c.env as { incoming?: { socket?: { destroy(): void } } } | undefined)?.incoming?.socket;
+  switch (fault.kind) {
+    case '503':
+      return c.json(
+        { error: { code: 503, message: 'The service is currently unavailable.', status: 'UNAVAILABLE' } },
+        503,
+      );
+    case 'timeout':
+      await sleep(fault.hangMs ?? 30_000, undefined, { ref: false });
+      socket?.destroy();
+      return new Response(null, { status: 499 });
+    case 'reset':
+      socket?.destroy();
+      return new Response(null, { status: 499 });
+  }
 }

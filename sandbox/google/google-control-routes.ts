@@ -119,6 +119,17 @@ export function googleControlRoutes(sandbox: GoogleSandbox, calendars: GoogleCal
     });
     return c.body(null, 204);
   });
+  app.post('/__sandbox/faults/token-next', async (c) => {
+    const input = await body(
+      c,
+      z.object({
+        kind: z.enum(['503', 'reset', 'timeout']),
+        hangMs: z.number().int().positive().optional(),
+      }),
+    );
+    sandbox.failNextTokenRequest(input.kind, input.hangMs === undefined ? {} : { hangMs: input.hangMs });
+    return c.body(null, 204);
+  });
   app.get('/__sandbox/view', (c) => c.html(calendarsPage(calendars)));
 
   app.onError((error, c) => {

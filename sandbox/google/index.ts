@@ -10,14 +10,19 @@ import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { Hono } from 'hono';
 import { localTls } from '../local-tls.ts';
-import { GoogleAuth, googleTokenRoutes, type GoogleServiceAccountKey } from './google-auth.ts';
+import {
+  GoogleAuth,
+  googleTokenRoutes,
+  type GoogleServiceAccountKey,
+  type TokenFault,
+} from './google-auth.ts';
 import { GoogleCalendars } from './google-calendars.ts';
 import { googleControlRoutes } from './google-control-routes.ts';
 import { eventJson } from './google-event-json.ts';
 import type { GoogleFaultRecord, GoogleFaults, QueuedFault } from './google-limits.ts';
 import { googleCalendarRoutes } from './google-routes.ts';
 
-export type { GoogleFaultRecord, GoogleFaults, GoogleServiceAccountKey };
+export type { GoogleFaultRecord, GoogleFaults, GoogleServiceAccountKey, TokenFault };
 
 export interface GoogleSandboxOptions {
   host?: string;
@@ -53,6 +58,11 @@ export interface GoogleSandbox {
     kind: GoogleFaults['kinds'][number],
     options: { afterCommit: boolean; user?: string; hangMs?: number },
   ): void;
+  /**
+   * The next request to the token endpoint fails (whoever asks): 503 UNAVAILABLE, a reset
+   * connection, or held `hangMs` (default 30 s) and dropped. Counted in `tokenRequests` and `faults`.
+   */
+  failNextTokenRequest(kind: TokenFault['kind'], options?: { hangMs?: number }): void;
   faultLog(): readonly GoogleFaultRecord[];
   /** When calendars were changed (inserts, patches, deletes), after `after` (sandbox clock ms), oldest first, at most `limit`. */
   writesAfter(after: number, limit: number): number[];
@@ -75,6 +85,7 @@ export async function startGoogleSandbox(options: GoogleSandboxOptions = {}): Pr
   let latencyMs = options.latencyMs ?? 0;
   let faults: GoogleFaults | undefined;
   const queued: QueuedFault[] = [];
+  const queuedTokenFaults: TokenFault[] = [];
   const auth = new GoogleAuth(now);
   const calendars = new GoogleCalendars(now);
   const stats = { requests: 0, throttled: 0, peakConcurrency: 0, faults: 0 };
@@ -101,6 +112,11 @@ export async function startGoogleSandbox(options: GoogleSandboxOptions = {}): Pr
         ...(failure.user === undefined ? {} : { user: failure.user.toLowerCase() }),
         ...(failure.hangMs === undefined ? {} : { hangMs: failure.hangMs }),
       }),
+    failNextTokenRequest: (kind, failure = {}) =>
+      void queuedTokenFaults.push({
+        kind,
+        ...(failure.hangMs === undefined ? {} : { hangMs: failure.hangMs }),
+      }),
     faultLog: () => faultLog,
     writesAfter: (after, limit) => {
       let low = 0;
@@ -124,6 +140,11 @@ export async function startGoogleSandbox(options: GoogleSandboxOptions = {}): Pr
       auth,
       () => url,
       (email) => calendars.isUser(email),
+      () => {
+        const fault = queuedTokenFaults.shift();
+        if (fault !== undefined) stats.faults++;
+        return fault;
+      },
     ),
   );
   app.route('/', googleControlRoutes(sandbox, calendars));
