@@ -54,6 +54,14 @@ export class ItemNotFoundError extends Error {
 export class MailboxNotFoundError extends PermanentError {}
 
 /**
+ * The provider refuses the service this mailbox (Google: the service account is not delegated
+ * the scope; EWS: no impersonation right). Like a mailbox that does not exist, it is a state of
+ * the mailbox, not of one Event: the mailbox shows the refusal as its problem, its Events wait
+ * (nothing is set aside), and they sync once access is granted (checked every minute).
+ */
+export class MailboxAccessDeniedError extends MailboxNotFoundError {}
+
+/**
  * What every call may be given. `signal` ends the call early (the engine gave the job up: its
  * lease is at risk); a provider also ends each call after a timeout of its own, well within a
  * job's lease.

@@ -209,11 +209,11 @@ export async function runDoctor(deps: DoctorDeps, slug: string): Promise<Check[]
       : {
           name: 'Mailboxes',
           result: 'fail',
-          detail: `${notFound.length} mailbox(es) do not exist at the provider, ${waiting} Event(s) wait for them: ${notFound
+          detail: `${notFound.length} mailbox(es) do not exist at the provider or are refused to the service, ${waiting} Event(s) wait for them: ${notFound
             .slice(0, 5)
-            .map((m) => `${m.mailbox ?? '?'} (user ${m.user})`)
+            .map((m) => `${m.mailbox ?? '?'} (user ${m.user}: ${m.problem ?? 'not found'})`)
             .join(', ')}`,
-          fix: `create the mailbox, or send the user's Events elsewhere: instant-sync mailboxes map <user> <mailbox> --tenant ${slug}`,
+          fix: `create the mailbox or grant the service access to it (see each problem), or send the user's Events elsewhere: instant-sync mailboxes map <user> <mailbox> --tenant ${slug}`,
         },
   );
   add(

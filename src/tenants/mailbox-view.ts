@@ -1,6 +1,7 @@
 // A mailbox as admins see it (CLI, admin page, API): whose, where, from where, and what is wrong
-// with it. `not_found` is the provider's word: the mailbox does not exist there, and the owner's
-// Events wait for it (`waitingEvents`) until it is created or the owner is mapped to another.
+// with it. `not_found` is the provider's word: the mailbox does not exist there, or the provider
+// refuses the service access to it (the problem says which), and the owner's Events wait for it
+// (`waitingEvents`) until it is created, access is granted, or the owner is mapped to another.
 import type { ListedMailbox } from '../store/mailboxes-repository.ts';
 
 export type MailboxViewState = 'active' | 'inactive' | 'unresolved' | 'not_found';

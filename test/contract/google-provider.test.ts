@@ -20,7 +20,11 @@ import { parseRrule } from '../../src/domain/rrule.ts';
 import { instantsOf } from '../../src/domain/time-zones.ts';
 import { PermanentError, RetryableError } from '../../src/lib/errors.ts';
 import { createOutboundFetch } from '../../src/lib/outbound-fetch.ts';
-import { ItemNotFoundError, MailboxNotFoundError } from '../../src/providers/calendar-provider.ts';
+import {
+  ItemNotFoundError,
+  MailboxAccessDeniedError,
+  MailboxNotFoundError,
+} from '../../src/providers/calendar-provider.ts';
 import { googleEventIdFor } from '../../src/providers/google/google-event-id.ts';
 import { GoogleProvider } from '../../src/providers/google/google-provider.ts';
 import {
@@ -528,8 +532,8 @@ describe('Google provider sign-in', { timeout: 60_000 }, () => {
       },
     });
     const missing = await attempt(create(other.provider, mailbox, sampleItem()), undelegated.private_key);
-    expect(missing).toBeInstanceOf(PermanentError);
-    expect(missing).not.toBeInstanceOf(MailboxNotFoundError);
+    // A refusal of the mailbox: its Events wait on it until access is granted (never retried blindly).
+    expect(missing).toBeInstanceOf(MailboxAccessDeniedError);
     expect(missing.message).toContain(
       `the service account is not delegated the scope ${scope} in the Admin console (Security → API controls → Domain-wide delegation) for client id ${undelegated.client_id}`,
     );

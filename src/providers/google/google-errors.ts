@@ -5,7 +5,7 @@
 // own message, a user unknown to the domain is MailboxNotFoundError, and a network failure or
 // timeout is retryable. Messages never carry the key, an assertion or a token.
 import { describeError, PermanentError, RetryableError } from '../../lib/errors.ts';
-import { MailboxNotFoundError } from '../calendar-provider.ts';
+import { MailboxAccessDeniedError, MailboxNotFoundError } from '../calendar-provider.ts';
 
 /** The one scope the service asks for, which the Admin console must delegate to the service account. */
 export const calendarScope = 'https://www.googleapis.com/auth/calendar.events';
@@ -103,7 +103,7 @@ export function googleTokenFailure(
   const forWhom = account.mailbox === undefined ? 'the service account' : account.mailbox;
   const client = account.clientId === undefined ? '' : ` for client id ${account.clientId}`;
   if (failure.oauthError === 'unauthorized_client')
-    return new PermanentError(
+    return new MailboxAccessDeniedError(
       `Google refused a token for ${forWhom}: ${said}: the service account is not delegated the scope ${calendarScope} ` +
         `in the Admin console (Security → API controls → Domain-wide delegation)${client}`,
     );
