@@ -20,6 +20,7 @@ import {
   ewsHttpFailure,
   ewsTransportFailure,
   readEwsAnswer,
+  type EwsAnswer,
   type EwsResponseMessage,
 } from './ews-errors.ts';
 import {
@@ -33,7 +34,7 @@ import {
   peekCalendar,
   updateItem,
 } from './ews-requests.ts';
-import type { EwsTransport } from './ews-transport.ts';
+import type { EwsHttpAnswer, EwsTransport } from './ews-transport.ts';
 import { itemRefs, readOccurrencePage, succeeded } from './ews-responses.ts';
 import {
   meetingMessages,
@@ -136,13 +137,18 @@ export class EwsProvider implements CalendarProvider {
   }
 
   async checkAccess(mailbox?: string): Promise<{ serverTime: number | undefined }> {
-    const what = mailbox === undefined ? 'signing in to Exchange' : 'reading the calendar';
-    const { messages, serverTime } = await this.#send(
-      mailbox === undefined ? getServerTimeZone() : peekCalendar(),
-      what,
-      mailbox,
-      undefined,
-    );
+    if (mailbox === undefined) {
+      // Any EWS answer, even a refusal of the operation, says the service account signed in:
+      // IIS checks the credentials before EWS reads the request.
+      const { answer, read } = await this.#exchange(getServerTimeZone(), 'signing in to Exchange', undefined);
+      if (read.kind === 'unreadable')
+        throw answer.status === 200
+          ? new PermanentError(`signing in to Exchange: ${this.#options.url} did not answer as EWS does`)
+          : ewsHttpFailure(answer, 'signing in to Exchange', this.#options.url);
+      return { serverTime: serverTimeOf(answer) };
+    }
+    const what = 'reading the calendar';
+    const { messages, serverTime } = await this.#send(peekCalendar(), what, mailbox, undefined);
     const failed = messages.find((m) => !succeeded(m));
     if (failed !== undefined) throw ewsFailure(failed, what, mailbox);
     return { serverTime };
@@ -259,23 +265,37 @@ export class EwsProvider implements CalendarProvider {
     mailbox: string | undefined,
     signal: AbortSignal | undefined,
   ): Promise<{ messages: EwsResponseMessage[]; serverTime: number | undefined }> {
-    const timeout = AbortSignal.timeout(this.#options.timeoutMs ?? 30_000);
-    let answer: Awaited<ReturnType<EwsTransport['post']>>;
-    try {
-      answer = await this.#options.transport.post(envelope(body, mailbox), {
-        anchorMailbox: mailbox,
-        signal: signal === undefined ? timeout : AbortSignal.any([timeout, signal]),
-      });
-    } catch (error) {
-      throw ewsTransportFailure(error, what);
-    }
+    const { answer, read } = await this.#exchange(body, what, mailbox, signal);
     if (answer.status !== 200) throw ewsHttpFailure(answer, what, this.#options.url, mailbox);
-    const read = readEwsAnswer(answer.body);
     if (read.kind === 'fault') throw ewsFailure(read, what, mailbox);
     if (read.kind === 'unreadable')
       throw new PermanentError(`${what}: ${this.#options.url} did not answer as EWS does`);
-    const date = answer.headers['date'];
-    const serverTime = Date.parse((Array.isArray(date) ? date[0] : date) ?? '');
-    return { messages: read.messages, serverTime: Number.isNaN(serverTime) ? undefined : serverTime };
+    return { messages: read.messages, serverTime: serverTimeOf(answer) };
   }
+
+  /** One request and its answer, read; only a request that got no answer at all is thrown. */
+  async #exchange(
+    body: string,
+    what: string,
+    mailbox: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<{ answer: EwsHttpAnswer; read: EwsAnswer }> {
+    const timeout = AbortSignal.timeout(this.#options.timeoutMs ?? 30_000);
+    try {
+      const answer = await this.#options.transport.post(envelope(body, mailbox), {
+        anchorMailbox: mailbox,
+        signal: signal === undefined ? timeout : AbortSignal.any([timeout, signal]),
+      });
+      return { answer, read: readEwsAnswer(answer.body) };
+    } catch (error) {
+      throw ewsTransportFailure(error, what);
+    }
+  }
+}
+
+/** The server's clock from its Date header, for doctor's skew check. */
+function serverTimeOf(answer: EwsHttpAnswer): number | undefined {
+  const date = answer.headers['date'];
+  const time = Date.parse((Array.isArray(date) ? date[0] : date) ?? '');
+  return Number.isNaN(time) ? undefined : time;
 }

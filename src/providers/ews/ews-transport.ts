@@ -8,7 +8,7 @@
 // account. Never puts the password or an Authorization header in a message.
 import { hostname } from 'node:os';
 import { createSecureContext, rootCertificates } from 'node:tls';
-import { createType1Message, createType3Message, decodeType2Message } from '@ewsjs/ntlm-client';
+import ntlm from '@ewsjs/ntlm-client';
 import { Client } from 'undici';
 import { PermanentError, RetryableError } from '../../lib/errors.ts';
 
@@ -134,7 +134,7 @@ export class EwsTransport {
         'GET',
         undefined,
         options,
-        createType1Message(workstation, domain),
+        ntlm.createType1Message(workstation, domain),
       );
       if (negotiate.status !== 401) {
         // Not asking for credentials at all: the server lets the request through as it is.
@@ -155,8 +155,8 @@ export class EwsTransport {
       }
       let authenticate: string;
       try {
-        authenticate = createType3Message(
-          decodeType2Message(challenge),
+        authenticate = ntlm.createType3Message(
+          ntlm.decodeType2Message(challenge),
           user,
           this.#options.password,
           workstation,
