@@ -12,6 +12,7 @@ export const messages = {
   ErrorCalendarCannotUseIdForRecurringMasterId:
     'The specified Id does not represent a recurring master item.',
   ErrorCalendarDurationIsTooLong: 'Calendar item duration is too long.',
+  ErrorOccurrenceCrossingBoundary: 'Modified occurrence is crossing or overlapping adjacent occurrence.',
   ErrorCalendarEndDateIsEarlierThanStartDate: 'EndDate is earlier than StartDate',
   ErrorCalendarFolderIsInvalidForCalendarView: 'Cannot request CalendarView for the folder.',
   ErrorCalendarInvalidDayForWeeklyRecurrence:

@@ -192,6 +192,32 @@ export class EwsStore {
     ).includes(originalStart);
   }
 
+  /**
+   * Refuses an occurrence's new start on or before the day of the previous occurrence, or on or
+   * after the day of the next (days in the series' zone; a neighbour changed on its own counts
+   * where it is now): Exchange's ErrorOccurrenceCrossingBoundary.
+   */
+  checkCrossingBoundary(item: StoredItem, originalStart: number, newStartMs: number): void {
+    if (item.fields.recurrence === undefined) return;
+    const clock = seriesClock(item.fields);
+    const year = 366 * 86_400_000;
+    const starts = occurrencesBetween(
+      item.fields.recurrence,
+      clock,
+      originalStart - year,
+      originalStart + year,
+    );
+    const index = starts.indexOf(originalStart);
+    const dayOf = (ms: number) => wallClock(ms, clock.zone).slice(0, 10);
+    const dayNow = (start: number | undefined) =>
+      start === undefined ? undefined : dayOf(item.exceptions.get(start)?.fields.startMs ?? start);
+    const previous = dayNow(index > 0 ? starts[index - 1] : undefined);
+    const next = dayNow(index >= 0 ? starts[index + 1] : undefined);
+    const day = dayOf(newStartMs);
+    if ((previous !== undefined && day <= previous) || (next !== undefined && day >= next))
+      throw new ItemError('ErrorOccurrenceCrossingBoundary');
+  }
+
   /** The original start of a master's occurrence by its 1-based index, refused as Exchange refuses it. */
   occurrenceAt(item: StoredItem, index: number): number {
     if (item.fields.recurrence === undefined)

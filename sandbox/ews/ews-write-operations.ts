@@ -305,6 +305,7 @@ function commitUpdate(
     context.store.touch(item, written);
     return { id: item.id, changeKey: item.changeKey };
   }
+  context.store.checkCrossingBoundary(item, occurrence, fields.startMs);
   const exception = context.store.writeException(item, occurrence, fields, written);
   // The series' recurrence data changed with it: the master gets a new change key too.
   context.store.touch(item, ['ModifiedOccurrences']);

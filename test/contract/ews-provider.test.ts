@@ -13,6 +13,7 @@ import { PermanentError, RetryableError } from '../../src/lib/errors.ts';
 import { createOutboundFetch } from '../../src/lib/outbound-fetch.ts';
 import {
   ItemNotFoundError,
+  OccurrenceCannotMoveError,
   MailboxAccessDeniedError,
   MailboxNotFoundError,
 } from '../../src/providers/calendar-provider.ts';
@@ -278,6 +279,21 @@ describe('series occurrences', () => {
         },
       }),
     );
+    // Onto the day of the next occurrence: Exchange keeps an occurrence between its neighbours.
+    await expect(
+      provider.instances.change(
+        owner,
+        second!.id,
+        sampleItem({
+          timing: {
+            kind: 'timed',
+            start: Date.UTC(2026, 10, 27, 15),
+            end: Date.UTC(2026, 10, 27, 16),
+            timeZone: 'Europe/Berlin',
+          },
+        }),
+      ),
+    ).rejects.toBeInstanceOf(OccurrenceCannotMoveError);
     await provider.instances.cancel(owner, third!.id);
     await provider.instances.cancel(owner, third!.id);
     const after = await provider.instances.list(owner, ref, window);
