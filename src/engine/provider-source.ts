@@ -25,10 +25,19 @@ export class ProviderSource {
   readonly #fetch: typeof fetch;
   readonly #cache = new Map<string, { version: string; lookup: ProviderLookup }>();
 
-  constructor(deps: { db: Kysely<Database>; secretBox: SecretBox; fetch: typeof fetch }) {
+  readonly #extraCaPem: string | undefined;
+
+  constructor(deps: {
+    db: Kysely<Database>;
+    secretBox: SecretBox;
+    fetch: typeof fetch;
+    /** The extra CA the service trusts, for providers that open their own connections. */
+    extraCaPem?: string | undefined;
+  }) {
     this.#db = deps.db;
     this.#secretBox = deps.secretBox;
     this.#fetch = deps.fetch;
+    this.#extraCaPem = deps.extraCaPem;
   }
 
   async forTenant(tenantId: string): Promise<ProviderLookup> {
@@ -52,7 +61,7 @@ export class ProviderSource {
       const plugin = findProviderPlugin(row.kind);
       if (plugin === undefined) throw new Error(`the ${row.kind} provider is not available in this version`);
       lookup = {
-        provider: plugin.create(settings, credentials, this.#fetch),
+        provider: plugin.create(settings, credentials, this.#fetch, { extraCaPem: this.#extraCaPem }),
         plugin,
         checks: (now) => plugin.checks(settings, credentials, now),
       };

@@ -25,6 +25,14 @@ export interface ProviderOption {
   inHint?: boolean;
 }
 
+/**
+ * What a provider that opens its own connections needs besides `fetch` (EWS: NTLM is bound to a
+ * connection, so it keeps its own pool): the extra CA the service trusts (INSTANT_SYNC_EXTRA_CA_FILE).
+ */
+export interface ProviderConnection {
+  extraCaPem?: string | undefined;
+}
+
 /** One thing `doctor` checks in a provider's stored set-up (a certificate's expiry, say). */
 export interface ProviderFinding {
   name: string;
@@ -89,5 +97,10 @@ export interface ProviderPlugin {
    * Builds the provider from stored settings and unsealed credentials (validated here: a row
    * written by an older version, or by hand, gets a clear PermanentError, never a cast).
    */
-  create(settings: unknown, credentials: unknown, fetchImpl: typeof fetch): CalendarProvider;
+  create(
+    settings: unknown,
+    credentials: unknown,
+    fetchImpl: typeof fetch,
+    connection?: ProviderConnection,
+  ): CalendarProvider;
 }

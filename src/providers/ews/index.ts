@@ -169,5 +169,6 @@ export const ewsPlugin: ProviderPlugin = {
   summary: (settings) =>
     `service account ${String(settings['username'])} at ${String(settings['url'])} (${settings['auth'] === 'basic' ? 'Basic' : 'NTLM'})`,
   readInput,
-  create: (settings, credentials) => createEwsProvider(settings, credentials),
+  create: (settings, credentials, _fetch, connection) =>
+    createEwsProvider(settings, credentials, { extraCaPem: connection?.extraCaPem }),
 };
