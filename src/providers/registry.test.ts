@@ -6,9 +6,9 @@ describe('provider registry', () => {
   it('names the providers there are when asked for another', () => {
     expect(() => providerPluginNamed('outlook')).toThrow(BadInputError);
     expect(() => providerPluginNamed('outlook')).toThrow(
-      /this version supports graph \(Microsoft 365 \(Graph\)\), google \(Google Workspace \(Google Calendar\)\)/,
+      /this version supports graph \(Microsoft 365 \(Graph\)\), google \(Google Workspace \(Google Calendar\)\), ews \(Exchange Server \(EWS\)\)/,
     );
-    expect(providerPlugins.map((p) => p.kind)).toEqual(['graph', 'google']);
+    expect(providerPlugins.map((p) => p.kind)).toEqual(['graph', 'google', 'ews']);
   });
 
   it('refuses stored settings that do not describe the provider, never casting them', () => {
@@ -18,7 +18,6 @@ describe('provider registry', () => {
     expect(() => createProvider('graph', { directoryTenantId: 't', clientId: 'x' }, {}, fetch)).toThrow(
       /a client secret or certificate/,
     );
-    expect(() => createProvider('ews', {}, {}, fetch)).toThrow(/not available in this version/);
     expect(
       createProvider('graph', { directoryTenantId: 'contoso', clientId: 'app' }, { clientSecret: 's' }, fetch)
         .kind,

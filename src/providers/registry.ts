@@ -1,12 +1,13 @@
 // The mailbox providers this version has. Adding one is its folder (with an index.ts describing
 // it, see provider-plugin.ts) and its line here.
 import type { CalendarProvider, ProviderKind } from './calendar-provider.ts';
+import { ewsPlugin } from './ews/index.ts';
 import { googlePlugin } from './google/index.ts';
 import { graphPlugin } from './graph/index.ts';
 import type { ProviderPlugin } from './provider-plugin.ts';
 import { BadInputError, PermanentError } from '../lib/errors.ts';
 
-export const providerPlugins: readonly ProviderPlugin[] = [graphPlugin, googlePlugin];
+export const providerPlugins: readonly ProviderPlugin[] = [graphPlugin, googlePlugin, ewsPlugin];
 
 /** The provider of that kind, or undefined when this version has none. */
 export function findProviderPlugin(kind: string): ProviderPlugin | undefined {
