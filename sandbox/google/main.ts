@@ -1,49 +1,15 @@
 // Runs the Google sandbox as its own process:
 //   node sandbox/google/main.ts [--host H] [--port N] [--latency-ms N]
 // The first line on stdout says where it listens; it runs until SIGINT or SIGTERM.
-import { parseArgs } from 'node:util';
+import { runSandboxLauncher } from '../launcher.ts';
 import { startGoogleSandbox } from './index.ts';
 
-const usage = `Usage: node sandbox/google/main.ts [options]
-
-Google's OAuth 2.0 token endpoint (service accounts, domain-wide delegation) and Calendar API v3
-on localhost, over HTTPS with the sandboxes' local CA.
-
-Options:
-  --host <host>       address to listen on (default 127.0.0.1)
-  --port <port>       port to listen on (default: a free port)
-  --latency-ms <n>    delay added to every Calendar API request
-  -h, --help          show this help
-`;
-
-let values;
-try {
-  ({ values } = parseArgs({
-    options: {
-      host: { type: 'string' },
-      port: { type: 'string' },
-      'latency-ms': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  }));
-} catch (error) {
-  console.error(`${(error as Error).message}\n\n${usage}`);
-  process.exit(2);
-}
-if (values.help === true) {
-  console.log(usage);
-  process.exit(0);
-}
-const port = values.port === undefined ? 0 : Number(values.port);
-const latencyMs = values['latency-ms'] === undefined ? 0 : Number(values['latency-ms']);
-if (!Number.isInteger(port) || port < 0 || port > 65535 || !Number.isInteger(latencyMs) || latencyMs < 0) {
-  console.error(`--port and --latency-ms take whole numbers\n\n${usage}`);
-  process.exit(2);
-}
-const sandbox = await startGoogleSandbox({ host: values.host ?? '127.0.0.1', port, latencyMs });
-// Listening for the signals before saying where it listens: whoever reads that line may stop it at once.
-const stop = () => void sandbox.close().then(() => process.exit(0));
-process.once('SIGINT', stop);
-process.once('SIGTERM', stop);
-console.log(`Google sandbox listening on ${sandbox.url}`);
-console.log(`  TLS CA certificate: ${sandbox.caFile}; calendars at ${sandbox.url}/__sandbox/view`);
+await runSandboxLauncher({
+  name: 'Google',
+  script: 'sandbox/google/main.ts',
+  description:
+    "Google's OAuth 2.0 token endpoint (service accounts, domain-wide delegation) and Calendar API v3\non localhost, over HTTPS with the sandboxes' local CA.",
+  delays: 'every Calendar API request',
+  viewOf: 'calendars',
+  start: startGoogleSandbox,
+});
