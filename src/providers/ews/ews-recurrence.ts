@@ -10,6 +10,7 @@
 // - a position takes one weekday, or all days, weekdays or weekend days (Day, Weekday, WeekendDay).
 import type { Recurrence, Weekday } from '../../domain/calendar-item.ts';
 import { escapeXml } from './ews-xml.ts';
+import { dayMissingFromAVisitedMonth } from '../../domain/short-months.ts';
 
 const dayNames: Record<Weekday, string> = {
   MO: 'Monday',
@@ -49,36 +50,6 @@ function positionedDays(days: readonly Weekday[]): string | undefined {
   if (is(weekOrder)) return 'Day';
   if (is(['MO', 'TU', 'WE', 'TH', 'FR'])) return 'Weekday';
   if (is(['SA', 'SU'])) return 'WeekendDay';
-  return undefined;
-}
-
-const daysIn = (year: number, month: number) => new Date(Date.UTC(year, month, 0)).getUTCDate();
-
-/**
- * The day of month a monthly or yearly series repeats on when one of the months it visits (up to
- * its end, or five years) is too short for it: there Exchange would move the occurrence to the
- * month's last day (and count it), where Salesforce has none.
- */
-export function dayMovedByExchange(recurrence: Recurrence): number | undefined {
-  const day = recurrence.byMonthDay;
-  if (day === null || day <= 28 || recurrence.setPosition !== null) return undefined;
-  if (recurrence.frequency !== 'monthly' && recurrence.frequency !== 'yearly') return undefined;
-  const stepMonths = recurrence.frequency === 'monthly' ? recurrence.interval : 12 * recurrence.interval;
-  let year = Number(recurrence.startDate.slice(0, 4));
-  let month =
-    recurrence.frequency === 'yearly' ? (recurrence.byMonth ?? 1) : Number(recurrence.startDate.slice(5, 7));
-  const last =
-    recurrence.end.kind === 'until' ? recurrence.end.date : `${year + 5}${recurrence.startDate.slice(4)}`;
-  let visited = 0;
-  for (let step = 0; step < 120; step += 1) {
-    const first = `${year}-${String(month).padStart(2, '0')}-01`;
-    if (first > last || (recurrence.end.kind === 'count' && visited >= recurrence.end.count)) break;
-    if (daysIn(year, month) < day) return day;
-    visited += 1;
-    month += stepMonths;
-    year += Math.floor((month - 1) / 12);
-    month = ((month - 1) % 12) + 1;
-  }
   return undefined;
 }
 
@@ -163,7 +134,7 @@ function range(r: Recurrence): string {
 
 /** Why Exchange cannot hold this pattern as Salesforce means it, or undefined when it can. */
 export function whyExchangeCannotRepeat(recurrence: Recurrence): string | undefined {
-  const day = dayMovedByExchange(recurrence);
+  const day = dayMissingFromAVisitedMonth(recurrence);
   if (day !== undefined)
     return (
       `the series repeats on day ${day} of the month, which Exchange moves to the last day of shorter months, ` +

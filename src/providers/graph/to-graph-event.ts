@@ -7,6 +7,7 @@
 import type { CalendarItem, Recurrence, Weekday } from '../../domain/calendar-item.ts';
 import { isUnambiguous, localDateTime } from '../../domain/time-zones.ts';
 import { windowsTimeZone } from '../../lib/windows-time-zones.ts';
+import { dayMissingFromAVisitedMonth } from '../../domain/short-months.ts';
 
 /** The extended property holding the Salesforce Event id (a GUID of our own, and a name). */
 export const salesforceIdProperty = 'String {5f3c4a8e-2b71-4c0e-9d6a-7e1b2c3d4f50} Name SalesforceEventId';
@@ -47,7 +48,7 @@ function zonesOf(item: CalendarItem): string[] {
  * the same time as over the item's span (Graph takes Windows names, and few IANA ones).
  */
 export function whyGraphCannotWrite(item: CalendarItem): string | undefined {
-  const day = item.recurrence === null ? undefined : outlookMovesDay(item.recurrence);
+  const day = item.recurrence === null ? undefined : dayMissingFromAVisitedMonth(item.recurrence);
   if (day !== undefined)
     return (
       `the series repeats on day ${day} of the month, which Outlook moves to the last day of shorter months, ` +
@@ -59,36 +60,6 @@ export function whyGraphCannotWrite(item: CalendarItem): string | undefined {
     // A single timed item is written in UTC where its zone has no Windows name: the instants stay exact.
     if (!needsZone && zone === item.timing.timeZone) continue;
     return `the time zone ${zone} keeps a time no Windows time zone keeps over this Event's dates, and Microsoft 365 takes only Windows time zones`;
-  }
-  return undefined;
-}
-
-const daysIn = (year: number, month: number) => new Date(Date.UTC(year, month, 0)).getUTCDate();
-
-/**
- * The day of month a monthly or yearly series repeats on when one of the months it visits (up to
- * its end, or five years) is too short for it: RFC 5545, and so Salesforce, skips such a month,
- * while Outlook moves the occurrence to the month's last day (and counts it).
- */
-function outlookMovesDay(recurrence: Recurrence): number | undefined {
-  const day = recurrence.byMonthDay;
-  if (day === null || day <= 28 || recurrence.setPosition !== null) return undefined;
-  if (recurrence.frequency !== 'monthly' && recurrence.frequency !== 'yearly') return undefined;
-  const stepMonths = recurrence.frequency === 'monthly' ? recurrence.interval : 12 * recurrence.interval;
-  let year = Number(recurrence.startDate.slice(0, 4));
-  let month =
-    recurrence.frequency === 'yearly' ? (recurrence.byMonth ?? 1) : Number(recurrence.startDate.slice(5, 7));
-  const last =
-    recurrence.end.kind === 'until' ? recurrence.end.date : `${year + 5}${recurrence.startDate.slice(4)}`;
-  let occurrences = 0;
-  for (let visits = 0; visits < 120; visits += 1) {
-    const date = `${year}-${String(month).padStart(2, '0')}-01`;
-    if (date > last || (recurrence.end.kind === 'count' && occurrences >= recurrence.end.count)) break;
-    if (daysIn(year, month) < day) return day;
-    occurrences += 1;
-    month += stepMonths;
-    year += Math.floor((month - 1) / 12);
-    month = ((month - 1) % 12) + 1;
   }
   return undefined;
 }
