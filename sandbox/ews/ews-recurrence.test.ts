@@ -1,7 +1,8 @@
 // Recurring series through raw EWS: CalendarView expanding a weekly series across the end of
 // daylight saving time in W. Europe Standard Time (09:00 stays 09:00 local), occurrences
 // changed by their ItemId and deleted by OccurrenceItemId/InstanceIndex, the master's view of
-// them, and what Exchange refuses about views and patterns.
+// them, kept when the series is written unchanged and dropped when its time changes, and what
+// Exchange refuses about views and patterns.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   calendarItem,
@@ -158,6 +159,39 @@ describe('EWS sandbox recurring series', () => {
       CalendarItemType: 'Occurrence',
       Start: '2026-11-02T08:00:00Z',
     });
+  });
+
+  it('keeps the exceptions when the series is written with the times, zones and pattern it has', async () => {
+    const master = (await getItem(`<t:ItemId Id="${masterId}"/>`, 'IdOnly'))['Items'] as {
+      CalendarItem: Item[];
+    };
+    const set = (uri: string, element: string) =>
+      `<t:SetItemField><t:FieldURI FieldURI="${uri}"/><t:CalendarItem>${element}</t:CalendarItem></t:SetItemField>`;
+    const renamed = responseMessages(
+      await call(
+        `<m:UpdateItem ConflictResolution="AlwaysOverwrite" SendMeetingInvitationsOrCancellations="SendToNone"><m:ItemChanges><t:ItemChange><t:ItemId Id="${masterId}" ChangeKey="${master.CalendarItem[0]!.ItemId['@ChangeKey']}"/><t:Updates>` +
+          set('calendar:StartTimeZone', '<t:StartTimeZone Id="W. Europe Standard Time"/>') +
+          set('item:Subject', '<t:Subject>Weekly review</t:Subject>') +
+          set('calendar:Start', '<t:Start>2026-10-12T07:00:00Z</t:Start>') +
+          set('calendar:End', '<t:End>2026-10-12T07:30:00Z</t:End>') +
+          set('calendar:IsAllDayEvent', '<t:IsAllDayEvent>false</t:IsAllDayEvent>') +
+          set('calendar:Recurrence', weekly('Monday', 4, '2026-10-12')) +
+          `</t:Updates></t:ItemChange></m:ItemChanges></m:UpdateItem>`,
+      ),
+      'UpdateItem',
+    )[0]!;
+    expect(renamed).toMatchObject({ '@ResponseClass': 'Success' });
+    expect(sandbox.items(mailbox)[0]).toMatchObject({
+      Subject: 'Weekly review',
+      ModifiedOccurrences: [{ OriginalStart: '2026-10-19T07:00:00Z', Subject: 'Weekly sync (moved)' }],
+      DeletedOccurrences: [{ OriginalStart: '2026-10-26T08:00:00Z' }],
+    });
+    const view = items(await calendarView('2026-10-01T00:00:00Z', '2026-11-30T00:00:00Z'));
+    expect(view.map((o) => [o['Subject'], o['Start']])).toEqual([
+      ['Weekly review', '2026-10-12T07:00:00Z'],
+      ['Weekly sync (moved)', '2026-10-19T10:00:00Z'],
+      ['Weekly review', '2026-11-02T08:00:00Z'],
+    ]);
   });
 
   it('refuses a CalendarView with a Restriction, over two years, or on a series it cannot make', async () => {

@@ -178,8 +178,20 @@ const deletable: Partial<Record<string, (fields: CalendarFields) => void>> = {
   Recurrence: (f) => void (f.recurrence = undefined),
 };
 
-/** What changing these properties of a series does to its exceptions: they are dropped. */
-const seriesShape = new Set(['Recurrence', 'Start', 'End', 'StartTimeZone', 'EndTimeZone', 'IsAllDayEvent']);
+/**
+ * What changing these properties of a series does to its exceptions: they are dropped. Writing
+ * them with the values they have changes nothing ([MS-OXOCAL] 3.1.4.7.3.5: the exceptions go
+ * when "the recurrence pattern has changed").
+ */
+const seriesShape = (fields: CalendarFields) =>
+  JSON.stringify([
+    fields.recurrence ?? null,
+    fields.startMs,
+    fields.endMs,
+    fields.startTimeZone,
+    fields.endTimeZone,
+    fields.isAllDayEvent,
+  ]);
 
 export function updateItem(context: OperationContext, operation: XmlElement): OperationResult {
   checkAttributes(operation, [
@@ -296,7 +308,7 @@ function commitUpdate(
   written: Set<string>,
 ): { id: string; changeKey: string } {
   if (occurrence === undefined) {
-    const reshaped = [...written].some((w) => seriesShape.has(w));
+    const reshaped = seriesShape(item.fields) !== seriesShape(fields);
     if (reshaped && (item.fields.recurrence !== undefined || fields.recurrence !== undefined)) {
       item.exceptions.clear();
       item.deleted.clear();
