@@ -1,17 +1,32 @@
 // The calendar side of the whole system run as processes (system-processes.ts): a provider's
 // sandbox started from its launcher, set up through its control API, and read back for the
-// end-to-end audits and the bench in the same words whatever the provider — Microsoft Graph or
-// Google Calendar. Each driver knows its sandbox's control API and wire shapes; nothing else does.
-import { writeFileSync } from 'node:fs';
+// end-to-end audits and the bench in the same words whatever the provider — Microsoft Graph,
+// Google Calendar or Exchange Server over EWS. Each driver knows its sandbox's control API and wire
+// shapes; nothing else does.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findIana } from 'windows-iana';
+import { localDate } from '../../src/domain/time-zones.ts';
+import { envelope } from '../../src/providers/ews/ews-requests.ts';
+import { EwsTransport } from '../../src/providers/ews/ews-transport.ts';
+import {
+  attribute,
+  child,
+  children,
+  escapeXmlAttribute,
+  parseXml,
+  text,
+  type XmlNode,
+} from '../../src/providers/ews/ews-xml.ts';
+import { salesforceIdPropertySet } from '../../src/providers/ews/to-ews-item.ts';
 import { GoogleTokenSource } from '../../src/providers/google/google-token-source.ts';
 import { GraphTokenSource } from '../../src/providers/graph/graph-token-source.ts';
 import { salesforceIdProperty } from '../../src/providers/graph/to-graph-event.ts';
 import { startCliProcess } from './cli-process.ts';
 import type { ChildProcess } from 'node:child_process';
 
-export type CalendarKind = 'graph' | 'google';
+export type CalendarKind = 'graph' | 'google' | 'ews';
 
 export interface MailboxItem {
   itemId: string;
@@ -62,6 +77,7 @@ type Call = <T>(base: string, method: string, path: string, body?: unknown) => P
 const launchers: Record<CalendarKind, string> = {
   graph: fileURLToPath(new URL('../../sandbox/graph/main.ts', import.meta.url)),
   google: fileURLToPath(new URL('../../sandbox/google/main.ts', import.meta.url)),
+  ews: fileURLToPath(new URL('../../sandbox/ews/main.ts', import.meta.url)),
 };
 
 export async function startCalendarSandbox(
@@ -71,14 +87,18 @@ export async function startCalendarSandbox(
   const started = await startCliProcess(['--latency-ms', String(options.latencyMs)], {
     cwd: options.cwd,
     script: launchers[kind],
-    ready: /listening on (\S+)/,
+    // Both lines the launcher prints: where it listens, and the CA its certificate comes from.
+    ready: /listening on (\S+)\s+TLS CA certificate: (\S+);/,
     timeoutMs: 30_000,
   });
   const url = started.match[1] ?? '';
+  const caFile = started.match[2] ?? '';
   const sandbox =
     kind === 'graph'
       ? await graphSandbox(url, options.cwd, options.call, options.fetchImpl)
-      : await googleSandbox(url, options.cwd, options.call, options.fetchImpl);
+      : kind === 'google'
+        ? await googleSandbox(url, options.cwd, options.call, options.fetchImpl)
+        : await ewsSandbox(url, options.cwd, options.call, caFile);
   return { sandbox, child: started.child, exited: started.exited };
 }
 
@@ -278,6 +298,195 @@ async function googleSandbox(
     },
     faults: (faults) => call(url, 'POST', '/__sandbox/faults', faults),
     stats: () => call(url, 'GET', '/__sandbox/stats'),
+    faultLog: () => call(url, 'GET', '/__sandbox/faults/log'),
+    writesAfter: (after) => call(url, 'GET', `/__sandbox/writes?after=${after}&limit=1`),
+  };
+}
+
+/** An EWS time (UTC) as the audits compare them; an all-day item's as its date's midnight UTC (in its Windows zone). */
+function ewsInstant(start: string, allDay: boolean, windowsZone: string | undefined): string {
+  const ms = Date.parse(start);
+  if (!allDay) return `${new Date(ms).toISOString().slice(0, 19)}Z`;
+  return `${localDate(ms, findIana(windowsZone ?? 'UTC')[0] ?? 'UTC')}T00:00:00Z`;
+}
+
+const twoYearsMs = 2 * 365 * 24 * 3600_000;
+const dayMs = 24 * 3600_000;
+
+async function ewsSandbox(url: string, cwd: string, call: Call, caFile: string): Promise<CalendarSandbox> {
+  // As an Exchange admin does: a service account, and the ApplicationImpersonation role for it.
+  const account = { username: 'CONTOSO\\svc-instant-sync', password: 'ews-secret' };
+  await call(url, 'POST', '/__sandbox/accounts', account);
+  await call(url, 'POST', '/__sandbox/impersonation', { username: account.username });
+  const passwordFile = join(cwd, 'ews-password.txt');
+  writeFileSync(passwordFile, `${account.password}\n`, { mode: 0o600 });
+  const ewsUrl = `${url}/EWS/Exchange.asmx`;
+  // Reads go through EWS itself, as the service account impersonating the owner (NTLM).
+  const transport = new EwsTransport({
+    url: ewsUrl,
+    ...account,
+    auth: 'ntlm',
+    extraCaPem: readFileSync(caFile, 'utf8'),
+    maxConnections: 4,
+  });
+  /** The one response message of an operation as `address`, or an error with Exchange's words. */
+  const soap = async (address: string, operation: string, body: string): Promise<XmlNode> => {
+    const answer = await transport.post(envelope(body, address), {
+      anchorMailbox: address,
+      signal: AbortSignal.timeout(30_000),
+    });
+    const message = child(
+      child(
+        child(child(child(parseXml(answer.body), 'Envelope'), 'Body'), `${operation}Response`),
+        'ResponseMessages',
+      ),
+      `${operation}ResponseMessage`,
+    );
+    if (answer.status !== 200 || message === undefined || attribute(message, 'ResponseClass') !== 'Success')
+      throw new Error(
+        `${operation} as ${address}: ${answer.status} ${text(message, 'ResponseCode') ?? ''} ${text(message, 'MessageText') ?? answer.body.slice(0, 500)}`,
+      );
+    return message;
+  };
+  const getItem = (address: string, itemId: string, fields: string[]) =>
+    soap(
+      address,
+      'GetItem',
+      '<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties>' +
+        fields.map((f) => `<t:FieldURI FieldURI="${f}"/>`).join('') +
+        `</t:AdditionalProperties></m:ItemShape><m:ItemIds><t:ItemId Id="${escapeXmlAttribute(itemId)}"/></m:ItemIds></m:GetItem>`,
+    ).then((message) => child(child(message, 'Items'), 'CalendarItem'));
+  // Exchange refuses a CalendarView over two years: a series' range is read in windows.
+  const calendarView = async (address: string, fromMs: number, toMs: number): Promise<XmlNode[]> => {
+    // An item across two windows' edge is in both: one entry per ItemId.
+    const found = new Map<string, XmlNode>();
+    for (let from = fromMs; from < toMs; from += twoYearsMs - dayMs) {
+      const to = Math.min(toMs, from + twoYearsMs - dayMs);
+      const message = await soap(
+        address,
+        'FindItem',
+        '<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties>' +
+          '<t:FieldURI FieldURI="item:Subject"/><t:FieldURI FieldURI="calendar:Start"/>' +
+          '<t:FieldURI FieldURI="calendar:IsAllDayEvent"/><t:FieldURI FieldURI="calendar:UID"/>' +
+          '<t:FieldURI FieldURI="calendar:CalendarItemType"/><t:FieldURI FieldURI="calendar:StartTimeZoneId"/>' +
+          '</t:AdditionalProperties></m:ItemShape>' +
+          `<m:CalendarView StartDate="${new Date(from).toISOString()}" EndDate="${new Date(to).toISOString()}"/>` +
+          '<m:ParentFolderIds><t:DistinguishedFolderId Id="calendar"/></m:ParentFolderIds></m:FindItem>',
+      );
+      const folder = child(message, 'RootFolder');
+      if (attribute(folder, 'IncludesLastItemInRange') === 'false')
+        throw new Error(`the calendar view of ${address} is cut short: read it in shorter windows`);
+      for (const item of children(child(folder, 'Items'), 'CalendarItem'))
+        found.set(attribute(child(item, 'ItemId'), 'Id') ?? '', item);
+    }
+    return [...found.values()];
+  };
+  const shown = (item: XmlNode | undefined) => ({
+    start: ewsInstant(
+      text(item, 'Start') ?? '',
+      text(item, 'IsAllDayEvent') === 'true',
+      text(item, 'StartTimeZoneId'),
+    ),
+    subject: text(item, 'Subject') ?? '',
+  });
+  // What the engine's fault plans call them, in Exchange's words: throttling is ErrorServerBusy.
+  const faultKinds: Record<string, string> = {
+    '500': '500',
+    '503': '503',
+    '504': '503',
+    '429': 'server-busy',
+    reset: 'reset',
+    timeout: 'timeout',
+  };
+  return {
+    kind: 'ews',
+    url,
+    providerSetArgs: [
+      '--url',
+      ewsUrl,
+      '--username',
+      account.username,
+      '--password-file',
+      passwordFile,
+      '--auth',
+      'ntlm',
+    ],
+    addMailbox: (address) => call(url, 'POST', '/__sandbox/mailboxes', { address }),
+    // Items deleted (moved to Deleted Items) are gone from the calendar; occurrences belong to their series.
+    items: async (address) =>
+      (
+        await call<Record<string, unknown>[]>(
+          url,
+          'GET',
+          `/__sandbox/mailboxes/${encodeURIComponent(address)}/items`,
+        )
+      ).map((item) => ({
+        itemId: String(item['ItemId']),
+        subject: String((item['Subject'] as string | null) ?? ''),
+        createdAt: String(item['DateTimeCreated']),
+        modifiedAt: String(item['LastModifiedTime']),
+        start: ewsInstant(
+          String(item['Start']),
+          item['IsAllDayEvent'] === true,
+          String(item['StartTimeZoneId']),
+        ),
+        salesforceId: (
+          item['ExtendedProperties'] as { PropertySetId?: string; PropertyName?: string; Value?: string }[]
+        ).find(
+          (p) =>
+            p.PropertySetId?.toLowerCase() === salesforceIdPropertySet &&
+            p.PropertyName === 'SalesforceEventId',
+        )?.Value,
+      })),
+    item: async (address, itemId) =>
+      shown(
+        await getItem(address, itemId, [
+          'item:Subject',
+          'calendar:Start',
+          'calendar:IsAllDayEvent',
+          'calendar:StartTimeZoneId',
+        ]),
+      ),
+    // The series' occurrences as Outlook shows the calendar: a CalendarView over the series' span,
+    // the occurrences and exceptions that carry the series' UID.
+    instances: async (address, itemId) => {
+      const master = await getItem(address, itemId, [
+        'calendar:UID',
+        'calendar:Start',
+        'calendar:FirstOccurrence',
+        'calendar:LastOccurrence',
+      ]);
+      const uid = text(master, 'UID');
+      const first = Date.parse(
+        text(child(master, 'FirstOccurrence'), 'Start') ?? text(master, 'Start') ?? '',
+      );
+      const last = Date.parse(text(child(master, 'LastOccurrence'), 'End') ?? '');
+      // An occurrence moves at most to its neighbours' days; a month either side holds every one.
+      const from = first - 31 * dayMs;
+      const to = (Number.isNaN(last) ? first + twoYearsMs : last) + 31 * dayMs;
+      return (await calendarView(address, from, to))
+        .filter((item) => text(item, 'UID') === uid && text(item, 'CalendarItemType') !== 'Single')
+        .map(shown)
+        .sort((a, b) => a.start.localeCompare(b.start));
+    },
+    faults: (faults) => {
+      const kinds = faults.kinds.map((kind) => {
+        const ews = faultKinds[kind];
+        if (ews === undefined) throw new Error(`the EWS sandbox has no fault like ${kind}`);
+        return ews;
+      });
+      return call(url, 'POST', '/__sandbox/faults', { ...faults, kinds: [...new Set(kinds)] });
+    },
+    stats: async () => {
+      const stats = await call<{
+        requests: number;
+        throttled: number;
+        faults: number;
+        authHandshakes: number;
+      }>(url, 'GET', '/__sandbox/stats');
+      // EWS has no tokens: the service account signs in once per connection (NTLM handshakes).
+      return { ...stats, tokenRequests: stats.authHandshakes };
+    },
     faultLog: () => call(url, 'GET', '/__sandbox/faults/log'),
     writesAfter: (after) => call(url, 'GET', `/__sandbox/writes?after=${after}&limit=1`),
   };

@@ -1,5 +1,5 @@
 // The whole system as separate processes, as an admin would run it: the sandbox org (OAuth, REST,
-// Pub/Sub CDC over TLS) and a calendar sandbox (Graph's or Google's, calendar-sandboxes.ts) from
+// Pub/Sub CDC over TLS) and a calendar sandbox (Graph's, Google's or Exchange's, calendar-sandboxes.ts) from
 // their launchers, and the service from its executable. A tenant is created and set up with the CLI and connected through the real OAuth
 // pages. End-to-end tests and the bench drive it through the sandboxes' control APIs.
 import type { ChildProcess } from 'node:child_process';
@@ -161,7 +161,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     running.push({
       child: calendars.child,
       exited: calendars.exited,
-      role: calendars.sandbox.kind === 'graph' ? 'Graph sandbox' : 'Google sandbox',
+      role: { graph: 'Graph sandbox', google: 'Google sandbox', ews: 'EWS sandbox' }[calendars.sandbox.kind],
     });
     const port = await freePort();
     const serviceUrl = `http://127.0.0.1:${port}`;
