@@ -1,7 +1,8 @@
 // `npm start` on a machine with nothing configured runs the demo: sandbox org and sandbox
 // Microsoft 365 as child processes, the demo tenant connected through OAuth, Events streamed and
 // synced with one line each; the Events reach the sandbox mailboxes; Ctrl-C stops everything; a
-// second run (`instant-sync demo`) reuses the data directory.
+// second run (`instant-sync demo`) reuses the data directory. `--provider google` and
+// `--provider ews` run the same demo against the Google and Exchange (EWS) sandboxes.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,6 +79,44 @@ it('runs the demo against the Google sandbox with --provider google: the same li
       await fetchImpl(`${viewUrl}/__sandbox/users/anna.berg@demo.example/events`)
     ).json()) as { summary: string }[];
     expect(anna.map((e) => e.summary)).toContain('Pipeline review');
+  } finally {
+    demo.child.kill('SIGINT');
+    expect(await demo.exited).toBe(0);
+    rmSync(cwd, { recursive: true, force: true });
+  }
+}, 120_000);
+
+it('runs the demo against the Exchange sandbox with --provider ews: the same lines, the Events in Exchange calendars', async () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'instant-sync-demo-ews-'));
+  const env = { INSTANT_SYNC_PORT: String(await freePort()) };
+  const fetchImpl = createOutboundFetch({ extraCaPem: readFileSync(localTls().caFile, 'utf8') });
+  const demo = await startCliProcess(['demo', '--provider', 'ews', '--pace', '300'], {
+    cwd,
+    env,
+    ready: /__sandbox\/view/,
+    timeoutMs: 60_000,
+  });
+  try {
+    expect(demo.output().stdout).toContain(
+      'starting the demo with a sandbox org and a sandbox Exchange Server',
+    );
+    const viewUrl = /(https:\/\/\S+)\/__sandbox\/view/.exec(demo.output().stdout)?.[1] ?? '';
+    await waitFor(() => (demo.output().stdout.match(/ created /g) ?? []).length >= 3, {
+      timeoutMs: 30_000,
+      what: 'three created lines',
+    });
+    expect(demo.output().stdout).toMatch(
+      /created {2}"Pipeline review" +→ anna\.berg@demo\.example {2}\d+\.\d s after the save/,
+    );
+    // Anna's Exchange calendar holds the Event, stamped with its Salesforce id, and the view shows it.
+    const anna = (await (
+      await fetchImpl(`${viewUrl}/__sandbox/mailboxes/anna.berg@demo.example/items`)
+    ).json()) as { Subject: string; ExtendedProperties: { PropertyName?: string; Value?: string }[] }[];
+    const review = anna.find((item) => item.Subject === 'Pipeline review');
+    expect(review?.ExtendedProperties.find((p) => p.PropertyName === 'SalesforceEventId')?.Value).toMatch(
+      /^00U/,
+    );
+    expect(await (await fetchImpl(`${viewUrl}/__sandbox/view`)).text()).toContain('Pipeline review');
   } finally {
     demo.child.kill('SIGINT');
     expect(await demo.exited).toBe(0);
