@@ -29,10 +29,23 @@ export class MailboxMissingError extends Error {
   }
 }
 
+/** A provider as a mailbox goes through it: which of the tenant's it is, and the client. */
+export interface RoutedProvider {
+  id: string;
+  provider: CalendarProvider;
+}
+
 export interface ApplyDeps {
   db: Kysely<Database>;
   clock: Clock;
+  /** The provider the plan's mailbox goes through (a move's destination). */
   provider: CalendarProvider;
+  providerId: string;
+  /**
+   * The provider a mailbox goes through: a move's former mailbox may go through another one (a
+   * hybrid tenant), and its item is deleted there.
+   */
+  providerOf: (mailboxId: string) => RoutedProvider;
   limiter: MailboxLimiter;
   tenant: TenantRow;
   metrics?: EngineMetrics | undefined;
@@ -62,9 +75,14 @@ export async function applyPlan(
   const { provider, limiter } = deps;
   const options = { signal: input.signal };
   const mailboxIdOf = new Map<string, string>();
-  const call = <T>(address: string, operation: string, work: () => Promise<T>) => {
+  const call = <T>(
+    address: string,
+    operation: string,
+    work: () => Promise<T>,
+    through: CalendarProvider = provider,
+  ) => {
     input.countCall();
-    return limiter.run(address, provider.capabilities, input.signal, async () => {
+    return limiter.run(address, through.capabilities, input.signal, async () => {
       const started = performance.now();
       let outcome: ProviderCallOutcome = 'ok';
       try {
@@ -80,7 +98,7 @@ export async function applyPlan(
           throw new MailboxMissingError(mailboxIdOf.get(address) ?? '', address, error.message);
         throw error;
       } finally {
-        deps.metrics?.providerCall(provider.kind, operation, performance.now() - started, outcome);
+        deps.metrics?.providerCall(through.kind, operation, performance.now() - started, outcome);
       }
     });
   };
@@ -97,6 +115,7 @@ export async function applyPlan(
       event_id: input.job.eventId,
       mailbox_id: mailboxId,
       provider_kind: provider.kind,
+      provider_id: deps.providerId,
       item_id: ref.itemId,
       change_key: ref.changeKey,
       content_hash: input.hash,
@@ -121,6 +140,7 @@ export async function applyPlan(
         eventId: input.job.eventId,
         mailboxId,
         providerKind: provider.kind,
+        providerId: deps.providerId,
         now: deps.clock.now(),
       });
     const ref =
@@ -161,7 +181,8 @@ export async function applyPlan(
     }
     case 'move': {
       const from = addressOf(plan.fromMailboxId);
-      await call(from, 'delete', () => provider.delete(from, linkRef(), options));
+      const former = deps.providerOf(plan.fromMailboxId).provider;
+      await call(from, 'delete', () => former.delete(from, linkRef(), options), former);
       return create(plan.toMailboxId, true);
     }
     case 'delete': {

@@ -112,10 +112,11 @@ export async function applySeries(
       // Occurrences shown as items of their own leave the old mailbox with the series.
       const from = input.mailboxOf(plan.fromMailboxId)?.address;
       if (from !== undefined && from !== null) {
-        const run = limited(deps, input, from);
+        const former = deps.providerOf(plan.fromMailboxId).provider;
+        const run = limited({ ...deps, provider: former }, input, from);
         for (const { itemId } of Object.values(state?.detached ?? {}))
           await run('delete', () =>
-            deps.provider.delete(from, { itemId, changeKey: null }, { signal: input.signal }),
+            former.delete(from, { itemId, changeKey: null }, { signal: input.signal }),
           );
       }
     }

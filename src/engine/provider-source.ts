@@ -1,23 +1,65 @@
-// Each tenant's CalendarProvider, built from its mailbox provider row (settings in the clear,
-// credentials sealed) and kept while the row is unchanged, so that token caches live across
-// batches. A tenant without a usable provider gets the reason instead.
+// Each tenant's CalendarProviders, built from its mailbox provider rows (settings in the clear,
+// credentials sealed) and kept while a row is unchanged, so that token caches and connections
+// live across batches. A hybrid tenant has several; each mailbox goes through its own provider
+// or the tenant's default (route). A provider that cannot be used gives the reason instead.
 import type { Kysely } from 'kysely';
 import { describeError } from '../lib/errors.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
 import type { CalendarProvider } from '../providers/calendar-provider.ts';
 import type { ProviderFinding, ProviderPlugin } from '../providers/provider-plugin.ts';
 import { findProviderPlugin } from '../providers/registry.ts';
-import { findProvider, providerCredentialsContext } from '../store/mailbox-providers-repository.ts';
-import type { Database } from '../store/schema.ts';
+import { listProviders, providerCredentialsContext } from '../store/mailbox-providers-repository.ts';
+import type { Database, MailboxProviderKind, MailboxProviderRow } from '../store/schema.ts';
 
-export type ProviderLookup =
-  | {
-      provider: CalendarProvider;
-      plugin: ProviderPlugin;
-      /** Doctor's checks of the stored set-up (the plugin's own), at `now`. */
-      checks(now: number): ProviderFinding[];
-    }
-  | { problem: string };
+/** One of a tenant's providers, as its row names it. */
+export interface NamedProvider {
+  /** The row's id (links and mailboxes name it). */
+  id: string;
+  /** Its name within the tenant ("default", "onprem", "cloud"). */
+  name: string;
+  kind: MailboxProviderKind;
+  isDefault: boolean;
+}
+
+export type ProviderLookup = NamedProvider &
+  (
+    | {
+        provider: CalendarProvider;
+        plugin: ProviderPlugin;
+        /** Doctor's checks of the stored set-up (the plugin's own), at `now`. */
+        checks(now: number): ProviderFinding[];
+      }
+    | { problem: string }
+  );
+
+/** A tenant's providers, and which one a mailbox goes through. */
+export class TenantProviders {
+  readonly all: readonly ProviderLookup[];
+  readonly #byId: Map<string, ProviderLookup>;
+  readonly #default: ProviderLookup | undefined;
+
+  constructor(all: readonly ProviderLookup[]) {
+    this.all = all;
+    this.#byId = new Map(all.map((p) => [p.id, p]));
+    this.#default = all.find((p) => p.isDefault);
+  }
+
+  /** Why the tenant cannot sync at all, if it cannot: it has no provider. */
+  get problem(): string | undefined {
+    return this.all.length === 0
+      ? 'no mailbox provider is set up for this tenant (instant-sync provider set)'
+      : undefined;
+  }
+
+  /** The provider a mailbox goes through: its own, else the tenant's default. */
+  route(mailbox: { provider_id: string | null }): ProviderLookup | undefined {
+    return (mailbox.provider_id === null ? undefined : this.#byId.get(mailbox.provider_id)) ?? this.#default;
+  }
+
+  byId(id: string | null): ProviderLookup | undefined {
+    return id === null ? undefined : this.#byId.get(id);
+  }
+}
 
 export class ProviderSource {
   readonly #db: Kysely<Database>;
@@ -40,15 +82,21 @@ export class ProviderSource {
     this.#extraCaPem = deps.extraCaPem;
   }
 
-  async forTenant(tenantId: string): Promise<ProviderLookup> {
-    const row = await findProvider(this.#db, tenantId);
-    if (row === undefined)
-      return {
-        problem: 'no mailbox provider is set up for this tenant (instant-sync provider set)',
-      };
-    const version = `${row.id}:${row.updated_at}`;
-    const cached = this.#cache.get(tenantId);
+  async forTenant(tenantId: string): Promise<TenantProviders> {
+    const rows = await listProviders(this.#db, tenantId);
+    return new TenantProviders(rows.map((row) => this.#lookup(row)));
+  }
+
+  #lookup(row: MailboxProviderRow): ProviderLookup {
+    const version = `${row.kind}:${row.updated_at}:${row.is_default}`;
+    const cached = this.#cache.get(row.id);
     if (cached?.version === version) return cached.lookup;
+    const named: NamedProvider = {
+      id: row.id,
+      name: row.name,
+      kind: row.kind,
+      isDefault: row.is_default === 1,
+    };
     let lookup: ProviderLookup;
     try {
       const settings = JSON.parse(row.settings_json) as Record<string, unknown>;
@@ -56,19 +104,20 @@ export class ProviderSource {
         row.credentials_sealed === null
           ? {}
           : (JSON.parse(
-              this.#secretBox.open(row.credentials_sealed, providerCredentialsContext(tenantId, row.id)),
+              this.#secretBox.open(row.credentials_sealed, providerCredentialsContext(row.tenant_id, row.id)),
             ) as Record<string, unknown>);
       const plugin = findProviderPlugin(row.kind);
       if (plugin === undefined) throw new Error(`the ${row.kind} provider is not available in this version`);
       lookup = {
+        ...named,
         provider: plugin.create(settings, credentials, this.#fetch, { extraCaPem: this.#extraCaPem }),
         plugin,
         checks: (now) => plugin.checks(settings, credentials, now),
       };
     } catch (error) {
-      lookup = { problem: `the mailbox provider settings cannot be used: ${describeError(error)}` };
+      lookup = { ...named, problem: `the mailbox provider settings cannot be used: ${describeError(error)}` };
     }
-    this.#cache.set(tenantId, { version, lookup });
+    this.#cache.set(row.id, { version, lookup });
     return lookup;
   }
 }

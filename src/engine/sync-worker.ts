@@ -326,20 +326,29 @@ export class SyncWorker {
       this.#usage.delete(tenantId); // the next batch after the pause reads afresh and learns the new usage
       return all({ kind: 'postpone', reason, delayMs: postponeMs.apiBudget });
     }
-    const lookup = await this.#deps.providers.forTenant(tenantId);
-    if ('problem' in lookup) {
+    const providers = await this.#deps.providers.forTenant(tenantId);
+    const problem = providers.problem;
+    if (problem !== undefined) {
       this.#warnOnce(tenantId, 'provider', () =>
-        logger.warn({ tenant: tenant.slug, problem: lookup.problem }, 'the tenant cannot sync yet'),
+        logger.warn({ tenant: tenant.slug, problem }, 'the tenant cannot sync yet'),
       );
-      return all({ kind: 'postpone', reason: lookup.problem, delayMs: postponeMs.noProvider });
+      return all({ kind: 'postpone', reason: problem, delayMs: postponeMs.noProvider });
     }
+    for (const unusable of providers.all)
+      if ('problem' in unusable)
+        this.#warnOnce(tenantId, `provider:${unusable.id}`, () =>
+          logger.warn(
+            { tenant: tenant.slug, provider: unusable.name, problem: unusable.problem },
+            'the mailboxes of this provider cannot sync until its settings are fixed',
+          ),
+        );
     const result = await syncTenantJobs(
       {
         db,
         clock,
         logger,
         rest: this.#restFor(tenantId),
-        provider: lookup.provider,
+        providers,
         limiter: this.#limiter,
         tenant,
         installedAt: this.#installedAt ?? 0,
@@ -352,7 +361,7 @@ export class SyncWorker {
         if (jobResult.synced !== undefined) {
           logger.debug({ tenant: tenant.slug, ...jobResult.synced }, 'synced');
           this.#deps.metrics?.synced(
-            lookup.provider.kind,
+            jobResult.synced.providerKind,
             jobResult.synced.action,
             jobResult.synced.latencyMs,
           );
@@ -393,8 +402,8 @@ export class SyncWorker {
     if (!held) return 0;
     let released = 0;
     for (const mailbox of await missingMailboxesAwaited(db)) {
-      const lookup = await providers.forTenant(mailbox.tenantId);
-      if ('problem' in lookup) continue;
+      const lookup = (await providers.forTenant(mailbox.tenantId)).route(mailbox);
+      if (lookup === undefined || 'problem' in lookup) continue;
       try {
         await lookup.provider.checkAccess(mailbox.address);
       } catch (error) {

@@ -12,16 +12,17 @@ import { planSync, type Desired } from '../domain/plan-sync.ts';
 import type { Clock } from '../lib/clock.ts';
 import { describeError, PermanentError, ReconnectRequiredError, RetryableError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
-import type { CalendarProvider } from '../providers/calendar-provider.ts';
 import type { SalesforceRestClient } from '../salesforce/rest-client.ts';
 import type { ClaimedJob } from '../store/jobs/job.ts';
 import { knownFromChanges, type KnownFromChanges } from '../store/changes/known-from-changes.ts';
 import { findLinks, type LinkRecord } from '../store/links-repository.ts';
+import type { LinkRow } from '../store/schema.ts';
 import { findMailboxesByIds, markMailboxMissing } from '../store/mailboxes-repository.ts';
 import type { Database, MailboxRow, TenantRow } from '../store/schema.ts';
 import type { NewTrace } from '../store/traces-repository.ts';
 import type { Kysely } from 'kysely';
-import { applyPlan, MailboxMissingError, type ApplyInput } from './apply-plan.ts';
+import { applyPlan, MailboxMissingError, type ApplyInput, type RoutedProvider } from './apply-plan.ts';
+import type { ProviderLookup, TenantProviders } from './provider-source.ts';
 import { applySeries, parseSeriesState } from './apply-series.ts';
 import { seriesDesired } from './series-desired.ts';
 import {
@@ -41,7 +42,8 @@ export interface TenantSyncDeps {
   clock: Clock;
   logger: Logger;
   rest: SalesforceRestClient;
-  provider: CalendarProvider;
+  /** The tenant's providers: each mailbox goes through its own or the default (hybrid tenants). */
+  providers: TenantProviders;
   limiter: MailboxLimiter;
   tenant: TenantRow;
   /**
@@ -65,6 +67,8 @@ export interface SyncedEvent {
   eventId: string;
   action: 'create' | 'update' | 'move' | 'delete';
   mailbox: string | null;
+  /** The kind of provider the item was written through. */
+  providerKind: string;
   latencyMs: number;
 }
 
@@ -174,20 +178,32 @@ export async function syncTenantJobs(
           data_json: data === undefined ? null : JSON.stringify(data),
         });
       const found = read.events.get(job.eventId) ?? null;
-      // A link to another provider's item is never used: its id means nothing to this provider
-      // (switching providers sets such links aside; one written meanwhile is left alone here).
+      // An item id means something only to the provider that made it. When the link's mailbox
+      // goes through another provider now (a hybrid tenant moved it; assigning a provider points
+      // the links at it at once, this catches a sync that finished meanwhile), the item is looked
+      // for there by its Salesforce id before one is made: a mailbox moved with its items keeps them.
       const anyLink = links.get(job.eventId);
-      const link = anyLink?.provider_kind === deps.provider.kind ? anyLink : undefined;
-      if (anyLink !== undefined && link === undefined)
+      const linkMailbox = anyLink === undefined ? undefined : mailboxesById.get(anyLink.mailbox_id);
+      const linkRoute =
+        anyLink === undefined
+          ? undefined
+          : linkMailbox === undefined
+            ? deps.providers.byId(anyLink.provider_id)
+            : deps.providers.route(linkMailbox);
+      let link = anyLink;
+      if (anyLink !== undefined && linkRoute !== undefined && anyLink.provider_id !== linkRoute.id) {
+        link = reroutedLink(anyLink, linkRoute, deps.clock.now());
         trace(
           'read',
-          `the calendar item was made through another provider (${anyLink.provider_kind}): it is not used`,
+          `the calendar item was made through another provider (${anyLink.provider_kind}); the mailbox goes through ${linkRoute.name} (${linkRoute.kind}) now: the item is looked for there by its Salesforce id`,
         );
+      }
       let desired: Desired;
       let item: ReturnType<typeof mapEvent> | undefined;
       let version: number | null = null;
       let createdAt: number | null = null;
       let mailbox: MailboxRow | undefined;
+      let routed: ProviderLookup | undefined;
       let series: ReturnType<typeof seriesDesired> | undefined;
       const event = found === null || 'problem' in found ? undefined : found.event;
       const seriesOfJob =
@@ -249,6 +265,11 @@ export async function syncTenantJobs(
             kind: 'unmappable',
             reason: `the owner ${found.event.ownerId} has no mailbox to sync to (${mailbox?.last_error ?? 'not resolved'})`,
           };
+        } else if ((routed = deps.providers.route(mailbox)) === undefined || 'problem' in routed) {
+          const reason = `the mailbox ${mailbox.address} goes through ${routed?.name ?? 'no'} provider, which cannot be used: ${routed !== undefined && 'problem' in routed ? routed.problem : 'none is set up'}`;
+          trace('wait', reason);
+          onJobDone(job, { outcome: { kind: 'postpone', reason, delayMs: providerProblemDelayMs }, traces });
+          return;
         } else {
           item = mapEvent(found.event, {
             ownerTimeZone: mailbox.time_zone ?? 'UTC',
@@ -256,7 +277,7 @@ export async function syncTenantJobs(
             invitationPolicy: deps.tenant.invitation_policy,
             internalDomains: domains,
           });
-          const unwritable = item.kind === 'item' ? deps.provider.cannotWrite(item.item) : undefined;
+          const unwritable = item.kind === 'item' ? routed.provider.cannotWrite(item.item) : undefined;
           const itemHash =
             item.kind === 'item'
               ? createHash('sha256').update(canonicalItem(item.item)).digest('base64url')
@@ -336,6 +357,24 @@ export async function syncTenantJobs(
         });
         return;
       }
+      const through = usableRoute(deps.providers, missing);
+      if ('problem' in through) {
+        trace('wait', through.problem);
+        onJobDone(job, {
+          outcome: { kind: 'postpone', reason: through.problem, delayMs: providerProblemDelayMs },
+          traces,
+        });
+        return;
+      }
+      const providerOf = (mailboxId: string): RoutedProvider => {
+        const route = usableRoute(
+          deps.providers,
+          mailboxesById.get(mailboxId) ?? (mailbox?.id === mailboxId ? mailbox : undefined),
+        );
+        if ('problem' in route) throw new RetryableError(route.problem);
+        return route;
+      };
+      const applyDeps = { ...deps, provider: through.provider, providerId: through.id, providerOf };
       try {
         const input: ApplyInput = {
           job,
@@ -357,10 +396,10 @@ export async function syncTenantJobs(
             ? parseSeriesState(await findSeriesState(deps.db, deps.tenant.id, job.eventId))
             : undefined;
         if (series !== undefined || seriesState !== undefined) {
-          const done = await applySeries(deps, plan, input, series, seriesState);
+          const done = await applySeries(applyDeps, plan, input, series, seriesState);
           applied = done.ref;
           if (done.notes.length > 0) trace('apply', done.notes.join('; '));
-        } else applied = await applyPlan(deps, plan, input);
+        } else applied = await applyPlan(applyDeps, plan, input);
         const latencyMs = deps.clock.now() - job.firstChangeAt;
         trace('apply', `${plan.action} done`, {
           itemId: applied?.itemId ?? link?.item_id ?? null,
@@ -376,6 +415,7 @@ export async function syncTenantJobs(
               mailboxesById.get(plan.action === 'move' ? plan.toMailboxId : plan.mailboxId)?.address ??
               mailbox?.address ??
               null,
+            providerKind: through.provider.kind,
             latencyMs,
           },
           forwardTo,
@@ -417,6 +457,45 @@ export async function syncTenantJobs(
     }),
   );
   return { salesforceCalls: read.calls, providerCalls };
+}
+
+/** How long an Event waits when its mailbox's provider cannot be used (its settings are being fixed). */
+const providerProblemDelayMs = 60_000;
+
+/** The provider a mailbox goes through, usable; or why it is not. */
+function usableRoute(
+  providers: TenantProviders,
+  mailbox: MailboxRow | undefined,
+): RoutedProvider | { problem: string } {
+  const route = mailbox === undefined ? undefined : providers.route(mailbox);
+  if (route === undefined)
+    return { problem: `no mailbox provider is set up for ${mailbox?.address ?? 'the mailbox'}` };
+  if ('problem' in route)
+    return { problem: `the provider ${route.name} (${route.kind}) cannot be used: ${route.problem}` };
+  return { id: route.id, provider: route.provider };
+}
+
+/**
+ * A link to an item another provider made, seen from the provider the mailbox goes through now:
+ * no item id is known there, and one may exist (when the link's item was live, or a create was
+ * pending), so the next step looks for it by its Salesforce id before making or deleting one.
+ */
+function reroutedLink(
+  link: LinkRow,
+  route: { id: string; kind: LinkRow['provider_kind'] },
+  now: number,
+): LinkRow {
+  const mayExist = link.state === 'active' || link.pending_create_at !== null;
+  return {
+    ...link,
+    provider_id: route.id,
+    provider_kind: route.kind,
+    item_id: '',
+    change_key: null,
+    content_hash: '',
+    state: 'deleted',
+    pending_create_at: mayExist ? now : null,
+  };
 }
 
 /**

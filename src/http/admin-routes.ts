@@ -373,9 +373,9 @@ function overviewPage(tenants: TenantOverview[], latency: LatencyBucket[], csrf:
                         <td class="${stateClass(t.connection.state)}">${t.connection.status}</td>
                         <td>
                           ${
-                            t.provider === null
+                            t.providers.length === 0
                               ? html`<span class="bad">not set</span>`
-                              : (findProviderPlugin(t.provider)?.label ?? t.provider)
+                              : t.providers.map((kind) => findProviderPlugin(kind)?.label ?? kind).join(' + ')
                           }
                         </td>
                         <td class="num">${t.synced.lastHour}</td>

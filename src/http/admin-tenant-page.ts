@@ -13,6 +13,8 @@ import { BadInputError, NotFoundError } from '../lib/errors.ts';
 import type { ConnectionView } from '../salesforce/connection-view.ts';
 import { listPositions } from '../store/intake-positions-repository.ts';
 import { listMailboxes } from '../store/mailboxes-repository.ts';
+import { listProviders } from '../store/mailbox-providers-repository.ts';
+import { findProviderPlugin } from '../providers/registry.ts';
 import { recentApplies } from '../store/traces-repository.ts';
 import { mapOwnerToMailbox } from '../tenants/map-mailbox.ts';
 import type { TenantRow } from '../store/schema.ts';
@@ -126,6 +128,7 @@ export function adminTenantRoutes(deps: AdminDeps): Hono<AdminEnv> {
         slug,
         typeof body['user'] === 'string' ? body['user'] : '',
         typeof body['mailbox'] === 'string' ? body['mailbox'] : '',
+        typeof body['provider'] === 'string' && body['provider'] !== '' ? body['provider'] : undefined,
       );
     } catch (error) {
       if (!(error instanceof BadInputError || error instanceof NotFoundError)) throw error;
@@ -136,12 +139,19 @@ export function adminTenantRoutes(deps: AdminDeps): Hono<AdminEnv> {
 
   // ---- the same as JSON (the /api/* guard of admin-routes.ts applies) ----
   app.post('/api/tenants/:slug/mailboxes', async (c) => {
-    const body = (await c.req.json().catch(() => ({}))) as { user?: unknown; mailbox?: unknown };
+    const body = (await c.req.json().catch(() => ({}))) as {
+      user?: unknown;
+      mailbox?: unknown;
+      provider?: unknown;
+    };
+    if (body.provider !== undefined && typeof body.provider !== 'string')
+      throw new BadInputError("provider must be the name of one of the tenant's providers");
     await mapMailbox(
       deps,
       c.req.param('slug'),
       typeof body.user === 'string' ? body.user : '',
       typeof body.mailbox === 'string' ? body.mailbox : '',
+      body.provider,
     );
     const { tenant } = await deps.overview.connections.get(c.req.param('slug'));
     return c.json((await listMailboxes(deps.db, tenant.id)).map(toMailboxView));
@@ -153,6 +163,7 @@ export function adminTenantRoutes(deps: AdminDeps): Hono<AdminEnv> {
       ...toTenantSummary(tenant, deps.publicUrl),
       connection,
       mailboxes: detail.mailboxes,
+      providers: detail.providers,
       intake: detail.positions,
       recentSyncs: detail.recent,
     });
@@ -218,6 +229,7 @@ function tenantAdminPage(view: {
   form: SettingsForm;
   csrf: string;
   mailboxes: MailboxView[];
+  providers: { name: string; kind: string; isDefault: boolean }[];
   positions: { source: string; position: string; updatedAt: number }[];
   recent: { eventId: string; message: string; at: number; latencyMs: number | undefined }[];
   now: number;
@@ -226,6 +238,9 @@ function tenantAdminPage(view: {
   notice?: string;
 }) {
   const { tenant, connection, form } = view;
+  // A hybrid tenant's mailboxes each go through one of its providers: shown, and chosen when mapping.
+  const hybrid = view.providers.length > 1;
+  const defaultName = view.providers.find((p) => p.isDefault)?.name ?? 'default';
   const option = (value: string, current: string, label: string) =>
     html`<option value="${value}" ${value === current ? 'selected' : ''}>${label}</option>`;
   const tenantPage = `${view.publicUrl.replace(/\/+$/, '')}/t/${tenant.slug}/`;
@@ -326,6 +341,7 @@ ${form.exclusionRules}</textarea>
                     <th>Salesforce user</th>
                     <th>Mailbox</th>
                     <th>From</th>
+                    ${hybrid ? html`<th>Provider</th>` : ''}
                     <th>State</th>
                     <th>Time zone</th>
                     <th>Problem</th>
@@ -338,6 +354,7 @@ ${form.exclusionRules}</textarea>
                         <td>${m.user}</td>
                         <td>${m.mailbox ?? '–'}</td>
                         <td>${m.source}</td>
+                        ${hybrid ? html`<td>${m.provider ?? `${defaultName} (default)`}</td>` : ''}
                         <td class="${m.state === 'active' && m.problem === null ? 'ok' : 'bad'}">
                           ${describeMailboxState(m)}
                         </td>
@@ -356,6 +373,21 @@ ${form.exclusionRules}</textarea>
         <input id="mapUser" name="user" type="text" required placeholder="005… or jane@acme.com" />
         <label for="mapMailbox">goes to mailbox</label>
         <input id="mapMailbox" name="mailbox" type="text" required placeholder="jane.doe@contoso.com" />
+        ${
+          hybrid
+            ? html`<label for="mapProvider">through</label>
+                <select id="mapProvider" name="provider">
+                  <option value="">its provider as now</option>
+                  ${view.providers.map(
+                    (p) =>
+                      html`<option value="${p.name}">
+                        ${p.name}
+                        (${findProviderPlugin(p.kind)?.label ?? p.kind}${p.isDefault ? ', default' : ''})
+                      </option>`,
+                  )}
+                </select>`
+            : ''
+        }
         <button type="submit">Map</button>
       </form>
 
@@ -407,9 +439,15 @@ ${form.exclusionRules}</textarea>
 }
 
 /** Sends a Salesforce user's Events to a chosen mailbox (user by id, or by an owner's email already seen). */
-async function mapMailbox(deps: AdminDeps, slug: string, user: string, mailbox: string): Promise<void> {
+async function mapMailbox(
+  deps: AdminDeps,
+  slug: string,
+  user: string,
+  mailbox: string,
+  provider: string | undefined,
+): Promise<void> {
   const { tenant } = await deps.overview.connections.get(slug);
-  await mapOwnerToMailbox({ db: deps.db, clock: deps.clock }, tenant, user, mailbox);
+  await mapOwnerToMailbox({ db: deps.db, clock: deps.clock }, tenant, user, mailbox, provider);
 }
 
 /** What the tenant page and GET /api/tenants/<slug> show beyond the settings. */
@@ -417,7 +455,12 @@ async function tenantDetail(deps: AdminDeps, tenantId: string) {
   const mailboxes = (await listMailboxes(deps.db, tenantId)).map(toMailboxView);
   const positions = await listPositions(deps.db, tenantId);
   const recent = await recentApplies(deps.db, tenantId, 20);
-  return { mailboxes, positions, recent };
+  const providers = (await listProviders(deps.db, tenantId)).map((p) => ({
+    name: p.name,
+    kind: p.kind,
+    isDefault: p.is_default === 1,
+  }));
+  return { mailboxes, providers, positions, recent };
 }
 
 function describePosition(p: { source: string; position: string; updatedAt: number }, now: number): string {

@@ -12,7 +12,6 @@ import type { SalesforceRestClient } from '../salesforce/rest-client.ts';
 import type { SessionSource } from '../salesforce/salesforce-sessions.ts';
 import { providerSetCommand } from '../providers/registry.ts';
 import { listMailboxes } from '../store/mailboxes-repository.ts';
-import { findProvider } from '../store/mailbox-providers-repository.ts';
 import { toMailboxView } from '../tenants/mailbox-view.ts';
 import type { Database } from '../store/schema.ts';
 import type { Kysely } from 'kysely';
@@ -165,30 +164,45 @@ export async function runDoctor(deps: DoctorDeps, slug: string): Promise<Check[]
   }
 
   const mailboxes = await listMailboxes(deps.db, tenant.id);
-  const lookup = await deps.providers.forTenant(tenant.id);
-  if ('problem' in lookup) {
+  const providers = await deps.providers.forTenant(tenant.id);
+  if (providers.problem !== undefined)
     add({
       name: 'Mailbox provider',
       result: 'fail',
-      detail: lookup.problem,
-      fix: providerSetCommand(slug, (await findProvider(deps.db, tenant.id))?.kind),
+      detail: providers.problem,
+      fix: providerSetCommand(slug, undefined),
     });
-  } else {
-    const sample = mailboxes.find((m) => m.state === 'active' && m.address !== null)?.address ?? undefined;
+  // A hybrid tenant's providers are checked each with a mailbox of its own.
+  const hybrid = providers.all.length > 1;
+  for (const lookup of providers.all) {
+    const name = hybrid
+      ? `Mailbox provider ${lookup.name}${lookup.isDefault ? ' (default)' : ''}`
+      : 'Mailbox provider';
+    if ('problem' in lookup) {
+      add({ name, result: 'fail', detail: lookup.problem, fix: providerSetCommand(slug, lookup.kind) });
+      continue;
+    }
+    const sample =
+      mailboxes.find(
+        (m) => m.state === 'active' && m.address !== null && providers.route(m)?.id === lookup.id,
+      )?.address ?? undefined;
     try {
       const { serverTime } = await lookup.provider.checkAccess(sample);
       add({
-        name: 'Mailbox provider',
+        name,
         result: 'ok',
         detail:
           sample === undefined
             ? `${lookup.plugin.label}: signed in (no mailbox to try yet)`
             : `${lookup.plugin.label}: signed in, and can read ${sample}'s calendar`,
       });
-      if (serverTime !== undefined) add(skewCheck('Clock (mailbox provider)', serverTime - deps.now()));
+      if (serverTime !== undefined)
+        add(
+          skewCheck(hybrid ? `Clock (${lookup.name})` : 'Clock (mailbox provider)', serverTime - deps.now()),
+        );
     } catch (error) {
       add({
-        name: 'Mailbox provider',
+        name,
         result: 'fail',
         detail: `${lookup.plugin.label}: ${describeError(error)}`,
         fix: lookup.plugin.accessFix,

@@ -11,7 +11,10 @@ export interface TenantOverview {
   slug: string;
   name: string;
   connection: { state: string; status: string; expiresAt: string | null; orgId: string | null };
+  /** The default provider's kind. */
   provider: string | null;
+  /** Every provider's kind, the default first (a hybrid tenant has several). */
+  providers: string[];
   synced: { lastHour: number; lastDay: number };
   latencyMs: { p50: number | null; p95: number | null };
   jobs: JobCounts;
@@ -34,11 +37,13 @@ export async function tenantOverviews(deps: OverviewDeps): Promise<TenantOvervie
   const overviews: TenantOverview[] = [];
   for (const tenant of await listTenants(deps.db)) {
     const { connection } = await deps.connections.get(tenant.slug);
-    const provider = await deps.db
+    const providers = await deps.db
       .selectFrom('mailbox_providers')
       .select('kind')
       .where('tenant_id', '=', tenant.id)
-      .executeTakeFirst();
+      .orderBy('is_default', 'desc')
+      .orderBy('name')
+      .execute();
     const applied = await deps.db
       .selectFrom('traces')
       .select(['at', 'data_json'])
@@ -61,7 +66,8 @@ export async function tenantOverviews(deps: OverviewDeps): Promise<TenantOvervie
         expiresAt: connection.expiresAt,
         orgId: connection.orgId,
       },
-      provider: provider?.kind ?? null,
+      provider: providers[0]?.kind ?? null,
+      providers: providers.map((p) => p.kind),
       synced: { lastHour: applied.filter((t) => t.at >= now - 3_600_000).length, lastDay: applied.length },
       latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95) },
       jobs: await deps.jobCounts(tenant.id),

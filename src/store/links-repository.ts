@@ -35,6 +35,7 @@ export async function saveLink(
       oc.columns(['tenant_id', 'event_id']).doUpdateSet({
         mailbox_id: row.mailbox_id,
         provider_kind: row.provider_kind,
+        provider_id: row.provider_id,
         item_id: row.item_id,
         change_key: row.change_key,
         content_hash: row.content_hash,
@@ -104,6 +105,7 @@ export async function markCreatePending(
     eventId: string;
     mailboxId: string;
     providerKind: LinkRow['provider_kind'];
+    providerId: string;
     now: number;
   },
 ): Promise<void> {
@@ -114,6 +116,7 @@ export async function markCreatePending(
       event_id: link.eventId,
       mailbox_id: link.mailboxId,
       provider_kind: link.providerKind,
+      provider_id: link.providerId,
       item_id: '',
       change_key: null,
       content_hash: '',
@@ -126,6 +129,8 @@ export async function markCreatePending(
     .onConflict((oc) =>
       oc.columns(['tenant_id', 'event_id']).doUpdateSet({
         mailbox_id: link.mailboxId,
+        provider_kind: link.providerKind,
+        provider_id: link.providerId,
         state: 'deleted',
         pending_create_at: link.now,
         updated_at: link.now,
@@ -135,60 +140,160 @@ export async function markCreatePending(
 }
 
 /**
- * Sets aside (moves to set_aside_links, kept for the record) the tenant's links to items of any
- * provider but `keepKind`, with what their series' occurrences held there: a sync never sends one
- * provider's item ids to another. Run it in the transaction that changes the provider.
+ * Sets aside (moves to set_aside_links, kept for the record) the links to items the provider
+ * `providerId` made while it was of another kind than `keepKind`, with what their series'
+ * occurrences held there: a sync never sends one provider's item ids to another. Run it in the
+ * transaction that changes the provider's kind.
  */
-export async function setAsideLinksOfOtherProviders(
+export async function setAsideLinksOfProvider(
   db: Kysely<Database>,
-  tenantId: string,
-  keepKind: LinkRow['provider_kind'],
-  now: number,
+  link: { tenantId: string; providerId: string; keepKind: LinkRow['provider_kind']; now: number },
 ): Promise<number> {
   const rows = await db
     .selectFrom('links')
     .select(['event_id', 'provider_kind', 'mailbox_id', 'item_id', 'state', 'updated_at'])
-    .where('tenant_id', '=', tenantId)
-    .where('provider_kind', '!=', keepKind)
+    .where('tenant_id', '=', link.tenantId)
+    // A link whose provider is not known (made before providers were named) counts as this one's.
+    .where((eb) => eb.or([eb('provider_id', '=', link.providerId), eb('provider_id', 'is', null)]))
+    .where('provider_kind', '!=', link.keepKind)
     .execute();
   for (let i = 0; i < rows.length; i += 200) {
     const chunk = rows.slice(i, i + 200);
-    await db
-      .insertInto('set_aside_links')
-      .values(
-        chunk.map((row) => ({
-          tenant_id: tenantId,
-          event_id: row.event_id,
-          provider_kind: row.provider_kind,
-          mailbox_id: row.mailbox_id,
-          item_id: row.item_id,
-          state: row.state,
-          linked_at: row.updated_at,
-          set_aside_at: now,
-        })),
-      )
-      .onConflict((oc) =>
-        oc.columns(['tenant_id', 'provider_kind', 'event_id']).doUpdateSet((eb) => ({
-          mailbox_id: eb.ref('excluded.mailbox_id'),
-          item_id: eb.ref('excluded.item_id'),
-          state: eb.ref('excluded.state'),
-          linked_at: eb.ref('excluded.linked_at'),
-          set_aside_at: eb.ref('excluded.set_aside_at'),
-        })),
-      )
-      .execute();
+    await keepAside(db, link.tenantId, chunk, link.now);
     const ids = chunk.map((row) => row.event_id);
     await db
-      .deleteFrom('series_states')
-      .where('tenant_id', '=', tenantId)
-      .where('series_event_id', 'in', ids)
-      .execute();
-    await db
       .deleteFrom('links')
-      .where('tenant_id', '=', tenantId)
-      .where('provider_kind', '!=', keepKind)
+      .where('tenant_id', '=', link.tenantId)
+      .where('provider_kind', '!=', link.keepKind)
       .where('event_id', 'in', ids)
       .execute();
   }
   return rows.length;
+}
+
+/**
+ * The mailboxes `mailboxIds` go through another provider now (`to`): their links to items the
+ * former provider made are set aside (kept for the record), and each becomes a link to an item
+ * of `to` whose id is not known yet — a create that may have happened (when the item was live,
+ * or a create was pending), so the next sync looks for the item by its Salesforce id before it
+ * creates one: a mailbox moved with its items (on-premises to Exchange Online) keeps them, and
+ * no copy is made. Returns the Events whose item must be found or made again.
+ */
+export async function repointLinks(
+  db: Kysely<Database>,
+  move: {
+    tenantId: string;
+    mailboxIds: readonly string[];
+    to: { id: string; kind: LinkRow['provider_kind'] };
+    now: number;
+  },
+): Promise<string[]> {
+  const moved: string[] = [];
+  for (let m = 0; m < move.mailboxIds.length; m += 200) {
+    const rows = await db
+      .selectFrom('links')
+      .select([
+        'event_id',
+        'provider_kind',
+        'mailbox_id',
+        'item_id',
+        'state',
+        'updated_at',
+        'pending_create_at',
+      ])
+      .where('tenant_id', '=', move.tenantId)
+      .where('mailbox_id', 'in', move.mailboxIds.slice(m, m + 200))
+      .where((eb) => eb.or([eb('provider_id', 'is', null), eb('provider_id', '!=', move.to.id)]))
+      .execute();
+    for (let i = 0; i < rows.length; i += 200) {
+      const chunk = rows.slice(i, i + 200);
+      await keepAside(
+        db,
+        move.tenantId,
+        chunk.filter((row) => row.item_id !== ''),
+        move.now,
+      );
+      const ids = chunk.map((row) => row.event_id);
+      await db
+        .deleteFrom('series_states')
+        .where('tenant_id', '=', move.tenantId)
+        .where('series_event_id', 'in', ids)
+        .execute();
+      const live = chunk.filter((row) => row.state === 'active' || row.pending_create_at !== null);
+      const gone = chunk.filter((row) => !(row.state === 'active' || row.pending_create_at !== null));
+      for (const [group, pending] of [
+        [live, move.now],
+        [gone, null],
+      ] as const) {
+        if (group.length === 0) continue;
+        await db
+          .updateTable('links')
+          .set({
+            provider_id: move.to.id,
+            provider_kind: move.to.kind,
+            item_id: '',
+            change_key: null,
+            content_hash: '',
+            state: 'deleted',
+            pending_create_at: pending,
+            updated_at: move.now,
+          })
+          .where('tenant_id', '=', move.tenantId)
+          .where(
+            'event_id',
+            'in',
+            group.map((row) => row.event_id),
+          )
+          .execute();
+      }
+      moved.push(...live.map((row) => row.event_id));
+    }
+  }
+  return moved;
+}
+
+/** Keeps the links' items for the record (set_aside_links), with their series' occurrences dropped. */
+async function keepAside(
+  db: Kysely<Database>,
+  tenantId: string,
+  rows: readonly Pick<
+    LinkRow,
+    'event_id' | 'provider_kind' | 'mailbox_id' | 'item_id' | 'state' | 'updated_at'
+  >[],
+  now: number,
+): Promise<void> {
+  if (rows.length === 0) return;
+  await db
+    .insertInto('set_aside_links')
+    .values(
+      rows.map((row) => ({
+        tenant_id: tenantId,
+        event_id: row.event_id,
+        provider_kind: row.provider_kind,
+        mailbox_id: row.mailbox_id,
+        item_id: row.item_id,
+        state: row.state,
+        linked_at: row.updated_at,
+        set_aside_at: now,
+      })),
+    )
+    .onConflict((oc) =>
+      oc.columns(['tenant_id', 'provider_kind', 'event_id']).doUpdateSet((eb) => ({
+        mailbox_id: eb.ref('excluded.mailbox_id'),
+        item_id: eb.ref('excluded.item_id'),
+        state: eb.ref('excluded.state'),
+        linked_at: eb.ref('excluded.linked_at'),
+        set_aside_at: eb.ref('excluded.set_aside_at'),
+      })),
+    )
+    .execute();
+  await db
+    .deleteFrom('series_states')
+    .where('tenant_id', '=', tenantId)
+    .where(
+      'series_event_id',
+      'in',
+      rows.map((row) => row.event_id),
+    )
+    .execute();
 }

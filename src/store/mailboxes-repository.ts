@@ -21,13 +21,18 @@ export async function findMailboxes(
   return found;
 }
 
-/** A mailbox with the number of its owner's Events that wait for it to exist. */
-export type ListedMailbox = MailboxRow & { waiting_events: number };
+/**
+ * A mailbox with the number of its owner's Events that wait for it to exist, and the name of the
+ * provider assigned to it (null: it goes through the tenant's default).
+ */
+export type ListedMailbox = MailboxRow & { waiting_events: number; provider_name: string | null };
 
 export async function listMailboxes(db: Kysely<Database>, tenantId: string): Promise<ListedMailbox[]> {
   const rows = await db
     .selectFrom('mailboxes')
+    .leftJoin('mailbox_providers', 'mailbox_providers.id', 'mailboxes.provider_id')
     .selectAll('mailboxes')
+    .select('mailbox_providers.name as provider_name')
     .select((eb) =>
       eb
         .selectFrom('jobs')
@@ -35,8 +40,8 @@ export async function listMailboxes(db: Kysely<Database>, tenantId: string): Pro
         .whereRef('jobs.waiting_for_mailbox_id', '=', 'mailboxes.id')
         .as('waiting_events'),
     )
-    .where('tenant_id', '=', tenantId)
-    .orderBy('address')
+    .where('mailboxes.tenant_id', '=', tenantId)
+    .orderBy('mailboxes.address')
     .execute();
   return rows.map((row) => ({ ...row, waiting_events: Number(row.waiting_events ?? 0) }));
 }
@@ -86,10 +91,10 @@ export async function mailboxFound(
 /** Mailboxes the provider said do not exist and that Events wait for: worth looking at again. */
 export async function missingMailboxesAwaited(
   db: Kysely<Database>,
-): Promise<{ tenantId: string; id: string; address: string }[]> {
+): Promise<{ tenantId: string; id: string; address: string; provider_id: string | null }[]> {
   const rows = await db
     .selectFrom('mailboxes')
-    .select(['tenant_id', 'id', 'address'])
+    .select(['tenant_id', 'id', 'address', 'provider_id'])
     .where('missing_since', 'is not', null)
     .where('address', 'is not', null)
     .where((eb) =>
@@ -98,7 +103,12 @@ export async function missingMailboxesAwaited(
       ),
     )
     .execute();
-  return rows.map((row) => ({ tenantId: row.tenant_id, id: row.id, address: row.address ?? '' }));
+  return rows.map((row) => ({
+    tenantId: row.tenant_id,
+    id: row.id,
+    address: row.address ?? '',
+    provider_id: row.provider_id,
+  }));
 }
 
 /** Records what Salesforce says of a user; an admin's override keeps its address. */
@@ -204,5 +214,28 @@ export async function findMailboxesByIds(
     .selectFrom('mailboxes')
     .selectAll()
     .where('id', 'in', [...ids])
+    .execute();
+}
+
+/** The tenant's mailboxes that name no provider of their own (they go through the default). */
+export async function unassignedMailboxIds(db: Kysely<Database>, tenantId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('mailboxes')
+    .select('id')
+    .where('tenant_id', '=', tenantId)
+    .where('provider_id', 'is', null)
+    .execute();
+  return rows.map((row) => row.id);
+}
+
+/** The provider a mailbox goes through from now on (null: the tenant's default). */
+export async function assignProviderToMailbox(
+  db: Kysely<Database>,
+  mailbox: { id: string; providerId: string | null; now: number },
+): Promise<void> {
+  await db
+    .updateTable('mailboxes')
+    .set({ provider_id: mailbox.providerId, updated_at: mailbox.now })
+    .where('id', '=', mailbox.id)
     .execute();
 }

@@ -111,6 +111,8 @@ export interface MailboxProvidersTable {
   credentials_sealed: string | null;
   created_at: number;
   updated_at: number;
+  /** 1 for the tenant's default provider (exactly one per tenant): mailboxes naming none go through it. */
+  is_default: ColumnType<number, number | undefined, number>;
 }
 
 export type MailboxSource = 'salesforce' | 'override';
@@ -119,6 +121,7 @@ export type MailboxState = 'active' | 'inactive' | 'unresolved';
 export interface MailboxesTable {
   id: string;
   tenant_id: string;
+  /** The provider this mailbox goes through; null: the tenant's default provider. */
   provider_id: string | null;
   salesforce_user_id: string;
   address: string | null;
@@ -193,6 +196,8 @@ export interface LinksTable {
   event_id: string;
   mailbox_id: string;
   provider_kind: MailboxProviderKind;
+  /** The provider (mailbox_providers.id) that made the item: its id means something only there. */
+  provider_id: string | null;
   item_id: string;
   change_key: string | null;
   content_hash: string;

@@ -10,6 +10,8 @@ export interface MailboxView {
   user: string;
   mailbox: string | null;
   source: string;
+  /** The provider assigned to the mailbox (a hybrid tenant's); null: the tenant's default. */
+  provider: string | null;
   state: MailboxViewState;
   timeZone: string | null;
   problem: string | null;
@@ -25,6 +27,7 @@ export function toMailboxView(row: ListedMailbox): MailboxView {
     user: row.salesforce_user_id,
     mailbox: row.address,
     source: row.source,
+    provider: row.provider_name,
     state: notFound ? 'not_found' : row.state,
     timeZone: row.time_zone,
     problem: notFound ? row.missing_reason : row.last_error,

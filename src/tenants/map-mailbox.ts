@@ -1,12 +1,15 @@
-// Sending a Salesforce user's Events to a mailbox of the admin's choosing (CLI, admin page, API);
-// the Events that waited for the user's former mailbox (one that does not exist) sync at once.
+// Sending a Salesforce user's Events to a mailbox of the admin's choosing (CLI, admin page, API),
+// and in a hybrid tenant through the provider of the admin's choosing; the Events that waited for
+// the user's former mailbox (one that does not exist) sync at once.
 // The user is named by id, or by email: an owner already seen with that address, or — where the
 // caller can ask Salesforce — the user the org has with it.
 import type { Kysely } from 'kysely';
 import { isEmailAddress, isUserId, normalizeUserId, salesforceIdProblem } from '../domain/salesforce-ids.ts';
 import type { Clock } from '../lib/clock.ts';
 import { BadInputError, NotFoundError } from '../lib/errors.ts';
-import { listMailboxes, saveMailboxOverride } from '../store/mailboxes-repository.ts';
+import { findMailboxes, listMailboxes, saveMailboxOverride } from '../store/mailboxes-repository.ts';
+import { findProviderByName, listProviders } from '../store/mailbox-providers-repository.ts';
+import { assignMailboxProvider } from './assign-mailbox-provider.ts';
 import type { Database, TenantRow } from '../store/schema.ts';
 
 export async function mapOwnerToMailbox(
@@ -19,7 +22,9 @@ export async function mapOwnerToMailbox(
   tenant: TenantRow,
   user: string,
   mailbox: string,
-): Promise<{ userId: string; address: string; released: number }> {
+  /** The provider (a hybrid tenant's, by name) the mailbox goes through from now on; unchanged if not given. */
+  providerName?: string,
+): Promise<{ userId: string; address: string; released: number; provider?: string; moved: number }> {
   const address = mailbox.trim().toLowerCase();
   if (!isEmailAddress(address))
     throw new BadInputError(`${JSON.stringify(mailbox)} is not a mailbox address`);
@@ -43,11 +48,24 @@ export async function mapOwnerToMailbox(
       throw new NotFoundError(`no Salesforce user of tenant ${tenant.slug} has the email ${email}`);
     userId = found;
   }
+  if (
+    providerName !== undefined &&
+    (await findProviderByName(deps.db, tenant.id, providerName)) === undefined
+  ) {
+    const names = (await listProviders(deps.db, tenant.id)).map((p) => p.name);
+    throw new NotFoundError(
+      `tenant ${tenant.slug} has no provider named ${JSON.stringify(providerName)}${names.length === 0 ? '' : ` (it has ${names.join(', ')})`}`,
+    );
+  }
   const released = await saveMailboxOverride(deps.db, {
     tenantId: tenant.id,
     userId,
     address,
     now: deps.clock.now(),
   });
-  return { userId, address, released };
+  if (providerName === undefined) return { userId, address, released, moved: 0 };
+  const row = (await findMailboxes(deps.db, tenant.id, [userId])).get(userId);
+  if (row === undefined) throw new NotFoundError(`the mailbox of ${userId} is gone`);
+  const { provider, moved } = await assignMailboxProvider(deps, tenant, row, providerName);
+  return { userId, address, released, provider, moved };
 }

@@ -233,7 +233,7 @@ describeEachBackend('secret rotation commands', (database) => {
         jwt: secretBox.open(connection.jwt_private_key_sealed ?? '', sealed.jwtPrivateKey(tenantId)),
       }).toEqual({ refresh: 'refresh-token-1', client: 'consumer-secret', jwt: jwtKeyPem.trim() });
       const providers = new ProviderSource({ db: db(), secretBox, fetch });
-      expect(await providers.forTenant(tenantId)).toHaveProperty('provider');
+      expect((await providers.forTenant(tenantId)).all[0]).toHaveProperty('provider');
       const state = await db()
         .selectFrom('oauth_states')
         .selectAll()

@@ -78,6 +78,8 @@ describe('sync commands', () => {
       directoryTenantId: 'contoso.onmicrosoft.com',
       clientId: 'app-1',
       secretStored: true,
+      name: 'default',
+      isDefault: true,
     });
     expect(shown.stdout).not.toContain('very-secret-value');
 
@@ -283,6 +285,74 @@ describe('sync commands', () => {
       expect([changed, refused.code]).toEqual([changed, 2]);
       expect(refused.stderr).toContain('its last 3 characters do not match the case of its first 15');
     }
+  });
+
+  it('a hybrid tenant names several providers, and mailboxes map --provider says which one a mailbox goes through', async () => {
+    const passwordFile = join(dir, 'ews-password.txt');
+    writeFileSync(passwordFile, 'on-premises secret\n');
+    const ews = (name: string) => [
+      'provider',
+      'set',
+      'acme',
+      'ews',
+      '--name',
+      name,
+      '--url',
+      'https://mail.acme.example/EWS/Exchange.asmx',
+      '--username',
+      'ACME\\svc-instant-sync',
+      '--password-file',
+      passwordFile,
+    ];
+    const badName = await cli(ews('On Prem'));
+    expect(badName.code).toBe(2);
+    expect(badName.stderr).toContain('"On Prem" is not a provider name');
+    const set = await cli(ews('onprem'));
+    expect(set.code).toBe(0);
+    expect(set.stdout).toContain("Tenant acme's provider onprem is Exchange Server (EWS)");
+    expect(set.stdout).toContain('mailboxes map <user> <address> --provider onprem --tenant acme');
+    expect(JSON.parse((await cli(['provider', 'list', 'acme', '--json'])).stdout)).toEqual([
+      // The provider set by the tests above (no --name) is the default.
+      expect.objectContaining({ name: 'default', isDefault: true }),
+      expect.objectContaining({ name: 'onprem', kind: 'ews', isDefault: false, mailboxes: 0 }),
+    ]);
+    const shown = JSON.parse(
+      (await cli(['provider', 'show', 'acme', '--name', 'onprem', '--json'])).stdout,
+    ) as Record<string, unknown>;
+    expect(shown).toMatchObject({ kind: 'ews', name: 'onprem', isDefault: false, secretStored: true });
+    expect(JSON.stringify(shown)).not.toContain('on-premises secret');
+
+    const unknown = await cli([
+      'mailboxes',
+      'map',
+      '005000000000042AAA',
+      'shared.calendar@acme.com',
+      '--provider',
+      'cloud',
+    ]);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toContain('tenant acme has no provider named "cloud" (it has default, onprem)');
+    const mapped = await cli([
+      'mailboxes',
+      'map',
+      '005000000000042AAA',
+      'shared.calendar@acme.com',
+      '--provider',
+      'onprem',
+    ]);
+    expect(mapped.code).toBe(0);
+    expect(mapped.stdout).toContain('now go to shared.calendar@acme.com through the provider onprem');
+    const table = (await cli(['mailboxes', 'list'])).stdout;
+    expect(table).toMatch(/SALESFORCE USER\s+MAILBOX\s+FROM\s+PROVIDER\s+STATE/);
+    expect(table).toMatch(/005000000000042AAA\s+shared\.calendar@acme\.com\s+override\s+onprem\s+active/);
+    expect(table).toMatch(/0055g00000Jd8KpAAJ\s+jd@acme\.com\s+override\s+default \(default\)\s+active/);
+    expect(JSON.parse((await cli(['provider', 'list', 'acme', '--json'])).stdout)).toEqual([
+      expect.objectContaining({ name: 'default', mailboxes: 1 }),
+      expect.objectContaining({ name: 'onprem', mailboxes: 1 }),
+    ]);
+    expect((await cli(['tenants', 'show', 'acme'])).stdout).toMatch(
+      /Mailbox provider:\s+default \(default\): .+; onprem: Exchange Server \(EWS\)/,
+    );
   });
 
   it('trace refuses what is not an id and says when nothing is known of an Event', async () => {

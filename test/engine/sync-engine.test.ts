@@ -426,7 +426,7 @@ describeEachBackend('sync engine', (database) => {
     expect(instances).toHaveLength(1);
   });
 
-  it("never sends another provider's item id to this one: such links are unused, and set aside when the provider is set", async () => {
+  it("never sends another provider's item id to this one: such items are looked for by their Salesforce id, and set aside when the provider is set", async () => {
     const { sandbox, ownerId } = env;
     const at = { StartDateTime: '2027-01-20T09:00:00Z', DurationInMinutes: 30 };
     const known = sandbox.createEvent(ownerId, { Subject: 'Known', ...at }).Id;
@@ -459,11 +459,14 @@ describeEachBackend('sync engine', (database) => {
         })
         .execute();
     await enqueue(synced!);
-    expect(await worker.runOnce()).toMatchObject({ outcomes: { done: 1 }, providerCalls: 1 });
+    // Looked for here by its Salesforce id first (a mailbox moved with its items keeps them), then made.
+    expect(await worker.runOnce()).toMatchObject({ outcomes: { done: 1 }, providerCalls: 2 });
     expect(items('rep@acme.example').filter((i) => i.salesforceId === synced)).toEqual([
       { subject: 'Moved over', salesforceId: synced },
     ]);
-    expect(await story(synced!)).toMatch(/made through another provider \(ews\): it is not used/);
+    expect(await story(synced!)).toMatch(
+      /made through another provider \(ews\); the mailbox goes through default \(graph\) now: the item is looked for there by its Salesforce id/,
+    );
 
     const set = await setMailboxProvider(
       { db: db(), secretBox: env.service.runtime.secretBox, clock: env.clock },

@@ -75,6 +75,7 @@ describeEachBackend('known from changes', (database) => {
       event_id: eventId,
       mailbox_id: `mbx-${tenantId}`,
       provider_kind: 'graph',
+      provider_id: null,
       item_id: `item-${eventId}`,
       change_key: null,
       content_hash: 'h',

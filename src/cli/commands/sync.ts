@@ -10,13 +10,13 @@ import { BadInputError, CheckFailedError, NotFoundError } from '../../lib/errors
 import { doctorDeps } from '../../main.ts';
 import { runDoctor } from '../../reports/doctor.ts';
 import { describeLinkedItem, eventStories, type EventStory } from '../../reports/event-story.ts';
-import { findProvider } from '../../store/mailbox-providers-repository.ts';
+import { listProviders } from '../../store/mailbox-providers-repository.ts';
 import { listMailboxes } from '../../store/mailboxes-repository.ts';
 import type { TenantRow } from '../../store/schema.ts';
 import { findTenantBySlug, listTenants } from '../../store/tenants-repository.ts';
 import { describeMailboxState, toMailboxView } from '../../tenants/mailbox-view.ts';
-import { providerPluginNamed, providerPlugins } from '../../providers/registry.ts';
-import { setMailboxProvider } from '../../tenants/set-mailbox-provider.ts';
+import { findProviderPlugin, providerPluginNamed, providerPlugins } from '../../providers/registry.ts';
+import { defaultProviderName, setMailboxProvider } from '../../tenants/set-mailbox-provider.ts';
 import { mapOwnerToMailbox } from '../../tenants/map-mailbox.ts';
 import {
   isUserId,
@@ -83,7 +83,15 @@ export function registerSync(program: Command, ctx: CliContext): void {
       `set the mailbox provider of a tenant (${providerPlugins.map((p) => `${p.kind}: ${p.label}`).join('; ')}); switching to another kind sets aside the old provider's links (then run backfill)`,
     )
     .argument('<slug>', 'the tenant')
-    .argument('<kind>', providerPlugins.map((p) => p.kind).join(' | '));
+    .argument('<kind>', providerPlugins.map((p) => p.kind).join(' | '))
+    .option(
+      '--name <name>',
+      'the provider to set, for a tenant with several (hybrid: e.g. onprem over ews and cloud over graph); default: "default"',
+    )
+    .option(
+      '--default',
+      "make it the tenant's default provider: mailboxes not assigned another go through it (the first one set is the default)",
+    );
   // Each provider's own options, from its description (providers/<kind>/index.ts).
   const flags = new Set<string>();
   for (const plugin of providerPlugins)
@@ -101,13 +109,22 @@ export function registerSync(program: Command, ctx: CliContext): void {
         input[option.input] =
           given === undefined || option.file !== true ? given : await readSecretInput(given);
       }
-      const { label, summary, setAside } = await setMailboxProvider(
+      const { label, summary, setAside, name, isDefault, moved } = await setMailboxProvider(
         { db: store.db, secretBox, clock },
         slug,
         kind,
         input,
+        { name: opts['name'], makeDefault: opts['default'] !== undefined },
       );
-      ctx.stdout(`Tenant ${slug} now syncs to ${label} (${summary}).\n`);
+      ctx.stdout(
+        name === defaultProviderName
+          ? `Tenant ${slug} now syncs to ${label} (${summary}).\n`
+          : `Tenant ${slug}'s provider ${name} is ${label} (${summary})${isDefault ? ', the default' : ''}. ${isDefault ? 'Mailboxes not assigned another provider go through it' : `Assign mailboxes to it with \`instant-sync mailboxes map <user> <address> --provider ${name} --tenant ${slug}\``}.\n`,
+      );
+      if (moved > 0)
+        ctx.stdout(
+          `${moved} Event(s) whose mailbox goes through it now were queued: each item is looked for there by its Salesforce id before one is made.\n`,
+        );
       if (setAside > 0)
         ctx.stdout(
           `${setAside} calendar item(s) made through the previous provider were set aside (kept for the record, never changed from here). Run \`instant-sync backfill ${slug} --from <date> --to <date>\` to create the Events' items in ${label}.\n`,
@@ -146,13 +163,24 @@ export function registerSync(program: Command, ctx: CliContext): void {
     });
   provider
     .command('show')
-    .description("show a tenant's mailbox provider (never its secret)")
+    .description(
+      "show a tenant's mailbox provider (never its secret); with several (hybrid), the default one unless --name says which",
+    )
     .argument('<slug>', 'the tenant')
+    .option('--name <name>', 'the provider to show, for a tenant with several')
     .option('--json', 'print the result as JSON')
-    .action((slug: string, opts: { json?: boolean }, command: Command) =>
+    .action((slug: string, opts: { json?: boolean; name?: string }, command: Command) =>
       withRuntime(ctx, command, openData, async ({ store }) => {
         const tenant = await chooseTenant(store.db, slug);
-        const row = await findProvider(store.db, tenant.id);
+        const all = await listProviders(store.db, tenant.id);
+        const row =
+          opts.name === undefined
+            ? all.find((p) => p.is_default === 1)
+            : all.find((p) => p.name === opts.name);
+        if (opts.name !== undefined && row === undefined)
+          throw new NotFoundError(
+            `tenant ${slug} has no provider named ${JSON.stringify(opts.name)}${all.length === 0 ? '' : ` (it has ${all.map((p) => p.name).join(', ')})`}`,
+          );
         const view =
           row === undefined
             ? null
@@ -160,6 +188,8 @@ export function registerSync(program: Command, ctx: CliContext): void {
                 kind: row.kind,
                 ...(JSON.parse(row.settings_json) as Record<string, unknown>),
                 secretStored: row.credentials_sealed !== null,
+                name: row.name,
+                isDefault: row.is_default === 1,
               };
         if (opts.json === true) printJson(ctx, view);
         else if (view === null)
@@ -170,7 +200,49 @@ export function registerSync(program: Command, ctx: CliContext): void {
           ctx.stdout(
             `${Object.entries(view)
               .map(([k, v]) => `${k}: ${String(v)}`)
-              .join('\n')}\n`,
+              .join('\n')}\n${
+              all.length > 1
+                ? `The tenant has ${all.length} providers: ${all.map((p) => `${p.name} (${p.kind}${p.is_default === 1 ? ', default' : ''})`).join(', ')}.\n`
+                : ''
+            }`,
+          );
+      }),
+    );
+  provider
+    .command('list')
+    .description(
+      "a tenant's mailbox providers (several for a hybrid tenant), with how many mailboxes each has",
+    )
+    .argument('<slug>', 'the tenant')
+    .option('--json', 'print the result as JSON')
+    .action((slug: string, opts: { json?: boolean }, command: Command) =>
+      withRuntime(ctx, command, openData, async ({ store }) => {
+        const tenant = await chooseTenant(store.db, slug);
+        const mailboxRows = await listMailboxes(store.db, tenant.id);
+        const rows = (await listProviders(store.db, tenant.id)).map((row) => {
+          const plugin = findProviderPlugin(row.kind);
+          const isDefault = row.is_default === 1;
+          return {
+            name: row.name,
+            kind: row.kind,
+            isDefault,
+            described:
+              plugin === undefined
+                ? row.kind
+                : `${plugin.label} (${plugin.summary(JSON.parse(row.settings_json) as Record<string, unknown>)})`,
+            mailboxes: mailboxRows.filter((m) =>
+              m.provider_name === null ? isDefault : m.provider_name === row.name,
+            ).length,
+          };
+        });
+        if (opts.json === true) printJson(ctx, rows);
+        else if (rows.length === 0)
+          ctx.stdout(`Tenant ${slug} has no mailbox provider yet (instant-sync provider set).\n`);
+        else
+          printTable(
+            ctx,
+            ['NAME', 'KIND', 'DEFAULT', 'MAILBOXES', 'PROVIDER'],
+            rows.map((r) => [r.name, r.kind, r.isDefault ? 'yes' : '', String(r.mailboxes), r.described]),
           );
       }),
     );
@@ -186,10 +258,20 @@ export function registerSync(program: Command, ctx: CliContext): void {
     .argument('<user>', 'Salesforce user id (005…) or the email address Salesforce has for the user')
     .argument('<mailbox>', 'mailbox address, e.g. jane.doe@contoso.com')
     .option('--tenant <slug>', 'the tenant (needed when there are several)')
-    .action((user: string, mailbox: string, opts: { tenant?: string }, command: Command) =>
+    .option(
+      '--provider <name>',
+      "the provider the mailbox goes through (a hybrid tenant's, by name); its Events move there, and items the mailbox already holds are found by their Salesforce id, not copied",
+    )
+    .action((user: string, mailbox: string, opts: { tenant?: string; provider?: string }, command: Command) =>
       withRuntime(ctx, command, openDataWithSecrets, async ({ store, clock, salesforce }) => {
         const tenant = await chooseTenant(store.db, opts.tenant);
-        const { userId, address, released } = await mapOwnerToMailbox(
+        const {
+          userId,
+          address,
+          released,
+          provider: through,
+          moved,
+        } = await mapOwnerToMailbox(
           {
             db: store.db,
             clock,
@@ -203,12 +285,16 @@ export function registerSync(program: Command, ctx: CliContext): void {
           tenant,
           userArgument(user),
           mailbox,
+          opts.provider,
         );
         ctx.stdout(
-          `Events of ${userId} now go to ${address} (tenant ${tenant.slug}). Items already synced move with their Event's next change.\n` +
+          `Events of ${userId} now go to ${address}${through === undefined ? '' : ` through the provider ${through}`} (tenant ${tenant.slug}). Items already synced move with their Event's next change.\n` +
             (released === 0
               ? ''
-              : `${released} Event${released === 1 ? '' : 's'} that waited for the former mailbox sync now.\n`),
+              : `${released} Event${released === 1 ? '' : 's'} that waited for the former mailbox sync now.\n`) +
+            (moved === 0
+              ? ''
+              : `${moved} Event${moved === 1 ? '' : 's'} of the mailbox were queued to move to ${through ?? 'the provider'}: each item is looked for there by its Salesforce id before one is made.\n`),
         );
       }),
     );
@@ -221,17 +307,30 @@ export function registerSync(program: Command, ctx: CliContext): void {
       withRuntime(ctx, command, openData, async ({ store }) => {
         const tenant = await chooseTenant(store.db, opts.tenant);
         const rows = (await listMailboxes(store.db, tenant.id)).map(toMailboxView);
+        // A hybrid tenant's mailboxes each go through one of its providers: a column says which.
+        const providers = await listProviders(store.db, tenant.id);
+        const hybrid = providers.length > 1;
+        const defaultName = providers.find((p) => p.is_default === 1)?.name ?? 'default';
         if (opts.json === true) printJson(ctx, rows);
         else if (rows.length === 0)
           ctx.stdout(`No mailboxes yet for ${tenant.slug}: they appear as Events of their owners sync.\n`);
         else
           printTable(
             ctx,
-            ['SALESFORCE USER', 'MAILBOX', 'FROM', 'STATE', 'TIME ZONE', 'PROBLEM'],
+            [
+              'SALESFORCE USER',
+              'MAILBOX',
+              'FROM',
+              ...(hybrid ? ['PROVIDER'] : []),
+              'STATE',
+              'TIME ZONE',
+              'PROBLEM',
+            ],
             rows.map((r) => [
               r.user,
               r.mailbox ?? '-',
               r.source,
+              ...(hybrid ? [r.provider ?? `${defaultName} (default)`] : []),
               describeMailboxState(r),
               r.timeZone ?? '-',
               r.problem ?? '',

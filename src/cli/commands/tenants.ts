@@ -9,7 +9,8 @@ import { createTenant } from '../../tenants/create-tenant.ts';
 import { updateTenantSettings } from '../../tenants/update-tenant-settings.ts';
 import { removeTenant } from '../../tenants/remove-tenant.ts';
 import { rotateWebhookSecret } from '../../tenants/rotate-webhook-secret.ts';
-import { findProvider } from '../../store/mailbox-providers-repository.ts';
+import { listProviders } from '../../store/mailbox-providers-repository.ts';
+import { findProviderPlugin } from '../../providers/registry.ts';
 import { listMailboxes } from '../../store/mailboxes-repository.ts';
 import { toTenantSummary } from '../../tenants/tenant-summary.ts';
 import { printJson, printTable, type CliContext } from '../cli-context.ts';
@@ -159,17 +160,23 @@ export function registerTenants(program: Command, ctx: CliContext): void {
     .action((slug: string, opts: { json?: boolean }, command: Command) =>
       withRuntime(ctx, command, openDataWithSecrets, async ({ salesforce, store, queue, config }) => {
         const { tenant, connection } = await salesforce.connections.get(slug);
-        const provider = await findProvider(store.db, tenant.id);
+        const providers = (await listProviders(store.db, tenant.id)).map((row) => {
+          const settings = JSON.parse(row.settings_json) as Record<string, unknown>;
+          const plugin = findProviderPlugin(row.kind);
+          return {
+            name: row.name,
+            isDefault: row.is_default === 1,
+            kind: row.kind,
+            ...settings,
+            described: plugin === undefined ? row.kind : `${plugin.label} (${plugin.summary(settings)})`,
+          };
+        });
         const view = {
           ...toTenantSummary(tenant, config.publicUrl),
           connection,
-          provider:
-            provider === undefined
-              ? null
-              : ({
-                  kind: provider.kind,
-                  ...(JSON.parse(provider.settings_json) as Record<string, unknown>),
-                } as Record<string, unknown>),
+          /** The default provider (the only one, unless the tenant is hybrid). */
+          provider: providers.find((p) => p.isDefault) ?? null,
+          providers,
           mailboxes: (await listMailboxes(store.db, tenant.id)).length,
           jobs: await queue.counts(tenant.id),
         };
@@ -184,7 +191,15 @@ export function registerTenants(program: Command, ctx: CliContext): void {
             `  Client ID:          ${view.clientId}`,
             `  Tenant URL:         ${view.tenantUrl}`,
             `  Salesforce:         ${connection.status}${connection.orgId === null ? '' : `, org ${connection.orgId} as ${connection.username ?? connection.userId ?? '?'}`}`,
-            `  Mailbox provider:   ${view.provider === null ? 'none (instant-sync provider set)' : `${String(view.provider['kind'])} (app ${typeof view.provider['clientId'] === 'string' ? view.provider['clientId'] : '?'})`}`,
+            `  Mailbox provider:   ${
+              providers.length === 0
+                ? 'none (instant-sync provider set)'
+                : providers.length === 1
+                  ? (providers[0]?.described ?? '')
+                  : providers
+                      .map((p) => `${p.name}${p.isDefault ? ' (default)' : ''}: ${p.described}`)
+                      .join('; ')
+            }`,
             `  Mailboxes seen:     ${view.mailboxes}`,
             `  Settle window:      ${view.settleWindowMs} ms`,
             `  Invitations:        ${view.invitationPolicy}${view.internalDomains.length > 0 ? ` (internal: ${view.internalDomains.join(', ')})` : ''}`,

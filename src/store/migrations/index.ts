@@ -15,6 +15,7 @@ import { missingMailboxesSchema } from './0010-missing-mailboxes.ts';
 import { securitySchema } from './0011-security.ts';
 import { seriesSchema } from './0012-series.ts';
 import { setAsideLinksSchema } from './0013-set-aside-links.ts';
+import { hybridProvidersSchema } from './0014-hybrid-providers.ts';
 
 export function allMigrations(backend: BackendCapabilities): Record<string, Migration> {
   return {
@@ -31,5 +32,6 @@ export function allMigrations(backend: BackendCapabilities): Record<string, Migr
     '0011-security': securitySchema(),
     '0012-series': seriesSchema(),
     '0013-set-aside-links': setAsideLinksSchema(),
+    '0014-hybrid-providers': hybridProvidersSchema(),
   };
 }

@@ -1,0 +1,87 @@
+// Which provider a mailbox goes through, in a hybrid tenant: its own (an admin assigned one) or
+// the tenant's default. Assigning another one moves the mailbox's Events there: their links to
+// the former provider's items are set aside and their Events queued, and each sync looks for the
+// item by its Salesforce id before making one — so a mailbox migrated with its items (Exchange
+// Server to Exchange Online) keeps them, and none is duplicated.
+import type { Kysely } from 'kysely';
+import { retryEvents } from '../intake/retry-events.ts';
+import type { Clock } from '../lib/clock.ts';
+import { BadInputError, NotFoundError } from '../lib/errors.ts';
+import { repointLinks } from '../store/links-repository.ts';
+import {
+  findDefaultProvider,
+  findProviderByName,
+  listProviders,
+} from '../store/mailbox-providers-repository.ts';
+import { assignProviderToMailbox, unassignedMailboxIds } from '../store/mailboxes-repository.ts';
+import type { Database, MailboxRow, TenantRow } from '../store/schema.ts';
+
+/**
+ * The mailboxes that name no provider follow the tenant's default (just changed): their links
+ * are pointed at it. Run in the transaction that changed the default; returns the Events to queue
+ * (queueMovedEvents, after it commits).
+ */
+export async function followDefaultProvider(
+  db: Kysely<Database>,
+  clock: Clock,
+  tenantId: string,
+): Promise<string[]> {
+  const provider = await findDefaultProvider(db, tenantId);
+  if (provider === undefined) return [];
+  return repointLinks(db, {
+    tenantId,
+    mailboxIds: await unassignedMailboxIds(db, tenantId),
+    to: { id: provider.id, kind: provider.kind },
+    now: clock.now(),
+  });
+}
+
+/** Queues the Events whose mailbox moved to another provider: each syncs there now. */
+export async function queueMovedEvents(
+  deps: { db: Kysely<Database>; clock: Clock },
+  tenantId: string,
+  eventIds: readonly string[],
+): Promise<number> {
+  if (eventIds.length === 0) return 0;
+  return retryEvents(
+    deps,
+    eventIds.map((eventId) => ({ tenantId, eventId })),
+  );
+}
+
+/**
+ * Assigns `mailbox` to the provider named `providerName`, or to the tenant's default (`null`).
+ * Returns the provider's name and how many Events were queued to move to it.
+ */
+export async function assignMailboxProvider(
+  deps: { db: Kysely<Database>; clock: Clock },
+  tenant: TenantRow,
+  mailbox: Pick<MailboxRow, 'id' | 'provider_id'>,
+  providerName: string | null,
+): Promise<{ provider: string; moved: number }> {
+  const provider =
+    providerName === null
+      ? await findDefaultProvider(deps.db, tenant.id)
+      : await findProviderByName(deps.db, tenant.id, providerName);
+  if (provider === undefined) {
+    if (providerName === null)
+      throw new BadInputError(
+        `tenant ${tenant.slug} has no mailbox provider yet (instant-sync provider set)`,
+      );
+    const names = (await listProviders(deps.db, tenant.id)).map((p) => p.name);
+    throw new NotFoundError(
+      `tenant ${tenant.slug} has no provider named ${JSON.stringify(providerName)}${names.length === 0 ? '' : ` (it has ${names.join(', ')})`}`,
+    );
+  }
+  const assigned = providerName === null ? null : provider.id;
+  const moved = await deps.db.transaction().execute(async (tx) => {
+    await assignProviderToMailbox(tx, { id: mailbox.id, providerId: assigned, now: deps.clock.now() });
+    return repointLinks(tx, {
+      tenantId: tenant.id,
+      mailboxIds: [mailbox.id],
+      to: { id: provider.id, kind: provider.kind },
+      now: deps.clock.now(),
+    });
+  });
+  return { provider: provider.name, moved: await queueMovedEvents(deps, tenant.id, moved) };
+}
