@@ -378,13 +378,10 @@ ${form.exclusionRules}</textarea>
             ? html`<label for="mapProvider">through</label>
                 <select id="mapProvider" name="provider">
                   <option value="">its provider as now</option>
-                  ${view.providers.map(
-                    (p) =>
-                      html`<option value="${p.name}">
-                        ${p.name}
-                        (${findProviderPlugin(p.kind)?.label ?? p.kind}${p.isDefault ? ', default' : ''})
-                      </option>`,
-                  )}
+                  ${view.providers.map((p) => {
+                    const label = `${p.name} (${findProviderPlugin(p.kind)?.label ?? p.kind}${p.isDefault ? ', default' : ''})`;
+                    return html`<option value="${p.name}">${label}</option>`;
+                  })}
                 </select>`
             : ''
         }

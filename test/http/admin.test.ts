@@ -9,6 +9,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli-in-process.ts';
 import { createSyncWorker, tenantCreationDeps } from '../../src/main.ts';
 import { createTenant } from '../../src/tenants/create-tenant.ts';
+import { setMailboxProvider } from '../../src/tenants/set-mailbox-provider.ts';
 import { startSyncedService, type SyncedService } from '../support/synced-service.ts';
 import { seedDeadJob } from '../support/seed-dead-job.ts';
 import { describeEachBackend } from '../support/test-databases.ts';
@@ -243,6 +244,59 @@ describeEachBackend('admin pages and API', (database) => {
     expect(page.html).toMatch(/Connected as<\/dt>\s*<dd>rep@acme\.example<\/dd>/);
     const { connection } = await synced.env.service.runtime.salesforce.connections.get('acme');
     expect(page.html).not.toContain(connection.orgId ?? 'no org');
+  });
+
+  it("a hybrid tenant's page shows each mailbox's provider, and its mapping form assigns one", async () => {
+    const { runtime } = synced.env.service;
+    await setMailboxProvider(
+      { db: runtime.store.db, secretBox: runtime.secretBox, clock: synced.env.clock },
+      'acme',
+      'ews',
+      {
+        url: 'https://mail.acme.example/EWS/Exchange.asmx',
+        username: 'ACME\\svc-instant-sync',
+        password: 'on-premises secret',
+        auth: 'ntlm',
+      },
+      { name: 'onprem' },
+    );
+    const { browser } = await signIn(token);
+    const page = await browser.get(`${url}/admin/tenants/acme`);
+    expect(page.html).toContain('<th>Provider</th>');
+    expect(page.html).toMatch(/onprem \(Exchange Server \(EWS\)\)/);
+    const assigned = await browser.submit(page, {
+      action: /\/mailboxes$/,
+      fields: { user: synced.env.ownerId, mailbox: 'rep@acme.example', provider: 'onprem' },
+    });
+    expect([assigned.status, /banner bad[^<]*<\/p>/.exec(assigned.html)?.[0]]).toEqual([200, undefined]);
+    expect(assigned.html).toMatch(/<td>rep@acme\.example<\/td>\s*<td>override<\/td>\s*<td>onprem<\/td>/);
+
+    const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const unknown = await fetch(`${url}/api/tenants/acme/mailboxes`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ user: synced.env.ownerId, mailbox: 'rep@acme.example', provider: 'cloud' }),
+    });
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { error: { message: string } }).error.message).toContain(
+      'tenant acme has no provider named "cloud" (it has default, onprem)',
+    );
+    const back = await fetch(`${url}/api/tenants/acme/mailboxes`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ user: synced.env.ownerId, mailbox: 'rep@acme.example', provider: 'default' }),
+    });
+    expect(await back.json()).toEqual([
+      expect.objectContaining({ mailbox: 'rep@acme.example', provider: 'default' }),
+    ]);
+    const detail = (await (await fetch(`${url}/api/tenants/acme`, { headers: auth })).json()) as Record<
+      string,
+      unknown
+    >;
+    expect(detail['providers']).toEqual([
+      { name: 'default', kind: 'graph', isDefault: true },
+      { name: 'onprem', kind: 'ews', isDefault: false },
+    ]);
   });
 
   it('refuses a form posted without its CSRF token', async () => {
