@@ -135,6 +135,32 @@ describeOnBackends(
         result: 'ok',
         detail: `Exchange Server (EWS): signed in, and can read ${onPremises}'s calendar`,
       });
+
+      // An account without the ApplicationImpersonation role signs in but may not act as ana: doctor says
+      // so, with the role assignment to make; the Graph provider's check is not affected.
+      const { runtime } = synced.env.service;
+      const deps = { db: runtime.store.db, secretBox: runtime.secretBox, clock: synced.env.clock };
+      const noRole = { username: 'ACME\\svc-no-role', password: 'another secret' };
+      ews.addAccount(noRole);
+      const onprem = (who: typeof account) =>
+        setMailboxProvider(
+          deps,
+          'acme',
+          'ews',
+          { url: `${ews.url}/EWS/Exchange.asmx`, ...who, auth: 'ntlm' },
+          {
+            name: 'onprem',
+          },
+        );
+      await onprem(noRole);
+      const refused = await runDoctor(doctorDeps(runtime), 'acme');
+      expect(refused.find((c) => c.name === 'Mailbox provider onprem')).toMatchObject({
+        result: 'fail',
+        detail: expect.stringMatching(/ErrorImpersonateUserDenied/) as unknown,
+        fix: expect.stringContaining('New-ManagementRoleAssignment') as unknown,
+      });
+      expect(refused.find((c) => c.name === 'Mailbox provider default (default)')?.result).toBe('ok');
+      await onprem(account);
     });
 
     it('keeps the items of a mailbox migrated to Exchange Online: found by their Salesforce id, updated, never copied', async () => {
