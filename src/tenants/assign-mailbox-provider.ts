@@ -14,7 +14,7 @@ import {
   listProviders,
 } from '../store/mailbox-providers-repository.ts';
 import { assignProviderToMailbox, unassignedMailboxIds } from '../store/mailboxes-repository.ts';
-import type { Database, MailboxRow, TenantRow } from '../store/schema.ts';
+import type { Database, MailboxProviderRow, MailboxRow, TenantRow } from '../store/schema.ts';
 
 /**
  * The mailboxes that name no provider follow the tenant's default (just changed): their links
@@ -49,6 +49,20 @@ export async function queueMovedEvents(
   );
 }
 
+/** The tenant's provider named `name`; refused with the names it has when there is none. */
+export async function providerNamed(
+  db: Kysely<Database>,
+  tenant: Pick<TenantRow, 'id' | 'slug'>,
+  name: string,
+): Promise<MailboxProviderRow> {
+  const found = await findProviderByName(db, tenant.id, name);
+  if (found !== undefined) return found;
+  const names = (await listProviders(db, tenant.id)).map((p) => p.name);
+  throw new NotFoundError(
+    `tenant ${tenant.slug} has no provider named ${JSON.stringify(name)}${names.length === 0 ? '' : ` (it has ${names.join(', ')})`}`,
+  );
+}
+
 /**
  * Assigns `mailbox` to the provider named `providerName`, or to the tenant's default (`null`).
  * Returns the provider's name and how many Events were queued to move to it.
@@ -62,17 +76,9 @@ export async function assignMailboxProvider(
   const provider =
     providerName === null
       ? await findDefaultProvider(deps.db, tenant.id)
-      : await findProviderByName(deps.db, tenant.id, providerName);
-  if (provider === undefined) {
-    if (providerName === null)
-      throw new BadInputError(
-        `tenant ${tenant.slug} has no mailbox provider yet (instant-sync provider set)`,
-      );
-    const names = (await listProviders(deps.db, tenant.id)).map((p) => p.name);
-    throw new NotFoundError(
-      `tenant ${tenant.slug} has no provider named ${JSON.stringify(providerName)}${names.length === 0 ? '' : ` (it has ${names.join(', ')})`}`,
-    );
-  }
+      : await providerNamed(deps.db, tenant, providerName);
+  if (provider === undefined)
+    throw new BadInputError(`tenant ${tenant.slug} has no mailbox provider yet (instant-sync provider set)`);
   const assigned = providerName === null ? null : provider.id;
   const moved = await deps.db.transaction().execute(async (tx) => {
     await assignProviderToMailbox(tx, { id: mailbox.id, providerId: assigned, now: deps.clock.now() });

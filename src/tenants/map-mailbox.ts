@@ -8,8 +8,7 @@ import { isEmailAddress, isUserId, normalizeUserId, salesforceIdProblem } from '
 import type { Clock } from '../lib/clock.ts';
 import { BadInputError, NotFoundError } from '../lib/errors.ts';
 import { findMailboxes, listMailboxes, saveMailboxOverride } from '../store/mailboxes-repository.ts';
-import { findProviderByName, listProviders } from '../store/mailbox-providers-repository.ts';
-import { assignMailboxProvider } from './assign-mailbox-provider.ts';
+import { assignMailboxProvider, providerNamed } from './assign-mailbox-provider.ts';
 import type { Database, TenantRow } from '../store/schema.ts';
 
 export async function mapOwnerToMailbox(
@@ -48,15 +47,8 @@ export async function mapOwnerToMailbox(
       throw new NotFoundError(`no Salesforce user of tenant ${tenant.slug} has the email ${email}`);
     userId = found;
   }
-  if (
-    providerName !== undefined &&
-    (await findProviderByName(deps.db, tenant.id, providerName)) === undefined
-  ) {
-    const names = (await listProviders(deps.db, tenant.id)).map((p) => p.name);
-    throw new NotFoundError(
-      `tenant ${tenant.slug} has no provider named ${JSON.stringify(providerName)}${names.length === 0 ? '' : ` (it has ${names.join(', ')})`}`,
-    );
-  }
+  // Refused before anything is stored.
+  if (providerName !== undefined) await providerNamed(deps.db, tenant, providerName);
   const released = await saveMailboxOverride(deps.db, {
     tenantId: tenant.id,
     userId,

@@ -56,15 +56,7 @@ describeOnBackends(
         { name: 'onprem' },
       );
       expect(set).toMatchObject({ name: 'onprem', isDefault: false, moved: 0 });
-      const tenant = (await findTenantBySlug(runtime.store.db, 'acme'))!;
-      const mapped = await mapOwnerToMailbox(
-        { db: runtime.store.db, clock: env.clock },
-        tenant,
-        anaId,
-        onPremises,
-        'onprem',
-      );
-      expect(mapped).toMatchObject({ provider: 'onprem', moved: 0 });
+      expect(await assignAna('onprem')).toMatchObject({ provider: 'onprem', moved: 0 });
       worker = createSyncWorker(runtime);
     });
     afterAll(async () => {
@@ -72,6 +64,18 @@ describeOnBackends(
       await synced.close();
     });
 
+    /** `mailboxes map <ana> <her address> --provider <name>`, as an admin would. */
+    const assignAna = async (provider: string) => {
+      const { runtime } = synced.env.service;
+      const tenant = (await findTenantBySlug(runtime.store.db, 'acme'))!;
+      return mapOwnerToMailbox(
+        { db: runtime.store.db, clock: synced.env.clock },
+        tenant,
+        anaId,
+        onPremises,
+        provider,
+      );
+    };
     const drain = async () => {
       while ((await worker.runOnce()).claimed > 0) synced.env.advance(1000);
     };
@@ -200,15 +204,7 @@ describeOnBackends(
       }
       expect(inGraph(onPremises)).toHaveLength(4);
 
-      const tenant = (await findTenantBySlug(runtime.store.db, 'acme'))!;
-      const mapped = await mapOwnerToMailbox(
-        { db: runtime.store.db, clock: env.clock },
-        tenant,
-        anaId,
-        onPremises,
-        'default',
-      );
-      expect(mapped).toMatchObject({ provider: 'default', moved: 4 });
+      expect(await assignAna('default')).toMatchObject({ provider: 'default', moved: 4 });
       const view = (await listMailboxes(runtime.store.db, synced.tenantId))
         .map(toMailboxView)
         .find((m) => m.mailbox === onPremises);

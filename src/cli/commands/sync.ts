@@ -18,6 +18,7 @@ import { describeMailboxState, toMailboxView } from '../../tenants/mailbox-view.
 import { findProviderPlugin, providerPluginNamed, providerPlugins } from '../../providers/registry.ts';
 import { defaultProviderName, setMailboxProvider } from '../../tenants/set-mailbox-provider.ts';
 import { mapOwnerToMailbox } from '../../tenants/map-mailbox.ts';
+import { providerNamed } from '../../tenants/assign-mailbox-provider.ts';
 import {
   isUserId,
   normalizeEventId,
@@ -176,11 +177,7 @@ export function registerSync(program: Command, ctx: CliContext): void {
         const row =
           opts.name === undefined
             ? all.find((p) => p.is_default === 1)
-            : all.find((p) => p.name === opts.name);
-        if (opts.name !== undefined && row === undefined)
-          throw new NotFoundError(
-            `tenant ${slug} has no provider named ${JSON.stringify(opts.name)}${all.length === 0 ? '' : ` (it has ${all.map((p) => p.name).join(', ')})`}`,
-          );
+            : await providerNamed(store.db, tenant, opts.name);
         const view =
           row === undefined
             ? null
