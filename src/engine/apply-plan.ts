@@ -65,6 +65,8 @@ export interface ApplyInput {
   countCall: () => void;
   /** Ends the calls early: the engine gave the job up (its lease is at risk). */
   signal?: AbortSignal | undefined;
+  /** An update of a series whose times, zone and pattern are as last written (CallOptions.keepSeriesTiming). */
+  keepSeriesTiming?: boolean | undefined;
 }
 
 export async function applyPlan(
@@ -171,7 +173,12 @@ export async function applyPlan(
       const item = input.item;
       if (item === undefined) throw new PermanentError('nothing to update with');
       try {
-        const ref = await call(address, 'update', () => provider.update(address, linkRef(), item, options));
+        const ref = await call(address, 'update', () =>
+          provider.update(address, linkRef(), item, {
+            ...options,
+            keepSeriesTiming: input.keepSeriesTiming,
+          }),
+        );
         await save(plan.mailboxId, ref, 'active');
         return ref;
       } catch (error) {

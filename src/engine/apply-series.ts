@@ -64,6 +64,9 @@ export function parseSeriesState(json: string | undefined): SeriesState | undefi
   }
 }
 
+/** The link's hash while a series' occurrences are not done yet. */
+const pendingPrefix = 'series-pending:';
+
 export interface SeriesApplied {
   ref: ItemRef | undefined;
   /** What the trace should say beyond "done": occurrences changed, cancelled, or not placed. */
@@ -101,7 +104,17 @@ export async function applySeries(
     return { ref: await applyPlan(deps, plan, input), notes: [] };
   }
   // Until its occurrences are done, the link says the series is not up to date.
-  const partial = { ...input, hash: `series-pending:${series.masterHash}` };
+  const partial = {
+    ...input,
+    hash: `${pendingPrefix}${series.masterHash}`,
+    // What the calendar holds is what the state says only once a write finished (the link's hash
+    // says so, saved with the state): then unchanged times and pattern need not be written again.
+    keepSeriesTiming:
+      plan.action === 'update' &&
+      state?.timingKey === series.timingKey &&
+      input.link !== undefined &&
+      !input.link.content_hash.startsWith(pendingPrefix),
+  };
   let ref: ItemRef | undefined;
   let reset: boolean;
   if (plan.action === 'update' && state !== undefined && state.masterHash === series.masterHash) {
@@ -183,7 +196,7 @@ export async function applySeries(
           members: {},
           detached: pending,
         } satisfies SeriesState),
-        contentHash: `series-pending:${series.masterHash}`,
+        contentHash: `${pendingPrefix}${series.masterHash}`,
         now: deps.clock.now(),
       });
     detached = await applyDetached(deps, address, input, run, series, detached, toDetach, saveNow);

@@ -68,6 +68,13 @@ export class MailboxAccessDeniedError extends MailboxNotFoundError {}
  */
 export interface CallOptions {
   signal?: AbortSignal | undefined;
+  /**
+   * An update of a series whose times, zone and pattern are those it was last written with (the
+   * engine knows from what it applied): a provider leaves them out of the request, so a calendar
+   * that drops a series' changed and cancelled occurrences whenever those are written (Exchange
+   * rebuilds its recurrence when the pattern is set) keeps them for a change of subject, say.
+   */
+  keepSeriesTiming?: boolean | undefined;
 }
 
 /** One occurrence of a calendar series: its id and original date (YYYY-MM-DD in the series' zone). */

@@ -3,7 +3,8 @@
 // dead-lettered with a reason the trace shows, without holding up the rest of the batch; a lost
 // response or a lost database makes no duplicate; a tenant without a provider waits without
 // spending attempts.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { GraphProvider } from '../../src/providers/graph/graph-provider.ts';
 import type { GraphSandbox } from '../../sandbox/graph/index.ts';
 import type { SyncWorker } from '../../src/engine/sync-worker.ts';
 import { createSyncWorker, doctorDeps } from '../../src/main.ts';
@@ -424,6 +425,32 @@ describeEachBackend('sync engine', (database) => {
       .events('rep@acme.example')
       .filter((e) => e['type'] === 'seriesMaster' && e['subject'] === 'Standup');
     expect(instances).toHaveLength(1);
+
+    // Renamed: the series is updated without its times and pattern (they did not change: a
+    // calendar that rebuilds a series' exceptions when its pattern is written keeps them). Moved
+    // an hour: written in full.
+    const updates = vi.spyOn(GraphProvider.prototype, 'update');
+    try {
+      env.advance(1000);
+      sandbox.updateEvent(seriesId, { Subject: 'Daily standup' });
+      await enqueue(seriesId);
+      expect(await worker.runOnce()).toMatchObject({ outcomes: { done: 1 } });
+      expect(updates.mock.calls.map((call) => [call[2].subject, call[3]?.keepSeriesTiming])).toEqual([
+        ['Daily standup', true],
+      ]);
+      expect(graph.events('rep@acme.example').map((e) => e['subject'])).toContain('Daily standup');
+      updates.mockClear();
+      env.advance(1000);
+      sandbox.updateEvent(seriesId, {
+        StartDateTime: '2027-02-01T10:00:00Z',
+        EndDateTime: '2027-02-01T10:15:00Z',
+      });
+      await enqueue(seriesId);
+      expect(await worker.runOnce()).toMatchObject({ outcomes: { done: 1 } });
+      expect(updates.mock.calls[0]?.[3]?.keepSeriesTiming).toBe(false);
+    } finally {
+      updates.mockRestore();
+    }
   });
 
   it("never sends another provider's item id to this one: such items are looked for by their Salesforce id, and set aside when the provider is set", async () => {

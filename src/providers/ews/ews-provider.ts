@@ -111,7 +111,7 @@ export class EwsProvider implements CalendarProvider {
       mailbox,
       ref.itemId,
       ref.changeKey,
-      toEwsUpdates(item),
+      toEwsUpdates(item, options?.keepSeriesTiming === true),
       item,
       'updating the calendar item',
       options,

@@ -304,6 +304,16 @@ describe('toEwsUpdates', () => {
     );
   });
 
+  it("leaves a series' times, zones and pattern out when they did not change (keepSeriesTiming)", () => {
+    expect(operations(toEwsUpdates({ ...item, recurrence: weekly }, true))).toEqual([
+      'set item:Subject', 'set item:Sensitivity', 'set item:Body', 'set item:ReminderIsSet',
+      'set item:ReminderMinutesBeforeStart', 'set SalesforceEventId', 'set calendar:LegacyFreeBusyStatus',
+      'set calendar:Location', 'set calendar:RequiredAttendees', 'set calendar:OptionalAttendees',
+    ]); // prettier-ignore
+    // A single item has no pattern to keep: written in full.
+    expect(operations(toEwsUpdates(item, true))).toContain('set calendar:Start');
+  });
+
   it("changes an occurrence's own fields only: no zones, attendees, pattern or Salesforce id", () => {
     expect(operations(toEwsOccurrenceUpdates({ ...item, recurrence: weekly }))).toEqual([
       'set item:Subject', 'set item:Sensitivity', 'set item:Body', 'set item:ReminderIsSet',

@@ -207,9 +207,28 @@ function updates(list: Field[]): string {
     .join('');
 }
 
-/** The `t:Updates` content bringing an existing item in line with `item`: a field the item no longer has is deleted. */
-export function toEwsUpdates(item: CalendarItem): string {
-  return updates(fields(item));
+/** What a series' times, zone and pattern are written as (left alone when they did not change). */
+const seriesTimingUris = new Set(
+  [
+    'calendar:Start',
+    'calendar:End',
+    'calendar:IsAllDayEvent',
+    'calendar:Recurrence',
+    'calendar:StartTimeZone',
+    'calendar:EndTimeZone',
+  ].map(fieldUri),
+);
+
+/**
+ * The `t:Updates` content bringing an existing item in line with `item`: a field the item no
+ * longer has is deleted. `keepSeriesTiming`: a series whose times, zone and pattern did not
+ * change is updated without them (setting Recurrence rebuilds the series' exceptions).
+ */
+export function toEwsUpdates(item: CalendarItem, keepSeriesTiming = false): string {
+  const all = fields(item);
+  return updates(
+    keepSeriesTiming && item.recurrence !== null ? all.filter((f) => !seriesTimingUris.has(f.uri)) : all,
+  );
 }
 
 /**

@@ -19,6 +19,7 @@ import type { GraphTokenSource } from './graph-token-source.ts';
 import {
   salesforceIdProperty,
   toGraphEvent,
+  toGraphSeriesKeepingTiming,
   toGraphOccurrence,
   whyGraphCannotWrite,
 } from './to-graph-event.ts';
@@ -99,7 +100,9 @@ export class GraphProvider implements CalendarProvider {
       `${this.#events(mailbox)}/${encodeURIComponent(ref.itemId)}`,
       'updating the calendar item',
       options?.signal,
-      toGraphEvent(item),
+      options?.keepSeriesTiming === true && item.recurrence !== null
+        ? toGraphSeriesKeepingTiming(item)
+        : toGraphEvent(item),
     );
     if (!response.ok) {
       const failure = await graphFailure(response, 'updating the calendar item');

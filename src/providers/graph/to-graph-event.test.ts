@@ -3,7 +3,12 @@ import { describe, expect, it } from 'vitest';
 import type { CalendarItem, Recurrence } from '../../domain/calendar-item.ts';
 import { instantsOf } from '../../domain/time-zones.ts';
 import { findIana } from 'windows-iana';
-import { salesforceIdProperty, toGraphEvent, whyGraphCannotWrite } from './to-graph-event.ts';
+import {
+  salesforceIdProperty,
+  toGraphEvent,
+  toGraphSeriesKeepingTiming,
+  whyGraphCannotWrite,
+} from './to-graph-event.ts';
 
 /** The tz database zone a zone Graph was given keeps time like (CLDR's own pick for a Windows name). */
 const ianaOf = (graphZone: string) => (graphZone === 'UTC' ? 'UTC' : (findIana(graphZone)[0] ?? graphZone));
@@ -39,6 +44,33 @@ const item: CalendarItem = {
   attendees: [{ email: 'boss@acme.example', name: 'Big Boss', type: 'required' }],
   recurrence: null,
 };
+
+describe('toGraphSeriesKeepingTiming', () => {
+  it("writes a series' own fields without its times, all-day flag and pattern", () => {
+    const series: CalendarItem = {
+      ...item,
+      recurrence: {
+        frequency: 'daily',
+        interval: 1,
+        byDay: [],
+        byMonthDay: null,
+        byMonth: null,
+        setPosition: null,
+        weekStart: 'MO',
+        startDate: '2026-11-25',
+        end: { kind: 'count', count: 5 },
+        timeZone: 'Europe/Berlin',
+      },
+    };
+    const written = toGraphSeriesKeepingTiming(series);
+    expect(Object.keys(written).sort()).toEqual(
+      Object.keys(toGraphEvent(series))
+        .filter((key) => !['start', 'end', 'isAllDay', 'recurrence'].includes(key))
+        .sort(),
+    );
+    expect(written).toMatchObject({ subject: 'Review', sensitivity: 'private' });
+  });
+});
 
 describe('toGraphEvent', () => {
   it('writes every field as Graph expects it, stamped with the Salesforce id', () => {

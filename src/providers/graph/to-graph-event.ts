@@ -93,6 +93,16 @@ export function toGraphEvent(item: CalendarItem): Record<string, unknown> {
 }
 
 /**
+ * The update of a series whose times, zone and pattern did not change: without them, so that
+ * Outlook's calendar has no reason to rebuild the series' changed and cancelled occurrences.
+ */
+export function toGraphSeriesKeepingTiming(item: CalendarItem): Record<string, unknown> {
+  const event = toGraphEvent(item);
+  for (const key of [...Object.keys(graphTimes(item)), 'recurrence']) delete event[key];
+  return event;
+}
+
+/**
  * One occurrence of a series changed on its own, as Graph takes it on the occurrence's id: its
  * times and what a Salesforce occurrence can change; never a pattern, attendees (the series'
  * stay) or the Salesforce id (the series carries it).
