@@ -72,7 +72,7 @@ export interface CallOptions {
    * An update of a series whose times, zone and pattern are those it was last written with (the
    * engine knows from what it applied): a provider leaves them out of the request, so a calendar
    * that drops a series' changed and cancelled occurrences whenever those are written (Exchange
-   * rebuilds its recurrence when the pattern is set) keeps them for a change of subject, say.
+   * may rebuild its recurrence when the pattern is set) keeps them for a change of subject, say.
    */
   keepSeriesTiming?: boolean | undefined;
 }

@@ -222,7 +222,7 @@ const seriesTimingUris = new Set(
 /**
  * The `t:Updates` content bringing an existing item in line with `item`: a field the item no
  * longer has is deleted. `keepSeriesTiming`: a series whose times, zone and pattern did not
- * change is updated without them (setting Recurrence rebuilds the series' exceptions).
+ * change is updated without them (setting Recurrence may rebuild the series' exceptions).
  */
 export function toEwsUpdates(item: CalendarItem, keepSeriesTiming = false): string {
   const all = fields(item);
