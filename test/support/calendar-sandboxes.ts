@@ -66,6 +66,99 @@ export interface CalendarSandbox {
   faultLog(): Promise<{ at: number; kind: string; afterCommit: boolean; itemStamps: string[] }[]>;
 }
 
+/**
+ * The calendars as the audits, the end-to-end cases and the bench read them, mailbox by mailbox:
+ * one sandbox, or a hybrid tenant's several, each address read where its owner's provider keeps it
+ * (routedCalendars).
+ */
+export interface Calendars {
+  /** The kind of provider whose sandbox holds this mailbox's items. */
+  kindOf(address: string): CalendarKind;
+  /** The live items of a mailbox (cancelled ones left out), in its provider's sandbox. */
+  items(address: string): Promise<MailboxItem[]>;
+  /** One item as the provider's API reads it (start as an ISO instant). */
+  item(address: string, itemId: string): Promise<{ start: string; subject: string }>;
+  /** The occurrences of a series item (the provider's own instances list), starts as ISO instants. */
+  instances(address: string, itemId: string): Promise<{ start: string; subject: string }[]>;
+  /**
+   * Items of this address in the sandboxes of the other providers, where none may be (a write sent
+   * through the wrong provider). Always none with one sandbox.
+   */
+  strays(address: string): Promise<{ sandbox: string; item: MailboxItem }[]>;
+  /** Injects the same faults into every sandbox (each in its own provider's words). */
+  faults(faults: CalendarFaults): Promise<void>;
+  /** Every sandbox's figures, added up. */
+  stats(): Promise<{ requests: number; throttled: number; faults: number; tokenRequests: number }>;
+  /** When a mailbox of any sandbox was next changed after `after` (epoch ms; the first time only). */
+  writesAfter(after: number): Promise<number[]>;
+  /** Every fault injected so far in any sandbox, in the order they happened. */
+  faultLog(): Promise<{ at: number; kind: string; afterCommit: boolean; itemStamps: string[] }[]>;
+}
+
+/** A tenant's provider as the system runs it: its name in the tenant and the sandbox it writes to. */
+export interface RoutedSandbox {
+  name: string;
+  sandbox: CalendarSandbox;
+}
+
+/**
+ * The calendars of a tenant whose mailboxes go through `providers` (the first is its default):
+ * `providerOf` names the provider of each address an admin assigned to another one; any other
+ * address is the default's. With one provider this reads that sandbox as it is.
+ */
+export function routedCalendars(
+  providers: readonly RoutedSandbox[],
+  providerOf: ReadonlyMap<string, string>,
+): Calendars {
+  const [fallback] = providers;
+  if (fallback === undefined) throw new Error('a tenant needs at least one provider');
+  const byName = new Map(providers.map((p) => [p.name, p]));
+  const route = (address: string): RoutedSandbox => {
+    const name = providerOf.get(address.toLowerCase());
+    if (name === undefined) return fallback;
+    const found = byName.get(name);
+    if (found === undefined) throw new Error(`${address} is assigned to ${name}, which is not a provider`);
+    return found;
+  };
+  const sandboxes = providers.map((p) => p.sandbox);
+  return {
+    kindOf: (address) => route(address).sandbox.kind,
+    items: (address) => route(address).sandbox.items(address),
+    item: (address, itemId) => route(address).sandbox.item(address, itemId),
+    instances: (address, itemId) => route(address).sandbox.instances(address, itemId),
+    strays: async (address) => {
+      const own = route(address);
+      const others = providers.filter((p) => p !== own);
+      return (
+        await Promise.all(
+          others.map(async (p) =>
+            (await p.sandbox.items(address)).map((item) => ({
+              sandbox: `${p.sandbox.kind} sandbox of the provider ${p.name}`,
+              item,
+            })),
+          ),
+        )
+      ).flat();
+    },
+    faults: async (faults) => {
+      await Promise.all(sandboxes.map((s) => s.faults(faults)));
+    },
+    stats: async () => {
+      const total = { requests: 0, throttled: 0, faults: 0, tokenRequests: 0 };
+      for (const stats of await Promise.all(sandboxes.map((s) => s.stats())))
+        for (const key of Object.keys(total) as (keyof typeof total)[]) total[key] += stats[key];
+      return total;
+    },
+    writesAfter: async (after) =>
+      (await Promise.all(sandboxes.map((s) => s.writesAfter(after))))
+        .flat()
+        .sort((a, b) => a - b)
+        .slice(0, 1),
+    faultLog: async () =>
+      (await Promise.all(sandboxes.map((s) => s.faultLog()))).flat().sort((a, b) => a.at - b.at),
+  };
+}
+
 export interface StartedCalendarSandbox {
   sandbox: CalendarSandbox;
   child: ChildProcess;

@@ -3,7 +3,8 @@
 // its current subject, and no mailbox may hold an item of an Event that is gone. A Lightning
 // series is one item (stamped with the series record's id) whose occurrences must equal the
 // series' live occurrence records one for one, in start and subject; occurrence records are
-// never items of their own.
+// never items of their own. In a hybrid tenant each mailbox is read in the sandbox of its owner's
+// provider, and the other providers' sandboxes must hold nothing of it.
 import type { RunningSystem } from './system-processes.ts';
 
 export interface MailboxAudit {
@@ -17,6 +18,8 @@ export interface MailboxAudit {
   orphaned: number;
   /** Series whose calendar occurrences differ from Salesforce's occurrence records. */
   occurrences: number;
+  /** Items in the sandbox of a provider other than the owner's (a hybrid tenant's). */
+  misplaced: number;
   /** One line per problem (the first ones), for a failure message. */
   problems: string[];
 }
@@ -72,6 +75,7 @@ export async function auditMailboxes(
     stale: 0,
     orphaned: 0,
     occurrences: 0,
+    misplaced: 0,
     problems: [],
   };
   const note = (problem: string) => {
@@ -132,6 +136,12 @@ export async function auditMailboxes(
             audit.missing++;
             note(`${owner.email}: ${id} is missing`);
           }
+        for (const { sandbox, item } of await system.calendars.strays(owner.email)) {
+          audit.misplaced++;
+          note(
+            `${owner.email}: ${item.salesforceId ?? `(unstamped ${item.itemId})`} "${item.subject}" is in the ${sandbox}, not the owner's`,
+          );
+        }
       }),
     );
   }
@@ -155,7 +165,7 @@ export async function waitForMailboxesToMatch(
     if (audit.problems.length === 0) return audit;
     if (Date.now() > deadline)
       throw new Error(
-        `mailboxes still differ after ${options.timeoutMs} ms (${audit.duplicated} duplicated, ${audit.missing} missing, ${audit.stale} stale, ${audit.orphaned} orphaned, ${audit.occurrences} series with other occurrences):\n` +
+        `mailboxes still differ after ${options.timeoutMs} ms (${audit.duplicated} duplicated, ${audit.missing} missing, ${audit.stale} stale, ${audit.orphaned} orphaned, ${audit.occurrences} series with other occurrences, ${audit.misplaced} at another provider):\n` +
           `${audit.problems.slice(0, 20).join('\n')}\n--- service output (tail) ---\n${system.serviceOutput?.().slice(-4000) ?? ''}`,
       );
     await new Promise((resolve) => setTimeout(resolve, 1000));

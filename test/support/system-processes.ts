@@ -2,14 +2,23 @@
 // Pub/Sub CDC over TLS) and a calendar sandbox (Graph's, Google's or Exchange's, calendar-sandboxes.ts) from
 // their launchers, and the service from its executable. A tenant is created and set up with the CLI and connected through the real OAuth
 // pages. End-to-end tests and the bench drive it through the sandboxes' control APIs.
+// A hybrid tenant (`providers`) has one sandbox per provider: the first provider is its default,
+// and the owners given to another are assigned to it with `mailboxes map … --provider`, as an
+// admin would; `calendars` reads each mailbox in the sandbox of its owner's provider.
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createOutboundFetch } from '../../src/lib/outbound-fetch.ts';
 import { generateSecretKey } from '../../src/lib/secret-box.ts';
-import { startCalendarSandbox, type CalendarKind, type CalendarSandbox } from './calendar-sandboxes.ts';
+import {
+  routedCalendars,
+  startCalendarSandbox,
+  type CalendarKind,
+  type CalendarSandbox,
+  type Calendars,
+} from './calendar-sandboxes.ts';
 import { runCliProcess, startCliProcess, type CliResult } from './cli-process.ts';
 import { freePort } from './service-under-test.ts';
 import { TestBrowser } from './test-browser.ts';
@@ -23,6 +32,11 @@ export interface SystemOptions {
   cdcDelayMs?: number;
   /** The mailbox provider whose sandbox stands in for the calendars (default graph). */
   provider?: CalendarKind;
+  /**
+   * A hybrid tenant's providers instead (each with a sandbox of its own): the first is the default,
+   * and holds the mailboxes of the owners no other provider takes.
+   */
+  providers?: readonly ProviderSpec[];
   calendarLatencyMs?: number;
   /** More service settings (INSTANT_SYNC_*). */
   env?: Record<string, string>;
@@ -30,9 +44,31 @@ export interface SystemOptions {
   nodeArgs?: readonly string[];
 }
 
+/** One of the tenant's mailbox providers, as `provider set` names it. */
+export interface ProviderSpec {
+  kind: CalendarKind;
+  /** Its name in the tenant (`--name`); none: "default". */
+  name?: string;
+  /**
+   * The owners (by their index in `owners`) whose mailboxes an admin assigns to it
+   * (`mailboxes map … --provider <name>`). Only for a provider after the first (the default).
+   */
+  owners?: 'odd' | 'even' | ((index: number) => boolean);
+}
+
 export interface Owner {
   id: string;
   email: string;
+  /** The name of the provider the owner's mailbox goes through. */
+  provider: string;
+}
+
+/** One of the tenant's providers as the system runs it. */
+export interface SystemProvider {
+  name: string;
+  kind: CalendarKind;
+  isDefault: boolean;
+  sandbox: CalendarSandbox;
 }
 
 export type { MailboxItem } from './calendar-sandboxes.ts';
@@ -80,8 +116,13 @@ export interface RunningSystem {
     /** Every change event so far leaves CDC retention (as 72 hours would). */
     expireChangeEvents(): Promise<void>;
   };
-  /** The calendars' side, through the provider sandbox's control API and the provider's own API. */
-  calendars: CalendarSandbox;
+  /**
+   * The calendars' side, through the provider sandboxes' control APIs and the providers' own APIs:
+   * each mailbox read in the sandbox of its owner's provider.
+   */
+  calendars: Calendars;
+  /** The tenant's providers (one unless hybrid), the default first, each with its sandbox. */
+  providers: readonly SystemProvider[];
   /** Runs an `instant-sync` command with the service's settings. */
   cli(args: string[]): Promise<CliResult>;
   /** Starts `serve` (engine included unless INSTANT_SYNC_ENGINE=false). */
@@ -99,7 +140,10 @@ export interface RunningSystem {
   killService(): Promise<void>;
   /** Points the service at another database (then tenantSetUp() again). */
   useDatabase(url: string): void;
-  /** Creates the tenant, sets its mailbox provider, connects it through OAuth (the service must run). */
+  /**
+   * Creates the tenant, sets its mailbox providers (the default first), connects it through OAuth
+   * and assigns the owners of a provider other than the default to it (the service must run).
+   */
   setUpTenant(): Promise<void>;
   /** Reconnects the tenant through the tenant page (after its grant was revoked). */
   reconnect(): Promise<void>;
@@ -152,17 +196,50 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       return (response.status === 204 ? undefined : await response.json()) as T;
     };
 
-    const calendars = await startCalendarSandbox(options.provider ?? 'graph', {
-      cwd,
-      latencyMs: options.calendarLatencyMs ?? 0,
-      call,
-      fetchImpl,
-    });
-    running.push({
-      child: calendars.child,
-      exited: calendars.exited,
-      role: { graph: 'Graph sandbox', google: 'Google sandbox', ews: 'EWS sandbox' }[calendars.sandbox.kind],
-    });
+    const specs = options.providers ?? [{ kind: options.provider ?? 'graph' }];
+    const names = specs.map((spec) => spec.name ?? 'default');
+    if (specs.length === 0 || new Set(names).size !== names.length)
+      throw new Error(`providers need distinct names: ${names.join(', ')}`);
+    if (specs[0]?.owners !== undefined || specs.slice(1).some((spec) => spec.owners === undefined))
+      throw new Error(
+        'the first provider (the default) holds the owners no other takes: give owners to the others only',
+      );
+    const providers: SystemProvider[] = [];
+    for (const [i, spec] of specs.entries()) {
+      // Sandboxes of one kind would share their files (secrets, keys): each gets a directory of its own.
+      const dir = specs.length === 1 ? cwd : join(cwd, `calendars-${names[i]}`);
+      mkdirSync(dir, { recursive: true });
+      const started = await startCalendarSandbox(spec.kind, {
+        cwd: dir,
+        latencyMs: options.calendarLatencyMs ?? 0,
+        call,
+        fetchImpl,
+      });
+      const label = { graph: 'Graph sandbox', google: 'Google sandbox', ews: 'EWS sandbox' }[spec.kind];
+      running.push({
+        child: started.child,
+        exited: started.exited,
+        role: specs.filter((s) => s.kind === spec.kind).length > 1 ? `${label} (${names[i]})` : label,
+      });
+      providers.push({
+        name: names[i] ?? 'default',
+        kind: spec.kind,
+        isDefault: i === 0,
+        sandbox: started.sandbox,
+      });
+    }
+    const [defaultProvider] = providers;
+    if (defaultProvider === undefined) throw new Error('no provider');
+    /** The provider an owner's mailbox goes through, by the owner's index. */
+    const providerOfOwner = (index: number): SystemProvider =>
+      providers.find((_, i) => {
+        const owners = specs[i]?.owners;
+        return owners === 'odd'
+          ? index % 2 === 1
+          : owners === 'even'
+            ? index % 2 === 0
+            : owners !== undefined && owners(index);
+      }) ?? defaultProvider;
     const port = await freePort();
     const serviceUrl = `http://127.0.0.1:${port}`;
     const env: Record<string, string> = {
@@ -198,9 +275,17 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       owners.push({
         email,
         id: await addUser({ username: email, email, timeZoneSidKey: zones[i % zones.length] ?? 'UTC' }),
+        provider: providerOfOwner(i).name,
       });
-      await calendars.sandbox.addMailbox(email);
+      // A hybrid tenant's mailboxes exist at every provider (as during a migration), so an item
+      // written through the wrong provider lands there and the audits see it, instead of the
+      // Event only waiting for a mailbox that provider does not have.
+      for (const provider of providers) await provider.sandbox.addMailbox(email);
     }
+    const calendars = routedCalendars(
+      providers,
+      new Map(owners.filter((o) => o.provider !== defaultProvider.name).map((o) => [o.email, o.provider])),
+    );
 
     let service: { child: ChildProcess; exited: Promise<unknown>; output: () => CliResult } | undefined;
     let tenantId = '';
@@ -216,6 +301,8 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       return result;
     };
 
+    const graphSandbox = providers.find((p) => p.kind === 'graph')?.sandbox;
+
     return {
       owners,
       serviceUrl,
@@ -228,10 +315,10 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
           clientSecret: 'sandbox-secret',
           redirectUri: `${serviceUrl}/t/acme/oauth/callback`,
         },
-        ...(calendars.sandbox.kind === 'graph'
+        ...(graphSandbox !== undefined
           ? {
               graph: {
-                url: calendars.sandbox.url,
+                url: graphSandbox.url,
                 tenantId: 'contoso',
                 clientId: 'sync-app',
                 clientSecret: 'graph-secret',
@@ -260,7 +347,8 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         pubSubOutage: (ms) => call(sfUrl, 'POST', '/__sandbox/cdc/outage', { ms }),
         expireChangeEvents: () => call(sfUrl, 'POST', '/__sandbox/cdc/expire'),
       },
-      calendars: calendars.sandbox,
+      calendars,
+      providers,
       cli,
       async startService() {
         const started = await startCliProcess(['serve'], {
@@ -329,14 +417,59 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       async setUpTenant() {
         const added = await must(['tenants', 'add', 'acme', '--json']);
         tenantId = String((JSON.parse(added.stdout) as { id: string }).id);
-        await must(['provider', 'set', 'acme', calendars.sandbox.kind, ...calendars.sandbox.providerSetArgs]);
+        // The first one set is the tenant's default.
+        for (const provider of providers)
+          await must([
+            'provider',
+            'set',
+            'acme',
+            provider.kind,
+            ...(provider.name === 'default' ? [] : ['--name', provider.name]),
+            ...provider.sandbox.providerSetArgs,
+          ]);
         await connect();
+        if (providers.length > 1) await assignOwners();
       },
       reconnect: () => connect(false),
       serviceOutput,
       servicePid: () => service?.child.pid,
       close,
     };
+
+    /**
+     * Assigns each owner whose mailbox goes through a provider other than the default to it, by
+     * the email Salesforce has for the user, as an admin would; then checks that `provider list`
+     * names the default and counts them.
+     */
+    async function assignOwners(): Promise<void> {
+      const assigned = owners.filter((o) => o.provider !== defaultProvider?.name);
+      // A few CLI processes at a time: each is a process start, most of the time spent.
+      for (let i = 0; i < assigned.length; i += 4)
+        await Promise.all(
+          assigned
+            .slice(i, i + 4)
+            .map((o) =>
+              must(['mailboxes', 'map', o.email, o.email, '--provider', o.provider, '--tenant', 'acme']),
+            ),
+        );
+      const listed = JSON.parse((await must(['provider', 'list', 'acme', '--json'])).stdout) as {
+        name: string;
+        isDefault: boolean;
+        mailboxes: number;
+      }[];
+      if (listed.find((p) => p.isDefault)?.name !== defaultProvider?.name)
+        throw new Error(
+          `provider list names another default than ${defaultProvider?.name}:\n${JSON.stringify(listed)}`,
+        );
+      for (const provider of providers.slice(1)) {
+        const want = assigned.filter((o) => o.provider === provider.name).length;
+        const have = listed.find((p) => p.name === provider.name)?.mailboxes;
+        if (have !== want)
+          throw new Error(
+            `provider list says ${provider.name} has ${have} mailboxes, not ${want}:\n${JSON.stringify(listed)}`,
+          );
+      }
+    }
 
     /** Connects through the tenant page; by default waits for the new CDC subscription of `serve`. */
     async function connect(waitForSubscription = true): Promise<void> {
