@@ -285,7 +285,7 @@ export function registerSync(program: Command, ctx: CliContext): void {
           opts.provider,
         );
         ctx.stdout(
-          `Events of ${userId} now go to ${address}${through === undefined ? '' : ` through the provider ${through}`} (tenant ${tenant.slug}). Items already synced move with their Event's next change.\n` +
+          `Events of ${userId} now go to ${address}${through === undefined ? '' : ` through the provider ${through}`} (tenant ${tenant.slug}).${moved === 0 ? " Items already synced move with their Event's next change." : ''}\n` +
             (released === 0
               ? ''
               : `${released} Event${released === 1 ? '' : 's'} that waited for the former mailbox sync now.\n`) +
