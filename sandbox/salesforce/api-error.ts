@@ -2,6 +2,7 @@
 // array of { message, errorCode, fields }. Salesforce leaves `fields` out of some errors
 // (NOT_FOUND, MALFORMED_QUERY) and sends it, empty or not, with others (ENTITY_IS_DELETED, a DML
 // error): `fields` undefined leaves it out, an array (even empty) sends it.
+import type { Context } from 'hono';
 
 export class SalesforceApiError extends Error {
   readonly status: number;
@@ -34,4 +35,17 @@ export function entityIsDeleted(): SalesforceApiError {
 /** An id, object or route that does not exist. */
 export function notFound(): SalesforceApiError {
   return new SalesforceApiError(404, 'NOT_FOUND', 'The requested resource does not exist');
+}
+
+/** 405 for a resource the sandbox has, asked with a method it does not take. */
+export function methodNotAllowed(c: Context, methods: string): Response {
+  return c.json(
+    [
+      {
+        errorCode: 'METHOD_NOT_ALLOWED',
+        message: `HTTP Method '${c.req.method}' not allowed. Allowed are ${methods}`,
+      },
+    ],
+    405,
+  );
 }

@@ -35,7 +35,12 @@ const userSchema = z.object({
   isActive: z.boolean().optional(),
   password: z.string().optional(),
   permissions: z
-    .object({ viewSetupAndConfiguration: z.boolean().optional(), manageUsers: z.boolean().optional() })
+    .object({
+      viewSetupAndConfiguration: z.boolean().optional(),
+      manageUsers: z.boolean().optional(),
+      customizeApplication: z.boolean().optional(),
+      modifyAllData: z.boolean().optional(),
+    })
     .optional(),
 });
 
@@ -175,6 +180,31 @@ export function controlRoutes(sandbox: SalesforceSandbox, data: OrgData): Hono {
   app.post('/__sandbox/apps/:clientId/revoke', (c) =>
     c.json({ revoked: sandbox.revokeAppGrants(c.req.param('clientId')) }),
   );
+
+  // Our Salesforce package: installed or not, its settings' records, the org's remote sites.
+  app.get('/__sandbox/package', (c) => c.json(sandbox.packageState()));
+  app.post('/__sandbox/package', async (c) => {
+    sandbox.setPackageInstalled((await body(c, z.object({ installed: z.boolean() }))).installed);
+    return c.json(sandbox.packageState());
+  });
+  app.put('/__sandbox/package/settings/:object', async (c) =>
+    c.json(
+      sandbox.writePackageSetting(c.req.param('object'), await body(c, z.record(z.string(), z.unknown()))),
+    ),
+  );
+  app.post('/__sandbox/package/remote-sites', async (c) => {
+    const site = await body(
+      c,
+      z.object({
+        fullName: z.string().min(1),
+        url: z.string().min(1),
+        isActive: z.boolean().optional(),
+        disableProtocolSecurity: z.boolean().optional(),
+        description: z.string().optional(),
+      }),
+    );
+    return c.json(sandbox.addRemoteSite(withoutUndefined(site)), 201);
+  });
 
   app.post('/__sandbox/faults', async (c) => {
     const input = await body(

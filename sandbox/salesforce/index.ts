@@ -18,11 +18,12 @@ import { startPubSubServer, type PubSubServer } from './pubsub/pubsub-server.ts'
 import { OAuthGrants, type ConnectedApp, type RefreshTokenPolicy } from './oauth-grants.ts';
 import { oauthRoutes } from './oauth-routes.ts';
 import { OrgData, type EventInput, type EventSeries, type UserInput } from './org-data.ts';
+import type { RemoteSite } from './package-data.ts';
 import { restRoutes } from './rest-routes.ts';
 import { SandboxClock } from './sandbox-clock.ts';
-import type { SObjectRecord } from './sobject-schema.ts';
+import { packageSchemas, toWire, type SObjectRecord } from './sobject-schema.ts';
 
-export type { ConnectedApp, EventInput, EventSeries, RefreshTokenPolicy, UserInput };
+export type { ConnectedApp, EventInput, EventSeries, RefreshTokenPolicy, RemoteSite, UserInput };
 export type EventRecord = SObjectRecord;
 export type SandboxUser = SObjectRecord;
 
@@ -55,6 +56,22 @@ export interface SalesforceSandboxOptions {
   cdcDelayMs?: number;
   /** Keepalive interval of idle subscriptions (default 270 s, as Salesforce). */
   pubSubKeepaliveMs?: number;
+  /** Whether our Salesforce package (its custom settings) is installed; default not. */
+  packageInstalled?: boolean;
+}
+
+/** Our package as the org holds it, for tests to read what the server wrote. */
+export interface PackageState {
+  installed: boolean;
+  /**
+   * Each setting's org-default record (SetupOwnerId = the org) in Salesforce's wire format, or
+   * null when it has none; empty while the package is not installed.
+   */
+  settings: Record<string, Record<string, unknown> | null>;
+  /** Every record of each setting: the org default and any profile's or user's. */
+  records: Record<string, Record<string, unknown>[]>;
+  /** The org's Remote Site Settings (RemoteProxy), installed package or not. */
+  remoteSites: RemoteSite[];
 }
 
 export interface FaultInjection {
@@ -123,6 +140,22 @@ export interface SalesforceSandbox {
   expireChangeEvents(): void;
   /** Revokes every grant of a connected app (an org admin's Revoke in Setup); how many. */
   revokeAppGrants(clientId: string): number;
+  /** Installs our Salesforce package (its settings start empty) or uninstalls it (their records go). */
+  setPackageInstalled(installed: boolean): void;
+  packageState(): PackageState;
+  /**
+   * Writes a package setting's record as an admin does in Setup: the record of `SetupOwnerId`
+   * (the org when left out) is made or changed, with the checks the REST API makes.
+   */
+  writePackageSetting(objectName: string, fields: Record<string, unknown>): Record<string, unknown>;
+  /** Adds a Remote Site Setting as an admin does in Setup (the REST rules, no permission needed). */
+  addRemoteSite(site: {
+    fullName: string;
+    url: string;
+    isActive?: boolean;
+    disableProtocolSecurity?: boolean;
+    description?: string;
+  }): RemoteSite;
   close(): Promise<void>;
 }
 
@@ -137,6 +170,12 @@ export async function startSalesforceSandbox(
       ? {}
       : { seriesDeletionDelayMs: options.seriesDeletionDelayMs }),
   });
+  data.package.setInstalled(options.packageInstalled === true);
+  /** A package setting's record with its values in Salesforce's wire format. */
+  const packageWire = (objectName: string, record: SObjectRecord): Record<string, unknown> => {
+    const fields = data.package.schema(objectName)?.fields ?? {};
+    return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, toWire(fields[k] ?? 'string', v)]));
+  };
   let url = '';
   let latencyMs = options.latencyMs ?? 0;
   let apiCalls = 0;
@@ -258,6 +297,46 @@ export async function startSalesforceSandbox(
     pubSubOutage: (ms) => pubSub?.outage(ms),
     expireChangeEvents: () => log.expireAll(),
     revokeAppGrants: (clientId) => grants.revokeApp(clientId),
+    setPackageInstalled: (installed) => data.package.setInstalled(installed),
+    packageState: () => {
+      const installed = data.package.installed;
+      const names = installed ? Object.keys(packageSchemas) : [];
+      return {
+        installed,
+        settings: Object.fromEntries(
+          names.map((name) => {
+            const record = data.package.orgDefault(name);
+            return [name, record === undefined ? null : packageWire(name, record)];
+          }),
+        ),
+        records: Object.fromEntries(
+          names.map((name) => [name, data.package.records(name).map((r) => packageWire(name, r))]),
+        ),
+        remoteSites: data.package.remoteSites(),
+      };
+    },
+    writePackageSetting: (objectName, fields) => {
+      const record = data.package.writeSetting(actor(), objectName, fields);
+      return packageWire(objectName, record);
+    },
+    addRemoteSite: (site) => {
+      const record = data.package.createRemoteSite(
+        actor(),
+        {
+          FullName: site.fullName,
+          Metadata: {
+            url: site.url,
+            isActive: site.isActive ?? true,
+            disableProtocolSecurity: site.disableProtocolSecurity ?? false,
+            description: site.description ?? null,
+          },
+        },
+        { inSetup: true },
+      );
+      const added = data.package.remoteSites().find((s) => s.id === record.Id);
+      if (added === undefined) throw new Error('the remote site was not kept');
+      return added;
+    },
     close: () => Promise.resolve(),
   };
 

@@ -1,9 +1,15 @@
 // Runs the Salesforce sandbox org as its own process:
-//   node sandbox/salesforce/main.ts [--host H] [--port N] [--auto-approve] [--latency-ms N] [--seed file.json]
+//   node sandbox/salesforce/main.ts [--host H] [--port N] [--auto-approve] [--latency-ms N] [--package] [--seed file.json]
 // The first line on stdout says where it listens. It runs until SIGINT or SIGTERM.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { startSalesforceSandbox, type ConnectedApp, type EventInput, type UserInput } from './index.ts';
+import {
+  startSalesforceSandbox,
+  type ConnectedApp,
+  type EventInput,
+  type SalesforceSandbox,
+  type UserInput,
+} from './index.ts';
 
 const usage = `Usage: node sandbox/salesforce/main.ts [options]
 
@@ -17,8 +23,11 @@ Options:
   --tls                serve HTTPS with the sandboxes' local CA (its file is printed)
   --pubsub             also run the Pub/Sub API (gRPC over TLS) with Event change data capture; implies --tls
   --cdc-delay-ms <n>   delay between a commit and its change event's delivery
-  --seed <file.json>   apps, users and events to start with:
-                       { "apps": [...], "users": [...], "events": [{ "ownerUsername": "...", ... }] }
+  --package            our Salesforce package is installed (its custom settings exist)
+  --seed <file.json>   apps, users and events to start with, and the package:
+                       { "apps": [...], "users": [...], "events": [{ "ownerUsername": "...", ... }],
+                         "package": { "installed": true, "settings": { "InstantSync_Config__c": { ... } },
+                                      "remoteSites": [{ "fullName": "...", "url": "https://..." }] } }
   -h, --help           show this help
 `;
 
@@ -26,6 +35,12 @@ interface Seed {
   apps?: ConnectedApp[];
   users?: UserInput[];
   events?: (EventInput & { ownerUsername?: string; ownerId?: string })[];
+  /** The package installed or not; each setting's org-default fields; remote sites made in Setup. */
+  package?: {
+    installed?: boolean;
+    settings?: Record<string, Record<string, unknown>>;
+    remoteSites?: Parameters<SalesforceSandbox['addRemoteSite']>[0][];
+  };
 }
 
 let values;
@@ -39,6 +54,7 @@ try {
       tls: { type: 'boolean' },
       pubsub: { type: 'boolean' },
       'cdc-delay-ms': { type: 'string' },
+      package: { type: 'boolean' },
       seed: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -73,6 +89,7 @@ const sandbox = await startSalesforceSandbox({
   tls: values.tls === true,
   pubSub: values.pubsub === true,
   cdcDelayMs,
+  packageInstalled: values.package === true,
 });
 if (values.seed !== undefined) {
   try {
@@ -85,6 +102,10 @@ if (values.seed !== undefined) {
         throw new Error(`seed event ${JSON.stringify(fields.Subject)} has no known owner`);
       sandbox.createEvent(owner, fields);
     }
+    if (seed.package?.installed !== undefined) sandbox.setPackageInstalled(seed.package.installed);
+    for (const [name, fields] of Object.entries(seed.package?.settings ?? {}))
+      sandbox.writePackageSetting(name, fields);
+    for (const site of seed.package?.remoteSites ?? []) sandbox.addRemoteSite(site);
   } catch (error) {
     console.error(`cannot load the seed ${values.seed}: ${(error as Error).message}`);
     await sandbox.close();

@@ -7,6 +7,7 @@
 // cut and deleted as Salesforce does it.
 import { entityIsDeleted, notFound, SalesforceApiError } from './api-error.ts';
 import { basicDate, endPatternAt, expandPattern, readPattern, utcDateTime } from './event-series.ts';
+import { PackageData } from './package-data.ts';
 import { IdFactory, objectOfId } from './salesforce-ids.ts';
 import type { SandboxClock } from './sandbox-clock.ts';
 import {
@@ -51,7 +52,7 @@ export interface UserInput {
   timeZoneSidKey?: string;
   isActive?: boolean;
   password?: string;
-  /** System permissions of the user's profile; both default to true (an administrator). */
+  /** System permissions of the user's profile; all default to true (an administrator). */
   permissions?: Partial<UserPermissions>;
 }
 
@@ -61,6 +62,9 @@ export interface UserPermissions {
   viewSetupAndConfiguration: boolean;
   /** Needed to see DataStorageMB and FileStorageMB in the limits resource. */
   manageUsers: boolean;
+  /** With Modify All Data, either one lets a user configure remote sites (RemoteProxy). */
+  customizeApplication: boolean;
+  modifyAllData: boolean;
 }
 
 /** One change within a transaction, as change data capture reports it. */
@@ -183,6 +187,8 @@ export class OrgData {
   readonly deletedAt = new Map<string, number>();
   /** Each user's system permissions. */
   readonly permissions = new Map<string, UserPermissions>();
+  /** Our Salesforce package: installed or not, its settings' records, and the org's remote sites. */
+  readonly package: PackageData;
   readonly #clock: SandboxClock;
   readonly #maxDurationMinutes: number;
   readonly #seriesDeletionDelayMs: number;
@@ -216,6 +222,16 @@ export class OrgData {
     this.#maxDurationMinutes =
       options.multidayEvents === false ? maxDurationMinutes.singleDay : maxDurationMinutes.multiday;
     this.#seriesDeletionDelayMs = options.seriesDeletionDelayMs ?? 25;
+    this.package = new PackageData({
+      orgId: this.orgId,
+      ids: this.ids,
+      clock,
+      users: this.users,
+      canConfigureRemoteSites: (userId) => {
+        const permissions = this.permissions.get(userId);
+        return permissions?.customizeApplication === true || permissions?.modifyAllData === true;
+      },
+    });
   }
 
   /** An Event by its 18- or 15-character id (Salesforce takes either), deleted or not. */
@@ -240,7 +256,7 @@ export class OrgData {
       case 'Lead':
         return [...this.leads.values()];
       default:
-        return [];
+        return this.package.records(objectName);
     }
   }
 
@@ -285,6 +301,8 @@ export class OrgData {
     this.permissions.set(id, {
       viewSetupAndConfiguration: input.permissions?.viewSetupAndConfiguration ?? true,
       manageUsers: input.permissions?.manageUsers ?? true,
+      customizeApplication: input.permissions?.customizeApplication ?? true,
+      modifyAllData: input.permissions?.modifyAllData ?? true,
     });
     return user;
   }

@@ -3,16 +3,19 @@
 // events onwards), the composite read of many records by id, the
 // updated/deleted replication endpoints, and limits. Every authenticated response carries
 // Sforce-Limit-Info; a dead session is 401 INVALID_SESSION_ID; the daily limit, spent past its
-// tolerance, is 403 REQUEST_LIMIT_EXCEEDED; an unknown resource is 404 NOT_FOUND in JSON.
+// tolerance, is 403 REQUEST_LIMIT_EXCEEDED; an unknown resource is 404 NOT_FOUND in JSON. Our
+// package's settings and the Tooling API's RemoteProxy (package-routes.ts) and the Tooling API's
+// query sit behind the same checks and count against the same limit.
 import { randomInt } from 'node:crypto';
 import { Hono, type Context } from 'hono';
-import { entityIsDeleted, notFound, SalesforceApiError } from './api-error.ts';
+import { entityIsDeleted, methodNotAllowed, notFound, SalesforceApiError } from './api-error.ts';
 import type { OAuthGrants } from './oauth-grants.ts';
 import { fromThisEventOnwardsAnswer, type EventInput, type OrgData, type WriteOptions } from './org-data.ts';
 import { caseSafeSuffix } from './salesforce-ids.ts';
 import type { SandboxClock } from './sandbox-clock.ts';
 import { parseSoql } from './soql-parser.ts';
-import { checkFields, readRecord, runQuery, type WireRecord } from './soql-engine.ts';
+import { packageRoutes } from './package-routes.ts';
+import { checkFields, readRecord, runQuery, type Api, type WireRecord } from './soql-engine.ts';
 import { formatDateTime, parseDateTime, type SObjectRecord } from './sobject-schema.ts';
 
 export interface RestRouteOptions {
@@ -27,13 +30,17 @@ export interface RestRouteOptions {
   takeFault: (path: string) => { status: number; body: unknown } | undefined;
 }
 
-type Env = { Variables: { user: SObjectRecord; version: string } };
+export type RestEnv = { Variables: { user: SObjectRecord; version: string } };
+type Env = RestEnv;
 
 /** A query's results kept for its next pages (a server-side cursor). */
 interface Cursor {
   records: WireRecord[];
   totalSize: number;
   expiresAt: number;
+  /** The API it was asked through: a Tooling query's pages are under …/tooling/query/. */
+  api: Api;
+  entityTypeName: string;
 }
 
 const day = 86_400_000;
@@ -167,16 +174,30 @@ export function restRoutes(options: RestRouteOptions): Hono<Env> {
    */
   const page = (c: Context<Env>, locator: string | undefined, cursor: Cursor, position: number) => {
     const end = position + batchSize(c.req.header('sforce-query-options'));
-    let nextRecordsUrl: string | undefined;
-    if (end < cursor.records.length) {
-      const id = locator ?? keepCursor(cursor);
-      nextRecordsUrl = `/services/data/v${c.get('version')}/query/${id}-${end}`;
+    const tooling = cursor.api === 'tooling' ? 'tooling/' : '';
+    let next: string | undefined;
+    if (end < cursor.records.length) next = `${locator ?? keepCursor(cursor)}-${end}`;
+    const nextRecordsUrl =
+      next === undefined ? undefined : `/services/data/v${c.get('version')}/${tooling}query/${next}`;
+    const records = cursor.records.slice(position, end);
+    // The Tooling API's query answers with the same fields and a few of its own (Tooling API
+    // Developer Guide, Query; its RemoteProxy example): size, queryLocator and entityTypeName.
+    if (cursor.api === 'tooling') {
+      return c.json({
+        size: cursor.totalSize,
+        totalSize: cursor.totalSize,
+        done: nextRecordsUrl === undefined,
+        queryLocator: next ?? null,
+        ...(nextRecordsUrl === undefined ? {} : { nextRecordsUrl }),
+        entityTypeName: cursor.entityTypeName,
+        records,
+      });
     }
     return c.json({
       totalSize: cursor.totalSize,
       done: nextRecordsUrl === undefined,
       ...(nextRecordsUrl === undefined ? {} : { nextRecordsUrl }),
-      records: cursor.records.slice(position, end),
+      records,
     });
   };
 
@@ -191,23 +212,31 @@ export function restRoutes(options: RestRouteOptions): Hono<Env> {
     return id;
   };
 
-  const query = (includeDeleted: boolean) => (c: Context<Env>) => {
+  const query = (includeDeleted: boolean, api: Api) => (c: Context<Env>) => {
     const soql = c.req.query('q');
     if (soql === undefined || soql.trim() === '')
       throw new SalesforceApiError(400, 'MALFORMED_QUERY', 'query parameter q is required');
-    const answer = runQuery(parseSoql(soql), data, { includeDeleted, apiVersion: c.get('version') });
-    return page(c, undefined, { ...answer, expiresAt: clock.now() + cursorLifetimeMs }, 0);
+    const answer = runQuery(parseSoql(soql), data, { includeDeleted, apiVersion: c.get('version'), api });
+    return page(c, undefined, { ...answer, api, expiresAt: clock.now() + cursorLifetimeMs }, 0);
   };
-  app.get('/services/data/:version/query', query(false));
-  app.get('/services/data/:version/queryAll', query(true));
-  app.get('/services/data/:version/query/:locator', (c) => {
-    const [, id = '', at = ''] = /^(0r8[A-Za-z0-9]{15})-(\d+)$/.exec(c.req.param('locator')) ?? [];
+  const nextPage = (api: Api) => (c: Context<Env>) => {
+    const [, id = '', at = ''] = /^(0r8[A-Za-z0-9]{15})-(\d+)$/.exec(c.req.param('locator') ?? '') ?? [];
     const cursor = cursors.get(id);
     const position = Number(at);
-    if (cursor === undefined || cursor.expiresAt <= clock.now() || position > cursor.records.length)
+    if (
+      cursor === undefined ||
+      cursor.api !== api ||
+      cursor.expiresAt <= clock.now() ||
+      position > cursor.records.length
+    )
       throw new SalesforceApiError(400, 'INVALID_QUERY_LOCATOR', 'invalid query locator');
     return page(c, id, cursor, position);
-  });
+  };
+  app.get('/services/data/:version/query', query(false, 'rest'));
+  app.get('/services/data/:version/queryAll', query(true, 'rest'));
+  app.get('/services/data/:version/query/:locator', nextPage('rest'));
+  app.get('/services/data/:version/tooling/query', query(false, 'tooling'));
+  app.get('/services/data/:version/tooling/query/:locator', nextPage('tooling'));
 
   // The limits resource is for users with the View Setup and Configuration permission; others
   // get API_DISABLED_FOR_ORG "limits resource is not enabled".
@@ -326,22 +355,17 @@ export function restRoutes(options: RestRouteOptions): Hono<Env> {
   });
 
   // A resource the sandbox has, asked with a method it does not take.
-  const allowed = (methods: string) => (c: Context<Env>) =>
-    c.json(
-      [
-        {
-          errorCode: 'METHOD_NOT_ALLOWED',
-          message: `HTTP Method '${c.req.method}' not allowed. Allowed are ${methods}`,
-        },
-      ],
-      405,
-    );
+  const allowed = (methods: string) => (c: Context<Env>) => methodNotAllowed(c, methods);
   app.all('/services/data/:version/query', allowed('HEAD,GET'));
   app.all('/services/data/:version/queryAll', allowed('HEAD,GET'));
+  app.all('/services/data/:version/tooling/query', allowed('HEAD,GET'));
   app.all('/services/data/:version/limits', allowed('HEAD,GET'));
   app.all('/services/data/:version/composite/sobjects/Event', allowed('HEAD,GET,POST'));
   app.all('/services/data/:version/sobjects/Event/:id', allowed('HEAD,GET,PATCH,DELETE'));
   app.all('/services/data/:version/sobjects/Event/:id/fromThisEventOnwards', allowed('DELETE'));
+  // Our package's settings (while it is installed) and the Tooling API's RemoteProxy, after
+  // Event's routes so that those answer first.
+  packageRoutes(app, { data });
 
   app.onError((error, c) => {
     if (error instanceof SalesforceApiError) return c.json(error.toBody(), error.status as 400);

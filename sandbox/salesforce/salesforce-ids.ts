@@ -14,6 +14,15 @@ export const keyPrefixes = {
   Lead: '00Q',
   /** The record behind a Lightning event series, named by its Events' ActivityRecurrence2Id. */
   ActivityRecurrence2: '828',
+  /** A profile: a hierarchy custom setting's record may belong to one (its SetupOwnerId). */
+  Profile: '00e',
+  /** A Remote Site Setting, as the Tooling API's RemoteProxy object. */
+  RemoteProxy: '0rp',
+  // Our package's custom settings. Salesforce gives each custom object or setting an a0… prefix
+  // of its own when it is installed; these are the sandbox org's.
+  InstantSync_Config__c: 'a00',
+  InstantSync_Secret__c: 'a01',
+  InstantSync_Trigger_Settings__c: 'a02',
 } as const;
 
 export type KeyPrefixedObject = keyof typeof keyPrefixes;

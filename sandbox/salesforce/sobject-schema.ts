@@ -4,7 +4,17 @@
 // Event fields a user writes. Records hold datetimes as epoch ms.
 
 export type FieldType =
-  'id' | 'string' | 'textarea' | 'picklist' | 'boolean' | 'int' | 'datetime' | 'date' | 'reference';
+  | 'id'
+  | 'string'
+  | 'textarea'
+  | 'picklist'
+  | 'boolean'
+  | 'int'
+  | 'datetime'
+  | 'date'
+  | 'reference'
+  /** A Tooling API object's Metadata: a JSON object, held on the record as its JSON text. */
+  | 'complexvalue';
 export type FieldValue = string | number | boolean | null;
 export type SObjectRecord = Record<string, FieldValue> & { Id: string };
 
@@ -13,6 +23,10 @@ export interface ObjectSchema {
   fields: Record<string, FieldType>;
   /** Relationship name → the field holding the related id (Owner → OwnerId). */
   relationships: Record<string, string>;
+  /** Fields a query may select but not filter on (a Tooling object's FullName and Metadata). */
+  unfilterable?: string[];
+  /** Fields a query may select only when it returns at most one row (FullName and Metadata again). */
+  singleRowFields?: string[];
 }
 
 const audit = {
@@ -149,6 +163,104 @@ export const eventFieldRules = {
   showAs: ['Busy', 'OutOfOffice', 'Free'],
 };
 
+/**
+ * A hierarchy custom setting's standard fields: Name (Text(38), which the API leaves empty unless
+ * written), SetupOwnerId (the org, a profile or a user the record is for) and the audit fields.
+ */
+const hierarchySetting = {
+  Id: 'id',
+  Name: 'string',
+  SetupOwnerId: 'reference',
+  IsDeleted: 'boolean',
+  ...audit,
+} as const;
+
+/**
+ * The custom settings of our Salesforce package (salesforce-package/), which the org has only while
+ * the package is installed: the "ClientId Config" setting the server configures after Connect,
+ * the protected one holding the webhook secret, and the trigger's off switch.
+ */
+export const packageSchemas: Record<string, ObjectSchema> = {
+  InstantSync_Config__c: {
+    name: 'InstantSync_Config__c',
+    fields: {
+      ...hierarchySetting,
+      ClientId__c: 'string',
+      TenantUrl__c: 'string',
+      Status__c: 'string',
+      ExpiresAt__c: 'datetime',
+      StatusUpdatedAt__c: 'datetime',
+      LastError__c: 'string',
+    },
+    relationships: {},
+  },
+  InstantSync_Secret__c: {
+    name: 'InstantSync_Secret__c',
+    fields: { ...hierarchySetting, WebhookSecret__c: 'string' },
+    relationships: {},
+  },
+  InstantSync_Trigger_Settings__c: {
+    name: 'InstantSync_Trigger_Settings__c',
+    fields: { ...hierarchySetting, Disabled__c: 'boolean' },
+    relationships: {},
+  },
+};
+
+/**
+ * What Salesforce checks when a package setting is written: each Text field's length (Name is
+ * Text(38) on every custom setting), and the labels its messages name fields by: the package's
+ * (salesforce-package/…/fields/*.field-meta.xml), and "Location" for SetupOwnerId.
+ */
+export const packageFieldRules = {
+  maxLength: {
+    Name: 38,
+    ClientId__c: 20,
+    TenantUrl__c: 255,
+    Status__c: 40,
+    LastError__c: 255,
+    WebhookSecret__c: 255,
+  } as Record<string, number>,
+  labels: {
+    Name: 'Name',
+    SetupOwnerId: 'Location',
+    ClientId__c: 'ClientId',
+    TenantUrl__c: 'Tenant URL',
+    Status__c: 'Connection status',
+    ExpiresAt__c: 'Refresh token expires',
+    StatusUpdatedAt__c: 'Status updated at',
+    LastError__c: 'Last error',
+    WebhookSecret__c: 'Webhook secret',
+    Disabled__c: 'Disable the Event trigger',
+  } as Record<string, string>,
+};
+
+/**
+ * The Tooling API's objects the sandbox has: RemoteProxy, a Remote Site Setting (Tooling API,
+ * RemoteProxy). FullName and Metadata can be neither filtered on nor read for more than one row
+ * at a time, as for every Tooling object that carries them.
+ */
+export const toolingSchemas: Record<string, ObjectSchema> = {
+  RemoteProxy: {
+    name: 'RemoteProxy',
+    fields: {
+      Id: 'id',
+      SiteName: 'string',
+      EndpointUrl: 'string',
+      Description: 'textarea',
+      IsActive: 'boolean',
+      ProtocolMismatch: 'boolean',
+      NamespacePrefix: 'string',
+      ManageableState: 'picklist',
+      FullName: 'string',
+      Metadata: 'complexvalue',
+      ...audit,
+    },
+    relationships: {},
+    unfilterable: ['FullName', 'Metadata'],
+    singleRowFields: ['FullName', 'Metadata'],
+  },
+};
+
 /** The fields of the polymorphic "Name" object a relationship like Owner or Relation points to. */
 export const nameFields: Record<string, FieldType> = {
   Id: 'id',
@@ -161,9 +273,12 @@ export const nameFields: Record<string, FieldType> = {
   Type: 'string',
 };
 
-export function findSchema(objectName: string): ObjectSchema | undefined {
+export function findSchema(
+  objectName: string,
+  among: Record<string, ObjectSchema> = schemas,
+): ObjectSchema | undefined {
   const wanted = objectName.toLowerCase();
-  return Object.values(schemas).find((s) => s.name.toLowerCase() === wanted);
+  return Object.values(among).find((s) => s.name.toLowerCase() === wanted);
 }
 
 /** The canonical spelling of `field` on `fields`, matched case-insensitively as Salesforce does. */

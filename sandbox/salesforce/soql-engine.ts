@@ -2,7 +2,9 @@
 // each record with `attributes` and the selected fields under their canonical names, and
 // relationship fields (Owner.Email, Relation.Name) as nested records. Text comparisons are
 // case-insensitive and 15-character ids match their 18-character form, as in Salesforce.
-// SELECT COUNT() answers the number of matching rows and no records.
+// SELECT COUNT() answers the number of matching rows and no records. The objects it knows are
+// the org's standard ones, our package's settings while the package is installed, and, for the
+// Tooling API's query, the Tooling objects.
 import { notFound, SalesforceApiError } from './api-error.ts';
 import type { OrgData } from './org-data.ts';
 import type { Condition, Literal, SoqlQuery } from './soql-parser.ts';
@@ -11,6 +13,7 @@ import {
   findSchema,
   nameFields,
   schemas,
+  toolingSchemas,
   toWire,
   type FieldType,
   type FieldValue,
@@ -34,14 +37,28 @@ export interface QueryAnswer {
   records: WireRecord[];
 }
 
+/** Which API a query or read comes through: REST's data API, or the Tooling API (…/tooling/…). */
+export type Api = 'rest' | 'tooling';
+
+/** The object a query or read names, as the org has it through that API; undefined when it has none. */
+export function schemaOf(objectName: string, data: OrgData, api: Api): ObjectSchema | undefined {
+  if (api === 'tooling') return findSchema(objectName, toolingSchemas);
+  return findSchema(objectName) ?? data.package.schema(objectName);
+}
+
 export function runQuery(
   query: SoqlQuery,
   data: OrgData,
-  options: { includeDeleted: boolean; apiVersion: string },
-): QueryAnswer {
-  const schema = findSchema(query.object);
+  options: { includeDeleted: boolean; apiVersion: string; api?: Api },
+): QueryAnswer & { entityTypeName: string } {
+  const api = options.api ?? 'rest';
+  const schema = schemaOf(query.object, data, api);
   if (schema === undefined) {
-    throw new SalesforceApiError(400, 'INVALID_TYPE', `sObject type '${query.object}' is not supported.`);
+    throw new SalesforceApiError(
+      400,
+      'INVALID_TYPE',
+      `sObject type '${query.object}' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.`,
+    );
   }
   const selected = query.fields.map((f) => resolve(schema, f));
   const resolveCached = new Map<string, ResolvedField>();
@@ -53,6 +70,16 @@ export function runQuery(
     }
     return resolved;
   };
+  for (const name of conditionFields(query.where)) {
+    const filtered = field(name).name;
+    if (schema.unfilterable?.includes(filtered)) {
+      throw new SalesforceApiError(
+        400,
+        'INVALID_FIELD',
+        `field '${filtered}' can not be filtered in a query call`,
+      );
+    }
+  }
   let rows = data
     .records(schema.name)
     .filter((record) => options.includeDeleted || record['IsDeleted'] !== true)
@@ -76,11 +103,37 @@ export function runQuery(
     query.offset ?? 0,
     query.limit === undefined ? undefined : (query.offset ?? 0) + query.limit,
   );
-  if (query.count) return { totalSize: rows.length, records: [] };
+  if (query.count) return { totalSize: rows.length, records: [], entityTypeName: schema.name };
+  // Tooling objects' FullName and Metadata are read one record at a time (Tooling API, e.g.
+  // RemoteProxy: "Query this field only if the query result contains no more than one record").
+  if (rows.length > 1 && selected.some((f) => schema.singleRowFields?.includes(f.name) === true)) {
+    throw new SalesforceApiError(
+      400,
+      'MALFORMED_QUERY',
+      `When retrieving results with Metadata or FullName fields, the query qualifications must specify no more than one row for retrieval. Result size: ${rows.length}`,
+    );
+  }
   return {
     totalSize: rows.length,
-    records: rows.map((record) => toWireRecord(schema.name, record, selected, data, options.apiVersion)),
+    records: rows.map((record) => toWireRecord(schema.name, record, selected, data, options.apiVersion, api)),
+    entityTypeName: schema.name,
   };
+}
+
+/** Every field a condition names. */
+function conditionFields(condition: Condition | undefined): string[] {
+  if (condition === undefined) return [];
+  switch (condition.kind) {
+    case 'and':
+    case 'or':
+      return [...conditionFields(condition.left), ...conditionFields(condition.right)];
+    case 'not':
+      return conditionFields(condition.operand);
+    case 'compare':
+    case 'in':
+    case 'like':
+      return [condition.field];
+  }
 }
 
 /** Refuses a field list naming a field the object does not have (INVALID_FIELD), as a read by id does. */
@@ -219,6 +272,7 @@ function literalValue(field: ResolvedField, literal: Literal): FieldValue {
     case 'string':
     case 'textarea':
     case 'picklist':
+    case 'complexvalue':
       if (literal.kind === 'string') return literal.value;
       throw wrongType('string and should be enclosed in quotes');
   }
@@ -247,16 +301,21 @@ function toWireRecord(
   selected: ResolvedField[],
   data: OrgData,
   apiVersion: string,
+  api: Api,
 ): WireRecord {
   const out: WireRecord = {
     attributes: {
       type: objectName,
-      url: `/services/data/v${apiVersion}/sobjects/${objectName}/${record.Id}`,
+      url: `/services/data/v${apiVersion}/${api === 'tooling' ? 'tooling/' : ''}sobjects/${objectName}/${record.Id}`,
     },
   };
   for (const field of selected) {
     if (field.relationship === undefined) {
-      out[field.name] = toWire(field.type, record[field.name]);
+      const value = record[field.name];
+      out[field.name] =
+        field.type === 'complexvalue' && typeof value === 'string'
+          ? (JSON.parse(value) as unknown)
+          : toWire(field.type, value);
       continue;
     }
     const target = related(field, record, data);
@@ -286,8 +345,9 @@ export function readRecord(
   fields: readonly string[] | undefined,
   data: OrgData,
   apiVersion: string,
+  api: Api = 'rest',
 ): WireRecord {
-  const schema = findSchema(objectName);
+  const schema = schemaOf(objectName, data, api);
   if (schema === undefined) throw notFound();
   const names = fields === undefined || fields.length === 0 ? Object.keys(schema.fields) : fields;
   return toWireRecord(
@@ -296,5 +356,6 @@ export function readRecord(
     names.map((f) => resolve(schema, f.trim())),
     data,
     apiVersion,
+    api,
   );
 }

@@ -34,6 +34,8 @@ const avroTypes: Record<FieldType, string> = {
   int: 'int',
   datetime: 'long',
   date: 'int',
+  // No Event field is one (only Tooling objects' Metadata); it would travel as its JSON text.
+  complexvalue: 'string',
 };
 
 const eventFields = Object.entries(schemas['Event']?.fields ?? {}).filter(([name]) => !untracked.has(name));
