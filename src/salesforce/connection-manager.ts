@@ -9,12 +9,14 @@ import {
   expiryPhase,
 } from '../domain/salesforce-connection.ts';
 import { tenantUrl } from '../domain/tenant.ts';
-import { NotFoundError, TooManyRequestsError } from '../lib/errors.ts';
+import { describeError, NotFoundError, TooManyRequestsError } from '../lib/errors.ts';
 import { insertOAuthState, takeOAuthState } from '../store/oauth-states-repository.ts';
 import { findConnection } from '../store/salesforce-connections-repository.ts';
 import type { ConnectionRow, TenantRow } from '../store/schema.ts';
 import { findTenantBySlug } from '../store/tenants-repository.ts';
 import { ConnectError } from './connect-error.ts';
+import { clearPackage, configurePackage, type PackageOutcome } from './org-package.ts';
+import { SalesforceRestClient } from './rest-client.ts';
 import { moveConnection } from './connection-transitions.ts';
 import { toConnectionView, type ConnectionView } from './connection-view.ts';
 import { oauthAppFor, requireClientSecret } from './oauth-app.ts';
@@ -31,6 +33,8 @@ export const maxPendingConnects = 50;
 export interface TenantConnection {
   tenant: TenantRow;
   connection: ConnectionView;
+  /** What a Connect or Disconnect did to our package's settings in the org (when it tried). */
+  orgPackage?: PackageOutcome | { error: string } | undefined;
 }
 
 export class ConnectionManager {
@@ -160,7 +164,8 @@ export class ConnectionManager {
       );
     }
     await this.#saveGrant(tenant, row, oauth, result.token, 'web_server', options.mayReplaceUser);
-    return this.get(slug);
+    const connected = await this.get(slug);
+    return { ...connected, orgPackage: await this.#configurePackage(connected) };
   }
 
   /** Connects with the JWT bearer flow (tenant settings hold the user and the private key): no browser, nothing expires. */
@@ -185,13 +190,18 @@ export class ConnectionManager {
       );
     }
     await this.#saveGrant(tenant, row, oauth, result.token, 'jwt_bearer', true);
-    return this.get(slug);
+    const connected = await this.get(slug);
+    return { ...connected, orgPackage: await this.#configurePackage(connected) };
   }
 
   /** Revokes the grant at Salesforce (best effort) and marks the tenant Disconnected. */
   async disconnect(slug: string): Promise<TenantConnection & { revoked: boolean }> {
     const { tenant, row } = await this.#load(slug);
     if (row.state === 'disconnected') return { ...(await this.get(slug)), revoked: false };
+    // While the grant still works: the package's settings say Disconnected, its secret is gone.
+    const orgPackage = await this.#orgPackageStep(tenant, 'clearing', (rest, orgId) =>
+      clearPackage(rest, { orgId, now: this.#deps.clock.now() }),
+    );
     const token = row.refresh_token_sealed ?? row.access_token_sealed;
     let revoked = false;
     if (token !== null) {
@@ -218,7 +228,57 @@ export class ConnectionManager {
     });
     this.#sessions.forget(tenant.id);
     this.#deps.logger.info({ tenant: slug, revoked }, 'Salesforce connection disconnected');
-    return { ...(await this.get(slug)), revoked };
+    return { ...(await this.get(slug)), revoked, orgPackage };
+  }
+
+  /** After a Connect: our package's settings and Remote Site Setting in the org (docs/salesforce-package.md). */
+  async #configurePackage(
+    connected: TenantConnection,
+  ): Promise<PackageOutcome | { error: string } | undefined> {
+    const { tenant, connection } = connected;
+    return this.#orgPackageStep(tenant, 'configuring', (rest, orgId) =>
+      configurePackage(rest, {
+        orgId,
+        tenantUrl: tenantUrl(this.#deps.settings.publicUrl, tenant.slug),
+        status: 'Connected',
+        expiresAt: connection.expiresAt === null ? null : Date.parse(connection.expiresAt),
+        webhookSecret: this.#deps.secretBox.open(
+          tenant.webhook_secret_sealed,
+          sealed.webhookSecret(tenant.id),
+        ),
+        now: this.#deps.clock.now(),
+      }),
+    );
+  }
+
+  /**
+   * Runs one step on the org's package settings with the tenant's grant. Best effort: a failure is
+   * logged and returned (Connect and Disconnect stand; the Connect page also asks the server).
+   */
+  async #orgPackageStep(
+    tenant: TenantRow,
+    what: string,
+    step: (rest: SalesforceRestClient, orgId: string) => Promise<PackageOutcome>,
+  ): Promise<PackageOutcome | { error: string } | undefined> {
+    const row = await this.#connection(tenant);
+    if (row.org_id === null || (row.state !== 'connected' && row.state !== 'expiring')) return undefined;
+    const rest = new SalesforceRestClient({
+      sessions: this.#sessions.forTenant(tenant.id),
+      apiVersion: this.#deps.settings.apiVersion,
+      fetch: this.#deps.fetch,
+    });
+    try {
+      const outcome = await step(rest, row.org_id);
+      this.#deps.logger.info(
+        { tenant: tenant.slug, ...outcome },
+        `${what} the Salesforce package's settings`,
+      );
+      return outcome;
+    } catch (error) {
+      const message = `${what} the Salesforce package's settings failed: ${describeError(error)}`;
+      this.#deps.logger.warn({ tenant: tenant.slug }, message);
+      return { error: message };
+    }
   }
 
   async #saveGrant(

@@ -1,5 +1,6 @@
 // Salesforce's REST API with plain fetch, for one tenant: SOQL queries (following
-// nextRecordsUrl), the composite read of records by id, and the org's limits. A rejected
+// nextRecordsUrl), the composite read of records by id, the org's limits, and the few record
+// writes the server makes (our package's settings, a Remote Site Setting through the Tooling API). A rejected
 // session (401 INVALID_SESSION_ID) is refreshed once and the call retried; every response's
 // Sforce-Limit-Info is reported so the engine can slow down before the org runs dry. Wire
 // errors become the service's error vocabulary here, in one place.
@@ -27,11 +28,25 @@ export interface SalesforceRecord {
   [field: string]: unknown;
 }
 
+/** Which of Salesforce's APIs a record call goes to: the REST API's objects, or the Tooling API's. */
+export type Api = 'rest' | 'tooling';
+
 interface QueryPage<T> {
   totalSize: number;
   done: boolean;
   nextRecordsUrl?: string;
   records: T[];
+}
+
+/** Salesforce refused a request for good (a 4xx but 401 and 429): its errorCode, for callers that tell refusals apart. */
+export class SalesforceRefusal extends PermanentError {
+  readonly code: string;
+  readonly status: number;
+  constructor(message: string, code: string, status: number) {
+    super(message);
+    this.code = code;
+    this.status = status;
+  }
 }
 
 /** A full day of Salesforce's daily API limit is not coming back sooner than this. */
@@ -102,8 +117,48 @@ export class SalesforceRestClient {
     return this.#request('GET', `${this.#base()}/limits`);
   }
 
+  /** Creates a record (of the REST API, or with `tooling` of the Tooling API); returns its id. */
+  async create(objectName: string, fields: Record<string, unknown>, api: Api = 'rest'): Promise<string> {
+    const created = await this.#request<{ id: string }>(
+      'POST',
+      `${this.#path(api)}/sobjects/${objectName}`,
+      fields,
+    );
+    return created.id;
+  }
+
+  async update(
+    objectName: string,
+    id: string,
+    fields: Record<string, unknown>,
+    api: Api = 'rest',
+  ): Promise<void> {
+    await this.#request(
+      'PATCH',
+      `${this.#path(api)}/sobjects/${objectName}/${encodeURIComponent(id)}`,
+      fields,
+    );
+  }
+
+  async remove(objectName: string, id: string, api: Api = 'rest'): Promise<void> {
+    await this.#request('DELETE', `${this.#path(api)}/sobjects/${objectName}/${encodeURIComponent(id)}`);
+  }
+
+  /** A query of the Tooling API (one page: the objects asked for here are few). */
+  async toolingQuery<T extends SalesforceRecord = SalesforceRecord>(soql: string): Promise<T[]> {
+    const page = await this.#request<QueryPage<T>>(
+      'GET',
+      `${this.#path('tooling')}/query?q=${encodeURIComponent(soql)}`,
+    );
+    return page.records;
+  }
+
   #base(): string {
     return `/services/data/v${this.#options.apiVersion}`;
+  }
+
+  #path(api: Api): string {
+    return api === 'tooling' ? `${this.#base()}/tooling` : this.#base();
   }
 
   async #request<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -114,6 +169,7 @@ export class SalesforceRestClient {
       response = await this.#send(session, method, path, body);
     }
     this.#reportUsage(response);
+    if (response.status === 204) return undefined as T;
     if (response.ok) return (await response.json()) as T;
     throw await this.#failure(response, `${method} ${path.split('?')[0] ?? path}`);
   }
@@ -162,6 +218,6 @@ export class SalesforceRestClient {
         Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterMs: retryAfter * 1000 } : {},
       );
     }
-    return new PermanentError(`Salesforce refused ${message}`);
+    return new SalesforceRefusal(`Salesforce refused ${message}`, code, response.status);
   }
 }

@@ -8,6 +8,7 @@ import { slugProblem } from '../domain/tenant.ts';
 import type { Clock } from '../lib/clock.ts';
 import { BadInputError } from '../lib/errors.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
+import { sealed } from '../salesforce/salesforce-deps.ts';
 import { insertConnection } from '../store/salesforce-connections-repository.ts';
 import type { Database } from '../store/schema.ts';
 import { clientIdExists, findTenantBySlug, insertTenant } from '../store/tenants-repository.ts';
@@ -31,9 +32,7 @@ export interface CreatedTenant extends TenantSummary {
 /** Long enough to merge a save and the trigger or flow updates that follow it; short enough for "about a second". */
 export const defaultSettleWindowMs = 500;
 
-export function webhookSecretContext(tenantId: string): string {
-  return `tenant:${tenantId}:webhook-secret`;
-}
+export const webhookSecretContext = sealed.webhookSecret;
 
 export async function createTenant(
   deps: CreateTenantDeps,
