@@ -334,6 +334,13 @@ export function createHttpAppFor(runtime: RuntimeWithSecrets) {
       logger: runtime.logger,
       rateLimitPerMinute: runtime.config.webhookRateLimit,
     },
+    packageHooks: {
+      db,
+      secretBox: runtime.secretBox,
+      clock: runtime.clock,
+      logger: runtime.logger,
+      connections: runtime.salesforce.connections,
+    },
     tenantPages: {
       connections: runtime.salesforce.connections,
       secretBox: runtime.secretBox,

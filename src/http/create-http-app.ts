@@ -14,6 +14,7 @@ import { adminRoutes, type AdminDeps } from './admin-routes.ts';
 import { errorResponse } from './error-response.ts';
 import { securityHeaders } from './security-headers.ts';
 import { tenantPages, type TenantPagesDeps } from './tenant-pages.ts';
+import { packageRoutes, type PackageHooksDeps } from './package-routes.ts';
 import { webhookRoutes, type WebhookDeps } from './webhook-route.ts';
 
 export interface HttpDeps {
@@ -27,6 +28,8 @@ export interface HttpDeps {
   tenantPages?: TenantPagesDeps;
   /** The signed Salesforce webhook. */
   webhook?: WebhookDeps;
+  /** The signed connection endpoint of the Connect page inside Salesforce (our package). */
+  packageHooks?: PackageHooksDeps;
   /** The admin pages and the JSON API. */
   admin?: AdminDeps;
   /**
@@ -144,6 +147,7 @@ export function createHttpApp(deps: HttpDeps): Hono {
 
   if (deps.admin !== undefined) app.route('/', adminRoutes(deps.admin));
   if (deps.webhook !== undefined) app.route('/', webhookRoutes(deps.webhook));
+  if (deps.packageHooks !== undefined) app.route('/', packageRoutes(deps.packageHooks));
   if (deps.tenantPages !== undefined) app.route('/', tenantPages(deps.tenantPages, deps.logger));
 
   app.notFound((c) =>

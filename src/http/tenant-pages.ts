@@ -79,6 +79,28 @@ export function tenantPages(deps: TenantPagesDeps, logger: Logger): Hono {
     );
   });
 
+  // The Connect page inside Salesforce (our package) opens this in a window with the Client ID the
+  // admin entered in ClientId Config: one that is not this tenant's means the tenant URL and the
+  // Client ID disagree, which is said here before anyone signs in. Connect itself stays a form
+  // (POST with its CSRF token) on the tenant page.
+  app.get('/t/:slug/connect', async (c) => {
+    const slug = c.req.param('slug');
+    const current = await deps.connections.get(slug);
+    const clientId = c.req.query('clientId')?.trim();
+    if (clientId !== undefined && clientId !== current.tenant.client_id) {
+      return c.html(
+        messagePage(
+          'This tenant URL is not for that Client ID',
+          `The Client ID entered in Salesforce (ClientId Config: ${clientId.slice(0, 40)}) is not the one of this tenant URL. ` +
+            'Both come from the same `instant-sync tenants add`: check them, then click Connect again. Nothing was changed.',
+          { href: pathOf(slug), label: 'Open the tenant page' },
+        ),
+        400,
+      );
+    }
+    return c.redirect(`${pathOf(slug)}?from=salesforce`, 303);
+  });
+
   app.post('/t/:slug/connect', async (c) => {
     const slug = c.req.param('slug');
     if (!(await csrfFromForm(c))) return refused(c, slug, 'The form expired. Open the page again and retry.');
