@@ -73,6 +73,7 @@ export function tenantPages(deps: TenantPagesDeps, logger: Logger): Hono {
         csrf: csrfToken(c, cookies),
         signedIn,
         result: c.req.query('result'),
+        inPackage: c.req.query('package') === '1',
         callbackUrl: deps.connections.callbackUrl(current.tenant.slug),
         tenantUrl: `${deps.publicUrl}${pathOf(current.tenant.slug)}`,
       }),
@@ -138,7 +139,12 @@ export function tenantPages(deps: TenantPagesDeps, logger: Logger): Hono {
           now: deps.clock.now(),
         });
       }
-      return c.redirect(`${pathOf(slug)}?result=connected`, 303);
+      // Our package's Connect page (inside Salesforce) reads what was just written there.
+      const inPackage =
+        connected.orgPackage !== undefined &&
+        'installed' in connected.orgPackage &&
+        connected.orgPackage.installed;
+      return c.redirect(`${pathOf(slug)}?result=connected${inPackage ? '&package=1' : ''}`, 303);
     } catch (error) {
       if (!(error instanceof ConnectError)) throw error;
       logger.warn({ tenant: slug, failure: error.failure }, `Connect did not complete: ${error.message}`);
@@ -211,12 +217,16 @@ function refused(c: Context, slug: string, message: string, status: 400 | 403 = 
   );
 }
 
+const packageNote = ' — the Connect page in Salesforce shows it too: you may close this window';
+
 function tenantPage(
   current: TenantConnection,
   view: {
     csrf: string;
     signedIn: boolean;
     result: string | undefined;
+    /** The org has our package, and its Connect page was told. */
+    inPackage: boolean;
     callbackUrl: string;
     tenantUrl: string;
   },
@@ -224,7 +234,7 @@ function tenantPage(
   const { tenant, connection } = current;
   const banner =
     view.result === 'connected' && (connection.state === 'connected' || connection.state === 'expiring')
-      ? html`<p class="banner ok" role="status">Connected</p>`
+      ? html`<p class="banner ok" role="status">Connected${view.inPackage ? packageNote : ''}</p>`
       : view.result === 'disconnected' && connection.state === 'disconnected'
         ? html`<p class="banner ok" role="status">Disconnected</p>`
         : '';

@@ -58,8 +58,12 @@ describeEachBackend("our package's settings in the org", (database) => {
       }),
     ]);
 
-    // A Reconnect writes the same records again: no second record, no second Remote Site Setting.
-    await env.reconnect('acme');
+    // A Reconnect writes the same records again: no second record, no second Remote Site Setting;
+    // the page it ends on says the Connect page in Salesforce shows it too.
+    const page = await env.reconnect('acme');
+    expect(page.html).toContain(
+      'Connected — the Connect page in Salesforce shows it too: you may close this window',
+    );
     expect(env.sandbox.packageState().records['InstantSync_Config__c']).toHaveLength(1);
     expect(env.sandbox.packageState().remoteSites).toHaveLength(1);
   });

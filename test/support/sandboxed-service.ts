@@ -8,7 +8,7 @@ import { tenantCreationDeps } from '../../src/main.ts';
 import { createTenant, type CreatedTenant } from '../../src/tenants/create-tenant.ts';
 import { ManualClock } from './manual-clock.ts';
 import { startServiceUnderTest, type ServiceUnderTest } from './service-under-test.ts';
-import { TestBrowser } from './test-browser.ts';
+import { TestBrowser, type Page } from './test-browser.ts';
 
 export interface SandboxedService {
   sandbox: SalesforceSandbox;
@@ -21,7 +21,8 @@ export interface SandboxedService {
   /** Creates a tenant and connects it through the sandbox's OAuth (auto-approved). */
   connectedTenant(slug: string): Promise<CreatedTenant>;
   /** Connects an existing tenant again through its page (after its grant was revoked, say). */
-  reconnect(slug: string): Promise<void>;
+  /** Connects (or reconnects) the tenant through its page as an admin would; the page it ends on. */
+  reconnect(slug: string): Promise<Page>;
   close(): Promise<void>;
 }
 
@@ -86,8 +87,9 @@ export async function startSandboxedService(options: {
       const done = await browser.submit(await browser.get(`${service.url}/t/${slug}/`), {
         button: /^(Connect|Reconnect)/,
       });
-      if (!done.url.endsWith('?result=connected'))
+      if (!/\?result=connected(&|$)/.test(done.url))
         throw new Error(`could not connect ${slug}:\n${done.html}`);
+      return done;
     },
     async close() {
       await service.close();
