@@ -231,6 +231,14 @@ export class ConnectionManager {
     return { ...(await this.get(slug)), revoked, orgPackage };
   }
 
+  /**
+   * Writes our package's settings in the org again (a new webhook secret, say): what a Connect
+   * writes, when the tenant is connected; undefined when it is not.
+   */
+  async updatePackage(slug: string): Promise<PackageOutcome | { error: string } | undefined> {
+    return this.#configurePackage(await this.get(slug));
+  }
+
   /** After a Connect: our package's settings and Remote Site Setting in the org (docs/salesforce-package.md). */
   async #configurePackage(
     connected: TenantConnection,

@@ -377,13 +377,18 @@ describeEachBackend('secret rotation commands', (database) => {
     const newSecret = /(whsec_[A-Za-z0-9_-]{43})/.exec(rotated.stdout)?.[1] ?? '';
     expect(newSecret).not.toBe('');
     expect(newSecret).not.toBe(webhookSecret);
-    expect(rotated.stdout).toContain("Paste it into the Salesforce package's webhook secret setting");
+    // Not connected: nothing could tell the org, so the admin gives it to the webhook's callers.
+    expect(rotated.stdout).toContain('Give it to whatever calls the webhook (docs/webhook.md) now');
 
     expect(await check(webhookSecret)).toMatchObject({ status: 401, code: 'bad_signature' });
     expect(await check(newSecret)).toBeUndefined();
 
     const json = await cli(['tenants', 'rotate-webhook-secret', 'acme', '--json'], keyB);
-    expect(JSON.parse(json.stdout)).toEqual({ slug: 'acme', webhookSecret: await storedSecret() });
+    expect(JSON.parse(json.stdout)).toEqual({
+      slug: 'acme',
+      webhookSecret: await storedSecret(),
+      packageUpdated: false,
+    });
     const missing = await cli(['tenants', 'rotate-webhook-secret', 'globex'], keyB);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('no tenant named "globex"');

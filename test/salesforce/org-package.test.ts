@@ -68,6 +68,24 @@ describeEachBackend("our package's settings in the org", (database) => {
     expect(env.sandbox.packageState().remoteSites).toHaveLength(1);
   });
 
+  it('gives the org a rotated webhook secret at once', async () => {
+    const rotated = await runCliInProcess(
+      ['tenants', 'rotate-webhook-secret', 'acme', '--json'],
+      env.service.env,
+    );
+    const { webhookSecret, packageUpdated } = JSON.parse(rotated.stdout) as {
+      webhookSecret: string;
+      packageUpdated: boolean;
+    };
+    expect(packageUpdated).toBe(true);
+    expect(webhookSecret).not.toBe(secret);
+    expect(settings()['InstantSync_Secret__c']?.['WebhookSecret__c']).toBe(webhookSecret);
+    secret = webhookSecret;
+    const told = await runCliInProcess(['tenants', 'rotate-webhook-secret', 'acme'], env.service.env);
+    expect(told.stdout).toContain('Our Salesforce package in the org has it already');
+    secret = String(settings()['InstantSync_Secret__c']?.['WebhookSecret__c']);
+  });
+
   it('clears them on Disconnect, before the grant is revoked', async () => {
     const disconnected = await runCliInProcess(['disconnect', 'acme'], env.service.env);
     expect(disconnected.code).toBe(0);

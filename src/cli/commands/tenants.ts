@@ -62,7 +62,8 @@ export function registerTenants(program: Command, ctx: CliContext): void {
             `  Client ID:   ${tenant.clientId}`,
             `  Tenant URL:  ${tenant.tenantUrl}`,
             '',
-            'Webhook secret (shown only now; store it where the Salesforce package can read it):',
+            'Webhook secret (shown only now; our Salesforce package gets it by itself when the tenant connects,',
+            'other callers of the webhook need it: docs/webhook.md):',
             `  ${tenant.webhookSecret}`,
             '',
           ].join('\n'),
@@ -264,23 +265,33 @@ export function registerTenants(program: Command, ctx: CliContext): void {
     .argument('<slug>', 'the tenant')
     .option('--json', 'print the result as JSON')
     .action((slug: string, opts: { json?: boolean }, command: Command) =>
-      withRuntime(ctx, command, openDataWithSecrets, async ({ store, secretBox, clock, logger }) => {
-        const rotated = await rotateWebhookSecret({ db: store.db, secretBox, clock }, slug);
-        logger.info({ tenant: rotated.slug }, 'webhook secret rotated');
-        if (opts.json === true) {
-          printJson(ctx, rotated);
-          return;
-        }
-        ctx.stdout(
-          [
-            `New webhook secret for tenant ${rotated.slug} (shown only now):`,
-            `  ${rotated.webhookSecret}`,
-            '',
-            "Paste it into the Salesforce package's webhook secret setting now: deliveries signed with the old",
-            'secret are refused from this moment. Changes made meanwhile still arrive through CDC and polling.',
-            '',
-          ].join('\n'),
-        );
-      }),
+      withRuntime(
+        ctx,
+        command,
+        openDataWithSecrets,
+        async ({ store, secretBox, clock, logger, salesforce }) => {
+          const rotated = await rotateWebhookSecret({ db: store.db, secretBox, clock }, slug);
+          logger.info({ tenant: rotated.slug }, 'webhook secret rotated');
+          // A connected org with our package gets the new secret at once, as a Connect would give it.
+          const orgPackage = await salesforce.connections.updatePackage(slug);
+          const inPackage = orgPackage !== undefined && 'installed' in orgPackage && orgPackage.installed;
+          if (opts.json === true) {
+            printJson(ctx, { ...rotated, packageUpdated: inPackage });
+            return;
+          }
+          ctx.stdout(
+            [
+              `New webhook secret for tenant ${rotated.slug} (shown only now):`,
+              `  ${rotated.webhookSecret}`,
+              '',
+              inPackage
+                ? 'Our Salesforce package in the org has it already. Deliveries signed with the old secret are refused from'
+                : 'Give it to whatever calls the webhook (docs/webhook.md) now: deliveries signed with the old secret are refused from',
+              'this moment. Changes made meanwhile still arrive through CDC and polling.',
+              '',
+            ].join('\n'),
+          );
+        },
+      ),
     );
 }
