@@ -64,7 +64,7 @@ export function sourceApiVersion(): string {
     sourceApiVersion?: unknown;
   };
   if (typeof project.sourceApiVersion !== 'string' || !/^\d+\.0$/.test(project.sourceApiVersion)) {
-    throw new Error('salesforce-package/sfdx-project.json must name a sourceApiVersion such as "65.0"');
+    throw new Error('salesforce-package/sfdx-project.json must name a sourceApiVersion such as "66.0"');
   }
   return project.sourceApiVersion;
 }
