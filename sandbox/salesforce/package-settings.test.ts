@@ -10,43 +10,12 @@
 import { Connection } from '@jsforce/jsforce-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSalesforceSandbox, type SalesforceSandbox } from './index.ts';
+import { jsforceFailure as failure, testAccessToken } from './test-sign-in.ts';
 
 interface QueryPage {
   totalSize: number;
   done: boolean;
   records: Record<string, unknown>[];
-}
-
-/** What a jsforce call rejected with: its errorCode and the error Salesforce sent. */
-async function failure(call: PromiseLike<unknown>): Promise<{ errorCode: string; data: unknown }> {
-  const error = (await Promise.resolve(call).then(
-    () => undefined,
-    (e: unknown) => e,
-  )) as { errorCode?: string; data?: unknown } | undefined;
-  if (error === undefined) throw new Error('the call succeeded');
-  return { errorCode: String(error.errorCode), data: error.data };
-}
-
-async function accessToken(org: SalesforceSandbox, username: string): Promise<string> {
-  if (!org.apps().some((a) => a.clientId === 'app'))
-    org.addConnectedApp({ clientId: 'app', clientSecret: 's', callbackUrls: ['http://cb'] });
-  const authorize = await fetch(
-    `${org.url}/services/oauth2/authorize?response_type=code&client_id=app&redirect_uri=${encodeURIComponent('http://cb')}&scope=api&login_hint=${encodeURIComponent(username)}`,
-    { redirect: 'manual' },
-  );
-  const code = new URL(authorize.headers.get('location') ?? '').searchParams.get('code') ?? '';
-  const response = await fetch(`${org.url}/services/oauth2/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'authorization_code',
-      code,
-      client_id: 'app',
-      client_secret: 's',
-      redirect_uri: 'http://cb',
-    }).toString(),
-  });
-  return ((await response.json()) as { access_token: string }).access_token;
 }
 
 describe('our package’s custom settings and remote sites, as strict as Salesforce', () => {
@@ -58,7 +27,7 @@ describe('our package’s custom settings and remote sites, as strict as Salesfo
   beforeAll(async () => {
     org = await startSalesforceSandbox({ autoApprove: true, startTime: Date.UTC(2026, 10, 24, 8) });
     adminId = org.addUser({ username: 'admin@acme.example', email: 'admin@acme.example' }).Id;
-    token = await accessToken(org, 'admin@acme.example');
+    token = await testAccessToken(org, { username: 'admin@acme.example' });
     conn = new Connection({ instanceUrl: org.url, accessToken: token, version: '66.0' });
   });
   afterAll(() => org.close());
@@ -702,7 +671,7 @@ describe('our package’s custom settings and remote sites, as strict as Salesfo
       const as = async (username: string) =>
         new Connection({
           instanceUrl: org.url,
-          accessToken: await accessToken(org, username),
+          accessToken: await testAccessToken(org, { username: username }),
           version: '66.0',
         });
       const rep = await as('rep@acme.example');

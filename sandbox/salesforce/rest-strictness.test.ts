@@ -6,6 +6,7 @@
 import { Connection } from '@jsforce/jsforce-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSalesforceSandbox, type SalesforceSandbox } from './index.ts';
+import { jsforceFailure as failure, testAccessToken } from './test-sign-in.ts';
 
 const day = 86_400_000;
 
@@ -14,39 +15,6 @@ interface QueryPage {
   done: boolean;
   nextRecordsUrl?: string;
   records: Record<string, unknown>[];
-}
-
-/** What a jsforce call rejected with: its errorCode and the error Salesforce sent. */
-async function failure(call: Promise<unknown>): Promise<{ errorCode: string; data: unknown }> {
-  const error = (await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  )) as { errorCode?: string; data?: unknown } | undefined;
-  if (error === undefined) throw new Error('the call succeeded');
-  return { errorCode: String(error.errorCode), data: error.data };
-}
-
-async function accessToken(org: SalesforceSandbox, username: string): Promise<string> {
-  const app = org.apps().find((a) => a.clientId === 'app');
-  if (app === undefined)
-    org.addConnectedApp({ clientId: 'app', clientSecret: 's', callbackUrls: ['http://cb'] });
-  const authorize = await fetch(
-    `${org.url}/services/oauth2/authorize?response_type=code&client_id=app&redirect_uri=${encodeURIComponent('http://cb')}&scope=api&login_hint=${encodeURIComponent(username)}`,
-    { redirect: 'manual' },
-  );
-  const code = new URL(authorize.headers.get('location') ?? '').searchParams.get('code') ?? '';
-  const response = await fetch(`${org.url}/services/oauth2/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'authorization_code',
-      code,
-      client_id: 'app',
-      client_secret: 's',
-      redirect_uri: 'http://cb',
-    }).toString(),
-  });
-  return ((await response.json()) as { access_token: string }).access_token;
 }
 
 describe('sandbox REST API, as strict as Salesforce', () => {
@@ -58,7 +26,7 @@ describe('sandbox REST API, as strict as Salesforce', () => {
   beforeAll(async () => {
     org = await startSalesforceSandbox({ autoApprove: true, startTime: Date.UTC(2026, 10, 24, 8) });
     ownerId = org.addUser({ username: 'rep@acme.example', email: 'rep@acme.example' }).Id;
-    token = await accessToken(org, 'rep@acme.example');
+    token = await testAccessToken(org, { username: 'rep@acme.example' });
     conn = new Connection({ instanceUrl: org.url, accessToken: token, version: '66.0' });
   });
   afterAll(() => org.close());
@@ -123,7 +91,7 @@ describe('sandbox REST API, as strict as Salesforce', () => {
         await api(`/query?q=${encodeURIComponent("SELECT Id FROM Event WHERE Subject LIKE 'Paged%'")}`)
       ).json()) as QueryPage;
       org.clock.advance(2 * day);
-      token = await accessToken(org, 'rep@acme.example'); // the session idled out meanwhile
+      token = await testAccessToken(org, { username: 'rep@acme.example' }); // the session idled out meanwhile
       conn = new Connection({ instanceUrl: org.url, accessToken: token, version: '66.0' });
       expect((await api(first.nextRecordsUrl ?? '')).status).toBe(400);
     });
@@ -359,7 +327,7 @@ describe('sandbox limits resource and daily API limit', () => {
   it('lists every documented limit to a user with View Setup and Configuration, storage only with Manage Users', async () => {
     const admin = new Connection({
       instanceUrl: org.url,
-      accessToken: await accessToken(org, 'admin@acme.example'),
+      accessToken: await testAccessToken(org, { username: 'admin@acme.example' }),
       version: '66.0',
     });
     const limits = (await admin.limits()) as unknown as Record<string, { Max: number; Remaining: number }>;
@@ -386,7 +354,7 @@ describe('sandbox limits resource and daily API limit', () => {
     expect(limits['DailyApiRequests']).toEqual({ Max: 20, Remaining: 19 });
 
     const viewer = await fetch(`${org.url}/services/data/v66.0/limits`, {
-      headers: { authorization: `Bearer ${await accessToken(org, 'viewer@acme.example')}` },
+      headers: { authorization: `Bearer ${await testAccessToken(org, { username: 'viewer@acme.example' })}` },
     });
     const seen = (await viewer.json()) as Record<string, unknown>;
     expect([seen['DailyApiRequests'] !== undefined, seen['DataStorageMB'], seen['FileStorageMB']]).toEqual([
@@ -397,7 +365,7 @@ describe('sandbox limits resource and daily API limit', () => {
 
     const rep = new Connection({
       instanceUrl: org.url,
-      accessToken: await accessToken(org, 'rep@acme.example'),
+      accessToken: await testAccessToken(org, { username: 'rep@acme.example' }),
       version: '66.0',
     });
     expect(await failure(rep.limits())).toEqual({
@@ -407,7 +375,7 @@ describe('sandbox limits resource and daily API limit', () => {
   });
 
   it('lets a burst run past the daily limit, refuses at the tolerance, and stays refused until the 24 hours are back under the limit', async () => {
-    const token = await accessToken(org, 'admin@acme.example');
+    const token = await testAccessToken(org, { username: 'admin@acme.example' });
     const call = () =>
       fetch(`${org.url}/services/data/v66.0/query?q=SELECT+Id+FROM+User`, {
         headers: { authorization: `Bearer ${token}` },

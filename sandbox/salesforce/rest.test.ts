@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSalesforceSandbox, type SalesforceSandbox } from './index.ts';
+import { testAccessToken } from './test-sign-in.ts';
 
 const day = 86_400_000;
 
@@ -31,7 +32,7 @@ describe('sandbox REST API', () => {
       firstName: 'Big',
       lastName: 'Boss',
     }).Id;
-    token = await accessToken(org);
+    token = await testAccessToken(org, { clientSecret: 'secret' });
   });
   afterAll(() => org.close());
 
@@ -269,14 +270,14 @@ describe('sandbox REST API', () => {
       { message: 'TotalRequests Limit exceeded.', errorCode: 'REQUEST_LIMIT_EXCEEDED' },
     ]);
     org.clock.advance(day);
-    token = await accessToken(org); // the old session died of idleness meanwhile
+    token = await testAccessToken(org, { clientSecret: 'secret' }); // the old session died of idleness meanwhile
     expect((await api('/limits')).status).toBe(200);
   });
 
   it('answers INVALID_SESSION_ID for an idle, a revoked and an unknown token', async () => {
-    const idle = await accessToken(org);
+    const idle = await testAccessToken(org, { clientSecret: 'secret' });
     org.clock.advance(2 * 3_600_000);
-    const revoked = await accessToken(org);
+    const revoked = await testAccessToken(org, { clientSecret: 'secret' });
     await fetch(`${org.url}/services/oauth2/revoke?token=${encodeURIComponent(revoked)}`);
     for (const bearer of [idle, revoked, 'nope']) {
       const response = await api('/limits', {}, bearer);
@@ -285,7 +286,7 @@ describe('sandbox REST API', () => {
         { message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' },
       ]);
     }
-    token = await accessToken(org);
+    token = await testAccessToken(org, { clientSecret: 'secret' });
   });
 
   it('injects faults on demand', async () => {
@@ -342,23 +343,3 @@ describe('sandbox launcher', () => {
     expect(await exited).toBe(0);
   });
 });
-
-async function accessToken(org: SalesforceSandbox): Promise<string> {
-  const authorize = await fetch(
-    `${org.url}/services/oauth2/authorize?response_type=code&client_id=app&redirect_uri=${encodeURIComponent('http://cb')}&scope=api`,
-    { redirect: 'manual' },
-  );
-  const code = new URL(authorize.headers.get('location') ?? '').searchParams.get('code') ?? '';
-  const response = await fetch(`${org.url}/services/oauth2/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'authorization_code',
-      code,
-      client_id: 'app',
-      client_secret: 'secret',
-      redirect_uri: 'http://cb',
-    }).toString(),
-  });
-  return ((await response.json()) as { access_token: string }).access_token;
-}

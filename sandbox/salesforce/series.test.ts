@@ -11,6 +11,7 @@ import PubSubApiClient from 'salesforce-pubsub-api-client';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSalesforceSandbox, type SalesforceSandbox } from './index.ts';
+import { testAccessToken } from './test-sign-in.ts';
 import { OrgData } from './org-data.ts';
 import { SandboxClock } from './sandbox-clock.ts';
 
@@ -66,32 +67,6 @@ async function until(condition: () => boolean | Promise<boolean>, what = 'condit
   throw new Error(`${what} not met within 20 s`);
 }
 
-async function accessToken(org: SalesforceSandbox, username: string, dispatcher?: Agent): Promise<string> {
-  if (!org.apps().some((a) => a.clientId === 'app'))
-    org.addConnectedApp({ clientId: 'app', clientSecret: 's', callbackUrls: ['http://cb'] });
-  const get =
-    dispatcher === undefined
-      ? fetch
-      : (url: string, init: object) => undiciFetch(url, { ...init, dispatcher });
-  const authorize = await get(
-    `${org.url}/services/oauth2/authorize?response_type=code&client_id=app&redirect_uri=${encodeURIComponent('http://cb')}&scope=api&login_hint=${encodeURIComponent(username)}`,
-    { redirect: 'manual' },
-  );
-  const code = new URL(authorize.headers.get('location') ?? '').searchParams.get('code') ?? '';
-  const response = await get(`${org.url}/services/oauth2/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'authorization_code',
-      code,
-      client_id: 'app',
-      client_secret: 's',
-      redirect_uri: 'http://cb',
-    }).toString(),
-  });
-  return ((await response.json()) as { access_token: string }).access_token;
-}
-
 describe('Lightning event series over REST', () => {
   let org: SalesforceSandbox;
   let token: string;
@@ -109,7 +84,7 @@ describe('Lightning event series over REST', () => {
     }).Id;
     colleagueId = org.addUser({ username: 'pa@acme.example', email: 'pa@acme.example' }).Id;
     contactId = org.addContact({ lastName: 'Customer', email: 'c@customer.example' }).id;
-    token = await accessToken(org, 'rep@acme.example');
+    token = await testAccessToken(org, { username: 'rep@acme.example' });
     conn = new Connection({ instanceUrl: org.url, accessToken: token, version: '66.0' });
   });
   afterAll(() => org.close());
@@ -640,7 +615,10 @@ describe('Lightning event series over change data capture', () => {
     const dispatcher = new Agent({
       connect: { ca: [...rootCertificates, readFileSync(org.caFile ?? '', 'utf8')] },
     });
-    const token = await accessToken(org, 'rep@acme.example', dispatcher);
+    const token = await testAccessToken(org, {
+      username: 'rep@acme.example',
+      fetch: (url, init) => undiciFetch(url, { ...init, dispatcher } as never),
+    });
     client = new PubSubApiClient(
       {
         authType: 'user-supplied',
