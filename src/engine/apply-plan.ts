@@ -12,7 +12,7 @@ import {
   type ItemRef,
 } from '../providers/calendar-provider.ts';
 import type { ClaimedJob } from '../store/jobs/job.ts';
-import { markCreatePending, saveLink } from '../store/links-repository.ts';
+import { clearCreatePending, markCreatePending, saveLink } from '../store/links-repository.ts';
 import type { Database, LinkRow, MailboxRow, TenantRow } from '../store/schema.ts';
 import type { EngineMetrics, ProviderCallOutcome } from './engine-metrics.ts';
 import type { MailboxLimiter } from './mailbox-limiter.ts';
@@ -145,15 +145,29 @@ export async function applyPlan(
         providerId: deps.providerId,
         now: deps.clock.now(),
       });
-    const ref =
-      existing === undefined
-        ? await call(address, 'create', () =>
-            provider.create(address, item, {
-              ...options,
-              idempotencyKey: `${input.job.eventId}-${input.version ?? 0}`,
-            }),
-          )
-        : await call(address, 'update', () => provider.update(address, existing, item, options));
+    let ref: ItemRef;
+    try {
+      ref =
+        existing === undefined
+          ? await call(address, 'create', () =>
+              provider.create(address, item, {
+                ...options,
+                idempotencyKey: `${input.job.eventId}-${input.version ?? 0}`,
+              }),
+            )
+          : await call(address, 'update', () => provider.update(address, existing, item, options));
+    } catch (error) {
+      // No such mailbox: nothing was made, so the intent is dropped (a run once the mailbox exists
+      // need not look for an item that cannot be there). Other refusals keep it: a provider may
+      // have made the item before it answered with something unreadable.
+      if (existing === undefined && error instanceof MailboxMissingError)
+        await clearCreatePending(deps.db, {
+          tenantId: deps.tenant.id,
+          eventId: input.job.eventId,
+          now: deps.clock.now(),
+        });
+      throw error;
+    }
     await save(mailboxId, ref, 'active');
     return ref;
   };

@@ -137,6 +137,6 @@ export function describeLinkedItem(link: EventStory['link']): string {
   if (link.itemId === '')
     return link.pendingCreateAt === null
       ? `none in ${mailbox}`
-      : `none known in ${mailbox} (a create sent ${new Date(link.pendingCreateAt).toISOString()} got no answer; the next run looks for it first)`;
+      : `none known in ${mailbox}, one may be there since ${new Date(link.pendingCreateAt).toISOString()} (a create whose answer was not saved, or a mailbox moved from another provider): the next run looks for it by its Salesforce id first`;
   return `${link.itemId} in ${mailbox} (${link.state === 'active' ? 'in the calendar' : 'deleted'})`;
 }

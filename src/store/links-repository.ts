@@ -139,6 +139,21 @@ export async function markCreatePending(
     .execute();
 }
 
+/** A create the provider refused outright made nothing: the intent marked before it is dropped. */
+export async function clearCreatePending(
+  db: Kysely<Database>,
+  link: { tenantId: string; eventId: string; now: number },
+): Promise<void> {
+  await db
+    .updateTable('links')
+    .set({ pending_create_at: null, updated_at: link.now })
+    .where('tenant_id', '=', link.tenantId)
+    .where('event_id', '=', link.eventId)
+    .where('item_id', '=', '')
+    .where('pending_create_at', 'is not', null)
+    .execute();
+}
+
 /**
  * Sets aside (moves to set_aside_links, kept for the record) the links to items the provider
  * `providerId` made while it was of another kind than `keepKind`, with what their series'

@@ -13,6 +13,7 @@ import { recordChanges } from '../../src/store/changes/record-changes.ts';
 import { tracesOf } from '../../src/store/traces-repository.ts';
 import { updateTenantSettings } from '../../src/tenants/update-tenant-settings.ts';
 import { runDoctor } from '../../src/reports/doctor.ts';
+import { describeLinkedItem, eventStories } from '../../src/reports/event-story.ts';
 import { listMailboxes } from '../../src/store/mailboxes-repository.ts';
 import { findTenantBySlug } from '../../src/store/tenants-repository.ts';
 import { mapOwnerToMailbox } from '../../src/tenants/map-mailbox.ts';
@@ -207,6 +208,9 @@ describeEachBackend('sync engine', (database) => {
     const first = sandbox.createEvent(ghost, { Subject: 'Haunted 1', OwnerId: ghost, ...at }).Id;
     await enqueue(first);
     expect(await worker.runOnce()).toMatchObject({ outcomes: { park: 1 } });
+    // The create was refused outright: no item can be there, and the story does not suggest one.
+    const [firstStory] = await eventStories(db(), first);
+    expect(describeLinkedItem(firstStory?.link ?? null)).toBe('none in ghost@acme.example');
 
     // The next Event of that owner waits at once: Graph is not asked again.
     const second = sandbox.createEvent(ghost, { Subject: 'Haunted 2', OwnerId: ghost, ...at }).Id;
