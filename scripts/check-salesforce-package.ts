@@ -3,7 +3,9 @@
 // prettier-plugin-apex prints it (which parses with jorje, Salesforce's own Apex parser: its native
 // build where the platform has one, Java 17 otherwise); every metadata file is well-formed XML; the
 // source converts to a Metadata API package (@salesforce/source-deploy-retrieve, into a temporary
-// folder removed afterwards) whose package.xml lists every component the source holds; the shared
+// folder removed afterwards) whose package.xml lists every component the source holds (Apex, objects,
+// the Lightning web component and its tab; never the component's jest tests); the Apex methods a
+// Lightning web component imports exist and are @AuraEnabled; the shared
 // webhook signature vector is what node:crypto computes and what the Apex test asserts. No network:
 // the package's API version comes from sfdx-project.json, never from Salesforce.
 //
@@ -148,11 +150,11 @@ export function readMetadata(path: string): Record<string, unknown> {
   return parsed[root] as Record<string, unknown>;
 }
 
-/** The class and trigger meta files whose apiVersion is not the project's sourceApiVersion. */
+/** The class, trigger and Lightning web component meta files whose apiVersion is not the project's sourceApiVersion. */
 export function apiVersionProblems(): Finding[] {
   const version = sourceApiVersion();
   return sourceFiles()
-    .filter((file) => file.endsWith('.cls-meta.xml') || file.endsWith('.trigger-meta.xml'))
+    .filter((file) => /\.(?:cls|trigger|js)-meta\.xml$/.test(file))
     .flatMap((file) => {
       const meta = readMetadata(file);
       return meta['apiVersion'] === version
@@ -184,6 +186,10 @@ export function expectedComponents(): { components: string[]; findings: Finding[
     [/^objects\/(\w+)\/listViews\/(\w+)\.listView-meta\.xml$/, (m) => `ListView:${m[1]}.${m[2]}`],
     [/^permissionsets\/(\w+)\.permissionset-meta\.xml$/, (m) => `PermissionSet:${m[1]}`],
     [/^tabs\/(\w+)\.tab-meta\.xml$/, (m) => `CustomTab:${m[1]}`],
+    // A Lightning web component is one bundle: its folder's js, html, css and js-meta.xml.
+    [/^lwc\/(\w+)\/\1\.(?:js|html|css|js-meta\.xml)$/, (m) => `LightningComponentBundle:${m[1]}`],
+    // Its jest tests (npm run test:lwc) are not metadata: .forceignore keeps them out of a deploy.
+    [/^lwc\/\w+\/__tests__\/[\w.-]+\.test\.js$/, () => undefined],
   ];
   for (const file of sourceFiles()) {
     const path = relative(sourceRoot, file).split('\\').join('/');
@@ -242,6 +248,46 @@ export async function convertToMetadataApi(): Promise<ConvertedPackage> {
   } finally {
     rmSync(output, { recursive: true, force: true });
   }
+}
+
+/** Every Lightning web component's main JavaScript file, absolute, sorted. */
+export function lwcFiles(): string[] {
+  return sourceFiles().filter((file) => /\/lwc\/(\w+)\/\1\.js$/.test(file.split('\\').join('/')));
+}
+
+/**
+ * Every `@salesforce/apex/Class.method` a component imports names a class of the package with an
+ * `@AuraEnabled` static method of that name (what the org checks when the component is deployed).
+ */
+export function apexImportProblems(files: string[] = lwcFiles()): Finding[] {
+  return files.flatMap((file) => {
+    const findings: Finding[] = [];
+    const source = readFileSync(file, 'utf8');
+    for (const match of source.matchAll(/from\s+'@salesforce\/apex\/(\w+)\.(\w+)'/g)) {
+      const [, className, method] = match as unknown as [string, string, string];
+      const classFile = join(sourceRoot, 'classes', `${className}.cls`);
+      let apex: string;
+      try {
+        apex = readFileSync(classFile, 'utf8');
+      } catch {
+        findings.push({
+          file: repositoryPath(file),
+          message: `imports ${className}.${method}: no class ${className}`,
+        });
+        continue;
+      }
+      const declared = new RegExp(
+        `@AuraEnabled(?:\\([^)]*\\))?\\s+(?:public|global)\\s+static\\s+[\\w<>, .]+\\s+${method}\\s*\\(`,
+      );
+      if (!declared.test(apex)) {
+        findings.push({
+          file: repositoryPath(file),
+          message: `imports ${className}.${method}, which is not an @AuraEnabled public static method of ${className}`,
+        });
+      }
+    }
+    return findings;
+  });
 }
 
 export interface SignatureVector {
@@ -331,6 +377,7 @@ async function main(): Promise<number> {
     ...(await apexFormattingProblems()),
     ...xmlProblems(),
     ...apiVersionProblems(),
+    ...apexImportProblems(),
     ...expected.findings,
     ...missing.map((component) => ({ file: 'package.xml', message: `${component} is not listed` })),
     ...vectorProblems(),

@@ -3,13 +3,14 @@
 // names other parts of Instant Sync are built against are what the package defines, and the shared
 // webhook signature vector holds (scripts/check-salesforce-package.ts does the work). The checkers are
 // also run on broken input, so a check that stopped finding anything would fail here.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   apexFiles,
   apexFormattingProblems,
+  apexImportProblems,
   apexSyntaxErrors,
   apiVersionProblems,
   convertToMetadataApi,
@@ -36,6 +37,8 @@ describe('Salesforce package source', () => {
         'classes/InstantSyncSettings.cls',
         'classes/InstantSyncWebhook.cls',
         'classes/InstantSyncWebhookTest.cls',
+        'classes/InstantSyncConnectController.cls',
+        'classes/InstantSyncConnectControllerTest.cls',
         'triggers/InstantSyncEventTrigger.trigger',
       ]),
     );
@@ -49,7 +52,7 @@ describe('Salesforce package source', () => {
     expect(listed(await apexFormattingProblems())).toEqual([]);
   });
 
-  it('has well-formed metadata XML, and every class and trigger on the project API version', () => {
+  it('has well-formed metadata XML, and every class, trigger and component on the project API version', () => {
     expect(listed(xmlProblems())).toEqual([]);
     expect(listed(apiVersionProblems())).toEqual([]);
     expect(Number(sourceApiVersion())).toBeGreaterThanOrEqual(65);
@@ -70,8 +73,26 @@ describe('Salesforce package source', () => {
         'objects/InstantSync_Config__c.object',
         'objects/InstantSync_Delivery__c.object',
         'permissionsets/InstantSync_Admin.permissionset',
+        'classes/InstantSyncConnectController.cls',
+        'lwc/instantSyncConnect/instantSyncConnect.js',
+        'lwc/instantSyncConnect/instantSyncConnect.html',
+        'lwc/instantSyncConnect/instantSyncConnect.js-meta.xml',
+        'tabs/InstantSync_Connect.tab',
       ]),
     );
+    expect(converted.components).toEqual(
+      expect.arrayContaining([
+        'ApexClass:InstantSyncConnectController',
+        'LightningComponentBundle:instantSyncConnect',
+        'CustomTab:InstantSync_Connect',
+      ]),
+    );
+    // The component's jest tests are not metadata: .forceignore keeps them out of a deploy.
+    expect(converted.files.filter((file) => file.includes('__tests__'))).toEqual([]);
+  });
+
+  it('imports only @AuraEnabled methods that the Apex controller declares', () => {
+    expect(listed(apexImportProblems())).toEqual([]);
   });
 });
 
@@ -136,6 +157,26 @@ describe('Salesforce package contract', () => {
     );
   });
 
+  it('the Connect page is a Lightning web component for a tab, on the tab labelled as the seed says', () => {
+    const bundle = readMetadata(
+      join(sourceRoot, 'lwc', 'instantSyncConnect', 'instantSyncConnect.js-meta.xml'),
+    ) as { isExposed: string; targets: { target: string | string[] } };
+    expect(bundle.isExposed).toBe('true');
+    expect([bundle.targets.target].flat()).toEqual(['lightning__Tab']);
+    expect(readMetadata(join(sourceRoot, 'tabs', 'InstantSync_Connect.tab-meta.xml'))).toMatchObject({
+      label: 'Connect Instant Sync to Salesforce Config',
+      lwcComponent: 'instantSyncConnect',
+    });
+  });
+
+  it("the Connect page's tenant URL field has the seed's placeholder", () => {
+    const template = readFileSync(
+      join(sourceRoot, 'lwc', 'instantSyncConnect', 'instantSyncConnect.html'),
+      'utf8',
+    );
+    expect(template).toContain('placeholder="Enter your tenant URL here..."');
+  });
+
   it('the permission set InstantSync_Admin is "Instant Sync Admin" and never opens the secret', () => {
     const permissionSet = readMetadata(
       join(sourceRoot, 'permissionsets', 'InstantSync_Admin.permissionset-meta.xml'),
@@ -146,6 +187,11 @@ describe('Salesforce package contract', () => {
       'InstantSync_Config__c',
       'InstantSync_Trigger_Settings__c',
     ]);
+    const classes = [permissionSet['classAccesses']].flat() as { apexClass: string; enabled: string }[];
+    expect(classes).toContainEqual({ apexClass: 'InstantSyncConnectController', enabled: 'true' });
+    const tabs = [permissionSet['tabSettings']].flat() as { tab: string; visibility: string }[];
+    expect(tabs).toContainEqual({ tab: 'InstantSync_Connect', visibility: 'Visible' });
+    expect(String(permissionSet['description']).length).toBeLessThanOrEqual(255);
   });
 });
 
@@ -179,6 +225,19 @@ describe('Salesforce package checks find problems', () => {
     expect(findings).toHaveLength(2);
     expect(findings[0]!.message).toContain('not formatted');
     expect(findings[1]!.message).toContain('cannot parse');
+  });
+
+  it('a component importing an Apex method the controller does not declare', () => {
+    const component = write(
+      'brokenComponent.js',
+      "import getStatus from '@salesforce/apex/InstantSyncConnectController.getStatus';\n" +
+        "import missing from '@salesforce/apex/InstantSyncConnectController.noSuchMethod';\n" +
+        "import other from '@salesforce/apex/NoSuchClass.run';\n",
+    );
+    expect(apexImportProblems([component]).map((finding) => finding.message)).toEqual([
+      expect.stringContaining('noSuchMethod, which is not an @AuraEnabled'),
+      expect.stringContaining('no class NoSuchClass'),
+    ]);
   });
 
   it('XML that is not well-formed, with its line', () => {
