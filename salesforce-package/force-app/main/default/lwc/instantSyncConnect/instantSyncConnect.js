@@ -386,12 +386,30 @@ export default class InstantSyncConnect extends LightningElement {
     this.connectAttempt = undefined;
   }
 
+  /**
+   * Whether the sign-in window has been closed, where the browser lets the page know. Under Lightning Web
+   * Security window.open returns a stand-in that offers only close, focus and postMessage: there `closed` is
+   * not a boolean, the page cannot tell, and Cancel or the 5-minute limit ends the wait.
+   */
   windowClosed(popup) {
     try {
-      return popup.closed === true;
+      return typeof popup.closed === 'boolean' && popup.closed;
     } catch (error) {
       return false;
     }
+  }
+
+  handleCancel() {
+    const attempt = this.connectAttempt;
+    if (!attempt) {
+      return;
+    }
+    this.closeWindow(attempt.popup);
+    this.endConnect(
+      'error',
+      'Not connected',
+      'Connect was cancelled before Instant Sync reported "Connected". Click Connect to start again.',
+    );
   }
 
   closeWindow(popup) {

@@ -262,6 +262,51 @@ describe('Connect', () => {
     expect(byId(element, 'connect').disabled).toBe(false);
   });
 
+  it('under Lightning Web Security (a window stand-in without closed) it still ends at "Connected"', async () => {
+    popup = { close: jest.fn(), focus: jest.fn(), postMessage: jest.fn() };
+    window.open = jest.fn(() => popup);
+    getStatus
+      .mockResolvedValueOnce(disconnected())
+      .mockResolvedValueOnce(disconnected({ tenantUrl: TENANT_URL }))
+      .mockResolvedValueOnce(disconnected({ tenantUrl: TENANT_URL }))
+      .mockResolvedValueOnce(disconnected({ tenantUrl: TENANT_URL }))
+      .mockResolvedValue(connected());
+    const { element, toasts } = await mount();
+    await typeTenantUrl(element, TENANT_URL);
+
+    await click(element, 'connect');
+    await jest.advanceTimersByTimeAsync(POLL_INTERVAL_MS * 2);
+    expect(toasts).toEqual([]);
+    await jest.advanceTimersByTimeAsync(POLL_INTERVAL_MS);
+
+    expect(toasts).toEqual([expect.objectContaining({ title: 'Connected', variant: 'success' })]);
+    expect(popup.close).toHaveBeenCalled();
+  });
+
+  it('Cancel ends the wait at once, closes the window and leaves the page usable', async () => {
+    getStatus.mockResolvedValue(disconnected());
+    const { element, toasts } = await mount();
+    await typeTenantUrl(element, TENANT_URL);
+
+    await click(element, 'connect');
+    expect(byId(element, 'connect').label).toBe('Waiting for Salesforce sign-in…');
+    await click(element, 'cancel');
+
+    expect(popup.close).toHaveBeenCalled();
+    expect(toasts).toEqual([
+      expect.objectContaining({
+        variant: 'error',
+        message: expect.stringContaining('Connect was cancelled'),
+      }),
+    ]);
+    expect(byId(element, 'cancel')).toBeNull();
+    expect(byId(element, 'connect').disabled).toBe(false);
+    expect(byId(element, 'connect').label).toBe('Connect');
+    const calls = getStatus.mock.calls.length;
+    await jest.advanceTimersByTimeAsync(POLL_INTERVAL_MS * 3);
+    expect(getStatus.mock.calls.length).toBe(calls); // no more polling
+  });
+
   it('gives up after 5 minutes, with the reason it has', async () => {
     getStatus
       .mockResolvedValueOnce(connected())
