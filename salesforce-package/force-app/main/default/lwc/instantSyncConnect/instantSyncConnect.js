@@ -278,26 +278,29 @@ export default class InstantSyncConnect extends LightningElement {
     }
     this.busy = true;
     this.connecting = true;
-    let baseline;
+    const attempt = { popup, startedAt: Date.now(), statusUpdatedAt: 0, lastError: null, closedSeen: false };
+    this.connectAttempt = attempt;
     try {
       await saveTenantUrl({ url });
       // What the org holds just before sign-in: only a "Connected" written after it counts.
-      baseline = await getStatus();
+      const baseline = await getStatus();
       this.applyStatus(baseline);
-      window.open(await connectUrl(), WINDOW_NAME, WINDOW_FEATURES);
+      attempt.statusUpdatedAt = instant(baseline.statusUpdatedAt);
+      attempt.lastError = (baseline.live && baseline.live.lastError) || baseline.lastError || null;
+      const target = await connectUrl();
+      if (this.connectAttempt !== attempt) {
+        return; // cancelled meanwhile
+      }
+      window.open(target, WINDOW_NAME, WINDOW_FEATURES);
     } catch (error) {
-      this.closeWindow(popup);
-      this.endConnect('error', 'Not connected', messageOf(error));
+      if (this.connectAttempt === attempt) {
+        this.closeWindow(popup);
+        this.endConnect('error', 'Not connected', messageOf(error));
+      }
       return;
     }
-    this.connectAttempt = {
-      popup,
-      startedAt: Date.now(),
-      statusUpdatedAt: instant(baseline.statusUpdatedAt),
-      lastError: (baseline.live && baseline.live.lastError) || baseline.lastError || null,
-      closedSeen: false,
-      pollError: null,
-    };
+    attempt.startedAt = Date.now();
+    attempt.pollError = null;
     this.schedulePoll();
   }
 

@@ -307,6 +307,25 @@ describe('Connect', () => {
     expect(getStatus.mock.calls.length).toBe(calls); // no more polling
   });
 
+  it('Cancel before the window is sent anywhere: nothing is opened at the tenant, no polling', async () => {
+    getStatus.mockResolvedValue(disconnected());
+    let answerSave;
+    saveTenantUrl.mockReturnValue(new Promise((resolve) => (answerSave = resolve)));
+    const { element, toasts } = await mount();
+    await typeTenantUrl(element, TENANT_URL);
+
+    await click(element, 'connect');
+    await click(element, 'cancel');
+    answerSave();
+    await settle();
+    await jest.advanceTimersByTimeAsync(POLL_INTERVAL_MS * 3);
+
+    expect(window.open).toHaveBeenCalledTimes(1); // the blank window, closed by Cancel
+    expect(popup.close).toHaveBeenCalled();
+    expect(toasts).toEqual([expect.objectContaining({ message: expect.stringContaining('cancelled') })]);
+    expect(byId(element, 'connect').disabled).toBe(false);
+  });
+
   it('gives up after 5 minutes, with the reason it has', async () => {
     getStatus
       .mockResolvedValueOnce(connected())
