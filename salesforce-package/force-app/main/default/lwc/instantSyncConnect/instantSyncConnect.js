@@ -79,6 +79,18 @@ function stateOf(status) {
   return 'disconnected';
 }
 
+/** The server says the connection works now (its live answer; absent before the first Connect). */
+function isLive(status) {
+  return Boolean(status.live) && (status.live.state === 'connected' || status.live.state === 'expiring');
+}
+
+/** ClientId Config says Connected, written after the attempt's start. */
+function connectedSince(status, attempt) {
+  return (
+    (status.status || '').startsWith('Connected') && instant(status.statusUpdatedAt) > attempt.statusUpdatedAt
+  );
+}
+
 export default class InstantSyncConnect extends LightningElement {
   status;
   tenantUrl = '';
@@ -278,7 +290,14 @@ export default class InstantSyncConnect extends LightningElement {
     }
     this.busy = true;
     this.connecting = true;
-    const attempt = { popup, startedAt: Date.now(), statusUpdatedAt: 0, lastError: null, closedSeen: false };
+    const attempt = {
+      popup,
+      startedAt: Date.now(),
+      statusUpdatedAt: 0,
+      lastError: null,
+      wasLive: false,
+      closedSeen: false,
+    };
     this.connectAttempt = attempt;
     try {
       await saveTenantUrl({ url });
@@ -287,6 +306,7 @@ export default class InstantSyncConnect extends LightningElement {
       this.applyStatus(baseline);
       attempt.statusUpdatedAt = instant(baseline.statusUpdatedAt);
       attempt.lastError = (baseline.live && baseline.live.lastError) || baseline.lastError || null;
+      attempt.wasLive = isLive(baseline);
       const target = await connectUrl();
       if (this.connectAttempt !== attempt) {
         return; // cancelled meanwhile
@@ -325,11 +345,7 @@ export default class InstantSyncConnect extends LightningElement {
     if (this.connectAttempt !== attempt) {
       return;
     }
-    if (
-      status &&
-      (status.status || '').startsWith('Connected') &&
-      instant(status.statusUpdatedAt) > attempt.statusUpdatedAt
-    ) {
+    if (status && (connectedSince(status, attempt) || (!attempt.wasLive && isLive(status)))) {
       this.closeWindow(attempt.popup);
       const expiry = formatInstant((status.live && status.live.expiresAt) || status.expiresAt);
       this.endConnect(

@@ -213,6 +213,33 @@ describe('Connect', () => {
     expect(toasts).toEqual([expect.objectContaining({ title: 'Connected', variant: 'success' })]);
   });
 
+  it('Reconnect from "Reconnect required" ends when the server says connected, even if the org values lag', async () => {
+    const needsReconnect = connected({
+      live: {
+        state: 'reconnect_required',
+        status: 'Reconnect required',
+        expiresAt: null,
+        lastError: 'invalid_grant',
+      },
+    });
+    getStatus
+      .mockResolvedValueOnce(needsReconnect)
+      .mockResolvedValueOnce(needsReconnect)
+      .mockResolvedValue(connected()); // live connected; StatusUpdatedAt not rewritten
+    const { element, toasts } = await mount();
+
+    await click(element, 'reconnect');
+    await jest.advanceTimersByTimeAsync(POLL_INTERVAL_MS);
+
+    expect(toasts).toEqual([
+      expect.objectContaining({
+        title: 'Connected',
+        variant: 'success',
+        message: `Connected. The refresh token expires on ${formatInstant(EXPIRES_AT)}.`,
+      }),
+    ]);
+  });
+
   it("shows the server's LastError__c when it writes one", async () => {
     getStatus
       .mockResolvedValueOnce(disconnected())
