@@ -20,11 +20,15 @@ export interface GoogleFailure {
   message: string | undefined;
   /** The token endpoint's OAuth `error` (invalid_grant, unauthorized_client, …). */
   oauthError: string | undefined;
+  /** The request was the token endpoint's (a token fetched inside a call), whatever it answered. */
+  fromTokenEndpoint: boolean;
   retryAfterMs: number | undefined;
 }
 
 interface ErrorShape {
   name?: unknown;
+  /** gaxios: the request that failed. */
+  config?: { url?: unknown };
   response?: {
     status?: unknown;
     data?: unknown;
@@ -53,8 +57,20 @@ export function readGoogleFailure(error: unknown, now: number = Date.now()): Goo
           text(first?.message) ??
           (typeof response?.data === 'string' ? text(response.data.slice(0, 200)) : undefined)),
     oauthError,
+    fromTokenEndpoint: isTokenEndpoint((error as ErrorShape | null)?.config?.url),
     retryAfterMs: retryAfter(responseHeader(response?.headers, 'retry-after'), now),
   };
+}
+
+/** Google's token endpoint (a key's token_uri: https://oauth2.googleapis.com/token), not the Calendar API. */
+function isTokenEndpoint(url: unknown): boolean {
+  const text = typeof url === 'string' ? url : url instanceof URL ? url.href : undefined;
+  if (text === undefined) return false;
+  try {
+    return /\/token$/.test(new URL(text).pathname);
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -143,7 +159,7 @@ export interface FailureContext {
 export function googleFailure(error: unknown, what: string, context: FailureContext): Error {
   const failure = readGoogleFailure(error);
   // The token is fetched inside the call: the token endpoint's refusal is the credentials', not the call's.
-  if (failure.oauthError !== undefined)
+  if (failure.oauthError !== undefined || failure.fromTokenEndpoint)
     return googleTokenFailure(error, { clientId: context.clientId, mailbox: context.mailbox });
   if (failure.status === undefined) return transportFailure(error, what);
   const { status, reason } = failure;
