@@ -237,6 +237,34 @@ describeOnBackends(
       // Exchange Server was not written to after the move.
       expect(onExchange(onPremises)).toEqual(['Budget 2027', 'Forecast call', 'Handover', 'Plant visit']);
     });
+
+    it('moves the mailboxes that name no provider when another provider becomes the default', async () => {
+      const { runtime } = synced.env.service;
+      ews.addMailbox(cloud, 'Rep (on-premises)');
+      // ana is assigned the Graph provider by name: she stays; rep follows the default to Exchange.
+      const set = await setMailboxProvider(
+        { db: runtime.store.db, secretBox: runtime.secretBox, clock: synced.env.clock },
+        'acme',
+        'ews',
+        { url: `${ews.url}/EWS/Exchange.asmx`, ...account, auth: 'ntlm' },
+        { name: 'onprem', makeDefault: true },
+      );
+      expect(set).toMatchObject({ name: 'onprem', isDefault: true, moved: 1 });
+      await drain();
+      expect(onExchange(cloud)).toEqual(['Pipeline review']);
+      expect(onExchange(onPremises)).toEqual(['Budget 2027', 'Forecast call', 'Handover', 'Plant visit']);
+      expect(inGraph(onPremises)).toEqual([
+        'Budget 2027 (final)',
+        'Forecast call',
+        'Handover',
+        'Plant visit',
+      ]);
+      const views = (await listMailboxes(runtime.store.db, synced.tenantId)).map(toMailboxView);
+      expect(views.map((m) => [m.mailbox, m.provider]).sort()).toEqual([
+        [onPremises, 'default'],
+        [cloud, null],
+      ]);
+    });
   },
 );
 
