@@ -63,6 +63,8 @@ Options:
       .then(() => process.exit(0));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  // Started with an IPC channel (the demo does): its parent is gone when the channel closes.
+  process.once('disconnect', stop);
   running.sandbox = options.start({ host: values.host ?? '127.0.0.1', port, latencyMs });
   const sandbox = await running.sandbox;
   console.log(`${options.name} sandbox listening on ${sandbox.url}`);

@@ -118,6 +118,8 @@ const stop = () => {
 };
 process.once('SIGINT', stop);
 process.once('SIGTERM', stop);
+// Started with an IPC channel (the demo does): its parent is gone when the channel closes.
+process.once('disconnect', stop);
 
 console.log(`Salesforce sandbox listening on ${sandbox.url}`);
 console.log(`  org ${sandbox.orgId}; control API at ${sandbox.url}/__sandbox/state`);

@@ -25,7 +25,9 @@ interface Started {
 }
 
 function launch(script: string, args: string[], ready: RegExp): Promise<Started> {
-  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // An IPC channel: when the demo dies without stopping them (kill -9, a crash), the channel
+  // closes and the sandbox stops itself ('disconnect' in sandbox/launcher.ts): none is left behind.
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   let output = '';
   const collect = (chunk: Buffer) => (output += chunk.toString());
   child.stdout?.on('data', collect);

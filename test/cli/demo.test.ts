@@ -123,3 +123,47 @@ it('runs the demo against the Exchange sandbox with --provider ews: the same lin
     rmSync(cwd, { recursive: true, force: true });
   }
 }, 120_000);
+
+it('leaves no sandbox behind when its output goes away (demo | head) or when it is killed', async () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'instant-sync-demo-orphans-'));
+  const fetchImpl = createOutboundFetch({ extraCaPem: readFileSync(localTls().caFile, 'utf8') });
+  /** Whether the provider sandbox at `url` still answers. */
+  const answers = async (url: string) =>
+    fetchImpl(`${url}/__sandbox/view`).then(
+      () => true,
+      () => false,
+    );
+  const start = async () => {
+    const env = { INSTANT_SYNC_PORT: String(await freePort()) };
+    const demo = await startCliProcess(['demo', '--pace', '300'], {
+      cwd,
+      env,
+      ready: / created /,
+      timeoutMs: 60_000,
+    });
+    const url = /(https:\/\/\S+)\/__sandbox\/view/.exec(demo.output().stdout)?.[1] ?? '';
+    expect(await answers(url)).toBe(true);
+    return { demo, url };
+  };
+  try {
+    // The reader of its output is gone: the next line fails with EPIPE, and the demo stops as on Ctrl-C.
+    const piped = await start();
+    piped.demo.child.stdout?.destroy();
+    await piped.demo.exited;
+    await waitFor(async () => !(await answers(piped.url)), {
+      timeoutMs: 20_000,
+      what: 'the sandbox stopped',
+    });
+
+    // Killed outright: it cannot stop them, and they stop by themselves when their channel to it closes.
+    const killed = await start();
+    killed.demo.child.kill('SIGKILL');
+    await killed.demo.exited;
+    await waitFor(async () => !(await answers(killed.url)), {
+      timeoutMs: 20_000,
+      what: 'the sandbox stopped',
+    });
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
+}, 150_000);
