@@ -96,6 +96,7 @@ export function endToEndCases(
   }, 180_000);
 
   it('gets the same result with 20 % of calendar calls failing, and no mailbox holds a duplicate', async () => {
+    const before = await system.calendars.stats();
     await system.calendars.faults({
       failureRate: 0.2,
       kinds: ['500', '503', '429', 'timeout'],
@@ -109,7 +110,14 @@ export function endToEndCases(
         .filter((id) => !ids.includes(id));
       await editAndDelete([...ids.slice(0, 50), ...older.slice(0, 60)], 80, 30);
       await settle(240_000);
-      expect((await system.calendars.stats()).faults).toBeGreaterThan(20);
+      // About a fifth of the phase's calls failed: at least one in twenty, since the draw is random
+      // (with ~100 calls or more, fewer than that is a one-in-many-thousands draw), and never none.
+      const after = await system.calendars.stats();
+      const calls = after.requests - before.requests;
+      const faults = after.faults - before.faults;
+      expect(faults, `${faults} faults in ${calls} calls`).toBeGreaterThanOrEqual(
+        Math.max(5, Math.floor(calls / 20)),
+      );
       // The faults reached every provider's sandbox (a hybrid tenant's too), not only the default's.
       for (const provider of system.providers)
         expect((await provider.sandbox.stats()).faults, provider.name).toBeGreaterThan(0);
