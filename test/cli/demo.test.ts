@@ -53,20 +53,26 @@ it('runs the demo, syncs its Events into the sandbox mailboxes, stops on Ctrl-C 
   expect(await second.exited).toBe(0);
 }, 150_000);
 
-it('runs the demo against the Google sandbox with --provider google: the same lines, the Events in Google calendars', async () => {
-  const cwd = mkdtempSync(join(tmpdir(), 'instant-sync-demo-google-'));
+/**
+ * Runs `demo --provider <kind>`: its start line names the provider's sandbox, the seed's created
+ * lines come, and `checkMailbox` reads Anna's calendar in that sandbox (its view URL given).
+ */
+async function demoAgainst(
+  kind: string,
+  sandboxWords: string,
+  checkMailbox: (viewUrl: string, fetchImpl: typeof fetch) => Promise<void>,
+): Promise<void> {
+  const cwd = mkdtempSync(join(tmpdir(), `instant-sync-demo-${kind}-`));
   const env = { INSTANT_SYNC_PORT: String(await freePort()) };
   const fetchImpl = createOutboundFetch({ extraCaPem: readFileSync(localTls().caFile, 'utf8') });
-  const demo = await startCliProcess(['demo', '--provider', 'google', '--pace', '300'], {
+  const demo = await startCliProcess(['demo', '--provider', kind, '--pace', '300'], {
     cwd,
     env,
     ready: /__sandbox\/view/,
     timeoutMs: 60_000,
   });
   try {
-    expect(demo.output().stdout).toContain(
-      'starting the demo with a sandbox org and a sandbox Google Workspace',
-    );
+    expect(demo.output().stdout).toContain(`starting the demo with a sandbox org and ${sandboxWords}`);
     const viewUrl = /(https:\/\/\S+)\/__sandbox\/view/.exec(demo.output().stdout)?.[1] ?? '';
     await waitFor(() => (demo.output().stdout.match(/ created /g) ?? []).length >= 3, {
       timeoutMs: 30_000,
@@ -75,39 +81,25 @@ it('runs the demo against the Google sandbox with --provider google: the same li
     expect(demo.output().stdout).toMatch(
       /created {2}"Pipeline review" +→ anna\.berg@demo\.example {2}\d+\.\d s after the save/,
     );
-    const anna = (await (
-      await fetchImpl(`${viewUrl}/__sandbox/users/anna.berg@demo.example/events`)
-    ).json()) as { summary: string }[];
-    expect(anna.map((e) => e.summary)).toContain('Pipeline review');
+    await checkMailbox(viewUrl, fetchImpl);
   } finally {
     demo.child.kill('SIGINT');
     expect(await demo.exited).toBe(0);
     rmSync(cwd, { recursive: true, force: true });
   }
+}
+
+it('runs the demo against the Google sandbox with --provider google: the same lines, the Events in Google calendars', async () => {
+  await demoAgainst('google', 'a sandbox Google Workspace', async (viewUrl, fetchImpl) => {
+    const anna = (await (
+      await fetchImpl(`${viewUrl}/__sandbox/users/anna.berg@demo.example/events`)
+    ).json()) as { summary: string }[];
+    expect(anna.map((e) => e.summary)).toContain('Pipeline review');
+  });
 }, 120_000);
 
 it('runs the demo against the Exchange sandbox with --provider ews: the same lines, the Events in Exchange calendars', async () => {
-  const cwd = mkdtempSync(join(tmpdir(), 'instant-sync-demo-ews-'));
-  const env = { INSTANT_SYNC_PORT: String(await freePort()) };
-  const fetchImpl = createOutboundFetch({ extraCaPem: readFileSync(localTls().caFile, 'utf8') });
-  const demo = await startCliProcess(['demo', '--provider', 'ews', '--pace', '300'], {
-    cwd,
-    env,
-    ready: /__sandbox\/view/,
-    timeoutMs: 60_000,
-  });
-  try {
-    expect(demo.output().stdout).toContain(
-      'starting the demo with a sandbox org and a sandbox Exchange Server',
-    );
-    const viewUrl = /(https:\/\/\S+)\/__sandbox\/view/.exec(demo.output().stdout)?.[1] ?? '';
-    await waitFor(() => (demo.output().stdout.match(/ created /g) ?? []).length >= 3, {
-      timeoutMs: 30_000,
-      what: 'three created lines',
-    });
-    expect(demo.output().stdout).toMatch(
-      /created {2}"Pipeline review" +→ anna\.berg@demo\.example {2}\d+\.\d s after the save/,
-    );
+  await demoAgainst('ews', 'a sandbox Exchange Server', async (viewUrl, fetchImpl) => {
     // Anna's Exchange calendar holds the Event, stamped with its Salesforce id, and the view shows it.
     const anna = (await (
       await fetchImpl(`${viewUrl}/__sandbox/mailboxes/anna.berg@demo.example/items`)
@@ -117,11 +109,7 @@ it('runs the demo against the Exchange sandbox with --provider ews: the same lin
       /^00U/,
     );
     expect(await (await fetchImpl(`${viewUrl}/__sandbox/view`)).text()).toContain('Pipeline review');
-  } finally {
-    demo.child.kill('SIGINT');
-    expect(await demo.exited).toBe(0);
-    rmSync(cwd, { recursive: true, force: true });
-  }
+  });
 }, 120_000);
 
 it('leaves no sandbox behind when its output goes away (demo | head) or when it is killed', async () => {
