@@ -11,6 +11,7 @@ import { PackageData } from './package-data.ts';
 import { IdFactory, objectOfId } from './salesforce-ids.ts';
 import type { SandboxClock } from './sandbox-clock.ts';
 import {
+  auditValues,
   eventFieldRules,
   formatDateTime,
   isDate,
@@ -294,7 +295,7 @@ export class OrgData {
       Alias: firstName.slice(0, 8),
       TimeZoneSidKey: input.timeZoneSidKey ?? 'America/Los_Angeles',
       IsActive: input.isActive ?? true,
-      ...this.#audit(id, now),
+      ...auditValues(id, now),
     };
     this.users.set(id, user);
     this.passwords.set(id, input.password ?? 'password');
@@ -341,7 +342,7 @@ export class OrgData {
     const record: SObjectRecord = {
       ...defaultEvent(),
       Id: '',
-      ...this.#audit(actorId, now),
+      ...auditValues(actorId, now),
       OwnerId: ownerId,
     };
     this.#apply(record, input, owner, unchecked);
@@ -668,7 +669,7 @@ export class OrgData {
     const occurrence: SObjectRecord = {
       ...series,
       Id: this.ids.next('Event'),
-      ...this.#audit(actorId, now),
+      ...auditValues(actorId, now),
       GroupEventType: '0',
       IsGroupEvent: false,
       IsChild: false,
@@ -1069,7 +1070,7 @@ export class OrgData {
         Response: null,
         RespondedDate: null,
         IsDeleted: false,
-        ...this.#audit(actorId, now),
+        ...auditValues(actorId, now),
       };
       if (parent['GroupEventType'] === '0') parent['GroupEventType'] = '1';
       if (known.type === 'User' && withChildren) {
@@ -1079,7 +1080,7 @@ export class OrgData {
           OwnerId: relationId,
           IsChild: true,
           IsGroupEvent: true,
-          ...this.#audit(actorId, now),
+          ...auditValues(actorId, now),
         };
         this.events.set(child.Id, child);
         children.push(child);
@@ -1104,17 +1105,7 @@ export class OrgData {
       Name: firstName === undefined ? lastName : `${firstName} ${lastName}`,
       Email: email ?? null,
       IsDeleted: false,
-      ...this.#audit(this.users.keys().next().value ?? id, this.#clock.now()),
-    };
-  }
-
-  #audit(actorId: string, now: number) {
-    return {
-      CreatedById: actorId,
-      CreatedDate: now,
-      LastModifiedById: actorId,
-      LastModifiedDate: now,
-      SystemModstamp: now,
+      ...auditValues(this.users.keys().next().value ?? id, this.#clock.now()),
     };
   }
 }

@@ -16,6 +16,7 @@ import {
 } from './salesforce-ids.ts';
 import type { SandboxClock } from './sandbox-clock.ts';
 import {
+  auditValues,
   packageFieldRules,
   packageSchemas,
   parseDateTime,
@@ -139,7 +140,7 @@ export class PackageData {
           .filter(([name]) => name.endsWith('__c'))
           .map(([name, type]) => [name, type === 'boolean' ? false : null]),
       ),
-      ...audit(actorId, now),
+      ...auditValues(actorId, now),
     };
     this.#apply(schema, record, input);
     record.Id = this.#host.ids.next(schema.name as KeyPrefixedObject);
@@ -245,7 +246,7 @@ export class PackageData {
       SiteName: fullName,
       NamespacePrefix: null,
       ManageableState: 'unmanaged',
-      ...audit(actorId, now),
+      ...auditValues(actorId, now),
       ...siteFields(metadata),
     };
     this.#remoteSites.set(record.Id, record);
@@ -604,16 +605,6 @@ function checkSiteName(name: string): void {
       ['FullName'],
     );
   }
-}
-
-function audit(actorId: string, now: number) {
-  return {
-    CreatedById: actorId,
-    CreatedDate: now,
-    LastModifiedById: actorId,
-    LastModifiedDate: now,
-    SystemModstamp: now,
-  };
 }
 
 /** Two ids naming the same record: equal, or one the other's 15-character form. */

@@ -37,6 +37,17 @@ const audit = {
   SystemModstamp: 'datetime',
 } as const;
 
+/** The audit fields of a record that `actorId` creates at `now` (epoch ms). */
+export function auditValues(actorId: string, now: number) {
+  return {
+    CreatedById: actorId,
+    CreatedDate: now,
+    LastModifiedById: actorId,
+    LastModifiedDate: now,
+    SystemModstamp: now,
+  };
+}
+
 export const schemas: Record<string, ObjectSchema> = {
   Event: {
     name: 'Event',
