@@ -154,7 +154,10 @@ describeEachBackend('CDC intake in separate processes', (database) => {
       const a = await serve();
       const b = await serve();
       const owner = await waitFor(holder, { what: 'a lease holder', timeoutMs: 30_000 });
-      await waitFor(() => sandbox.stats().cdcSubscribers === 1, { what: 'one subscription' });
+      await waitFor(() => sandbox.stats().cdcSubscribers === 1, {
+        what: 'one subscription',
+        timeoutMs: 60_000,
+      });
       const both = createEvents(3, 'Two nodes');
       await waitFor(async () => (await recordedFor(both)).length === 3, {
         what: 'changes through the holder',
