@@ -21,7 +21,7 @@ import {
   maxWebhookBodyBytes,
   signWebhook,
   webhookHeaders,
-} from '../src/salesforce/change-sources/webhook-delivery.ts';
+} from '../src/intake/webhook/webhook-delivery.ts';
 import type { RunningSystem } from '../test/support/system-processes.ts';
 import { runCliProcess, startCliProcess } from '../test/support/cli-process.ts';
 import { cpuSnapshot, peakRssMb, type CpuUse } from './process-usage.ts';

@@ -10,12 +10,12 @@ import type { AdminAuth } from '../admin/admin-auth.ts';
 import { describeError, NotFoundError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Metrics } from '../lib/metrics.ts';
-import { adminRoutes, type AdminDeps } from './admin-routes.ts';
+import { adminRoutes, type AdminDeps } from '../admin/admin-routes.ts';
 import { errorResponse } from './error-response.ts';
 import { securityHeaders } from './security-headers.ts';
 import { tenantPages, type TenantPagesDeps } from './tenant-pages.ts';
 import { packageRoutes, type PackageHooksDeps } from './package-routes.ts';
-import { webhookRoutes, type WebhookDeps } from './webhook-route.ts';
+import { webhookRoutes, type WebhookDeps } from '../intake/webhook/webhook-route.ts';
 
 export interface HttpDeps {
   logger: Logger;

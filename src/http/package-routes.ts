@@ -17,7 +17,7 @@ import {
   unsupportedMediaType,
   verifyWebhook,
   webhookHeaders,
-} from '../salesforce/change-sources/webhook-delivery.ts';
+} from '../intake/webhook/webhook-delivery.ts';
 import type { ConnectionManager } from '../salesforce/connection-manager.ts';
 import type { ConnectionView } from '../salesforce/connection-view.ts';
 import { sealed } from '../salesforce/salesforce-deps.ts';

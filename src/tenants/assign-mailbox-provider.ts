@@ -4,7 +4,7 @@
 // item by its Salesforce id before making one — so a mailbox migrated with its items (Exchange
 // Server to Exchange Online) keeps them, and none is duplicated.
 import type { Kysely } from 'kysely';
-import { retryEvents } from '../intake/retry-events.ts';
+import { retryEvents } from '../intake/manual/retry-events.ts';
 import type { Clock } from '../lib/clock.ts';
 import { BadInputError, NotFoundError } from '../lib/errors.ts';
 import { repointLinks } from '../store/links-repository.ts';

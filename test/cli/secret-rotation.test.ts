@@ -17,7 +17,7 @@ import { ProviderSource } from '../../src/engine/provider-source.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { generateSecretKey, SecretBox } from '../../src/lib/secret-box.ts';
 import { openRuntimeWithSecrets, type RuntimeWithSecrets } from '../../src/main.ts';
-import { signWebhook, verifyWebhook } from '../../src/salesforce/change-sources/webhook-delivery.ts';
+import { signWebhook, verifyWebhook } from '../../src/intake/webhook/webhook-delivery.ts';
 import { sealed } from '../../src/salesforce/salesforce-deps.ts';
 import { readMeta } from '../../src/store/meta-repository.ts';
 import { listSealedValues, sealedColumns } from '../../src/store/sealed-values-repository.ts';

@@ -18,7 +18,7 @@ import type { Hono } from 'hono';
 import { normalizeEventId, toCaseSafeId } from '../../src/domain/salesforce-ids.ts';
 import { createHttpAppFor, tenantCreationDeps } from '../../src/main.ts';
 import { maxPendingConnects } from '../../src/salesforce/connection-manager.ts';
-import { signWebhook } from '../../src/salesforce/change-sources/webhook-delivery.ts';
+import { signWebhook } from '../../src/intake/webhook/webhook-delivery.ts';
 import { createTenant, type CreatedTenant } from '../../src/tenants/create-tenant.ts';
 import { startSandboxedService, type SandboxedService } from '../support/sandboxed-service.ts';
 import { describeOnBackends, type TestDatabase } from '../support/test-databases.ts';

@@ -2,7 +2,7 @@
 // against the tenant URL before anyone signs in, and its controller asks for the connection as it
 // is now, or disconnects it, signed as the webhook is (only the org holding the secret may ask).
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { signWebhook, webhookHeaders } from '../../src/salesforce/change-sources/webhook-delivery.ts';
+import { signWebhook, webhookHeaders } from '../../src/intake/webhook/webhook-delivery.ts';
 import type { CreatedTenant } from '../../src/tenants/create-tenant.ts';
 import { startSandboxedService, type SandboxedService } from '../support/sandboxed-service.ts';
 import { describeOnBackends } from '../support/test-databases.ts';

@@ -7,7 +7,7 @@
 // mailboxes and the admin pages show each tenant only its own.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { toCaseSafeId } from '../../src/domain/salesforce-ids.ts';
-import { signWebhook } from '../../src/salesforce/change-sources/webhook-delivery.ts';
+import { signWebhook } from '../../src/intake/webhook/webhook-delivery.ts';
 import type { CreatedTenant } from '../../src/tenants/create-tenant.ts';
 import { startSandboxedService, type SandboxedService } from '../support/sandboxed-service.ts';
 import { seedDeadJob } from '../support/seed-dead-job.ts';

@@ -4,9 +4,9 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { parseSalesforceEvent, eventFieldNames } from '../../src/domain/salesforce-event.ts';
-import { CdcScheduler } from '../../src/intake/cdc-scheduler.ts';
+import { CdcScheduler } from '../../src/intake/cdc/cdc-scheduler.ts';
 import { knownFromChanges } from '../../src/store/changes/known-from-changes.ts';
-import { reconcileFrom } from '../../src/intake/reconcile.ts';
+import { reconcileFrom } from '../../src/intake/polling/reconcile.ts';
 import type { TenantRow } from '../../src/store/schema.ts';
 import { findTenantBySlug } from '../../src/store/tenants-repository.ts';
 import { startSandboxedService, type SandboxedService } from '../support/sandboxed-service.ts';

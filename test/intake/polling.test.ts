@@ -2,8 +2,8 @@
 // invitees' child copies and versions other sources already reported, and on several nodes runs
 // each tenant's poll on one node only.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { PollingScheduler } from '../../src/intake/polling-scheduler.ts';
-import { pollTenant } from '../../src/salesforce/change-sources/poller.ts';
+import { PollingScheduler } from '../../src/intake/polling/polling-scheduler.ts';
+import { pollTenant } from '../../src/intake/polling/poller.ts';
 import { recordChanges } from '../../src/store/changes/record-changes.ts';
 import { findTenantBySlug } from '../../src/store/tenants-repository.ts';
 import type { ChangeSource, ChangeType, TenantRow } from '../../src/store/schema.ts';

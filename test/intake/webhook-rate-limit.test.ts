@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { toCaseSafeId } from '../../src/domain/salesforce-ids.ts';
 import { generateSecretKey } from '../../src/lib/secret-box.ts';
 import { tenantCreationDeps } from '../../src/main.ts';
-import { signWebhook } from '../../src/salesforce/change-sources/webhook-delivery.ts';
+import { signWebhook } from '../../src/intake/webhook/webhook-delivery.ts';
 import { createTenant, type CreatedTenant } from '../../src/tenants/create-tenant.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 import { startServiceUnderTest, type ServiceUnderTest } from '../support/service-under-test.ts';

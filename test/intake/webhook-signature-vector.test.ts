@@ -7,12 +7,12 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/lib/logger.ts';
 import { generateSecretKey, SecretBox } from '../../src/lib/secret-box.ts';
-import { webhookRoutes } from '../../src/http/webhook-route.ts';
+import { webhookRoutes } from '../../src/intake/webhook/webhook-route.ts';
 import {
   readWebhookBody,
   signWebhook,
   verifyWebhook,
-} from '../../src/salesforce/change-sources/webhook-delivery.ts';
+} from '../../src/intake/webhook/webhook-delivery.ts';
 import { webhookSecretContext } from '../../src/tenants/create-tenant.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 import { seedTenant } from '../support/seed-tenant.ts';

@@ -4,8 +4,8 @@
 // looks them up or stores them, as every other entrance does.
 import type { Command } from 'commander';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { backfill, backlogOf, checkBackfillRange } from '../../intake/backfill.ts';
-import { deadEvents, retryEvents, tenantsKnowingEvent, type EventKey } from '../../intake/retry-events.ts';
+import { backfill, backlogOf, checkBackfillRange } from '../../intake/manual/backfill.ts';
+import { deadEvents, retryEvents, tenantsKnowingEvent, type EventKey } from '../../intake/manual/retry-events.ts';
 import { BadInputError, CheckFailedError, NotFoundError } from '../../lib/errors.ts';
 import { doctorDeps } from '../../main.ts';
 import { runDoctor } from '../../reports/doctor.ts';

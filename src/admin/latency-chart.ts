@@ -1,7 +1,7 @@
 // The overview's latency chart: p50 and p95 end-to-end latency per hour over the last 24 hours, as
 // an inline SVG (no script, no external assets), with a text alternative for screen readers.
 import { html, raw } from 'hono/html';
-import type { LatencyBucket } from '../reports/overview.ts';
+import type { LatencyBucket } from './overview.ts';
 
 const width = 720;
 const height = 200;

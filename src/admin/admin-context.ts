@@ -3,10 +3,10 @@
 // taken from one sign-in is worthless in another).
 import type { Context } from 'hono';
 import type { Kysely } from 'kysely';
-import type { AdminAuth, AdminSession } from '../admin/admin-auth.ts';
+import type { AdminAuth, AdminSession } from './admin-auth.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
-import type { OverviewDeps } from '../reports/overview.ts';
+import type { OverviewDeps } from './overview.ts';
 import type { Database } from '../store/schema.ts';
 
 export interface AdminDeps {

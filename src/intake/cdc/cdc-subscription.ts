@@ -12,7 +12,7 @@ import { recordChanges, type IncomingChange } from '../../store/changes/record-c
 import { cdcChangePayload, type FieldListHeader } from './cdc-event-record.ts';
 import { readPosition } from '../../store/intake-positions-repository.ts';
 import type { ChangeType, Database, TenantRow } from '../../store/schema.ts';
-import type { SalesforceSession, SessionSource } from '../salesforce-sessions.ts';
+import type { SalesforceSession, SessionSource } from '../../salesforce/salesforce-sessions.ts';
 import { PubSubSubscriber, unwrapUnion, type PubSubEvent } from './pubsub-client.ts';
 
 export const eventChangeTopic = '/data/EventChangeEvent';

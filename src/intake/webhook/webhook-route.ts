@@ -16,9 +16,9 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Kysely } from 'kysely';
-import type { Clock } from '../lib/clock.ts';
-import type { Logger } from '../lib/logger.ts';
-import type { SecretBox } from '../lib/secret-box.ts';
+import type { Clock } from '../../lib/clock.ts';
+import type { Logger } from '../../lib/logger.ts';
+import type { SecretBox } from '../../lib/secret-box.ts';
 import {
   isJsonContentType,
   maxWebhookBodyBytes,
@@ -27,12 +27,12 @@ import {
   verifyWebhook,
   webhookHeaders,
   type WebhookRefusal,
-} from '../salesforce/change-sources/webhook-delivery.ts';
-import { recordChanges } from '../store/changes/record-changes.ts';
-import { peekRateLimit, refundRateLimit, reserveRateLimit } from '../store/rate-limits-repository.ts';
-import type { Database } from '../store/schema.ts';
-import { findTenantBySlug } from '../store/tenants-repository.ts';
-import { webhookSecretContext } from '../tenants/create-tenant.ts';
+} from './webhook-delivery.ts';
+import { recordChanges } from '../../store/changes/record-changes.ts';
+import { peekRateLimit, refundRateLimit, reserveRateLimit } from '../../store/rate-limits-repository.ts';
+import type { Database } from '../../store/schema.ts';
+import { findTenantBySlug } from '../../store/tenants-repository.ts';
+import { webhookSecretContext } from '../../tenants/create-tenant.ts';
 
 export interface WebhookDeps {
   db: Kysely<Database>;

@@ -13,7 +13,7 @@ import {
 import { readPosition } from '../../store/intake-positions-repository.ts';
 import type { Database, TenantRow } from '../../store/schema.ts';
 import type { Kysely } from 'kysely';
-import type { SalesforceRestClient } from '../rest-client.ts';
+import type { SalesforceRestClient } from '../../salesforce/rest-client.ts';
 
 /** How far back each run looks again before the watermark. */
 export const pollOverlapMs = 60_000;

@@ -4,11 +4,11 @@
 // Used after connecting an org that already has Events, and after restoring a lost database.
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { Clock } from '../lib/clock.ts';
-import { BadInputError } from '../lib/errors.ts';
-import type { SalesforceRestClient } from '../salesforce/rest-client.ts';
-import { recordChanges } from '../store/changes/record-changes.ts';
-import type { Database, TenantRow } from '../store/schema.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { BadInputError } from '../../lib/errors.ts';
+import type { SalesforceRestClient } from '../../salesforce/rest-client.ts';
+import { recordChanges } from '../../store/changes/record-changes.ts';
+import type { Database, TenantRow } from '../../store/schema.ts';
 
 export interface BackfillRange {
   /** First day, YYYY-MM-DD, inclusive. */

@@ -4,10 +4,10 @@
 // Events are named by their exact 18-character id, as every source records them.
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { normalizeEventId } from '../domain/salesforce-ids.ts';
-import type { Clock } from '../lib/clock.ts';
-import { recordChanges } from '../store/changes/record-changes.ts';
-import type { Database } from '../store/schema.ts';
+import { normalizeEventId } from '../../domain/salesforce-ids.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { recordChanges } from '../../store/changes/record-changes.ts';
+import type { Database } from '../../store/schema.ts';
 
 export interface EventKey {
   tenantId: string;

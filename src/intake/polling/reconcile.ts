@@ -1,9 +1,9 @@
 // Reconciliation after a stream may have missed changes (a replay id out of retention, a
 // GAP_OVERFLOW): move the tenant's poll watermark back to `since` and poll now. Polling records
 // only versions no other source has reported, so this costs nothing when nothing was missed.
-import { pollTenant, type PollerDeps } from '../salesforce/change-sources/poller.ts';
-import { readPosition, savePosition } from '../store/intake-positions-repository.ts';
-import type { TenantRow } from '../store/schema.ts';
+import { pollTenant, type PollerDeps } from './poller.ts';
+import { readPosition, savePosition } from '../../store/intake-positions-repository.ts';
+import type { TenantRow } from '../../store/schema.ts';
 
 export async function reconcileFrom(deps: PollerDeps, tenant: TenantRow, since: number): Promise<void> {
   const watermark = Number((await readPosition(deps.db, tenant.id, 'poll')) ?? Number.POSITIVE_INFINITY);

@@ -2,15 +2,15 @@
 // only while it holds the tenant's `cdc:<tenant>` lease, renews it every few seconds, and a node
 // that dies stops renewing, so another takes over within the lease time plus one tick (25 s).
 // A broken stream reconnects with backoff; a tenant that is no longer connected is let go.
-import { connectionCanSync } from '../domain/salesforce-connection.ts';
-import type { Clock } from '../lib/clock.ts';
-import { describeError } from '../lib/errors.ts';
-import type { Logger } from '../lib/logger.ts';
-import { startPeriodicTask, type PeriodicTask } from '../lib/periodic-task.ts';
-import { CdcSubscription, type CdcSubscriptionDeps } from '../salesforce/change-sources/cdc-subscription.ts';
-import type { SessionSource } from '../salesforce/salesforce-sessions.ts';
-import { acquireLease, releaseLease } from '../store/leases-repository.ts';
-import type { Database, TenantRow } from '../store/schema.ts';
+import { connectionCanSync } from '../../domain/salesforce-connection.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { describeError } from '../../lib/errors.ts';
+import type { Logger } from '../../lib/logger.ts';
+import { startPeriodicTask, type PeriodicTask } from '../../lib/periodic-task.ts';
+import { CdcSubscription, type CdcSubscriptionDeps } from './cdc-subscription.ts';
+import type { SessionSource } from '../../salesforce/salesforce-sessions.ts';
+import { acquireLease, releaseLease } from '../../store/leases-repository.ts';
+import type { Database, TenantRow } from '../../store/schema.ts';
 import type { Kysely } from 'kysely';
 
 export interface CdcSchedulerDeps {

@@ -9,8 +9,8 @@ import { Hono, type Context, type Next } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { html } from 'hono/html';
 import { normalizeEventId, salesforceIdProblem } from '../domain/salesforce-ids.ts';
-import { adminSessionLifetimeMs } from '../admin/admin-auth.ts';
-import { deadEvents, retryEvents, tenantsKnowingEvent, type EventKey } from '../intake/retry-events.ts';
+import { adminSessionLifetimeMs } from './admin-auth.ts';
+import { deadEvents, retryEvents, tenantsKnowingEvent, type EventKey } from '../intake/manual/retry-events.ts';
 import { BadInputError, NotFoundError } from '../lib/errors.ts';
 import { describeLinkedItem, eventStories, type EventStory } from '../reports/event-story.ts';
 import {
@@ -20,16 +20,16 @@ import {
   tenantOverviews,
   type Failure,
   type TenantOverview,
-} from '../reports/overview.ts';
+} from './overview.ts';
 import { findTenantBySlug } from '../store/tenants-repository.ts';
 import { findProviderPlugin } from '../providers/registry.ts';
 import { sessionCsrf, sessionCsrfValid, type AdminDeps, type AdminEnv } from './admin-context.ts';
-import { csrfToken, csrfValid, type CookieSettings } from './browser-cookies.ts';
+import { csrfToken, csrfValid, type CookieSettings } from '../http/browser-cookies.ts';
 import { adminTenantRoutes } from './admin-tenant-page.ts';
 import { latencyChart } from './latency-chart.ts';
 import { adminNav, adminTime } from './admin-views.ts';
-import { readForm } from './read-form.ts';
-import { htmlPage, messagePage } from './html-page.ts';
+import { readForm } from '../http/read-form.ts';
+import { htmlPage, messagePage } from '../http/html-page.ts';
 
 export type { AdminDeps } from './admin-context.ts';
 

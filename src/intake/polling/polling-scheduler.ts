@@ -2,13 +2,13 @@
 // only by the node holding its `poll:<tenant>` lease, so several `serve` processes on PostgreSQL
 // share the tenants instead of polling each one several times. One tenant's failure is logged
 // and never stops the others.
-import { connectionCanSync } from '../domain/salesforce-connection.ts';
-import type { Clock } from '../lib/clock.ts';
-import { describeError, ReconnectRequiredError } from '../lib/errors.ts';
-import type { Logger } from '../lib/logger.ts';
-import { startPeriodicTask, type PeriodicTask } from '../lib/periodic-task.ts';
-import { pollTenant, type PollerDeps } from '../salesforce/change-sources/poller.ts';
-import { acquireLease, releaseLease } from '../store/leases-repository.ts';
+import { connectionCanSync } from '../../domain/salesforce-connection.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { describeError, ReconnectRequiredError } from '../../lib/errors.ts';
+import type { Logger } from '../../lib/logger.ts';
+import { startPeriodicTask, type PeriodicTask } from '../../lib/periodic-task.ts';
+import { pollTenant, type PollerDeps } from './poller.ts';
+import { acquireLease, releaseLease } from '../../store/leases-repository.ts';
 
 export interface PollingSchedulerDeps extends PollerDeps {
   clock: Clock;
