@@ -21,7 +21,7 @@ import {
   type RuntimeWithSecrets,
 } from '../main.ts';
 import type { SyncedEvent } from '../engine/tenant-sync.ts';
-import { findTenantBySlug } from '../store/tenants-repository.ts';
+import { findTenantBySlug, forgetSyncState } from '../store/tenants-repository.ts';
 import { createTenant } from '../tenants/create-tenant.ts';
 import type { ProviderPlugin } from '../providers/provider-plugin.ts';
 import { providerPlugins } from '../providers/registry.ts';
@@ -131,10 +131,7 @@ async function setUpTenant(
   else {
     // The sandboxes keep nothing between runs (and reuse their ids): the demo tenant's sync state
     // from an earlier run describes an org that is gone, so it starts over.
-    await store.db.transaction().execute(async (tx) => {
-      for (const table of ['jobs', 'links', 'changes', 'traces', 'intake_positions', 'mailboxes'] as const)
-        await tx.deleteFrom(table).where('tenant_id', '=', existing.id).execute();
-    });
+    await forgetSyncState(store.db, existing.id);
   }
   // A new run has new sandboxes (new ports): point the reused tenant at them.
   await updateTenantSettings({ db: store.db, secretBox, clock }, demoSlug, {

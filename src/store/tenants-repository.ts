@@ -31,24 +31,37 @@ export async function findTenantById(db: Kysely<Database>, id: string): Promise<
   return db.selectFrom('tenants').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** The tables that hold what a tenant's syncs learned and owe: changes, jobs and their results. */
+const syncStateTables = [
+  'links',
+  'series_members',
+  'series_states',
+  'set_aside_links',
+  'traces',
+  'jobs',
+  'changes',
+  'intake_positions',
+  'mailboxes',
+] as const;
+
 /**
- * Deletes a tenant and everything of it in one transaction: links (and those set aside), series
- * state, traces, jobs, changes, intake positions, OAuth states and its leases; its connection,
- * provider and mailboxes go with the tenant row.
+ * Forgets a tenant's sync state in one transaction (links, series state, traces, jobs, changes, intake
+ * positions, mailboxes), keeping the tenant, its connection and its providers: for an org that is
+ * gone and came back empty, as the demo's sandbox org does on every run.
+ */
+export async function forgetSyncState(db: Kysely<Database>, tenantId: string): Promise<void> {
+  await db.transaction().execute(async (tx) => {
+    for (const table of syncStateTables) await tx.deleteFrom(table).where('tenant_id', '=', tenantId).execute();
+  });
+}
+
+/**
+ * Deletes a tenant and everything of it in one transaction: its sync state (above), OAuth states
+ * and its leases; its connection, providers and mailboxes go with the tenant row.
  */
 export async function deleteTenant(db: Kysely<Database>, tenantId: string): Promise<void> {
   await db.transaction().execute(async (tx) => {
-    for (const table of [
-      'links',
-      'series_members',
-      'series_states',
-      'set_aside_links',
-      'traces',
-      'jobs',
-      'changes',
-      'intake_positions',
-      'oauth_states',
-    ] as const)
+    for (const table of [...syncStateTables, 'oauth_states'] as const)
       await tx.deleteFrom(table).where('tenant_id', '=', tenantId).execute();
     await tx.deleteFrom('leases').where('name', 'like', `%:${tenantId}`).execute();
     await tx.deleteFrom('tenants').where('id', '=', tenantId).execute();
