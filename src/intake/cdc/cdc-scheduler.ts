@@ -50,7 +50,7 @@ export class CdcScheduler {
   async stop(): Promise<void> {
     await this.#task?.stop();
     this.#task = undefined;
-    await Promise.all([...this.#runners.keys()].map((tenantId) => this.#let(tenantId)));
+    await Promise.all([...this.#runners.keys()].map((tenantId) => this.#stopAndReleaseLease(tenantId)));
   }
 
   /** Tenants whose subscription this node runs now. */
@@ -80,7 +80,8 @@ export class CdcScheduler {
       wanted.add(tenant.id);
       if (!this.#runners.has(tenant.id)) this.#run(tenant, tenant.org_id);
     }
-    for (const tenantId of this.#runners.keys()) if (!wanted.has(tenantId)) await this.#let(tenantId);
+    for (const tenantId of this.#runners.keys())
+      if (!wanted.has(tenantId)) await this.#stopAndReleaseLease(tenantId);
   }
 
   #run(tenant: TenantRow, orgId: string): void {
@@ -133,7 +134,8 @@ export class CdcScheduler {
     this.#runners.set(tenant.id, runner);
   }
 
-  async #let(tenantId: string): Promise<void> {
+  /** Stops the tenant's subscription on this node and gives up its lease, so another node may take it. */
+  async #stopAndReleaseLease(tenantId: string): Promise<void> {
     const runner = this.#runners.get(tenantId);
     if (runner === undefined) return;
     runner.stopped = true;
