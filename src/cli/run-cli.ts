@@ -14,7 +14,12 @@ import { registerMigrate } from './commands/migrate.ts';
 import { registerSecretKey } from './commands/secret-key.ts';
 import { registerServe, registerWorker } from './commands/serve.ts';
 import { registerStart } from './commands/start.ts';
-import { registerBackfill, registerDoctor, registerRetry, registerSync } from './commands/sync.ts';
+import { registerBackfill } from './commands/backfill.ts';
+import { registerDoctor } from './commands/doctor.ts';
+import { registerMailboxes } from './commands/mailboxes.ts';
+import { registerProvider } from './commands/provider.ts';
+import { registerRetry } from './commands/retry.ts';
+import { registerTrace } from './commands/trace.ts';
 import { registerTenants } from './commands/tenants.ts';
 
 export const exitCodes = { ok: 0, failed: 1, usage: 2 } as const;
@@ -45,7 +50,9 @@ export function buildProgram(ctx: CliContext): Command {
   registerMigrate(program, ctx);
   registerTenants(program, ctx);
   registerConnection(program, ctx);
-  registerSync(program, ctx);
+  registerProvider(program, ctx);
+  registerMailboxes(program, ctx);
+  registerTrace(program, ctx);
   registerBackfill(program, ctx);
   registerRetry(program, ctx);
   registerDoctor(program, ctx);
