@@ -1,6 +1,6 @@
 // The bench's stand-in for the tools admins use today, so `npm run bench -- baseline` can put
 // numbers side by side: every change the org reports is queued, and once per sync interval (the
-// seed's default, 5 minutes) the queue is worked through with one Salesforce read and one mailbox
+// admin guide's default, 5 minutes) the queue is worked through with one Salesforce read and one mailbox
 // call per change — no coalescing, no batched reads, no payloads used. It learns changes from the
 // same CDC stream (through the real salesforce-pubsub-api-client) and writes items the same way
 // (Graph events stamped with the Salesforce id), so the harness measures it exactly like the service.

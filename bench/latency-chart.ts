@@ -1,6 +1,6 @@
 // Draws the end-to-end latency distribution of the newest bench results as one SVG: for each
 // scenario, the share of changes in the mailbox within a given time (log scale from 100 ms to
-// 10 minutes), with the 3-second target and the seed's "usually within 5 minutes" marked.
+// 10 minutes), with the 3-second target and the admin guide's "usually within 5 minutes" marked.
 //   node bench/latency-chart.ts [--out docs/img/latency-distribution.svg] [scenario ...]
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -68,7 +68,7 @@ export function latencyChart(results: readonly BenchResult[]): string {
   ];
   const marks = [
     [3000, 'target: p99 ≤ 3 s'],
-    [300_000, 'seed: “usually within 5 minutes”'],
+    [300_000, 'admin guide: “usually within 5 minutes”'],
   ].map(
     ([ms, label]) =>
       `<line x1="${x(Number(ms))}" x2="${x(Number(ms))}" y1="${y(0)}" y2="${y(100)}" stroke="#57606a" stroke-dasharray="4 4"/><text x="${x(Number(ms)) - 4}" y="${y(100) - 6}" text-anchor="end" fill="#57606a">${escape(String(label))}</text>`,

@@ -27,7 +27,7 @@ describe('connection states', () => {
     expect(allowedTransitions.disconnected).toEqual(['connected']);
   });
 
-  it("speaks the seed's words, with the countdown", () => {
+  it("speaks the admin guide's words, with the countdown", () => {
     expect(connectionStatusText('disconnected', null, t0)).toBe('Disconnected');
     expect(connectionStatusText('connected', null, t0)).toBe('Connected');
     expect(connectionStatusText('connected', t0 + 30 * day, t0)).toBe('Connected (expires in 30 days)');

@@ -33,14 +33,12 @@ export function connectionCanSync(state: ConnectionState): boolean {
 /**
  * What the org admin set on the app for refresh tokens (Salesforce does not tell us, so the
  * tenant's setting must match): valid until revoked, expire a fixed time after connecting (the
- * seed's "30 days after the connection"), or expire after a time unused.
+ * admin guide's "30 days after the connection"), or expire after a time unused.
  */
 export type RefreshTokenPolicy =
   | { kind: 'until_revoked' }
   | { kind: 'expire_after'; days: number }
   | { kind: 'expire_if_unused'; days: number };
-
-export const defaultRefreshTokenPolicy: RefreshTokenPolicy = { kind: 'expire_after', days: 30 };
 
 const day = 86_400_000;
 
@@ -130,7 +128,7 @@ export function expiryPhase(expiresAt: number | null, now: number): ExpiryPhase 
   return expiresAt - now <= expiryWarningDays[0] * day ? 'expiring' : 'distant';
 }
 
-/** The seed's words for the state, with the countdown where there is one. */
+/** The admin guide's words for the state, with the countdown where there is one. */
 export function connectionStatusText(state: ConnectionState, expiresAt: number | null, now: number): string {
   switch (state) {
     case 'disconnected':

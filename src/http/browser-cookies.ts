@@ -6,7 +6,7 @@
 //   sign-in link cannot be completed in another browser (login CSRF);
 // - tenant session: proof that this browser completed a Connect for this tenant and org, signed
 //   with a key derived from the secret key. It allows Disconnect from the page: whoever can sign
-//   in to the tenant's Salesforce org may disconnect it, as in the seed's in-Salesforce page.
+//   in to the tenant's Salesforce org may disconnect it, as on the Salesforce package's Connect page.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';

@@ -4,8 +4,8 @@
 // HMAC-SHA256 of `timestamp.body` with the webhook secret, which only the org's protected
 // setting holds), so only that org may ask; every refusal is JSON in the house shape.
 //
-// Body: {"action": "status"} or {"action": "disconnect"}. Answer: the connection in the seed's
-// words ({ state, status, expiresAt, orgId, username }), after a disconnect with `revoked`.
+// Body: {"action": "status"} or {"action": "disconnect"}. Answer: the connection in the admin
+// guide's words ({ state, status, expiresAt, orgId, username }), after a disconnect with `revoked`.
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Kysely } from 'kysely';

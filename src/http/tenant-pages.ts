@@ -1,5 +1,5 @@
-// The tenant's connect page, the seed's "Connect … to Salesforce Config" outside Salesforce:
-// GET /t/<slug>/ shows the Client ID and the connection status in the seed's words with its
+// The tenant's connect page, the vendor's admin guide's "Connect … to Salesforce Config" outside Salesforce:
+// GET /t/<slug>/ shows the Client ID and the connection status in the admin guide's words with its
 // expiry countdown; Connect / Reconnect start Salesforce OAuth; the callback completes it;
 // Disconnect revokes. Every failure is a page that says what happened and that nothing changed.
 // The page is public (anyone with the tenant URL): Connect is limited per address, a different

@@ -1,4 +1,4 @@
-// Connect and Disconnect, the seed's user journey: Connect sends the admin through Salesforce
+// Connect and Disconnect, the admin guide's user journey: Connect sends the admin through Salesforce
 // OAuth (web server flow with PKCE and a single-use state bound to the tenant and the browser)
 // or signs a JWT bearer assertion; Disconnect revokes the grant at Salesforce. Tokens are sealed
 // before they touch the database. A tenant connected to one org cannot be switched to another

@@ -1,4 +1,4 @@
-// A connection as admins see it (tenant page, `instant-sync status`): the seed's words for the
+// A connection as admins see it (tenant page, `instant-sync status`): the admin guide's words for the
 // state, the countdown, who and which org it is connected as. Never a token.
 import {
   connectionStatusText,

@@ -1,5 +1,5 @@
 // Our Salesforce package (salesforce-package/, docs/salesforce-package.md), configured by the
-// server through the API so the admin does nothing beyond the seed's steps: after Connect, the
+// server through the API so the admin does nothing beyond the admin guide's steps: after Connect, the
 // org-default records of its custom settings get the tenant URL, the connection's status and
 // expiry (what the Connect page shows) and the webhook secret (what the Event trigger signs with),
 // and a Remote Site Setting lets the trigger call the server; Disconnect clears them. An org
@@ -25,7 +25,7 @@ export interface PackageSettings {
   orgId: string;
   /** The tenant URL, ending in `/`. */
   tenantUrl: string;
-  /** "Connected", as the seed's page says it. */
+  /** "Connected", as the package's Connect page says it. */
   status: string;
   /** When the refresh token expires; null: it does not. */
   expiresAt: number | null;

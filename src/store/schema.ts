@@ -293,7 +293,6 @@ export interface LeasesTable {
 export type TenantRow = Selectable<TenantsTable>;
 export type NewTenantRow = Insertable<TenantsTable>;
 export type JobRow = Selectable<JobsTable>;
-export type ChangeRow = Selectable<ChangesTable>;
 export type ConnectionRow = Selectable<SalesforceConnectionsTable>;
 export type MailboxRow = Selectable<MailboxesTable>;
 export type MailboxProviderRow = Selectable<MailboxProvidersTable>;

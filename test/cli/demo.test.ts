@@ -54,8 +54,8 @@ it('runs the demo, syncs its Events into the sandbox mailboxes, stops on Ctrl-C 
 }, 150_000);
 
 /**
- * Runs `demo --provider <kind>`: its start line names the provider's sandbox, the seed's created
- * lines come, and `checkMailbox` reads Anna's calendar in that sandbox (its view URL given).
+ * Runs `demo --provider <kind>`: its start line names the provider's sandbox, the "created"
+ * lines of its first Events come, and `checkMailbox` reads Anna's calendar in that sandbox (its view URL given).
  */
 async function demoAgainst(
   kind: string,

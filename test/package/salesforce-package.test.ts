@@ -157,7 +157,7 @@ describe('Salesforce package contract', () => {
     );
   });
 
-  it('the Connect page is a Lightning web component for a tab, on the tab labelled as the seed says', () => {
+  it('the Connect page is a Lightning web component for a tab, on the tab labelled as the admin guide says', () => {
     const bundle = readMetadata(
       join(sourceRoot, 'lwc', 'instantSyncConnect', 'instantSyncConnect.js-meta.xml'),
     ) as { isExposed: string; targets: { target: string | string[] } };
@@ -169,7 +169,7 @@ describe('Salesforce package contract', () => {
     });
   });
 
-  it("the Connect page's tenant URL field has the seed's placeholder", () => {
+  it("the Connect page's tenant URL field has the admin guide's placeholder", () => {
     const template = readFileSync(
       join(sourceRoot, 'lwc', 'instantSyncConnect', 'instantSyncConnect.html'),
       'utf8',

@@ -1,4 +1,4 @@
-// The seed's journey against the sandbox org, over real HTTP with a cookie jar: Connect →
+// The admin guide's journey against the sandbox org, over real HTTP with a cookie jar: Connect →
 // Connected → the 30-day refresh-token policy runs out → Reconnect required with the tenant's
 // jobs paused, none failed → Reconnect → Connected, jobs resume → Disconnect → revoked at
 // Salesforce, Disconnected. On both database backends.

@@ -1,5 +1,5 @@
 // After Connect, the server configures our Salesforce package in the org through the API, so the
-// admin does nothing beyond the seed's steps: the "ClientId Config" setting says Connected with the
+// admin does nothing beyond the admin guide's steps: the "ClientId Config" setting says Connected with the
 // tenant URL and the refresh token's expiry, the protected setting holds the webhook secret the
 // Event trigger signs with, and a Remote Site Setting lets the trigger call the server. Disconnect
 // clears them (while the grant still works). An org without the package connects as before.
@@ -27,7 +27,7 @@ describeEachBackend("our package's settings in the org", (database) => {
 
   it('writes the tenant URL, status, expiry and webhook secret into the package, and a Remote Site Setting, on Connect', async () => {
     env.sandbox.setPackageInstalled(true);
-    // The admin enters the Client ID first, as the seed's guide says (a user-level record exists too).
+    // The admin enters the Client ID first, as the vendor's admin guide says (a user-level record exists too).
     env.sandbox.writePackageSetting('InstantSync_Config__c', { ClientId__c: '4827461930' });
     const tenant = await env.connectedTenant('acme');
     const shown = await runCliInProcess(['tenants', 'show', 'acme', '--json'], env.service.env);

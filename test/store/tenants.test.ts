@@ -2,7 +2,6 @@
 // webhook secret that the database only ever holds sealed.
 import { sql } from 'kysely';
 import { expect, it } from 'vitest';
-import { defaultRefreshTokenPolicy } from '../../src/domain/salesforce-connection.ts';
 import { SecretBox, generateSecretKey } from '../../src/lib/secret-box.ts';
 import { listTenants } from '../../src/store/tenants-repository.ts';
 import { createTenant, webhookSecretContext } from '../../src/tenants/create-tenant.ts';
@@ -16,7 +15,10 @@ describeEachBackend('tenants', (database) => {
     secretBox,
     clock: new ManualClock(),
     publicUrl: 'https://sync.example.com',
-    salesforce: { loginUrl: 'https://acme.my.salesforce.com', refreshTokenPolicy: defaultRefreshTokenPolicy },
+    salesforce: {
+      loginUrl: 'https://acme.my.salesforce.com',
+      refreshTokenPolicy: { kind: 'expire_after' as const, days: 30 },
+    },
   });
 
   it('creates a tenant with a numeric Client ID, its tenant URL and a sealed webhook secret', async () => {

@@ -112,7 +112,7 @@ afterEach(() => {
 });
 
 describe('the tenant URL field', () => {
-  it('has the seed placeholder', async () => {
+  it("has the admin guide's placeholder", async () => {
     getStatus.mockResolvedValue(disconnected());
     const { element } = await mount();
     expect(byId(element, 'tenant-url').placeholder).toBe('Enter your tenant URL here...');
