@@ -3,8 +3,8 @@
 // equal Salesforce's occurrence records one for one (domain/plan-series.ts decides which to
 // cancel or change). What the occurrences hold is saved with the series (series_states) and the
 // link only says "up to date" once they do, so a crash between the steps repeats what is left.
-import type { CalendarItem } from '../domain/calendar-item.ts';
 import type { SyncPlan } from '../domain/plan-sync.ts';
+import type { SeriesDesired } from '../domain/series-desired.ts';
 import {
   cancelled,
   planSeriesInstances,
@@ -19,19 +19,6 @@ import {
 } from '../providers/calendar-provider.ts';
 import { saveSeriesMembers, saveSeriesState } from '../store/series-repository.ts';
 import { applyPlan, type ApplyDeps, type ApplyInput } from './apply-plan.ts';
-
-/** The series as Salesforce has it: the calendar series' own content, and the occurrence records. */
-export interface SeriesDesired {
-  /** Hash of the series item (pattern, times, content). */
-  masterHash: string;
-  /** The pattern and times: when they change, a calendar drops its changed and cancelled occurrences. */
-  timingKey: string;
-  occurrences: readonly SeriesOccurrence[];
-  /** The calendar item each occurrence record maps to, by Event id. */
-  occurrenceItems: ReadonlyMap<string, CalendarItem>;
-  /** Where the occurrences are: [from, to) epoch ms, and the zone their dates are in. */
-  window: { from: number; to: number; timeZone: string };
-}
 
 /** What was applied to a calendar series (stored as series_states.state_json). */
 export interface SeriesState {

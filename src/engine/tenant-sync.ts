@@ -1,41 +1,39 @@
-// The sync step for one tenant's batch of jobs: read the Events whose record the recorded changes
-// do not already tell (known-from-changes.ts, read-batch.ts), then for each: map (pure), plan
-// against its link (pure), apply through the provider within the mailbox's limits and save the
+// The sync step for one tenant's batch of jobs: gather what the batch needs (links, what the
+// recorded changes tell, a Salesforce read of the rest: known-from-changes.ts, read-batch.ts), then
+// for each Event: decide what it should be (domain/decide-sync.ts, pure), plan against its link
+// (domain/plan-sync.ts, pure), apply through the provider within the mailbox's limits and save the
 // link with the record used (apply-plan.ts), and trace each step. Each job's result (outcome,
 // traces, the record to keep with an unchanged link) is handed to the caller the moment that job
 // is done, so one slow Event never holds back the others; one Event's failure never stops them.
-import { createHash } from 'node:crypto';
-import { canonicalItem } from '../domain/calendar-item.ts';
-import { exclusionReason, type ExclusionRule } from '../domain/exclusion-rules.ts';
-import { mapEvent } from '../domain/map-event.ts';
-import { planSync, type Desired } from '../domain/plan-sync.ts';
+import { decideSync, type MailboxView, type RouteView } from '../domain/decide-sync.ts';
+import type { ExclusionRule } from '../domain/exclusion-rules.ts';
+import { planSync } from '../domain/plan-sync.ts';
 import type { Clock } from '../lib/clock.ts';
+import { contentDigest } from '../lib/content-digest.ts';
 import { describeError, PermanentError, ReconnectRequiredError, RetryableError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { SalesforceRestClient } from '../salesforce/rest-client.ts';
 import type { ClaimedJob } from '../store/jobs/job.ts';
 import { knownFromChanges, type KnownFromChanges } from '../store/changes/known-from-changes.ts';
 import { findLinks, type LinkRecord } from '../store/links-repository.ts';
-import type { LinkRow } from '../store/schema.ts';
 import { findMailboxesByIds, markMailboxMissing } from '../store/mailboxes-repository.ts';
-import type { Database, MailboxRow, TenantRow } from '../store/schema.ts';
-import type { NewTrace } from '../store/traces-repository.ts';
-import type { Kysely } from 'kysely';
-import { applyPlan, MailboxMissingError, type ApplyInput, type RoutedProvider } from './apply-plan.ts';
-import type { ProviderLookup, TenantProviders } from './provider-source.ts';
-import { applySeries, parseSeriesState } from './apply-series.ts';
-import { seriesDesired } from './series-desired.ts';
+import type { Database, LinkRow, MailboxRow, TenantRow } from '../store/schema.ts';
 import {
   findSeriesMembers,
   findSeriesState,
-  membersOfSeries,
+  knownSlotsOfSeries,
   type SeriesMember,
 } from '../store/series-repository.ts';
-import type { JobOutcome } from './job-queue.ts';
+import type { NewTrace } from '../store/traces-repository.ts';
+import type { Kysely } from 'kysely';
+import { applyPlan, MailboxMissingError, type ApplyInput, type RoutedProvider } from './apply-plan.ts';
+import { applySeries, parseSeriesState } from './apply-series.ts';
 import type { EngineMetrics } from './engine-metrics.ts';
+import type { JobOutcome } from './job-queue.ts';
 import type { MailboxLimiter } from './mailbox-limiter.ts';
-import type { UserDirectory } from './user-directory.ts';
+import type { ProviderLookup, TenantProviders } from './provider-source.ts';
 import { readBatch, type BatchRead } from './read-batch.ts';
+import type { UserDirectory } from './user-directory.ts';
 
 export interface TenantSyncDeps {
   db: Kysely<Database>;
@@ -101,362 +99,349 @@ export async function syncTenantJobs(
   jobs: readonly ClaimedJob[],
   onJobDone: (job: ClaimedJob, result: JobResult) => void,
 ): Promise<TenantSyncResult> {
-  const rules = JSON.parse(deps.tenant.exclusion_rules_json) as ExclusionRule[];
-  const links = await findLinks(
-    deps.db,
-    deps.tenant.id,
-    jobs.map((j) => j.eventId),
-  );
+  const batch = await gatherBatch(deps, jobs);
+  if ('failed' in batch) {
+    for (const job of jobs) onJobDone(job, { outcome: batch.failed, traces: [] });
+    return { salesforceCalls: 0, providerCalls: 0 };
+  }
+  let providerCalls = 0;
+  const countCall = () => providerCalls++;
+  await Promise.all(jobs.map(async (job) => onJobDone(job, await syncEvent(deps, batch, job, countCall))));
+  return { salesforceCalls: batch.read.calls, providerCalls };
+}
+
+/** What a batch's Events need, gathered in a few queries and Salesforce calls for all of them. */
+interface Batch {
+  rules: ExclusionRule[];
+  internalDomains: string[];
+  /** Each Event's link, if it has one. */
+  links: Map<string, LinkRow>;
+  known: KnownFromChanges;
+  read: BatchRead;
+  /** Every mailbox an Event of the batch is or was in, by id. */
+  mailboxesById: Map<string, MailboxRow>;
+  /** Occurrence records known from earlier syncs, for those the read did not place in a series. */
+  members: Map<string, SeriesMember>;
+  /** For each series record read: its occurrence records' first-seen dates. */
+  knownSlots: Map<string, Map<string, string>>;
+  eventIds: Set<string>;
+}
+
+/**
+ * The batch's links, what its recorded changes tell, the Salesforce read of the rest, their
+ * mailboxes and series; or, when the read failed, what every job of the batch comes to.
+ */
+async function gatherBatch(
+  deps: TenantSyncDeps,
+  jobs: readonly ClaimedJob[],
+): Promise<Batch | { failed: JobOutcome }> {
+  const { db, tenant } = deps;
+  const eventIds = jobs.map((j) => j.eventId);
+  const rules = JSON.parse(tenant.exclusion_rules_json) as ExclusionRule[];
+  const links = await findLinks(db, tenant.id, eventIds);
   // Events whose record is known (a base record and the CDC edits recorded after it), and Events
   // whose latest change is their deletion, need no read. Asked before any read is sent: a record
   // read after this includes every change it saw (known.latestChangeId).
-  const known = await knownFromChanges(
-    deps.db,
-    deps.tenant.id,
-    jobs.map((j) => j.eventId),
-    links,
-  );
+  const known = await knownFromChanges(db, tenant.id, eventIds, links);
   const composed = new Map([...known.composed].map(([eventId, event]) => [eventId, event.record]));
-  const gone = known.deleted;
   let read: BatchRead;
   try {
     read = await readBatch(
-      { db: deps.db, clock: deps.clock, rest: deps.rest, tenantId: deps.tenant.id, users: deps.users },
-      jobs.map((j) => j.eventId),
+      { db, clock: deps.clock, rest: deps.rest, tenantId: tenant.id, users: deps.users },
+      eventIds,
       rules.map((rule) => rule.field),
       composed,
-      gone,
+      known.deleted,
     );
   } catch (error) {
-    const outcome: JobOutcome =
-      error instanceof ReconnectRequiredError
-        ? // Due at once: a tenant that must reconnect is not claimed (its jobs are paused), so
-          // they run the moment it is connected again, not a minute later.
-          { kind: 'postpone', reason: error.message, delayMs: 0 }
-        : {
-            kind: 'retry',
-            message: `reading the Events from Salesforce failed: ${describeError(error)}`,
-            ...(error instanceof RetryableError && error.retryAfterMs !== undefined
-              ? { retryAfterMs: error.retryAfterMs }
-              : {}),
-          };
-    for (const job of jobs) onJobDone(job, { outcome, traces: [] });
-    return { salesforceCalls: 0, providerCalls: 0 };
+    return { failed: readFailure(error) };
   }
-  const linkMailboxIds = [...new Set([...links.values()].map((l) => l.mailbox_id))];
   const mailboxesById = new Map<string, MailboxRow>([...read.mailboxes.values()].map((m) => [m.id, m]));
-  const missing = linkMailboxIds.filter((id) => !mailboxesById.has(id));
-  for (const row of await findMailboxesByIds(deps.db, missing)) mailboxesById.set(row.id, row);
-  const domains = JSON.parse(deps.tenant.internal_domains_json) as string[];
+  const linkMailboxIds = [...new Set([...links.values()].map((l) => l.mailbox_id))];
+  const unknownMailboxes = linkMailboxIds.filter((id) => !mailboxesById.has(id));
+  for (const row of await findMailboxesByIds(db, unknownMailboxes)) mailboxesById.set(row.id, row);
   // Occurrence records of a series, known from earlier syncs: a deleted one still finds its
   // series. Asked only for Events that are gone, or occurrences whose series was not found.
-  const unplaced = jobs
-    .map((j) => j.eventId)
-    .filter((id) => {
-      const found = read.events.get(id);
-      if (found === null || found === undefined) return true;
-      return !('problem' in found) && found.event.occurrence !== null && !read.seriesOf.has(id);
-    });
+  const unplaced = eventIds.filter((id) => {
+    const found = read.events.get(id);
+    if (found === null || found === undefined) return true;
+    return !('problem' in found) && found.event.occurrence !== null && !read.seriesOf.has(id);
+  });
   const members =
     unplaced.length === 0
       ? new Map<string, SeriesMember>()
-      : await findSeriesMembers(deps.db, deps.tenant.id, unplaced);
-  const batchIds = new Set(jobs.map((j) => j.eventId));
-  let providerCalls = 0;
+      : await findSeriesMembers(db, tenant.id, unplaced);
+  const seriesRecords = eventIds.filter((id) => {
+    const found = read.events.get(id);
+    return found !== null && found !== undefined && !('problem' in found) && found.event.isSeries;
+  });
+  const knownSlots = await knownSlotsOfSeries(db, tenant.id, seriesRecords);
+  return {
+    rules,
+    internalDomains: JSON.parse(tenant.internal_domains_json) as string[],
+    links,
+    known,
+    read,
+    mailboxesById,
+    members,
+    knownSlots,
+    eventIds: new Set(eventIds),
+  };
+}
 
-  await Promise.all(
-    jobs.map(async (job) => {
-      const traces: NewTrace[] = [];
-      const trace = (step: string, message: string, data?: Record<string, unknown>) =>
-        traces.push({
-          tenant_id: deps.tenant.id,
-          event_id: job.eventId,
-          job_id: job.id,
-          at: deps.clock.now(),
-          step,
-          message,
-          data_json: data === undefined ? null : JSON.stringify(data),
-        });
-      const found = read.events.get(job.eventId) ?? null;
-      // An item id means something only to the provider that made it. When the link's mailbox
-      // goes through another provider now (a hybrid tenant moved it; assigning a provider points
-      // the links at it at once, this catches a sync that finished meanwhile), the item is looked
-      // for there by its Salesforce id before one is made: a mailbox moved with its items keeps them.
-      const anyLink = links.get(job.eventId);
-      const linkMailbox = anyLink === undefined ? undefined : mailboxesById.get(anyLink.mailbox_id);
-      const linkRoute =
-        anyLink === undefined
-          ? undefined
-          : linkMailbox === undefined
-            ? deps.providers.byId(anyLink.provider_id)
-            : deps.providers.route(linkMailbox);
-      let link = anyLink;
-      if (anyLink !== undefined && linkRoute !== undefined && anyLink.provider_id !== linkRoute.id) {
-        link = reroutedLink(anyLink, linkRoute, deps.clock.now());
-        trace(
-          'read',
-          `the calendar item was made through another provider (${anyLink.provider_kind}); the mailbox goes through ${linkRoute.name} (${linkRoute.kind}) now: the item is looked for there by its Salesforce id`,
-        );
-      }
-      let desired: Desired;
-      let item: ReturnType<typeof mapEvent> | undefined;
-      let version: number | null = null;
-      let createdAt: number | null = null;
-      let mailbox: MailboxRow | undefined;
-      let routed: ProviderLookup | undefined;
-      let series: ReturnType<typeof seriesDesired> | undefined;
-      const event = found === null || 'problem' in found ? undefined : found.event;
-      const seriesOfJob =
-        event !== undefined && !event.isChild && event.occurrence !== null
-          ? (read.seriesOf.get(event.id) ?? members.get(job.eventId)?.seriesEventId)
-          : found === null
-            ? members.get(job.eventId)?.seriesEventId
-            : undefined;
-      // A series synced in this batch read its occurrence records after this change was recorded.
-      const forwardTo = seriesOfJob !== undefined && batchIds.has(seriesOfJob) ? undefined : seriesOfJob;
-      // The record this sync uses, kept with the link: later CDC edits are folded onto it.
-      const used =
-        found === null || 'problem' in found
-          ? { json: null, throughChangeId: null }
-          : {
-              json: JSON.stringify(found.record),
-              throughChangeId: read.readFromSalesforce.has(job.eventId)
-                ? (known.latestChangeId.get(job.eventId) ?? null)
-                : (known.composed.get(job.eventId)?.throughChangeId ?? null),
-            };
-      if (found === null) {
-        desired = {
-          kind: 'absent',
-          reason: 'deleted in Salesforce (or no longer visible to the connected user)',
+/** What every job of a batch comes to when reading its Events from Salesforce failed. */
+function readFailure(error: unknown): JobOutcome {
+  if (error instanceof ReconnectRequiredError)
+    // Due at once: a tenant that must reconnect is not claimed (its jobs are paused), so they run
+    // the moment it is connected again, not a minute later.
+    return { kind: 'postpone', reason: error.message, delayMs: 0 };
+  return {
+    kind: 'retry',
+    message: `reading the Events from Salesforce failed: ${describeError(error)}`,
+    ...(error instanceof RetryableError && error.retryAfterMs !== undefined
+      ? { retryAfterMs: error.retryAfterMs }
+      : {}),
+  };
+}
+
+/** One Event of the batch: its link, what it should be (decideSync), the plan, and the plan applied. */
+async function syncEvent(
+  deps: TenantSyncDeps,
+  batch: Batch,
+  job: ClaimedJob,
+  countCall: () => void,
+): Promise<JobResult> {
+  const traces: NewTrace[] = [];
+  const trace = (step: string, message: string, data?: Record<string, unknown>) =>
+    traces.push({
+      tenant_id: deps.tenant.id,
+      event_id: job.eventId,
+      job_id: job.id,
+      at: deps.clock.now(),
+      step,
+      message,
+      data_json: data === undefined ? null : JSON.stringify(data),
+    });
+  const link = currentLink(deps, batch, job.eventId, trace);
+  const found = batch.read.events.get(job.eventId) ?? null;
+  const event = found === null || 'problem' in found ? undefined : found.event;
+  // The record this sync uses, kept with the link: later CDC edits are folded onto it.
+  const used =
+    found === null || 'problem' in found
+      ? { json: null, throughChangeId: null }
+      : {
+          json: JSON.stringify(found.record),
+          throughChangeId: batch.read.readFromSalesforce.has(job.eventId)
+            ? (batch.known.latestChangeId.get(job.eventId) ?? null)
+            : (batch.known.composed.get(job.eventId)?.throughChangeId ?? null),
         };
-        trace('read', 'the Event is gone from Salesforce');
-      } else if ('problem' in found) {
-        desired = {
-          kind: 'unmappable',
-          reason: `Salesforce sent a record that is not a valid Event: ${found.problem}`,
-        };
-      } else {
-        version = found.event.version;
-        createdAt = found.event.createdAt;
-        trace('read', howKnown(job.eventId, read, known), {
-          version: new Date(found.event.version).toISOString(),
-          ...(used.throughChangeId === null ? {} : { throughChangeId: used.throughChangeId }),
-        });
-        const excluded = exclusionReason(rules, found.record);
-        mailbox = read.mailboxes.get(found.event.ownerId);
-        if (excluded !== undefined) desired = { kind: 'absent', reason: excluded };
-        else if (seriesOfJob !== undefined)
-          desired = {
-            kind: 'absent',
-            reason: `an occurrence of the series ${seriesOfJob}: the calendar series stands for it, and the series is synced`,
-          };
-        else if (found.event.occurrence !== null && !found.event.isChild)
-          desired = {
-            kind: 'unmappable',
-            reason: `an occurrence of a series (${found.event.seriesKey ?? ''}) whose series record the connected user cannot read: never synced on its own`,
-          };
-        else if (found.event.isChild)
-          desired = {
-            kind: 'unmappable',
-            reason: "an invitee's copy (IsChild): the owner's Event is synced instead",
-          };
-        else if (mailbox === undefined || mailbox.state !== 'active' || mailbox.address === null) {
-          desired = {
-            kind: 'unmappable',
-            reason: `the owner ${found.event.ownerId} has no mailbox to sync to (${mailbox?.last_error ?? 'not resolved'})`,
-          };
-        } else if ((routed = deps.providers.route(mailbox)) === undefined || 'problem' in routed) {
-          const reason = `the mailbox ${mailbox.address} goes through ${routed?.name ?? 'no'} provider, which cannot be used: ${routed !== undefined && 'problem' in routed ? routed.problem : 'none is set up'}`;
-          trace('wait', reason);
-          onJobDone(job, { outcome: { kind: 'postpone', reason, delayMs: providerProblemDelayMs }, traces });
-          return;
-        } else {
-          item = mapEvent(found.event, {
-            ownerTimeZone: mailbox.time_zone ?? 'UTC',
-            invitees: read.invitees.get(found.event.id) ?? [],
-            invitationPolicy: deps.tenant.invitation_policy,
-            internalDomains: domains,
-          });
-          const unwritable = item.kind === 'item' ? routed.provider.cannotWrite(item.item) : undefined;
-          const itemHash =
-            item.kind === 'item'
-              ? createHash('sha256').update(canonicalItem(item.item)).digest('base64url')
-              : '';
-          if (item.kind === 'item' && unwritable === undefined && found.event.isSeries) {
-            series = seriesDesired({
-              seriesItem: item.item,
-              seriesHash: itemHash,
-              occurrences: read.occurrences.get(found.event.id) ?? [],
-              knownSlots: new Map(
-                (await membersOfSeries(deps.db, deps.tenant.id, found.event.id)).map((m) => [
-                  m.eventId,
-                  m.slotDate,
-                ]),
-              ),
-              context: {
-                ownerTimeZone: mailbox.time_zone ?? 'UTC',
-                invitees: read.invitees.get(found.event.id) ?? [],
-                invitationPolicy: deps.tenant.invitation_policy,
-                internalDomains: domains,
-              },
-            });
-            item = { ...item, item: series.item };
-          }
-          desired =
-            item.kind === 'skip'
-              ? { kind: 'unmappable', reason: item.reason }
-              : unwritable !== undefined
-                ? { kind: 'unmappable', reason: unwritable }
-                : { kind: 'item', mailboxId: mailbox.id, hash: series?.hash ?? itemHash };
-          if (series !== undefined && series.notes.length > 0) trace('map', series.notes.join('; '));
-          if (item.kind === 'item' && item.notes.length > 0) trace('map', item.notes.join('; '));
-        }
-      }
-      const plan = planSync(
-        desired,
-        link === undefined
-          ? undefined
-          : {
-              mailboxId: link.mailbox_id,
-              contentHash: link.content_hash,
-              state: link.state,
-              createPending: link.pending_create_at !== null,
-            },
-        deps.tenant.delete_policy,
-      );
-      trace(
-        plan.action === 'none' && desired.kind === 'unmappable' ? 'skip' : 'plan',
-        `${plan.action}: ${plan.reason}`,
-        { action: plan.action },
-      );
-      if (plan.action === 'none') {
-        const keep =
-          link !== undefined &&
-          used.json !== null &&
-          (used.json !== link.record_json || used.throughChangeId !== link.record_through_change_id);
-        onJobDone(job, {
-          outcome: { kind: 'done' },
-          traces,
-          linkRecord: keep
-            ? { eventId: job.eventId, recordJson: used.json, recordThroughChangeId: used.throughChangeId }
-            : undefined,
-          skipped: desired.kind === 'unmappable' ? { eventId: job.eventId, reason: plan.reason } : undefined,
-          forwardTo,
-        });
-        return;
-      }
-      // A mailbox the provider said does not exist is not asked again for each Event: they wait.
-      const target = plan.action === 'move' ? plan.toMailboxId : plan.mailboxId;
-      const missing = mailboxesById.get(target) ?? (mailbox?.id === target ? mailbox : undefined);
-      if (missing?.missing_since !== null && missing?.missing_since !== undefined) {
-        const reason = waitingForMailbox(missing.address ?? target, missing.missing_reason);
-        trace('wait', reason);
-        onJobDone(job, {
-          outcome: { kind: 'park', reason, mailboxId: target, delayMs: mailboxRecheckMs },
-          traces,
-        });
-        return;
-      }
-      const through = usableRoute(deps.providers, missing);
-      if ('problem' in through) {
-        trace('wait', through.problem);
-        onJobDone(job, {
-          outcome: { kind: 'postpone', reason: through.problem, delayMs: providerProblemDelayMs },
-          traces,
-        });
-        return;
-      }
-      const providerOf = (mailboxId: string): RoutedProvider => {
-        const route = usableRoute(
-          deps.providers,
-          mailboxesById.get(mailboxId) ?? (mailbox?.id === mailboxId ? mailbox : undefined),
-        );
-        if ('problem' in route) throw new RetryableError(route.problem);
-        return route;
-      };
-      const applyDeps = { ...deps, provider: through.provider, providerId: through.id, providerOf };
-      try {
-        const input: ApplyInput = {
-          job,
-          link,
-          item: item?.kind === 'item' ? item.item : undefined,
-          version,
-          record: used,
-          mailboxOf: (id) => mailboxesById.get(id) ?? (mailbox?.id === id ? mailbox : undefined),
-          hash: desired.kind === 'item' ? desired.hash : (link?.content_hash ?? ''),
-          mayExist: job.attempts > 1 || createdAt === null || createdAt < deps.installedAt,
-          countCall: () => providerCalls++,
-          signal: deps.signalOf?.(job),
-        };
-        let applied;
-        // A series record, or a deleted Event whose item may be a series (its state says).
-        const seriesState =
-          (found !== null && !('problem' in found) && found.event.isSeries) ||
-          (found === null && link !== undefined)
-            ? parseSeriesState(await findSeriesState(deps.db, deps.tenant.id, job.eventId))
-            : undefined;
-        if (series !== undefined || seriesState !== undefined) {
-          const done = await applySeries(applyDeps, plan, input, series, seriesState);
-          applied = done.ref;
-          if (done.notes.length > 0) trace('apply', done.notes.join('; '));
-        } else applied = await applyPlan(applyDeps, plan, input);
-        const latencyMs = deps.clock.now() - job.firstChangeAt;
-        trace('apply', `${plan.action} done`, {
-          itemId: applied?.itemId ?? link?.item_id ?? null,
-          latencyMs,
-        });
-        onJobDone(job, {
-          outcome: { kind: 'done' },
-          traces,
-          synced: {
-            eventId: job.eventId,
-            action: plan.action,
-            mailbox:
-              mailboxesById.get(plan.action === 'move' ? plan.toMailboxId : plan.mailboxId)?.address ??
-              mailbox?.address ??
-              null,
-            providerKind: through.provider.kind,
-            latencyMs,
-          },
-          forwardTo,
-        });
-      } catch (error) {
-        if (error instanceof MailboxMissingError) {
-          await markMailboxMissing(deps.db, {
-            id: error.mailboxId,
-            reason: error.message,
-            now: deps.clock.now(),
-          });
-          const reason = waitingForMailbox(error.address, error.message);
-          trace('wait', reason);
-          onJobDone(job, {
-            outcome: { kind: 'park', reason, mailboxId: error.mailboxId, delayMs: mailboxRecheckMs },
-            traces,
-          });
-          return;
-        }
-        const message = `${plan.action} failed: ${describeError(error)}`;
-        trace('error', message);
-        if (error instanceof RetryableError) {
-          const address =
-            plan.action === 'move' ? mailboxesById.get(plan.toMailboxId)?.address : mailbox?.address;
-          if (error.retryAfterMs !== undefined && address !== undefined && address !== null)
-            deps.limiter.pause(address, error.retryAfterMs);
-          onJobDone(job, {
-            outcome: {
-              kind: 'retry',
-              message,
-              ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
-            },
-            traces,
-          });
-        } else if (error instanceof PermanentError)
-          onJobDone(job, { outcome: { kind: 'dead', reason: message }, traces });
-        else onJobDone(job, { outcome: { kind: 'retry', message }, traces });
-      }
-    }),
+  if (found === null) trace('read', 'the Event is gone from Salesforce');
+  else if (event !== undefined)
+    trace('read', howKnown(job.eventId, batch.read, batch.known), {
+      version: new Date(event.version).toISOString(),
+      ...(used.throughChangeId === null ? {} : { throughChangeId: used.throughChangeId }),
+    });
+
+  const mailbox = event === undefined ? undefined : batch.read.mailboxes.get(event.ownerId);
+  const decision = decideSync({
+    found,
+    seriesFromRead: batch.read.seriesOf.get(job.eventId),
+    seriesFromEarlierSyncs: batch.members.get(job.eventId)?.seriesEventId,
+    rules: batch.rules,
+    mailbox: mailbox === undefined ? undefined : mailboxView(mailbox),
+    route: () => routeView(mailbox === undefined ? undefined : deps.providers.route(mailbox)),
+    invitees: event === undefined ? [] : (batch.read.invitees.get(event.id) ?? []),
+    invitationPolicy: deps.tenant.invitation_policy,
+    internalDomains: batch.internalDomains,
+    occurrences: event === undefined ? [] : (batch.read.occurrences.get(event.id) ?? []),
+    knownSlots: (event === undefined ? undefined : batch.knownSlots.get(event.id)) ?? new Map(),
+    digest: contentDigest,
+  });
+  if (decision.kind === 'wait') {
+    trace('wait', decision.reason);
+    return {
+      outcome: { kind: 'postpone', reason: decision.reason, delayMs: providerProblemDelayMs },
+      traces,
+    };
+  }
+  for (const note of decision.mapNotes) trace('map', note);
+  const { desired } = decision;
+  // A series synced in this batch read its occurrence records after this change was recorded.
+  const forwardTo =
+    decision.seriesOf !== undefined && batch.eventIds.has(decision.seriesOf) ? undefined : decision.seriesOf;
+
+  const plan = planSync(
+    desired,
+    link === undefined
+      ? undefined
+      : {
+          mailboxId: link.mailbox_id,
+          contentHash: link.content_hash,
+          state: link.state,
+          createPending: link.pending_create_at !== null,
+        },
+    deps.tenant.delete_policy,
   );
-  return { salesforceCalls: read.calls, providerCalls };
+  trace(
+    plan.action === 'none' && desired.kind === 'unmappable' ? 'skip' : 'plan',
+    `${plan.action}: ${plan.reason}`,
+    {
+      action: plan.action,
+    },
+  );
+  if (plan.action === 'none') {
+    const keep =
+      link !== undefined &&
+      used.json !== null &&
+      (used.json !== link.record_json || used.throughChangeId !== link.record_through_change_id);
+    return {
+      outcome: { kind: 'done' },
+      traces,
+      linkRecord: keep
+        ? { eventId: job.eventId, recordJson: used.json, recordThroughChangeId: used.throughChangeId }
+        : undefined,
+      skipped: desired.kind === 'unmappable' ? { eventId: job.eventId, reason: plan.reason } : undefined,
+      forwardTo,
+    };
+  }
+
+  // A mailbox the provider said does not exist is not asked again for each Event: they wait.
+  const targetId = plan.action === 'move' ? plan.toMailboxId : plan.mailboxId;
+  const target = batch.mailboxesById.get(targetId);
+  if (target?.missing_since !== null && target?.missing_since !== undefined) {
+    const reason = waitingForMailbox(target.address ?? targetId, target.missing_reason);
+    trace('wait', reason);
+    return { outcome: { kind: 'park', reason, mailboxId: targetId, delayMs: mailboxRecheckMs }, traces };
+  }
+  const through = usableRoute(deps.providers, target);
+  if ('problem' in through) {
+    trace('wait', through.problem);
+    return {
+      outcome: { kind: 'postpone', reason: through.problem, delayMs: providerProblemDelayMs },
+      traces,
+    };
+  }
+  const providerOf = (mailboxId: string): RoutedProvider => {
+    const route = usableRoute(deps.providers, batch.mailboxesById.get(mailboxId));
+    if ('problem' in route) throw new RetryableError(route.problem);
+    return route;
+  };
+  const applyDeps = { ...deps, provider: through.provider, providerId: through.id, providerOf };
+  try {
+    const input: ApplyInput = {
+      job,
+      link,
+      item: decision.item,
+      version: event?.version ?? null,
+      record: used,
+      mailboxOf: (id) => batch.mailboxesById.get(id),
+      hash: desired.kind === 'item' ? desired.hash : (link?.content_hash ?? ''),
+      mayExist:
+        job.attempts > 1 ||
+        event === undefined ||
+        event.createdAt === null ||
+        event.createdAt < deps.installedAt,
+      countCall,
+      signal: deps.signalOf?.(job),
+    };
+    let applied;
+    // A series record, or a deleted Event whose item may be a series (its state says).
+    const seriesState =
+      event?.isSeries === true || (found === null && link !== undefined)
+        ? parseSeriesState(await findSeriesState(deps.db, deps.tenant.id, job.eventId))
+        : undefined;
+    if (decision.series !== undefined || seriesState !== undefined) {
+      const done = await applySeries(applyDeps, plan, input, decision.series, seriesState);
+      applied = done.ref;
+      if (done.notes.length > 0) trace('apply', done.notes.join('; '));
+    } else applied = await applyPlan(applyDeps, plan, input);
+    const latencyMs = deps.clock.now() - job.firstChangeAt;
+    trace('apply', `${plan.action} done`, { itemId: applied?.itemId ?? link?.item_id ?? null, latencyMs });
+    return {
+      outcome: { kind: 'done' },
+      traces,
+      synced: {
+        eventId: job.eventId,
+        action: plan.action,
+        mailbox: target?.address ?? null,
+        providerKind: through.provider.kind,
+        latencyMs,
+      },
+      forwardTo,
+    };
+  } catch (error) {
+    if (error instanceof MailboxMissingError) {
+      await markMailboxMissing(deps.db, {
+        id: error.mailboxId,
+        reason: error.message,
+        now: deps.clock.now(),
+      });
+      const reason = waitingForMailbox(error.address, error.message);
+      trace('wait', reason);
+      return {
+        outcome: { kind: 'park', reason, mailboxId: error.mailboxId, delayMs: mailboxRecheckMs },
+        traces,
+      };
+    }
+    const message = `${plan.action} failed: ${describeError(error)}`;
+    trace('error', message);
+    if (error instanceof RetryableError) {
+      if (error.retryAfterMs !== undefined && target?.address !== undefined && target.address !== null)
+        deps.limiter.pause(target.address, error.retryAfterMs);
+      return {
+        outcome: {
+          kind: 'retry',
+          message,
+          ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+        },
+        traces,
+      };
+    }
+    if (error instanceof PermanentError) return { outcome: { kind: 'dead', reason: message }, traces };
+    return { outcome: { kind: 'retry', message }, traces };
+  }
+}
+
+/**
+ * The Event's link as the provider its mailbox goes through now sees it. An item id means
+ * something only to the provider that made it: when the link's mailbox goes through another
+ * provider now (a hybrid tenant moved it; assigning a provider points the links at it at once,
+ * this catches a sync that finished meanwhile), the item is looked for there by its Salesforce id
+ * before one is made, so a mailbox moved with its items keeps them.
+ */
+function currentLink(
+  deps: TenantSyncDeps,
+  batch: Batch,
+  eventId: string,
+  trace: (step: string, message: string) => void,
+): LinkRow | undefined {
+  const link = batch.links.get(eventId);
+  if (link === undefined) return undefined;
+  const linkMailbox = batch.mailboxesById.get(link.mailbox_id);
+  const route =
+    linkMailbox === undefined ? deps.providers.byId(link.provider_id) : deps.providers.route(linkMailbox);
+  if (route === undefined || link.provider_id === route.id) return link;
+  trace(
+    'read',
+    `the calendar item was made through another provider (${link.provider_kind}); the mailbox goes through ${route.name} (${route.kind}) now: the item is looked for there by its Salesforce id`,
+  );
+  return reroutedLink(link, route, deps.clock.now());
+}
+
+function mailboxView(row: MailboxRow): MailboxView {
+  return {
+    id: row.id,
+    state: row.state,
+    address: row.address,
+    timeZone: row.time_zone,
+    lastError: row.last_error,
+  };
+}
+
+function routeView(lookup: ProviderLookup | undefined): RouteView {
+  if (lookup === undefined) return undefined;
+  if ('problem' in lookup) return { name: lookup.name, problem: lookup.problem };
+  return { cannotWrite: (item) => lookup.provider.cannotWrite(item) };
 }
 
 /** How long an Event waits when its mailbox's provider cannot be used (its settings are being fixed). */

@@ -33,23 +33,26 @@ export async function findSeriesMembers(
   return found;
 }
 
-/** The occurrence records known of one series, with their dates. */
-export async function membersOfSeries(
+/**
+ * The occurrence records known of each of these series, with the date each was first seen
+ * standing for (series event id → occurrence event id → date): one query for a batch's series.
+ */
+export async function knownSlotsOfSeries(
   db: Kysely<Database>,
   tenantId: string,
-  seriesEventId: string,
-): Promise<SeriesMember[]> {
+  seriesEventIds: readonly string[],
+): Promise<Map<string, Map<string, string>>> {
+  const slots = new Map<string, Map<string, string>>();
+  if (seriesEventIds.length === 0) return slots;
+  for (const id of seriesEventIds) slots.set(id, new Map());
   const rows = await db
     .selectFrom('series_members')
     .select(['event_id', 'series_event_id', 'slot_date'])
     .where('tenant_id', '=', tenantId)
-    .where('series_event_id', '=', seriesEventId)
+    .where('series_event_id', 'in', seriesEventIds)
     .execute();
-  return rows.map((row) => ({
-    eventId: row.event_id,
-    seriesEventId: row.series_event_id,
-    slotDate: row.slot_date,
-  }));
+  for (const row of rows) slots.get(row.series_event_id)?.set(row.event_id, row.slot_date);
+  return slots;
 }
 
 /** Remembers occurrence records of a series (a record already known keeps its first date). */

@@ -14,7 +14,8 @@ import { mapEvent } from '../../src/domain/map-event.ts';
 import { planSeriesInstances } from '../../src/domain/plan-series.ts';
 import { parseSalesforceEvent, type SalesforceEvent } from '../../src/domain/salesforce-event.ts';
 import { instantsOf, localDateTime } from '../../src/domain/time-zones.ts';
-import { seriesDesired } from '../../src/engine/series-desired.ts';
+import { seriesDesired } from '../../src/domain/series-desired.ts';
+import { contentDigest } from '../../src/lib/content-digest.ts';
 import { startGraphUnderTest } from '../support/graph-under-test.ts';
 import type { CalendarProvider, SeriesInstances } from '../../src/providers/calendar-provider.ts';
 
@@ -212,6 +213,7 @@ describe.each(calendars)(
           const desired = seriesDesired({
             seriesItem: mapped.item,
             seriesHash: 'h',
+            digest: contentDigest,
             occurrences: records.map((r) => ({ event: parsed(r) })),
             knownSlots: new Map(),
             context,

@@ -1,14 +1,31 @@
 // What a Lightning event series should be in the calendar: the series item (mapped from the
 // series record) and, for each occurrence record, the date it stands for, whether it was changed
 // or excluded on its own, and the item it maps to. Its hash covers all of it, so a change to any
-// occurrence record makes the series' link out of date. Pure apart from hashing.
-import { createHash } from 'node:crypto';
-import { canonicalItem, type CalendarItem } from '../domain/calendar-item.ts';
-import { mapEvent, type MapContext } from '../domain/map-event.ts';
-import type { SeriesOccurrence } from '../domain/plan-series.ts';
-import type { SalesforceEvent } from '../domain/salesforce-event.ts';
-import { addDays, localDate } from '../domain/time-zones.ts';
-import type { SeriesDesired } from './apply-series.ts';
+// occurrence record makes the series' link out of date. Pure: the hash function is given.
+import { canonicalItem, type CalendarItem } from './calendar-item.ts';
+import { mapEvent, type MapContext } from './map-event.ts';
+import type { SeriesOccurrence } from './plan-series.ts';
+import type { SalesforceEvent } from './salesforce-event.ts';
+import { addDays, localDate } from './time-zones.ts';
+
+/**
+ * A content hash over the given parts, in order (the engine's is SHA-256 in base64url). Given
+ * rather than imported, so the domain stays free of Node's modules.
+ */
+export type Digest = (...parts: readonly string[]) => string;
+
+/** The series as Salesforce has it: the calendar series' own content, and the occurrence records. */
+export interface SeriesDesired {
+  /** Hash of the series item (pattern, times, content). */
+  masterHash: string;
+  /** The pattern and times: when they change, a calendar drops its changed and cancelled occurrences. */
+  timingKey: string;
+  occurrences: readonly SeriesOccurrence[];
+  /** The calendar item each occurrence record maps to, by Event id. */
+  occurrenceItems: ReadonlyMap<string, CalendarItem>;
+  /** Where the occurrences are: [from, to) epoch ms, and the zone their dates are in. */
+  window: { from: number; to: number; timeZone: string };
+}
 
 const day = 86_400_000;
 /** How far a series without an end is looked at: as far as Salesforce is assumed to make its occurrences. */
@@ -21,6 +38,7 @@ export function seriesDesired(input: {
   /** The series date each occurrence record was first seen standing for. */
   knownSlots: ReadonlyMap<string, string>;
   context: MapContext;
+  digest: Digest;
 }): SeriesDesired & { item: CalendarItem; hash: string; notes: string[] } {
   const zone = input.seriesItem.recurrence?.timeZone ?? input.seriesItem.timing.timeZone;
   const notes: string[] = [];
@@ -35,7 +53,7 @@ export function seriesDesired(input: {
       continue;
     }
     const item = mapped.item;
-    const hash = createHash('sha256').update(canonicalItem(item)).digest('base64url');
+    const hash = input.digest(canonicalItem(item));
     const date = item.timing.kind === 'all-day' ? item.timing.startDate : localDate(item.timing.start, zone);
     occurrenceItems.set(event.id, item);
     occurrences.push({
@@ -58,7 +76,7 @@ export function seriesDesired(input: {
     .reduce<string | undefined>((last, date) => (last === undefined || date > last ? date : last), undefined);
   if (recurrence !== null && recurrence.end.kind === 'never' && lastDate !== undefined) {
     seriesItem = { ...seriesItem, recurrence: { ...recurrence, end: { kind: 'until', date: lastDate } } };
-    seriesHash = createHash('sha256').update(canonicalItem(seriesItem)).digest('base64url');
+    seriesHash = input.digest(canonicalItem(seriesItem));
     notes.push(
       `the pattern has no end: the calendar series ends with Salesforce's last occurrence, ${lastDate}`,
     );
@@ -74,7 +92,7 @@ export function seriesDesired(input: {
     occurrences,
     occurrenceItems,
     window: { ...windowOf(seriesItem, occurrences), timeZone: zone },
-    hash: createHash('sha256').update(input.seriesHash).update(JSON.stringify(signature)).digest('base64url'),
+    hash: input.digest(input.seriesHash, JSON.stringify(signature)),
     notes,
   };
 }
