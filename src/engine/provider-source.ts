@@ -8,8 +8,9 @@ import type { SecretBox } from '../lib/secret-box.ts';
 import type { CalendarProvider } from '../providers/calendar-provider.ts';
 import type { ProviderFinding, ProviderPlugin } from '../providers/provider-plugin.ts';
 import { findProviderPlugin } from '../providers/registry.ts';
-import { listProviders, providerCredentialsContext } from '../store/mailbox-providers-repository.ts';
+import { listProviders } from '../store/mailbox-providers-repository.ts';
 import type { Database, MailboxProviderKind, MailboxProviderRow } from '../store/schema.ts';
+import { sealContext } from '../store/seal-contexts.ts';
 
 /** One of a tenant's providers, as its row names it. */
 export interface NamedProvider {
@@ -104,7 +105,10 @@ export class ProviderSource {
         row.credentials_sealed === null
           ? {}
           : (JSON.parse(
-              this.#secretBox.open(row.credentials_sealed, providerCredentialsContext(row.tenant_id, row.id)),
+              this.#secretBox.open(
+                row.credentials_sealed,
+                sealContext.providerCredentials(row.tenant_id, row.id),
+              ),
             ) as Record<string, unknown>);
       const plugin = findProviderPlugin(row.kind);
       if (plugin === undefined) throw new Error(`the ${row.kind} provider is not available in this version`);

@@ -20,9 +20,9 @@ import {
 } from '../intake/webhook/webhook-delivery.ts';
 import type { ConnectionManager } from '../salesforce/connection-manager.ts';
 import type { ConnectionView } from '../salesforce/connection-view.ts';
-import { sealed } from '../salesforce/salesforce-deps.ts';
 import type { Database } from '../store/schema.ts';
 import { findTenantBySlug } from '../store/tenants-repository.ts';
+import { sealContext } from '../store/seal-contexts.ts';
 
 export interface PackageHooksDeps {
   db: Kysely<Database>;
@@ -66,7 +66,7 @@ export function packageRoutes(deps: PackageHooksDeps): Hono {
         );
       const body = await c.req.text();
       const refusal = verifyWebhook({
-        secret: deps.secretBox.open(tenant.webhook_secret_sealed, sealed.webhookSecret(tenant.id)),
+        secret: deps.secretBox.open(tenant.webhook_secret_sealed, sealContext.webhookSecret(tenant.id)),
         timestamp: c.req.header(webhookHeaders.timestamp),
         signature: c.req.header(webhookHeaders.signature),
         body,

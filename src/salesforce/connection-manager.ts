@@ -22,9 +22,10 @@ import { toConnectionView, type ConnectionView } from './connection-view.ts';
 import { oauthAppFor, requireClientSecret } from './oauth-app.ts';
 import { SalesforceOAuthClient } from './oauth-client.ts';
 import { createPkcePair, hashToken, randomToken } from './pkce.ts';
-import { oauthScope, sealed, type SalesforceDeps } from './salesforce-deps.ts';
+import { oauthScope, type SalesforceDeps } from './salesforce-deps.ts';
 import type { SalesforceSessions } from './salesforce-sessions.ts';
 import { parseIdentityUrl, type TokenResponse } from './token-response.ts';
+import { sealContext } from '../store/seal-contexts.ts';
 
 const stateLifetimeMs = 10 * 60_000;
 /** Connects a tenant may have under way at once (each is a row until it ends or expires). */
@@ -72,7 +73,7 @@ export class ConnectionManager {
       {
         state_hash: stateHash,
         tenant_id: tenant.id,
-        code_verifier_sealed: this.#deps.secretBox.seal(pkce.verifier, sealed.codeVerifier(stateHash)),
+        code_verifier_sealed: this.#deps.secretBox.seal(pkce.verifier, sealContext.codeVerifier(stateHash)),
         browser_binding_hash: hashToken(browserBinding),
         created_at: now,
         expires_at: now + stateLifetimeMs,
@@ -155,7 +156,10 @@ export class ConnectionManager {
     const result = await oauth.exchangeCode({
       code: callback.code,
       redirectUri: this.callbackUrl(slug),
-      codeVerifier: this.#deps.secretBox.open(pending.code_verifier_sealed, sealed.codeVerifier(stateHash)),
+      codeVerifier: this.#deps.secretBox.open(
+        pending.code_verifier_sealed,
+        sealContext.codeVerifier(stateHash),
+      ),
     });
     if (!result.ok) {
       throw new ConnectError(
@@ -180,7 +184,10 @@ export class ConnectionManager {
     const oauth = new SalesforceOAuthClient(oauthAppFor(row, this.#deps), this.#deps.fetch);
     const result = await oauth.jwtBearer({
       username: row.jwt_username,
-      privateKeyPem: this.#deps.secretBox.open(row.jwt_private_key_sealed, sealed.jwtPrivateKey(tenant.id)),
+      privateKeyPem: this.#deps.secretBox.open(
+        row.jwt_private_key_sealed,
+        sealContext.jwtPrivateKey(tenant.id),
+      ),
       now: this.#deps.clock.now(),
     });
     if (!result.ok) {
@@ -206,7 +213,9 @@ export class ConnectionManager {
     let revoked = false;
     if (token !== null) {
       const context =
-        row.refresh_token_sealed !== null ? sealed.refreshToken(tenant.id) : sealed.accessToken(tenant.id);
+        row.refresh_token_sealed !== null
+          ? sealContext.refreshToken(tenant.id)
+          : sealContext.accessToken(tenant.id);
       try {
         const oauth = new SalesforceOAuthClient(oauthAppFor(row, this.#deps), this.#deps.fetch);
         revoked = await oauth.revoke(this.#deps.secretBox.open(token, context));
@@ -252,7 +261,7 @@ export class ConnectionManager {
         expiresAt: connection.expiresAt === null ? null : Date.parse(connection.expiresAt),
         webhookSecret: this.#deps.secretBox.open(
           tenant.webhook_secret_sealed,
-          sealed.webhookSecret(tenant.id),
+          sealContext.webhookSecret(tenant.id),
         ),
         now: this.#deps.clock.now(),
       }),
@@ -342,7 +351,7 @@ export class ConnectionManager {
     const { secretBox } = this.#deps;
     // A reconnect replaces the grant: revoke the old one so the user's grants for the app do not pile up.
     if (row.refresh_token_sealed !== null && token.refresh_token !== undefined) {
-      const old = secretBox.open(row.refresh_token_sealed, sealed.refreshToken(tenant.id));
+      const old = secretBox.open(row.refresh_token_sealed, sealContext.refreshToken(tenant.id));
       if (old !== token.refresh_token) await oauth.revoke(old).catch(() => false);
     }
     const moved = await moveConnection(
@@ -355,11 +364,11 @@ export class ConnectionManager {
         org_id: ids.orgId,
         user_id: ids.userId,
         username: identity?.username ?? null,
-        access_token_sealed: secretBox.seal(token.access_token, sealed.accessToken(tenant.id)),
+        access_token_sealed: secretBox.seal(token.access_token, sealContext.accessToken(tenant.id)),
         access_token_issued_at: Number(token.issued_at),
         refresh_token_sealed:
           authFlow === 'web_server' && token.refresh_token !== undefined
-            ? secretBox.seal(token.refresh_token, sealed.refreshToken(tenant.id))
+            ? secretBox.seal(token.refresh_token, sealContext.refreshToken(tenant.id))
             : null,
         refresh_token_last_used_at: null,
         connected_at: now,

@@ -3,7 +3,8 @@
 import { BadInputError } from '../lib/errors.ts';
 import type { ConnectionRow } from '../store/schema.ts';
 import type { OAuthApp } from './oauth-client.ts';
-import { sealed, type SalesforceDeps } from './salesforce-deps.ts';
+import { type SalesforceDeps } from './salesforce-deps.ts';
+import { sealContext } from '../store/seal-contexts.ts';
 
 export function oauthAppFor(
   row: ConnectionRow,
@@ -13,7 +14,7 @@ export function oauthAppFor(
     const clientSecret =
       row.client_secret_sealed === null
         ? undefined
-        : deps.secretBox.open(row.client_secret_sealed, sealed.clientSecret(row.tenant_id));
+        : deps.secretBox.open(row.client_secret_sealed, sealContext.clientSecret(row.tenant_id));
     return { loginUrl: row.login_url, clientId: row.client_id, clientSecret };
   }
   const { clientId, clientSecret } = deps.settings;

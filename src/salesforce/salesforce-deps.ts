@@ -28,15 +28,5 @@ export interface SalesforceDeps {
   settings: SalesforceSettings;
 }
 
-export const sealed = {
-  accessToken: (tenantId: string) => `tenant:${tenantId}:salesforce-access-token`,
-  refreshToken: (tenantId: string) => `tenant:${tenantId}:salesforce-refresh-token`,
-  clientSecret: (tenantId: string) => `tenant:${tenantId}:salesforce-client-secret`,
-  jwtPrivateKey: (tenantId: string) => `tenant:${tenantId}:salesforce-jwt-private-key`,
-  codeVerifier: (stateHash: string) => `oauth-state:${stateHash}:code-verifier`,
-  /** The tenant's webhook secret (written into the org's package settings after Connect). */
-  webhookSecret: (tenantId: string) => `tenant:${tenantId}:webhook-secret`,
-};
-
 /** OAuth scopes asked for: the REST API, and a refresh token to keep the connection alive. */
 export const oauthScope = 'api refresh_token';

@@ -14,7 +14,8 @@ import type { ConnectionRow } from '../store/schema.ts';
 import { markReconnectRequired } from './connection-transitions.ts';
 import { oauthAppFor } from './oauth-app.ts';
 import { SalesforceOAuthClient, type TokenResult } from './oauth-client.ts';
-import { sealed, type SalesforceDeps } from './salesforce-deps.ts';
+import { type SalesforceDeps } from './salesforce-deps.ts';
+import { sealContext } from '../store/seal-contexts.ts';
 
 export interface SalesforceSession {
   accessToken: string;
@@ -104,7 +105,7 @@ export class SalesforceSessions {
       return undefined;
     }
     return {
-      accessToken: this.#deps.secretBox.open(row.access_token_sealed, sealed.accessToken(tenantId)),
+      accessToken: this.#deps.secretBox.open(row.access_token_sealed, sealContext.accessToken(tenantId)),
       instanceUrl: row.instance_url,
       lastUsedAt: row.access_token_issued_at ?? 0,
     };
@@ -137,7 +138,7 @@ export class SalesforceSessions {
       }
       result = await oauth.jwtBearer({
         username: row.jwt_username,
-        privateKeyPem: secretBox.open(row.jwt_private_key_sealed, sealed.jwtPrivateKey(tenantId)),
+        privateKeyPem: secretBox.open(row.jwt_private_key_sealed, sealContext.jwtPrivateKey(tenantId)),
         now: clock.now(),
       });
     } else {
@@ -147,7 +148,9 @@ export class SalesforceSessions {
           'the Salesforce connection has no refresh token: reconnect the tenant',
         );
       }
-      result = await oauth.refresh(secretBox.open(row.refresh_token_sealed, sealed.refreshToken(tenantId)));
+      result = await oauth.refresh(
+        secretBox.open(row.refresh_token_sealed, sealContext.refreshToken(tenantId)),
+      );
     }
     if (!result.ok) {
       if (result.failure.kind === 'grant-dead') {
@@ -185,7 +188,7 @@ export class SalesforceSessions {
     const usesRefreshToken = row.auth_flow === 'web_server';
     const policy = parseRefreshTokenPolicy(row.refresh_token_policy);
     const changes = {
-      access_token_sealed: this.#deps.secretBox.seal(accessToken, sealed.accessToken(row.tenant_id)),
+      access_token_sealed: this.#deps.secretBox.seal(accessToken, sealContext.accessToken(row.tenant_id)),
       access_token_issued_at: Number.isFinite(issuedAt) ? issuedAt : now,
       instance_url: instanceUrl,
       last_error: null,

@@ -5,10 +5,6 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database, MailboxProviderKind, MailboxProviderRow } from './schema.ts';
 
-/** The context a tenant's provider credentials are sealed under (binds them to the row). */
-export const providerCredentialsContext = (tenantId: string, providerId: string): string =>
-  `tenant:${tenantId}:mailbox-provider:${providerId}:credentials`;
-
 /** The tenant's providers, the default first, then by name. */
 export async function listProviders(db: Kysely<Database>, tenantId: string): Promise<MailboxProviderRow[]> {
   return db

@@ -8,11 +8,11 @@ import { slugProblem } from '../domain/tenant.ts';
 import type { Clock } from '../lib/clock.ts';
 import { BadInputError } from '../lib/errors.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
-import { sealed } from '../salesforce/salesforce-deps.ts';
 import { insertConnection } from '../store/salesforce-connections-repository.ts';
 import type { Database } from '../store/schema.ts';
 import { clientIdExists, findTenantBySlug, insertTenant } from '../store/tenants-repository.ts';
 import { toTenantSummary, type TenantSummary } from './tenant-summary.ts';
+import { sealContext } from '../store/seal-contexts.ts';
 
 export interface CreateTenantDeps {
   db: Kysely<Database>;
@@ -31,8 +31,6 @@ export interface CreatedTenant extends TenantSummary {
 /** The default settle window: long enough to coalesce a burst of edits, short enough to feel instant. */
 /** Long enough to merge a save and the trigger or flow updates that follow it; short enough for "about a second". */
 export const defaultSettleWindowMs = 500;
-
-export const webhookSecretContext = sealed.webhookSecret;
 
 export async function createTenant(
   deps: CreateTenantDeps,
@@ -54,7 +52,7 @@ export async function createTenant(
     slug: input.slug,
     name,
     client_id: await newClientId(deps.db),
-    webhook_secret_sealed: deps.secretBox.seal(webhookSecret, webhookSecretContext(id)),
+    webhook_secret_sealed: deps.secretBox.seal(webhookSecret, sealContext.webhookSecret(id)),
     settle_window_ms: defaultSettleWindowMs,
     invitation_policy: 'none' as const,
     delete_policy: 'delete' as const,

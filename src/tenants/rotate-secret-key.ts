@@ -10,11 +10,9 @@
 // Safe to run again: a value already sealed with the new key (an earlier run) is checked and
 // left alone, and one still sealed with the old key (written after an earlier run) is moved.
 import type { Kysely } from 'kysely';
-import { providerCredentialsContext } from '../store/mailbox-providers-repository.ts';
 import type { Clock } from '../lib/clock.ts';
 import { BadInputError, ConfigError, describeError } from '../lib/errors.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
-import { sealed as salesforceContexts } from '../salesforce/salesforce-deps.ts';
 import { readMeta, writeMeta } from '../store/meta-repository.ts';
 import { listNodes } from '../store/nodes-repository.ts';
 import {
@@ -25,7 +23,7 @@ import {
   type SealedValue,
 } from '../store/sealed-values-repository.ts';
 import type { Database } from '../store/schema.ts';
-import { webhookSecretContext } from './create-tenant.ts';
+import { sealContext } from '../store/seal-contexts.ts';
 
 /** Where the database records which key sealed its secrets (src/main.ts checks it at every start). */
 const secretKeyIdMeta = 'secret_key_id';
@@ -132,19 +130,19 @@ export async function rotateSecretKey(
 export function contextOf(value: SealedValue): string {
   switch (value.column) {
     case 'tenants.webhook_secret_sealed':
-      return webhookSecretContext(value.tenantId);
+      return sealContext.webhookSecret(value.tenantId);
     case 'salesforce_connections.access_token_sealed':
-      return salesforceContexts.accessToken(value.tenantId);
+      return sealContext.accessToken(value.tenantId);
     case 'salesforce_connections.refresh_token_sealed':
-      return salesforceContexts.refreshToken(value.tenantId);
+      return sealContext.refreshToken(value.tenantId);
     case 'salesforce_connections.client_secret_sealed':
-      return salesforceContexts.clientSecret(value.tenantId);
+      return sealContext.clientSecret(value.tenantId);
     case 'salesforce_connections.jwt_private_key_sealed':
-      return salesforceContexts.jwtPrivateKey(value.tenantId);
+      return sealContext.jwtPrivateKey(value.tenantId);
     case 'mailbox_providers.credentials_sealed':
-      return providerCredentialsContext(value.tenantId, value.rowId);
+      return sealContext.providerCredentials(value.tenantId, value.rowId);
     case 'oauth_states.code_verifier_sealed':
-      return salesforceContexts.codeVerifier(value.rowId);
+      return sealContext.codeVerifier(value.rowId);
   }
 }
 

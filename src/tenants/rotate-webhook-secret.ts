@@ -10,7 +10,7 @@ import type { SecretBox } from '../lib/secret-box.ts';
 import { replaceWebhookSecret } from '../store/sealed-values-repository.ts';
 import type { Database } from '../store/schema.ts';
 import { findTenantBySlug } from '../store/tenants-repository.ts';
-import { webhookSecretContext } from './create-tenant.ts';
+import { sealContext } from '../store/seal-contexts.ts';
 
 /** A webhook secret: 32 random bytes, in the form `tenants add` shows (`whsec_…`). */
 export function newWebhookSecret(): string {
@@ -26,7 +26,7 @@ export async function rotateWebhookSecret(
   const webhookSecret = newWebhookSecret();
   const stored = await replaceWebhookSecret(deps.db, {
     tenantId: tenant.id,
-    sealed: deps.secretBox.seal(webhookSecret, webhookSecretContext(tenant.id)),
+    sealed: deps.secretBox.seal(webhookSecret, sealContext.webhookSecret(tenant.id)),
     now: deps.clock.now(),
   });
   // Removed between the look-up and the write: its secret would be shown for nothing.

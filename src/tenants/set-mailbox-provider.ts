@@ -13,13 +13,13 @@ import { setAsideLinksOfProvider } from '../store/links-repository.ts';
 import {
   findDefaultProvider,
   findProviderByName,
-  providerCredentialsContext,
   saveProvider,
   setDefaultProvider,
 } from '../store/mailbox-providers-repository.ts';
 import type { Database } from '../store/schema.ts';
 import { findTenantBySlug } from '../store/tenants-repository.ts';
 import { followDefaultProvider, queueMovedEvents } from './assign-mailbox-provider.ts';
+import { sealContext } from '../store/seal-contexts.ts';
 
 /** The name a tenant's provider has when the admin gives none. */
 export const defaultProviderName = 'default';
@@ -86,7 +86,7 @@ export async function setMailboxProvider(
           ? null
           : deps.secretBox.seal(
               JSON.stringify(credentials),
-              providerCredentialsContext(tenant.id, providerId),
+              sealContext.providerCredentials(tenant.id, providerId),
             ),
       now,
     });

@@ -14,10 +14,10 @@ import { parseExclusionRules } from '../domain/exclusion-rules.ts';
 import type { Clock } from '../lib/clock.ts';
 import { BadInputError, NotFoundError } from '../lib/errors.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
-import { sealed } from '../salesforce/salesforce-deps.ts';
 import { findConnection } from '../store/salesforce-connections-repository.ts';
 import type { Database, SalesforceConnectionsTable, TenantsTable } from '../store/schema.ts';
 import { findTenantBySlug } from '../store/tenants-repository.ts';
+import { sealContext } from '../store/seal-contexts.ts';
 
 export interface TenantSettingsChange {
   name?: string | undefined;
@@ -82,7 +82,11 @@ export async function updateTenantSettings(
   if (change.clientSecret !== undefined) {
     const secret = change.clientSecret.trim();
     if (secret === '') problems.push('the client secret must not be empty');
-    else connectionChanges.client_secret_sealed = deps.secretBox.seal(secret, sealed.clientSecret(tenant.id));
+    else
+      connectionChanges.client_secret_sealed = deps.secretBox.seal(
+        secret,
+        sealContext.clientSecret(tenant.id),
+      );
   }
   if (change.clientSecret !== undefined && change.clientId === undefined && connection.client_id === null) {
     problems.push('a client secret needs its client id: pass --client-id too');
@@ -114,7 +118,7 @@ export async function updateTenantSettings(
       createPrivateKey(change.jwtPrivateKeyPem);
       connectionChanges.jwt_private_key_sealed = deps.secretBox.seal(
         change.jwtPrivateKeyPem,
-        sealed.jwtPrivateKey(tenant.id),
+        sealContext.jwtPrivateKey(tenant.id),
       );
     } catch {
       problems.push('the JWT bearer key file does not hold a PEM private key');

@@ -18,13 +18,12 @@ import { createLogger } from '../../src/lib/logger.ts';
 import { generateSecretKey, SecretBox } from '../../src/lib/secret-box.ts';
 import { openRuntimeWithSecrets, type RuntimeWithSecrets } from '../../src/main.ts';
 import { signWebhook, verifyWebhook } from '../../src/intake/webhook/webhook-delivery.ts';
-import { sealed } from '../../src/salesforce/salesforce-deps.ts';
 import { readMeta } from '../../src/store/meta-repository.ts';
 import { listSealedValues, sealedColumns } from '../../src/store/sealed-values-repository.ts';
-import { webhookSecretContext } from '../../src/tenants/create-tenant.ts';
 import { runCliInProcess } from '../support/cli-in-process.ts';
 import { cleanEnv, executable } from '../support/cli-process.ts';
 import { describeEachBackend } from '../support/test-databases.ts';
+import { sealContext } from '../../src/store/seal-contexts.ts';
 
 describeEachBackend('secret rotation commands', (database) => {
   const dir = mkdtempSync(join(tmpdir(), 'instant-sync-rotation-'));
@@ -107,8 +106,8 @@ describeEachBackend('secret rotation commands', (database) => {
       .set({
         state: 'connected',
         instance_url: 'https://acme.my.salesforce.com',
-        access_token_sealed: boxA.seal('access-token-1', sealed.accessToken(tenantId)),
-        refresh_token_sealed: boxA.seal('refresh-token-1', sealed.refreshToken(tenantId)),
+        access_token_sealed: boxA.seal('access-token-1', sealContext.accessToken(tenantId)),
+        refresh_token_sealed: boxA.seal('refresh-token-1', sealContext.refreshToken(tenantId)),
         access_token_issued_at: Date.now(),
         connected_at: Date.now(),
       })
@@ -124,7 +123,7 @@ describeEachBackend('secret rotation commands', (database) => {
         .values({
           state_hash: hash,
           tenant_id: tenantId,
-          code_verifier_sealed: boxA.seal(`verifier-${hash}`, sealed.codeVerifier(hash)),
+          code_verifier_sealed: boxA.seal(`verifier-${hash}`, sealContext.codeVerifier(hash)),
           browser_binding_hash: 'binding',
           created_at: Date.now(),
           expires_at: expiresAt,
@@ -215,7 +214,7 @@ describeEachBackend('secret rotation commands', (database) => {
         .selectAll()
         .where('id', '=', tenantId)
         .executeTakeFirstOrThrow();
-      expect(secretBox.open(tenant.webhook_secret_sealed, webhookSecretContext(tenantId))).toBe(
+      expect(secretBox.open(tenant.webhook_secret_sealed, sealContext.webhookSecret(tenantId))).toBe(
         webhookSecret,
       );
       expect(await runtime.salesforce.sessions.session(tenantId)).toEqual({
@@ -228,9 +227,9 @@ describeEachBackend('secret rotation commands', (database) => {
         .where('tenant_id', '=', tenantId)
         .executeTakeFirstOrThrow();
       expect({
-        refresh: secretBox.open(connection.refresh_token_sealed ?? '', sealed.refreshToken(tenantId)),
-        client: secretBox.open(connection.client_secret_sealed ?? '', sealed.clientSecret(tenantId)),
-        jwt: secretBox.open(connection.jwt_private_key_sealed ?? '', sealed.jwtPrivateKey(tenantId)),
+        refresh: secretBox.open(connection.refresh_token_sealed ?? '', sealContext.refreshToken(tenantId)),
+        client: secretBox.open(connection.client_secret_sealed ?? '', sealContext.clientSecret(tenantId)),
+        jwt: secretBox.open(connection.jwt_private_key_sealed ?? '', sealContext.jwtPrivateKey(tenantId)),
       }).toEqual({ refresh: 'refresh-token-1', client: 'consumer-secret', jwt: jwtKeyPem.trim() });
       const providers = new ProviderSource({ db: db(), secretBox, fetch });
       expect((await providers.forTenant(tenantId)).all[0]).toHaveProperty('provider');
@@ -239,7 +238,7 @@ describeEachBackend('secret rotation commands', (database) => {
         .selectAll()
         .where('state_hash', '=', liveState)
         .executeTakeFirstOrThrow();
-      expect(secretBox.open(state.code_verifier_sealed, sealed.codeVerifier(liveState))).toBe(
+      expect(secretBox.open(state.code_verifier_sealed, sealContext.codeVerifier(liveState))).toBe(
         `verifier-${liveState}`,
       );
       expect(await db().selectFrom('oauth_states').select('state_hash').execute()).toEqual([
@@ -272,7 +271,7 @@ describeEachBackend('secret rotation commands', (database) => {
       .where('id', '=', tenantId)
       .executeTakeFirstOrThrow();
     // The same ciphertext under another tenant's context: it names key B but does not open.
-    const foreign = boxB.seal('not this tenant’s', webhookSecretContext('another-tenant'));
+    const foreign = boxB.seal('not this tenant’s', sealContext.webhookSecret('another-tenant'));
     await db()
       .updateTable('tenants')
       .set({ webhook_secret_sealed: foreign })
@@ -358,7 +357,7 @@ describeEachBackend('secret rotation commands', (database) => {
         .select('webhook_secret_sealed')
         .where('id', '=', tenantId)
         .executeTakeFirstOrThrow();
-      return boxB.open(row.webhook_secret_sealed, webhookSecretContext(tenantId));
+      return boxB.open(row.webhook_secret_sealed, sealContext.webhookSecret(tenantId));
     };
     const body = JSON.stringify({ events: [{ id: '00U000000000001AAA', changeType: 'UPDATE' }] });
     const timestamp = String(Math.floor(Date.now() / 1000));

@@ -8,15 +8,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/lib/logger.ts';
 import { generateSecretKey, SecretBox } from '../../src/lib/secret-box.ts';
 import { webhookRoutes } from '../../src/intake/webhook/webhook-route.ts';
-import {
-  readWebhookBody,
-  signWebhook,
-  verifyWebhook,
-} from '../../src/intake/webhook/webhook-delivery.ts';
-import { webhookSecretContext } from '../../src/tenants/create-tenant.ts';
+import { readWebhookBody, signWebhook, verifyWebhook } from '../../src/intake/webhook/webhook-delivery.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 import { seedTenant } from '../support/seed-tenant.ts';
 import { describeOnBackends } from '../support/test-databases.ts';
+import { sealContext } from '../../src/store/seal-contexts.ts';
 
 interface SignatureVector {
   secret: string;
@@ -75,7 +71,7 @@ describeOnBackends(
       const id = await seedTenant(db);
       await db
         .updateTable('tenants')
-        .set({ webhook_secret_sealed: secretBox.seal(vector.secret, webhookSecretContext(id)) })
+        .set({ webhook_secret_sealed: secretBox.seal(vector.secret, sealContext.webhookSecret(id)) })
         .where('id', '=', id)
         .execute();
       const row = await db

@@ -6,7 +6,6 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../sandbox/salesforce/index.ts';
 import { ReconnectRequiredError } from '../../src/lib/errors.ts';
 import { generateSecretKey } from '../../src/lib/secret-box.ts';
-import { sealed } from '../../src/salesforce/salesforce-deps.ts';
 import { findConnection } from '../../src/store/salesforce-connections-repository.ts';
 import { createTenant } from '../../src/tenants/create-tenant.ts';
 import { tenantCreationDeps } from '../../src/main.ts';
@@ -15,6 +14,7 @@ import { ManualClock } from '../support/manual-clock.ts';
 import { startServiceUnderTest, type ServiceUnderTest } from '../support/service-under-test.ts';
 import { TestBrowser, type Page } from '../support/test-browser.ts';
 import { describeEachBackend } from '../support/test-databases.ts';
+import { sealContext } from '../../src/store/seal-contexts.ts';
 
 const day = 86_400_000;
 
@@ -146,7 +146,7 @@ describeEachBackend('Salesforce connection journey', (database) => {
     const before = await findConnection(service.runtime.store.db, tenantId);
     const refreshToken = service.runtime.secretBox.open(
       before!.refresh_token_sealed!,
-      sealed.refreshToken(tenantId),
+      sealContext.refreshToken(tenantId),
     );
     expect(sandbox.isTokenActive(refreshToken)).toBe(true);
     const disconnected = await browser.submit(await browser.get(`${service.url}/t/acme/`), {
@@ -178,8 +178,8 @@ describeEachBackend('Salesforce connection journey', (database) => {
     await connectThroughPages(browser, /Connect/);
     const row = await findConnection(service.runtime.store.db, tenantId);
     const secretBox = service.runtime.secretBox;
-    const accessToken = secretBox.open(row!.access_token_sealed!, sealed.accessToken(tenantId));
-    const refreshToken = secretBox.open(row!.refresh_token_sealed!, sealed.refreshToken(tenantId));
+    const accessToken = secretBox.open(row!.access_token_sealed!, sealContext.accessToken(tenantId));
+    const refreshToken = secretBox.open(row!.refresh_token_sealed!, sealContext.refreshToken(tenantId));
     await service.runtime.salesforce.sessions.refreshNow(tenantId);
     const all = service.logs.join('\n');
     expect(all.length).toBeGreaterThan(0);

@@ -6,13 +6,13 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../sandbox/salesforce/index.ts';
 import { generateSecretKey } from '../../src/lib/secret-box.ts';
 import { tenantCreationDeps } from '../../src/main.ts';
-import { sealed } from '../../src/salesforce/salesforce-deps.ts';
 import { findConnection } from '../../src/store/salesforce-connections-repository.ts';
 import { createTenant } from '../../src/tenants/create-tenant.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 import { startServiceUnderTest, type ServiceUnderTest } from '../support/service-under-test.ts';
 import { TestBrowser, type Page } from '../support/test-browser.ts';
 import { describeEachBackend } from '../support/test-databases.ts';
+import { sealContext } from '../../src/store/seal-contexts.ts';
 
 const adminToken = 'reconnect-admin-token-0123456789';
 
@@ -72,7 +72,7 @@ describeEachBackend('Reconnect as another Salesforce user', (database) => {
     (await service.runtime.salesforce.connections.get('acme')).connection.username;
   const refreshToken = async () => {
     const row = await findConnection(service.runtime.store.db, tenantId);
-    return service.runtime.secretBox.open(row!.refresh_token_sealed!, sealed.refreshToken(tenantId));
+    return service.runtime.secretBox.open(row!.refresh_token_sealed!, sealContext.refreshToken(tenantId));
   };
 
   it('refuses a stranger, lets the connected user and an admin reconnect', async () => {

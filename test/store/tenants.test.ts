@@ -4,9 +4,10 @@ import { sql } from 'kysely';
 import { expect, it } from 'vitest';
 import { SecretBox, generateSecretKey } from '../../src/lib/secret-box.ts';
 import { listTenants } from '../../src/store/tenants-repository.ts';
-import { createTenant, webhookSecretContext } from '../../src/tenants/create-tenant.ts';
+import { createTenant } from '../../src/tenants/create-tenant.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 import { describeEachBackend } from '../support/test-databases.ts';
+import { sealContext } from '../../src/store/seal-contexts.ts';
 
 describeEachBackend('tenants', (database) => {
   const secretBox = new SecretBox(generateSecretKey());
@@ -37,7 +38,7 @@ describeEachBackend('tenants', (database) => {
       .where('slug', '=', 'acme')
       .executeTakeFirstOrThrow();
     expect(row.webhook_secret_sealed).not.toContain(tenant.webhookSecret);
-    expect(secretBox.open(row.webhook_secret_sealed, webhookSecretContext(row.id))).toBe(
+    expect(secretBox.open(row.webhook_secret_sealed, sealContext.webhookSecret(row.id))).toBe(
       tenant.webhookSecret,
     );
   });

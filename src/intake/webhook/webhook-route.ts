@@ -32,7 +32,7 @@ import { recordChanges } from '../../store/changes/record-changes.ts';
 import { peekRateLimit, refundRateLimit, reserveRateLimit } from '../../store/rate-limits-repository.ts';
 import type { Database } from '../../store/schema.ts';
 import { findTenantBySlug } from '../../store/tenants-repository.ts';
-import { webhookSecretContext } from '../../tenants/create-tenant.ts';
+import { sealContext } from '../../store/seal-contexts.ts';
 
 export interface WebhookDeps {
   db: Kysely<Database>;
@@ -112,7 +112,7 @@ export function webhookRoutes(deps: WebhookDeps): Hono {
         const body = await c.req.text();
         const timestamp = c.req.header(webhookHeaders.timestamp);
         const refusal = verifyWebhook({
-          secret: deps.secretBox.open(tenant.webhook_secret_sealed, webhookSecretContext(tenant.id)),
+          secret: deps.secretBox.open(tenant.webhook_secret_sealed, sealContext.webhookSecret(tenant.id)),
           timestamp,
           signature: c.req.header(webhookHeaders.signature),
           body,
