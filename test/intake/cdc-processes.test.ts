@@ -3,7 +3,7 @@
 // recorded once; and of two processes on PostgreSQL exactly one holds a tenant's subscription,
 // the other taking over when the holder dies.
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +28,7 @@ describeEachBackend('CDC intake in separate processes', (database) => {
   let tenantId: string;
   let env: Record<string, string>;
   const children: ChildProcess[] = [];
+  const folders: string[] = [];
 
   beforeAll(async () => {
     sandbox = await startSalesforceSandbox({ autoApprove: true, pubSub: true, pubSubKeepaliveMs: 5000 });
@@ -68,11 +69,13 @@ describeEachBackend('CDC intake in separate processes', (database) => {
 
   afterEach(async () => {
     await Promise.all(children.splice(0).map((child) => stop(child)));
+    for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true });
   });
   afterAll(() => sandbox.close());
 
   const serve = async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'instant-sync-node-'));
+    folders.push(cwd);
     const started = await startCliProcess(['serve'], { cwd, env, ready: /listening on/, timeoutMs: 30_000 });
     children.push(started.child);
     return started;
@@ -123,6 +126,7 @@ describeEachBackend('CDC intake in separate processes', (database) => {
     const warmup = createEvents(1, 'Warm-up');
     await waitFor(async () => (await recordedFor(warmup)).length === 1, {
       what: 'the warm-up change (a stored replay id)',
+      timeoutMs: 60_000,
     });
 
     const release = await blockWrites(database);
@@ -130,6 +134,7 @@ describeEachBackend('CDC intake in separate processes', (database) => {
     const batch = createEvents(10, 'In flight');
     await waitFor(() => sandbox.stats().cdcDelivered >= delivered + 10, {
       what: 'delivery to the first process',
+      timeoutMs: 60_000,
     });
     first.child.kill('SIGKILL');
     await first.exited;
@@ -146,7 +151,7 @@ describeEachBackend('CDC intake in separate processes', (database) => {
     );
     expect(recorded).toHaveLength(10);
     expect(new Set(recorded.map((r) => r.event_id))).toEqual(new Set(batch));
-  }, 120_000);
+  }, 240_000);
 
   it.runIf(database.backend === 'postgres')(
     'runs one subscription per tenant across two processes (PostgreSQL only: SQLite serves one process), and the survivor takes over',
@@ -161,27 +166,34 @@ describeEachBackend('CDC intake in separate processes', (database) => {
       const both = createEvents(3, 'Two nodes');
       await waitFor(async () => (await recordedFor(both)).length === 3, {
         what: 'changes through the holder',
+        timeoutMs: 60_000,
       });
       expect(sandbox.stats().cdcSubscribers).toBe(1);
 
       const [dead, survivor] = owner.includes(`:${a.child.pid}:`) ? [a, b] : [b, a];
       dead.child.kill('SIGKILL');
       await dead.exited;
+      // The dead holder's lease runs out 20 s after its last renewal and the survivor tries every
+      // 5 s: the takeover comes within 25 s, given 90 s here for a busy machine.
       const next = await waitFor(
         async () => {
           const h = await holder();
           return h !== undefined && h !== owner ? h : undefined;
         },
-        { what: 'the takeover', timeoutMs: 45_000 },
+        { what: 'the takeover', timeoutMs: 90_000 },
       );
       expect(next).toContain(`:${survivor.child.pid}:`);
-      await waitFor(() => sandbox.stats().cdcSubscribers === 1, { what: 'the survivor subscribed' });
+      await waitFor(() => sandbox.stats().cdcSubscribers === 1, {
+        what: 'the survivor subscribed',
+        timeoutMs: 60_000,
+      });
       const after = createEvents(2, 'After takeover');
       await waitFor(async () => (await recordedFor(after)).length === 2, {
         what: 'changes through the survivor',
+        timeoutMs: 60_000,
       });
     },
-    120_000,
+    300_000,
   );
 });
 
