@@ -12,9 +12,12 @@ import { ProviderSource } from './engine/provider-source.ts';
 import { NodePresence } from './engine/node-presence.ts';
 import { SyncWorker, type SyncWorkerDeps } from './engine/sync-worker.ts';
 import { AdminAuth } from './admin/admin-auth.ts';
-import { adminSignedIn } from './admin/admin-routes.ts';
+import { adminRoutes, adminSignedIn } from './admin/admin-routes.ts';
 import { clientAddressOf } from './http/client-address.ts';
 import { createHttpApp } from './http/create-http-app.ts';
+import { packageRoutes } from './http/package-routes.ts';
+import { tenantPages } from './http/tenant-pages.ts';
+import { webhookRoutes } from './intake/webhook/webhook-route.ts';
 import type { DoctorDeps } from './reports/doctor.ts';
 import { CdcScheduler } from './intake/cdc/cdc-scheduler.ts';
 import { reconcileFrom } from './intake/polling/reconcile.ts';
@@ -313,43 +316,49 @@ export function createHttpAppFor(runtime: RuntimeWithSecrets) {
     pingDatabase: () => runtime.store.ping(),
     https: runtime.config.publicUrl.startsWith('https:'),
     metrics: { source: runtime.metrics, auth, clientAddress, now: () => runtime.clock.now() },
-    admin: {
-      db,
-      auth,
-      secretBox: runtime.secretBox,
-      publicUrl: runtime.config.publicUrl,
-      clock: runtime.clock,
-      clientAddress,
-      overview: {
+    routes: [
+      adminRoutes({
         db,
+        auth,
+        secretBox: runtime.secretBox,
+        publicUrl: runtime.config.publicUrl,
+        clock: runtime.clock,
+        clientAddress,
+        overview: {
+          db,
+          connections: runtime.salesforce.connections,
+          jobCounts: (tenantId) => runtime.queue.counts(tenantId),
+          now: () => runtime.clock.now(),
+        },
+      }),
+      webhookRoutes({
+        db,
+        secretBox: runtime.secretBox,
+        clock: runtime.clock,
+        logger: runtime.logger,
+        rateLimitPerMinute: runtime.config.webhookRateLimit,
+      }),
+      packageRoutes({
+        db,
+        secretBox: runtime.secretBox,
+        clock: runtime.clock,
+        logger: runtime.logger,
         connections: runtime.salesforce.connections,
-        jobCounts: (tenantId) => runtime.queue.counts(tenantId),
-        now: () => runtime.clock.now(),
-      },
-    },
-    webhook: {
-      db,
-      secretBox: runtime.secretBox,
-      clock: runtime.clock,
-      logger: runtime.logger,
-      rateLimitPerMinute: runtime.config.webhookRateLimit,
-    },
-    packageHooks: {
-      db,
-      secretBox: runtime.secretBox,
-      clock: runtime.clock,
-      logger: runtime.logger,
-      connections: runtime.salesforce.connections,
-    },
-    tenantPages: {
-      connections: runtime.salesforce.connections,
-      secretBox: runtime.secretBox,
-      publicUrl: runtime.config.publicUrl,
-      clock: runtime.clock,
-      clientAddress,
-      reserveConnect: (client, now) => reserveRateLimit(db, `connect:${client}`, { ...connectLimit, now }),
-      isAdmin: adminSignedIn(auth, runtime.clock),
-    },
+      }),
+      tenantPages(
+        {
+          connections: runtime.salesforce.connections,
+          secretBox: runtime.secretBox,
+          publicUrl: runtime.config.publicUrl,
+          clock: runtime.clock,
+          clientAddress,
+          reserveConnect: (client, now) =>
+            reserveRateLimit(db, `connect:${client}`, { ...connectLimit, now }),
+          isAdmin: adminSignedIn(auth, runtime.clock),
+        },
+        runtime.logger,
+      ),
+    ],
   });
 }
 

@@ -43,7 +43,7 @@ export function adminSignedIn(
   return async (c) => (await auth.session(getCookie(c, sessionCookie), clock.now())) !== undefined;
 }
 
-export function adminRoutes(deps: AdminDeps): Hono<AdminEnv> {
+export function adminRoutes(deps: AdminDeps): Hono {
   const app = new Hono<AdminEnv>();
   const cookies: CookieSettings = { secure: deps.publicUrl.startsWith('https:'), secretBox: deps.secretBox };
   const sessionOf = (c: Context) => deps.auth.session(getCookie(c, sessionCookie), deps.clock.now());
@@ -236,7 +236,8 @@ export function adminRoutes(deps: AdminDeps): Hono<AdminEnv> {
     });
     return c.json({ queued });
   });
-  return app;
+  // Mounted as any route group is: the signed-in session stays inside these routes.
+  return new Hono().route('/', app);
 }
 
 function unauthorized(c: Context) {

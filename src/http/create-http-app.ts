@@ -1,21 +1,17 @@
-// The HTTP surface of the service: liveness and readiness, Prometheus metrics, the admin pages
-// and JSON API, the tenants' connect pages and the signed Salesforce webhook.
+// The HTTP frame of the service: security headers, body caps, request ids, liveness and
+// readiness, Prometheus metrics, and the route groups the composition root mounts (the admin
+// pages and JSON API, the signed Salesforce webhook, the package's hooks, the tenants' pages).
 // Routes receive what they need through `deps`; they never build services themselves.
 // Every request body is capped before it is read (forms 16 KiB, the JSON API 64 KiB, the
 // webhook 1 MiB): a larger one is answered 413 without being buffered.
 import { randomUUID } from 'node:crypto';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import type { AdminAuth } from '../admin/admin-auth.ts';
 import { describeError, NotFoundError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Metrics } from '../lib/metrics.ts';
-import { adminRoutes, type AdminDeps } from '../admin/admin-routes.ts';
 import { errorResponse } from './error-response.ts';
 import { securityHeaders } from './security-headers.ts';
-import { tenantPages, type TenantPagesDeps } from './tenant-pages.ts';
-import { packageRoutes, type PackageHooksDeps } from './package-routes.ts';
-import { webhookRoutes, type WebhookDeps } from '../intake/webhook/webhook-route.ts';
 
 export interface HttpDeps {
   logger: Logger;
@@ -24,21 +20,22 @@ export interface HttpDeps {
   pingDatabase: () => Promise<void>;
   /** How long /readyz waits for the database before answering 503. */
   readinessTimeoutMs?: number;
-  /** The tenants' connect pages; absent where no secrets are loaded (health checks only). */
-  tenantPages?: TenantPagesDeps;
-  /** The signed Salesforce webhook. */
-  webhook?: WebhookDeps;
-  /** The signed connection endpoint of the Connect page inside Salesforce (our package). */
-  packageHooks?: PackageHooksDeps;
-  /** The admin pages and the JSON API. */
-  admin?: AdminDeps;
+  /**
+   * The route groups, matched in this order: the admin pages and JSON API, the signed Salesforce
+   * webhook, the package's hooks, the tenants' pages. None where no secrets are loaded (health
+   * checks only).
+   */
+  routes?: readonly Hono[];
   /**
    * Prometheus metrics at /metrics, for callers holding the admin token as a bearer token (with
    * INSTANT_SYNC_METRICS_PORT they are also served without it on a separate listener).
    */
   metrics?: {
     source: Pick<Metrics, 'contentType' | 'render'>;
-    auth: AdminAuth;
+    /** The admin token check, with its per-address lockout (admin-auth.ts). */
+    auth: {
+      checkBearer(token: string, client: string, now: number): Promise<'ok' | 'wrong' | { locked: number }>;
+    };
     clientAddress: (c: Context) => string;
     now: () => number;
   };
@@ -145,10 +142,7 @@ export function createHttpApp(deps: HttpDeps): Hono {
     });
   }
 
-  if (deps.admin !== undefined) app.route('/', adminRoutes(deps.admin));
-  if (deps.webhook !== undefined) app.route('/', webhookRoutes(deps.webhook));
-  if (deps.packageHooks !== undefined) app.route('/', packageRoutes(deps.packageHooks));
-  if (deps.tenantPages !== undefined) app.route('/', tenantPages(deps.tenantPages, deps.logger));
+  for (const routes of deps.routes ?? []) app.route('/', routes);
 
   app.notFound((c) =>
     errorResponse(c, new NotFoundError(`no route for ${c.req.method} ${c.req.path}`), deps.logger),
