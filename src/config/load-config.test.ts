@@ -1,12 +1,17 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../lib/errors.ts';
 import { loadConfig } from './load-config.ts';
 
+const folders: string[] = [];
+afterAll(() => folders.forEach((folder) => rmSync(folder, { recursive: true, force: true })));
+
 function configFile(content: string): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'instant-sync-config-')), 'config.json');
+  const folder = mkdtempSync(join(tmpdir(), 'instant-sync-config-'));
+  folders.push(folder);
+  const file = join(folder, 'config.json');
   writeFileSync(file, content);
   return file;
 }

@@ -1,6 +1,6 @@
 // The one SQLite connection is shared in arrival order: every caller gets its turn once, alone,
 // and a transaction holds the connection until it ends.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kysely, sql } from 'kysely';
@@ -32,9 +32,10 @@ describe('Turns', () => {
 
 describe('NodeSqliteDialect', () => {
   it('keeps concurrent transactions apart and loses no write', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'sqlite-dialect-'));
     const db = new Kysely<{ counter: { n: number } }>({
       dialect: new NodeSqliteDialect({
-        path: join(mkdtempSync(join(tmpdir(), 'sqlite-dialect-')), 'db'),
+        path: join(folder, 'db'),
         busyTimeoutMs: 1000,
       }),
     });
@@ -57,6 +58,7 @@ describe('NodeSqliteDialect', () => {
       expect((await db.selectFrom('counter').select('n').executeTakeFirstOrThrow()).n).toBe(200);
     } finally {
       await db.destroy();
+      rmSync(folder, { recursive: true, force: true });
     }
   });
 });

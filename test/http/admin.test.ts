@@ -2,7 +2,7 @@
 // password or token, see the tenant connected, find a dead-lettered Event, open its story, press
 // Sync again and see it synced; and the refusals: no session → redirect or 401, a POST without the
 // CSRF token, a wrong password, too many wrong passwords; the API by bearer token.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -28,12 +28,13 @@ describeEachBackend('admin pages and API', (database) => {
       env: { INSTANT_SYNC_ADMIN_TOKEN: token },
     });
     url = synced.env.service.url;
-    const file = join(mkdtempSync(join(tmpdir(), 'instant-sync-admin-')), 'password.txt');
+    const folder = mkdtempSync(join(tmpdir(), 'instant-sync-admin-'));
+    const file = join(folder, 'password.txt');
     writeFileSync(file, `${password}\n`);
     const set = await runCliInProcess(
       ['admin', 'set-password', '--password-file', file],
       synced.env.service.env,
-    );
+    ).finally(() => rmSync(folder, { recursive: true, force: true }));
     expect(set.code).toBe(0);
   });
   afterAll(() => synced.close());
