@@ -3,14 +3,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../lib/errors.ts';
-import { loadConfig } from './load-config.ts';
+import { demoSettingsFile, loadConfig } from './load-config.ts';
 
 const folders: string[] = [];
 afterAll(() => folders.forEach((folder) => rmSync(folder, { recursive: true, force: true })));
 
-function configFile(content: string): string {
+function tempFolder(): string {
   const folder = mkdtempSync(join(tmpdir(), 'instant-sync-config-'));
   folders.push(folder);
+  return folder;
+}
+
+function configFile(content: string): string {
+  const folder = tempFolder();
   const file = join(folder, 'config.json');
   writeFileSync(file, content);
   return file;
@@ -122,5 +127,33 @@ describe('loadConfig', () => {
     expect(problemsOf(() => loadConfig({ env: {}, configFile: configFile('[1]') }))[0]).toMatch(
       /expected a JSON object/,
     );
+  });
+
+  it('reports a bad value next to an unknown option, a file it cannot read and a null among them', () => {
+    const file = configFile(JSON.stringify({ prot: 1, extraCaFile: '/nonexistent/ca.pem', logLevel: null }));
+    expect(problemsOf(() => loadConfig({ env: {}, configFile: file }))).toEqual([
+      `config file ${file}: unknown option "prot" (did you mean port?)`,
+      `config file ${file}: logLevel: null is not a value (leave the option out for its default)`,
+      `config file ${file}: extraCaFile: cannot read /nonexistent/ca.pem: ENOENT: no such file or directory, open '/nonexistent/ca.pem'`,
+    ]);
+  });
+
+  it("reads the running demo's settings next to the secret key, and only while that demo runs", () => {
+    const folder = tempFolder();
+    const env = { INSTANT_SYNC_SECRET_KEY_FILE: join(folder, 'secret.key') };
+    const ca = configFile('-----BEGIN CERTIFICATE-----\n');
+    const settings = {
+      extraCaFile: ca,
+      pubSubEndpoint: '127.0.0.1:40001',
+      publicUrl: 'http://localhost:18080',
+    };
+    expect(demoSettingsFile(env)).toBe(join(folder, 'demo-settings.json'));
+    writeFileSync(demoSettingsFile(env), JSON.stringify({ pid: process.pid, settings }));
+    expect(loadConfig({ env })).toMatchObject(settings);
+    // A named config file is a setup of its own: the demo's settings stay out of it.
+    expect(loadConfig({ env, configFile: configFile('{}') }).extraCaFile).toBeUndefined();
+    // The demo has stopped (its process is gone): its settings no longer count.
+    writeFileSync(demoSettingsFile(env), JSON.stringify({ pid: 2 ** 22 + 1, settings }));
+    expect(loadConfig({ env }).extraCaFile).toBeUndefined();
   });
 });

@@ -1,7 +1,13 @@
 // Reads the configuration from defaults, an optional JSON config file and INSTANT_SYNC_*
 // environment variables (later wins), validates all of it, and fails with one message that
 // lists every problem. This is the only module that reads process.env.
+//
+// While the demo runs, it leaves its settings (the sandboxes' CA file and Pub/Sub address, its
+// public URL) next to the secret key, in demo-settings.json: a command run in the same folder
+// with no config file of its own reads them, so `instant-sync doctor demo` reaches the demo's
+// sandboxes. They count only while the demo that wrote them is running.
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { ConfigError } from '../lib/errors.ts';
 import { options, type Config, type OptionName, type OptionSpec } from './options.ts';
 
@@ -18,8 +24,11 @@ export interface ConfigSources {
 export function loadConfig(sources: ConfigSources = {}): Config {
   const env = sources.env ?? process.env;
   const problems: string[] = [];
-  const configFile = sources.configFile ?? nonEmpty(env[configFileEnv]);
-  const fileValues = configFile === undefined ? {} : readConfigFile(configFile, problems);
+  const namedFile = sources.configFile ?? nonEmpty(env[configFileEnv]);
+  const demoFile = namedFile === undefined ? runningDemoSettings(env) : undefined;
+  const configFile = namedFile ?? demoFile?.file;
+  const fileValues =
+    namedFile !== undefined ? readConfigFile(namedFile, problems) : (demoFile?.settings ?? {});
   const names = Object.keys(options) as OptionName[];
   const envNames = new Set<string>([configFileEnv, ...names.map((n) => options[n].env)]);
 
@@ -45,16 +54,22 @@ export function loadConfig(sources: ConfigSources = {}): Config {
         : fromFile !== undefined
           ? `config file ${configFile}: ${name}`
           : `default of ${spec.env}`;
+    if (fromEnv === undefined && fromFile === null) {
+      problems.push(`${source}: null is not a value (leave the option out for its default)`);
+      continue;
+    }
     const raw = fromEnv ?? fromFile ?? spec.default;
     if (raw === undefined) continue;
     const result = spec.schema.safeParse(raw);
-    if (result.success) {
-      values[name] = result.data;
-    } else {
+    if (!result.success) {
       const shown = spec.secret === true ? '' : `, got ${JSON.stringify(raw)}`;
       const message = result.error.issues[0]?.message ?? 'invalid value';
       problems.push(`${source}: ${message}${shown}`);
+      continue;
     }
+    const unreadable = fileProblem(name, result.data);
+    if (unreadable === undefined) values[name] = result.data;
+    else problems.push(`${source}: ${unreadable}`);
   }
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -84,6 +99,51 @@ function readConfigFile(path: string, problems: string[]): Record<string, unknow
     problems.push(`config file ${path} is not valid JSON: ${(error as Error).message}`);
   }
   return {};
+}
+
+/** Options naming a file that must be there to be read: one that cannot be is reported with the rest. */
+function fileProblem(name: OptionName, value: unknown): string | undefined {
+  if (name !== 'extraCaFile' || typeof value !== 'string') return undefined;
+  try {
+    readFileSync(value, 'utf8');
+    return undefined;
+  } catch (error) {
+    return `cannot read ${value}: ${(error as Error).message}`;
+  }
+}
+
+/** Where the demo leaves its settings while it runs: next to the secret key file. */
+export function demoSettingsFile(env: Readonly<Record<string, string | undefined>>): string {
+  const keyFile = nonEmpty(env[options.secretKeyFile.env]) ?? options.secretKeyFile.default;
+  return join(dirname(keyFile), 'demo-settings.json');
+}
+
+/** The running demo's settings, when it left some and is still running. */
+function runningDemoSettings(
+  env: Readonly<Record<string, string | undefined>>,
+): { file: string; settings: Record<string, unknown> } | undefined {
+  const file = demoSettingsFile(env);
+  let written: unknown;
+  try {
+    written = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof written !== 'object' || written === null) return undefined;
+  const { pid, settings } = written as { pid?: unknown; settings?: unknown };
+  if (typeof pid !== 'number' || !processRuns(pid)) return undefined;
+  if (typeof settings !== 'object' || settings === null || Array.isArray(settings)) return undefined;
+  return { file, settings: settings as Record<string, unknown> };
+}
+
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
