@@ -4,6 +4,13 @@
 import type { Kysely } from 'kysely';
 import type { ConnectionManager } from '../salesforce/connection-manager.ts';
 import type { JobCounts } from '../store/jobs/count-jobs.ts';
+import {
+  deadLetters,
+  providerKindsOf,
+  skipsSince,
+  syncsSince,
+  tenantSyncsSince,
+} from '../store/overview-repository.ts';
 import type { Database } from '../store/schema.ts';
 import { listTenants } from '../store/tenants-repository.ts';
 
@@ -37,25 +44,11 @@ export async function tenantOverviews(deps: OverviewDeps): Promise<TenantOvervie
   const overviews: TenantOverview[] = [];
   for (const tenant of await listTenants(deps.db)) {
     const { connection } = await deps.connections.get(tenant.slug);
-    const providers = await deps.db
-      .selectFrom('mailbox_providers')
-      .select('kind')
-      .where('tenant_id', '=', tenant.id)
-      .orderBy('is_default', 'desc')
-      .orderBy('name')
-      .execute();
-    const applied = await deps.db
-      .selectFrom('traces')
-      .select(['at', 'data_json'])
-      .where('tenant_id', '=', tenant.id)
-      .where('step', '=', 'apply')
-      .where('at', '>=', now - 86_400_000)
-      .orderBy('at', 'desc')
-      .limit(50_000)
-      .execute();
+    const providers = await providerKindsOf(deps.db, tenant.id);
+    const applied = await tenantSyncsSince(deps.db, tenant.id, now - 86_400_000, 50_000);
     const latencies = applied
-      .map((t) => (JSON.parse(t.data_json ?? '{}') as { latencyMs?: number }).latencyMs)
-      .filter((ms): ms is number => typeof ms === 'number')
+      .map((t) => t.latencyMs)
+      .filter((ms): ms is number => ms !== undefined)
       .sort((a, b) => a - b);
     overviews.push({
       slug: tenant.slug,
@@ -66,8 +59,8 @@ export async function tenantOverviews(deps: OverviewDeps): Promise<TenantOvervie
         expiresAt: connection.expiresAt,
         orgId: connection.orgId,
       },
-      provider: providers[0]?.kind ?? null,
-      providers: providers.map((p) => p.kind),
+      provider: providers[0] ?? null,
+      providers,
       synced: { lastHour: applied.filter((t) => t.at >= now - 3_600_000).length, lastDay: applied.length },
       latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95) },
       jobs: await deps.jobCounts(tenant.id),
@@ -101,43 +94,27 @@ export async function failures(
   if (options.tenant !== undefined && tenantId === undefined) return [];
   const found: Failure[] = [];
   if (options.kind !== 'skipped') {
-    const dead = await db
-      .selectFrom('jobs')
-      .select(['tenant_id', 'event_id', 'last_error', 'updated_at', 'attempts'])
-      .where('state', '=', 'dead')
-      .$if(tenantId !== undefined, (qb) => qb.where('tenant_id', '=', tenantId ?? ''))
-      .orderBy('updated_at', 'desc')
-      .limit(limit)
-      .execute();
-    for (const row of dead)
+    for (const row of await deadLetters(db, { tenantId, limit }))
       found.push({
         kind: 'dead',
-        tenant: tenants.get(row.tenant_id) ?? row.tenant_id,
-        eventId: row.event_id,
-        reason: row.last_error ?? 'no reason recorded',
-        at: row.updated_at,
+        tenant: tenants.get(row.tenantId) ?? row.tenantId,
+        eventId: row.eventId,
+        reason: row.lastError ?? 'no reason recorded',
+        at: row.updatedAt,
         attempts: row.attempts,
       });
   }
   if (options.kind !== 'dead') {
-    const skips = await db
-      .selectFrom('traces')
-      .select(['tenant_id', 'event_id', 'message', 'at'])
-      .where('step', '=', 'skip')
-      .where('at', '>=', options.now - 7 * 86_400_000)
-      .$if(tenantId !== undefined, (qb) => qb.where('tenant_id', '=', tenantId ?? ''))
-      .orderBy('at', 'desc')
-      .limit(limit * 4)
-      .execute();
+    const skips = await skipsSince(db, { since: options.now - 7 * 86_400_000, tenantId, limit: limit * 4 });
     const seen = new Set<string>();
     for (const row of skips) {
-      const key = `${row.tenant_id}:${row.event_id}`;
+      const key = `${row.tenantId}:${row.eventId}`;
       if (seen.has(key)) continue;
       seen.add(key);
       found.push({
         kind: 'skipped',
-        tenant: tenants.get(row.tenant_id) ?? row.tenant_id,
-        eventId: row.event_id,
+        tenant: tenants.get(row.tenantId) ?? row.tenantId,
+        eventId: row.eventId,
         reason: row.message.replace(/^none: /, ''),
         at: row.at,
         attempts: null,
@@ -159,18 +136,10 @@ export interface LatencyBucket {
 export async function latencySeries(db: Kysely<Database>, now: number): Promise<LatencyBucket[]> {
   const hour = 3_600_000;
   const start = Math.floor(now / hour) * hour - 23 * hour;
-  const rows = await db
-    .selectFrom('traces')
-    .select(['at', 'data_json'])
-    .where('step', '=', 'apply')
-    .where('at', '>=', start)
-    .limit(200_000)
-    .execute();
   const buckets: number[][] = Array.from({ length: 24 }, () => []);
-  for (const row of rows) {
-    const latency = (JSON.parse(row.data_json ?? '{}') as { latencyMs?: number }).latencyMs;
-    const index = Math.floor((row.at - start) / hour);
-    if (typeof latency === 'number' && index >= 0 && index < 24) buckets[index]?.push(latency);
+  for (const { at, latencyMs } of await syncsSince(db, start, 200_000)) {
+    const index = Math.floor((at - start) / hour);
+    if (latencyMs !== undefined && index >= 0 && index < 24) buckets[index]?.push(latencyMs);
   }
   return buckets.map((values, index) => {
     const sorted = values.sort((a, b) => a - b);

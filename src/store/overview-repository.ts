@@ -1,0 +1,130 @@
+// The admin read model's queries: what the overview, /api/tenants, the failures list and the
+// latency chart read from the traces, jobs and providers. Rows only; the admin code turns them
+// into counts, percentiles and entries.
+import type { Kysely } from 'kysely';
+import type { Database, MailboxProviderKind } from './schema.ts';
+
+/** A synced change (an `apply` step): when it was written, and its end-to-end latency if recorded. */
+export interface AppliedSync {
+  at: number;
+  latencyMs: number | undefined;
+}
+
+function latencyOf(dataJson: string | null): number | undefined {
+  const latency = (JSON.parse(dataJson ?? '{}') as { latencyMs?: number }).latencyMs;
+  return typeof latency === 'number' ? latency : undefined;
+}
+
+/**
+ * The kinds of a tenant's mailbox providers, the default first, then by name: the overview
+ * shows the default's kind and every kind (a hybrid tenant has several).
+ */
+export async function providerKindsOf(
+  db: Kysely<Database>,
+  tenantId: string,
+): Promise<MailboxProviderKind[]> {
+  const rows = await db
+    .selectFrom('mailbox_providers')
+    .select('kind')
+    .where('tenant_id', '=', tenantId)
+    .orderBy('is_default', 'desc')
+    .orderBy('name')
+    .execute();
+  return rows.map((row) => row.kind);
+}
+
+/**
+ * A tenant's syncs (its `apply` traces) at or after `since`, newest first, at most `limit`: the
+ * overview's synced counts and latency percentiles. Bounded so a busy tenant's page stays quick.
+ */
+export async function tenantSyncsSince(
+  db: Kysely<Database>,
+  tenantId: string,
+  since: number,
+  limit: number,
+): Promise<AppliedSync[]> {
+  const rows = await db
+    .selectFrom('traces')
+    .select(['at', 'data_json'])
+    .where('tenant_id', '=', tenantId)
+    .where('step', '=', 'apply')
+    .where('at', '>=', since)
+    .orderBy('at', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map((row) => ({ at: row.at, latencyMs: latencyOf(row.data_json) }));
+}
+
+/** Every tenant's syncs (`apply` traces) at or after `since`, in no order, at most `limit`: the latency chart. */
+export async function syncsSince(db: Kysely<Database>, since: number, limit: number): Promise<AppliedSync[]> {
+  const rows = await db
+    .selectFrom('traces')
+    .select(['at', 'data_json'])
+    .where('step', '=', 'apply')
+    .where('at', '>=', since)
+    .limit(limit)
+    .execute();
+  return rows.map((row) => ({ at: row.at, latencyMs: latencyOf(row.data_json) }));
+}
+
+export interface DeadLetter {
+  tenantId: string;
+  eventId: string;
+  lastError: string | null;
+  updatedAt: number;
+  attempts: number;
+}
+
+/** Dead-lettered jobs, of one tenant or all, most recently dead first, at most `limit`: the failures list. */
+export async function deadLetters(
+  db: Kysely<Database>,
+  options: { tenantId?: string | undefined; limit: number },
+): Promise<DeadLetter[]> {
+  const rows = await db
+    .selectFrom('jobs')
+    .select(['tenant_id', 'event_id', 'last_error', 'updated_at', 'attempts'])
+    .where('state', '=', 'dead')
+    .$if(options.tenantId !== undefined, (qb) => qb.where('tenant_id', '=', options.tenantId ?? ''))
+    .orderBy('updated_at', 'desc')
+    .limit(options.limit)
+    .execute();
+  return rows.map((row) => ({
+    tenantId: row.tenant_id,
+    eventId: row.event_id,
+    lastError: row.last_error,
+    updatedAt: row.updated_at,
+    attempts: row.attempts,
+  }));
+}
+
+export interface Skip {
+  tenantId: string;
+  eventId: string;
+  message: string;
+  at: number;
+}
+
+/**
+ * The `skip` traces at or after `since`, of one tenant or all, newest first, at most `limit`
+ * (an Event skipped several times appears several times): the failures list.
+ */
+export async function skipsSince(
+  db: Kysely<Database>,
+  options: { since: number; tenantId?: string | undefined; limit: number },
+): Promise<Skip[]> {
+  const rows = await db
+    .selectFrom('traces')
+    .select(['tenant_id', 'event_id', 'message', 'at'])
+    .where('step', '=', 'skip')
+    .where('at', '>=', options.since)
+    .$if(options.tenantId !== undefined, (qb) => qb.where('tenant_id', '=', options.tenantId ?? ''))
+    .orderBy('at', 'desc')
+    .limit(options.limit)
+    .execute();
+  return rows.map((row) => ({
+    tenantId: row.tenant_id,
+    eventId: row.event_id,
+    message: row.message,
+    at: row.at,
+  }));
+}
