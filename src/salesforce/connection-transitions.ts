@@ -4,6 +4,7 @@ import type { Updateable } from 'kysely';
 import { assertTransition, type ConnectionState } from '../domain/salesforce-connection.ts';
 import { tenantUrl } from '../domain/tenant.ts';
 import { updateConnection } from '../store/salesforce-connections-repository.ts';
+import { findTenantSlug } from '../store/tenants-repository.ts';
 import type { ConnectionRow, SalesforceConnectionsTable } from '../store/schema.ts';
 import type { SalesforceDeps } from './salesforce-deps.ts';
 
@@ -38,12 +39,7 @@ export async function markReconnectRequired(
     last_error: reason,
   });
   if (!moved) return;
-  const tenant = await deps.db
-    .selectFrom('tenants')
-    .select(['slug'])
-    .where('id', '=', row.tenant_id)
-    .executeTakeFirst();
-  const slug = tenant?.slug ?? row.tenant_id;
+  const slug = (await findTenantSlug(deps.db, row.tenant_id)) ?? row.tenant_id;
   await deps.notifier.notify({
     type: 'salesforce.connection.reconnect_required',
     tenant: slug,

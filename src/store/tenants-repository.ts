@@ -1,8 +1,15 @@
 // Reads and writes of the tenants table. Knows rows, not policy: creating a tenant (ids,
 // secrets) happens in src/tenants/.
 import { slugProblem } from '../domain/tenant.ts';
-import type { Kysely } from 'kysely';
-import type { Database, NewTenantRow, TenantRow } from './schema.ts';
+import type { Kysely, Updateable } from 'kysely';
+import type {
+  ConnectionRow,
+  Database,
+  NewTenantRow,
+  SalesforceConnectionsTable,
+  TenantRow,
+  TenantsTable,
+} from './schema.ts';
 
 export async function insertTenant(db: Kysely<Database>, row: NewTenantRow): Promise<void> {
   await db.insertInto('tenants').values(row).execute();
@@ -31,6 +38,93 @@ export async function findTenantById(db: Kysely<Database>, id: string): Promise<
   return db.selectFrom('tenants').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** The slug of the tenant `id`, to name it in notices; undefined if there is no such tenant. */
+export async function findTenantSlug(db: Kysely<Database>, id: string): Promise<string | undefined> {
+  const row = await db.selectFrom('tenants').select(['slug']).where('id', '=', id).executeTakeFirst();
+  return row?.slug;
+}
+
+/** Every tenant's id and slug, or only the one with `slug`, in no particular order. */
+export async function listTenantSlugs(
+  db: Kysely<Database>,
+  slug?: string,
+): Promise<{ id: string; slug: string }[]> {
+  return db
+    .selectFrom('tenants')
+    .select(['id', 'slug'])
+    .$if(slug !== undefined, (qb) => qb.where('slug', '=', slug ?? ''))
+    .execute();
+}
+
+/** A tenant with its Salesforce connection's state and org, for the CDC scheduler. */
+export type TenantWithConnection = TenantRow & Pick<ConnectionRow, 'state' | 'org_id'>;
+
+/** Every tenant that has a Salesforce connection, with its state and org id: who may need a CDC subscription. */
+export async function listTenantsWithConnection(db: Kysely<Database>): Promise<TenantWithConnection[]> {
+  return db
+    .selectFrom('tenants')
+    .innerJoin('salesforce_connections as c', 'c.tenant_id', 'tenants.id')
+    .selectAll('tenants')
+    .select(['c.state', 'c.org_id'])
+    .execute();
+}
+
+/** A tenant with what the polling scheduler decides by: its connection and when it was last polled. */
+export type TenantToPoll = TenantRow &
+  Pick<ConnectionRow, 'state' | 'connected_at'> & {
+    /** When the poll position was last saved; null if the tenant was never polled. */
+    polled_at: number | null;
+  };
+
+/**
+ * Every tenant that has a Salesforce connection, with its state, when it connected and when its
+ * poll position was last saved: who is due a poll.
+ */
+export async function listTenantsToPoll(db: Kysely<Database>): Promise<TenantToPoll[]> {
+  return db
+    .selectFrom('tenants')
+    .innerJoin('salesforce_connections as c', 'c.tenant_id', 'tenants.id')
+    .leftJoin('intake_positions as p', (join) =>
+      join.onRef('p.tenant_id', '=', 'tenants.id').on('p.source', '=', 'poll'),
+    )
+    .selectAll('tenants')
+    .select(['c.state', 'c.connected_at', 'p.updated_at as polled_at'])
+    .execute();
+}
+
+/**
+ * Writes a tenant's changed settings in one transaction: `tenant` to its row, `connection` to its
+ * Salesforce connection, each only when it changes something, with `updated_at` set to `now`.
+ * So a settings change is applied whole or not at all.
+ */
+export async function saveTenantSettings(
+  db: Kysely<Database>,
+  settings: {
+    tenantId: string;
+    tenant: Updateable<TenantsTable>;
+    connection: Updateable<SalesforceConnectionsTable>;
+    now: number;
+  },
+): Promise<void> {
+  const { tenantId, tenant, connection, now } = settings;
+  await db.transaction().execute(async (tx) => {
+    if (Object.keys(tenant).length > 0) {
+      await tx
+        .updateTable('tenants')
+        .set({ ...tenant, updated_at: now })
+        .where('id', '=', tenantId)
+        .execute();
+    }
+    if (Object.keys(connection).length > 0) {
+      await tx
+        .updateTable('salesforce_connections')
+        .set({ ...connection, updated_at: now })
+        .where('tenant_id', '=', tenantId)
+        .execute();
+    }
+  });
+}
+
 /** The tables that hold what a tenant's syncs learned and owe: changes, jobs and their results. */
 const syncStateTables = [
   'links',
@@ -51,7 +145,8 @@ const syncStateTables = [
  */
 export async function forgetSyncState(db: Kysely<Database>, tenantId: string): Promise<void> {
   await db.transaction().execute(async (tx) => {
-    for (const table of syncStateTables) await tx.deleteFrom(table).where('tenant_id', '=', tenantId).execute();
+    for (const table of syncStateTables)
+      await tx.deleteFrom(table).where('tenant_id', '=', tenantId).execute();
   });
 }
 

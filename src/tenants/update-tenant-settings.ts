@@ -16,7 +16,7 @@ import { BadInputError, NotFoundError } from '../lib/errors.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
 import { findConnection } from '../store/salesforce-connections-repository.ts';
 import type { Database, SalesforceConnectionsTable, TenantsTable } from '../store/schema.ts';
-import { findTenantBySlug } from '../store/tenants-repository.ts';
+import { findTenantBySlug, saveTenantSettings } from '../store/tenants-repository.ts';
 import { sealContext } from '../store/seal-contexts.ts';
 
 export interface TenantSettingsChange {
@@ -175,20 +175,10 @@ export async function updateTenantSettings(
     problems.push('the internal invitation policy needs the internal domains: pass --internal-domains too');
   if (problems.length > 0) throw new BadInputError(problems.join('; '));
 
-  await deps.db.transaction().execute(async (tx) => {
-    if (Object.keys(tenantChanges).length > 0) {
-      await tx
-        .updateTable('tenants')
-        .set({ ...tenantChanges, updated_at: now })
-        .where('id', '=', tenant.id)
-        .execute();
-    }
-    if (Object.keys(connectionChanges).length > 0) {
-      await tx
-        .updateTable('salesforce_connections')
-        .set({ ...connectionChanges, updated_at: now })
-        .where('tenant_id', '=', tenant.id)
-        .execute();
-    }
+  await saveTenantSettings(deps.db, {
+    tenantId: tenant.id,
+    tenant: tenantChanges,
+    connection: connectionChanges,
+    now,
   });
 }

@@ -11,6 +11,7 @@ import { CdcSubscription, type CdcSubscriptionDeps } from './cdc-subscription.ts
 import type { SessionSource } from '../../salesforce/salesforce-sessions.ts';
 import { acquireLease, releaseLease } from '../../store/leases-repository.ts';
 import type { Database, TenantRow } from '../../store/schema.ts';
+import { listTenantsWithConnection } from '../../store/tenants-repository.ts';
 import type { Kysely } from 'kysely';
 
 export interface CdcSchedulerDeps {
@@ -61,12 +62,7 @@ export class CdcScheduler {
   /** Takes or renews each connected tenant's lease, starting or stopping subscriptions to match. */
   async tick(): Promise<void> {
     const { db, clock, nodeId } = this.#deps;
-    const tenants = await db
-      .selectFrom('tenants')
-      .innerJoin('salesforce_connections as c', 'c.tenant_id', 'tenants.id')
-      .selectAll('tenants')
-      .select(['c.state', 'c.org_id'])
-      .execute();
+    const tenants = await listTenantsWithConnection(db);
     const wanted = new Set<string>();
     for (const tenant of tenants) {
       if (!connectionCanSync(tenant.state) || tenant.org_id === null) continue;

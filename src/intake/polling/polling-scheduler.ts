@@ -9,6 +9,7 @@ import type { Logger } from '../../lib/logger.ts';
 import { startPeriodicTask, type PeriodicTask } from '../../lib/periodic-task.ts';
 import { pollTenant, type PollerDeps } from './poller.ts';
 import { acquireLease, releaseLease } from '../../store/leases-repository.ts';
+import { listTenantsToPoll } from '../../store/tenants-repository.ts';
 
 export interface PollingSchedulerDeps extends PollerDeps {
   clock: Clock;
@@ -50,16 +51,7 @@ export class PollingScheduler {
   /** Polls every connected tenant whose last poll is at least one interval old and whose lease we hold. */
   async runDue(): Promise<void> {
     const { db, clock, nodeId, intervalMs, logger } = this.#deps;
-    const tenants = await db
-      .selectFrom('tenants')
-      .innerJoin('salesforce_connections as c', 'c.tenant_id', 'tenants.id')
-      .leftJoin('intake_positions as p', (join) =>
-        join.onRef('p.tenant_id', '=', 'tenants.id').on('p.source', '=', 'poll'),
-      )
-      .selectAll('tenants')
-      .select(['c.state', 'c.connected_at', 'p.updated_at as polled_at'])
-      .execute();
-    for (const tenant of tenants) {
+    for (const tenant of await listTenantsToPoll(db)) {
       if (!connectionCanSync(tenant.state)) continue;
       const now = clock.now();
       const every = tenant.poll_interval_ms === null ? intervalMs : Number(tenant.poll_interval_ms);
