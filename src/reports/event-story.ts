@@ -5,7 +5,9 @@
 // id is case-sensitive, so matching it without case (or by prefix) told another Event's story.
 import type { Kysely } from 'kysely';
 import { normalizeEventId } from '../domain/salesforce-ids.ts';
+import { eventRecordsOf } from '../store/event-records-repository.ts';
 import type { Database } from '../store/schema.ts';
+import { listTenantSlugs } from '../store/tenants-repository.ts';
 
 const carried = { record: ', with the whole Event', fields: ', with its changed fields', none: '' };
 
@@ -46,47 +48,9 @@ export async function eventStories(
 ): Promise<EventStory[]> {
   const id = normalizeEventId(eventId);
   if (id === undefined) return [];
-  const tenants = await db
-    .selectFrom('tenants')
-    .select(['id', 'slug'])
-    .$if(tenantSlug !== undefined, (qb) => qb.where('slug', '=', tenantSlug ?? ''))
-    .execute();
   const stories: EventStory[] = [];
-  for (const tenant of tenants) {
-    const changes = await db
-      .selectFrom('changes')
-      .selectAll()
-      .where('tenant_id', '=', tenant.id)
-      .where('event_id', '=', id)
-      .orderBy('id')
-      .execute();
-    const traces = await db
-      .selectFrom('traces')
-      .selectAll()
-      .where('tenant_id', '=', tenant.id)
-      .where('event_id', '=', id)
-      .orderBy('id')
-      .execute();
-    const job = await db
-      .selectFrom('jobs')
-      .selectAll()
-      .where('tenant_id', '=', tenant.id)
-      .where('event_id', '=', id)
-      .executeTakeFirst();
-    const link = await db
-      .selectFrom('links')
-      .leftJoin('mailboxes', 'mailboxes.id', 'links.mailbox_id')
-      .select([
-        'links.event_id',
-        'links.item_id',
-        'links.state',
-        'links.updated_at',
-        'links.pending_create_at',
-        'mailboxes.address',
-      ])
-      .where('links.tenant_id', '=', tenant.id)
-      .where('links.event_id', '=', id)
-      .executeTakeFirst();
+  for (const tenant of await listTenantSlugs(db, tenantSlug)) {
+    const { changes, traces, job, link } = await eventRecordsOf(db, tenant.id, id);
     if (changes.length === 0 && traces.length === 0 && job === undefined && link === undefined) continue;
     const entries: StoryEntry[] = [
       ...changes.map((change) => ({

@@ -8,6 +8,7 @@ import type { Clock } from '../../lib/clock.ts';
 import { BadInputError } from '../../lib/errors.ts';
 import type { SalesforceRestClient } from '../../salesforce/rest-client.ts';
 import { recordChanges } from '../../store/changes/record-changes.ts';
+import { countBacklog } from '../../store/jobs/count-jobs.ts';
 import type { Database, TenantRow } from '../../store/schema.ts';
 
 export interface BackfillRange {
@@ -76,19 +77,5 @@ export async function backlogOf(
   tenantId: string,
   eventIds: readonly string[],
 ): Promise<{ pending: number; dead: number }> {
-  let pending = 0;
-  let dead = 0;
-  for (let i = 0; i < eventIds.length; i += 500) {
-    const rows = await db
-      .selectFrom('jobs')
-      .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
-      .where('tenant_id', '=', tenantId)
-      .where('event_id', 'in', eventIds.slice(i, i + 500))
-      .groupBy('state')
-      .execute();
-    for (const row of rows)
-      if (row.state === 'dead') dead += Number(row.n);
-      else pending += Number(row.n);
-  }
-  return { pending, dead };
+  return countBacklog(db, tenantId, eventIds);
 }

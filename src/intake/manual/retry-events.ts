@@ -7,6 +7,8 @@ import type { Kysely } from 'kysely';
 import { normalizeEventId } from '../../domain/salesforce-ids.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { recordChanges } from '../../store/changes/record-changes.ts';
+import { tenantIdsKnowingEvent } from '../../store/event-records-repository.ts';
+import { listDeadJobs } from '../../store/jobs/dead-jobs.ts';
 import type { Database } from '../../store/schema.ts';
 
 export interface EventKey {
@@ -47,14 +49,7 @@ export async function retryEvents(
 
 /** The dead-lettered Events, of one tenant or all. */
 export async function deadEvents(db: Kysely<Database>, tenantId?: string): Promise<EventKey[]> {
-  const rows = await db
-    .selectFrom('jobs')
-    .select(['tenant_id', 'event_id'])
-    .where('state', '=', 'dead')
-    .$if(tenantId !== undefined, (qb) => qb.where('tenant_id', '=', tenantId ?? ''))
-    .orderBy('id')
-    .execute();
-  return rows.map((row) => ({ tenantId: row.tenant_id, eventId: row.event_id }));
+  return listDeadJobs(db, tenantId);
 }
 
 /**
@@ -64,10 +59,5 @@ export async function deadEvents(db: Kysely<Database>, tenantId?: string): Promi
 export async function tenantsKnowingEvent(db: Kysely<Database>, eventId: string): Promise<EventKey[]> {
   const id = normalizeEventId(eventId);
   if (id === undefined) return [];
-  const tenants = new Set<string>();
-  for (const table of ['jobs', 'links', 'changes'] as const) {
-    const rows = await db.selectFrom(table).select('tenant_id').where('event_id', '=', id).execute();
-    for (const row of rows) tenants.add(row.tenant_id);
-  }
-  return [...tenants].map((tenantId) => ({ tenantId, eventId: id }));
+  return (await tenantIdsKnowingEvent(db, id)).map((tenantId) => ({ tenantId, eventId: id }));
 }

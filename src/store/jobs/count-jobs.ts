@@ -37,3 +37,30 @@ export async function countJobs(
   for (const row of rows) counts[row.bucket] += Number(row.count);
   return counts;
 }
+
+/**
+ * Of a tenant's `eventIds`, how many jobs still wait or run (`pending`: not yet synced) and how
+ * many are dead-lettered; an Event with no job (synced, or never queued) counts in neither. Asked
+ * 500 ids at a time, so a backfill of any size stays within the backends' parameter limits.
+ */
+export async function countBacklog(
+  db: Kysely<Database>,
+  tenantId: string,
+  eventIds: readonly string[],
+): Promise<{ pending: number; dead: number }> {
+  let pending = 0;
+  let dead = 0;
+  for (let i = 0; i < eventIds.length; i += 500) {
+    const rows = await db
+      .selectFrom('jobs')
+      .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('tenant_id', '=', tenantId)
+      .where('event_id', 'in', eventIds.slice(i, i + 500))
+      .groupBy('state')
+      .execute();
+    for (const row of rows)
+      if (row.state === 'dead') dead += Number(row.n);
+      else pending += Number(row.n);
+  }
+  return { pending, dead };
+}

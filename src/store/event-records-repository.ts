@@ -1,0 +1,78 @@
+// What the store holds of one Event, across the tables that name it: the changes received for
+// it, the traces of the engine's steps, its job and its link (with the linked mailbox's
+// address). The story of an Event (src/reports/event-story.ts) and retries by Event id read it here.
+import type { Kysely, Selectable } from 'kysely';
+import type { ChangesTable, Database, JobRow, LinkState } from './schema.ts';
+import type { TraceRow } from './traces-repository.ts';
+
+/** The tenants (ids) that have a job, a link or a change for `eventId` (as stored, 18 characters). */
+export async function tenantIdsKnowingEvent(db: Kysely<Database>, eventId: string): Promise<string[]> {
+  const tenants = new Set<string>();
+  for (const table of ['jobs', 'links', 'changes'] as const) {
+    const rows = await db.selectFrom(table).select('tenant_id').where('event_id', '=', eventId).execute();
+    for (const row of rows) tenants.add(row.tenant_id);
+  }
+  return [...tenants];
+}
+
+export interface EventRecords {
+  /** In the order they were recorded. */
+  changes: Selectable<ChangesTable>[];
+  /** In the order they were written. */
+  traces: TraceRow[];
+  job: JobRow | undefined;
+  link:
+    | {
+        event_id: string;
+        item_id: string;
+        state: LinkState;
+        updated_at: number;
+        pending_create_at: number | null;
+        /** The linked mailbox's address; null if the mailbox row is gone. */
+        address: string | null;
+      }
+    | undefined;
+}
+
+/** Everything a tenant's store holds of `eventId`: its changes, traces, job and link. */
+export async function eventRecordsOf(
+  db: Kysely<Database>,
+  tenantId: string,
+  eventId: string,
+): Promise<EventRecords> {
+  const changes = await db
+    .selectFrom('changes')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('event_id', '=', eventId)
+    .orderBy('id')
+    .execute();
+  const traces = await db
+    .selectFrom('traces')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('event_id', '=', eventId)
+    .orderBy('id')
+    .execute();
+  const job = await db
+    .selectFrom('jobs')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('event_id', '=', eventId)
+    .executeTakeFirst();
+  const link = await db
+    .selectFrom('links')
+    .leftJoin('mailboxes', 'mailboxes.id', 'links.mailbox_id')
+    .select([
+      'links.event_id',
+      'links.item_id',
+      'links.state',
+      'links.updated_at',
+      'links.pending_create_at',
+      'mailboxes.address',
+    ])
+    .where('links.tenant_id', '=', tenantId)
+    .where('links.event_id', '=', eventId)
+    .executeTakeFirst();
+  return { changes, traces, job, link };
+}
