@@ -114,8 +114,11 @@ function fileProblem(name: OptionName, value: unknown): string | undefined {
 
 /** Where the demo leaves its settings while it runs: next to the secret key file. */
 export function demoSettingsFile(env: Readonly<Record<string, string | undefined>>): string {
-  const keyFile = nonEmpty(env[options.secretKeyFile.env]) ?? options.secretKeyFile.default;
-  return join(dirname(keyFile), 'demo-settings.json');
+  return demoSettingsFileBeside(nonEmpty(env[options.secretKeyFile.env]) ?? options.secretKeyFile.default);
+}
+
+export function demoSettingsFileBeside(secretKeyFile: string): string {
+  return join(dirname(secretKeyFile), 'demo-settings.json');
 }
 
 /** The running demo's settings, when it left some and is still running. */

@@ -4,13 +4,22 @@
 // set up for that provider and connected through the real OAuth flow (authorization code with PKCE, against the
 // sandbox), and a stream of Event changes — creates, edits, deletions, an all-day Event, a
 // recurring one, a private one — is written to the org while the real service syncs them. One
-// line is printed per sync. The database (./data by default) is kept between runs; the sandboxes
-// start fresh each time.
+// line is printed per sync, ending with the Event's id for `instant-sync trace`. The database
+// (./data by default) is kept between runs; the sandboxes start fresh each time.
+//
+// What the demo prints is for the terminal: the admin pages' sign-in token (made for this run,
+// unless INSTANT_SYNC_ADMIN_TOKEN is set) never goes to the log. While it runs, the demo leaves
+// its sandboxes' settings in ./data/demo-settings.json, where other commands run in the same
+// folder find them (config/load-config.ts), so `instant-sync doctor demo` reaches its sandboxes.
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { demoSettingsFileBeside } from '../config/load-config.ts';
 import type { Config } from '../config/options.ts';
 import { startHttpServer, type RunningHttpServer } from '../http/start-http-server.ts';
-import { describeError } from '../lib/errors.ts';
+import { ConfigError, describeError } from '../lib/errors.ts';
+import { loadSecretKey } from '../lib/secret-key-source.ts';
 import type { Logger } from '../lib/logger.ts';
 import {
   createHttpAppFor,
@@ -48,11 +57,18 @@ export async function runDemo(baseConfig: Config, logger: Logger, options: DemoO
   const plugin = options.provider ?? providerPlugins[0];
   if (plugin === undefined) throw new Error('this version has no mailbox provider');
   print(`No Salesforce org is configured: starting the demo with a sandbox org and ${plugin.sandbox.label}.`);
+  if (await madeSecretKey(baseConfig))
+    print(
+      `  (A new secret key is in ${baseConfig.secretKeyFile}: it encrypts the demo's tokens in the database; keep it with the database.)`,
+    );
   const sandboxes = await startDemoSandboxes(plugin.sandbox).catch((error: unknown) => {
     throw new Error(describeDemoFailure(error), { cause: error });
   });
   let runtime: RuntimeWithSecrets | undefined;
   let server: RunningHttpServer | undefined;
+  let started = false;
+  const settingsFile = demoSettingsFileBeside(baseConfig.secretKeyFile);
+  let wroteSettings = false;
   const stops: (() => Promise<void>)[] = [];
   try {
     const config: Config = {
@@ -62,6 +78,8 @@ export async function runDemo(baseConfig: Config, logger: Logger, options: DemoO
       salesforceClientSecret: randomBytes(18).toString('base64url'),
       extraCaFile: sandboxes.caFile,
       pubSubEndpoint: sandboxes.pubSubEndpoint,
+      // A way into the admin pages for this run, unless one is configured.
+      adminToken: baseConfig.adminToken ?? randomBytes(18).toString('base64url'),
     };
     runtime = await openRuntimeWithSecrets(config, logger, { migrations: 'auto' });
     server = await startHttpServer(createHttpAppFor(runtime), {
@@ -69,6 +87,15 @@ export async function runDemo(baseConfig: Config, logger: Logger, options: DemoO
       port: config.port,
       requestTimeoutMs: config.requestTimeout,
       maxConnections: config.maxConnections,
+    }).catch((error: unknown) => {
+      throw error instanceof ConfigError && error.problems.length === 1
+        ? new ConfigError(
+            [
+              `${error.problems[0] ?? ''}, e.g. INSTANT_SYNC_PORT=${config.port === 65535 ? 8081 : config.port + 1} npm start`,
+            ],
+            'The demo could not start',
+          )
+        : error;
     });
     const org = new DemoOrg(sandboxes, runtime.salesforce.deps.fetch);
     await org.setUp(config, runtime.salesforce.connections.callbackUrl(demoSlug));
@@ -89,13 +116,29 @@ export async function runDemo(baseConfig: Config, logger: Logger, options: DemoO
     });
     engine.start();
     stops.push(() => engine.stop());
+    // What other commands run in this folder need to reach the sandboxes, while the demo runs.
+    mkdirSync(dirname(settingsFile), { recursive: true, mode: 0o700 });
+    writeFileSync(
+      settingsFile,
+      `${JSON.stringify({ pid: process.pid, settings: { extraCaFile: sandboxes.caFile, pubSubEndpoint: sandboxes.pubSubEndpoint, publicUrl: config.publicUrl } }, null, 2)}\n`,
+      { mode: 0o600 },
+    );
+    wroteSettings = true;
+    started = true;
 
     print('');
     print(`  Tenant page (Connect / Disconnect):  ${config.publicUrl}/t/${demoSlug}/`);
     print(
+      `  Admin pages:  ${config.publicUrl}/admin/  ${baseConfig.adminToken === undefined ? `(sign in with the token ${config.adminToken}, good while this demo runs)` : '(sign in with your INSTANT_SYNC_ADMIN_TOKEN)'}`,
+    );
+    print(
       `  Sandbox calendars (what the owners would see):  ${sandboxes.providerUrl}${plugin.sandbox.viewPath}`,
     );
-    print(`  Trace an Event:  npx instant-sync trace <event id>`);
+    print(
+      `    (your browser will warn about this https page: the sandboxes' certificates come from a local certificate authority, ${sandboxes.caFile}; continue past the warning, or trust that file)`,
+    );
+    print(`  Trace an Event:  npx instant-sync trace <event id>  (each line below ends with its Event's id)`);
+    print(`  Other commands reach this demo while it runs, e.g.:  npx instant-sync doctor ${demoSlug}`);
     print('  Ctrl-C stops.');
     print('');
     await sleep(1500); // the CDC subscription opens
@@ -107,15 +150,27 @@ export async function runDemo(baseConfig: Config, logger: Logger, options: DemoO
     await server?.close(1000).catch(() => undefined);
     await runtime?.close().catch(() => undefined);
     await sandboxes.stop();
-    print('Demo stopped. `npm start` again reuses the data in ./data.');
+    if (wroteSettings) rmSync(settingsFile, { force: true });
+    if (started) print('Demo stopped. `npm start` again reuses the data in ./data.');
   }
+}
+
+/** Makes the secret key file on the first run, so the terminal says so in words (not a log line). */
+async function madeSecretKey(config: Config): Promise<boolean> {
+  if (config.secretKey !== undefined || !config.databaseUrl.startsWith('sqlite:')) return false;
+  const source = await loadSecretKey({
+    secretKey: undefined,
+    secretKeyFile: config.secretKeyFile,
+    mayGenerate: true,
+  });
+  return source.origin === 'generated';
 }
 
 function describeSync(synced: SyncedEvent, stream: DemoStream): string {
   const time = new Date().toISOString().slice(11, 19);
   const verb = { create: 'created', update: 'updated', move: 'moved  ', delete: 'deleted' }[synced.action];
   const subject = stream.subjectOf(synced.eventId) ?? synced.eventId;
-  return `${time}  ${verb}  ${JSON.stringify(subject).padEnd(40)} → ${synced.mailbox ?? '?'}  ${(synced.latencyMs / 1000).toFixed(1)} s after the save in Salesforce`;
+  return `${time}  ${verb}  ${JSON.stringify(subject).padEnd(40)} → ${synced.mailbox ?? '?'}  ${(synced.latencyMs / 1000).toFixed(1)} s after the save in Salesforce  ${synced.eventId}`;
 }
 
 async function setUpTenant(

@@ -3,31 +3,37 @@
 // synced with one line each; the Events reach the sandbox mailboxes; Ctrl-C stops everything; a
 // second run (`instant-sync demo`) reuses the data directory. `--provider google` and
 // `--provider ews` run the same demo against the Google and Exchange (EWS) sandboxes.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, it } from 'vitest';
+import { expect, it, onTestFinished } from 'vitest';
 import { localTls } from '../../sandbox/local-tls.ts';
 import { createOutboundFetch } from '../../src/lib/outbound-fetch.ts';
-import { startCliProcess } from '../support/cli-process.ts';
+import { runCliProcess, startCliProcess } from '../support/cli-process.ts';
 import { freePort } from '../support/service-under-test.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 it('runs the demo, syncs its Events into the sandbox mailboxes, stops on Ctrl-C and reuses its data', async () => {
   const cwd = mkdtempSync(join(tmpdir(), 'instant-sync-demo-'));
+  onTestFinished(() => rmSync(cwd, { recursive: true, force: true }));
   const env = { INSTANT_SYNC_PORT: String(await freePort()) };
   const fetchImpl = createOutboundFetch({ extraCaPem: readFileSync(localTls().caFile, 'utf8') });
 
   const first = await startCliProcess(['start'], { cwd, env, ready: /__sandbox\/view/, timeoutMs: 60_000 });
   const viewUrl = /(https:\/\/\S+)\/__sandbox\/view/.exec(first.output().stdout)?.[1] ?? '';
   expect(first.output().stdout).toContain('starting the demo');
+  // The first run makes the secret key and says so in words, not as a JSON log line.
+  expect(first.output().stdout).toContain('A new secret key is in ./data/secret.key');
+  expect(first.output().stderr).not.toContain('created a new secret key');
+  // The sandbox view is https from a local certificate authority: the line says so and names it.
+  expect(first.output().stdout).toContain(
+    `your browser will warn about this https page: the sandboxes' certificates come from a local certificate authority, ${localTls().caFile}`,
+  );
   await waitFor(() => (first.output().stdout.match(/ created /g) ?? []).length >= 3, {
     timeoutMs: 30_000,
     what: 'three created lines',
   });
-  expect(first.output().stdout).toMatch(
-    /created {2}"Pipeline review" +→ anna\.berg@demo\.example {2}\d+\.\d s after the save/,
-  );
   const mailboxes = (await (await fetchImpl(`${viewUrl}/__sandbox/mailboxes`)).json()) as {
     address: string;
     events: number;
@@ -37,10 +43,42 @@ it('runs the demo, syncs its Events into the sandbox mailboxes, stops on Ctrl-C 
     await fetchImpl(`${viewUrl}/__sandbox/mailboxes/anna.berg@demo.example/events`)
   ).json()) as { subject: string }[];
   expect(anna.map((e) => e.subject)).toContain('Pipeline review');
+  // Each line ends with its Event's id, which `trace` takes.
+  const line =
+    /created {2}"Pipeline review" +→ anna\.berg@demo\.example {2}\d+\.\d s after the save in Salesforce {2}(00U\w{15})\n/.exec(
+      first.output().stdout,
+    );
+  expect(line, first.output().stdout).not.toBeNull();
+  const eventId = line?.[1] ?? '';
+  const trace = await runCliProcess(['trace', eventId], { cwd, env });
+  expect(trace.code, trace.stderr).toBe(0);
+  expect(trace.stdout).toContain(`Event ${eventId} (tenant demo)`);
+  // Commands that reach Salesforce find the demo's sandboxes (and trust their certificates) on their own.
+  const doctor = await runCliProcess(['doctor', 'demo'], { cwd, env: {} });
+  expect(doctor.stderr).toBe('');
+  expect(doctor.stdout).toContain('Tenant demo can sync.');
+  const backfill = await runCliProcess(['backfill', 'demo', '--from', '2026-01-01', '--to', '2027-12-31'], {
+    cwd,
+    env: {},
+  });
+  expect(backfill.code, backfill.stderr).toBe(0);
+  expect(backfill.stdout).toMatch(/^Found \d+ Events from 2026-01-01 to 2027-12-31/);
+  // The admin pages take the token the demo printed.
+  const adminToken = /sign in with the token (\S+),/.exec(first.output().stdout)?.[1] ?? '';
+  const publicUrl = `http://localhost:${env.INSTANT_SYNC_PORT}`;
+  expect(first.output().stdout).toContain(`Admin pages:  ${publicUrl}/admin/`);
+  const tenants = await fetch(`${publicUrl}/api/tenants`, {
+    headers: { authorization: `Bearer ${adminToken}` },
+  });
+  expect(tenants.status).toBe(200);
+  expect(JSON.stringify(await tenants.json())).toContain('demo');
+  expect(first.output().stderr).not.toContain(adminToken);
 
   first.child.kill('SIGINT');
   expect(await first.exited).toBe(0);
   expect(first.output().stdout).toContain('Demo stopped');
+  // Stopped, it leaves nothing that would point other commands at sandboxes that are gone.
+  expect(existsSync(join(cwd, 'data', 'demo-settings.json'))).toBe(false);
 
   const second = await startCliProcess(['demo', '--pace', '300'], {
     cwd,
@@ -49,9 +87,26 @@ it('runs the demo, syncs its Events into the sandbox mailboxes, stops on Ctrl-C 
     timeoutMs: 60_000,
   });
   expect(second.output().stderr).not.toContain('created a new secret key');
+  expect(second.output().stdout).not.toContain('A new secret key');
   second.child.kill('SIGINT');
   expect(await second.exited).toBe(0);
-}, 150_000);
+}, 180_000);
+
+it('says which port is taken, and how to pick another, when its port is in use; it never claims it stopped', async () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'instant-sync-demo-port-'));
+  onTestFinished(() => rmSync(cwd, { recursive: true, force: true }));
+  const port = await freePort();
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(port, '127.0.0.1', resolve));
+  onTestFinished(() => new Promise<void>((resolve) => taken.close(() => resolve())));
+  const result = await runCliProcess(['demo'], { cwd, env: { INSTANT_SYNC_PORT: String(port) } });
+  expect(result.code).toBe(2);
+  expect(result.stderr).toContain('The demo could not start (1 problem):');
+  expect(result.stderr).toContain(
+    `port ${port} is already in use (127.0.0.1:${port}): set INSTANT_SYNC_PORT to a free port, e.g. INSTANT_SYNC_PORT=${port + 1} npm start`,
+  );
+  expect(result.stdout).not.toContain('Demo stopped');
+}, 120_000);
 
 /**
  * Runs `demo --provider <kind>`: its start line names the provider's sandbox, the "created"
