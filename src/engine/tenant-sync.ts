@@ -5,9 +5,10 @@
 // link with the record used (apply-plan.ts), and trace each step. Each job's result (outcome,
 // traces, the record to keep with an unchanged link) is handed to the caller the moment that job
 // is done, so one slow Event never holds back the others; one Event's failure never stops them.
-import { decideSync, type MailboxView, type RouteView } from '../domain/decide-sync.ts';
+import { decideSync, type MailboxView, type RouteView, type SyncDecision } from '../domain/decide-sync.ts';
 import type { ExclusionRule } from '../domain/exclusion-rules.ts';
-import { planSync } from '../domain/plan-sync.ts';
+import { planSync, type SyncPlan } from '../domain/plan-sync.ts';
+import type { SalesforceEvent } from '../domain/salesforce-event.ts';
 import type { Clock } from '../lib/clock.ts';
 import { contentDigest } from '../lib/content-digest.ts';
 import { describeError, PermanentError, ReconnectRequiredError, RetryableError } from '../lib/errors.ts';
@@ -204,6 +205,29 @@ function readFailure(error: unknown): JobOutcome {
   };
 }
 
+/** The steps of one Event's story in this run, as the trace rows its job's settling writes. */
+interface Story {
+  add(step: string, message: string, data?: Record<string, unknown>): void;
+  readonly steps: NewTrace[];
+}
+
+function storyOf(deps: TenantSyncDeps, job: ClaimedJob): Story {
+  const steps: NewTrace[] = [];
+  return {
+    steps,
+    add: (step, message, data) =>
+      steps.push({
+        tenant_id: deps.tenant.id,
+        event_id: job.eventId,
+        job_id: job.id,
+        at: deps.clock.now(),
+        step,
+        message,
+        data_json: data === undefined ? null : JSON.stringify(data),
+      }),
+  };
+}
+
 /** One Event of the batch: its link, what it should be (decideSync), the plan, and the plan applied. */
 async function syncEvent(
   deps: TenantSyncDeps,
@@ -211,18 +235,8 @@ async function syncEvent(
   job: ClaimedJob,
   countCall: () => void,
 ): Promise<JobResult> {
-  const traces: NewTrace[] = [];
-  const trace = (step: string, message: string, data?: Record<string, unknown>) =>
-    traces.push({
-      tenant_id: deps.tenant.id,
-      event_id: job.eventId,
-      job_id: job.id,
-      at: deps.clock.now(),
-      step,
-      message,
-      data_json: data === undefined ? null : JSON.stringify(data),
-    });
-  const link = currentLink(deps, batch, job.eventId, trace);
+  const story = storyOf(deps, job);
+  const link = currentLink(deps, batch, job.eventId, story);
   const found = batch.read.events.get(job.eventId) ?? null;
   const event = found === null || 'problem' in found ? undefined : found.event;
   // The record this sync uses, kept with the link: later CDC edits are folded onto it.
@@ -235,9 +249,9 @@ async function syncEvent(
             ? (batch.known.latestChangeId.get(job.eventId) ?? null)
             : (batch.known.composed.get(job.eventId)?.throughChangeId ?? null),
         };
-  if (found === null) trace('read', 'the Event is gone from Salesforce');
+  if (found === null) story.add('read', 'the Event is gone from Salesforce');
   else if (event !== undefined)
-    trace('read', howKnown(job.eventId, batch.read, batch.known), {
+    story.add('read', howKnown(job.eventId, batch.read, batch.known), {
       version: new Date(event.version).toISOString(),
       ...(used.throughChangeId === null ? {} : { throughChangeId: used.throughChangeId }),
     });
@@ -258,13 +272,13 @@ async function syncEvent(
     digest: contentDigest,
   });
   if (decision.kind === 'wait') {
-    trace('wait', decision.reason);
+    story.add('wait', decision.reason);
     return {
       outcome: { kind: 'postpone', reason: decision.reason, delayMs: providerProblemDelayMs },
-      traces,
+      traces: story.steps,
     };
   }
-  for (const note of decision.mapNotes) trace('map', note);
+  for (const note of decision.mapNotes) story.add('map', note);
   const { desired } = decision;
   // A series synced in this batch read its occurrence records after this change was recorded.
   const forwardTo =
@@ -282,7 +296,7 @@ async function syncEvent(
         },
     deps.tenant.delete_policy,
   );
-  trace(
+  story.add(
     plan.action === 'none' && desired.kind === 'unmappable' ? 'skip' : 'plan',
     `${plan.action}: ${plan.reason}`,
     {
@@ -296,7 +310,7 @@ async function syncEvent(
       (used.json !== link.record_json || used.throughChangeId !== link.record_through_change_id);
     return {
       outcome: { kind: 'done' },
-      traces,
+      traces: story.steps,
       linkRecord: keep
         ? { eventId: job.eventId, recordJson: used.json, recordThroughChangeId: used.throughChangeId }
         : undefined,
@@ -305,20 +319,60 @@ async function syncEvent(
     };
   }
 
+  return applyToMailbox(
+    deps,
+    batch,
+    job,
+    { plan, decision, link, used, event, gone: found === null, forwardTo },
+    story,
+    countCall,
+  );
+}
+
+/** What syncEvent decided, for applying it. */
+interface Decided {
+  plan: Exclude<SyncPlan, { action: 'none' }>;
+  decision: SyncDecision & { kind: 'desired' };
+  link: LinkRow | undefined;
+  used: ApplyInput['record'];
+  event: SalesforceEvent | undefined;
+  /** The Event is gone from Salesforce. */
+  gone: boolean;
+  /** The series whose job this Event's makes due (JobResult.forwardTo). */
+  forwardTo: string | undefined;
+}
+
+/**
+ * A plan carried out in the mailbox: unless the mailbox is known to be missing or its provider
+ * cannot be used (the job waits), through its provider within the mailbox's limits; a failure
+ * becomes the job's outcome (park, retry or dead letter).
+ */
+async function applyToMailbox(
+  deps: TenantSyncDeps,
+  batch: Batch,
+  job: ClaimedJob,
+  { plan, decision, link, used, event, gone, forwardTo }: Decided,
+  story: Story,
+  countCall: () => void,
+): Promise<JobResult> {
+  const { desired } = decision;
   // A mailbox the provider said does not exist is not asked again for each Event: they wait.
   const targetId = plan.action === 'move' ? plan.toMailboxId : plan.mailboxId;
   const target = batch.mailboxesById.get(targetId);
   if (target?.missing_since !== null && target?.missing_since !== undefined) {
     const reason = waitingForMailbox(target.address ?? targetId, target.missing_reason);
-    trace('wait', reason);
-    return { outcome: { kind: 'park', reason, mailboxId: targetId, delayMs: mailboxRecheckMs }, traces };
+    story.add('wait', reason);
+    return {
+      outcome: { kind: 'park', reason, mailboxId: targetId, delayMs: mailboxRecheckMs },
+      traces: story.steps,
+    };
   }
   const through = usableRoute(deps.providers, target);
   if ('problem' in through) {
-    trace('wait', through.problem);
+    story.add('wait', through.problem);
     return {
       outcome: { kind: 'postpone', reason: through.problem, delayMs: providerProblemDelayMs },
-      traces,
+      traces: story.steps,
     };
   }
   const providerOf = (mailboxId: string): RoutedProvider => {
@@ -347,19 +401,22 @@ async function syncEvent(
     let applied;
     // A series record, or a deleted Event whose item may be a series (its state says).
     const seriesState =
-      event?.isSeries === true || (found === null && link !== undefined)
+      event?.isSeries === true || (gone && link !== undefined)
         ? parseSeriesState(await findSeriesState(deps.db, deps.tenant.id, job.eventId))
         : undefined;
     if (decision.series !== undefined || seriesState !== undefined) {
       const done = await applySeries(applyDeps, plan, input, decision.series, seriesState);
       applied = done.ref;
-      if (done.notes.length > 0) trace('apply', done.notes.join('; '));
+      if (done.notes.length > 0) story.add('apply', done.notes.join('; '));
     } else applied = await applyPlan(applyDeps, plan, input);
     const latencyMs = deps.clock.now() - job.firstChangeAt;
-    trace('apply', `${plan.action} done`, { itemId: applied?.itemId ?? link?.item_id ?? null, latencyMs });
+    story.add('apply', `${plan.action} done`, {
+      itemId: applied?.itemId ?? link?.item_id ?? null,
+      latencyMs,
+    });
     return {
       outcome: { kind: 'done' },
-      traces,
+      traces: story.steps,
       synced: {
         eventId: job.eventId,
         action: plan.action,
@@ -370,36 +427,45 @@ async function syncEvent(
       forwardTo,
     };
   } catch (error) {
-    if (error instanceof MailboxMissingError) {
-      await markMailboxMissing(deps.db, {
-        id: error.mailboxId,
-        reason: error.message,
-        now: deps.clock.now(),
-      });
-      const reason = waitingForMailbox(error.address, error.message);
-      trace('wait', reason);
-      return {
-        outcome: { kind: 'park', reason, mailboxId: error.mailboxId, delayMs: mailboxRecheckMs },
-        traces,
-      };
-    }
-    const message = `${plan.action} failed: ${describeError(error)}`;
-    trace('error', message);
-    if (error instanceof RetryableError) {
-      if (error.retryAfterMs !== undefined && target?.address !== undefined && target.address !== null)
-        deps.limiter.pause(target.address, error.retryAfterMs);
-      return {
-        outcome: {
-          kind: 'retry',
-          message,
-          ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
-        },
-        traces,
-      };
-    }
-    if (error instanceof PermanentError) return { outcome: { kind: 'dead', reason: message }, traces };
-    return { outcome: { kind: 'retry', message }, traces };
+    return { outcome: await failureOutcome(deps, plan, target, error, story), traces: story.steps };
   }
+}
+
+/**
+ * What a failed apply comes to: a mailbox the provider says does not exist is marked and the job
+ * parked; a retryable failure pauses the mailbox for its Retry-After and retries; a permanent one
+ * is a dead letter.
+ */
+async function failureOutcome(
+  deps: TenantSyncDeps,
+  plan: Exclude<SyncPlan, { action: 'none' }>,
+  target: MailboxRow | undefined,
+  error: unknown,
+  story: Story,
+): Promise<JobOutcome> {
+  if (error instanceof MailboxMissingError) {
+    await markMailboxMissing(deps.db, {
+      id: error.mailboxId,
+      reason: error.message,
+      now: deps.clock.now(),
+    });
+    const reason = waitingForMailbox(error.address, error.message);
+    story.add('wait', reason);
+    return { kind: 'park', reason, mailboxId: error.mailboxId, delayMs: mailboxRecheckMs };
+  }
+  const message = `${plan.action} failed: ${describeError(error)}`;
+  story.add('error', message);
+  if (error instanceof RetryableError) {
+    if (error.retryAfterMs !== undefined && target?.address !== undefined && target.address !== null)
+      deps.limiter.pause(target.address, error.retryAfterMs);
+    return {
+      kind: 'retry',
+      message,
+      ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+    };
+  }
+  if (error instanceof PermanentError) return { kind: 'dead', reason: message };
+  return { kind: 'retry', message };
 }
 
 /**
@@ -409,19 +475,14 @@ async function syncEvent(
  * this catches a sync that finished meanwhile), the item is looked for there by its Salesforce id
  * before one is made, so a mailbox moved with its items keeps them.
  */
-function currentLink(
-  deps: TenantSyncDeps,
-  batch: Batch,
-  eventId: string,
-  trace: (step: string, message: string) => void,
-): LinkRow | undefined {
+function currentLink(deps: TenantSyncDeps, batch: Batch, eventId: string, story: Story): LinkRow | undefined {
   const link = batch.links.get(eventId);
   if (link === undefined) return undefined;
   const linkMailbox = batch.mailboxesById.get(link.mailbox_id);
   const route =
     linkMailbox === undefined ? deps.providers.byId(link.provider_id) : deps.providers.route(linkMailbox);
   if (route === undefined || link.provider_id === route.id) return link;
-  trace(
+  story.add(
     'read',
     `the calendar item was made through another provider (${link.provider_kind}); the mailbox goes through ${route.name} (${route.kind}) now: the item is looked for there by its Salesforce id`,
   );
