@@ -49,3 +49,19 @@ export async function listPositions(
     .execute();
   return rows.map((p) => ({ source: p.source, position: p.position, updatedAt: p.updated_at }));
 }
+
+/**
+ * Forgets where `source` had read up to for a tenant: its next read starts afresh (CDC from the
+ * latest event, when its stored replay id fell out of retention).
+ */
+export async function forgetPosition(
+  db: Kysely<Database>,
+  tenantId: string,
+  source: IntakeSource,
+): Promise<void> {
+  await db
+    .deleteFrom('intake_positions')
+    .where('tenant_id', '=', tenantId)
+    .where('source', '=', source)
+    .execute();
+}

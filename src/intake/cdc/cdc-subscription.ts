@@ -10,7 +10,7 @@ import { describeError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { recordChanges, type IncomingChange } from '../../store/changes/record-changes.ts';
 import { cdcChangePayload, type FieldListHeader } from './cdc-event-record.ts';
-import { readPosition } from '../../store/intake-positions-repository.ts';
+import { forgetPosition, readPosition } from '../../store/intake-positions-repository.ts';
 import type { ChangeType, Database, TenantRow } from '../../store/schema.ts';
 import type { SalesforceSession, SessionSource } from '../../salesforce/salesforce-sessions.ts';
 import { PubSubSubscriber, unwrapUnion, type PubSubEvent } from './pubsub-client.ts';
@@ -157,11 +157,7 @@ export class CdcSubscription {
         { tenant: this.#tenant.slug, replayId: position?.replayId, since: new Date(since).toISOString() },
         'the stored CDC replay id is outside the 72-hour retention: resubscribing from the latest event and reconciling by polling from the last change seen',
       );
-      await this.#deps.db
-        .deleteFrom('intake_positions')
-        .where('tenant_id', '=', this.#tenant.id)
-        .where('source', '=', 'cdc')
-        .execute();
+      await forgetPosition(this.#deps.db, this.#tenant.id, 'cdc');
       await this.#deps
         .reconcile(since, 'CDC replay id out of retention')
         .catch((error: unknown) =>
