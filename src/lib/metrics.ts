@@ -4,8 +4,9 @@
 // state). Those counts are taken at most every 5 seconds, however many scrapers call: counting
 // a large table costs tens of milliseconds. Each runtime has its own registry.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { EngineMetrics } from '../engine/engine-metrics.ts';
+import { countRowsBy, type CountedColumn, type CountedTable } from '../store/metrics-repository.ts';
 import type { Database } from '../store/schema.ts';
 
 export interface Metrics {
@@ -56,16 +57,12 @@ export function createMetrics(db: Kysely<Database>, now: () => number = Date.now
     registers: [registry],
   });
   // Counts from the database, shared by concurrent scrapes and reused for a few seconds.
-  const cached = new Map<string, { at: number; rows: Promise<{ value: string; n: number | string }[]> }>();
-  const countRows = (table: 'changes' | 'jobs' | 'salesforce_connections', column: 'source' | 'state') => {
+  const cached = new Map<string, { at: number; rows: Promise<{ value: string; n: number }[]> }>();
+  const countRows = (table: CountedTable, column: CountedColumn) => {
     const key = `${table}.${column}`;
     const hit = cached.get(key);
     if (hit !== undefined && now() - hit.at < databaseCountsMaxAgeMs) return hit.rows;
-    const rows = db
-      .selectFrom(table)
-      .select([sql.ref<string>(column).as('value'), (eb) => eb.fn.countAll<number>().as('n')])
-      .groupBy(column)
-      .execute() as Promise<{ value: string; n: number | string }[]>;
+    const rows = countRowsBy(db, table, column);
     cached.set(key, { at: now(), rows });
     // A failed count is not kept: the next scrape asks again.
     rows.catch(() => cached.delete(key));
@@ -74,8 +71,8 @@ export function createMetrics(db: Kysely<Database>, now: () => number = Date.now
   const countedBy = (
     name: string,
     help: string,
-    table: 'changes' | 'jobs' | 'salesforce_connections',
-    column: 'source' | 'state',
+    table: CountedTable,
+    column: CountedColumn,
     always: readonly string[] = [],
   ) =>
     new Gauge({
@@ -87,7 +84,7 @@ export function createMetrics(db: Kysely<Database>, now: () => number = Date.now
         const rows = await countRows(table, column);
         this.reset();
         for (const value of always) this.set({ [column]: value }, 0);
-        for (const row of rows) this.set({ [column]: row.value }, Number(row.n));
+        for (const row of rows) this.set({ [column]: row.value }, row.n);
       },
     });
   countedBy(
