@@ -2,6 +2,7 @@
 // run from several processes at once: on PostgreSQL Kysely holds an advisory lock, on SQLite
 // each migration runs in one immediate (write-locked) transaction.
 import { Migrator, type MigrationInfo } from 'kysely/migration';
+import { isDatabaseUnavailable } from './database-unavailable.ts';
 import { allMigrations } from './migrations/index.ts';
 import type { Store } from './open-store.ts';
 
@@ -22,9 +23,15 @@ export async function migrateToLatest(store: Store, onApplied?: (name: string) =
     const { error, results } = await m.migrateUp();
     const failed = results?.find((r) => r.status === 'Error');
     if (error !== undefined || failed !== undefined) {
-      const name = failed?.migrationName ?? 'unknown';
       const reason = error instanceof Error ? error.message : String(error);
-      throw new Error(`migration ${name} failed: ${reason}`, { cause: error });
+      if (isDatabaseUnavailable(error))
+        throw new Error(`the database at ${whereIs(store)} is unreachable: ${reason}`, { cause: error });
+      throw new Error(
+        failed === undefined
+          ? `the migrations could not run on the database at ${whereIs(store)}: ${reason}`
+          : `migration ${failed.migrationName} failed: ${reason}`,
+        { cause: error },
+      );
     }
     const done = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
     if (done.length === 0) return applied;
@@ -32,6 +39,17 @@ export async function migrateToLatest(store: Store, onApplied?: (name: string) =
       applied.push(name);
       onApplied?.(name);
     }
+  }
+}
+
+/** host:port of a PostgreSQL store (never its password), or the SQLite file. */
+function whereIs(store: Store): string {
+  if (!/^postgres(ql)?:/.test(store.location)) return store.location.replace(/^sqlite:/, '');
+  try {
+    const url = new URL(store.location);
+    return `${url.hostname}:${url.port === '' ? '5432' : url.port}`;
+  } catch {
+    return 'the configured URL';
   }
 }
 

@@ -8,6 +8,7 @@ import { expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run-cli.ts';
 import { generateSecretKey } from '../../src/lib/secret-box.ts';
 import { allMigrations } from '../../src/store/migrations/index.ts';
+import { freePort } from '../support/service-under-test.ts';
 import { describeEachBackend } from '../support/test-databases.ts';
 
 async function cli(args: string[], env: Record<string, string>) {
@@ -95,4 +96,20 @@ describeEachBackend('CLI data commands', (database) => {
       expect(result.logs).toContain('created a new secret key file');
     }
   });
+});
+
+it('says the database at host:port is unreachable when PostgreSQL is not there, without its password', async () => {
+  const port = await freePort();
+  const url = `postgres://sync:hunter2-not-shown@127.0.0.1:${port}/instant_sync`;
+  for (const command of [['migrate'], ['tenants', 'list']]) {
+    const result = await cli(command, {
+      INSTANT_SYNC_DATABASE_URL: url,
+      INSTANT_SYNC_SECRET_KEY: generateSecretKey().toString('base64'),
+    });
+    expect(result.code, command.join(' ')).toBe(1);
+    expect(result.stderr).toBe(
+      `error: the database at 127.0.0.1:${port} is unreachable: connect ECONNREFUSED 127.0.0.1:${port}\n`,
+    );
+    expect(result.stderr + result.stdout + result.logs).not.toContain('hunter2');
+  }
 });
