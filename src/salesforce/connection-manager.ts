@@ -181,7 +181,8 @@ export class ConnectionManager {
         `tenant ${slug} has no JWT bearer settings: set them with \`instant-sync tenants set ${slug} --jwt-username <user> --jwt-key-file <pem>\``,
       );
     }
-    const oauth = new SalesforceOAuthClient(oauthAppFor(row, this.#deps), this.#deps.fetch);
+    const app = oauthAppFor(row, this.#deps);
+    const oauth = new SalesforceOAuthClient(app, this.#deps.fetch);
     const result = await oauth.jwtBearer({
       username: row.jwt_username,
       privateKeyPem: this.#deps.secretBox.open(
@@ -190,6 +191,12 @@ export class ConnectionManager {
       ),
       now: this.#deps.clock.now(),
     });
+    if (!result.ok && result.failure.error === 'network') {
+      // Not a refusal: Salesforce was never asked (a command-line mistake is not the reason either).
+      throw new Error(
+        `${result.failure.message.replace(/^cannot reach Salesforce/, `cannot reach Salesforce at ${app.loginUrl}`)}. Nothing was changed.`,
+      );
+    }
     if (!result.ok) {
       throw new ConnectError(
         'exchange-failed',

@@ -1,11 +1,13 @@
 // The connection commands' success paths and refusals that need no Salesforce: settings,
 // where to connect, status, and disconnecting a tenant that is not connected.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run-cli.ts';
+import { freePort } from '../support/service-under-test.ts';
 
 describe('connection commands', () => {
   let env: Record<string, string>;
@@ -32,6 +34,7 @@ describe('connection commands', () => {
     };
     expect((await cli(['tenants', 'add', 'acme'])).code).toBe(0);
   });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('connect says what to configure when no Salesforce app is set, then where to click Connect', async () => {
     const missing = await cli(['connect', 'acme']);
@@ -128,5 +131,35 @@ describe('connection commands', () => {
     const result = await cli(['connect', 'acme', '--jwt']);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('tenant acme has no JWT bearer settings');
+  });
+
+  it('connect --jwt with Salesforce out of reach says it cannot reach it, not that it refused (exit 1)', async () => {
+    const loginUrl = `https://127.0.0.1:${await freePort()}`;
+    const keyFile = join(dir, 'jwt.pem');
+    writeFileSync(
+      keyFile,
+      generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }),
+    );
+    expect((await cli(['tenants', 'add', 'away'])).code).toBe(0);
+    const set = await cli([
+      'tenants',
+      'set',
+      'away',
+      '--login-url',
+      loginUrl,
+      '--client-id',
+      '3MVG9away',
+      '--jwt-username',
+      'integration@away.example',
+      '--jwt-key-file',
+      keyFile,
+    ]);
+    expect(set.code, set.stderr).toBe(0);
+    const result = await cli(['connect', 'away', '--jwt']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      `error: cannot reach Salesforce at ${loginUrl}: fetch failed. Nothing was changed.\n`,
+    );
+    expect((await cli(['status'])).stdout).toMatch(/^away +Disconnected/m);
   });
 });
