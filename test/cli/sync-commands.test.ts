@@ -38,6 +38,29 @@ describe('sync commands', () => {
     });
   });
 
+  it('provider set says an unknown kind is unknown, listing the kinds, before anything about options', async () => {
+    const unknown = await cli(['provider', 'set', 'acme', 'exchange', '--client-id', 'app-1']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toBe(
+      'error: unknown provider "exchange": this version supports graph (Microsoft 365 (Graph)), google (Google Workspace (Google Calendar)), ews (Exchange Server (EWS))\n',
+    );
+    // Options of another kind are named as such, not ignored while the kind's own are asked for.
+    const foreign = await cli([
+      'provider',
+      'set',
+      'acme',
+      'ews',
+      '--directory-tenant-id',
+      'contoso.onmicrosoft.com',
+      '--client-id',
+      'app-1',
+    ]);
+    expect(foreign.code).toBe(2);
+    expect(foreign.stderr).toBe(
+      'error: --directory-tenant-id, --client-id are not options of ews (Exchange Server (EWS)), which takes --url, --username, --password-file, --auth\n',
+    );
+  });
+
   it('provider set stores the Graph app with its secret from a file; show never prints the secret', async () => {
     const noSecret = await cli([
       'provider',

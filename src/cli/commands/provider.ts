@@ -6,6 +6,7 @@ import { listProviders } from '../../store/mailbox-providers-repository.ts';
 import { listMailboxes } from '../../store/mailboxes-repository.ts';
 import { providerNamed } from '../../tenants/assign-mailbox-provider.ts';
 import { defaultProviderName, setMailboxProvider } from '../../tenants/set-mailbox-provider.ts';
+import { BadInputError } from '../../lib/errors.ts';
 import { printJson, printTable, type CliContext } from '../cli-context.ts';
 import { openData, openDataWithSecrets, withRuntime } from '../command-setup.ts';
 import { readSecretInput } from '../read-secret-input.ts';
@@ -45,9 +46,17 @@ export function registerProvider(program: Command, ctx: CliContext): void {
         flags.add(option.flag);
         set.option(option.flag, `${option.help} (${plugin.kind})`);
       }
-  set.action((slug: string, kind: string, opts: Record<string, string | undefined>, command: Command) =>
-    withRuntime(ctx, command, openDataWithSecrets, async ({ store, secretBox, clock }) => {
-      const plugin = providerPluginNamed(kind);
+  set.action((slug: string, kind: string, opts: Record<string, string | undefined>, command: Command) => {
+    // The kind first (before any option is checked or a secret read), then options of another kind.
+    const plugin = providerPluginNamed(kind);
+    const foreign = [...flags].filter(
+      (flag) => opts[optionKey(flag)] !== undefined && !plugin.options.some((o) => o.flag === flag),
+    );
+    if (foreign.length > 0)
+      throw new BadInputError(
+        `${foreign.map((flag) => flag.split(' ')[0]).join(', ')} ${foreign.length === 1 ? 'is not an option' : 'are not options'} of ${plugin.kind} (${plugin.label}), which takes ${plugin.options.map((o) => o.flag.split(' ')[0]).join(', ')}`,
+      );
+    return withRuntime(ctx, command, openDataWithSecrets, async ({ store, secretBox, clock }) => {
       const input: Record<string, string | undefined> = {};
       for (const option of plugin.options) {
         const given = opts[optionKey(option.flag)];
@@ -74,8 +83,8 @@ export function registerProvider(program: Command, ctx: CliContext): void {
         ctx.stdout(
           `${setAside} calendar item(s) made through the previous provider were set aside (kept for the record, never changed from here). Run \`instant-sync backfill ${slug} --from <date> --to <date>\` to create the Events' items in ${label}.\n`,
         );
-    }),
-  );
+    });
+  });
   provider
     .command('kinds')
     .description('list the mailbox providers this version has: what each takes, can show, and cannot')
