@@ -97,7 +97,8 @@ export async function runDoctor(deps: DoctorDeps, slug: string): Promise<Check[]
         await rest.query(soql);
         add({ name: what, result: 'ok', detail: 'allowed' });
       } catch (error) {
-        add({ name: what, result: 'fail', detail: describeError(error), fix });
+        const detail = describeError(error);
+        add({ name: what, result: 'fail', detail, fix: unreachableFix(detail) ?? fix });
       }
     }
     try {
@@ -151,11 +152,12 @@ export async function runDoctor(deps: DoctorDeps, slug: string): Promise<Check[]
               },
         );
       } catch (error) {
+        const { detail, fix } = cdcFailure(describeError(error), deps.config.pubSubEndpoint);
         add({
           name: 'Change data capture',
           result: 'warn',
-          detail: `${eventChangeTopic}: ${describeError(error)}; changes arrive by polling only (every ${Math.round(deps.config.pollInterval / 1000)} s)`,
-          fix: 'in Salesforce Setup → Change Data Capture, select Event',
+          detail: `${detail}; changes arrive by polling only (every ${Math.round(deps.config.pollInterval / 1000)} s)`,
+          fix,
         });
       } finally {
         subscriber.close();
@@ -201,11 +203,12 @@ export async function runDoctor(deps: DoctorDeps, slug: string): Promise<Check[]
           skewCheck(hybrid ? `Clock (${lookup.name})` : 'Clock (mailbox provider)', serverTime - deps.now()),
         );
     } catch (error) {
+      const detail = describeError(error);
       add({
         name,
         result: 'fail',
-        detail: `${lookup.plugin.label}: ${describeError(error)}`,
-        fix: lookup.plugin.accessFix,
+        detail: `${lookup.plugin.label}: ${detail}`,
+        fix: unreachableFix(detail) ?? lookup.plugin.accessFix,
       });
     }
     for (const finding of lookup.checks(deps.now())) add(finding);
@@ -271,4 +274,32 @@ function skewCheck(name: string, skewMs: number): Check {
         detail: `this machine's clock is ${Math.abs(seconds)} s ${skewMs > 0 ? 'behind' : 'ahead'}`,
         fix: 'synchronise the clock (NTP: timedatectl set-ntp true)',
       };
+}
+
+/** A service that could not be reached at all: the fix is the network's, not a permission or a setting there. */
+function unreachableFix(detail: string): string | undefined {
+  return /^cannot reach |\bfetch failed\b/.test(detail)
+    ? "check that this host can reach it (DNS, firewall, proxy; a TLS-inspecting proxy's CA goes in INSTANT_SYNC_EXTRA_CA_FILE), then run doctor again"
+    : undefined;
+}
+
+/**
+ * Why the Pub/Sub API would not describe the Event change topic, and what to do: selecting Event
+ * for CDC is the fix only when the API says the topic is not there.
+ */
+function cdcFailure(message: string, endpoint: string): { detail: string; fix: string } {
+  if (/topic\.not\.found|topic not found/i.test(message))
+    return {
+      detail: `Event is not selected for change data capture (${eventChangeTopic}: ${message})`,
+      fix: 'in Salesforce Setup → Change Data Capture, select Event',
+    };
+  if (/^(UNAUTHENTICATED|PERMISSION_DENIED)\b/.test(message))
+    return {
+      detail: `the Pub/Sub API refused the connected user (${message})`,
+      fix: 'give the connected user the "View All Data" or change-event permissions',
+    };
+  return {
+    detail: `cannot use the Pub/Sub API at ${endpoint} (${message})`,
+    fix: `check INSTANT_SYNC_PUBSUB_ENDPOINT (${endpoint}) and that this host can reach it (gRPC over TLS), then run doctor again`,
+  };
 }

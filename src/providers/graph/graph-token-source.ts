@@ -38,6 +38,9 @@ export class GraphTokenSource {
    * too): asking MSAL for every Graph call costs a cache search and its garbage each time.
    */
   #current: { token: string; renewAt: number } | undefined;
+  readonly #login: string;
+  /** Why the last request to the sign-in endpoint failed: MSAL's own error keeps only a code. */
+  #lastNetworkError: unknown;
 
   constructor(credentials: GraphAppCredentials, fetchImpl: typeof fetch, now: () => number = Date.now) {
     this.#now = now;
@@ -56,9 +59,14 @@ export class GraphTokenSource {
         x5c: credentials.certificate.certificatePem,
       };
     } else auth.clientSecret = credentials.clientSecret ?? '';
+    this.#login = login;
     this.#msal = new ConfidentialClientApplication({
       auth,
-      system: { networkClient: networkModule(fetchImpl) },
+      system: {
+        networkClient: networkModule(fetchImpl, (error) => {
+          this.#lastNetworkError = error;
+        }),
+      },
     });
   }
 
@@ -72,6 +80,7 @@ export class GraphTokenSource {
   }
 
   async #acquire(): Promise<string> {
+    this.#lastNetworkError = undefined;
     try {
       const result = await this.#msal.acquireTokenByClientCredential({ scopes: [this.#scope] });
       if (result === null || result.accessToken === '')
@@ -87,12 +96,28 @@ export class GraphTokenSource {
           `Microsoft refused the app's credentials (${code}): check the Graph provider's tenant id, client id and secret`,
         );
       }
+      if (
+        ['network_error', 'endpoints_resolution_error'].includes(code) &&
+        this.#lastNetworkError !== undefined
+      )
+        throw new RetryableError(
+          `cannot reach the Microsoft sign-in endpoint at ${this.#login}: ${describeNetworkError(this.#lastNetworkError)}`,
+          { cause: error },
+        );
       throw new RetryableError(`cannot get a Graph token: ${describeError(error)}`, { cause: error });
     }
   }
 }
 
-function networkModule(fetchImpl: typeof fetch): INetworkModule {
+/** `fetch failed (connect ECONNREFUSED 127.0.0.1:443)`: fetch's own words and, when it has one, its cause's. */
+function describeNetworkError(error: unknown): string {
+  const cause = error instanceof Error ? error.cause : undefined;
+  return cause instanceof Error && cause.message !== ''
+    ? `${describeError(error)} (${cause.message})`
+    : describeError(error);
+}
+
+function networkModule(fetchImpl: typeof fetch, onFailure: (error: unknown) => void): INetworkModule {
   const send = async <T>(
     url: string,
     method: string,
@@ -103,6 +128,9 @@ function networkModule(fetchImpl: typeof fetch): INetworkModule {
       ...(options?.headers === undefined ? {} : { headers: options.headers }),
       ...(options?.body === undefined ? {} : { body: options.body }),
       signal: AbortSignal.timeout(30_000),
+    }).catch((error: unknown) => {
+      onFailure(error);
+      throw error;
     });
     return {
       headers: Object.fromEntries(response.headers),
