@@ -4,6 +4,61 @@ import js from '@eslint/js';
 import importX from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
+/**
+ * The layers of src/ (docs/architecture.md, "Boundaries"): each folder and what it may import
+ * besides itself and packages. Anything not listed is above it and off limits, which also keeps
+ * folders free of cycles. src/main.ts (the composition root) may import every folder but cli/;
+ * cli/ may import everything.
+ */
+const layers = {
+  domain: [],
+  lib: [],
+  config: ['domain', 'lib'],
+  store: ['domain', 'lib'],
+  providers: ['domain', 'lib'],
+  salesforce: ['domain', 'lib', 'store'],
+  intake: ['domain', 'lib', 'store', 'salesforce'],
+  engine: ['domain', 'lib', 'store', 'providers', 'salesforce'],
+  tenants: ['domain', 'lib', 'store', 'providers', 'salesforce', 'intake'],
+  reports: ['domain', 'lib', 'config', 'store', 'providers', 'salesforce', 'intake', 'engine', 'tenants'],
+  http: ['domain', 'lib', 'store', 'salesforce', 'intake'],
+  admin: [
+    'domain',
+    'lib',
+    'config',
+    'store',
+    'providers',
+    'salesforce',
+    'intake',
+    'tenants',
+    'reports',
+    'http',
+  ],
+  demo: [
+    'domain',
+    'lib',
+    'config',
+    'store',
+    'providers',
+    'salesforce',
+    'intake',
+    'engine',
+    'tenants',
+    'reports',
+    'http',
+    'admin',
+    'main.ts',
+  ],
+};
+const folders = [...Object.keys(layers), 'cli', 'main.ts'];
+const layerZones = Object.entries(layers).map(([folder, allowed]) => ({
+  target: `./src/${folder}`,
+  from: folders
+    .filter((other) => other !== folder && !allowed.includes(other))
+    .map((other) => `./src/${other}`),
+  message: `src/${folder}/ may import only ${allowed.length === 0 ? 'itself' : allowed.join(', ')} (docs/architecture.md, "Boundaries").`,
+}));
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'data/', 'coverage/', 'salesforce-package/'] },
   js.configs.recommended,
@@ -36,6 +91,12 @@ export default tseslint.config(
               target: './src/providers',
               from: './src/store',
               message: 'providers/ never touch the database: the engine hands them what they need.',
+            },
+            ...layerZones,
+            {
+              target: './src/main.ts',
+              from: './src/cli',
+              message: 'the composition root is below the CLI that runs it.',
             },
             {
               target: './sandbox',
@@ -71,6 +132,21 @@ export default tseslint.config(
     // Tests of the pure core may use the test libraries; the code under test may not.
     files: ['src/domain/**/*.test.ts'],
     rules: { 'no-restricted-imports': 'off', 'import-x/no-restricted-paths': 'off' },
+  },
+  {
+    // Only config/ reads the environment: everything else is handed its settings.
+    files: ['src/**/*.ts'],
+    ignores: ['src/config/**', 'src/**/*.test.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'process',
+          property: 'env',
+          message: 'only src/config/ reads process.env (docs/architecture.md).',
+        },
+      ],
+    },
   },
   {
     // Only the CLI writes to the terminal; everything else logs through lib/logger.

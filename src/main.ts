@@ -26,7 +26,7 @@ import { systemClock, type Clock } from './lib/clock.ts';
 import { ConfigError, describeError } from './lib/errors.ts';
 import type { Logger } from './lib/logger.ts';
 import { SecretBox } from './lib/secret-box.ts';
-import { createMetrics, type Metrics } from './lib/metrics.ts';
+import { createMetrics, type Metrics } from './reports/metrics.ts';
 import { loadSecretKey } from './lib/secret-key-source.ts';
 import { claimMeta } from './store/meta-repository.ts';
 import { migrateToLatest, migrationStatus } from './store/migrate.ts';

@@ -9,9 +9,14 @@ import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { describeError, NotFoundError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
-import type { Metrics } from '../lib/metrics.ts';
 import { errorResponse } from './error-response.ts';
 import { securityHeaders } from './security-headers.ts';
+
+/** What /metrics serves: Prometheus' text format (reports/metrics.ts). */
+export interface MetricsSource {
+  contentType: string;
+  render(): Promise<string>;
+}
 
 export interface HttpDeps {
   logger: Logger;
@@ -31,7 +36,7 @@ export interface HttpDeps {
    * INSTANT_SYNC_METRICS_PORT they are also served without it on a separate listener).
    */
   metrics?: {
-    source: Pick<Metrics, 'contentType' | 'render'>;
+    source: MetricsSource;
     /** The admin token check, with its per-address lockout (admin-auth.ts). */
     auth: {
       checkBearer(token: string, client: string, now: number): Promise<'ok' | 'wrong' | { locked: number }>;
@@ -152,7 +157,7 @@ export function createHttpApp(deps: HttpDeps): Hono {
 }
 
 /** The separate metrics listener (INSTANT_SYNC_METRICS_PORT, on localhost by default): /metrics without a token. */
-export function createMetricsApp(metrics: Pick<Metrics, 'contentType' | 'render'>, logger: Logger): Hono {
+export function createMetricsApp(metrics: MetricsSource, logger: Logger): Hono {
   const app = new Hono();
   app.get('/metrics', async (c) =>
     c.body(await metrics.render(), 200, { 'content-type': metrics.contentType }),

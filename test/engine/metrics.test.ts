@@ -4,7 +4,7 @@
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createSyncWorker } from '../../src/main.ts';
-import { databaseCountsMaxAgeMs } from '../../src/lib/metrics.ts';
+import { databaseCountsMaxAgeMs } from '../../src/reports/metrics.ts';
 import { startSyncedService, type SyncedService } from '../support/synced-service.ts';
 import { describeEachBackend } from '../support/test-databases.ts';
 
