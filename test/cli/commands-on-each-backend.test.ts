@@ -1,14 +1,14 @@
 // The data commands on both backends, run in-process: tenants add/list and migrate, and the
 // secret-key rule that differs between them.
 import { Writable } from 'node:stream';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run-cli.ts';
 import { generateSecretKey } from '../../src/lib/secret-box.ts';
 import { allMigrations } from '../../src/store/migrations/index.ts';
 import { freePort } from '../support/service-under-test.ts';
+import { tempFolders } from '../support/temp-folders.ts';
 import { describeEachBackend } from '../support/test-databases.ts';
 
 async function cli(args: string[], env: Record<string, string>) {
@@ -30,6 +30,7 @@ async function cli(args: string[], env: Record<string, string>) {
 }
 
 describeEachBackend('CLI data commands', (database) => {
+  const temp = tempFolders();
   const secretKey = generateSecretKey().toString('base64');
   const envWithKey = () => ({
     INSTANT_SYNC_DATABASE_URL: database.url,
@@ -78,7 +79,7 @@ describeEachBackend('CLI data commands', (database) => {
   });
 
   it(`${database.backend === 'postgres' ? 'requires a configured' : 'creates its own'} secret key when none is set`, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'instant-sync-key-'));
+    const dir = temp.make('instant-sync-key-');
     const keyFile = join(dir, 'secret.key');
     // On SQLite, a database of its own: the suite's shared one is sealed with the suite's key.
     const url = database.backend === 'postgres' ? database.url : `sqlite:${join(dir, 'fresh.db')}`;

@@ -1,16 +1,17 @@
 // `instant-sync start` runs the real service as soon as a Salesforce org is configured, and says why.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli-in-process.ts';
 import { freePort } from '../support/service-under-test.ts';
+import { tempFolders } from '../support/temp-folders.ts';
+
+const temp = tempFolders();
 
 const cli = (args: string[], env: Record<string, string>) =>
   runCliInProcess(args, env, { stopSignal: AbortSignal.abort() });
 
 it('runs the service, not the demo, when a Salesforce app or a tenant is configured', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'instant-sync-start-'));
+  const dir = temp.make('instant-sync-start-');
   const env = {
     INSTANT_SYNC_DATABASE_URL: `sqlite:${join(dir, 'db.sqlite')}`,
     INSTANT_SYNC_SECRET_KEY_FILE: join(dir, 'secret.key'),

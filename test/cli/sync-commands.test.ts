@@ -1,21 +1,22 @@
 // The sync commands' success paths and refusals: the mailbox provider (its secret never shown),
 // the tenant's sync policies, mailbox overrides, and trace for an Event nobody knows.
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCliInProcess } from '../support/cli-in-process.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeTestCertificate } from '../support/test-certificate.ts';
+import { tempFolders } from '../support/temp-folders.ts';
 
 describe('sync commands', () => {
+  const temp = tempFolders();
   let env: Record<string, string>;
   let dir: string;
 
   const cli = (args: string[]) => runCliInProcess(args, env);
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'instant-sync-sync-cli-'));
+    dir = temp.make('instant-sync-sync-cli-');
     env = {
       INSTANT_SYNC_DATABASE_URL: `sqlite:${join(dir, 'db.sqlite')}`,
       INSTANT_SYNC_SECRET_KEY_FILE: join(dir, 'secret.key'),

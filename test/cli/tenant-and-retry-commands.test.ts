@@ -1,13 +1,14 @@
 // tenants show and remove, and retry: success paths and refusals.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCliInProcess } from '../support/cli-in-process.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/store/open-store.ts';
 import { seedDeadJob } from '../support/seed-dead-job.ts';
+import { tempFolders } from '../support/temp-folders.ts';
 
 describe('tenant and retry commands', () => {
+  const temp = tempFolders();
   let env: Record<string, string>;
   let store: Store;
   let tenantId: string;
@@ -15,7 +16,7 @@ describe('tenant and retry commands', () => {
   const cli = (args: string[]) => runCliInProcess(args, env);
 
   beforeAll(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'instant-sync-tenant-cli-'));
+    const dir = temp.make('instant-sync-tenant-cli-');
     env = {
       INSTANT_SYNC_DATABASE_URL: `sqlite:${join(dir, 'db.sqlite')}`,
       INSTANT_SYNC_SECRET_KEY_FILE: join(dir, 'secret.key'),
@@ -100,7 +101,7 @@ describe('tenant and retry commands', () => {
   });
 
   it('admin set-password refuses a short password', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'instant-sync-pw-')), 'pw.txt');
+    const file = join(temp.make('instant-sync-pw-'), 'pw.txt');
     writeFileSync(file, 'short\n');
     const refused = await cli(['admin', 'set-password', '--password-file', file]);
     expect(refused.code).toBe(2);
