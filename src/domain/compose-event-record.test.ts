@@ -106,4 +106,23 @@ describe('composeEventRecord', () => {
     });
     expect(composeEventRecord(undefined, [])).toEqual({ unknown: 'no record of the Event is kept yet' });
   });
+
+  it('names every change it cannot fold: an undelete after a deletion says the undelete too', () => {
+    const gone = { ...edit(12, '09:02:00', {}), changeType: 'delete', payloadKind: null, payload: null };
+    const back = { ...edit(13, '09:03:00', {}), changeType: 'undelete', payloadKind: null, payload: null };
+    expect(composeEventRecord(base, [edit(11, '09:01:00', { Subject: 'A' }), gone, back])).toEqual({
+      unknown: 'a deletion and an undelete from CDC came after the record kept',
+    });
+    expect(composeEventRecord(base, [back, { ...gone, id: 14 }, { ...back, id: 15 }])).toEqual({
+      unknown: 'an undelete and a deletion from CDC came after the record kept',
+    });
+    expect(
+      composeEventRecord(base, [
+        { ...gone, source: 'poll' },
+        { ...back, source: 'manual' },
+      ]),
+    ).toEqual({
+      unknown: 'a deletion from polling and a retry by hand came after the record kept',
+    });
+  });
 });

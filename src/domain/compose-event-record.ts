@@ -44,6 +44,9 @@ export function composeEventRecord(
   const record: Record<string, unknown> = { ...base.record };
   let throughChangeId = base.throughChangeId;
   let edits = 0;
+  // Every change that cannot be folded is named, in order: an undelete's trace says the undelete,
+  // not only the deletion before it.
+  const unfoldable: string[] = [];
   for (const change of [...later].sort((a, b) => a.id - b.id)) {
     if (change.id <= base.throughChangeId) continue;
     if (
@@ -51,8 +54,12 @@ export function composeEventRecord(
       change.changeType !== 'update' ||
       change.payloadKind !== 'fields' ||
       change.payload === null
-    )
-      return { unknown: `${describeChange(change)} came after the record kept` };
+    ) {
+      const words = describeChange(change);
+      if (!unfoldable.includes(words)) unfoldable.push(words);
+      continue;
+    }
+    if (unfoldable.length > 0) continue;
     throughChangeId = change.id;
     const committed = timeOf(change.payload['SystemModstamp']);
     const baseVersion = timeOf(record['SystemModstamp']);
@@ -60,7 +67,17 @@ export function composeEventRecord(
     Object.assign(record, change.payload);
     edits++;
   }
+  if (unfoldable.length > 0) return { unknown: `${listChanges(unfoldable)} came after the record kept` };
   return { record, throughChangeId, base: base.kind, edits };
+}
+
+/** `a deletion and an undelete from CDC`; `an update from polling and a retry by hand`. */
+function listChanges(changes: readonly string[]): string {
+  const source = / from [^,]+$/.exec(changes[0] ?? '')?.[0];
+  const shared = source !== undefined && changes.every((c) => c.endsWith(source));
+  const words = shared ? changes.map((c) => c.slice(0, -source.length)) : [...changes];
+  const last = words.pop() ?? '';
+  return `${words.length === 0 ? last : `${words.join(', ')} and ${last}`}${shared ? source : ''}`;
 }
 
 const changeWords: Record<string, string> = {

@@ -168,7 +168,7 @@ describeEachBackend('known from changes', (database) => {
     expect(Object.fromEntries(known.unknown)).toEqual({
       P1: 'an update from polling came after the record kept',
       U1: 'no record of the Event is kept yet',
-      R1: 'a deletion from CDC came after the record kept',
+      R1: 'a deletion and an undelete from CDC came after the record kept',
       N1: 'no change of it is recorded',
       W1: 'a deletion from the webhook came after the record kept',
     });
