@@ -1,9 +1,14 @@
-import { defineConfig } from 'vitest/config';
+// `npm test`: every test but the system tests (vitest.system.config.ts, `npm run test:system`),
+// two files at a time.
+import { configDefaults, defineConfig } from 'vitest/config';
+import { systemTests } from './vitest.system.config.ts';
 
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'sandbox/**/*.test.ts'],
+    exclude: [...configDefaults.exclude, ...systemTests],
     pool: 'forks',
+    maxWorkers: 2,
     globalSetup: ['test/support/temp-root.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,

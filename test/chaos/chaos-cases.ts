@@ -2,7 +2,7 @@
 // the service), a steady stream of Event changes, and one kind of fault after another while it
 // runs. Each run ends by comparing every mailbox with the org (lost, duplicated, stale, orphaned)
 // and says how quickly the service worked again after each fault. `short` runs are part of
-// `npm test`; `full` runs are `npm run test:chaos`, which also writes their figures to
+// `npm run test:system`; `full` runs are `npm run test:chaos`, which also writes their figures to
 // bench/results/chaos-<case>-<date>.json.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BackendName } from '../../src/store/backend.ts';

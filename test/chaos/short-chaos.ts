@@ -1,5 +1,5 @@
-// The short version of a chaos case (chaos-cases.ts), as `npm test` runs it (one file per case,
-// so they run side by side): the same faults, fewer changes. Every run must end with each mailbox
+// The short version of a chaos case (chaos-cases.ts), as `npm run test:system` runs it (one file
+// per case): the same faults, fewer changes. Every run must end with each mailbox
 // holding exactly the org's Events. `npm run test:chaos` runs the full versions and records them.
 import { expect, it } from 'vitest';
 import { describeOnBackends } from '../support/test-databases.ts';
