@@ -134,6 +134,31 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': 'off', 'import-x/no-restricted-paths': 'off' },
   },
   {
+    // Every statement is a store/ function: elsewhere the database handle (store/db.ts) is only
+    // passed to them, never used to build a query.
+    files: ['src/**/*.ts'],
+    ignores: ['src/store/**', 'src/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'kysely', message: 'queries live in src/store/: call or add a store function there.' },
+          ],
+        },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            'CallExpression[callee.property.name=/^(selectFrom|insertInto|updateTable|deleteFrom|mergeInto|replaceInto|selectNoFrom|transaction|executeQuery)$/]',
+          message:
+            'queries live in src/store/: call or add a store function there (inTransaction for a unit of work).',
+        },
+      ],
+    },
+  },
+  {
     // Only config/ reads the environment: everything else is handed its settings.
     files: ['src/**/*.ts'],
     ignores: ['src/config/**', 'src/**/*.test.ts'],

@@ -8,7 +8,6 @@
 // reserves its place in the count before the secret is checked and hands it back on success, so
 // concurrent guesses cannot all be checked before the first failure is counted.
 import { createHash, randomBytes, scrypt as scryptCallback, timingSafeEqual } from 'node:crypto';
-import type { Kysely } from 'kysely';
 import { BadInputError } from '../lib/errors.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
 import {
@@ -23,7 +22,7 @@ import {
   reserveRateLimit,
   type RateLimitDecision,
 } from '../store/rate-limits-repository.ts';
-import type { Database } from '../store/schema.ts';
+import type { Db } from '../store/db.ts';
 
 const passwordKey = 'admin_password';
 export const adminSessionLifetimeMs = 12 * 3_600_000;
@@ -101,10 +100,7 @@ function parseStoredHash(stored: string): { params: ScryptParams; salt: Buffer; 
 }
 
 /** Sets the admin password and ends every admin session (signed in with the old one or not). */
-export async function setAdminPassword(
-  db: Kysely<Database>,
-  password: string,
-): Promise<{ endedSessions: number }> {
+export async function setAdminPassword(db: Db, password: string): Promise<{ endedSessions: number }> {
   if (password.length < 12) throw new BadInputError('the admin password must be at least 12 characters');
   if (password.length > 1024) throw new BadInputError('the admin password must be at most 1,024 characters');
   await writeMeta(db, passwordKey, await hashPassword(password));
@@ -125,11 +121,11 @@ export interface AdminSession {
 }
 
 export class AdminAuth {
-  readonly #db: Kysely<Database>;
+  readonly #db: Db;
   readonly #secretBox: SecretBox;
   readonly #token: string | undefined;
 
-  constructor(deps: { db: Kysely<Database>; secretBox: SecretBox; token: string | undefined }) {
+  constructor(deps: { db: Db; secretBox: SecretBox; token: string | undefined }) {
     this.#db = deps.db;
     this.#secretBox = deps.secretBox;
     this.#token = deps.token;

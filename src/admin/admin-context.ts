@@ -2,15 +2,14 @@
 // call past the sign-in guard carries (its CSRF token is derived from the session, so a token
 // taken from one sign-in is worthless in another).
 import type { Context } from 'hono';
-import type { Kysely } from 'kysely';
 import type { AdminAuth, AdminSession } from './admin-auth.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
 import type { OverviewDeps } from './overview.ts';
-import type { Database } from '../store/schema.ts';
+import type { Db } from '../store/db.ts';
 
 export interface AdminDeps {
-  db: Kysely<Database>;
+  db: Db;
   auth: AdminAuth;
   secretBox: SecretBox;
   publicUrl: string;

@@ -1,7 +1,6 @@
 // What the admin overview and /api/tenants show per tenant: the Salesforce connection, the mailbox
 // provider, Events synced in the last hour and day with their p50/p95 end-to-end latency (from the
 // traces), the queue and its dead letters; and the failures list: dead letters and recent skips.
-import type { Kysely } from 'kysely';
 import type { ConnectionManager } from '../salesforce/connection-manager.ts';
 import type { JobCounts } from '../store/jobs/count-jobs.ts';
 import {
@@ -11,8 +10,8 @@ import {
   syncsSince,
   tenantSyncsSince,
 } from '../store/overview-repository.ts';
-import type { Database } from '../store/schema.ts';
 import { listTenants } from '../store/tenants-repository.ts';
+import type { Db } from '../store/db.ts';
 
 export interface TenantOverview {
   slug: string;
@@ -28,7 +27,7 @@ export interface TenantOverview {
 }
 
 export interface OverviewDeps {
-  db: Kysely<Database>;
+  db: Db;
   connections: ConnectionManager;
   jobCounts: (tenantId: string) => Promise<JobCounts>;
   now: () => number;
@@ -80,7 +79,7 @@ export interface Failure {
 
 /** Dead letters, then the Events skipped in the last 7 days (latest skip per Event), newest first. */
 export async function failures(
-  db: Kysely<Database>,
+  db: Db,
   options: {
     now: number;
     tenant?: string | undefined;
@@ -133,7 +132,7 @@ export interface LatencyBucket {
 }
 
 /** End-to-end latency of every tenant's syncs, hour by hour over the last 24 hours. */
-export async function latencySeries(db: Kysely<Database>, now: number): Promise<LatencyBucket[]> {
+export async function latencySeries(db: Db, now: number): Promise<LatencyBucket[]> {
   const hour = 3_600_000;
   const start = Math.floor(now / hour) * hour - 23 * hour;
   const buckets: number[][] = Array.from({ length: 24 }, () => []);

@@ -1,7 +1,6 @@
 // Carries out one Event's sync plan through the tenant's calendar provider, inside the mailbox's
 // limits, and saves the link (with the Event record the sync used) after each call that changed
 // the mailbox. It never decides what to do (plan-sync.ts does) and never reads Salesforce.
-import type { Kysely } from 'kysely';
 import type { Clock } from '../lib/clock.ts';
 import { PermanentError } from '../lib/errors.ts';
 import type { SyncPlan } from '../domain/plan-sync.ts';
@@ -13,9 +12,10 @@ import {
 } from '../providers/calendar-provider.ts';
 import type { ClaimedJob } from '../store/jobs/job.ts';
 import { clearCreatePending, markCreatePending, saveLink } from '../store/links-repository.ts';
-import type { Database, LinkRow, MailboxRow, TenantRow } from '../store/schema.ts';
+import type { LinkRow, MailboxRow, TenantRow } from '../store/schema.ts';
 import type { EngineMetrics, ProviderCallOutcome } from './engine-metrics.ts';
 import type { MailboxLimiter } from './mailbox-limiter.ts';
+import type { Db } from '../store/db.ts';
 
 /** The provider said the mailbox a call went to does not exist: its Events wait for it. */
 export class MailboxMissingError extends Error {
@@ -36,7 +36,7 @@ export interface RoutedProvider {
 }
 
 export interface ApplyDeps {
-  db: Kysely<Database>;
+  db: Db;
   clock: Clock;
   /** The provider the plan's mailbox goes through (a move's destination). */
   provider: CalendarProvider;

@@ -1,7 +1,6 @@
 // The job queue as the engine uses it: the store's queue operations plus the clock, the retry
 // policy and the random source. Every method takes the worker's id so that only the holder of
 // a lease can finish, fail or renew a job.
-import type { Kysely } from 'kysely';
 import type { Clock } from '../lib/clock.ts';
 import type { BackendCapabilities } from '../store/backend.ts';
 import { claimJobs } from '../store/jobs/claim-jobs.ts';
@@ -15,8 +14,8 @@ import { renewLeases } from '../store/jobs/renew-leases.ts';
 import { rescheduleJob } from '../store/jobs/reschedule-job.ts';
 import { removeExpiredNodes } from '../store/nodes-repository.ts';
 import type { Store } from '../store/open-store.ts';
-import type { Database } from '../store/schema.ts';
 import { decideRetry, type RetryPolicy } from './retry-policy.ts';
+import { inTransaction, type Db } from '../store/db.ts';
 
 /** How one run of a job ended, as the engine reports it to the queue. */
 export type JobOutcome =
@@ -56,7 +55,7 @@ export type FailOutcome =
   | { outcome: 'lost-lease' };
 
 export class JobQueue {
-  readonly #db: Kysely<Database>;
+  readonly #db: Db;
   readonly #backend: BackendCapabilities;
   readonly #deps: JobQueueDeps;
 
@@ -70,11 +69,7 @@ export class JobQueue {
    * Upserts the job for `key`. Pass `tx` to enqueue inside the caller's transaction.
    * `delayMs` is the settle window; `changeAt` when the change happened (default now).
    */
-  enqueue(
-    key: JobKey,
-    options: { delayMs: number; changeAt?: number },
-    tx?: Kysely<Database>,
-  ): Promise<EnqueueResult> {
+  enqueue(key: JobKey, options: { delayMs: number; changeAt?: number }, tx?: Db): Promise<EnqueueResult> {
     const now = this.#deps.clock.now();
     return enqueueJob(tx ?? this.#db, {
       ...key,
@@ -90,7 +85,7 @@ export class JobQueue {
    */
   async claim(workerId: string, limit: number, leaseMs: number): Promise<ClaimResult> {
     const now = this.#deps.clock.now();
-    return this.#db.transaction().execute(async (tx) => {
+    return inTransaction(this.#db, async (tx) => {
       const expired = await releaseExpiredLeases(tx, {
         now,
         maxAttempts: this.#deps.retryPolicy.maxAttempts,
@@ -120,7 +115,7 @@ export class JobQueue {
     job: ClaimedJob,
     workerId: string,
     failure: { message: string; retryAfterMs?: number | undefined },
-    tx: Kysely<Database> = this.#db,
+    tx: Db = this.#db,
   ): Promise<FailOutcome> {
     const decision = decideRetry(this.#deps.retryPolicy, job.attempts, failure, this.#deps.random());
     if (decision.kind === 'give-up') return this.deadLetter(job, workerId, decision.reason, tx);
@@ -144,7 +139,7 @@ export class JobQueue {
     job: ClaimedJob,
     workerId: string,
     postponement: { reason: string; delayMs: number },
-    tx: Kysely<Database> = this.#db,
+    tx: Db = this.#db,
   ): Promise<boolean> {
     const now = this.#deps.clock.now();
     return rescheduleJob(tx, {
@@ -162,7 +157,7 @@ export class JobQueue {
     job: ClaimedJob,
     workerId: string,
     reason: string,
-    tx: Kysely<Database> = this.#db,
+    tx: Db = this.#db,
   ): Promise<FailOutcome> {
     const outcome: DeadLetterOutcome = await deadLetterJob(tx, {
       run: job,
@@ -188,9 +183,9 @@ export class JobQueue {
   async settle(
     workerId: string,
     settlements: readonly { job: ClaimedJob; outcome: JobOutcome }[],
-    alongside?: (tx: Kysely<Database>) => Promise<void>,
+    alongside?: (tx: Db) => Promise<void>,
   ): Promise<Map<number, SettledAs>> {
-    return this.#db.transaction().execute(async (tx) => {
+    return inTransaction(this.#db, async (tx) => {
       await alongside?.(tx);
       const settled = new Map<number, SettledAs>();
       const done = settlements.filter((s) => s.outcome.kind === 'done').map((s) => s.job);

@@ -9,7 +9,6 @@
 // twice at once: another node takes work back only from a node that is dead or has stopped.
 import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
-import type { Kysely } from 'kysely';
 import type { Clock } from '../lib/clock.ts';
 import { describeError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -20,10 +19,10 @@ import {
   removeNode,
   renewNode,
 } from '../store/nodes-repository.ts';
-import type { Database } from '../store/schema.ts';
+import type { Db } from '../store/db.ts';
 
 export interface NodePresenceDeps {
-  db: Kysely<Database>;
+  db: Db;
   clock: Clock;
   logger: Logger;
   nodeId: string;

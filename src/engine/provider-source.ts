@@ -2,15 +2,15 @@
 // credentials sealed) and kept while a row is unchanged, so that token caches and connections
 // live across batches. A hybrid tenant has several; each mailbox goes through its own provider
 // or the tenant's default (route). A provider that cannot be used gives the reason instead.
-import type { Kysely } from 'kysely';
 import { describeError } from '../lib/errors.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
 import type { CalendarProvider } from '../providers/calendar-provider.ts';
 import type { ProviderFinding, ProviderPlugin } from '../providers/provider-plugin.ts';
 import { findProviderPlugin } from '../providers/registry.ts';
 import { listProviders } from '../store/mailbox-providers-repository.ts';
-import type { Database, MailboxProviderKind, MailboxProviderRow } from '../store/schema.ts';
+import type { MailboxProviderKind, MailboxProviderRow } from '../store/schema.ts';
 import { sealContext } from '../store/seal-contexts.ts';
+import type { Db } from '../store/db.ts';
 
 /** One of a tenant's providers, as its row names it. */
 export interface NamedProvider {
@@ -63,7 +63,7 @@ export class TenantProviders {
 }
 
 export class ProviderSource {
-  readonly #db: Kysely<Database>;
+  readonly #db: Db;
   readonly #secretBox: SecretBox;
   readonly #fetch: typeof fetch;
   readonly #cache = new Map<string, { version: string; lookup: ProviderLookup }>();
@@ -71,7 +71,7 @@ export class ProviderSource {
   readonly #extraCaPem: string | undefined;
 
   constructor(deps: {
-    db: Kysely<Database>;
+    db: Db;
     secretBox: SecretBox;
     fetch: typeof fetch;
     /** The extra CA the service trusts, for providers that open their own connections. */

@@ -9,8 +9,8 @@ import type { SalesforceRestClient } from '../salesforce/rest-client.ts';
 import { soqlIdList } from '../salesforce/soql.ts';
 import { UserDirectory } from './user-directory.ts';
 import { findMailboxes, saveResolvedMailbox } from '../store/mailboxes-repository.ts';
-import type { Database, MailboxRow } from '../store/schema.ts';
-import type { Kysely } from 'kysely';
+import type { MailboxRow } from '../store/schema.ts';
+import type { Db } from '../store/db.ts';
 
 export const mailboxTtlMs = 3_600_000;
 
@@ -36,7 +36,7 @@ export interface BatchRead {
 
 export async function readBatch(
   deps: {
-    db: Kysely<Database>;
+    db: Db;
     clock: Clock;
     rest: SalesforceRestClient;
     tenantId: string;

@@ -12,7 +12,6 @@
 // database answers again, so another worker never runs it while this one still does. A job whose
 // lease was taken (the worker stalled past it) is dropped at once.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Kysely } from 'kysely';
 import type { Clock } from '../lib/clock.ts';
 import { describeError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -23,7 +22,6 @@ import { mailboxFound, missingMailboxesAwaited } from '../store/mailboxes-reposi
 import { claimMeta } from '../store/meta-repository.ts';
 import { findTenantById } from '../store/tenants-repository.ts';
 import { MailboxNotFoundError } from '../providers/calendar-provider.ts';
-import type { Database } from '../store/schema.ts';
 import type { EngineMetrics } from './engine-metrics.ts';
 import type { JobOutcome, JobQueue } from './job-queue.ts';
 import { JobSettler } from './job-settler.ts';
@@ -32,9 +30,10 @@ import type { NodePresence } from './node-presence.ts';
 import { UserDirectory } from './user-directory.ts';
 import type { ProviderSource } from './provider-source.ts';
 import { syncTenantJobs, type JobResult, type SkippedEvent, type SyncedEvent } from './tenant-sync.ts';
+import type { Db } from '../store/db.ts';
 
 export interface SyncWorkerDeps {
-  db: Kysely<Database>;
+  db: Db;
   queue: JobQueue;
   clock: Clock;
   logger: Logger;

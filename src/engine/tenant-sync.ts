@@ -18,7 +18,7 @@ import type { ClaimedJob } from '../store/jobs/job.ts';
 import { knownFromChanges, type KnownFromChanges } from '../store/changes/known-from-changes.ts';
 import { findLinks, type LinkRecord } from '../store/links-repository.ts';
 import { findMailboxesByIds, markMailboxMissing } from '../store/mailboxes-repository.ts';
-import type { Database, LinkRow, MailboxRow, TenantRow } from '../store/schema.ts';
+import type { LinkRow, MailboxRow, TenantRow } from '../store/schema.ts';
 import {
   findSeriesMembers,
   findSeriesState,
@@ -26,7 +26,6 @@ import {
   type SeriesMember,
 } from '../store/series-repository.ts';
 import type { NewTrace } from '../store/traces-repository.ts';
-import type { Kysely } from 'kysely';
 import { applyPlan, MailboxMissingError, type ApplyInput, type RoutedProvider } from './apply-plan.ts';
 import { applySeries, parseSeriesState } from './apply-series.ts';
 import type { EngineMetrics } from './engine-metrics.ts';
@@ -35,9 +34,10 @@ import type { MailboxLimiter } from './mailbox-limiter.ts';
 import type { ProviderLookup, TenantProviders } from './provider-source.ts';
 import { readBatch, type BatchRead } from './read-batch.ts';
 import type { UserDirectory } from './user-directory.ts';
+import type { Db } from '../store/db.ts';
 
 export interface TenantSyncDeps {
-  db: Kysely<Database>;
+  db: Db;
   clock: Clock;
   logger: Logger;
   rest: SalesforceRestClient;

@@ -8,7 +8,6 @@
 // guide's words ({ state, status, expiresAt, orgId, username }), after a disconnect with `revoked`.
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import type { Kysely } from 'kysely';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
@@ -20,12 +19,12 @@ import {
 } from '../intake/webhook/webhook-delivery.ts';
 import type { ConnectionManager } from '../salesforce/connection-manager.ts';
 import type { ConnectionView } from '../salesforce/connection-view.ts';
-import type { Database } from '../store/schema.ts';
 import { findTenantBySlug } from '../store/tenants-repository.ts';
 import { sealContext } from '../store/seal-contexts.ts';
+import type { Db } from '../store/db.ts';
 
 export interface PackageHooksDeps {
-  db: Kysely<Database>;
+  db: Db;
   secretBox: SecretBox;
   clock: Clock;
   logger: Logger;

@@ -13,9 +13,8 @@ import type { SessionSource } from '../salesforce/salesforce-sessions.ts';
 import { providerSetCommand } from '../providers/registry.ts';
 import { listMailboxes } from '../store/mailboxes-repository.ts';
 import { toMailboxView } from '../tenants/mailbox-view.ts';
-import type { Database } from '../store/schema.ts';
-import type { Kysely } from 'kysely';
 import type { JobCounts } from '../store/jobs/count-jobs.ts';
+import type { Db } from '../store/db.ts';
 
 export type CheckResult = 'ok' | 'warn' | 'fail';
 
@@ -28,7 +27,7 @@ export interface Check {
 }
 
 export interface DoctorDeps {
-  db: Kysely<Database>;
+  db: Db;
   config: Config;
   connections: ConnectionManager;
   rest: (tenantId: string) => SalesforceRestClient;

@@ -3,11 +3,10 @@
 // latency), its job's state and the item it is linked to, in time order. The CLI's `trace` and
 // the admin page tell the same story from here. Looked up by the exact 18-character id: a 15-character
 // id is case-sensitive, so matching it without case (or by prefix) told another Event's story.
-import type { Kysely } from 'kysely';
 import { normalizeEventId } from '../domain/salesforce-ids.ts';
 import { eventRecordsOf } from '../store/event-records-repository.ts';
-import type { Database } from '../store/schema.ts';
 import { listTenantSlugs } from '../store/tenants-repository.ts';
+import type { Db } from '../store/db.ts';
 
 const carried = { record: ', with the whole Event', fields: ', with its changed fields', none: '' };
 
@@ -41,11 +40,7 @@ export interface EventStory {
  * under its 18-character form; an id normalizeEventId refuses (an 18-character id whose case was
  * changed) names no Event: none.
  */
-export async function eventStories(
-  db: Kysely<Database>,
-  eventId: string,
-  tenantSlug?: string,
-): Promise<EventStory[]> {
+export async function eventStories(db: Db, eventId: string, tenantSlug?: string): Promise<EventStory[]> {
   const id = normalizeEventId(eventId);
   if (id === undefined) return [];
   const stories: EventStory[] = [];

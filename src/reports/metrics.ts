@@ -4,10 +4,9 @@
 // state). Those counts are taken at most every 5 seconds, however many scrapers call: counting
 // a large table costs tens of milliseconds. Each runtime has its own registry.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Kysely } from 'kysely';
 import type { EngineMetrics } from '../engine/engine-metrics.ts';
 import { countRowsBy, type CountedColumn, type CountedTable } from '../store/metrics-repository.ts';
-import type { Database } from '../store/schema.ts';
+import type { Db } from '../store/db.ts';
 
 export interface Metrics {
   engine: EngineMetrics;
@@ -18,7 +17,7 @@ export interface Metrics {
 /** How long the database counts are reused between scrapes. */
 export const databaseCountsMaxAgeMs = 5000;
 
-export function createMetrics(db: Kysely<Database>, now: () => number = Date.now): Metrics {
+export function createMetrics(db: Db, now: () => number = Date.now): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'instant_sync_' });
   const syncs = new Counter({

@@ -1,19 +1,19 @@
 // Moving a connection between states: checked against the allowed transitions, applied only if
 // no other process moved it first, and announced to the admin when it needs them.
-import type { Updateable } from 'kysely';
 import { assertTransition, type ConnectionState } from '../domain/salesforce-connection.ts';
 import { tenantUrl } from '../domain/tenant.ts';
 import { updateConnection } from '../store/salesforce-connections-repository.ts';
 import { findTenantSlug } from '../store/tenants-repository.ts';
-import type { ConnectionRow, SalesforceConnectionsTable } from '../store/schema.ts';
+import type { ConnectionRow } from '../store/schema.ts';
 import type { SalesforceDeps } from './salesforce-deps.ts';
+import type { ConnectionChanges } from '../store/db.ts';
 
 /** Moves `row` to `to` with `changes`; false if another process changed its state first. */
 export async function moveConnection(
   deps: SalesforceDeps,
   row: ConnectionRow,
   to: ConnectionState,
-  changes: Updateable<SalesforceConnectionsTable> = {},
+  changes: ConnectionChanges = {},
 ): Promise<boolean> {
   assertTransition(row.state, to);
   return updateConnection(deps.db, row.tenant_id, row.state, {

@@ -1,12 +1,11 @@
 // What the Salesforce connection code needs from the rest of the service, and the names under
 // which its secrets are sealed (the context binds each ciphertext to its tenant and column).
-import type { Kysely } from 'kysely';
 import type { RefreshTokenPolicy } from '../domain/salesforce-connection.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Notifier } from '../lib/notifier.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
-import type { Database } from '../store/schema.ts';
+import type { Db } from '../store/db.ts';
 
 export interface SalesforceSettings {
   publicUrl: string;
@@ -19,7 +18,7 @@ export interface SalesforceSettings {
 }
 
 export interface SalesforceDeps {
-  db: Kysely<Database>;
+  db: Db;
   secretBox: SecretBox;
   clock: Clock;
   logger: Logger;

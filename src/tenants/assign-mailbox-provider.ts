@@ -3,7 +3,6 @@
 // the former provider's items are set aside and their Events queued, and each sync looks for the
 // item by its Salesforce id before making one — so a mailbox migrated with its items (Exchange
 // Server to Exchange Online) keeps them, and none is duplicated.
-import type { Kysely } from 'kysely';
 import { retryEvents } from '../intake/manual/retry-events.ts';
 import type { Clock } from '../lib/clock.ts';
 import { BadInputError, NotFoundError } from '../lib/errors.ts';
@@ -14,18 +13,15 @@ import {
   listProviders,
 } from '../store/mailbox-providers-repository.ts';
 import { assignProviderToMailbox, unassignedMailboxIds } from '../store/mailboxes-repository.ts';
-import type { Database, MailboxProviderRow, MailboxRow, TenantRow } from '../store/schema.ts';
+import type { MailboxProviderRow, MailboxRow, TenantRow } from '../store/schema.ts';
+import { inTransaction, type Db } from '../store/db.ts';
 
 /**
  * The mailboxes that name no provider follow the tenant's default (just changed): their links
  * are pointed at it. Run in the transaction that changed the default; returns the Events to queue
  * (queueMovedEvents, after it commits).
  */
-export async function followDefaultProvider(
-  db: Kysely<Database>,
-  clock: Clock,
-  tenantId: string,
-): Promise<string[]> {
+export async function followDefaultProvider(db: Db, clock: Clock, tenantId: string): Promise<string[]> {
   const provider = await findDefaultProvider(db, tenantId);
   if (provider === undefined) return [];
   return repointLinks(db, {
@@ -38,7 +34,7 @@ export async function followDefaultProvider(
 
 /** Queues the Events whose mailbox moved to another provider: each syncs there now. */
 export async function queueMovedEvents(
-  deps: { db: Kysely<Database>; clock: Clock },
+  deps: { db: Db; clock: Clock },
   tenantId: string,
   eventIds: readonly string[],
 ): Promise<number> {
@@ -51,7 +47,7 @@ export async function queueMovedEvents(
 
 /** The tenant's provider named `name`; refused with the names it has when there is none. */
 export async function providerNamed(
-  db: Kysely<Database>,
+  db: Db,
   tenant: Pick<TenantRow, 'id' | 'slug'>,
   name: string,
 ): Promise<MailboxProviderRow> {
@@ -68,7 +64,7 @@ export async function providerNamed(
  * Returns the provider's name and how many Events were queued to move to it.
  */
 export async function assignMailboxProvider(
-  deps: { db: Kysely<Database>; clock: Clock },
+  deps: { db: Db; clock: Clock },
   tenant: TenantRow,
   mailbox: Pick<MailboxRow, 'id' | 'provider_id'>,
   providerName: string | null,
@@ -80,7 +76,7 @@ export async function assignMailboxProvider(
   if (provider === undefined)
     throw new BadInputError(`tenant ${tenant.slug} has no mailbox provider yet (instant-sync provider set)`);
   const assigned = providerName === null ? null : provider.id;
-  const moved = await deps.db.transaction().execute(async (tx) => {
+  const moved = await inTransaction(deps.db, async (tx) => {
     await assignProviderToMailbox(tx, { id: mailbox.id, providerId: assigned, now: deps.clock.now() });
     return repointLinks(tx, {
       tenantId: tenant.id,

@@ -2,20 +2,19 @@
 // "ClientId Config" holds), a webhook secret that is shown once and stored sealed, and its
 // Salesforce connection, Disconnected until an admin clicks Connect.
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
 import { formatRefreshTokenPolicy, type RefreshTokenPolicy } from '../domain/salesforce-connection.ts';
 import { slugProblem } from '../domain/tenant.ts';
 import type { Clock } from '../lib/clock.ts';
 import { BadInputError } from '../lib/errors.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
 import { insertConnection } from '../store/salesforce-connections-repository.ts';
-import type { Database } from '../store/schema.ts';
 import { clientIdExists, findTenantBySlug, insertTenant } from '../store/tenants-repository.ts';
 import { toTenantSummary, type TenantSummary } from './tenant-summary.ts';
 import { sealContext } from '../store/seal-contexts.ts';
+import { inTransaction, type Db } from '../store/db.ts';
 
 export interface CreateTenantDeps {
-  db: Kysely<Database>;
+  db: Db;
   secretBox: SecretBox;
   clock: Clock;
   publicUrl: string;
@@ -63,7 +62,7 @@ export async function createTenant(
     updated_at: now,
   };
   try {
-    await deps.db.transaction().execute(async (tx) => {
+    await inTransaction(deps.db, async (tx) => {
       await insertTenant(tx, row);
       await insertConnection(tx, {
         tenant_id: id,
@@ -83,7 +82,7 @@ export async function createTenant(
 }
 
 /** Ten digits, not starting with 0, not already taken. Random so Client IDs cannot be enumerated. */
-async function newClientId(db: Kysely<Database>): Promise<string> {
+async function newClientId(db: Db): Promise<string> {
   for (;;) {
     const candidate = String(randomInt(1_000_000_000, 10_000_000_000));
     if (!(await clientIdExists(db, candidate))) return candidate;

@@ -3,17 +3,17 @@
 // the user's former mailbox (one that does not exist) sync at once.
 // The user is named by id, or by email: an owner already seen with that address, or — where the
 // caller can ask Salesforce — the user the org has with it.
-import type { Kysely } from 'kysely';
 import { isEmailAddress, isUserId, normalizeUserId, salesforceIdProblem } from '../domain/salesforce-ids.ts';
 import type { Clock } from '../lib/clock.ts';
 import { BadInputError, NotFoundError } from '../lib/errors.ts';
 import { findMailboxes, listMailboxes, saveMailboxOverride } from '../store/mailboxes-repository.ts';
 import { assignMailboxProvider, providerNamed } from './assign-mailbox-provider.ts';
-import type { Database, TenantRow } from '../store/schema.ts';
+import type { TenantRow } from '../store/schema.ts';
+import type { Db } from '../store/db.ts';
 
 export async function mapOwnerToMailbox(
   deps: {
-    db: Kysely<Database>;
+    db: Db;
     clock: Clock;
     /** The org's user with this email, when the caller can ask Salesforce. */
     userIdByEmail?: (email: string) => Promise<string | undefined>;

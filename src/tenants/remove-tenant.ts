@@ -2,13 +2,12 @@
 // unreachable), then the tenant and everything of it — connection, provider, mailboxes, links,
 // changes, jobs, traces, positions — is deleted in one transaction. Calendar items stay where
 // they are.
-import type { Kysely } from 'kysely';
 import { NotFoundError } from '../lib/errors.ts';
-import type { Database } from '../store/schema.ts';
 import { deleteTenant, findTenantBySlug } from '../store/tenants-repository.ts';
+import type { Db } from '../store/db.ts';
 
 export async function removeTenant(
-  deps: { db: Kysely<Database>; revoke: (slug: string) => Promise<unknown> },
+  deps: { db: Db; revoke: (slug: string) => Promise<unknown> },
   slug: string,
 ): Promise<{ revoked: boolean }> {
   const tenant = await findTenantBySlug(deps.db, slug);

@@ -9,7 +9,6 @@
 //
 // Safe to run again: a value already sealed with the new key (an earlier run) is checked and
 // left alone, and one still sealed with the old key (written after an earlier run) is moved.
-import type { Kysely } from 'kysely';
 import type { Clock } from '../lib/clock.ts';
 import { BadInputError, ConfigError, describeError } from '../lib/errors.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
@@ -22,8 +21,8 @@ import {
   type SealedColumn,
   type SealedValue,
 } from '../store/sealed-values-repository.ts';
-import type { Database } from '../store/schema.ts';
 import { sealContext } from '../store/seal-contexts.ts';
+import { inTransaction, type Db } from '../store/db.ts';
 
 /** Where the database records which key sealed its secrets (src/main.ts checks it at every start). */
 const secretKeyIdMeta = 'secret_key_id';
@@ -43,7 +42,7 @@ export interface SecretKeyRotation {
 }
 
 export interface RotateSecretKeyDeps {
-  db: Kysely<Database>;
+  db: Db;
   clock: Clock;
 }
 
@@ -64,7 +63,7 @@ export async function rotateSecretKey(
     );
   }
   const now = deps.clock.now();
-  return deps.db.transaction().execute(async (tx) => {
+  return inTransaction(deps.db, async (tx) => {
     const alive = (await listNodes(tx)).filter((node) => node.expires_at > now);
     if (alive.length > 0) {
       throw new Error(

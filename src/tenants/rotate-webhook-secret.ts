@@ -3,14 +3,13 @@
 // webhook route opens the stored secret for every delivery, so from the moment this commits a
 // delivery signed with the old secret is refused on every node.
 import { randomBytes } from 'node:crypto';
-import type { Kysely } from 'kysely';
 import type { Clock } from '../lib/clock.ts';
 import { NotFoundError } from '../lib/errors.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
 import { replaceWebhookSecret } from '../store/sealed-values-repository.ts';
-import type { Database } from '../store/schema.ts';
 import { findTenantBySlug } from '../store/tenants-repository.ts';
 import { sealContext } from '../store/seal-contexts.ts';
+import type { Db } from '../store/db.ts';
 
 /** A webhook secret: 32 random bytes, in the form `tenants add` shows (`whsec_…`). */
 export function newWebhookSecret(): string {
@@ -18,7 +17,7 @@ export function newWebhookSecret(): string {
 }
 
 export async function rotateWebhookSecret(
-  deps: { db: Kysely<Database>; secretBox: SecretBox; clock: Clock },
+  deps: { db: Db; secretBox: SecretBox; clock: Clock },
   slug: string,
 ): Promise<{ slug: string; webhookSecret: string }> {
   const tenant = await findTenantBySlug(deps.db, slug);

@@ -3,7 +3,6 @@
 // and what is credentials (sealed, bound to the row). Leaving the credentials out keeps those
 // stored. A hybrid tenant names several providers (`onprem`, `cloud`); one is its default, the
 // one its mailboxes go through unless they are assigned another (assign-mailbox-provider.ts).
-import type { Kysely } from 'kysely';
 import type { Clock } from '../lib/clock.ts';
 import { BadInputError, NotFoundError } from '../lib/errors.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
@@ -16,10 +15,10 @@ import {
   saveProvider,
   setDefaultProvider,
 } from '../store/mailbox-providers-repository.ts';
-import type { Database } from '../store/schema.ts';
 import { findTenantBySlug } from '../store/tenants-repository.ts';
 import { followDefaultProvider, queueMovedEvents } from './assign-mailbox-provider.ts';
 import { sealContext } from '../store/seal-contexts.ts';
+import { inTransaction, type Db } from '../store/db.ts';
 
 /** The name a tenant's provider has when the admin gives none. */
 export const defaultProviderName = 'default';
@@ -55,7 +54,7 @@ export function providerNameProblem(name: string): string | undefined {
  * provider to it (their Events are queued, and find their items there before making any).
  */
 export async function setMailboxProvider(
-  deps: { db: Kysely<Database>; secretBox: SecretBox; clock: Clock },
+  deps: { db: Db; secretBox: SecretBox; clock: Clock },
   slug: string,
   kind: string,
   input: ProviderInput,
@@ -75,7 +74,7 @@ export async function setMailboxProvider(
   if ('problems' in read) throw new BadInputError(read.problems.join('; '));
   const { credentials } = read;
   const now = deps.clock.now();
-  const set = await deps.db.transaction().execute(async (tx) => {
+  const set = await inTransaction(deps.db, async (tx) => {
     const id = await saveProvider(tx, {
       tenantId: tenant.id,
       name,

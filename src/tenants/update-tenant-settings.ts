@@ -3,7 +3,6 @@
 // syncs (invitation and delete policies, internal domains, exclusion rules).
 // Every value is checked before anything is written; all problems are reported together.
 import { createPrivateKey } from 'node:crypto';
-import type { Kysely, Updateable } from 'kysely';
 import {
   expiryPhase,
   formatRefreshTokenPolicy,
@@ -15,9 +14,9 @@ import type { Clock } from '../lib/clock.ts';
 import { BadInputError, NotFoundError } from '../lib/errors.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
 import { findConnection } from '../store/salesforce-connections-repository.ts';
-import type { Database, SalesforceConnectionsTable, TenantsTable } from '../store/schema.ts';
 import { findTenantBySlug, saveTenantSettings } from '../store/tenants-repository.ts';
 import { sealContext } from '../store/seal-contexts.ts';
+import type { ConnectionChanges, Db, TenantChanges } from '../store/db.ts';
 
 export interface TenantSettingsChange {
   name?: string | undefined;
@@ -39,7 +38,7 @@ export interface TenantSettingsChange {
 }
 
 export async function updateTenantSettings(
-  deps: { db: Kysely<Database>; secretBox: SecretBox; clock: Clock },
+  deps: { db: Db; secretBox: SecretBox; clock: Clock },
   slug: string,
   change: TenantSettingsChange,
 ): Promise<void> {
@@ -49,8 +48,8 @@ export async function updateTenantSettings(
   if (connection === undefined) throw new NotFoundError(`tenant ${slug} has no Salesforce connection record`);
   const now = deps.clock.now();
   const problems: string[] = [];
-  const tenantChanges: Updateable<TenantsTable> = {};
-  const connectionChanges: Updateable<SalesforceConnectionsTable> = {};
+  const tenantChanges: TenantChanges = {};
+  const connectionChanges: ConnectionChanges = {};
 
   if (change.name !== undefined) {
     const name = change.name.trim();

@@ -1,13 +1,12 @@
 // `instant-sync backfill <slug> --from --to`: sync every Event dated within a range and follow
 // the progress.
 import type { Command } from 'commander';
-import type { Kysely } from 'kysely';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backfill, backlogOf, checkBackfillRange } from '../../intake/manual/backfill.ts';
-import type { Database } from '../../store/schema.ts';
 import { printJson, type CliContext } from '../cli-context.ts';
 import { openDataWithSecrets, withRuntime } from '../command-setup.ts';
 import { chooseTenant } from './tenant-arguments.ts';
+import type { Db } from '../../store/db.ts';
 
 export function registerBackfill(program: Command, ctx: CliContext): void {
   program
@@ -52,7 +51,7 @@ export function registerBackfill(program: Command, ctx: CliContext): void {
 /** Follows the queued Events until they are synced (or nothing moves for a while: no engine running). */
 async function followBacklog(
   ctx: CliContext,
-  db: Kysely<Database>,
+  db: Db,
   tenantId: string,
   eventIds: readonly string[],
   show: boolean,

@@ -1,7 +1,6 @@
 // What the commands that work on one tenant's Events share: the tenant a command names (or the
 // only one there is), and Event and User ids as typed, turned into their 18-character form before
 // anything looks them up or stores them, as every other entrance does.
-import type { Kysely } from 'kysely';
 import {
   isUserId,
   normalizeEventId,
@@ -9,8 +8,9 @@ import {
   salesforceIdProblem,
 } from '../../domain/salesforce-ids.ts';
 import { BadInputError, NotFoundError } from '../../lib/errors.ts';
-import type { Database, TenantRow } from '../../store/schema.ts';
+import type { TenantRow } from '../../store/schema.ts';
 import { findTenantBySlug, listTenants } from '../../store/tenants-repository.ts';
+import type { Db } from '../../store/db.ts';
 
 /** An Event id as typed, in its 18-character form; refused with the reason when it is none. */
 export function eventIdArgument(text: string): string {
@@ -33,7 +33,7 @@ export function userArgument(text: string): string {
 }
 
 /** The tenant named by --tenant, or the only one there is. */
-export async function chooseTenant(db: Kysely<Database>, slug: string | undefined): Promise<TenantRow> {
+export async function chooseTenant(db: Db, slug: string | undefined): Promise<TenantRow> {
   if (slug !== undefined) {
     const tenant = await findTenantBySlug(db, slug);
     if (tenant === undefined) throw new NotFoundError(`no tenant named ${JSON.stringify(slug)}`);

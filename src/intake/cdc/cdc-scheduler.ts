@@ -10,12 +10,12 @@ import { startPeriodicTask, type PeriodicTask } from '../../lib/periodic-task.ts
 import { CdcSubscription, type CdcSubscriptionDeps } from './cdc-subscription.ts';
 import type { SessionSource } from '../../salesforce/salesforce-sessions.ts';
 import { acquireLease, releaseLease } from '../../store/leases-repository.ts';
-import type { Database, TenantRow } from '../../store/schema.ts';
+import type { TenantRow } from '../../store/schema.ts';
 import { listTenantsWithConnection } from '../../store/tenants-repository.ts';
-import type { Kysely } from 'kysely';
+import type { Db } from '../../store/db.ts';
 
 export interface CdcSchedulerDeps {
-  db: Kysely<Database>;
+  db: Db;
   clock: Clock;
   logger: Logger;
   nodeId: string;

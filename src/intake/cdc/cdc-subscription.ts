@@ -4,16 +4,16 @@
 // the batch is delivered again and recorded once). A replay id out of retention means changes may
 // have been missed: the subscription restarts from the latest event and asks for reconciliation
 // from the last commit it saw; so does a GAP_OVERFLOW event.
-import type { Kysely } from 'kysely';
 import type { Clock } from '../../lib/clock.ts';
 import { describeError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { recordChanges, type IncomingChange } from '../../store/changes/record-changes.ts';
 import { cdcChangePayload, type FieldListHeader } from './cdc-event-record.ts';
 import { forgetPosition, readPosition } from '../../store/intake-positions-repository.ts';
-import type { ChangeType, Database, TenantRow } from '../../store/schema.ts';
+import type { ChangeType, TenantRow } from '../../store/schema.ts';
 import type { SalesforceSession, SessionSource } from '../../salesforce/salesforce-sessions.ts';
 import { PubSubSubscriber, unwrapUnion, type PubSubEvent } from './pubsub-client.ts';
+import type { Db } from '../../store/db.ts';
 
 export const eventChangeTopic = '/data/EventChangeEvent';
 
@@ -25,7 +25,7 @@ export interface CdcPosition {
 }
 
 export interface CdcSubscriptionDeps {
-  db: Kysely<Database>;
+  db: Db;
   clock: Clock;
   logger: Logger;
   sessions: SessionSource;

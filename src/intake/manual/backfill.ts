@@ -3,13 +3,13 @@
 // match: items that are already right cost no provider call, so a second run changes nothing.
 // Used after connecting an org that already has Events, and after restoring a lost database.
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
 import type { Clock } from '../../lib/clock.ts';
 import { BadInputError } from '../../lib/errors.ts';
 import type { SalesforceRestClient } from '../../salesforce/rest-client.ts';
 import { recordChanges } from '../../store/changes/record-changes.ts';
 import { countBacklog } from '../../store/jobs/count-jobs.ts';
-import type { Database, TenantRow } from '../../store/schema.ts';
+import type { TenantRow } from '../../store/schema.ts';
+import type { Db } from '../../store/db.ts';
 
 export interface BackfillRange {
   /** First day, YYYY-MM-DD, inclusive. */
@@ -38,7 +38,7 @@ export function checkBackfillRange(range: BackfillRange): void {
 }
 
 export async function backfill(
-  deps: { db: Kysely<Database>; clock: Clock; rest: SalesforceRestClient },
+  deps: { db: Db; clock: Clock; rest: SalesforceRestClient },
   tenant: TenantRow,
   range: BackfillRange,
   onProgress?: (done: number, total: number) => void,
@@ -73,7 +73,7 @@ export async function backfill(
 
 /** How many of `eventIds` still wait or run (not yet synced), and how many are dead-lettered. */
 export async function backlogOf(
-  db: Kysely<Database>,
+  db: Db,
   tenantId: string,
   eventIds: readonly string[],
 ): Promise<{ pending: number; dead: number }> {

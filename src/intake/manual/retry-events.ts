@@ -3,13 +3,12 @@
 // dead-lettered, with a fresh attempt count — exactly as a change from Salesforce would.
 // Events are named by their exact 18-character id, as every source records them.
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
 import { normalizeEventId } from '../../domain/salesforce-ids.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { recordChanges } from '../../store/changes/record-changes.ts';
 import { tenantIdsKnowingEvent } from '../../store/event-records-repository.ts';
 import { listDeadJobs } from '../../store/jobs/dead-jobs.ts';
-import type { Database } from '../../store/schema.ts';
+import type { Db } from '../../store/db.ts';
 
 export interface EventKey {
   tenantId: string;
@@ -21,7 +20,7 @@ export interface EventKey {
  * form (normalizeEventId): a job is keyed by the id as given.
  */
 export async function retryEvents(
-  deps: { db: Kysely<Database>; clock: Clock },
+  deps: { db: Db; clock: Clock },
   events: readonly EventKey[],
 ): Promise<number> {
   const byTenant = new Map<string, string[]>();
@@ -48,7 +47,7 @@ export async function retryEvents(
 }
 
 /** The dead-lettered Events, of one tenant or all. */
-export async function deadEvents(db: Kysely<Database>, tenantId?: string): Promise<EventKey[]> {
+export async function deadEvents(db: Db, tenantId?: string): Promise<EventKey[]> {
   return listDeadJobs(db, tenantId);
 }
 
@@ -56,7 +55,7 @@ export async function deadEvents(db: Kysely<Database>, tenantId?: string): Promi
  * The tenants that know `eventId` (from its changes, job or link), with the Event's 18-character
  * id. None for an id normalizeEventId refuses.
  */
-export async function tenantsKnowingEvent(db: Kysely<Database>, eventId: string): Promise<EventKey[]> {
+export async function tenantsKnowingEvent(db: Db, eventId: string): Promise<EventKey[]> {
   const id = normalizeEventId(eventId);
   if (id === undefined) return [];
   return (await tenantIdsKnowingEvent(db, id)).map((tenantId) => ({ tenantId, eventId: id }));

@@ -11,9 +11,9 @@ import {
   type IncomingChange,
 } from '../../store/changes/record-changes.ts';
 import { readPosition } from '../../store/intake-positions-repository.ts';
-import type { Database, TenantRow } from '../../store/schema.ts';
-import type { Kysely } from 'kysely';
+import type { TenantRow } from '../../store/schema.ts';
 import type { SalesforceRestClient } from '../../salesforce/rest-client.ts';
+import type { Db } from '../../store/db.ts';
 
 /** How far back each run looks again before the watermark. */
 export const pollOverlapMs = 60_000;
@@ -31,7 +31,7 @@ export interface PollResult {
 }
 
 export interface PollerDeps {
-  db: Kysely<Database>;
+  db: Db;
   clock: Clock;
   logger: Logger;
   restClient: (tenantId: string) => SalesforceRestClient;

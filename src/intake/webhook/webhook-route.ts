@@ -15,7 +15,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import type { Kysely } from 'kysely';
 import type { Clock } from '../../lib/clock.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { SecretBox } from '../../lib/secret-box.ts';
@@ -30,12 +29,12 @@ import {
 } from './webhook-delivery.ts';
 import { recordChanges } from '../../store/changes/record-changes.ts';
 import { peekRateLimit, refundRateLimit, reserveRateLimit } from '../../store/rate-limits-repository.ts';
-import type { Database } from '../../store/schema.ts';
 import { findTenantBySlug } from '../../store/tenants-repository.ts';
 import { sealContext } from '../../store/seal-contexts.ts';
+import type { Db } from '../../store/db.ts';
 
 export interface WebhookDeps {
-  db: Kysely<Database>;
+  db: Db;
   secretBox: SecretBox;
   clock: Clock;
   logger: Logger;
