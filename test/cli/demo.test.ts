@@ -149,7 +149,8 @@ it('runs the demo against the Google sandbox with --provider google: the same li
     const anna = (await (
       await fetchImpl(`${viewUrl}/__sandbox/users/anna.berg@demo.example/events`)
     ).json()) as { summary: string }[];
-    expect(anna.map((e) => e.summary)).toContain('Pipeline review');
+    // At a 300 ms pace the next change (its move) may already be there too.
+    expect(anna.some((e) => e.summary.startsWith('Pipeline review'))).toBe(true);
   });
 }, 120_000);
 
@@ -159,7 +160,8 @@ it('runs the demo against the Exchange sandbox with --provider ews: the same lin
     const anna = (await (
       await fetchImpl(`${viewUrl}/__sandbox/mailboxes/anna.berg@demo.example/items`)
     ).json()) as { Subject: string; ExtendedProperties: { PropertyName?: string; Value?: string }[] }[];
-    const review = anna.find((item) => item.Subject === 'Pipeline review');
+    // At a 300 ms pace the next change (its move) may already be there too.
+    const review = anna.find((item) => item.Subject.startsWith('Pipeline review'));
     expect(review?.ExtendedProperties.find((p) => p.PropertyName === 'SalesforceEventId')?.Value).toMatch(
       /^00U/,
     );
