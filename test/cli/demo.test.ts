@@ -20,7 +20,9 @@ it('runs the demo, syncs its Events into the sandbox mailboxes, stops on Ctrl-C 
   const env = { INSTANT_SYNC_PORT: String(await freePort()) };
   const fetchImpl = createOutboundFetch({ extraCaPem: readFileSync(localTls().caFile, 'utf8') });
 
-  const first = await startCliProcess(['start'], { cwd, env, ready: /__sandbox\/view/, timeoutMs: 60_000 });
+  // Ready once the whole header is out (its last line): the lines after the view's address came
+  // in a later chunk on a busy machine.
+  const first = await startCliProcess(['start'], { cwd, env, ready: /Ctrl-C stops\./, timeoutMs: 60_000 });
   const viewUrl = /(https:\/\/\S+)\/__sandbox\/view/.exec(first.output().stdout)?.[1] ?? '';
   expect(first.output().stdout).toContain('starting the demo');
   // The first run makes the secret key and says so in words, not as a JSON log line.
