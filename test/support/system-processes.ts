@@ -473,6 +473,10 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
 
     /** Connects through the tenant page; by default waits for the new CDC subscription of `serve`. */
     async function connect(waitForSubscription = true): Promise<void> {
+      const subscribed = () =>
+        (serviceOutput().match(/subscribed to Event change data capture/g) ?? []).length;
+      // Counted before connecting: the service may subscribe before the connect page answers.
+      const subscriptions = subscribed();
       const browser = new TestBrowser(fetchImpl);
       const done = await browser.submit(await browser.get(`${serviceUrl}/t/acme/`), {
         button: /^(Connect|Reconnect)/,
@@ -480,10 +484,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       if (!done.url.endsWith('?result=connected')) throw new Error(`could not connect:\n${done.html}`);
       if (!waitForSubscription) return;
       // Changes made before the CDC subscription opens arrive by polling, a minute later: wait for it.
-      const subscribed = () =>
-        (serviceOutput().match(/subscribed to Event change data capture/g) ?? []).length;
-      const subscriptions = subscribed();
-      const deadline = Date.now() + 30_000;
+      const deadline = Date.now() + 60_000;
       while (subscribed() <= subscriptions) {
         if (Date.now() > deadline) throw new Error(`the CDC subscription did not open:\n${serviceOutput()}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
