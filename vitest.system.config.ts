@@ -1,8 +1,8 @@
 // `npm run test:system`: the tests that run the whole system as separate processes (the service
 // from its executable, the sandboxes from their launchers, Chromium): the end-to-end cases, the
 // short chaos cases, the browser test, the demo and CDC across processes. Each keeps a few
-// processes busy for tens of seconds, so they run one file at a time; `npm test` runs every
-// other test, and CI (.ci/run) runs both.
+// processes busy for tens of seconds: two files at a time take 6 minutes on 2 cores (one at a
+// time, 10.5). `npm test` runs every other test, and CI (.ci/run) runs both.
 import { defineConfig } from 'vitest/config';
 
 export const systemTests = [
@@ -18,7 +18,7 @@ export default defineConfig({
     include: systemTests,
     pool: 'forks',
     globalSetup: ['test/support/temp-root.ts'],
-    fileParallelism: false,
+    maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 120_000,
     teardownTimeout: 10_000,
