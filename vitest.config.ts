@@ -1,7 +1,8 @@
 // `npm test`: every test but the system tests (vitest.system.config.ts, `npm run test:system`),
 // two files at a time, each worker process running file after file (isolate: false): a fresh
 // process per file re-imported the same modules for every file, a third of the run on 2 cores.
-// Test files share no global state (no module mocks, no fake timers, no environment changes).
+// test/support/process-state.ts puts back what a file may change process-wide (the default TLS
+// trust store, the environment); modules are shared, so no file mocks one.
 import { configDefaults, defineConfig } from 'vitest/config';
 import { systemTests } from './vitest.system.config.ts';
 
@@ -13,6 +14,7 @@ export default defineConfig({
     maxWorkers: 2,
     isolate: false,
     globalSetup: ['test/support/temp-root.ts'],
+    setupFiles: ['test/support/process-state.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Tests wait on state with deadlines; a stray timer or socket must not keep the run alive.

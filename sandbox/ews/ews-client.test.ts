@@ -2,9 +2,11 @@
 // NTLM through @ewsjs/xhr, ExchangeImpersonation) creates an appointment with an extended
 // property, finds it by that property, reads it, updates it and deletes it, and makes a weekly
 // series that FindAppointments expands, unchanged.
-// Two adjustments are made in this test's process only: @ewsjs/xhr's NTLM agent takes no CA,
-// so the sandboxes' CA joins the default trust store (as NODE_EXTRA_CA_CERTS would), and
-// ews-javascript-api 0.15 calls util.isNullOrUndefined, which Node 23 removed, so it is put back.
+// Two adjustments are made for this file only: @ewsjs/xhr's NTLM agent takes no CA, so the
+// sandboxes' CA joins the default trust store (as NODE_EXTRA_CA_CERTS would) until the file's tests
+// end (npm test runs other files in the same process after it, and some check that the CA is
+// not trusted by default), and ews-javascript-api 0.15 calls util.isNullOrUndefined, which Node 23
+// removed, so it is put back.
 import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
 import util from 'node:util';
@@ -19,6 +21,7 @@ describe('EWS sandbox with the real ews-javascript-api', () => {
   let sandbox: EwsSandbox;
   let service: ews.ExchangeService;
   let stamp: ews.ExtendedPropertyDefinition;
+  const trusted = tls.getCACertificates('default');
 
   beforeAll(async () => {
     const legacy = util as unknown as { isNullOrUndefined?: (value: unknown) => boolean };
@@ -45,6 +48,7 @@ describe('EWS sandbox with the real ews-javascript-api', () => {
     );
   });
   afterAll(async () => {
+    tls.setDefaultCACertificates(trusted);
     await sandbox.close();
   });
 
