@@ -109,6 +109,11 @@ export default tseslint.config(
               from: ['./test', './bench'],
               message: 'product code never imports test or bench code.',
             },
+            {
+              target: './test/support',
+              from: './bench',
+              message: 'the bench builds on test/support, never the other way round.',
+            },
           ],
         },
       ],

@@ -17,11 +17,7 @@ import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { options as configOptions } from '../src/config/options.ts';
 import { toCaseSafeId } from '../src/domain/salesforce-ids.ts';
-import {
-  maxWebhookBodyBytes,
-  signWebhook,
-  webhookHeaders,
-} from '../src/intake/webhook/webhook-delivery.ts';
+import { maxWebhookBodyBytes, signWebhook, webhookHeaders } from '../src/intake/webhook/webhook-delivery.ts';
 import type { RunningSystem } from '../test/support/system-processes.ts';
 import { runCliProcess, startCliProcess } from '../test/support/cli-process.ts';
 import { cpuSnapshot, peakRssMb, type CpuUse } from './process-usage.ts';

@@ -79,6 +79,8 @@ describe('sandbox Pub/Sub API', () => {
   afterAll(async () => {
     await org.close();
     for (const client of clients) client.close();
+    // jsforce keeps its dispatcher per process: the next test file in this worker gets its own default.
+    setDispatcher(undefined);
   });
 
   async function subscribe(start: { replayId?: number; earliest?: boolean } = {}, token = accessToken) {

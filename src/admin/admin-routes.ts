@@ -10,7 +10,12 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { html } from 'hono/html';
 import { normalizeEventId, salesforceIdProblem } from '../domain/salesforce-ids.ts';
 import { adminSessionLifetimeMs } from './admin-auth.ts';
-import { deadEvents, retryEvents, tenantsKnowingEvent, type EventKey } from '../intake/manual/retry-events.ts';
+import {
+  deadEvents,
+  retryEvents,
+  tenantsKnowingEvent,
+  type EventKey,
+} from '../intake/manual/retry-events.ts';
 import { BadInputError, NotFoundError } from '../lib/errors.ts';
 import { describeLinkedItem, eventStories, type EventStory } from '../reports/event-story.ts';
 import {
