@@ -3,7 +3,7 @@
 import { assertTransition, type ConnectionState } from '../domain/salesforce-connection.ts';
 import { tenantUrl } from '../domain/tenant.ts';
 import { updateConnection } from '../store/salesforce-connections-repository.ts';
-import { findTenantSlug } from '../store/tenants-repository.ts';
+import { findTenantById } from '../store/tenants-repository.ts';
 import type { ConnectionRow } from '../store/schema.ts';
 import type { SalesforceDeps } from './salesforce-deps.ts';
 import type { ConnectionChanges } from '../store/db.ts';
@@ -39,7 +39,7 @@ export async function markReconnectRequired(
     last_error: reason,
   });
   if (!moved) return;
-  const slug = (await findTenantSlug(deps.db, row.tenant_id)) ?? row.tenant_id;
+  const slug = (await findTenantById(deps.db, row.tenant_id))?.slug ?? row.tenant_id;
   await deps.notifier.notify({
     type: 'salesforce.connection.reconnect_required',
     tenant: slug,

@@ -38,12 +38,6 @@ export async function findTenantById(db: Kysely<Database>, id: string): Promise<
   return db.selectFrom('tenants').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-/** The slug of the tenant `id`, to name it in notices; undefined if there is no such tenant. */
-export async function findTenantSlug(db: Kysely<Database>, id: string): Promise<string | undefined> {
-  const row = await db.selectFrom('tenants').select(['slug']).where('id', '=', id).executeTakeFirst();
-  return row?.slug;
-}
-
 /** Every tenant's id and slug, or only the one with `slug`, in no particular order. */
 export async function listTenantSlugs(
   db: Kysely<Database>,

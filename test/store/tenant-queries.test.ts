@@ -1,12 +1,10 @@
-// The tenant queries the schedulers, notices, event stories and settings changes use: a tenant's
-// slug, tenants with their connection (and poll position), and a settings change saved whole.
-import { randomUUID } from 'node:crypto';
+// The tenant queries the schedulers, event stories and settings changes use: tenants' slugs,
+// tenants with their connection (and poll position), and a settings change saved whole.
 import { expect, it } from 'vitest';
 import { savePosition } from '../../src/store/intake-positions-repository.ts';
 import { findConnection } from '../../src/store/salesforce-connections-repository.ts';
 import {
   findTenantById,
-  findTenantSlug,
   listTenantSlugs,
   listTenantsToPoll,
   listTenantsWithConnection,
@@ -19,12 +17,6 @@ describeEachBackend('tenant queries', (database) => {
   const db = () => database.store.db;
 
   const slugOf = async (id: string) => (await findTenantById(db(), id))?.slug;
-
-  it("finds a tenant's slug by its id, and none for an unknown id", async () => {
-    const id = await seedTenant(db());
-    expect(await findTenantSlug(db(), id)).toBe(await slugOf(id));
-    expect(await findTenantSlug(db(), randomUUID())).toBeUndefined();
-  });
 
   it('lists every tenant id and slug, or only the one with a slug', async () => {
     const a = await seedTenant(db());
