@@ -3,13 +3,7 @@
 // traces), the queue and its dead letters; and the failures list: dead letters and recent skips.
 import type { ConnectionManager } from '../salesforce/connection-manager.ts';
 import type { JobCounts } from '../store/jobs/count-jobs.ts';
-import {
-  deadLetters,
-  providerKindsOf,
-  skipsSince,
-  syncsSince,
-  tenantSyncsSince,
-} from '../store/overview-repository.ts';
+import { deadLetters, providerKindsOf, skipsSince, syncsSince } from '../store/overview-repository.ts';
 import { listTenants } from '../store/tenants-repository.ts';
 import type { Db } from '../store/db.ts';
 
@@ -44,7 +38,11 @@ export async function tenantOverviews(deps: OverviewDeps): Promise<TenantOvervie
   for (const tenant of await listTenants(deps.db)) {
     const { connection } = await deps.connections.get(tenant.slug);
     const providers = await providerKindsOf(deps.db, tenant.id);
-    const applied = await tenantSyncsSince(deps.db, tenant.id, now - 86_400_000, 50_000);
+    const applied = await syncsSince(deps.db, {
+      tenantId: tenant.id,
+      since: now - 86_400_000,
+      limit: 50_000,
+    });
     const latencies = applied
       .map((t) => t.latencyMs)
       .filter((ms): ms is number => ms !== undefined)
@@ -136,7 +134,7 @@ export async function latencySeries(db: Db, now: number): Promise<LatencyBucket[
   const hour = 3_600_000;
   const start = Math.floor(now / hour) * hour - 23 * hour;
   const buckets: number[][] = Array.from({ length: 24 }, () => []);
-  for (const { at, latencyMs } of await syncsSince(db, start, 200_000)) {
+  for (const { at, latencyMs } of await syncsSince(db, { since: start, limit: 200_000 })) {
     const index = Math.floor((at - start) / hour);
     if (latencyMs !== undefined && index >= 0 && index < 24) buckets[index]?.push(latencyMs);
   }

@@ -34,35 +34,22 @@ export async function providerKindsOf(
 }
 
 /**
- * A tenant's syncs (its `apply` traces) at or after `since`, newest first, at most `limit`: the
- * overview's synced counts and latency percentiles. Bounded so a busy tenant's page stays quick.
+ * Syncs (`apply` traces) at or after `since`, of one tenant or of all, newest first, at most
+ * `limit`: the overview's synced counts and latency percentiles, and the latency chart. Bounded so
+ * a busy server's pages stay quick.
  */
-export async function tenantSyncsSince(
+export async function syncsSince(
   db: Kysely<Database>,
-  tenantId: string,
-  since: number,
-  limit: number,
+  query: { tenantId?: string | undefined; since: number; limit: number },
 ): Promise<AppliedSync[]> {
   const rows = await db
     .selectFrom('traces')
     .select(['at', 'data_json'])
-    .where('tenant_id', '=', tenantId)
+    .$if(query.tenantId !== undefined, (qb) => qb.where('tenant_id', '=', query.tenantId ?? ''))
     .where('step', '=', 'apply')
-    .where('at', '>=', since)
+    .where('at', '>=', query.since)
     .orderBy('at', 'desc')
-    .limit(limit)
-    .execute();
-  return rows.map((row) => ({ at: row.at, latencyMs: latencyOf(row.data_json) }));
-}
-
-/** Every tenant's syncs (`apply` traces) at or after `since`, in no order, at most `limit`: the latency chart. */
-export async function syncsSince(db: Kysely<Database>, since: number, limit: number): Promise<AppliedSync[]> {
-  const rows = await db
-    .selectFrom('traces')
-    .select(['at', 'data_json'])
-    .where('step', '=', 'apply')
-    .where('at', '>=', since)
-    .limit(limit)
+    .limit(query.limit)
     .execute();
   return rows.map((row) => ({ at: row.at, latencyMs: latencyOf(row.data_json) }));
 }

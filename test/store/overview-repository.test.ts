@@ -2,13 +2,7 @@
 // dead letters and skips, each filtered, ordered and bounded as the overview asks.
 import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
-import {
-  deadLetters,
-  providerKindsOf,
-  skipsSince,
-  syncsSince,
-  tenantSyncsSince,
-} from '../../src/store/overview-repository.ts';
+import { deadLetters, providerKindsOf, skipsSince, syncsSince } from '../../src/store/overview-repository.ts';
 import type { JobState } from '../../src/store/schema.ts';
 import { addTraces } from '../../src/store/traces-repository.ts';
 import { seedTenant } from '../support/seed-tenant.ts';
@@ -84,12 +78,12 @@ describeEachBackend('overview repository', (database) => {
       trace(tenantId, 'skip', t0 + 1500),
       trace(other, 'apply', t0 + 3000, { latencyMs: 5 }),
     ]);
-    expect(await tenantSyncsSince(db(), tenantId, t0, 10)).toEqual([
+    expect(await syncsSince(db(), { tenantId, since: t0, limit: 10 })).toEqual([
       { at: t0 + 2000, latencyMs: undefined },
       { at: t0 + 1000, latencyMs: 900 },
       { at: t0, latencyMs: 250 },
     ]);
-    expect(await tenantSyncsSince(db(), tenantId, t0, 2)).toEqual([
+    expect(await syncsSince(db(), { tenantId, since: t0, limit: 2 })).toEqual([
       { at: t0 + 2000, latencyMs: undefined },
       { at: t0 + 1000, latencyMs: 900 },
     ]);
@@ -105,12 +99,12 @@ describeEachBackend('overview repository', (database) => {
       trace(b, 'apply', since + 5, { latencyMs: 20 }),
       trace(b, 'plan', since + 6, { latencyMs: 30 }),
     ]);
-    const syncs = await syncsSince(db(), since, 100);
+    const syncs = await syncsSince(db(), { since, limit: 100 });
     expect(syncs.toSorted((x, y) => x.at - y.at)).toEqual([
       { at: since, latencyMs: 10 },
       { at: since + 5, latencyMs: 20 },
     ]);
-    expect(await syncsSince(db(), since, 1)).toHaveLength(1);
+    expect(await syncsSince(db(), { since, limit: 1 })).toEqual([{ at: since + 5, latencyMs: 20 }]);
   });
 
   it('lists dead letters, most recently dead first, of one tenant or all, bounded', async () => {
