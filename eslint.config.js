@@ -34,22 +34,9 @@ const layers = {
     'reports',
     'http',
   ],
-  demo: [
-    'domain',
-    'lib',
-    'config',
-    'store',
-    'providers',
-    'salesforce',
-    'intake',
-    'engine',
-    'tenants',
-    'reports',
-    'http',
-    'admin',
-    'main.ts',
-  ],
 };
+// The demo runs the whole service with its sandboxes: everything but the CLI that starts it.
+layers.demo = [...Object.keys(layers), 'main.ts'];
 const folders = [...Object.keys(layers), 'cli', 'main.ts'];
 const layerZones = Object.entries(layers).map(([folder, allowed]) => ({
   target: `./src/${folder}`,
