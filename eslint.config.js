@@ -126,8 +126,8 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': 'off', 'import-x/no-restricted-paths': 'off' },
   },
   {
-    // Every statement is a store/ function: elsewhere the database handle (store/db.ts) is only
-    // passed to them, never used to build a query.
+    // Every statement is a store/ function, and only store/ holds the database handle: the
+    // composition root hands every module the repositories bound to it (store/repositories.ts).
     files: ['src/**/*.ts'],
     ignores: ['src/store/**', 'src/**/*.test.ts'],
     rules: {
@@ -143,9 +143,19 @@ export default tseslint.config(
         'error',
         {
           selector:
-            'CallExpression[callee.property.name=/^(selectFrom|insertInto|updateTable|deleteFrom|mergeInto|replaceInto|selectNoFrom|transaction|executeQuery)$/]',
+            'CallExpression[callee.property.name=/^(selectFrom|insertInto|updateTable|deleteFrom|mergeInto|replaceInto|selectNoFrom|executeQuery)$/]',
+          message: 'queries live in src/store/: call or add a store function there.',
+        },
+        {
+          selector: 'CallExpression[callee.property.name="transaction"][arguments.length=0]',
           message:
-            'queries live in src/store/: call or add a store function there (inTransaction for a unit of work).',
+            'a unit of work is repos.transaction(async (tx) => ...), with tx the repositories bound to it.',
+        },
+        {
+          selector:
+            'MemberExpression[property.name="db"], ImportSpecifier[imported.name=/^(Db|inTransaction)$/]',
+          message:
+            'only store/ holds the database handle: take the repositories you use (store/repositories.ts) in your deps.',
         },
       ],
     },

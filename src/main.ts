@@ -28,10 +28,8 @@ import type { Logger } from './lib/logger.ts';
 import { SecretBox } from './lib/secret-box.ts';
 import { createMetrics, type Metrics } from './reports/metrics.ts';
 import { loadSecretKey } from './lib/secret-key-source.ts';
-import { claimMeta } from './store/meta-repository.ts';
 import { migrateToLatest, migrationStatus } from './store/migrate.ts';
 import { openStore, type Store } from './store/open-store.ts';
-import { reserveRateLimit } from './store/rate-limits-repository.ts';
 import { createNotifier } from './lib/notifier.ts';
 import { createOutboundFetch } from './lib/outbound-fetch.ts';
 import { ConnectionManager } from './salesforce/connection-manager.ts';
@@ -93,7 +91,7 @@ export async function openRuntime(
     if (options.migrations === 'auto') await applyOrCheckMigrations(config, store, logger);
     const clock = options.clock ?? systemClock;
     const queue = new JobQueue({ store, clock, retryPolicy: defaultRetryPolicy, random: Math.random });
-    const metrics = createMetrics(store.db, () => clock.now());
+    const metrics = createMetrics(store.repos, () => clock.now());
     return { config, logger, clock, store, queue, metrics, close: () => store.close() };
   } catch (error) {
     await store.close();
@@ -113,7 +111,7 @@ export async function openRuntimeWithSecrets(
     // When this database began: an Event created after it cannot have an item from an earlier
     // database, so its first create needs no look-up. Set by whichever command opens the
     // database first (tenants add, serve, …), not only by the first sync, which may come later.
-    await claimMeta(runtime.store.db, 'installed_at', String(runtime.clock.now()));
+    await runtime.store.repos.meta.claimMeta('installed_at', String(runtime.clock.now()));
     return {
       ...runtime,
       secretBox,
@@ -152,7 +150,7 @@ function createSalesforceServices(
   fetchImpl: typeof fetch,
 ): SalesforceServices {
   const deps: SalesforceDeps = {
-    db: runtime.store.db,
+    repos: runtime.store.repos,
     secretBox,
     clock: runtime.clock,
     logger: runtime.logger,
@@ -198,11 +196,11 @@ export interface Intake {
 /** The change sources `serve` runs: CDC subscriptions and polling reconciliation. */
 export function createIntake(runtime: RuntimeWithSecrets): Intake {
   const { store, clock, logger, config, salesforce } = runtime;
-  const pollerDeps = { db: store.db, clock, logger, restClient: salesforce.restClient };
+  const pollerDeps = { repos: store.repos, clock, logger, restClient: salesforce.restClient };
   const polling = new PollingScheduler({ ...pollerDeps, nodeId, intervalMs: config.pollInterval });
   const cdc = config.cdc
     ? new CdcScheduler({
-        db: store.db,
+        repos: store.repos,
         clock,
         logger,
         nodeId,
@@ -233,14 +231,14 @@ export function createSyncWorker(
 ): SyncWorker {
   const { store, clock, logger, config, salesforce } = runtime;
   return new SyncWorker({
-    db: store.db,
+    repos: store.repos,
     queue: runtime.queue,
     clock,
     logger,
     workerId: nodeId,
     restClient: salesforce.restClient,
     providers: new ProviderSource({
-      db: store.db,
+      repos: store.repos,
       secretBox: runtime.secretBox,
       fetch: salesforce.deps.fetch,
       extraCaPem: readExtraCa(config),
@@ -258,7 +256,7 @@ export function createSyncWorker(
 /** This process as a node of the service (`serve` or `worker`); start() it before its work. */
 export function createNodePresence(runtime: Runtime, role: 'serve' | 'worker'): NodePresence {
   return new NodePresence({
-    db: runtime.store.db,
+    repos: runtime.store.repos,
     clock: runtime.clock,
     logger: runtime.logger,
     nodeId,
@@ -272,13 +270,13 @@ export function createNodePresence(runtime: Runtime, role: 'serve' | 'worker'): 
 export function doctorDeps(runtime: RuntimeWithSecrets): DoctorDeps {
   const { store, config, salesforce, queue, clock } = runtime;
   return {
-    db: store.db,
+    repos: store.repos,
     config,
     connections: salesforce.connections,
     rest: (tenantId) => salesforce.restClient(tenantId),
     sessions: (tenantId) => salesforce.sessions.forTenant(tenantId),
     providers: new ProviderSource({
-      db: store.db,
+      repos: store.repos,
       secretBox: runtime.secretBox,
       fetch: salesforce.deps.fetch,
       extraCaPem: readExtraCa(config),
@@ -292,7 +290,7 @@ export function doctorDeps(runtime: RuntimeWithSecrets): DoctorDeps {
 /** What creating a tenant needs from the runtime. */
 export function tenantCreationDeps(runtime: RuntimeWithSecrets): CreateTenantDeps {
   return {
-    db: runtime.store.db,
+    repos: runtime.store.repos,
     secretBox: runtime.secretBox,
     clock: runtime.clock,
     publicUrl: runtime.config.publicUrl,
@@ -307,8 +305,8 @@ export function tenantCreationDeps(runtime: RuntimeWithSecrets): CreateTenantDep
 const connectLimit = { limit: 20, windowMs: 10 * 60_000 } as const;
 
 export function createHttpAppFor(runtime: RuntimeWithSecrets) {
-  const db = runtime.store.db;
-  const auth = new AdminAuth({ db, secretBox: runtime.secretBox, token: runtime.config.adminToken });
+  const repos = runtime.store.repos;
+  const auth = new AdminAuth({ repos, secretBox: runtime.secretBox, token: runtime.config.adminToken });
   const clientAddress = clientAddressOf({ trustProxy: runtime.config.trustProxy });
   return createHttpApp({
     logger: runtime.logger,
@@ -318,28 +316,28 @@ export function createHttpAppFor(runtime: RuntimeWithSecrets) {
     metrics: { source: runtime.metrics, auth, clientAddress, now: () => runtime.clock.now() },
     routes: [
       adminRoutes({
-        db,
+        repos,
         auth,
         secretBox: runtime.secretBox,
         publicUrl: runtime.config.publicUrl,
         clock: runtime.clock,
         clientAddress,
         overview: {
-          db,
+          repos,
           connections: runtime.salesforce.connections,
           jobCounts: (tenantId) => runtime.queue.counts(tenantId),
           now: () => runtime.clock.now(),
         },
       }),
       webhookRoutes({
-        db,
+        repos,
         secretBox: runtime.secretBox,
         clock: runtime.clock,
         logger: runtime.logger,
         rateLimitPerMinute: runtime.config.webhookRateLimit,
       }),
       packageRoutes({
-        db,
+        repos,
         secretBox: runtime.secretBox,
         clock: runtime.clock,
         logger: runtime.logger,
@@ -353,7 +351,7 @@ export function createHttpAppFor(runtime: RuntimeWithSecrets) {
           clock: runtime.clock,
           clientAddress,
           reserveConnect: (client, now) =>
-            reserveRateLimit(db, `connect:${client}`, { ...connectLimit, now }),
+            repos.rateLimits.reserveRateLimit(`connect:${client}`, { ...connectLimit, now }),
           isAdmin: adminSignedIn(auth, runtime.clock),
         },
         runtime.logger,
@@ -397,7 +395,7 @@ async function openSecretBox(config: Config, store: Store, logger: Logger): Prom
     );
   }
   const box = new SecretBox(source.key);
-  const expected = await claimMeta(store.db, 'secret_key_id', box.keyId);
+  const expected = await store.repos.meta.claimMeta('secret_key_id', box.keyId);
   if (expected !== box.keyId) {
     throw new ConfigError([
       `the database's secrets were sealed with key ${expected}, but the configured key is ${box.keyId}: ` +

@@ -10,19 +10,8 @@
 import { createHash, randomBytes, scrypt as scryptCallback, timingSafeEqual } from 'node:crypto';
 import { BadInputError } from '../lib/errors.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
-import {
-  deleteAdminSession,
-  deleteAllAdminSessions,
-  findAdminSession,
-  insertAdminSession,
-} from '../store/admin-sessions-repository.ts';
-import { compareAndWriteMeta, readMeta, writeMeta } from '../store/meta-repository.ts';
-import {
-  refundRateLimit,
-  reserveRateLimit,
-  type RateLimitDecision,
-} from '../store/rate-limits-repository.ts';
-import type { Db } from '../store/db.ts';
+import type { RateLimitDecision } from '../store/rate-limits-repository.ts';
+import type { Repositories } from '../store/repositories.ts';
 
 const passwordKey = 'admin_password';
 export const adminSessionLifetimeMs = 12 * 3_600_000;
@@ -100,11 +89,14 @@ function parseStoredHash(stored: string): { params: ScryptParams; salt: Buffer; 
 }
 
 /** Sets the admin password and ends every admin session (signed in with the old one or not). */
-export async function setAdminPassword(db: Db, password: string): Promise<{ endedSessions: number }> {
+export async function setAdminPassword(
+  repos: Repositories,
+  password: string,
+): Promise<{ endedSessions: number }> {
   if (password.length < 12) throw new BadInputError('the admin password must be at least 12 characters');
   if (password.length > 1024) throw new BadInputError('the admin password must be at most 1,024 characters');
-  await writeMeta(db, passwordKey, await hashPassword(password));
-  return { endedSessions: await deleteAllAdminSessions(db) };
+  await repos.meta.writeMeta(passwordKey, await hashPassword(password));
+  return { endedSessions: await repos.adminSessions.deleteAllAdminSessions() };
 }
 
 export type SignInResult =
@@ -121,19 +113,19 @@ export interface AdminSession {
 }
 
 export class AdminAuth {
-  readonly #db: Db;
+  readonly #repos: Repositories;
   readonly #secretBox: SecretBox;
   readonly #token: string | undefined;
 
-  constructor(deps: { db: Db; secretBox: SecretBox; token: string | undefined }) {
-    this.#db = deps.db;
+  constructor(deps: { repos: Repositories; secretBox: SecretBox; token: string | undefined }) {
+    this.#repos = deps.repos;
     this.#secretBox = deps.secretBox;
     this.#token = deps.token;
   }
 
   /** Whether any way to sign in is configured. */
   async configured(): Promise<boolean> {
-    return this.#token !== undefined || (await readMeta(this.#db, passwordKey)) !== undefined;
+    return this.#token !== undefined || (await this.#repos.meta.readMeta(passwordKey)) !== undefined;
   }
 
   /** The sign-in form: the admin token or password, limited per client address. */
@@ -143,9 +135,9 @@ export class AdminAuth {
       return { ok: false, reason: 'locked', retryAfterSeconds: decision.retryAfterSeconds };
     const credential = await this.#check(secret);
     if (credential === undefined) return { ok: false, reason: 'wrong' };
-    await refundRateLimit(this.#db, `signin:${client}`, decision.hit);
+    await this.#repos.rateLimits.refundRateLimit(`signin:${client}`, decision.hit);
     const sessionId = randomBytes(32).toString('base64url');
-    await insertAdminSession(this.#db, {
+    await this.#repos.adminSessions.insertAdminSession({
       id_hash: hashId(sessionId),
       credential,
       client,
@@ -160,7 +152,7 @@ export class AdminAuth {
     const decision = await this.#reserve(`bearer:${client}`, now);
     if (!decision.allowed) return { locked: decision.retryAfterSeconds };
     if (this.#token === undefined || !same(token, this.#token)) return 'wrong';
-    await refundRateLimit(this.#db, `bearer:${client}`, decision.hit);
+    await this.#repos.rateLimits.refundRateLimit(`bearer:${client}`, decision.hit);
     return 'ok';
   }
 
@@ -168,7 +160,7 @@ export class AdminAuth {
   async session(cookie: string | undefined, now: number): Promise<AdminSession | undefined> {
     if (cookie === undefined || !/^[A-Za-z0-9_-]{43}$/.test(cookie)) return undefined;
     const idHash = hashId(cookie);
-    const row = await findAdminSession(this.#db, idHash, now);
+    const row = await this.#repos.adminSessions.findAdminSession(idHash, now);
     if (row === undefined) return undefined;
     if (row.credential !== 'password' && row.credential !== this.#tokenCredential()) return undefined;
     return { idHash, csrf: this.#secretBox.mac('admin-csrf', idHash) };
@@ -180,17 +172,17 @@ export class AdminAuth {
   }
 
   async signOut(session: AdminSession): Promise<void> {
-    await deleteAdminSession(this.#db, session.idHash);
+    await this.#repos.adminSessions.deleteAdminSession(session.idHash);
   }
 
   async #reserve(key: string, now: number): Promise<RateLimitDecision> {
-    return reserveRateLimit(this.#db, key, { ...signInLimit, now });
+    return this.#repos.rateLimits.reserveRateLimit(key, { ...signInLimit, now });
   }
 
   /** Which credential `secret` is (the session records it), or undefined when it is neither. */
   async #check(secret: string): Promise<string | undefined> {
     if (this.#token !== undefined && same(secret, this.#token)) return this.#tokenCredential();
-    const stored = await readMeta(this.#db, passwordKey);
+    const stored = await this.#repos.meta.readMeta(passwordKey);
     const parsed = stored === undefined ? undefined : parseStoredHash(stored);
     if (stored === undefined || parsed === undefined || secret.length > 1024) return undefined;
     const computed = await scryptGate.run(() => scrypt(secret, parsed.salt, parsed.params));
@@ -199,7 +191,7 @@ export class AdminAuth {
     if (parsed.params.logN !== logN || parsed.params.r !== r || parsed.params.p !== p) {
       // A hash from before the cost was raised: store the stronger one, unless the password
       // was changed meanwhile.
-      await compareAndWriteMeta(this.#db, passwordKey, stored, await hashPassword(secret));
+      await this.#repos.meta.compareAndWriteMeta(passwordKey, stored, await hashPassword(secret));
     }
     return 'password';
   }

@@ -6,10 +6,10 @@ import type { AdminAuth, AdminSession } from './admin-auth.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
 import type { OverviewDeps } from './overview.ts';
-import type { Db } from '../store/db.ts';
+import type { Repositories } from '../store/repositories.ts';
 
 export interface AdminDeps {
-  db: Db;
+  repos: Repositories;
   auth: AdminAuth;
   secretBox: SecretBox;
   publicUrl: string;

@@ -26,7 +26,6 @@ import {
   type Failure,
   type TenantOverview,
 } from './overview.ts';
-import { findTenantBySlug } from '../store/tenants-repository.ts';
 import { findProviderPlugin } from '../providers/registry.ts';
 import { sessionCsrf, sessionCsrfValid, type AdminDeps, type AdminEnv } from './admin-context.ts';
 import { csrfToken, csrfValid, type CookieSettings } from '../http/browser-cookies.ts';
@@ -155,7 +154,7 @@ export function adminRoutes(deps: AdminDeps): Hono {
     c.html(
       overviewPage(
         await tenantOverviews(deps.overview),
-        await latencySeries(deps.db, deps.clock.now()),
+        await latencySeries(deps.repos, deps.clock.now()),
         sessionCsrf(c),
         deps.clock.now(),
       ),
@@ -164,7 +163,7 @@ export function adminRoutes(deps: AdminDeps): Hono {
   app.get('/admin/failures', async (c) => {
     const tenant = c.req.query('tenant') || undefined;
     const kind = parseKind(c.req.query('kind'));
-    const list = await failures(deps.db, { now: deps.clock.now(), tenant, kind });
+    const list = await failures(deps.repos, { now: deps.clock.now(), tenant, kind });
     return c.html(
       failuresPage(list, { tenant, kind, csrf: sessionCsrf(c), retried: c.req.query('retried') }),
     );
@@ -197,7 +196,7 @@ export function adminRoutes(deps: AdminDeps): Hono {
   app.get('/admin/events', async (c) => {
     const given = (c.req.query('id') ?? '').trim();
     const id = normalizeEventId(given);
-    const stories = id === undefined ? [] : await eventStories(deps.db, id);
+    const stories = id === undefined ? [] : await eventStories(deps.repos, id);
     return c.html(
       eventPage(id ?? given, stories, {
         csrf: sessionCsrf(c),
@@ -213,7 +212,7 @@ export function adminRoutes(deps: AdminDeps): Hono {
   app.get('/api/tenants', async (c) => c.json(await tenantOverviews(deps.overview)));
   app.get('/api/failures', async (c) =>
     c.json(
-      await failures(deps.db, {
+      await failures(deps.repos, {
         now: deps.clock.now(),
         tenant: c.req.query('tenant') || undefined,
         kind: parseKind(c.req.query('kind')),
@@ -224,7 +223,7 @@ export function adminRoutes(deps: AdminDeps): Hono {
     const id = normalizeEventId(c.req.param('id'));
     if (id === undefined)
       throw new BadInputError(salesforceIdProblem(c.req.param('id'), 'Event') ?? 'not an Event id');
-    const stories = await eventStories(deps.db, id);
+    const stories = await eventStories(deps.repos, id);
     return stories.length === 0
       ? c.json({ error: { code: 'not_found', message: `nothing is known of Event ${id}` } }, 404)
       : c.json(stories);
@@ -274,11 +273,12 @@ async function retry(
   deps: AdminDeps,
   request: { tenant: string | undefined; eventId: string | undefined; dead: boolean },
 ): Promise<number> {
-  const tenant = request.tenant === undefined ? undefined : await findTenantBySlug(deps.db, request.tenant);
+  const tenant =
+    request.tenant === undefined ? undefined : await deps.repos.tenants.findTenantBySlug(request.tenant);
   if (request.tenant !== undefined && tenant === undefined)
     throw new BadInputError(`no tenant named ${JSON.stringify(request.tenant)}`);
   let events: EventKey[];
-  if (request.dead) events = await deadEvents(deps.db, tenant?.id);
+  if (request.dead) events = await deadEvents(deps.repos, tenant?.id);
   else {
     if (request.eventId === undefined || tenant === undefined)
       throw new BadInputError('retry needs a tenant and a Salesforce Event id, or dead: all');
@@ -286,14 +286,14 @@ async function retry(
     if (eventId === undefined)
       throw new BadInputError(salesforceIdProblem(request.eventId, 'Event') ?? 'not an Event id');
     // Only an Event this tenant has seen: another org's Event id means nothing in this one.
-    const known = await tenantsKnowingEvent(deps.db, eventId);
+    const known = await tenantsKnowingEvent(deps.repos, eventId);
     if (!known.some((k) => k.tenantId === tenant.id))
       throw new NotFoundError(
         `nothing is known of Event ${eventId} in tenant ${tenant.slug}; to sync Events the service has not seen, run backfill`,
       );
     events = [{ tenantId: tenant.id, eventId }];
   }
-  return retryEvents({ db: deps.db, clock: deps.clock }, events);
+  return retryEvents({ repos: deps.repos, clock: deps.clock }, events);
 }
 
 // ---- views ----

@@ -11,11 +11,7 @@ import { htmlPage } from '../http/html-page.ts';
 import { parseDuration } from '../config/duration.ts';
 import { BadInputError, NotFoundError } from '../lib/errors.ts';
 import type { ConnectionView } from '../salesforce/connection-view.ts';
-import { listPositions } from '../store/intake-positions-repository.ts';
-import { listMailboxes } from '../store/mailboxes-repository.ts';
-import { listProviders } from '../store/mailbox-providers-repository.ts';
 import { findProviderPlugin } from '../providers/registry.ts';
-import { recentApplies } from '../store/traces-repository.ts';
 import { mapOwnerToMailbox } from '../tenants/map-mailbox.ts';
 import type { TenantRow } from '../store/schema.ts';
 import { describeMailboxState, toMailboxView, type MailboxView } from '../tenants/mailbox-view.ts';
@@ -102,7 +98,7 @@ export function adminTenantRoutes(deps: AdminDeps): Hono<AdminEnv> {
         throw new BadInputError(
           `the polling interval must be a duration such as 60s or 5m (empty: the server's default), got ${JSON.stringify(form.pollInterval)}`,
         );
-      await updateTenantSettings({ db: deps.db, secretBox: deps.secretBox, clock: deps.clock }, slug, {
+      await updateTenantSettings({ repos: deps.repos, secretBox: deps.secretBox, clock: deps.clock }, slug, {
         settleWindowMs,
         pollIntervalMs,
         invitationPolicy: form.invitationPolicy,
@@ -154,7 +150,7 @@ export function adminTenantRoutes(deps: AdminDeps): Hono<AdminEnv> {
       body.provider,
     );
     const { tenant } = await deps.overview.connections.get(c.req.param('slug'));
-    return c.json((await listMailboxes(deps.db, tenant.id)).map(toMailboxView));
+    return c.json((await deps.repos.mailboxes.listMailboxes(tenant.id)).map(toMailboxView));
   });
   app.get('/api/tenants/:slug', async (c) => {
     const { tenant, connection } = await deps.overview.connections.get(c.req.param('slug'));
@@ -193,7 +189,7 @@ export function adminTenantRoutes(deps: AdminDeps): Hono<AdminEnv> {
         ].includes(k),
     );
     if (unknown.length > 0) throw new BadInputError(`unknown settings: ${unknown.join(', ')}`);
-    await updateTenantSettings({ db: deps.db, secretBox: deps.secretBox, clock: deps.clock }, slug, {
+    await updateTenantSettings({ repos: deps.repos, secretBox: deps.secretBox, clock: deps.clock }, slug, {
       settleWindowMs: duration('settleWindow'),
       pollIntervalMs: body['pollInterval'] === null ? null : duration('pollInterval'),
       invitationPolicy: text('invitationPolicy'),
@@ -444,15 +440,15 @@ async function mapMailbox(
   provider: string | undefined,
 ): Promise<void> {
   const { tenant } = await deps.overview.connections.get(slug);
-  await mapOwnerToMailbox({ db: deps.db, clock: deps.clock }, tenant, user, mailbox, provider);
+  await mapOwnerToMailbox({ repos: deps.repos, clock: deps.clock }, tenant, user, mailbox, provider);
 }
 
 /** What the tenant page and GET /api/tenants/<slug> show beyond the settings. */
 async function tenantDetail(deps: AdminDeps, tenantId: string) {
-  const mailboxes = (await listMailboxes(deps.db, tenantId)).map(toMailboxView);
-  const positions = await listPositions(deps.db, tenantId);
-  const recent = await recentApplies(deps.db, tenantId, 20);
-  const providers = (await listProviders(deps.db, tenantId)).map((p) => ({
+  const mailboxes = (await deps.repos.mailboxes.listMailboxes(tenantId)).map(toMailboxView);
+  const positions = await deps.repos.intakePositions.listPositions(tenantId);
+  const recent = await deps.repos.traces.recentApplies(tenantId, 20);
+  const providers = (await deps.repos.mailboxProviders.listProviders(tenantId)).map((p) => ({
     name: p.name,
     kind: p.kind,
     isDefault: p.is_default === 1,

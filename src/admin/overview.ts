@@ -3,9 +3,7 @@
 // traces), the queue and its dead letters; and the failures list: dead letters and recent skips.
 import type { ConnectionManager } from '../salesforce/connection-manager.ts';
 import type { JobCounts } from '../store/jobs/count-jobs.ts';
-import { deadLetters, providerKindsOf, skipsSince, syncsSince } from '../store/overview-repository.ts';
-import { listTenants } from '../store/tenants-repository.ts';
-import type { Db } from '../store/db.ts';
+import type { Repositories } from '../store/repositories.ts';
 
 export interface TenantOverview {
   slug: string;
@@ -21,7 +19,7 @@ export interface TenantOverview {
 }
 
 export interface OverviewDeps {
-  db: Db;
+  repos: Repositories;
   connections: ConnectionManager;
   jobCounts: (tenantId: string) => Promise<JobCounts>;
   now: () => number;
@@ -35,10 +33,10 @@ function percentile(sorted: readonly number[], p: number): number | null {
 export async function tenantOverviews(deps: OverviewDeps): Promise<TenantOverview[]> {
   const now = deps.now();
   const overviews: TenantOverview[] = [];
-  for (const tenant of await listTenants(deps.db)) {
+  for (const tenant of await deps.repos.tenants.listTenants()) {
     const { connection } = await deps.connections.get(tenant.slug);
-    const providers = await providerKindsOf(deps.db, tenant.id);
-    const applied = await syncsSince(deps.db, {
+    const providers = await deps.repos.overview.providerKindsOf(tenant.id);
+    const applied = await deps.repos.overview.syncsSince({
       tenantId: tenant.id,
       since: now - 86_400_000,
       limit: 50_000,
@@ -77,7 +75,7 @@ export interface Failure {
 
 /** Dead letters, then the Events skipped in the last 7 days (latest skip per Event), newest first. */
 export async function failures(
-  db: Db,
+  repos: Repositories,
   options: {
     now: number;
     tenant?: string | undefined;
@@ -86,12 +84,12 @@ export async function failures(
   },
 ): Promise<Failure[]> {
   const limit = options.limit ?? 500;
-  const tenants = new Map((await listTenants(db)).map((t) => [t.id, t.slug]));
+  const tenants = new Map((await repos.tenants.listTenants()).map((t) => [t.id, t.slug]));
   const tenantId = [...tenants].find(([, slug]) => slug === options.tenant)?.[0];
   if (options.tenant !== undefined && tenantId === undefined) return [];
   const found: Failure[] = [];
   if (options.kind !== 'skipped') {
-    for (const row of await deadLetters(db, { tenantId, limit }))
+    for (const row of await repos.overview.deadLetters({ tenantId, limit }))
       found.push({
         kind: 'dead',
         tenant: tenants.get(row.tenantId) ?? row.tenantId,
@@ -102,7 +100,11 @@ export async function failures(
       });
   }
   if (options.kind !== 'dead') {
-    const skips = await skipsSince(db, { since: options.now - 7 * 86_400_000, tenantId, limit: limit * 4 });
+    const skips = await repos.overview.skipsSince({
+      since: options.now - 7 * 86_400_000,
+      tenantId,
+      limit: limit * 4,
+    });
     const seen = new Set<string>();
     for (const row of skips) {
       const key = `${row.tenantId}:${row.eventId}`;
@@ -130,11 +132,11 @@ export interface LatencyBucket {
 }
 
 /** End-to-end latency of every tenant's syncs, hour by hour over the last 24 hours. */
-export async function latencySeries(db: Db, now: number): Promise<LatencyBucket[]> {
+export async function latencySeries(repos: Repositories, now: number): Promise<LatencyBucket[]> {
   const hour = 3_600_000;
   const start = Math.floor(now / hour) * hour - 23 * hour;
   const buckets: number[][] = Array.from({ length: 24 }, () => []);
-  for (const { at, latencyMs } of await syncsSince(db, { since: start, limit: 200_000 })) {
+  for (const { at, latencyMs } of await repos.overview.syncsSince({ since: start, limit: 200_000 })) {
     const index = Math.floor((at - start) / hour);
     if (latencyMs !== undefined && index >= 0 && index < 24) buckets[index]?.push(latencyMs);
   }

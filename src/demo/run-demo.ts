@@ -30,7 +30,6 @@ import {
   type RuntimeWithSecrets,
 } from '../main.ts';
 import type { SyncedEvent } from '../engine/tenant-sync.ts';
-import { findTenantBySlug, forgetSyncState } from '../store/tenants-repository.ts';
 import { createTenant } from '../tenants/create-tenant.ts';
 import type { ProviderPlugin } from '../providers/provider-plugin.ts';
 import { providerPlugins } from '../providers/registry.ts';
@@ -180,16 +179,16 @@ async function setUpTenant(
   plugin: ProviderPlugin,
 ): Promise<void> {
   const { store, secretBox, clock, salesforce } = runtime;
-  const existing = await findTenantBySlug(store.db, demoSlug);
+  const existing = await store.repos.tenants.findTenantBySlug(demoSlug);
   if (existing === undefined)
     await createTenant(tenantCreationDeps(runtime), { slug: demoSlug, name: 'Demo (sandbox org)' });
   else {
     // The sandboxes keep nothing between runs (and reuse their ids): the demo tenant's sync state
     // from an earlier run describes an org that is gone, so it starts over.
-    await forgetSyncState(store.db, existing.id);
+    await store.repos.tenants.forgetSyncState(existing.id);
   }
   // A new run has new sandboxes (new ports): point the reused tenant at them.
-  await updateTenantSettings({ db: store.db, secretBox, clock }, demoSlug, {
+  await updateTenantSettings({ repos: store.repos, secretBox, clock }, demoSlug, {
     loginUrl: sandboxes.salesforceUrl,
   });
   const input = await plugin.sandbox.prepare(
@@ -197,7 +196,7 @@ async function setUpTenant(
     (method, path, body) => org.call(sandboxes.providerUrl, method, path, body),
     demoReps.map((rep) => ({ address: rep.email, displayName: `${rep.firstName} ${rep.lastName}` })),
   );
-  await setMailboxProvider({ db: store.db, secretBox, clock }, demoSlug, plugin.kind, input);
+  await setMailboxProvider({ repos: store.repos, secretBox, clock }, demoSlug, plugin.kind, input);
   // The real OAuth web server flow: the sandbox approves at once, as a signed-in admin would.
   const binding = randomBytes(16).toString('base64url');
   const { authorizeUrl } = await salesforce.connections.startConnect(demoSlug, binding);

@@ -11,11 +11,10 @@ import {
   type ItemRef,
 } from '../providers/calendar-provider.ts';
 import type { ClaimedJob } from '../store/jobs/job.ts';
-import { clearCreatePending, markCreatePending, saveLink } from '../store/links-repository.ts';
 import type { LinkRow, MailboxRow, TenantRow } from '../store/schema.ts';
 import type { EngineMetrics, ProviderCallOutcome } from './engine-metrics.ts';
 import type { MailboxLimiter } from './mailbox-limiter.ts';
-import type { Db } from '../store/db.ts';
+import type { Repositories } from '../store/repositories.ts';
 
 /** The provider said the mailbox a call went to does not exist: its Events wait for it. */
 export class MailboxMissingError extends Error {
@@ -36,7 +35,7 @@ export interface RoutedProvider {
 }
 
 export interface ApplyDeps {
-  db: Db;
+  repos: Repositories;
   clock: Clock;
   /** The provider the plan's mailbox goes through (a move's destination). */
   provider: CalendarProvider;
@@ -112,7 +111,7 @@ export async function applyPlan(
     return address;
   };
   const save = async (mailboxId: string, ref: ItemRef, state: 'active' | 'deleted') =>
-    saveLink(deps.db, {
+    deps.repos.links.saveLink({
       tenant_id: deps.tenant.id,
       event_id: input.job.eventId,
       mailbox_id: mailboxId,
@@ -137,7 +136,7 @@ export async function applyPlan(
       ? await call(address, 'find', () => provider.findBySalesforceId(address, input.job.eventId, options))
       : undefined;
     if (existing === undefined)
-      await markCreatePending(deps.db, {
+      await deps.repos.links.markCreatePending({
         tenantId: deps.tenant.id,
         eventId: input.job.eventId,
         mailboxId,
@@ -161,7 +160,7 @@ export async function applyPlan(
       // need not look for an item that cannot be there). Other refusals keep it: a provider may
       // have made the item before it answered with something unreadable.
       if (existing === undefined && error instanceof MailboxMissingError)
-        await clearCreatePending(deps.db, {
+        await deps.repos.links.clearCreatePending({
           tenantId: deps.tenant.id,
           eventId: input.job.eventId,
           now: deps.clock.now(),

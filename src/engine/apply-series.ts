@@ -17,7 +17,6 @@ import {
   OccurrenceCannotMoveError,
   type ItemRef,
 } from '../providers/calendar-provider.ts';
-import { saveSeriesMembers, saveSeriesState } from '../store/series-repository.ts';
 import { applyPlan, type ApplyDeps, type ApplyInput } from './apply-plan.ts';
 
 /** What was applied to a calendar series (stored as series_states.state_json). */
@@ -79,7 +78,7 @@ export async function applySeries(
           await run('delete', () =>
             deps.provider.delete(address, { itemId, changeKey: null }, { signal: input.signal }),
           );
-        await saveSeriesState(deps.db, {
+        await deps.repos.series.saveSeriesState({
           tenantId: deps.tenant.id,
           seriesEventId: input.job.eventId,
           stateJson: JSON.stringify({ ...state, detached: {} }),
@@ -171,7 +170,7 @@ export async function applySeries(
       }
     }
     const saveNow = async (pending: SeriesState['detached']) =>
-      saveSeriesState(deps.db, {
+      deps.repos.series.saveSeriesState({
         tenantId: deps.tenant.id,
         seriesEventId: input.job.eventId,
         // The series item is written; what its occurrences hold is not known for sure until the
@@ -198,8 +197,7 @@ export async function applySeries(
     // Every record remembers its series (a detached one its own date), so that its deletion,
     // which Salesforce no longer describes, still reaches the series.
     const placed = new Set(instancePlan.members.map((m) => m.eventId));
-    await saveSeriesMembers(
-      deps.db,
+    await deps.repos.series.saveSeriesMembers(
       deps.tenant.id,
       [
         ...instancePlan.members,
@@ -217,7 +215,7 @@ export async function applySeries(
     members,
     detached,
   };
-  await saveSeriesState(deps.db, {
+  await deps.repos.series.saveSeriesState({
     tenantId: deps.tenant.id,
     seriesEventId: input.job.eventId,
     stateJson: JSON.stringify(next),

@@ -3,19 +3,15 @@
 // a lease can finish, fail or renew a job.
 import type { Clock } from '../lib/clock.ts';
 import type { BackendCapabilities } from '../store/backend.ts';
-import { claimJobs } from '../store/jobs/claim-jobs.ts';
-import { completeJob, completeJobs, type CompleteOutcome } from '../store/jobs/complete-job.ts';
-import { countJobs, type JobCounts } from '../store/jobs/count-jobs.ts';
-import { deadLetterJob, type DeadLetterOutcome } from '../store/jobs/dead-letter-job.ts';
-import { enqueueJob, type EnqueueResult } from '../store/jobs/enqueue-job.ts';
+import type { CompleteOutcome } from '../store/jobs/complete-job.ts';
+import type { JobCounts } from '../store/jobs/count-jobs.ts';
+import type { DeadLetterOutcome } from '../store/jobs/dead-letter-job.ts';
+import type { EnqueueResult } from '../store/jobs/enqueue-job.ts';
 import type { ClaimedJob, JobKey } from '../store/jobs/job.ts';
-import { releaseExpiredLeases, type ExpiredLease } from '../store/jobs/release-expired-leases.ts';
-import { renewLeases } from '../store/jobs/renew-leases.ts';
-import { rescheduleJob } from '../store/jobs/reschedule-job.ts';
-import { removeExpiredNodes } from '../store/nodes-repository.ts';
+import type { ExpiredLease } from '../store/jobs/release-expired-leases.ts';
 import type { Store } from '../store/open-store.ts';
 import { decideRetry, type RetryPolicy } from './retry-policy.ts';
-import { inTransaction, type Db } from '../store/db.ts';
+import type { Repositories } from '../store/repositories.ts';
 
 /** How one run of a job ended, as the engine reports it to the queue. */
 export type JobOutcome =
@@ -55,12 +51,12 @@ export type FailOutcome =
   | { outcome: 'lost-lease' };
 
 export class JobQueue {
-  readonly #db: Db;
+  readonly #repos: Repositories;
   readonly #backend: BackendCapabilities;
   readonly #deps: JobQueueDeps;
 
   constructor(deps: JobQueueDeps) {
-    this.#db = deps.store.db;
+    this.#repos = deps.store.repos;
     this.#backend = deps.store.backend;
     this.#deps = deps;
   }
@@ -69,9 +65,13 @@ export class JobQueue {
    * Upserts the job for `key`. Pass `tx` to enqueue inside the caller's transaction.
    * `delayMs` is the settle window; `changeAt` when the change happened (default now).
    */
-  enqueue(key: JobKey, options: { delayMs: number; changeAt?: number }, tx?: Db): Promise<EnqueueResult> {
+  enqueue(
+    key: JobKey,
+    options: { delayMs: number; changeAt?: number },
+    tx?: Repositories,
+  ): Promise<EnqueueResult> {
     const now = this.#deps.clock.now();
-    return enqueueJob(tx ?? this.#db, {
+    return (tx ?? this.#repos).jobs.enqueueJob({
       ...key,
       runAt: now + options.delayMs,
       changeAt: options.changeAt ?? now,
@@ -85,29 +85,29 @@ export class JobQueue {
    */
   async claim(workerId: string, limit: number, leaseMs: number): Promise<ClaimResult> {
     const now = this.#deps.clock.now();
-    return inTransaction(this.#db, async (tx) => {
-      const expired = await releaseExpiredLeases(tx, {
+    return this.#repos.transaction(async (tx) => {
+      const expired = await tx.jobs.releaseExpiredLeases({
         now,
         maxAttempts: this.#deps.retryPolicy.maxAttempts,
       });
-      await removeExpiredNodes(tx, now);
-      const jobs = await claimJobs(tx, this.#backend, { workerId, limit, leaseMs, now });
+      await tx.nodes.removeExpiredNodes(now);
+      const jobs = await tx.jobs.claimJobs(this.#backend, { workerId, limit, leaseMs, now });
       return { jobs, expired };
     });
   }
 
   /** Extends the leases `workerId` still holds for these runs; returns the ids of the jobs it still holds. */
   renew(workerId: string, runs: readonly ClaimedJob[], leaseMs: number): Promise<number[]> {
-    return renewLeases(this.#db, { workerId, runs, leaseMs, now: this.#deps.clock.now() });
+    return this.#repos.jobs.renewLeases({ workerId, runs, leaseMs, now: this.#deps.clock.now() });
   }
 
   complete(job: ClaimedJob, workerId: string): Promise<CompleteOutcome> {
-    return completeJob(this.#db, { run: job, workerId, now: this.#deps.clock.now() });
+    return this.#repos.jobs.completeJob({ run: job, workerId, now: this.#deps.clock.now() });
   }
 
   /** Completes many finished jobs at once (a batch's), each as `complete` would. */
   completeAll(jobs: readonly ClaimedJob[], workerId: string): Promise<Map<number, CompleteOutcome>> {
-    return completeJobs(this.#db, { runs: jobs, workerId, now: this.#deps.clock.now() });
+    return this.#repos.jobs.completeJobs({ runs: jobs, workerId, now: this.#deps.clock.now() });
   }
 
   /** Records a failed run: retried per the policy, or dead-lettered after the last attempt. */
@@ -115,13 +115,13 @@ export class JobQueue {
     job: ClaimedJob,
     workerId: string,
     failure: { message: string; retryAfterMs?: number | undefined },
-    tx: Db = this.#db,
+    tx: Repositories = this.#repos,
   ): Promise<FailOutcome> {
     const decision = decideRetry(this.#deps.retryPolicy, job.attempts, failure, this.#deps.random());
     if (decision.kind === 'give-up') return this.deadLetter(job, workerId, decision.reason, tx);
     const now = this.#deps.clock.now();
     const runAt = now + decision.delayMs;
-    const held = await rescheduleJob(tx, {
+    const held = await tx.jobs.rescheduleJob({
       run: job,
       workerId,
       retryAt: runAt,
@@ -139,10 +139,10 @@ export class JobQueue {
     job: ClaimedJob,
     workerId: string,
     postponement: { reason: string; delayMs: number },
-    tx: Db = this.#db,
+    tx: Repositories = this.#repos,
   ): Promise<boolean> {
     const now = this.#deps.clock.now();
-    return rescheduleJob(tx, {
+    return tx.jobs.rescheduleJob({
       run: job,
       workerId,
       retryAt: now + postponement.delayMs,
@@ -157,9 +157,9 @@ export class JobQueue {
     job: ClaimedJob,
     workerId: string,
     reason: string,
-    tx: Db = this.#db,
+    tx: Repositories = this.#repos,
   ): Promise<FailOutcome> {
-    const outcome: DeadLetterOutcome = await deadLetterJob(tx, {
+    const outcome: DeadLetterOutcome = await tx.jobs.deadLetterJob({
       run: job,
       workerId,
       reason,
@@ -183,14 +183,14 @@ export class JobQueue {
   async settle(
     workerId: string,
     settlements: readonly { job: ClaimedJob; outcome: JobOutcome }[],
-    alongside?: (tx: Db) => Promise<void>,
+    alongside?: (tx: Repositories) => Promise<void>,
   ): Promise<Map<number, SettledAs>> {
-    return inTransaction(this.#db, async (tx) => {
+    return this.#repos.transaction(async (tx) => {
       await alongside?.(tx);
       const settled = new Map<number, SettledAs>();
       const done = settlements.filter((s) => s.outcome.kind === 'done').map((s) => s.job);
       const now = this.#deps.clock.now();
-      for (const [id, outcome] of await completeJobs(tx, { runs: done, workerId, now }))
+      for (const [id, outcome] of await tx.jobs.completeJobs({ runs: done, workerId, now }))
         settled.set(id, outcome);
       for (const { job, outcome } of settlements) {
         switch (outcome.kind) {
@@ -218,7 +218,7 @@ export class JobQueue {
           case 'park':
             settled.set(
               job.id,
-              (await rescheduleJob(tx, {
+              (await tx.jobs.rescheduleJob({
                 run: job,
                 workerId,
                 retryAt: now + outcome.delayMs,
@@ -238,6 +238,6 @@ export class JobQueue {
   }
 
   counts(tenantId?: string): Promise<JobCounts> {
-    return countJobs(this.#db, { now: this.#deps.clock.now(), tenantId });
+    return this.#repos.jobs.countJobs({ now: this.#deps.clock.now(), tenantId });
   }
 }

@@ -9,9 +9,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { ClaimedJob } from '../store/jobs/job.ts';
-import { enqueueJobs } from '../store/jobs/enqueue-job.ts';
-import { saveLinkRecords, type LinkRecord } from '../store/links-repository.ts';
-import { addTraces, type NewTrace } from '../store/traces-repository.ts';
+import type { LinkRecord } from '../store/links-repository.ts';
+import type { NewTrace } from '../store/traces-repository.ts';
 import type { JobOutcome, JobQueue, SettledAs } from './job-queue.ts';
 
 export interface Settlement {
@@ -113,15 +112,12 @@ export class JobSettler {
       this.#workerId,
       batch.map(({ job, outcome }) => ({ job, outcome })),
       async (tx) => {
-        await addTraces(
-          tx,
-          batch.flatMap((entry) => entry.traces),
-        );
+        await tx.traces.addTraces(batch.flatMap((entry) => entry.traces));
         const records = new Map<string, LinkRecord[]>();
         for (const { job, linkRecord } of batch)
           if (linkRecord !== undefined)
             records.set(job.tenantId, [...(records.get(job.tenantId) ?? []), linkRecord]);
-        for (const [tenantId, links] of records) await saveLinkRecords(tx, tenantId, links);
+        for (const [tenantId, links] of records) await tx.links.saveLinkRecords(tenantId, links);
         // A series is synced as one: its occurrence records' jobs hand the work to its job.
         const now = this.#now();
         const forwards = new Map<string, { tenantId: string; eventId: string; changeAt: number }>();
@@ -133,10 +129,7 @@ export class JobSettler {
             forwards.set(key, { tenantId: job.tenantId, eventId: forwardTo, changeAt: job.firstChangeAt });
         }
         if (forwards.size > 0)
-          await enqueueJobs(
-            tx,
-            [...forwards.values()].map((f) => ({ ...f, runAt: now, now })),
-          );
+          await tx.jobs.enqueueJobs([...forwards.values()].map((f) => ({ ...f, runAt: now, now })));
       },
     );
   }

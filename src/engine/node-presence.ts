@@ -12,17 +12,10 @@ import { hostname } from 'node:os';
 import type { Clock } from '../lib/clock.ts';
 import { describeError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
-import {
-  nodesSharingHost,
-  registerNode,
-  releaseDeadNodes,
-  removeNode,
-  renewNode,
-} from '../store/nodes-repository.ts';
-import type { Db } from '../store/db.ts';
+import type { Repositories } from '../store/repositories.ts';
 
 export interface NodePresenceDeps {
-  db: Db;
+  repos: Repositories;
   clock: Clock;
   logger: Logger;
   nodeId: string;
@@ -62,17 +55,17 @@ export class NodePresence {
 
   /** Registers this node, takes back what a dead run on this host held, and starts the heartbeat. */
   async start(): Promise<Recovered> {
-    const { db, clock, nodeId, logger } = this.#deps;
+    const { repos, clock, nodeId, logger } = this.#deps;
     const host = this.#deps.host ?? thisHost(nodeId);
     const pid = this.#deps.pid ?? process.pid;
     const now = clock.now();
     await this.#register(now);
     this.#lastBeat = now;
     const isRunning = this.#deps.isRunning ?? processRuns;
-    const dead = (await nodesSharingHost(db, host.key, nodeId)).filter(
+    const dead = (await repos.nodes.nodesSharingHost(host.key, nodeId)).filter(
       (node) => node.pid === pid || !isRunning(node.pid),
     );
-    const released = await releaseDeadNodes(db, {
+    const released = await repos.nodes.releaseDeadNodes({
       ids: dead.map((node) => node.id),
       now,
       maxAttempts: this.#deps.maxAttempts,
@@ -107,17 +100,19 @@ export class NodePresence {
     clearInterval(this.#timer);
     this.#timer = undefined;
     await this.#beating;
-    await removeNode(this.#deps.db, this.#deps.nodeId).catch((error: unknown) =>
-      this.#deps.logger.warn(
-        { error: describeError(error) },
-        'could not remove this node from the database; its row expires by itself',
-      ),
-    );
+    await this.#deps.repos.nodes
+      .removeNode(this.#deps.nodeId)
+      .catch((error: unknown) =>
+        this.#deps.logger.warn(
+          { error: describeError(error) },
+          'could not remove this node from the database; its row expires by itself',
+        ),
+      );
   }
 
   async #register(now: number): Promise<void> {
     const host = this.#deps.host ?? thisHost(this.#deps.nodeId);
-    await registerNode(this.#deps.db, {
+    await this.#deps.repos.nodes.registerNode({
       id: this.#deps.nodeId,
       host: host.name,
       host_key: host.key,
@@ -131,10 +126,10 @@ export class NodePresence {
   }
 
   async #beat(): Promise<void> {
-    const { db, clock, nodeId, logger } = this.#deps;
+    const { repos, clock, nodeId, logger } = this.#deps;
     const now = clock.now();
     try {
-      const renewed = await renewNode(db, { id: nodeId, now, ttlMs: this.#ttlMs });
+      const renewed = await repos.nodes.renewNode({ id: nodeId, now, ttlMs: this.#ttlMs });
       if (!renewed) {
         logger.warn(
           'this node had stopped renewing for too long and its work was given to others; joining again',

@@ -7,10 +7,9 @@ import type { SecretBox } from '../lib/secret-box.ts';
 import type { CalendarProvider } from '../providers/calendar-provider.ts';
 import type { ProviderFinding, ProviderPlugin } from '../providers/provider-plugin.ts';
 import { findProviderPlugin } from '../providers/registry.ts';
-import { listProviders } from '../store/mailbox-providers-repository.ts';
 import type { MailboxProviderKind, MailboxProviderRow } from '../store/schema.ts';
 import { sealContext } from '../store/seal-contexts.ts';
-import type { Db } from '../store/db.ts';
+import type { Repositories } from '../store/repositories.ts';
 
 /** One of a tenant's providers, as its row names it. */
 export interface NamedProvider {
@@ -63,7 +62,7 @@ export class TenantProviders {
 }
 
 export class ProviderSource {
-  readonly #db: Db;
+  readonly #repos: Repositories;
   readonly #secretBox: SecretBox;
   readonly #fetch: typeof fetch;
   readonly #cache = new Map<string, { version: string; lookup: ProviderLookup }>();
@@ -71,20 +70,20 @@ export class ProviderSource {
   readonly #extraCaPem: string | undefined;
 
   constructor(deps: {
-    db: Db;
+    repos: Repositories;
     secretBox: SecretBox;
     fetch: typeof fetch;
     /** The extra CA the service trusts, for providers that open their own connections. */
     extraCaPem?: string | undefined;
   }) {
-    this.#db = deps.db;
+    this.#repos = deps.repos;
     this.#secretBox = deps.secretBox;
     this.#fetch = deps.fetch;
     this.#extraCaPem = deps.extraCaPem;
   }
 
   async forTenant(tenantId: string): Promise<TenantProviders> {
-    const rows = await listProviders(this.#db, tenantId);
+    const rows = await this.#repos.mailboxProviders.listProviders(tenantId);
     return new TenantProviders(rows.map((row) => this.#lookup(row)));
   }
 

@@ -8,9 +8,8 @@ import type { Clock } from '../lib/clock.ts';
 import type { SalesforceRestClient } from '../salesforce/rest-client.ts';
 import { soqlIdList } from '../salesforce/soql.ts';
 import { UserDirectory } from './user-directory.ts';
-import { findMailboxes, saveResolvedMailbox } from '../store/mailboxes-repository.ts';
 import type { MailboxRow } from '../store/schema.ts';
-import type { Db } from '../store/db.ts';
+import type { Repositories } from '../store/repositories.ts';
 
 export const mailboxTtlMs = 3_600_000;
 
@@ -36,7 +35,7 @@ export interface BatchRead {
 
 export async function readBatch(
   deps: {
-    db: Db;
+    repos: Repositories;
     clock: Clock;
     rest: SalesforceRestClient;
     tenantId: string;
@@ -147,7 +146,7 @@ export async function readBatch(
   }
 
   const ownerIds = [...new Set(live.map((e) => e.event.ownerId))];
-  const known = await findMailboxes(deps.db, deps.tenantId, ownerIds);
+  const known = await deps.repos.mailboxes.findMailboxes(deps.tenantId, ownerIds);
   const now = deps.clock.now();
   const stale = ownerIds.filter((id) => {
     const row = known.get(id);
@@ -163,7 +162,7 @@ export async function readBatch(
     calls += lookups;
     for (const id of stale) {
       const user = users.get(id) ?? null;
-      await saveResolvedMailbox(deps.db, {
+      await deps.repos.mailboxes.saveResolvedMailbox({
         tenantId: deps.tenantId,
         userId: id,
         address: user?.email ?? null,
@@ -181,7 +180,8 @@ export async function readBatch(
       });
     }
   }
-  const mailboxes = stale.length === 0 ? known : await findMailboxes(deps.db, deps.tenantId, ownerIds);
+  const mailboxes =
+    stale.length === 0 ? known : await deps.repos.mailboxes.findMailboxes(deps.tenantId, ownerIds);
   return {
     events,
     readFromSalesforce: new Set(toRead),

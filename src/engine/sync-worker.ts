@@ -17,10 +17,6 @@ import { describeError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { ApiUsage, SalesforceRestClient } from '../salesforce/rest-client.ts';
 import type { ClaimedJob } from '../store/jobs/job.ts';
-import { acquireLease } from '../store/leases-repository.ts';
-import { mailboxFound, missingMailboxesAwaited } from '../store/mailboxes-repository.ts';
-import { claimMeta } from '../store/meta-repository.ts';
-import { findTenantById } from '../store/tenants-repository.ts';
 import { MailboxNotFoundError } from '../providers/calendar-provider.ts';
 import type { EngineMetrics } from './engine-metrics.ts';
 import type { JobOutcome, JobQueue } from './job-queue.ts';
@@ -30,10 +26,10 @@ import type { NodePresence } from './node-presence.ts';
 import { UserDirectory } from './user-directory.ts';
 import type { ProviderSource } from './provider-source.ts';
 import { syncTenantJobs, type JobResult, type SkippedEvent, type SyncedEvent } from './tenant-sync.ts';
-import type { Db } from '../store/db.ts';
+import type { Repositories } from '../store/repositories.ts';
 
 export interface SyncWorkerDeps {
-  db: Db;
+  repos: Repositories;
   queue: JobQueue;
   clock: Clock;
   logger: Logger;
@@ -208,7 +204,7 @@ export class SyncWorker {
     limit: number,
   ): Promise<{ claimed: number; report: BatchReport; finished: Promise<void> }> {
     const { queue, workerId, logger, clock } = this.#deps;
-    this.#installedAt ??= Number(await claimMeta(this.#deps.db, 'installed_at', String(clock.now())));
+    this.#installedAt ??= Number(await this.#deps.repos.meta.claimMeta('installed_at', String(clock.now())));
     const { jobs, expired } = await queue.claim(workerId, limit, this.#leaseMs);
     for (const lease of expired)
       logger.warn(
@@ -307,11 +303,11 @@ export class SyncWorker {
     report: BatchReport,
     onJobDone: (job: ClaimedJob, result: JobResult) => void,
   ): Promise<void> {
-    const { db, logger, clock } = this.#deps;
+    const { repos, logger, clock } = this.#deps;
     const all = (outcome: JobOutcome) => {
       for (const job of jobs) onJobDone(job, { outcome, traces: [] });
     };
-    const tenant = await findTenantById(db, tenantId);
+    const tenant = await repos.tenants.findTenantById(tenantId);
     if (tenant === undefined) return all({ kind: 'done' }); // removed meanwhile: nothing to do
 
     const usage = this.#usage.get(tenantId);
@@ -343,7 +339,7 @@ export class SyncWorker {
         );
     const result = await syncTenantJobs(
       {
-        db,
+        repos,
         clock,
         logger,
         rest: this.#restFor(tenantId),
@@ -391,8 +387,8 @@ export class SyncWorker {
    * node at a time): once it exists, its Events sync at once. Returns the Events released.
    */
   async checkMissingMailboxes(): Promise<number> {
-    const { db, clock, logger, workerId, providers } = this.#deps;
-    const held = await acquireLease(db, {
+    const { repos, clock, logger, workerId, providers } = this.#deps;
+    const held = await repos.leases.acquireLease({
       name: 'missing-mailboxes',
       holder: workerId,
       ttlMs: (this.#deps.mailboxCheckMs ?? 60_000) / 2,
@@ -400,7 +396,7 @@ export class SyncWorker {
     });
     if (!held) return 0;
     let released = 0;
-    for (const mailbox of await missingMailboxesAwaited(db)) {
+    for (const mailbox of await repos.mailboxes.missingMailboxesAwaited()) {
       const lookup = (await providers.forTenant(mailbox.tenantId)).route(mailbox);
       if (lookup === undefined || 'problem' in lookup) continue;
       try {
@@ -410,7 +406,7 @@ export class SyncWorker {
           logger.debug({ mailbox: mailbox.address, error: describeError(error) }, 'mailbox check failed');
         continue;
       }
-      const waiting = await mailboxFound(db, {
+      const waiting = await repos.mailboxes.mailboxFound({
         tenantId: mailbox.tenantId,
         id: mailbox.id,
         now: clock.now(),

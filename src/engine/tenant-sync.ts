@@ -15,16 +15,10 @@ import { describeError, PermanentError, ReconnectRequiredError, RetryableError }
 import type { Logger } from '../lib/logger.ts';
 import type { SalesforceRestClient } from '../salesforce/rest-client.ts';
 import type { ClaimedJob } from '../store/jobs/job.ts';
-import { knownFromChanges, type KnownFromChanges } from '../store/changes/known-from-changes.ts';
-import { findLinks, type LinkRecord } from '../store/links-repository.ts';
-import { findMailboxesByIds, markMailboxMissing } from '../store/mailboxes-repository.ts';
+import type { KnownFromChanges } from '../store/changes/known-from-changes.ts';
+import type { LinkRecord } from '../store/links-repository.ts';
 import type { LinkRow, MailboxRow, TenantRow } from '../store/schema.ts';
-import {
-  findSeriesMembers,
-  findSeriesState,
-  knownSlotsOfSeries,
-  type SeriesMember,
-} from '../store/series-repository.ts';
+import type { SeriesMember } from '../store/series-repository.ts';
 import type { NewTrace } from '../store/traces-repository.ts';
 import { applyPlan, MailboxMissingError, type ApplyInput, type RoutedProvider } from './apply-plan.ts';
 import { applySeries, parseSeriesState } from './apply-series.ts';
@@ -34,10 +28,10 @@ import type { MailboxLimiter } from './mailbox-limiter.ts';
 import type { ProviderLookup, TenantProviders } from './provider-source.ts';
 import { readBatch, type BatchRead } from './read-batch.ts';
 import type { UserDirectory } from './user-directory.ts';
-import type { Db } from '../store/db.ts';
+import type { Repositories } from '../store/repositories.ts';
 
 export interface TenantSyncDeps {
-  db: Db;
+  repos: Repositories;
   clock: Clock;
   logger: Logger;
   rest: SalesforceRestClient;
@@ -136,19 +130,19 @@ async function gatherBatch(
   deps: TenantSyncDeps,
   jobs: readonly ClaimedJob[],
 ): Promise<Batch | { failed: JobOutcome }> {
-  const { db, tenant } = deps;
+  const { repos, tenant } = deps;
   const eventIds = jobs.map((j) => j.eventId);
   const rules = JSON.parse(tenant.exclusion_rules_json) as ExclusionRule[];
-  const links = await findLinks(db, tenant.id, eventIds);
+  const links = await repos.links.findLinks(tenant.id, eventIds);
   // Events whose record is known (a base record and the CDC edits recorded after it), and Events
   // whose latest change is their deletion, need no read. Asked before any read is sent: a record
   // read after this includes every change it saw (known.latestChangeId).
-  const known = await knownFromChanges(db, tenant.id, eventIds, links);
+  const known = await repos.changes.knownFromChanges(tenant.id, eventIds, links);
   const composed = new Map([...known.composed].map(([eventId, event]) => [eventId, event.record]));
   let read: BatchRead;
   try {
     read = await readBatch(
-      { db, clock: deps.clock, rest: deps.rest, tenantId: tenant.id, users: deps.users },
+      { repos, clock: deps.clock, rest: deps.rest, tenantId: tenant.id, users: deps.users },
       eventIds,
       rules.map((rule) => rule.field),
       composed,
@@ -160,7 +154,8 @@ async function gatherBatch(
   const mailboxesById = new Map<string, MailboxRow>([...read.mailboxes.values()].map((m) => [m.id, m]));
   const linkMailboxIds = [...new Set([...links.values()].map((l) => l.mailbox_id))];
   const unknownMailboxes = linkMailboxIds.filter((id) => !mailboxesById.has(id));
-  for (const row of await findMailboxesByIds(db, unknownMailboxes)) mailboxesById.set(row.id, row);
+  for (const row of await repos.mailboxes.findMailboxesByIds(unknownMailboxes))
+    mailboxesById.set(row.id, row);
   // Occurrence records of a series, known from earlier syncs: a deleted one still finds its
   // series. Asked only for Events that are gone, or occurrences whose series was not found.
   const unplaced = eventIds.filter((id) => {
@@ -171,12 +166,12 @@ async function gatherBatch(
   const members =
     unplaced.length === 0
       ? new Map<string, SeriesMember>()
-      : await findSeriesMembers(db, tenant.id, unplaced);
+      : await repos.series.findSeriesMembers(tenant.id, unplaced);
   const seriesRecords = eventIds.filter((id) => {
     const found = read.events.get(id);
     return found !== null && found !== undefined && !('problem' in found) && found.event.isSeries;
   });
-  const knownSlots = await knownSlotsOfSeries(db, tenant.id, seriesRecords);
+  const knownSlots = await repos.series.knownSlotsOfSeries(tenant.id, seriesRecords);
   return {
     rules,
     internalDomains: JSON.parse(tenant.internal_domains_json) as string[],
@@ -402,7 +397,7 @@ async function applyToMailbox(
     // A series record, or a deleted Event whose item may be a series (its state says).
     const seriesState =
       event?.isSeries === true || (gone && link !== undefined)
-        ? parseSeriesState(await findSeriesState(deps.db, deps.tenant.id, job.eventId))
+        ? parseSeriesState(await deps.repos.series.findSeriesState(deps.tenant.id, job.eventId))
         : undefined;
     if (decision.series !== undefined || seriesState !== undefined) {
       const done = await applySeries(applyDeps, plan, input, decision.series, seriesState);
@@ -444,7 +439,7 @@ async function failureOutcome(
   story: Story,
 ): Promise<JobOutcome> {
   if (error instanceof MailboxMissingError) {
-    await markMailboxMissing(deps.db, {
+    await deps.repos.mailboxes.markMailboxMissing({
       id: error.mailboxId,
       reason: error.message,
       now: deps.clock.now(),

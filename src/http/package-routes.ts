@@ -19,12 +19,11 @@ import {
 } from '../intake/webhook/webhook-delivery.ts';
 import type { ConnectionManager } from '../salesforce/connection-manager.ts';
 import type { ConnectionView } from '../salesforce/connection-view.ts';
-import { findTenantBySlug } from '../store/tenants-repository.ts';
 import { sealContext } from '../store/seal-contexts.ts';
-import type { Db } from '../store/db.ts';
+import type { Repositories } from '../store/repositories.ts';
 
 export interface PackageHooksDeps {
-  db: Db;
+  repos: Repositories;
   secretBox: SecretBox;
   clock: Clock;
   logger: Logger;
@@ -53,7 +52,7 @@ export function packageRoutes(deps: PackageHooksDeps): Hono {
     }),
     async (c) => {
       const slug = c.req.param('slug');
-      const tenant = await findTenantBySlug(deps.db, slug);
+      const tenant = await deps.repos.tenants.findTenantBySlug(slug);
       if (tenant === undefined)
         return refuse(c, 404, 'unknown_tenant', `no tenant named ${JSON.stringify(slug)}`);
       if (c.req.header(webhookHeaders.clientId) !== tenant.client_id)

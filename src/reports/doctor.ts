@@ -11,10 +11,9 @@ import { PubSubSubscriber } from '../intake/cdc/pubsub-client.ts';
 import type { SalesforceRestClient } from '../salesforce/rest-client.ts';
 import type { SessionSource } from '../salesforce/salesforce-sessions.ts';
 import { providerSetCommand } from '../providers/registry.ts';
-import { listMailboxes } from '../store/mailboxes-repository.ts';
 import { toMailboxView } from '../tenants/mailbox-view.ts';
 import type { JobCounts } from '../store/jobs/count-jobs.ts';
-import type { Db } from '../store/db.ts';
+import type { Repositories } from '../store/repositories.ts';
 
 export type CheckResult = 'ok' | 'warn' | 'fail';
 
@@ -27,7 +26,7 @@ export interface Check {
 }
 
 export interface DoctorDeps {
-  db: Db;
+  repos: Repositories;
   config: Config;
   connections: ConnectionManager;
   rest: (tenantId: string) => SalesforceRestClient;
@@ -164,7 +163,7 @@ export async function runDoctor(deps: DoctorDeps, slug: string): Promise<Check[]
     }
   }
 
-  const mailboxes = await listMailboxes(deps.db, tenant.id);
+  const mailboxes = await deps.repos.mailboxes.listMailboxes(tenant.id);
   const providers = await deps.providers.forTenant(tenant.id);
   if (providers.problem !== undefined)
     add({

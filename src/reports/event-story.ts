@@ -4,9 +4,7 @@
 // the admin page tell the same story from here. Looked up by the exact 18-character id: a 15-character
 // id is case-sensitive, so matching it without case (or by prefix) told another Event's story.
 import { normalizeEventId } from '../domain/salesforce-ids.ts';
-import { eventRecordsOf } from '../store/event-records-repository.ts';
-import { listTenantSlugs } from '../store/tenants-repository.ts';
-import type { Db } from '../store/db.ts';
+import type { Repositories } from '../store/repositories.ts';
 
 const carried = { record: ', with the whole Event', fields: ', with its changed fields', none: '' };
 
@@ -40,12 +38,16 @@ export interface EventStory {
  * under its 18-character form; an id normalizeEventId refuses (an 18-character id whose case was
  * changed) names no Event: none.
  */
-export async function eventStories(db: Db, eventId: string, tenantSlug?: string): Promise<EventStory[]> {
+export async function eventStories(
+  repos: Repositories,
+  eventId: string,
+  tenantSlug?: string,
+): Promise<EventStory[]> {
   const id = normalizeEventId(eventId);
   if (id === undefined) return [];
   const stories: EventStory[] = [];
-  for (const tenant of await listTenantSlugs(db, tenantSlug)) {
-    const { changes, traces, job, link } = await eventRecordsOf(db, tenant.id, id);
+  for (const tenant of await repos.tenants.listTenantSlugs(tenantSlug)) {
+    const { changes, traces, job, link } = await repos.eventRecords.eventRecordsOf(tenant.id, id);
     if (changes.length === 0 && traces.length === 0 && job === undefined && link === undefined) continue;
     const entries: StoryEntry[] = [
       ...changes.map((change) => ({

@@ -5,8 +5,8 @@
 // a large table costs tens of milliseconds. Each runtime has its own registry.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { EngineMetrics } from '../engine/engine-metrics.ts';
-import { countRowsBy, type CountedColumn, type CountedTable } from '../store/metrics-repository.ts';
-import type { Db } from '../store/db.ts';
+import type { CountedColumn, CountedTable } from '../store/metrics-repository.ts';
+import type { Repositories } from '../store/repositories.ts';
 
 export interface Metrics {
   engine: EngineMetrics;
@@ -17,7 +17,7 @@ export interface Metrics {
 /** How long the database counts are reused between scrapes. */
 export const databaseCountsMaxAgeMs = 5000;
 
-export function createMetrics(db: Db, now: () => number = Date.now): Metrics {
+export function createMetrics(repos: Repositories, now: () => number = Date.now): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'instant_sync_' });
   const syncs = new Counter({
@@ -61,7 +61,7 @@ export function createMetrics(db: Db, now: () => number = Date.now): Metrics {
     const key = `${table}.${column}`;
     const hit = cached.get(key);
     if (hit !== undefined && now() - hit.at < databaseCountsMaxAgeMs) return hit.rows;
-    const rows = countRowsBy(db, table, column);
+    const rows = repos.metrics.countRowsBy(table, column);
     cached.set(key, { at: now(), rows });
     // A failed count is not kept: the next scrape asks again.
     rows.catch(() => cached.delete(key));

@@ -10,10 +10,7 @@ import {
 } from '../domain/salesforce-connection.ts';
 import { tenantUrl } from '../domain/tenant.ts';
 import { describeError, NotFoundError, TooManyRequestsError } from '../lib/errors.ts';
-import { insertOAuthState, takeOAuthState } from '../store/oauth-states-repository.ts';
-import { findConnection } from '../store/salesforce-connections-repository.ts';
 import type { ConnectionRow, TenantRow } from '../store/schema.ts';
-import { findTenantBySlug } from '../store/tenants-repository.ts';
 import { ConnectError } from './connect-error.ts';
 import { clearPackage, configurePackage, type PackageOutcome } from './org-package.ts';
 import { SalesforceRestClient } from './rest-client.ts';
@@ -68,8 +65,7 @@ export class ConnectionManager {
     const stateHash = hashToken(state);
     const pkce = createPkcePair();
     const now = this.#deps.clock.now();
-    const stored = await insertOAuthState(
-      this.#deps.db,
+    const stored = await this.#deps.repos.oauthStates.insertOAuthState(
       {
         state_hash: stateHash,
         tenant_id: tenant.id,
@@ -117,7 +113,8 @@ export class ConnectionManager {
     const now = this.#deps.clock.now();
     const stateHash =
       callback.state === undefined || callback.state === '' ? undefined : hashToken(callback.state);
-    const pending = stateHash === undefined ? undefined : await takeOAuthState(this.#deps.db, stateHash);
+    const pending =
+      stateHash === undefined ? undefined : await this.#deps.repos.oauthStates.takeOAuthState(stateHash);
     if (stateHash === undefined || pending === undefined || pending.expires_at <= now) {
       throw new ConnectError(
         'unknown-state',
@@ -404,13 +401,13 @@ export class ConnectionManager {
   }
 
   async #load(slug: string): Promise<{ tenant: TenantRow; row: ConnectionRow }> {
-    const tenant = await findTenantBySlug(this.#deps.db, slug);
+    const tenant = await this.#deps.repos.tenants.findTenantBySlug(slug);
     if (tenant === undefined) throw new NotFoundError(`no tenant named ${JSON.stringify(slug)}`);
     return { tenant, row: await this.#connection(tenant) };
   }
 
   async #connection(tenant: TenantRow): Promise<ConnectionRow> {
-    const row = await findConnection(this.#deps.db, tenant.id);
+    const row = await this.#deps.repos.salesforceConnections.findConnection(tenant.id);
     if (row === undefined)
       throw new NotFoundError(`tenant ${tenant.slug} has no Salesforce connection record`);
     return row;

@@ -2,8 +2,6 @@
 // no other process moved it first, and announced to the admin when it needs them.
 import { assertTransition, type ConnectionState } from '../domain/salesforce-connection.ts';
 import { tenantUrl } from '../domain/tenant.ts';
-import { updateConnection } from '../store/salesforce-connections-repository.ts';
-import { findTenantById } from '../store/tenants-repository.ts';
 import type { ConnectionRow } from '../store/schema.ts';
 import type { SalesforceDeps } from './salesforce-deps.ts';
 import type { ConnectionChanges } from '../store/db.ts';
@@ -16,7 +14,7 @@ export async function moveConnection(
   changes: ConnectionChanges = {},
 ): Promise<boolean> {
   assertTransition(row.state, to);
-  return updateConnection(deps.db, row.tenant_id, row.state, {
+  return deps.repos.salesforceConnections.updateConnection(row.tenant_id, row.state, {
     ...changes,
     state: to,
     updated_at: deps.clock.now(),
@@ -39,7 +37,7 @@ export async function markReconnectRequired(
     last_error: reason,
   });
   if (!moved) return;
-  const slug = (await findTenantById(deps.db, row.tenant_id))?.slug ?? row.tenant_id;
+  const slug = (await deps.repos.tenants.findTenantById(row.tenant_id))?.slug ?? row.tenant_id;
   await deps.notifier.notify({
     type: 'salesforce.connection.reconnect_required',
     tenant: slug,

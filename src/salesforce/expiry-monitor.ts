@@ -11,8 +11,6 @@ import {
 } from '../domain/salesforce-connection.ts';
 import { tenantUrl } from '../domain/tenant.ts';
 import { describeError, ReconnectRequiredError } from '../lib/errors.ts';
-import { claimExpiryWarning, listConnections } from '../store/salesforce-connections-repository.ts';
-import { findTenantById } from '../store/tenants-repository.ts';
 import type { ConnectionRow } from '../store/schema.ts';
 import { moveConnection } from './connection-transitions.ts';
 import type { SalesforceDeps } from './salesforce-deps.ts';
@@ -31,7 +29,7 @@ export class ExpiryMonitor {
 
   /** One pass over every connection; never throws (one tenant's trouble must not stop the others). */
   async check(): Promise<void> {
-    for (const row of await listConnections(this.#deps.db)) {
+    for (const row of await this.#deps.repos.salesforceConnections.listConnections()) {
       if (row.state !== 'connected' && row.state !== 'expiring') continue;
       try {
         await this.#checkOne(row);
@@ -92,8 +90,15 @@ export class ExpiryMonitor {
     const due = expiryWarningDue(expiresAt, now, row.last_expiry_warning_days);
     if (due === undefined) return;
     // Record first, conditionally, so that of several nodes exactly one sends this warning.
-    if (!(await claimExpiryWarning(this.#deps.db, { tenantId: row.tenant_id, days: due.days, now }))) return;
-    const tenant = await findTenantById(this.#deps.db, row.tenant_id);
+    if (
+      !(await this.#deps.repos.salesforceConnections.claimExpiryWarning({
+        tenantId: row.tenant_id,
+        days: due.days,
+        now,
+      }))
+    )
+      return;
+    const tenant = await this.#deps.repos.tenants.findTenantById(row.tenant_id);
     const slug = tenant?.slug ?? row.tenant_id;
     const countdown = describeCountdown(due.msLeft);
     await this.#deps.notifier.notify({

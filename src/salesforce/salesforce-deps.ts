@@ -5,7 +5,7 @@ import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Notifier } from '../lib/notifier.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
-import type { Db } from '../store/db.ts';
+import type { Repositories } from '../store/repositories.ts';
 
 export interface SalesforceSettings {
   publicUrl: string;
@@ -18,7 +18,7 @@ export interface SalesforceSettings {
 }
 
 export interface SalesforceDeps {
-  db: Db;
+  repos: Repositories;
   secretBox: SecretBox;
   clock: Clock;
   logger: Logger;

@@ -9,12 +9,11 @@ import {
 } from '../domain/salesforce-connection.ts';
 import { decideSessionRefresh } from '../domain/salesforce-session.ts';
 import { ReconnectRequiredError, RetryableError } from '../lib/errors.ts';
-import { findConnection, updateConnection } from '../store/salesforce-connections-repository.ts';
 import type { ConnectionRow } from '../store/schema.ts';
 import { markReconnectRequired } from './connection-transitions.ts';
 import { oauthAppFor } from './oauth-app.ts';
 import { SalesforceOAuthClient, type TokenResult } from './oauth-client.ts';
-import { type SalesforceDeps } from './salesforce-deps.ts';
+import type { SalesforceDeps } from './salesforce-deps.ts';
 import { sealContext } from '../store/seal-contexts.ts';
 
 export interface SalesforceSession {
@@ -95,7 +94,7 @@ export class SalesforceSessions {
   }
 
   async #loadStored(tenantId: string): Promise<CachedSession | undefined> {
-    const row = await findConnection(this.#deps.db, tenantId);
+    const row = await this.#deps.repos.salesforceConnections.findConnection(tenantId);
     if (
       row === undefined ||
       !connectionCanSync(row.state) ||
@@ -112,8 +111,8 @@ export class SalesforceSessions {
   }
 
   async #refresh(tenantId: string, rejectedToken: string | undefined): Promise<SalesforceSession> {
-    const { db, secretBox, clock, fetch } = this.#deps;
-    const row = await findConnection(db, tenantId);
+    const { repos, secretBox, clock, fetch } = this.#deps;
+    const row = await repos.salesforceConnections.findConnection(tenantId);
     if (row === undefined || !connectionCanSync(row.state)) {
       throw new ReconnectRequiredError(
         `the Salesforce connection is ${row?.state ?? 'missing'}: connect the tenant first`,
@@ -208,7 +207,7 @@ export class SalesforceSessions {
         : {}),
     };
     // Only while still connected: a Disconnect that raced with this refresh wins.
-    await updateConnection(this.#deps.db, row.tenant_id, row.state, changes);
+    await this.#deps.repos.salesforceConnections.updateConnection(row.tenant_id, row.state, changes);
   }
 
   #remember(tenantId: string, session: CachedSession): SalesforceSession {

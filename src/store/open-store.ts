@@ -13,10 +13,14 @@ import pg from 'pg';
 import { ConfigError } from '../lib/errors.ts';
 import { postgresCapabilities, sqliteCapabilities, type BackendCapabilities } from './backend.ts';
 import { NodeSqliteDialect } from './node-sqlite-dialect.ts';
+import { repositories, type Repositories } from './repositories.ts';
 import type { Database } from './schema.ts';
 
 export interface Store {
+  /** The query builder: for store/ and migrations only; everything else is handed `repos`. */
   db: Kysely<Database>;
+  /** Every repository bound to `db`: what the composition root hands to the modules it builds. */
+  repos: Repositories;
   backend: BackendCapabilities;
   /** The database URL with any password masked, for logs and messages. */
   location: string;
@@ -152,6 +156,7 @@ function makeStore(db: Kysely<Database>, backend: BackendCapabilities, location:
   let closed = false;
   return {
     db,
+    repos: repositories(db),
     backend,
     location,
     async ping() {

@@ -6,27 +6,24 @@
 import { retryEvents } from '../intake/manual/retry-events.ts';
 import type { Clock } from '../lib/clock.ts';
 import { BadInputError, NotFoundError } from '../lib/errors.ts';
-import { repointLinks } from '../store/links-repository.ts';
-import {
-  findDefaultProvider,
-  findProviderByName,
-  listProviders,
-} from '../store/mailbox-providers-repository.ts';
-import { assignProviderToMailbox, unassignedMailboxIds } from '../store/mailboxes-repository.ts';
 import type { MailboxProviderRow, MailboxRow, TenantRow } from '../store/schema.ts';
-import { inTransaction, type Db } from '../store/db.ts';
+import type { Repositories } from '../store/repositories.ts';
 
 /**
  * The mailboxes that name no provider follow the tenant's default (just changed): their links
  * are pointed at it. Run in the transaction that changed the default; returns the Events to queue
  * (queueMovedEvents, after it commits).
  */
-export async function followDefaultProvider(db: Db, clock: Clock, tenantId: string): Promise<string[]> {
-  const provider = await findDefaultProvider(db, tenantId);
+export async function followDefaultProvider(
+  repos: Repositories,
+  clock: Clock,
+  tenantId: string,
+): Promise<string[]> {
+  const provider = await repos.mailboxProviders.findDefaultProvider(tenantId);
   if (provider === undefined) return [];
-  return repointLinks(db, {
+  return repos.links.repointLinks({
     tenantId,
-    mailboxIds: await unassignedMailboxIds(db, tenantId),
+    mailboxIds: await repos.mailboxes.unassignedMailboxIds(tenantId),
     to: { id: provider.id, kind: provider.kind },
     now: clock.now(),
   });
@@ -34,7 +31,7 @@ export async function followDefaultProvider(db: Db, clock: Clock, tenantId: stri
 
 /** Queues the Events whose mailbox moved to another provider: each syncs there now. */
 export async function queueMovedEvents(
-  deps: { db: Db; clock: Clock },
+  deps: { repos: Repositories; clock: Clock },
   tenantId: string,
   eventIds: readonly string[],
 ): Promise<number> {
@@ -47,13 +44,13 @@ export async function queueMovedEvents(
 
 /** The tenant's provider named `name`; refused with the names it has when there is none. */
 export async function providerNamed(
-  db: Db,
+  repos: Repositories,
   tenant: Pick<TenantRow, 'id' | 'slug'>,
   name: string,
 ): Promise<MailboxProviderRow> {
-  const found = await findProviderByName(db, tenant.id, name);
+  const found = await repos.mailboxProviders.findProviderByName(tenant.id, name);
   if (found !== undefined) return found;
-  const names = (await listProviders(db, tenant.id)).map((p) => p.name);
+  const names = (await repos.mailboxProviders.listProviders(tenant.id)).map((p) => p.name);
   throw new NotFoundError(
     `tenant ${tenant.slug} has no provider named ${JSON.stringify(name)}${names.length === 0 ? '' : ` (it has ${names.join(', ')})`}`,
   );
@@ -64,21 +61,25 @@ export async function providerNamed(
  * Returns the provider's name and how many Events were queued to move to it.
  */
 export async function assignMailboxProvider(
-  deps: { db: Db; clock: Clock },
+  deps: { repos: Repositories; clock: Clock },
   tenant: TenantRow,
   mailbox: Pick<MailboxRow, 'id' | 'provider_id'>,
   providerName: string | null,
 ): Promise<{ provider: string; moved: number }> {
   const provider =
     providerName === null
-      ? await findDefaultProvider(deps.db, tenant.id)
-      : await providerNamed(deps.db, tenant, providerName);
+      ? await deps.repos.mailboxProviders.findDefaultProvider(tenant.id)
+      : await providerNamed(deps.repos, tenant, providerName);
   if (provider === undefined)
     throw new BadInputError(`tenant ${tenant.slug} has no mailbox provider yet (instant-sync provider set)`);
   const assigned = providerName === null ? null : provider.id;
-  const moved = await inTransaction(deps.db, async (tx) => {
-    await assignProviderToMailbox(tx, { id: mailbox.id, providerId: assigned, now: deps.clock.now() });
-    return repointLinks(tx, {
+  const moved = await deps.repos.transaction(async (tx) => {
+    await tx.mailboxes.assignProviderToMailbox({
+      id: mailbox.id,
+      providerId: assigned,
+      now: deps.clock.now(),
+    });
+    return tx.links.repointLinks({
       tenantId: tenant.id,
       mailboxIds: [mailbox.id],
       to: { id: provider.id, kind: provider.kind },

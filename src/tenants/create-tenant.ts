@@ -7,14 +7,12 @@ import { slugProblem } from '../domain/tenant.ts';
 import type { Clock } from '../lib/clock.ts';
 import { BadInputError } from '../lib/errors.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
-import { insertConnection } from '../store/salesforce-connections-repository.ts';
-import { clientIdExists, findTenantBySlug, insertTenant } from '../store/tenants-repository.ts';
 import { toTenantSummary, type TenantSummary } from './tenant-summary.ts';
 import { sealContext } from '../store/seal-contexts.ts';
-import { inTransaction, type Db } from '../store/db.ts';
+import type { Repositories } from '../store/repositories.ts';
 
 export interface CreateTenantDeps {
-  db: Db;
+  repos: Repositories;
   secretBox: SecretBox;
   clock: Clock;
   publicUrl: string;
@@ -39,7 +37,7 @@ export async function createTenant(
   if (problem !== undefined) throw new BadInputError(problem);
   const name = input.name?.trim() || input.slug;
   if (name.length > 200) throw new BadInputError('tenant name is longer than 200 characters');
-  if ((await findTenantBySlug(deps.db, input.slug)) !== undefined) {
+  if ((await deps.repos.tenants.findTenantBySlug(input.slug)) !== undefined) {
     throw new BadInputError(`a tenant with slug "${input.slug}" already exists`);
   }
 
@@ -50,7 +48,7 @@ export async function createTenant(
     id,
     slug: input.slug,
     name,
-    client_id: await newClientId(deps.db),
+    client_id: await newClientId(deps.repos),
     webhook_secret_sealed: deps.secretBox.seal(webhookSecret, sealContext.webhookSecret(id)),
     settle_window_ms: defaultSettleWindowMs,
     invitation_policy: 'none' as const,
@@ -62,9 +60,9 @@ export async function createTenant(
     updated_at: now,
   };
   try {
-    await inTransaction(deps.db, async (tx) => {
-      await insertTenant(tx, row);
-      await insertConnection(tx, {
+    await deps.repos.transaction(async (tx) => {
+      await tx.tenants.insertTenant(row);
+      await tx.salesforceConnections.insertConnection({
         tenant_id: id,
         login_url: deps.salesforce.loginUrl,
         refresh_token_policy: formatRefreshTokenPolicy(deps.salesforce.refreshTokenPolicy),
@@ -73,7 +71,7 @@ export async function createTenant(
     });
   } catch (error) {
     // Another process created the same slug between our check and our insert.
-    if ((await findTenantBySlug(deps.db, input.slug)) !== undefined) {
+    if ((await deps.repos.tenants.findTenantBySlug(input.slug)) !== undefined) {
       throw new BadInputError(`a tenant with slug "${input.slug}" already exists`, { cause: error });
     }
     throw error;
@@ -82,9 +80,9 @@ export async function createTenant(
 }
 
 /** Ten digits, not starting with 0, not already taken. Random so Client IDs cannot be enumerated. */
-async function newClientId(db: Db): Promise<string> {
+async function newClientId(repos: Repositories): Promise<string> {
   for (;;) {
     const candidate = String(randomInt(1_000_000_000, 10_000_000_000));
-    if (!(await clientIdExists(db, candidate))) return candidate;
+    if (!(await repos.tenants.clientIdExists(candidate))) return candidate;
   }
 }

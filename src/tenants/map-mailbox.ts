@@ -6,14 +6,13 @@
 import { isEmailAddress, isUserId, normalizeUserId, salesforceIdProblem } from '../domain/salesforce-ids.ts';
 import type { Clock } from '../lib/clock.ts';
 import { BadInputError, NotFoundError } from '../lib/errors.ts';
-import { findMailboxes, listMailboxes, saveMailboxOverride } from '../store/mailboxes-repository.ts';
 import { assignMailboxProvider, providerNamed } from './assign-mailbox-provider.ts';
 import type { TenantRow } from '../store/schema.ts';
-import type { Db } from '../store/db.ts';
+import type { Repositories } from '../store/repositories.ts';
 
 export async function mapOwnerToMailbox(
   deps: {
-    db: Db;
+    repos: Repositories;
     clock: Clock;
     /** The org's user with this email, when the caller can ask Salesforce. */
     userIdByEmail?: (email: string) => Promise<string | undefined>;
@@ -41,22 +40,22 @@ export async function mapOwnerToMailbox(
       );
     const email = userId.toLowerCase();
     const found =
-      (await listMailboxes(deps.db, tenant.id)).find((m) => m.address === email)?.salesforce_user_id ??
-      (await deps.userIdByEmail?.(email));
+      (await deps.repos.mailboxes.listMailboxes(tenant.id)).find((m) => m.address === email)
+        ?.salesforce_user_id ?? (await deps.userIdByEmail?.(email));
     if (found === undefined)
       throw new NotFoundError(`no Salesforce user of tenant ${tenant.slug} has the email ${email}`);
     userId = found;
   }
   // Refused before anything is stored.
-  if (providerName !== undefined) await providerNamed(deps.db, tenant, providerName);
-  const released = await saveMailboxOverride(deps.db, {
+  if (providerName !== undefined) await providerNamed(deps.repos, tenant, providerName);
+  const released = await deps.repos.mailboxes.saveMailboxOverride({
     tenantId: tenant.id,
     userId,
     address,
     now: deps.clock.now(),
   });
   if (providerName === undefined) return { userId, address, released, moved: 0 };
-  const row = (await findMailboxes(deps.db, tenant.id, [userId])).get(userId);
+  const row = (await deps.repos.mailboxes.findMailboxes(tenant.id, [userId])).get(userId);
   if (row === undefined) throw new NotFoundError(`the mailbox of ${userId} is gone`);
   const { provider, moved } = await assignMailboxProvider(deps, tenant, row, providerName);
   return { userId, address, released, provider, moved };

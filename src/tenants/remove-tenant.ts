@@ -3,19 +3,18 @@
 // changes, jobs, traces, positions — is deleted in one transaction. Calendar items stay where
 // they are.
 import { NotFoundError } from '../lib/errors.ts';
-import { deleteTenant, findTenantBySlug } from '../store/tenants-repository.ts';
-import type { Db } from '../store/db.ts';
+import type { Repositories } from '../store/repositories.ts';
 
 export async function removeTenant(
-  deps: { db: Db; revoke: (slug: string) => Promise<unknown> },
+  deps: { repos: Repositories; revoke: (slug: string) => Promise<unknown> },
   slug: string,
 ): Promise<{ revoked: boolean }> {
-  const tenant = await findTenantBySlug(deps.db, slug);
+  const tenant = await deps.repos.tenants.findTenantBySlug(slug);
   if (tenant === undefined) throw new NotFoundError(`no tenant named ${JSON.stringify(slug)}`);
   const revoked = await deps.revoke(slug).then(
     (result) => (result as { revoked?: boolean } | undefined)?.revoked === true,
     () => false,
   );
-  await deleteTenant(deps.db, tenant.id);
+  await deps.repos.tenants.deleteTenant(tenant.id);
   return { revoked };
 }

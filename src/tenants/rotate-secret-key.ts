@@ -12,17 +12,9 @@
 import type { Clock } from '../lib/clock.ts';
 import { BadInputError, ConfigError, describeError } from '../lib/errors.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
-import { readMeta, writeMeta } from '../store/meta-repository.ts';
-import { listNodes } from '../store/nodes-repository.ts';
-import {
-  deleteExpiredOAuthStates,
-  listSealedValues,
-  replaceSealedValue,
-  type SealedColumn,
-  type SealedValue,
-} from '../store/sealed-values-repository.ts';
+import type { SealedColumn, SealedValue } from '../store/sealed-values-repository.ts';
 import { sealContext } from '../store/seal-contexts.ts';
-import { inTransaction, type Db } from '../store/db.ts';
+import type { Repositories } from '../store/repositories.ts';
 
 /** Where the database records which key sealed its secrets (src/main.ts checks it at every start). */
 const secretKeyIdMeta = 'secret_key_id';
@@ -42,7 +34,7 @@ export interface SecretKeyRotation {
 }
 
 export interface RotateSecretKeyDeps {
-  db: Db;
+  repos: Repositories;
   clock: Clock;
 }
 
@@ -63,8 +55,8 @@ export async function rotateSecretKey(
     );
   }
   const now = deps.clock.now();
-  return inTransaction(deps.db, async (tx) => {
-    const alive = (await listNodes(tx)).filter((node) => node.expires_at > now);
+  return deps.repos.transaction(async (tx) => {
+    const alive = (await tx.nodes.listNodes()).filter((node) => node.expires_at > now);
     if (alive.length > 0) {
       throw new Error(
         `${alive.length === 1 ? 'a process of the service is' : `${alive.length} processes of the service are`} ` +
@@ -74,7 +66,7 @@ export async function rotateSecretKey(
       );
     }
 
-    const recorded = await readMeta(tx, secretKeyIdMeta);
+    const recorded = await tx.meta.readMeta(secretKeyIdMeta);
     if (recorded !== undefined && recorded !== current.keyId && recorded !== next.keyId) {
       throw new ConfigError([
         `the database's secrets were sealed with key ${recorded}, but the configured key is ${current.keyId}: ` +
@@ -82,12 +74,12 @@ export async function rotateSecretKey(
       ]);
     }
     // Written first: on PostgreSQL the row lock makes a second rotation wait for this one.
-    await writeMeta(tx, secretKeyIdMeta, next.keyId);
+    await tx.meta.writeMeta(secretKeyIdMeta, next.keyId);
 
-    const expiredConnectsDeleted = await deleteExpiredOAuthStates(tx, now);
+    const expiredConnectsDeleted = await tx.sealedValues.deleteExpiredOAuthStates(now);
     const replacements: { value: SealedValue; resealed: string }[] = [];
     let alreadyNew = 0;
-    for (const value of await listSealedValues(tx)) {
+    for (const value of await tx.sealedValues.listSealedValues()) {
       const context = contextOf(value);
       const keyId = sealedKeyId(value.sealed);
       if (keyId === next.keyId) {
@@ -105,7 +97,7 @@ export async function rotateSecretKey(
 
     const byColumn: Partial<Record<SealedColumn, number>> = {};
     for (const { value, resealed } of replacements) {
-      if (!(await replaceSealedValue(tx, value, resealed))) {
+      if (!(await tx.sealedValues.replaceSealedValue(value, resealed))) {
         throw new Error(
           `the secret for ${contextOf(value)} changed while it was being re-sealed (is a process of the ` +
             'service still running with the old key?): nothing was changed',

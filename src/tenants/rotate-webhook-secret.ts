@@ -6,10 +6,8 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from '../lib/clock.ts';
 import { NotFoundError } from '../lib/errors.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
-import { replaceWebhookSecret } from '../store/sealed-values-repository.ts';
-import { findTenantBySlug } from '../store/tenants-repository.ts';
 import { sealContext } from '../store/seal-contexts.ts';
-import type { Db } from '../store/db.ts';
+import type { Repositories } from '../store/repositories.ts';
 
 /** A webhook secret: 32 random bytes, in the form `tenants add` shows (`whsec_…`). */
 export function newWebhookSecret(): string {
@@ -17,13 +15,13 @@ export function newWebhookSecret(): string {
 }
 
 export async function rotateWebhookSecret(
-  deps: { db: Db; secretBox: SecretBox; clock: Clock },
+  deps: { repos: Repositories; secretBox: SecretBox; clock: Clock },
   slug: string,
 ): Promise<{ slug: string; webhookSecret: string }> {
-  const tenant = await findTenantBySlug(deps.db, slug);
+  const tenant = await deps.repos.tenants.findTenantBySlug(slug);
   if (tenant === undefined) throw new NotFoundError(`no tenant named ${JSON.stringify(slug)}`);
   const webhookSecret = newWebhookSecret();
-  const stored = await replaceWebhookSecret(deps.db, {
+  const stored = await deps.repos.sealedValues.replaceWebhookSecret({
     tenantId: tenant.id,
     sealed: deps.secretBox.seal(webhookSecret, sealContext.webhookSecret(tenant.id)),
     now: deps.clock.now(),

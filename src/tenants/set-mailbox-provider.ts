@@ -8,17 +8,9 @@ import { BadInputError, NotFoundError } from '../lib/errors.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
 import type { ProviderInput } from '../providers/provider-plugin.ts';
 import { providerPluginNamed } from '../providers/registry.ts';
-import { setAsideLinksOfProvider } from '../store/links-repository.ts';
-import {
-  findDefaultProvider,
-  findProviderByName,
-  saveProvider,
-  setDefaultProvider,
-} from '../store/mailbox-providers-repository.ts';
-import { findTenantBySlug } from '../store/tenants-repository.ts';
 import { followDefaultProvider, queueMovedEvents } from './assign-mailbox-provider.ts';
 import { sealContext } from '../store/seal-contexts.ts';
-import { inTransaction, type Db } from '../store/db.ts';
+import type { Repositories } from '../store/repositories.ts';
 
 /** The name a tenant's provider has when the admin gives none. */
 export const defaultProviderName = 'default';
@@ -54,7 +46,7 @@ export function providerNameProblem(name: string): string | undefined {
  * provider to it (their Events are queued, and find their items there before making any).
  */
 export async function setMailboxProvider(
-  deps: { db: Db; secretBox: SecretBox; clock: Clock },
+  deps: { repos: Repositories; secretBox: SecretBox; clock: Clock },
   slug: string,
   kind: string,
   input: ProviderInput,
@@ -64,9 +56,9 @@ export async function setMailboxProvider(
   const name = options.name ?? defaultProviderName;
   const nameProblem = providerNameProblem(name);
   if (nameProblem !== undefined) throw new BadInputError(nameProblem);
-  const tenant = await findTenantBySlug(deps.db, slug);
+  const tenant = await deps.repos.tenants.findTenantBySlug(slug);
   if (tenant === undefined) throw new NotFoundError(`no tenant named ${JSON.stringify(slug)}`);
-  const existing = await findProviderByName(deps.db, tenant.id, name);
+  const existing = await deps.repos.mailboxProviders.findProviderByName(tenant.id, name);
   const read = plugin.readInput(
     input,
     existing?.kind === plugin.kind && (existing.credentials_sealed ?? null) !== null,
@@ -74,8 +66,8 @@ export async function setMailboxProvider(
   if ('problems' in read) throw new BadInputError(read.problems.join('; '));
   const { credentials } = read;
   const now = deps.clock.now();
-  const set = await inTransaction(deps.db, async (tx) => {
-    const id = await saveProvider(tx, {
+  const set = await deps.repos.transaction(async (tx) => {
+    const id = await tx.mailboxProviders.saveProvider({
       tenantId: tenant.id,
       name,
       kind: plugin.kind,
@@ -89,22 +81,25 @@ export async function setMailboxProvider(
             ),
       now,
     });
-    const setAside = await setAsideLinksOfProvider(tx, {
+    const setAside = await tx.links.setAsideLinksOfProvider({
       tenantId: tenant.id,
       providerId: id,
       keepKind: plugin.kind,
       now,
     });
     let moved: string[] = [];
-    if (options.makeDefault === true && (await findDefaultProvider(tx, tenant.id))?.id !== id) {
-      await setDefaultProvider(tx, { tenantId: tenant.id, id, now });
+    if (
+      options.makeDefault === true &&
+      (await tx.mailboxProviders.findDefaultProvider(tenant.id))?.id !== id
+    ) {
+      await tx.mailboxProviders.setDefaultProvider({ tenantId: tenant.id, id, now });
       moved = await followDefaultProvider(tx, deps.clock, tenant.id);
     }
     return {
       label: plugin.label,
       summary: plugin.summary(read.settings),
       name,
-      isDefault: (await findDefaultProvider(tx, tenant.id))?.id === id,
+      isDefault: (await tx.mailboxProviders.findDefaultProvider(tenant.id))?.id === id,
       previousKind: existing !== undefined && existing.kind !== plugin.kind ? existing.kind : undefined,
       setAside,
       moved,

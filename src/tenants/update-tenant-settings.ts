@@ -13,10 +13,9 @@ import { parseExclusionRules } from '../domain/exclusion-rules.ts';
 import type { Clock } from '../lib/clock.ts';
 import { BadInputError, NotFoundError } from '../lib/errors.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
-import { findConnection } from '../store/salesforce-connections-repository.ts';
-import { findTenantBySlug, saveTenantSettings } from '../store/tenants-repository.ts';
 import { sealContext } from '../store/seal-contexts.ts';
-import type { ConnectionChanges, Db, TenantChanges } from '../store/db.ts';
+import type { ConnectionChanges, TenantChanges } from '../store/db.ts';
+import type { Repositories } from '../store/repositories.ts';
 
 export interface TenantSettingsChange {
   name?: string | undefined;
@@ -38,13 +37,13 @@ export interface TenantSettingsChange {
 }
 
 export async function updateTenantSettings(
-  deps: { db: Db; secretBox: SecretBox; clock: Clock },
+  deps: { repos: Repositories; secretBox: SecretBox; clock: Clock },
   slug: string,
   change: TenantSettingsChange,
 ): Promise<void> {
-  const tenant = await findTenantBySlug(deps.db, slug);
+  const tenant = await deps.repos.tenants.findTenantBySlug(slug);
   if (tenant === undefined) throw new NotFoundError(`no tenant named ${JSON.stringify(slug)}`);
-  const connection = await findConnection(deps.db, tenant.id);
+  const connection = await deps.repos.salesforceConnections.findConnection(tenant.id);
   if (connection === undefined) throw new NotFoundError(`tenant ${slug} has no Salesforce connection record`);
   const now = deps.clock.now();
   const problems: string[] = [];
@@ -174,7 +173,7 @@ export async function updateTenantSettings(
     problems.push('the internal invitation policy needs the internal domains: pass --internal-domains too');
   if (problems.length > 0) throw new BadInputError(problems.join('; '));
 
-  await saveTenantSettings(deps.db, {
+  await deps.repos.tenants.saveTenantSettings({
     tenantId: tenant.id,
     tenant: tenantChanges,
     connection: connectionChanges,

@@ -4,6 +4,7 @@
 // credentials; one with the old key is refused), refuses without changing anything when a value
 // cannot be opened or the service still runs, and may be run again; `tenants rotate-webhook-
 // secret` makes deliveries signed with the old secret fail and those signed with the new one pass.
+import { repositories } from '../../src/store/repositories.ts';
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { once } from 'node:events';
@@ -231,7 +232,7 @@ describeEachBackend('secret rotation commands', (database) => {
         client: secretBox.open(connection.client_secret_sealed ?? '', sealContext.clientSecret(tenantId)),
         jwt: secretBox.open(connection.jwt_private_key_sealed ?? '', sealContext.jwtPrivateKey(tenantId)),
       }).toEqual({ refresh: 'refresh-token-1', client: 'consumer-secret', jwt: jwtKeyPem.trim() });
-      const providers = new ProviderSource({ db: db(), secretBox, fetch });
+      const providers = new ProviderSource({ repos: repositories(db()), secretBox, fetch });
       expect((await providers.forTenant(tenantId)).all[0]).toHaveProperty('provider');
       const state = await db()
         .selectFrom('oauth_states')

@@ -3,6 +3,7 @@
 // follows the edit while the sandbox org's API counter does not move. A change only polling found
 // is read again, and a later CDC edit folds onto what was read; so is one whose kept record lacks
 // a field an exclusion rule now needs. `trace` says which happened.
+import { repositories } from '../../src/store/repositories.ts';
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import type { GraphSandbox } from '../../sandbox/graph/index.ts';
@@ -44,7 +45,7 @@ describeEachBackend('CDC edits', (database) => {
 
   const db = () => env.service.runtime.store.db;
   const pollDeps = () => ({
-    db: db(),
+    repos: repositories(db()),
     clock: env.clock,
     logger: env.service.runtime.logger,
     restClient: env.service.runtime.salesforce.restClient,
@@ -52,7 +53,7 @@ describeEachBackend('CDC edits', (database) => {
   const startNode = async () => {
     const { runtime } = env.service;
     const node = new CdcScheduler({
-      db: runtime.store.db,
+      repos: runtime.store.repos,
       clock: env.clock,
       logger: runtime.logger,
       nodeId: 'node-a',
@@ -134,9 +135,13 @@ describeEachBackend('CDC edits', (database) => {
 
     // An exclusion rule on a field the kept record does not have: the Event is read for it.
     const settings = (exclusionRulesJson: string) =>
-      updateTenantSettings({ db: db(), secretBox: env.service.runtime.secretBox, clock: env.clock }, 'acme', {
-        exclusionRulesJson,
-      });
+      updateTenantSettings(
+        { repos: repositories(db()), secretBox: env.service.runtime.secretBox, clock: env.clock },
+        'acme',
+        {
+          exclusionRulesJson,
+        },
+      );
     await settings(JSON.stringify([{ field: 'WhatId', op: 'equals', value: '001000000000001AAA' }]));
     env.advance(1000);
     sandbox.updateEvent(event.Id, { Subject: 'Quarterly review (moved)' });
@@ -177,7 +182,7 @@ describeEachBackend('CDC edits', (database) => {
       },
     });
     expect(await lastRead(event.Id)).toBe('the last synced Event with 2 CDC edits applied');
-    const [story] = await eventStories(db(), event.Id);
+    const [story] = await eventStories(repositories(db()), event.Id);
     expect(story?.entries.filter((e) => e.step === 'received').map((e) => e.message)).toEqual([
       'create from cdc, with the whole Event',
       'update from cdc, with its changed fields',

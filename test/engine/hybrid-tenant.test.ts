@@ -49,7 +49,7 @@ describeOnBackends(
         timeZoneSidKey: 'America/New_York',
       }).Id;
       const set = await setMailboxProvider(
-        { db: runtime.store.db, secretBox: runtime.secretBox, clock: env.clock },
+        { repos: runtime.store.repos, secretBox: runtime.secretBox, clock: env.clock },
         'acme',
         'ews',
         { url: `${ews.url}/EWS/Exchange.asmx`, ...account, auth: 'ntlm' },
@@ -69,7 +69,7 @@ describeOnBackends(
       const { runtime } = synced.env.service;
       const tenant = (await findTenantBySlug(runtime.store.db, 'acme'))!;
       return mapOwnerToMailbox(
-        { db: runtime.store.db, clock: synced.env.clock },
+        { repos: runtime.store.repos, clock: synced.env.clock },
         tenant,
         anaId,
         onPremises,
@@ -143,7 +143,7 @@ describeOnBackends(
       // An account without the ApplicationImpersonation role signs in but may not act as ana: doctor says
       // so, with the role assignment to make; the Graph provider's check is not affected.
       const { runtime } = synced.env.service;
-      const deps = { db: runtime.store.db, secretBox: runtime.secretBox, clock: synced.env.clock };
+      const deps = { repos: runtime.store.repos, secretBox: runtime.secretBox, clock: synced.env.clock };
       const noRole = { username: 'ACME\\svc-no-role', password: 'another secret' };
       ews.addAccount(noRole);
       const onprem = (who: typeof account) =>
@@ -243,7 +243,7 @@ describeOnBackends(
       ews.addMailbox(cloud, 'Rep (on-premises)');
       // ana is assigned the Graph provider by name: she stays; rep follows the default to Exchange.
       const set = await setMailboxProvider(
-        { db: runtime.store.db, secretBox: runtime.secretBox, clock: synced.env.clock },
+        { repos: runtime.store.repos, secretBox: runtime.secretBox, clock: synced.env.clock },
         'acme',
         'ews',
         { url: `${ews.url}/EWS/Exchange.asmx`, ...account, auth: 'ntlm' },

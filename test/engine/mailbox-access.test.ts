@@ -27,7 +27,7 @@ describeOnBackends(['sqlite'], 'a mailbox the provider refuses', (database) => {
     clientId = key.client_id;
     const { runtime } = synced.env.service;
     await setMailboxProvider(
-      { db: runtime.store.db, secretBox: runtime.secretBox, clock: synced.env.clock },
+      { repos: runtime.store.repos, secretBox: runtime.secretBox, clock: synced.env.clock },
       'acme',
       'google',
       { serviceAccountJson: JSON.stringify(key), calendarUrl: google.url },

@@ -3,6 +3,7 @@
 // dead-lettered with a reason the trace shows, without holding up the rest of the batch; a lost
 // response or a lost database makes no duplicate; a tenant without a provider waits without
 // spending attempts.
+import { repositories } from '../../src/store/repositories.ts';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { GraphProvider } from '../../src/providers/graph/graph-provider.ts';
 import type { GraphSandbox } from '../../sandbox/graph/index.ts';
@@ -209,7 +210,7 @@ describeEachBackend('sync engine', (database) => {
     await enqueue(first);
     expect(await worker.runOnce()).toMatchObject({ outcomes: { park: 1 } });
     // The create was refused outright: no item can be there, and the story does not suggest one.
-    const [firstStory] = await eventStories(db(), first);
+    const [firstStory] = await eventStories(repositories(db()), first);
     expect(describeLinkedItem(firstStory?.link ?? null)).toBe('none in ghost@acme.example');
 
     // The next Event of that owner waits at once: Graph is not asked again.
@@ -263,7 +264,7 @@ describeEachBackend('sync engine', (database) => {
     await enqueue(third);
     expect(await worker.runOnce()).toMatchObject({ outcomes: { park: 1 } });
     const mapped = await mapOwnerToMailbox(
-      { db: db(), clock: env.clock },
+      { repos: repositories(db()), clock: env.clock },
       (await findTenantBySlug(db(), 'acme'))!,
       phantom,
       'rep@acme.example',
@@ -354,7 +355,7 @@ describeEachBackend('sync engine', (database) => {
   it('postpones the jobs of a tenant without a mailbox provider without spending attempts', async () => {
     const other = await env.connectedTenant('globex');
     await updateTenantSettings(
-      { db: db(), secretBox: env.service.runtime.secretBox, clock: env.clock },
+      { repos: repositories(db()), secretBox: env.service.runtime.secretBox, clock: env.clock },
       'globex',
       { settleWindowMs: 0 },
     );
@@ -500,7 +501,7 @@ describeEachBackend('sync engine', (database) => {
     );
 
     const set = await setMailboxProvider(
-      { db: db(), secretBox: env.service.runtime.secretBox, clock: env.clock },
+      { repos: repositories(db()), secretBox: env.service.runtime.secretBox, clock: env.clock },
       'acme',
       'graph',
       { directoryTenantId: 'contoso', clientId: 'sync-app', graphUrl: graph.url, loginUrl: graph.url },

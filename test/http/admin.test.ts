@@ -250,7 +250,7 @@ describeEachBackend('admin pages and API', (database) => {
   it("a hybrid tenant's page shows each mailbox's provider, and its mapping form assigns one", async () => {
     const { runtime } = synced.env.service;
     await setMailboxProvider(
-      { db: runtime.store.db, secretBox: runtime.secretBox, clock: synced.env.clock },
+      { repos: runtime.store.repos, secretBox: runtime.secretBox, clock: synced.env.clock },
       'acme',
       'ews',
       {

@@ -74,7 +74,7 @@ describeEachBackend('security of the HTTP doors', (database) => {
     });
     url = env.service.url;
     await env.connectedTenant('acme');
-    await setAdminPassword(env.service.runtime.store.db, password);
+    await setAdminPassword(env.service.runtime.store.repos, password);
   });
   afterAll(() => env.close());
 
@@ -142,7 +142,7 @@ describeEachBackend('security of the HTTP doors', (database) => {
       expect(Number(right.retryAfter)).toBeGreaterThan(800);
       // A new process (another node, or this one restarted) sees the same count.
       const { runtime } = env.service;
-      const restarted = new AdminAuth({ db: runtime.store.db, secretBox: runtime.secretBox, token });
+      const restarted = new AdminAuth({ repos: runtime.store.repos, secretBox: runtime.secretBox, token });
       expect(await restarted.signIn(password, address, runtime.clock.now())).toMatchObject({
         ok: false,
         reason: 'locked',
@@ -194,22 +194,22 @@ describeEachBackend('security of the HTTP doors', (database) => {
       const second = await signIn(password, newAddress());
       const third = await signIn(token, newAddress());
       expect((await adminPage(second.session!)).status).toBe(200);
-      await setAdminPassword(env.service.runtime.store.db, `${password} (new)`);
+      await setAdminPassword(env.service.runtime.store.repos, `${password} (new)`);
       expect((await adminPage(second.session!)).status).toBe(303);
       expect((await adminPage(third.session!)).status).toBe(303);
       expect((await signIn(password, newAddress())).status).toBe(401);
       expect((await signIn(`${password} (new)`, newAddress())).status).toBe(303);
-      await setAdminPassword(env.service.runtime.store.db, password);
+      await setAdminPassword(env.service.runtime.store.repos, password);
     });
 
     it('ends a session signed in with the token when the token changes', async () => {
       const { runtime } = env.service;
       const viaToken = await signIn(token, newAddress());
       const now = runtime.clock.now();
-      const sameToken = new AdminAuth({ db: runtime.store.db, secretBox: runtime.secretBox, token });
+      const sameToken = new AdminAuth({ repos: runtime.store.repos, secretBox: runtime.secretBox, token });
       expect(await sameToken.session(viaToken.session, now)).toBeDefined();
       const newToken = new AdminAuth({
-        db: runtime.store.db,
+        repos: runtime.store.repos,
         secretBox: runtime.secretBox,
         token: 'a-different-admin-token-0123456789',
       });

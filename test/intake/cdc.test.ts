@@ -27,13 +27,13 @@ describeEachBackend('CDC intake', (database) => {
   function scheduler(nodeId: string) {
     const { runtime } = env.service;
     const pollerDeps = {
-      db: runtime.store.db,
+      repos: runtime.store.repos,
       clock: env.clock,
       logger: runtime.logger,
       restClient: runtime.salesforce.restClient,
     };
     const node = new CdcScheduler({
-      db: runtime.store.db,
+      repos: runtime.store.repos,
       clock: env.clock,
       logger: runtime.logger,
       nodeId,

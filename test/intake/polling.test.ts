@@ -14,7 +14,7 @@ describeEachBackend('polling reconciliation', (database) => {
   let env: SandboxedService;
   let tenant: TenantRow;
   const deps = () => ({
-    db: env.service.runtime.store.db,
+    repos: env.service.runtime.store.repos,
     clock: env.clock,
     logger: env.service.runtime.logger,
     restClient: env.service.runtime.salesforce.restClient,

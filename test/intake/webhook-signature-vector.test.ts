@@ -3,6 +3,7 @@
 // accepts it, and so does the real webhook route, driven in-process with the vector's secret as the
 // tenant's. A retry as the package sends it (same body and deliveryId, a later timestamp, signed again)
 // is accepted and recorded once. So the package and the server cannot drift apart unnoticed.
+import { repositories } from '../../src/store/repositories.ts';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/lib/logger.ts';
@@ -82,7 +83,7 @@ describeOnBackends(
       tenant = { id, slug: row.slug, clientId: row.client_id };
       clock = new ManualClock(sentAt);
       app = webhookRoutes({
-        db,
+        repos: repositories(db),
         secretBox,
         clock,
         logger: createLogger({ level: 'silent' }),

@@ -178,7 +178,7 @@ describe('Connect refusals', () => {
     });
     other.addUser({ username: 'intruder@globex.example', email: 'intruder@globex.example' });
     const settingsDeps = {
-      db: service.runtime.store.db,
+      repos: service.runtime.store.repos,
       secretBox: service.runtime.secretBox,
       clock: service.runtime.clock,
     };

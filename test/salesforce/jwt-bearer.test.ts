@@ -17,7 +17,11 @@ describeEachBackend('JWT bearer connection', (database) => {
   let service: ServiceUnderTest;
   let clock: ManualClock;
   const { keyPem, certificatePem } = makeTestCertificate();
-  const settingsDeps = () => ({ db: service.runtime.store.db, secretBox: service.runtime.secretBox, clock });
+  const settingsDeps = () => ({
+    repos: service.runtime.store.repos,
+    secretBox: service.runtime.secretBox,
+    clock,
+  });
 
   beforeAll(async () => {
     sandbox = await startSalesforceSandbox();

@@ -1,5 +1,6 @@
 // Several workers, each on its own connection in its own thread, drain one queue: every job
 // must run exactly once (no job lost, none run twice), on both backends.
+import { repositories } from '../../src/store/repositories.ts';
 import { expect, it } from 'vitest';
 import { JobQueue } from '../../src/engine/job-queue.ts';
 import { defaultRetryPolicy } from '../../src/engine/retry-policy.ts';
@@ -27,7 +28,8 @@ describeEachBackend('job queue under concurrent workers', (database) => {
     });
     const eventIds = Array.from({ length: jobCount }, (_, i) => `00U${String(i).padStart(15, '0')}`);
     await database.store.db.transaction().execute(async (tx) => {
-      for (const eventId of eventIds) await queue.enqueue({ tenantId, eventId }, { delayMs: 0 }, tx);
+      for (const eventId of eventIds)
+        await queue.enqueue({ tenantId, eventId }, { delayMs: 0 }, repositories(tx));
     });
 
     const reports = await Promise.all(

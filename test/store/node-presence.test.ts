@@ -45,7 +45,7 @@ describeEachBackend('node presence', (database) => {
 
   const node = (id: string, options: { pid: number; hostKey?: string; heartbeatMs?: number }) => {
     const presence = new NodePresence({
-      db: database.store.db,
+      repos: database.store.repos,
       clock,
       logger,
       nodeId: id,

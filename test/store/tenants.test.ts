@@ -12,7 +12,7 @@ import { sealContext } from '../../src/store/seal-contexts.ts';
 describeEachBackend('tenants', (database) => {
   const secretBox = new SecretBox(generateSecretKey());
   const deps = () => ({
-    db: database.store.db,
+    repos: database.store.repos,
     secretBox,
     clock: new ManualClock(),
     publicUrl: 'https://sync.example.com',

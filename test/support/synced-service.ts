@@ -36,7 +36,7 @@ export async function startSyncedService(options: {
   const tenantId = (await env.connectedTenant('acme')).id;
   const { runtime } = env.service;
   await setMailboxProvider(
-    { db: runtime.store.db, secretBox: runtime.secretBox, clock: env.clock },
+    { repos: runtime.store.repos, secretBox: runtime.secretBox, clock: env.clock },
     'acme',
     'graph',
     {

@@ -17,7 +17,10 @@ export function registerAdmin(program: Command, ctx: CliContext): void {
     .option('--password-file <file>', 'file holding the password (- reads standard input)', '-')
     .action((opts: { passwordFile: string }, command: Command) =>
       withRuntime(ctx, command, openData, async ({ store, config }) => {
-        const { endedSessions } = await setAdminPassword(store.db, await readSecretInput(opts.passwordFile));
+        const { endedSessions } = await setAdminPassword(
+          store.repos,
+          await readSecretInput(opts.passwordFile),
+        );
         ctx.stdout(`Admin password set. Sign in at ${config.publicUrl.replace(/\/+$/, '')}/admin/\n`);
         if (endedSessions > 0)
           ctx.stdout(

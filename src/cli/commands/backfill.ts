@@ -6,7 +6,7 @@ import { backfill, backlogOf, checkBackfillRange } from '../../intake/manual/bac
 import { printJson, type CliContext } from '../cli-context.ts';
 import { openDataWithSecrets, withRuntime } from '../command-setup.ts';
 import { chooseTenant } from './tenant-arguments.ts';
-import type { Db } from '../../store/db.ts';
+import type { Repositories } from '../../store/repositories.ts';
 
 export function registerBackfill(program: Command, ctx: CliContext): void {
   program
@@ -24,9 +24,9 @@ export function registerBackfill(program: Command, ctx: CliContext): void {
         withRuntime(ctx, command, openDataWithSecrets, async ({ store, clock, salesforce }) => {
           const range = { from: opts.from, to: opts.to };
           checkBackfillRange(range);
-          const tenant = await chooseTenant(store.db, slug);
+          const tenant = await chooseTenant(store.repos, slug);
           const result = await backfill(
-            { db: store.db, clock, rest: salesforce.restClient(tenant.id) },
+            { repos: store.repos, clock, rest: salesforce.restClient(tenant.id) },
             tenant,
             range,
           );
@@ -36,7 +36,7 @@ export function registerBackfill(program: Command, ctx: CliContext): void {
             );
           const progress =
             opts.wait && result.queued > 0
-              ? await followBacklog(ctx, store.db, tenant.id, result.eventIds, opts.json !== true)
+              ? await followBacklog(ctx, store.repos, tenant.id, result.eventIds, opts.json !== true)
               : undefined;
           if (opts.json === true)
             printJson(ctx, {
@@ -51,7 +51,7 @@ export function registerBackfill(program: Command, ctx: CliContext): void {
 /** Follows the queued Events until they are synced (or nothing moves for a while: no engine running). */
 async function followBacklog(
   ctx: CliContext,
-  db: Db,
+  repos: Repositories,
   tenantId: string,
   eventIds: readonly string[],
   show: boolean,
@@ -62,7 +62,7 @@ async function followBacklog(
   let movedAt = Date.now();
   let shownTenth = -1;
   for (;;) {
-    const now = await backlogOf(db, tenantId, eventIds);
+    const now = await backlogOf(repos, tenantId, eventIds);
     if (now.pending !== last.pending) movedAt = Date.now();
     last = now;
     const done = total - now.pending;

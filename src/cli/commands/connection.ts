@@ -4,8 +4,6 @@
 import type { Command } from 'commander';
 import { describeCountdown } from '../../domain/salesforce-connection.ts';
 import { oauthAppFor } from '../../salesforce/oauth-app.ts';
-import { findConnection } from '../../store/salesforce-connections-repository.ts';
-import { listTenants } from '../../store/tenants-repository.ts';
 import { toTenantSummary } from '../../tenants/tenant-summary.ts';
 import { printJson, printTable, type CliContext } from '../cli-context.ts';
 import { openDataWithSecrets, withRuntime } from '../command-setup.ts';
@@ -33,7 +31,7 @@ export function registerConnection(program: Command, ctx: CliContext): void {
           return;
         }
         const { tenant } = await connections.get(slug);
-        const row = await findConnection(store.db, tenant.id);
+        const row = await store.repos.salesforceConnections.findConnection(tenant.id);
         if (row !== undefined) oauthAppFor(row, { secretBox, settings: salesforce.deps.settings });
         const page = toTenantSummary(tenant, config.publicUrl).tenantUrl;
         const callbackUrl = connections.callbackUrl(slug);
@@ -80,7 +78,7 @@ export function registerConnection(program: Command, ctx: CliContext): void {
     .action((opts: { json?: boolean }, command: Command) =>
       withRuntime(ctx, command, openDataWithSecrets, async ({ salesforce, store, queue, clock, config }) => {
         const rows = [];
-        for (const tenant of await listTenants(store.db)) {
+        for (const tenant of await store.repos.tenants.listTenants()) {
           const { connection } = await salesforce.connections.get(tenant.slug);
           rows.push({
             ...toTenantSummary(tenant, config.publicUrl),

@@ -1,7 +1,5 @@
 // `instant-sync mailboxes map|list`: which mailbox each Salesforce user's Events land in.
 import type { Command } from 'commander';
-import { listProviders } from '../../store/mailbox-providers-repository.ts';
-import { listMailboxes } from '../../store/mailboxes-repository.ts';
 import { mapOwnerToMailbox } from '../../tenants/map-mailbox.ts';
 import { describeMailboxState, toMailboxView } from '../../tenants/mailbox-view.ts';
 import { printJson, printTable, type CliContext } from '../cli-context.ts';
@@ -26,7 +24,7 @@ export function registerMailboxes(program: Command, ctx: CliContext): void {
     )
     .action((user: string, mailbox: string, opts: { tenant?: string; provider?: string }, command: Command) =>
       withRuntime(ctx, command, openDataWithSecrets, async ({ store, clock, salesforce }) => {
-        const tenant = await chooseTenant(store.db, opts.tenant);
+        const tenant = await chooseTenant(store.repos, opts.tenant);
         const {
           userId,
           address,
@@ -35,7 +33,7 @@ export function registerMailboxes(program: Command, ctx: CliContext): void {
           moved,
         } = await mapOwnerToMailbox(
           {
-            db: store.db,
+            repos: store.repos,
             clock,
             userIdByEmail: async (email) =>
               (
@@ -67,10 +65,10 @@ export function registerMailboxes(program: Command, ctx: CliContext): void {
     .option('--json', 'print the result as JSON')
     .action((opts: { tenant?: string; json?: boolean }, command: Command) =>
       withRuntime(ctx, command, openData, async ({ store }) => {
-        const tenant = await chooseTenant(store.db, opts.tenant);
-        const rows = (await listMailboxes(store.db, tenant.id)).map(toMailboxView);
+        const tenant = await chooseTenant(store.repos, opts.tenant);
+        const rows = (await store.repos.mailboxes.listMailboxes(tenant.id)).map(toMailboxView);
         // A hybrid tenant's mailboxes each go through one of its providers: a column says which.
-        const providers = await listProviders(store.db, tenant.id);
+        const providers = await store.repos.mailboxProviders.listProviders(tenant.id);
         const hybrid = providers.length > 1;
         const defaultName = providers.find((p) => p.is_default === 1)?.name ?? 'default';
         if (opts.json === true) printJson(ctx, rows);

@@ -2,8 +2,6 @@
 // tenant, its several), where its Events become calendar items.
 import type { Command } from 'commander';
 import { findProviderPlugin, providerPluginNamed, providerPlugins } from '../../providers/registry.ts';
-import { listProviders } from '../../store/mailbox-providers-repository.ts';
-import { listMailboxes } from '../../store/mailboxes-repository.ts';
 import { providerNamed } from '../../tenants/assign-mailbox-provider.ts';
 import { defaultProviderName, setMailboxProvider } from '../../tenants/set-mailbox-provider.ts';
 import { BadInputError } from '../../lib/errors.ts';
@@ -64,7 +62,7 @@ export function registerProvider(program: Command, ctx: CliContext): void {
           given === undefined || option.file !== true ? given : await readSecretInput(given);
       }
       const { label, summary, setAside, name, isDefault, moved } = await setMailboxProvider(
-        { db: store.db, secretBox, clock },
+        { repos: store.repos, secretBox, clock },
         slug,
         kind,
         input,
@@ -125,12 +123,12 @@ export function registerProvider(program: Command, ctx: CliContext): void {
     .option('--json', 'print the result as JSON')
     .action((slug: string, opts: { json?: boolean; name?: string }, command: Command) =>
       withRuntime(ctx, command, openData, async ({ store }) => {
-        const tenant = await chooseTenant(store.db, slug);
-        const all = await listProviders(store.db, tenant.id);
+        const tenant = await chooseTenant(store.repos, slug);
+        const all = await store.repos.mailboxProviders.listProviders(tenant.id);
         const row =
           opts.name === undefined
             ? all.find((p) => p.is_default === 1)
-            : await providerNamed(store.db, tenant, opts.name);
+            : await providerNamed(store.repos, tenant, opts.name);
         const view =
           row === undefined
             ? null
@@ -167,9 +165,9 @@ export function registerProvider(program: Command, ctx: CliContext): void {
     .option('--json', 'print the result as JSON')
     .action((slug: string, opts: { json?: boolean }, command: Command) =>
       withRuntime(ctx, command, openData, async ({ store }) => {
-        const tenant = await chooseTenant(store.db, slug);
-        const mailboxRows = await listMailboxes(store.db, tenant.id);
-        const rows = (await listProviders(store.db, tenant.id)).map((row) => {
+        const tenant = await chooseTenant(store.repos, slug);
+        const mailboxRows = await store.repos.mailboxes.listMailboxes(tenant.id);
+        const rows = (await store.repos.mailboxProviders.listProviders(tenant.id)).map((row) => {
           const plugin = findProviderPlugin(row.kind);
           const isDefault = row.is_default === 1;
           return {

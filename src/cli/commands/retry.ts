@@ -30,12 +30,12 @@ export function registerRetry(program: Command, ctx: CliContext): void {
         withRuntime(ctx, command, openData, async ({ store, clock }) => {
           if ((eventId === undefined) === (opts.dead !== true))
             throw new BadInputError('give an Event id or --dead (one of them)');
-          const tenant = opts.tenant === undefined ? undefined : await chooseTenant(store.db, opts.tenant);
+          const tenant = opts.tenant === undefined ? undefined : await chooseTenant(store.repos, opts.tenant);
           let events: EventKey[];
-          if (eventId === undefined) events = await deadEvents(store.db, tenant?.id);
+          if (eventId === undefined) events = await deadEvents(store.repos, tenant?.id);
           else {
             const id = eventIdArgument(eventId);
-            events = (await tenantsKnowingEvent(store.db, id)).filter(
+            events = (await tenantsKnowingEvent(store.repos, id)).filter(
               (e) => tenant === undefined || e.tenantId === tenant.id,
             );
             if (events.length === 0) {
@@ -46,7 +46,7 @@ export function registerRetry(program: Command, ctx: CliContext): void {
               events = [{ tenantId: tenant.id, eventId: id }];
             }
           }
-          const queued = await retryEvents({ db: store.db, clock }, events);
+          const queued = await retryEvents({ repos: store.repos, clock }, events);
           if (opts.json === true) printJson(ctx, { queued, events: events.map((e) => e.eventId) });
           else
             ctx.stdout(

@@ -53,7 +53,7 @@ export function registerSecretKey(program: Command, ctx: CliContext): void {
             ? await readNewKey(ctx, opts.newKeyFile ?? '-')
             : await refuseExisting(generatedFile).then(() => generateSecretKey());
         const rotation = await rotateSecretKey(
-          { db: store.db, clock },
+          { repos: store.repos, clock },
           { current: new SecretBox(current.key), next: new SecretBox(next) },
           // Written inside the transaction: the database never names a key that is nowhere on disk.
           generatedFile === undefined ? {} : { beforeCommit: () => writeNewKeyFile(generatedFile, next) },

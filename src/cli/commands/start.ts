@@ -10,7 +10,6 @@ import type { ProviderPlugin } from '../../providers/provider-plugin.ts';
 import { providerPluginNamed, providerPlugins } from '../../providers/registry.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { openRuntime } from '../../main.ts';
-import { listTenants } from '../../store/tenants-repository.ts';
 import type { CliContext } from '../cli-context.ts';
 import { setUpCommand } from '../command-setup.ts';
 import { serve, waitForStop } from './serve.ts';
@@ -20,7 +19,7 @@ async function realSetup(config: Config, logger: Logger): Promise<string | undef
   if (config.salesforceClientId !== undefined) return 'INSTANT_SYNC_SALESFORCE_CLIENT_ID is set';
   const runtime = await openRuntime(config, logger, { migrations: 'auto' });
   try {
-    const tenants = (await listTenants(runtime.store.db)).filter((t) => t.slug !== demoSlug);
+    const tenants = (await runtime.store.repos.tenants.listTenants()).filter((t) => t.slug !== demoSlug);
     return tenants.length > 0 ? `tenant ${tenants[0]?.slug ?? ''} is configured` : undefined;
   } finally {
     await runtime.close();

@@ -9,8 +9,7 @@ import {
 } from '../../domain/salesforce-ids.ts';
 import { BadInputError, NotFoundError } from '../../lib/errors.ts';
 import type { TenantRow } from '../../store/schema.ts';
-import { findTenantBySlug, listTenants } from '../../store/tenants-repository.ts';
-import type { Db } from '../../store/db.ts';
+import type { Repositories } from '../../store/repositories.ts';
 
 /** An Event id as typed, in its 18-character form; refused with the reason when it is none. */
 export function eventIdArgument(text: string): string {
@@ -33,13 +32,13 @@ export function userArgument(text: string): string {
 }
 
 /** The tenant named by --tenant, or the only one there is. */
-export async function chooseTenant(db: Db, slug: string | undefined): Promise<TenantRow> {
+export async function chooseTenant(repos: Repositories, slug: string | undefined): Promise<TenantRow> {
   if (slug !== undefined) {
-    const tenant = await findTenantBySlug(db, slug);
+    const tenant = await repos.tenants.findTenantBySlug(slug);
     if (tenant === undefined) throw new NotFoundError(`no tenant named ${JSON.stringify(slug)}`);
     return tenant;
   }
-  const tenants = await listTenants(db);
+  const tenants = await repos.tenants.listTenants();
   if (tenants.length === 1 && tenants[0] !== undefined) return tenants[0];
   throw new BadInputError(
     tenants.length === 0

@@ -2,16 +2,13 @@
 // Salesforce org.
 import type { Command } from 'commander';
 import { tenantCreationDeps } from '../../main.ts';
-import { listTenants } from '../../store/tenants-repository.ts';
 import { parseDuration } from '../../config/duration.ts';
 import { BadInputError } from '../../lib/errors.ts';
 import { createTenant } from '../../tenants/create-tenant.ts';
 import { updateTenantSettings } from '../../tenants/update-tenant-settings.ts';
 import { removeTenant } from '../../tenants/remove-tenant.ts';
 import { rotateWebhookSecret } from '../../tenants/rotate-webhook-secret.ts';
-import { listProviders } from '../../store/mailbox-providers-repository.ts';
 import { findProviderPlugin } from '../../providers/registry.ts';
-import { listMailboxes } from '../../store/mailboxes-repository.ts';
 import { toTenantSummary } from '../../tenants/tenant-summary.ts';
 import { printJson, printTable, type CliContext } from '../cli-context.ts';
 import { openData, openDataWithSecrets, withRuntime } from '../command-setup.ts';
@@ -126,7 +123,7 @@ export function registerTenants(program: Command, ctx: CliContext): void {
           );
         }
         await updateTenantSettings(
-          { db: runtime.store.db, secretBox: runtime.secretBox, clock: runtime.clock },
+          { repos: runtime.store.repos, secretBox: runtime.secretBox, clock: runtime.clock },
           slug,
           {
             name: opts.name,
@@ -161,7 +158,7 @@ export function registerTenants(program: Command, ctx: CliContext): void {
     .action((slug: string, opts: { json?: boolean }, command: Command) =>
       withRuntime(ctx, command, openDataWithSecrets, async ({ salesforce, store, queue, config }) => {
         const { tenant, connection } = await salesforce.connections.get(slug);
-        const providers = (await listProviders(store.db, tenant.id)).map((row) => {
+        const providers = (await store.repos.mailboxProviders.listProviders(tenant.id)).map((row) => {
           const settings = JSON.parse(row.settings_json) as Record<string, unknown>;
           const plugin = findProviderPlugin(row.kind);
           return {
@@ -178,7 +175,7 @@ export function registerTenants(program: Command, ctx: CliContext): void {
           /** The default provider (the only one, unless the tenant is hybrid). */
           provider: providers.find((p) => p.isDefault) ?? null,
           providers,
-          mailboxes: (await listMailboxes(store.db, tenant.id)).length,
+          mailboxes: (await store.repos.mailboxes.listMailboxes(tenant.id)).length,
           jobs: await queue.counts(tenant.id),
         };
         if (opts.json === true) {
@@ -227,7 +224,7 @@ export function registerTenants(program: Command, ctx: CliContext): void {
             `removing tenant ${slug} deletes all its data: run again with --yes to confirm`,
           );
         const { revoked } = await removeTenant(
-          { db: store.db, revoke: (name) => salesforce.connections.disconnect(name) },
+          { repos: store.repos, revoke: (name) => salesforce.connections.disconnect(name) },
           slug,
         );
         ctx.stdout(
@@ -242,7 +239,9 @@ export function registerTenants(program: Command, ctx: CliContext): void {
     .option('--json', 'print the result as JSON')
     .action((opts: { json?: boolean }, command: Command) =>
       withRuntime(ctx, command, openData, async ({ store, config }) => {
-        const summaries = (await listTenants(store.db)).map((row) => toTenantSummary(row, config.publicUrl));
+        const summaries = (await store.repos.tenants.listTenants()).map((row) =>
+          toTenantSummary(row, config.publicUrl),
+        );
         if (opts.json === true) {
           printJson(ctx, summaries);
         } else if (summaries.length === 0) {
@@ -270,7 +269,7 @@ export function registerTenants(program: Command, ctx: CliContext): void {
         command,
         openDataWithSecrets,
         async ({ store, secretBox, clock, logger, salesforce }) => {
-          const rotated = await rotateWebhookSecret({ db: store.db, secretBox, clock }, slug);
+          const rotated = await rotateWebhookSecret({ repos: store.repos, secretBox, clock }, slug);
           logger.info({ tenant: rotated.slug }, 'webhook secret rotated');
           // A connected org with our package gets the new secret at once, as a Connect would give it.
           const orgPackage = await salesforce.connections.updatePackage(slug);

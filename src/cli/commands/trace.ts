@@ -18,7 +18,7 @@ export function registerTrace(program: Command, ctx: CliContext): void {
     .action((eventId: string, opts: { tenant?: string; json?: boolean }, command: Command) =>
       withRuntime(ctx, command, openData, async ({ store }) => {
         const id = eventIdArgument(eventId);
-        const stories = await eventStories(store.db, id, opts.tenant);
+        const stories = await eventStories(store.repos, id, opts.tenant);
         if (stories.length === 0) throw new NotFoundError(`nothing is known of Event ${id}`);
         if (opts.json === true) printJson(ctx, stories);
         else ctx.stdout(stories.map(renderStory).join('\n'));

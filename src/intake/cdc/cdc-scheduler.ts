@@ -9,13 +9,11 @@ import type { Logger } from '../../lib/logger.ts';
 import { startPeriodicTask, type PeriodicTask } from '../../lib/periodic-task.ts';
 import { CdcSubscription, type CdcSubscriptionDeps } from './cdc-subscription.ts';
 import type { SessionSource } from '../../salesforce/salesforce-sessions.ts';
-import { acquireLease, releaseLease } from '../../store/leases-repository.ts';
 import type { TenantRow } from '../../store/schema.ts';
-import { listTenantsWithConnection } from '../../store/tenants-repository.ts';
-import type { Db } from '../../store/db.ts';
+import type { Repositories } from '../../store/repositories.ts';
 
 export interface CdcSchedulerDeps {
-  db: Db;
+  repos: Repositories;
   clock: Clock;
   logger: Logger;
   nodeId: string;
@@ -61,12 +59,12 @@ export class CdcScheduler {
 
   /** Takes or renews each connected tenant's lease, starting or stopping subscriptions to match. */
   async tick(): Promise<void> {
-    const { db, clock, nodeId } = this.#deps;
-    const tenants = await listTenantsWithConnection(db);
+    const { repos, clock, nodeId } = this.#deps;
+    const tenants = await repos.tenants.listTenantsWithConnection();
     const wanted = new Set<string>();
     for (const tenant of tenants) {
       if (!connectionCanSync(tenant.state) || tenant.org_id === null) continue;
-      const held = await acquireLease(db, {
+      const held = await repos.leases.acquireLease({
         name: `cdc:${tenant.id}`,
         holder: nodeId,
         ttlMs: this.#deps.leaseMs ?? 20_000,
@@ -88,7 +86,7 @@ export class CdcScheduler {
       wake: undefined,
     };
     const deps: CdcSubscriptionDeps = {
-      db: this.#deps.db,
+      repos: this.#deps.repos,
       clock: this.#deps.clock,
       logger: this.#deps.logger,
       sessions: this.#deps.sessionsFor(tenant.id),
@@ -139,6 +137,6 @@ export class CdcScheduler {
     await runner.subscription?.stop();
     await runner.done;
     this.#runners.delete(tenantId);
-    await releaseLease(this.#deps.db, `cdc:${tenantId}`, this.#deps.nodeId);
+    await this.#deps.repos.leases.releaseLease(`cdc:${tenantId}`, this.#deps.nodeId);
   }
 }

@@ -7,13 +7,12 @@
 import type { Clock } from '../../lib/clock.ts';
 import { describeError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
-import { recordChanges, type IncomingChange } from '../../store/changes/record-changes.ts';
+import type { IncomingChange } from '../../store/changes/record-changes.ts';
 import { cdcChangePayload, type FieldListHeader } from './cdc-event-record.ts';
-import { forgetPosition, readPosition } from '../../store/intake-positions-repository.ts';
 import type { ChangeType, TenantRow } from '../../store/schema.ts';
 import type { SalesforceSession, SessionSource } from '../../salesforce/salesforce-sessions.ts';
 import { PubSubSubscriber, unwrapUnion, type PubSubEvent } from './pubsub-client.ts';
-import type { Db } from '../../store/db.ts';
+import type { Repositories } from '../../store/repositories.ts';
 
 export const eventChangeTopic = '/data/EventChangeEvent';
 
@@ -25,7 +24,7 @@ export interface CdcPosition {
 }
 
 export interface CdcSubscriptionDeps {
-  db: Db;
+  repos: Repositories;
   clock: Clock;
   logger: Logger;
   sessions: SessionSource;
@@ -157,7 +156,7 @@ export class CdcSubscription {
         { tenant: this.#tenant.slug, replayId: position?.replayId, since: new Date(since).toISOString() },
         'the stored CDC replay id is outside the 72-hour retention: resubscribing from the latest event and reconciling by polling from the last change seen',
       );
-      await forgetPosition(this.#deps.db, this.#tenant.id, 'cdc');
+      await this.#deps.repos.intakePositions.forgetPosition(this.#tenant.id, 'cdc');
       await this.#deps
         .reconcile(since, 'CDC replay id out of retention')
         .catch((error: unknown) =>
@@ -236,7 +235,7 @@ export class CdcSubscription {
       replayId: last.replayId.toString(),
       commitTimestamp: Number(header.commitTimestamp),
     };
-    const result = await recordChanges(this.#deps.db, {
+    const result = await this.#deps.repos.changes.recordChanges({
       tenantId: this.#tenant.id,
       settleWindowMs: this.#tenant.settle_window_ms,
       now: this.#deps.clock.now(),
@@ -258,7 +257,7 @@ export class CdcSubscription {
   }
 
   async #position(): Promise<CdcPosition | undefined> {
-    const stored = await readPosition(this.#deps.db, this.#tenant.id, 'cdc');
+    const stored = await this.#deps.repos.intakePositions.readPosition(this.#tenant.id, 'cdc');
     return stored === undefined ? undefined : (JSON.parse(stored) as CdcPosition);
   }
 

@@ -6,10 +6,8 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../lib/clock.ts';
 import { BadInputError } from '../../lib/errors.ts';
 import type { SalesforceRestClient } from '../../salesforce/rest-client.ts';
-import { recordChanges } from '../../store/changes/record-changes.ts';
-import { countBacklog } from '../../store/jobs/count-jobs.ts';
 import type { TenantRow } from '../../store/schema.ts';
-import type { Db } from '../../store/db.ts';
+import type { Repositories } from '../../store/repositories.ts';
 
 export interface BackfillRange {
   /** First day, YYYY-MM-DD, inclusive. */
@@ -38,7 +36,7 @@ export function checkBackfillRange(range: BackfillRange): void {
 }
 
 export async function backfill(
-  deps: { db: Db; clock: Clock; rest: SalesforceRestClient },
+  deps: { repos: Repositories; clock: Clock; rest: SalesforceRestClient },
   tenant: TenantRow,
   range: BackfillRange,
   onProgress?: (done: number, total: number) => void,
@@ -53,7 +51,7 @@ export async function backfill(
   const queuedIds: string[] = [];
   onProgress?.(0, ids.length);
   for (let i = 0; i < ids.length; i += chunk) {
-    const result = await recordChanges(deps.db, {
+    const result = await deps.repos.changes.recordChanges({
       tenantId: tenant.id,
       settleWindowMs: 0,
       now: deps.clock.now(),
@@ -73,9 +71,9 @@ export async function backfill(
 
 /** How many of `eventIds` still wait or run (not yet synced), and how many are dead-lettered. */
 export async function backlogOf(
-  db: Db,
+  repos: Repositories,
   tenantId: string,
   eventIds: readonly string[],
 ): Promise<{ pending: number; dead: number }> {
-  return countBacklog(db, tenantId, eventIds);
+  return repos.jobs.countBacklog(tenantId, eventIds);
 }

@@ -5,10 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { normalizeEventId } from '../../domain/salesforce-ids.ts';
 import type { Clock } from '../../lib/clock.ts';
-import { recordChanges } from '../../store/changes/record-changes.ts';
-import { tenantIdsKnowingEvent } from '../../store/event-records-repository.ts';
-import { listDeadJobs } from '../../store/jobs/dead-jobs.ts';
-import type { Db } from '../../store/db.ts';
+import type { Repositories } from '../../store/repositories.ts';
 
 export interface EventKey {
   tenantId: string;
@@ -20,7 +17,7 @@ export interface EventKey {
  * form (normalizeEventId): a job is keyed by the id as given.
  */
 export async function retryEvents(
-  deps: { db: Db; clock: Clock },
+  deps: { repos: Repositories; clock: Clock },
   events: readonly EventKey[],
 ): Promise<number> {
   const byTenant = new Map<string, string[]>();
@@ -29,7 +26,7 @@ export async function retryEvents(
   let queued = 0;
   const run = randomUUID();
   for (const [tenantId, eventIds] of byTenant) {
-    const result = await recordChanges(deps.db, {
+    const result = await deps.repos.changes.recordChanges({
       tenantId,
       settleWindowMs: 0,
       now: deps.clock.now(),
@@ -47,16 +44,16 @@ export async function retryEvents(
 }
 
 /** The dead-lettered Events, of one tenant or all. */
-export async function deadEvents(db: Db, tenantId?: string): Promise<EventKey[]> {
-  return listDeadJobs(db, tenantId);
+export async function deadEvents(repos: Repositories, tenantId?: string): Promise<EventKey[]> {
+  return repos.jobs.listDeadJobs(tenantId);
 }
 
 /**
  * The tenants that know `eventId` (from its changes, job or link), with the Event's 18-character
  * id. None for an id normalizeEventId refuses.
  */
-export async function tenantsKnowingEvent(db: Db, eventId: string): Promise<EventKey[]> {
+export async function tenantsKnowingEvent(repos: Repositories, eventId: string): Promise<EventKey[]> {
   const id = normalizeEventId(eventId);
   if (id === undefined) return [];
-  return (await tenantIdsKnowingEvent(db, id)).map((tenantId) => ({ tenantId, eventId: id }));
+  return (await repos.eventRecords.tenantIdsKnowingEvent(id)).map((tenantId) => ({ tenantId, eventId: id }));
 }

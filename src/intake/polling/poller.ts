@@ -5,15 +5,10 @@
 // watermark in the same transaction. Child (invitee) copies are never asked for.
 import type { Clock } from '../../lib/clock.ts';
 import type { Logger } from '../../lib/logger.ts';
-import {
-  latestRecordedCommit,
-  recordChanges,
-  type IncomingChange,
-} from '../../store/changes/record-changes.ts';
-import { readPosition } from '../../store/intake-positions-repository.ts';
+import type { IncomingChange } from '../../store/changes/record-changes.ts';
 import type { TenantRow } from '../../store/schema.ts';
 import type { SalesforceRestClient } from '../../salesforce/rest-client.ts';
-import type { Db } from '../../store/db.ts';
+import type { Repositories } from '../../store/repositories.ts';
 
 /** How far back each run looks again before the watermark. */
 export const pollOverlapMs = 60_000;
@@ -31,7 +26,7 @@ export interface PollResult {
 }
 
 export interface PollerDeps {
-  db: Db;
+  repos: Repositories;
   clock: Clock;
   logger: Logger;
   restClient: (tenantId: string) => SalesforceRestClient;
@@ -39,10 +34,10 @@ export interface PollerDeps {
 
 export async function pollTenant(deps: PollerDeps, tenant: TenantRow, startAt?: number): Promise<PollResult> {
   const now = deps.clock.now();
-  const stored = await readPosition(deps.db, tenant.id, 'poll');
+  const stored = await deps.repos.intakePositions.readPosition(tenant.id, 'poll');
   if (stored === undefined) {
     const watermark = startAt ?? now;
-    await recordChanges(deps.db, {
+    await deps.repos.changes.recordChanges({
       tenantId: tenant.id,
       settleWindowMs: tenant.settle_window_ms,
       now,
@@ -74,7 +69,9 @@ export async function pollTenant(deps: PollerDeps, tenant: TenantRow, startAt?: 
   }
   for (const gone of deleted) versions.push({ eventId: gone.id, at: gone.deletedAt, type: 'delete' });
 
-  const known = await latestRecordedCommit(deps.db, tenant.id, [...new Set(versions.map((v) => v.eventId))]);
+  const known = await deps.repos.changes.latestRecordedCommit(tenant.id, [
+    ...new Set(versions.map((v) => v.eventId)),
+  ]);
   const changes: IncomingChange[] = versions
     .filter((v) => (known.get(v.eventId) ?? Number.NEGATIVE_INFINITY) < v.at)
     .map((v) => ({
@@ -85,7 +82,7 @@ export async function pollTenant(deps: PollerDeps, tenant: TenantRow, startAt?: 
       committedAt: v.at,
     }));
   const newest = versions.reduce((max, v) => Math.max(max, v.at), watermark);
-  const result = await recordChanges(deps.db, {
+  const result = await deps.repos.changes.recordChanges({
     tenantId: tenant.id,
     settleWindowMs: tenant.settle_window_ms,
     now,

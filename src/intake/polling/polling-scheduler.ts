@@ -8,8 +8,6 @@ import { describeError, ReconnectRequiredError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { startPeriodicTask, type PeriodicTask } from '../../lib/periodic-task.ts';
 import { pollTenant, type PollerDeps } from './poller.ts';
-import { acquireLease, releaseLease } from '../../store/leases-repository.ts';
-import { listTenantsToPoll } from '../../store/tenants-repository.ts';
 
 export interface PollingSchedulerDeps extends PollerDeps {
   clock: Clock;
@@ -44,21 +42,21 @@ export class PollingScheduler {
   async stop(): Promise<void> {
     await this.#task?.stop();
     this.#task = undefined;
-    for (const name of this.#held) await releaseLease(this.#deps.db, name, this.#deps.nodeId);
+    for (const name of this.#held) await this.#deps.repos.leases.releaseLease(name, this.#deps.nodeId);
     this.#held.clear();
   }
 
   /** Polls every connected tenant whose last poll is at least one interval old and whose lease we hold. */
   async runDue(): Promise<void> {
-    const { db, clock, nodeId, intervalMs, logger } = this.#deps;
-    for (const tenant of await listTenantsToPoll(db)) {
+    const { repos, clock, nodeId, intervalMs, logger } = this.#deps;
+    for (const tenant of await repos.tenants.listTenantsToPoll()) {
       if (!connectionCanSync(tenant.state)) continue;
       const now = clock.now();
       const every = tenant.poll_interval_ms === null ? intervalMs : Number(tenant.poll_interval_ms);
       if (tenant.polled_at !== null && now - tenant.polled_at < every) continue;
       if ((this.#retryAt.get(tenant.id) ?? 0) > now) continue;
       const lease = `poll:${tenant.id}`;
-      if (!(await acquireLease(db, { name: lease, holder: nodeId, ttlMs: every * 3, now }))) {
+      if (!(await repos.leases.acquireLease({ name: lease, holder: nodeId, ttlMs: every * 3, now }))) {
         this.#held.delete(lease);
         continue;
       }

@@ -2,13 +2,14 @@
 // GAP_OVERFLOW): move the tenant's poll watermark back to `since` and poll now. Polling records
 // only versions no other source has reported, so this costs nothing when nothing was missed.
 import { pollTenant, type PollerDeps } from './poller.ts';
-import { readPosition, savePosition } from '../../store/intake-positions-repository.ts';
 import type { TenantRow } from '../../store/schema.ts';
 
 export async function reconcileFrom(deps: PollerDeps, tenant: TenantRow, since: number): Promise<void> {
-  const watermark = Number((await readPosition(deps.db, tenant.id, 'poll')) ?? Number.POSITIVE_INFINITY);
+  const watermark = Number(
+    (await deps.repos.intakePositions.readPosition(tenant.id, 'poll')) ?? Number.POSITIVE_INFINITY,
+  );
   if (since < watermark) {
-    await savePosition(deps.db, {
+    await deps.repos.intakePositions.savePosition({
       tenantId: tenant.id,
       source: 'poll',
       value: String(since),

@@ -27,14 +27,11 @@ import {
   webhookHeaders,
   type WebhookRefusal,
 } from './webhook-delivery.ts';
-import { recordChanges } from '../../store/changes/record-changes.ts';
-import { peekRateLimit, refundRateLimit, reserveRateLimit } from '../../store/rate-limits-repository.ts';
-import { findTenantBySlug } from '../../store/tenants-repository.ts';
 import { sealContext } from '../../store/seal-contexts.ts';
-import type { Db } from '../../store/db.ts';
+import type { Repositories } from '../../store/repositories.ts';
 
 export interface WebhookDeps {
-  db: Db;
+  repos: Repositories;
   secretBox: SecretBox;
   clock: Clock;
   logger: Logger;
@@ -73,7 +70,7 @@ export function webhookRoutes(deps: WebhookDeps): Hono {
     }),
     async (c) => {
       const slug = c.req.param('slug');
-      const tenant = await findTenantBySlug(deps.db, slug);
+      const tenant = await deps.repos.tenants.findTenantBySlug(slug);
       if (tenant === undefined)
         return refuse(c, slug, {
           status: 404,
@@ -97,7 +94,7 @@ export function webhookRoutes(deps: WebhookDeps): Hono {
         });
       };
       const spentAlready = async () => {
-        const spent = await peekRateLimit(deps.db, rateKey, {
+        const spent = await deps.repos.rateLimits.peekRateLimit(rateKey, {
           now: deps.clock.now(),
           windowMs: rateWindowMs,
         });
@@ -120,14 +117,14 @@ export function webhookRoutes(deps: WebhookDeps): Hono {
         if (refusal !== undefined) return refuse(c, slug, refusal);
         const changes = readWebhookBody(body, timestamp ?? '', deps.clock.now());
         if (!Array.isArray(changes)) return refuse(c, slug, changes);
-        const budget = await reserveRateLimit(deps.db, rateKey, {
+        const budget = await deps.repos.rateLimits.reserveRateLimit(rateKey, {
           limit: deps.rateLimitPerMinute,
           windowMs: rateWindowMs,
           now: deps.clock.now(),
           cost: changes.length,
         });
         if (!budget.allowed) {
-          await refundRateLimit(deps.db, rateKey, budget.hit, changes.length);
+          await deps.repos.rateLimits.refundRateLimit(rateKey, budget.hit, changes.length);
           return tooMany(budget.retryAfterSeconds);
         }
         // Recorded a slice at a time, with a turn of the event loop between slices: SQLite
@@ -137,7 +134,7 @@ export function webhookRoutes(deps: WebhookDeps): Hono {
         const result = { recorded: 0, duplicates: 0 };
         for (let i = 0; i < changes.length; i += changesPerSlice) {
           if (i > 0) await nextTurn();
-          const slice = await recordChanges(deps.db, {
+          const slice = await deps.repos.changes.recordChanges({
             tenantId: tenant.id,
             settleWindowMs: tenant.settle_window_ms,
             now: deps.clock.now(),
