@@ -12,6 +12,12 @@ export interface BenchResult {
   description: string;
   changes: { total: number; creates: number; updates: number; deletes: number };
   latencyMs: { p50: number; p95: number; p99: number; max: number };
+  /**
+   * The least latency any change can have: the sandboxes' injected latencies added up (Salesforce's
+   * REST latency, the CDC delivery delay, the calendar call), and p50/p99 as multiples of it.
+   */
+  floorMs?: number;
+  latencyOverFloor?: { p50: number; p99: number };
   /** Latency at every whole percentile, 0 to 100 (for the distribution chart). */
   latencyDistributionMs: number[];
   eventsPerSecond: number;

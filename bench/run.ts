@@ -280,6 +280,8 @@ export async function runScenario(
     const graph = await system.calendars.stats();
     const total = counts.creates + counts.updates + counts.deletes;
     const drainSeconds = (drained - (drainFrom ?? firstCommit)) / 1000;
+    const floorMs = scenario.salesforceLatencyMs + scenario.cdcDelayMs + scenario.graphLatencyMs;
+    const overFloor = (ms: number) => Math.round((ms / floorMs) * 100) / 100;
     const minimumSeconds = theoreticalMinimumSeconds(
       total,
       options.provider ?? 'graph',
@@ -295,6 +297,11 @@ export async function runScenario(
         p95: percentile(latencies, 95),
         p99: percentile(latencies, 99),
         max: latencies.at(-1) ?? Number.NaN,
+      },
+      floorMs,
+      latencyOverFloor: {
+        p50: overFloor(percentile(latencies, 50)),
+        p99: overFloor(percentile(latencies, 99)),
       },
       latencyDistributionMs: Array.from({ length: 101 }, (_, p) =>
         p === 0 ? (latencies[0] ?? Number.NaN) : percentile(latencies, p),
@@ -452,6 +459,11 @@ if (import.meta.main) {
       'end-to-end latency p50/p95/p99/max',
       `${result.latencyMs.p50} / ${result.latencyMs.p95} / ${result.latencyMs.p99} / ${result.latencyMs.max} ms`,
     );
+    if (result.floorMs !== undefined && result.latencyOverFloor !== undefined)
+      row(
+        'p50/p99 ÷ floor',
+        `${result.latencyOverFloor.p50} / ${result.latencyOverFloor.p99} (floor ${result.floorMs} ms: the sandboxes' latencies)`,
+      );
     row('changes per second', `${result.eventsPerSecond} (drained in ${result.drainSeconds} s)`);
     row('Salesforce calls / 1,000', String(result.salesforceCallsPer1000Events));
     row(`${result.provider ?? 'graph'} calls / change`, String(result.providerCallsPerEvent));
