@@ -38,6 +38,8 @@ import { SalesforceRestClient, type ApiUsage } from './salesforce/rest-client.ts
 import type { SalesforceDeps } from './salesforce/salesforce-deps.ts';
 import { SalesforceSessions } from './salesforce/salesforce-sessions.ts';
 import type { CreateTenantDeps } from './tenants/create-tenant.ts';
+import { WakeSignal } from './lib/wake-signal.ts';
+import type { Repositories } from './store/repositories.ts';
 
 export const version: string = packageJson.version;
 
@@ -47,6 +49,8 @@ export interface Runtime {
   clock: Clock;
   store: Store;
   queue: JobQueue;
+  /** Rung when this process records changes whose jobs are due: its worker claims at once. */
+  jobsDue: WakeSignal;
   metrics: Metrics;
   close(): Promise<void>;
 }
@@ -92,7 +96,8 @@ export async function openRuntime(
     const clock = options.clock ?? systemClock;
     const queue = new JobQueue({ store, clock, retryPolicy: defaultRetryPolicy, random: Math.random });
     const metrics = createMetrics(store.repos, () => clock.now());
-    return { config, logger, clock, store, queue, metrics, close: () => store.close() };
+    const jobsDue = new WakeSignal();
+    return { config, logger, clock, store, queue, jobsDue, metrics, close: () => store.close() };
   } catch (error) {
     await store.close();
     throw error;
@@ -195,12 +200,13 @@ export interface Intake {
 
 /** The change sources `serve` runs: CDC subscriptions and polling reconciliation. */
 export function createIntake(runtime: RuntimeWithSecrets): Intake {
-  const { store, clock, logger, config, salesforce } = runtime;
-  const pollerDeps = { repos: store.repos, clock, logger, restClient: salesforce.restClient };
+  const { clock, logger, config, salesforce } = runtime;
+  const repos = intakeRepositories(runtime);
+  const pollerDeps = { repos, clock, logger, restClient: salesforce.restClient };
   const polling = new PollingScheduler({ ...pollerDeps, nodeId, intervalMs: config.pollInterval });
   const cdc = config.cdc
     ? new CdcScheduler({
-        repos: store.repos,
+        repos,
         clock,
         logger,
         nodeId,
@@ -224,6 +230,25 @@ export function createIntake(runtime: RuntimeWithSecrets): Intake {
   };
 }
 
+/**
+ * The repositories intake records changes through: a recording that queued jobs rings
+ * runtime.jobsDue, so this process's worker syncs them without waiting for its next claim.
+ */
+function intakeRepositories(runtime: Runtime): Repositories {
+  const { repos } = runtime.store;
+  return {
+    ...repos,
+    changes: {
+      ...repos.changes,
+      recordChanges: async (input) => {
+        const result = await repos.changes.recordChanges(input);
+        if (result.eventIds.length > 0) runtime.jobsDue.ring();
+        return result;
+      },
+    },
+  };
+}
+
 /** The sync engine `serve` and `worker` run. */
 export function createSyncWorker(
   runtime: RuntimeWithSecrets,
@@ -233,6 +258,7 @@ export function createSyncWorker(
   return new SyncWorker({
     repos: store.repos,
     queue: runtime.queue,
+    wake: runtime.jobsDue,
     clock,
     logger,
     workerId: nodeId,
@@ -330,7 +356,7 @@ export function createHttpAppFor(runtime: RuntimeWithSecrets) {
         },
       }),
       webhookRoutes({
-        repos,
+        repos: intakeRepositories(runtime),
         secretBox: runtime.secretBox,
         clock: runtime.clock,
         logger: runtime.logger,

@@ -15,6 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../lib/clock.ts';
 import { describeError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
+import { WakeSignal } from '../lib/wake-signal.ts';
 import type { ApiUsage, SalesforceRestClient } from '../salesforce/rest-client.ts';
 import type { ClaimedJob } from '../store/jobs/job.ts';
 import { MailboxNotFoundError } from '../providers/calendar-provider.ts';
@@ -44,6 +45,8 @@ export interface SyncWorkerDeps {
   leaseMs?: number;
   /** Pause between claims when nothing was due. */
   idleMs?: number;
+  /** Rung by this process's intake when it records changes: ends the pause at once. */
+  wake?: WakeSignal | undefined;
   /** This process as a node: its jobs stop before its heartbeat could expire. */
   presence?: NodePresence | undefined;
   /** On stop, how long jobs in hand may take to finish before they are handed back (default 10 s). */
@@ -135,6 +138,7 @@ export class SyncWorker {
 
   async #run(signal: AbortSignal): Promise<void> {
     const idleMs = this.#deps.idleMs ?? 200;
+    const wake = this.#deps.wake ?? new WakeSignal();
     const { batchSize } = this.#deps;
     // Under load, claim once half the room is free: claims stay large batches (one read, one
     // lookup of links and changes for many Events) while a slow job holds only its own slot.
@@ -170,7 +174,7 @@ export class SyncWorker {
           continue;
         }
         // Fewer than asked: nothing more is due now. Otherwise claim again once there is room.
-        if (claimed < room) await sleep(idleMs, undefined, { signal }).catch(() => undefined);
+        if (claimed < room) await wake.wait(idleMs, signal);
       }
       // Jobs in hand may finish; one that takes longer (a hung call) is handed back instead.
       const grace = setTimeout(() => {

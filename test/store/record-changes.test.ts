@@ -3,6 +3,7 @@
 import { type KyselyPlugin, type PluginTransformQueryArgs, InsertQueryNode } from 'kysely';
 import { beforeEach, expect, it } from 'vitest';
 import { recordChanges, type IncomingChange } from '../../src/store/changes/record-changes.ts';
+import { claimJobs } from '../../src/store/jobs/claim-jobs.ts';
 import { seedTenant } from '../support/seed-tenant.ts';
 import { describeEachBackend } from '../support/test-databases.ts';
 
@@ -32,7 +33,7 @@ describeEachBackend('recording changes', (database) => {
   const rows = async (table: 'changes' | 'jobs') =>
     database.store.db.selectFrom(table).selectAll().where('tenant_id', '=', tenantId).execute();
 
-  it('writes each change and one job per Event, due after the settle window', async () => {
+  it('writes each change and one job per Event, due at once', async () => {
     const result = await recordChanges(database.store.db, {
       tenantId,
       settleWindowMs: 2000,
@@ -43,8 +44,38 @@ describeEachBackend('recording changes', (database) => {
     expect(await rows('changes')).toHaveLength(3);
     const jobs = await rows('jobs');
     expect(jobs.map((j) => [j.event_id, j.run_at, j.first_change_at]).sort()).toEqual([
-      ['A', now + 2000, now - 300],
-      ['B', now + 2000, now],
+      ['A', now, now - 300],
+      ['B', now, now],
+    ]);
+  });
+
+  it('makes a change that arrives while its Event is being synced wait for the settle window', async () => {
+    await recordChanges(database.store.db, {
+      tenantId,
+      settleWindowMs: 2000,
+      now,
+      changes: [change('G', 11)],
+    });
+    const claimed = await claimJobs(database.store.db, database.store.backend, {
+      workerId: 'w1',
+      limit: 10,
+      leaseMs: 60_000,
+      now,
+    });
+    expect(claimed.filter((j) => j.tenantId === tenantId).map((j) => j.eventId)).toEqual(['G']);
+    for (const [offset, replayId] of [
+      [100, 12],
+      [400, 13],
+    ] as const)
+      await recordChanges(database.store.db, {
+        tenantId,
+        settleWindowMs: 2000,
+        now: now + offset,
+        changes: [change('G', replayId, now + offset)],
+      });
+    // Both later changes join one run, a settle window after the first of them.
+    expect((await rows('jobs')).map((j) => [j.state, j.rerun_at, j.rerun_first_change_at])).toEqual([
+      ['running', now + 2100, now + 100],
     ]);
   });
 

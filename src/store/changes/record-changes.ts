@@ -86,7 +86,8 @@ export async function recordChanges(
       [...oldestChangeByEvent].map(([eventId, changeAt]) => ({
         tenantId,
         eventId,
-        runAt: now + settleWindowMs,
+        runAt: now,
+        settleMs: settleWindowMs,
         changeAt,
         now,
       })),

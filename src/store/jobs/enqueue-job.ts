@@ -1,12 +1,23 @@
 // Enqueue = one upsert on the job key. Run it inside the transaction that records the change,
 // so a change is never stored without its job (or the reverse).
+//
+// The settle window is adaptive: an Event nobody is syncing runs at once (`runAt`, usually now),
+// and only a change that arrives while its Event is being synced waits for the window
+// (`settleMs`) before the run that picks it up: a save and the trigger or flow updates that
+// follow it become two runs at most, however many updates there are, and a lone change never
+// waits.
 import { sql, type Kysely } from 'kysely';
 import type { Database, JobState } from '../schema.ts';
 import { smaller, type JobKey } from './job.ts';
 
 export interface EnqueueJob extends JobKey {
-  /** When the job may run: now plus the tenant's settle window. */
+  /** When the job may run if its Event is not being synced: usually now. */
   runAt: number;
+  /**
+   * How long after `runAt` the Event runs again when a sync of it is in flight (the tenant's
+   * settle window): what else arrives meanwhile joins that run. Default 0.
+   */
+  settleMs?: number;
   /** When the change happened (Salesforce commit time when known), for end-to-end latency. */
   changeAt: number;
   now: number;
@@ -20,8 +31,8 @@ export interface EnqueueResult {
 
 /**
  * Waiting job: keep the earliest due time and the oldest change. Running job: remember to run
- * again (the running sync may have read the Event before this change). Dead job: a new change
- * revives it with a fresh attempt count (and its oldest unsynced change).
+ * again, `settleMs` after `runAt` (the running sync may have read the Event before this change).
+ * Dead job: a new change revives it with a fresh attempt count (and its oldest unsynced change).
  */
 export async function enqueueJob(db: Kysely<Database>, job: EnqueueJob): Promise<EnqueueResult> {
   const [result] = await enqueueJobs(db, [job]);
@@ -40,16 +51,25 @@ export async function enqueueJobs(
   jobs: readonly EnqueueJob[],
 ): Promise<(EnqueueResult & { eventId: string })[]> {
   const results: (EnqueueResult & { eventId: string })[] = [];
-  for (let i = 0; i < jobs.length; i += rowsPerStatement) {
-    const rows = await upsert(db, jobs.slice(i, i + rowsPerStatement));
-    for (const row of rows) results.push({ jobId: Number(row.id), state: row.state, eventId: row.event_id });
+  // One statement carries one settle window (intake's jobs of a batch share their tenant's).
+  const bySettle = new Map<number, EnqueueJob[]>();
+  for (const job of jobs) {
+    const settleMs = job.settleMs ?? 0;
+    bySettle.set(settleMs, [...(bySettle.get(settleMs) ?? []), job]);
   }
+  for (const [settleMs, group] of bySettle)
+    for (let i = 0; i < group.length; i += rowsPerStatement) {
+      const rows = await upsert(db, group.slice(i, i + rowsPerStatement), settleMs);
+      for (const row of rows)
+        results.push({ jobId: Number(row.id), state: row.state, eventId: row.event_id });
+    }
   return results;
 }
 
-function upsert(db: Kysely<Database>, jobs: readonly EnqueueJob[]) {
+function upsert(db: Kysely<Database>, jobs: readonly EnqueueJob[], settleMs: number) {
   const state = sql.ref('jobs.state');
   const runAt = sql.ref('excluded.run_at');
+  const rerunAt = sql`(${runAt} + ${settleMs})`;
   const changeAt = sql.ref('excluded.first_change_at');
   return db
     .insertInto('jobs')
@@ -77,7 +97,7 @@ function upsert(db: Kysely<Database>, jobs: readonly EnqueueJob[]) {
           when 'dead' then ${smaller(sql.ref('jobs.first_change_at'), changeAt)}
           else jobs.first_change_at end`,
         rerun_at: sql`case ${state}
-          when 'running' then ${smaller(sql`coalesce(jobs.rerun_at, ${runAt})`, runAt)}
+          when 'running' then ${smaller(sql`coalesce(jobs.rerun_at, ${rerunAt})`, rerunAt)}
           else jobs.rerun_at end`,
         rerun_first_change_at: sql`case ${state}
           when 'running' then ${smaller(sql`coalesce(jobs.rerun_first_change_at, ${changeAt})`, changeAt)}
