@@ -14,6 +14,7 @@ import {
   type SeriesInstanceRef,
   type SeriesInstances,
 } from '../calendar-provider.ts';
+import { GraphBatcher } from './graph-batcher.ts';
 import { graphFailure, graphTransportFailure } from './graph-errors.ts';
 import type { GraphTokenSource } from './graph-token-source.ts';
 import {
@@ -61,9 +62,17 @@ export class GraphProvider implements CalendarProvider {
   readonly kind = 'graph';
   readonly capabilities = graphCapabilities;
   readonly #options: GraphProviderOptions;
+  /** Requests made together go to Graph together, in one $batch of up to 20. */
+  readonly #batcher: GraphBatcher;
 
   constructor(options: GraphProviderOptions) {
     this.#options = { ...options, graphBaseUrl: options.graphBaseUrl.replace(/\/+$/, '') };
+    this.#batcher = new GraphBatcher({
+      graphBaseUrl: this.#options.graphBaseUrl,
+      fetch: options.fetch,
+      token: () => options.tokens.token(),
+      timeoutMs: options.timeoutMs ?? 30_000,
+    });
   }
 
   readonly instances: SeriesInstances = {
@@ -222,18 +231,16 @@ export class GraphProvider implements CalendarProvider {
     signal: AbortSignal | undefined,
     body?: unknown,
   ): Promise<Response> {
-    const token = await this.#options.tokens.token();
-    const timeout = AbortSignal.timeout(this.#options.timeoutMs ?? 30_000);
     try {
-      return await this.#options.fetch(url, {
+      return await this.#batcher.send({
         method,
+        url,
         headers: {
-          authorization: `Bearer ${token}`,
           prefer: 'IdType="ImmutableId"',
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: signal === undefined ? timeout : AbortSignal.any([timeout, signal]),
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal,
       });
     } catch (error) {
       throw graphTransportFailure(error, what);

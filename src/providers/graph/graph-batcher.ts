@@ -1,0 +1,179 @@
+// Graph JSON batching: the requests a provider makes in one turn of the event loop go to Graph
+// together, up to 20 in one `POST /v1.0/$batch` (learn.microsoft.com/graph/json-batching). Under
+// a burst that is one HTTP request for up to 20 changes instead of 20; a lone request (steady
+// traffic) goes as itself, without waiting for company.
+//
+// Each request keeps its own answer: a sub-response becomes a Response with its status, headers
+// and body, so the provider reads it exactly as a direct answer (429 with Retry-After, 404, …).
+// Graph runs a batch's requests side by side and counts each against its mailbox's limits (4 at
+// once), which the engine's mailbox limiter already keeps. When the batch itself fails (the
+// connection drops, no answer in time, Graph refuses the batch) every request in it fails the
+// same way and is retried as a direct one would be; a create carries its transactionId, so a
+// retried create that Graph had stored returns the item it made.
+
+export interface GraphRequest {
+  method: string;
+  /** Absolute: `<graph base>/v1.0/users/…`. */
+  url: string;
+  headers: Record<string, string>;
+  /** JSON text, for writes. */
+  body?: string | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+export interface GraphBatcherOptions {
+  /** https://graph.microsoft.com (or a national cloud's, or the sandbox), without a trailing slash. */
+  graphBaseUrl: string;
+  fetch: typeof fetch;
+  token: () => Promise<string>;
+  timeoutMs: number;
+  /** At most this many requests per batch (Graph allows 20). */
+  maxPerBatch?: number;
+}
+
+interface Pending {
+  request: GraphRequest;
+  resolve: (response: Response) => void;
+  reject: (error: unknown) => void;
+  settled: boolean;
+}
+
+interface SubResponse {
+  id: string;
+  status: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+}
+
+/** Statuses a Response may not carry a body with. */
+const nullBodyStatuses = new Set([101, 103, 204, 205, 304]);
+
+export class GraphBatcher {
+  readonly #options: GraphBatcherOptions;
+  #pending: Pending[] = [];
+  #scheduled = false;
+
+  constructor(options: GraphBatcherOptions) {
+    this.#options = options;
+  }
+
+  /** Sends `request` (with others made in the same turn, in one $batch) and resolves with its answer. */
+  send(request: GraphRequest): Promise<Response> {
+    return new Promise<Response>((resolve, reject) => {
+      const { signal } = request;
+      if (signal?.aborted === true) {
+        reject(abortReason(signal));
+        return;
+      }
+      const entry: Pending = { request, resolve, reject, settled: false };
+      // Given up by its caller (a stopping worker, a lost lease): fails at once, whatever the batch does.
+      signal?.addEventListener('abort', () => settle(entry, () => reject(abortReason(signal))), {
+        once: true,
+      });
+      this.#pending.push(entry);
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  #flush(): void {
+    this.#scheduled = false;
+    const ready = this.#pending.filter((entry) => !entry.settled);
+    this.#pending = [];
+    const max = this.#options.maxPerBatch ?? 20;
+    for (let i = 0; i < ready.length; i += max) {
+      const group = ready.slice(i, i + max);
+      void (group.length === 1 ? this.#direct(group[0]!) : this.#batch(group));
+    }
+  }
+
+  async #direct(entry: Pending): Promise<void> {
+    const { request } = entry;
+    try {
+      const response = await this.#options.fetch(request.url, {
+        method: request.method,
+        headers: { ...request.headers, authorization: `Bearer ${await this.#options.token()}` },
+        ...(request.body === undefined ? {} : { body: request.body }),
+        signal: this.#signal(request.signal),
+      });
+      settle(entry, () => entry.resolve(response));
+    } catch (error) {
+      settle(entry, () => entry.reject(error));
+    }
+  }
+
+  async #batch(group: readonly Pending[]): Promise<void> {
+    const base = `${this.#options.graphBaseUrl}/v1.0`;
+    try {
+      const requests = group.map(({ request }, index) => ({
+        id: String(index + 1),
+        method: request.method,
+        url: request.url.startsWith(base) ? request.url.slice(base.length) : request.url,
+        headers: request.headers,
+        ...(request.body === undefined ? {} : { body: JSON.parse(request.body) as unknown }),
+      }));
+      const response = await this.#options.fetch(`${base}/$batch`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${await this.#options.token()}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ requests }),
+        signal: this.#signal(undefined),
+      });
+      const text = await response.text();
+      if (!response.ok) {
+        // The batch as a whole was refused or throttled: each request gets that answer.
+        for (const entry of group)
+          settle(entry, () =>
+            entry.resolve(new Response(text, { status: response.status, headers: response.headers })),
+          );
+        return;
+      }
+      const answers = new Map(
+        ((JSON.parse(text) as { responses?: SubResponse[] }).responses ?? []).map((r) => [r.id, r]),
+      );
+      group.forEach((entry, index) => {
+        const answer = answers.get(String(index + 1));
+        settle(entry, () =>
+          answer === undefined
+            ? entry.reject(new Error(`Graph's batch answer has no response for request ${index + 1}`))
+            : entry.resolve(toResponse(answer)),
+        );
+      });
+    } catch (error) {
+      for (const entry of group) settle(entry, () => entry.reject(error));
+    }
+  }
+
+  #signal(caller: AbortSignal | undefined): AbortSignal {
+    const timeout = AbortSignal.timeout(this.#options.timeoutMs);
+    return caller === undefined ? timeout : AbortSignal.any([timeout, caller]);
+  }
+}
+
+function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new DOMException('The request was given up.', 'AbortError');
+}
+
+function settle(entry: Pending, action: () => void): void {
+  if (entry.settled) return;
+  entry.settled = true;
+  action();
+}
+
+/** A sub-response as the Response a direct request would have had. */
+function toResponse(answer: SubResponse): Response {
+  // A status a Response cannot carry (Graph documents none) is an answer that could not be read.
+  const status = answer.status >= 200 && answer.status <= 599 ? answer.status : 502;
+  const body =
+    nullBodyStatuses.has(status) || answer.body === undefined || answer.body === null
+      ? null
+      : typeof answer.body === 'string'
+        ? answer.body
+        : JSON.stringify(answer.body);
+  return new Response(body, { status, headers: answer.headers ?? {} });
+}
