@@ -24,6 +24,8 @@ export interface BenchResult {
   drainSeconds: number;
   salesforceCallsPer1000Events: number;
   providerCallsPerEvent: number;
+  /** HTTP requests sent to the provider per change: below its calls per change when batched (Graph $batch). */
+  providerHttpRequestsPerChange?: number;
   throttled: number;
   peakRssMb: number | null;
   /**

@@ -310,6 +310,8 @@ export async function runScenario(
       drainSeconds: Math.round(drainSeconds * 10) / 10,
       salesforceCallsPer1000Events: Math.round((sfCalls / total) * 1000 * 10) / 10,
       providerCallsPerEvent: Math.round(((graph.requests - graphBefore.requests) / total) * 100) / 100,
+      providerHttpRequestsPerChange:
+        Math.round(((graph.httpRequests - graphBefore.httpRequests) / total) * 1000) / 1000,
       throttled: graph.throttled - graphBefore.throttled,
       peakRssMb: peakRssMb(measuredPid()),
       cpu,
@@ -467,6 +469,11 @@ if (import.meta.main) {
     row('changes per second', `${result.eventsPerSecond} (drained in ${result.drainSeconds} s)`);
     row('Salesforce calls / 1,000', String(result.salesforceCallsPer1000Events));
     row(`${result.provider ?? 'graph'} calls / change`, String(result.providerCallsPerEvent));
+    if (result.providerHttpRequestsPerChange !== undefined)
+      row(
+        `${result.provider ?? 'graph'} HTTP requests / change`,
+        String(result.providerHttpRequestsPerChange),
+      );
     row('429s received', String(result.throttled));
     row('peak memory', `${result.peakRssMb ?? '?'} MB`);
     row(

@@ -53,7 +53,10 @@ export interface GraphSandbox {
   /** When mailboxes were changed (creates, updates, deletes), after `after` (sandbox clock, ms), oldest first. */
   writesAfter(after: number, limit: number): number[];
   stats(): {
+    /** Graph requests served, each request of a $batch counted. */
     requests: number;
+    /** HTTP requests to the Graph API (a $batch is one). */
+    httpRequests: number;
     throttled: number;
     peakConcurrency: number;
     faults: number;
@@ -72,7 +75,7 @@ export async function startGraphSandbox(options: GraphSandboxOptions = {}): Prom
     [];
   const mailboxes = new GraphMailboxes(now);
   const tokens = new GraphTokens(now);
-  const stats = { requests: 0, throttled: 0, peakConcurrency: 0, faults: 0 };
+  const stats = { requests: 0, httpRequests: 0, throttled: 0, peakConcurrency: 0, faults: 0 };
   const faultLog: FaultRecord[] = [];
   const writeLog: number[] = [];
 
@@ -121,6 +124,12 @@ export async function startGraphSandbox(options: GraphSandboxOptions = {}): Prom
   };
 
   const app = new Hono({ strict: false });
+  // HTTP requests as they reach the server: a $batch is one, however many requests it carries
+  // (those count in `requests`, as Graph counts them against a mailbox's limits).
+  app.use('/v1.0/*', async (_c, next) => {
+    stats.httpRequests++;
+    await next();
+  });
   app.route(
     '/',
     graphRoutes({

@@ -59,7 +59,13 @@ export interface CalendarSandbox {
   /** The occurrences of a series item (the provider's own instances list), starts as ISO instants. */
   instances(address: string, itemId: string): Promise<{ start: string; subject: string }[]>;
   faults(faults: CalendarFaults): Promise<void>;
-  stats(): Promise<{ requests: number; throttled: number; faults: number; tokenRequests: number }>;
+  stats(): Promise<{
+    requests: number;
+    httpRequests: number;
+    throttled: number;
+    faults: number;
+    tokenRequests: number;
+  }>;
   /** When mailboxes were next changed after `after` (epoch ms; the first time only). */
   writesAfter(after: number): Promise<number[]>;
   /** Every fault injected so far, with the stamps (Salesforce ids) of the items concerned. */
@@ -88,7 +94,13 @@ export interface Calendars {
   /** Injects the same faults into every sandbox (each in its own provider's words). */
   faults(faults: CalendarFaults): Promise<void>;
   /** Every sandbox's figures, added up. */
-  stats(): Promise<{ requests: number; throttled: number; faults: number; tokenRequests: number }>;
+  stats(): Promise<{
+    requests: number;
+    httpRequests: number;
+    throttled: number;
+    faults: number;
+    tokenRequests: number;
+  }>;
   /** When a mailbox of any sandbox was next changed after `after` (epoch ms; the first time only). */
   writesAfter(after: number): Promise<number[]>;
   /** Every fault injected so far in any sandbox, in the order they happened. */
@@ -144,7 +156,7 @@ export function routedCalendars(
       await Promise.all(sandboxes.map((s) => s.faults(faults)));
     },
     stats: async () => {
-      const total = { requests: 0, throttled: 0, faults: 0, tokenRequests: 0 };
+      const total = { requests: 0, httpRequests: 0, throttled: 0, faults: 0, tokenRequests: 0 };
       for (const stats of await Promise.all(sandboxes.map((s) => s.stats())))
         for (const key of Object.keys(total) as (keyof typeof total)[]) total[key] += stats[key];
       return total;
@@ -390,7 +402,16 @@ async function googleSandbox(
       return found;
     },
     faults: (faults) => call(url, 'POST', '/__sandbox/faults', faults),
-    stats: () => call(url, 'GET', '/__sandbox/stats'),
+    stats: async () => {
+      const stats = await call<{
+        requests: number;
+        throttled: number;
+        faults: number;
+        tokenRequests: number;
+      }>(url, 'GET', '/__sandbox/stats');
+      // The service sends Google no batches: every call is one HTTP request.
+      return { ...stats, httpRequests: stats.requests };
+    },
     faultLog: () => call(url, 'GET', '/__sandbox/faults/log'),
     writesAfter: (after) => call(url, 'GET', `/__sandbox/writes?after=${after}&limit=1`),
   };
@@ -578,7 +599,8 @@ async function ewsSandbox(url: string, cwd: string, call: Call, caFile: string):
         authHandshakes: number;
       }>(url, 'GET', '/__sandbox/stats');
       // EWS has no tokens: the service account signs in once per connection (NTLM handshakes).
-      return { ...stats, tokenRequests: stats.authHandshakes };
+      // Every call is one SOAP request (the service sends no batches).
+      return { ...stats, httpRequests: stats.requests, tokenRequests: stats.authHandshakes };
     },
     faultLog: () => call(url, 'GET', '/__sandbox/faults/log'),
     writesAfter: (after) => call(url, 'GET', `/__sandbox/writes?after=${after}&limit=1`),
