@@ -73,7 +73,10 @@ export function registerTenants(program: Command, ctx: CliContext): void {
     .description("change a tenant's settings and how it reaches Salesforce")
     .argument('<slug>', 'the tenant')
     .option('--name <name>', 'display name')
-    .option('--settle-window <duration>', 'how long changes arriving while their Event syncs wait to join one run, 0s to 1h (default 500ms)')
+    .option(
+      '--settle-window <duration>',
+      'how long changes arriving while their Event syncs wait to join one run, 0s to 1h (default 500ms)',
+    )
     .option(
       '--login-url <url>',
       'Salesforce login URL: https://login.salesforce.com, https://test.salesforce.com or a My Domain',
