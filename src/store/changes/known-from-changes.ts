@@ -91,6 +91,9 @@ export async function knownFromChanges(
       .selectFrom('changes')
       .select(['id', 'event_id', 'change_type', 'source', 'payload_kind', 'payload_json'])
       .where('tenant_id', '=', tenantId)
+      // The IN list lets the index find the Events' rows; the OR keeps those from each base on.
+      // (Without it SQLite scans every change of the tenant, testing each against every term.)
+      .where('event_id', 'in', [...plans.keys()])
       .where((eb) =>
         eb.or(
           [...plans].map(([eventId, { latest, base }]) =>
