@@ -21,6 +21,7 @@ import type { ClaimedJob } from '../store/jobs/job.ts';
 import { MailboxNotFoundError } from '../providers/calendar-provider.ts';
 import type { EngineMetrics } from './engine-metrics.ts';
 import type { JobOutcome, JobQueue } from './job-queue.ts';
+import { withCoalescedLinkWrites } from './coalesced-link-writes.ts';
 import { JobSettler } from './job-settler.ts';
 import { MailboxLimiter } from './mailbox-limiter.ts';
 import type { NodePresence } from './node-presence.ts';
@@ -100,7 +101,8 @@ export class SyncWorker {
   #claimFailing = false;
 
   constructor(deps: SyncWorkerDeps) {
-    this.#deps = deps;
+    // The links of the Events synced side by side are written together (one statement per moment).
+    this.#deps = { ...deps, repos: withCoalescedLinkWrites(deps.repos) };
     this.#leaseMs = deps.leaseMs ?? 60_000;
     // Real time, not the business clock: the limits are the provider's, measured as it measures them.
     this.#limiter = new MailboxLimiter(Date.now, (ms) => deps.metrics?.mailboxWait(ms));

@@ -22,32 +22,47 @@ export async function findLinks(
   return links;
 }
 
+/** What the mailbox holds for an Event now, as saveLinks writes it. */
+export type LinkToSave = Omit<LinkRow, 'created_at' | 'updated_at' | 'pending_create_at'> & { now: number };
+
 /** Saves what the mailbox holds for the Event now; a create's intent, if any, is settled. */
-export async function saveLink(
-  db: Kysely<Database>,
-  link: Omit<LinkRow, 'created_at' | 'updated_at' | 'pending_create_at'> & { now: number },
-): Promise<void> {
-  const { now, ...row } = link;
-  await db
-    .insertInto('links')
-    .values({ ...row, created_at: now, updated_at: now, pending_create_at: null })
-    .onConflict((oc) =>
-      oc.columns(['tenant_id', 'event_id']).doUpdateSet({
-        mailbox_id: row.mailbox_id,
-        provider_kind: row.provider_kind,
-        provider_id: row.provider_id,
-        item_id: row.item_id,
-        change_key: row.change_key,
-        content_hash: row.content_hash,
-        salesforce_version: row.salesforce_version,
-        state: row.state,
-        updated_at: now,
-        pending_create_at: null,
-        record_json: row.record_json,
-        record_through_change_id: row.record_through_change_id,
-      }),
-    )
-    .execute();
+export async function saveLink(db: Kysely<Database>, link: LinkToSave): Promise<void> {
+  await saveLinks(db, [link]);
+}
+
+/**
+ * `saveLink` for many Events in one statement per 200 (a worker's links of one moment, written
+ * together). Each Event may appear once.
+ */
+export async function saveLinks(db: Kysely<Database>, links: readonly LinkToSave[]): Promise<void> {
+  for (let i = 0; i < links.length; i += 200)
+    await db
+      .insertInto('links')
+      .values(
+        links.slice(i, i + 200).map(({ now, ...row }) => ({
+          ...row,
+          created_at: now,
+          updated_at: now,
+          pending_create_at: null,
+        })),
+      )
+      .onConflict((oc) =>
+        oc.columns(['tenant_id', 'event_id']).doUpdateSet((eb) => ({
+          mailbox_id: eb.ref('excluded.mailbox_id'),
+          provider_kind: eb.ref('excluded.provider_kind'),
+          provider_id: eb.ref('excluded.provider_id'),
+          item_id: eb.ref('excluded.item_id'),
+          change_key: eb.ref('excluded.change_key'),
+          content_hash: eb.ref('excluded.content_hash'),
+          salesforce_version: eb.ref('excluded.salesforce_version'),
+          state: eb.ref('excluded.state'),
+          updated_at: eb.ref('excluded.updated_at'),
+          pending_create_at: null,
+          record_json: eb.ref('excluded.record_json'),
+          record_through_change_id: eb.ref('excluded.record_through_change_id'),
+        })),
+      )
+      .execute();
 }
 
 export interface LinkRecord {
@@ -94,49 +109,60 @@ export async function saveLinkRecords(
   }
 }
 
+/** A create's intent, as markCreatesPending records it. */
+export interface CreatePending {
+  tenantId: string;
+  eventId: string;
+  mailboxId: string;
+  providerKind: LinkRow['provider_kind'];
+  providerId: string;
+  now: number;
+}
+
 /**
  * Records, before a create is sent, that the Event's item may soon exist in `mailboxId`: no live
  * item is known (state `deleted`; a create only follows when there is none), one may appear.
  */
-export async function markCreatePending(
+export async function markCreatePending(db: Kysely<Database>, link: CreatePending): Promise<void> {
+  await markCreatesPending(db, [link]);
+}
+
+/** `markCreatePending` for many Events in one statement per 200. Each Event may appear once. */
+export async function markCreatesPending(
   db: Kysely<Database>,
-  link: {
-    tenantId: string;
-    eventId: string;
-    mailboxId: string;
-    providerKind: LinkRow['provider_kind'];
-    providerId: string;
-    now: number;
-  },
+  links: readonly CreatePending[],
 ): Promise<void> {
-  await db
-    .insertInto('links')
-    .values({
-      tenant_id: link.tenantId,
-      event_id: link.eventId,
-      mailbox_id: link.mailboxId,
-      provider_kind: link.providerKind,
-      provider_id: link.providerId,
-      item_id: '',
-      change_key: null,
-      content_hash: '',
-      salesforce_version: null,
-      state: 'deleted',
-      created_at: link.now,
-      updated_at: link.now,
-      pending_create_at: link.now,
-    })
-    .onConflict((oc) =>
-      oc.columns(['tenant_id', 'event_id']).doUpdateSet({
-        mailbox_id: link.mailboxId,
-        provider_kind: link.providerKind,
-        provider_id: link.providerId,
-        state: 'deleted',
-        pending_create_at: link.now,
-        updated_at: link.now,
-      }),
-    )
-    .execute();
+  for (let i = 0; i < links.length; i += 200)
+    await db
+      .insertInto('links')
+      .values(
+        links.slice(i, i + 200).map((link) => ({
+          tenant_id: link.tenantId,
+          event_id: link.eventId,
+          mailbox_id: link.mailboxId,
+          provider_kind: link.providerKind,
+          provider_id: link.providerId,
+          item_id: '',
+          change_key: null,
+          content_hash: '',
+          salesforce_version: null,
+          state: 'deleted' as const,
+          created_at: link.now,
+          updated_at: link.now,
+          pending_create_at: link.now,
+        })),
+      )
+      .onConflict((oc) =>
+        oc.columns(['tenant_id', 'event_id']).doUpdateSet((eb) => ({
+          mailbox_id: eb.ref('excluded.mailbox_id'),
+          provider_kind: eb.ref('excluded.provider_kind'),
+          provider_id: eb.ref('excluded.provider_id'),
+          state: 'deleted' as const,
+          pending_create_at: eb.ref('excluded.pending_create_at'),
+          updated_at: eb.ref('excluded.updated_at'),
+        })),
+      )
+      .execute();
 }
 
 /** A create the provider refused outright made nothing: the intent marked before it is dropped. */

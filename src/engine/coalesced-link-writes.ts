@@ -1,0 +1,26 @@
+// The repositories the engine syncs with, but with each Event's link writes (the create intent
+// marked before a create is sent, and the link saved after a call) coalesced: the writes of many
+// Events made in one moment go to the database as one statement (lib/coalescer.ts). Each Event
+// still awaits its own write before it goes on, so an intent is stored before its create is sent.
+import { Coalescer } from '../lib/coalescer.ts';
+import type { CreatePending, LinkToSave } from '../store/links-repository.ts';
+import type { Repositories } from '../store/repositories.ts';
+
+export function withCoalescedLinkWrites(repos: Repositories): Repositories {
+  const saves = new Coalescer<LinkToSave>({
+    writeMany: (links) => repos.links.saveLinks(links),
+    keyOf: (link) => `${link.tenant_id}\u0000${link.event_id}`,
+  });
+  const intents = new Coalescer<CreatePending>({
+    writeMany: (links) => repos.links.markCreatesPending(links),
+    keyOf: (link) => `${link.tenantId}\u0000${link.eventId}`,
+  });
+  return {
+    ...repos,
+    links: {
+      ...repos.links,
+      saveLink: (link) => saves.add(link),
+      markCreatePending: (link) => intents.add(link),
+    },
+  };
+}

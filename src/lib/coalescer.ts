@@ -1,0 +1,75 @@
+// Many callers' writes of one moment, made as one: each caller adds its item and awaits its own
+// promise; the items added in one turn of the event loop are written together by `writeMany` (one
+// statement instead of one per caller). Should writing them together fail, each is written alone,
+// so every caller gets its own outcome and one bad item never fails the others.
+//
+// Items with the same key never go in one write (a database refuses to upsert one row twice in a
+// statement): a later one waits for the next write.
+
+export interface CoalescerOptions<T> {
+  writeMany: (items: readonly T[]) => Promise<void>;
+  /** Items with equal keys are written one after the other, never together. */
+  keyOf: (item: T) => string;
+}
+
+interface Waiting<T> {
+  item: T;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+export class Coalescer<T> {
+  readonly #options: CoalescerOptions<T>;
+  #waiting: Waiting<T>[] = [];
+  #scheduled = false;
+
+  constructor(options: CoalescerOptions<T>) {
+    this.#options = options;
+  }
+
+  /** Resolves once `item` is written (with the others of its moment), rejects if it could not be. */
+  add(item: T): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#waiting.push({ item, resolve, reject });
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(() => void this.#flush());
+      }
+    });
+  }
+
+  async #flush(): Promise<void> {
+    this.#scheduled = false;
+    let rest = this.#waiting;
+    this.#waiting = [];
+    while (rest.length > 0) {
+      const keys = new Set<string>();
+      const round: Waiting<T>[] = [];
+      const later: Waiting<T>[] = [];
+      for (const entry of rest) {
+        const key = this.#options.keyOf(entry.item);
+        if (keys.has(key)) later.push(entry);
+        else {
+          keys.add(key);
+          round.push(entry);
+        }
+      }
+      await this.#write(round);
+      rest = later;
+    }
+  }
+
+  async #write(round: readonly Waiting<T>[]): Promise<void> {
+    try {
+      await this.#options.writeMany(round.map((entry) => entry.item));
+      for (const entry of round) entry.resolve();
+    } catch (error) {
+      if (round.length === 1) {
+        round[0]!.reject(error);
+        return;
+      }
+      for (const entry of round)
+        await this.#options.writeMany([entry.item]).then(entry.resolve, entry.reject);
+    }
+  }
+}

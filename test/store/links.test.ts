@@ -1,0 +1,97 @@
+// Links written many at a time (the engine coalesces the links of Events synced side by side):
+// the intent marked before a create, then what the mailbox holds, each row its own, on both
+// databases.
+import { beforeEach, expect, it } from 'vitest';
+import {
+  findLinks,
+  markCreatesPending,
+  saveLinks,
+  type LinkToSave,
+} from '../../src/store/links-repository.ts';
+import { seedTenant } from '../support/seed-tenant.ts';
+import { describeEachBackend } from '../support/test-databases.ts';
+
+const now = Date.UTC(2026, 11, 3, 9);
+
+describeEachBackend('links written together', (database) => {
+  const db = () => database.store.db;
+  let tenantId: string;
+  let mailboxId: string;
+
+  beforeEach(async () => {
+    tenantId = await seedTenant(db());
+    mailboxId = `mbx-${tenantId}`;
+    await db()
+      .insertInto('mailboxes')
+      .values({
+        id: mailboxId,
+        tenant_id: tenantId,
+        salesforce_user_id: '005000000000001AAA',
+        address: 'rep@acme.example',
+        source: 'salesforce',
+        state: 'active',
+        provider_id: null,
+        resolved_at: now,
+        created_at: now,
+        updated_at: now,
+        time_zone: 'UTC',
+        last_error: null,
+      })
+      .execute();
+  });
+
+  const saved = (eventId: string, itemId: string, hash: string): LinkToSave => ({
+    tenant_id: tenantId,
+    event_id: eventId,
+    mailbox_id: mailboxId,
+    provider_kind: 'graph',
+    provider_id: 'default',
+    item_id: itemId,
+    change_key: null,
+    content_hash: hash,
+    salesforce_version: '1',
+    state: 'active',
+    record_json: `{"Id":"${eventId}"}`,
+    record_through_change_id: 7,
+    now: now + 1000,
+  });
+
+  it('marks many creates pending in one call, then saves each Event its own item and settles its intent', async () => {
+    const intent = (eventId: string) => ({
+      tenantId,
+      eventId,
+      mailboxId,
+      providerKind: 'graph' as const,
+      providerId: 'default',
+      now,
+    });
+    await markCreatesPending(db(), [intent('E1'), intent('E2'), intent('E3')]);
+    const pending = await findLinks(db(), tenantId, ['E1', 'E2', 'E3']);
+    expect(
+      [...pending.values()].map((l) => [l.event_id, l.state, l.pending_create_at, l.item_id]).sort(),
+    ).toEqual([
+      ['E1', 'deleted', now, ''],
+      ['E2', 'deleted', now, ''],
+      ['E3', 'deleted', now, ''],
+    ]);
+
+    await saveLinks(db(), [saved('E1', 'item-1', 'h1'), saved('E2', 'item-2', 'h2')]);
+    // A later save of one of them changes only that one.
+    await saveLinks(db(), [{ ...saved('E2', 'item-2b', 'h2b'), state: 'deleted', now: now + 2000 }]);
+    const links = await findLinks(db(), tenantId, ['E1', 'E2', 'E3']);
+    expect(
+      [...links.values()]
+        .map((l) => [l.event_id, l.item_id, l.content_hash, l.state, l.pending_create_at, l.updated_at])
+        .sort(),
+    ).toEqual([
+      ['E1', 'item-1', 'h1', 'active', null, now + 1000],
+      ['E2', 'item-2b', 'h2b', 'deleted', null, now + 2000],
+      ['E3', '', '', 'deleted', now, now],
+    ]);
+    expect(links.get('E1')).toMatchObject({
+      record_json: '{"Id":"E1"}',
+      record_through_change_id: 7,
+      created_at: now,
+    });
+  });
+});
