@@ -119,6 +119,8 @@ export interface SalesforceSandbox {
     /** Pub/Sub subscriptions open now, and change events delivered to subscribers. */
     cdcSubscribers: number;
     cdcDelivered: number;
+    /** FetchRequests the Pub/Sub API has taken. */
+    cdcFetchRequests: number;
   };
   injectFaults(faults: FaultInjection): void;
   /** host:port of the Pub/Sub API, when started with `pubSub`. */
@@ -277,6 +279,7 @@ export async function startSalesforceSandbox(
       apiLimit: dailyApiLimit,
       cdcSubscribers: pubSub?.stats().subscribers ?? 0,
       cdcDelivered: pubSub?.stats().delivered ?? 0,
+      cdcFetchRequests: pubSub?.stats().fetchRequests ?? 0,
     }),
     injectFaults: (faults) => {
       if (faults.latencyMs !== undefined) latencyMs = faults.latencyMs;

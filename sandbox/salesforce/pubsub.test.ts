@@ -288,6 +288,45 @@ describe('sandbox Pub/Sub API', () => {
     ]);
   });
 
+  it('keeps at most 100 events pending across all the requests of a subscription, as Salesforce does', async () => {
+    const client = new PubSubApiClient(
+      {
+        authType: 'user-supplied',
+        accessToken,
+        instanceUrl: org.url,
+        organizationId: org.orgId,
+        pubSubEndpoint: org.pubSubEndpoint ?? '',
+        rejectUnauthorizedSsl: false,
+      },
+      quiet,
+    );
+    clients.push(client);
+    await client.connect();
+    const events: Received[] = [];
+    let keepalives = 0;
+    const requestsBefore = org.stats().cdcFetchRequests;
+    client.subscribe(
+      '/data/EventChangeEvent',
+      (_info: unknown, type: string, data: unknown) => {
+        if (type === 'event') events.push(data as Received);
+        if (type === 'grpcKeepAlive' && events.length > 0) keepalives++;
+      },
+      100,
+    );
+    // 100 more asked on the same subscription: the server counts 100 pending in all.
+    client.requestAdditionalEvents('/data/EventChangeEvent', 100);
+    await until(() => org.stats().cdcFetchRequests >= requestsBefore + 2);
+    for (let n = 0; n < 150; n++)
+      org.createEvent(ownerId, {
+        Subject: `Backlog ${n}`,
+        StartDateTime: '2026-12-04T09:00:00Z',
+        DurationInMinutes: 15,
+      });
+    // The stream goes quiet (a keepalive after a second) once what was asked is delivered.
+    await until(() => keepalives > 0);
+    expect(events).toHaveLength(100);
+  });
+
   it('goes down for a while (open streams end, new ones are refused), and can put every event past retention', async () => {
     const open = await subscribe();
     await until(open.subscribed);

@@ -14,6 +14,8 @@ export interface LoggedEvent {
   id: string;
   payload: Buffer;
   commitTimestamp: number;
+  /** When it was appended, on the machine's clock (the sandbox clock may be moved by tests). */
+  loggedAt: number;
 }
 
 export class ChangeEventLog {
@@ -38,6 +40,7 @@ export class ChangeEventLog {
       id: randomUUID(),
       payload: encodeChangeEvent(event),
       commitTimestamp: event.commitTimestamp,
+      loggedAt: Date.now(),
     };
     this.#entries.push(logged);
     for (const listener of this.#listeners) listener();

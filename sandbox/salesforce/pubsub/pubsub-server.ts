@@ -57,8 +57,11 @@ export function encodeReplayId(replayId: bigint): Buffer {
 export interface PubSubServer {
   /** host:port of the gRPC endpoint (TLS). */
   endpoint: string;
-  /** Open subscriptions that have started (their replay position is set), and events delivered so far. */
-  stats(): { subscribers: number; delivered: number };
+  /**
+   * Open subscriptions that have started (their replay position is set), events delivered so far,
+   * and FetchRequests taken (each adds to its subscription's pending events, up to 100 in all).
+   */
+  stats(): { subscribers: number; delivered: number; fetchRequests: number };
   /** Ends every open subscription as a Salesforce outage would. */
   breakStreams(): void;
   /** Ends every open subscription and refuses new ones (UNAVAILABLE) for `ms`. */
@@ -75,6 +78,7 @@ export async function startPubSubServer(options: PubSubServerOptions): Promise<P
   const streams = new Set<grpc.ServerDuplexStream<FetchRequest, unknown>>();
   const started = new Set<grpc.ServerDuplexStream<FetchRequest, unknown>>();
   let delivered = 0;
+  let fetchRequests = 0;
   /** Until when (wall clock) the service is down: subscriptions are refused. */
   let downUntil = 0;
 
@@ -119,17 +123,25 @@ export async function startPubSubServer(options: PubSubServerOptions): Promise<P
       });
     };
 
+    // Each event is delivered its delivery delay after it was committed (the bus's latency); a
+    // backlog (events older than that) goes as fast as the subscriber's requests allow.
     const pump = async () => {
       if (pumping || position === undefined) return;
       pumping = true;
       try {
-        const delay = options.deliveryDelayMs();
-        if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
         while (credits > 0 && !call.cancelled && call.writable) {
           const batch = options.log.after(position, Math.min(credits, maxBatch));
-          if (batch.length === 0) break;
-          position = batch.at(-1)?.replayId ?? position;
-          send(batch);
+          const first = batch[0];
+          if (first === undefined) break;
+          const delay = options.deliveryDelayMs();
+          const wait = first.loggedAt + delay - Date.now();
+          if (wait > 0) {
+            await new Promise((resolve) => setTimeout(resolve, wait));
+            continue; // more may have arrived meanwhile, or the subscriber gone
+          }
+          const due = batch.filter((event) => event.loggedAt + delay <= Date.now());
+          position = due.at(-1)?.replayId ?? position;
+          send(due);
         }
       } finally {
         pumping = false;
@@ -204,7 +216,10 @@ export async function startPubSubServer(options: PubSubServerOptions): Promise<P
           ),
         );
       }
-      credits = Math.min(credits + asked, maxBatch * 10);
+      // "The maximum number of events that can be requested in a Subscribe call across all
+      // requests is 100": more is taken as 100 (Pub/Sub API, Pull Subscription and Flow Control).
+      credits = Math.min(credits + asked, maxBatch);
+      fetchRequests++;
       void pump();
       return undefined;
     });
@@ -293,7 +308,7 @@ export async function startPubSubServer(options: PubSubServerOptions): Promise<P
   };
   return {
     endpoint: `localhost:${port}`,
-    stats: () => ({ subscribers: started.size, delivered }),
+    stats: () => ({ subscribers: started.size, delivered, fetchRequests }),
     breakStreams,
     outage(ms) {
       downUntil = Date.now() + ms;
