@@ -83,7 +83,7 @@ describe('sandbox Pub/Sub API', () => {
     setDispatcher(undefined);
   });
 
-  async function subscribe(start: { replayId?: number; earliest?: boolean } = {}, token = accessToken) {
+  async function connectedClient(token = accessToken): Promise<PubSubApiClient> {
     const client = new PubSubApiClient(
       {
         authType: 'user-supplied',
@@ -96,8 +96,13 @@ describe('sandbox Pub/Sub API', () => {
       quiet,
     );
     clients.push(client);
-    const subscribersBefore = org.stats().cdcSubscribers;
     await client.connect();
+    return client;
+  }
+
+  async function subscribe(start: { replayId?: number; earliest?: boolean } = {}, token = accessToken) {
+    const subscribersBefore = org.stats().cdcSubscribers;
+    const client = await connectedClient(token);
     const events: Received[] = [];
     const errors: unknown[] = [];
     const callback = (_info: unknown, type: string, data: unknown) => {
@@ -289,19 +294,7 @@ describe('sandbox Pub/Sub API', () => {
   });
 
   it('keeps at most 100 events pending across all the requests of a subscription, as Salesforce does', async () => {
-    const client = new PubSubApiClient(
-      {
-        authType: 'user-supplied',
-        accessToken,
-        instanceUrl: org.url,
-        organizationId: org.orgId,
-        pubSubEndpoint: org.pubSubEndpoint ?? '',
-        rejectUnauthorizedSsl: false,
-      },
-      quiet,
-    );
-    clients.push(client);
-    await client.connect();
+    const client = await connectedClient();
     const events: Received[] = [];
     let keepalives = 0;
     const requestsBefore = org.stats().cdcFetchRequests;

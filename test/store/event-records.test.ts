@@ -8,7 +8,7 @@ import { eventRecordsOf, tenantIdsKnowingEvent } from '../../src/store/event-rec
 import { countBacklog } from '../../src/store/jobs/count-jobs.ts';
 import { listDeadJobs } from '../../src/store/jobs/dead-jobs.ts';
 import { addTraces } from '../../src/store/traces-repository.ts';
-import { seedTenant } from '../support/seed-tenant.ts';
+import { seedMailbox, seedTenant } from '../support/seed-tenant.ts';
 import { describeEachBackend } from '../support/test-databases.ts';
 
 describeEachBackend('event records', (database) => {
@@ -29,27 +29,8 @@ describeEachBackend('event records', (database) => {
       })),
     });
 
-  const addMailbox = async (tenantId: string, address: string | null) => {
-    const id = randomUUID();
-    await db()
-      .insertInto('mailboxes')
-      .values({
-        id,
-        tenant_id: tenantId,
-        provider_id: null,
-        salesforce_user_id: `005${id.slice(0, 15)}`,
-        address,
-        source: 'salesforce',
-        state: 'active',
-        resolved_at: t0,
-        created_at: t0,
-        updated_at: t0,
-        time_zone: null,
-        last_error: null,
-      })
-      .execute();
-    return id;
-  };
+  const addMailbox = (tenantId: string, address: string | null) =>
+    seedMailbox(db(), tenantId, { address, at: t0, timeZone: null });
 
   const addLink = (tenantId: string, eventId: string, mailboxId: string) =>
     db()

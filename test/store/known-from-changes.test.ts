@@ -7,7 +7,7 @@ import { beforeEach, expect, it } from 'vitest';
 import { knownFromChanges } from '../../src/store/changes/known-from-changes.ts';
 import { recordChanges, type IncomingChange } from '../../src/store/changes/record-changes.ts';
 import { findLinks, saveLink, saveLinkRecords } from '../../src/store/links-repository.ts';
-import { seedTenant } from '../support/seed-tenant.ts';
+import { seedMailbox, seedTenant } from '../support/seed-tenant.ts';
 import { describeEachBackend } from '../support/test-databases.ts';
 
 const now = Date.UTC(2026, 10, 24, 9, 0, 0);
@@ -88,23 +88,7 @@ describeEachBackend('known from changes', (database) => {
 
   beforeEach(async () => {
     tenantId = await seedTenant(db());
-    await db()
-      .insertInto('mailboxes')
-      .values({
-        id: `mbx-${tenantId}`,
-        tenant_id: tenantId,
-        salesforce_user_id: '005000000000001AAA',
-        address: 'rep@acme.example',
-        source: 'salesforce',
-        state: 'active',
-        provider_id: null,
-        resolved_at: now,
-        created_at: now,
-        updated_at: now,
-        time_zone: 'UTC',
-        last_error: null,
-      })
-      .execute();
+    await seedMailbox(db(), tenantId, { id: `mbx-${tenantId}`, at: now });
   });
 
   it('composes a CDC CREATE and its edits, and a link record and the edits after it', async () => {

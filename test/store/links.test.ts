@@ -8,7 +8,7 @@ import {
   saveLinks,
   type LinkToSave,
 } from '../../src/store/links-repository.ts';
-import { seedTenant } from '../support/seed-tenant.ts';
+import { seedMailbox, seedTenant } from '../support/seed-tenant.ts';
 import { describeEachBackend } from '../support/test-databases.ts';
 
 const now = Date.UTC(2026, 11, 3, 9);
@@ -20,24 +20,7 @@ describeEachBackend('links written together', (database) => {
 
   beforeEach(async () => {
     tenantId = await seedTenant(db());
-    mailboxId = `mbx-${tenantId}`;
-    await db()
-      .insertInto('mailboxes')
-      .values({
-        id: mailboxId,
-        tenant_id: tenantId,
-        salesforce_user_id: '005000000000001AAA',
-        address: 'rep@acme.example',
-        source: 'salesforce',
-        state: 'active',
-        provider_id: null,
-        resolved_at: now,
-        created_at: now,
-        updated_at: now,
-        time_zone: 'UTC',
-        last_error: null,
-      })
-      .execute();
+    mailboxId = await seedMailbox(db(), tenantId, { id: `mbx-${tenantId}`, at: now });
   });
 
   const saved = (eventId: string, itemId: string, hash: string): LinkToSave => ({

@@ -28,6 +28,15 @@ import type { ChildProcess } from 'node:child_process';
 
 export type CalendarKind = 'graph' | 'google' | 'ews';
 
+/** A sandbox's counters: calls served (a batch's each counted), HTTP requests (a batch is one), 429s, injected faults, sign-ins. */
+export interface CalendarStats {
+  requests: number;
+  httpRequests: number;
+  throttled: number;
+  faults: number;
+  tokenRequests: number;
+}
+
 export interface MailboxItem {
   itemId: string;
   salesforceId: string | undefined;
@@ -59,13 +68,7 @@ export interface CalendarSandbox {
   /** The occurrences of a series item (the provider's own instances list), starts as ISO instants. */
   instances(address: string, itemId: string): Promise<{ start: string; subject: string }[]>;
   faults(faults: CalendarFaults): Promise<void>;
-  stats(): Promise<{
-    requests: number;
-    httpRequests: number;
-    throttled: number;
-    faults: number;
-    tokenRequests: number;
-  }>;
+  stats(): Promise<CalendarStats>;
   /** When mailboxes were next changed after `after` (epoch ms; the first time only). */
   writesAfter(after: number): Promise<number[]>;
   /** Every fault injected so far, with the stamps (Salesforce ids) of the items concerned. */
@@ -94,13 +97,7 @@ export interface Calendars {
   /** Injects the same faults into every sandbox (each in its own provider's words). */
   faults(faults: CalendarFaults): Promise<void>;
   /** Every sandbox's figures, added up. */
-  stats(): Promise<{
-    requests: number;
-    httpRequests: number;
-    throttled: number;
-    faults: number;
-    tokenRequests: number;
-  }>;
+  stats(): Promise<CalendarStats>;
   /** When a mailbox of any sandbox was next changed after `after` (epoch ms; the first time only). */
   writesAfter(after: number): Promise<number[]>;
   /** Every fault injected so far in any sandbox, in the order they happened. */

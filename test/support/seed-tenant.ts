@@ -34,3 +34,31 @@ export async function seedTenant(
     .execute();
   return id;
 }
+
+/** Inserts an active mailbox of the tenant (one owner's, resolved at `at`); its id. */
+export async function seedMailbox(
+  db: Kysely<Database>,
+  tenantId: string,
+  options: { id?: string; address?: string | null; at?: number; timeZone?: string | null } = {},
+): Promise<string> {
+  const id = options.id ?? randomUUID();
+  const at = options.at ?? 0;
+  await db
+    .insertInto('mailboxes')
+    .values({
+      id,
+      tenant_id: tenantId,
+      salesforce_user_id: `005${id.replaceAll('-', '').slice(0, 15)}`,
+      address: options.address === undefined ? 'rep@acme.example' : options.address,
+      source: 'salesforce',
+      state: 'active',
+      provider_id: null,
+      resolved_at: at,
+      created_at: at,
+      updated_at: at,
+      time_zone: options.timeZone === undefined ? 'UTC' : options.timeZone,
+      last_error: null,
+    })
+    .execute();
+  return id;
+}
