@@ -231,8 +231,9 @@ export function createIntake(runtime: RuntimeWithSecrets): Intake {
 }
 
 /**
- * The repositories intake records changes through: a recording that queued jobs rings
- * runtime.jobsDue, so this process's worker syncs them without waiting for its next claim.
+ * The repositories changes are recorded through in this process (intake, the webhook, an admin's
+ * Retry): a recording that queued jobs rings runtime.jobsDue, so this process's worker syncs them
+ * without waiting for its next claim.
  */
 function intakeRepositories(runtime: Runtime): Repositories {
   const { repos } = runtime.store;
@@ -331,7 +332,8 @@ export function tenantCreationDeps(runtime: RuntimeWithSecrets): CreateTenantDep
 const connectLimit = { limit: 20, windowMs: 10 * 60_000 } as const;
 
 export function createHttpAppFor(runtime: RuntimeWithSecrets) {
-  const repos = runtime.store.repos;
+  // Changes recorded through the HTTP routes (webhook deliveries, an admin's Retry) wake the worker too.
+  const repos = intakeRepositories(runtime);
   const auth = new AdminAuth({ repos, secretBox: runtime.secretBox, token: runtime.config.adminToken });
   const clientAddress = clientAddressOf({ trustProxy: runtime.config.trustProxy });
   return createHttpApp({
@@ -356,7 +358,7 @@ export function createHttpAppFor(runtime: RuntimeWithSecrets) {
         },
       }),
       webhookRoutes({
-        repos: intakeRepositories(runtime),
+        repos,
         secretBox: runtime.secretBox,
         clock: runtime.clock,
         logger: runtime.logger,
