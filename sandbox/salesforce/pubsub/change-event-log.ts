@@ -14,7 +14,10 @@ export interface LoggedEvent {
   id: string;
   payload: Buffer;
   commitTimestamp: number;
-  /** When it was appended, on the machine's clock (the sandbox clock may be moved by tests). */
+  /**
+   * When it was appended, on the monotonic clock (performance.now(): never moved by tests, as the
+   * sandbox clock is, nor stepped back, as the wall clock may be).
+   */
   loggedAt: number;
 }
 
@@ -40,7 +43,7 @@ export class ChangeEventLog {
       id: randomUUID(),
       payload: encodeChangeEvent(event),
       commitTimestamp: event.commitTimestamp,
-      loggedAt: Date.now(),
+      loggedAt: performance.now(),
     };
     this.#entries.push(logged);
     for (const listener of this.#listeners) listener();

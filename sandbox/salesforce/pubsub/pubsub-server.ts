@@ -134,12 +134,16 @@ export async function startPubSubServer(options: PubSubServerOptions): Promise<P
           const first = batch[0];
           if (first === undefined) break;
           const delay = options.deliveryDelayMs();
-          const wait = first.loggedAt + delay - Date.now();
+          const wait = first.loggedAt + delay - performance.now();
           if (wait > 0) {
             await new Promise((resolve) => setTimeout(resolve, wait));
             continue; // more may have arrived meanwhile, or the subscriber gone
           }
-          const due = batch.filter((event) => event.loggedAt + delay <= Date.now());
+          // The events due now, in replay order: never one past another that is not.
+          const now = performance.now();
+          let count = 1;
+          while (count < batch.length && (batch[count]?.loggedAt ?? Infinity) + delay <= now) count++;
+          const due = batch.slice(0, count);
           position = due.at(-1)?.replayId ?? position;
           send(due);
         }
