@@ -55,7 +55,9 @@ export async function enqueueJobs(
   const bySettle = new Map<number, EnqueueJob[]>();
   for (const job of jobs) {
     const settleMs = job.settleMs ?? 0;
-    bySettle.set(settleMs, [...(bySettle.get(settleMs) ?? []), job]);
+    const group = bySettle.get(settleMs);
+    if (group === undefined) bySettle.set(settleMs, [job]);
+    else group.push(job);
   }
   for (const [settleMs, group] of bySettle)
     for (let i = 0; i < group.length; i += rowsPerStatement) {
