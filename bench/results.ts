@@ -18,6 +18,8 @@ export interface BenchResult {
    */
   floorMs?: number;
   latencyOverFloor?: { p50: number; p99: number };
+  /** The five slowest changes: the Event and its latency, to read its story (`instant-sync trace`). */
+  slowestChanges?: { eventId: string; kind: 'create' | 'update'; ms: number }[];
   /** Latency at every whole percentile, 0 to 100 (for the distribution chart). */
   latencyDistributionMs: number[];
   eventsPerSecond: number;
@@ -27,6 +29,10 @@ export interface BenchResult {
   /** HTTP requests sent to the provider per change: below its calls per change when batched (Graph $batch). */
   providerHttpRequestsPerChange?: number;
   throttled: number;
+  /** Statements the service's processes sent to the database per change (round trips on PostgreSQL). */
+  databaseStatementsPerChange?: number;
+  /** CPU milliseconds the service's processes (serve, workers) used per change. */
+  serviceCpuMsPerChange?: number;
   peakRssMb: number | null;
   /**
    * CPU time each part used from the first change (preloaded scenarios: from the workers' start)

@@ -5,7 +5,7 @@
 // sandbox stored the item (createdDateTime / lastModifiedDateTime) — for creates and edits, with
 // throughput, Salesforce API calls per 1,000 changes, Graph calls per change, 429s, the service's
 // peak memory and the machine. Results are printed and written to bench/results/<scenario>-<date>.json.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,6 +55,8 @@ export interface RunOptions {
   profileDir?: string;
   /** More Node.js flags for the service's processes (e.g. --no-optimize-for-size). */
   nodeArgs?: readonly string[];
+  /** Keep the service's log (service.log) and, on SQLite, its database (bench.db) in this folder. */
+  keepDir?: string;
 }
 
 export async function runScenario(
@@ -107,6 +109,7 @@ export async function runScenario(
     const crash =
       scenario.crashAfterRequests === undefined ? undefined : crashWhen(system, scenario.crashAfterRequests);
     let cpuUsed = cpuSnapshot(system);
+    let statementsBefore = await system.databaseStatements();
     const sfBefore = (await system.salesforce.stats()).apiCalls;
     const graphBefore = await system.calendars.stats();
     const random = sequence(42);
@@ -189,6 +192,7 @@ export async function runScenario(
       );
       drainFrom = Date.now();
       cpuUsed = cpuSnapshot(system); // the drain's alone (the workers' start-up included)
+      statementsBefore = await system.databaseStatements();
       await system.startWorkers(scenario.workers);
       loaded = Date.now();
     }
@@ -276,6 +280,7 @@ export async function runScenario(
     const firstCommit = Math.min(...[...events.values()].map((e) => e.committedAt), started);
     const drained = Math.max(...arrivedAt.values(), loaded);
     const cpu = cpuUsed();
+    const statements = (await system.databaseStatements()) - statementsBefore;
     const sfCalls = (await system.salesforce.stats()).apiCalls - sfBefore;
     const graph = await system.calendars.stats();
     const total = counts.creates + counts.updates + counts.deletes;
@@ -303,6 +308,14 @@ export async function runScenario(
         p50: overFloor(percentile(latencies, 50)),
         p99: overFloor(percentile(latencies, 99)),
       },
+      slowestChanges: [...arrivedAt]
+        .map(([id, at]) => ({
+          eventId: id,
+          kind: events.get(id)!.kind,
+          ms: at - events.get(id)!.committedAt,
+        }))
+        .sort((a, b) => b.ms - a.ms)
+        .slice(0, 5),
       latencyDistributionMs: Array.from({ length: 101 }, (_, p) =>
         p === 0 ? (latencies[0] ?? Number.NaN) : percentile(latencies, p),
       ),
@@ -313,6 +326,9 @@ export async function runScenario(
       providerHttpRequestsPerChange:
         Math.round(((graph.httpRequests - graphBefore.httpRequests) / total) * 1000) / 1000,
       throttled: graph.throttled - graphBefore.throttled,
+      databaseStatementsPerChange: Math.round((statements / total) * 100) / 100,
+      serviceCpuMsPerChange:
+        Math.round((((cpu.seconds['service'] ?? 0) + (cpu.seconds['workers'] ?? 0)) / total) * 1e5) / 100,
       peakRssMb: peakRssMb(measuredPid()),
       cpu,
       ratioToTheoreticalMinimum:
@@ -328,10 +344,20 @@ export async function runScenario(
       at: new Date().toISOString(),
     };
   } finally {
+    const log = system.serviceOutput();
     await system.close();
+    if (options.keepDir !== undefined) keep(options.keepDir, log, dir);
     await postgres?.drop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** --keep: the service's log and the SQLite database, to read an Event's story after the run. */
+function keep(into: string, log: string, dir: string): void {
+  mkdirSync(into, { recursive: true });
+  writeFileSync(join(into, 'service.log'), log);
+  for (const file of ['bench.db', 'bench.db-wal', 'bench.db-shm'])
+    if (existsSync(join(dir, file))) cpSync(join(dir, file), join(into, file));
 }
 
 /**
@@ -404,6 +430,7 @@ if (import.meta.main) {
       profile: { type: 'string' },
       'node-args': { type: 'string' },
       provider: { type: 'string' },
+      keep: { type: 'string' },
     },
   });
   const provider = values.provider ?? 'graph';
@@ -411,11 +438,12 @@ if (import.meta.main) {
   const scenario = scenarios[name];
   if (scenario === undefined || (provider !== 'graph' && provider !== 'google')) {
     console.error(
-      `Usage: npm run bench -- <scenario> [--provider graph|google] [--json] [--profile <dir>]\n\n` +
+      `Usage: npm run bench -- <scenario> [--provider graph|google] [--json] [--profile <dir>] [--keep <dir>]\n\n` +
         `  --provider <kind>  the calendars' sandbox: graph (default) or google\n` +
         `  --json           print the result as JSON instead of a table\n` +
         `  --profile <dir>  write a CPU profile of the service there (summarise it with bench/profile-summary.ts)\n` +
-        `  --node-args <flags>  Node.js flags for the service's processes, e.g. --no-optimize-for-size\n\n` +
+        `  --node-args <flags>  Node.js flags for the service's processes, e.g. --no-optimize-for-size\n` +
+        `  --keep <dir>     keep the service's log and (SQLite) its database there after the run\n\n` +
         `Scenarios:\n${Object.entries(scenarios)
           .map(([n, s]) => `  ${n.padEnd(14)} ${s.description}`)
           .join('\n')}`,
@@ -429,6 +457,7 @@ if (import.meta.main) {
   const result = await runScenario(name, scenario, {
     provider,
     ...(values.profile === undefined ? {} : { profileDir: values.profile }),
+    ...(values.keep === undefined ? {} : { keepDir: values.keep }),
     ...(values['node-args'] === undefined
       ? {}
       : { nodeArgs: values['node-args'].split(/\s+/).filter(Boolean) }),
@@ -475,6 +504,10 @@ if (import.meta.main) {
         String(result.providerHttpRequestsPerChange),
       );
     row('429s received', String(result.throttled));
+    if (result.databaseStatementsPerChange !== undefined)
+      row('database statements / change', String(result.databaseStatementsPerChange));
+    if (result.serviceCpuMsPerChange !== undefined)
+      row('service CPU / change', `${result.serviceCpuMsPerChange} ms (serve and workers)`);
     row('peak memory', `${result.peakRssMb ?? '?'} MB`);
     row(
       'CPU seconds used',

@@ -95,7 +95,7 @@ export async function openRuntime(
     if (options.migrations === 'auto') await applyOrCheckMigrations(config, store, logger);
     const clock = options.clock ?? systemClock;
     const queue = new JobQueue({ store, clock, retryPolicy: defaultRetryPolicy, random: Math.random });
-    const metrics = createMetrics(store.repos, () => clock.now());
+    const metrics = createMetrics(store.repos, store.statements, () => clock.now());
     const jobsDue = new WakeSignal();
     return { config, logger, clock, store, queue, jobsDue, metrics, close: () => store.close() };
   } catch (error) {

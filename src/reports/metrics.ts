@@ -7,6 +7,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { EngineMetrics } from '../engine/engine-metrics.ts';
 import type { CountedColumn, CountedTable } from '../store/metrics-repository.ts';
 import type { Repositories } from '../store/repositories.ts';
+import type { StatementCount } from '../store/statement-count.ts';
 
 export interface Metrics {
   engine: EngineMetrics;
@@ -17,9 +18,22 @@ export interface Metrics {
 /** How long the database counts are reused between scrapes. */
 export const databaseCountsMaxAgeMs = 5000;
 
-export function createMetrics(repos: Repositories, now: () => number = Date.now): Metrics {
+export function createMetrics(
+  repos: Repositories,
+  statements: StatementCount,
+  now: () => number = Date.now,
+): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'instant_sync_' });
+  new Counter({
+    name: 'instant_sync_database_statements_total',
+    help: 'Statements this process sent to the database, transaction BEGIN/COMMIT included (round trips on PostgreSQL)',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(statements.sent);
+    },
+  });
   const syncs = new Counter({
     name: 'instant_sync_syncs_total',
     help: 'Calendar items changed, by action and provider',

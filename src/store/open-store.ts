@@ -15,6 +15,7 @@ import { postgresCapabilities, sqliteCapabilities, type BackendCapabilities } fr
 import { NodeSqliteDialect } from './node-sqlite-dialect.ts';
 import { repositories, type Repositories } from './repositories.ts';
 import type { Database } from './schema.ts';
+import { countingStatements, type StatementCount } from './statement-count.ts';
 
 export interface Store {
   /** The query builder: for store/ and migrations only; everything else is handed `repos`. */
@@ -24,6 +25,8 @@ export interface Store {
   backend: BackendCapabilities;
   /** The database URL with any password masked, for logs and messages. */
   location: string;
+  /** Statements this process has sent to the database (each a round trip on PostgreSQL). */
+  statements: StatementCount;
   /** Resolves when the database answers a trivial query; rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -58,8 +61,8 @@ function openSqlite(path: string, options: OpenStoreOptions): Store {
   const inMemory = path === ':memory:';
   const file = inMemory ? path : resolve(path);
   if (!inMemory) prepareSqliteFiles(file, options.onWarning ?? (() => undefined));
-  const db = new Kysely<Database>({ dialect: new NodeSqliteDialect({ path: file, busyTimeoutMs: 10_000 }) });
-  return makeStore(db, sqliteCapabilities, `sqlite:${file}`);
+  const { dialect, count } = countingStatements(new NodeSqliteDialect({ path: file, busyTimeoutMs: 10_000 }));
+  return makeStore(new Kysely<Database>({ dialect }), count, sqliteCapabilities, `sqlite:${file}`);
 }
 
 function openPostgres(url: string, options: OpenStoreOptions): Store {
@@ -81,8 +84,8 @@ function openPostgres(url: string, options: OpenStoreOptions): Store {
   // to ends the process: every connection gets a listener of its own for its whole life.
   pool.on('error', report);
   pool.on('connect', (client) => client.on('error', report));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return makeStore(db, postgresCapabilities, maskPassword(url));
+  const { dialect, count } = countingStatements(new PostgresDialect({ pool }));
+  return makeStore(new Kysely<Database>({ dialect }), count, postgresCapabilities, maskPassword(url));
 }
 
 const privateFileMode = 0o600;
@@ -152,13 +155,19 @@ const parseInt8AsNumber = ((oid: number, format?: 'text' | 'binary') =>
     ? (value: string) => Number(value)
     : (pg.types.getTypeParser(oid, format) as (value: string) => unknown)) as typeof pg.types.getTypeParser;
 
-function makeStore(db: Kysely<Database>, backend: BackendCapabilities, location: string): Store {
+function makeStore(
+  db: Kysely<Database>,
+  statements: StatementCount,
+  backend: BackendCapabilities,
+  location: string,
+): Store {
   let closed = false;
   return {
     db,
     repos: repositories(db),
     backend,
     location,
+    statements,
     async ping() {
       await sql`select 1`.execute(db);
     },

@@ -73,6 +73,10 @@ describeEachBackend('/metrics', (database) => {
       /^instant_sync_provider_call_duration_seconds_count\{provider="graph",operation="create",outcome="ok"\} 3$/m,
     );
     expect(after.value('instant_sync_jobs', { state: 'waiting' })).toBe(0);
+    // Syncing three Events took statements of its own (claims, links, traces, completions).
+    expect(after.value('instant_sync_database_statements_total')).toBeGreaterThan(
+      queued.value('instant_sync_database_statements_total') + 3,
+    );
     expect(after.families.map((f) => f.name)).toEqual(
       expect.arrayContaining([
         'instant_sync_changes_received_total',

@@ -148,6 +148,11 @@ export interface RunningSystem {
   /** Reconnects the tenant through the tenant page (after its grant was revoked). */
   reconnect(): Promise<void>;
   serviceOutput(): string;
+  /**
+   * Statements the service's processes (serve, workers) running now have sent to the database
+   * since each started: their instant_sync_database_statements_total, added up.
+   */
+  databaseStatements(): Promise<number>;
   /** The service process's id (for its memory use), while it runs. */
   servicePid(): number | undefined;
   close(): Promise<void>;
@@ -163,7 +168,12 @@ async function stop(child: ChildProcess, exited: Promise<unknown>): Promise<void
 
 export async function startSystem(options: SystemOptions): Promise<RunningSystem> {
   const cwd = mkdtempSync(join(tmpdir(), 'instant-sync-system-'));
-  const running: { child: ChildProcess; exited: Promise<unknown>; role?: string }[] = [];
+  const running: {
+    child: ChildProcess;
+    exited: Promise<unknown>;
+    role?: string;
+    output?: () => CliResult;
+  }[] = [];
   const close = async () => {
     await Promise.all(running.splice(0).map(({ child, exited }) => stop(child, exited)));
     rmSync(cwd, { recursive: true, force: true });
@@ -253,6 +263,8 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       INSTANT_SYNC_EXTRA_CA_FILE: caFile,
       INSTANT_SYNC_PUBSUB_ENDPOINT: pubSubEndpoint,
       INSTANT_SYNC_LOG_LEVEL: 'info',
+      // Each process also serves /metrics on a port of its own (printed at its start).
+      INSTANT_SYNC_METRICS_PORT: '0',
       ...options.env,
     };
     await call(sfUrl, 'POST', '/__sandbox/apps', {
@@ -294,6 +306,10 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       return output === undefined ? '' : `${output.stdout}\n${output.stderr}`;
     };
     const cli = (args: string[]) => runCliProcess(args, { cwd, env });
+    const forget = (child: ChildProcess) => {
+      const index = running.findIndex((r) => r.child === child);
+      if (index >= 0) running.splice(index, 1);
+    };
     const must = async (args: string[]) => {
       const result = await cli(args);
       if (result.code !== 0)
@@ -370,7 +386,12 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
           timeoutMs: 30_000,
           nodeArgs: options.nodeArgs ?? [],
         });
-        running.push({ child: started.child, exited: started.exited, role: 'other service' });
+        running.push({
+          child: started.child,
+          exited: started.exited,
+          role: 'other service',
+          output: started.output,
+        });
         return `http://127.0.0.1:${otherPort}`;
       },
       async startWorkers(count) {
@@ -387,7 +408,12 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
           ),
         );
         for (const worker of workers)
-          running.push({ child: worker.child, exited: worker.exited, role: 'workers' });
+          running.push({
+            child: worker.child,
+            exited: worker.exited,
+            role: 'workers',
+            output: worker.output,
+          });
       },
       async startProcess(role, script, args, ready) {
         const started = await startCliProcess(args, { cwd, env, script, ready, timeoutMs: 30_000 });
@@ -403,13 +429,24 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       async stopService() {
         if (service === undefined) return;
         await stop(service.child, service.exited);
-        running.splice(running.indexOf(service), 1);
+        forget(service.child);
       },
       async killService() {
         if (service === undefined) return;
         service.child.kill('SIGKILL');
         await service.exited.catch(() => undefined);
-        running.splice(running.indexOf(service), 1);
+        forget(service.child);
+      },
+      async databaseStatements() {
+        const counts = await Promise.all(
+          running.map(async ({ child, output }) => {
+            const url = /metrics:\s+(\S+)/.exec(output?.().stdout ?? '')?.[1];
+            if (url === undefined || child.exitCode !== null) return 0;
+            const text = await (await fetch(url)).text();
+            return Number(/^instant_sync_database_statements_total (\S+)$/m.exec(text)?.[1] ?? 0);
+          }),
+        );
+        return counts.reduce((a, b) => a + b, 0);
       },
       useDatabase(url) {
         env['INSTANT_SYNC_DATABASE_URL'] = url;
