@@ -5,6 +5,7 @@
 // `instant-sync worker` runs the engine alone, for more sync capacity next to `serve`.
 // Either one also serves /metrics without a token on INSTANT_SYNC_METRICS_PORT when it is set
 // (bound to INSTANT_SYNC_METRICS_HOST, localhost by default), for a Prometheus on the same host.
+import { flushCompileCache } from 'node:module';
 import type { Command } from 'commander';
 import {
   createHttpAppFor,
@@ -75,6 +76,8 @@ export async function serve(ctx: CliContext, config: Config, logger: Logger): Pr
   // Listen for SIGINT/SIGTERM before saying we are up: a supervisor may stop us right after.
   const stopped = waitForStop(ctx.stopSignal);
   logger.info({ url: server.url, database: runtime.store.location, version }, 'listening');
+  // Everything serving loads is loaded: the next start reads it from the compile cache (bin/instant-sync.js).
+  flushCompileCache();
   ctx.stdout(`Instant Sync ${version} listening on ${server.url}\n`);
   ctx.stdout(`  database:   ${runtime.store.location}\n`);
   ctx.stdout(`  public URL: ${config.publicUrl}\n`);
@@ -116,6 +119,7 @@ export function registerWorker(program: Command, ctx: CliContext): void {
       engine.start();
       const stopped = waitForStop(ctx.stopSignal);
       logger.info({ database: runtime.store.location, version }, 'worker started');
+      flushCompileCache();
       ctx.stdout(`Instant Sync ${version} worker started\n`);
       ctx.stdout(`  database:   ${runtime.store.location}\n`);
       if (metricsServer !== undefined) ctx.stdout(`  metrics:    ${metricsServer.url}/metrics\n`);

@@ -1,0 +1,117 @@
+// Memory at rest: what `instant-sync serve` holds while it waits for work. `npm run bench:rest --
+// [--seconds N] [--node-args <flags>]`. Starts the sandbox org, the Graph sandbox and the service
+// (SQLite, a fresh folder) as separate processes, connects a tenant of 100 owners, syncs one Event
+// (so everything a sync loads is loaded: the CDC subscription, the Graph client, its token), then
+// leaves the service idle for N seconds (default 30) and reads its resident memory (VmRSS) and its
+// peak (VmHWM) from /proc. Writes bench/results/at-rest-<date>.json (with --node-args, a suffixed name).
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { startSystem } from '../test/support/system-processes.ts';
+import { peakRssMb } from './process-usage.ts';
+
+const resultsDir = new URL('results/', import.meta.url);
+
+export interface AtRestResult {
+  scenario: 'at-rest';
+  description: string;
+  idleSeconds: number;
+  /** The service's resident memory after the idle time. */
+  rssMb: number | null;
+  peakRssMb: number | null;
+  machine: { cores: number; cpu: string; node: string };
+  nodeArgs: string[];
+  at: string;
+}
+
+function rssMb(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  return kb === undefined ? null : Math.round(Number(kb) / 1024);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: 'string', default: '30' },
+      'node-args': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help === true) {
+    console.log(
+      'Usage: npm run bench:rest -- [--seconds N] [--node-args <flags>]\n\n' +
+        "The service's resident memory after one sync and N idle seconds (default 30), with a tenant connected;\n" +
+        'writes bench/results/at-rest-<date>.json.',
+    );
+    return;
+  }
+  const idleSeconds = Number(values.seconds);
+  if (!Number.isFinite(idleSeconds) || idleSeconds < 0)
+    throw new Error(`--seconds expects a number of seconds, got ${values.seconds}`);
+  const nodeArgs = (values['node-args'] ?? '').split(/\s+/).filter(Boolean);
+  const result = await runAtRest(idleSeconds, nodeArgs);
+  const suffix = nodeArgs
+    .join(' ')
+    .replace(/[^a-z0-9=.]+/gi, '-')
+    .replace(/^-|-$/g, '');
+  mkdirSync(resultsDir, { recursive: true });
+  const file = new URL(
+    `at-rest-${result.at.slice(0, 10)}${suffix === '' ? '' : `-${suffix}`}.json`,
+    resultsDir,
+  );
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  const row = (label: string, value: string) => console.log(`  ${label.padEnd(36)} ${value}`);
+  console.log(`at-rest: ${result.description}`);
+  row('resident memory', `${result.rssMb ?? '?'} MB`);
+  row('peak memory', `${result.peakRssMb ?? '?'} MB`);
+  row('written to', file.pathname);
+}
+
+export async function runAtRest(
+  idleSeconds: number,
+  nodeArgs: readonly string[] = [],
+): Promise<AtRestResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'instant-sync-at-rest-'));
+  const system = await startSystem({
+    databaseUrl: `sqlite:${join(dir, 'at-rest.db')}`,
+    owners: 100,
+    salesforceLatencyMs: 80,
+    cdcDelayMs: 150,
+    calendarLatencyMs: 120,
+    nodeArgs,
+  });
+  try {
+    await system.startService();
+    await system.setUpTenant();
+    const owner = system.owners[0]!;
+    const created = await system.salesforce.createEvent(owner.id, {
+      Subject: 'At rest',
+      StartDateTime: '2026-12-07T09:00:00Z',
+      DurationInMinutes: 30,
+    });
+    const deadline = Date.now() + 120_000;
+    while (!(await system.calendars.items(owner.email)).some((i) => i.salesforceId === created['Id'])) {
+      if (Date.now() > deadline) throw new Error('the Event did not reach its mailbox within 2 minutes');
+      await sleep(100);
+    }
+    await sleep(idleSeconds * 1000);
+    return {
+      scenario: 'at-rest',
+      description: `instant-sync serve with a connected tenant of 100 owners, ${idleSeconds} s after its one sync`,
+      idleSeconds,
+      rssMb: rssMb(system.servicePid()),
+      peakRssMb: peakRssMb(system.servicePid()),
+      machine: { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', node: process.version },
+      nodeArgs: [...nodeArgs],
+      at: new Date().toISOString(),
+    };
+  } finally {
+    await system.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.main) await main();
