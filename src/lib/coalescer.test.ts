@@ -16,6 +16,30 @@ describe('Coalescer', () => {
     expect(writes).toEqual([['a', 'b', 'c'], ['d']]);
   });
 
+  it('gathers the items added while a write is in flight into the next write', async () => {
+    const writes: string[][] = [];
+    let release: () => void = () => undefined;
+    const coalescer = new Coalescer<string>({
+      writeMany: (items) => {
+        writes.push([...items]);
+        return writes.length === 1 ? new Promise<void>((resolve) => (release = resolve)) : Promise.resolve();
+      },
+      keyOf: (item) => item,
+    });
+    const first = coalescer.add('a');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writes).toEqual([['a']]);
+    // The first write has not answered: these wait for it, whatever turn they came in.
+    const more = [coalescer.add('b')];
+    await new Promise((resolve) => setImmediate(resolve));
+    more.push(coalescer.add('c'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writes).toEqual([['a']]);
+    release();
+    await Promise.all([first, ...more]);
+    expect(writes).toEqual([['a'], ['b', 'c']]);
+  });
+
   it('never writes two items of one key together', async () => {
     const writes: string[][] = [];
     const coalescer = new Coalescer<{ key: string; n: number }>({

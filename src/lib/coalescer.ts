@@ -1,7 +1,9 @@
 // Many callers' writes of one moment, made as one: each caller adds its item and awaits its own
 // promise; the items added in one turn of the event loop are written together by `writeMany` (one
-// statement instead of one per caller). Should writing them together fail, each is written alone,
-// so every caller gets its own outcome and one bad item never fails the others.
+// statement instead of one per caller), and while a write is in flight the items added meanwhile
+// wait for it and go together in the next: a lone item is written at once, and the busier the
+// database, the more items share a statement. Should writing them together fail, each is written
+// alone, so every caller gets its own outcome and one bad item never fails the others.
 //
 // Items with the same key never go in one write (a database refuses to upsert one row twice in a
 // statement): a later one waits for the next write.
@@ -22,6 +24,7 @@ export class Coalescer<T> {
   readonly #options: CoalescerOptions<T>;
   #waiting: Waiting<T>[] = [];
   #scheduled = false;
+  #writing = false;
 
   constructor(options: CoalescerOptions<T>) {
     this.#options = options;
@@ -31,15 +34,24 @@ export class Coalescer<T> {
   add(item: T): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#waiting.push({ item, resolve, reject });
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        setImmediate(() => void this.#flush());
-      }
+      this.#schedule();
+    });
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#writing) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.#writing = true;
+      void this.#flush().finally(() => {
+        this.#writing = false;
+        if (this.#waiting.length > 0) this.#schedule();
+      });
     });
   }
 
   async #flush(): Promise<void> {
-    this.#scheduled = false;
     let rest = this.#waiting;
     this.#waiting = [];
     while (rest.length > 0) {
