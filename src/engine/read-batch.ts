@@ -160,25 +160,27 @@ export async function readBatch(
     const directory = deps.users ?? new UserDirectory(() => now);
     const { users, calls: lookups } = await directory.lookup(deps.rest, deps.tenantId, stale);
     calls += lookups;
-    for (const id of stale) {
-      const user = users.get(id) ?? null;
-      await deps.repos.mailboxes.saveResolvedMailbox({
-        tenantId: deps.tenantId,
-        userId: id,
-        address: user?.email ?? null,
-        state: user === null ? 'unresolved' : user.isActive ? 'active' : 'inactive',
-        timeZone: user?.timeZone ?? null,
-        lastError:
-          user === null
-            ? 'the user is not visible to the connection'
-            : user.email === null
-              ? 'the user has no email address'
-              : user.isActive
-                ? null
-                : 'the user is inactive',
-        now,
-      });
-    }
+    await deps.repos.mailboxes.saveResolvedMailboxes(
+      stale.map((id) => {
+        const user = users.get(id) ?? null;
+        return {
+          tenantId: deps.tenantId,
+          userId: id,
+          address: user?.email ?? null,
+          state: user === null ? 'unresolved' : user.isActive ? 'active' : 'inactive',
+          timeZone: user?.timeZone ?? null,
+          lastError:
+            user === null
+              ? 'the user is not visible to the connection'
+              : user.email === null
+                ? 'the user has no email address'
+                : user.isActive
+                  ? null
+                  : 'the user is inactive',
+          now,
+        };
+      }),
+    );
   }
   const mailboxes =
     stale.length === 0 ? known : await deps.repos.mailboxes.findMailboxes(deps.tenantId, ownerIds);

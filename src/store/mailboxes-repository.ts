@@ -111,34 +111,45 @@ export async function missingMailboxesAwaited(
   }));
 }
 
-/** Records what Salesforce says of a user; an admin's override keeps its address. */
-export async function saveResolvedMailbox(
+export interface ResolvedMailbox {
+  tenantId: string;
+  userId: string;
+  address: string | null;
+  state: MailboxState;
+  timeZone: string | null;
+  lastError: string | null;
+  now: number;
+}
+
+/**
+ * Records what Salesforce says of users (one statement per 500, each user once); an admin's
+ * override keeps its address.
+ */
+export async function saveResolvedMailboxes(
   db: Kysely<Database>,
-  mailbox: {
-    tenantId: string;
-    userId: string;
-    address: string | null;
-    state: MailboxState;
-    timeZone: string | null;
-    lastError: string | null;
-    now: number;
-  },
+  mailboxes: readonly ResolvedMailbox[],
 ): Promise<void> {
+  for (let i = 0; i < mailboxes.length; i += 500) await saveResolvedChunk(db, mailboxes.slice(i, i + 500));
+}
+
+async function saveResolvedChunk(db: Kysely<Database>, mailboxes: readonly ResolvedMailbox[]): Promise<void> {
   await db
     .insertInto('mailboxes')
-    .values({
-      id: randomUUID(),
-      tenant_id: mailbox.tenantId,
-      salesforce_user_id: mailbox.userId,
-      address: mailbox.address,
-      source: 'salesforce',
-      state: mailbox.state,
-      time_zone: mailbox.timeZone,
-      last_error: mailbox.lastError,
-      resolved_at: mailbox.now,
-      created_at: mailbox.now,
-      updated_at: mailbox.now,
-    })
+    .values(
+      mailboxes.map((mailbox) => ({
+        id: randomUUID(),
+        tenant_id: mailbox.tenantId,
+        salesforce_user_id: mailbox.userId,
+        address: mailbox.address,
+        source: 'salesforce' as const,
+        state: mailbox.state,
+        time_zone: mailbox.timeZone,
+        last_error: mailbox.lastError,
+        resolved_at: mailbox.now,
+        created_at: mailbox.now,
+        updated_at: mailbox.now,
+      })),
+    )
     .onConflict((oc) =>
       oc.columns(['tenant_id', 'salesforce_user_id']).doUpdateSet((eb) => ({
         address: eb
