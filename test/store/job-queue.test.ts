@@ -99,12 +99,15 @@ describeEachBackend('job queue', (database) => {
   });
 
   describe('leases', () => {
-    it('gives the job of a worker that stops renewing to another worker, which finishes it', async () => {
+    it('gives the job of a worker that stops renewing to another worker (within a second of the expiry), which finishes it', async () => {
       await queue.enqueue({ tenantId, eventId: 'E3' }, { delayMs: 0 });
       const [held] = (await queue.claim('stalled', 1, lease)).jobs;
       clock.advance(lease - 1);
       expect((await queue.claim('rescuer', 1, lease)).jobs).toEqual([]);
       clock.advance(1);
+      // Expired now, but leases were looked at a millisecond ago: a claim looks again a second after.
+      expect((await queue.claim('rescuer', 1, lease)).jobs).toEqual([]);
+      clock.advance(999);
       const { jobs, expired } = await queue.claim('rescuer', 1, lease);
       expect(expired.map((e) => [e.eventId, e.state])).toEqual([['E3', 'waiting']]);
       expect(jobs.map((j) => [j.eventId, j.attempts])).toEqual([['E3', 2]]);
@@ -112,6 +115,18 @@ describeEachBackend('job queue', (database) => {
       expect(await queue.renew('stalled', [held!], lease)).toEqual([]);
       expect(await queue.complete(jobs[0]!, 'rescuer')).toBe('completed');
       expect(await jobsOf(tenantId)).toEqual([]);
+    });
+
+    it('claims in one statement between the looks at expired leases (idle polling and many workers cost little)', async () => {
+      await queue.enqueue({ tenantId, eventId: 'E3a' }, { delayMs: 0 });
+      const { statements } = database.store;
+      let before = statements.sent;
+      expect((await queue.claim('w', 1, lease)).jobs).toHaveLength(1);
+      // The first claim looks for expired leases and dead nodes too, in one transaction.
+      expect(statements.sent - before).toBeGreaterThan(3);
+      before = statements.sent;
+      expect((await queue.claim('w', 1, lease)).jobs).toEqual([]);
+      expect(statements.sent - before).toBe(1);
     });
 
     it('never lets a run that outlived its lease write over the next run, even by the same worker', async () => {
