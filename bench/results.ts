@@ -35,7 +35,7 @@ export interface BenchResult {
   serviceCpuMsPerChange?: number;
   peakRssMb: number | null;
   /**
-   * CPU time each part used from the first change (preloaded scenarios: from the workers' start)
+   * CPU time each part used from the first change (preloaded scenarios: from when the workers are up, their start-up left out)
    * until every mailbox matched, and how busy the whole machine was meanwhile.
    */
   cpu: CpuUse;
