@@ -86,6 +86,16 @@ describe('Graph batching', () => {
     expect([after.requests - before.requests, after.httpRequests - before.httpRequests]).toEqual([1, 1]);
   });
 
+  it('sends calls made together for one mailbox each as itself: none waits for the slowest of a batch', async () => {
+    const before = under.graph.stats();
+    const refs = await Promise.all(
+      [11, 12, 13, 14].map((n) => under.provider.create(first, item(n), { idempotencyKey: `alone-${n}` })),
+    );
+    const after = under.graph.stats();
+    expect([after.requests - before.requests, after.httpRequests - before.httpRequests]).toEqual([4, 4]);
+    expect(new Set(refs.map((r) => r.itemId)).size).toBe(4);
+  });
+
   it("gives each call of a batch its own answer: one refused, one throttled with Graph's Retry-After, one done", async () => {
     const kept = await under.provider.create(first, item(30), { idempotencyKey: 'kept' });
     under.graph.failNext('429', { afterCommit: false, mailbox: second });

@@ -1,7 +1,10 @@
 // Graph JSON batching: the requests a provider makes in one turn of the event loop go to Graph
 // together, up to 20 in one `POST /v1.0/$batch` (learn.microsoft.com/graph/json-batching). Under
 // a burst that is one HTTP request for up to 20 changes instead of 20; a lone request (steady
-// traffic) goes as itself, without waiting for company.
+// traffic) goes as itself, without waiting for company. So do requests that are all for one
+// mailbox: Graph runs at most 4 of a mailbox's at once whichever way they come, and a batch is
+// answered only when its slowest request is done, so each of them would wait for the others
+// and its slot stay taken meanwhile (one mailbox's 1,000 creates took 7 ms more per round of 4).
 //
 // Each request keeps its own answer: a sub-response becomes a Response with its status, headers
 // and body, so the provider reads it exactly as a direct answer (429 with Retry-After, 404, …).
@@ -83,6 +86,11 @@ export class GraphBatcher {
     const ready = this.#pending.filter((entry) => !entry.settled);
     this.#pending = [];
     const max = this.#options.maxPerBatch ?? 20;
+    const mailboxes = new Set(ready.map((entry) => mailboxOf(entry.request.url)));
+    if (mailboxes.size === 1 && !mailboxes.has(undefined)) {
+      for (const entry of ready) void this.#direct(entry);
+      return;
+    }
     for (let i = 0; i < ready.length; i += max) {
       const group = ready.slice(i, i + max);
       void (group.length === 1 ? this.#direct(group[0]!) : this.#batch(group));
@@ -152,6 +160,11 @@ export class GraphBatcher {
     const timeout = AbortSignal.timeout(this.#options.timeoutMs);
     return caller === undefined ? timeout : AbortSignal.any([timeout, caller]);
   }
+}
+
+/** The mailbox a request is for (`…/users/{id or address}/…`), or undefined for another path. */
+function mailboxOf(url: string): string | undefined {
+  return /\/users\/([^/?]+)/.exec(url)?.[1]?.toLowerCase();
 }
 
 function abortReason(signal: AbortSignal): Error {
