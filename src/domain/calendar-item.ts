@@ -56,14 +56,55 @@ export interface CalendarItem {
 
 /**
  * A stable text of everything a provider would write: equal texts mean an update would change
- * nothing. Keys are sorted so the text does not depend on construction order.
+ * nothing. It is JSON with every object's keys sorted, so it does not depend on construction order
+ * (written in one pass: sorting through JSON.stringify's replacer built a sorted copy of every
+ * object, most of a sync's garbage after the provider call).
  */
 export function canonicalItem(item: CalendarItem): string {
-  return JSON.stringify(item, (_key, value: unknown) =>
-    value !== null && typeof value === 'object' && !Array.isArray(value)
-      ? Object.fromEntries(
-          Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
-        )
-      : value,
-  );
+  return canonicalJson(item) ?? 'null';
+}
+
+/**
+ * Sorted keys in the order an object built from them would list them: keys that are array
+ * indices first, by their number (JavaScript puts them there whatever the order they were set
+ * in), then the others as strings.
+ */
+function byObjectKeyOrder(a: string, b: string): number {
+  const ai = isArrayIndex(a);
+  const bi = isArrayIndex(b);
+  if (ai !== bi) return ai ? -1 : 1;
+  if (ai) return Number(a) - Number(b);
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function isArrayIndex(key: string): boolean {
+  return /^(?:0|[1-9]\d*)$/.test(key) && Number(key) < 4_294_967_295;
+}
+
+/** JSON.stringify's text of `value` with object keys sorted; undefined where it would leave the value out. */
+function canonicalJson(value: unknown): string | undefined {
+  if (value === null) return 'null';
+  const type = typeof value;
+  if (type === 'string' || type === 'number' || type === 'boolean') return JSON.stringify(value);
+  // undefined, functions and symbols: left out of objects, null in arrays (as JSON.stringify does).
+  if (type !== 'object') return undefined;
+  if (Array.isArray(value)) {
+    let text = '[';
+    for (let i = 0; i < value.length; i++)
+      text += `${i === 0 ? '' : ','}${canonicalJson(value[i]) ?? 'null'}`;
+    return `${text}]`;
+  }
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function')
+    return canonicalJson((value as { toJSON: () => unknown }).toJSON());
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).sort(byObjectKeyOrder);
+  let text = '{';
+  let first = true;
+  for (const key of keys) {
+    const member = canonicalJson(record[key]);
+    if (member === undefined) continue;
+    text += `${first ? '' : ','}${JSON.stringify(key)}:${member}`;
+    first = false;
+  }
+  return `${text}}`;
 }

@@ -57,14 +57,14 @@ export function localDate(instant: number, timeZone: string): string {
  */
 export function instantsOf(local: string, timeZone: string): number[] {
   const asUtc = Date.parse(`${local}Z`);
-  const found = new Set<number>();
-  // A zone's offset is within ±14 h: try the offsets in force around that time.
-  for (const probe of [asUtc - 86_400_000, asUtc, asUtc + 86_400_000]) {
-    const offset = Date.parse(`${localDateTime(probe, timeZone)}Z`) - probe;
-    const candidate = asUtc - offset;
-    if (localDateTime(candidate, timeZone) === local) found.add(candidate);
-  }
-  return [...found].sort((a, b) => a - b);
+  // A zone's offset is within ±14 h: try the offsets in force around that time (usually one and
+  // the same: each distinct candidate is checked once).
+  const candidates = new Set<number>();
+  for (const probe of [asUtc - 86_400_000, asUtc, asUtc + 86_400_000])
+    candidates.add(asUtc - (Date.parse(`${localDateTime(probe, timeZone)}Z`) - probe));
+  const found: number[] = [];
+  for (const candidate of candidates) if (localDateTime(candidate, timeZone) === local) found.push(candidate);
+  return found.sort((a, b) => a - b);
 }
 
 /** Whether `local` names exactly one instant in `timeZone` (so a provider cannot misread it). */

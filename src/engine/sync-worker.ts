@@ -234,7 +234,9 @@ export class SyncWorker {
         abort: new AbortController(),
         given: undefined,
       });
-      byTenant.set(job.tenantId, [...(byTenant.get(job.tenantId) ?? []), job]);
+      const group = byTenant.get(job.tenantId);
+      if (group === undefined) byTenant.set(job.tenantId, [job]);
+      else group.push(job);
     }
     const finished = Promise.all(
       [...byTenant].map(([tenantId, group]) => this.#runGroup(tenantId, group, report)),

@@ -51,9 +51,10 @@ export function eventRecordFromCreate(
   commitTimestamp: number,
 ): Record<string, unknown> {
   const record: Record<string, unknown> = { attributes: { type: 'Event' }, Id: eventId };
-  for (const [name, raw] of Object.entries(payload)) {
-    if (name === 'ChangeEventHeader') continue;
-    record[name] = restValue(name, raw);
+  // (for…in, not Object.entries: an Event has about 60 fields, and a burst decodes thousands.)
+  for (const name in payload) {
+    if (name === 'ChangeEventHeader' || !Object.hasOwn(payload, name)) continue;
+    record[name] = restValue(name, payload[name]);
   }
   return withSystemModstamp(record, commitTimestamp);
 }

@@ -53,12 +53,17 @@ export interface JobRun {
 export function heldBy(runs: JobRun | readonly JobRun[], workerId: string) {
   const list = 'id' in runs ? [runs] : runs;
   return (eb: ExpressionBuilder<Database, 'jobs'>) => {
-    const [first, ...rest] = list;
+    const first = list[0];
     if (first === undefined) return eb.lit(false);
-    // PostgreSQL would type a CASE of bare parameters as text: the numbers are cast to the column's type.
-    const attempts = (value: number) => eb.cast<number>(eb.val(value), 'integer');
-    let cases = eb.case('id').when(first.id).then(attempts(first.attempts));
-    for (const run of rest) cases = cases.when(run.id).then(attempts(run.attempts));
+    // Each run's attempt number by its id. Written as SQL in one pass: Kysely's case builder
+    // copies the whole CASE at every WHEN, which for a batch of 500 runs made most of a claim's
+    // garbage. PostgreSQL would type a CASE of bare parameters as text: the numbers are cast to
+    // the column's type.
+    const cases = () =>
+      sql<number>`case "id" ${sql.join(
+        list.map((run) => sql`when ${run.id} then cast(${run.attempts} as integer)`),
+        sql` `,
+      )} end`;
     return eb.and([
       list.length === 1
         ? eb('id', '=', first.id)
@@ -69,7 +74,7 @@ export function heldBy(runs: JobRun | readonly JobRun[], workerId: string) {
           ),
       eb('state', '=', 'running'),
       eb('lease_owner', '=', workerId),
-      list.length === 1 ? eb('attempts', '=', first.attempts) : eb('attempts', '=', cases.end()),
+      list.length === 1 ? eb('attempts', '=', first.attempts) : eb('attempts', '=', cases()),
     ]);
   };
 }
