@@ -61,4 +61,35 @@ describe('NodeSqliteDialect', () => {
       rmSync(folder, { recursive: true, force: true });
     }
   });
+
+  it('writes batches of every size, longer than its statement cache holds, each row once', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'sqlite-dialect-'));
+    const db = new Kysely<{ rows: { batch: number; n: number; label: string } }>({
+      dialect: new NodeSqliteDialect({ path: join(folder, 'db'), busyTimeoutMs: 1000 }),
+    });
+    try {
+      await sql`create table rows (batch integer not null, n integer not null, label text not null)`.execute(
+        db,
+      );
+      // Batches of 1 to 600 rows, then the first sizes again (their statements were let go meanwhile).
+      const sizes = [...Array.from({ length: 600 }, (_, i) => i + 1), 1, 2, 3, 600];
+      for (const [batch, size] of sizes.entries())
+        await db
+          .insertInto('rows')
+          .values(Array.from({ length: size }, (_, n) => ({ batch, n, label: `${batch}-${n}` })))
+          .execute();
+      const total = sizes.reduce((a, b) => a + b, 0);
+      const counted = await db
+        .selectFrom('rows')
+        .select((eb) => [
+          eb.fn.countAll<number>().as('rows'),
+          eb.fn.count<number>('label').distinct().as('labels'),
+        ])
+        .executeTakeFirstOrThrow();
+      expect(counted).toEqual({ rows: total, labels: total });
+    } finally {
+      await db.destroy();
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
 });

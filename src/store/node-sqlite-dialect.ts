@@ -123,11 +123,24 @@ class TransactionalSqliteAdapter extends SqliteAdapter {
   }
 }
 
+/** What the statement cache may hold: SQL characters in all, statements, and characters of one. */
+const statementCacheChars = 256 * 1024;
+const statementCacheEntries = 200;
+const maxCachedStatementChars = 32 * 1024;
+
 /** Adapts `DatabaseSync` to the better-sqlite3 shape Kysely's SQLite driver expects. */
 class NodeSqliteDatabase implements SqliteDatabase {
   readonly #db: DatabaseSync;
-  /** Prepared statements by SQL text; the queue runs the same few statements all day. */
+  /**
+   * Prepared statements by SQL text: the queue runs the same few statements all day. A prepared
+   * statement holds SQLite's compiled program in native memory, which for a multi-row write grows
+   * with its rows (hundreds of kilobytes for 500), and batches come in every size: the cache is
+   * bounded by the length of the SQL it holds, oldest out first, and a statement too long to be
+   * worth holding is not kept. (A cache of 500 statements of any size held about 40 MB at the
+   * peak of a 10,000-Event burst.)
+   */
   readonly #statements = new Map<string, SqliteStatement>();
+  #cachedChars = 0;
 
   constructor(options: NodeSqliteOptions) {
     this.#db = new DatabaseSync(options.path, { timeout: options.busyTimeoutMs });
@@ -139,17 +152,23 @@ class NodeSqliteDatabase implements SqliteDatabase {
   }
 
   prepare(sql: string): SqliteStatement {
-    let statement = this.#statements.get(sql);
-    if (statement === undefined) {
-      statement = wrapStatement(this.#db.prepare(sql));
-      if (this.#statements.size >= 500) this.#statements.clear();
-      this.#statements.set(sql, statement);
+    const cached = this.#statements.get(sql);
+    if (cached !== undefined) return cached;
+    const statement = wrapStatement(this.#db.prepare(sql));
+    if (sql.length > maxCachedStatementChars) return statement;
+    this.#statements.set(sql, statement);
+    this.#cachedChars += sql.length;
+    for (const oldest of this.#statements.keys()) {
+      if (this.#cachedChars <= statementCacheChars && this.#statements.size <= statementCacheEntries) break;
+      this.#statements.delete(oldest);
+      this.#cachedChars -= oldest.length;
     }
     return statement;
   }
 
   close(): void {
     this.#statements.clear();
+    this.#cachedChars = 0;
     this.#db.close();
   }
 }
