@@ -16,7 +16,7 @@ if (major < 24) {
 }
 // The service keeps little in memory (its work is in the database) but allocates fast in a
 // burst, and V8 by default lets the heap grow to several times what is live. Its memory-saving
-// mode keeps the heap near the live set: a 10,000-Event burst peaks at about 215 MB instead of
+// mode keeps the heap near the live set: a 10,000-Event burst peaks at about 200 MB instead of
 // 400–480 MB, for about twice the CPU (docs/performance.md). NODE_OPTIONS cannot carry
 // this flag, so it is set here, before anything else is loaded; `node --no-optimize-for-size
 // bin/instant-sync.js …` keeps V8's default.
