@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CalendarItem } from '../../src/domain/calendar-item.ts';
 import { RetryableError } from '../../src/lib/errors.ts';
 import { ItemNotFoundError } from '../../src/providers/calendar-provider.ts';
+import { GraphProvider } from '../../src/providers/graph/graph-provider.ts';
 import { salesforceIdProperty } from '../../src/providers/graph/to-graph-event.ts';
 import { startGraphUnderTest, type GraphUnderTest } from '../support/graph-under-test.ts';
 
@@ -113,6 +114,30 @@ describe('Graph batching', () => {
     expect(under.graph.events(first).find((e) => e['id'] === kept.itemId)?.['subject']).toBe(
       'Review 30, moved',
     );
+  });
+
+  it('sends the calls of a batch that keeps them waiting again, each as itself: a hung call holds up only its own', async () => {
+    const patient = new GraphProvider({
+      tokens: under.tokens,
+      graphBaseUrl: under.graph.url,
+      fetch: under.fetchImpl,
+      batchPatienceMs: 300,
+    });
+    // The call to the second mailbox hangs for a minute (longer than this test may take) inside the batch.
+    under.graph.failNext('timeout', { afterCommit: false, mailbox: second, hangMs: 60_000 });
+    const before = under.graph.stats();
+    const refs = await Promise.all([
+      patient.create(first, item(50), { idempotencyKey: 'patient-50' }),
+      patient.create(first, item(51), { idempotencyKey: 'patient-51' }),
+      patient.create(second, item(52), { idempotencyKey: 'patient-52' }),
+    ]);
+    // One batch, then each call alone; Graph had made the first mailbox's items in the batch: the
+    // calls sent again return them (their transactionId), none is made twice.
+    expect(under.graph.stats().httpRequests - before.httpRequests).toBe(4);
+    expect(new Set(refs.map((r) => r.itemId)).size).toBe(3);
+    for (const n of [50, 51])
+      expect(stamps(first).filter((s) => s === item(n).salesforceEventId)).toHaveLength(1);
+    expect(stamps(second).filter((s) => s === item(52).salesforceEventId)).toHaveLength(1);
   });
 
   it('fails every call of a batch whose connection dropped as retryable, and the retries make no second item', async () => {

@@ -13,6 +13,14 @@
 // connection drops, no answer in time, Graph refuses the batch) every request in it fails the
 // same way and is retried as a direct one would be; a create carries its transactionId, so a
 // retried create that Graph had stored returns the item it made.
+//
+// Graph answers a batch only when its slowest request is done, so one hung request would hold
+// the others' answers (and their mailboxes' slots) for as long as it hangs. A batch that has not
+// answered within `batchPatienceMs` (default 2 s; Graph answers in well under a second) is given
+// up and each of its requests sent again as itself: those that were fine answer at once, and
+// the slow one keeps only its own caller waiting, within its own timeout. Sending again is safe:
+// a create carries its transactionId, an update sets the same values, a delete of a deleted item
+// is "not found", which the provider reads as gone.
 
 export interface GraphRequest {
   method: string;
@@ -32,6 +40,8 @@ export interface GraphBatcherOptions {
   timeoutMs: number;
   /** At most this many requests per batch (Graph allows 20). */
   maxPerBatch?: number;
+  /** How long a batch may take before its requests are sent again each as itself (default 2 s). */
+  batchPatienceMs?: number;
 }
 
 interface Pending {
@@ -114,6 +124,7 @@ export class GraphBatcher {
 
   async #batch(group: readonly Pending[]): Promise<void> {
     const base = `${this.#options.graphBaseUrl}/v1.0`;
+    const patience = AbortSignal.timeout(this.#options.batchPatienceMs ?? 2000);
     try {
       const requests = group.map(({ request }, index) => ({
         id: String(index + 1),
@@ -129,7 +140,7 @@ export class GraphBatcher {
           'content-type': 'application/json',
         },
         body: JSON.stringify({ requests }),
-        signal: this.#signal(undefined),
+        signal: AbortSignal.any([this.#signal(undefined), patience]),
       });
       const text = await response.text();
       if (!response.ok) {
@@ -152,6 +163,11 @@ export class GraphBatcher {
         );
       });
     } catch (error) {
+      if (patience.aborted) {
+        // Too slow: each request goes again alone, so a hung one holds up only its own caller.
+        for (const entry of group) if (!entry.settled) void this.#direct(entry);
+        return;
+      }
       for (const entry of group) settle(entry, () => entry.reject(error));
     }
   }

@@ -56,6 +56,8 @@ export interface GraphProviderOptions {
   graphBaseUrl: string;
   fetch: typeof fetch;
   timeoutMs?: number;
+  /** How long a `$batch` may take before its requests go again each as itself (default 2 s). */
+  batchPatienceMs?: number;
 }
 
 export class GraphProvider implements CalendarProvider {
@@ -72,6 +74,7 @@ export class GraphProvider implements CalendarProvider {
       fetch: options.fetch,
       token: () => options.tokens.token(),
       timeoutMs: options.timeoutMs ?? 30_000,
+      ...(options.batchPatienceMs === undefined ? {} : { batchPatienceMs: options.batchPatienceMs }),
     });
   }
 
