@@ -428,8 +428,8 @@ async function applyToMailbox(
 
 /**
  * What a failed apply comes to: a mailbox the provider says does not exist is marked and the job
- * parked; a retryable failure pauses the mailbox for its Retry-After and retries; a permanent one
- * is a dead letter.
+ * parked; a provider's "wait" (Retry-After) pauses the mailbox and postpones the job by that much
+ * without spending an attempt; another retryable failure retries; a permanent one is a dead letter.
  */
 async function failureOutcome(
   deps: TenantSyncDeps,
@@ -451,13 +451,16 @@ async function failureOutcome(
   const message = `${plan.action} failed: ${describeError(error)}`;
   story.add('error', message);
   if (error instanceof RetryableError) {
-    if (error.retryAfterMs !== undefined && target?.address !== undefined && target.address !== null)
-      deps.limiter.pause(target.address, error.retryAfterMs);
-    return {
-      kind: 'retry',
-      message,
-      ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
-    };
+    if (error.retryAfterMs !== undefined) {
+      // The provider asked for a pause (429, or 503 with Retry-After): the mailbox waits it out,
+      // and so does the job, without spending an attempt. Being throttled is not a failure of the
+      // Event: counted as one, a mailbox kept busy for a minute (by requests still running at the
+      // provider after their connection dropped, say) ran Events out of their attempts.
+      if (target?.address !== undefined && target.address !== null)
+        deps.limiter.pause(target.address, error.retryAfterMs);
+      return { kind: 'postpone', reason: message, delayMs: error.retryAfterMs };
+    }
+    return { kind: 'retry', message };
   }
   if (error instanceof PermanentError) return { kind: 'dead', reason: message };
   return { kind: 'retry', message };

@@ -307,6 +307,29 @@ describeEachBackend('sync engine', (database) => {
     void ownerId;
   });
 
+  it('waits out a throttled mailbox (429 with Retry-After) without spending the attempts of the Event', async () => {
+    const { sandbox, ownerId } = env;
+    const id = String(
+      sandbox.createEvent(ownerId, {
+        Subject: 'Throttled',
+        StartDateTime: '2026-12-10T10:00:00Z',
+        DurationInMinutes: 30,
+      }).Id,
+    );
+    await enqueue(id);
+    const attempts = async () =>
+      (await db().selectFrom('jobs').select('attempts').where('event_id', '=', id).executeTakeFirstOrThrow())
+        .attempts;
+    for (let i = 0; i < 3; i++) {
+      graph.failNext('429', { afterCommit: false });
+      expect(await worker.runOnce()).toMatchObject({ outcomes: { postpone: 1 } });
+      expect(await attempts()).toBe(0);
+      env.advance(1000);
+    }
+    expect(await worker.runOnce()).toMatchObject({ outcomes: { done: 1 } });
+    expect(items('rep@acme.example').filter((i) => i.salesforceId === id)).toHaveLength(1);
+  });
+
   it('removes the item of a create whose answer was lost when the Event is deleted before the retry', async () => {
     const { sandbox, ownerId } = env;
     const id = String(
