@@ -136,7 +136,7 @@ class NodeSqliteDatabase implements SqliteDatabase {
    * statement holds SQLite's compiled program in native memory, which for a multi-row write grows
    * with its rows (hundreds of kilobytes for 500), and batches come in every size: the cache is
    * bounded by the length of the SQL it holds, oldest out first, and a statement too long to be
-   * worth holding is not kept. (A cache of 500 statements of any size held about 40 MB at the
+   * worth holding is not kept. (A cache of 500 statements of any size added about 20 MB to the
    * peak of a 10,000-Event burst.)
    */
   readonly #statements = new Map<string, SqliteStatement>();
