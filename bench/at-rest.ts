@@ -4,13 +4,13 @@
 // (so everything a sync loads is loaded: the CDC subscription, the Graph client, its token), then
 // leaves the service idle for N seconds (default 30) and reads its resident memory (VmRSS) and its
 // peak (VmHWM) from /proc. Writes bench/results/at-rest-<date>.json (with --node-args, a suffixed name).
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { startSystem } from '../test/support/system-processes.ts';
-import { peakRssMb } from './process-usage.ts';
+import { peakRssMb, rssMb } from './process-usage.ts';
 
 const resultsDir = new URL('results/', import.meta.url);
 
@@ -24,12 +24,6 @@ export interface AtRestResult {
   machine: { cores: number; cpu: string; node: string };
   nodeArgs: string[];
   at: string;
-}
-
-function rssMb(pid: number | undefined): number | null {
-  if (pid === undefined) return null;
-  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-  return kb === undefined ? null : Math.round(Number(kb) / 1024);
 }
 
 async function main(): Promise<void> {

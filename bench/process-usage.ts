@@ -48,10 +48,20 @@ export function cpuSnapshot(system: RunningSystem): () => CpuUse {
   };
 }
 
+/** The process's peak resident memory (VmHWM), in MB. */
 export function peakRssMb(pid: number | undefined): number | null {
+  return statusMb(pid, 'VmHWM');
+}
+
+/** The process's resident memory now (VmRSS), in MB. */
+export function rssMb(pid: number | undefined): number | null {
+  return statusMb(pid, 'VmRSS');
+}
+
+function statusMb(pid: number | undefined, field: 'VmHWM' | 'VmRSS'): number | null {
   if (pid === undefined) return null;
   try {
-    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    const kb = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
     return kb === undefined ? null : Math.round(Number(kb) / 1024);
   } catch {
     return null;
