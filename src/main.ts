@@ -214,6 +214,7 @@ export function createIntake(runtime: RuntimeWithSecrets): Intake {
         pubSubEndpoint: config.pubSubEndpoint,
         extraCaPem: readExtraCa(config),
         reconcile: (tenant, since) => reconcileFrom(pollerDeps, tenant, since),
+        connections: salesforce.connections,
       })
     : undefined;
   return {

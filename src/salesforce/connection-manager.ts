@@ -38,10 +38,21 @@ export interface TenantConnection {
 export class ConnectionManager {
   readonly #deps: SalesforceDeps;
   readonly #sessions: SalesforceSessions;
+  readonly #connectedListeners = new Set<(tenantId: string) => void>();
 
   constructor(deps: SalesforceDeps, sessions: SalesforceSessions) {
     this.#deps = deps;
     this.#sessions = sessions;
+  }
+
+  /**
+   * Calls `listener` with the tenant's id each time a Connect (or reconnect) of this process has
+   * saved its grant, so what waits for a connection (the CDC subscription) can start at once.
+   * Returns a function that removes the listener.
+   */
+  onConnected(listener: (tenantId: string) => void): () => void {
+    this.#connectedListeners.add(listener);
+    return () => this.#connectedListeners.delete(listener);
   }
 
   /** The OAuth callback URL of a tenant: register it on the External Client App. */
@@ -398,6 +409,7 @@ export class ConnectionManager {
       },
       'Salesforce connection connected',
     );
+    for (const listener of this.#connectedListeners) listener(tenant.id);
   }
 
   async #load(slug: string): Promise<{ tenant: TenantRow; row: ConnectionRow }> {

@@ -24,7 +24,7 @@ describeEachBackend('CDC intake', (database) => {
   });
   afterAll(() => env.close());
 
-  function scheduler(nodeId: string) {
+  function scheduler(nodeId: string, options: { tickMs?: number } = {}) {
     const { runtime } = env.service;
     const pollerDeps = {
       repos: runtime.store.repos,
@@ -44,6 +44,8 @@ describeEachBackend('CDC intake', (database) => {
         await reconcileFrom(pollerDeps, t, since);
         reconciled.push(reason);
       },
+      connections: runtime.salesforce.connections,
+      ...options,
     });
     nodes.push(node);
     return node;
@@ -307,5 +309,19 @@ describeEachBackend('CDC intake', (database) => {
       { what: 'the new change through CDC' },
     );
     await stopNode(node);
+  });
+
+  it('subscribes as soon as a Connect completes, without waiting for its next look', async () => {
+    // An hour between looks: after the first, only the Connect can start the subscription again.
+    const node = scheduler('node-a', { tickMs: 3_600_000 });
+    node.start();
+    await subscribed();
+    await env.service.runtime.salesforce.connections.disconnect('acme');
+    await node.tick();
+    await waitFor(() => env.sandbox.stats().cdcSubscribers === 0, { what: 'the subscription to end' });
+    expect(node.running).toEqual([]);
+    await env.reconnect('acme');
+    await subscribed();
+    expect(node.running).toEqual([tenant.id]);
   });
 });

@@ -1,7 +1,8 @@
 // Keeps one CDC subscription per connected tenant running across all nodes: a node subscribes
 // only while it holds the tenant's `cdc:<tenant>` lease, renews it every few seconds, and a node
 // that dies stops renewing, so another takes over within the lease time plus one tick (25 s).
-// A broken stream reconnects with backoff; a tenant that is no longer connected is let go.
+// A broken stream reconnects with backoff; a tenant that is no longer connected is let go. A
+// Connect completed in this process starts (or wakes) the tenant's subscription at once.
 import { connectionCanSync } from '../../domain/salesforce-connection.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { describeError } from '../../lib/errors.ts';
@@ -21,6 +22,8 @@ export interface CdcSchedulerDeps {
   pubSubEndpoint: string;
   extraCaPem: string | undefined;
   reconcile: (tenant: TenantRow, since: number, reason: string) => Promise<void>;
+  /** Where Connects complete: each one starts its tenant's subscription without waiting for a tick. */
+  connections?: { onConnected(listener: (tenantId: string) => void): () => void };
   leaseMs?: number;
   tickMs?: number;
 }
@@ -37,6 +40,9 @@ export class CdcScheduler {
   readonly #deps: CdcSchedulerDeps;
   readonly #runners = new Map<string, Runner>();
   #task: PeriodicTask | undefined;
+  /** Ticks run one after another (the periodic one and those a Connect asks for). */
+  #ticks: Promise<void> = Promise.resolve();
+  #stopListening: (() => void) | undefined;
 
   constructor(deps: CdcSchedulerDeps) {
     this.#deps = deps;
@@ -44,11 +50,15 @@ export class CdcScheduler {
 
   start(): void {
     this.#task ??= startPeriodicTask('cdc', this.#deps.tickMs ?? 5000, () => this.tick(), this.#deps.logger);
+    this.#stopListening ??= this.#deps.connections?.onConnected((tenantId) => this.nudge(tenantId));
   }
 
   async stop(): Promise<void> {
+    this.#stopListening?.();
+    this.#stopListening = undefined;
     await this.#task?.stop();
     this.#task = undefined;
+    await this.#ticks;
     await Promise.all([...this.#runners.keys()].map((tenantId) => this.#stopAndReleaseLease(tenantId)));
   }
 
@@ -57,8 +67,26 @@ export class CdcScheduler {
     return [...this.#runners.keys()];
   }
 
+  /**
+   * A tenant was just connected: look now rather than at the next tick, and cut short a reconnect
+   * backoff its subscription may be waiting out (it failed while the grant was revoked, say).
+   */
+  nudge(tenantId: string): void {
+    if (this.#task === undefined) return;
+    this.#runners.get(tenantId)?.wake?.();
+    this.tick().catch((error: unknown) =>
+      this.#deps.logger.error({ err: error, tenantId }, 'CDC subscription check after a Connect failed'),
+    );
+  }
+
   /** Takes or renews each connected tenant's lease, starting or stopping subscriptions to match. */
-  async tick(): Promise<void> {
+  tick(): Promise<void> {
+    const next = this.#ticks.then(() => this.#tick());
+    this.#ticks = next.catch(() => undefined);
+    return next;
+  }
+
+  async #tick(): Promise<void> {
     const { repos, clock, nodeId } = this.#deps;
     const tenants = await repos.tenants.listTenantsWithConnection();
     const wanted = new Set<string>();
