@@ -19,6 +19,22 @@ const zones = [
   'America/Sao_Paulo',
 ];
 
+/** The wall-clock time Intl names for `instant`, from its parts (the yardstick). */
+function intlWallClock(instant: number, zone: string): string {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-US', { ...wallClockOptions, timeZone: zone })
+      .formatToParts(instant)
+      .map((p) => [p.type, p.value]),
+  );
+  return `${parts['year']}-${parts['month']}-${parts['day']}T${parts['hour']}:${parts['minute']}:${parts['second']}`;
+}
+
+/** The zone's offset at `instant` (whole seconds), as Intl tells it. */
+function intlOffset(instant: number, zone: string): number {
+  const whole = Math.floor(instant / 1000) * 1000;
+  return Date.parse(`${intlWallClock(whole, zone)}Z`) - whole;
+}
+
 describe('time zones', () => {
   it('tells the wall-clock time exactly as Intl names its parts, in every zone, any year', () => {
     fc.assert(
@@ -37,6 +53,55 @@ describe('time zones', () => {
         },
       ),
       { numRuns: 2000 },
+    );
+  });
+
+  it('agrees with Intl to the second around offset changes at odd moments, and in every zone Intl knows', () => {
+    // Each: a zone and a day near one of its changes of offset (half-hour DST, a skipped day,
+    // changes by minutes and seconds before 1980).
+    const changes: [string, string][] = [
+      ['Australia/Lord_Howe', '2026-04-04'],
+      ['Pacific/Chatham', '2026-04-04'],
+      ['Pacific/Apia', '2011-12-29'],
+      ['America/Caracas', '2016-04-30'],
+      ['Africa/Monrovia', '1972-01-06'],
+      ['Pacific/Kiritimati', '1994-12-30'],
+      ['Europe/Dublin', '2026-10-24'],
+      ['Asia/Kathmandu', '1985-12-31'],
+    ];
+    for (const [zone, day] of changes) {
+      // Find the change hour by hour, then to the second.
+      let before = Date.parse(`${day}T00:00:00Z`) - 86_400_000;
+      let after = before + 3_600_000;
+      while (intlOffset(after, zone) === intlOffset(before, zone)) {
+        before = after;
+        after += 3_600_000;
+        expect(
+          after - Date.parse(`${day}T00:00:00Z`),
+          `a change of offset in ${zone} near ${day}`,
+        ).toBeLessThan(4 * 86_400_000);
+      }
+      while (after - before > 1000) {
+        const middle = before + Math.floor((after - before) / 2000) * 1000;
+        if (intlOffset(middle, zone) === intlOffset(before, zone)) before = middle;
+        else after = middle;
+      }
+      for (let instant = after - 3_600_000; instant <= after + 3_600_000; instant += 7_000)
+        expect(localDateTime(instant, zone), `${zone} at ${new Date(instant).toISOString()}`).toBe(
+          intlWallClock(instant, zone),
+        );
+      for (const instant of [after - 1000, after - 1, after, after + 999])
+        expect(localDateTime(instant, zone)).toBe(intlWallClock(instant, zone));
+    }
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...Intl.supportedValuesOf('timeZone')),
+        fc.integer({ min: Date.UTC(1900, 0, 1), max: Date.UTC(2100, 0, 1) }),
+        (zone, instant) => {
+          expect(localDateTime(instant, zone)).toBe(intlWallClock(instant, zone));
+        },
+      ),
+      { numRuns: 5000 },
     );
   });
 
