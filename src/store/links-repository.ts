@@ -2,6 +2,7 @@
 // an unchanged Event costs no provider call), the Salesforce version synced, and the Event record
 // that sync used with the highest change id it includes (so later CDC edits fold onto it).
 import type { Kysely } from 'kysely';
+import { bulkInsert } from './bulk-insert.ts';
 import type { Database, LinkRow } from './schema.ts';
 
 export async function findLinks(
@@ -35,35 +36,51 @@ export async function saveLink(db: Kysely<Database>, link: LinkToSave): Promise<
  * together). Each Event may appear once.
  */
 export async function saveLinks(db: Kysely<Database>, links: readonly LinkToSave[]): Promise<void> {
-  for (let i = 0; i < links.length; i += 200)
-    await db
-      .insertInto('links')
-      .values(
-        links.slice(i, i + 200).map(({ now, ...row }) => ({
-          ...row,
-          created_at: now,
-          updated_at: now,
-          pending_create_at: null,
-        })),
-      )
-      .onConflict((oc) =>
-        oc.columns(['tenant_id', 'event_id']).doUpdateSet((eb) => ({
-          mailbox_id: eb.ref('excluded.mailbox_id'),
-          provider_kind: eb.ref('excluded.provider_kind'),
-          provider_id: eb.ref('excluded.provider_id'),
-          item_id: eb.ref('excluded.item_id'),
-          change_key: eb.ref('excluded.change_key'),
-          content_hash: eb.ref('excluded.content_hash'),
-          salesforce_version: eb.ref('excluded.salesforce_version'),
-          state: eb.ref('excluded.state'),
-          updated_at: eb.ref('excluded.updated_at'),
-          pending_create_at: null,
-          record_json: eb.ref('excluded.record_json'),
-          record_through_change_id: eb.ref('excluded.record_through_change_id'),
-        })),
-      )
-      .execute();
+  await insertLinks(
+    db,
+    links.map(({ now, ...row }) => ({ ...row, created_at: now, updated_at: now, pending_create_at: null })),
+  );
 }
+
+const insertLinks = bulkInsert<Database, 'links', keyof LinkRow>(
+  'links',
+  [
+    'tenant_id',
+    'event_id',
+    'mailbox_id',
+    'provider_kind',
+    'provider_id',
+    'item_id',
+    'change_key',
+    'content_hash',
+    'salesforce_version',
+    'state',
+    'created_at',
+    'updated_at',
+    'pending_create_at',
+    'record_json',
+    'record_through_change_id',
+  ],
+  {
+    rowsPerStatement: 200,
+    // What an Event's item is now replaces what was known; created_at stays the first one's.
+    tail: `on conflict (tenant_id, event_id) do update set ${[
+      'mailbox_id',
+      'provider_kind',
+      'provider_id',
+      'item_id',
+      'change_key',
+      'content_hash',
+      'salesforce_version',
+      'state',
+      'updated_at',
+      'record_json',
+      'record_through_change_id',
+    ]
+      .map((column) => `${column} = excluded.${column}`)
+      .join(', ')}, pending_create_at = null`,
+  },
+);
 
 export interface LinkRecord {
   eventId: string;
@@ -132,38 +149,55 @@ export async function markCreatesPending(
   db: Kysely<Database>,
   links: readonly CreatePending[],
 ): Promise<void> {
-  for (let i = 0; i < links.length; i += 200)
-    await db
-      .insertInto('links')
-      .values(
-        links.slice(i, i + 200).map((link) => ({
-          tenant_id: link.tenantId,
-          event_id: link.eventId,
-          mailbox_id: link.mailboxId,
-          provider_kind: link.providerKind,
-          provider_id: link.providerId,
-          item_id: '',
-          change_key: null,
-          content_hash: '',
-          salesforce_version: null,
-          state: 'deleted' as const,
-          created_at: link.now,
-          updated_at: link.now,
-          pending_create_at: link.now,
-        })),
-      )
-      .onConflict((oc) =>
-        oc.columns(['tenant_id', 'event_id']).doUpdateSet((eb) => ({
-          mailbox_id: eb.ref('excluded.mailbox_id'),
-          provider_kind: eb.ref('excluded.provider_kind'),
-          provider_id: eb.ref('excluded.provider_id'),
-          state: 'deleted' as const,
-          pending_create_at: eb.ref('excluded.pending_create_at'),
-          updated_at: eb.ref('excluded.updated_at'),
-        })),
-      )
-      .execute();
+  await insertPendingCreates(
+    db,
+    links.map((link) => ({
+      tenant_id: link.tenantId,
+      event_id: link.eventId,
+      mailbox_id: link.mailboxId,
+      provider_kind: link.providerKind,
+      provider_id: link.providerId,
+      item_id: '',
+      change_key: null,
+      content_hash: '',
+      salesforce_version: null,
+      state: 'deleted' as const,
+      created_at: link.now,
+      updated_at: link.now,
+      pending_create_at: link.now,
+    })),
+  );
 }
+
+const insertPendingCreates = bulkInsert<
+  Database,
+  'links',
+  Exclude<keyof LinkRow, 'record_json' | 'record_through_change_id'>
+>(
+  'links',
+  [
+    'tenant_id',
+    'event_id',
+    'mailbox_id',
+    'provider_kind',
+    'provider_id',
+    'item_id',
+    'change_key',
+    'content_hash',
+    'salesforce_version',
+    'state',
+    'created_at',
+    'updated_at',
+    'pending_create_at',
+  ],
+  {
+    rowsPerStatement: 200,
+    tail:
+      'on conflict (tenant_id, event_id) do update set mailbox_id = excluded.mailbox_id, ' +
+      "provider_kind = excluded.provider_kind, provider_id = excluded.provider_id, state = 'deleted', " +
+      'pending_create_at = excluded.pending_create_at, updated_at = excluded.updated_at',
+  },
+);
 
 /** A create the provider refused outright made nothing: the intent marked before it is dropped. */
 export async function clearCreatePending(

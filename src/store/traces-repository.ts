@@ -1,17 +1,21 @@
 // Traces: the story of each Event, one row per step (received, read, planned, applied, skipped,
 // failed), so "what happened to this event?" has an answer.
 import type { Insertable, Kysely, Selectable } from 'kysely';
+import { bulkInsert } from './bulk-insert.ts';
 import type { Database, TracesTable } from './schema.ts';
 
 export type TraceRow = Selectable<TracesTable>;
 export type NewTrace = Omit<Insertable<TracesTable>, 'id'>;
 
+const insertTraces = bulkInsert<Database, 'traces', keyof NewTrace>(
+  'traces',
+  ['tenant_id', 'event_id', 'job_id', 'at', 'step', 'message', 'data_json'],
+  { rowsPerStatement: 300 },
+);
+
+/** Adds the steps, one statement per 300. */
 export async function addTraces(db: Kysely<Database>, traces: readonly NewTrace[]): Promise<void> {
-  for (let i = 0; i < traces.length; i += 300)
-    await db
-      .insertInto('traces')
-      .values(traces.slice(i, i + 300))
-      .execute();
+  await insertTraces(db, traces);
 }
 
 export async function tracesOf(

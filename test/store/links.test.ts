@@ -8,6 +8,7 @@ import {
   saveLinks,
   type LinkToSave,
 } from '../../src/store/links-repository.ts';
+import { addTraces, tracesOf } from '../../src/store/traces-repository.ts';
 import { seedMailbox, seedTenant } from '../support/seed-tenant.ts';
 import { describeEachBackend } from '../support/test-databases.ts';
 
@@ -76,5 +77,44 @@ describeEachBackend('links written together', (database) => {
       record_through_change_id: 7,
       created_at: now,
     });
+  });
+
+  it('writes 450 links in three statements of at most 200, and their traces in two of at most 300, each row its own', async () => {
+    const eventIds = Array.from({ length: 450 }, (_, i) => `E${String(i).padStart(3, '0')}`);
+    const { statements } = database.store;
+    const before = statements.sent;
+    await saveLinks(
+      db(),
+      eventIds.map((id, i) => saved(id, `item-${i}`, `h${i}`)),
+    );
+    expect(statements.sent - before).toBe(3);
+    const links = await findLinks(db(), tenantId, eventIds);
+    expect(links.size).toBe(450);
+    expect(links.get('E449')).toMatchObject({ item_id: 'item-449', content_hash: 'h449', state: 'active' });
+
+    const beforeTraces = statements.sent;
+    await addTraces(
+      db(),
+      eventIds.map((eventId, i) => ({
+        tenant_id: tenantId,
+        event_id: eventId,
+        job_id: i % 2 === 0 ? null : i,
+        at: now + i,
+        step: 'apply',
+        message: `created item-${i} "quoted" ? $1`,
+        data_json: i % 3 === 0 ? null : `{"latencyMs":${i}}`,
+      })),
+    );
+    expect(statements.sent - beforeTraces).toBe(2);
+    const steps = await tracesOf(db(), 'E301', tenantId);
+    expect(steps).toMatchObject([
+      {
+        job_id: 301,
+        at: now + 301,
+        message: 'created item-301 "quoted" ? $1',
+        data_json: '{"latencyMs":301}',
+      },
+    ]);
+    expect((await tracesOf(db(), 'E300', tenantId))[0]).toMatchObject({ job_id: null, data_json: null });
   });
 });
