@@ -67,8 +67,14 @@ export function canonicalItem(item: CalendarItem): string {
 /**
  * Sorted keys in the order an object built from them would list them: keys that are array
  * indices first, by their number (JavaScript puts them there whatever the order they were set
- * in), then the others as strings.
+ * in), then the others as strings. Most objects have no such key: their keys are sorted as they are.
  */
+function sortedKeys(record: object): string[] {
+  const keys = Object.keys(record).sort();
+  if (!keys.some(isArrayIndex)) return keys;
+  return keys.sort(byObjectKeyOrder);
+}
+
 function byObjectKeyOrder(a: string, b: string): number {
   const ai = isArrayIndex(a);
   const bi = isArrayIndex(b);
@@ -77,8 +83,23 @@ function byObjectKeyOrder(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+const arrayIndexPattern = /^(?:0|[1-9]\d*)$/;
+
 function isArrayIndex(key: string): boolean {
-  return /^(?:0|[1-9]\d*)$/.test(key) && Number(key) < 4_294_967_295;
+  const first = key.charCodeAt(0);
+  return first >= 48 && first <= 57 && arrayIndexPattern.test(key) && Number(key) < 4_294_967_295;
+}
+
+/** Object keys as JSON writes them, kept: an item's keys are the same few names every time. */
+const quotedKeys = new Map<string, string>();
+
+function quotedKey(key: string): string {
+  let quoted = quotedKeys.get(key);
+  if (quoted === undefined) {
+    quoted = JSON.stringify(key);
+    if (quotedKeys.size < 10_000) quotedKeys.set(key, quoted);
+  }
+  return quoted;
 }
 
 /** JSON.stringify's text of `value` with object keys sorted; undefined where it would leave the value out. */
@@ -97,13 +118,13 @@ function canonicalJson(value: unknown): string | undefined {
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function')
     return canonicalJson((value as { toJSON: () => unknown }).toJSON());
   const record = value as Record<string, unknown>;
-  const keys = Object.keys(record).sort(byObjectKeyOrder);
+  const keys = sortedKeys(record);
   let text = '{';
   let first = true;
   for (const key of keys) {
     const member = canonicalJson(record[key]);
     if (member === undefined) continue;
-    text += `${first ? '' : ','}${JSON.stringify(key)}:${member}`;
+    text += `${first ? '' : ','}${quotedKey(key)}:${member}`;
     first = false;
   }
   return `${text}}`;
