@@ -6,8 +6,11 @@
 // answered only when its slowest request is done, so each of them would wait for the others
 // and its slot stay taken meanwhile (one mailbox's 1,000 creates took 7 ms more per round of 4).
 //
-// Each request keeps its own answer: a sub-response becomes a Response with its status, headers
+// Each request keeps its own answer: a sub-response becomes a GraphAnswer with its status, headers
 // and body, so the provider reads it exactly as a direct answer (429 with Retry-After, 404, …).
+// The answer holds the body Graph's batch answer already parsed, and a request's JSON body goes
+// into the batch as the text it is: neither is parsed or written out a second time (that was a
+// fifth of what a burst allocated in the Graph path).
 // Graph runs a batch's requests side by side and counts each against its mailbox's limits (4 at
 // once), which the engine's mailbox limiter already keeps. When Graph refuses or throttles the
 // batch as a whole, every request in it gets that answer.
@@ -27,7 +30,7 @@ export interface GraphRequest {
   /** Absolute: `<graph base>/v1.0/users/…`. */
   url: string;
   headers: Record<string, string>;
-  /** JSON text, for writes. */
+  /** JSON text (an object, as JSON.stringify writes it), for writes. */
   body?: string | undefined;
   signal?: AbortSignal | undefined;
 }
@@ -44,9 +47,17 @@ export interface GraphBatcherOptions {
   batchPatienceMs?: number;
 }
 
+/** What the provider reads of an answer: a fetch Response has it, and so does a batch's sub-response. */
+export interface GraphAnswer {
+  readonly ok: boolean;
+  readonly status: number;
+  readonly headers: { get(name: string): string | null };
+  json(): Promise<unknown>;
+}
+
 interface Pending {
   request: GraphRequest;
-  resolve: (response: Response) => void;
+  resolve: (response: GraphAnswer) => void;
   reject: (error: unknown) => void;
   settled: boolean;
 }
@@ -71,8 +82,8 @@ export class GraphBatcher {
   }
 
   /** Sends `request` (with others made in the same turn, in one $batch) and resolves with its answer. */
-  send(request: GraphRequest): Promise<Response> {
-    return new Promise<Response>((resolve, reject) => {
+  send(request: GraphRequest): Promise<GraphAnswer> {
+    return new Promise<GraphAnswer>((resolve, reject) => {
       const { signal } = request;
       if (signal?.aborted === true) {
         reject(abortReason(signal));
@@ -126,20 +137,29 @@ export class GraphBatcher {
     const base = `${this.#options.graphBaseUrl}/v1.0`;
     const patience = AbortSignal.timeout(this.#options.batchPatienceMs ?? 2000);
     try {
-      const requests = group.map(({ request }, index) => ({
-        id: String(index + 1),
-        method: request.method,
-        url: request.url.startsWith(base) ? request.url.slice(base.length) : request.url,
-        headers: request.headers,
-        ...(request.body === undefined ? {} : { body: JSON.parse(request.body) as unknown }),
-      }));
+      let body = '{"requests":[';
+      group.forEach(({ request }, index) => {
+        const described = JSON.stringify({
+          id: String(index + 1),
+          method: request.method,
+          url: request.url.startsWith(base) ? request.url.slice(base.length) : request.url,
+          headers: request.headers,
+        });
+        body += index === 0 ? '' : ',';
+        // The body is JSON text already (the provider wrote it): it goes in as it is.
+        body +=
+          request.body === undefined
+            ? described
+            : `${described.slice(0, -1)},"body":${jsonText(request.body)}}`;
+      });
+      body += ']}';
       const response = await this.#options.fetch(`${base}/$batch`, {
         method: 'POST',
         headers: {
           authorization: `Bearer ${await this.#options.token()}`,
           'content-type': 'application/json',
         },
-        body: JSON.stringify({ requests }),
+        body,
         signal: AbortSignal.any([this.#signal(undefined), patience]),
       });
       const text = await response.text();
@@ -190,15 +210,38 @@ function settle(entry: Pending, action: () => void): void {
   action();
 }
 
-/** A sub-response as the Response a direct request would have had. */
-function toResponse(answer: SubResponse): Response {
+/**
+ * `text` when it is one JSON value, as a request's body must be to go into a batch; throws
+ * otherwise (the batch is then not sent, and each request goes as itself).
+ */
+function jsonText(text: string): string {
+  const first = text.trimStart()[0];
+  if (first !== '{' && first !== '[') JSON.parse(text);
+  return text;
+}
+
+/** A sub-response as the answer a direct request would have had. */
+function toResponse(answer: SubResponse): GraphAnswer {
   // A status a Response cannot carry (Graph documents none) is an answer that could not be read.
   const status = answer.status >= 200 && answer.status <= 599 ? answer.status : 502;
-  const body =
-    nullBodyStatuses.has(status) || answer.body === undefined || answer.body === null
-      ? null
-      : typeof answer.body === 'string'
-        ? answer.body
-        : JSON.stringify(answer.body);
-  return new Response(body, { status, headers: answer.headers ?? {} });
+  const body = nullBodyStatuses.has(status) ? undefined : (answer.body ?? undefined);
+  const headers = answer.headers ?? {};
+  return {
+    ok: status >= 200 && status <= 299,
+    status,
+    headers: {
+      get(name) {
+        const wanted = name.toLowerCase();
+        for (const key in headers) if (key.toLowerCase() === wanted) return String(headers[key]);
+        return null;
+      },
+    },
+    // As Response.json() reads it: a body sent as text is parsed, no body is an error.
+    json: () =>
+      body === undefined
+        ? Promise.reject(new SyntaxError('Unexpected end of JSON input'))
+        : typeof body === 'string'
+          ? Promise.resolve().then(() => JSON.parse(body) as unknown)
+          : Promise.resolve(body),
+  };
 }

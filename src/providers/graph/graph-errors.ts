@@ -3,11 +3,12 @@
 // message, and a network failure or timeout is retryable.
 import { describeError, PermanentError, RetryableError } from '../../lib/errors.ts';
 import { MailboxNotFoundError } from '../calendar-provider.ts';
+import type { GraphAnswer } from './graph-batcher.ts';
 
 /** Graph's codes for a user that does not exist or has no Exchange Online mailbox. */
 const noMailboxCodes = new Set(['ErrorInvalidUser', 'MailboxNotEnabledForRESTAPI', 'ResourceNotFound.User']);
 
-export async function graphFailure(response: Response, what: string): Promise<Error> {
+export async function graphFailure(response: GraphAnswer, what: string): Promise<Error> {
   const body = (await response.json().catch(() => undefined)) as
     { error?: { code?: string; message?: string } } | undefined;
   const code = body?.error?.code ?? `HTTP ${response.status}`;

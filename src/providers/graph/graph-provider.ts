@@ -14,7 +14,7 @@ import {
   type SeriesInstanceRef,
   type SeriesInstances,
 } from '../calendar-provider.ts';
-import { GraphBatcher } from './graph-batcher.ts';
+import { GraphBatcher, type GraphAnswer } from './graph-batcher.ts';
 import { graphFailure, graphTransportFailure } from './graph-errors.ts';
 import type { GraphTokenSource } from './graph-token-source.ts';
 import {
@@ -233,7 +233,7 @@ export class GraphProvider implements CalendarProvider {
     what: string,
     signal: AbortSignal | undefined,
     body?: unknown,
-  ): Promise<Response> {
+  ): Promise<GraphAnswer> {
     try {
       return await this.#batcher.send({
         method,
