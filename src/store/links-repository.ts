@@ -31,6 +31,23 @@ export async function saveLink(db: Kysely<Database>, link: LinkToSave): Promise<
   await saveLinks(db, [link]);
 }
 
+/** A link's columns but the record the sync used: what a create's intent writes too. */
+const itemColumns = [
+  'tenant_id',
+  'event_id',
+  'mailbox_id',
+  'provider_kind',
+  'provider_id',
+  'item_id',
+  'change_key',
+  'content_hash',
+  'salesforce_version',
+  'state',
+  'created_at',
+  'updated_at',
+  'pending_create_at',
+] as const;
+
 /**
  * `saveLink` for many Events in one statement per 200 (a worker's links of one moment, written
  * together). Each Event may appear once.
@@ -42,45 +59,16 @@ export async function saveLinks(db: Kysely<Database>, links: readonly LinkToSave
   );
 }
 
-const insertLinks = bulkInsert<Database, 'links', keyof LinkRow>(
-  'links',
-  [
-    'tenant_id',
-    'event_id',
-    'mailbox_id',
-    'provider_kind',
-    'provider_id',
-    'item_id',
-    'change_key',
-    'content_hash',
-    'salesforce_version',
-    'state',
-    'created_at',
-    'updated_at',
-    'pending_create_at',
-    'record_json',
-    'record_through_change_id',
-  ],
-  {
-    rowsPerStatement: 200,
-    // What an Event's item is now replaces what was known; created_at stays the first one's.
-    tail: `on conflict (tenant_id, event_id) do update set ${[
-      'mailbox_id',
-      'provider_kind',
-      'provider_id',
-      'item_id',
-      'change_key',
-      'content_hash',
-      'salesforce_version',
-      'state',
-      'updated_at',
-      'record_json',
-      'record_through_change_id',
-    ]
-      .map((column) => `${column} = excluded.${column}`)
-      .join(', ')}, pending_create_at = null`,
-  },
-);
+const savedColumns = [...itemColumns, 'record_json', 'record_through_change_id'] as const;
+
+const insertLinks = bulkInsert<Database, 'links', keyof LinkRow>('links', savedColumns, {
+  rowsPerStatement: 200,
+  // What an Event's item is now replaces what was known; created_at stays the first one's.
+  tail: `on conflict (tenant_id, event_id) do update set ${savedColumns
+    .filter((column) => !['tenant_id', 'event_id', 'created_at', 'pending_create_at'].includes(column))
+    .map((column) => `${column} = excluded.${column}`)
+    .join(', ')}, pending_create_at = null`,
+});
 
 export interface LinkRecord {
   eventId: string;
@@ -173,31 +161,13 @@ const insertPendingCreates = bulkInsert<
   Database,
   'links',
   Exclude<keyof LinkRow, 'record_json' | 'record_through_change_id'>
->(
-  'links',
-  [
-    'tenant_id',
-    'event_id',
-    'mailbox_id',
-    'provider_kind',
-    'provider_id',
-    'item_id',
-    'change_key',
-    'content_hash',
-    'salesforce_version',
-    'state',
-    'created_at',
-    'updated_at',
-    'pending_create_at',
-  ],
-  {
-    rowsPerStatement: 200,
-    tail:
-      'on conflict (tenant_id, event_id) do update set mailbox_id = excluded.mailbox_id, ' +
-      "provider_kind = excluded.provider_kind, provider_id = excluded.provider_id, state = 'deleted', " +
-      'pending_create_at = excluded.pending_create_at, updated_at = excluded.updated_at',
-  },
-);
+>('links', itemColumns, {
+  rowsPerStatement: 200,
+  tail:
+    'on conflict (tenant_id, event_id) do update set mailbox_id = excluded.mailbox_id, ' +
+    "provider_kind = excluded.provider_kind, provider_id = excluded.provider_id, state = 'deleted', " +
+    'pending_create_at = excluded.pending_create_at, updated_at = excluded.updated_at',
+});
 
 /** A create the provider refused outright made nothing: the intent marked before it is dropped. */
 export async function clearCreatePending(
