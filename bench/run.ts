@@ -328,7 +328,10 @@ export async function runScenario(
       providerHttpRequestsPerChange:
         Math.round(((graph.httpRequests - graphBefore.httpRequests) / total) * 1000) / 1000,
       throttled: graph.throttled - graphBefore.throttled,
-      databaseStatementsPerChange: Math.round((statements / total) * 100) / 100,
+      // A killed process took its count with it: none is given for a run with a crash.
+      ...(crash === undefined
+        ? { databaseStatementsPerChange: Math.round((statements / total) * 100) / 100 }
+        : {}),
       serviceCpuMsPerChange:
         Math.round((((cpu.seconds['service'] ?? 0) + (cpu.seconds['workers'] ?? 0)) / total) * 1e5) / 100,
       peakRssMb: peakRssMb(measuredPid()),
