@@ -261,7 +261,13 @@ function retryForm(csrf: string, fields: Record<string, string>, label: string, 
   return html`<form method="post" action="/admin/retry">
     <input type="hidden" name="csrf" value="${csrf}" />
     ${Object.entries(fields).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}" />`)}
-    <button type="submit" ${ariaLabel === undefined ? '' : html`aria-label="${ariaLabel}"`}>${label}</button>
+    <button
+      class="slds-button slds-button_neutral"
+      type="submit"
+      ${ariaLabel === undefined ? '' : html`aria-label="${ariaLabel}"`}
+    >
+      ${label}
+    </button>
   </form>`;
 }
 
@@ -309,8 +315,8 @@ function loginPage(csrf: string, configured: boolean, error: string | undefined)
           : undefined;
   return htmlPage(
     'Sign in',
-    html`<h1>Instant Sync admin</h1>
-      ${message === undefined ? '' : html`<p class="banner bad" role="alert">${message}</p>`}
+    html`<h1 class="slds-text-heading_large slds-m-bottom_small">Instant Sync admin</h1>
+      ${message === undefined ? '' : html`<p class="slds-notify slds-notify_alert slds-theme_error slds-m-vertical_medium" role="alert">${message}</p>`}
       ${
         configured
           ? html`<form method="post" action="/admin/login">
@@ -318,6 +324,7 @@ function loginPage(csrf: string, configured: boolean, error: string | undefined)
               <p>
                 <label for="secret">Admin password or token</label><br />
                 <input
+                  class="slds-input"
                   id="secret"
                   name="secret"
                   type="password"
@@ -326,7 +333,7 @@ function loginPage(csrf: string, configured: boolean, error: string | undefined)
                   autofocus
                 />
               </p>
-              <button class="primary" type="submit">Sign in</button>
+              <button class="slds-button slds-button_brand" type="submit">Sign in</button>
             </form>`
           : html`<p>
               No admin password or token is set. On the server, run
@@ -344,8 +351,8 @@ function overviewPage(tenants: TenantOverview[], latency: LatencyBucket[], csrf:
   return htmlPage(
     'Overview',
     html`${adminNav(csrf)}
-      <h1>Tenants</h1>
-      <p class="lead">
+      <h1 class="slds-text-heading_large slds-m-bottom_small">Tenants</h1>
+      <p class="slds-text-color_weak slds-m-bottom_medium">
         As of ${adminTime(now)}. Latency: from the save in Salesforce to the item in the calendar, last 24
         hours.
       </p>
@@ -353,7 +360,7 @@ function overviewPage(tenants: TenantOverview[], latency: LatencyBucket[], csrf:
         tenants.length === 0
           ? html`<p>No tenants yet: <code>npx instant-sync tenants add &lt;slug&gt;</code>.</p>`
           : html`<div class="table-wrap">
-              <table>
+              <table class="slds-table slds-table_bordered slds-table_cell-buffer">
                 <thead>
                   <tr>
                     <th>Tenant</th>
@@ -372,7 +379,8 @@ function overviewPage(tenants: TenantOverview[], latency: LatencyBucket[], csrf:
                     (t) =>
                       html`<tr>
                         <td>
-                          <a href="/admin/tenants/${t.slug}">${t.name}</a><br /><span class="hint"
+                          <a href="/admin/tenants/${t.slug}">${t.name}</a><br /><span
+                            class="slds-text-body_small slds-text-color_weak"
                             >${t.slug}</span
                           >
                         </td>
@@ -404,7 +412,7 @@ function overviewPage(tenants: TenantOverview[], latency: LatencyBucket[], csrf:
               </table>
             </div>`
       }
-      <h2>Latency</h2>
+      <h2 class="slds-text-heading_medium slds-m-vertical_medium">Latency</h2>
       ${latencyChart(latency)}`,
     { wide: true },
   );
@@ -423,26 +431,28 @@ function failuresPage(
   return htmlPage(
     'Failures',
     html`${adminNav(view.csrf)}
-      <h1>Failures</h1>
-      ${view.retried === undefined ? '' : html`<p class="banner ok" role="status">Queued ${view.retried} Event(s) to sync again.</p>`}
+      <h1 class="slds-text-heading_large slds-m-bottom_small">Failures</h1>
+      ${view.retried === undefined ? '' : html`<p class="slds-notify slds-notify_alert slds-theme_success slds-m-vertical_medium" role="status">Queued ${view.retried} Event(s) to sync again.</p>`}
       <form method="get" action="/admin/failures">
-        <label>Tenant <input type="search" name="tenant" value="${view.tenant ?? ''}" /></label>
+        <label
+          >Tenant <input class="slds-input" type="search" name="tenant" value="${view.tenant ?? ''}"
+        /></label>
         <label
           >Show
-          <select name="kind">
+          <select class="slds-select" name="kind">
             <option value="" ${view.kind === undefined ? 'selected' : ''}>dead letters and skips</option>
             <option value="dead" ${view.kind === 'dead' ? 'selected' : ''}>dead letters</option>
             <option value="skipped" ${view.kind === 'skipped' ? 'selected' : ''}>skips (last 7 days)</option>
           </select>
         </label>
-        <button type="submit">Filter</button>
+        <button class="slds-button slds-button_neutral" type="submit">Filter</button>
       </form>
       ${retryForm(view.csrf, { dead: 'all', tenant: view.tenant ?? '', back }, `Retry all dead letters${view.tenant === undefined ? '' : ` of ${view.tenant}`}`)}
       ${
         list.length === 0
           ? html`<p>Nothing here.</p>`
           : html`<div class="table-wrap">
-              <table>
+              <table class="slds-table slds-table_bordered slds-table_cell-buffer">
                 <thead>
                   <tr>
                     <th>When</th>
@@ -485,20 +495,23 @@ function eventPage(
   return htmlPage(
     id === '' ? 'Trace an Event' : `Event ${id}`,
     html`${adminNav(view.csrf)}
-      <h1>Trace an Event</h1>
+      <h1 class="slds-text-heading_large slds-m-bottom_small">Trace an Event</h1>
       <form method="get" action="/admin/events">
         <label for="id">Salesforce Event id</label>
-        <input id="id" type="search" name="id" value="${id}" placeholder="00U…" required />
-        <button type="submit">Show</button>
+        <input class="slds-input" id="id" type="search" name="id" value="${id}" placeholder="00U…" required />
+        <button class="slds-button slds-button_neutral" type="submit">Show</button>
       </form>
-      ${view.problem === undefined ? '' : html`<p class="banner bad" role="alert">${view.problem}.</p>`}
-      ${view.retried === undefined ? '' : html`<p class="banner ok" role="status">Queued to sync again.</p>`}
+      ${view.problem === undefined ? '' : html`<p class="slds-notify slds-notify_alert slds-theme_error slds-m-vertical_medium" role="alert">${view.problem}.</p>`}
+      ${view.retried === undefined ? '' : html`<p class="slds-notify slds-notify_alert slds-theme_success slds-m-vertical_medium" role="status">Queued to sync again.</p>`}
       ${id !== '' && view.problem === undefined && stories.length === 0 ? html`<p>Nothing is known of Event ${id}.</p>` : ''}
       ${stories.map(
         (story) =>
-          html`<h2>${story.eventId} <span class="hint">tenant ${story.tenant}</span></h2>
+          html`<h2 class="slds-text-heading_medium slds-m-vertical_medium">
+              ${story.eventId}
+              <span class="slds-text-body_small slds-text-color_weak">tenant ${story.tenant}</span>
+            </h2>
             <div class="table-wrap">
-              <table>
+              <table class="slds-table slds-table_bordered slds-table_cell-buffer">
                 <thead>
                   <tr>
                     <th>When</th>
@@ -520,7 +533,7 @@ function eventPage(
                           ${e.message}${
                             e.data === undefined
                               ? ''
-                              : html`<br /><span class="hint"
+                              : html`<br /><span class="slds-text-body_small slds-text-color_weak"
                                     >${Object.entries(e.data)
                                       .map(
                                         ([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`,

@@ -243,11 +243,13 @@ function tenantAdminPage(view: {
   return htmlPage(
     tenant.name,
     html`${adminNav(view.csrf)}
-      <h1>${tenant.name} <span class="hint">${tenant.slug}</span></h1>
-      ${view.notice === undefined ? '' : html`<p class="banner ok" role="status">${view.notice}</p>`}
-      ${view.error === undefined ? '' : html`<p class="banner bad" role="alert">${view.error}</p>`}
+      <h1 class="slds-text-heading_large slds-m-bottom_small">
+        ${tenant.name} <span class="slds-text-body_small slds-text-color_weak">${tenant.slug}</span>
+      </h1>
+      ${view.notice === undefined ? '' : html`<p class="slds-notify slds-notify_alert slds-theme_success slds-m-vertical_medium" role="status">${view.notice}</p>`}
+      ${view.error === undefined ? '' : html`<p class="slds-notify slds-notify_alert slds-theme_error slds-m-vertical_medium" role="alert">${view.error}</p>`}
       <section class="status ${connection.state}">
-        <h2>Salesforce</h2>
+        <h2 class="slds-text-heading_medium slds-m-vertical_medium">Salesforce</h2>
         <p><strong>${connection.status}</strong></p>
         <dl>
           <dt>Org</dt>
@@ -279,23 +281,32 @@ function tenantAdminPage(view: {
           disconnectable(connection.state)
             ? html`<form method="post" action="/admin/tenants/${tenant.slug}/disconnect">
                 <input type="hidden" name="csrf" value="${view.csrf}" />
-                <button type="submit">Disconnect</button>
+                <button class="slds-button slds-button_neutral" type="submit">Disconnect</button>
               </form>`
             : ''
         }
       </section>
 
-      <h2>Settings</h2>
+      <h2 class="slds-text-heading_medium slds-m-vertical_medium">Settings</h2>
       <form method="post" action="/admin/tenants/${tenant.slug}/settings" class="settings">
         <input type="hidden" name="csrf" value="${view.csrf}" />
         <p>
           <label for="settleWindow">Settle window</label><br />
-          <input id="settleWindow" name="settleWindow" type="text" value="${form.settleWindow}" required />
-          <span class="hint">how long a change waits for the ones right behind it, 0s to 1h</span>
+          <input
+            class="slds-input"
+            id="settleWindow"
+            name="settleWindow"
+            type="text"
+            value="${form.settleWindow}"
+            required
+          />
+          <span class="slds-text-body_small slds-text-color_weak"
+            >how long a change waits for the ones right behind it, 0s to 1h</span
+          >
         </p>
         <p>
           <label for="invitationPolicy">Invitations</label><br />
-          <select id="invitationPolicy" name="invitationPolicy">
+          <select class="slds-select" id="invitationPolicy" name="invitationPolicy">
             ${option('none', form.invitationPolicy, 'none: nobody is emailed; invitees listed in the body')}
             ${option('internal', form.invitationPolicy, 'internal: only the internal domains become attendees')}
             ${option('all', form.invitationPolicy, 'all: every invitee becomes an attendee')}
@@ -304,6 +315,7 @@ function tenantAdminPage(view: {
         <p>
           <label for="internalDomains">Internal domains</label><br />
           <input
+            class="slds-input"
             id="internalDomains"
             name="internalDomains"
             type="text"
@@ -313,25 +325,27 @@ function tenantAdminPage(view: {
         </p>
         <p>
           <label for="deletePolicy">Deleted Events</label><br />
-          <select id="deletePolicy" name="deletePolicy">
+          <select class="slds-select" id="deletePolicy" name="deletePolicy">
             ${option('delete', form.deletePolicy, 'delete their calendar items')}
             ${option('keep', form.deletePolicy, 'keep their calendar items')}
           </select>
         </p>
         <p>
           <label for="exclusionRules">Exclusion rules (JSON)</label><br />
-          <textarea id="exclusionRules" name="exclusionRules" rows="5" cols="60">
+          <textarea class="slds-textarea" id="exclusionRules" name="exclusionRules" rows="5" cols="60">
 ${form.exclusionRules}</textarea>
         </p>
-        <button class="primary" type="submit">Save settings</button>
+        <button class="slds-button slds-button_brand" type="submit">Save settings</button>
       </form>
 
-      <h2>Mailboxes</h2>
+      <h2 class="slds-text-heading_medium slds-m-vertical_medium">Mailboxes</h2>
       ${
         view.mailboxes.length === 0
-          ? html`<p class="hint">None yet: owners appear as their Events sync.</p>`
+          ? html`<p class="slds-text-body_small slds-text-color_weak slds-m-top_small">
+              None yet: owners appear as their Events sync.
+            </p>`
           : html`<div class="table-wrap">
-              <table>
+              <table class="slds-table slds-table_bordered slds-table_cell-buffer">
                 <thead>
                   <tr>
                     <th>Salesforce user</th>
@@ -366,13 +380,27 @@ ${form.exclusionRules}</textarea>
       <form method="post" action="/admin/tenants/${tenant.slug}/mailboxes">
         <input type="hidden" name="csrf" value="${view.csrf}" />
         <label for="mapUser">Salesforce user id or email</label>
-        <input id="mapUser" name="user" type="text" required placeholder="005… or jane@acme.com" />
+        <input
+          class="slds-input"
+          id="mapUser"
+          name="user"
+          type="text"
+          required
+          placeholder="005… or jane@acme.com"
+        />
         <label for="mapMailbox">goes to mailbox</label>
-        <input id="mapMailbox" name="mailbox" type="text" required placeholder="jane.doe@contoso.com" />
+        <input
+          class="slds-input"
+          id="mapMailbox"
+          name="mailbox"
+          type="text"
+          required
+          placeholder="jane.doe@contoso.com"
+        />
         ${
           hybrid
             ? html`<label for="mapProvider">through</label>
-                <select id="mapProvider" name="provider">
+                <select class="slds-select" id="mapProvider" name="provider">
                   <option value="">its provider as now</option>
                   ${view.providers.map((p) => {
                     const label = `${p.name} (${findProviderPlugin(p.kind)?.label ?? p.kind}${p.isDefault ? ', default' : ''})`;
@@ -381,13 +409,13 @@ ${form.exclusionRules}</textarea>
                 </select>`
             : ''
         }
-        <button type="submit">Map</button>
+        <button class="slds-button slds-button_neutral" type="submit">Map</button>
       </form>
 
-      <h2>Change intake</h2>
+      <h2 class="slds-text-heading_medium slds-m-vertical_medium">Change intake</h2>
       ${
         view.positions.length === 0
-          ? html`<p class="hint">Nothing read yet.</p>`
+          ? html`<p class="slds-text-body_small slds-text-color_weak slds-m-top_small">Nothing read yet.</p>`
           : html`<dl>
               ${view.positions.map(
                 (p) =>
@@ -397,12 +425,12 @@ ${form.exclusionRules}</textarea>
             </dl>`
       }
 
-      <h2>Latest syncs</h2>
+      <h2 class="slds-text-heading_medium slds-m-vertical_medium">Latest syncs</h2>
       ${
         view.recent.length === 0
-          ? html`<p class="hint">None yet.</p>`
+          ? html`<p class="slds-text-body_small slds-text-color_weak slds-m-top_small">None yet.</p>`
           : html`<div class="table-wrap">
-              <table>
+              <table class="slds-table slds-table_bordered slds-table_cell-buffer">
                 <thead>
                   <tr>
                     <th>When</th>

@@ -9,7 +9,12 @@ export function adminNav(csrf: string) {
     <a href="/admin/">Overview</a><a href="/admin/failures">Failures</a
     ><a href="/admin/events">Trace an Event</a>
     <form method="post" action="/admin/logout">
-      <input type="hidden" name="csrf" value="${csrf}" /><button type="submit">Sign out</button>
+      <input type="hidden" name="csrf" value="${csrf}" /><button
+        class="slds-button slds-button_neutral"
+        type="submit"
+      >
+        Sign out
+      </button>
     </form>
   </nav>`;
 }

@@ -9,7 +9,10 @@ const pad = { left: 48, right: 12, top: 12, bottom: 28 };
 
 export function latencyChart(buckets: readonly LatencyBucket[]) {
   const values = buckets.flatMap((b) => [b.p50, b.p95]).filter((v): v is number => v !== null);
-  if (values.length === 0) return html`<p class="hint">No syncs in the last 24 hours.</p>`;
+  if (values.length === 0)
+    return html`<p class="slds-text-body_small slds-text-color_weak slds-m-top_small">
+      No syncs in the last 24 hours.
+    </p>`;
   const top = niceCeiling(Math.max(...values, 1000));
   const x = (i: number) => pad.left + (i / Math.max(buckets.length - 1, 1)) * (width - pad.left - pad.right);
   const y = (ms: number) => pad.top + (1 - ms / top) * (height - pad.top - pad.bottom);
@@ -57,7 +60,7 @@ export function latencyChart(buckets: readonly LatencyBucket[]) {
           ),
       )}
     </svg>
-    <figcaption class="hint">
+    <figcaption class="slds-text-body_small slds-text-color_weak">
       <span class="p50">━ p50</span> <span class="p95">━ p95</span> — from the save in Salesforce to the item
       in the calendar, per hour (UTC).
     </figcaption>

@@ -70,7 +70,7 @@ describe('security headers', () => {
     expect(pageStylesHash).toBe(`sha256-${createHash('sha256').update(inline).digest('base64')}`);
     const plain = createHttpApp({ logger, version: '1', pingDatabase: () => Promise.resolve() });
     const response = await plain.request('/healthz');
-    expect(response.headers.get('content-security-policy')).toContain(`style-src '${pageStylesHash}'`);
+    expect(response.headers.get('content-security-policy')).toContain(`style-src 'self' '${pageStylesHash}'`);
     expect(response.headers.get('strict-transport-security')).toBeNull();
     const secure = createHttpApp({
       logger,

@@ -10,6 +10,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { describeError, NotFoundError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { errorResponse } from './error-response.ts';
+import { designSystemRoutes } from './design-system-assets.ts';
 import { securityHeaders } from './security-headers.ts';
 
 /** What /metrics serves: Prometheus' text format (reports/metrics.ts). */
@@ -147,6 +148,7 @@ export function createHttpApp(deps: HttpDeps): Hono {
     });
   }
 
+  app.route('/', designSystemRoutes());
   for (const routes of deps.routes ?? []) app.route('/', routes);
 
   app.notFound((c) =>

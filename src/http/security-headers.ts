@@ -1,7 +1,8 @@
 // The headers every response carries so a browser keeps the pages to themselves: no framing (the
 // admin page's buttons cannot be clicked through another site's frame), no scripts at all (the
-// pages need none; the one inline stylesheet is allowed by its hash), no sniffing, no referrer,
-// and HSTS when the public URL is https.
+// pages need none), styles only from the service itself (the Lightning Design System's stylesheet)
+// and the one inline stylesheet its hash allows, no sniffing, no referrer, and HSTS when the
+// public URL is https.
 import type { MiddlewareHandler } from 'hono';
 import { pageStylesHash } from './html-page.ts';
 
@@ -9,7 +10,7 @@ import { pageStylesHash } from './html-page.ts';
 export function contentSecurityPolicy(formTargets: readonly string[] = []): string {
   return [
     "default-src 'none'",
-    `style-src '${pageStylesHash}'`,
+    `style-src 'self' '${pageStylesHash}'`,
     "img-src 'self' data:",
     `form-action 'self'${formTargets.map((origin) => ` ${origin}`).join('')}`,
     "frame-ancestors 'none'",

@@ -234,9 +234,16 @@ function tenantPage(
   const { tenant, connection } = current;
   const banner =
     view.result === 'connected' && (connection.state === 'connected' || connection.state === 'expiring')
-      ? html`<p class="banner ok" role="status">Connected${view.inPackage ? packageNote : ''}</p>`
+      ? html`<p class="slds-notify slds-notify_alert slds-theme_success slds-m-vertical_medium" role="status">
+          Connected${view.inPackage ? packageNote : ''}
+        </p>`
       : view.result === 'disconnected' && connection.state === 'disconnected'
-        ? html`<p class="banner ok" role="status">Disconnected</p>`
+        ? html`<p
+            class="slds-notify slds-notify_alert slds-theme_success slds-m-vertical_medium"
+            role="status"
+          >
+            Disconnected
+          </p>`
         : '';
   const connectLabel = connection.state === 'disconnected' ? 'Connect' : 'Reconnect';
   const expiry =
@@ -270,11 +277,13 @@ function tenantPage(
     : '';
   return htmlPage(
     `${tenant.name}: Salesforce connection`,
-    html`<h1>Connect Instant Sync to Salesforce</h1>
-      <p class="lead">${tenant.name}</p>
+    html`<h1 class="slds-text-heading_large slds-m-bottom_small">Connect Instant Sync to Salesforce</h1>
+      <p class="slds-text-color_weak slds-m-bottom_medium">${tenant.name}</p>
       ${banner}
       <section class="status ${connection.state}" aria-live="polite">
-        <h2>Status: <strong>${connection.status}</strong></h2>
+        <h2 class="slds-text-heading_medium slds-m-vertical_medium">
+          Status: <strong>${connection.status}</strong>
+        </h2>
         ${expiry} ${reconnectNote}
       </section>
       <dl>
@@ -292,25 +301,27 @@ function tenantPage(
       </dl>
       <form method="post" action="connect">
         <input type="hidden" name="csrf" value="${view.csrf}" />
-        <button class="primary" type="submit">${connectLabel}</button>
+        <button class="slds-button slds-button_brand" type="submit">${connectLabel}</button>
       </form>
       ${
         connection.state === 'disconnected'
           ? ''
           : html`<form method="post" action="disconnect">
               <input type="hidden" name="csrf" value="${view.csrf}" />
-              <button type="submit">Disconnect</button>
+              <button class="slds-button slds-button_neutral" type="submit">Disconnect</button>
             </form>`
       }
       ${
         connection.state === 'disconnected'
           ? ''
-          : html`<p class="hint">
+          : html`<p class="slds-text-body_small slds-text-color_weak slds-m-top_small">
               Reconnect signs in as the connected user; connecting as another Salesforce user needs an Instant
               Sync admin signed in.
             </p>`
       }
-      <p class="hint">Salesforce app callback URL for this tenant: ${view.callbackUrl}</p>`,
+      <p class="slds-text-body_small slds-text-color_weak slds-m-top_small">
+        Salesforce app callback URL for this tenant: ${view.callbackUrl}
+      </p>`,
   );
 }
 

@@ -5,6 +5,7 @@
 // pages are saved under docs/img/ for the README.
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import AxeBuilder from '@axe-core/playwright';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createSyncWorker } from '../../src/main.ts';
@@ -32,7 +33,8 @@ describeInChromium('admin pages in Chromium', () => {
     });
     url = synced.env.service.url;
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    // axe-core runs in pages of a context of their own (its AxeBuilder refuses browser.newPage's).
+    page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
     if (screenshots !== undefined) mkdirSync(screenshots, { recursive: true });
   }, 60_000);
   afterAll(async () => {
@@ -45,6 +47,15 @@ describeInChromium('admin pages in Chromium', () => {
     if (screenshots !== undefined)
       await page.screenshot({ path: `${screenshots}${name}.png`, fullPage: true });
   };
+  /** What axe-core finds serious or critical on the page as it is now, as readable lines (none expected). */
+  const accessibilityProblems = async () =>
+    (await new AxeBuilder({ page }).analyze()).violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map(
+        (v) =>
+          `${page.url()}: ${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
+      );
+  const problems: string[] = [];
 
   it('signs in and runs the operator’s journey', async () => {
     // Some activity for the numbers and the pictures: the engine syncs a few Events every few hours
@@ -72,6 +83,7 @@ describeInChromium('admin pages in Chromium', () => {
 
     await page.goto(`${url}/admin/`);
     expect(page.url()).toBe(`${url}/admin/login`);
+    problems.push(...(await accessibilityProblems()));
     await page.getByLabel('Admin password or token').fill(token);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(`${url}/admin/`);
@@ -79,6 +91,7 @@ describeInChromium('admin pages in Chromium', () => {
 
     await page.reload();
     await shot('admin-overview');
+    problems.push(...(await accessibilityProblems()));
 
     // Disconnect from the admin page, then Connect through the org's login and consent pages.
     await page.getByRole('link', { name: 'acme', exact: true }).click();
@@ -98,9 +111,12 @@ describeInChromium('admin pages in Chromium', () => {
       allow.waitFor().then(() => allow.click()),
     ]);
     await page.waitForURL(/\/t\/acme\/\?result=connected$/);
+    await shot('tenant-page');
+    problems.push(...(await accessibilityProblems()));
     await page.goto(`${url}/admin/tenants/acme`);
     await expect.poll(() => page.locator('section.status').innerText()).toContain('Connected');
     await shot('admin-tenant');
+    problems.push(...(await accessibilityProblems()));
 
     // A dead letter: find it, read its story, sync it again.
     const deadId = String(
@@ -117,6 +133,7 @@ describeInChromium('admin pages in Chromium', () => {
     });
     await page.getByRole('link', { name: 'Failures' }).click();
     await shot('admin-failures');
+    problems.push(...(await accessibilityProblems()));
     await page.getByRole('link', { name: deadId }).click();
     await expect.poll(() => page.locator('main').innerText()).toContain('dead, 20 attempt(s)');
     await page.getByRole('button', { name: 'Sync again' }).click();
@@ -125,6 +142,7 @@ describeInChromium('admin pages in Chromium', () => {
     await page.reload();
     await expect.poll(() => page.locator('table').innerText()).toMatch(/apply\s+create done/);
     await shot('admin-event');
+    problems.push(...(await accessibilityProblems()));
     expect(synced.graph.events('rep@acme.example').map((e) => e['subject'])).toContain('Set aside');
 
     // A setting: a bad value is refused with its reason, a good one saved.
@@ -137,6 +155,9 @@ describeInChromium('admin pages in Chromium', () => {
     await page.getByLabel('Settle window').fill('750ms');
     await page.getByRole('button', { name: 'Save settings' }).click();
     await expect.poll(() => page.locator('main').innerText()).toContain('Settings saved.');
+    problems.push(...(await accessibilityProblems()));
+    // Every page the journey saw passes axe-core without a serious or critical violation.
+    expect(problems).toEqual([]);
   }, 120_000);
 
   it("applies the pages' own styles under the Content-Security-Policy and refuses to be framed", async () => {
@@ -153,6 +174,13 @@ describeInChromium('admin pages in Chromium', () => {
     expect(String(await page.evaluate("getComputedStyle(document.querySelector('main')).maxWidth"))).toBe(
       '640px',
     );
+    // The Lightning Design System's stylesheet comes from the service itself: its brand button is
+    // Salesforce blue, its font the system's Lightning stack.
+    expect(
+      String(
+        await page.evaluate("getComputedStyle(document.querySelector('.slds-button_brand')).backgroundColor"),
+      ),
+    ).toBe('rgb(1, 118, 211)');
     expect(violations).toEqual([]);
 
     // Another page framing the admin pages (to click Disconnect through an overlay) gets nothing.

@@ -269,7 +269,7 @@ describeEachBackend('admin pages and API', (database) => {
       action: /\/mailboxes$/,
       fields: { user: synced.env.ownerId, mailbox: 'rep@acme.example', provider: 'onprem' },
     });
-    expect([assigned.status, /banner bad[^<]*<\/p>/.exec(assigned.html)?.[0]]).toEqual([200, undefined]);
+    expect([assigned.status, /role="alert">[^<]*<\/p>/.exec(assigned.html)?.[0]]).toEqual([200, undefined]);
     expect(assigned.html).toMatch(/<td>rep@acme\.example<\/td>\s*<td>override<\/td>\s*<td>onprem<\/td>/);
 
     const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };

@@ -81,7 +81,7 @@ describe('Connect refusals', () => {
     });
   }
 
-  const refusal = (page: Page) => /<h1>([^<]+)<\/h1>\s*<p>([^<]+)<\/p>/.exec(page.html)?.slice(1);
+  const refusal = (page: Page) => /<h1[^>]*>([^<]+)<\/h1>\s*<p>([^<]+)<\/p>/.exec(page.html)?.slice(1);
 
   it('a sign-in whose code does not match the PKCE challenge is refused', async () => {
     const browser = new TestBrowser();
