@@ -349,6 +349,7 @@ export function createHttpAppFor(runtime: RuntimeWithSecrets) {
         auth,
         secretBox: runtime.secretBox,
         publicUrl: runtime.config.publicUrl,
+        displayTimeZone: runtime.config.displayTimeZone,
         clock: runtime.clock,
         clientAddress,
         overview: {
@@ -377,6 +378,7 @@ export function createHttpAppFor(runtime: RuntimeWithSecrets) {
           connections: runtime.salesforce.connections,
           secretBox: runtime.secretBox,
           publicUrl: runtime.config.publicUrl,
+          displayTimeZone: runtime.config.displayTimeZone,
           clock: runtime.clock,
           clientAddress,
           reserveConnect: (client, now) =>

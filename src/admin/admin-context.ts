@@ -13,6 +13,8 @@ export interface AdminDeps {
   auth: AdminAuth;
   secretBox: SecretBox;
   publicUrl: string;
+  /** The zone the pages show times in (INSTANT_SYNC_DISPLAY_TIME_ZONE). */
+  displayTimeZone: string;
   clock: Clock;
   overview: OverviewDeps;
   /** The address a request came from (behind a trusted proxy, the one the proxy saw). */

@@ -31,7 +31,8 @@ import { sessionCsrf, sessionCsrfValid, type AdminDeps, type AdminEnv } from './
 import { csrfToken, csrfValid, type CookieSettings } from '../http/browser-cookies.ts';
 import { adminTenantRoutes } from './admin-tenant-page.ts';
 import { latencyChart } from './latency-chart.ts';
-import { adminNav, adminTime } from './admin-views.ts';
+import { adminNav } from './admin-views.ts';
+import { pageTime } from '../http/page-time.ts';
 import { readForm } from '../http/read-form.ts';
 import { htmlPage, messagePage } from '../http/html-page.ts';
 
@@ -157,6 +158,7 @@ export function adminRoutes(deps: AdminDeps): Hono {
         await latencySeries(deps.repos, deps.clock.now()),
         sessionCsrf(c),
         deps.clock.now(),
+        deps.displayTimeZone,
       ),
     ),
   );
@@ -165,7 +167,13 @@ export function adminRoutes(deps: AdminDeps): Hono {
     const kind = parseKind(c.req.query('kind'));
     const list = await failures(deps.repos, { now: deps.clock.now(), tenant, kind });
     return c.html(
-      failuresPage(list, { tenant, kind, csrf: sessionCsrf(c), retried: c.req.query('retried') }),
+      failuresPage(list, {
+        tenant,
+        kind,
+        csrf: sessionCsrf(c),
+        retried: c.req.query('retried'),
+        timeZone: deps.displayTimeZone,
+      }),
     );
   });
   app.post('/admin/retry', async (c) => {
@@ -202,6 +210,7 @@ export function adminRoutes(deps: AdminDeps): Hono {
         csrf: sessionCsrf(c),
         retried: c.req.query('retried'),
         problem: given === '' ? undefined : salesforceIdProblem(given, 'Event'),
+        timeZone: deps.displayTimeZone,
       }),
     );
   });
@@ -347,14 +356,20 @@ function stateClass(state: string): string {
   return state === 'connected' ? 'ok' : state === 'expiring' ? 'warn' : 'bad';
 }
 
-function overviewPage(tenants: TenantOverview[], latency: LatencyBucket[], csrf: string, now: number) {
+function overviewPage(
+  tenants: TenantOverview[],
+  latency: LatencyBucket[],
+  csrf: string,
+  now: number,
+  timeZone: string,
+) {
   return htmlPage(
     'Overview',
     html`${adminNav(csrf)}
       <h1 class="slds-text-heading_large slds-m-bottom_small">Tenants</h1>
       <p class="slds-text-color_weak slds-m-bottom_medium">
-        As of ${adminTime(now)}. Latency: from the save in Salesforce to the item in the calendar, last 24
-        hours.
+        As of ${pageTime(now, timeZone)}. Latency: from the save in Salesforce to the item in the calendar,
+        last 24 hours.
       </p>
       ${
         tenants.length === 0
@@ -413,7 +428,7 @@ function overviewPage(tenants: TenantOverview[], latency: LatencyBucket[], csrf:
             </div>`
       }
       <h2 class="slds-text-heading_medium slds-m-vertical_medium">Latency</h2>
-      ${latencyChart(latency)}`,
+      ${latencyChart(latency, timeZone)}`,
     { wide: true },
   );
 }
@@ -425,6 +440,7 @@ function failuresPage(
     kind: 'dead' | 'skipped' | undefined;
     csrf: string;
     retried: string | undefined;
+    timeZone: string;
   },
 ) {
   const back = `/admin/failures?tenant=${encodeURIComponent(view.tenant ?? '')}&kind=${view.kind ?? ''}`;
@@ -467,7 +483,7 @@ function failuresPage(
                   ${list.map(
                     (f) =>
                       html`<tr>
-                        <td>${adminTime(f.at)}</td>
+                        <td>${pageTime(f.at, view.timeZone)}</td>
                         <td>${f.tenant}</td>
                         <td><a href="/admin/events?id=${f.eventId}">${f.eventId}</a></td>
                         <td class="${f.kind === 'dead' ? 'bad' : 'warn'}">
@@ -490,7 +506,7 @@ function failuresPage(
 function eventPage(
   id: string,
   stories: EventStory[],
-  view: { csrf: string; retried: string | undefined; problem: string | undefined },
+  view: { csrf: string; retried: string | undefined; problem: string | undefined; timeZone: string },
 ) {
   return htmlPage(
     id === '' ? 'Trace an Event' : `Event ${id}`,
@@ -523,7 +539,7 @@ function eventPage(
                   ${story.entries.map(
                     (e) =>
                       html`<tr>
-                        <td>${adminTime(e.at)}</td>
+                        <td>${pageTime(e.at, view.timeZone)}</td>
                         <td
                           class="${e.step === 'error' ? 'bad' : e.step === 'skip' ? 'warn' : e.step === 'apply' ? 'ok' : ''}"
                         >

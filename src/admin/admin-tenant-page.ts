@@ -5,7 +5,8 @@
 import { Hono, type Context } from 'hono';
 import { html } from 'hono/html';
 import { sessionCsrf, sessionCsrfValid, type AdminDeps, type AdminEnv } from './admin-context.ts';
-import { adminNav, adminTime, disconnectable } from './admin-views.ts';
+import { adminNav, disconnectable } from './admin-views.ts';
+import { exactTime, pageTime } from '../http/page-time.ts';
 import { readForm } from '../http/read-form.ts';
 import { htmlPage } from '../http/html-page.ts';
 import { parseDuration } from '../config/duration.ts';
@@ -56,6 +57,7 @@ export function adminTenantRoutes(deps: AdminDeps): Hono<AdminEnv> {
         ...detail,
         now: deps.clock.now(),
         publicUrl: deps.publicUrl,
+        timeZone: deps.displayTimeZone,
         ...(view.error === undefined ? {} : { error: view.error }),
         ...(view.notice === undefined ? {} : { notice: view.notice }),
       }),
@@ -230,6 +232,7 @@ function tenantAdminPage(view: {
   recent: { eventId: string; message: string; at: number; latencyMs: number | undefined }[];
   now: number;
   publicUrl: string;
+  timeZone: string;
   error?: string;
   notice?: string;
 }) {
@@ -261,10 +264,11 @@ function tenantAdminPage(view: {
           <dt>Expires</dt>
           <dd>
             ${
-              connection.expiresAt ??
-              (connection.state === 'connected' || connection.state === 'expiring'
-                ? 'never'
-                : '– (not connected)')
+              connection.expiresAt !== null
+                ? pageTime(connection.expiresAt, view.timeZone, { exact: true })
+                : connection.state === 'connected' || connection.state === 'expiring'
+                  ? 'never'
+                  : '– (not connected)'
             }
           </dd>
           ${
@@ -420,7 +424,7 @@ ${form.exclusionRules}</textarea>
               ${view.positions.map(
                 (p) =>
                   html`<dt>${p.source === 'cdc' ? 'Change data capture' : 'Polling'}</dt>
-                    <dd>${describePosition(p, view.now)}</dd>`,
+                    <dd>${describePosition(p, view.now, view.timeZone)}</dd>`,
               )}
             </dl>`
       }
@@ -443,7 +447,7 @@ ${form.exclusionRules}</textarea>
                   ${view.recent.map(
                     (r) =>
                       html`<tr>
-                        <td>${adminTime(r.at)}</td>
+                        <td>${pageTime(r.at, view.timeZone)}</td>
                         <td><a href="/admin/events?id=${r.eventId}">${r.eventId}</a></td>
                         <td>${r.message}</td>
                         <td class="num">
@@ -484,7 +488,11 @@ async function tenantDetail(deps: AdminDeps, tenantId: string) {
   return { mailboxes, providers, positions, recent };
 }
 
-function describePosition(p: { source: string; position: string; updatedAt: number }, now: number): string {
+function describePosition(
+  p: { source: string; position: string; updatedAt: number },
+  now: number,
+  timeZone: string,
+): string {
   const age = Math.max(0, Math.round((now - p.updatedAt) / 1000));
   if (p.source === 'cdc') {
     try {
@@ -498,5 +506,5 @@ function describePosition(p: { source: string; position: string; updatedAt: numb
       return `saved ${age} s ago`;
     }
   }
-  return `read up to ${new Date(Number(p.position)).toISOString()} (last poll ${age} s ago)`;
+  return `read up to ${exactTime(Number(p.position), timeZone)} (last poll ${age} s ago)`;
 }

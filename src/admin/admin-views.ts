@@ -1,8 +1,5 @@
-// Pieces every admin page shares: the navigation (with Sign out) and how times are shown.
+// Pieces every admin page shares: the navigation (with Sign out). Times: ../http/page-time.ts.
 import { html } from 'hono/html';
-
-export const adminTime = (ms: number): string =>
-  `${new Date(ms).toISOString().replace('T', ' ').slice(0, 19)} UTC`;
 
 export function adminNav(csrf: string) {
   return html`<nav>

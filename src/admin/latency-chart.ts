@@ -2,12 +2,13 @@
 // an inline SVG (no script, no external assets), with a text alternative for screen readers.
 import { html, raw } from 'hono/html';
 import type { LatencyBucket } from './overview.ts';
+import { localDateTime } from '../domain/time-zones.ts';
 
 const width = 720;
 const height = 200;
 const pad = { left: 48, right: 12, top: 12, bottom: 28 };
 
-export function latencyChart(buckets: readonly LatencyBucket[]) {
+export function latencyChart(buckets: readonly LatencyBucket[], timeZone: string) {
   const values = buckets.flatMap((b) => [b.p50, b.p95]).filter((v): v is number => v !== null);
   if (values.length === 0)
     return html`<p class="slds-text-body_small slds-text-color_weak slds-m-top_small">
@@ -43,7 +44,7 @@ export function latencyChart(buckets: readonly LatencyBucket[]) {
             const at = buckets[i]?.from;
             return at === undefined
               ? ''
-              : `<text x="${x(i)}" y="${height - 8}" text-anchor="middle" font-size="11" fill="currentColor">${new Date(at).toISOString().slice(11, 16)}</text>`;
+              : `<text x="${x(i)}" y="${height - 8}" text-anchor="middle" font-size="11" fill="currentColor">${localDateTime(at, timeZone).slice(11, 16)}</text>`;
           })
           .join(''),
       )}
@@ -62,7 +63,7 @@ export function latencyChart(buckets: readonly LatencyBucket[]) {
     </svg>
     <figcaption class="slds-text-body_small slds-text-color_weak">
       <span class="p50">━ p50</span> <span class="p95">━ p95</span> — from the save in Salesforce to the item
-      in the calendar, per hour (UTC).
+      in the calendar, per hour (${timeZone}).
     </figcaption>
   </figure>`;
 }

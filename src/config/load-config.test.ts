@@ -40,6 +40,7 @@ describe('loadConfig', () => {
       host: '127.0.0.1',
       port: 8080,
       publicUrl: 'http://localhost:8080',
+      displayTimeZone: 'UTC',
       logLevel: 'info',
       migrateOnStart: true,
       salesforceLoginUrl: 'https://login.salesforce.com',
@@ -108,6 +109,17 @@ describe('loadConfig', () => {
       `config file ${file}: logLevel: expected one of fatal, error, warn, info, debug, trace, silent, got "loud"`,
       'INSTANT_SYNC_SHUTDOWN_TIMEOUT: expected a duration like 500ms, 30s, 10m or 2h, got "10"',
     ]);
+  });
+
+  it('takes a time zone the pages can show times in, and refuses one there is not', () => {
+    expect(loadConfig({ env: { INSTANT_SYNC_DISPLAY_TIME_ZONE: 'Europe/Berlin' } }).displayTimeZone).toBe(
+      'Europe/Berlin',
+    );
+    expect(problemsOf(() => loadConfig({ env: { INSTANT_SYNC_DISPLAY_TIME_ZONE: 'Mars/Olympus' } }))).toEqual(
+      [
+        'INSTANT_SYNC_DISPLAY_TIME_ZONE: expected an IANA time zone name such as Europe/Berlin or UTC, got "Mars/Olympus"',
+      ],
+    );
   });
 
   it('never echoes a secret value in an error', () => {

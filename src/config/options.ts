@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { parseSecretKey } from '../lib/secret-box.ts';
 import { durationSchema } from './duration.ts';
 import { parseRefreshTokenPolicy, type RefreshTokenPolicy } from '../domain/salesforce-connection.ts';
+import { isKnownTimeZone } from '../domain/time-zones.ts';
 
 export interface OptionSpec {
   env: `INSTANT_SYNC_${string}`;
@@ -122,6 +123,17 @@ export const options = {
       'The address admins and Salesforce use to reach this server. Tenant URLs (`<public-url>/t/<slug>/`) and ' +
       'OAuth callbacks are built from it, so set it to the https address of your reverse proxy in production.',
     schema: httpUrl,
+  },
+  displayTimeZone: {
+    env: 'INSTANT_SYNC_DISPLAY_TIME_ZONE',
+    default: 'UTC',
+    description:
+      'The time zone (IANA name, such as Europe/Berlin) the admin and tenant pages show times in. In a browser with ' +
+      'JavaScript the pages show them in the viewer\'s own zone instead, recent ones as "5 min ago".',
+    schema: z
+      .string()
+      .trim()
+      .refine(isKnownTimeZone, { error: 'expected an IANA time zone name such as Europe/Berlin or UTC' }),
   },
   logLevel: {
     env: 'INSTANT_SYNC_LOG_LEVEL',

@@ -11,6 +11,7 @@ import { describeError, NotFoundError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { errorResponse } from './error-response.ts';
 import { designSystemRoutes } from './design-system-assets.ts';
+import { pageScriptRoutes } from './page-time.ts';
 import { securityHeaders } from './security-headers.ts';
 
 /** What /metrics serves: Prometheus' text format (reports/metrics.ts). */
@@ -149,6 +150,7 @@ export function createHttpApp(deps: HttpDeps): Hono {
   }
 
   app.route('/', designSystemRoutes());
+  app.route('/', pageScriptRoutes());
   for (const routes of deps.routes ?? []) app.route('/', routes);
 
   app.notFound((c) =>

@@ -1,11 +1,13 @@
 // The frame of every server-rendered page, in the Salesforce Lightning Design System's look (its
 // stylesheet served by the service itself, design-system-assets.ts): readable on a laptop and a
-// phone, no JavaScript needed, nothing loaded from elsewhere. Content is built with hono/html,
+// phone, no JavaScript needed (the service's one small script, page-time.ts, shows times in the
+// viewer's zone), nothing loaded from elsewhere. Content is built with hono/html,
 // which escapes interpolations.
 import { createHash } from 'node:crypto';
 import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import { designSystemStylesheet } from './design-system-assets.ts';
+import { pageScriptPath } from './page-time.ts';
 
 type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 
@@ -39,6 +41,7 @@ export function htmlPage(title: string, body: Html, options: { wide?: boolean } 
         <meta name="referrer" content="no-referrer" />
         <title>${title} · Instant Sync</title>
         <link rel="stylesheet" href="${designSystemStylesheet}" />
+        <script src="${pageScriptPath}" defer></script>
         ${styleElement}
       </head>
       <body class="slds-scope">

@@ -1,6 +1,6 @@
 // The headers every response carries so a browser keeps the pages to themselves: no framing (the
-// admin page's buttons cannot be clicked through another site's frame), no scripts at all (the
-// pages need none), styles only from the service itself (the Lightning Design System's stylesheet)
+// admin page's buttons cannot be clicked through another site's frame), scripts only the
+// service's own (the one that shows times in the viewer's zone), styles only from the service itself (the Lightning Design System's stylesheet)
 // and the one inline stylesheet its hash allows, no sniffing, no referrer, and HSTS when the
 // public URL is https.
 import type { MiddlewareHandler } from 'hono';
@@ -10,6 +10,7 @@ import { pageStylesHash } from './html-page.ts';
 export function contentSecurityPolicy(formTargets: readonly string[] = []): string {
   return [
     "default-src 'none'",
+    "script-src 'self'",
     `style-src 'self' '${pageStylesHash}'`,
     "img-src 'self' data:",
     `form-action 'self'${formTargets.map((origin) => ` ${origin}`).join('')}`,

@@ -25,12 +25,15 @@ import {
 } from './browser-cookies.ts';
 import { readForm } from './read-form.ts';
 import { htmlPage, messagePage } from './html-page.ts';
+import { pageTime } from './page-time.ts';
 import { contentSecurityPolicy } from './security-headers.ts';
 
 export interface TenantPagesDeps {
   connections: ConnectionManager;
   secretBox: SecretBox;
   publicUrl: string;
+  /** The zone the page shows times in (INSTANT_SYNC_DISPLAY_TIME_ZONE). */
+  displayTimeZone: string;
   clock: Clock;
   /** The address a request came from, for the Connect limit. */
   clientAddress: (c: Context) => string;
@@ -76,6 +79,7 @@ export function tenantPages(deps: TenantPagesDeps, logger: Logger): Hono {
         inPackage: c.req.query('package') === '1',
         callbackUrl: deps.connections.callbackUrl(current.tenant.slug),
         tenantUrl: `${deps.publicUrl}${pathOf(current.tenant.slug)}`,
+        timeZone: deps.displayTimeZone,
       }),
     );
   });
@@ -229,6 +233,7 @@ function tenantPage(
     inPackage: boolean;
     callbackUrl: string;
     tenantUrl: string;
+    timeZone: string;
   },
 ) {
   const { tenant, connection } = current;
@@ -251,8 +256,8 @@ function tenantPage(
       ? ''
       : html`<p>
           The connection's refresh token expires on
-          <time datetime="${connection.expiresAt}">${formatTime(connection.expiresAt)}</time>. Reconnect
-          before then to keep syncing; you will be warned 7, 3 and 1 days ahead.
+          ${pageTime(connection.expiresAt, view.timeZone, { exact: true })}. Reconnect before then to keep
+          syncing; you will be warned 7, 3 and 1 days ahead.
         </p>`;
   const reconnectNote =
     connection.state === 'reconnect_required'
@@ -265,7 +270,7 @@ function tenantPage(
     ? html`<dt>Salesforce org</dt>
         <dd>${connection.orgId ?? '—'}</dd>
         <dt>Connected since</dt>
-        <dd>${connection.connectedAt === null ? '—' : formatTime(connection.connectedAt)}</dd>
+        <dd>${connection.connectedAt === null ? '—' : pageTime(connection.connectedAt, view.timeZone)}</dd>
         <dt>Refresh token</dt>
         <dd>${connection.refreshTokenPolicyDescription}</dd>
         ${
@@ -323,8 +328,4 @@ function tenantPage(
         Salesforce app callback URL for this tenant: ${view.callbackUrl}
       </p>`,
   );
-}
-
-function formatTime(iso: string): string {
-  return `${iso.slice(0, 16).replace('T', ' ')} UTC`;
 }

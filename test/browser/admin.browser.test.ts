@@ -34,7 +34,14 @@ describeInChromium('admin pages in Chromium', () => {
     url = synced.env.service.url;
     browser = await launchChromium();
     // axe-core runs in pages of a context of their own (its AxeBuilder refuses browser.newPage's).
-    page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    // A viewer in New York: the pages' times show in the browser's own zone.
+    page = await (
+      await browser.newContext({
+        viewport: { width: 1280, height: 800 },
+        timezoneId: 'America/New_York',
+        locale: 'en-US',
+      })
+    ).newPage();
     if (screenshots !== undefined) mkdirSync(screenshots, { recursive: true });
   }, 60_000);
   afterAll(async () => {
@@ -81,6 +88,8 @@ describeInChromium('admin pages in Chromium', () => {
       await worker.runOnce();
     }
 
+    // The browser's clock is the service's (the test's), so "5 min ago" means what it says.
+    await page.clock.setFixedTime(synced.env.clock.now());
     await page.goto(`${url}/admin/`);
     expect(page.url()).toBe(`${url}/admin/login`);
     problems.push(...(await accessibilityProblems()));
@@ -115,6 +124,13 @@ describeInChromium('admin pages in Chromium', () => {
     problems.push(...(await accessibilityProblems()));
     await page.goto(`${url}/admin/tenants/acme`);
     await expect.poll(() => page.locator('section.status').innerText()).toContain('Connected');
+    // Times in the viewer's zone (the page says UTC, its display zone, until the script has run),
+    // recent ones relative, none as a raw ISO string.
+    await expect
+      .poll(async () => (await page.locator('main time').last().getAttribute('title')) ?? '')
+      .toMatch(/ EST$/);
+    expect(await page.locator('main time').last().innerText()).toMatch(/ ago$|^yesterday$/);
+    expect(await page.locator('main').innerText()).not.toMatch(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/);
     await shot('admin-tenant');
     problems.push(...(await accessibilityProblems()));
 
@@ -130,6 +146,7 @@ describeInChromium('admin pages in Chromium', () => {
       tenantId: synced.tenantId,
       eventId: deadId,
       lastError: 'create failed: Graph answered 503 ServiceUnavailable',
+      at: synced.env.clock.now() - 40 * 60_000,
     });
     await page.getByRole('link', { name: 'Failures' }).click();
     await shot('admin-failures');

@@ -5,7 +5,7 @@ import type { Database } from '../../src/store/schema.ts';
 
 export async function seedDeadJob(
   db: Kysely<Database>,
-  job: { tenantId: string; eventId: string; lastError: string; attempts?: number },
+  job: { tenantId: string; eventId: string; lastError: string; attempts?: number; at?: number },
 ): Promise<void> {
   await db
     .insertInto('jobs')
@@ -13,12 +13,12 @@ export async function seedDeadJob(
       tenant_id: job.tenantId,
       event_id: job.eventId,
       state: 'dead',
-      run_at: 0,
+      run_at: job.at ?? 0,
       attempts: job.attempts ?? 20,
-      first_change_at: 0,
+      first_change_at: job.at ?? 0,
       last_error: job.lastError,
-      created_at: 0,
-      updated_at: 0,
+      created_at: job.at ?? 0,
+      updated_at: job.at ?? 0,
     })
     .execute();
 }
