@@ -15,6 +15,7 @@ import type { ConnectionView } from '../salesforce/connection-view.ts';
 import { findProviderPlugin } from '../providers/registry.ts';
 import { mapOwnerToMailbox } from '../tenants/map-mailbox.ts';
 import type { TenantRow } from '../store/schema.ts';
+import type { RecentApply } from '../store/traces-repository.ts';
 import { describeMailboxState, toMailboxView, type MailboxView } from '../tenants/mailbox-view.ts';
 import { toTenantSummary } from '../tenants/tenant-summary.ts';
 import { updateTenantSettings } from '../tenants/update-tenant-settings.ts';
@@ -229,7 +230,7 @@ function tenantAdminPage(view: {
   mailboxes: MailboxView[];
   providers: { name: string; kind: string; isDefault: boolean }[];
   positions: { source: string; position: string; updatedAt: number }[];
-  recent: { eventId: string; message: string; at: number; latencyMs: number | undefined }[];
+  recent: RecentApply[];
   now: number;
   publicUrl: string;
   timeZone: string;
@@ -439,6 +440,7 @@ ${form.exclusionRules}</textarea>
                   <tr>
                     <th>When</th>
                     <th>Event</th>
+                    <th>Mailbox</th>
                     <th>What</th>
                     <th class="num">Latency</th>
                   </tr>
@@ -448,7 +450,26 @@ ${form.exclusionRules}</textarea>
                     (r) =>
                       html`<tr>
                         <td>${pageTime(r.at, view.timeZone)}</td>
-                        <td><a href="/admin/events?id=${r.eventId}">${r.eventId}</a></td>
+                        <td>
+                          <a href="/admin/events?id=${r.eventId}">${r.subject ?? r.eventId}</a>
+                          ${
+                            r.subject === null
+                              ? ''
+                              : html`<br /><span class="slds-text-body_small slds-text-color_weak"
+                                    >${r.eventId}</span
+                                  >`
+                          }
+                        </td>
+                        <td>
+                          ${r.mailbox ?? '–'}
+                          ${
+                            r.ownerId === null
+                              ? ''
+                              : html`<br /><span class="slds-text-body_small slds-text-color_weak"
+                                    >owner ${r.ownerId}</span
+                                  >`
+                          }
+                        </td>
                         <td>${r.message}</td>
                         <td class="num">
                           ${r.latencyMs === undefined ? '–' : `${(r.latencyMs / 1000).toFixed(1)} s`}

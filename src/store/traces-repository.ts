@@ -33,24 +33,62 @@ export async function tracesOf(
     .execute();
 }
 
-/** A tenant's latest applied changes (the `apply` steps), newest first. */
+/** An applied change as the admin pages list it: what was done, to which Event and mailbox. */
+export interface RecentApply {
+  eventId: string;
+  /** The Event's subject as its last sync read it (null: not known, or the Event has none). */
+  subject: string | null;
+  /** The Salesforce user who owns the Event and the mailbox its item is in (null: not known). */
+  ownerId: string | null;
+  mailbox: string | null;
+  message: string;
+  at: number;
+  latencyMs: number | undefined;
+}
+
+/** A tenant's latest applied changes (the `apply` steps), newest first, with their Events' subjects and mailboxes. */
 export async function recentApplies(
   db: Kysely<Database>,
   tenantId: string,
   limit: number,
-): Promise<{ eventId: string; message: string; at: number; latencyMs: number | undefined }[]> {
+): Promise<RecentApply[]> {
   const rows = await db
     .selectFrom('traces')
-    .select(['event_id', 'message', 'at', 'data_json'])
-    .where('tenant_id', '=', tenantId)
-    .where('step', '=', 'apply')
-    .orderBy('id', 'desc')
+    .leftJoin('links', (join) =>
+      join.onRef('links.tenant_id', '=', 'traces.tenant_id').onRef('links.event_id', '=', 'traces.event_id'),
+    )
+    .leftJoin('mailboxes', 'mailboxes.id', 'links.mailbox_id')
+    .select([
+      'traces.event_id',
+      'traces.message',
+      'traces.at',
+      'traces.data_json',
+      'links.record_json',
+      'mailboxes.address',
+      'mailboxes.salesforce_user_id',
+    ])
+    .where('traces.tenant_id', '=', tenantId)
+    .where('traces.step', '=', 'apply')
+    .orderBy('traces.id', 'desc')
     .limit(limit)
     .execute();
   return rows.map((r) => ({
     eventId: r.event_id,
+    subject: subjectOf(r.record_json),
+    ownerId: r.salesforce_user_id,
+    mailbox: r.address,
     message: r.message,
     at: r.at,
     latencyMs: (JSON.parse(r.data_json ?? '{}') as { latencyMs?: number }).latencyMs,
   }));
+}
+
+function subjectOf(recordJson: string | null): string | null {
+  if (recordJson === null) return null;
+  try {
+    const subject = (JSON.parse(recordJson) as { Subject?: unknown }).Subject;
+    return typeof subject === 'string' && subject !== '' ? subject : null;
+  } catch {
+    return null;
+  }
 }

@@ -131,6 +131,9 @@ describeInChromium('admin pages in Chromium', () => {
       .toMatch(/ EST$/);
     expect(await page.locator('main time').last().innerText()).toMatch(/ ago$|^yesterday$/);
     expect(await page.locator('main').innerText()).not.toMatch(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/);
+    // Latest syncs name each Event by its subject, with its mailbox and owner.
+    const latest = await page.locator('table').last().innerText();
+    expect(latest).toMatch(/Kick-off with Initech 7[\s\S]*rep@acme\.example[\s\S]*owner 005/);
     await shot('admin-tenant');
     problems.push(...(await accessibilityProblems()));
 

@@ -117,4 +117,51 @@ describeEachBackend('links written together', (database) => {
     ]);
     expect((await tracesOf(db(), 'E300', tenantId))[0]).toMatchObject({ job_id: null, data_json: null });
   });
+
+  it("lists a tenant's latest syncs with their Events' subjects, owners and mailboxes, newest first", async () => {
+    await saveLinks(db(), [
+      { ...saved('E1', 'item-1', 'h1'), record_json: '{"Id":"E1","Subject":"Pipeline review"}' },
+      { ...saved('E2', 'item-2', 'h2'), record_json: null },
+    ]);
+    const step = (eventId: string, at: number) => ({
+      tenant_id: tenantId,
+      event_id: eventId,
+      job_id: null,
+      at,
+      step: 'apply',
+      message: 'create done',
+      data_json: '{"latencyMs":420}',
+    });
+    await addTraces(db(), [step('E1', now), step('E2', now + 1), step('E3', now + 2)]);
+    const recent = await database.store.repos.traces.recentApplies(tenantId, 10);
+    expect(recent).toEqual([
+      {
+        eventId: 'E3',
+        subject: null,
+        ownerId: null,
+        mailbox: null,
+        message: 'create done',
+        at: now + 2,
+        latencyMs: 420,
+      },
+      {
+        eventId: 'E2',
+        subject: null,
+        ownerId: expect.stringMatching(/^005/),
+        mailbox: 'rep@acme.example',
+        message: 'create done',
+        at: now + 1,
+        latencyMs: 420,
+      },
+      {
+        eventId: 'E1',
+        subject: 'Pipeline review',
+        ownerId: expect.stringMatching(/^005/),
+        mailbox: 'rep@acme.example',
+        message: 'create done',
+        at: now,
+        latencyMs: 420,
+      },
+    ]);
+  });
 });
