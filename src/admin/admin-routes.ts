@@ -22,11 +22,14 @@ import {
   failures,
   latencySeries,
   type LatencyBucket,
+  tenantOverviewPage,
   tenantOverviews,
+  type TenantQuery,
   type Failure,
   type TenantOverview,
 } from './overview.ts';
 import { findProviderPlugin } from '../providers/registry.ts';
+import { tenantSorts } from '../store/tenants-repository.ts';
 import { sessionCsrf, sessionCsrfValid, type AdminDeps, type AdminEnv } from './admin-context.ts';
 import { csrfToken, csrfValid, type CookieSettings } from '../http/browser-cookies.ts';
 import { adminTenantRoutes } from './admin-tenant-page.ts';
@@ -154,7 +157,8 @@ export function adminRoutes(deps: AdminDeps): Hono {
   app.get('/admin/', async (c) =>
     c.html(
       overviewPage(
-        await tenantOverviews(deps.overview),
+        tenantQuery(c),
+        await tenantOverviewPage(deps.overview, tenantQuery(c)),
         await latencySeries(deps.repos, deps.clock.now()),
         sessionCsrf(c),
         deps.clock.now(),
@@ -356,8 +360,35 @@ function stateClass(state: string): string {
   return state === 'connected' ? 'ok' : state === 'expiring' ? 'warn' : 'bad';
 }
 
+/** Tenants shown per page of the overview. */
+const overviewPageSize = 50;
+
+/** The overview's search, order and page, from its query string (anything unreadable: the defaults). */
+function tenantQuery(c: Context): TenantQuery {
+  const sort = c.req.query('sort');
+  const page = Number(c.req.query('page'));
+  return {
+    search: c.req.query('q')?.trim().slice(0, 100) || undefined,
+    sort: tenantSorts.find((s) => s === sort) ?? 'name',
+    page: Number.isInteger(page) && page >= 1 && page <= 1_000_000 ? page : 1,
+    pageSize: overviewPageSize,
+  };
+}
+
+/** The overview's address for `query` changed by `change`. */
+function overviewHref(query: TenantQuery, change: Partial<TenantQuery>): string {
+  const next = { ...query, ...change };
+  const params = new URLSearchParams();
+  if (next.search !== undefined) params.set('q', next.search);
+  if (next.sort !== 'name') params.set('sort', next.sort);
+  if (next.page !== 1) params.set('page', String(next.page));
+  const text = params.toString();
+  return text === '' ? '/admin/' : `/admin/?${text}`;
+}
+
 function overviewPage(
-  tenants: TenantOverview[],
+  query: TenantQuery,
+  { tenants, total }: { tenants: TenantOverview[]; total: number },
   latency: LatencyBucket[],
   csrf: string,
   now: number,
@@ -368,69 +399,132 @@ function overviewPage(
     html`${adminNav(csrf)}
       <h1 class="slds-text-heading_large slds-m-bottom_small">Tenants</h1>
       <p class="slds-text-color_weak slds-m-bottom_medium">
-        As of ${pageTime(now, timeZone)}. Latency: from the save in Salesforce to the item in the calendar,
-        last 24 hours.
+        As of ${pageTime(now, timeZone, { exact: true })}. Latency: from the save in Salesforce to the item in
+        the calendar, last 24 hours.
       </p>
+      <form method="get" action="/admin/" role="search">
+        <label class="slds-form-element__label" for="tenant-search">Search tenants</label>
+        <input
+          class="slds-input"
+          id="tenant-search"
+          type="search"
+          name="q"
+          value="${query.search ?? ''}"
+          placeholder="slug or name"
+        />
+        <label class="slds-form-element__label" for="tenant-sort">Order</label>
+        <select class="slds-select" id="tenant-sort" name="sort">
+          ${tenantSorts.map(
+            (sort) =>
+              html`<option value="${sort}" ${sort === query.sort ? 'selected' : ''}>
+                ${sort === 'name' ? 'by name' : sort === 'slug' ? 'by slug' : 'newest first'}
+              </option>`,
+          )}
+        </select>
+        <button class="slds-button slds-button_neutral" type="submit">Show</button>
+      </form>
       ${
         tenants.length === 0
-          ? html`<p>No tenants yet: <code>npx instant-sync tenants add &lt;slug&gt;</code>.</p>`
-          : html`<div class="table-wrap">
-              <table class="slds-table slds-table_bordered slds-table_cell-buffer">
-                <thead>
-                  <tr>
-                    <th>Tenant</th>
-                    <th>Salesforce</th>
-                    <th>Calendar</th>
-                    <th class="num">Synced 1 h</th>
-                    <th class="num">Synced 24 h</th>
-                    <th class="num">p50</th>
-                    <th class="num">p95</th>
-                    <th class="num">Queued</th>
-                    <th class="num">Dead</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  ${tenants.map(
-                    (t) =>
-                      html`<tr>
-                        <td>
-                          <a href="/admin/tenants/${t.slug}">${t.name}</a><br /><span
-                            class="slds-text-body_small slds-text-color_weak"
-                            >${t.slug}</span
-                          >
-                        </td>
-                        <td class="${stateClass(t.connection.state)}">${t.connection.status}</td>
-                        <td>
-                          ${
-                            t.providers.length === 0
-                              ? html`<span class="bad">not set</span>`
-                              : t.providers.map((kind) => findProviderPlugin(kind)?.label ?? kind).join(' + ')
-                          }
-                        </td>
-                        <td class="num">${t.synced.lastHour}</td>
-                        <td class="num">${t.synced.lastDay}</td>
-                        <td class="num">
-                          ${t.latencyMs.p50 === null ? '–' : `${(t.latencyMs.p50 / 1000).toFixed(1)} s`}
-                        </td>
-                        <td class="num">
-                          ${t.latencyMs.p95 === null ? '–' : `${(t.latencyMs.p95 / 1000).toFixed(1)} s`}
-                        </td>
-                        <td class="num">
-                          ${t.jobs.ready + t.jobs.scheduled + t.jobs.running + t.jobs.paused}
-                        </td>
-                        <td class="num">
-                          ${t.jobs.dead === 0 ? '0' : html`<a class="bad" href="/admin/failures?tenant=${t.slug}&kind=dead">${t.jobs.dead}</a>`}
-                        </td>
-                      </tr>`,
-                  )}
-                </tbody>
-              </table>
-            </div>`
+          ? query.search === undefined && query.page === 1
+            ? html`<p>No tenants yet: <code>npx instant-sync tenants add &lt;slug&gt;</code>.</p>`
+            : html`<p class="slds-m-vertical_medium">
+                No tenant ${query.search === undefined ? 'on this page' : html`matches “${query.search}”`}.
+                <a href="${overviewHref(query, { search: undefined, page: 1 })}">Show all tenants</a>
+              </p>`
+          : html`${pagination(query, total, tenants.length)}
+              <div class="table-wrap">
+                <table class="slds-table slds-table_bordered slds-table_cell-buffer">
+                  <thead>
+                    <tr>
+                      <th>Tenant</th>
+                      <th>Salesforce</th>
+                      <th>Calendar</th>
+                      <th class="num">Synced 1 h</th>
+                      <th class="num">Synced 24 h</th>
+                      <th class="num">p50</th>
+                      <th class="num">p95</th>
+                      <th class="num">Queued</th>
+                      <th class="num">Dead</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    ${tenants.map(
+                      (t) =>
+                        html`<tr>
+                          <td>
+                            <a href="/admin/tenants/${t.slug}">${t.name}</a><br /><span
+                              class="slds-text-body_small slds-text-color_weak"
+                              >${t.slug}</span
+                            >
+                          </td>
+                          <td class="${stateClass(t.connection.state)}">${t.connection.status}</td>
+                          <td>
+                            ${
+                              t.providers.length === 0
+                                ? html`<span class="bad">not set</span>`
+                                : t.providers
+                                    .map((kind) => findProviderPlugin(kind)?.label ?? kind)
+                                    .join(' + ')
+                            }
+                          </td>
+                          <td class="num">${t.synced.lastHour}</td>
+                          <td class="num">${t.synced.lastDay}</td>
+                          <td class="num">
+                            ${t.latencyMs.p50 === null ? '–' : `${(t.latencyMs.p50 / 1000).toFixed(1)} s`}
+                          </td>
+                          <td class="num">
+                            ${t.latencyMs.p95 === null ? '–' : `${(t.latencyMs.p95 / 1000).toFixed(1)} s`}
+                          </td>
+                          <td class="num">
+                            ${t.jobs.ready + t.jobs.scheduled + t.jobs.running + t.jobs.paused}
+                          </td>
+                          <td class="num">
+                            ${t.jobs.dead === 0 ? '0' : html`<a class="bad" href="/admin/failures?tenant=${t.slug}&kind=dead">${t.jobs.dead}</a>`}
+                          </td>
+                        </tr>`,
+                    )}
+                  </tbody>
+                </table>
+              </div>
+              ${total > query.pageSize ? pagination(query, total, tenants.length) : ''}`
       }
       <h2 class="slds-text-heading_medium slds-m-vertical_medium">Latency</h2>
       ${latencyChart(latency, timeZone)}`,
     { wide: true },
   );
+}
+
+/** "Tenants 51–100 of 1,000" with the pages before and after. */
+function pagination(query: TenantQuery, total: number, shown: number) {
+  const first = (query.page - 1) * query.pageSize + 1;
+  const last = first + shown - 1;
+  const pages = Math.max(1, Math.ceil(total / query.pageSize));
+  return html`<nav class="slds-m-vertical_small" aria-label="Pages of tenants">
+    <span
+      >Tenants ${first.toLocaleString('en-US')}–${last.toLocaleString('en-US')} of
+      ${total.toLocaleString('en-US')}</span
+    >
+    ${
+      query.page > 1
+        ? html`<a
+            class="slds-m-left_medium"
+            href="${overviewHref(query, { page: query.page - 1 })}"
+            rel="prev"
+            >Previous</a
+          >`
+        : ''
+    }
+    ${
+      query.page < pages
+        ? html`<a
+            class="slds-m-left_medium"
+            href="${overviewHref(query, { page: query.page + 1 })}"
+            rel="next"
+            >Next</a
+          >`
+        : ''
+    }
+  </nav>`;
 }
 
 function failuresPage(

@@ -4,6 +4,8 @@
 import type { ConnectionManager } from '../salesforce/connection-manager.ts';
 import type { JobCounts } from '../store/jobs/count-jobs.ts';
 import type { Repositories } from '../store/repositories.ts';
+import type { TenantRow } from '../store/schema.ts';
+import type { TenantSort } from '../store/tenants-repository.ts';
 
 export interface TenantOverview {
   slug: string;
@@ -30,38 +32,68 @@ function percentile(sorted: readonly number[], p: number): number | null {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? null;
 }
 
+/** Every tenant's overview, by slug (GET /api/tenants). */
 export async function tenantOverviews(deps: OverviewDeps): Promise<TenantOverview[]> {
   const now = deps.now();
   const overviews: TenantOverview[] = [];
-  for (const tenant of await deps.repos.tenants.listTenants()) {
-    const { connection } = await deps.connections.get(tenant.slug);
-    const providers = await deps.repos.overview.providerKindsOf(tenant.id);
-    const applied = await deps.repos.overview.syncsSince({
-      tenantId: tenant.id,
-      since: now - 86_400_000,
-      limit: 50_000,
-    });
-    const latencies = applied
-      .map((t) => t.latencyMs)
-      .filter((ms): ms is number => ms !== undefined)
-      .sort((a, b) => a - b);
-    overviews.push({
-      slug: tenant.slug,
-      name: tenant.name,
-      connection: {
-        state: connection.state,
-        status: connection.status,
-        expiresAt: connection.expiresAt,
-        orgId: connection.orgId,
-      },
-      provider: providers[0] ?? null,
-      providers,
-      synced: { lastHour: applied.filter((t) => t.at >= now - 3_600_000).length, lastDay: applied.length },
-      latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95) },
-      jobs: await deps.jobCounts(tenant.id),
-    });
-  }
+  for (const tenant of await deps.repos.tenants.listTenants())
+    overviews.push(await overviewOf(deps, tenant, now));
   return overviews;
+}
+
+/** What the overview page asks for: a search of slugs and names, an order, a page. */
+export interface TenantQuery {
+  search: string | undefined;
+  sort: TenantSort;
+  /** From 1. */
+  page: number;
+  pageSize: number;
+}
+
+/** One page of the tenants `query` finds, each with its overview (only those on the page are read). */
+export async function tenantOverviewPage(
+  deps: OverviewDeps,
+  query: TenantQuery,
+): Promise<{ tenants: TenantOverview[]; total: number }> {
+  const now = deps.now();
+  const { rows, total } = await deps.repos.tenants.listTenantsPage({
+    search: query.search,
+    sort: query.sort,
+    offset: (query.page - 1) * query.pageSize,
+    limit: query.pageSize,
+  });
+  const tenants: TenantOverview[] = [];
+  for (const tenant of rows) tenants.push(await overviewOf(deps, tenant, now));
+  return { tenants, total };
+}
+
+async function overviewOf(deps: OverviewDeps, tenant: TenantRow, now: number): Promise<TenantOverview> {
+  const { connection } = await deps.connections.get(tenant.slug);
+  const providers = await deps.repos.overview.providerKindsOf(tenant.id);
+  const applied = await deps.repos.overview.syncsSince({
+    tenantId: tenant.id,
+    since: now - 86_400_000,
+    limit: 50_000,
+  });
+  const latencies = applied
+    .map((t) => t.latencyMs)
+    .filter((ms): ms is number => ms !== undefined)
+    .sort((a, b) => a - b);
+  return {
+    slug: tenant.slug,
+    name: tenant.name,
+    connection: {
+      state: connection.state,
+      status: connection.status,
+      expiresAt: connection.expiresAt,
+      orgId: connection.orgId,
+    },
+    provider: providers[0] ?? null,
+    providers,
+    synced: { lastHour: applied.filter((t) => t.at >= now - 3_600_000).length, lastDay: applied.length },
+    latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95) },
+    jobs: await deps.jobCounts(tenant.id),
+  };
 }
 
 export interface Failure {

@@ -1,7 +1,7 @@
 // Reads and writes of the tenants table. Knows rows, not policy: creating a tenant (ids,
 // secrets) happens in src/tenants/.
 import { slugProblem } from '../domain/tenant.ts';
-import type { Kysely, Updateable } from 'kysely';
+import { sql, type Kysely, type Updateable } from 'kysely';
 import type {
   ConnectionRow,
   Database,
@@ -32,6 +32,43 @@ export async function clientIdExists(db: Kysely<Database>, clientId: string): Pr
 
 export async function listTenants(db: Kysely<Database>): Promise<TenantRow[]> {
   return db.selectFrom('tenants').selectAll().orderBy('slug').execute();
+}
+
+/** How the admin overview orders tenants. */
+export const tenantSorts = ['name', 'slug', 'newest'] as const;
+export type TenantSort = (typeof tenantSorts)[number];
+
+/**
+ * One page of tenants, those whose slug or name contains `search` (any case) when given, in `sort`
+ * order, with how many match in all: the overview reads only the tenants it shows.
+ */
+export async function listTenantsPage(
+  db: Kysely<Database>,
+  query: { search?: string | undefined; sort: TenantSort; offset: number; limit: number },
+): Promise<{ rows: TenantRow[]; total: number }> {
+  const search = query.search?.trim().toLowerCase() ?? '';
+  const pattern = `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const matching = db
+    .selectFrom('tenants')
+    .$if(search !== '', (qb) =>
+      qb.where(
+        sql<boolean>`(lower(slug) like ${pattern} escape '\\' or lower(name) like ${pattern} escape '\\')`,
+      ),
+    );
+  const total = await matching.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+  const rows = await matching
+    .selectAll()
+    .$call((qb) =>
+      query.sort === 'newest'
+        ? qb.orderBy('created_at', 'desc').orderBy('slug')
+        : query.sort === 'name'
+          ? qb.orderBy(sql`lower(name)`).orderBy('slug')
+          : qb.orderBy('slug'),
+    )
+    .offset(query.offset)
+    .limit(query.limit)
+    .execute();
+  return { rows, total: Number(total.n) };
 }
 
 export async function findTenantById(db: Kysely<Database>, id: string): Promise<TenantRow | undefined> {
