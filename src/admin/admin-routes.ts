@@ -169,11 +169,15 @@ export function adminRoutes(deps: AdminDeps): Hono {
   app.get('/admin/failures', async (c) => {
     const tenant = c.req.query('tenant') || undefined;
     const kind = parseKind(c.req.query('kind'));
-    const list = await failures(deps.repos, { now: deps.clock.now(), tenant, kind });
+    const search = c.req.query('q')?.trim().slice(0, 100) || undefined;
+    const page = Number(c.req.query('page'));
+    const list = await failures(deps.repos, { now: deps.clock.now(), tenant, kind, search });
     return c.html(
       failuresPage(list, {
         tenant,
         kind,
+        search,
+        page: Number.isInteger(page) && page >= 1 ? page : 1,
         csrf: sessionCsrf(c),
         retried: c.req.query('retried'),
         timeZone: deps.displayTimeZone,
@@ -229,6 +233,7 @@ export function adminRoutes(deps: AdminDeps): Hono {
         now: deps.clock.now(),
         tenant: c.req.query('tenant') || undefined,
         kind: parseKind(c.req.query('kind')),
+        search: c.req.query('q')?.trim().slice(0, 100) || undefined,
       }),
     ),
   );
@@ -527,17 +532,26 @@ function pagination(query: TenantQuery, total: number, shown: number) {
   </nav>`;
 }
 
+/** Failures shown per page. */
+const failuresPageSize = 50;
+
 function failuresPage(
   list: Failure[],
   view: {
     tenant: string | undefined;
     kind: 'dead' | 'skipped' | undefined;
+    search: string | undefined;
+    page: number;
     csrf: string;
     retried: string | undefined;
     timeZone: string;
   },
 ) {
-  const back = `/admin/failures?tenant=${encodeURIComponent(view.tenant ?? '')}&kind=${view.kind ?? ''}`;
+  const filter = `tenant=${encodeURIComponent(view.tenant ?? '')}&kind=${view.kind ?? ''}&q=${encodeURIComponent(view.search ?? '')}`;
+  const back = `/admin/failures?${filter}&page=${view.page}`;
+  const pages = Math.max(1, Math.ceil(list.length / failuresPageSize));
+  const shown = list.slice((view.page - 1) * failuresPageSize, view.page * failuresPageSize);
+  const first = (view.page - 1) * failuresPageSize + 1;
   return htmlPage(
     'Failures',
     html`${adminNav(view.csrf)}
@@ -546,6 +560,10 @@ function failuresPage(
       <form method="get" action="/admin/failures">
         <label
           >Tenant <input class="slds-input" type="search" name="tenant" value="${view.tenant ?? ''}"
+        /></label>
+        <label
+          >Event id, subject or mailbox
+          <input class="slds-input" type="search" name="q" value="${view.search ?? ''}"
         /></label>
         <label
           >Show
@@ -559,39 +577,52 @@ function failuresPage(
       </form>
       ${retryForm(view.csrf, { dead: 'all', tenant: view.tenant ?? '', back }, `Retry all dead letters${view.tenant === undefined ? '' : ` of ${view.tenant}`}`)}
       ${
-        list.length === 0
+        shown.length === 0
           ? html`<p>Nothing here.</p>`
-          : html`<div class="table-wrap">
-              <table class="slds-table slds-table_bordered slds-table_cell-buffer">
-                <thead>
-                  <tr>
-                    <th>When</th>
-                    <th>Tenant</th>
-                    <th>Event</th>
-                    <th>What</th>
-                    <th>Why</th>
-                    <th></th>
-                  </tr>
-                </thead>
-                <tbody>
-                  ${list.map(
-                    (f) =>
-                      html`<tr>
-                        <td>${pageTime(f.at, view.timeZone)}</td>
-                        <td>${f.tenant}</td>
-                        <td><a href="/admin/events?id=${f.eventId}">${f.eventId}</a></td>
-                        <td class="${f.kind === 'dead' ? 'bad' : 'warn'}">
-                          ${f.kind === 'dead' ? `dead after ${f.attempts ?? '?'} attempt(s)` : 'skipped'}
-                        </td>
-                        <td>${f.reason}</td>
-                        <td>
-                          ${retryForm(view.csrf, { tenant: f.tenant, eventId: f.eventId, back }, 'Retry', `Retry ${f.eventId}`)}
-                        </td>
-                      </tr>`,
-                  )}
-                </tbody>
-              </table>
-            </div>`
+          : html`<nav class="slds-m-vertical_small" aria-label="Pages of failures">
+                <span>${first}–${first + shown.length - 1} of ${list.length}</span>
+                ${view.page > 1 ? html`<a class="slds-m-left_medium" href="/admin/failures?${filter}&page=${view.page - 1}" rel="prev">Previous</a>` : ''}
+                ${view.page < pages ? html`<a class="slds-m-left_medium" href="/admin/failures?${filter}&page=${view.page + 1}" rel="next">Next</a>` : ''}
+              </nav>
+              <div class="table-wrap">
+                <table class="slds-table slds-table_bordered slds-table_cell-buffer">
+                  <thead>
+                    <tr>
+                      <th>When</th>
+                      <th>Tenant</th>
+                      <th>Event</th>
+                      <th>Mailbox</th>
+                      <th>What</th>
+                      <th>Why</th>
+                      <th></th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    ${shown.map(
+                      (f) =>
+                        html`<tr>
+                          <td>${pageTime(f.at, view.timeZone)}</td>
+                          <td>${f.tenant}</td>
+                          <td>
+                            <a href="/admin/events?id=${f.eventId}">${f.subject ?? f.eventId}</a>
+                            ${f.subject === null ? '' : html`<br /><span class="slds-text-body_small slds-text-color_weak">${f.eventId}</span>`}
+                          </td>
+                          <td>
+                            ${f.mailbox ?? '–'}
+                            ${f.ownerId === null ? '' : html`<br /><span class="slds-text-body_small slds-text-color_weak">owner ${f.ownerId}</span>`}
+                          </td>
+                          <td class="${f.kind === 'dead' ? 'bad' : 'warn'}">
+                            ${f.kind === 'dead' ? `dead after ${f.attempts ?? '?'} attempt(s)` : 'skipped'}
+                          </td>
+                          <td>${f.reason}</td>
+                          <td>
+                            ${retryForm(view.csrf, { tenant: f.tenant, eventId: f.eventId, back }, 'Retry', `Retry ${f.eventId}`)}
+                          </td>
+                        </tr>`,
+                    )}
+                  </tbody>
+                </table>
+              </div>`
       }`,
     { wide: true },
   );

@@ -3,6 +3,7 @@
 // traces), the queue and its dead letters; and the failures list: dead letters and recent skips.
 import type { ConnectionManager } from '../salesforce/connection-manager.ts';
 import type { JobCounts } from '../store/jobs/count-jobs.ts';
+import type { EventLabel } from '../store/overview-repository.ts';
 import type { Repositories } from '../store/repositories.ts';
 import type { TenantRow } from '../store/schema.ts';
 import type { TenantSort } from '../store/tenants-repository.ts';
@@ -100,18 +101,26 @@ export interface Failure {
   kind: 'dead' | 'skipped';
   tenant: string;
   eventId: string;
+  /** The Event's subject, the mailbox its item is (or would be) in and its owner, when known. */
+  subject: string | null;
+  mailbox: string | null;
+  ownerId: string | null;
   reason: string;
   at: number;
   attempts: number | null;
 }
 
-/** Dead letters, then the Events skipped in the last 7 days (latest skip per Event), newest first. */
+/**
+ * Dead letters, then the Events skipped in the last 7 days (latest skip per Event), newest first;
+ * with `search`, those whose Event id, subject or mailbox contains it (any case).
+ */
 export async function failures(
   repos: Repositories,
   options: {
     now: number;
     tenant?: string | undefined;
     kind?: 'dead' | 'skipped' | undefined;
+    search?: string | undefined;
     limit?: number;
   },
 ): Promise<Failure[]> {
@@ -119,12 +128,12 @@ export async function failures(
   const tenants = new Map((await repos.tenants.listTenants()).map((t) => [t.id, t.slug]));
   const tenantId = [...tenants].find(([, slug]) => slug === options.tenant)?.[0];
   if (options.tenant !== undefined && tenantId === undefined) return [];
-  const found: Failure[] = [];
+  const found: (Omit<Failure, 'tenant' | 'subject' | 'mailbox' | 'ownerId'> & { tenantId: string })[] = [];
   if (options.kind !== 'skipped') {
     for (const row of await repos.overview.deadLetters({ tenantId, limit }))
       found.push({
         kind: 'dead',
-        tenant: tenants.get(row.tenantId) ?? row.tenantId,
+        tenantId: row.tenantId,
         eventId: row.eventId,
         reason: row.lastError ?? 'no reason recorded',
         at: row.updatedAt,
@@ -144,7 +153,7 @@ export async function failures(
       seen.add(key);
       found.push({
         kind: 'skipped',
-        tenant: tenants.get(row.tenantId) ?? row.tenantId,
+        tenantId: row.tenantId,
         eventId: row.eventId,
         reason: row.message.replace(/^none: /, ''),
         at: row.at,
@@ -152,7 +161,34 @@ export async function failures(
       });
     }
   }
-  return found.slice(0, limit);
+  const byTenant = new Map<string, string[]>();
+  for (const entry of found) {
+    const ids = byTenant.get(entry.tenantId);
+    if (ids === undefined) byTenant.set(entry.tenantId, [entry.eventId]);
+    else ids.push(entry.eventId);
+  }
+  const labels = new Map<string, EventLabel>();
+  for (const [id, eventIds] of byTenant)
+    for (const [eventId, label] of await repos.overview.eventLabels(id, eventIds))
+      labels.set(`${id}:${eventId}`, label);
+  const search = options.search?.trim().toLowerCase() ?? '';
+  const listed: Failure[] = [];
+  for (const { tenantId: id, ...entry } of found) {
+    const label = labels.get(`${id}:${entry.eventId}`);
+    const failure: Failure = {
+      ...entry,
+      tenant: tenants.get(id) ?? id,
+      subject: label?.subject ?? null,
+      mailbox: label?.mailbox ?? null,
+      ownerId: label?.ownerId ?? null,
+    };
+    if (
+      search === '' ||
+      [failure.eventId, failure.subject, failure.mailbox].some((text) => text?.toLowerCase().includes(search))
+    )
+      listed.push(failure);
+  }
+  return listed.slice(0, limit);
 }
 
 export interface LatencyBucket {

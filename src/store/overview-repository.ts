@@ -3,6 +3,7 @@
 // into counts, percentiles and entries.
 import type { Kysely } from 'kysely';
 import type { Database, MailboxProviderKind } from './schema.ts';
+import { subjectOf } from './traces-repository.ts';
 
 /** A synced change (an `apply` step): when it was written, and its end-to-end latency if recorded. */
 export interface AppliedSync {
@@ -114,4 +115,61 @@ export async function skipsSince(
     message: row.message,
     at: row.at,
   }));
+}
+
+/** What the admin pages name an Event by: its subject, the mailbox its item is in and its owner, when known. */
+export interface EventLabel {
+  subject: string | null;
+  mailbox: string | null;
+  ownerId: string | null;
+}
+
+/**
+ * The labels of these Events of one tenant, by Event id: the subject from the record the last sync
+ * used, or else from the latest change that carried the Event (a CDC create), and the mailbox and
+ * owner of its link. An Event nothing is known of has no entry.
+ */
+export async function eventLabels(
+  db: Kysely<Database>,
+  tenantId: string,
+  eventIds: readonly string[],
+): Promise<Map<string, EventLabel>> {
+  const labels = new Map<string, EventLabel>();
+  for (let i = 0; i < eventIds.length; i += 500) {
+    const chunk = eventIds.slice(i, i + 500);
+    const links = await db
+      .selectFrom('links')
+      .leftJoin('mailboxes', 'mailboxes.id', 'links.mailbox_id')
+      .select(['links.event_id', 'links.record_json', 'mailboxes.address', 'mailboxes.salesforce_user_id'])
+      .where('links.tenant_id', '=', tenantId)
+      .where('links.event_id', 'in', chunk)
+      .execute();
+    for (const link of links)
+      labels.set(link.event_id, {
+        subject: subjectOf(link.record_json),
+        mailbox: link.address,
+        ownerId: link.salesforce_user_id,
+      });
+    const unnamed = chunk.filter((id) => (labels.get(id)?.subject ?? null) === null);
+    if (unnamed.length === 0) continue;
+    const carried = await db
+      .selectFrom('changes')
+      .select(['event_id', 'payload_json'])
+      .where('tenant_id', '=', tenantId)
+      .where('event_id', 'in', unnamed)
+      .where('payload_json', 'is not', null)
+      .orderBy('id', 'desc')
+      .execute();
+    for (const change of carried) {
+      const subject = subjectOf(change.payload_json);
+      const label = labels.get(change.event_id);
+      if (subject === null || (label?.subject ?? null) !== null) continue;
+      labels.set(change.event_id, {
+        subject,
+        mailbox: label?.mailbox ?? null,
+        ownerId: label?.ownerId ?? null,
+      });
+    }
+  }
+  return labels;
 }

@@ -83,7 +83,8 @@ export async function recentApplies(
   }));
 }
 
-function subjectOf(recordJson: string | null): string | null {
+/** The Subject of an Event record (REST JSON), or null when it has none or cannot be read. */
+export function subjectOf(recordJson: string | null): string | null {
   if (recordJson === null) return null;
   try {
     const subject = (JSON.parse(recordJson) as { Subject?: unknown }).Subject;

@@ -5,7 +5,10 @@ import { expect, it } from 'vitest';
 import { deadLetters, providerKindsOf, skipsSince, syncsSince } from '../../src/store/overview-repository.ts';
 import type { JobState } from '../../src/store/schema.ts';
 import { addTraces } from '../../src/store/traces-repository.ts';
-import { seedTenant } from '../support/seed-tenant.ts';
+import { seedMailbox, seedTenant } from '../support/seed-tenant.ts';
+import { failures } from '../../src/admin/overview.ts';
+import { recordChanges } from '../../src/store/changes/record-changes.ts';
+import { saveLinks } from '../../src/store/links-repository.ts';
 import { describeEachBackend } from '../support/test-databases.ts';
 
 describeEachBackend('overview repository', (database) => {
@@ -142,5 +145,65 @@ describeEachBackend('overview repository', (database) => {
     expect(await skipsSince(db(), { since, tenantId: a, limit: 1 })).toEqual([
       { tenantId: a, eventId: 'A1', message: `skip at ${since + 3}`, at: since + 3 },
     ]);
+  });
+
+  it('names failed Events by subject, mailbox and owner, from their link or else the change that carried them, and finds them by any of these', async () => {
+    const tenantId = await seedTenant(db());
+    const slug = (await database.store.repos.tenants.findTenantById(tenantId))?.slug ?? '';
+    const mailboxId = await seedMailbox(db(), tenantId, { address: 'jane@acme.example', at: t0 });
+    // E1 was synced: its link holds the record the sync used.
+    await saveLinks(db(), [
+      {
+        tenant_id: tenantId,
+        event_id: 'E1',
+        mailbox_id: mailboxId,
+        provider_kind: 'graph',
+        provider_id: null,
+        item_id: 'item-1',
+        change_key: null,
+        content_hash: 'h',
+        salesforce_version: null,
+        state: 'active',
+        record_json: '{"Id":"E1","Subject":"Quarterly review"}',
+        record_through_change_id: null,
+        now: t0,
+      },
+    ]);
+    // E2 never was: a CDC create carried it whole.
+    await recordChanges(db(), {
+      tenantId,
+      settleWindowMs: 0,
+      now: t0,
+      changes: [
+        {
+          eventId: 'E2',
+          changeType: 'create',
+          source: 'cdc',
+          dedupeKey: 'cdc:1:E2',
+          committedAt: t0,
+          payload: { kind: 'record', values: { Id: 'E2', Subject: 'Kick-off with Initech' } },
+        },
+      ],
+    });
+    await insertJob(tenantId, 'E1', 'dead', t0 + 1);
+    // E2's change queued its job; it ran out of attempts.
+    await db()
+      .updateTable('jobs')
+      .set({ state: 'dead', updated_at: t0 + 2, last_error: 'failed E2' })
+      .where('tenant_id', '=', tenantId)
+      .where('event_id', '=', 'E2')
+      .execute();
+    await insertJob(tenantId, 'E3', 'dead', t0 + 3);
+    const list = (search?: string) =>
+      failures(database.store.repos, { now: t0 + 10, tenant: slug, kind: 'dead', search });
+    expect((await list()).map((f) => [f.eventId, f.subject, f.mailbox, f.ownerId])).toEqual([
+      ['E3', null, null, null],
+      ['E2', 'Kick-off with Initech', null, null],
+      ['E1', 'Quarterly review', 'jane@acme.example', `005${mailboxId.replaceAll('-', '').slice(0, 15)}`],
+    ]);
+    expect((await list('KICK-OFF')).map((f) => f.eventId)).toEqual(['E2']);
+    expect((await list('jane@')).map((f) => f.eventId)).toEqual(['E1']);
+    expect((await list('e3')).map((f) => f.eventId)).toEqual(['E3']);
+    expect(await list('nothing like it')).toEqual([]);
   });
 });
