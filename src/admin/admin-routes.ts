@@ -33,7 +33,7 @@ import { tenantSorts } from '../store/tenants-repository.ts';
 import { sessionCsrf, sessionCsrfValid, type AdminDeps, type AdminEnv } from './admin-context.ts';
 import { csrfToken, csrfValid, type CookieSettings } from '../http/browser-cookies.ts';
 import { adminTenantRoutes } from './admin-tenant-page.ts';
-import { latencyChart } from './latency-chart.ts';
+import { latencyChart, syncsChart } from './latency-chart.ts';
 import { adminNav } from './admin-views.ts';
 import { pageTime } from '../http/page-time.ts';
 import { readForm } from '../http/read-form.ts';
@@ -493,9 +493,11 @@ function overviewPage(
               </div>
               ${total > query.pageSize ? pagination(query, total, tenants.length) : ''}`
       }
+      <h2 class="slds-text-heading_medium slds-m-vertical_medium">Syncs</h2>
+      ${syncsChart(latency, timeZone)}
       <h2 class="slds-text-heading_medium slds-m-vertical_medium">Latency</h2>
       ${latencyChart(latency, timeZone)}`,
-    { wide: true },
+    { wide: true, refreshSeconds: 10 },
   );
 }
 

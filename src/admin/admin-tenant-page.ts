@@ -16,6 +16,8 @@ import { findProviderPlugin } from '../providers/registry.ts';
 import { mapOwnerToMailbox } from '../tenants/map-mailbox.ts';
 import type { TenantRow } from '../store/schema.ts';
 import type { RecentApply } from '../store/traces-repository.ts';
+import { latencyChart, syncsChart } from './latency-chart.ts';
+import { latencySeries, type LatencyBucket } from './overview.ts';
 import { describeMailboxState, toMailboxView, type MailboxView } from '../tenants/mailbox-view.ts';
 import { toTenantSummary } from '../tenants/tenant-summary.ts';
 import { updateTenantSettings } from '../tenants/update-tenant-settings.ts';
@@ -56,6 +58,7 @@ export function adminTenantRoutes(deps: AdminDeps): Hono<AdminEnv> {
         form,
         csrf: sessionCsrf(c),
         ...detail,
+        activity: await latencySeries(deps.repos, deps.clock.now(), tenant.id),
         now: deps.clock.now(),
         publicUrl: deps.publicUrl,
         timeZone: deps.displayTimeZone,
@@ -231,6 +234,8 @@ function tenantAdminPage(view: {
   providers: { name: string; kind: string; isDefault: boolean }[];
   positions: { source: string; position: string; updatedAt: number }[];
   recent: RecentApply[];
+  /** Syncs per hour, last 24 hours, with their latency. */
+  activity: LatencyBucket[];
   now: number;
   publicUrl: string;
   timeZone: string;
@@ -430,6 +435,8 @@ ${form.exclusionRules}</textarea>
             </dl>`
       }
 
+      <h2 class="slds-text-heading_medium slds-m-vertical_medium">Activity</h2>
+      ${syncsChart(view.activity, view.timeZone)} ${latencyChart(view.activity, view.timeZone)}
       <h2 class="slds-text-heading_medium slds-m-vertical_medium">Latest syncs</h2>
       ${
         view.recent.length === 0

@@ -68,6 +68,47 @@ export function latencyChart(buckets: readonly LatencyBucket[], timeZone: string
   </figure>`;
 }
 
+/** Syncs per hour over the same 24 hours, as bars (with a text alternative for screen readers). */
+export function syncsChart(buckets: readonly LatencyBucket[], timeZone: string) {
+  const total = buckets.reduce((sum, b) => sum + b.count, 0);
+  if (total === 0) return '';
+  const top = Math.max(...buckets.map((b) => b.count));
+  const busiest = buckets.find((b) => b.count === top);
+  const slot = (width - pad.left - pad.right) / buckets.length;
+  const y = (n: number) => pad.top + (1 - n / top) * (height / 2 - pad.top - pad.bottom);
+  const base = y(0);
+  const label = `Syncs per hour, last 24 hours: ${total} in all; the busiest hour (${busiest === undefined ? '' : localDateTime(busiest.from, timeZone).slice(11, 16)}) had ${top}.`;
+  return html`<figure>
+    <svg viewBox="0 0 ${width} ${height / 2}" width="100%" role="img" aria-label="${label}">
+      ${raw(
+        [0, top]
+          .map(
+            (n) =>
+              `<line x1="${pad.left}" x2="${width - pad.right}" y1="${y(n)}" y2="${y(n)}" stroke="currentColor" stroke-opacity=".15"/>` +
+              `<text x="${pad.left - 6}" y="${y(n) + 4}" text-anchor="end" font-size="11" fill="currentColor">${n}</text>`,
+          )
+          .join('') +
+          buckets
+            .map((b, i) =>
+              b.count === 0
+                ? ''
+                : `<rect x="${(pad.left + i * slot + 1).toFixed(1)}" y="${y(b.count).toFixed(1)}" width="${(slot - 2).toFixed(1)}" height="${(base - y(b.count)).toFixed(1)}" fill="#0176d3"/>`,
+            )
+            .join('') +
+          [0, 6, 12, 18, 23]
+            .map((i) => {
+              const at = buckets[i]?.from;
+              return at === undefined
+                ? ''
+                : `<text x="${(pad.left + (i + 0.5) * slot).toFixed(1)}" y="${height / 2 - 8}" text-anchor="middle" font-size="11" fill="currentColor">${localDateTime(at, timeZone).slice(11, 16)}</text>`;
+            })
+            .join(''),
+      )}
+    </svg>
+    <figcaption class="slds-text-body_small slds-text-color_weak">Syncs per hour (${timeZone}).</figcaption>
+  </figure>`;
+}
+
 /** A dot on every point, so an hour with syncs shows even when its neighbours have none. */
 function dots(points: string, colour: string): string {
   return points

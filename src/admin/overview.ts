@@ -200,19 +200,28 @@ export interface LatencyBucket {
 }
 
 /** End-to-end latency of every tenant's syncs, hour by hour over the last 24 hours. */
-export async function latencySeries(repos: Repositories, now: number): Promise<LatencyBucket[]> {
+/** Syncs per hour over the last 24 hours with their p50/p95 latency: every tenant's, or one's. */
+export async function latencySeries(
+  repos: Repositories,
+  now: number,
+  tenantId?: string,
+): Promise<LatencyBucket[]> {
   const hour = 3_600_000;
   const start = Math.floor(now / hour) * hour - 23 * hour;
   const buckets: number[][] = Array.from({ length: 24 }, () => []);
-  for (const { at, latencyMs } of await repos.overview.syncsSince({ since: start, limit: 200_000 })) {
+  for (const { at, latencyMs } of await repos.overview.syncsSince({
+    since: start,
+    tenantId,
+    limit: 200_000,
+  })) {
     const index = Math.floor((at - start) / hour);
-    if (latencyMs !== undefined && index >= 0 && index < 24) buckets[index]?.push(latencyMs);
+    if (index >= 0 && index < 24) buckets[index]?.push(latencyMs ?? Number.NaN);
   }
   return buckets.map((values, index) => {
-    const sorted = values.sort((a, b) => a - b);
+    const sorted = values.filter((ms) => !Number.isNaN(ms)).sort((a, b) => a - b);
     return {
       from: start + index * hour,
-      count: sorted.length,
+      count: values.length,
       p50: percentile(sorted, 50),
       p95: percentile(sorted, 95),
     };

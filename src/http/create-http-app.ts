@@ -11,7 +11,7 @@ import { describeError, NotFoundError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { errorResponse } from './error-response.ts';
 import { designSystemRoutes } from './design-system-assets.ts';
-import { pageScriptRoutes } from './page-time.ts';
+import { pageScriptRoutes } from './page-script.ts';
 import { securityHeaders } from './security-headers.ts';
 
 /** What /metrics serves: Prometheus' text format (reports/metrics.ts). */

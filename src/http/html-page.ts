@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import { designSystemStylesheet } from './design-system-assets.ts';
-import { pageScriptPath } from './page-time.ts';
+import { pageScriptPath } from './page-script.ts';
 
 type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 
@@ -32,7 +32,12 @@ export const pageStylesHash = `sha256-${createHash('sha256').update(styles).dige
 /** Built as one string so its content is exactly what was hashed, whatever the formatting around it. */
 const styleElement = raw(`<style>${styles}</style>`);
 
-export function htmlPage(title: string, body: Html, options: { wide?: boolean } = {}): Html {
+/** `refreshSeconds`: the page script loads the page again that often while it is open (the overview). */
+export function htmlPage(
+  title: string,
+  body: Html,
+  options: { wide?: boolean; refreshSeconds?: number } = {},
+): Html {
   return html`<!doctype html>
     <html lang="en">
       <head>
@@ -44,7 +49,10 @@ export function htmlPage(title: string, body: Html, options: { wide?: boolean } 
         <script src="${pageScriptPath}" defer></script>
         ${styleElement}
       </head>
-      <body class="slds-scope">
+      <body
+        class="slds-scope"
+        ${options.refreshSeconds === undefined ? '' : html`data-refresh="${options.refreshSeconds}"`}
+      >
         <main class="slds-p-around_large ${options.wide === true ? 'wide' : ''}">
           <div class="slds-card slds-p-around_large">${body}</div>
         </main>

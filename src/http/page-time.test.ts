@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { exactTime, pageScriptPath, pageScriptRoutes, pageTime } from './page-time.ts';
+import { pageScriptPath, pageScriptRoutes } from './page-script.ts';
+import { exactTime, pageTime } from './page-time.ts';
 
 const at = Date.UTC(2026, 11, 4, 19, 19, 13);
 

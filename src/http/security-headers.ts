@@ -11,6 +11,8 @@ export function contentSecurityPolicy(formTargets: readonly string[] = []): stri
   return [
     "default-src 'none'",
     "script-src 'self'",
+    // The page script reloads the overview from the service itself.
+    "connect-src 'self'",
     `style-src 'self' '${pageStylesHash}'`,
     "img-src 'self' data:",
     `form-action 'self'${formTargets.map((origin) => ` ${origin}`).join('')}`,

@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import AxeBuilder from '@axe-core/playwright';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createSyncWorker } from '../../src/main.ts';
+import { createSyncWorker, tenantCreationDeps } from '../../src/main.ts';
+import { createTenant } from '../../src/tenants/create-tenant.ts';
 import { seedDeadJob } from '../support/seed-dead-job.ts';
 import { launchChromium, describeInChromium } from '../support/chromium.ts';
 import { startSyncedService, type SyncedService } from '../support/synced-service.ts';
@@ -101,6 +102,9 @@ describeInChromium('admin pages in Chromium', () => {
     await page.reload();
     await shot('admin-overview');
     problems.push(...(await accessibilityProblems()));
+    // The overview keeps itself fresh while open: a tenant added meanwhile shows without a reload.
+    await createTenant(tenantCreationDeps(runtime), { slug: 'globex' });
+    await expect.poll(() => page.locator('main').innerText(), { timeout: 40_000 }).toContain('globex');
 
     // Disconnect from the admin page, then Connect through the org's login and consent pages.
     await page.getByRole('link', { name: 'acme', exact: true }).click();
