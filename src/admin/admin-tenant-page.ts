@@ -17,6 +17,7 @@ import { mapOwnerToMailbox } from '../tenants/map-mailbox.ts';
 import type { TenantRow } from '../store/schema.ts';
 import type { RecentApply } from '../store/traces-repository.ts';
 import { latencyChart, syncsChart } from './latency-chart.ts';
+import { exclusionRulesEditor, submittedRulesJson } from './exclusion-rules-editor.ts';
 import { latencySeries, type LatencyBucket } from './overview.ts';
 import { describeMailboxState, toMailboxView, type MailboxView } from '../tenants/mailbox-view.ts';
 import { toTenantSummary } from '../tenants/tenant-summary.ts';
@@ -59,6 +60,11 @@ export function adminTenantRoutes(deps: AdminDeps): Hono<AdminEnv> {
         csrf: sessionCsrf(c),
         ...detail,
         activity: await latencySeries(deps.repos, deps.clock.now(), tenant.id),
+        ruleRecords: await deps.repos.eventRecords.recentEventRecords(
+          tenant.id,
+          deps.clock.now() - 7 * 86_400_000,
+          5000,
+        ),
         now: deps.clock.now(),
         publicUrl: deps.publicUrl,
         timeZone: deps.displayTimeZone,
@@ -91,7 +97,7 @@ export function adminTenantRoutes(deps: AdminDeps): Hono<AdminEnv> {
       invitationPolicy: text('invitationPolicy'),
       deletePolicy: text('deletePolicy'),
       internalDomains: text('internalDomains'),
-      exclusionRules: text('exclusionRules').trim() === '' ? '[]' : text('exclusionRules'),
+      exclusionRules: submittedRulesJson(body),
     };
     try {
       const settleWindowMs = parseDuration(form.settleWindow);
@@ -236,6 +242,8 @@ function tenantAdminPage(view: {
   recent: RecentApply[];
   /** Syncs per hour, last 24 hours, with their latency. */
   activity: LatencyBucket[];
+  /** The Events of the last 7 days, for the exclusion rules' preview. */
+  ruleRecords: Record<string, unknown>[];
   now: number;
   publicUrl: string;
   timeZone: string;
@@ -340,11 +348,7 @@ function tenantAdminPage(view: {
             ${option('keep', form.deletePolicy, 'keep their calendar items')}
           </select>
         </p>
-        <p>
-          <label for="exclusionRules">Exclusion rules (JSON)</label><br />
-          <textarea class="slds-textarea" id="exclusionRules" name="exclusionRules" rows="5" cols="60">
-${form.exclusionRules}</textarea>
-        </p>
+        ${exclusionRulesEditor(form.exclusionRules, view.ruleRecords)}
         <button class="slds-button slds-button_brand" type="submit">Save settings</button>
       </form>
 

@@ -76,3 +76,48 @@ export async function eventRecordsOf(
     .executeTakeFirst();
   return { changes, traces, job, link };
 }
+
+/**
+ * The Event records the service kept from changes of the last days, one per Event (the record its
+ * last sync used, or else the one a CDC create carried), newest first, at most `limit`: what an
+ * exclusion rule's preview counts against.
+ */
+export async function recentEventRecords(
+  db: Kysely<Database>,
+  tenantId: string,
+  since: number,
+  limit: number,
+): Promise<Record<string, unknown>[]> {
+  const records = new Map<string, Record<string, unknown>>();
+  const keep = (eventId: string, json: string | null) => {
+    if (json === null || records.has(eventId) || records.size >= limit) return;
+    try {
+      const record: unknown = JSON.parse(json);
+      if (typeof record === 'object' && record !== null && !Array.isArray(record))
+        records.set(eventId, record as Record<string, unknown>);
+    } catch {
+      // A record that cannot be read counts for nothing.
+    }
+  };
+  const linked = await db
+    .selectFrom('links')
+    .select(['event_id', 'record_json'])
+    .where('tenant_id', '=', tenantId)
+    .where('updated_at', '>=', since)
+    .where('record_json', 'is not', null)
+    .orderBy('updated_at', 'desc')
+    .limit(limit)
+    .execute();
+  for (const row of linked) keep(row.event_id, row.record_json);
+  const carried = await db
+    .selectFrom('changes')
+    .select(['event_id', 'payload_json'])
+    .where('tenant_id', '=', tenantId)
+    .where('received_at', '>=', since)
+    .where('payload_kind', '=', 'record')
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+  for (const row of carried) keep(row.event_id, row.payload_json);
+  return [...records.values()];
+}

@@ -179,6 +179,18 @@ describeInChromium('admin pages in Chromium', () => {
     await page.getByLabel('Settle window').fill('750ms');
     await page.getByRole('button', { name: 'Save settings' }).click();
     await expect.poll(() => page.locator('main').innerText()).toContain('Settings saved.');
+    // An exclusion rule added as a row, with what it would have excluded of the last 7 days' Events.
+    await page.getByLabel('Field of a new rule', { exact: true }).fill('Subject');
+    await page.getByLabel('Test of a new rule').selectOption('contains');
+    await page.getByLabel('Value of a new rule', { exact: true }).fill('Kick-off');
+    await page.getByLabel('What the trace says for a new rule').fill('kick-offs stay out of calendars');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await expect.poll(() => page.locator('main').innerText()).toContain('Settings saved.');
+    expect(await page.getByLabel('Value of rule 1', { exact: true }).inputValue()).toBe('Kick-off');
+    expect(await page.locator('main').innerText()).toMatch(/\b8 of 3\d\b/);
+    expect(await page.locator('#exclusionRules').inputValue()).toContain(
+      '"label": "kick-offs stay out of calendars"',
+    );
     problems.push(...(await accessibilityProblems()));
     // Every page the journey saw passes axe-core without a serious or critical violation.
     expect(problems).toEqual([]);

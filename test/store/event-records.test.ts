@@ -179,4 +179,56 @@ describeEachBackend('event records', (database) => {
     });
     expect(await countBacklog(db(), tenantId, [])).toEqual({ pending: 0, dead: 0 });
   });
+
+  it("gives the Events of the last days' records, one each: the link's, or else a CDC create's", async () => {
+    const tenantId = await seedTenant(db());
+    const mailboxId = await addMailbox(tenantId, 'jane@acme.example');
+    await addLink(tenantId, 'E1', mailboxId);
+    await db()
+      .updateTable('links')
+      .set({ record_json: '{"Id":"E1","Subject":"From the sync"}' })
+      .where('event_id', '=', 'E1')
+      .execute();
+    // E2 has a link without a record (an older version wrote none) and the record a create carried.
+    await addLink(tenantId, 'E2', mailboxId);
+    await recordChanges(db(), {
+      tenantId,
+      settleWindowMs: 0,
+      now: t0 + 10,
+      changes: [
+        {
+          eventId: 'E1',
+          changeType: 'create',
+          source: 'cdc',
+          dedupeKey: 'cdc:1',
+          committedAt: t0,
+          payload: { kind: 'record', values: { Id: 'E1', Subject: 'From the create' } },
+        },
+        {
+          eventId: 'E2',
+          changeType: 'create',
+          source: 'cdc',
+          dedupeKey: 'cdc:2',
+          committedAt: t0,
+          payload: { kind: 'record', values: { Id: 'E2', Subject: 'Carried' } },
+        },
+        {
+          eventId: 'E3',
+          changeType: 'update',
+          source: 'cdc',
+          dedupeKey: 'cdc:3',
+          committedAt: t0,
+          payload: { kind: 'fields', values: { Subject: 'Only a field' } },
+        },
+      ],
+    });
+    const subjects = async (since: number, limit = 10) =>
+      (await database.store.repos.eventRecords.recentEventRecords(tenantId, since, limit))
+        .map((r) => r['Subject'])
+        .sort();
+    expect(await subjects(t0)).toEqual(['Carried', 'From the sync']);
+    // Older than the window: only what came after counts.
+    expect(await subjects(t0 + 6)).toEqual(['Carried', 'From the create']);
+    expect(await subjects(t0, 1)).toHaveLength(1);
+  });
 });
