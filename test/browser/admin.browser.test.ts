@@ -196,6 +196,46 @@ describeInChromium('admin pages in Chromium', () => {
     expect(problems).toEqual([]);
   }, 120_000);
 
+  it('works from the keyboard alone: sign in, move between pages, open a tenant', async () => {
+    const keyboard = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    try {
+      await keyboard.goto(`${url}/admin/login`);
+      /** Presses Tab until the focused element is the one `matches` picks (at most 40 times). */
+      const tabTo = async (matches: string) => {
+        for (let i = 0; i < 40; i++) {
+          await keyboard.keyboard.press('Tab');
+          const focused = await keyboard.evaluate(
+            `document.activeElement?.matches(${JSON.stringify(matches)}) === true`,
+          );
+          if (focused === true) return;
+        }
+        throw new Error(`Tab never reached ${matches}`);
+      };
+      await tabTo('input[name=secret]');
+      await keyboard.keyboard.type(token);
+      await keyboard.keyboard.press('Enter');
+      await keyboard.waitForURL(`${url}/admin/`);
+      await tabTo('a[href="/admin/failures"]');
+      await keyboard.keyboard.press('Enter');
+      await keyboard.waitForURL(`${url}/admin/failures`);
+      await tabTo('a[href="/admin/"]');
+      await keyboard.keyboard.press('Enter');
+      await keyboard.waitForURL(`${url}/admin/`);
+      await tabTo('a[href="/admin/tenants/acme"]');
+      await keyboard.keyboard.press('Enter');
+      await keyboard.waitForURL(`${url}/admin/tenants/acme`);
+      // Every control shows where the focus is (the Lightning focus ring, not none).
+      await tabTo('button[type=submit]');
+      expect(
+        await keyboard.evaluate(
+          "(() => { const style = getComputedStyle(document.activeElement); return style.boxShadow !== 'none' || style.outlineStyle !== 'none'; })()",
+        ),
+      ).toBe(true);
+    } finally {
+      await keyboard.context().close();
+    }
+  }, 60_000);
+
   it("applies the pages' own styles under the Content-Security-Policy and refuses to be framed", async () => {
     const violations: string[] = [];
     page.on('console', (message) => {
