@@ -38,16 +38,7 @@ export function latencyChart(buckets: readonly LatencyBucket[], timeZone: string
           )
           .join(''),
       )}
-      ${raw(
-        [0, 6, 12, 18, 23]
-          .map((i) => {
-            const at = buckets[i]?.from;
-            return at === undefined
-              ? ''
-              : `<text x="${x(i)}" y="${height - 8}" text-anchor="middle" font-size="11" fill="currentColor">${localDateTime(at, timeZone).slice(11, 16)}</text>`;
-          })
-          .join(''),
-      )}
+      ${raw(hourLabels(buckets, timeZone, x, height - 8))}
       <polyline points="${line((b) => b.p95)}" fill="none" stroke="#cf222e" stroke-width="2" />
       <polyline points="${line((b) => b.p50)}" fill="none" stroke="#0969da" stroke-width="2" />
       ${raw(
@@ -95,18 +86,28 @@ export function syncsChart(buckets: readonly LatencyBucket[], timeZone: string) 
                 : `<rect x="${(pad.left + i * slot + 1).toFixed(1)}" y="${y(b.count).toFixed(1)}" width="${(slot - 2).toFixed(1)}" height="${(base - y(b.count)).toFixed(1)}" fill="#0176d3"/>`,
             )
             .join('') +
-          [0, 6, 12, 18, 23]
-            .map((i) => {
-              const at = buckets[i]?.from;
-              return at === undefined
-                ? ''
-                : `<text x="${(pad.left + (i + 0.5) * slot).toFixed(1)}" y="${height / 2 - 8}" text-anchor="middle" font-size="11" fill="currentColor">${localDateTime(at, timeZone).slice(11, 16)}</text>`;
-            })
-            .join(''),
+          hourLabels(buckets, timeZone, (i) => pad.left + (i + 0.5) * slot, height / 2 - 8),
       )}
     </svg>
     <figcaption class="slds-text-body_small slds-text-color_weak">Syncs per hour (${timeZone}).</figcaption>
   </figure>`;
+}
+
+/** The hour (HH:MM in `timeZone`) under every sixth bucket and the last, centred on `x(i)`, at height `y`. */
+function hourLabels(
+  buckets: readonly LatencyBucket[],
+  timeZone: string,
+  x: (index: number) => number,
+  y: number,
+): string {
+  return [0, 6, 12, 18, 23]
+    .map((i) => {
+      const at = buckets[i]?.from;
+      return at === undefined
+        ? ''
+        : `<text x="${x(i).toFixed(1)}" y="${y}" text-anchor="middle" font-size="11" fill="currentColor">${localDateTime(at, timeZone).slice(11, 16)}</text>`;
+    })
+    .join('');
 }
 
 /** A dot on every point, so an hour with syncs shows even when its neighbours have none. */
