@@ -33,7 +33,8 @@ import { tenantSorts } from '../store/tenants-repository.ts';
 import { sessionCsrf, sessionCsrfValid, type AdminDeps, type AdminEnv } from './admin-context.ts';
 import { csrfToken, csrfValid, type CookieSettings } from '../http/browser-cookies.ts';
 import { adminTenantRoutes } from './admin-tenant-page.ts';
-import { latencyChart, syncsChart } from './latency-chart.ts';
+import { latencyChart, queueChart, syncsChart } from './latency-chart.ts';
+import { queueHistory, type QueuePoint } from '../reports/queue-history.ts';
 import { adminNav } from './admin-views.ts';
 import { pageTime } from '../http/page-time.ts';
 import { readForm } from '../http/read-form.ts';
@@ -160,6 +161,7 @@ export function adminRoutes(deps: AdminDeps): Hono {
         tenantQuery(c),
         await tenantOverviewPage(deps.overview, tenantQuery(c)),
         await latencySeries(deps.repos, deps.clock.now()),
+        await queueHistory(deps.repos, deps.clock.now()),
         sessionCsrf(c),
         deps.clock.now(),
         deps.displayTimeZone,
@@ -395,6 +397,7 @@ function overviewPage(
   query: TenantQuery,
   { tenants, total }: { tenants: TenantOverview[]; total: number },
   latency: LatencyBucket[],
+  queue: QueuePoint[],
   csrf: string,
   now: number,
   timeZone: string,
@@ -496,7 +499,15 @@ function overviewPage(
       <h2 class="slds-text-heading_medium slds-m-vertical_medium">Syncs</h2>
       ${syncsChart(latency, timeZone)}
       <h2 class="slds-text-heading_medium slds-m-vertical_medium">Latency</h2>
-      ${latencyChart(latency, timeZone)}`,
+      ${latencyChart(latency, timeZone)}
+      <h2 class="slds-text-heading_medium slds-m-vertical_medium">Queue</h2>
+      ${
+        queue.length === 0
+          ? html`<p class="slds-text-body_small slds-text-color_weak">
+              No samples yet (one a minute while serve runs).
+            </p>`
+          : queueChart(queue, now, timeZone)
+      }`,
     { wide: true, refreshSeconds: 10 },
   );
 }

@@ -16,7 +16,8 @@ import { findProviderPlugin } from '../providers/registry.ts';
 import { mapOwnerToMailbox } from '../tenants/map-mailbox.ts';
 import type { TenantRow } from '../store/schema.ts';
 import type { RecentApply } from '../store/traces-repository.ts';
-import { latencyChart, syncsChart } from './latency-chart.ts';
+import { latencyChart, queueChart, syncsChart } from './latency-chart.ts';
+import { queueHistory, type QueuePoint } from '../reports/queue-history.ts';
 import { exclusionRulesEditor, submittedRulesJson } from './exclusion-rules-editor.ts';
 import { latencySeries, type LatencyBucket } from './overview.ts';
 import { describeMailboxState, toMailboxView, type MailboxView } from '../tenants/mailbox-view.ts';
@@ -60,6 +61,7 @@ export function adminTenantRoutes(deps: AdminDeps): Hono<AdminEnv> {
         csrf: sessionCsrf(c),
         ...detail,
         activity: await latencySeries(deps.repos, deps.clock.now(), tenant.id),
+        queue: await queueHistory(deps.repos, deps.clock.now(), tenant.id),
         ruleRecords: await deps.repos.eventRecords.recentEventRecords(
           tenant.id,
           deps.clock.now() - 7 * 86_400_000,
@@ -242,6 +244,8 @@ function tenantAdminPage(view: {
   recent: RecentApply[];
   /** Syncs per hour, last 24 hours, with their latency. */
   activity: LatencyBucket[];
+  /** The tenant's queue depth, a sample a minute over the last 24 hours. */
+  queue: QueuePoint[];
   /** The Events of the last 7 days, for the exclusion rules' preview. */
   ruleRecords: Record<string, unknown>[];
   now: number;
@@ -441,6 +445,7 @@ function tenantAdminPage(view: {
 
       <h2 class="slds-text-heading_medium slds-m-vertical_medium">Activity</h2>
       ${syncsChart(view.activity, view.timeZone)} ${latencyChart(view.activity, view.timeZone)}
+      ${queueChart(view.queue, view.now, view.timeZone)}
       <h2 class="slds-text-heading_medium slds-m-vertical_medium">Latest syncs</h2>
       ${
         view.recent.length === 0

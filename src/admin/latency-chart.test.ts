@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { latencyChart, syncsChart } from './latency-chart.ts';
+import { latencyChart, queueChart, syncsChart } from './latency-chart.ts';
 import type { LatencyBucket } from './overview.ts';
 
 const start = Date.UTC(2026, 11, 4, 0);
@@ -27,5 +27,20 @@ describe('the activity charts', () => {
     expect(String(await latencyChart(buckets, 'UTC'))).toContain(
       'End-to-end latency per hour, last 24 hours: 15 syncs; in the busiest hour p50 0.8 s and p95 1.9 s.',
     );
+  });
+
+  it('draws the queue depth of the last day with what it was at its deepest and now, in words', async () => {
+    const now = start + 24 * 3_600_000;
+    const points = [
+      { at: now - 3 * 3_600_000, queued: 40, dead: 0 },
+      { at: now - 2 * 3_600_000, queued: 120, dead: 1 },
+      { at: now - 60_000, queued: 3, dead: 1 },
+    ];
+    const chart = String(await queueChart(points, now, 'UTC'));
+    expect(chart).toContain(
+      'aria-label="Queue depth, last 24 hours: now 3 queued and 1 dead; the most queued, 120, at 22:00."',
+    );
+    expect(chart.match(/<polyline /g)).toHaveLength(2);
+    expect(String(await queueChart([], now, 'UTC'))).toBe('');
   });
 });

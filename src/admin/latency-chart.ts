@@ -2,6 +2,7 @@
 // an inline SVG (no script, no external assets), with a text alternative for screen readers.
 import { html, raw } from 'hono/html';
 import type { LatencyBucket } from './overview.ts';
+import type { QueuePoint } from '../reports/queue-history.ts';
 import { localDateTime } from '../domain/time-zones.ts';
 
 const width = 720;
@@ -90,6 +91,49 @@ export function syncsChart(buckets: readonly LatencyBucket[], timeZone: string) 
       )}
     </svg>
     <figcaption class="slds-text-body_small slds-text-color_weak">Syncs per hour (${timeZone}).</figcaption>
+  </figure>`;
+}
+
+/** The queue's depth over the last 24 hours (a sample a minute), as a line, with a text alternative. */
+export function queueChart(points: readonly QueuePoint[], now: number, timeZone: string) {
+  if (points.length === 0) return '';
+  const start = now - 86_400_000;
+  const top = Math.max(1, ...points.map((p) => p.queued + p.dead));
+  const chartHeight = height / 2;
+  const x = (at: number) => pad.left + ((at - start) / 86_400_000) * (width - pad.left - pad.right);
+  const y = (n: number) => pad.top + (1 - n / top) * (chartHeight - pad.top - pad.bottom);
+  const line = (pick: (p: QueuePoint) => number) =>
+    points.map((p) => `${x(p.at).toFixed(1)},${y(pick(p)).toFixed(1)}`).join(' ');
+  const latest = points.at(-1);
+  const deepest = points.reduce((best, p) => (p.queued > best.queued ? p : best));
+  const label = `Queue depth, last 24 hours: now ${latest?.queued ?? 0} queued and ${latest?.dead ?? 0} dead; the most queued, ${deepest.queued}, at ${localDateTime(deepest.at, timeZone).slice(11, 16)}.`;
+  const hours = Array.from({ length: 24 }, (_, i) => ({
+    from: Math.floor(start / 3_600_000 + 1 + i) * 3_600_000,
+  }));
+  return html`<figure>
+    <svg viewBox="0 0 ${width} ${chartHeight}" width="100%" role="img" aria-label="${label}">
+      ${raw(
+        [0, top]
+          .map(
+            (n) =>
+              `<line x1="${pad.left}" x2="${width - pad.right}" y1="${y(n)}" y2="${y(n)}" stroke="currentColor" stroke-opacity=".15"/>` +
+              `<text x="${pad.left - 6}" y="${y(n) + 4}" text-anchor="end" font-size="11" fill="currentColor">${n}</text>`,
+          )
+          .join('') +
+          hourLabels(
+            hours.map((h) => ({ from: h.from, count: 0, p50: null, p95: null })),
+            timeZone,
+            (i) => x(hours[i]?.from ?? start),
+            chartHeight - 8,
+          ),
+      )}
+      <polyline points="${line((p) => p.dead)}" fill="none" stroke="#ba0517" stroke-width="2" />
+      <polyline points="${line((p) => p.queued)}" fill="none" stroke="#0176d3" stroke-width="2" />
+    </svg>
+    <figcaption class="slds-text-body_small slds-text-color_weak">
+      <span class="p50">━ queued</span> <span class="p95">━ dead</span> — jobs, sampled each minute
+      (${timeZone}).
+    </figcaption>
   </figure>`;
 }
 

@@ -31,6 +31,7 @@ import * as metrics from './metrics-repository.ts';
 import * as nodes from './nodes-repository.ts';
 import * as oauthStates from './oauth-states-repository.ts';
 import * as overview from './overview-repository.ts';
+import * as queueSamples from './queue-samples-repository.ts';
 import * as rateLimits from './rate-limits-repository.ts';
 import * as salesforceConnections from './salesforce-connections-repository.ts';
 import * as sealedValues from './sealed-values-repository.ts';
@@ -73,6 +74,7 @@ const modules = {
   nodes: [nodes],
   oauthStates: [oauthStates],
   overview: [overview],
+  queueSamples: [queueSamples],
   rateLimits: [rateLimits],
   salesforceConnections: [salesforceConnections],
   sealedValues: [sealedValues],

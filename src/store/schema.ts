@@ -16,6 +16,7 @@ export interface Database {
   changes: ChangesTable;
   jobs: JobsTable;
   links: LinksTable;
+  queue_samples: QueueSamplesTable;
   traces: TracesTable;
   oauth_states: OAuthStatesTable;
   intake_positions: IntakePositionsTable;
@@ -314,4 +315,13 @@ export interface RateLimitsTable {
   key: string;
   window_started_at: number;
   hits: number;
+}
+
+/** The queue's depth of one tenant at the start of one minute (0015-queue-samples). */
+export interface QueueSamplesTable {
+  tenant_id: string;
+  at: number;
+  waiting: number;
+  running: number;
+  dead: number;
 }

@@ -10,6 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createSyncWorker, tenantCreationDeps } from '../../src/main.ts';
 import { createTenant } from '../../src/tenants/create-tenant.ts';
+import { recordQueueDepth } from '../../src/reports/queue-history.ts';
 import { seedDeadJob } from '../support/seed-dead-job.ts';
 import { launchChromium, describeInChromium } from '../support/chromium.ts';
 import { startSyncedService, type SyncedService } from '../support/synced-service.ts';
@@ -86,6 +87,8 @@ describeInChromium('admin pages in Chromium', () => {
         synced.env.advance(90 + round * 40);
       }
       synced.env.advance(400);
+      // A queue-depth sample while the round's Events wait (serve takes one a minute).
+      await recordQueueDepth(runtime.store.repos, synced.env.clock.now());
       await worker.runOnce();
     }
 
@@ -102,6 +105,7 @@ describeInChromium('admin pages in Chromium', () => {
     await page.reload();
     await shot('admin-overview');
     problems.push(...(await accessibilityProblems()));
+    expect(await page.locator('svg[aria-label^="Queue depth, last 24 hours: now 4 queued"]').count()).toBe(1);
     // The overview keeps itself fresh while open: a tenant added meanwhile shows without a reload.
     await createTenant(tenantCreationDeps(runtime), { slug: 'globex' });
     await expect.poll(() => page.locator('main').innerText(), { timeout: 40_000 }).toContain('globex');

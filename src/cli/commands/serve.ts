@@ -5,6 +5,7 @@
 // `instant-sync worker` runs the engine alone, for more sync capacity next to `serve`.
 // Either one also serves /metrics without a token on INSTANT_SYNC_METRICS_PORT when it is set
 // (bound to INSTANT_SYNC_METRICS_HOST, localhost by default), for a Prometheus on the same host.
+import { recordQueueDepth } from '../../reports/queue-history.ts';
 import { flushCompileCache } from 'node:module';
 import type { Command } from 'commander';
 import {
@@ -67,6 +68,13 @@ export async function serve(ctx: CliContext, config: Config, logger: Logger): Pr
     () => runtime.salesforce.expiryMonitor.check(),
     logger,
   );
+  // The queue's depth once a minute, for the admin pages' chart.
+  const queueSamples = startPeriodicTask(
+    'queue-samples',
+    60_000,
+    () => recordQueueDepth(runtime.store.repos, runtime.clock.now()),
+    logger,
+  );
   const intake = createIntake(runtime);
   intake.start();
   const engine = config.engine
@@ -89,6 +97,7 @@ export async function serve(ctx: CliContext, config: Config, logger: Logger): Pr
   await server.close(config.shutdownTimeout);
   await metricsServer?.close(1000);
   await expiryChecks.stop();
+  await queueSamples.stop();
   await intake.stop();
   await engine?.stop();
   await presence.stop();

@@ -16,6 +16,7 @@ import { securitySchema } from './0011-security.ts';
 import { seriesSchema } from './0012-series.ts';
 import { setAsideLinksSchema } from './0013-set-aside-links.ts';
 import { hybridProvidersSchema } from './0014-hybrid-providers.ts';
+import { queueSamplesSchema } from './0015-queue-samples.ts';
 
 export function allMigrations(backend: BackendCapabilities): Record<string, Migration> {
   return {
@@ -33,5 +34,6 @@ export function allMigrations(backend: BackendCapabilities): Record<string, Migr
     '0012-series': seriesSchema(),
     '0013-set-aside-links': setAsideLinksSchema(),
     '0014-hybrid-providers': hybridProvidersSchema(),
+    '0015-queue-samples': queueSamplesSchema(),
   };
 }
