@@ -525,7 +525,7 @@ function pagination(query: TenantQuery, total: number, shown: number) {
     ${
       query.page > 1
         ? html`<a
-            class="slds-m-left_medium"
+            class="slds-button slds-button_neutral slds-m-left_medium"
             href="${overviewHref(query, { page: query.page - 1 })}"
             rel="prev"
             >Previous</a
@@ -535,7 +535,7 @@ function pagination(query: TenantQuery, total: number, shown: number) {
     ${
       query.page < pages
         ? html`<a
-            class="slds-m-left_medium"
+            class="slds-button slds-button_neutral slds-m-left_medium"
             href="${overviewHref(query, { page: query.page + 1 })}"
             rel="next"
             >Next</a
@@ -594,8 +594,8 @@ function failuresPage(
           ? html`<p>Nothing here.</p>`
           : html`<nav class="slds-m-vertical_small" aria-label="Pages of failures">
                 <span>${first}–${first + shown.length - 1} of ${list.length}</span>
-                ${view.page > 1 ? html`<a class="slds-m-left_medium" href="/admin/failures?${filter}&page=${view.page - 1}" rel="prev">Previous</a>` : ''}
-                ${view.page < pages ? html`<a class="slds-m-left_medium" href="/admin/failures?${filter}&page=${view.page + 1}" rel="next">Next</a>` : ''}
+                ${view.page > 1 ? html`<a class="slds-button slds-button_neutral slds-m-left_medium" href="/admin/failures?${filter}&page=${view.page - 1}" rel="prev">Previous</a>` : ''}
+                ${view.page < pages ? html`<a class="slds-button slds-button_neutral slds-m-left_medium" href="/admin/failures?${filter}&page=${view.page + 1}" rel="next">Next</a>` : ''}
               </nav>
               <div class="table-wrap">
                 <table class="slds-table slds-table_bordered slds-table_cell-buffer">

@@ -53,6 +53,11 @@ export function adminTenantRoutes(deps: AdminDeps): Hono<AdminEnv> {
       exclusionRules: JSON.stringify(summary.exclusionRules, null, 2),
     };
     const detail = await tenantDetail(deps, tenant.id);
+    const syncs = latestSyncs(
+      await deps.repos.traces.recentApplies(tenant.id, 1000),
+      c.req.query('q')?.trim().slice(0, 100) || undefined,
+      Number(c.req.query('syncPage')),
+    );
     return c.html(
       tenantAdminPage({
         tenant,
@@ -60,6 +65,8 @@ export function adminTenantRoutes(deps: AdminDeps): Hono<AdminEnv> {
         form,
         csrf: sessionCsrf(c),
         ...detail,
+        recent: syncs.page,
+        syncs,
         activity: await latencySeries(deps.repos, deps.clock.now(), tenant.id),
         queue: await queueHistory(deps.repos, deps.clock.now(), tenant.id),
         ruleRecords: await deps.repos.eventRecords.recentEventRecords(
@@ -242,6 +249,8 @@ function tenantAdminPage(view: {
   providers: { name: string; kind: string; isDefault: boolean }[];
   positions: { source: string; position: string; updatedAt: number }[];
   recent: RecentApply[];
+  /** The latest syncs shown: searched, a page of them. */
+  syncs: LatestSyncs;
   /** Syncs per hour, last 24 hours, with their latency. */
   activity: LatencyBucket[];
   /** The tenant's queue depth, a sample a minute over the last 24 hours. */
@@ -446,55 +455,94 @@ function tenantAdminPage(view: {
       <h2 class="slds-text-heading_medium slds-m-vertical_medium">Activity</h2>
       ${syncsChart(view.activity, view.timeZone)} ${latencyChart(view.activity, view.timeZone)}
       ${queueChart(view.queue, view.now, view.timeZone)}
-      <h2 class="slds-text-heading_medium slds-m-vertical_medium">Latest syncs</h2>
+      <h2 class="slds-text-heading_medium slds-m-vertical_medium" id="latest-syncs">Latest syncs</h2>
+      <form method="get" action="/admin/tenants/${tenant.slug}#latest-syncs" role="search">
+        <label for="sync-search">Event id, subject or mailbox</label>
+        <input
+          class="slds-input"
+          id="sync-search"
+          type="search"
+          name="q"
+          value="${view.syncs.search ?? ''}"
+        />
+        <button class="slds-button slds-button_neutral" type="submit">Search</button>
+      </form>
       ${
         view.recent.length === 0
-          ? html`<p class="slds-text-body_small slds-text-color_weak slds-m-top_small">None yet.</p>`
-          : html`<div class="table-wrap">
-              <table class="slds-table slds-table_bordered slds-table_cell-buffer">
-                <thead>
-                  <tr>
-                    <th>When</th>
-                    <th>Event</th>
-                    <th>Mailbox</th>
-                    <th>What</th>
-                    <th class="num">Latency</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  ${view.recent.map(
-                    (r) =>
-                      html`<tr>
-                        <td>${pageTime(r.at, view.timeZone)}</td>
-                        <td>
-                          <a href="/admin/events?id=${r.eventId}">${r.subject ?? r.eventId}</a>
-                          ${
-                            r.subject === null
-                              ? ''
-                              : html`<br /><span class="slds-text-body_small slds-text-color_weak"
-                                    >${r.eventId}</span
-                                  >`
-                          }
-                        </td>
-                        <td>
-                          ${r.mailbox ?? '–'}
-                          ${
-                            r.ownerId === null
-                              ? ''
-                              : html`<br /><span class="slds-text-body_small slds-text-color_weak"
-                                    >owner ${r.ownerId}</span
-                                  >`
-                          }
-                        </td>
-                        <td>${r.message}</td>
-                        <td class="num">
-                          ${r.latencyMs === undefined ? '–' : `${(r.latencyMs / 1000).toFixed(1)} s`}
-                        </td>
-                      </tr>`,
-                  )}
-                </tbody>
-              </table>
-            </div>`
+          ? html`<p class="slds-text-body_small slds-text-color_weak slds-m-top_small">
+              ${view.syncs.search === undefined ? 'None yet.' : `No sync of the latest 1,000 matches “${view.syncs.search}”.`}
+            </p>`
+          : html`<nav class="slds-m-vertical_small" aria-label="Pages of latest syncs">
+                <span
+                  >${view.syncs.first}–${view.syncs.first + view.recent.length - 1} of
+                  ${view.syncs.total}</span
+                >
+                ${
+                  view.syncs.pageNumber > 1
+                    ? html`<a
+                        class="slds-button slds-button_neutral slds-m-left_medium"
+                        href="${syncsHref(tenant.slug, view.syncs, view.syncs.pageNumber - 1)}"
+                        rel="prev"
+                        >Previous</a
+                      >`
+                    : ''
+                }
+                ${
+                  view.syncs.first + view.recent.length - 1 < view.syncs.total
+                    ? html`<a
+                        class="slds-button slds-button_neutral slds-m-left_medium"
+                        href="${syncsHref(tenant.slug, view.syncs, view.syncs.pageNumber + 1)}"
+                        rel="next"
+                        >Next</a
+                      >`
+                    : ''
+                }
+              </nav>
+              <div class="table-wrap">
+                <table class="slds-table slds-table_bordered slds-table_cell-buffer">
+                  <thead>
+                    <tr>
+                      <th>When</th>
+                      <th>Event</th>
+                      <th>Mailbox</th>
+                      <th>What</th>
+                      <th class="num">Latency</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    ${view.recent.map(
+                      (r) =>
+                        html`<tr>
+                          <td>${pageTime(r.at, view.timeZone)}</td>
+                          <td>
+                            <a href="/admin/events?id=${r.eventId}">${r.subject ?? r.eventId}</a>
+                            ${
+                              r.subject === null
+                                ? ''
+                                : html`<br /><span class="slds-text-body_small slds-text-color_weak"
+                                      >${r.eventId}</span
+                                    >`
+                            }
+                          </td>
+                          <td>
+                            ${r.mailbox ?? '–'}
+                            ${
+                              r.ownerId === null
+                                ? ''
+                                : html`<br /><span class="slds-text-body_small slds-text-color_weak"
+                                      >owner ${r.ownerId}</span
+                                    >`
+                            }
+                          </td>
+                          <td>${r.message}</td>
+                          <td class="num">
+                            ${r.latencyMs === undefined ? '–' : `${(r.latencyMs / 1000).toFixed(1)} s`}
+                          </td>
+                        </tr>`,
+                    )}
+                  </tbody>
+                </table>
+              </div>`
       }`,
     { wide: true },
   );
@@ -510,6 +558,46 @@ async function mapMailbox(
 ): Promise<void> {
   const { tenant } = await deps.overview.connections.get(slug);
   await mapOwnerToMailbox({ repos: deps.repos, clock: deps.clock }, tenant, user, mailbox, provider);
+}
+
+/** Latest syncs shown per page. */
+const syncsPageSize = 20;
+
+interface LatestSyncs {
+  page: RecentApply[];
+  search: string | undefined;
+  total: number;
+  pageNumber: number;
+  /** The position (from 1) of the page's first sync among those found. */
+  first: number;
+}
+
+/** The syncs among `latest` whose Event id, subject or mailbox contains `search` (any case), a page of them. */
+function latestSyncs(latest: readonly RecentApply[], search: string | undefined, page: number): LatestSyncs {
+  const wanted = search?.toLowerCase();
+  const found =
+    wanted === undefined
+      ? latest
+      : latest.filter((r) =>
+          [r.eventId, r.subject, r.mailbox].some((text) => text?.toLowerCase().includes(wanted)),
+        );
+  const pages = Math.max(1, Math.ceil(found.length / syncsPageSize));
+  const pageNumber = Number.isInteger(page) && page >= 1 ? Math.min(page, pages) : 1;
+  const first = (pageNumber - 1) * syncsPageSize + 1;
+  return {
+    page: found.slice(first - 1, first - 1 + syncsPageSize),
+    search,
+    total: found.length,
+    pageNumber,
+    first,
+  };
+}
+
+function syncsHref(slug: string, syncs: LatestSyncs, page: number): string {
+  const params = new URLSearchParams();
+  if (syncs.search !== undefined) params.set('q', syncs.search);
+  params.set('syncPage', String(page));
+  return `/admin/tenants/${slug}?${params.toString()}#latest-syncs`;
 }
 
 /** What the tenant page and GET /api/tenants/<slug> show beyond the settings. */

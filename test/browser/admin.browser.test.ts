@@ -144,6 +144,13 @@ describeInChromium('admin pages in Chromium', () => {
     expect(latest).toMatch(/Kick-off with Initech 7[\s\S]*rep@acme\.example[\s\S]*owner 005/);
     await shot('admin-tenant');
     problems.push(...(await accessibilityProblems()));
+    // Latest syncs, 20 a page, searched by Event id, subject or mailbox.
+    const syncPages = page.locator('nav[aria-label="Pages of latest syncs"]');
+    expect(await syncPages.innerText()).toMatch(/^1–20 of 3\d\b/);
+    await page.getByLabel('Event id, subject or mailbox').fill('GLOBEX');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await expect.poll(() => syncPages.innerText()).toMatch(/^1–8 of 8$/);
+    expect(await page.locator('table').last().innerText()).not.toContain('Pipeline review');
 
     // A dead letter: find it, read its story, sync it again.
     const deadId = String(
