@@ -35,7 +35,7 @@ import { csrfToken, csrfValid, type CookieSettings } from '../http/browser-cooki
 import { adminTenantRoutes } from './admin-tenant-page.ts';
 import { latencyChart, queueChart, syncsChart } from './latency-chart.ts';
 import { queueHistory, type QueuePoint } from '../reports/queue-history.ts';
-import { adminNav } from './admin-views.ts';
+import { adminNav, pageNav } from './admin-views.ts';
 import { pageTime } from '../http/page-time.ts';
 import { readForm } from '../http/read-form.ts';
 import { htmlPage, messagePage } from '../http/html-page.ts';
@@ -512,37 +512,17 @@ function overviewPage(
   );
 }
 
-/** "Tenants 51–100 of 1,000" with the pages before and after. */
+/** The overview's pages of tenants. */
 function pagination(query: TenantQuery, total: number, shown: number) {
-  const first = (query.page - 1) * query.pageSize + 1;
-  const last = first + shown - 1;
-  const pages = Math.max(1, Math.ceil(total / query.pageSize));
-  return html`<nav class="slds-m-vertical_small" aria-label="Pages of tenants">
-    <span
-      >Tenants ${first.toLocaleString('en-US')}–${last.toLocaleString('en-US')} of
-      ${total.toLocaleString('en-US')}</span
-    >
-    ${
-      query.page > 1
-        ? html`<a
-            class="slds-button slds-button_neutral slds-m-left_medium"
-            href="${overviewHref(query, { page: query.page - 1 })}"
-            rel="prev"
-            >Previous</a
-          >`
-        : ''
-    }
-    ${
-      query.page < pages
-        ? html`<a
-            class="slds-button slds-button_neutral slds-m-left_medium"
-            href="${overviewHref(query, { page: query.page + 1 })}"
-            rel="next"
-            >Next</a
-          >`
-        : ''
-    }
-  </nav>`;
+  return pageNav({
+    of: 'tenants',
+    noun: 'Tenants',
+    page: query.page,
+    pageSize: query.pageSize,
+    shown,
+    total,
+    href: (page) => overviewHref(query, { page }),
+  });
 }
 
 /** Failures shown per page. */
@@ -562,9 +542,7 @@ function failuresPage(
 ) {
   const filter = `tenant=${encodeURIComponent(view.tenant ?? '')}&kind=${view.kind ?? ''}&q=${encodeURIComponent(view.search ?? '')}`;
   const back = `/admin/failures?${filter}&page=${view.page}`;
-  const pages = Math.max(1, Math.ceil(list.length / failuresPageSize));
   const shown = list.slice((view.page - 1) * failuresPageSize, view.page * failuresPageSize);
-  const first = (view.page - 1) * failuresPageSize + 1;
   return htmlPage(
     'Failures',
     html`${adminNav(view.csrf)}
@@ -592,11 +570,14 @@ function failuresPage(
       ${
         shown.length === 0
           ? html`<p>Nothing here.</p>`
-          : html`<nav class="slds-m-vertical_small" aria-label="Pages of failures">
-                <span>${first}–${first + shown.length - 1} of ${list.length}</span>
-                ${view.page > 1 ? html`<a class="slds-button slds-button_neutral slds-m-left_medium" href="/admin/failures?${filter}&page=${view.page - 1}" rel="prev">Previous</a>` : ''}
-                ${view.page < pages ? html`<a class="slds-button slds-button_neutral slds-m-left_medium" href="/admin/failures?${filter}&page=${view.page + 1}" rel="next">Next</a>` : ''}
-              </nav>
+          : html`${pageNav({
+                of: 'failures',
+                page: view.page,
+                pageSize: failuresPageSize,
+                shown: shown.length,
+                total: list.length,
+                href: (page) => `/admin/failures?${filter}&page=${page}`,
+              })}
               <div class="table-wrap">
                 <table class="slds-table slds-table_bordered slds-table_cell-buffer">
                   <thead>

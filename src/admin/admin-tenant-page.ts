@@ -5,7 +5,7 @@
 import { Hono, type Context } from 'hono';
 import { html } from 'hono/html';
 import { sessionCsrf, sessionCsrfValid, type AdminDeps, type AdminEnv } from './admin-context.ts';
-import { adminNav, disconnectable } from './admin-views.ts';
+import { adminNav, disconnectable, pageNav } from './admin-views.ts';
 import { exactTime, pageTime } from '../http/page-time.ts';
 import { readForm } from '../http/read-form.ts';
 import { htmlPage } from '../http/html-page.ts';
@@ -472,32 +472,14 @@ function tenantAdminPage(view: {
           ? html`<p class="slds-text-body_small slds-text-color_weak slds-m-top_small">
               ${view.syncs.search === undefined ? 'None yet.' : `No sync of the latest 1,000 matches “${view.syncs.search}”.`}
             </p>`
-          : html`<nav class="slds-m-vertical_small" aria-label="Pages of latest syncs">
-                <span
-                  >${view.syncs.first}–${view.syncs.first + view.recent.length - 1} of
-                  ${view.syncs.total}</span
-                >
-                ${
-                  view.syncs.pageNumber > 1
-                    ? html`<a
-                        class="slds-button slds-button_neutral slds-m-left_medium"
-                        href="${syncsHref(tenant.slug, view.syncs, view.syncs.pageNumber - 1)}"
-                        rel="prev"
-                        >Previous</a
-                      >`
-                    : ''
-                }
-                ${
-                  view.syncs.first + view.recent.length - 1 < view.syncs.total
-                    ? html`<a
-                        class="slds-button slds-button_neutral slds-m-left_medium"
-                        href="${syncsHref(tenant.slug, view.syncs, view.syncs.pageNumber + 1)}"
-                        rel="next"
-                        >Next</a
-                      >`
-                    : ''
-                }
-              </nav>
+          : html`${pageNav({
+                of: 'latest syncs',
+                page: view.syncs.pageNumber,
+                pageSize: syncsPageSize,
+                shown: view.recent.length,
+                total: view.syncs.total,
+                href: (page) => syncsHref(tenant.slug, view.syncs, page),
+              })}
               <div class="table-wrap">
                 <table class="slds-table slds-table_bordered slds-table_cell-buffer">
                   <thead>
@@ -568,8 +550,6 @@ interface LatestSyncs {
   search: string | undefined;
   total: number;
   pageNumber: number;
-  /** The position (from 1) of the page's first sync among those found. */
-  first: number;
 }
 
 /** The syncs among `latest` whose Event id, subject or mailbox contains `search` (any case), a page of them. */
@@ -583,14 +563,8 @@ function latestSyncs(latest: readonly RecentApply[], search: string | undefined,
         );
   const pages = Math.max(1, Math.ceil(found.length / syncsPageSize));
   const pageNumber = Number.isInteger(page) && page >= 1 ? Math.min(page, pages) : 1;
-  const first = (pageNumber - 1) * syncsPageSize + 1;
-  return {
-    page: found.slice(first - 1, first - 1 + syncsPageSize),
-    search,
-    total: found.length,
-    pageNumber,
-    first,
-  };
+  const skipped = (pageNumber - 1) * syncsPageSize;
+  return { page: found.slice(skipped, skipped + syncsPageSize), search, total: found.length, pageNumber };
 }
 
 function syncsHref(slug: string, syncs: LatestSyncs, page: number): string {

@@ -20,3 +20,49 @@ export function adminNav(csrf: string) {
 export function disconnectable(state: string): boolean {
   return state === 'connected' || state === 'expiring' || state === 'reconnect_required';
 }
+
+/**
+ * "Tenants 51–100 of 1,000" and the way to the pages before and after (as Lightning buttons: a
+ * link told from the text only by its colour is not enough), `href(page)` the address of a page.
+ */
+export function pageNav(view: {
+  /** What the list is of, for screen readers: "tenants". */
+  of: string;
+  /** What the range says before its numbers: "Tenants", or nothing. */
+  noun?: string;
+  page: number;
+  pageSize: number;
+  shown: number;
+  total: number;
+  href: (page: number) => string;
+}) {
+  const first = (view.page - 1) * view.pageSize + 1;
+  const last = first + view.shown - 1;
+  const count = (n: number) => n.toLocaleString('en-US');
+  return html`<nav class="slds-m-vertical_small" aria-label="Pages of ${view.of}">
+    <span
+      >${view.noun === undefined ? '' : `${view.noun} `}${count(first)}–${count(last)} of
+      ${count(view.total)}</span
+    >
+    ${
+      view.page > 1
+        ? html`<a
+            class="slds-button slds-button_neutral slds-m-left_medium"
+            href="${view.href(view.page - 1)}"
+            rel="prev"
+            >Previous</a
+          >`
+        : ''
+    }
+    ${
+      last < view.total
+        ? html`<a
+            class="slds-button slds-button_neutral slds-m-left_medium"
+            href="${view.href(view.page + 1)}"
+            rel="next"
+            >Next</a
+          >`
+        : ''
+    }
+  </nav>`;
+}

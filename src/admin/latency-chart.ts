@@ -30,16 +30,7 @@ export function latencyChart(buckets: readonly LatencyBucket[], timeZone: string
   const label = `End-to-end latency per hour, last 24 hours: ${total} sync${total === 1 ? '' : 's'}; in the busiest hour p50 ${seconds(busiest.p50)} and p95 ${seconds(busiest.p95)}.`;
   return html`<figure>
     <svg viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="${label}">
-      ${raw(
-        ticks
-          .map(
-            (t) =>
-              `<line x1="${pad.left}" x2="${width - pad.right}" y1="${y(t)}" y2="${y(t)}" stroke="currentColor" stroke-opacity=".15"/>` +
-              `<text x="${pad.left - 6}" y="${y(t) + 4}" text-anchor="end" font-size="11" fill="currentColor">${seconds(t)}</text>`,
-          )
-          .join(''),
-      )}
-      ${raw(hourLabels(buckets, timeZone, x, height - 8))}
+      ${raw(gridLines(ticks, y, seconds))} ${raw(hourLabels(buckets, timeZone, x, height - 8))}
       <polyline points="${line((b) => b.p95)}" fill="none" stroke="#cf222e" stroke-width="2" />
       <polyline points="${line((b) => b.p50)}" fill="none" stroke="#0969da" stroke-width="2" />
       ${raw(
@@ -73,13 +64,7 @@ export function syncsChart(buckets: readonly LatencyBucket[], timeZone: string) 
   return html`<figure>
     <svg viewBox="0 0 ${width} ${height / 2}" width="100%" role="img" aria-label="${label}">
       ${raw(
-        [0, top]
-          .map(
-            (n) =>
-              `<line x1="${pad.left}" x2="${width - pad.right}" y1="${y(n)}" y2="${y(n)}" stroke="currentColor" stroke-opacity=".15"/>` +
-              `<text x="${pad.left - 6}" y="${y(n) + 4}" text-anchor="end" font-size="11" fill="currentColor">${n}</text>`,
-          )
-          .join('') +
+        gridLines([0, top], y, String) +
           buckets
             .map((b, i) =>
               b.count === 0
@@ -113,13 +98,7 @@ export function queueChart(points: readonly QueuePoint[], now: number, timeZone:
   return html`<figure>
     <svg viewBox="0 0 ${width} ${chartHeight}" width="100%" role="img" aria-label="${label}">
       ${raw(
-        [0, top]
-          .map(
-            (n) =>
-              `<line x1="${pad.left}" x2="${width - pad.right}" y1="${y(n)}" y2="${y(n)}" stroke="currentColor" stroke-opacity=".15"/>` +
-              `<text x="${pad.left - 6}" y="${y(n) + 4}" text-anchor="end" font-size="11" fill="currentColor">${n}</text>`,
-          )
-          .join('') +
+        gridLines([0, top], y, String) +
           hourLabels(
             hours.map((h) => ({ from: h.from, count: 0, p50: null, p95: null })),
             timeZone,
@@ -135,6 +114,21 @@ export function queueChart(points: readonly QueuePoint[], now: number, timeZone:
       (${timeZone}).
     </figcaption>
   </figure>`;
+}
+
+/** A faint line across the chart at each of `values`, labelled on the left. */
+function gridLines(
+  values: readonly number[],
+  y: (value: number) => number,
+  label: (value: number) => string,
+): string {
+  return values
+    .map(
+      (v) =>
+        `<line x1="${pad.left}" x2="${width - pad.right}" y1="${y(v)}" y2="${y(v)}" stroke="currentColor" stroke-opacity=".15"/>` +
+        `<text x="${pad.left - 6}" y="${y(v) + 4}" text-anchor="end" font-size="11" fill="currentColor">${label(v)}</text>`,
+    )
+    .join('');
 }
 
 /** The hour (HH:MM in `timeZone`) under every sixth bucket and the last, centred on `x(i)`, at height `y`. */
