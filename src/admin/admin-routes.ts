@@ -35,7 +35,7 @@ import { csrfToken, csrfValid, type CookieSettings } from '../http/browser-cooki
 import { adminTenantRoutes } from './admin-tenant-page.ts';
 import { latencyChart, queueChart, syncsChart } from './latency-chart.ts';
 import { queueHistory, type QueuePoint } from '../reports/queue-history.ts';
-import { adminNav, pageNav } from './admin-views.ts';
+import { adminNav, eventCells, pageNav } from './admin-views.ts';
 import { pageTime } from '../http/page-time.ts';
 import { readForm } from '../http/read-form.ts';
 import { htmlPage, messagePage } from '../http/html-page.ts';
@@ -597,14 +597,7 @@ function failuresPage(
                         html`<tr>
                           <td>${pageTime(f.at, view.timeZone)}</td>
                           <td>${f.tenant}</td>
-                          <td>
-                            <a href="/admin/events?id=${f.eventId}">${f.subject ?? f.eventId}</a>
-                            ${f.subject === null ? '' : html`<br /><span class="slds-text-body_small slds-text-color_weak">${f.eventId}</span>`}
-                          </td>
-                          <td>
-                            ${f.mailbox ?? '–'}
-                            ${f.ownerId === null ? '' : html`<br /><span class="slds-text-body_small slds-text-color_weak">owner ${f.ownerId}</span>`}
-                          </td>
+                          ${eventCells(f)}
                           <td class="${f.kind === 'dead' ? 'bad' : 'warn'}">
                             ${f.kind === 'dead' ? `dead after ${f.attempts ?? '?'} attempt(s)` : 'skipped'}
                           </td>

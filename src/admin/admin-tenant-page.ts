@@ -5,7 +5,7 @@
 import { Hono, type Context } from 'hono';
 import { html } from 'hono/html';
 import { sessionCsrf, sessionCsrfValid, type AdminDeps, type AdminEnv } from './admin-context.ts';
-import { adminNav, disconnectable, pageNav } from './admin-views.ts';
+import { adminNav, disconnectable, eventCells, pageNav } from './admin-views.ts';
 import { exactTime, pageTime } from '../http/page-time.ts';
 import { readForm } from '../http/read-form.ts';
 import { htmlPage } from '../http/html-page.ts';
@@ -496,26 +496,7 @@ function tenantAdminPage(view: {
                       (r) =>
                         html`<tr>
                           <td>${pageTime(r.at, view.timeZone)}</td>
-                          <td>
-                            <a href="/admin/events?id=${r.eventId}">${r.subject ?? r.eventId}</a>
-                            ${
-                              r.subject === null
-                                ? ''
-                                : html`<br /><span class="slds-text-body_small slds-text-color_weak"
-                                      >${r.eventId}</span
-                                    >`
-                            }
-                          </td>
-                          <td>
-                            ${r.mailbox ?? '–'}
-                            ${
-                              r.ownerId === null
-                                ? ''
-                                : html`<br /><span class="slds-text-body_small slds-text-color_weak"
-                                      >owner ${r.ownerId}</span
-                                    >`
-                            }
-                          </td>
+                          ${eventCells(r)}
                           <td>${r.message}</td>
                           <td class="num">
                             ${r.latencyMs === undefined ? '–' : `${(r.latencyMs / 1000).toFixed(1)} s`}

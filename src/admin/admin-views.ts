@@ -66,3 +66,19 @@ export function pageNav(view: {
     }
   </nav>`;
 }
+
+/** An Event's two cells in a list: its subject (else its id) linked to its story, and its mailbox and owner. */
+export function eventCells(event: {
+  eventId: string;
+  subject: string | null;
+  mailbox: string | null;
+  ownerId: string | null;
+}) {
+  const below = (text: string | null) =>
+    text === null ? '' : html`<br /><span class="slds-text-body_small slds-text-color_weak">${text}</span>`;
+  return html`<td>
+      <a href="/admin/events?id=${event.eventId}">${event.subject ?? event.eventId}</a>
+      ${below(event.subject === null ? null : event.eventId)}
+    </td>
+    <td>${event.mailbox ?? '–'} ${below(event.ownerId === null ? null : `owner ${event.ownerId}`)}</td>`;
+}
