@@ -52,9 +52,10 @@ export function adminTenantRoutes(deps: AdminDeps): Hono<AdminEnv> {
       internalDomains: summary.internalDomains.join(', '),
       exclusionRules: JSON.stringify(summary.exclusionRules, null, 2),
     };
-    const detail = await tenantDetail(deps, tenant.id);
+    // The page searches and pages the latest 1,000 syncs (the API gives the latest 20).
+    const detail = await tenantDetail(deps, tenant.id, 1000);
     const syncs = latestSyncs(
-      await deps.repos.traces.recentApplies(tenant.id, 1000),
+      detail.recent,
       c.req.query('q')?.trim().slice(0, 100) || undefined,
       Number(c.req.query('syncPage')),
     );
@@ -556,10 +557,10 @@ function syncsHref(slug: string, syncs: LatestSyncs, page: number): string {
 }
 
 /** What the tenant page and GET /api/tenants/<slug> show beyond the settings. */
-async function tenantDetail(deps: AdminDeps, tenantId: string) {
+async function tenantDetail(deps: AdminDeps, tenantId: string, recentSyncs = 20) {
   const mailboxes = (await deps.repos.mailboxes.listMailboxes(tenantId)).map(toMailboxView);
   const positions = await deps.repos.intakePositions.listPositions(tenantId);
-  const recent = await deps.repos.traces.recentApplies(tenantId, 20);
+  const recent = await deps.repos.traces.recentApplies(tenantId, recentSyncs);
   const providers = (await deps.repos.mailboxProviders.listProviders(tenantId)).map((p) => ({
     name: p.name,
     kind: p.kind,
