@@ -18,10 +18,9 @@ import {
 } from '../intake/manual/retry-events.ts';
 import { BadInputError, NotFoundError } from '../lib/errors.ts';
 import { describeLinkedItem, eventStories, type EventStory } from '../reports/event-story.ts';
+import { syncHistory, type SyncPoint } from '../reports/sync-history.ts';
 import {
   failures,
-  latencySeries,
-  type LatencyBucket,
   tenantOverviewPage,
   tenantOverviews,
   type TenantQuery,
@@ -160,7 +159,7 @@ export function adminRoutes(deps: AdminDeps): Hono {
       overviewPage(
         tenantQuery(c),
         await tenantOverviewPage(deps.overview, tenantQuery(c)),
-        await latencySeries(deps.repos, deps.clock.now()),
+        await syncHistory(deps.repos, deps.clock.now()),
         await queueHistory(deps.repos, deps.clock.now()),
         sessionCsrf(c),
         deps.clock.now(),
@@ -396,7 +395,7 @@ function overviewHref(query: TenantQuery, change: Partial<TenantQuery>): string 
 function overviewPage(
   query: TenantQuery,
   { tenants, total }: { tenants: TenantOverview[]; total: number },
-  latency: LatencyBucket[],
+  activity: SyncPoint[],
   queue: QueuePoint[],
   csrf: string,
   now: number,
@@ -497,9 +496,9 @@ function overviewPage(
               ${total > query.pageSize ? pagination(query, total, tenants.length) : ''}`
       }
       <h2 class="slds-text-heading_medium slds-m-vertical_medium">Syncs</h2>
-      ${syncsChart(latency, timeZone)}
+      ${syncsChart(activity, timeZone)}
       <h2 class="slds-text-heading_medium slds-m-vertical_medium">Latency</h2>
-      ${latencyChart(latency, timeZone)}
+      ${latencyChart(activity, timeZone)}
       <h2 class="slds-text-heading_medium slds-m-vertical_medium">Queue</h2>
       ${
         queue.length === 0

@@ -18,8 +18,8 @@ import type { TenantRow } from '../store/schema.ts';
 import type { RecentApply } from '../store/traces-repository.ts';
 import { latencyChart, queueChart, syncsChart } from './latency-chart.ts';
 import { queueHistory, type QueuePoint } from '../reports/queue-history.ts';
+import { syncHistory, type SyncPoint } from '../reports/sync-history.ts';
 import { exclusionRulesEditor, submittedRulesJson } from './exclusion-rules-editor.ts';
-import { latencySeries, type LatencyBucket } from './overview.ts';
 import { describeMailboxState, toMailboxView, type MailboxView } from '../tenants/mailbox-view.ts';
 import { toTenantSummary } from '../tenants/tenant-summary.ts';
 import { updateTenantSettings } from '../tenants/update-tenant-settings.ts';
@@ -68,7 +68,7 @@ export function adminTenantRoutes(deps: AdminDeps): Hono<AdminEnv> {
         ...detail,
         recent: syncs.page,
         syncs,
-        activity: await latencySeries(deps.repos, deps.clock.now(), tenant.id),
+        activity: await syncHistory(deps.repos, deps.clock.now(), tenant.id),
         queue: await queueHistory(deps.repos, deps.clock.now(), tenant.id),
         ruleRecords: await deps.repos.eventRecords.recentEventRecords(
           tenant.id,
@@ -252,8 +252,8 @@ function tenantAdminPage(view: {
   recent: RecentApply[];
   /** The latest syncs shown: searched, a page of them. */
   syncs: LatestSyncs;
-  /** Syncs per hour, last 24 hours, with their latency. */
-  activity: LatencyBucket[];
+  /** Syncs per minute, last 24 hours, with their latency. */
+  activity: SyncPoint[];
   /** The tenant's queue depth, a sample a minute over the last 24 hours. */
   queue: QueuePoint[];
   /** The Events of the last 7 days, for the exclusion rules' preview. */

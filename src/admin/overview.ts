@@ -1,6 +1,7 @@
 // What the admin overview and /api/tenants show per tenant: the Salesforce connection, the mailbox
 // provider, Events synced in the last hour and day with their p50/p95 end-to-end latency (from the
 // traces), the queue and its dead letters; and the failures list: dead letters and recent skips.
+import { percentile } from '../lib/percentile.ts';
 import type { ConnectionManager } from '../salesforce/connection-manager.ts';
 import type { JobCounts } from '../store/jobs/count-jobs.ts';
 import type { EventLabel } from '../store/overview-repository.ts';
@@ -26,11 +27,6 @@ export interface OverviewDeps {
   connections: ConnectionManager;
   jobCounts: (tenantId: string) => Promise<JobCounts>;
   now: () => number;
-}
-
-function percentile(sorted: readonly number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? null;
 }
 
 /** Every tenant's overview, by slug (GET /api/tenants). */
@@ -189,41 +185,4 @@ export async function failures(
       listed.push(failure);
   }
   return listed.slice(0, limit);
-}
-
-export interface LatencyBucket {
-  /** Start of the hour, epoch ms. */
-  from: number;
-  count: number;
-  p50: number | null;
-  p95: number | null;
-}
-
-/** End-to-end latency of every tenant's syncs, hour by hour over the last 24 hours. */
-/** Syncs per hour over the last 24 hours with their p50/p95 latency: every tenant's, or one's. */
-export async function latencySeries(
-  repos: Repositories,
-  now: number,
-  tenantId?: string,
-): Promise<LatencyBucket[]> {
-  const hour = 3_600_000;
-  const start = Math.floor(now / hour) * hour - 23 * hour;
-  const buckets: number[][] = Array.from({ length: 24 }, () => []);
-  for (const { at, latencyMs } of await repos.overview.syncsSince({
-    since: start,
-    tenantId,
-    limit: 200_000,
-  })) {
-    const index = Math.floor((at - start) / hour);
-    if (index >= 0 && index < 24) buckets[index]?.push(latencyMs ?? Number.NaN);
-  }
-  return buckets.map((values, index) => {
-    const sorted = values.filter((ms) => !Number.isNaN(ms)).sort((a, b) => a - b);
-    return {
-      from: start + index * hour,
-      count: values.length,
-      p50: percentile(sorted, 50),
-      p95: percentile(sorted, 95),
-    };
-  });
 }

@@ -32,6 +32,7 @@ import * as nodes from './nodes-repository.ts';
 import * as oauthStates from './oauth-states-repository.ts';
 import * as overview from './overview-repository.ts';
 import * as queueSamples from './queue-samples-repository.ts';
+import * as syncMinutes from './sync-minutes-repository.ts';
 import * as rateLimits from './rate-limits-repository.ts';
 import * as salesforceConnections from './salesforce-connections-repository.ts';
 import * as sealedValues from './sealed-values-repository.ts';
@@ -79,6 +80,7 @@ const modules = {
   salesforceConnections: [salesforceConnections],
   sealedValues: [sealedValues],
   series: [series],
+  syncMinutes: [syncMinutes],
   tenants: [tenants],
   traces: [traces],
 } as const;

@@ -17,6 +17,7 @@ export interface Database {
   jobs: JobsTable;
   links: LinksTable;
   queue_samples: QueueSamplesTable;
+  sync_minutes: SyncMinutesTable;
   traces: TracesTable;
   oauth_states: OAuthStatesTable;
   intake_positions: IntakePositionsTable;
@@ -324,4 +325,13 @@ export interface QueueSamplesTable {
   waiting: number;
   running: number;
   dead: number;
+}
+
+/** Syncs of one tenant (or of all: `*`) in one minute, with their latency (0016-sync-minutes). */
+export interface SyncMinutesTable {
+  tenant_id: string;
+  at: number;
+  syncs: number;
+  p50_ms: number | null;
+  p95_ms: number | null;
 }

@@ -106,7 +106,7 @@ describeEachBackend('admin pages and API', (database) => {
     expect(after.html).toMatch(/apply[\s\S]*create done/);
     expect(synced.graph.events('rep@acme.example').map((e) => e['subject'])).toContain('Dead then alive');
     expect((await browser.get(`${url}/admin/`)).html).toContain(
-      'End-to-end latency per hour, last 24 hours: 1 sync;',
+      'End-to-end latency per minute, last 24 hours: 1 sync;',
     );
 
     // The JSON API with the session: reads freely, writes only with the session's CSRF token

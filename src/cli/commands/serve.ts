@@ -6,6 +6,7 @@
 // Either one also serves /metrics without a token on INSTANT_SYNC_METRICS_PORT when it is set
 // (bound to INSTANT_SYNC_METRICS_HOST, localhost by default), for a Prometheus on the same host.
 import { recordQueueDepth } from '../../reports/queue-history.ts';
+import { countSyncMinutes } from '../../reports/sync-history.ts';
 import { flushCompileCache } from 'node:module';
 import type { Command } from 'commander';
 import {
@@ -68,11 +69,14 @@ export async function serve(ctx: CliContext, config: Config, logger: Logger): Pr
     () => runtime.salesforce.expiryMonitor.check(),
     logger,
   );
-  // The queue's depth once a minute, for the admin pages' chart.
-  const queueSamples = startPeriodicTask(
-    'queue-samples',
+  // The queue's depth and the syncs of each minute, once a minute, for the admin pages' charts.
+  const activitySamples = startPeriodicTask(
+    'activity-samples',
     60_000,
-    () => recordQueueDepth(runtime.store.repos, runtime.clock.now()),
+    async () => {
+      await recordQueueDepth(runtime.store.repos, runtime.clock.now());
+      await countSyncMinutes(runtime.store.repos, runtime.clock.now());
+    },
     logger,
   );
   const intake = createIntake(runtime);
@@ -97,7 +101,7 @@ export async function serve(ctx: CliContext, config: Config, logger: Logger): Pr
   await server.close(config.shutdownTimeout);
   await metricsServer?.close(1000);
   await expiryChecks.stop();
-  await queueSamples.stop();
+  await activitySamples.stop();
   await intake.stop();
   await engine?.stop();
   await presence.stop();

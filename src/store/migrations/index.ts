@@ -17,6 +17,7 @@ import { seriesSchema } from './0012-series.ts';
 import { setAsideLinksSchema } from './0013-set-aside-links.ts';
 import { hybridProvidersSchema } from './0014-hybrid-providers.ts';
 import { queueSamplesSchema } from './0015-queue-samples.ts';
+import { syncMinutesSchema } from './0016-sync-minutes.ts';
 
 export function allMigrations(backend: BackendCapabilities): Record<string, Migration> {
   return {
@@ -35,5 +36,6 @@ export function allMigrations(backend: BackendCapabilities): Record<string, Migr
     '0013-set-aside-links': setAsideLinksSchema(),
     '0014-hybrid-providers': hybridProvidersSchema(),
     '0015-queue-samples': queueSamplesSchema(),
+    '0016-sync-minutes': syncMinutesSchema(),
   };
 }
