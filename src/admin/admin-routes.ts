@@ -37,6 +37,7 @@ import { queueHistory, type QueuePoint } from '../reports/queue-history.ts';
 import { adminNav, eventCells, pageNav } from './admin-views.ts';
 import { pageTime } from '../http/page-time.ts';
 import { readForm } from '../http/read-form.ts';
+import { displayZone, displayZoneRoutes } from './display-zone.ts';
 import { htmlPage, messagePage } from '../http/html-page.ts';
 
 export type { AdminDeps } from './admin-context.ts';
@@ -163,7 +164,7 @@ export function adminRoutes(deps: AdminDeps): Hono {
         await queueHistory(deps.repos, deps.clock.now()),
         sessionCsrf(c),
         deps.clock.now(),
-        deps.displayTimeZone,
+        displayZone(c, deps.displayTimeZone).zone,
       ),
     ),
   );
@@ -181,7 +182,7 @@ export function adminRoutes(deps: AdminDeps): Hono {
         page: Number.isInteger(page) && page >= 1 ? page : 1,
         csrf: sessionCsrf(c),
         retried: c.req.query('retried'),
-        timeZone: deps.displayTimeZone,
+        timeZone: displayZone(c, deps.displayTimeZone).zone,
       }),
     );
   });
@@ -219,12 +220,13 @@ export function adminRoutes(deps: AdminDeps): Hono {
         csrf: sessionCsrf(c),
         retried: c.req.query('retried'),
         problem: given === '' ? undefined : salesforceIdProblem(given, 'Event'),
-        timeZone: deps.displayTimeZone,
+        timeZone: displayZone(c, deps.displayTimeZone).zone,
       }),
     );
   });
 
   app.route('/', adminTenantRoutes(deps));
+  app.route('/', displayZoneRoutes(deps));
 
   // ---- JSON API ----
   app.get('/api/tenants', async (c) => c.json(await tenantOverviews(deps.overview)));

@@ -19,6 +19,7 @@ import type { RecentApply } from '../store/traces-repository.ts';
 import { latencyChart, queueChart, syncsChart } from './latency-chart.ts';
 import { queueHistory, type QueuePoint } from '../reports/queue-history.ts';
 import { syncHistory, type SyncPoint } from '../reports/sync-history.ts';
+import { displayZone } from './display-zone.ts';
 import { exclusionRulesEditor, submittedRulesJson } from './exclusion-rules-editor.ts';
 import { describeMailboxState, toMailboxView, type MailboxView } from '../tenants/mailbox-view.ts';
 import { toTenantSummary } from '../tenants/tenant-summary.ts';
@@ -77,7 +78,7 @@ export function adminTenantRoutes(deps: AdminDeps): Hono<AdminEnv> {
         ),
         now: deps.clock.now(),
         publicUrl: deps.publicUrl,
-        timeZone: deps.displayTimeZone,
+        timeZone: displayZone(c, deps.displayTimeZone).zone,
         ...(view.error === undefined ? {} : { error: view.error }),
         ...(view.notice === undefined ? {} : { notice: view.notice }),
       }),

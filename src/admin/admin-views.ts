@@ -4,7 +4,7 @@ import { html } from 'hono/html';
 export function adminNav(csrf: string) {
   return html`<nav>
     <a href="/admin/">Overview</a><a href="/admin/failures">Failures</a
-    ><a href="/admin/events">Trace an Event</a>
+    ><a href="/admin/events">Trace an Event</a><a href="/admin/preferences">Preferences</a>
     <form method="post" action="/admin/logout">
       <input type="hidden" name="csrf" value="${csrf}" /><button
         class="slds-button slds-button_neutral"

@@ -129,7 +129,8 @@ export const options = {
     default: 'UTC',
     description:
       'The time zone (IANA name, such as Europe/Berlin) the admin and tenant pages show times in. In a browser with ' +
-      'JavaScript the pages show them in the viewer\'s own zone instead, recent ones as "5 min ago".',
+      'JavaScript the pages show them in the viewer\'s own zone instead, recent ones as "5 min ago"; an admin may ' +
+      "choose another zone for their browser in the admin pages' Preferences (times and charts then use it).",
     schema: z
       .string()
       .trim()

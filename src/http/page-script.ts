@@ -1,17 +1,25 @@
 // The service's one page script, plain JavaScript the browser runs as it is (no build step),
 // served by the service (CSP script-src 'self'); every page works without it. It shows each
-// <time datetime> in the viewer's own zone, a recent or near one as "5 min ago" or "in 3 days"
+// <time datetime> in the viewer's own zone (or in the one the admin chose in Preferences, the
+// is_zone cookie of admin/display-zone.ts), a recent or near one as "5 min ago" or "in 3 days"
 // with the exact time on hover; and a page marked data-refresh="<seconds>" (the overview) loads
 // itself again that often while it is in view, unless a field of it is being edited.
 import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
 
-const script = `// Instant Sync: times in the viewer's own zone; pages that ask for it kept fresh.
+const script = `// Instant Sync: times in the viewer's own zone (or the one chosen in Preferences); pages that ask for it kept fresh.
 (() => {
-  const exact = new Intl.DateTimeFormat(undefined, {
+  const options = {
     day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit',
     timeZoneName: 'short',
-  });
+  };
+  const chosen = /(?:^|; )is_zone=([^;]*)/.exec(document.cookie);
+  let exact = new Intl.DateTimeFormat(undefined, options);
+  try {
+    if (chosen !== null) exact = new Intl.DateTimeFormat(undefined, { ...options, timeZone: decodeURIComponent(chosen[1]) });
+  } catch {
+    // A zone this browser does not know: its own zone, then.
+  }
   const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
   const units = [['day', 86400000], ['hour', 3600000], ['minute', 60000], ['second', 1000]];
   const showTimes = () => {

@@ -203,6 +203,25 @@ describeInChromium('admin pages in Chromium', () => {
       '"label": "kick-offs stay out of calendars"',
     );
     problems.push(...(await accessibilityProblems()));
+    // Times in a zone chosen in Preferences (Tokyo, from a New York browser): the script's times
+    // and the server's charts both; back to the browser's own zone after.
+    await page.getByRole('link', { name: 'Preferences' }).click();
+    await page.getByLabel('Show times and charts in').selectOption('Asia/Tokyo');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => page.getByRole('status').innerText()).toContain('Saved.');
+    problems.push(...(await accessibilityProblems()));
+    await page.goto(`${url}/admin/tenants/acme`);
+    await expect
+      .poll(async () => (await page.locator('main time').last().getAttribute('title')) ?? '')
+      .toMatch(/ GMT\+9$/);
+    expect(await page.locator('main figcaption').first().innerText()).toContain('(Asia/Tokyo)');
+    await page.goto(`${url}/admin/preferences`);
+    await page.getByLabel('Show times and charts in').selectOption('');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.goto(`${url}/admin/tenants/acme`);
+    await expect
+      .poll(async () => (await page.locator('main time').last().getAttribute('title')) ?? '')
+      .toMatch(/ EST$/);
     // Every page the journey saw passes axe-core without a serious or critical violation.
     expect(problems).toEqual([]);
   }, 120_000);

@@ -151,6 +151,24 @@ describeEachBackend('admin pages and API', (database) => {
     expect(tenant).toEqual({ settle_window_ms: 1000, delete_policy: 'keep' });
   });
 
+  it('shows the times in the zone chosen in Preferences, and refuses a zone it does not know', async () => {
+    const { browser } = await signIn(token);
+    const page = await browser.get(`${url}/admin/preferences`);
+    const refused = await browser.submit(page, { button: /Save/, fields: { timeZone: 'Mars/Olympus_Mons' } });
+    expect(refused.status).toBe(400);
+    expect(refused.html).toContain('“Mars/Olympus_Mons” is not a time zone this service knows');
+    expect(browser.cookie('is_zone')).toBeUndefined();
+    const saved = await browser.submit(page, { button: /Save/, fields: { timeZone: 'Asia/Kolkata' } });
+    expect(saved.html).toContain('Saved.');
+    expect(saved.html).toMatch(/<option value="Asia\/Kolkata"\s+selected/);
+    expect(browser.cookie('is_zone')).toBe('Asia/Kolkata');
+    // The pages render their times in it (IST) before any script runs.
+    expect((await browser.get(`${url}/admin/tenants/acme`)).html).toMatch(/title="[^"]+ GMT\+5:30"/);
+    const cleared = await browser.submit(saved, { button: /Save/, fields: { timeZone: '' } });
+    expect(cleared.html).toMatch(/<option value=""\s+selected/);
+    expect(browser.cookie('is_zone')).toBeUndefined();
+  });
+
   it('says a tenant that must reconnect has no expiry, rather than "never"', async () => {
     const { db } = synced.env.service.runtime.store;
     const created = await createTenant(tenantCreationDeps(synced.env.service.runtime), { slug: 'initech' });
