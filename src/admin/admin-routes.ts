@@ -28,7 +28,7 @@ import {
   type TenantOverview,
 } from './overview.ts';
 import { findProviderPlugin } from '../providers/registry.ts';
-import { tenantSorts } from '../store/tenants-repository.ts';
+import { tenantSorts, type TenantSort } from '../store/tenants-repository.ts';
 import { sessionCsrf, sessionCsrfValid, type AdminDeps, type AdminEnv } from './admin-context.ts';
 import { csrfToken, csrfValid, type CookieSettings } from '../http/browser-cookies.ts';
 import { adminTenantRoutes } from './admin-tenant-page.ts';
@@ -394,6 +394,15 @@ function overviewHref(query: TenantQuery, change: Partial<TenantQuery>): string 
   return text === '' ? '/admin/' : `/admin/?${text}`;
 }
 
+const sortLabels: Record<TenantSort, string> = {
+  name: 'by name',
+  slug: 'by slug',
+  newest: 'newest first',
+  synced: 'most synced (24 h) first',
+  queued: 'most queued first',
+  dead: 'most dead letters first',
+};
+
 function overviewPage(
   query: TenantQuery,
   { tenants, total }: { tenants: TenantOverview[]; total: number },
@@ -426,7 +435,7 @@ function overviewPage(
           ${tenantSorts.map(
             (sort) =>
               html`<option value="${sort}" ${sort === query.sort ? 'selected' : ''}>
-                ${sort === 'name' ? 'by name' : sort === 'slug' ? 'by slug' : 'newest first'}
+                ${sortLabels[sort]}
               </option>`,
           )}
         </select>

@@ -58,6 +58,7 @@ export async function tenantOverviewPage(
     sort: query.sort,
     offset: (query.page - 1) * query.pageSize,
     limit: query.pageSize,
+    syncedSince: now - 86_400_000,
   });
   const tenants: TenantOverview[] = [];
   for (const tenant of rows) tenants.push(await overviewOf(deps, tenant, now));

@@ -99,4 +99,56 @@ describeEachBackend('the admin overview with 1,000 tenants', (database) => {
     const odd = await overview('/admin/?sort=evil&page=-3');
     expect([odd.page.status, odd.slugs.length]).toEqual([200, 50]);
   });
+
+  it('orders the busiest first: by dead letters, by queued jobs, by syncs of the last 24 hours', async () => {
+    const { db } = synced.env.service.runtime.store;
+    const now = synced.env.clock.now();
+    const id = (n: number) => `00000000-0000-4000-8000-00000000${String(n).padStart(4, '0')}`;
+    const job = (n: number, eventId: string, state: 'waiting' | 'running' | 'dead') => ({
+      tenant_id: id(n),
+      event_id: eventId,
+      state,
+      run_at: now,
+      attempts: 0,
+      first_change_at: now,
+      last_error: null,
+      created_at: now,
+      updated_at: now,
+      lease_owner: state === 'running' ? 'worker-1' : null,
+      lease_expires_at: state === 'running' ? now + 60_000 : null,
+    });
+    await db
+      .insertInto('jobs')
+      .values([
+        job(500, 'E1', 'dead'),
+        job(500, 'E2', 'dead'),
+        job(42, 'E3', 'dead'),
+        job(300, 'E4', 'waiting'),
+        job(300, 'E5', 'running'),
+        job(301, 'E6', 'waiting'),
+      ])
+      .execute();
+    const minute = (n: number, at: number, syncs: number) => ({
+      tenant_id: id(n),
+      at,
+      syncs,
+      p50_ms: 500,
+      p95_ms: 900,
+    });
+    await db
+      .insertInto('sync_minutes')
+      .values([
+        minute(700, now - 3_600_000, 4),
+        minute(700, now - 7_200_000, 3),
+        minute(800, now - 60_000, 5),
+        // Two days ago: not in the last 24 hours.
+        minute(900, now - 2 * 86_400_000, 50),
+      ])
+      .execute();
+    expect((await overview('/admin/?sort=dead')).slugs.slice(0, 3)).toEqual(['org-0500', 'org-0042', 'acme']);
+    expect((await overview('/admin/?sort=queued')).slugs.slice(0, 2)).toEqual(['org-0300', 'org-0301']);
+    const bySyncs = await overview('/admin/?sort=synced');
+    expect(bySyncs.slugs.slice(0, 2)).toEqual(['org-0700', 'org-0800']);
+    expect(bySyncs.page.html).toContain('<option value="synced" selected');
+  });
 });
