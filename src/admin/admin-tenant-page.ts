@@ -55,11 +55,11 @@ export function adminTenantRoutes(deps: AdminDeps): Hono<AdminEnv> {
     };
     // The page searches and pages the latest 1,000 syncs (the API gives the latest 20).
     const detail = await tenantDetail(deps, tenant.id, 1000);
-    const syncs = latestSyncs(
-      detail.recent,
-      c.req.query('q')?.trim().slice(0, 100) || undefined,
-      Number(c.req.query('syncPage')),
-    );
+    const syncs = latestSyncs(detail.recent, {
+      search: c.req.query('q')?.trim().slice(0, 100) || undefined,
+      action: syncActions.find((action) => action === c.req.query('action')),
+      page: Number(c.req.query('syncPage')),
+    });
     return c.html(
       tenantAdminPage({
         tenant,
@@ -467,12 +467,26 @@ function tenantAdminPage(view: {
           name="q"
           value="${view.syncs.search ?? ''}"
         />
+        <label for="sync-action">Action</label>
+        <select class="slds-select" id="sync-action" name="action">
+          <option value="">any</option>
+          ${syncActions.map(
+            (action) =>
+              html`<option value="${action}" ${action === view.syncs.action ? 'selected' : ''}>
+                ${action}
+              </option>`,
+          )}
+        </select>
         <button class="slds-button slds-button_neutral" type="submit">Search</button>
       </form>
       ${
         view.recent.length === 0
           ? html`<p class="slds-text-body_small slds-text-color_weak slds-m-top_small">
-              ${view.syncs.search === undefined ? 'None yet.' : `No sync of the latest 1,000 matches “${view.syncs.search}”.`}
+              ${
+                view.syncs.search === undefined && view.syncs.action === undefined
+                  ? 'None yet.'
+                  : 'No sync of the latest 1,000 matches.'
+              }
             </p>`
           : html`${pageNav({
                 of: 'latest syncs',
@@ -528,31 +542,50 @@ async function mapMailbox(
 /** Latest syncs shown per page. */
 const syncsPageSize = 20;
 
+/** What a sync did to the calendar item: the latest syncs can be narrowed to one. */
+const syncActions = ['create', 'update', 'move', 'delete'] as const;
+type SyncAction = (typeof syncActions)[number];
+
 interface LatestSyncs {
   page: RecentApply[];
   search: string | undefined;
+  action: SyncAction | undefined;
   total: number;
   pageNumber: number;
 }
 
-/** The syncs among `latest` whose Event id, subject or mailbox contains `search` (any case), a page of them. */
-function latestSyncs(latest: readonly RecentApply[], search: string | undefined, page: number): LatestSyncs {
+/**
+ * The syncs among `latest` whose Event id, subject or mailbox contains `search` (any case) and
+ * that did `action` (their trace says "<action> done"), a page of them.
+ */
+function latestSyncs(
+  latest: readonly RecentApply[],
+  asked: { search: string | undefined; action: SyncAction | undefined; page: number },
+): LatestSyncs {
+  const { search, action, page } = asked;
   const wanted = search?.toLowerCase();
-  const found =
-    wanted === undefined
-      ? latest
-      : latest.filter((r) =>
-          [r.eventId, r.subject, r.mailbox].some((text) => text?.toLowerCase().includes(wanted)),
-        );
+  const found = latest.filter(
+    (r) =>
+      (action === undefined || r.message === `${action} done`) &&
+      (wanted === undefined ||
+        [r.eventId, r.subject, r.mailbox].some((text) => text?.toLowerCase().includes(wanted))),
+  );
   const pages = Math.max(1, Math.ceil(found.length / syncsPageSize));
   const pageNumber = Number.isInteger(page) && page >= 1 ? Math.min(page, pages) : 1;
   const skipped = (pageNumber - 1) * syncsPageSize;
-  return { page: found.slice(skipped, skipped + syncsPageSize), search, total: found.length, pageNumber };
+  return {
+    page: found.slice(skipped, skipped + syncsPageSize),
+    search,
+    action,
+    total: found.length,
+    pageNumber,
+  };
 }
 
 function syncsHref(slug: string, syncs: LatestSyncs, page: number): string {
   const params = new URLSearchParams();
   if (syncs.search !== undefined) params.set('q', syncs.search);
+  if (syncs.action !== undefined) params.set('action', syncs.action);
   params.set('syncPage', String(page));
   return `/admin/tenants/${slug}?${params.toString()}#latest-syncs`;
 }
