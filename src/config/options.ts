@@ -207,6 +207,31 @@ export const options = {
     description: 'How often `serve` checks connections for coming expiry (warnings) and expiry.',
     schema: durationSchema({ min: 1000, max: 86_400_000 }),
   },
+  retainHistory: {
+    env: 'INSTANT_SYNC_RETAIN_HISTORY',
+    default: '30d',
+    description:
+      "How long the recorded changes and the steps of each Event's trace are kept. What a waiting or dead-lettered " +
+      "Event's next sync needs is kept whatever its age, and every Event's link (which item is its) is kept.",
+    schema: durationSchema({ min: 60_000, max: 3650 * 86_400_000 }),
+  },
+  retainFailures: {
+    env: 'INSTANT_SYNC_RETAIN_FAILURES',
+    default: '90d',
+    description:
+      'How long skips (the trace steps that say why an Event was not synced), dead letters and the links of deleted ' +
+      'Events are kept.',
+    schema: durationSchema({ min: 60_000, max: 3650 * 86_400_000 }),
+  },
+  retentionInterval: {
+    env: 'INSTANT_SYNC_RETENTION_INTERVAL',
+    default: '1h',
+    description:
+      'How often `serve` removes what the retention settings no longer keep (one node at a time, in small batches), ' +
+      'and expired Connect states, sign-ins and rate-limit windows; on SQLite it then gives the freed pages back to ' +
+      'the file system.',
+    schema: durationSchema({ min: 1000, max: 86_400_000 }),
+  },
   cdc: {
     env: 'INSTANT_SYNC_CDC',
     default: 'true',

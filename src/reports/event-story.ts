@@ -4,6 +4,7 @@
 // the admin page tell the same story from here. Looked up by the exact 18-character id: a 15-character
 // id is case-sensitive, so matching it without case (or by prefix) told another Event's story.
 import { normalizeEventId } from '../domain/salesforce-ids.ts';
+import { historyCutoffKey } from '../maintenance/retention.ts';
 import type { Repositories } from '../store/repositories.ts';
 
 const carried = { record: ', with the whole Event', fields: ', with its changed fields', none: '' };
@@ -46,6 +47,8 @@ export async function eventStories(
   const id = normalizeEventId(eventId);
   if (id === undefined) return [];
   const stories: EventStory[] = [];
+  // Retention removed the steps before this (src/maintenance/retention.ts).
+  const cutoff = Number((await repos.meta.readMeta(historyCutoffKey)) ?? Number.NaN);
   for (const tenant of await repos.tenants.listTenantSlugs(tenantSlug)) {
     const { changes, traces, job, link } = await repos.eventRecords.eventRecordsOf(tenant.id, id);
     if (changes.length === 0 && traces.length === 0 && job === undefined && link === undefined) continue;
@@ -66,6 +69,17 @@ export async function eventStories(
         ...(trace.data_json === null ? {} : { data: JSON.parse(trace.data_json) as Record<string, unknown> }),
       })),
     ];
+    // The link was made before the cut-off and nothing of its making is left: retention took it.
+    if (
+      link !== undefined &&
+      link.created_at < cutoff &&
+      !entries.some((entry) => entry.at <= link.created_at)
+    )
+      entries.push({
+        at: cutoff,
+        step: 'retention',
+        message: 'earlier changes and steps are no longer kept (INSTANT_SYNC_RETAIN_HISTORY)',
+      });
     // Stable: a change and the trace of the run it caused can share a millisecond; the change comes first.
     entries.sort((a, b) => a.at - b.at);
     stories.push({

@@ -26,6 +26,7 @@ export interface EventRecords {
         event_id: string;
         item_id: string;
         state: LinkState;
+        created_at: number;
         updated_at: number;
         pending_create_at: number | null;
         /** The linked mailbox's address; null if the mailbox row is gone. */
@@ -67,6 +68,7 @@ export async function eventRecordsOf(
       'links.event_id',
       'links.item_id',
       'links.state',
+      'links.created_at',
       'links.updated_at',
       'links.pending_create_at',
       'mailboxes.address',

@@ -1,6 +1,7 @@
 // Applies the versioned schema migrations, one at a time so progress can be shown. Safe to
 // run from several processes at once: on PostgreSQL Kysely holds an advisory lock, on SQLite
 // each migration runs in one immediate (write-locked) transaction.
+import { sql } from 'kysely';
 import { Migrator, type MigrationInfo } from 'kysely/migration';
 import { isDatabaseUnavailable } from './database-unavailable.ts';
 import { allMigrations } from './migrations/index.ts';
@@ -19,6 +20,7 @@ function migrator(store: Store): Migrator {
 export async function migrateToLatest(store: Store, onApplied?: (name: string) => void): Promise<string[]> {
   const applied: string[] = [];
   const m = migrator(store);
+  if (store.backend.name === 'sqlite') await incrementalVacuumForNewFile(store);
   for (;;) {
     const { error, results } = await m.migrateUp();
     const failed = results?.find((r) => r.status === 'Error');
@@ -34,7 +36,10 @@ export async function migrateToLatest(store: Store, onApplied?: (name: string) =
       );
     }
     const done = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
-    if (done.length === 0) return applied;
+    if (done.length === 0) {
+      if (store.backend.name === 'sqlite') await convertToIncrementalVacuum(store);
+      return applied;
+    }
     for (const name of done) {
       applied.push(name);
       onApplied?.(name);
@@ -56,4 +61,31 @@ function whereIs(store: Store): string {
 /** Every known migration and whether it has been applied. */
 export async function migrationStatus(store: Store): Promise<readonly MigrationInfo[]> {
   return migrator(store).getMigrations();
+}
+
+// SQLite gives the pages retention frees back to the file system only in auto_vacuum=incremental
+// mode (src/maintenance/retention.ts runs `incremental_vacuum`). A new file is put in that mode
+// before its first table; a file made by an older release is rewritten into it once (VACUUM),
+// which needs the file to itself for a moment: if another process holds it, the next migrate
+// tries again, and retention says so in the log meanwhile.
+
+async function autoVacuumMode(store: Store): Promise<number> {
+  const { rows } = await sql<{ auto_vacuum: number }>`pragma auto_vacuum`.execute(store.db);
+  return Number(rows[0]?.auto_vacuum ?? 0);
+}
+
+async function incrementalVacuumForNewFile(store: Store): Promise<void> {
+  const { rows } = await sql<{ n: number }>`select count(*) as n from sqlite_master`.execute(store.db);
+  if (Number(rows[0]?.n ?? 0) === 0 && (await autoVacuumMode(store)) !== 2)
+    await sql`pragma auto_vacuum = incremental`.execute(store.db);
+}
+
+async function convertToIncrementalVacuum(store: Store): Promise<void> {
+  if ((await autoVacuumMode(store)) === 2) return;
+  try {
+    await sql`pragma auto_vacuum = incremental`.execute(store.db);
+    await sql`vacuum`.execute(store.db);
+  } catch {
+    // Busy (another process has the file open in a transaction): see above.
+  }
 }

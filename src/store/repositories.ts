@@ -32,6 +32,7 @@ import * as nodes from './nodes-repository.ts';
 import * as oauthStates from './oauth-states-repository.ts';
 import * as overview from './overview-repository.ts';
 import * as queueSamples from './queue-samples-repository.ts';
+import * as retention from './retention-repository.ts';
 import * as syncMinutes from './sync-minutes-repository.ts';
 import * as rateLimits from './rate-limits-repository.ts';
 import * as salesforceConnections from './salesforce-connections-repository.ts';
@@ -77,6 +78,7 @@ const modules = {
   overview: [overview],
   queueSamples: [queueSamples],
   rateLimits: [rateLimits],
+  retention: [retention],
   salesforceConnections: [salesforceConnections],
   sealedValues: [sealedValues],
   series: [series],

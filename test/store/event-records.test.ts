@@ -119,6 +119,7 @@ describeEachBackend('event records', (database) => {
       event_id: eventId,
       item_id: `item-${eventId}`,
       state: 'active',
+      created_at: t0,
       updated_at: t0 + 5,
       pending_create_at: null,
       address: 'owner@example.com',

@@ -14,9 +14,11 @@ import {
   createIntake,
   createNodePresence,
   createSyncWorker,
+  nodeId,
   openRuntimeWithSecrets,
   version,
 } from '../../main.ts';
+import { runRetention } from '../../maintenance/retention.ts';
 import { createMetricsApp } from '../../http/create-http-app.ts';
 import { startHttpServer, type RunningHttpServer } from '../../http/start-http-server.ts';
 import { startPeriodicTask } from '../../lib/periodic-task.ts';
@@ -79,6 +81,22 @@ export async function serve(ctx: CliContext, config: Config, logger: Logger): Pr
     },
     logger,
   );
+  // What retention no longer keeps, removed by one node at a time (the lease outlives the interval,
+  // so the node holding it keeps it while it runs; another takes over if it dies).
+  const stopRetention = new AbortController();
+  const retention = startPeriodicTask(
+    'retention',
+    config.retentionInterval,
+    async () => {
+      await runRetention(
+        { ...runtime, repos: runtime.store.repos, backend: runtime.store.backend.name, nodeId },
+        { historyMs: config.retainHistory, failuresMs: config.retainFailures },
+        config.retentionInterval + 60_000,
+        stopRetention.signal,
+      );
+    },
+    logger,
+  );
   const intake = createIntake(runtime);
   intake.start();
   const engine = config.engine
@@ -102,6 +120,8 @@ export async function serve(ctx: CliContext, config: Config, logger: Logger): Pr
   await metricsServer?.close(1000);
   await expiryChecks.stop();
   await activitySamples.stop();
+  stopRetention.abort();
+  await retention.stop();
   await intake.stop();
   await engine?.stop();
   await presence.stop();

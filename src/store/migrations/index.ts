@@ -18,6 +18,7 @@ import { setAsideLinksSchema } from './0013-set-aside-links.ts';
 import { hybridProvidersSchema } from './0014-hybrid-providers.ts';
 import { queueSamplesSchema } from './0015-queue-samples.ts';
 import { syncMinutesSchema } from './0016-sync-minutes.ts';
+import { retentionSchema } from './0017-retention.ts';
 
 export function allMigrations(backend: BackendCapabilities): Record<string, Migration> {
   return {
@@ -37,5 +38,6 @@ export function allMigrations(backend: BackendCapabilities): Record<string, Migr
     '0014-hybrid-providers': hybridProvidersSchema(),
     '0015-queue-samples': queueSamplesSchema(),
     '0016-sync-minutes': syncMinutesSchema(),
+    '0017-retention': retentionSchema(),
   };
 }
