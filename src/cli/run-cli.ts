@@ -11,6 +11,7 @@ import type { CliContext } from './cli-context.ts';
 import { registerAdmin } from './commands/admin.ts';
 import { registerConnection } from './commands/connection.ts';
 import { registerMigrate } from './commands/migrate.ts';
+import { registerBackup } from './commands/backup.ts';
 import { registerSecretKey } from './commands/secret-key.ts';
 import { registerServe, registerWorker } from './commands/serve.ts';
 import { registerStart } from './commands/start.ts';
@@ -48,6 +49,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerServe(program, ctx);
   registerWorker(program, ctx);
   registerMigrate(program, ctx);
+  registerBackup(program, ctx);
   registerTenants(program, ctx);
   registerConnection(program, ctx);
   registerProvider(program, ctx);

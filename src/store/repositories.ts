@@ -11,6 +11,7 @@ import * as adminSessions from './admin-sessions-repository.ts';
 import * as knownFromChanges from './changes/known-from-changes.ts';
 import * as recordChanges from './changes/record-changes.ts';
 import { inTransaction, type Db } from './db.ts';
+import * as databaseFiles from './database-files-repository.ts';
 import * as eventRecords from './event-records-repository.ts';
 import * as intakePositions from './intake-positions-repository.ts';
 import * as claimJobs from './jobs/claim-jobs.ts';
@@ -54,6 +55,7 @@ type Bound<M> = {
 const modules = {
   adminSessions: [adminSessions],
   changes: [recordChanges, knownFromChanges],
+  databaseFiles: [databaseFiles],
   eventRecords: [eventRecords],
   intakePositions: [intakePositions],
   jobs: [
