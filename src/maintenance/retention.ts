@@ -24,7 +24,7 @@ export interface RetentionPolicy {
 }
 
 export interface RetentionDeps {
-  repos: Pick<Repositories, 'retention' | 'leases' | 'traces' | 'meta'>;
+  repos: Pick<Repositories, 'retention' | 'leases' | 'traces' | 'meta' | 'transaction'>;
   clock: Clock;
   logger: Logger;
   backend: BackendName;
@@ -110,8 +110,13 @@ export async function runRetention(
   report.deletedLinks = await drain(() =>
     repos.retention.pruneDeletedLinks({ before: failuresBefore, limit: retentionBatch }),
   );
+  // Each batch counted into `meta` with its removal, so the changes-received counter never falls.
   report.changes = await drain(() =>
-    repos.retention.pruneChanges({ before: historyBefore, limit: retentionBatch }),
+    repos.transaction(async (tx) => {
+      const bySource = await tx.retention.pruneChanges({ before: historyBefore, limit: retentionBatch });
+      await tx.retention.countRemovedChanges(bySource);
+      return [...bySource.values()].reduce((sum, n) => sum + n, 0);
+    }),
   );
   report.traces = await drain(() =>
     repos.retention.pruneTraces({

@@ -10,12 +10,15 @@ import type { Database } from './schema.ts';
 const withoutJob = (alias: 'c' | 't' | 'l') =>
   sql<SqlBool>`not exists (select 1 from jobs where jobs.tenant_id = ${sql.ref(`${alias}.tenant_id`)} and jobs.event_id = ${sql.ref(`${alias}.event_id`)})`;
 
-/** Removes up to `limit` changes recorded before `before` of Events without a job; returns how many. */
+/**
+ * Removes up to `limit` changes recorded before `before` of Events without a job; returns how many
+ * of each source it removed (the metrics keep counting them: see countRemovedChanges).
+ */
 export async function pruneChanges(
   db: Kysely<Database>,
   batch: { before: number; limit: number },
-): Promise<number> {
-  const result = await db
+): Promise<Map<string, number>> {
+  const rows = await db
     .deleteFrom('changes')
     .where(
       'id',
@@ -27,8 +30,42 @@ export async function pruneChanges(
         .where(withoutJob('c'))
         .limit(batch.limit),
     )
-    .executeTakeFirst();
-  return Number(result.numDeletedRows);
+    .returning('source')
+    .execute();
+  const bySource = new Map<string, number>();
+  for (const row of rows) bySource.set(row.source, (bySource.get(row.source) ?? 0) + 1);
+  return bySource;
+}
+
+const removedChangesKey = 'retention:changes_removed:';
+
+/**
+ * Adds removed changes to the count kept in `meta` per source, so that the changes received
+ * (a Prometheus counter, counted from the table) never go down when retention removes rows.
+ * Run it in the transaction that removed them.
+ */
+export async function countRemovedChanges(
+  db: Kysely<Database>,
+  bySource: ReadonlyMap<string, number>,
+): Promise<void> {
+  for (const [source, n] of bySource)
+    await db
+      .insertInto('meta')
+      .values({ key: `${removedChangesKey}${source}`, value: String(n) })
+      .onConflict((oc) =>
+        oc.column('key').doUpdateSet({ value: sql<string>`cast(cast(meta.value as bigint) + ${n} as text)` }),
+      )
+      .execute();
+}
+
+/** The changes retention removed so far, per source. */
+export async function removedChanges(db: Kysely<Database>): Promise<Map<string, number>> {
+  const rows = await db
+    .selectFrom('meta')
+    .select(['key', 'value'])
+    .where('key', 'like', `${removedChangesKey}%`)
+    .execute();
+  return new Map(rows.map((row) => [row.key.slice(removedChangesKey.length), Number(row.value)]));
 }
 
 /**
