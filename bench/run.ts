@@ -5,6 +5,8 @@
 // sandbox stored the item (createdDateTime / lastModifiedDateTime) — for creates and edits, with
 // throughput, Salesforce API calls per 1,000 changes, Graph calls per change, 429s, the service's
 // peak memory and the machine. Results are printed and written to bench/results/<scenario>-<date>.json.
+// `npm run bench -- soak [--minutes N]` runs the soak instead (bench/soak.ts): steady load for N
+// minutes with retention shortened, sampling the database's size, memory and p99 every 30 s.
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,34 +19,13 @@ import { providerPluginNamed } from '../src/providers/registry.ts';
 import type { CalendarKind } from '../test/support/calendar-sandboxes.ts';
 import { startSystem, type RunningSystem } from '../test/support/system-processes.ts';
 import type { BaselineSettings } from './baseline-sync.ts';
+import { eventLoad, matchMailboxes, percentile } from './load.ts';
 import { cpuSnapshot, peakRssMb } from './process-usage.ts';
 import { compare, latestResult, save, type BenchResult } from './results.ts';
 import { scenarios, type Scenario } from './scenarios.ts';
+import { printSoak, runSoak, saveSoak } from './soak.ts';
 
 const baselineScript = fileURLToPath(new URL('baseline-sync.ts', import.meta.url));
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-}
-
-/** A deterministic pseudo-random sequence, so a scenario makes the same changes every run. */
-function sequence(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
-    return state / 2 ** 31;
-  };
-}
-
-interface Expected {
-  owner: string;
-  subject: string;
-  /** Salesforce commit time of the version the mailbox must show. */
-  committedAt: number;
-  kind: 'create' | 'update';
-  deleted: boolean;
-}
 
 export interface RunOptions {
   /** The mailbox provider whose sandbox stands in for the calendars (default graph). */
@@ -112,72 +93,14 @@ export async function runScenario(
     let statementsBefore = await system.databaseStatements();
     const sfBefore = (await system.salesforce.stats()).apiCalls;
     const graphBefore = await system.calendars.stats();
-    const random = sequence(42);
-    const events = new Map<string, Expected>();
-    const live: string[] = [];
-    const busy = new Set<string>();
-    const counts = { creates: 0, updates: 0, deletes: 0 };
-    const started = Date.now();
     const width = 20;
-    let serial = 0;
-
-    const change = async () => {
-      const n = serial++;
-      const roll = random();
-      const kind =
-        live.length < 10 + width || roll < scenario.mix.create
-          ? 'create'
-          : roll < scenario.mix.create + scenario.mix.update
-            ? 'update'
-            : 'delete';
-      if (kind === 'create') {
-        const owner = system.owners[n % system.owners.length]!;
-        const subject = `Bench ${n}`;
-        const record = await system.salesforce.createEvent(owner.id, {
-          Subject: subject,
-          StartDateTime: `2026-12-${String(1 + (n % 28)).padStart(2, '0')}T${String(8 + (n % 9)).padStart(2, '0')}:00:00Z`,
-          DurationInMinutes: 30,
-        });
-        const id = String(record['Id']);
-        events.set(id, {
-          owner: owner.email,
-          subject,
-          committedAt: Date.parse(String(record['CreatedDate'])),
-          kind,
-          deleted: false,
-        });
-        live.push(id);
-        counts.creates++;
-        return;
-      }
-      // An Event changes once at a time, so the harness knows its last version.
-      let index = Math.floor(random() * live.length);
-      while (busy.has(live[index] ?? '')) index = (index + 1) % live.length;
-      const id = live[index]!;
-      busy.add(id);
-      const expected = events.get(id)!;
-      if (kind === 'update') {
-        const subject = `${expected.subject.replace(/ \(edit \d+\)$/, '')} (edit ${n})`;
-        const record = await system.salesforce.updateEvent(id, { Subject: subject });
-        events.set(id, {
-          ...expected,
-          subject,
-          committedAt: Date.parse(String(record['SystemModstamp'])),
-          kind: 'update',
-        });
-        counts.updates++;
-        return;
-      }
-      live.splice(index, 1);
-      await system.salesforce.deleteEvent(id);
-      events.set(id, { ...expected, deleted: true });
-      counts.deletes++;
-      busy.delete(id);
-    };
+    const load = eventLoad(system, { mix: scenario.mix, createsBelow: 10 + width, editOnce: true });
+    const { events, counts } = load;
+    const started = Date.now();
 
     for (let i = 0; i < scenario.changes; i += width) {
       const batch = Math.min(width, scenario.changes - i);
-      await Promise.all(Array.from({ length: batch }, () => change()));
+      await Promise.all(Array.from({ length: batch }, () => load.change()));
       if (scenario.ratePerSecond > 0) {
         const due = started + ((i + width) / scenario.ratePerSecond) * 1000;
         if (due > Date.now()) await sleep(due - Date.now());
@@ -205,8 +128,6 @@ export async function runScenario(
     // do not compete with the service for the machine.
     const arrivedAt = new Map<string, number>();
     const pending = new Set(events.keys());
-    const byOwner = new Map<string, string[]>();
-    for (const [id, e] of events) byOwner.set(e.owner, [...(byOwner.get(e.owner) ?? []), id]);
     const deadline = Date.now() + 600_000;
     let requests = -1;
     let quietSince = Date.now();
@@ -225,29 +146,7 @@ export async function runScenario(
       }
       requestsAtLastPass = requests;
       lastPass = Date.now();
-      const owners = [...new Set([...pending].map((id) => events.get(id)!.owner))];
-      for (let i = 0; i < owners.length; i += 10) {
-        await Promise.all(
-          owners.slice(i, i + 10).map(async (owner) => {
-            const items = new Map(
-              (await system.calendars.items(owner)).map((item) => [item.salesforceId ?? '', item]),
-            );
-            for (const id of byOwner.get(owner) ?? []) {
-              if (!pending.has(id)) continue;
-              const expected = events.get(id)!;
-              const item = items.get(id);
-              if (expected.deleted ? item === undefined : item?.subject === expected.subject) {
-                pending.delete(id);
-                if (!expected.deleted && item !== undefined)
-                  arrivedAt.set(
-                    id,
-                    Date.parse(expected.kind === 'create' ? item.createdAt : item.modifiedAt),
-                  );
-              }
-            }
-          }),
-        );
-      }
+      for (const [id, at] of await matchMailboxes(system.calendars, events, pending)) arrivedAt.set(id, at);
       if (pending.size > 0) await sleep(250);
     }
     if (pending.size > 0)
@@ -427,7 +326,9 @@ async function createPostgresDatabase(): Promise<{ url: string; drop(): Promise<
   return { url: url.toString(), drop: () => run(`drop database ${name} with (force)`) };
 }
 
-if (import.meta.main) {
+if (import.meta.main) await main();
+
+async function main(): Promise<void> {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
     options: {
@@ -436,22 +337,44 @@ if (import.meta.main) {
       'node-args': { type: 'string' },
       provider: { type: 'string' },
       keep: { type: 'string' },
+      minutes: { type: 'string' },
     },
   });
   const provider = values.provider ?? 'graph';
   const name = positionals[0] ?? '';
   const scenario = scenarios[name];
-  if (scenario === undefined || (provider !== 'graph' && provider !== 'google')) {
+  // The soak (bench/soak.ts) has settings of its own: only how long it runs, and --json.
+  const minutes = Number(values.minutes ?? '20');
+  const soak =
+    name === 'soak' &&
+    Number.isFinite(minutes) &&
+    minutes > 0 &&
+    [values.provider, values.profile, values.keep, values['node-args']].every((v) => v === undefined);
+  if (soak) {
+    const result = await runSoak({ minutes });
+    const file = saveSoak(result);
+    if (values.json === true) console.log(JSON.stringify(result, null, 2));
+    else printSoak(result, file);
+    return;
+  }
+  if (
+    scenario === undefined ||
+    (provider !== 'graph' && provider !== 'google') ||
+    values.minutes !== undefined
+  ) {
     console.error(
-      `Usage: npm run bench -- <scenario> [--provider graph|google] [--json] [--profile <dir>] [--keep <dir>]\n\n` +
+      `Usage: npm run bench -- <scenario> [--provider graph|google] [--json] [--profile <dir>] [--keep <dir>]\n` +
+        `       npm run bench -- soak [--minutes N] [--json]\n\n` +
         `  --provider <kind>  the calendars' sandbox: graph (default) or google\n` +
         `  --json           print the result as JSON instead of a table\n` +
         `  --profile <dir>  write a CPU profile of the service there (summarise it with bench/profile-summary.ts)\n` +
         `  --node-args <flags>  Node.js flags for the service's processes, e.g. --no-optimize-for-size\n` +
-        `  --keep <dir>     keep the service's log and (SQLite) its database there after the run\n\n` +
+        `  --keep <dir>     keep the service's log and (SQLite) its database there after the run\n` +
+        `  --minutes <n>    soak only: how long the load runs (default 20)\n\n` +
         `Scenarios:\n${Object.entries(scenarios)
           .map(([n, s]) => `  ${n.padEnd(14)} ${s.description}`)
-          .join('\n')}`,
+          .join('\n')}\n` +
+        `  ${'soak'.padEnd(14)} 50 changes/s for N minutes across 100 owners with retention shortened to minutes: database size, memory and p99 every 30 s`,
     );
     process.exit(2);
   }
