@@ -169,6 +169,14 @@ export type PayloadKind = (typeof payloadKinds)[number];
 
 export type JobState = 'waiting' | 'running' | 'dead';
 
+/**
+ * Which work a job is, for the order claims take jobs in: live changes (CDC, webhook, an admin's
+ * retry of one Event) before reconciliation (polling) before bulk work (backfill, retrying every
+ * dead letter). Lower is sooner; a job keeps the best lane of the changes it carries.
+ */
+export const jobLanes = { live: 0, reconcile: 1, bulk: 2 } as const;
+export type JobLane = (typeof jobLanes)[keyof typeof jobLanes];
+
 export interface JobsTable {
   id: Generated<number>;
   tenant_id: string;
@@ -189,6 +197,8 @@ export interface JobsTable {
   updated_at: number;
   /** The mailbox this job waits for (it does not exist at the provider yet); null otherwise. */
   waiting_for_mailbox_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** jobLanes: the best lane of the changes it carries (0018-job-lanes). */
+  lane: ColumnType<JobLane, JobLane | undefined, JobLane>;
 }
 
 export type LinkState = 'active' | 'deleted';

@@ -1,11 +1,13 @@
 // Asking for another sync by hand: `instant-sync retry <event-id>` (or the admin page's Retry)
 // records a `manual` change for the Event, which queues its job — reviving it when it was
-// dead-lettered, with a fresh attempt count — exactly as a change from Salesforce would.
+// dead-lettered, with a fresh attempt count — exactly as a change from Salesforce would, in the
+// live lane for one Event and the bulk lane for many.
 // Events are named by their exact 18-character id, as every source records them.
 import { randomUUID } from 'node:crypto';
 import { normalizeEventId } from '../../domain/salesforce-ids.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { Repositories } from '../../store/repositories.ts';
+import { jobLanes } from '../../store/schema.ts';
 
 export interface EventKey {
   tenantId: string;
@@ -30,6 +32,9 @@ export async function retryEvents(
       tenantId,
       settleWindowMs: 0,
       now: deps.clock.now(),
+      // One Event is someone waiting at a page; many (every dead letter) is bulk work, which
+      // must not hold up the live changes of this or any other tenant.
+      manualLane: events.length === 1 ? jobLanes.live : jobLanes.bulk,
       changes: eventIds.map((eventId) => ({
         eventId,
         changeType: 'resync',

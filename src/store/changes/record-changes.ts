@@ -4,7 +4,14 @@
 import type { Kysely } from 'kysely';
 import { savePosition, type IntakeSource } from '../intake-positions-repository.ts';
 import { enqueueJobs } from '../jobs/enqueue-job.ts';
-import type { ChangeSource, ChangeType, Database, PayloadKind } from '../schema.ts';
+import {
+  jobLanes,
+  type ChangeSource,
+  type ChangeType,
+  type Database,
+  type JobLane,
+  type PayloadKind,
+} from '../schema.ts';
 
 export interface IncomingChange {
   eventId: string;
@@ -45,14 +52,28 @@ export async function recordChanges(
     changes: readonly IncomingChange[];
     /** The source's new position, saved in the same transaction: never ahead of what was recorded. */
     position?: { source: IntakeSource; value: string } | undefined;
+    /**
+     * The lane of `manual` changes: live for an admin's retry of one Event (someone waits for
+     * it), bulk for a retry of many. Default live.
+     */
+    manualLane?: JobLane | undefined;
   },
 ): Promise<RecordChangesResult> {
   const { tenantId, settleWindowMs, now, changes, position } = input;
+  const laneOf = (source: ChangeSource): JobLane =>
+    source === 'poll'
+      ? jobLanes.reconcile
+      : source === 'backfill'
+        ? jobLanes.bulk
+        : source === 'manual'
+          ? (input.manualLane ?? jobLanes.live)
+          : jobLanes.live;
   if (changes.length === 0 && position === undefined) return { recorded: 0, duplicates: 0, eventIds: [] };
   return db.transaction().execute(async (tx) => {
     if (position !== undefined)
       await savePosition(tx, { tenantId, source: position.source, value: position.value, now });
     const oldestChangeByEvent = new Map<string, number>();
+    const laneByEvent = new Map<string, JobLane>();
     let recorded = 0;
     for (let i = 0; i < changes.length; i += rowsPerInsert) {
       const chunk = changes.slice(i, i + rowsPerInsert);
@@ -72,13 +93,15 @@ export async function recordChanges(
           })),
         )
         .onConflict((oc) => oc.columns(['tenant_id', 'dedupe_key']).doNothing())
-        .returning(['event_id', 'committed_at'])
+        .returning(['event_id', 'committed_at', 'source'])
         .execute();
       recorded += inserted.length;
       for (const row of inserted) {
         const changeAt = row.committed_at ?? now;
         const known = oldestChangeByEvent.get(row.event_id);
         if (known === undefined || changeAt < known) oldestChangeByEvent.set(row.event_id, changeAt);
+        const lane = laneOf(row.source);
+        if (lane < (laneByEvent.get(row.event_id) ?? jobLanes.bulk + 1)) laneByEvent.set(row.event_id, lane);
       }
     }
     await enqueueJobs(
@@ -90,6 +113,7 @@ export async function recordChanges(
         settleMs: settleWindowMs,
         changeAt,
         now,
+        lane: laneByEvent.get(eventId) ?? jobLanes.live,
       })),
     );
     return { recorded, duplicates: changes.length - recorded, eventIds: [...oldestChangeByEvent.keys()] };

@@ -7,7 +7,7 @@
 // follow it become two runs at most, however many updates there are, and a lone change never
 // waits.
 import { sql, type Kysely } from 'kysely';
-import type { Database, JobState } from '../schema.ts';
+import { jobLanes, type Database, type JobLane, type JobState } from '../schema.ts';
 import { smaller, type JobKey } from './job.ts';
 
 export interface EnqueueJob extends JobKey {
@@ -21,6 +21,8 @@ export interface EnqueueJob extends JobKey {
   /** When the change happened (Salesforce commit time when known), for end-to-end latency. */
   changeAt: number;
   now: number;
+  /** Which work it is (jobLanes; default live). A job keeps the best lane it was given. */
+  lane?: JobLane;
 }
 
 export interface EnqueueResult {
@@ -85,6 +87,7 @@ function upsert(db: Kysely<Database>, jobs: readonly EnqueueJob[], settleMs: num
         first_change_at: job.changeAt,
         created_at: job.now,
         updated_at: job.now,
+        lane: job.lane ?? jobLanes.live,
       })),
     )
     .onConflict((oc) =>
@@ -104,6 +107,8 @@ function upsert(db: Kysely<Database>, jobs: readonly EnqueueJob[], settleMs: num
         rerun_first_change_at: sql`case ${state}
           when 'running' then ${smaller(sql`coalesce(jobs.rerun_first_change_at, ${changeAt})`, changeAt)}
           else jobs.rerun_first_change_at end`,
+        // A dead job starts afresh in the lane of the change that revives it.
+        lane: sql`case ${state} when 'dead' then excluded.lane else ${smaller(sql.ref('jobs.lane'), sql.ref('excluded.lane'))} end`,
         attempts: sql`case ${state} when 'dead' then 0 else jobs.attempts end`,
         state: sql`case ${state} when 'dead' then 'waiting' else jobs.state end`,
         updated_at: sql.ref('excluded.updated_at'),

@@ -19,6 +19,7 @@ import { hybridProvidersSchema } from './0014-hybrid-providers.ts';
 import { queueSamplesSchema } from './0015-queue-samples.ts';
 import { syncMinutesSchema } from './0016-sync-minutes.ts';
 import { retentionSchema } from './0017-retention.ts';
+import { jobLanesSchema } from './0018-job-lanes.ts';
 
 export function allMigrations(backend: BackendCapabilities): Record<string, Migration> {
   return {
@@ -39,5 +40,6 @@ export function allMigrations(backend: BackendCapabilities): Record<string, Migr
     '0015-queue-samples': queueSamplesSchema(),
     '0016-sync-minutes': syncMinutesSchema(),
     '0017-retention': retentionSchema(),
+    '0018-job-lanes': jobLanesSchema(),
   };
 }
