@@ -7,6 +7,7 @@
 import { parseArgs } from 'node:util';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { createPostgresDatabase } from './run.ts';
 import { postgresCapabilities } from '../src/store/backend.ts';
 import { claimJobs } from '../src/store/jobs/claim-jobs.ts';
 import { migrateToLatest } from '../src/store/migrate.ts';
@@ -15,21 +16,8 @@ import type { Database } from '../src/store/schema.ts';
 
 const { values } = parseArgs({ options: { jobs: { type: 'string' } } });
 const jobs = Number(values.jobs ?? 1_000_000);
-const admin = process.env['PG_TEST_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const name = `instant_sync_claim_plan_${process.pid}`;
-const adminQuery = async (text: string) => {
-  const client = new pg.Client({ connectionString: admin });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-};
-await adminQuery(`create database ${name}`);
-const url = new URL(admin);
-url.pathname = `/${name}`;
-const store = openStore(url.toString());
+const database = await createPostgresDatabase();
+const store = openStore(database.url);
 try {
   await migrateToLatest(store);
   const db = store.db;
@@ -51,7 +39,7 @@ try {
   let claim = '';
   let parameters: readonly unknown[] = [];
   const logged = new Kysely<Database>({
-    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url.toString(), max: 1 }) }),
+    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: database.url, max: 1 }) }),
     log: (event) => {
       if (event.level === 'query' && event.query.sql.includes('ranked')) {
         claim = event.query.sql;
@@ -73,5 +61,5 @@ try {
   for (const row of plan.rows) console.log(row['QUERY PLAN']);
 } finally {
   await store.close();
-  await adminQuery(`drop database ${name} with (force)`);
+  await database.drop();
 }

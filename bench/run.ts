@@ -308,7 +308,7 @@ async function waitForRecordedChanges(url: string, count: number): Promise<void>
 }
 
 /** A fresh PostgreSQL database on the server of PG_TEST_URL (default: the local one), dropped after. */
-async function createPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+export async function createPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const admin = process.env['PG_TEST_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const name = `instant_sync_bench_${process.pid}_${Date.now()}`;
   const run = async (sql: string) => {

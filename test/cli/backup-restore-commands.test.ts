@@ -1,29 +1,18 @@
 // `backup`, `restore` and `migrate --dry-run` as an operator runs them: a copy taken while the
 // service's database is in use, put back only while the service is stopped and only with the key
 // that sealed it; a dry run that lists what would run and runs nothing.
-import { Writable } from 'node:stream';
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Migrator } from 'kysely/migration';
 import { expect, it } from 'vitest';
-import { runCli } from '../../src/cli/run-cli.ts';
 import { generateSecretKey } from '../../src/lib/secret-box.ts';
 import { allMigrations } from '../../src/store/migrations/index.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { sqliteCapabilities } from '../../src/store/backend.ts';
+import { runCliInProcess } from '../support/cli-in-process.ts';
 import { tempFolders } from '../support/temp-folders.ts';
 
-async function cli(args: string[], env: Record<string, string>) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(args, {
-    env,
-    stdout: (text) => (stdout += text),
-    stderr: (text) => (stderr += text),
-    logDestination: new Writable({ write: (_chunk, _encoding, done) => done() }),
-  });
-  return { code, stdout, stderr };
-}
+const cli = runCliInProcess;
 
 const temp = tempFolders();
 const names = Object.keys(allMigrations(sqliteCapabilities));
