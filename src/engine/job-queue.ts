@@ -3,6 +3,7 @@
 // a lease can finish, fail or renew a job.
 import type { Clock } from '../lib/clock.ts';
 import type { BackendCapabilities } from '../store/backend.ts';
+import { nextTurns } from '../store/jobs/claim-jobs.ts';
 import type { CompleteOutcome } from '../store/jobs/complete-job.ts';
 import type { JobCounts } from '../store/jobs/count-jobs.ts';
 import type { DeadLetterOutcome } from '../store/jobs/dead-letter-job.ts';
@@ -60,6 +61,8 @@ export class JobQueue {
   readonly #backend: BackendCapabilities;
   readonly #deps: JobQueueDeps;
   #sweptAt = Number.NEGATIVE_INFINITY;
+  /** Per lane, the tenant this queue served last (claim-jobs.ts: tenants take turns). */
+  #turns: (string | undefined)[] = [];
 
   constructor(deps: JobQueueDeps) {
     this.#repos = deps.store.repos;
@@ -93,20 +96,21 @@ export class JobQueue {
     const now = this.#deps.clock.now();
     // (A clock that went back sweeps too.)
     const sweep = now - this.#sweptAt >= (this.#deps.sweepEveryMs ?? 1000) || now < this.#sweptAt;
-    if (!sweep) {
-      const jobs = await this.#repos.jobs.claimJobs(this.#backend, { workerId, limit, leaseMs, now });
-      return { jobs, expired: [] };
-    }
-    this.#sweptAt = now;
-    return this.#repos.transaction(async (tx) => {
-      const expired = await tx.jobs.releaseExpiredLeases({
-        now,
-        maxAttempts: this.#deps.retryPolicy.maxAttempts,
+    const claim = { workerId, limit, leaseMs, now, after: this.#turns };
+    let result: ClaimResult;
+    if (sweep) {
+      this.#sweptAt = now;
+      result = await this.#repos.transaction(async (tx) => {
+        const expired = await tx.jobs.releaseExpiredLeases({
+          now,
+          maxAttempts: this.#deps.retryPolicy.maxAttempts,
+        });
+        await tx.nodes.removeExpiredNodes(now);
+        return { jobs: await tx.jobs.claimJobs(this.#backend, claim), expired };
       });
-      await tx.nodes.removeExpiredNodes(now);
-      const jobs = await tx.jobs.claimJobs(this.#backend, { workerId, limit, leaseMs, now });
-      return { jobs, expired };
-    });
+    } else result = { jobs: await this.#repos.jobs.claimJobs(this.#backend, claim), expired: [] };
+    this.#turns = nextTurns(this.#turns, result.jobs);
+    return result;
   }
 
   /** Extends the leases `workerId` still holds for these runs; returns the ids of the jobs it still holds. */

@@ -5,13 +5,20 @@
 // are paused: they stay waiting, unclaimed and unfailed, until the tenant is connected again.
 //
 // Lanes (schema.ts jobLanes): the due jobs of the live lane are taken first, then those of
-// reconciliation, then bulk, each lane in due order through the index of waiting jobs by lane
-// and due time (one range per lane, never the whole queue). Bulk work never starves: while it
-// has due jobs, a tenth of every claim (at least one job) is kept for it; live and
-// reconciliation jobs fill what bulk does not use, and bulk what they do not.
-import { sql, type Kysely } from 'kysely';
+// reconciliation, then bulk. Bulk work never starves: while it has due jobs, a tenth of every
+// claim (at least one job) is kept for it; live and reconciliation jobs fill what bulk does not
+// use, and bulk what they do not.
+//
+// Tenants take turns within a lane, so one tenant's flood (a backfill, a storm of webhook
+// deliveries) delays nobody else's work by more than a turn: the claim walks the tenants with
+// waiting jobs in the lane (one index step each, never through the jobs themselves) in rotation
+// order, starting after `after` (the last tenant the claimer served), until it has `limit`
+// tenants with a due job, and takes from each an equal share, its oldest due jobs: round one is
+// every chosen tenant's oldest job, round two their second, and so on. What tenants with less
+// than a share leave unused is filled by the lane's oldest due jobs (the spill).
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { BackendCapabilities } from '../backend.ts';
-import { jobLanes, type Database, type JobRow } from '../schema.ts';
+import { jobLanes, type Database, type JobLane, type JobRow } from '../schema.ts';
 import { syncingConnection } from './job.ts';
 import { toClaimedJob, type ClaimedJob } from './job.ts';
 
@@ -20,6 +27,11 @@ export interface ClaimJobs {
   limit: number;
   leaseMs: number;
   now: number;
+  /**
+   * Per lane (indexed by schema.ts jobLanes), the tenant the claimer served last there: tenants
+   * after it (by id, wrapping round) take their turn first. See nextTurns.
+   */
+  after?: readonly (string | undefined)[];
 }
 
 export async function claimJobs(
@@ -27,38 +39,142 @@ export async function claimJobs(
   backend: BackendCapabilities,
   claim: ClaimJobs,
 ): Promise<ClaimedJob[]> {
-  const { limit, now } = claim;
+  const { limit } = claim;
   if (limit <= 0) return [];
   const reserve = limit > 1 ? Math.max(1, Math.floor(limit / 10)) : 0;
   const first = limit - reserve;
-  // PostgreSQL: each lane's due jobs are picked (and locked) once, in a materialized CTE. As a
-  // subquery of `id IN (…)` the planner may run the pick again for every row it updates (a
-  // nested-loop semi join), and each run skips the rows just claimed and picks the next.
-  const materialized = backend.skipLocked ? sql`materialized` : sql``;
-  const lane = (number: number) => sql`select id, lane, run_at from jobs
-    where state = 'waiting' and lane = ${number} and run_at <= ${now}
-      and exists ${syncingConnection(sql.ref('jobs.tenant_id'))}
-    order by run_at, id
-    limit ${limit}
-    ${backend.skipLocked ? sql`for update skip locked` : sql``}`;
-  // Live and reconciliation rank 0, 1, …, but from `first` on they step aside for `reserve`
-  // bulk jobs, which rank from `first`: the claim takes the `limit` lowest ranks.
+  const lanes = [
+    laneQueries('live', jobLanes.live, backend, claim),
+    laneQueries('reconcile', jobLanes.reconcile, backend, claim),
+    laneQueries('bulk', jobLanes.bulk, backend, claim),
+  ];
+  // Each candidate is ordered within its lane by (spill, round, turn, run_at, id). Live and
+  // reconciliation rank 0, 1, …, but from `first` on they step aside for `reserve` bulk jobs,
+  // which rank from `first`: the claim takes the `limit` lowest ranks.
   const { rows } = await sql<JobRow>`
-    with live as ${materialized} (${lane(jobLanes.live)}),
-         reconcile as ${materialized} (${lane(jobLanes.reconcile)}),
-         bulk as ${materialized} (${lane(jobLanes.bulk)}),
+    with recursive ${sql.join(lanes, sql`, `)},
          ranked as (
            select id, case when n < ${first} then n else n + ${reserve} end as score
-             from (select id, row_number() over (order by lane, run_at, id) - 1 as n
-                     from (select * from live union all select * from reconcile) as l) as numbered_live
+             from (select id, row_number() over (order by lane, spill, round, turn, run_at, id) - 1 as n
+                     from (select ${jobLanes.live} as lane, l.* from live l
+                           union all
+                           select ${jobLanes.reconcile} as lane, r.* from reconcile r) as l) as numbered_live
            union all
            select id, ${first} + n as score
-             from (select id, row_number() over (order by run_at, id) - 1 as n from bulk) as numbered_bulk
+             from (select id, row_number() over (order by spill, round, turn, run_at, id) - 1 as n
+                     from bulk) as numbered_bulk
          )
     update jobs
-       set state = 'running', lease_owner = ${claim.workerId}, lease_expires_at = ${now + claim.leaseMs},
-           attempts = attempts + 1, updated_at = ${now}
+       set state = 'running', lease_owner = ${claim.workerId}, lease_expires_at = ${claim.now + claim.leaseMs},
+           attempts = attempts + 1, updated_at = ${claim.now}
      where state = 'waiting' and id in (select id from ranked order by score limit ${limit})
     returning *`.execute(db);
   return rows.map(toClaimedJob).sort((a, b) => a.runAt - b.runAt || a.id - b.id);
+}
+
+/**
+ * The common table expressions that pick one lane's candidates, the last named `name`:
+ * (id, spill, round, turn, run_at) rows, each job of the lane at most once.
+ */
+function laneQueries(
+  name: string,
+  lane: JobLane,
+  backend: BackendCapabilities,
+  { limit, now, after: turns }: ClaimJobs,
+): RawBuilder<unknown> {
+  const after = turns?.[lane] ?? '';
+  const table = (suffix: string) => sql.id(`${name}_${suffix}`);
+  const [tenants, due, share, fair, spill] = ['tenants', 'due', 'share', 'fair', 'spill'].map(table) as [
+    RawBuilder<unknown>,
+    RawBuilder<unknown>,
+    RawBuilder<unknown>,
+    RawBuilder<unknown>,
+    RawBuilder<unknown>,
+  ];
+  const waiting = (alias: string) =>
+    sql`${sql.id(alias, 'state')} = 'waiting' and ${sql.id(alias, 'lane')} = ${lane}`;
+  // PostgreSQL: a pick that locks is materialized, run once; as a subquery it could run again for
+  // every row the update touches, each run skipping the rows just locked and picking the next.
+  const materialized = backend.skipLocked ? sql`materialized` : sql``;
+  const lock = backend.skipLocked ? sql`for update skip locked` : sql``;
+  const oldestDue = (tenant: RawBuilder<unknown>) => sql`select x.id from jobs x
+    where ${waiting('x')} and x.tenant_id = ${tenant} and x.run_at <= ${now}
+    order by x.run_at, x.id limit (select n from ${share})`;
+  // PostgreSQL takes each tenant's share through a lateral join; SQLite, which has none, through
+  // the same pick correlated in the join's condition, the chosen tenants first (its cross join
+  // keeps the order written; otherwise it may look through every job for the ones picked).
+  const shares = backend.skipLocked
+    ? sql`${due} d cross join lateral (${oldestDue(sql`d.tenant_id`)} ${lock}) picked join jobs j on j.id = picked.id`
+    : sql`${due} d cross join jobs j on j.id in (${oldestDue(sql`d.tenant_id`)})`;
+  // The walk: from `after` up through the tenants with waiting jobs in the lane, then from the
+  // first up to `after`, one index step per tenant, until `limit` of them have a due job and a
+  // connection that syncs (`found` counts them). The first row is `after` itself, not a tenant.
+  const next = (
+    condition: RawBuilder<unknown>,
+  ) => sql`(select x.id from jobs x where ${waiting('x')} and ${condition}
+    order by x.tenant_id, x.run_at, x.id limit 1)`;
+  const dueTenant = sql`case when j.run_at <= ${now} and exists ${syncingConnection(sql.ref('j.tenant_id'))} then 1 else 0 end`;
+  return sql`
+    ${tenants} (tenant_id, wrapped, due, found) as (
+      select ${after}, 0, 0, 0
+      union all
+      select j.tenant_id, case when t.wrapped = 0 and j.tenant_id > t.tenant_id then 0 else 1 end,
+             ${dueTenant}, t.found + ${dueTenant}
+        from ${tenants} t
+        join jobs j on j.id = case
+          when t.wrapped = 0 then coalesce(${next(sql`x.tenant_id > t.tenant_id`)}, ${next(sql`x.tenant_id <= ${after}`)})
+          else ${next(sql`x.tenant_id > t.tenant_id and x.tenant_id <= ${after}`)} end
+       where t.found < ${limit}
+    ),
+    ${due} as ${materialized} (
+      select tenant_id, found - 1 as turn from ${tenants} where due = 1
+    ),
+    ${share} (n) as (
+      -- (SQLite may hold the limit as a real number: the share is cast, a limit must be whole.)
+      select case when count(*) = 0 then 0 else cast((${limit} + count(*) - 1) / count(*) as integer) end from ${due}
+    ),
+    ${fair} as ${materialized} (
+      select j.id, j.run_at, d.turn, row_number() over (partition by d.tenant_id order by j.run_at, j.id) - 1 as round
+        from ${shares}
+    ),
+    ${spill} as ${materialized} (
+      select x.id, x.run_at from jobs x
+       where ${waiting('x')} and x.run_at <= ${now} and exists ${syncingConnection(sql.ref('x.tenant_id'))}
+         and x.id not in (select id from ${fair})
+       order by x.run_at, x.id
+       limit (select case when count(*) < ${limit} then ${limit} - count(*) else 0 end from ${fair})
+       ${lock}
+    ),
+    ${sql.id(name)} (id, spill, round, turn, run_at) as (
+      select id, 0, round, turn, run_at from ${fair}
+      union all
+      select id, 1, 0, 0, run_at from ${spill}
+    )`;
+}
+
+/**
+ * Where each lane's turn stands after a claim: the last tenant served in the lane, in the
+ * rotation order the claim used (ids after the lane's previous one first, then from the start).
+ * Tenant ids are UUIDs, which the database and JavaScript order alike.
+ */
+export function nextTurns(
+  after: readonly (string | undefined)[],
+  claimed: readonly ClaimedJob[],
+): (string | undefined)[] {
+  const turns = [...after];
+  for (const lane of Object.values(jobLanes)) {
+    const from = after[lane] ?? '';
+    let last: string | undefined;
+    for (const job of claimed) {
+      if (job.lane !== lane) continue;
+      if (last === undefined || turnOrder(job.tenantId, from) > turnOrder(last, from)) last = job.tenantId;
+    }
+    if (last !== undefined) turns[lane] = last;
+  }
+  return turns;
+}
+
+/** A key that sorts tenant ids in turn after `from`. */
+function turnOrder(tenantId: string, from: string): string {
+  return `${tenantId > from ? 0 : 1}${tenantId}`;
 }

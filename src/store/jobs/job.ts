@@ -2,7 +2,7 @@
 // (tenant, Salesforce Event id) and there is at most one row per key: a change that arrives
 // while the job waits merges into it; one that arrives while it runs marks it to run again.
 import { sql, type Expression, type ExpressionBuilder, type RawBuilder } from 'kysely';
-import type { Database, JobRow } from '../schema.ts';
+import type { Database, JobLane, JobRow } from '../schema.ts';
 
 export interface JobKey {
   tenantId: string;
@@ -18,6 +18,8 @@ export interface ClaimedJob extends JobKey {
   firstChangeAt: number;
   leaseExpiresAt: number;
   lastError: string | null;
+  /** schema.ts jobLanes: which work this is (live, reconciliation, bulk). */
+  lane: JobLane;
 }
 
 export function toClaimedJob(row: JobRow): ClaimedJob {
@@ -30,6 +32,7 @@ export function toClaimedJob(row: JobRow): ClaimedJob {
     firstChangeAt: row.first_change_at,
     leaseExpiresAt: row.lease_expires_at ?? 0,
     lastError: row.last_error,
+    lane: row.lane,
   };
 }
 

@@ -20,6 +20,7 @@ import { queueSamplesSchema } from './0015-queue-samples.ts';
 import { syncMinutesSchema } from './0016-sync-minutes.ts';
 import { retentionSchema } from './0017-retention.ts';
 import { jobLanesSchema } from './0018-job-lanes.ts';
+import { tenantTurnsSchema } from './0019-tenant-turns.ts';
 
 export function allMigrations(backend: BackendCapabilities): Record<string, Migration> {
   return {
@@ -41,5 +42,6 @@ export function allMigrations(backend: BackendCapabilities): Record<string, Migr
     '0016-sync-minutes': syncMinutesSchema(),
     '0017-retention': retentionSchema(),
     '0018-job-lanes': jobLanesSchema(),
+    '0019-tenant-turns': tenantTurnsSchema(),
   };
 }
