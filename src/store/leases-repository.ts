@@ -60,3 +60,16 @@ export async function leaseHolder(
     .executeTakeFirst();
   return row?.holder;
 }
+
+/** The holders of the leases named `prefix…` (no `%` or `_` in it) that have not expired, each once. */
+export async function liveLeaseHolders(db: Kysely<Database>, prefix: string, now: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('leases')
+    .select('holder')
+    .distinct()
+    .where('name', 'like', `${prefix}%`)
+    .where('expires_at', '>', now)
+    .orderBy('holder')
+    .execute();
+  return rows.map((row) => row.holder);
+}

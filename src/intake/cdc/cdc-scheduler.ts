@@ -3,12 +3,20 @@
 // that dies stops renewing, so another takes over within the lease time plus one tick (25 s).
 // A broken stream reconnects with backoff; a tenant that is no longer connected is let go. A
 // Connect completed in this process starts (or wakes) the tenant's subscription at once.
+//
+// The subscriptions are spread over the nodes that run CDC: each says so with a `cdc-node:<id>`
+// lease of its own, renewed every tick, and holds at most its share (the tenants ÷ those nodes,
+// rounded up). It takes the tenants it ranks highest (rendezvous hashing: a score of the node's
+// and the tenant's ids, so each node prefers different tenants and a node coming or going moves
+// few of them), skips those another node holds, and gives up those past its share for a node
+// with room to take at its next tick (each subscription resumes where the last one stopped).
+import { createHash } from 'node:crypto';
 import { connectionCanSync } from '../../domain/salesforce-connection.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { describeError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { startPeriodicTask, type PeriodicTask } from '../../lib/periodic-task.ts';
-import { CdcSubscription, type CdcSubscriptionDeps } from './cdc-subscription.ts';
+import { CdcSubscription, type CdcSubscriptionDeps, type SubscriptionEnd } from './cdc-subscription.ts';
 import type { SessionSource } from '../../salesforce/salesforce-sessions.ts';
 import type { TenantRow } from '../../store/schema.ts';
 import type { Repositories } from '../../store/repositories.ts';
@@ -26,10 +34,18 @@ export interface CdcSchedulerDeps {
   connections?: { onConnected(listener: (tenantId: string) => void): () => void };
   leaseMs?: number;
   tickMs?: number;
+  /** How a tenant's stream is run (tests stand in for the Pub/Sub API here); default CdcSubscription. */
+  subscribe?: (deps: CdcSubscriptionDeps, tenant: TenantRow) => Subscription;
+}
+
+/** A tenant's stream as the scheduler drives it. */
+export interface Subscription {
+  run(): Promise<SubscriptionEnd>;
+  stop(): Promise<void>;
 }
 
 interface Runner {
-  subscription: CdcSubscription | undefined;
+  subscription: Subscription | undefined;
   stopped: boolean;
   done: Promise<void>;
   /** Cuts a reconnect backoff short (on stop). */
@@ -60,6 +76,8 @@ export class CdcScheduler {
     this.#task = undefined;
     await this.#ticks;
     await Promise.all([...this.#runners.keys()].map((tenantId) => this.#stopAndReleaseLease(tenantId)));
+    // No longer one of the nodes the subscriptions are spread over: the others take a bigger share.
+    await this.#deps.repos.leases.releaseLease(`cdc-node:${this.#deps.nodeId}`, this.#deps.nodeId);
   }
 
   /** Tenants whose subscription this node runs now. */
@@ -88,19 +106,30 @@ export class CdcScheduler {
 
   async #tick(): Promise<void> {
     const { repos, clock, nodeId } = this.#deps;
-    const tenants = await repos.tenants.listTenantsWithConnection();
+    const ttlMs = this.#deps.leaseMs ?? 20_000;
+    const now = clock.now();
+    await repos.leases.acquireLease({ name: `cdc-node:${nodeId}`, holder: nodeId, ttlMs, now });
+    const nodes = await repos.leases.liveLeaseHolders('cdc-node:', now);
+    const tenants = (await repos.tenants.listTenantsWithConnection()).filter(
+      (tenant) => connectionCanSync(tenant.state) && tenant.org_id !== null,
+    );
+    const share = Math.ceil(tenants.length / Math.max(1, nodes.length));
+    const rank = (tenantId: string) => createHash('sha256').update(`${nodeId}\n${tenantId}`).digest('hex');
+    const ranked = tenants
+      .map((tenant) => ({ tenant, score: rank(tenant.id) }))
+      .sort((a, b) => (a.score < b.score ? 1 : a.score > b.score ? -1 : 0));
     const wanted = new Set<string>();
-    for (const tenant of tenants) {
-      if (!connectionCanSync(tenant.state) || tenant.org_id === null) continue;
+    for (const { tenant } of ranked) {
+      if (wanted.size >= share) break;
       const held = await repos.leases.acquireLease({
         name: `cdc:${tenant.id}`,
         holder: nodeId,
-        ttlMs: this.#deps.leaseMs ?? 20_000,
+        ttlMs,
         now: clock.now(),
       });
       if (!held) continue;
       wanted.add(tenant.id);
-      if (!this.#runners.has(tenant.id)) this.#run(tenant, tenant.org_id);
+      if (!this.#runners.has(tenant.id)) this.#run(tenant, tenant.org_id ?? '');
     }
     for (const tenantId of this.#runners.keys())
       if (!wanted.has(tenantId)) await this.#stopAndReleaseLease(tenantId);
@@ -126,7 +155,7 @@ export class CdcScheduler {
     runner.done = (async () => {
       let failures = 0;
       while (!runner.stopped) {
-        const subscription = new CdcSubscription(deps, tenant);
+        const subscription = (this.#deps.subscribe ?? ((d, t) => new CdcSubscription(d, t)))(deps, tenant);
         runner.subscription = subscription;
         const started = Date.now();
         const end = await subscription.run().catch((error: unknown) => {
