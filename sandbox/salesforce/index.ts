@@ -1,7 +1,9 @@
 // The Salesforce sandbox org: one HTTP server that is both the login host and the instance,
 // speaking Salesforce's OAuth and REST protocols (see README.md), with an API of its own for
 // tests and the demo to play the org's admin and users. It shares no code with the service
-// it stands in for: a bug cannot hide on both sides of the wire.
+// it stands in for: a bug cannot hide on both sides of the wire. Several orgs can run side by
+// side (startSalesforceOrgs), each with its own server, sharing one Pub/Sub API endpoint as
+// Salesforce's orgs do.
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -14,7 +16,7 @@ import { notFound } from './api-error.ts';
 import { controlRoutes } from './control-routes.ts';
 import { ChangeEventLog } from './pubsub/change-event-log.ts';
 import { changeEventFields, type CdcChangeType, type ChangeEvent } from './pubsub/change-event-schema.ts';
-import { startPubSubServer, type PubSubServer } from './pubsub/pubsub-server.ts';
+import { startPubSubServer, type PubSubOrg, type PubSubServer } from './pubsub/pubsub-server.ts';
 import { OAuthGrants, type ConnectedApp, type RefreshTokenPolicy } from './oauth-grants.ts';
 import { oauthRoutes } from './oauth-routes.ts';
 import { OrgData, type EventInput, type EventSeries, type UserInput } from './org-data.ts';
@@ -23,7 +25,16 @@ import { restRoutes } from './rest-routes.ts';
 import { SandboxClock } from './sandbox-clock.ts';
 import { packageSchemas, toWire, type SObjectRecord } from './sobject-schema.ts';
 
-export type { ConnectedApp, EventInput, EventSeries, RefreshTokenPolicy, RemoteSite, UserInput };
+export type {
+  ConnectedApp,
+  EventInput,
+  EventSeries,
+  PubSubServer,
+  RefreshTokenPolicy,
+  RemoteSite,
+  UserInput,
+};
+export { startPubSubServer };
 export type EventRecord = SObjectRecord;
 export type SandboxUser = SObjectRecord;
 
@@ -56,6 +67,17 @@ export interface SalesforceSandboxOptions {
   cdcDelayMs?: number;
   /** Keepalive interval of idle subscriptions (default 270 s, as Salesforce). */
   pubSubKeepaliveMs?: number;
+  /**
+   * Serve the org's change events from this Pub/Sub server, which other orgs share, rather than
+   * from one of its own; implies `pubSub`. The server's keepalive applies, and closing the org
+   * leaves the server running.
+   */
+  pubSubServer?: PubSubServer;
+  /**
+   * The three characters after the key prefix of every id the org makes, its own id included
+   * (default `5g0`). Orgs with different pods share no id, as Salesforce's orgs never do.
+   */
+  idPod?: string;
   /** Whether our Salesforce package (its custom settings) is installed; default not. */
   packageInstalled?: boolean;
 }
@@ -167,6 +189,7 @@ export async function startSalesforceSandbox(
   const clock = new SandboxClock(options.startTime);
   const data = new OrgData(clock, {
     ...(options.orgId === undefined ? {} : { orgId: options.orgId }),
+    ...(options.idPod === undefined ? {} : { idPod: options.idPod }),
     ...(options.multidayEvents === undefined ? {} : { multidayEvents: options.multidayEvents }),
     ...(options.seriesDeletionDelayMs === undefined
       ? {}
@@ -241,7 +264,7 @@ export async function startSalesforceSandbox(
       transaction,
     );
   });
-  let pubSub: PubSubServer | undefined;
+  let pubSub: PubSubOrg | undefined;
 
   const sandbox: SalesforceSandbox = {
     get url() {
@@ -373,7 +396,8 @@ export async function startSalesforceSandbox(
     c.req.path.startsWith('/services/data') ? c.json(notFound().toBody(), 404) : c.text('404 Not Found', 404),
   );
 
-  const tls = options.tls === true || options.pubSub === true ? localTls() : undefined;
+  const servesPubSub = options.pubSub === true || options.pubSubServer !== undefined;
+  const tls = options.tls === true || servesPubSub ? localTls() : undefined;
   const server = (
     tls === undefined
       ? createAdaptorServer({ fetch: app.fetch })
@@ -390,25 +414,94 @@ export async function startSalesforceSandbox(
   const address = server.address() as AddressInfo;
   url = `${tls === undefined ? 'http' : 'https'}://${options.host ?? '127.0.0.1'}:${address.port}`;
   sandbox.caFile = tls?.caFile;
-  if (options.pubSub === true && tls !== undefined) {
-    pubSub = await startPubSubServer({
-      log,
-      tls,
-      orgId: data.orgId,
-      instanceUrl: () => url,
-      authenticate: (token) => grants.authenticate(token) !== undefined,
-      cdcEnabled: () => cdcEnabled,
-      deliveryDelayMs: () => options.cdcDelayMs ?? 0,
-      keepaliveMs: options.pubSubKeepaliveMs ?? 270_000,
-    });
-    sandbox.pubSubEndpoint = pubSub.endpoint;
+  /** The Pub/Sub server the org started for itself (and closes with itself), if any. */
+  let ownPubSubServer: PubSubServer | undefined;
+  if (servesPubSub && tls !== undefined) {
+    try {
+      const pubSubServer =
+        options.pubSubServer ??
+        (await startPubSubServer({ tls, keepaliveMs: options.pubSubKeepaliveMs ?? 270_000 }));
+      if (pubSubServer !== options.pubSubServer) ownPubSubServer = pubSubServer;
+      pubSub = pubSubServer.addOrg({
+        log,
+        orgId: data.orgId,
+        instanceUrl: () => url,
+        authenticate: (token) => grants.authenticate(token) !== undefined,
+        cdcEnabled: () => cdcEnabled,
+        deliveryDelayMs: () => options.cdcDelayMs ?? 0,
+      });
+      sandbox.pubSubEndpoint = pubSubServer.endpoint;
+    } catch (error) {
+      await ownPubSubServer?.close();
+      server.close();
+      throw error;
+    }
   }
   sandbox.close = async () => {
-    await pubSub?.close();
+    pubSub?.detach();
+    await ownPubSubServer?.close();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
     });
   };
   return sandbox;
+}
+
+// Each org after the first takes the next pod after 5g in two characters of the id alphabet
+// (5h, 5i, …), so there can be as many orgs as there are pods from 5g on.
+const idAlphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const firstPod = 5 * idAlphabet.length + idAlphabet.indexOf('g');
+const maxOrgs = idAlphabet.length * idAlphabet.length - firstPod;
+
+/** The pod of the org at `index` (0-based): 5g0 (the default), 5h0, 5i0, … */
+function podOf(index: number): string {
+  const n = firstPod + index;
+  return `${idAlphabet[Math.floor(n / idAlphabet.length)] ?? ''}${idAlphabet[n % idAlphabet.length] ?? ''}0`;
+}
+
+/**
+ * Starts `count` orgs side by side, as a service with several tenants meets them: each has its own
+ * server (its own URL, which is its login URL and instance URL), id, users, apps, Events, clock,
+ * control API and API counter; with `pubSub`, all of them are served by one Pub/Sub API endpoint,
+ * which tells them apart by the tenantid of each call, as Salesforce's does. `options` apply to
+ * every org, except `port`, which is the first org's (the others take free ports). The first org
+ * is the one `startSalesforceSandbox(options)` would start; each other org's ids are on a pod of
+ * its own. The Pub/Sub server closes once every org is closed.
+ */
+export async function startSalesforceOrgs(
+  count: number,
+  options: Omit<SalesforceSandboxOptions, 'orgId' | 'idPod' | 'pubSubServer'> = {},
+): Promise<SalesforceSandbox[]> {
+  if (!Number.isInteger(count) || count < 1 || count > maxOrgs)
+    throw new Error(`the number of orgs must be a whole number from 1 to ${maxOrgs}`);
+  const shared =
+    options.pubSub === true
+      ? await startPubSubServer({ tls: localTls(), keepaliveMs: options.pubSubKeepaliveMs ?? 270_000 })
+      : undefined;
+  let open = 0;
+  const orgs: SalesforceSandbox[] = [];
+  try {
+    for (let index = 0; index < count; index++) {
+      const org = await startSalesforceSandbox({
+        ...options,
+        ...(index === 0 ? {} : { port: 0, idPod: podOf(index) }),
+        ...(shared === undefined ? {} : { pubSubServer: shared }),
+      });
+      open++;
+      const closeOrg = org.close.bind(org);
+      let closing: Promise<void> | undefined;
+      // Closing an org twice must not count twice towards closing the shared server.
+      org.close = () =>
+        (closing ??= closeOrg().then(async () => {
+          if (--open === 0) await shared?.close();
+        }));
+      orgs.push(org);
+    }
+  } catch (error) {
+    await Promise.all(orgs.map((org) => org.close()));
+    if (orgs.length === 0) await shared?.close();
+    throw error;
+  }
+  return orgs;
 }

@@ -1,10 +1,11 @@
-// Runs the Salesforce sandbox org as its own process:
-//   node sandbox/salesforce/main.ts [--host H] [--port N] [--auto-approve] [--latency-ms N] [--package] [--seed file.json]
-// The first line on stdout says where it listens. It runs until SIGINT or SIGTERM.
+// Runs the Salesforce sandbox org (or several, with --orgs) as its own process:
+//   node sandbox/salesforce/main.ts [--host H] [--port N] [--auto-approve] [--latency-ms N] [--package] [--seed file.json] [--orgs N]
+// The first line on stdout says where the (first) org listens; with --pubsub the last line names
+// the Pub/Sub API. It runs until SIGINT or SIGTERM.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
-  startSalesforceSandbox,
+  startSalesforceOrgs,
   type ConnectedApp,
   type EventInput,
   type SalesforceSandbox,
@@ -13,21 +14,24 @@ import {
 
 const usage = `Usage: node sandbox/salesforce/main.ts [options]
 
-A Salesforce org on localhost, speaking Salesforce's OAuth and REST protocols.
+A Salesforce org (or several) on localhost, speaking Salesforce's OAuth and REST protocols.
 
 Options:
   --host <host>        address to listen on (default 127.0.0.1)
-  --port <port>        port to listen on (default: a free port)
+  --port <port>        port to listen on (default: a free port); the first org's, with --orgs
   --auto-approve       skip the login and consent pages: /authorize answers with a code at once
   --latency-ms <n>     delay added to every token and REST response
   --tls                serve HTTPS with the sandboxes' local CA (its file is printed)
   --pubsub             also run the Pub/Sub API (gRPC over TLS) with Event change data capture; implies --tls
   --cdc-delay-ms <n>   delay between a commit and its change event's delivery
   --package            our Salesforce package is installed (its custom settings exist)
-  --seed <file.json>   apps, users and events to start with, and the package:
+  --seed <file.json>   apps, users and events the first org starts with, and its package:
                        { "apps": [...], "users": [...], "events": [{ "ownerUsername": "...", ... }],
                          "package": { "installed": true, "settings": { "InstantSync_Config__c": { ... } },
                                       "remoteSites": [{ "fullName": "...", "url": "https://..." }] } }
+  --orgs <n>           run n orgs side by side (1 to 50, default 1): each has its own URL, id, users,
+                       apps and events, and with --pubsub one Pub/Sub API serves them all; the
+                       other options apply to every org, except --port and --seed (the first's)
   -h, --help           show this help
 `;
 
@@ -56,6 +60,7 @@ try {
       'cdc-delay-ms': { type: 'string' },
       package: { type: 'boolean' },
       seed: { type: 'string' },
+      orgs: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   }));
@@ -80,8 +85,13 @@ if (
   console.error(`--port, --latency-ms and --cdc-delay-ms take whole numbers\n\n${usage}`);
   process.exit(2);
 }
+const orgCount = values.orgs === undefined ? 1 : Number(values.orgs);
+if (!/^\d+$/.test(values.orgs ?? '1') || orgCount < 1 || orgCount > 50) {
+  console.error(`--orgs takes a whole number from 1 to 50, not ${values.orgs ?? ''}\n\n${usage}`);
+  process.exit(2);
+}
 
-const sandbox = await startSalesforceSandbox({
+const orgs = await startSalesforceOrgs(orgCount, {
   host: values.host ?? '127.0.0.1',
   port,
   autoApprove: values['auto-approve'] === true,
@@ -91,6 +101,10 @@ const sandbox = await startSalesforceSandbox({
   cdcDelayMs,
   packageInstalled: values.package === true,
 });
+const closeAll = () => Promise.all(orgs.map((org) => org.close()));
+// The seed is the first org's: it is the one a caller that knows of one org talks to.
+const [sandbox] = orgs;
+if (sandbox === undefined) throw new Error('no org started');
 if (values.seed !== undefined) {
   try {
     const seed = JSON.parse(readFileSync(values.seed, 'utf8')) as Seed;
@@ -108,20 +122,24 @@ if (values.seed !== undefined) {
     for (const site of seed.package?.remoteSites ?? []) sandbox.addRemoteSite(site);
   } catch (error) {
     console.error(`cannot load the seed ${values.seed}: ${(error as Error).message}`);
-    await sandbox.close();
+    await closeAll();
     process.exit(2);
   }
 }
 // Ready to stop before saying it is ready: a parent may send SIGTERM as soon as it reads the line.
 const stop = () => {
-  void sandbox.close().then(() => process.exit(0));
+  void closeAll().then(() => process.exit(0));
 };
 process.once('SIGINT', stop);
 process.once('SIGTERM', stop);
 // Started with an IPC channel (the demo does): its parent is gone when the channel closes.
 process.once('disconnect', stop);
 
-console.log(`Salesforce sandbox listening on ${sandbox.url}`);
-console.log(`  org ${sandbox.orgId}; control API at ${sandbox.url}/__sandbox/state`);
+// Every org's two lines in order, then what they share: the CA, and last the one Pub/Sub API
+// (callers wait for that line, so it comes once every org is listed).
+for (const org of orgs) {
+  console.log(`Salesforce sandbox listening on ${org.url}`);
+  console.log(`  org ${org.orgId}; control API at ${org.url}/__sandbox/state`);
+}
 if (sandbox.caFile !== undefined) console.log(`  TLS CA certificate: ${sandbox.caFile}`);
 if (sandbox.pubSubEndpoint !== undefined) console.log(`  Pub/Sub API: ${sandbox.pubSubEndpoint}`);

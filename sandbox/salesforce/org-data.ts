@@ -96,6 +96,8 @@ export interface WriteOptions {
 
 export interface OrgDataOptions {
   orgId?: string;
+  /** The three characters after the key prefix of every id the org makes (default `5g0`). */
+  idPod?: string;
   /** Multiday events (Activity Settings): Events up to 14 days long; without, up to a day. Default on. */
   multidayEvents?: boolean;
   /**
@@ -177,7 +179,7 @@ const childFields = [
 
 export class OrgData {
   readonly orgId: string;
-  readonly ids = new IdFactory();
+  readonly ids: IdFactory;
   readonly users = new Map<string, SObjectRecord>();
   readonly passwords = new Map<string, string>();
   readonly contacts = new Map<string, SObjectRecord>();
@@ -219,6 +221,9 @@ export class OrgData {
 
   constructor(clock: SandboxClock, options: OrgDataOptions = {}) {
     this.#clock = clock;
+    if (options.idPod !== undefined && !/^[0-9A-Za-z]{3}$/.test(options.idPod))
+      throw new Error(`an id pod is three letters or digits, not ${JSON.stringify(options.idPod)}`);
+    this.ids = new IdFactory(options.idPod);
     this.orgId = options.orgId ?? this.ids.next('Organization');
     this.#maxDurationMinutes =
       options.multidayEvents === false ? maxDurationMinutes.singleDay : maxDurationMinutes.multiday;

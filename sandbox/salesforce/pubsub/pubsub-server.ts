@@ -1,7 +1,9 @@
-// The Pub/Sub API (gRPC over TLS) of the sandbox org, from Salesforce's own pubsub_api.proto:
+// The Pub/Sub API (gRPC over TLS) of the sandbox orgs, from Salesforce's own pubsub_api.proto:
 // Subscribe (a bidirectional stream with flow control by num_requested and the LATEST, EARLIEST
 // and CUSTOM replay presets), GetSchema and GetTopic. Callers authenticate with the accesstoken,
 // instanceurl and tenantid metadata, as with Salesforce. Only /data/EventChangeEvent exists.
+// Like Salesforce's one endpoint for every org, one server serves any number of orgs: each call
+// goes to the org its tenantid names, and only that org's tokens and instance URL are accepted.
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
@@ -14,18 +16,22 @@ export const eventTopic = '/data/EventChangeEvent';
 const maxBatch = 100;
 
 export interface PubSubServerOptions {
-  log: ChangeEventLog;
   tls: LocalTls;
+  /** How often an idle stream gets a keepalive FetchResponse (Salesforce: 270 s). */
+  keepaliveMs: number;
+}
+
+/** What the server needs of one org to serve its change events. */
+export interface PubSubOrgBinding {
+  log: ChangeEventLog;
   orgId: string;
   instanceUrl: () => string;
-  /** The user behind a live access token, or undefined (the token is dead). */
+  /** Whether the token is a live access token of this org. */
   authenticate: (accessToken: string) => boolean;
   /** Whether the org admin selected Event for change data capture. */
   cdcEnabled: () => boolean;
   /** Delay between a commit and its delivery, as Salesforce's bus takes a moment. */
   deliveryDelayMs: () => number;
-  /** How often an idle stream gets a keepalive FetchResponse (Salesforce: 270 s). */
-  keepaliveMs: number;
 }
 
 interface FetchRequest {
@@ -54,20 +60,46 @@ export function encodeReplayId(replayId: bigint): Buffer {
   return buffer;
 }
 
+/** One org as the server serves it. */
+export interface PubSubOrg {
+  /**
+   * The org's open subscriptions that have started (their replay position is set), events
+   * delivered to them so far, and FetchRequests they made (each adds to its subscription's
+   * pending events, up to 100 in all).
+   */
+  stats(): { subscribers: number; delivered: number; fetchRequests: number };
+  /** Ends every open subscription of the org as a Salesforce outage would. */
+  breakStreams(): void;
+  /** Ends every open subscription of the org and refuses its new ones (UNAVAILABLE) for `ms`. */
+  outage(ms: number): void;
+  /** Ends the org's subscriptions and stops serving it: its calls are refused as an unknown tenant's. */
+  detach(): void;
+}
+
 export interface PubSubServer {
   /** host:port of the gRPC endpoint (TLS). */
   endpoint: string;
-  /**
-   * Open subscriptions that have started (their replay position is set), events delivered so far,
-   * and FetchRequests taken (each adds to its subscription's pending events, up to 100 in all).
-   */
-  stats(): { subscribers: number; delivered: number; fetchRequests: number };
-  /** Ends every open subscription as a Salesforce outage would. */
-  breakStreams(): void;
-  /** Ends every open subscription and refuses new ones (UNAVAILABLE) for `ms`. */
-  outage(ms: number): void;
+  /** Serves one more org; its id (the first 15 characters) must be new to this server. */
+  addOrg(binding: PubSubOrgBinding): PubSubOrg;
+  /** Ends every subscription of every org and stops the server. */
   close(): Promise<void>;
 }
+
+type Stream = grpc.ServerDuplexStream<FetchRequest, unknown>;
+
+/** An org the server serves, with its own streams and counters. */
+interface OrgEntry {
+  key: string;
+  binding: PubSubOrgBinding;
+  streams: Set<Stream>;
+  started: Set<Stream>;
+  delivered: number;
+  fetchRequests: number;
+  /** Until when (wall clock) the org's Pub/Sub service is down: its subscriptions are refused. */
+  downUntil: number;
+}
+
+const unavailable = { code: grpc.status.UNAVAILABLE, details: 'the Pub/Sub service is unavailable' };
 
 export async function startPubSubServer(options: PubSubServerOptions): Promise<PubSubServer> {
   const definition = protoLoader.loadSync(fileURLToPath(new URL('./pubsub_api.proto', import.meta.url)), {});
@@ -75,21 +107,25 @@ export async function startPubSubServer(options: PubSubServerOptions): Promise<P
     eventbus: { v1: { PubSub: { service: grpc.ServiceDefinition } } };
   };
   const server = new grpc.Server();
-  const streams = new Set<grpc.ServerDuplexStream<FetchRequest, unknown>>();
-  const started = new Set<grpc.ServerDuplexStream<FetchRequest, unknown>>();
-  let delivered = 0;
-  let fetchRequests = 0;
-  /** Until when (wall clock) the service is down: subscriptions are refused. */
-  let downUntil = 0;
+  /** Orgs by the first 15 characters of their id, the part of a tenantid that names the org. */
+  const orgs = new Map<string, OrgEntry>();
+  /** Every open stream, whichever org (if any) it names, so closing the server ends them all. */
+  const streams = new Set<Stream>();
 
-  const authError = (metadata: grpc.Metadata): Partial<grpc.StatusObject> | undefined => {
+  const orgOf = (metadata: grpc.Metadata): OrgEntry | undefined =>
+    orgs.get(String(metadata.get('tenantid')[0] ?? '').slice(0, 15));
+
+  const authError = (
+    org: OrgEntry | undefined,
+    metadata: grpc.Metadata,
+  ): Partial<grpc.StatusObject> | undefined => {
     const token = String(metadata.get('accesstoken')[0] ?? '');
-    const tenant = String(metadata.get('tenantid')[0] ?? '');
     const instance = String(metadata.get('instanceurl')[0] ?? '');
     if (
-      tenant.slice(0, 15) !== options.orgId.slice(0, 15) ||
-      instance.replace(/\/+$/, '') !== options.instanceUrl() ||
-      !options.authenticate(token)
+      org === undefined ||
+      orgs.get(org.key) !== org ||
+      instance.replace(/\/+$/, '') !== org.binding.instanceUrl() ||
+      !org.binding.authenticate(token)
     ) {
       return failure(
         grpc.status.UNAUTHENTICATED,
@@ -100,18 +136,22 @@ export async function startPubSubServer(options: PubSubServerOptions): Promise<P
     return undefined;
   };
 
-  const subscribe = (call: grpc.ServerDuplexStream<FetchRequest, unknown>) => {
+  const subscribe = (call: Stream) => {
+    // The metadata of a call cannot change, so the org it names is known from the start; whether
+    // the caller may use it is checked with every request, as a token may die meanwhile.
+    const org = orgOf(call.metadata);
     streams.add(call);
+    org?.streams.add(call);
     let position: bigint | undefined;
     let credits = 0;
     let lastSentAt = Date.now();
     let pumping = false;
 
-    const send = (events: LoggedEvent[]) => {
+    const send = (log: ChangeEventLog, events: LoggedEvent[]) => {
       credits -= events.length;
-      delivered += events.length;
+      if (org !== undefined) org.delivered += events.length;
       lastSentAt = Date.now();
-      const latest = events.at(-1)?.replayId ?? options.log.latestReplayId;
+      const latest = events.at(-1)?.replayId ?? log.latestReplayId;
       call.write({
         events: events.map((e) => ({
           event: { id: e.id, schemaId: eventChangeEventSchemaId, payload: e.payload, headers: [] },
@@ -126,14 +166,15 @@ export async function startPubSubServer(options: PubSubServerOptions): Promise<P
     // Each event is delivered its delivery delay after it was committed (the bus's latency); a
     // backlog (events older than that) goes as fast as the subscriber's requests allow.
     const pump = async () => {
-      if (pumping || position === undefined) return;
+      if (pumping || position === undefined || org === undefined) return;
+      const { log, deliveryDelayMs } = org.binding;
       pumping = true;
       try {
         while (credits > 0 && !call.cancelled && call.writable) {
-          const batch = options.log.after(position, Math.min(credits, maxBatch));
+          const batch = log.after(position, Math.min(credits, maxBatch));
           const first = batch[0];
           if (first === undefined) break;
-          const delay = options.deliveryDelayMs();
+          const delay = deliveryDelayMs();
           const wait = first.loggedAt + delay - performance.now();
           if (wait > 0) {
             await new Promise((resolve) => setTimeout(resolve, wait));
@@ -145,37 +186,40 @@ export async function startPubSubServer(options: PubSubServerOptions): Promise<P
           while (count < batch.length && (batch[count]?.loggedAt ?? Infinity) + delay <= now) count++;
           const due = batch.slice(0, count);
           position = due.at(-1)?.replayId ?? position;
-          send(due);
+          send(log, due);
         }
       } finally {
         pumping = false;
       }
     };
-    const stopListening = options.log.listen(() => void pump());
+    const stopListening = org?.binding.log.listen(() => void pump());
     const keepalive = setInterval(
       () => {
-        if (position !== undefined && Date.now() - lastSentAt >= options.keepaliveMs && call.writable)
-          send([]);
+        if (
+          org !== undefined &&
+          position !== undefined &&
+          Date.now() - lastSentAt >= options.keepaliveMs &&
+          call.writable
+        )
+          send(org.binding.log, []);
       },
       Math.min(options.keepaliveMs, 10_000),
     );
     const close = () => {
       clearInterval(keepalive);
-      stopListening();
+      stopListening?.();
       streams.delete(call);
-      started.delete(call);
+      org?.streams.delete(call);
+      org?.started.delete(call);
     };
 
     call.on('data', (request: FetchRequest) => {
-      if (Date.now() < downUntil)
-        return void call.emit('error', {
-          code: grpc.status.UNAVAILABLE,
-          details: 'the Pub/Sub service is unavailable',
-        });
-      const refused = authError(call.metadata);
-      if (refused !== undefined) return void call.emit('error', refused);
+      if (org !== undefined && Date.now() < org.downUntil) return void call.emit('error', unavailable);
+      const refused = authError(org, call.metadata);
+      if (refused !== undefined || org === undefined) return void call.emit('error', refused);
+      const { log, cdcEnabled } = org.binding;
       if (position === undefined) {
-        if (request.topicName !== eventTopic || !options.cdcEnabled()) {
+        if (request.topicName !== eventTopic || !cdcEnabled()) {
           return void call.emit(
             'error',
             failure(
@@ -193,7 +237,7 @@ export async function startPubSubServer(options: PubSubServerOptions): Promise<P
               : 'LATEST';
         if (preset === 'CUSTOM') {
           const given = request.replayId?.length === 8 ? request.replayId.readBigUInt64BE() : undefined;
-          if (given === undefined || !options.log.canResumeAfter(given)) {
+          if (given === undefined || !log.canResumeAfter(given)) {
             return void call.emit(
               'error',
               failure(
@@ -205,10 +249,10 @@ export async function startPubSubServer(options: PubSubServerOptions): Promise<P
           }
           position = given;
         } else {
-          position = preset === 'EARLIEST' ? options.log.earliestPosition : options.log.latestReplayId;
+          position = preset === 'EARLIEST' ? log.earliestPosition : log.latestReplayId;
         }
       }
-      started.add(call);
+      org.started.add(call);
       const asked = request.numRequested ?? 0;
       if (!Number.isInteger(asked) || asked < 1 || asked > maxBatch) {
         return void call.emit(
@@ -223,7 +267,7 @@ export async function startPubSubServer(options: PubSubServerOptions): Promise<P
       // "The maximum number of events that can be requested in a Subscribe call across all
       // requests is 100": more is taken as 100 (Pub/Sub API, Pull Subscription and Flow Control).
       credits = Math.min(credits + asked, maxBatch);
-      fetchRequests++;
+      org.fetchRequests++;
       void pump();
       return undefined;
     });
@@ -241,7 +285,7 @@ export async function startPubSubServer(options: PubSubServerOptions): Promise<P
       call: grpc.ServerUnaryCall<{ schemaId?: string }, unknown>,
       callback: grpc.sendUnaryData<unknown>,
     ) => {
-      const refused = authError(call.metadata);
+      const refused = authError(orgOf(call.metadata), call.metadata);
       if (refused !== undefined) return callback(refused, null);
       if (call.request.schemaId !== eventChangeEventSchemaId) {
         return callback(
@@ -263,9 +307,10 @@ export async function startPubSubServer(options: PubSubServerOptions): Promise<P
       call: grpc.ServerUnaryCall<{ topicName?: string }, unknown>,
       callback: grpc.sendUnaryData<unknown>,
     ) => {
-      const refused = authError(call.metadata);
-      if (refused !== undefined) return callback(refused, null);
-      if (call.request.topicName !== eventTopic || !options.cdcEnabled()) {
+      const org = orgOf(call.metadata);
+      const refused = authError(org, call.metadata);
+      if (refused !== undefined || org === undefined) return callback(refused ?? null, null);
+      if (call.request.topicName !== eventTopic || !org.binding.cdcEnabled()) {
         return callback(
           failure(
             grpc.status.NOT_FOUND,
@@ -277,7 +322,7 @@ export async function startPubSubServer(options: PubSubServerOptions): Promise<P
       }
       return callback(null, {
         topicName: eventTopic,
-        tenantGuid: options.orgId,
+        tenantGuid: org.binding.orgId,
         canPublish: false,
         canSubscribe: true,
         schemaId: eventChangeEventSchemaId,
@@ -306,21 +351,44 @@ export async function startPubSubServer(options: PubSubServerOptions): Promise<P
       error === null ? resolve(bound) : reject(error),
     ),
   );
-  const breakStreams = () => {
-    for (const stream of streams)
-      stream.emit('error', { code: grpc.status.UNAVAILABLE, details: 'the Pub/Sub service is unavailable' });
+  const breakAll = (of: Iterable<Stream>) => {
+    for (const stream of [...of]) stream.emit('error', unavailable);
   };
   return {
     endpoint: `localhost:${port}`,
-    stats: () => ({ subscribers: started.size, delivered, fetchRequests }),
-    breakStreams,
-    outage(ms) {
-      downUntil = Date.now() + ms;
-      breakStreams();
+    addOrg(binding) {
+      const key = binding.orgId.slice(0, 15);
+      if (orgs.has(key)) throw new Error(`the Pub/Sub server already serves org ${binding.orgId}`);
+      const org: OrgEntry = {
+        key,
+        binding,
+        streams: new Set(),
+        started: new Set(),
+        delivered: 0,
+        fetchRequests: 0,
+        downUntil: 0,
+      };
+      orgs.set(key, org);
+      return {
+        stats: () => ({
+          subscribers: org.started.size,
+          delivered: org.delivered,
+          fetchRequests: org.fetchRequests,
+        }),
+        breakStreams: () => breakAll(org.streams),
+        outage(ms) {
+          org.downUntil = Date.now() + ms;
+          breakAll(org.streams);
+        },
+        detach() {
+          if (orgs.get(key) === org) orgs.delete(key);
+          breakAll(org.streams);
+        },
+      };
     },
     close: () =>
       new Promise<void>((resolve) => {
-        breakStreams();
+        breakAll(streams);
         server.tryShutdown(() => resolve());
         setTimeout(() => {
           server.forceShutdown();
