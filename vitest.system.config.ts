@@ -11,6 +11,7 @@ export const systemTests = [
   'test/browser/**/*.test.ts',
   'test/cli/demo.test.ts',
   'test/intake/cdc-processes.test.ts',
+  'test/intake/cdc-spread-processes.test.ts',
 ];
 
 export default defineConfig({

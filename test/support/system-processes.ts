@@ -5,6 +5,10 @@
 // A hybrid tenant (`providers`) has one sandbox per provider: the first provider is its default,
 // and the owners given to another are assigned to it with `mailboxes map … --provider`, as an
 // admin would; `calendars` reads each mailbox in the sandbox of its owner's provider.
+// Several tenants (`orgs`): the sandbox process runs that many orgs side by side, sharing one
+// Pub/Sub endpoint as Salesforce's orgs do; each org is a tenant of its own (the first `acme`,
+// then `acme-2`, …, each signing in at its org's URL), with owners of its own whose mailboxes are
+// in the same calendar sandbox.
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,6 +46,8 @@ export interface SystemOptions {
   env?: Record<string, string>;
   /** Node.js flags for the service's processes (serve and workers), e.g. --cpu-prof. */
   nodeArgs?: readonly string[];
+  /** Salesforce orgs, each a tenant of its own with `owners` users (default 1); see setUpTenants. */
+  orgs?: number;
 }
 
 /** One of the tenant's mailbox providers, as `provider set` names it. */
@@ -87,35 +93,53 @@ export interface SystemEndpoints {
   graph?: { url: string; tenantId: string; clientId: string; clientSecret: string };
 }
 
+/** One sandbox org's side, through its control API. */
+export interface SalesforceSide {
+  createEvent(ownerId: string, fields: Record<string, unknown>): Promise<Record<string, unknown>>;
+  updateEvent(id: string, fields: Record<string, unknown>): Promise<Record<string, unknown>>;
+  deleteEvent(id: string): Promise<void>;
+  /** Deletes an occurrence of a Lightning series and the ones after it (the first: the whole series). */
+  deleteFromThisEventOnwards(id: string): Promise<void>;
+  /** Live (not deleted) Events. */
+  events(): Promise<Record<string, unknown>[]>;
+  /** The org's API calls so far, and its open CDC subscriptions. */
+  stats(): Promise<{ apiCalls: number; cdcSubscribers: number }>;
+  addUser(user: {
+    username: string;
+    email: string;
+    timeZoneSidKey?: string;
+    isActive?: boolean;
+  }): Promise<string>;
+  /** Revokes the service's grants, as the org's admin can in Setup (the service must Reconnect). */
+  revokeGrants(): Promise<number>;
+  /** Ends the Pub/Sub streams and refuses new ones for `ms`. */
+  pubSubOutage(ms: number): Promise<void>;
+  /** Every change event so far leaves CDC retention (as 72 hours would). */
+  expireChangeEvents(): Promise<void>;
+}
+
+/** One of the orgs the sandbox runs, and the tenant connected to it. */
+export interface SystemOrg {
+  /** The tenant's slug: `acme` for the first org, then `acme-2`, `acme-3`, … */
+  slug: string;
+  /** The org's login and instance URL. */
+  url: string;
+  owners: Owner[];
+  salesforce: SalesforceSide;
+  /** The tenant's id, once set up. */
+  readonly tenantId: string;
+}
+
 export interface RunningSystem {
   owners: Owner[];
   endpoints: SystemEndpoints;
   /** Where the service listens (health checks, tenant pages, the webhook). */
   serviceUrl: string;
   tenantId: string;
-  /** Salesforce's side, through the sandbox org's control API. */
-  salesforce: {
-    createEvent(ownerId: string, fields: Record<string, unknown>): Promise<Record<string, unknown>>;
-    updateEvent(id: string, fields: Record<string, unknown>): Promise<Record<string, unknown>>;
-    deleteEvent(id: string): Promise<void>;
-    /** Deletes an occurrence of a Lightning series and the ones after it (the first: the whole series). */
-    deleteFromThisEventOnwards(id: string): Promise<void>;
-    /** Live (not deleted) Events. */
-    events(): Promise<Record<string, unknown>[]>;
-    stats(): Promise<{ apiCalls: number }>;
-    addUser(user: {
-      username: string;
-      email: string;
-      timeZoneSidKey?: string;
-      isActive?: boolean;
-    }): Promise<string>;
-    /** Revokes the service's grants, as the org's admin can in Setup (the service must Reconnect). */
-    revokeGrants(): Promise<number>;
-    /** Ends the Pub/Sub streams and refuses new ones for `ms`. */
-    pubSubOutage(ms: number): Promise<void>;
-    /** Every change event so far leaves CDC retention (as 72 hours would). */
-    expireChangeEvents(): Promise<void>;
-  };
+  /** Salesforce's side, through the sandbox org's control API (the first org's). */
+  salesforce: SalesforceSide;
+  /** Every org and its tenant, the first (`acme`) as above. */
+  orgs: readonly SystemOrg[];
   /**
    * The calendars' side, through the provider sandboxes' control APIs and the providers' own APIs:
    * each mailbox read in the sandbox of its owner's provider.
@@ -145,6 +169,12 @@ export interface RunningSystem {
    * and assigns the owners of a provider other than the default to it (the service must run).
    */
   setUpTenant(): Promise<void>;
+  /**
+   * Sets up every org's tenant as setUpTenant does the first's (a provider each, as the first's
+   * default; connected through its org's OAuth pages), waiting for each one's CDC subscription on
+   * whichever `serve` takes it.
+   */
+  setUpTenants(): Promise<void>;
   /** Reconnects the tenant through the tenant page (after its grant was revoked). */
   reconnect(): Promise<void>;
   serviceOutput(): string;
@@ -187,11 +217,15 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         String(options.salesforceLatencyMs ?? 0),
         '--cdc-delay-ms',
         String(options.cdcDelayMs ?? 0),
+        ...((options.orgs ?? 1) > 1 ? ['--orgs', String(options.orgs)] : []),
       ],
       { cwd, script: salesforceLauncher, ready: /Pub\/Sub API: (\S+)/, timeoutMs: 30_000 },
     );
     running.push({ child: sf.child, exited: sf.exited, role: 'salesforce sandbox' });
-    const sfUrl = /listening on (\S+)/.exec(sf.output().stdout)?.[1] ?? '';
+    const orgUrls = [...sf.output().stdout.matchAll(/listening on (\S+)/g)].map((m) => m[1] ?? '');
+    if (orgUrls.length !== (options.orgs ?? 1))
+      throw new Error(`the sandbox started ${orgUrls.length} orgs, not ${options.orgs ?? 1}`);
+    const sfUrl = orgUrls[0] ?? '';
     const caFile = /TLS CA certificate: (\S+)/.exec(sf.output().stdout)?.[1] ?? '';
     const pubSubEndpoint = sf.match[1] ?? '';
     const fetchImpl = createOutboundFetch({ extraCaPem: readFileSync(caFile, 'utf8') });
@@ -240,6 +274,8 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     }
     const [defaultProvider] = providers;
     if (defaultProvider === undefined) throw new Error('no provider');
+    if (providers.length > 1 && (options.orgs ?? 1) > 1)
+      throw new Error('a hybrid tenant runs alone: give several providers or several orgs, not both');
     /** The provider an owner's mailbox goes through, by the owner's index. */
     const providerOfOwner = (index: number): SystemProvider =>
       providers.find((_, i) => {
@@ -267,13 +303,31 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       INSTANT_SYNC_METRICS_PORT: '0',
       ...options.env,
     };
-    await call(sfUrl, 'POST', '/__sandbox/apps', {
-      clientId: 'instant-sync',
-      clientSecret: 'sandbox-secret',
-      callbackUrls: [`${serviceUrl}/t/acme/oauth/callback`],
+    const slugs = orgUrls.map((_, index) => (index === 0 ? 'acme' : `acme-${index + 1}`));
+    for (const [index, url] of orgUrls.entries())
+      await call(url, 'POST', '/__sandbox/apps', {
+        clientId: 'instant-sync',
+        clientSecret: 'sandbox-secret',
+        callbackUrls: [`${serviceUrl}/t/${slugs[index]}/oauth/callback`],
+      });
+    const salesforceSide = (url: string): SalesforceSide => ({
+      createEvent: (ownerId, fields) => call(url, 'POST', '/__sandbox/events', { ownerId, ...fields }),
+      updateEvent: (id, fields) => call(url, 'PATCH', `/__sandbox/events/${id}`, fields),
+      deleteEvent: (id) => call(url, 'DELETE', `/__sandbox/events/${id}`),
+      deleteFromThisEventOnwards: async (id) => {
+        await call(url, 'DELETE', `/__sandbox/events/${id}/fromThisEventOnwards`);
+      },
+      events: async () =>
+        (await call<Record<string, unknown>[]>(url, 'GET', '/__sandbox/events')).filter(
+          (e) => e['IsDeleted'] !== true,
+        ),
+      stats: () => call(url, 'GET', '/__sandbox/stats'),
+      addUser: async (user) => String((await call<{ Id: string }>(url, 'POST', '/__sandbox/users', user)).Id),
+      revokeGrants: async () =>
+        (await call<{ revoked: number }>(url, 'POST', '/__sandbox/apps/instant-sync/revoke')).revoked,
+      pubSubOutage: (ms) => call(url, 'POST', '/__sandbox/cdc/outage', { ms }),
+      expireChangeEvents: () => call(url, 'POST', '/__sandbox/cdc/expire'),
     });
-    const addUser: RunningSystem['salesforce']['addUser'] = async (user) =>
-      String((await call<{ Id: string }>(sfUrl, 'POST', '/__sandbox/users', user)).Id);
     const zones = [
       'Europe/Berlin',
       'America/New_York',
@@ -281,26 +335,48 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       'Australia/Lord_Howe',
       'Europe/London',
     ];
-    const owners: Owner[] = [];
-    for (let i = 0; i < options.owners; i++) {
-      const email = `rep${String(i).padStart(4, '0')}@acme.example`;
-      owners.push({
-        email,
-        id: await addUser({ username: email, email, timeZoneSidKey: zones[i % zones.length] ?? 'UTC' }),
-        provider: providerOfOwner(i).name,
+    const tenantIds = new Map<string, string>();
+    const orgs: SystemOrg[] = [];
+    for (const [index, url] of orgUrls.entries()) {
+      const salesforce = salesforceSide(url);
+      const domain = index === 0 ? 'acme.example' : `org${index + 1}.acme.example`;
+      const orgOwners: Owner[] = [];
+      for (let i = 0; i < options.owners; i++) {
+        const email = `rep${String(i).padStart(4, '0')}@${domain}`;
+        orgOwners.push({
+          email,
+          id: await salesforce.addUser({
+            username: email,
+            email,
+            timeZoneSidKey: zones[i % zones.length] ?? 'UTC',
+          }),
+          provider: providerOfOwner(i).name,
+        });
+        // A hybrid tenant's mailboxes exist at every provider (as during a migration), so an item
+        // written through the wrong provider lands there and the audits see it, instead of the
+        // Event only waiting for a mailbox that provider does not have.
+        for (const provider of providers) await provider.sandbox.addMailbox(email);
+      }
+      const slug = slugs[index] ?? '';
+      orgs.push({
+        slug,
+        url,
+        owners: orgOwners,
+        salesforce,
+        get tenantId() {
+          return tenantIds.get(slug) ?? '';
+        },
       });
-      // A hybrid tenant's mailboxes exist at every provider (as during a migration), so an item
-      // written through the wrong provider lands there and the audits see it, instead of the
-      // Event only waiting for a mailbox that provider does not have.
-      for (const provider of providers) await provider.sandbox.addMailbox(email);
     }
+    const [firstOrg] = orgs;
+    if (firstOrg === undefined) throw new Error('no org');
+    const owners = firstOrg.owners;
     const calendars = routedCalendars(
       providers,
       new Map(owners.filter((o) => o.provider !== defaultProvider.name).map((o) => [o.email, o.provider])),
     );
 
     let service: { child: ChildProcess; exited: Promise<unknown>; output: () => CliResult } | undefined;
-    let tenantId = '';
     const serviceOutput = () => {
       const output = service?.output();
       return output === undefined ? '' : `${output.stdout}\n${output.stderr}`;
@@ -343,26 +419,10 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
           : {}),
       },
       get tenantId() {
-        return tenantId;
+        return firstOrg.tenantId;
       },
-      salesforce: {
-        createEvent: (ownerId, fields) => call(sfUrl, 'POST', '/__sandbox/events', { ownerId, ...fields }),
-        updateEvent: (id, fields) => call(sfUrl, 'PATCH', `/__sandbox/events/${id}`, fields),
-        deleteEvent: (id) => call(sfUrl, 'DELETE', `/__sandbox/events/${id}`),
-        deleteFromThisEventOnwards: async (id) => {
-          await call(sfUrl, 'DELETE', `/__sandbox/events/${id}/fromThisEventOnwards`);
-        },
-        events: async () =>
-          (await call<Record<string, unknown>[]>(sfUrl, 'GET', '/__sandbox/events')).filter(
-            (e) => e['IsDeleted'] !== true,
-          ),
-        stats: () => call(sfUrl, 'GET', '/__sandbox/stats'),
-        addUser,
-        revokeGrants: async () =>
-          (await call<{ revoked: number }>(sfUrl, 'POST', '/__sandbox/apps/instant-sync/revoke')).revoked,
-        pubSubOutage: (ms) => call(sfUrl, 'POST', '/__sandbox/cdc/outage', { ms }),
-        expireChangeEvents: () => call(sfUrl, 'POST', '/__sandbox/cdc/expire'),
-      },
+      orgs,
+      salesforce: firstOrg.salesforce,
       calendars,
       providers,
       cli,
@@ -452,26 +512,35 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         env['INSTANT_SYNC_DATABASE_URL'] = url;
       },
       async setUpTenant() {
-        const added = await must(['tenants', 'add', 'acme', '--json']);
-        tenantId = String((JSON.parse(added.stdout) as { id: string }).id);
-        // The first one set is the tenant's default.
-        for (const provider of providers)
-          await must([
-            'provider',
-            'set',
-            'acme',
-            provider.kind,
-            ...(provider.name === 'default' ? [] : ['--name', provider.name]),
-            ...provider.sandbox.providerSetArgs,
-          ]);
-        await connect();
+        await setUp(firstOrg);
         if (providers.length > 1) await assignOwners();
       },
-      reconnect: () => connect(false),
+      async setUpTenants() {
+        for (const org of orgs) await setUp(org);
+      },
+      reconnect: () => connect('acme', false),
       serviceOutput,
       servicePid: () => service?.child.pid,
       close,
     };
+
+    /** Creates the org's tenant, sets its providers (the first one set is the default) and connects it. */
+    async function setUp(org: SystemOrg): Promise<void> {
+      const added = await must(['tenants', 'add', org.slug, '--json']);
+      // Every org but the first signs in at its own URL (as a My Domain would).
+      if (org !== firstOrg) await must(['tenants', 'set', org.slug, '--login-url', org.url]);
+      tenantIds.set(org.slug, String((JSON.parse(added.stdout) as { id: string }).id));
+      for (const provider of providers)
+        await must([
+          'provider',
+          'set',
+          org.slug,
+          provider.kind,
+          ...(provider.name === 'default' ? [] : ['--name', provider.name]),
+          ...provider.sandbox.providerSetArgs,
+        ]);
+      await connect(org.slug);
+    }
 
     /**
      * Assigns each owner whose mailbox goes through a provider other than the default to it, by
@@ -508,22 +577,38 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       }
     }
 
-    /** Connects through the tenant page; by default waits for the new CDC subscription of `serve`. */
-    async function connect(waitForSubscription = true): Promise<void> {
+    /**
+     * Connects the tenant through its page; by default waits for its new CDC subscription, on
+     * whichever `serve` (this one or another) takes it.
+     */
+    async function connect(slug: string, waitForSubscription = true): Promise<void> {
       const subscribed = () =>
-        (serviceOutput().match(/subscribed to Event change data capture/g) ?? []).length;
+        running
+          .filter((r) => r.role === 'service' || r.role === 'other service')
+          .map((r) => {
+            const out = r.output?.();
+            return out === undefined ? '' : `${out.stdout}\n${out.stderr}`;
+          })
+          .join('\n')
+          .split('\n')
+          .filter(
+            (line) =>
+              line.includes('subscribed to Event change data capture') && line.includes(`"tenant":"${slug}"`),
+          ).length;
       // Counted before connecting: the service may subscribe before the connect page answers.
       const subscriptions = subscribed();
       const browser = new TestBrowser(fetchImpl);
-      const done = await browser.submit(await browser.get(`${serviceUrl}/t/acme/`), {
+      const done = await browser.submit(await browser.get(`${serviceUrl}/t/${slug}/`), {
         button: /^(Connect|Reconnect)/,
       });
-      if (!done.url.endsWith('?result=connected')) throw new Error(`could not connect:\n${done.html}`);
+      if (!done.url.endsWith('?result=connected'))
+        throw new Error(`could not connect ${slug}:\n${done.html}`);
       if (!waitForSubscription) return;
       // Changes made before the CDC subscription opens arrive by polling, a minute later: wait for it.
       const deadline = Date.now() + 60_000;
       while (subscribed() <= subscriptions) {
-        if (Date.now() > deadline) throw new Error(`the CDC subscription did not open:\n${serviceOutput()}`);
+        if (Date.now() > deadline)
+          throw new Error(`the CDC subscription of ${slug} did not open:\n${serviceOutput()}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     }
