@@ -89,14 +89,22 @@ export class JobQueue {
   }
 
   /**
-   * Claims up to `limit` due jobs for `workerId`; first, at most once a second (sweepEveryMs),
-   * releases expired leases and every job of a node whose heartbeat expired.
+   * Claims up to `limit` due jobs for `workerId`, at most `beyondLive` of them reconciliation or
+   * bulk work (default: all); first, at most once a second (sweepEveryMs), releases expired
+   * leases and every job of a node whose heartbeat expired.
    */
-  async claim(workerId: string, limit: number, leaseMs: number): Promise<ClaimResult> {
+  async claim(workerId: string, limit: number, leaseMs: number, beyondLive?: number): Promise<ClaimResult> {
     const now = this.#deps.clock.now();
     // (A clock that went back sweeps too.)
     const sweep = now - this.#sweptAt >= (this.#deps.sweepEveryMs ?? 1000) || now < this.#sweptAt;
-    const claim = { workerId, limit, leaseMs, now, after: this.#turns };
+    const claim = {
+      workerId,
+      limit,
+      leaseMs,
+      now,
+      after: this.#turns,
+      ...(beyondLive === undefined ? {} : { beyondLive }),
+    };
     let result: ClaimResult;
     if (sweep) {
       this.#sweptAt = now;

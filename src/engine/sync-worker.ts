@@ -1,6 +1,8 @@
 // The engine's loop. A worker holds up to `batchSize` jobs at once and claims continuously: due
 // jobs are claimed into the room that finished jobs leave, so one slow mailbox (a hung call) slows
-// only its own Events, never the claims of others. Each claim's jobs are grouped by tenant and
+// only its own Events, never the claims of others. A quarter of the room is kept for live changes:
+// reconciliation and bulk work never fill it, so a live change starts at once however much of
+// either is running. Each claim's jobs are grouped by tenant and
 // synced side by side (tenant-sync.ts); each job is settled the moment it is done (job-settler.ts):
 // done, retried later, dead-lettered with its reason, or postponed without spending an attempt
 // when the tenant cannot sync now (no mailbox provider, Salesforce API budget spent, reconnect
@@ -18,6 +20,7 @@ import type { Logger } from '../lib/logger.ts';
 import { WakeSignal } from '../lib/wake-signal.ts';
 import type { ApiUsage, SalesforceRestClient } from '../salesforce/rest-client.ts';
 import type { ClaimedJob } from '../store/jobs/job.ts';
+import { jobLanes } from '../store/schema.ts';
 import { MailboxNotFoundError } from '../providers/calendar-provider.ts';
 import type { EngineMetrics } from './engine-metrics.ts';
 import type { JobOutcome, JobQueue } from './job-queue.ts';
@@ -145,6 +148,10 @@ export class SyncWorker {
     // Under load, claim once half the room is free: claims stay large batches (one read, one
     // lookup of links and changes for many Events) while a slow job holds only its own slot.
     const minClaim = Math.max(1, Math.floor(batchSize / 2));
+    // A quarter of the room is live changes' alone: reconciliation and bulk work (a backfill, a
+    // first poll of a busy org) never hold it, so a live change starts at once, without waiting
+    // for half of a bulk batch to finish.
+    const liveRoom = Math.floor(batchSize / 4);
     this.#startTimers();
     const mailboxChecks = setInterval(
       () =>
@@ -156,13 +163,20 @@ export class SyncWorker {
     try {
       while (!signal.aborted) {
         const room = batchSize - this.#held.size;
-        if (room < minClaim) {
+        if (room === 0) {
           await new Promise<void>((resolve) => (this.#roomFreed = resolve));
           continue;
         }
+        const heldBeyondLive = [...this.#held.values()].filter(
+          (held) => held.job.lane !== jobLanes.live,
+        ).length;
+        // Too little room for a batch: live changes only, into what room there is, and then
+        // (none due) a wait for a batch's room, a new change, or the next look.
+        const liveOnly = room < minClaim;
+        const beyondLive = liveOnly ? 0 : Math.max(0, batchSize - liveRoom - heldBeyondLive);
         let claimed: number;
         try {
-          claimed = (await this.#claimAndStart(room)).claimed;
+          claimed = (await this.#claimAndStart(room, beyondLive)).claimed;
           if (this.#claimFailing) this.#deps.logger.info('the database answers again: claiming jobs');
           this.#claimFailing = false;
         } catch (error) {
@@ -176,7 +190,12 @@ export class SyncWorker {
           continue;
         }
         // Fewer than asked: nothing more is due now. Otherwise claim again once there is room.
-        if (claimed < room) await wake.wait(idleMs, signal);
+        if (liveOnly && claimed === 0)
+          await Promise.race([
+            new Promise<void>((resolve) => (this.#roomFreed = resolve)),
+            wake.wait(idleMs, signal),
+          ]);
+        else if (claimed < room) await wake.wait(idleMs, signal);
       }
       // Jobs in hand may finish; one that takes longer (a hung call) is handed back instead.
       const grace = setTimeout(() => {
@@ -208,10 +227,11 @@ export class SyncWorker {
 
   async #claimAndStart(
     limit: number,
+    beyondLive?: number,
   ): Promise<{ claimed: number; report: BatchReport; finished: Promise<void> }> {
     const { queue, workerId, logger, clock } = this.#deps;
     this.#installedAt ??= Number(await this.#deps.repos.meta.claimMeta('installed_at', String(clock.now())));
-    const { jobs, expired } = await queue.claim(workerId, limit, this.#leaseMs);
+    const { jobs, expired } = await queue.claim(workerId, limit, this.#leaseMs, beyondLive);
     for (const lease of expired)
       logger.warn(
         { tenantId: lease.tenantId, eventId: lease.eventId },

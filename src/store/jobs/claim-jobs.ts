@@ -32,6 +32,11 @@ export interface ClaimJobs {
    * after it (by id, wrapping round) take their turn first. See nextTurns.
    */
   after?: readonly (string | undefined)[];
+  /**
+   * At most this many of the jobs claimed may be reconciliation or bulk work (default: all of
+   * them); 0 claims live work only. A worker keeps room for live changes so.
+   */
+  beyondLive?: number;
 }
 
 export async function claimJobs(
@@ -41,35 +46,48 @@ export async function claimJobs(
 ): Promise<ClaimedJob[]> {
   const { limit } = claim;
   if (limit <= 0) return [];
-  const reserve = limit > 1 ? Math.max(1, Math.floor(limit / 10)) : 0;
+  const beyondLive = Math.min(limit, Math.max(0, claim.beyondLive ?? limit));
+  const reserve = limit > 1 && beyondLive > 0 ? Math.max(1, Math.floor(limit / 10)) : 0;
   const first = limit - reserve;
   const lanes = [
     laneQueries('live', jobLanes.live, backend, claim),
-    laneQueries('reconcile', jobLanes.reconcile, backend, claim),
-    laneQueries('bulk', jobLanes.bulk, backend, claim),
+    beyondLive > 0 ? laneQueries('reconcile', jobLanes.reconcile, backend, claim) : noLane('reconcile'),
+    beyondLive > 0 ? laneQueries('bulk', jobLanes.bulk, backend, claim) : noLane('bulk'),
   ];
   // Each candidate is ordered within its lane by (spill, round, turn, run_at, id). Live and
   // reconciliation rank 0, 1, …, but from `first` on they step aside for `reserve` bulk jobs,
-  // which rank from `first`: the claim takes the `limit` lowest ranks.
+  // which rank from `first`: the claim takes the `limit` lowest ranks, of which at most
+  // `beyondLive` reconciliation and bulk jobs (`k` numbers them in rank order).
   const { rows } = await sql<JobRow>`
     with recursive ${sql.join(lanes, sql`, `)},
          ranked as (
-           select id, case when n < ${first} then n else n + ${reserve} end as score
-             from (select id, row_number() over (order by lane, spill, round, turn, run_at, id) - 1 as n
+           select id, lane, case when n < ${first} then n else n + ${reserve} end as score
+             from (select id, lane, row_number() over (order by lane, spill, round, turn, run_at, id) - 1 as n
                      from (select ${jobLanes.live} as lane, l.* from live l
                            union all
                            select ${jobLanes.reconcile} as lane, r.* from reconcile r) as l) as numbered_live
            union all
-           select id, ${first} + n as score
+           select id, ${jobLanes.bulk} as lane, ${first} + n as score
              from (select id, row_number() over (order by spill, round, turn, run_at, id) - 1 as n
                      from bulk) as numbered_bulk
+         ),
+         capped as (
+           select id, lane, score,
+                  row_number() over (partition by case when lane = ${jobLanes.live} then 0 else 1 end order by score) as k
+             from ranked
          )
     update jobs
        set state = 'running', lease_owner = ${claim.workerId}, lease_expires_at = ${claim.now + claim.leaseMs},
            attempts = attempts + 1, updated_at = ${claim.now}
-     where state = 'waiting' and id in (select id from ranked order by score limit ${limit})
+     where state = 'waiting'
+       and id in (select id from capped where lane = ${jobLanes.live} or k <= ${beyondLive} order by score limit ${limit})
     returning *`.execute(db);
   return rows.map(toClaimedJob).sort((a, b) => a.runAt - b.runAt || a.id - b.id);
+}
+
+/** A lane the claim does not look at: no candidates. */
+function noLane(name: string): RawBuilder<unknown> {
+  return sql`${sql.id(name)} (id, spill, round, turn, run_at) as (select id, 0, 0, 0, run_at from jobs where 1 = 0)`;
 }
 
 /**
