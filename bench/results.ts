@@ -31,6 +31,11 @@ export interface BenchResult {
   throttled: number;
   /** Statements the service's processes sent to the database per change (round trips on PostgreSQL). */
   databaseStatementsPerChange?: number;
+  /**
+   * What the database grew by per change, from the first change until every mailbox matched
+   * (SQLite: its pages in use; PostgreSQL: pg_database_size): the changes, traces and links kept.
+   */
+  databaseBytesPerChange?: number;
   /** CPU milliseconds the service's processes (serve, workers) used per change. */
   serviceCpuMsPerChange?: number;
   peakRssMb: number | null;

@@ -7,10 +7,13 @@
 // peak memory and the machine. Results are printed and written to bench/results/<scenario>-<date>.json.
 // `npm run bench -- soak [--minutes N]` runs the soak instead (bench/soak.ts): steady load for N
 // minutes with retention shortened, sampling the database's size, memory and p99 every 30 s.
+// `npm run bench -- noisy-neighbour` runs bench/noisy-neighbour.ts: one tenant's backfill beside
+// two tenants' steady load, against each alone.
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DatabaseSync } from 'node:sqlite';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -23,6 +26,7 @@ import { eventLoad, matchMailboxes, percentile } from './load.ts';
 import { cpuSnapshot, peakRssMb } from './process-usage.ts';
 import { compare, latestResult, save, type BenchResult } from './results.ts';
 import { scenarios, type Scenario } from './scenarios.ts';
+import { printNoisyNeighbour, runNoisyNeighbour, saveNoisyNeighbour } from './noisy-neighbour.ts';
 import { printSoak, runSoak, saveSoak } from './soak.ts';
 
 const baselineScript = fileURLToPath(new URL('baseline-sync.ts', import.meta.url));
@@ -49,8 +53,9 @@ export async function runScenario(
   const dir = mkdtempSync(join(tmpdir(), 'instant-sync-bench-'));
   const postgres =
     scenario.postgres === true && databaseUrl === undefined ? await createPostgresDatabase() : undefined;
+  const url = databaseUrl ?? postgres?.url ?? `sqlite:${join(dir, 'bench.db')}`;
   const system: RunningSystem = await startSystem({
-    databaseUrl: databaseUrl ?? postgres?.url ?? `sqlite:${join(dir, 'bench.db')}`,
+    databaseUrl: url,
     owners: scenario.owners,
     salesforceLatencyMs: scenario.salesforceLatencyMs,
     cdcDelayMs: scenario.cdcDelayMs,
@@ -91,6 +96,7 @@ export async function runScenario(
       scenario.crashAfterRequests === undefined ? undefined : crashWhen(system, scenario.crashAfterRequests);
     let cpuUsed = cpuSnapshot(system);
     let statementsBefore = await system.databaseStatements();
+    const bytesBefore = await databaseBytes(url);
     const sfBefore = (await system.salesforce.stats()).apiCalls;
     const graphBefore = await system.calendars.stats();
     const width = 20;
@@ -182,6 +188,7 @@ export async function runScenario(
     const drained = Math.max(...arrivedAt.values(), loaded);
     const cpu = cpuUsed();
     const statements = (await system.databaseStatements()) - statementsBefore;
+    const bytesAfter = await databaseBytes(url);
     const sfCalls = (await system.salesforce.stats()).apiCalls - sfBefore;
     const graph = await system.calendars.stats();
     const total = counts.creates + counts.updates + counts.deletes;
@@ -231,6 +238,9 @@ export async function runScenario(
       ...(crash === undefined
         ? { databaseStatementsPerChange: Math.round((statements / total) * 100) / 100 }
         : {}),
+      ...(bytesBefore === undefined || bytesAfter === undefined
+        ? {}
+        : { databaseBytesPerChange: Math.round((bytesAfter - bytesBefore) / total) }),
       serviceCpuMsPerChange:
         Math.round((((cpu.seconds['service'] ?? 0) + (cpu.seconds['workers'] ?? 0)) / total) * 1e5) / 100,
       peakRssMb: peakRssMb(measuredPid()),
@@ -287,6 +297,36 @@ async function firstWriteAfter(
 ): Promise<number | null> {
   const [first] = await system.calendars.writesAfter(restart.upAt);
   return first === undefined ? null : Math.round((first - restart.restartedAt) / 100) / 10;
+}
+
+/**
+ * The bytes the database holds: SQLite's pages in use (the file's, and its write-ahead log's not
+ * yet copied back, as a reader sees them), less the free ones (undefined without a file: the
+ * baseline runs no service); PostgreSQL's pg_database_size.
+ */
+async function databaseBytes(url: string): Promise<number | undefined> {
+  if (url.startsWith('sqlite:')) {
+    // The baseline runs no service: no database is made.
+    if (!existsSync(url.slice('sqlite:'.length))) return undefined;
+    const database = new DatabaseSync(url.slice('sqlite:'.length), { readOnly: true, timeout: 5000 });
+    try {
+      const pragma = (name: string) =>
+        Number(Object.values(database.prepare(`pragma ${name}`).get() ?? {})[0] ?? 0);
+      return (pragma('page_count') - pragma('freelist_count')) * pragma('page_size');
+    } finally {
+      database.close();
+    }
+  }
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ bytes: string }>(
+      'select pg_database_size(current_database()) as bytes',
+    );
+    return Number(rows[0]?.bytes ?? 0);
+  } finally {
+    await client.end();
+  }
 }
 
 /** Waits until intake has recorded `count` changes (PostgreSQL scenarios: the workers start after). */
@@ -357,6 +397,14 @@ async function main(): Promise<void> {
     else printSoak(result, file);
     return;
   }
+  const others = [values.provider, values.profile, values.keep, values['node-args'], values.minutes];
+  if (name === 'noisy-neighbour' && others.every((v) => v === undefined)) {
+    const result = await runNoisyNeighbour();
+    const file = saveNoisyNeighbour(result);
+    if (values.json === true) console.log(JSON.stringify(result, null, 2));
+    else printNoisyNeighbour(result, file);
+    return;
+  }
   if (
     scenario === undefined ||
     (provider !== 'graph' && provider !== 'google') ||
@@ -364,7 +412,8 @@ async function main(): Promise<void> {
   ) {
     console.error(
       `Usage: npm run bench -- <scenario> [--provider graph|google] [--json] [--profile <dir>] [--keep <dir>]\n` +
-        `       npm run bench -- soak [--minutes N] [--json]\n\n` +
+        `       npm run bench -- soak [--minutes N] [--json]\n` +
+        `       npm run bench -- noisy-neighbour [--json]\n\n` +
         `  --provider <kind>  the calendars' sandbox: graph (default) or google\n` +
         `  --json           print the result as JSON instead of a table\n` +
         `  --profile <dir>  write a CPU profile of the service there (summarise it with bench/profile-summary.ts)\n` +
@@ -374,7 +423,8 @@ async function main(): Promise<void> {
         `Scenarios:\n${Object.entries(scenarios)
           .map(([n, s]) => `  ${n.padEnd(14)} ${s.description}`)
           .join('\n')}\n` +
-        `  ${'soak'.padEnd(14)} 50 changes/s for N minutes across 100 owners with retention shortened to minutes: database size, memory and p99 every 30 s`,
+        `  ${'soak'.padEnd(14)} 50 changes/s for N minutes across 100 owners with retention shortened to minutes: database size, memory and p99 every 30 s\n` +
+        `  ${'noisy-neighbour'.padEnd(14)} tenant A backfills 50,000 Events while B and C each run steady's load: B's and C's p99 and A's throughput against each alone`,
     );
     process.exit(2);
   }
@@ -434,6 +484,8 @@ async function main(): Promise<void> {
     row('429s received', String(result.throttled));
     if (result.databaseStatementsPerChange !== undefined)
       row('database statements / change', String(result.databaseStatementsPerChange));
+    if (result.databaseBytesPerChange !== undefined)
+      row('database bytes / change', result.databaseBytesPerChange.toLocaleString('en'));
     if (result.serviceCpuMsPerChange !== undefined)
       row('service CPU / change', `${result.serviceCpuMsPerChange} ms (serve and workers)`);
     row('peak memory', `${result.peakRssMb ?? '?'} MB`);
