@@ -5,12 +5,12 @@
 // leaves the service idle for N seconds (default 30) and reads its resident memory (VmRSS) and its
 // peak (VmHWM) from /proc. Writes bench/results/at-rest-<date>.json (with --node-args, a suffixed name).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { startSystem } from '../test/support/system-processes.ts';
-import { peakRssMb, rssMb } from './process-usage.ts';
+import { machine, peakRssMb, rssMb } from './process-usage.ts';
 
 const resultsDir = new URL('results/', import.meta.url);
 
@@ -98,7 +98,7 @@ export async function runAtRest(
       idleSeconds,
       rssMb: rssMb(system.servicePid()),
       peakRssMb: peakRssMb(system.servicePid()),
-      machine: { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', node: process.version },
+      machine: machine(),
       nodeArgs: [...nodeArgs],
       at: new Date().toISOString(),
     };

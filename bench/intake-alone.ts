@@ -8,13 +8,13 @@
 // change, and writes bench/results/intake-<date>.json (a run with --profile or --node-args under a suffixed
 // name).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { startSystem } from '../test/support/system-processes.ts';
-import { cpuSnapshot, peakRssMb, type CpuUse } from './process-usage.ts';
+import { cpuSnapshot, machine, peakRssMb, type CpuUse } from './process-usage.ts';
 
 const resultsDir = new URL('results/', import.meta.url);
 
@@ -164,7 +164,7 @@ export async function runIntakeAlone(
       serviceCpuMsPerChange: Math.round((((cpu.seconds['service'] ?? 0) * 1000) / changes) * 1000) / 1000,
       cpu,
       peakRssMb: peakRssMb(system.servicePid()),
-      machine: { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', node: process.version },
+      machine: machine(),
       nodeArgs: [],
       at: new Date().toISOString(),
     };

@@ -8,7 +8,7 @@
 // suffixed name, as bench/results.ts does).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent as HttpAgent, get as httpGet } from 'node:http';
-import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DatabaseSync } from 'node:sqlite';
@@ -20,7 +20,7 @@ import { toCaseSafeId } from '../src/domain/salesforce-ids.ts';
 import { maxWebhookBodyBytes, signWebhook, webhookHeaders } from '../src/intake/webhook/webhook-delivery.ts';
 import type { RunningSystem } from '../test/support/system-processes.ts';
 import { runCliProcess, startCliProcess } from '../test/support/cli-process.ts';
-import { cpuSnapshot, peakRssMb, type CpuUse } from './process-usage.ts';
+import { cpuSnapshot, machine, peakRssMb, type CpuUse } from './process-usage.ts';
 
 const resultsDir = new URL('results/', import.meta.url);
 const healthzIntervalMs = 50;
@@ -370,7 +370,7 @@ export async function runFlood(options: FloodOptions): Promise<FloodResult> {
       peakRssMb: peak,
       cpu,
       loadAverageAtStart: Math.round(loadAverageAtStart * 100) / 100,
-      machine: { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', node: process.version },
+      machine: machine(),
       at: new Date().toISOString(),
     };
   } finally {

@@ -21,14 +21,14 @@
 // empty, then reads the mailboxes, whose own timestamps say when each change arrived.
 // Written to bench/results/noisy-neighbour-<date>.json.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pollOverlapMs } from '../src/intake/polling/poller.ts';
 import { startSystem, type RunningSystem, type SystemOrg } from '../test/support/system-processes.ts';
 import { eventLoad, matchMailboxes, percentile, type Expected } from './load.ts';
-import { cpuSnapshot } from './process-usage.ts';
+import { cpuSnapshot, machine } from './process-usage.ts';
 
 const resultsDir = new URL('results/', import.meta.url);
 /** steady's sandbox latencies and load (bench/scenarios.ts). */
@@ -196,7 +196,7 @@ export async function runNoisyNeighbour(): Promise<NoisyNeighbourResult> {
         together: togetherCpu.machineBusyPercent,
       },
       lost,
-      machine: { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', node: process.version },
+      machine: machine(),
       at: new Date().toISOString(),
     };
   } finally {

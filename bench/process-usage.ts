@@ -1,6 +1,7 @@
 // What the system's processes cost while a scenario runs, read from /proc: CPU seconds per
 // process (grouped by what it is), how busy the whole machine was, and a process's peak memory.
 import { readFileSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
 import type { RunningSystem } from '../test/support/system-processes.ts';
 
 export interface CpuUse {
@@ -66,4 +67,9 @@ function statusMb(pid: number | undefined, field: 'VmHWM' | 'VmRSS'): number | n
   } catch {
     return null;
   }
+}
+
+/** The machine a result was measured on: cores, CPU model, Node.js version. */
+export function machine(): { cores: number; cpu: string; node: string } {
+  return { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', node: process.version };
 }

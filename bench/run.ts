@@ -10,7 +10,7 @@
 // `npm run bench -- noisy-neighbour` runs bench/noisy-neighbour.ts: one tenant's backfill beside
 // two tenants' steady load, against each alone.
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DatabaseSync } from 'node:sqlite';
@@ -23,7 +23,7 @@ import type { CalendarKind } from '../test/support/calendar-sandboxes.ts';
 import { startSystem, type RunningSystem } from '../test/support/system-processes.ts';
 import type { BaselineSettings } from './baseline-sync.ts';
 import { eventLoad, matchMailboxes, percentile } from './load.ts';
-import { cpuSnapshot, peakRssMb } from './process-usage.ts';
+import { cpuSnapshot, machine, peakRssMb } from './process-usage.ts';
 import { compare, latestResult, save, type BenchResult } from './results.ts';
 import { scenarios, type Scenario } from './scenarios.ts';
 import { printNoisyNeighbour, runNoisyNeighbour, saveNoisyNeighbour } from './noisy-neighbour.ts';
@@ -253,7 +253,7 @@ export async function runScenario(
       ...(unaffectedLatencyMs === undefined ? {} : { unaffectedLatencyMs }),
       ...(restart === undefined ? {} : { recoverySeconds: await firstWriteAfter(system, restart) }),
       ...(audit === undefined ? {} : { lost: audit.missing, duplicated: audit.duplicated }),
-      machine: { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', node: process.version },
+      machine: machine(),
       nodeArgs: [...(options.nodeArgs ?? [])],
       at: new Date().toISOString(),
     };

@@ -17,13 +17,13 @@
 // figures should stay flat (database within 5 %, memory and p99 within 10 %). Written to
 // bench/results/soak-<date>.json, with a table printed.
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startSystem } from '../test/support/system-processes.ts';
 import { eventLoad, matchMailboxes, percentile } from './load.ts';
-import { peakRssMb, rssMb } from './process-usage.ts';
+import { machine, peakRssMb, rssMb } from './process-usage.ts';
 
 const resultsDir = new URL('results/', import.meta.url);
 
@@ -228,7 +228,7 @@ export async function runSoak(options: { minutes: number }): Promise<SoakResult>
       lost: unmatched.size,
       retentionPasses: retentionPasses(system.serviceOutput()),
       peakRssMb: peakRssMb(system.servicePid()),
-      machine: { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', node: process.version },
+      machine: machine(),
       at: new Date().toISOString(),
     };
   } finally {
