@@ -1,5 +1,5 @@
 // What the system's processes cost while a scenario runs, read from /proc: CPU seconds per
-// process (grouped by what it is), how busy the whole machine was, and a process's peak memory.
+// process (grouped by what it is), how busy the whole machine was, a process's peak memory, and the machine.
 import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import type { RunningSystem } from '../test/support/system-processes.ts';
