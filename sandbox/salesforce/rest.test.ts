@@ -53,6 +53,25 @@ describe('sandbox REST API', () => {
       records: Record<string, unknown>[];
     };
 
+  it('answers IN lists of ids as Salesforce does: 15-character ids, NOT IN, and null for a reference', async () => {
+    const [a, b, c] = ['In A', 'In B', 'In C'].map((Subject) =>
+      org.createEvent(ownerId, { Subject, StartDateTime: '2026-11-30T09:00:00Z', DurationInMinutes: 30 }),
+    ) as [{ Id: string }, { Id: string }, { Id: string }];
+    const subjects = async (where: string) =>
+      (await query(`SELECT Subject FROM Event WHERE ${where} ORDER BY Subject`)).records.map(
+        (r) => r['Subject'],
+      );
+    expect(await subjects(`Id IN ('${a.Id.slice(0, 15)}', '${b.Id}')`)).toEqual(['In A', 'In B']);
+    expect(await subjects(`Subject LIKE 'In _' AND Id NOT IN ('${a.Id}', '${b.Id.slice(0, 15)}')`)).toEqual([
+      'In C',
+    ]);
+    expect(await subjects(`Subject LIKE 'In _' AND WhatId IN (null, '${c.Id}')`)).toEqual([
+      'In A',
+      'In B',
+      'In C',
+    ]);
+  });
+
   it('derives timed and all-day fields as Salesforce does', async () => {
     const timed = org.createEvent(ownerId, {
       Subject: 'Late call',
