@@ -75,6 +75,12 @@ export interface NoisyNeighbourResult {
   /** Service CPU seconds of each run, and how busy the whole machine was meanwhile. */
   serviceCpuSeconds: { alone: number; backfillAlone: number; together: number };
   machineBusyPercent: { alone: number; backfillAlone: number; together: number };
+  /** CPU seconds of each part of the system (service, each sandbox, the harness) in each run. */
+  cpuSecondsByProcess: {
+    alone: Record<string, number>;
+    backfillAlone: Record<string, number>;
+    together: Record<string, number>;
+  };
   /** Events whose mailbox did not show their last version at the end (A's, B's and C's). */
   lost: number;
   machine: { cores: number; cpu: string; node: string };
@@ -129,7 +135,10 @@ export async function runNoisyNeighbour(): Promise<NoisyNeighbourResult> {
       const used = cpuSnapshot(system);
       return () => {
         const { seconds, machineBusyPercent } = used();
-        return { service: Math.round((seconds['service'] ?? 0) * 10) / 10, machineBusyPercent };
+        const rounded = Object.fromEntries(
+          Object.entries(seconds).map(([role, s]) => [role, Math.round(s * 10) / 10]),
+        );
+        return { service: rounded['service'] ?? 0, machineBusyPercent, byProcess: rounded };
       };
     };
 
@@ -189,6 +198,11 @@ export async function runNoisyNeighbour(): Promise<NoisyNeighbourResult> {
         alone: aloneCpu.service,
         backfillAlone: backfillAloneCpu.service,
         together: togetherCpu.service,
+      },
+      cpuSecondsByProcess: {
+        alone: aloneCpu.byProcess,
+        backfillAlone: backfillAloneCpu.byProcess,
+        together: togetherCpu.byProcess,
       },
       machineBusyPercent: {
         alone: aloneCpu.machineBusyPercent,
