@@ -1,11 +1,13 @@
 // The noisy neighbour: `npm run bench -- noisy-neighbour`. Does one tenant's bulk work hold back
 // another tenant's live changes? Three tenants share one service (SQLite), each connected to an
 // org of its own in the sandbox (one process, one Pub/Sub endpoint, as Salesforce's orgs share
-// one), all three with their mailboxes in one Graph sandbox, with steady's sandbox latencies.
+// one), each with its mailboxes in a Graph sandbox of its own (three customers, three Microsoft
+// 365 tenants), with steady's sandbox latencies.
 //
 // Tenant A (`acme`) has 100,000 Events made over a minute before it is connected — so they reach
-// the service only through `backfill`, not its first polls — 50,000 dated in January 2027 and
-// 50,000 in February. Tenants B and C
+// the service only through `backfill`, not its first polls — 50,000 dated in January 2027 for
+// half its owners and 50,000 in February for the other half (so that both backfills write into
+// mailboxes as full as each other: what a calendar costs per item grows with the items it holds). Tenants B and C
 // (`acme-2`, `acme-3`) each get steady's load: 50 changes a second for 60 s across 500 owners
 // (60 % creates, 30 % edits, 10 % deletions), through CDC.
 //
@@ -26,7 +28,12 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pollOverlapMs } from '../src/intake/polling/poller.ts';
-import { startSystem, type RunningSystem, type SystemOrg } from '../test/support/system-processes.ts';
+import {
+  startSystem,
+  type Owner,
+  type RunningSystem,
+  type SystemOrg,
+} from '../test/support/system-processes.ts';
 import { eventLoad, matchMailboxes, percentile, type Expected } from './load.ts';
 import { cpuSnapshot, machine } from './process-usage.ts';
 
@@ -94,6 +101,8 @@ export async function runNoisyNeighbour(): Promise<NoisyNeighbourResult> {
     databaseUrl: `sqlite:${databaseFile}`,
     owners,
     orgs: 3,
+    // Three customers: three Microsoft 365 tenants, each its own Graph sandbox.
+    calendarsPerOrg: true,
     ...sandboxLatencies,
     provider: 'graph',
   });
@@ -103,8 +112,8 @@ export async function runNoisyNeighbour(): Promise<NoisyNeighbourResult> {
     if (a === undefined || b === undefined || c === undefined) throw new Error('three orgs expected');
     console.error(`making ${(2 * backfillEvents).toLocaleString('en')} Events in ${a.slug}'s org…`);
     const backlog = {
-      solo: await makeEvents(a, months.solo),
-      together: await makeEvents(a, months.together),
+      solo: await makeEvents(a, months.solo, a.owners.slice(0, owners / 2)),
+      together: await makeEvents(a, months.together, a.owners.slice(owners / 2)),
     };
     // Older than polling's look back (a minute before a new tenant's first watermark), so that
     // only the backfill brings them in, not A's first polls.
@@ -146,8 +155,8 @@ export async function runNoisyNeighbour(): Promise<NoisyNeighbourResult> {
     let cpu = serviceCpu();
     const [bAloneLoad, cAloneLoad] = await Promise.all([steadyLoad(b, 1), steadyLoad(c, 2)]);
     await drained([b, c]);
-    const bAlone = await latencies(system, bAloneLoad);
-    const cAlone = await latencies(system, cAloneLoad);
+    const bAlone = await latencies(b, bAloneLoad);
+    const cAlone = await latencies(c, cAloneLoad);
     console.error(`   B p50/p99 ${bAlone.p50}/${bAlone.p99} ms, C ${cAlone.p50}/${cAlone.p99} ms`);
     const aloneCpu = cpu();
 
@@ -156,7 +165,7 @@ export async function runNoisyNeighbour(): Promise<NoisyNeighbourResult> {
     const soloStart = Date.now();
     const soloQueued = await startBackfill(system, a, months.solo);
     await drained([a]);
-    const backfillAlone = await backfillRun(system, backlog.solo, soloStart, soloQueued);
+    const backfillAlone = await backfillRun(a, backlog.solo, soloStart, soloQueued);
     console.error(`   ${backfillAlone.events} Events in ${backfillAlone.seconds} s`);
     const backfillAloneCpu = cpu();
 
@@ -166,16 +175,16 @@ export async function runNoisyNeighbour(): Promise<NoisyNeighbourResult> {
     const togetherQueued = await startBackfill(system, a, months.together);
     const [bLoad, cLoad] = await Promise.all([steadyLoad(b, 1), steadyLoad(c, 2)]);
     await drained([a, b, c]);
-    const bTogether = await latencies(system, bLoad);
-    const cTogether = await latencies(system, cLoad);
-    const backfillTogether = await backfillRun(system, backlog.together, togetherStart, togetherQueued);
+    const bTogether = await latencies(b, bLoad);
+    const cTogether = await latencies(c, cLoad);
+    const backfillTogether = await backfillRun(a, backlog.together, togetherStart, togetherQueued);
     const togetherCpu = cpu();
 
     const lost =
-      (await unmatched(system, backlog.solo)) +
-      (await unmatched(system, backlog.together)) +
-      (await unmatched(system, bLoad.events)) +
-      (await unmatched(system, cLoad.events));
+      (await unmatched(a, backlog.solo)) +
+      (await unmatched(a, backlog.together)) +
+      (await unmatched(b, bLoad.events)) +
+      (await unmatched(c, cLoad.events));
     const ratio = (x: number, y: number) => Math.round((x / y) * 100) / 100;
     const ratios = {
       bP99: ratio(bTogether.p99, bAlone.p99),
@@ -221,17 +230,21 @@ export async function runNoisyNeighbour(): Promise<NoisyNeighbourResult> {
 }
 
 /** Makes `backfillEvents` Events in the org dated within `month`, spread over its owners and days. */
-async function makeEvents(org: SystemOrg, month: string): Promise<Map<string, Expected>> {
+async function makeEvents(
+  org: SystemOrg,
+  month: string,
+  owners: readonly Owner[],
+): Promise<Map<string, Expected>> {
   const events = new Map<string, Expected>();
   const batch = 50;
   for (let i = 0; i < backfillEvents; i += batch)
     await Promise.all(
       Array.from({ length: Math.min(batch, backfillEvents - i) }, async (_, k) => {
         const n = i + k;
-        const owner = org.owners[n % org.owners.length]!;
+        const owner = owners[n % owners.length]!;
         const subject = `Backlog ${month} ${n}`;
         // Days 2 to 27: in any owner's time zone still within the month the backfill asks for.
-        const day = String(2 + (Math.floor(n / org.owners.length) % 26)).padStart(2, '0');
+        const day = String(2 + (Math.floor(n / owners.length) % 26)).padStart(2, '0');
         const hour = String(8 + (n % 9)).padStart(2, '0');
         const record = await org.salesforce.createEvent(owner.id, {
           Subject: subject,
@@ -293,14 +306,14 @@ async function steadyLoad(org: SystemOrg, seed: number) {
 
 /** Reads the mailboxes until every Event of the load shows its last version; the latencies. */
 async function latencies(
-  system: RunningSystem,
+  org: SystemOrg,
   load: Awaited<ReturnType<typeof steadyLoad>>,
 ): Promise<TenantLatency> {
   const pending = new Set(load.events.keys());
   const times: number[] = [];
   const deadline = Date.now() + 120_000;
   while (pending.size > 0 && Date.now() < deadline) {
-    for (const [id, at] of await matchMailboxes(system.calendars, load.events, pending))
+    for (const [id, at] of await matchMailboxes(org.calendars, load.events, pending))
       times.push(at - load.events.get(id)!.committedAt);
     if (pending.size > 0) await sleep(1000);
   }
@@ -320,7 +333,7 @@ async function latencies(
 
 /** The backfill's figures: every Event must be in its mailbox; the last one stored ends the run. */
 async function backfillRun(
-  system: RunningSystem,
+  org: SystemOrg,
   events: ReadonlyMap<string, Expected>,
   startedAt: number,
   started: { seconds: number; queued: number },
@@ -329,7 +342,7 @@ async function backfillRun(
   let last = 0;
   const deadline = Date.now() + 120_000;
   while (pending.size > 0 && Date.now() < deadline) {
-    for (const at of (await matchMailboxes(system.calendars, events, pending)).values())
+    for (const at of (await matchMailboxes(org.calendars, events, pending)).values())
       last = Math.max(last, at);
     if (pending.size > 0) await sleep(1000);
   }
@@ -344,9 +357,9 @@ async function backfillRun(
 }
 
 /** Events whose mailbox does not show their last version now. */
-async function unmatched(system: RunningSystem, events: ReadonlyMap<string, Expected>): Promise<number> {
+async function unmatched(org: SystemOrg, events: ReadonlyMap<string, Expected>): Promise<number> {
   const pending = new Set(events.keys());
-  await matchMailboxes(system.calendars, events, pending);
+  await matchMailboxes(org.calendars, events, pending);
   return pending.size;
 }
 

@@ -48,6 +48,12 @@ export interface SystemOptions {
   nodeArgs?: readonly string[];
   /** Salesforce orgs, each a tenant of its own with `owners` users (default 1); see setUpTenants. */
   orgs?: number;
+  /**
+   * Each org after the first gets a calendar sandbox of its own (of the first provider's kind), as
+   * separate customers have separate Microsoft 365 or Google tenants; otherwise one sandbox holds
+   * every org's mailboxes.
+   */
+  calendarsPerOrg?: boolean;
 }
 
 /** One of the tenant's mailbox providers, as `provider set` names it. */
@@ -126,6 +132,9 @@ export interface SystemOrg {
   url: string;
   owners: Owner[];
   salesforce: SalesforceSide;
+  /** The tenant's mailbox providers (the system's, or with calendarsPerOrg its own sandbox) and its mailboxes. */
+  providers: readonly SystemProvider[];
+  calendars: Calendars;
   /** The tenant's id, once set up. */
   readonly tenantId: string;
 }
@@ -248,29 +257,28 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       throw new Error(
         'the first provider (the default) holds the owners no other takes: give owners to the others only',
       );
-    const providers: SystemProvider[] = [];
-    for (const [i, spec] of specs.entries()) {
-      // Sandboxes of one kind would share their files (secrets, keys): each gets a directory of its own.
-      const dir = specs.length === 1 ? cwd : join(cwd, `calendars-${names[i]}`);
+    /** Starts a calendar sandbox in `dir`, known by `role` among the system's processes. */
+    const startCalendars = async (kind: CalendarKind, dir: string, role: (label: string) => string) => {
       mkdirSync(dir, { recursive: true });
-      const started = await startCalendarSandbox(spec.kind, {
+      const started = await startCalendarSandbox(kind, {
         cwd: dir,
         latencyMs: options.calendarLatencyMs ?? 0,
         call,
         fetchImpl,
       });
-      const label = { graph: 'Graph sandbox', google: 'Google sandbox', ews: 'EWS sandbox' }[spec.kind];
-      running.push({
-        child: started.child,
-        exited: started.exited,
-        role: specs.filter((s) => s.kind === spec.kind).length > 1 ? `${label} (${names[i]})` : label,
-      });
-      providers.push({
-        name: names[i] ?? 'default',
-        kind: spec.kind,
-        isDefault: i === 0,
-        sandbox: started.sandbox,
-      });
+      const label = { graph: 'Graph sandbox', google: 'Google sandbox', ews: 'EWS sandbox' }[kind];
+      running.push({ child: started.child, exited: started.exited, role: role(label) });
+      return started.sandbox;
+    };
+    const providers: SystemProvider[] = [];
+    for (const [i, spec] of specs.entries()) {
+      // Sandboxes of one kind would share their files (secrets, keys): each gets a directory of its own.
+      const sandbox = await startCalendars(
+        spec.kind,
+        specs.length === 1 ? cwd : join(cwd, `calendars-${names[i]}`),
+        (label) => (specs.filter((s) => s.kind === spec.kind).length > 1 ? `${label} (${names[i]})` : label),
+      );
+      providers.push({ name: names[i] ?? 'default', kind: spec.kind, isDefault: i === 0, sandbox });
     }
     const [defaultProvider] = providers;
     if (defaultProvider === undefined) throw new Error('no provider');
@@ -339,6 +347,22 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     const orgs: SystemOrg[] = [];
     for (const [index, url] of orgUrls.entries()) {
       const salesforce = salesforceSide(url);
+      const slug = slugs[index] ?? '';
+      const orgProviders: SystemProvider[] =
+        options.calendarsPerOrg === true && index > 0
+          ? [
+              {
+                name: 'default',
+                kind: defaultProvider.kind,
+                isDefault: true,
+                sandbox: await startCalendars(
+                  defaultProvider.kind,
+                  join(cwd, `calendars-${slug}`),
+                  (label) => `${label} (${slug})`,
+                ),
+              },
+            ]
+          : providers;
       const domain = index === 0 ? 'acme.example' : `org${index + 1}.acme.example`;
       const orgOwners: Owner[] = [];
       for (let i = 0; i < options.owners; i++) {
@@ -355,14 +379,20 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         // A hybrid tenant's mailboxes exist at every provider (as during a migration), so an item
         // written through the wrong provider lands there and the audits see it, instead of the
         // Event only waiting for a mailbox that provider does not have.
-        for (const provider of providers) await provider.sandbox.addMailbox(email);
+        for (const provider of orgProviders) await provider.sandbox.addMailbox(email);
       }
-      const slug = slugs[index] ?? '';
       orgs.push({
         slug,
         url,
         owners: orgOwners,
         salesforce,
+        providers: orgProviders,
+        calendars: routedCalendars(
+          orgProviders,
+          new Map(
+            orgOwners.filter((o) => o.provider !== defaultProvider.name).map((o) => [o.email, o.provider]),
+          ),
+        ),
         get tenantId() {
           return tenantIds.get(slug) ?? '';
         },
@@ -371,10 +401,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     const [firstOrg] = orgs;
     if (firstOrg === undefined) throw new Error('no org');
     const owners = firstOrg.owners;
-    const calendars = routedCalendars(
-      providers,
-      new Map(owners.filter((o) => o.provider !== defaultProvider.name).map((o) => [o.email, o.provider])),
-    );
+    const calendars = firstOrg.calendars;
 
     let service: { child: ChildProcess; exited: Promise<unknown>; output: () => CliResult } | undefined;
     const serviceOutput = () => {
@@ -530,7 +557,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       // Every org but the first signs in at its own URL (as a My Domain would).
       if (org !== firstOrg) await must(['tenants', 'set', org.slug, '--login-url', org.url]);
       tenantIds.set(org.slug, String((JSON.parse(added.stdout) as { id: string }).id));
-      for (const provider of providers)
+      for (const provider of org.providers)
         await must([
           'provider',
           'set',
