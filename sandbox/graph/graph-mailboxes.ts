@@ -57,6 +57,11 @@ function globalObjectId(id: string, now: number): string {
 export class GraphMailboxes {
   readonly #mailboxes = new Map<string, Mailbox>();
   readonly #events = new Map<string, StoredEvent>();
+  /**
+   * Each mailbox's events, by id, in the order they were made: a mailbox's calls read its own
+   * events only, as Exchange keeps each mailbox apart, instead of every event of every mailbox.
+   */
+  readonly #byMailbox = new Map<string, Map<string, StoredEvent>>();
   readonly #transactions = new Map<string, { eventId: string; at: number }>();
   readonly #now: () => number;
 
@@ -95,7 +100,7 @@ export class GraphMailboxes {
   }
 
   events(mailbox: Mailbox): StoredEvent[] {
-    return [...this.#events.values()].filter((e) => e.mailbox === mailbox.address);
+    return [...(this.#byMailbox.get(mailbox.address)?.values() ?? [])];
   }
 
   has(mailbox: Mailbox, id: string): boolean {
@@ -136,6 +141,9 @@ export class GraphMailboxes {
       cancelled: new Set(),
     };
     this.#events.set(id, event);
+    let own = this.#byMailbox.get(event.mailbox);
+    if (own === undefined) this.#byMailbox.set(event.mailbox, (own = new Map<string, StoredEvent>()));
+    own.set(id, event);
     if (transactionId !== null)
       this.#transactions.set(`${mailbox.address}|${transactionId}`, { eventId: id, at: this.#now() });
     return { event, replayed: false };
@@ -211,8 +219,9 @@ export class GraphMailboxes {
   }
 
   delete(mailbox: Mailbox, id: string): void {
-    this.event(mailbox, id);
+    const event = this.event(mailbox, id);
     this.#events.delete(id);
+    this.#byMailbox.get(event.mailbox)?.delete(id);
   }
 
   /** Events whose single-value extended property `propertyId` has `value`. */
