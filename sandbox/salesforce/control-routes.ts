@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { SalesforceApiError } from './api-error.ts';
 import type { SalesforceSandbox } from './index.ts';
 import { fromThisEventOnwardsAnswer, type EventInput, type OrgData } from './org-data.ts';
+import { refusalCodes } from './pubsub/pubsub-server.ts';
 import { objectOfId } from './salesforce-ids.ts';
 import { schemas, toWire, type SObjectRecord } from './sobject-schema.ts';
 
@@ -154,6 +155,30 @@ export function controlRoutes(sandbox: SalesforceSandbox, data: OrgData): Hono {
     sandbox.setCdcEnabled((await body(c, z.object({ enabled: z.boolean() }))).enabled);
     return c.body(null, 204);
   });
+  // The entities selected for change data capture, as an admin sees and sets them in Setup.
+  app.get('/__sandbox/cdc/entities', (c) => c.json(sandbox.cdcEntities()));
+  app.put('/__sandbox/cdc/entities', async (c) => {
+    const { entities } = await body(
+      c,
+      z.object({
+        entities: z.array(
+          z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'an entity is an API name such as Event or Account'),
+        ),
+      }),
+    );
+    sandbox.setCdcEntities(entities);
+    return c.json(sandbox.cdcEntities());
+  });
+  // The event delivery allocation: deliveries by the org's other subscribers, and its Max.
+  app.get('/__sandbox/cdc/allocation', (c) => c.json(sandbox.cdcDeliveryAllocation()));
+  app.put('/__sandbox/cdc/allocation', async (c) => {
+    sandbox.setCdcDeliveryAllocation((await body(c, z.object({ max: z.number().int().min(0) }))).max);
+    return c.json(sandbox.cdcDeliveryAllocation());
+  });
+  app.post('/__sandbox/cdc/deliveries', async (c) => {
+    sandbox.recordCdcDeliveries((await body(c, z.object({ count: z.number().int().positive() }))).count);
+    return c.json(sandbox.cdcDeliveryAllocation());
+  });
   app.post('/__sandbox/cdc/gap', async (c) => {
     const input = await body(
       c,
@@ -170,7 +195,16 @@ export function controlRoutes(sandbox: SalesforceSandbox, data: OrgData): Hono {
     return c.body(null, 204);
   });
   app.post('/__sandbox/cdc/outage', async (c) => {
-    sandbox.pubSubOutage((await body(c, z.object({ ms: z.number().int().positive() }))).ms);
+    const { ms, ...refusal } = await body(
+      c,
+      z.object({
+        ms: z.number().int().positive(),
+        code: z.enum(refusalCodes).optional(),
+        errorCode: z.string().min(1).optional(),
+        details: z.string().min(1).optional(),
+      }),
+    );
+    sandbox.pubSubOutage(ms, withoutUndefined(refusal));
     return c.body(null, 204);
   });
   app.post('/__sandbox/cdc/expire', (c) => {

@@ -12,11 +12,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createAdaptorServer } from '@hono/node-server';
 import { Hono } from 'hono';
 import { localTls } from '../local-tls.ts';
-import { notFound } from './api-error.ts';
+import { notFound, SalesforceApiError } from './api-error.ts';
 import { controlRoutes } from './control-routes.ts';
 import { ChangeEventLog } from './pubsub/change-event-log.ts';
 import { changeEventFields, type CdcChangeType, type ChangeEvent } from './pubsub/change-event-schema.ts';
-import { startPubSubServer, type PubSubOrg, type PubSubServer } from './pubsub/pubsub-server.ts';
+import { DeliveryAllocation } from './pubsub/delivery-allocation.ts';
+import {
+  startPubSubServer,
+  type PubSubOrg,
+  type PubSubServer,
+  type Refusal,
+} from './pubsub/pubsub-server.ts';
 import { OAuthGrants, type ConnectedApp, type RefreshTokenPolicy } from './oauth-grants.ts';
 import { oauthRoutes } from './oauth-routes.ts';
 import { OrgData, type EventInput, type EventSeries, type UserInput } from './org-data.ts';
@@ -31,6 +37,7 @@ export type {
   EventSeries,
   PubSubServer,
   RefreshTokenPolicy,
+  Refusal,
   RemoteSite,
   UserInput,
 };
@@ -67,6 +74,19 @@ export interface SalesforceSandboxOptions {
   cdcDelayMs?: number;
   /** Keepalive interval of idle subscriptions (default 270 s, as Salesforce). */
   pubSubKeepaliveMs?: number;
+  /**
+   * The org's event delivery allocation (the limits resource's DailyDeliveredPlatformEvents Max):
+   * how many event messages may be delivered to its subscribers in the last 24 hours, every event
+   * counting once for each subscription it reaches. Salesforce's defaults are 50,000 for
+   * Performance and Unlimited Edition, 25,000 for Enterprise and Professional, 10,000 for
+   * Developer Edition, plus 100,000 for each add-on licence; default 25,000 (Enterprise Edition).
+   */
+  cdcDeliveryAllocation?: number;
+  /**
+   * How many entities the org may select for change data capture (default 5, Salesforce's
+   * allocation without the add-on licence).
+   */
+  cdcEntityLimit?: number;
   /**
    * Serve the org's change events from this Pub/Sub server, which other orgs share, rather than
    * from one of its own; implies `pubSub`. The server's keepalive applies, and closing the org
@@ -141,14 +161,38 @@ export interface SalesforceSandbox {
     /** Pub/Sub subscriptions open now, and change events delivered to subscribers. */
     cdcSubscribers: number;
     cdcDelivered: number;
+    /**
+     * Deliveries counted against the org's event delivery allocation in the last 24 hours: those
+     * to its subscribers here and those recorded for its other subscribers.
+     */
+    cdcDeliveriesUsed: number;
     /** FetchRequests the Pub/Sub API has taken. */
     cdcFetchRequests: number;
   };
   injectFaults(faults: FaultInjection): void;
   /** host:port of the Pub/Sub API, when started with `pubSub`. */
   pubSubEndpoint: string | undefined;
-  /** Whether Event is selected for change data capture (subscriptions fail when it is not). */
+  /**
+   * Selects Event for change data capture, or deselects it (subscriptions to its topic fail when
+   * it is not selected); selecting it throws when the org has selected as many entities as it may.
+   */
   setCdcEnabled(enabled: boolean): void;
+  /** The entities selected for change data capture, and how many the org may select. */
+  cdcEntities(): { entities: string[]; limit: number };
+  /**
+   * Replaces the entities selected for change data capture, as an admin does in Setup; throws,
+   * changing nothing, when they are more than the org may select.
+   */
+  setCdcEntities(entities: string[]): void;
+  /** The event delivery allocation: its Max, and deliveries used and remaining in the last 24 hours. */
+  cdcDeliveryAllocation(): { max: number; used: number; remaining: number };
+  /** Changes the event delivery allocation's Max (an add-on licence bought, or a test). */
+  setCdcDeliveryAllocation(max: number): void;
+  /**
+   * Counts `count` deliveries made now to the org's other subscribers (other integrations, CometD
+   * or empApi clients, event relays), which share the allocation.
+   */
+  recordCdcDeliveries(count: number): void;
   /** Skip (true) or show (false) the login and consent pages from now on. */
   setAutoApprove(enabled: boolean): void;
   /** Publishes a GAP_* change event for `recordIds` (none for GAP_OVERFLOW), as Salesforce does when it cannot say more. */
@@ -158,8 +202,11 @@ export interface SalesforceSandbox {
   ): void;
   /** Ends every open Pub/Sub subscription, as an outage would. */
   breakStreams(): void;
-  /** Ends every open Pub/Sub subscription and refuses new ones for `ms`, as a longer outage would. */
-  pubSubOutage(ms: number): void;
+  /**
+   * Ends every open Pub/Sub subscription and refuses new ones for `ms`, as a longer outage would
+   * (UNAVAILABLE), or with the status, `error-code` and details of `refusal`.
+   */
+  pubSubOutage(ms: number, refusal?: Refusal): void;
   /** Drops every change event issued so far from retention, as 72 hours passing would. */
   expireChangeEvents(): void;
   /** Revokes every grant of a connected app (an org admin's Revoke in Setup); how many. */
@@ -219,7 +266,28 @@ export async function startSalesforceSandbox(
   const actor = () => data.users.keys().next().value ?? '005000000000000AAA';
 
   const log = new ChangeEventLog(clock);
-  let cdcEnabled = true;
+  const deliveries = new DeliveryAllocation(clock, options.cdcDeliveryAllocation ?? 25_000);
+  const cdcEntityLimit = options.cdcEntityLimit ?? 5;
+  if (!Number.isInteger(cdcEntityLimit) || cdcEntityLimit < 1)
+    throw new Error(`cdcEntityLimit must be a whole number from 1 up, not ${cdcEntityLimit}`);
+  /** The entities selected for change data capture (API names; Event's change events are ours). */
+  let cdcEntities = ['Event'];
+  const isEvent = (entity: string) => entity.toLowerCase() === 'event';
+  const cdcEnabled = () => cdcEntities.some(isEvent);
+  const selectCdcEntities = (entities: string[]) => {
+    // API names are case-insensitive: the same entity named twice is selected once (as first named).
+    const distinct = entities.filter(
+      (entity, at) => entities.findIndex((e) => e.toLowerCase() === entity.toLowerCase()) === at,
+    );
+    if (distinct.length > cdcEntityLimit) {
+      throw new SalesforceApiError(
+        400,
+        'CDC_ENTITY_LIMIT_EXCEEDED',
+        `You can select up to ${cdcEntityLimit} entities for change data capture; ${distinct.length} were given.`,
+      );
+    }
+    cdcEntities = distinct;
+  };
   let commitNumber = 1_000_000;
   /**
    * Publishes one transaction's change events: they share its transactionKey and commitNumber and
@@ -302,6 +370,7 @@ export async function startSalesforceSandbox(
       apiLimit: dailyApiLimit,
       cdcSubscribers: pubSub?.stats().subscribers ?? 0,
       cdcDelivered: pubSub?.stats().delivered ?? 0,
+      cdcDeliveriesUsed: deliveries.used(),
       cdcFetchRequests: pubSub?.stats().fetchRequests ?? 0,
     }),
     injectFaults: (faults) => {
@@ -311,7 +380,22 @@ export async function startSalesforceSandbox(
     pubSubEndpoint: undefined,
     setAutoApprove: (enabled) => void (autoApprove = enabled),
     setCdcEnabled: (enabled) => {
-      cdcEnabled = enabled;
+      if (enabled === cdcEnabled()) return;
+      selectCdcEntities(enabled ? [...cdcEntities, 'Event'] : cdcEntities.filter((e) => !isEvent(e)));
+    },
+    cdcEntities: () => ({ entities: [...cdcEntities], limit: cdcEntityLimit }),
+    setCdcEntities: (entities) => selectCdcEntities(entities),
+    cdcDeliveryAllocation: () => {
+      const used = deliveries.used();
+      return { max: deliveries.max, used, remaining: Math.max(0, deliveries.max - used) };
+    },
+    setCdcDeliveryAllocation: (max) => {
+      deliveries.max = max;
+    },
+    recordCdcDeliveries: (count) => {
+      if (!Number.isInteger(count) || count < 1)
+        throw new Error('a delivery count is a whole number from 1 up');
+      deliveries.spend(count);
     },
     emitGap: (changeType, recordIds) =>
       publish([{ changeType, recordIds, fields: {}, changedFields: [] }], {
@@ -320,7 +404,7 @@ export async function startSalesforceSandbox(
         changeOrigin: '',
       }),
     breakStreams: () => pubSub?.breakStreams(),
-    pubSubOutage: (ms) => pubSub?.outage(ms),
+    pubSubOutage: (ms, refusal) => pubSub?.outage(ms, refusal),
     expireChangeEvents: () => log.expireAll(),
     revokeAppGrants: (clientId) => grants.revokeApp(clientId),
     setPackageInstalled: (installed) => data.package.setInstalled(installed),
@@ -375,6 +459,7 @@ export async function startSalesforceSandbox(
       data,
       clock,
       dailyApiLimit,
+      deliveries,
       apiLimitTolerance: options.apiLimitTolerance ?? 0.5,
       delay,
       takeFault: (path) => {
@@ -427,7 +512,8 @@ export async function startSalesforceSandbox(
         orgId: data.orgId,
         instanceUrl: () => url,
         authenticate: (token) => grants.authenticate(token) !== undefined,
-        cdcEnabled: () => cdcEnabled,
+        cdcEnabled,
+        deliveries,
         deliveryDelayMs: () => options.cdcDelayMs ?? 0,
       });
       sandbox.pubSubEndpoint = pubSubServer.endpoint;

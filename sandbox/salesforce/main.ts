@@ -1,5 +1,6 @@
 // Runs the Salesforce sandbox org (or several, with --orgs) as its own process:
 //   node sandbox/salesforce/main.ts [--host H] [--port N] [--auto-approve] [--latency-ms N] [--package] [--seed file.json] [--orgs N]
+//     [--tls] [--pubsub] [--cdc-delay-ms N] [--cdc-delivery-allocation N] [--cdc-entity-limit N]
 // The first line on stdout says where the (first) org listens; with --pubsub the last line names
 // the Pub/Sub API. It runs until SIGINT or SIGTERM.
 import { readFileSync } from 'node:fs';
@@ -24,6 +25,11 @@ Options:
   --tls                serve HTTPS with the sandboxes' local CA (its file is printed)
   --pubsub             also run the Pub/Sub API (gRPC over TLS) with Event change data capture; implies --tls
   --cdc-delay-ms <n>   delay between a commit and its change event's delivery
+  --cdc-delivery-allocation <n>
+                       event deliveries allowed in a rolling 24 hours (DailyDeliveredPlatformEvents;
+                       default 25000, Enterprise Edition's; Developer 10000, Unlimited 50000)
+  --cdc-entity-limit <n>
+                       entities that may be selected for change data capture (default 5)
   --package            our Salesforce package is installed (its custom settings exist)
   --seed <file.json>   apps, users and events the first org starts with, and its package:
                        { "apps": [...], "users": [...], "events": [{ "ownerUsername": "...", ... }],
@@ -58,6 +64,8 @@ try {
       tls: { type: 'boolean' },
       pubsub: { type: 'boolean' },
       'cdc-delay-ms': { type: 'string' },
+      'cdc-delivery-allocation': { type: 'string' },
+      'cdc-entity-limit': { type: 'string' },
       package: { type: 'boolean' },
       seed: { type: 'string' },
       orgs: { type: 'string' },
@@ -85,6 +93,18 @@ if (
   console.error(`--port, --latency-ms and --cdc-delay-ms take whole numbers\n\n${usage}`);
   process.exit(2);
 }
+/** A whole-number flag's value, or undefined when it is not given; exits when it is not one. */
+const wholeNumber = (flag: 'cdc-delivery-allocation' | 'cdc-entity-limit', min: number) => {
+  const given = values[flag];
+  if (given === undefined) return undefined;
+  if (!/^\d+$/.test(given) || Number(given) < min) {
+    console.error(`--${flag} takes a whole number from ${min} up, not ${given}\n\n${usage}`);
+    process.exit(2);
+  }
+  return Number(given);
+};
+const cdcDeliveryAllocation = wholeNumber('cdc-delivery-allocation', 0);
+const cdcEntityLimit = wholeNumber('cdc-entity-limit', 1);
 const orgCount = values.orgs === undefined ? 1 : Number(values.orgs);
 if (!/^\d+$/.test(values.orgs ?? '1') || orgCount < 1 || orgCount > 50) {
   console.error(`--orgs takes a whole number from 1 to 50, not ${values.orgs ?? ''}\n\n${usage}`);
@@ -99,6 +119,8 @@ const orgs = await startSalesforceOrgs(orgCount, {
   tls: values.tls === true,
   pubSub: values.pubsub === true,
   cdcDelayMs,
+  ...(cdcDeliveryAllocation === undefined ? {} : { cdcDeliveryAllocation }),
+  ...(cdcEntityLimit === undefined ? {} : { cdcEntityLimit }),
   packageInstalled: values.package === true,
 });
 const closeAll = () => Promise.all(orgs.map((org) => org.close()));

@@ -23,6 +23,8 @@ export interface RestRouteOptions {
   data: OrgData;
   clock: SandboxClock;
   dailyApiLimit: number;
+  /** The org's event delivery allocation, which the limits resource reports as DailyDeliveredPlatformEvents. */
+  deliveries: { readonly max: number; remaining(): number };
   /** How far over the daily limit a burst may go before calls are refused, as a share of it. */
   apiLimitTolerance: number;
   delay: () => Promise<void>;
@@ -54,8 +56,9 @@ const idAlphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 
 /**
  * Every limit the limits resource lists (REST API Developer Guide, List Org Limits), with the
- * example's allocations; DailyApiRequests is the org's own. DataStorageMB and FileStorageMB are
- * listed only to users with the Manage Users permission (REST API Developer Guide, Limits).
+ * example's allocations; DailyApiRequests and DailyDeliveredPlatformEvents are the org's own.
+ * DataStorageMB and FileStorageMB are listed only to users with the Manage Users permission (REST
+ * API Developer Guide, Limits).
  */
 const documentedLimits: Record<string, number> = {
   ActiveScratchOrgs: 3,
@@ -73,7 +76,7 @@ const documentedLimits: Record<string, number> = {
   DailyBulkApiBatches: 15_000,
   DailyBulkV2QueryFileStorageMB: 976_562,
   DailyBulkV2QueryJobs: 10_000,
-  DailyDeliveredPlatformEvents: 10_000,
+  DailyDeliveredPlatformEvents: 0,
   DailyDurableGenericStreamingApiEvents: 10_000,
   DailyDurableStreamingApiEvents: 10_000,
   DailyEinsteinDataInsightsStoryCreation: 1000,
@@ -251,9 +254,11 @@ export function restRoutes(options: RestRouteOptions): Hono<Env> {
       limits[name] =
         name === 'DailyApiRequests'
           ? { Max: options.dailyApiLimit, Remaining: options.dailyApiLimit - usage() }
-          : name === 'PermissionSets'
-            ? { Max: max, Remaining: max, CreateCustom: { Max: 1000, Remaining: 1000 } }
-            : { Max: max, Remaining: max };
+          : name === 'DailyDeliveredPlatformEvents'
+            ? { Max: options.deliveries.max, Remaining: options.deliveries.remaining() }
+            : name === 'PermissionSets'
+              ? { Max: max, Remaining: max, CreateCustom: { Max: 1000, Remaining: 1000 } }
+              : { Max: max, Remaining: max };
     }
     return c.json(limits);
   });

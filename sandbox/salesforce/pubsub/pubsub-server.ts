@@ -4,6 +4,9 @@
 // instanceurl and tenantid metadata, as with Salesforce. Only /data/EventChangeEvent exists.
 // Like Salesforce's one endpoint for every org, one server serves any number of orgs: each call
 // goes to the org its tenantid names, and only that org's tokens and instance URL are accepted.
+// Every event delivered to every subscription spends the org's event delivery allocation; once it
+// is spent, deliveries end the subscription with Salesforce's limit error and new subscriptions
+// are refused, until the last 24 hours' usage is under the allocation again.
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
@@ -30,6 +33,8 @@ export interface PubSubOrgBinding {
   authenticate: (accessToken: string) => boolean;
   /** Whether the org admin selected Event for change data capture. */
   cdcEnabled: () => boolean;
+  /** The org's event delivery allocation (DailyDeliveredPlatformEvents), which every delivery spends. */
+  deliveries: { remaining(): number; spend(count: number): void };
   /** Delay between a commit and its delivery, as Salesforce's bus takes a moment. */
   deliveryDelayMs: () => number;
 }
@@ -46,7 +51,24 @@ const errorCodes = {
   topic: 'sfdc.platform.eventbus.grpc.service.topic.not.found',
   replay: 'sfdc.platform.eventbus.grpc.subscription.fetch.replayid.corrupted',
   request: 'sfdc.platform.eventbus.grpc.fetch.invalid.request',
+  limit: 'sfdc.platform.eventbus.grpc.subscription.limit.exceeded',
 };
+
+/** The gRPC status names a refusal can take (every status but OK). */
+export type RefusalCode = Exclude<keyof typeof grpc.status, 'OK'>;
+export const refusalCodes = Object.keys(grpc.status).filter(
+  (name) => Number.isNaN(Number(name)) && name !== 'OK',
+) as [RefusalCode, ...RefusalCode[]];
+
+/**
+ * How the org's Pub/Sub service refuses subscriptions for a while: a gRPC status (default
+ * UNAVAILABLE), with Salesforce's `error-code` trailer when `errorCode` is given.
+ */
+export interface Refusal {
+  code?: RefusalCode;
+  errorCode?: string;
+  details?: string;
+}
 
 function failure(code: grpc.status, errorCode: string, details: string): Partial<grpc.StatusObject> {
   const metadata = new grpc.Metadata();
@@ -70,8 +92,11 @@ export interface PubSubOrg {
   stats(): { subscribers: number; delivered: number; fetchRequests: number };
   /** Ends every open subscription of the org as a Salesforce outage would. */
   breakStreams(): void;
-  /** Ends every open subscription of the org and refuses its new ones (UNAVAILABLE) for `ms`. */
-  outage(ms: number): void;
+  /**
+   * Ends every open subscription of the org and refuses its new ones for `ms`: with UNAVAILABLE
+   * as an outage does, or as `refusal` says (a permission lost, the service refusing).
+   */
+  outage(ms: number, refusal?: Refusal): void;
   /** Ends the org's subscriptions and stops serving it: its calls are refused as an unknown tenant's. */
   detach(): void;
 }
@@ -97,9 +122,30 @@ interface OrgEntry {
   fetchRequests: number;
   /** Until when (wall clock) the org's Pub/Sub service is down: its subscriptions are refused. */
   downUntil: number;
+  /** How its subscriptions are refused meanwhile. */
+  downWith: Refusal;
 }
 
-const unavailable = { code: grpc.status.UNAVAILABLE, details: 'the Pub/Sub service is unavailable' };
+/** The status a refusal ends a subscription with (an outage's UNAVAILABLE when it says nothing). */
+function refusalStatus(refusal: Refusal): Partial<grpc.StatusObject> {
+  const code = grpc.status[refusal.code ?? 'UNAVAILABLE'];
+  const details =
+    refusal.details ??
+    (code === grpc.status.UNAVAILABLE
+      ? 'the Pub/Sub service is unavailable'
+      : 'the Pub/Sub service refused the subscription');
+  return refusal.errorCode === undefined ? { code, details } : failure(code, refusal.errorCode, details);
+}
+
+// Salesforce documents the error code and message of a spent delivery allocation ("an error is
+// returned and the subscription is disconnected") but not its gRPC status; RESOURCE_EXHAUSTED is
+// the sandbox's choice, the status gRPC defines for a quota spent.
+const limitExceeded = () =>
+  failure(
+    grpc.status.RESOURCE_EXHAUSTED,
+    errorCodes.limit,
+    'You have exceeded the event delivery limit for your org.',
+  );
 
 export async function startPubSubServer(options: PubSubServerOptions): Promise<PubSubServer> {
   const definition = protoLoader.loadSync(fileURLToPath(new URL('./pubsub_api.proto', import.meta.url)), {});
@@ -149,7 +195,10 @@ export async function startPubSubServer(options: PubSubServerOptions): Promise<P
 
     const send = (log: ChangeEventLog, events: LoggedEvent[]) => {
       credits -= events.length;
-      if (org !== undefined) org.delivered += events.length;
+      if (org !== undefined) {
+        org.delivered += events.length;
+        org.binding.deliveries.spend(events.length);
+      }
       lastSentAt = Date.now();
       const latest = events.at(-1)?.replayId ?? log.latestReplayId;
       call.write({
@@ -167,7 +216,7 @@ export async function startPubSubServer(options: PubSubServerOptions): Promise<P
     // backlog (events older than that) goes as fast as the subscriber's requests allow.
     const pump = async () => {
       if (pumping || position === undefined || org === undefined) return;
-      const { log, deliveryDelayMs } = org.binding;
+      const { log, deliveryDelayMs, deliveries } = org.binding;
       pumping = true;
       try {
         while (credits > 0 && !call.cancelled && call.writable) {
@@ -184,7 +233,15 @@ export async function startPubSubServer(options: PubSubServerOptions): Promise<P
           const now = performance.now();
           let count = 1;
           while (count < batch.length && (batch[count]?.loggedAt ?? Infinity) + delay <= now) count++;
-          const due = batch.slice(0, count);
+          // The allocation is checked as events are delivered: what remains of it goes, and a
+          // delivery with nothing left ends the subscription; the events stay in the bus for a
+          // later subscription to resume from its replay id.
+          const remaining = deliveries.remaining();
+          if (remaining <= 0) {
+            call.emit('error', limitExceeded());
+            break;
+          }
+          const due = batch.slice(0, Math.min(count, remaining));
           position = due.at(-1)?.replayId ?? position;
           send(log, due);
         }
@@ -214,7 +271,8 @@ export async function startPubSubServer(options: PubSubServerOptions): Promise<P
     };
 
     call.on('data', (request: FetchRequest) => {
-      if (org !== undefined && Date.now() < org.downUntil) return void call.emit('error', unavailable);
+      if (org !== undefined && Date.now() < org.downUntil)
+        return void call.emit('error', refusalStatus(org.downWith));
       const refused = authError(org, call.metadata);
       if (refused !== undefined || org === undefined) return void call.emit('error', refused);
       const { log, cdcEnabled } = org.binding;
@@ -229,6 +287,7 @@ export async function startPubSubServer(options: PubSubServerOptions): Promise<P
             ),
           );
         }
+        if (org.binding.deliveries.remaining() <= 0) return void call.emit('error', limitExceeded());
         const preset =
           request.replayPreset === 'EARLIEST' || request.replayPreset === 1
             ? 'EARLIEST'
@@ -351,8 +410,8 @@ export async function startPubSubServer(options: PubSubServerOptions): Promise<P
       error === null ? resolve(bound) : reject(error),
     ),
   );
-  const breakAll = (of: Iterable<Stream>) => {
-    for (const stream of [...of]) stream.emit('error', unavailable);
+  const breakAll = (of: Iterable<Stream>, refusal: Refusal = {}) => {
+    for (const stream of [...of]) stream.emit('error', refusalStatus(refusal));
   };
   return {
     endpoint: `localhost:${port}`,
@@ -367,6 +426,7 @@ export async function startPubSubServer(options: PubSubServerOptions): Promise<P
         delivered: 0,
         fetchRequests: 0,
         downUntil: 0,
+        downWith: {},
       };
       orgs.set(key, org);
       return {
@@ -376,9 +436,10 @@ export async function startPubSubServer(options: PubSubServerOptions): Promise<P
           fetchRequests: org.fetchRequests,
         }),
         breakStreams: () => breakAll(org.streams),
-        outage(ms) {
+        outage(ms, refusal = {}) {
           org.downUntil = Date.now() + ms;
-          breakAll(org.streams);
+          org.downWith = refusal;
+          breakAll(org.streams, refusal);
         },
         detach() {
           if (orgs.get(key) === org) orgs.delete(key);
