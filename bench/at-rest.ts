@@ -4,6 +4,7 @@
 // (so everything a sync loads is loaded: the CDC subscription, the Graph client, its token), then
 // leaves the service idle for N seconds (default 30) and reads its resident memory (VmRSS) and its
 // peak (VmHWM) from /proc. Writes bench/results/at-rest-<date>.json (with --node-args, a suffixed name).
+import { benchDeliveryAllocation } from './scenarios.ts';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,6 +71,7 @@ export async function runAtRest(
 ): Promise<AtRestResult> {
   const dir = mkdtempSync(join(tmpdir(), 'instant-sync-at-rest-'));
   const system = await startSystem({
+    cdcDeliveryAllocation: benchDeliveryAllocation,
     databaseUrl: `sqlite:${join(dir, 'at-rest.db')}`,
     owners: 100,
     salesforceLatencyMs: 80,

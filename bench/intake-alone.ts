@@ -7,6 +7,7 @@
 // changes recorded per second (from the first of the backlog recorded to the last) and the service's CPU per
 // change, and writes bench/results/intake-<date>.json (a run with --profile or --node-args under a suffixed
 // name).
+import { benchDeliveryAllocation } from './scenarios.ts';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,6 +101,7 @@ export async function runIntakeAlone(
   const dir = mkdtempSync(join(tmpdir(), 'instant-sync-intake-'));
   const databaseFile = join(dir, 'intake.db');
   const system = await startSystem({
+    cdcDeliveryAllocation: benchDeliveryAllocation,
     databaseUrl: `sqlite:${databaseFile}`,
     owners: 100,
     salesforceLatencyMs: 80,

@@ -22,6 +22,7 @@
 // would compete with the service): each run waits until the service's queue of its tenants is
 // empty, then reads the mailboxes, whose own timestamps say when each change arrived.
 // Written to bench/results/noisy-neighbour-<date>.json.
+import { benchDeliveryAllocation } from './scenarios.ts';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -98,6 +99,7 @@ export async function runNoisyNeighbour(): Promise<NoisyNeighbourResult> {
   const dir = mkdtempSync(join(tmpdir(), 'instant-sync-noisy-'));
   const databaseFile = join(dir, 'noisy.db');
   const system = await startSystem({
+    cdcDeliveryAllocation: benchDeliveryAllocation,
     databaseUrl: `sqlite:${databaseFile}`,
     owners,
     orgs: 3,

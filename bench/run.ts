@@ -25,7 +25,7 @@ import type { BaselineSettings } from './baseline-sync.ts';
 import { eventLoad, matchMailboxes, percentile } from './load.ts';
 import { cpuSnapshot, machine, peakRssMb } from './process-usage.ts';
 import { compare, latestResult, save, type BenchResult } from './results.ts';
-import { scenarios, type Scenario } from './scenarios.ts';
+import { scenarios, type Scenario, benchDeliveryAllocation } from './scenarios.ts';
 import { printNoisyNeighbour, runNoisyNeighbour, saveNoisyNeighbour } from './noisy-neighbour.ts';
 import { printSoak, runSoak, saveSoak } from './soak.ts';
 
@@ -55,6 +55,7 @@ export async function runScenario(
     scenario.postgres === true && databaseUrl === undefined ? await createPostgresDatabase() : undefined;
   const url = databaseUrl ?? postgres?.url ?? `sqlite:${join(dir, 'bench.db')}`;
   const system: RunningSystem = await startSystem({
+    cdcDeliveryAllocation: benchDeliveryAllocation,
     databaseUrl: url,
     owners: scenario.owners,
     salesforceLatencyMs: scenario.salesforceLatencyMs,

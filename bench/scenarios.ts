@@ -125,3 +125,10 @@ export const scenarios: Record<string, Scenario> = {
     baseline: { intervalMs: 2000, concurrency: 8, comparedWith: 'smoke' },
   },
 };
+
+/**
+ * The benches' orgs have Platform Events add-ons enough for any run: they measure speed, and a
+ * spent delivery allocation (the sandbox's default is Enterprise Edition's 25,000 a day) would
+ * pause CDC in the middle of one (what that does is tested in test/intake/cdc-fallback*.test.ts).
+ */
+export const benchDeliveryAllocation = 10_000_000;

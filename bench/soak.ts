@@ -16,6 +16,7 @@
 // the second quarter of the run (retention has run its first periods by then) with the last: the
 // figures should stay flat (database within 5 %, memory and p99 within 10 %). Written to
 // bench/results/soak-<date>.json, with a table printed.
+import { benchDeliveryAllocation } from './scenarios.ts';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,6 +110,7 @@ export async function runSoak(options: { minutes: number }): Promise<SoakResult>
   const dir = mkdtempSync(join(tmpdir(), 'instant-sync-soak-'));
   const databaseFile = join(dir, 'soak.db');
   const system = await startSystem({
+    cdcDeliveryAllocation: benchDeliveryAllocation,
     databaseUrl: `sqlite:${databaseFile}`,
     owners,
     ...sandboxLatencies,

@@ -34,6 +34,8 @@ export interface SystemOptions {
   owners: number;
   salesforceLatencyMs?: number;
   cdcDelayMs?: number;
+  /** The org's daily event delivery allocation (the sandbox's default: 25,000, Enterprise Edition's). */
+  cdcDeliveryAllocation?: number;
   /** The mailbox provider whose sandbox stands in for the calendars (default graph). */
   provider?: CalendarKind;
   /**
@@ -227,6 +229,9 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         '--cdc-delay-ms',
         String(options.cdcDelayMs ?? 0),
         ...((options.orgs ?? 1) > 1 ? ['--orgs', String(options.orgs)] : []),
+        ...(options.cdcDeliveryAllocation === undefined
+          ? []
+          : ['--cdc-delivery-allocation', String(options.cdcDeliveryAllocation)]),
       ],
       { cwd, script: salesforceLauncher, ready: /Pub\/Sub API: (\S+)/, timeoutMs: 30_000 },
     );
