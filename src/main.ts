@@ -1,6 +1,7 @@
 // Composition root: turns a validated Config into the running parts (store, secrets, queue,
 // HTTP app). Only this file and src/cli/ build concrete classes; everything else receives
 // what it needs.
+import { intakeStatus } from './intake/intake-status.ts';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -203,7 +204,13 @@ export function createIntake(runtime: RuntimeWithSecrets): Intake {
   const { clock, logger, config, salesforce } = runtime;
   const repos = intakeRepositories(runtime);
   const pollerDeps = { repos, clock, logger, restClient: salesforce.restClient };
-  const polling = new PollingScheduler({ ...pollerDeps, nodeId, intervalMs: config.pollInterval });
+  const polling = new PollingScheduler({
+    ...pollerDeps,
+    nodeId,
+    intervalMs: config.pollInterval,
+    fallbackIntervalMs: config.cdcFallbackPollInterval,
+    apiBudgetPercent: config.apiBudget,
+  });
   const cdc = config.cdc
     ? new CdcScheduler({
         repos,
@@ -215,6 +222,7 @@ export function createIntake(runtime: RuntimeWithSecrets): Intake {
         extraCaPem: readExtraCa(config),
         reconcile: (tenant, since) => reconcileFrom(pollerDeps, tenant, since),
         connections: salesforce.connections,
+        readLimits: (tenantId) => salesforce.restClient(tenantId).limits(),
       })
     : undefined;
   return {
@@ -357,6 +365,7 @@ export function createHttpAppFor(runtime: RuntimeWithSecrets) {
           connections: runtime.salesforce.connections,
           jobCounts: (tenantId) => runtime.queue.counts(tenantId),
           now: () => runtime.clock.now(),
+          intake: runtime.config,
         },
       }),
       webhookRoutes({
@@ -384,6 +393,7 @@ export function createHttpAppFor(runtime: RuntimeWithSecrets) {
           reserveConnect: (client, now) =>
             repos.rateLimits.reserveRateLimit(`connect:${client}`, { ...connectLimit, now }),
           isAdmin: adminSignedIn(auth, runtime.clock),
+          intakeStatus: (tenant) => intakeStatus(repos, runtime.config, tenant),
         },
         runtime.logger,
       ),

@@ -475,7 +475,16 @@ function overviewPage(
                               >${t.slug}</span
                             >
                           </td>
-                          <td class="${stateClass(t.connection.state)}">${t.connection.status}</td>
+                          <td class="${stateClass(t.connection.state)}">
+                            ${t.connection.status}
+                            ${
+                              t.intake.fallback === undefined
+                                ? ''
+                                : html`<br /><span class="warn" title="${t.intake.fallback.detail}"
+                                      >CDC paused: ${t.intake.fallback.label}</span
+                                    >`
+                            }
+                          </td>
                           <td>
                             ${
                               t.providers.length === 0

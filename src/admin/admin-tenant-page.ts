@@ -23,6 +23,8 @@ import { displayZone } from './display-zone.ts';
 import { exclusionRulesEditor, submittedRulesJson } from './exclusion-rules-editor.ts';
 import { describeMailboxState, toMailboxView, type MailboxView } from '../tenants/mailbox-view.ts';
 import { toTenantSummary } from '../tenants/tenant-summary.ts';
+import { intakeStatus, type IntakeStatus } from '../intake/intake-status.ts';
+import { intakeStatusList } from '../http/intake-view.ts';
 import { updateTenantSettings } from '../tenants/update-tenant-settings.ts';
 
 interface SettingsForm {
@@ -54,7 +56,7 @@ export function adminTenantRoutes(deps: AdminDeps): Hono<AdminEnv> {
       exclusionRules: JSON.stringify(summary.exclusionRules, null, 2),
     };
     // The page searches and pages the latest 1,000 syncs (the API gives the latest 20).
-    const detail = await tenantDetail(deps, tenant.id, 1000);
+    const detail = await tenantDetail(deps, tenant, 1000);
     const syncs = latestSyncs(detail.recent, {
       search: c.req.query('q')?.trim().slice(0, 100) || undefined,
       action: syncActions.find((action) => action === c.req.query('action')),
@@ -177,13 +179,14 @@ export function adminTenantRoutes(deps: AdminDeps): Hono<AdminEnv> {
   });
   app.get('/api/tenants/:slug', async (c) => {
     const { tenant, connection } = await deps.overview.connections.get(c.req.param('slug'));
-    const detail = await tenantDetail(deps, tenant.id);
+    const detail = await tenantDetail(deps, tenant);
     return c.json({
       ...toTenantSummary(tenant, deps.publicUrl),
       connection,
       mailboxes: detail.mailboxes,
       providers: detail.providers,
       intake: detail.positions,
+      intakeStatus: detail.intakeStatus,
       recentSyncs: detail.recent,
     });
   });
@@ -250,6 +253,7 @@ function tenantAdminPage(view: {
   mailboxes: MailboxView[];
   providers: { name: string; kind: string; isDefault: boolean }[];
   positions: { source: string; position: string; updatedAt: number }[];
+  intakeStatus: IntakeStatus;
   recent: RecentApply[];
   /** The latest syncs shown: searched, a page of them. */
   syncs: LatestSyncs;
@@ -442,6 +446,7 @@ function tenantAdminPage(view: {
       </form>
 
       <h2 class="slds-text-heading_medium slds-m-vertical_medium">Change intake</h2>
+      ${intakeStatusList(view.intakeStatus, view.timeZone)}
       ${
         view.positions.length === 0
           ? html`<p class="slds-text-body_small slds-text-color_weak slds-m-top_small">Nothing read yet.</p>`
@@ -591,7 +596,8 @@ function syncsHref(slug: string, syncs: LatestSyncs, page: number): string {
 }
 
 /** What the tenant page and GET /api/tenants/<slug> show beyond the settings. */
-async function tenantDetail(deps: AdminDeps, tenantId: string, recentSyncs = 20) {
+async function tenantDetail(deps: AdminDeps, tenant: TenantRow, recentSyncs = 20) {
+  const tenantId = tenant.id;
   const mailboxes = (await deps.repos.mailboxes.listMailboxes(tenantId)).map(toMailboxView);
   const positions = await deps.repos.intakePositions.listPositions(tenantId);
   const recent = await deps.repos.traces.recentApplies(tenantId, recentSyncs);
@@ -600,7 +606,8 @@ async function tenantDetail(deps: AdminDeps, tenantId: string, recentSyncs = 20)
     kind: p.kind,
     isDefault: p.is_default === 1,
   }));
-  return { mailboxes, providers, positions, recent };
+  const status = await intakeStatus(deps.repos, deps.overview.intake, tenant);
+  return { mailboxes, providers, positions, recent, intakeStatus: status };
 }
 
 function describePosition(

@@ -1,6 +1,7 @@
 // What the admin overview and /api/tenants show per tenant: the Salesforce connection, the mailbox
 // provider, Events synced in the last hour and day with their p50/p95 end-to-end latency (from the
 // traces), the queue and its dead letters; and the failures list: dead letters and recent skips.
+import { intakeStatus, type IntakeStatus, type IntakeStatusConfig } from '../intake/intake-status.ts';
 import { percentile } from '../lib/percentile.ts';
 import type { ConnectionManager } from '../salesforce/connection-manager.ts';
 import type { JobCounts } from '../store/jobs/count-jobs.ts';
@@ -20,6 +21,8 @@ export interface TenantOverview {
   synced: { lastHour: number; lastDay: number };
   latencyMs: { p50: number | null; p95: number | null };
   jobs: JobCounts;
+  /** How its changes come in: CDC streaming, or polling faster instead and why. */
+  intake: IntakeStatus;
 }
 
 export interface OverviewDeps {
@@ -27,6 +30,8 @@ export interface OverviewDeps {
   connections: ConnectionManager;
   jobCounts: (tenantId: string) => Promise<JobCounts>;
   now: () => number;
+  /** The settings the intake status is worded from. */
+  intake: IntakeStatusConfig;
 }
 
 /** Every tenant's overview, by slug (GET /api/tenants). */
@@ -91,6 +96,7 @@ async function overviewOf(deps: OverviewDeps, tenant: TenantRow, now: number): P
     synced: { lastHour: applied.filter((t) => t.at >= now - 3_600_000).length, lastDay: applied.length },
     latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95) },
     jobs: await deps.jobCounts(tenant.id),
+    intake: await intakeStatus(deps.repos, deps.intake, tenant),
   };
 }
 

@@ -53,6 +53,7 @@ describe('loadConfig', () => {
       cdc: true,
       pubSubEndpoint: 'api.pubsub.salesforce.com:7443',
       pollInterval: 60_000,
+      cdcFallbackPollInterval: 15_000,
       shutdownTimeout: 10_000,
       requestTimeout: 30_000,
       maxConnections: 1000,

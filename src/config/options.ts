@@ -267,6 +267,16 @@ export const options = {
       'records included). Polling runs even with CDC: it catches whatever a stream missed. Each poll costs two API calls.',
     schema: durationSchema({ min: 10_000, max: 86_400_000 }),
   },
+  cdcFallbackPollInterval: {
+    env: 'INSTANT_SYNC_CDC_FALLBACK_POLL_INTERVAL',
+    default: '15s',
+    description:
+      "How often a tenant is polled while its org's change data capture cannot be used: the daily event delivery " +
+      'allocation is spent, Event is not selected for CDC, or the Pub/Sub API keeps refusing the subscription. CDC is ' +
+      "tried again by itself and the usual interval returns when it streams. Not used while the org's API use is " +
+      'above INSTANT_SYNC_API_BUDGET. Each poll costs two API calls (15 s: 11,520 a day).',
+    schema: durationSchema({ min: 5000, max: 86_400_000 }),
+  },
   adminToken: {
     env: 'INSTANT_SYNC_ADMIN_TOKEN',
     default: undefined,

@@ -5,6 +5,9 @@
 // The page is public (anyone with the tenant URL): Connect is limited per address, a different
 // Salesforce user may only replace the connected one with an admin signed in, and the page says
 // who is connected.
+import type { TenantRow } from '../store/schema.ts';
+import type { IntakeStatus } from '../intake/intake-status.ts';
+import { intakeStatusList } from './intake-view.ts';
 import { Hono, type Context } from 'hono';
 import { html } from 'hono/html';
 import type { Clock } from '../lib/clock.ts';
@@ -41,6 +44,8 @@ export interface TenantPagesDeps {
   reserveConnect: (client: string, now: number) => Promise<{ allowed: boolean; retryAfterSeconds: number }>;
   /** Whether the browser holds an admin session (which may connect the tenant as another user). */
   isAdmin: (c: Context) => Promise<boolean>;
+  /** How the tenant's changes come in (shown to whoever connected it). */
+  intakeStatus: (tenant: TenantRow) => Promise<IntakeStatus>;
 }
 
 export function tenantPages(deps: TenantPagesDeps, logger: Logger): Hono {
@@ -68,6 +73,7 @@ export function tenantPages(deps: TenantPagesDeps, logger: Logger): Hono {
       orgId: current.connection.orgId,
       now: deps.clock.now(),
     });
+    const intake = signedIn ? await deps.intakeStatus(current.tenant) : undefined;
     c.header('cache-control', 'no-store');
     // Connect's form leads, through a redirect, to the org's sign-in page.
     c.header('content-security-policy', contentSecurityPolicy([new URL(current.connection.loginUrl).origin]));
@@ -80,6 +86,7 @@ export function tenantPages(deps: TenantPagesDeps, logger: Logger): Hono {
         callbackUrl: deps.connections.callbackUrl(current.tenant.slug),
         tenantUrl: `${deps.publicUrl}${pathOf(current.tenant.slug)}`,
         timeZone: deps.displayTimeZone,
+        intake,
       }),
     );
   });
@@ -234,6 +241,8 @@ function tenantPage(
     callbackUrl: string;
     tenantUrl: string;
     timeZone: string;
+    /** Only for whoever connected the tenant (signed in). */
+    intake: IntakeStatus | undefined;
   },
 ) {
   const { tenant, connection } = current;
@@ -304,6 +313,12 @@ function tenantPage(
         }
         ${details}
       </dl>
+      ${
+        view.intake === undefined || connection.state === 'disconnected'
+          ? ''
+          : html`<h2 class="slds-text-heading_medium slds-m-vertical_medium">Changes</h2>
+              ${intakeStatusList(view.intake, view.timeZone)}`
+      }
       <form method="post" action="connect">
         <input type="hidden" name="csrf" value="${view.csrf}" />
         <button class="slds-button slds-button_brand" type="submit">${connectLabel}</button>

@@ -8,6 +8,7 @@ import { describeError } from '../lib/errors.ts';
 import type { ConnectionManager } from '../salesforce/connection-manager.ts';
 import { eventChangeTopic } from '../intake/cdc/cdc-subscription.ts';
 import { PubSubSubscriber } from '../intake/cdc/pubsub-client.ts';
+import { intakeStatus } from '../intake/intake-status.ts';
 import type { SalesforceRestClient } from '../salesforce/rest-client.ts';
 import type { SessionSource } from '../salesforce/salesforce-sessions.ts';
 import { providerSetCommand } from '../providers/registry.ts';
@@ -114,6 +115,21 @@ export async function runDoctor(deps: DoctorDeps, slug: string): Promise<Check[]
             : {}),
         });
       }
+      const deliveries = limits['DailyDeliveredPlatformEvents'];
+      if (deliveries !== undefined && deps.config.cdc) {
+        const used = Math.max(0, deliveries.Max - deliveries.Remaining);
+        const percent = Math.round((used * 100) / Math.max(deliveries.Max, 1));
+        add({
+          name: 'Event deliveries',
+          result: percent >= 90 ? 'warn' : 'ok',
+          detail: `${used} of ${deliveries.Max} change and platform events delivered to API subscribers in the last 24 hours (${percent} %; when none are left, CDC pauses and the tenant is polled every ${Math.round(deps.config.cdcFallbackPollInterval / 1000)} s until there are)`,
+          ...(percent >= 90
+            ? {
+                fix: 'every CDC and platform-event subscriber of the org shares this allocation: find the others in Setup → Platform Events → Event Allocations, or ask Salesforce for the Platform Events add-on',
+              }
+            : {}),
+        });
+      }
     } catch (error) {
       add({
         name: 'API budget',
@@ -160,6 +176,14 @@ export async function runDoctor(deps: DoctorDeps, slug: string): Promise<Check[]
       } finally {
         subscriber.close();
       }
+      const intake = await intakeStatus(deps.repos, deps.config, tenant);
+      if (intake.fallback !== undefined)
+        add({
+          name: 'Change data capture (service)',
+          result: 'warn',
+          detail: `${intake.summary}, since ${new Date(intake.fallback.since).toISOString()} (Salesforce: ${intake.fallback.detail})${intake.fallback.retryAt === null ? '' : `; CDC is tried again at ${new Date(intake.fallback.retryAt).toISOString()}`}`,
+          fix: intake.fallback.fix,
+        });
     }
   }
 
@@ -289,7 +313,7 @@ function cdcFailure(message: string, endpoint: string): { detail: string; fix: s
   if (/topic\.not\.found|topic not found/i.test(message))
     return {
       detail: `Event is not selected for change data capture (${eventChangeTopic}: ${message})`,
-      fix: 'in Salesforce Setup → Change Data Capture, select Event',
+      fix: 'in Salesforce Setup → Change Data Capture, select Event (at most 5 entities can be selected without the add-on: if 5 are, deselect one)',
     };
   if (/^(UNAUTHENTICATED|PERMISSION_DENIED)\b/.test(message))
     return {

@@ -69,18 +69,19 @@ export function createMetrics(
     labelNames: ['tenant'],
     registers: [registry],
   });
-  // Counts from the database, shared by concurrent scrapes and reused for a few seconds.
-  const cached = new Map<string, { at: number; rows: Promise<{ value: string; n: number }[]> }>();
-  const countRows = (table: CountedTable, column: CountedColumn) => {
-    const key = `${table}.${column}`;
-    const hit = cached.get(key);
-    if (hit !== undefined && now() - hit.at < databaseCountsMaxAgeMs) return hit.rows;
-    const rows = repos.metrics.countRowsBy(table, column);
-    cached.set(key, { at: now(), rows });
-    // A failed count is not kept: the next scrape asks again.
-    rows.catch(() => cached.delete(key));
-    return rows;
+  // Reads of the database, shared by concurrent scrapes and reused for a few seconds.
+  const readCache = new Map<string, { at: number; value: Promise<unknown> }>();
+  const fromDatabase = <T>(key: string, read: () => Promise<T>): Promise<T> => {
+    const hit = readCache.get(key) as { at: number; value: Promise<T> } | undefined;
+    if (hit !== undefined && now() - hit.at < databaseCountsMaxAgeMs) return hit.value;
+    const value = read();
+    readCache.set(key, { at: now(), value });
+    // A failed read is not kept: the next scrape asks again.
+    value.catch(() => readCache.delete(key));
+    return value;
   };
+  const countRows = (table: CountedTable, column: CountedColumn) =>
+    fromDatabase(`${table}.${column}`, () => repos.metrics.countRowsBy(table, column));
   const countedBy = (
     name: string,
     help: string,
@@ -117,6 +118,36 @@ export function createMetrics(
     'salesforce_connections',
     'state',
   );
+  // Where each tenant's CDC stands and its org's event deliveries, as the node running its
+  // subscription last saved them.
+  new Gauge({
+    name: 'instant_sync_cdc_fallback',
+    help: 'Tenants polled faster because change data capture cannot be used for now, by reason (from the database)',
+    labelNames: ['tenant', 'reason'],
+    registers: [registry],
+    async collect() {
+      const states = await fromDatabase('cdc_states', () => repos.cdcStates.listCdcStates());
+      this.reset();
+      for (const state of states)
+        if (state.state === 'polling')
+          this.set({ tenant: state.tenant_id, reason: state.reason ?? 'refused' }, 1);
+    },
+  });
+  new Gauge({
+    name: 'instant_sync_salesforce_event_deliveries_used_ratio',
+    help: "Share of the org's daily event delivery allocation (CDC and platform events) used, as the limits resource last said",
+    labelNames: ['tenant'],
+    registers: [registry],
+    async collect() {
+      const limits = await fromDatabase('org_limits', () => repos.cdcStates.listOrgLimits());
+      this.reset();
+      for (const row of limits) {
+        const max = Number(row.deliveries_max ?? 0);
+        if (row.deliveries_remaining === null || max <= 0) continue;
+        this.set({ tenant: row.tenant_id }, Math.max(0, max - Number(row.deliveries_remaining)) / max);
+      }
+    },
+  });
 
   return {
     contentType: registry.contentType,

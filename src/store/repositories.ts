@@ -8,6 +8,7 @@
 // drops that argument. A transaction hands its work the same repositories bound to the
 // transaction, so what is written inside it commits together or not at all.
 import * as adminSessions from './admin-sessions-repository.ts';
+import * as cdcStates from './cdc-states-repository.ts';
 import * as knownFromChanges from './changes/known-from-changes.ts';
 import * as recordChanges from './changes/record-changes.ts';
 import { inTransaction, type Db } from './db.ts';
@@ -54,6 +55,7 @@ type Bound<M> = {
 
 const modules = {
   adminSessions: [adminSessions],
+  cdcStates: [cdcStates],
   changes: [recordChanges, knownFromChanges],
   databaseFiles: [databaseFiles],
   eventRecords: [eventRecords],

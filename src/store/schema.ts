@@ -28,6 +28,8 @@ export interface Database {
   series_members: SeriesMembersTable;
   series_states: SeriesStatesTable;
   set_aside_links: SetAsideLinksTable;
+  cdc_states: CdcStatesTable;
+  org_limits: OrgLimitsTable;
 }
 
 export interface MetaTable {
@@ -274,6 +276,33 @@ export interface IntakePositionsTable {
   source: string;
   position: string;
   updated_at: number;
+}
+
+/** Whether a tenant's change data capture streams, or the tenant is polled faster instead and why. */
+export interface CdcStatesTable {
+  tenant_id: string;
+  /** `streaming`, or `polling`: CDC cannot be used for now (see reason), polling runs faster. */
+  state: string;
+  /** With `polling`: `delivery-allocation`, `not-selected` or `refused`. */
+  reason: string | null;
+  /** Salesforce's own words for the reason. */
+  detail: string | null;
+  /** When this state began. */
+  since: number;
+  /** With `polling`: when CDC is next tried. */
+  retry_at: number | null;
+  updated_at: number;
+}
+
+/** The org's daily allocations as the `limits` resource last gave them (null: not listed). */
+export interface OrgLimitsTable {
+  tenant_id: string;
+  api_max: number | null;
+  api_remaining: number | null;
+  /** DailyDeliveredPlatformEvents: event deliveries to API subscribers in the last 24 hours. */
+  deliveries_max: number | null;
+  deliveries_remaining: number | null;
+  read_at: number;
 }
 
 /** A running process of the service (serve or worker), alive while it renews `expires_at`. */

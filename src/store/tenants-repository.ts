@@ -137,11 +137,16 @@ export type TenantToPoll = TenantRow &
   Pick<ConnectionRow, 'state' | 'connected_at'> & {
     /** When the poll position was last saved; null if the tenant was never polled. */
     polled_at: number | null;
+    /** `polling` while CDC cannot be used for the tenant (it is then polled faster); else `streaming` or null. */
+    cdc_state: string | null;
+    /** The org's daily API requests as the limits resource last gave them (null: not read). */
+    api_max: number | null;
+    api_remaining: number | null;
   };
 
 /**
- * Every tenant that has a Salesforce connection, with its state, when it connected and when its
- * poll position was last saved: who is due a poll.
+ * Every tenant that has a Salesforce connection, with its state, when it connected, when its
+ * poll position was last saved, whether CDC streams for it and its org's API use: who is due a poll.
  */
 export async function listTenantsToPoll(db: Kysely<Database>): Promise<TenantToPoll[]> {
   return db
@@ -150,8 +155,17 @@ export async function listTenantsToPoll(db: Kysely<Database>): Promise<TenantToP
     .leftJoin('intake_positions as p', (join) =>
       join.onRef('p.tenant_id', '=', 'tenants.id').on('p.source', '=', 'poll'),
     )
+    .leftJoin('cdc_states as cdc', 'cdc.tenant_id', 'tenants.id')
+    .leftJoin('org_limits as l', 'l.tenant_id', 'tenants.id')
     .selectAll('tenants')
-    .select(['c.state', 'c.connected_at', 'p.updated_at as polled_at'])
+    .select([
+      'c.state',
+      'c.connected_at',
+      'p.updated_at as polled_at',
+      'cdc.state as cdc_state',
+      'l.api_max',
+      'l.api_remaining',
+    ])
     .execute();
 }
 
@@ -214,12 +228,12 @@ export async function forgetSyncState(db: Kysely<Database>, tenantId: string): P
 }
 
 /**
- * Deletes a tenant and everything of it in one transaction: its sync state (above), OAuth states
- * and its leases; its connection, providers and mailboxes go with the tenant row.
+ * Deletes a tenant and everything of it in one transaction: its sync state (above), OAuth states,
+ * its CDC state and org limits, and its leases; its connection, providers and mailboxes go with the tenant row.
  */
 export async function deleteTenant(db: Kysely<Database>, tenantId: string): Promise<void> {
   await db.transaction().execute(async (tx) => {
-    for (const table of [...syncStateTables, 'oauth_states'] as const)
+    for (const table of [...syncStateTables, 'oauth_states', 'cdc_states', 'org_limits'] as const)
       await tx.deleteFrom(table).where('tenant_id', '=', tenantId).execute();
     await tx.deleteFrom('leases').where('name', 'like', `%:${tenantId}`).execute();
     await tx.deleteFrom('tenants').where('id', '=', tenantId).execute();

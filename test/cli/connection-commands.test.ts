@@ -114,7 +114,7 @@ describe('connection commands', () => {
     const status = await cli(['status']);
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(
-      /^TENANT\s+SALESFORCE\s+ORG\s+USER\s+EXPIRES\s+QUEUED\s+PAUSED\s+DEAD\nacme\s+Disconnected\s+-/,
+      /^TENANT\s+SALESFORCE\s+ORG\s+USER\s+EXPIRES\s+QUEUED\s+PAUSED\s+DEAD\s+CHANGES\nacme\s+Disconnected\s+-\s+-\s+-\s+0\s+0\s+0\s+-\n/,
     );
     const unknown = await cli(['disconnect', 'globex']);
     expect(unknown.code).toBe(1);

@@ -36,6 +36,7 @@ describeEachBackend('doctor', (database) => {
       'Read Events',
       'Read users',
       'API budget',
+      'Event deliveries',
       'Clock (Salesforce)',
       'Change data capture',
       'Mailbox provider',
@@ -53,7 +54,7 @@ describeEachBackend('doctor', (database) => {
       expect(checks['Change data capture']).toMatchObject({
         result: 'warn',
         detail: expect.stringMatching(/^Event is not selected for change data capture/) as unknown,
-        fix: 'in Salesforce Setup → Change Data Capture, select Event',
+        fix: 'in Salesforce Setup → Change Data Capture, select Event (at most 5 entities can be selected without the add-on: if 5 are, deselect one)',
       });
     } finally {
       synced.env.sandbox.setCdcEnabled(true);

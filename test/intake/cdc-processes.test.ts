@@ -1,7 +1,8 @@
 // The service as separate processes against the sandbox org's Pub/Sub API: killed with SIGKILL
 // between receiving a batch and committing it, the batch is received again after a restart and
-// recorded once; and of two processes on PostgreSQL exactly one holds a tenant's subscription,
-// the other taking over when the holder dies.
+// recorded once; when the org's event delivery allocation is spent, the tenant is polled at the
+// fallback interval (its usual one here is a day) and `status` says why; and of two processes on
+// PostgreSQL exactly one holds a tenant's subscription, the other taking over when the holder dies.
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
@@ -14,6 +15,7 @@ import { generateSecretKey } from '../../src/lib/secret-box.ts';
 import { tenantCreationDeps } from '../../src/main.ts';
 import { createTenant } from '../../src/tenants/create-tenant.ts';
 import { startCliProcess } from '../support/cli-process.ts';
+import { runCliInProcess } from '../support/cli-in-process.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 import { startServiceUnderTest } from '../support/service-under-test.ts';
 import { createOutboundFetch } from '../../src/lib/outbound-fetch.ts';
@@ -43,6 +45,7 @@ describeEachBackend('CDC intake in separate processes', (database) => {
       INSTANT_SYNC_EXTRA_CA_FILE: sandbox.caFile ?? '',
       INSTANT_SYNC_PUBSUB_ENDPOINT: sandbox.pubSubEndpoint ?? '',
       INSTANT_SYNC_POLL_INTERVAL: '1d',
+      INSTANT_SYNC_CDC_FALLBACK_POLL_INTERVAL: '5s',
       INSTANT_SYNC_PORT: '0',
       INSTANT_SYNC_LOG_LEVEL: 'debug',
     };
@@ -152,6 +155,46 @@ describeEachBackend('CDC intake in separate processes', (database) => {
     expect(recorded).toHaveLength(10);
     expect(new Set(recorded.map((r) => r.event_id))).toEqual(new Set(batch));
   }, 240_000);
+
+  it('polls at the fallback interval while the delivery allocation is spent, and status says why', async () => {
+    await serve();
+    await waitFor(() => sandbox.stats().cdcSubscribers === 1, {
+      what: 'the subscription',
+      timeoutMs: 30_000,
+    });
+    // One delivery left: the first Event comes by CDC, then Salesforce ends the stream.
+    sandbox.setCdcDeliveryAllocation(sandbox.cdcDeliveryAllocation().used + 1);
+    try {
+      const ids = createEvents(3, 'Spent');
+      const recorded = await waitFor(
+        async () => {
+          const rows = await recordedFor(ids);
+          return new Set(rows.map((r) => r.event_id)).size === 3 ? rows : undefined;
+        },
+        { what: 'every Event, the last ones by polling', timeoutMs: 60_000 },
+      );
+      expect(recorded.filter((r) => r.dedupe_key.startsWith('poll:')).length).toBeGreaterThanOrEqual(2);
+      const status = await waitFor(
+        async () => {
+          const { stdout } = await runCliInProcess(['status'], env);
+          return stdout.includes('CDC paused: delivery allocation spent') ? stdout : undefined;
+        },
+        { what: 'status saying why', timeoutMs: 30_000 },
+      );
+      expect(status).toMatch(/acme .*polling every 5 s \(CDC paused: delivery allocation spent\)/);
+      expect(status).toContain('You have exceeded the event delivery limit for your org.');
+      expect(sandbox.stats().cdcSubscribers).toBe(0);
+    } finally {
+      sandbox.setCdcDeliveryAllocation(25_000);
+      // The next case starts with CDC as a new tenant's (not waiting out this one's retry time).
+      await Promise.all(children.splice(0).map((child) => stop(child)));
+      const store = database.open({ poolSize: 1 });
+      await store.db
+        .deleteFrom('cdc_states')
+        .execute()
+        .finally(() => store.close());
+    }
+  }, 180_000);
 
   it.runIf(database.backend === 'postgres')(
     'runs one subscription per tenant across two processes (PostgreSQL only: SQLite serves one process), and the survivor takes over',

@@ -127,7 +127,14 @@ describeEachBackend('polling reconciliation', (database) => {
 
   it('polls each tenant on one node only, and not at all while it cannot sync', async () => {
     await env.connectedTenant('globex');
-    const scheduler = (nodeId: string) => new PollingScheduler({ ...deps(), nodeId, intervalMs: 60_000 });
+    const scheduler = (nodeId: string) =>
+      new PollingScheduler({
+        ...deps(),
+        nodeId,
+        intervalMs: 60_000,
+        fallbackIntervalMs: 15_000,
+        apiBudgetPercent: 80,
+      });
     const [a, b] = [scheduler('node-a'), scheduler('node-b')];
     env.advance(120_000);
     const calls = env.sandbox.stats().apiCalls;
@@ -155,7 +162,13 @@ describeEachBackend('polling reconciliation', (database) => {
   it('polls a tenant at its own interval when it has one', async () => {
     const db = env.service.runtime.store.db;
     await db.updateTable('tenants').set({ poll_interval_ms: 600_000 }).where('id', '=', tenant.id).execute();
-    const node = new PollingScheduler({ ...deps(), nodeId: 'node-c', intervalMs: 60_000 });
+    const node = new PollingScheduler({
+      ...deps(),
+      nodeId: 'node-c',
+      intervalMs: 60_000,
+      fallbackIntervalMs: 15_000,
+      apiBudgetPercent: 80,
+    });
     // The last poll was a few minutes ago: due by the server's minute, not by the tenant's ten.
     const calls = env.sandbox.stats().apiCalls;
     env.advance(120_000);

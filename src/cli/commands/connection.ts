@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { describeCountdown } from '../../domain/salesforce-connection.ts';
 import { oauthAppFor } from '../../salesforce/oauth-app.ts';
+import { intakeStatus } from '../../intake/intake-status.ts';
 import { toTenantSummary } from '../../tenants/tenant-summary.ts';
 import { printJson, printTable, type CliContext } from '../cli-context.ts';
 import { openDataWithSecrets, withRuntime } from '../command-setup.ts';
@@ -73,7 +74,9 @@ export function registerConnection(program: Command, ctx: CliContext): void {
 
   program
     .command('status')
-    .description('every tenant with its Salesforce connection state, expiry and queue')
+    .description(
+      'every tenant with its Salesforce connection state, expiry, queue and how changes come in (CDC streaming, or polling faster instead and why)',
+    )
     .option('--json', 'print the result as JSON')
     .action((opts: { json?: boolean }, command: Command) =>
       withRuntime(ctx, command, openDataWithSecrets, async ({ salesforce, store, queue, clock, config }) => {
@@ -84,6 +87,7 @@ export function registerConnection(program: Command, ctx: CliContext): void {
             ...toTenantSummary(tenant, config.publicUrl),
             connection,
             jobs: await queue.counts(tenant.id),
+            intake: await intakeStatus(store.repos, config, tenant),
           });
         }
         if (opts.json === true) {
@@ -93,8 +97,8 @@ export function registerConnection(program: Command, ctx: CliContext): void {
         } else {
           printTable(
             ctx,
-            ['TENANT', 'SALESFORCE', 'ORG', 'USER', 'EXPIRES', 'QUEUED', 'PAUSED', 'DEAD'],
-            rows.map(({ slug, connection: c, jobs }) => [
+            ['TENANT', 'SALESFORCE', 'ORG', 'USER', 'EXPIRES', 'QUEUED', 'PAUSED', 'DEAD', 'CHANGES'],
+            rows.map(({ slug, connection: c, jobs, intake }) => [
               slug,
               c.status.replace(/ \(.*\)$/, ''),
               c.orgId ?? '-',
@@ -105,8 +109,26 @@ export function registerConnection(program: Command, ctx: CliContext): void {
               String(jobs.ready + jobs.scheduled + jobs.running),
               String(jobs.paused),
               String(jobs.dead),
+              c.state === 'disconnected'
+                ? '-'
+                : intake.cdc === 'polling' && intake.fallback !== undefined
+                  ? `polling every ${Math.round(intake.pollEveryMs / 1000)} s (CDC paused: ${intake.fallback.label})`
+                  : intake.cdc === 'streaming'
+                    ? 'CDC'
+                    : `polling every ${Math.round(intake.pollEveryMs / 1000)} s`,
             ]),
           );
+          // Why CDC is not used, in Salesforce's words, and what to do: one paragraph per such tenant.
+          for (const { slug, intake } of rows) {
+            const fallback = intake.fallback;
+            if (fallback === undefined) continue;
+            const retry =
+              fallback.retryAt === null ? '' : ` Tried again at ${new Date(fallback.retryAt).toISOString()}.`;
+            ctx.stdout(
+              `\n${slug}: ${intake.summary} (since ${new Date(fallback.since).toISOString()}; Salesforce: ${fallback.detail}). ` +
+                `To do: ${fallback.fix}.${retry}\n`,
+            );
+          }
         }
       }),
     );

@@ -12,6 +12,7 @@ import { cdcChangePayload, type FieldListHeader } from './cdc-event-record.ts';
 import type { ChangeType, TenantRow } from '../../store/schema.ts';
 import type { SalesforceSession, SessionSource } from '../../salesforce/salesforce-sessions.ts';
 import { PubSubSubscriber, unwrapUnion, type PubSubEvent } from './pubsub-client.ts';
+import { refusalOf, salesforceWords, type CdcRefusal } from './cdc-fallback.ts';
 import type { Repositories } from '../../store/repositories.ts';
 
 export const eventChangeTopic = '/data/EventChangeEvent';
@@ -33,10 +34,18 @@ export interface CdcSubscriptionDeps {
   extraCaPem: string | undefined;
   /** Called when changes may have been missed: poll from `since`. */
   reconcile: (since: number, reason: string) => Promise<void>;
+  /**
+   * Called once the subscription is known to work: its first events arrived, or it stayed open
+   * `liveAfterMs` (Salesforce refuses a subscription at its first request, and an idle stream hears
+   * nothing for minutes).
+   */
+  onLive?: () => void;
+  liveAfterMs?: number;
 }
 
 /**
- * `stopped` by stop(); `failed`: the stream broke (reconnect with backoff); `store-failed`: the
+ * `stopped` by stop(); `failed`: the stream broke (reconnect with backoff; `refusal` says when
+ * Salesforce refused it for a reason that will not pass by itself soon); `store-failed`: the
  * database could not be read or written (reconnect as soon as it answers again: Salesforce is fine).
  */
 export type SubscriptionEnd = 'stopped' | 'failed' | 'store-failed';
@@ -71,6 +80,12 @@ export class CdcSubscription {
   #settle: ((end: SubscriptionEnd) => void) | undefined;
   #stopped = false;
   #commitFailed = false;
+  #liveTimer: NodeJS.Timeout | undefined;
+  #live = false;
+  /** Why Salesforce refused the stream, when it said something that will not pass on its own soon. */
+  refusal: CdcRefusal | undefined;
+  /** Salesforce's words for the last end of the stream. */
+  lastError: string | undefined;
 
   constructor(deps: CdcSubscriptionDeps, tenant: TenantRow) {
     this.#deps = deps;
@@ -118,6 +133,7 @@ export class CdcSubscription {
             .finally(() => this.#finish('failed')),
       },
     );
+    this.#liveTimer = setTimeout(() => this.#markLive(), this.#deps.liveAfterMs ?? 15_000);
     this.#deps.logger.info(
       { tenant: this.#tenant.slug, from: position?.replayId ?? 'latest' },
       'subscribed to Event change data capture',
@@ -132,7 +148,15 @@ export class CdcSubscription {
     this.#finish('stopped');
   }
 
+  #markLive(): void {
+    clearTimeout(this.#liveTimer);
+    if (this.#live || this.#settle === undefined) return;
+    this.#live = true;
+    this.#deps.onLive?.();
+  }
+
   #receive(events: PubSubEvent[]): void {
+    this.#markLive();
     this.#buffer.push(...events);
     if (this.#buffer.length >= maxBatch) void this.#flushNow();
     else this.#flushTimer ??= setTimeout(() => void this.#flushNow(), flushDelayMs);
@@ -148,6 +172,9 @@ export class CdcSubscription {
     if (this.#stopped) return;
     const { logger } = this.#deps;
     const code = errorCode ?? details;
+    clearTimeout(this.#liveTimer);
+    this.lastError = salesforceWords(errorCode, details);
+    this.refusal = refusalOf(errorCode, details);
     await this.#flushNow();
     if (code.includes('replayid')) {
       const since =
@@ -168,11 +195,9 @@ export class CdcSubscription {
     } else if (code.includes('auth')) {
       logger.info({ tenant: this.#tenant.slug }, 'the Pub/Sub API refused the session; refreshing it');
       await this.#deps.sessions.rejected(session).catch(() => undefined);
-    } else if (code.includes('topic')) {
-      logger.warn(
-        { tenant: this.#tenant.slug },
-        'Event is not selected for change data capture in this org (Setup → Change Data Capture); polling finds changes meanwhile',
-      );
+    } else if (this.refusal !== undefined) {
+      // The scheduler says so when the tenant's CDC state changes, not at every retry.
+      logger.debug({ tenant: this.#tenant.slug, error: details }, 'the Pub/Sub API refused the subscription');
     } else {
       logger.warn({ tenant: this.#tenant.slug, error: details }, 'the CDC stream ended; reconnecting');
     }
@@ -263,6 +288,7 @@ export class CdcSubscription {
 
   #finish(end: SubscriptionEnd): void {
     clearTimeout(this.#flushTimer);
+    clearTimeout(this.#liveTimer);
     this.#subscriber?.close();
     this.#subscriber = undefined;
     this.#settle?.(end);

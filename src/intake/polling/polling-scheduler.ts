@@ -1,13 +1,16 @@
 // Runs every connected tenant's poll at its interval, on one node at a time: a tenant is polled
 // only by the node holding its `poll:<tenant>` lease, so several `serve` processes on PostgreSQL
 // share the tenants instead of polling each one several times. One tenant's failure is logged
-// and never stops the others.
+// and never stops the others. A tenant whose change data capture cannot be used for now (its CDC
+// state is `polling`: cdc-fallback.ts) is polled at the faster fallback interval, unless its org
+// has used more of its daily API requests than the API budget allows (then at its usual one).
 import { connectionCanSync } from '../../domain/salesforce-connection.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { describeError, ReconnectRequiredError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { startPeriodicTask, type PeriodicTask } from '../../lib/periodic-task.ts';
 import { pollTenant, type PollerDeps } from './poller.ts';
+import type { TenantToPoll } from '../../store/tenants-repository.ts';
 
 export interface PollingSchedulerDeps extends PollerDeps {
   clock: Clock;
@@ -15,6 +18,10 @@ export interface PollingSchedulerDeps extends PollerDeps {
   /** This process, as lease holder. */
   nodeId: string;
   intervalMs: number;
+  /** The interval while CDC cannot be used for a tenant (at most its usual interval). */
+  fallbackIntervalMs: number;
+  /** Percentage of the org's daily API requests above which the fallback interval is not used. */
+  apiBudgetPercent: number;
 }
 
 const tickMs = 5000;
@@ -46,13 +53,22 @@ export class PollingScheduler {
     this.#held.clear();
   }
 
+  /** Whether the tenant is polled at the fallback interval: CDC cannot be used, and the API budget allows. */
+  #fallsBack(tenant: TenantToPoll): boolean {
+    if (tenant.cdc_state !== 'polling') return false;
+    if (tenant.api_max === null || tenant.api_remaining === null || tenant.api_max <= 0) return true;
+    const used = Number(tenant.api_max) - Number(tenant.api_remaining);
+    return (used * 100) / Number(tenant.api_max) < this.#deps.apiBudgetPercent;
+  }
+
   /** Polls every connected tenant whose last poll is at least one interval old and whose lease we hold. */
   async runDue(): Promise<void> {
     const { repos, clock, nodeId, intervalMs, logger } = this.#deps;
     for (const tenant of await repos.tenants.listTenantsToPoll()) {
       if (!connectionCanSync(tenant.state)) continue;
       const now = clock.now();
-      const every = tenant.poll_interval_ms === null ? intervalMs : Number(tenant.poll_interval_ms);
+      const usual = tenant.poll_interval_ms === null ? intervalMs : Number(tenant.poll_interval_ms);
+      const every = this.#fallsBack(tenant) ? Math.min(usual, this.#deps.fallbackIntervalMs) : usual;
       if (tenant.polled_at !== null && now - tenant.polled_at < every) continue;
       if ((this.#retryAt.get(tenant.id) ?? 0) > now) continue;
       const lease = `poll:${tenant.id}`;

@@ -21,6 +21,7 @@ import { syncMinutesSchema } from './0016-sync-minutes.ts';
 import { retentionSchema } from './0017-retention.ts';
 import { jobLanesSchema } from './0018-job-lanes.ts';
 import { tenantTurnsSchema } from './0019-tenant-turns.ts';
+import { cdcFallbackSchema } from './0020-cdc-fallback.ts';
 
 export function allMigrations(backend: BackendCapabilities): Record<string, Migration> {
   return {
@@ -43,5 +44,6 @@ export function allMigrations(backend: BackendCapabilities): Record<string, Migr
     '0017-retention': retentionSchema(),
     '0018-job-lanes': jobLanesSchema(),
     '0019-tenant-turns': tenantTurnsSchema(),
+    '0020-cdc-fallback': cdcFallbackSchema(),
   };
 }
