@@ -225,10 +225,11 @@ describeEachBackend('CDC fallback to polling', (database) => {
     const node = scheduler();
     await node.tick();
     await waitFor(async () => (await cdcState())?.state === 'streaming', { what: 'CDC streaming' });
+    // The refusal Salesforce's Pub/Sub API gives a caller over its connection limit.
     env.sandbox.pubSubOutage(10_000, {
-      code: 'PERMISSION_DENIED',
-      errorCode: 'sfdc.platform.eventbus.grpc.service.permission.denied',
-      details: 'the user may not subscribe',
+      code: 'RESOURCE_EXHAUSTED',
+      details:
+        "The service received too many connections and doesn't have the resources to accept new connections.",
     });
     const refused = await waitFor(
       async () => {
@@ -237,7 +238,7 @@ describeEachBackend('CDC fallback to polling', (database) => {
       },
       { what: 'refused' },
     );
-    expect(refused.detail).toContain('the user may not subscribe');
+    expect(refused.detail).toContain('The service received too many connections');
     await waitFor(async () => (await cdcState())?.state === 'streaming', {
       what: 'CDC back',
       timeoutMs: 30_000,
