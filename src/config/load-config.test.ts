@@ -133,6 +133,35 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('reads the database URL and secrets from the files their _FILE variables name (container secrets)', () => {
+    const folder = tempFolder();
+    const url = join(folder, 'database-url');
+    const token = join(folder, 'admin-token');
+    writeFileSync(url, 'postgres://instant_sync:s3cret@db:5432/instant_sync\n');
+    writeFileSync(token, 'an-admin-token-of-24-characters-or-more');
+    const config = loadConfig({
+      env: { INSTANT_SYNC_DATABASE_URL_FILE: url, INSTANT_SYNC_ADMIN_TOKEN_FILE: token },
+    });
+    expect(config.databaseUrl).toBe('postgres://instant_sync:s3cret@db:5432/instant_sync');
+    expect(config.adminToken).toBe('an-admin-token-of-24-characters-or-more');
+
+    const problems = problemsOf(() =>
+      loadConfig({
+        env: {
+          INSTANT_SYNC_DATABASE_URL: 'sqlite:x.db',
+          INSTANT_SYNC_DATABASE_URL_FILE: url,
+          INSTANT_SYNC_ADMIN_TOKEN_FILE: join(folder, 'missing'),
+          INSTANT_SYNC_PORT_FILE: url,
+        },
+      }),
+    );
+    expect(problems).toEqual([
+      expect.stringMatching(/^unknown setting INSTANT_SYNC_PORT_FILE/) as unknown,
+      'INSTANT_SYNC_DATABASE_URL and INSTANT_SYNC_DATABASE_URL_FILE are both set: set one of them',
+      expect.stringMatching(/^INSTANT_SYNC_ADMIN_TOKEN_FILE: cannot read .*missing: ENOENT/) as unknown,
+    ]);
+  });
+
   it('reports an unreadable or malformed config file', () => {
     expect(problemsOf(() => loadConfig({ env: {}, configFile: '/nonexistent/config.json' }))[0]).toMatch(
       /^cannot read config file \/nonexistent\/config.json/,

@@ -30,7 +30,11 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   const fileValues =
     namedFile !== undefined ? readConfigFile(namedFile, problems) : (demoFile?.settings ?? {});
   const names = Object.keys(options) as OptionName[];
-  const envNames = new Set<string>([configFileEnv, ...names.map((n) => options[n].env)]);
+  const envNames = new Set<string>([
+    configFileEnv,
+    ...names.map((n) => options[n].env),
+    ...names.filter((n) => (options[n] as OptionSpec).fromFile === true).map((n) => `${options[n].env}_FILE`),
+  ]);
 
   for (const key of Object.keys(env)) {
     if (key.startsWith('INSTANT_SYNC_') && !envNames.has(key)) {
@@ -46,7 +50,8 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   const values: Record<string, unknown> = {};
   for (const name of names) {
     const spec: OptionSpec = options[name];
-    const fromEnv = nonEmpty(env[spec.env]);
+    const fromSecretFile = valueFromFile(spec, env, problems);
+    const fromEnv = nonEmpty(env[spec.env]) ?? fromSecretFile;
     const fromFile = fileValues[name];
     const source =
       fromEnv !== undefined
@@ -79,6 +84,31 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     '',
   );
   return { ...values, publicUrl } as Config;
+}
+
+/**
+ * The value in the file `<env>_FILE` names, for options that may come from one (container
+ * secrets): its contents without the final line break. Setting both is a mistake worth a word.
+ */
+function valueFromFile(
+  spec: OptionSpec,
+  env: Readonly<Record<string, string | undefined>>,
+  problems: string[],
+): string | undefined {
+  const file = spec.fromFile === true ? nonEmpty(env[`${spec.env}_FILE`]) : undefined;
+  if (file === undefined) return undefined;
+  if (nonEmpty(env[spec.env]) !== undefined) {
+    problems.push(`${spec.env} and ${spec.env}_FILE are both set: set one of them`);
+    return undefined;
+  }
+  try {
+    const value = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    if (value.trim() === '') problems.push(`${spec.env}_FILE: ${file} is empty`);
+    return nonEmpty(value);
+  } catch (error) {
+    problems.push(`${spec.env}_FILE: cannot read ${file}: ${(error as Error).message}`);
+    return undefined;
+  }
 }
 
 function readConfigFile(path: string, problems: string[]): Record<string, unknown> {

@@ -17,6 +17,11 @@ export interface OptionSpec {
   description: string;
   /** Secret values are never printed back, even in error messages. */
   secret?: boolean;
+  /**
+   * The value may instead be the contents of the file `<env>_FILE` names (a container secret or a
+   * file only the service's user reads), so it need not be in the environment.
+   */
+  fromFile?: boolean;
   schema: z.ZodType;
 }
 
@@ -74,6 +79,7 @@ export const options = {
     description:
       'Where the service keeps its state. `sqlite:<path>` is the embedded default (one process, WAL mode); ' +
       '`postgres://user:password@host:5432/database` lets many `serve` and `worker` processes share the work.',
+    fromFile: true,
     schema: databaseUrl,
   },
   databasePoolSize: {
@@ -172,6 +178,7 @@ export const options = {
     defaultDescription: '(none: set per tenant)',
     description: 'Consumer secret of that External Client App.',
     secret: true,
+    fromFile: true,
     schema: z.string().trim().min(1),
   },
   salesforceApiVersion: {
@@ -285,6 +292,7 @@ export const options = {
       'Token that signs in to the admin pages and authorizes the JSON API (`Authorization: Bearer <token>`). At ' +
       'least 24 characters. Either this or an admin password is needed for the admin pages.',
     secret: true,
+    fromFile: true,
     schema: z.string().trim().min(24, 'expected at least 24 characters'),
   },
   trustProxy: {

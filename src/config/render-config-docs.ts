@@ -20,6 +20,10 @@ export function renderConfigDocs(): string {
     'the config file stops the service at start with one message that lists every problem. Durations are written',
     'with a unit: `500ms`, `30s`, `10m`, `2h`, `1d`.',
     '',
+    'Options marked _(or `…_FILE`)_ may instead be read from the file that `<variable>_FILE` names (its contents, without',
+    'the final line break): container secrets, or a file only the service user can read. The secret key has its own',
+    'file setting, `INSTANT_SYNC_SECRET_KEY_FILE`.',
+    '',
     '| Option | Environment variable | Default | Meaning |',
     '|---|---|---|---|',
   ];
@@ -29,7 +33,7 @@ export function renderConfigDocs(): string {
     // A bounded setting's schema describes its range ("from 10s to 1d"): shown, so it cannot drift.
     const range = spec.schema.description === undefined ? '' : ` Allowed: ${spec.schema.description}.`;
     lines.push(
-      `| \`${name}\` | \`${spec.env}\` | ${shown} | ${`${spec.description}${range}`.replaceAll('|', '\\|')} |`,
+      `| \`${name}\` | \`${spec.env}\`${spec.fromFile === true ? ' (or `…_FILE`)' : ''} | ${shown} | ${`${spec.description}${range}`.replaceAll('|', '\\|')} |`,
     );
   }
   lines.push('');
