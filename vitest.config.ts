@@ -1,4 +1,5 @@
-// `npm test`: every test but the system tests (vitest.system.config.ts, `npm run test:system`),
+// `npm test`: every test but the system tests (vitest.system.config.ts, `npm run test:system`) and
+// the container test (vitest.container.config.ts, `npm run test:container`),
 // two files at a time, each worker process running file after file (isolate: false): a fresh
 // process per file re-imported the same modules for every file, a third of the run on 2 cores.
 // test/support/process-state.ts puts back what a file may change process-wide (the default TLS
@@ -9,7 +10,7 @@ import { systemTests } from './vitest.system.config.ts';
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'sandbox/**/*.test.ts'],
-    exclude: [...configDefaults.exclude, ...systemTests],
+    exclude: [...configDefaults.exclude, ...systemTests, 'test/container/**'],
     pool: 'forks',
     maxWorkers: 2,
     isolate: false,
