@@ -4,12 +4,11 @@
 // is read again, and a later CDC edit folds onto what was read; so is one whose kept record lacks
 // a field an exclusion rule now needs. `trace` says which happened.
 import { repositories } from '../../src/store/repositories.ts';
-import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { cdcNode } from '../support/cdc-node.ts';
 import type { GraphSandbox } from '../../sandbox/graph/index.ts';
 import type { SyncWorker } from '../../src/engine/sync-worker.ts';
-import { CdcScheduler } from '../../src/intake/cdc/cdc-scheduler.ts';
-import { reconcileFrom } from '../../src/intake/polling/reconcile.ts';
+import { type CdcScheduler } from '../../src/intake/cdc/cdc-scheduler.ts';
 import { createSyncWorker } from '../../src/main.ts';
 import { eventStories } from '../../src/reports/event-story.ts';
 import { salesforceIdProperty } from '../../src/providers/graph/to-graph-event.ts';
@@ -51,17 +50,7 @@ describeEachBackend('CDC edits', (database) => {
     restClient: env.service.runtime.salesforce.restClient,
   });
   const startNode = async () => {
-    const { runtime } = env.service;
-    const node = new CdcScheduler({
-      repos: runtime.store.repos,
-      clock: env.clock,
-      logger: runtime.logger,
-      nodeId: 'node-a',
-      sessionsFor: (tenantId) => runtime.salesforce.sessions.forTenant(tenantId),
-      pubSubEndpoint: runtime.config.pubSubEndpoint,
-      extraCaPem: readFileSync(env.sandbox.caFile ?? '', 'utf8'),
-      reconcile: (t, since) => reconcileFrom(pollDeps(), t, since),
-    });
+    const node = cdcNode(env);
     nodes.push(node);
     await node.tick();
     await waitFor(() => env.sandbox.stats().cdcSubscribers === 1, { what: 'a live subscription' });

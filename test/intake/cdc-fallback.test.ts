@@ -3,10 +3,9 @@
 // faster fallback interval, every place an admin looks says so and why, and CDC comes back by
 // itself once it can: after a spent allocation from the latest event (what polling found is not
 // delivered again), with a poll over the gap.
-import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { CdcScheduler } from '../../src/intake/cdc/cdc-scheduler.ts';
-import { reconcileFrom } from '../../src/intake/polling/reconcile.ts';
+import { cdcNode } from '../support/cdc-node.ts';
+import { type CdcScheduler } from '../../src/intake/cdc/cdc-scheduler.ts';
 import { PollingScheduler } from '../../src/intake/polling/polling-scheduler.ts';
 import { intakeStatus } from '../../src/intake/intake-status.ts';
 import { doctorDeps } from '../../src/main.ts';
@@ -53,20 +52,9 @@ describeEachBackend('CDC fallback to polling', (database) => {
     restClient: env.service.runtime.salesforce.restClient,
   });
   function scheduler() {
-    const { runtime } = env.service;
-    const node = new CdcScheduler({
-      repos: runtime.store.repos,
-      clock: env.clock,
-      logger: runtime.logger,
-      nodeId: 'node-a',
-      sessionsFor: (tenantId) => runtime.salesforce.sessions.forTenant(tenantId),
-      pubSubEndpoint: runtime.config.pubSubEndpoint,
-      extraCaPem: env.sandbox.caFile === undefined ? undefined : readFileSync(env.sandbox.caFile, 'utf8'),
-      reconcile: async (t, since, reason) => {
-        await reconcileFrom(pollerDeps(), t, since);
-        reconciled.push(reason);
-      },
-      readLimits: (tenantId) => runtime.salesforce.restClient(tenantId).limits(),
+    const node = cdcNode(env, {
+      onReconciled: (reason) => reconciled.push(reason),
+      readLimits: (tenantId) => env.service.runtime.salesforce.restClient(tenantId).limits(),
       liveAfterMs: 500,
       fallbackRetryMs: { 'delivery-allocation': 300, 'not-selected': 300, refused: 300 },
       tickMs: 60_000,

@@ -1,12 +1,11 @@
 // Change data capture alone (no polling, no webhook): every create, update and delete of 1,000
 // writes becomes a change row and one job per Event, across a restart of the subscriber in the
 // middle; a replay id aged past the 72-hour retention is recovered by reconciliation.
-import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { cdcNode } from '../support/cdc-node.ts';
 import { parseSalesforceEvent, eventFieldNames } from '../../src/domain/salesforce-event.ts';
-import { CdcScheduler } from '../../src/intake/cdc/cdc-scheduler.ts';
+import { type CdcScheduler } from '../../src/intake/cdc/cdc-scheduler.ts';
 import { knownFromChanges } from '../../src/store/changes/known-from-changes.ts';
-import { reconcileFrom } from '../../src/intake/polling/reconcile.ts';
 import type { TenantRow } from '../../src/store/schema.ts';
 import { findTenantBySlug } from '../../src/store/tenants-repository.ts';
 import { startSandboxedService, type SandboxedService } from '../support/sandboxed-service.ts';
@@ -25,26 +24,10 @@ describeEachBackend('CDC intake', (database) => {
   afterAll(() => env.close());
 
   function scheduler(nodeId: string, options: { tickMs?: number } = {}) {
-    const { runtime } = env.service;
-    const pollerDeps = {
-      repos: runtime.store.repos,
-      clock: env.clock,
-      logger: runtime.logger,
-      restClient: runtime.salesforce.restClient,
-    };
-    const node = new CdcScheduler({
-      repos: runtime.store.repos,
-      clock: env.clock,
-      logger: runtime.logger,
+    const node = cdcNode(env, {
       nodeId,
-      sessionsFor: (tenantId) => runtime.salesforce.sessions.forTenant(tenantId),
-      pubSubEndpoint: runtime.config.pubSubEndpoint,
-      extraCaPem: env.sandbox.caFile === undefined ? undefined : readFileSync(env.sandbox.caFile, 'utf8'),
-      reconcile: async (t, since, reason) => {
-        await reconcileFrom(pollerDeps, t, since);
-        reconciled.push(reason);
-      },
-      connections: runtime.salesforce.connections,
+      connections: env.service.runtime.salesforce.connections,
+      onReconciled: (reason) => reconciled.push(reason),
       ...options,
     });
     nodes.push(node);
