@@ -11,6 +11,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../../test/support/wait-for.ts';
 import { startSalesforceSandbox, type SalesforceSandbox } from './index.ts';
 import { testAccessToken } from './test-sign-in.ts';
 
@@ -136,7 +137,7 @@ describe('sandbox CDC allocations', () => {
   async function subscribed(from: { replayId?: bigint } = {}) {
     const before = org.stats().cdcSubscribers;
     const seen = subscribe(from);
-    await until(() => org.stats().cdcSubscribers > before || seen.ended !== undefined);
+    await waitFor(() => org.stats().cdcSubscribers > before || seen.ended !== undefined);
     expect(seen.ended).toBeUndefined();
     return seen;
   }
@@ -160,7 +161,7 @@ describe('sandbox CDC allocations', () => {
     const seen = await subscribed();
     org.setCdcDeliveryAllocation(3);
     createEvents(5);
-    await until(() => seen.ended !== undefined);
+    await waitFor(() => seen.ended !== undefined);
     expect(seen.replayIds).toHaveLength(3);
     expectLimitExceeded(seen.ended);
     expect(org.stats()).toMatchObject({ cdcDelivered: 3, cdcDeliveriesUsed: 3, cdcSubscribers: 0 });
@@ -170,7 +171,7 @@ describe('sandbox CDC allocations', () => {
   it('refuses a new subscription while none of the allocation remains', async () => {
     org.setCdcDeliveryAllocation(0);
     const seen = subscribe();
-    await until(() => seen.ended !== undefined);
+    await waitFor(() => seen.ended !== undefined);
     expectLimitExceeded(seen.ended);
     expect(org.stats().cdcSubscribers).toBe(0);
     // An add-on bought: the allocation grows and subscriptions are taken again.
@@ -187,18 +188,18 @@ describe('sandbox CDC allocations', () => {
     const first = await subscribed();
     const second = await subscribed();
     createEvents(2);
-    await until(() => first.replayIds.length === 2 && second.replayIds.length === 2);
+    await waitFor(() => first.replayIds.length === 2 && second.replayIds.length === 2);
     // Idle after them, each stream gets keepalives (empty FetchResponses), which count for nothing.
     const keepalives = { first: first.keepalives, second: second.keepalives };
-    await until(() => first.keepalives > keepalives.first && second.keepalives > keepalives.second);
+    await waitFor(() => first.keepalives > keepalives.first && second.keepalives > keepalives.second);
     expect(org.stats().cdcDeliveriesUsed).toBe(4);
     expect(await deliveryLimit()).toEqual({ Max: 10_000, Remaining: 9996 });
 
     // 3 deliveries left for two subscribers of 2 events: 3 go, the fourth ends its stream.
     org.setCdcDeliveryAllocation(7);
     createEvents(2);
-    await until(() => [first, second].some((s) => s.ended !== undefined));
-    await until(() => first.replayIds.length + second.replayIds.length === 7);
+    await waitFor(() => [first, second].some((s) => s.ended !== undefined));
+    await waitFor(() => first.replayIds.length + second.replayIds.length === 7);
     expect(org.stats().cdcDeliveriesUsed).toBe(7);
     expect(await deliveryLimit()).toEqual({ Max: 7, Remaining: 0 });
     org.setCdcDeliveryAllocation(5);
@@ -211,7 +212,7 @@ describe('sandbox CDC allocations', () => {
     expect(await deliveryLimit()).toEqual({ Max: 10_000, Remaining: 1 });
     const seen = await subscribed();
     createEvents(2);
-    await until(() => seen.ended !== undefined);
+    await waitFor(() => seen.ended !== undefined);
     expect(seen.replayIds).toHaveLength(1);
     expectLimitExceeded(seen.ended);
     for (const count of [0, -1, 1.5, '2']) {
@@ -225,13 +226,13 @@ describe('sandbox CDC allocations', () => {
     org.setCdcDeliveryAllocation(2);
     const seen = await subscribed();
     createEvents(3, 'Before');
-    await until(() => seen.ended !== undefined);
+    await waitFor(() => seen.ended !== undefined);
     expectLimitExceeded(seen.ended);
     const [, last] = seen.replayIds;
     expect(seen.replayIds).toHaveLength(2);
     createEvents(2, 'Meanwhile');
     const early = subscribe({ replayId: last ?? 0n });
-    await until(() => early.ended !== undefined);
+    await waitFor(() => early.ended !== undefined);
     expectLimitExceeded(early.ended);
 
     // Nearly a day on, the deliveries are still in the window.
@@ -243,7 +244,7 @@ describe('sandbox CDC allocations', () => {
     token = await signIn(); // the old session died of idleness meanwhile
     expect(await deliveryLimit()).toEqual({ Max: 10, Remaining: 10 });
     const resumed = await subscribed({ replayId: last ?? 0n });
-    await until(() => resumed.replayIds.length === 3);
+    await waitFor(() => resumed.replayIds.length === 3);
     expect(resumed.replayIds).toEqual([1n, 2n, 3n].map((n) => (last ?? 0n) + n));
     expect(resumed.ended).toBeUndefined();
     expect(org.stats().cdcDeliveriesUsed).toBe(3);
@@ -269,7 +270,7 @@ describe('sandbox CDC allocations', () => {
     const others = ['Account', 'Contact', 'Lead', 'Opportunity', 'Case'];
     await call('PUT', '/__sandbox/cdc/entities', { entities: others });
     const off = subscribe();
-    await until(() => off.ended !== undefined);
+    await waitFor(() => off.ended !== undefined);
     expect(off.ended?.code).toBe(grpc.status.NOT_FOUND);
     expect(off.ended?.errorCode).toBe('sfdc.platform.eventbus.grpc.service.topic.not.found');
     // Event would be a sixth entity.
@@ -294,7 +295,7 @@ describe('sandbox CDC allocations', () => {
     });
     expect(outage.status).toBe(204);
     const refused = subscribe();
-    await until(() => open.ended !== undefined && refused.ended !== undefined);
+    await waitFor(() => open.ended !== undefined && refused.ended !== undefined);
     for (const { ended } of [open, refused]) {
       expect(ended?.code).toBe(grpc.status.PERMISSION_DENIED);
       expect(ended?.errorCode).toBe('sfdc.platform.eventbus.grpc.service.auth.error');
@@ -307,17 +308,7 @@ describe('sandbox CDC allocations', () => {
     // Without an error code: the status and details alone.
     await call('POST', '/__sandbox/cdc/outage', { ms: 60_000, code: 'INTERNAL' });
     const internal = subscribe();
-    await until(() => internal.ended !== undefined);
+    await waitFor(() => internal.ended !== undefined);
     expect(internal.ended).toMatchObject({ code: grpc.status.INTERNAL, errorCode: undefined });
   });
 });
-
-/** Waits until `condition` holds, up to 20 s (a busy machine). */
-async function until(condition: () => boolean): Promise<void> {
-  const start = Date.now();
-  while (Date.now() - start < 20_000) {
-    if (condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error('condition not met within 20 s');
-}

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import PubSubApiClient from 'salesforce-pubsub-api-client';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../test/support/wait-for.ts';
 import { startSalesforceOrgs, type SalesforceSandbox } from './index.ts';
 import { testAccessToken } from './test-sign-in.ts';
 
@@ -121,20 +122,20 @@ describe('several sandbox orgs at one Pub/Sub API endpoint', () => {
     const before = { first: first.stats(), second: second.stats() };
     const secondsA = await subscribe(second);
     const secondsB = await subscribe(second);
-    await until(() => second.stats().cdcSubscribers === before.second.cdcSubscribers + 2);
+    await waitFor(() => second.stats().cdcSubscribers === before.second.cdcSubscribers + 2);
     // Org 2's subscriptions are none of org 1's business.
     expect(first.stats()).toMatchObject({
       cdcSubscribers: before.first.cdcSubscribers,
       cdcFetchRequests: before.first.cdcFetchRequests,
     });
     const firsts = await subscribe(first);
-    await until(() => first.stats().cdcSubscribers === before.first.cdcSubscribers + 1);
+    await waitFor(() => first.stats().cdcSubscribers === before.first.cdcSubscribers + 1);
     expect(second.stats().cdcSubscribers).toBe(before.second.cdcSubscribers + 2);
 
     const inSecond = createEvent(second, 'Org 2 review');
-    await until(() => secondsA.events.length >= 1 && secondsB.events.length >= 1);
+    await waitFor(() => secondsA.events.length >= 1 && secondsB.events.length >= 1);
     const inFirst = createEvent(first, 'Org 1 standup');
-    await until(() => firsts.events.length >= 1);
+    await waitFor(() => firsts.events.length >= 1);
     // Had org 2's change reached org 1's subscriber, it would have come before org 1's own.
     expect(subjects(firsts.events)).toEqual(['Org 1 standup']);
     expect(firsts.events[0]?.payload.ChangeEventHeader.recordIds).toEqual([inFirst.Id]);
@@ -154,7 +155,7 @@ describe('several sandbox orgs at one Pub/Sub API endpoint', () => {
       await subscribe(first, { instanceUrl: second.url }),
       await subscribe(first, { tenantId: '00D5z0000000001AAA' }),
     ];
-    await until(() => refused.every((r) => r.errors.length > 0));
+    await waitFor(() => refused.every((r) => r.errors.length > 0));
     for (const { errors, events } of refused) {
       expect(errors[0]?.code).toBe(16); // UNAUTHENTICATED
       expect(errors[0]?.details).toMatch(
@@ -172,20 +173,20 @@ describe('several sandbox orgs at one Pub/Sub API endpoint', () => {
     };
     const firsts = await subscribe(first);
     const seconds = await subscribe(second);
-    await until(
+    await waitFor(
       () =>
         first.stats().cdcSubscribers === subscribed.first &&
         second.stats().cdcSubscribers === subscribed.second,
     );
     createEvent(first, 'Org 1 before the break');
     createEvent(second, 'Org 2 before the break');
-    await until(() => firsts.events.length >= 1 && seconds.events.length >= 1);
+    await waitFor(() => firsts.events.length >= 1 && seconds.events.length >= 1);
 
     first.breakStreams();
-    await until(() => firsts.errors.length > 0);
+    await waitFor(() => firsts.errors.length > 0);
     expect(firsts.errors[0]?.code).toBe(14); // UNAVAILABLE
     createEvent(second, 'Org 2 after the break');
-    await until(() => seconds.events.length >= 2);
+    await waitFor(() => seconds.events.length >= 2);
     expect(seconds.errors).toEqual([]);
     expect(second.stats().cdcSubscribers).toBe(subscribed.second);
     // Every subscription of org 1 ended, those of the earlier tests too.
@@ -194,10 +195,10 @@ describe('several sandbox orgs at one Pub/Sub API endpoint', () => {
     first.pubSubOutage(60_000);
     const refused = await subscribe(first);
     const welcome = await subscribe(second);
-    await until(() => refused.errors.length > 0 && second.stats().cdcSubscribers === subscribed.second + 1);
+    await waitFor(() => refused.errors.length > 0 && second.stats().cdcSubscribers === subscribed.second + 1);
     expect(refused.errors[0]?.code).toBe(14);
     createEvent(second, 'Org 2 during org 1’s outage');
-    await until(() => welcome.events.length >= 1);
+    await waitFor(() => welcome.events.length >= 1);
     expect(subjects(welcome.events)).toEqual(['Org 2 during org 1’s outage']);
   });
 
@@ -214,12 +215,12 @@ describe('several sandbox orgs at one Pub/Sub API endpoint', () => {
       await closing.close();
       await closing.close(); // a second close counts once
       const live = await subscribe(staying, { token });
-      await until(() => staying.stats().cdcSubscribers === 1);
+      await waitFor(() => staying.stats().cdcSubscribers === 1);
       expect(live.errors).toEqual([]);
 
       await staying.close();
       const gone = await subscribe(staying, { token, endpoint });
-      await until(() => gone.errors.length > 0);
+      await waitFor(() => gone.errors.length > 0);
       expect(gone.errors[0]?.code).toBe(14); // UNAVAILABLE: nothing listens any more
     } finally {
       await Promise.all(pair.map((org) => org.close()));
@@ -315,13 +316,3 @@ describe('sandbox launcher with several orgs', () => {
     }
   });
 });
-
-/** Waits until `condition` holds, up to 20 s (a busy machine). */
-async function until(condition: () => boolean): Promise<void> {
-  const start = Date.now();
-  while (Date.now() - start < 20_000) {
-    if (condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error('condition not met within 20 s');
-}
