@@ -208,7 +208,8 @@ export function createIntake(runtime: RuntimeWithSecrets): Intake {
     ...pollerDeps,
     nodeId,
     intervalMs: config.pollInterval,
-    fallbackIntervalMs: config.cdcFallbackPollInterval,
+    // Without CDC there is nothing to fall back from (a state saved while it ran no longer counts).
+    fallbackIntervalMs: config.cdc ? config.cdcFallbackPollInterval : config.pollInterval,
     apiBudgetPercent: config.apiBudget,
   });
   const cdc = config.cdc

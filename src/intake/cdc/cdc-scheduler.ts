@@ -87,8 +87,10 @@ interface Runner {
   wake: (() => void) | undefined;
   /** While CDC cannot be used: why, since when, and when it is tried again. */
   fallback: { reason: CdcFallbackReason; detail: string; since: number; retryAt: number } | undefined;
-  /** Whether the tenant's state was saved as streaming by this runner. */
+  /** Whether the tenant's saved state is streaming. */
   streaming: boolean;
+  /** Whether the current subscription has worked (failures before it then no longer count). */
+  liveThisRun: boolean;
 }
 
 export class CdcScheduler {
@@ -191,6 +193,7 @@ export class CdcScheduler {
       wake: undefined,
       fallback: undefined,
       streaming: false,
+      liveThisRun: false,
     };
     const sleep = (ms: number) =>
       new Promise<void>((resolve) => {
@@ -247,6 +250,7 @@ export class CdcScheduler {
         runner.subscription = subscription;
         const started = Date.now();
         subscribedAt = clock.now();
+        runner.liveThisRun = false;
         const end: SubscriptionEnd = await subscription.run().catch((error: unknown) => {
           subscription.lastError ??= describeError(error);
           this.#deps.logger.warn(
@@ -258,7 +262,8 @@ export class CdcScheduler {
         if (end === 'stopped' || runner.stopped) break;
         // Salesforce's failures back off; the database's do not (the stream itself is fine, and
         // every second counts once the database answers again).
-        if (end !== 'store-failed') failures = Date.now() - started > 60_000 ? 1 : failures + 1;
+        if (end !== 'store-failed')
+          failures = runner.liveThisRun || Date.now() - started > 60_000 ? 1 : failures + 1;
         const refusal =
           subscription.refusal ??
           (end === 'failed' && failures >= refusalsBeforeFallback
@@ -318,6 +323,7 @@ export class CdcScheduler {
   /** The subscription works: save the tenant as streaming, and poll over the gap when it resumed from the latest event. */
   async #live(tenant: TenantRow, runner: Runner, subscribedAt: number): Promise<void> {
     const { clock, logger, repos } = this.#deps;
+    runner.liveThisRun = true;
     const fallback = runner.fallback;
     if (runner.streaming && fallback === undefined) return;
     runner.fallback = undefined;
