@@ -21,10 +21,19 @@ import { startServiceUnderTest } from '../support/service-under-test.ts';
 import { createOutboundFetch } from '../../src/lib/outbound-fetch.ts';
 import { readFileSync } from 'node:fs';
 import { TestBrowser } from '../support/test-browser.ts';
-import { describeEachBackend, type TestDatabase } from '../support/test-databases.ts';
+import { describeEachBackend, describeOnPostgres, type TestDatabase } from '../support/test-databases.ts';
 import { waitFor } from '../support/wait-for.ts';
 
-describeEachBackend('CDC intake in separate processes', (database) => {
+describeEachBackend('CDC intake in separate processes', (database) => cdcInProcesses(database, 'each'));
+describeOnPostgres('CDC intake across two processes (SQLite serves one process)', (database) =>
+  cdcInProcesses(database, 'postgres'),
+);
+
+/**
+ * The sandbox org with tenant acme connected, `serve` processes on `database`, and the cases for
+ * every backend or those only PostgreSQL can run.
+ */
+function cdcInProcesses(database: TestDatabase, cases: 'each' | 'postgres'): void {
   let sandbox: SalesforceSandbox;
   let ownerId: string;
   let tenantId: string;
@@ -120,85 +129,86 @@ describeEachBackend('CDC intake in separate processes', (database) => {
         }).Id,
     );
 
-  it('records a batch once when the process is killed after receiving it and before committing it', async () => {
-    const first = await serve();
-    await waitFor(() => sandbox.stats().cdcSubscribers === 1, {
-      what: 'the subscription',
-      timeoutMs: 30_000,
-    });
-    const warmup = createEvents(1, 'Warm-up');
-    await waitFor(async () => (await recordedFor(warmup)).length === 1, {
-      what: 'the warm-up change (a stored replay id)',
-      timeoutMs: 60_000,
-    });
+  if (cases === 'each') {
+    it('records a batch once when the process is killed after receiving it and before committing it', async () => {
+      const first = await serve();
+      await waitFor(() => sandbox.stats().cdcSubscribers === 1, {
+        what: 'the subscription',
+        timeoutMs: 30_000,
+      });
+      const warmup = createEvents(1, 'Warm-up');
+      await waitFor(async () => (await recordedFor(warmup)).length === 1, {
+        what: 'the warm-up change (a stored replay id)',
+        timeoutMs: 60_000,
+      });
 
-    const release = await blockWrites(database);
-    const delivered = sandbox.stats().cdcDelivered;
-    const batch = createEvents(10, 'In flight');
-    await waitFor(() => sandbox.stats().cdcDelivered >= delivered + 10, {
-      what: 'delivery to the first process',
-      timeoutMs: 60_000,
-    });
-    first.child.kill('SIGKILL');
-    await first.exited;
-    await release();
-    expect(await recordedFor(batch)).toEqual([]);
+      const release = await blockWrites(database);
+      const delivered = sandbox.stats().cdcDelivered;
+      const batch = createEvents(10, 'In flight');
+      await waitFor(() => sandbox.stats().cdcDelivered >= delivered + 10, {
+        what: 'delivery to the first process',
+        timeoutMs: 60_000,
+      });
+      first.child.kill('SIGKILL');
+      await first.exited;
+      await release();
+      expect(await recordedFor(batch)).toEqual([]);
 
-    await serve();
-    const recorded = await waitFor(
-      async () => {
-        const rows = await recordedFor(batch);
-        return rows.length >= 10 ? rows : undefined;
-      },
-      { what: 'the batch after the restart', timeoutMs: 60_000 },
-    );
-    expect(recorded).toHaveLength(10);
-    expect(new Set(recorded.map((r) => r.event_id))).toEqual(new Set(batch));
-  }, 240_000);
-
-  it('polls at the fallback interval while the delivery allocation is spent, and status says why', async () => {
-    await serve();
-    await waitFor(() => sandbox.stats().cdcSubscribers === 1, {
-      what: 'the subscription',
-      timeoutMs: 30_000,
-    });
-    // One delivery left: the first Event comes by CDC, then Salesforce ends the stream.
-    sandbox.setCdcDeliveryAllocation(sandbox.cdcDeliveryAllocation().used + 1);
-    try {
-      const ids = createEvents(3, 'Spent');
+      await serve();
       const recorded = await waitFor(
         async () => {
-          const rows = await recordedFor(ids);
-          return new Set(rows.map((r) => r.event_id)).size === 3 ? rows : undefined;
+          const rows = await recordedFor(batch);
+          return rows.length >= 10 ? rows : undefined;
         },
-        { what: 'every Event, the last ones by polling', timeoutMs: 60_000 },
+        { what: 'the batch after the restart', timeoutMs: 60_000 },
       );
-      expect(recorded.filter((r) => r.dedupe_key.startsWith('poll:')).length).toBeGreaterThanOrEqual(2);
-      const status = await waitFor(
-        async () => {
-          const { stdout } = await runCliInProcess(['status'], env);
-          return stdout.includes('CDC paused: delivery allocation spent') ? stdout : undefined;
-        },
-        { what: 'status saying why', timeoutMs: 30_000 },
-      );
-      expect(status).toMatch(/acme .*polling every 5 s \(CDC paused: delivery allocation spent\)/);
-      expect(status).toContain('You have exceeded the event delivery limit for your org.');
-      expect(sandbox.stats().cdcSubscribers).toBe(0);
-    } finally {
-      sandbox.setCdcDeliveryAllocation(25_000);
-      // The next case starts with CDC as a new tenant's (not waiting out this one's retry time).
-      await Promise.all(children.splice(0).map((child) => stop(child)));
-      const store = database.open({ poolSize: 1 });
-      await store.db
-        .deleteFrom('cdc_states')
-        .execute()
-        .finally(() => store.close());
-    }
-  }, 180_000);
+      expect(recorded).toHaveLength(10);
+      expect(new Set(recorded.map((r) => r.event_id))).toEqual(new Set(batch));
+    }, 240_000);
 
-  it.runIf(database.backend === 'postgres')(
-    'runs one subscription per tenant across two processes (PostgreSQL only: SQLite serves one process), and the survivor takes over',
-    async () => {
+    it('polls at the fallback interval while the delivery allocation is spent, and status says why', async () => {
+      await serve();
+      await waitFor(() => sandbox.stats().cdcSubscribers === 1, {
+        what: 'the subscription',
+        timeoutMs: 30_000,
+      });
+      // One delivery left: the first Event comes by CDC, then Salesforce ends the stream.
+      sandbox.setCdcDeliveryAllocation(sandbox.cdcDeliveryAllocation().used + 1);
+      try {
+        const ids = createEvents(3, 'Spent');
+        const recorded = await waitFor(
+          async () => {
+            const rows = await recordedFor(ids);
+            return new Set(rows.map((r) => r.event_id)).size === 3 ? rows : undefined;
+          },
+          { what: 'every Event, the last ones by polling', timeoutMs: 60_000 },
+        );
+        expect(recorded.filter((r) => r.dedupe_key.startsWith('poll:')).length).toBeGreaterThanOrEqual(2);
+        const status = await waitFor(
+          async () => {
+            const { stdout } = await runCliInProcess(['status'], env);
+            return stdout.includes('CDC paused: delivery allocation spent') ? stdout : undefined;
+          },
+          { what: 'status saying why', timeoutMs: 30_000 },
+        );
+        expect(status).toMatch(/acme .*polling every 5 s \(CDC paused: delivery allocation spent\)/);
+        expect(status).toContain('You have exceeded the event delivery limit for your org.');
+        expect(sandbox.stats().cdcSubscribers).toBe(0);
+      } finally {
+        sandbox.setCdcDeliveryAllocation(25_000);
+        // The next case starts with CDC as a new tenant's (not waiting out this one's retry time).
+        await Promise.all(children.splice(0).map((child) => stop(child)));
+        const store = database.open({ poolSize: 1 });
+        await store.db
+          .deleteFrom('cdc_states')
+          .execute()
+          .finally(() => store.close());
+      }
+    }, 180_000);
+  }
+
+  if (cases === 'postgres') {
+    it('runs one subscription per tenant across two processes, and the survivor takes over', async () => {
       const a = await serve();
       const b = await serve();
       const owner = await waitFor(holder, { what: 'a lease holder', timeoutMs: 30_000 });
@@ -235,10 +245,9 @@ describeEachBackend('CDC intake in separate processes', (database) => {
         what: 'changes through the survivor',
         timeoutMs: 60_000,
       });
-    },
-    300_000,
-  );
-});
+    }, 300_000);
+  }
+}
 
 /** Blocks every write to the database (as a long transaction would) until the returned function runs. */
 async function blockWrites(database: TestDatabase): Promise<() => Promise<void>> {
