@@ -1,7 +1,7 @@
 // How a tenant's changes come in, for pages, `status`, `doctor` and /metrics: whether change data
 // capture streams or the tenant is polled faster instead (and why, since when, and when CDC is
 // tried again), and the org's daily API and event-delivery usage as the limits resource last gave.
-import { cdcFallbackWords, type CdcFallbackReason } from './cdc/cdc-fallback.ts';
+import { cdcFallbackWords, pollIntervalMs, type CdcFallbackReason } from './cdc/cdc-fallback.ts';
 import type { Repositories } from '../store/repositories.ts';
 
 export interface IntakeStatus {
@@ -76,8 +76,16 @@ export async function intakeStatus(
   if (state?.state === 'polling') {
     const reason = (state.reason ?? 'refused') as CdcFallbackReason;
     const words = cdcFallbackWords[reason] ?? cdcFallbackWords.refused;
-    const overBudget = api !== undefined && api.used * 100 >= api.max * config.apiBudget;
-    const every = overBudget ? usual : Math.min(usual, config.cdcFallbackPollInterval);
+    const every = pollIntervalMs({
+      usualMs: usual,
+      fallbackMs: config.cdcFallbackPollInterval,
+      cdcState: state.state,
+      api:
+        limits === undefined || api === undefined
+          ? undefined
+          : { max: api.max, remaining: api.max - api.used },
+      apiBudgetPercent: config.apiBudget,
+    });
     return {
       cdc: 'polling',
       summary: `polling every ${seconds(every)} instead of CDC: ${words.summary}`,

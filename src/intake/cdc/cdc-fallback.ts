@@ -2,7 +2,8 @@
 // is spent, Event is not selected for CDC, or the Pub/Sub API keeps refusing the subscription —
 // the tenant is polled at a faster interval instead, and CDC is tried again by itself. This module
 // names those reasons, tells them apart from Salesforce's error codes, and words them for admins
-// (tenant and admin pages, `status`, `doctor`, the log: src/reports/intake-status.ts).
+// (tenant and admin pages, `status`, `doctor`, the log: ../intake-status.ts), and says how often
+// such a tenant is polled.
 
 export type CdcFallbackReason = 'delivery-allocation' | 'not-selected' | 'refused';
 
@@ -22,7 +23,7 @@ export const deliveryLimitErrorCode = 'sfdc.platform.eventbus.grpc.subscription.
 export function refusalOf(errorCode: string | undefined, details: string): CdcRefusal | undefined {
   const code = errorCode ?? details;
   const detail = salesforceWords(errorCode, details);
-  if (code.includes('subscription.limit.exceeded')) return { reason: 'delivery-allocation', detail };
+  if (code.includes(deliveryLimitErrorCode)) return { reason: 'delivery-allocation', detail };
   if (code.includes('topic.not.found') || /topic .* not found/i.test(details))
     return { reason: 'not-selected', detail };
   return undefined;
@@ -60,3 +61,22 @@ export const cdcFallbackWords: Record<CdcFallbackReason, { label: string; summar
     fix: 'see the detail; check INSTANT_SYNC_PUBSUB_ENDPOINT and the connected user’s permissions; CDC is retried by itself',
   },
 };
+
+/**
+ * How often a tenant is polled: at the fallback interval (when shorter than its usual one) while CDC
+ * cannot be used, unless the org's daily API use (as the limits resource last said) is at or over
+ * the API budget, which leaves the org's API to its own users.
+ */
+export function pollIntervalMs(options: {
+  usualMs: number;
+  fallbackMs: number;
+  cdcState: string | null | undefined;
+  api: { max: number; remaining: number } | undefined;
+  apiBudgetPercent: number;
+}): number {
+  const { usualMs, fallbackMs, cdcState, api, apiBudgetPercent } = options;
+  if (cdcState !== 'polling') return usualMs;
+  const overBudget =
+    api !== undefined && api.max > 0 && (api.max - api.remaining) * 100 >= api.max * apiBudgetPercent;
+  return overBudget ? usualMs : Math.min(usualMs, fallbackMs);
+}

@@ -10,7 +10,7 @@ import { describeError, ReconnectRequiredError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { startPeriodicTask, type PeriodicTask } from '../../lib/periodic-task.ts';
 import { pollTenant, type PollerDeps } from './poller.ts';
-import type { TenantToPoll } from '../../store/tenants-repository.ts';
+import { pollIntervalMs } from '../cdc/cdc-fallback.ts';
 
 export interface PollingSchedulerDeps extends PollerDeps {
   clock: Clock;
@@ -53,22 +53,22 @@ export class PollingScheduler {
     this.#held.clear();
   }
 
-  /** Whether the tenant is polled at the fallback interval: CDC cannot be used, and the API budget allows. */
-  #fallsBack(tenant: TenantToPoll): boolean {
-    if (tenant.cdc_state !== 'polling') return false;
-    if (tenant.api_max === null || tenant.api_remaining === null || tenant.api_max <= 0) return true;
-    const used = Number(tenant.api_max) - Number(tenant.api_remaining);
-    return (used * 100) / Number(tenant.api_max) < this.#deps.apiBudgetPercent;
-  }
-
   /** Polls every connected tenant whose last poll is at least one interval old and whose lease we hold. */
   async runDue(): Promise<void> {
     const { repos, clock, nodeId, intervalMs, logger } = this.#deps;
     for (const tenant of await repos.tenants.listTenantsToPoll()) {
       if (!connectionCanSync(tenant.state)) continue;
       const now = clock.now();
-      const usual = tenant.poll_interval_ms === null ? intervalMs : Number(tenant.poll_interval_ms);
-      const every = this.#fallsBack(tenant) ? Math.min(usual, this.#deps.fallbackIntervalMs) : usual;
+      const every = pollIntervalMs({
+        usualMs: tenant.poll_interval_ms === null ? intervalMs : Number(tenant.poll_interval_ms),
+        fallbackMs: this.#deps.fallbackIntervalMs,
+        cdcState: tenant.cdc_state,
+        api:
+          tenant.api_max === null || tenant.api_remaining === null
+            ? undefined
+            : { max: Number(tenant.api_max), remaining: Number(tenant.api_remaining) },
+        apiBudgetPercent: this.#deps.apiBudgetPercent,
+      });
       if (tenant.polled_at !== null && now - tenant.polled_at < every) continue;
       if ((this.#retryAt.get(tenant.id) ?? 0) > now) continue;
       const lease = `poll:${tenant.id}`;
