@@ -357,6 +357,8 @@ export class SyncWorker {
       );
       return all({ kind: 'postpone', reason: problem, delayMs: postponeMs.noProvider });
     }
+    // A provider without a token in hand starts getting one now, while the batch reads Salesforce.
+    for (const usable of providers.all) if ('provider' in usable) usable.provider.prepare?.();
     for (const unusable of providers.all)
       if ('problem' in unusable)
         this.#warnOnce(tenantId, `provider:${unusable.id}`, () =>

@@ -142,4 +142,9 @@ export interface CalendarProvider {
    * undefined when it can. The engine skips such an Event with this reason instead of calling.
    */
   cannotWrite(item: CalendarItem): string | undefined;
+  /**
+   * Starts getting what its calls will need (a token), without waiting: the engine asks before
+   * it reads a batch from Salesforce, so the two overlap. A failure shows on the first call.
+   */
+  prepare?(): void;
 }

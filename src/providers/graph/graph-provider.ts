@@ -51,7 +51,7 @@ export const graphCapabilities: ProviderCapabilities = {
 };
 
 export interface GraphProviderOptions {
-  tokens: Pick<GraphTokenSource, 'token'>;
+  tokens: Pick<GraphTokenSource, 'token' | 'prepare'>;
   /** https://graph.microsoft.com, or a national cloud's, or the sandbox. */
   graphBaseUrl: string;
   fetch: typeof fetch;
@@ -87,6 +87,10 @@ export class GraphProvider implements CalendarProvider {
 
   cannotWrite(item: CalendarItem): string | undefined {
     return whyGraphCannotWrite(item);
+  }
+
+  prepare(): void {
+    this.#options.tokens.prepare();
   }
 
   async create(

@@ -26,6 +26,8 @@ export interface GraphAppCredentials {
 }
 
 const renewalMarginMs = 300_000;
+/** A token with less than this left is renewed before it is used (a call may take that long). */
+const stillGoodMs = 60_000;
 
 export class GraphTokenSource {
   readonly #msal: ConfidentialClientApplication;
@@ -35,14 +37,20 @@ export class GraphTokenSource {
   #pending: Promise<string> | undefined;
   /**
    * The token in hand, reused until five minutes before it expires (when MSAL would renew it
-   * too): asking MSAL for every Graph call costs a cache search and its garbage each time.
+   * too): asking MSAL for every Graph call costs a cache search and its garbage each time. From
+   * then on it is renewed in the background while calls go on with it, so no call waits for the
+   * hourly renewal; only a token about to expire (within a minute) is waited for.
    */
-  #current: { token: string; renewAt: number } | undefined;
+  #current: { token: string; renewAt: number; expiresAt: number } | undefined;
   readonly #login: string;
   /** Why the last request to the sign-in endpoint failed: MSAL's own error keeps only a code. */
   #lastNetworkError: unknown;
 
-  constructor(credentials: GraphAppCredentials, fetchImpl: typeof fetch, now: () => number = Date.now) {
+  constructor(
+    credentials: GraphAppCredentials,
+    fetchImpl: typeof fetch,
+    now: () => number = () => Date.now(),
+  ) {
     this.#now = now;
     const login = credentials.loginBaseUrl.replace(/\/+$/, '');
     this.#scope = `${credentials.graphBaseUrl.replace(/\/+$/, '')}/.default`;
@@ -71,12 +79,27 @@ export class GraphTokenSource {
   }
 
   token(): Promise<string> {
-    if (this.#current !== undefined && this.#now() < this.#current.renewAt)
-      return Promise.resolve(this.#current.token);
-    this.#pending ??= this.#acquire().finally(() => {
+    const current = this.#current;
+    const now = this.#now();
+    if (current !== undefined && now < current.renewAt) return Promise.resolve(current.token);
+    const pending = (this.#pending ??= this.#acquire().finally(() => {
       this.#pending = undefined;
-    });
-    return this.#pending;
+    }));
+    if (current !== undefined && now < current.expiresAt - stillGoodMs) {
+      // Renewing in the background: a failure shows on the call that has to wait for a token.
+      pending.catch(() => undefined);
+      return Promise.resolve(current.token);
+    }
+    return pending;
+  }
+
+  /**
+   * Starts getting a token if none is in hand, without waiting for it: a batch asks before it
+   * reads from Salesforce, so the token's round trip overlaps those reads instead of following
+   * them (the first sync after a start, a new tenant). A failure shows on the first call.
+   */
+  prepare(): void {
+    this.token().catch(() => undefined);
   }
 
   async #acquire(): Promise<string> {
@@ -86,7 +109,7 @@ export class GraphTokenSource {
       if (result === null || result.accessToken === '')
         throw new RetryableError('Microsoft returned no access token');
       const expiresAt = result.expiresOn?.getTime() ?? this.#now();
-      this.#current = { token: result.accessToken, renewAt: expiresAt - renewalMarginMs };
+      this.#current = { token: result.accessToken, renewAt: expiresAt - renewalMarginMs, expiresAt };
       return result.accessToken;
     } catch (error) {
       if (error instanceof RetryableError) throw error;
