@@ -39,6 +39,14 @@ export interface BenchResult {
   /** CPU milliseconds the service's processes (serve, workers) used per change. */
   serviceCpuMsPerChange?: number;
   peakRssMb: number | null;
+  /** Scenarios with worker processes: the largest peak resident memory among them. */
+  workersPeakRssMb?: number | null;
+  /**
+   * Changes synced before the figures per change were counted (at least the scenario's warmUp:
+   * those synced by the time the harness saw it pass): `changes` holds them too, and the drain
+   * and latencies include them.
+   */
+  warmUp?: number;
   /**
    * CPU time each part used from the first change (preloaded scenarios: from when the workers are up, their start-up left out)
    * until every mailbox matched, and how busy the whole machine was meanwhile.

@@ -98,15 +98,19 @@ export async function runScenario(
     let cpuUsed = cpuSnapshot(system);
     let statementsBefore = await system.databaseStatements();
     const bytesBefore = await databaseBytes(url);
-    const sfBefore = (await system.salesforce.stats()).apiCalls;
-    const graphBefore = await system.calendars.stats();
+    let sfBefore = (await system.salesforce.stats()).apiCalls;
+    let graphBefore = await system.calendars.stats();
+    /** Changes synced before the figures per change are counted (at least scenario.warmUp). */
+    let warmed = 0;
     const width = 20;
     const load = eventLoad(system, { mix: scenario.mix, createsBelow: 10 + width, editOnce: true });
     const { events, counts } = load;
     const started = Date.now();
 
-    for (let i = 0; i < scenario.changes; i += width) {
-      const batch = Math.min(width, scenario.changes - i);
+    const warm = scenario.warmUp ?? 0;
+    const toMake = scenario.changes + warm;
+    for (let i = 0; i < toMake; i += width) {
+      const batch = Math.min(width, toMake - i);
       await Promise.all(Array.from({ length: batch }, () => load.change()));
       if (scenario.ratePerSecond > 0) {
         const due = started + ((i + width) / scenario.ratePerSecond) * 1000;
@@ -127,6 +131,21 @@ export async function runScenario(
       cpuUsed = cpuSnapshot(system);
       statementsBefore = await system.databaseStatements();
       loaded = Date.now();
+    }
+    if (warm > 0) {
+      // Counted from here: the first `warm` calls warmed the processes.
+      // (Creates only: one call is one change synced.)
+      const from = graphBefore.requests;
+      const until = Date.now() + 600_000;
+      while ((warmed = (await system.calendars.stats()).requests - from) < warm) {
+        if (Date.now() > until)
+          throw new Error(`the provider did not serve the ${warm} warm-up calls within 10 minutes`);
+        await sleep(50);
+      }
+      cpuUsed = cpuSnapshot(system);
+      statementsBefore = await system.databaseStatements();
+      sfBefore = (await system.salesforce.stats()).apiCalls;
+      graphBefore = await system.calendars.stats();
     }
 
     // Wait until every mailbox matches (or 10 minutes pass), noting when each version arrived:
@@ -193,6 +212,9 @@ export async function runScenario(
     const sfCalls = (await system.salesforce.stats()).apiCalls - sfBefore;
     const graph = await system.calendars.stats();
     const total = counts.creates + counts.updates + counts.deletes;
+    /** The changes the figures per change are counted over (those after the warm-up). */
+    const counted = total - warmed;
+    if (counted <= 0) throw new Error(`every change was synced before the warm-up (${warm}) was over`);
     const drainSeconds = (drained - (drainFrom ?? firstCommit)) / 1000;
     const floorMs = scenario.salesforceLatencyMs + scenario.cdcDelayMs + scenario.graphLatencyMs;
     const overFloor = (ms: number) => Math.round((ms / floorMs) * 100) / 100;
@@ -230,21 +252,32 @@ export async function runScenario(
       ),
       eventsPerSecond: Math.round((total / drainSeconds) * 10) / 10,
       drainSeconds: Math.round(drainSeconds * 10) / 10,
-      salesforceCallsPer1000Events: Math.round((sfCalls / total) * 1000 * 10) / 10,
-      providerCallsPerEvent: Math.round(((graph.requests - graphBefore.requests) / total) * 100) / 100,
+      salesforceCallsPer1000Events: Math.round((sfCalls / counted) * 1000 * 10) / 10,
+      providerCallsPerEvent: Math.round(((graph.requests - graphBefore.requests) / counted) * 100) / 100,
       providerHttpRequestsPerChange:
-        Math.round(((graph.httpRequests - graphBefore.httpRequests) / total) * 1000) / 1000,
+        Math.round(((graph.httpRequests - graphBefore.httpRequests) / counted) * 1000) / 1000,
       throttled: graph.throttled - graphBefore.throttled,
       // A killed process took its count with it: none is given for a run with a crash.
       ...(crash === undefined
-        ? { databaseStatementsPerChange: Math.round((statements / total) * 100) / 100 }
+        ? { databaseStatementsPerChange: Math.round((statements / counted) * 100) / 100 }
         : {}),
       ...(bytesBefore === undefined || bytesAfter === undefined
         ? {}
         : { databaseBytesPerChange: Math.round((bytesAfter - bytesBefore) / total) }),
       serviceCpuMsPerChange:
-        Math.round((((cpu.seconds['service'] ?? 0) + (cpu.seconds['workers'] ?? 0)) / total) * 1e5) / 100,
+        Math.round((((cpu.seconds['service'] ?? 0) + (cpu.seconds['workers'] ?? 0)) / counted) * 1e5) / 100,
       peakRssMb: peakRssMb(measuredPid()),
+      ...(scenario.workers === undefined
+        ? {}
+        : {
+            workersPeakRssMb: Math.max(
+              ...system
+                .processes()
+                .filter((p) => p.role === 'workers')
+                .map((p) => peakRssMb(p.pid) ?? Number.NaN),
+            ),
+          }),
+      ...(warmed > 0 ? { warmUp: warmed } : {}),
       cpu,
       ratioToTheoreticalMinimum:
         scenario.owners === 1 && minimumSeconds > 0
@@ -490,6 +523,13 @@ async function main(): Promise<void> {
     if (result.serviceCpuMsPerChange !== undefined)
       row('service CPU / change', `${result.serviceCpuMsPerChange} ms (serve and workers)`);
     row('peak memory', `${result.peakRssMb ?? '?'} MB`);
+    if (result.workersPeakRssMb !== undefined)
+      row('peak memory of a worker', `${result.workersPeakRssMb ?? '?'} MB (the largest)`);
+    if (result.warmUp !== undefined)
+      row(
+        'counted per change',
+        `the last ${c.total - result.warmUp} (the first ${result.warmUp} warmed the processes)`,
+      );
     row(
       'CPU seconds used',
       `${Object.entries(result.cpu.seconds)

@@ -17,6 +17,12 @@ export interface Scenario {
   graphLatencyMs: number;
   /** Workers start only once intake has recorded every change, so the drain is the workers' alone. */
   preload?: boolean;
+  /**
+   * Changes made (and recorded) before the measured ones and synced first: the figures per change
+   * (CPU, statements, calls) count from the moment the provider has served this many calls, once
+   * the processes have compiled their hot code and filled their caches, as a long-running service has.
+   */
+  warmUp?: number;
   /** Sync the way today's tools do (bench/baseline-sync.ts) instead of running the service. */
   baseline?: { intervalMs: number; concurrency: number; comparedWith: string };
   /** Faults the Graph sandbox injects for the whole run (see sandbox/graph). */
@@ -76,8 +82,9 @@ export const scenarios: Record<string, Scenario> = {
     [1, 2, 4].map((workers) => [
       `scale-out-${workers}`,
       {
-        description: `burst on PostgreSQL, drained by ${workers} worker process${workers === 1 ? '' : 'es'} started once every change is recorded`,
+        description: `burst on PostgreSQL, drained by ${workers} worker process${workers === 1 ? '' : 'es'} started once every change is recorded (4,000 more first, to warm them)`,
         changes: 10_000,
+        warmUp: 4000,
         owners: 1000,
         mix: { create: 1, update: 0, delete: 0 },
         ratePerSecond: 0,
@@ -119,6 +126,17 @@ export const scenarios: Record<string, Scenario> = {
     ...defaults,
   },
   smoke,
+  'smoke-workers': {
+    ...smoke,
+    description:
+      'smoke on PostgreSQL drained by 2 worker processes once every change is recorded, 10 more first to warm them (checks the harness)',
+    workers: 2,
+    postgres: true,
+    preload: true,
+    warmUp: 10,
+    // Slow enough calls that the first round (32 calls, 4 per mailbox) is over well before the last.
+    graphLatencyMs: 500,
+  },
   'smoke-baseline': {
     ...smoke,
     description: 'smoke with the baseline syncer, a sweep every 2 s (checks the harness)',

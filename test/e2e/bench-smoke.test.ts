@@ -5,9 +5,10 @@ import { expect, it } from 'vitest';
 import { compare, type BenchResult } from '../../bench/results.ts';
 import { runScenario } from '../../bench/run.ts';
 import { scenarios } from '../../bench/scenarios.ts';
+import { describeOnPostgres } from '../support/test-databases.ts';
 
-function expectEveryFigure(result: BenchResult): void {
-  expect(result.changes.creates + result.changes.updates + result.changes.deletes).toBe(40);
+function expectEveryFigure(result: BenchResult, changes = 40): void {
+  expect(result.changes.creates + result.changes.updates + result.changes.deletes).toBe(changes);
   for (const figure of [
     result.latencyMs.p50,
     result.latencyMs.p95,
@@ -44,3 +45,21 @@ it('runs the smoke scenario, then the baseline on the same load, and compares th
   expect(comparison.against).toBe('smoke');
   expect(comparison.salesforceCallsPer1000Events).toBeGreaterThan(1);
 }, 180_000);
+
+describeOnPostgres('the bench with worker processes', (database) => {
+  it('drains with two workers, counts the figures per change after the warm-up, and reports their memory', async () => {
+    const result = await runScenario('smoke-workers', scenarios['smoke-workers']!, {
+      databaseUrl: database.url,
+    });
+    // The 10 warm-up changes are made and synced too; the figures per change count those synced
+    // after the harness saw the warm-up pass.
+    expect(result).toMatchObject({ scenario: 'smoke-workers', changes: { total: 50 }, throttled: 0 });
+    expect(result.warmUp).toBeGreaterThanOrEqual(10);
+    expect(result.warmUp).toBeLessThan(50);
+    expectEveryFigure(result, 50);
+    expect(Object.keys(result.cpu.seconds)).toContain('workers');
+    expect(result.workersPeakRssMb).toBeGreaterThan(0);
+    expect(Number.isFinite(result.databaseStatementsPerChange)).toBe(true);
+    expect(result.providerCallsPerEvent).toBeGreaterThan(0);
+  }, 180_000);
+});
