@@ -300,6 +300,7 @@ export function createNodePresence(runtime: Runtime, role: 'serve' | 'worker'): 
     role,
     version,
     maxAttempts: defaultRetryPolicy.maxAttempts,
+    onLiveNodes: (count) => runtime.queue.shareSweeps(count),
   });
 }
 

@@ -38,8 +38,9 @@ export interface JobQueueDeps {
   /** A number in [0, 1) for jitter. */
   random: () => number;
   /**
-   * How often a claim first releases expired leases and the jobs of dead nodes (default 1 s): a
-   * claim in between is one statement, so idle polling and many workers cost little.
+   * How often the nodes together release expired leases and the jobs of dead nodes, each with
+   * one of its claims (default 1 s): a claim in between is one statement, so idle polling costs
+   * little, and many nodes share the sweeping (shareSweeps) instead of each sweeping as often.
    */
   sweepEveryMs?: number;
 }
@@ -61,6 +62,9 @@ export class JobQueue {
   readonly #backend: BackendCapabilities;
   readonly #deps: JobQueueDeps;
   #sweptAt = Number.NEGATIVE_INFINITY;
+  /** Until the next sweep of this node (sweepEveryMs × the nodes sharing, spread). */
+  #sweepGapMs: number;
+  #sharers = 1;
   /** Per lane, the tenant this queue served last (claim-jobs.ts: tenants take turns). */
   #turns: (string | undefined)[] = [];
 
@@ -68,6 +72,16 @@ export class JobQueue {
     this.#repos = deps.store.repos;
     this.#backend = deps.store.backend;
     this.#deps = deps;
+    this.#sweepGapMs = deps.sweepEveryMs ?? 1000;
+  }
+
+  /**
+   * `nodes` nodes are alive and sweep: each sweeps that many times less often, at a spread
+   * interval (so they do not all sweep in the same second), and together about once per
+   * sweepEveryMs. (Told by the node's heartbeat.)
+   */
+  shareSweeps(nodes: number): void {
+    this.#sharers = Math.max(1, Math.floor(nodes));
   }
 
   /**
@@ -90,13 +104,13 @@ export class JobQueue {
 
   /**
    * Claims up to `limit` due jobs for `workerId`, at most `beyondLive` of them reconciliation or
-   * bulk work (default: all); first, at most once a second (sweepEveryMs), releases expired
-   * leases and every job of a node whose heartbeat expired.
+   * bulk work (default: all); first, now and then (sweepEveryMs, shared among the nodes), releases
+   * expired leases and every job of a node whose heartbeat expired.
    */
   async claim(workerId: string, limit: number, leaseMs: number, beyondLive?: number): Promise<ClaimResult> {
     const now = this.#deps.clock.now();
     // (A clock that went back sweeps too.)
-    const sweep = now - this.#sweptAt >= (this.#deps.sweepEveryMs ?? 1000) || now < this.#sweptAt;
+    const sweep = now - this.#sweptAt >= this.#sweepGapMs || now < this.#sweptAt;
     const claim = {
       workerId,
       limit,
@@ -108,6 +122,8 @@ export class JobQueue {
     let result: ClaimResult;
     if (sweep) {
       this.#sweptAt = now;
+      const every = this.#deps.sweepEveryMs ?? 1000;
+      this.#sweepGapMs = this.#sharers === 1 ? every : every * this.#sharers * (0.5 + this.#deps.random());
       result = await this.#repos.transaction(async (tx) => {
         const expired = await tx.jobs.releaseExpiredLeases({
           now,

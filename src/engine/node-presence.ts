@@ -25,6 +25,8 @@ export interface NodePresenceDeps {
   maxAttempts: number;
   heartbeatMs?: number;
   ttlMs?: number;
+  /** Told, at start and at each heartbeat, how many nodes are alive (this one included). */
+  onLiveNodes?: (count: number) => void;
   /** Defaults: this machine and process. */
   host?: { name: string; key: string };
   pid?: number;
@@ -76,6 +78,7 @@ export class NodePresence {
         { ...recovered, pids: dead.map((node) => node.pid) },
         'took back the jobs and leases of a previous run on this host that ended without stopping',
       );
+    await this.#countLive(now);
     this.#timer = setInterval(() => {
       this.#beating = this.#beating.then(() => this.#beat());
     }, this.#heartbeatMs);
@@ -110,6 +113,16 @@ export class NodePresence {
       );
   }
 
+  async #countLive(now: number): Promise<void> {
+    const listener = this.#deps.onLiveNodes;
+    if (listener === undefined) return;
+    try {
+      listener(await this.#deps.repos.nodes.countLiveNodes(now));
+    } catch {
+      // Only a hint (how often this node sweeps): the last count stands until the next beat.
+    }
+  }
+
   async #register(now: number): Promise<void> {
     const host = this.#deps.host ?? thisHost(this.#deps.nodeId);
     await this.#deps.repos.nodes.registerNode({
@@ -138,6 +151,7 @@ export class NodePresence {
         await this.#register(now);
       }
       this.#lastBeat = now;
+      await this.#countLive(now);
       if (this.#failing) logger.info('the database answers again: node heartbeat renewed');
       this.#failing = false;
     } catch (error) {

@@ -47,6 +47,16 @@ export async function nodesSharingHost(
     .execute();
 }
 
+/** How many nodes are alive (their row not expired) at `now`. */
+export async function countLiveNodes(db: Kysely<Database>, now: number): Promise<number> {
+  const row = await db
+    .selectFrom('nodes')
+    .select((eb) => eb.fn.countAll<number | string>().as('count'))
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+  return Number(row?.count ?? 0);
+}
+
 export async function listNodes(db: Kysely<Database>): Promise<NodeRow[]> {
   return db.selectFrom('nodes').selectAll().orderBy('started_at').execute();
 }

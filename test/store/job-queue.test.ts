@@ -129,6 +129,28 @@ describeEachBackend('job queue', (database) => {
       expect(statements.sent - before).toBe(1);
     });
 
+    it('shares the sweeping among the live nodes: with four, each sweeps every four seconds or so', async () => {
+      queue.shareSweeps(4);
+      await queue.enqueue({ tenantId, eventId: 'E3s' }, { delayMs: 0 });
+      const [held] = (await queue.claim('stalled', 1, lease)).jobs;
+      // A sweep a millisecond before the lease expires; the next one 4 s later (1 s × 4 nodes,
+      // spread by the random draw: 0.5 here, so exactly 4 s), not 1 s.
+      clock.advance(lease - 1);
+      expect((await queue.claim('rescuer', 1, lease)).jobs).toEqual([]);
+      const { statements } = database.store;
+      for (const step of [1, 1000, 1999]) {
+        clock.advance(step);
+        const before = statements.sent;
+        expect((await queue.claim('rescuer', 1, lease)).jobs).toEqual([]);
+        expect(statements.sent - before).toBe(1);
+      }
+      clock.advance(1000);
+      const { jobs, expired } = await queue.claim('rescuer', 1, lease);
+      expect(expired.map((e) => e.eventId)).toEqual(['E3s']);
+      expect(jobs.map((j) => j.eventId)).toEqual(['E3s']);
+      expect(await queue.complete(held!, 'stalled')).toBe('lost-lease');
+    });
+
     it('never lets a run that outlived its lease write over the next run, even by the same worker', async () => {
       await queue.enqueue({ tenantId, eventId: 'E3b' }, { delayMs: 0 });
       const [first] = (await queue.claim('w', 1, lease)).jobs;

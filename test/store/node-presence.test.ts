@@ -12,6 +12,7 @@ import { listNodes } from '../../src/store/nodes-repository.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 import { seedTenant } from '../support/seed-tenant.ts';
 import { describeEachBackend } from '../support/test-databases.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 /** The pid of a process that has ended. */
 function deadPid(): number {
@@ -43,7 +44,10 @@ describeEachBackend('node presence', (database) => {
     await Promise.all(presences.splice(0).map((p) => p.stop()));
   });
 
-  const node = (id: string, options: { pid: number; hostKey?: string; heartbeatMs?: number }) => {
+  const node = (
+    id: string,
+    options: { pid: number; hostKey?: string; heartbeatMs?: number; onLiveNodes?: (count: number) => void },
+  ) => {
     const presence = new NodePresence({
       repos: database.store.repos,
       clock,
@@ -55,6 +59,7 @@ describeEachBackend('node presence', (database) => {
       host: { ...host, key: options.hostKey ?? host.key },
       pid: options.pid,
       heartbeatMs: options.heartbeatMs ?? 60_000,
+      ...(options.onLiveNodes === undefined ? {} : { onLiveNodes: options.onLiveNodes }),
     });
     presences.push(presence);
     return presence;
@@ -120,6 +125,14 @@ describeEachBackend('node presence', (database) => {
     expect(expired).toHaveLength(3);
     expect(jobs).toHaveLength(3);
     expect((await listNodes(database.store.db)).map((n) => n.id)).not.toContain('far:gone');
+  });
+
+  it('tells how many nodes are alive at start and at each heartbeat, so that they share the sweeping', async () => {
+    const counts: number[] = [];
+    await node('box:one', { pid: process.pid, heartbeatMs: 50, onLiveNodes: (n) => counts.push(n) }).start();
+    expect(counts).toEqual([1]);
+    await node('box:two', { pid: process.pid, hostKey: 'box|boot-1|pid:[2]' }).start();
+    await waitFor(() => counts.at(-1) === 2, { what: 'the second node counted at a heartbeat' });
   });
 
   it('says until when a node may work on without a heartbeat: two beats before it could expire', async () => {
