@@ -8,6 +8,7 @@ import { ItemNotFoundError } from '../../src/providers/calendar-provider.ts';
 import { GraphProvider } from '../../src/providers/graph/graph-provider.ts';
 import { salesforceIdProperty } from '../../src/providers/graph/to-graph-event.ts';
 import { startGraphUnderTest, type GraphUnderTest } from '../support/graph-under-test.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 const first = 'rep@acme.example';
 const second = 'lead@acme.example';
@@ -138,6 +139,29 @@ describe('Graph batching', () => {
     for (const n of [50, 51])
       expect(stamps(first).filter((s) => s === item(n).salesforceEventId)).toHaveLength(1);
     expect(stamps(second).filter((s) => s === item(52).salesforceEventId)).toHaveLength(1);
+  });
+
+  it('takes an answer that came while the process was busy past the patience, instead of sending every call again', async () => {
+    const patient = new GraphProvider({
+      tokens: under.tokens,
+      graphBaseUrl: under.graph.url,
+      fetch: under.fetchImpl,
+      batchPatienceMs: 300,
+    });
+    await under.tokens.token();
+    const before = under.graph.stats();
+    const calls = Promise.all([
+      patient.create(first, item(60), { idempotencyKey: 'busy-60' }),
+      patient.create(second, item(61), { idempotencyKey: 'busy-61' }),
+    ]);
+    await waitFor(() => under.graph.stats().httpRequests > before.httpRequests, { what: 'the batch sent' });
+    // This process is busy for twice the patience (a burst on a full machine): Graph's answer
+    // (20 ms) is in the socket by the time the patience's timer fires.
+    const busyUntil = performance.now() + 600;
+    while (performance.now() < busyUntil);
+    const refs = await calls;
+    expect(under.graph.stats().httpRequests - before.httpRequests).toBe(1);
+    expect(refs.map((r) => r.itemId).every((id) => id !== '')).toBe(true);
   });
 
   it('sends each call of a batch whose connection dropped again alone: none fails for another, none is made twice', async () => {

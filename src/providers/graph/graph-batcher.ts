@@ -16,7 +16,7 @@
 // batch as a whole, every request in it gets that answer.
 //
 // A batch never fails a request for another's sake. When the batch itself gets no answer (its
-// connection dropped, or it has not answered within `batchPatienceMs`, default 2 s, where Graph
+// connection dropped, or it has not begun to answer within `batchPatienceMs`, default 2 s, where Graph
 // answers in well under a second: one hung request holds a batch's answer for as long as it
 // hangs), each of its requests is sent again as itself: those that were fine answer at once,
 // and a bad one fails, or keeps its caller waiting, alone. (Failing them all instead cost every
@@ -135,7 +135,20 @@ export class GraphBatcher {
 
   async #batch(group: readonly Pending[]): Promise<void> {
     const base = `${this.#options.graphBaseUrl}/v1.0`;
-    const patience = AbortSignal.timeout(this.#options.batchPatienceMs ?? 2000);
+    // Patience runs until Graph's answer begins (its headers: Graph answers a batch once every
+    // request in it is done); the body is read under the request's own timeout. When the timer
+    // fires, the answer is looked for once more after this process's next look at its sockets:
+    // a process busy past the patience (a burst on a full machine) would otherwise give up on an
+    // answer already waiting in its socket and send all its requests again.
+    const patience = new AbortController();
+    let answered = false;
+    const timer = setTimeout(
+      () =>
+        setImmediate(() => {
+          if (!answered) patience.abort(new Error("Graph's batch answer is late"));
+        }),
+      this.#options.batchPatienceMs ?? 2000,
+    );
     try {
       let body = '{"requests":[';
       group.forEach(({ request }, index) => {
@@ -160,8 +173,10 @@ export class GraphBatcher {
           'content-type': 'application/json',
         },
         body,
-        signal: AbortSignal.any([this.#signal(undefined), patience]),
+        signal: AbortSignal.any([this.#signal(undefined), patience.signal]),
       });
+      answered = true;
+      clearTimeout(timer);
       const text = await response.text();
       if (!response.ok) {
         // The batch as a whole was refused or throttled: each request gets that answer.
@@ -185,6 +200,8 @@ export class GraphBatcher {
     } catch {
       // No answer to the batch (dropped, too slow, unreadable): each request goes again alone.
       for (const entry of group) if (!entry.settled) void this.#direct(entry);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
