@@ -135,17 +135,18 @@ export async function runScenario(
     if (warm > 0) {
       // Counted from here: the first `warm` calls warmed the processes.
       // (Creates only: one call is one change synced.)
+      // The calls and the changes are counted from the same reading; the CPU right after it.
       const from = graphBefore.requests;
       const until = Date.now() + 600_000;
-      while ((warmed = (await system.calendars.stats()).requests - from) < warm) {
+      while ((graphBefore = await system.calendars.stats()).requests - from < warm) {
         if (Date.now() > until)
           throw new Error(`the provider did not serve the ${warm} warm-up calls within 10 minutes`);
         await sleep(50);
       }
+      warmed = graphBefore.requests - from;
       cpuUsed = cpuSnapshot(system);
       statementsBefore = await system.databaseStatements();
       sfBefore = (await system.salesforce.stats()).apiCalls;
-      graphBefore = await system.calendars.stats();
     }
 
     // Wait until every mailbox matches (or 10 minutes pass), noting when each version arrived:
