@@ -3,6 +3,7 @@
 // minutes before it expires, so no call waits for the hourly renewal. A token with under a minute
 // left is not used: the call waits for a new one.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { GraphTokenSource } from '../../src/providers/graph/graph-token-source.ts';
 import { startGraphUnderTest, type GraphUnderTest } from '../support/graph-under-test.ts';
 import { waitFor } from '../support/wait-for.ts';
 
@@ -53,5 +54,52 @@ describe('Graph token renewal', () => {
     const third = await tokens.token();
     expect(graph.stats().tokenRequests).toBe(3);
     expect([first, second]).not.toContain(third);
+  });
+
+  it('after a failed background renewal keeps the token in hand and tries again 30 seconds later, not at every call', async () => {
+    const { graph } = under;
+    // The sign-in endpoint out of reach while `down`: its requests fail before they leave.
+    let down = false;
+    let attempts = 0;
+    const fetchImpl: typeof fetch = (input, init) => {
+      if (String(input instanceof Request ? input.url : input).includes('/token')) {
+        attempts++;
+        if (down) return Promise.reject(new TypeError('fetch failed'));
+      }
+      return under.fetchImpl(input, init);
+    };
+    const tokens = new GraphTokenSource(
+      {
+        directoryTenantId: 'contoso',
+        clientId: 'sync-app',
+        clientSecret: 'graph-secret',
+        loginBaseUrl: graph.url,
+        graphBaseUrl: graph.url,
+      },
+      fetchImpl,
+    );
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const start = Date.now();
+    const first = await tokens.token();
+    expect(attempts).toBe(1);
+
+    down = true;
+    vi.setSystemTime(start + 56 * 60_000);
+    // Every call goes on with the token in hand; one renewal is tried, and fails.
+    for (let call = 0; call < 5; call++) expect(await tokens.token()).toBe(first);
+    await waitFor(() => attempts === 2, { what: 'one renewal tried' });
+    // Calls go on (each after a turn of the event loop, while the failure comes back): no other try.
+    for (let call = 0; call < 20; call++) {
+      expect(await tokens.token()).toBe(first);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(attempts).toBe(2);
+
+    // 30 seconds on, and the endpoint back: the next call tries again, and the new token is used.
+    down = false;
+    vi.setSystemTime(start + 56 * 60_000 + 31_000);
+    expect(await tokens.token()).toBe(first);
+    await waitFor(async () => (await tokens.token()) !== first, { what: 'the renewed token in use' });
+    expect(attempts).toBe(3);
   });
 });

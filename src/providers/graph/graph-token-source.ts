@@ -28,6 +28,8 @@ export interface GraphAppCredentials {
 const renewalMarginMs = 300_000;
 /** A token with less than this left is renewed before it is used (a call may take that long). */
 const stillGoodMs = 60_000;
+/** After a background renewal failed, the next is tried this much later. */
+const renewalRetryMs = 30_000;
 
 export class GraphTokenSource {
   readonly #msal: ConfidentialClientApplication;
@@ -43,6 +45,8 @@ export class GraphTokenSource {
    */
   #current: { token: string; renewAt: number; expiresAt: number } | undefined;
   readonly #login: string;
+  /** After a failed background renewal, no other is tried before this time. */
+  #quietUntil = 0;
   /** Why the last request to the sign-in endpoint failed: MSAL's own error keeps only a code. */
   #lastNetworkError: unknown;
 
@@ -82,15 +86,23 @@ export class GraphTokenSource {
     const current = this.#current;
     const now = this.#now();
     if (current !== undefined && now < current.renewAt) return Promise.resolve(current.token);
-    const pending = (this.#pending ??= this.#acquire().finally(() => {
-      this.#pending = undefined;
-    }));
     if (current !== undefined && now < current.expiresAt - stillGoodMs) {
-      // Renewing in the background: a failure shows on the call that has to wait for a token.
-      pending.catch(() => undefined);
+      // Renewed in the background, and after a failure tried again only 30 s later (not at every
+      // call); a lasting failure shows on the calls once the token in hand is about to expire.
+      if (this.#pending === undefined && now >= this.#quietUntil)
+        this.#single().catch(() => {
+          this.#quietUntil = this.#now() + renewalRetryMs;
+        });
       return Promise.resolve(current.token);
     }
-    return pending;
+    return this.#single();
+  }
+
+  /** One request for a token at a time. */
+  #single(): Promise<string> {
+    return (this.#pending ??= this.#acquire().finally(() => {
+      this.#pending = undefined;
+    }));
   }
 
   /**
