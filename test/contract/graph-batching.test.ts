@@ -43,6 +43,15 @@ describe('Graph batching', () => {
   });
   afterAll(() => under.graph.close());
 
+  /** The provider with a patience of 300 ms for a batch's answer. */
+  const patientProvider = () =>
+    new GraphProvider({
+      tokens: under.tokens,
+      graphBaseUrl: under.graph.url,
+      fetch: under.fetchImpl,
+      batchPatienceMs: 300,
+    });
+
   const stamps = (mailbox: string) =>
     under.graph
       .events(mailbox)
@@ -118,12 +127,7 @@ describe('Graph batching', () => {
   });
 
   it('sends the calls of a batch that keeps them waiting again, each as itself: a hung call holds up only its own', async () => {
-    const patient = new GraphProvider({
-      tokens: under.tokens,
-      graphBaseUrl: under.graph.url,
-      fetch: under.fetchImpl,
-      batchPatienceMs: 300,
-    });
+    const patient = patientProvider();
     // The call to the second mailbox hangs for a minute (longer than this test may take) inside the batch.
     under.graph.failNext('timeout', { afterCommit: false, mailbox: second, hangMs: 60_000 });
     const before = under.graph.stats();
@@ -142,12 +146,7 @@ describe('Graph batching', () => {
   });
 
   it('takes an answer that came while the process was busy past the patience, instead of sending every call again', async () => {
-    const patient = new GraphProvider({
-      tokens: under.tokens,
-      graphBaseUrl: under.graph.url,
-      fetch: under.fetchImpl,
-      batchPatienceMs: 300,
-    });
+    const patient = patientProvider();
     await under.tokens.token();
     const before = under.graph.stats();
     const calls = Promise.all([

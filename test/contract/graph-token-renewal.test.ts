@@ -3,8 +3,7 @@
 // minutes before it expires, so no call waits for the hourly renewal. A token with under a minute
 // left is not used: the call waits for a new one.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { GraphTokenSource } from '../../src/providers/graph/graph-token-source.ts';
-import { startGraphUnderTest, type GraphUnderTest } from '../support/graph-under-test.ts';
+import { graphTokenSource, startGraphUnderTest, type GraphUnderTest } from '../support/graph-under-test.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 describe('Graph token renewal', () => {
@@ -68,16 +67,7 @@ describe('Graph token renewal', () => {
       }
       return under.fetchImpl(input, init);
     };
-    const tokens = new GraphTokenSource(
-      {
-        directoryTenantId: 'contoso',
-        clientId: 'sync-app',
-        clientSecret: 'graph-secret',
-        loginBaseUrl: graph.url,
-        graphBaseUrl: graph.url,
-      },
-      fetchImpl,
-    );
+    const tokens = graphTokenSource(graph, fetchImpl);
     vi.useFakeTimers({ toFake: ['Date'] });
     const start = Date.now();
     const first = await tokens.token();

@@ -20,7 +20,19 @@ export async function startGraphUnderTest(mailbox = 'rep@acme.example'): Promise
   graph.addApp({ tenantId: 'contoso', clientId: 'sync-app', clientSecret: 'graph-secret' });
   graph.addMailbox(mailbox);
   const fetchImpl = createOutboundFetch({ extraCaPem: readFileSync(graph.caFile, 'utf8') });
-  const tokens = new GraphTokenSource(
+  const tokens = graphTokenSource(graph, fetchImpl);
+  return {
+    graph,
+    provider: new GraphProvider({ tokens, graphBaseUrl: graph.url, fetch: fetchImpl }),
+    tokens,
+    fetchImpl,
+    mailbox,
+  };
+}
+
+/** Tokens for the sandbox's app (`sync-app` in `contoso`), fetched through `fetchImpl`. */
+export function graphTokenSource(graph: GraphSandbox, fetchImpl: typeof fetch): GraphTokenSource {
+  return new GraphTokenSource(
     {
       directoryTenantId: 'contoso',
       clientId: 'sync-app',
@@ -30,11 +42,4 @@ export async function startGraphUnderTest(mailbox = 'rep@acme.example'): Promise
     },
     fetchImpl,
   );
-  return {
-    graph,
-    provider: new GraphProvider({ tokens, graphBaseUrl: graph.url, fetch: fetchImpl }),
-    tokens,
-    fetchImpl,
-    mailbox,
-  };
 }
