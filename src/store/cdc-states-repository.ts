@@ -24,6 +24,17 @@ export async function readCdcState(db: Kysely<Database>, tenantId: string): Prom
   return db.selectFrom('cdc_states').selectAll().where('tenant_id', '=', tenantId).executeTakeFirst();
 }
 
+/** A tenant polled instead of streaming tries CDC again at `now` (it was just connected again). */
+export async function retryCdcNow(db: Kysely<Database>, tenantId: string, now: number): Promise<void> {
+  await db
+    .updateTable('cdc_states')
+    .set({ retry_at: now, updated_at: now })
+    .where('tenant_id', '=', tenantId)
+    .where('state', '=', 'polling')
+    .where('retry_at', '>', now)
+    .execute();
+}
+
 /** Every tenant's CDC state (one row per tenant whose subscription ever ran). */
 export async function listCdcStates(db: Kysely<Database>): Promise<CdcStateRow[]> {
   return db.selectFrom('cdc_states').selectAll().execute();

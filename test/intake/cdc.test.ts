@@ -307,4 +307,27 @@ describeEachBackend('CDC intake', (database) => {
     await subscribed();
     expect(node.running).toEqual([tenant.id]);
   });
+
+  it('tries CDC again at once on a Connect, even when it had fallen back to polling meanwhile', async () => {
+    const node = scheduler('node-a', { tickMs: 3_600_000 });
+    node.start();
+    await subscribed();
+    await env.service.runtime.salesforce.connections.disconnect('acme');
+    await node.tick();
+    await waitFor(() => env.sandbox.stats().cdcSubscribers === 0, { what: 'the subscription to end' });
+    // While the grant was gone the stream refused, and the tenant fell back to polling for an hour.
+    const now = Date.now();
+    await env.service.runtime.store.repos.cdcStates.saveCdcState({
+      tenant_id: tenant.id,
+      state: 'polling',
+      reason: 'refused',
+      detail: 'the stream refused the session',
+      since: now,
+      retry_at: now + 3_600_000,
+      now,
+    });
+    await env.reconnect('acme');
+    await subscribed();
+    expect(node.running).toEqual([tenant.id]);
+  });
 });

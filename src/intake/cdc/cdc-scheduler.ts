@@ -2,7 +2,8 @@
 // only while it holds the tenant's `cdc:<tenant>` lease, renews it every few seconds, and a node
 // that dies stops renewing, so another takes over within the lease time plus one tick (25 s).
 // A broken stream reconnects with backoff; a tenant that is no longer connected is let go. A
-// Connect completed in this process starts (or wakes) the tenant's subscription at once.
+// Connect completed in this process starts (or wakes) the tenant's subscription at once, even
+// one that had fallen back to polling.
 //
 // The subscriptions are spread over the nodes that run CDC: each says so with a `cdc-node:<id>`
 // lease of its own, renewed every tick, and holds at most its share (the tenants ÷ those nodes,
@@ -131,14 +132,23 @@ export class CdcScheduler {
 
   /**
    * A tenant was just connected: look now rather than at the next tick, and cut short a reconnect
-   * backoff its subscription may be waiting out (it failed while the grant was revoked, say).
+   * backoff or a fallback to polling its subscription may be waiting out (it failed while the
+   * grant was revoked, say): with a new grant, CDC is tried again at once.
    */
   nudge(tenantId: string): void {
     if (this.#task === undefined) return;
+    const { repos, clock, logger } = this.#deps;
     this.#runners.get(tenantId)?.wake?.();
-    this.tick().catch((error: unknown) =>
-      this.#deps.logger.error({ err: error, tenantId }, 'CDC subscription check after a Connect failed'),
-    );
+    // Saved first: a subscription this tick starts reads when to try CDC from it.
+    void repos.cdcStates
+      .retryCdcNow(tenantId, clock.now())
+      .catch((error: unknown) =>
+        logger.warn({ tenantId, error: describeError(error) }, 'could not save the CDC state'),
+      )
+      .then(() => this.tick())
+      .catch((error: unknown) =>
+        logger.error({ err: error, tenantId }, 'CDC subscription check after a Connect failed'),
+      );
   }
 
   /** Takes or renews each connected tenant's lease, starting or stopping subscriptions to match. */
