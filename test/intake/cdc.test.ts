@@ -294,14 +294,22 @@ describeEachBackend('CDC intake', (database) => {
     await stopNode(node);
   });
 
-  it('subscribes as soon as a Connect completes, without waiting for its next look', async () => {
-    // An hour between looks: after the first, only the Connect can start the subscription again.
+  /**
+   * A node with an hour between looks (after the first, only a Connect can start the subscription
+   * again), subscribed, then the tenant disconnected and its subscription ended.
+   */
+  const subscribedThenDisconnected = async () => {
     const node = scheduler('node-a', { tickMs: 3_600_000 });
     node.start();
     await subscribed();
     await env.service.runtime.salesforce.connections.disconnect('acme');
     await node.tick();
     await waitFor(() => env.sandbox.stats().cdcSubscribers === 0, { what: 'the subscription to end' });
+    return node;
+  };
+
+  it('subscribes as soon as a Connect completes, without waiting for its next look', async () => {
+    const node = await subscribedThenDisconnected();
     expect(node.running).toEqual([]);
     await env.reconnect('acme');
     await subscribed();
@@ -309,12 +317,7 @@ describeEachBackend('CDC intake', (database) => {
   });
 
   it('tries CDC again at once on a Connect, even when it had fallen back to polling meanwhile', async () => {
-    const node = scheduler('node-a', { tickMs: 3_600_000 });
-    node.start();
-    await subscribed();
-    await env.service.runtime.salesforce.connections.disconnect('acme');
-    await node.tick();
-    await waitFor(() => env.sandbox.stats().cdcSubscribers === 0, { what: 'the subscription to end' });
+    const node = await subscribedThenDisconnected();
     // While the grant was gone the stream refused, and the tenant fell back to polling for an hour.
     const now = Date.now();
     await env.service.runtime.store.repos.cdcStates.saveCdcState({
