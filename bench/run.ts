@@ -133,9 +133,8 @@ export async function runScenario(
       loaded = Date.now();
     }
     if (warm > 0) {
-      // Counted from here: the first `warm` calls warmed the processes.
-      // (Creates only: one call is one change synced.)
-      // The calls and the changes are counted from the same reading; the CPU right after it.
+      // The figures per change count from the reading that shows the first `warm` calls served
+      // (creates only: a call is a change synced), the CPU and statements from right after it.
       const from = graphBefore.requests;
       const until = Date.now() + 600_000;
       while ((graphBefore = await system.calendars.stats()).requests - from < warm) {

@@ -176,7 +176,6 @@ export class GraphBatcher {
         signal: AbortSignal.any([this.#signal(undefined), patience.signal]),
       });
       answered = true;
-      clearTimeout(timer);
       const text = await response.text();
       if (!response.ok) {
         // The batch as a whole was refused or throttled: each request gets that answer.
