@@ -5,6 +5,7 @@
 // delivered again), with a poll over the gap.
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { cdcNode } from '../support/cdc-node.ts';
+import type { CdcFallbackReason } from '../../src/intake/cdc/cdc-fallback.ts';
 import { type CdcScheduler } from '../../src/intake/cdc/cdc-scheduler.ts';
 import { PollingScheduler } from '../../src/intake/polling/polling-scheduler.ts';
 import { intakeStatus } from '../../src/intake/intake-status.ts';
@@ -51,12 +52,18 @@ describeEachBackend('CDC fallback to polling', (database) => {
     logger: env.service.runtime.logger,
     restClient: env.service.runtime.salesforce.restClient,
   });
-  function scheduler() {
+  function scheduler(
+    fallbackRetryMs: Partial<Record<CdcFallbackReason, number>> = {
+      'delivery-allocation': 300,
+      'not-selected': 300,
+      refused: 300,
+    },
+  ) {
     const node = cdcNode(env, {
       onReconciled: (reason) => reconciled.push(reason),
       readLimits: (tenantId) => env.service.runtime.salesforce.restClient(tenantId).limits(),
       liveAfterMs: 500,
-      fallbackRetryMs: { 'delivery-allocation': 300, 'not-selected': 300, refused: 300 },
+      fallbackRetryMs,
       tickMs: 60_000,
     });
     nodes.push(node);
@@ -230,6 +237,28 @@ describeEachBackend('CDC fallback to polling', (database) => {
     await waitFor(async () => (await cdcState())?.state === 'streaming', {
       what: 'CDC back',
       timeoutMs: 30_000,
+    });
+  });
+
+  it('an outage (the stream broken three times in a row): polls meanwhile, and tries CDC again as the reconnect backoff goes, not a minute later', async () => {
+    const node = scheduler({}); // the waits a running service uses
+    await node.tick();
+    await waitFor(async () => (await cdcState())?.state === 'streaming', { what: 'CDC streaming' });
+    env.sandbox.pubSubOutage(10_000); // refused with UNAVAILABLE meanwhile
+    const broken = await waitFor(
+      async () => {
+        const state = await cdcState();
+        return state?.reason === 'refused' ? state : undefined;
+      },
+      { what: 'polling instead' },
+    );
+    // The backoff after the third break is 2–4 s (after a fourth, 4–8 s), not the minute a
+    // refusal Salesforce names waits.
+    expect(Number(broken.retry_at) - Number(broken.updated_at)).toBeLessThanOrEqual(8000);
+    // Back well before a minute, even with a break or two more while the outage lasts.
+    await waitFor(async () => (await cdcState())?.state === 'streaming', {
+      what: 'CDC back after the outage',
+      timeoutMs: 40_000,
     });
   });
 

@@ -73,7 +73,10 @@ export interface Subscription {
 const refusalsBeforeFallback = 3;
 /** CDC resumes after a spent allocation once this share of it is free again. */
 const resumeShare = 0.1;
-/** While polling instead: the allocation is looked at every 5 min, Setup every 2, a refusing API every minute. */
+/**
+ * While polling instead: the allocation is looked at every 5 min, Setup every 2; a stream that keeps
+ * breaking is tried again as the reconnect backoff goes, at most every minute.
+ */
 const fallbackRetryMs: Record<CdcFallbackReason, number> = {
   'delivery-allocation': 300_000,
   'not-selected': 120_000,
@@ -279,15 +282,20 @@ export class CdcScheduler {
           (end === 'failed' && failures >= refusalsBeforeFallback
             ? { reason: 'refused' as const, detail: subscription.lastError ?? 'the stream ended' }
             : undefined);
+        const backoffMs = Math.min(60_000, 1000 * 2 ** (failures - 1)) * (0.5 + Math.random() / 2);
         if (refusal !== undefined) {
-          await this.#fallBack(tenant, runner, { ...refusal, since: runner.fallback?.since ?? clock.now() });
+          // Breaks with no known reason (an outage, say) are tried again as the backoff goes, at
+          // most a minute apart, so CDC is back within seconds of the outage's end; polling covers
+          // the meantime.
+          await this.#fallBack(
+            tenant,
+            runner,
+            { ...refusal, since: runner.fallback?.since ?? clock.now() },
+            subscription.refusal === undefined ? backoffMs : undefined,
+          );
           continue;
         }
-        const delay =
-          end === 'store-failed'
-            ? 1000
-            : Math.min(60_000, 1000 * 2 ** (failures - 1)) * (0.5 + Math.random() / 2);
-        await sleep(delay);
+        await sleep(end === 'store-failed' ? 1000 : backoffMs);
       }
     })();
     this.#runners.set(tenant.id, runner);
@@ -298,10 +306,18 @@ export class CdcScheduler {
     tenant: TenantRow,
     runner: Runner,
     fallback: { reason: CdcFallbackReason; detail: string; since: number },
+    /** Sooner than the reason's usual wait. */
+    retryInMs = Infinity,
   ): Promise<void> {
     const { clock, logger } = this.#deps;
     const retryAt =
-      clock.now() + (this.#deps.fallbackRetryMs?.[fallback.reason] ?? fallbackRetryMs[fallback.reason]);
+      clock.now() +
+      Math.round(
+        Math.min(
+          retryInMs,
+          this.#deps.fallbackRetryMs?.[fallback.reason] ?? fallbackRetryMs[fallback.reason],
+        ),
+      );
     const changed = runner.fallback?.reason !== fallback.reason || runner.streaming;
     runner.fallback = { ...fallback, retryAt };
     runner.streaming = false;
