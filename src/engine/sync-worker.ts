@@ -1,12 +1,12 @@
 // The engine's loop. A worker holds up to `batchSize` jobs at once and claims continuously: due
-// jobs are claimed into the room that finished jobs leave, so one slow mailbox (a hung call) slows
-// only its own Events, never the claims of others. A quarter of the room is kept for live changes:
-// reconciliation and bulk work never fill it, so a live change starts at once however much of
-// either is running. Each claim's jobs are grouped by tenant and
-// synced side by side (tenant-sync.ts); each job is settled the moment it is done (job-settler.ts):
-// done, retried later, dead-lettered with its reason, or postponed without spending an attempt
-// when the tenant cannot sync now (no mailbox provider, Salesforce API budget spent, reconnect
-// needed).
+// jobs are claimed into the room that finished jobs leave (in steps of a quarter of it when the
+// worker is busy), so one slow mailbox (a hung call) slows only its own Events, never the claims
+// of others. A quarter of the room is kept for live changes: reconciliation and bulk work never
+// fill it, so a live change starts at once however much of either is running. Each claim's jobs
+// are grouped by tenant and synced side by side (tenant-sync.ts); each job is settled the moment
+// it is done (job-settler.ts): done, retried later, dead-lettered with its reason, or postponed
+// without spending an attempt when the tenant cannot sync now (no mailbox provider, Salesforce API
+// budget spent, reconnect needed).
 //
 // Leases: every held job's lease is renewed while the worker works on it. A job whose lease
 // could not be renewed (the database is away) — or whose node could not renew its heartbeat — is
@@ -152,6 +152,13 @@ export class SyncWorker {
     // first poll of a busy org) never hold it, so a live change starts at once, without waiting
     // for half of a bulk batch to finish.
     const liveRoom = Math.floor(batchSize / 4);
+    // A busy worker claims live changes too in steps of that quarter, not a few jobs at a time as
+    // its jobs finish: each claim costs about a dozen statements (the claim, the batch's reads, the
+    // settle and link writes that follow it) and its calls fill `$batch`es together, so a worker
+    // with a small share of the load (one of several) does not pay that for every few jobs. A live
+    // change waits at most for a quarter of the jobs ahead of it, with three quarters of the room
+    // still at work.
+    const minLiveClaim = Math.max(1, liveRoom);
     this.#startTimers();
     const mailboxChecks = setInterval(
       () =>
@@ -163,7 +170,7 @@ export class SyncWorker {
     try {
       while (!signal.aborted) {
         const room = batchSize - this.#held.size;
-        if (room === 0) {
+        if (room < minLiveClaim) {
           await new Promise<void>((resolve) => (this.#roomFreed = resolve));
           continue;
         }
