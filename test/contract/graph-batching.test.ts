@@ -163,6 +163,29 @@ describe('Graph batching', () => {
     expect(refs.map((r) => r.itemId).every((id) => id !== '')).toBe(true);
   });
 
+  it('waits for a batch that is late because Graph is slow for every batch, instead of sending each call again', async () => {
+    const patient = new GraphProvider({
+      tokens: under.tokens,
+      graphBaseUrl: under.graph.url,
+      fetch: under.fetchImpl,
+      batchPatienceMs: 500,
+    });
+    await under.tokens.token();
+    under.graph.setLatency(700); // every call, in this batch or any other
+    try {
+      const before = under.graph.stats();
+      const refs = await Promise.all([
+        patient.create(first, item(70), { idempotencyKey: 'slow-70' }),
+        patient.create(second, item(71), { idempotencyKey: 'slow-71' }),
+      ]);
+      // No batch answered promptly since: not a hung call, so nothing is sent again.
+      expect(under.graph.stats().httpRequests - before.httpRequests).toBe(1);
+      expect(refs.map((r) => r.itemId).every((id) => id !== '')).toBe(true);
+    } finally {
+      under.graph.setLatency(20);
+    }
+  });
+
   it('sends each call of a batch whose connection dropped again alone: none fails for another, none is made twice', async () => {
     // Dropped after the second mailbox's create was stored: the batch gets no answer at all.
     under.graph.failNext('reset', { afterCommit: true, mailbox: second });

@@ -19,7 +19,10 @@
 // connection dropped, or it has not begun to answer within `batchPatienceMs`, default 2 s, where Graph
 // answers in well under a second: one hung request holds a batch's answer for as long as it
 // hangs), each of its requests is sent again as itself: those that were fine answer at once,
-// and a bad one fails, or keeps its caller waiting, alone. (Failing them all instead cost every
+// and a bad one fails, or keeps its caller waiting, alone. Past the patience a batch counts as
+// hung only when a request sent after it was answered promptly; when none was, Graph or this
+// machine is slow for every request, and sending twenty more each would add to what makes them
+// slow: such a batch is waited for up to four times the patience. (Failing them all instead cost every
 // request of the batch an attempt: under 20 % of calls failing, some Events ran out of attempts.)
 // Sending again is safe: a create carries its transactionId, so one Graph had stored returns the
 // item it made; an update sets the same values; a delete of a deleted item is "not found", which
@@ -76,6 +79,8 @@ export class GraphBatcher {
   readonly #options: GraphBatcherOptions;
   #pending: Pending[] = [];
   #scheduled = false;
+  /** When the latest request (a batch, or one alone) was sent that Graph answered within half the patience. */
+  #promptlyAnsweredSentAt = -Infinity;
 
   constructor(options: GraphBatcherOptions) {
     this.#options = options;
@@ -112,14 +117,16 @@ export class GraphBatcher {
       for (const entry of ready) void this.#direct(entry);
       return;
     }
+    const sentAt = performance.now();
     for (let i = 0; i < ready.length; i += max) {
       const group = ready.slice(i, i + max);
-      void (group.length === 1 ? this.#direct(group[0]!) : this.#batch(group));
+      void (group.length === 1 ? this.#direct(group[0]!) : this.#batch(group, sentAt));
     }
   }
 
   async #direct(entry: Pending): Promise<void> {
     const { request } = entry;
+    const sentAt = performance.now();
     try {
       const response = await this.#options.fetch(request.url, {
         method: request.method,
@@ -127,28 +134,47 @@ export class GraphBatcher {
         ...(request.body === undefined ? {} : { body: request.body }),
         signal: this.#signal(request.signal),
       });
+      this.#answered(sentAt);
       settle(entry, () => entry.resolve(response));
     } catch (error) {
       settle(entry, () => entry.reject(error));
     }
   }
 
-  async #batch(group: readonly Pending[]): Promise<void> {
+  /** Graph began to answer a request (a batch, or one alone) sent at `sentAt`: notes whether promptly. */
+  #answered(sentAt: number): void {
+    if (performance.now() - sentAt <= (this.#options.batchPatienceMs ?? 2000) / 2)
+      this.#promptlyAnsweredSentAt = Math.max(this.#promptlyAnsweredSentAt, sentAt);
+  }
+
+  async #batch(group: readonly Pending[], sentAt: number): Promise<void> {
     const base = `${this.#options.graphBaseUrl}/v1.0`;
     // Patience runs until Graph's answer begins (its headers: Graph answers a batch once every
     // request in it is done); the body is read under the request's own timeout. When the timer
     // fires, the answer is looked for once more after this process's next look at its sockets:
     // a process busy past the patience (a burst on a full machine) would otherwise give up on an
     // answer already waiting in its socket and send all its requests again.
+    // A late batch is given up on when a request sent after it was answered promptly: then it is
+    // this batch that holds a hung request. When none was, every batch is late (Graph or this
+    // machine is slow for all of them): sending each request again alone would only multiply the
+    // load, so it is waited for, up to four times the patience.
+    const patienceMs = this.#options.batchPatienceMs ?? 2000;
     const patience = new AbortController();
     let answered = false;
-    const timer = setTimeout(
-      () =>
-        setImmediate(() => {
-          if (!answered) patience.abort(new Error("Graph's batch answer is late"));
-        }),
-      this.#options.batchPatienceMs ?? 2000,
-    );
+    let timer: NodeJS.Timeout | undefined;
+    const lookAfter = (ms: number) => {
+      timer = setTimeout(
+        () =>
+          setImmediate(() => {
+            if (answered || patience.signal.aborted) return;
+            if (this.#promptlyAnsweredSentAt > sentAt || performance.now() - sentAt >= 4 * patienceMs)
+              patience.abort(new Error("Graph's batch answer is late"));
+            else lookAfter(patienceMs);
+          }),
+        ms,
+      );
+    };
+    lookAfter(patienceMs);
     try {
       let body = '{"requests":[';
       group.forEach(({ request }, index) => {
@@ -176,6 +202,7 @@ export class GraphBatcher {
         signal: AbortSignal.any([this.#signal(undefined), patience.signal]),
       });
       answered = true;
+      this.#answered(sentAt);
       const text = await response.text();
       if (!response.ok) {
         // The batch as a whole was refused or throttled: each request gets that answer.
@@ -200,6 +227,7 @@ export class GraphBatcher {
       // No answer to the batch (dropped, too slow, unreadable): each request goes again alone.
       for (const entry of group) if (!entry.settled) void this.#direct(entry);
     } finally {
+      answered = true; // no look after this
       clearTimeout(timer);
     }
   }
