@@ -252,8 +252,8 @@ describeEachBackend('CDC fallback to polling', (database) => {
       },
       { what: 'polling instead' },
     );
-    // The backoff after the third break is 2–4 s (after a fourth, 4–8 s), not the minute a
-    // refusal Salesforce names waits.
+    // CDC is tried again after the backoff: 2–4 s after the third break (4–8 s after a fourth),
+    // not a minute later as it was.
     expect(Number(broken.retry_at) - Number(broken.updated_at)).toBeLessThanOrEqual(8000);
     // Back well before a minute, even with a break or two more while the outage lasts.
     await waitFor(async () => (await cdcState())?.state === 'streaming', {

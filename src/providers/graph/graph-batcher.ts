@@ -19,11 +19,12 @@
 // connection dropped, or it has not begun to answer within `batchPatienceMs`, default 2 s, where Graph
 // answers in well under a second: one hung request holds a batch's answer for as long as it
 // hangs), each of its requests is sent again as itself: those that were fine answer at once,
-// and a bad one fails, or keeps its caller waiting, alone. Past the patience a batch counts as
-// hung only when a request sent after it was answered promptly; when none was, Graph or this
-// machine is slow for every request, and sending twenty more each would add to what makes them
-// slow: such a batch is waited for up to four times the patience. (Failing them all instead cost every
+// and a bad one fails, or keeps its caller waiting, alone. (Failing them all instead cost every
 // request of the batch an attempt: under 20 % of calls failing, some Events ran out of attempts.)
+// Past the patience a batch counts as hung only when a request sent after it was answered
+// promptly; when none was, Graph or this machine is slow for every request, and sending twenty
+// more each would add to what makes them slow: such a batch is waited for up to four times the
+// patience.
 // Sending again is safe: a create carries its transactionId, so one Graph had stored returns the
 // item it made; an update sets the same values; a delete of a deleted item is "not found", which
 // the provider reads as gone.
@@ -134,7 +135,7 @@ export class GraphBatcher {
         ...(request.body === undefined ? {} : { body: request.body }),
         signal: this.#signal(request.signal),
       });
-      this.#answered(sentAt);
+      this.#noteAnswer(sentAt);
       settle(entry, () => entry.resolve(response));
     } catch (error) {
       settle(entry, () => entry.reject(error));
@@ -142,7 +143,7 @@ export class GraphBatcher {
   }
 
   /** Graph began to answer a request (a batch, or one alone) sent at `sentAt`: notes whether promptly. */
-  #answered(sentAt: number): void {
+  #noteAnswer(sentAt: number): void {
     if (performance.now() - sentAt <= (this.#options.batchPatienceMs ?? 2000) / 2)
       this.#promptlyAnsweredSentAt = Math.max(this.#promptlyAnsweredSentAt, sentAt);
   }
@@ -154,10 +155,7 @@ export class GraphBatcher {
     // fires, the answer is looked for once more after this process's next look at its sockets:
     // a process busy past the patience (a burst on a full machine) would otherwise give up on an
     // answer already waiting in its socket and send all its requests again.
-    // A late batch is given up on when a request sent after it was answered promptly: then it is
-    // this batch that holds a hung request. When none was, every batch is late (Graph or this
-    // machine is slow for all of them): sending each request again alone would only multiply the
-    // load, so it is waited for, up to four times the patience.
+    // Given up on only when a request sent after it was answered promptly (see the top).
     const patienceMs = this.#options.batchPatienceMs ?? 2000;
     const patience = new AbortController();
     let answered = false;
@@ -202,7 +200,7 @@ export class GraphBatcher {
         signal: AbortSignal.any([this.#signal(undefined), patience.signal]),
       });
       answered = true;
-      this.#answered(sentAt);
+      this.#noteAnswer(sentAt);
       const text = await response.text();
       if (!response.ok) {
         // The batch as a whole was refused or throttled: each request gets that answer.
