@@ -1,6 +1,7 @@
 // The service in-process with the sandbox org and the Graph sandbox, a tenant `acme` connected
 // through OAuth and set up to sync to Graph mailboxes: the ground the engine tests stand on.
 import { startGraphSandbox, type GraphSandbox } from '../../sandbox/graph/index.ts';
+import { salesforceIdProperty } from '../../src/providers/graph/to-graph-event.ts';
 import { setMailboxProvider } from '../../src/tenants/set-mailbox-provider.ts';
 import { startSandboxedService, type SandboxedService } from './sandboxed-service.ts';
 
@@ -8,6 +9,10 @@ export interface SyncedService {
   env: SandboxedService;
   graph: GraphSandbox;
   tenantId: string;
+  /** A new Event (a half-hour on 2026-12-15) owned by a new org user with this email; its id. */
+  eventOwnedBy: (email: string, subject: string) => string;
+  /** The Salesforce Event ids of the items in a Graph mailbox. */
+  eventIdsIn: (mailbox: string) => (string | undefined)[];
   close(): Promise<void>;
 }
 
@@ -51,6 +56,21 @@ export async function startSyncedService(options: {
     env,
     graph,
     tenantId,
+    eventOwnedBy: (email, subject) =>
+      env.sandbox.createEvent(env.sandbox.addUser({ username: email, email }).Id, {
+        Subject: subject,
+        StartDateTime: '2026-12-15T09:00:00Z',
+        DurationInMinutes: 30,
+      }).Id,
+    eventIdsIn: (mailbox) =>
+      graph
+        .events(mailbox)
+        .map(
+          (item) =>
+            (item['singleValueExtendedProperties'] as { id: string; value: string }[] | undefined)?.find(
+              (p) => p.id === salesforceIdProperty,
+            )?.value,
+        ),
     async close() {
       await env.close();
       await graph.close();
