@@ -7,6 +7,31 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../support/cli-in-process.ts';
 import { runCliProcess, startCliProcess } from '../support/cli-process.ts';
 
+/** The MALLOC_* variables a running process of ours started with (from /proc; {} elsewhere). */
+function mallocSettingsOf(pid: number): Record<string, string> {
+  if (process.platform !== 'linux') return {};
+  const pairs = readFileSync(`/proc/${pid}/environ`, 'utf8')
+    .split('\0')
+    .filter((entry) => entry.startsWith('MALLOC_'))
+    .map((entry) => entry.split('=', 2) as [string, string]);
+  return Object.fromEntries(pairs);
+}
+
+/** What the executable sets, under what this test runner's own environment already gives. */
+function expectedMallocSettings(given: Record<string, string> = {}): Record<string, string> {
+  const fromRunner = Object.fromEntries(
+    Object.entries(process.env).filter((entry): entry is [string, string] => entry[0].startsWith('MALLOC_')),
+  );
+  if (process.env['GLIBC_TUNABLES'] !== undefined) return { ...fromRunner, ...given };
+  return {
+    MALLOC_ARENA_MAX: '2',
+    MALLOC_MMAP_THRESHOLD_: '1048576',
+    MALLOC_TRIM_THRESHOLD_: '1048576',
+    ...fromRunner,
+    ...given,
+  };
+}
+
 describe('the instant-sync executable', () => {
   let cwd: string;
   beforeAll(() => {
@@ -158,6 +183,10 @@ describe('the instant-sync executable', () => {
     const ready = await fetch(`${url}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: 'ready', checks: { database: 'ok' } });
+    // It runs with glibc malloc's settings for a smaller footprint (set by the executable itself).
+    expect(mallocSettingsOf(server.child.pid!)).toEqual(
+      process.platform === 'linux' ? expectedMallocSettings() : {},
+    );
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
     expect(server.output().stderr).toContain('"msg":"stopped"');
@@ -194,7 +223,17 @@ describe('the instant-sync executable', () => {
   });
 
   it('runs the engine alone as `worker`, stops cleanly on SIGTERM, and refuses a bad batch size', async () => {
-    const worker = await startCliProcess(['worker'], { cwd, ready: /worker started/ });
+    const worker = await startCliProcess(['worker'], {
+      cwd,
+      env: { MALLOC_ARENA_MAX: '4' },
+      ready: /worker started/,
+    });
+    // An operator's own malloc setting is kept; the executable adds only the ones not given.
+    expect(mallocSettingsOf(worker.child.pid!)).toEqual(
+      process.platform === 'linux'
+        ? expectedMallocSettings({ MALLOC_ARENA_MAX: '4' })
+        : { MALLOC_ARENA_MAX: '4' },
+    );
     worker.child.kill('SIGTERM');
     expect(await worker.exited).toBe(0);
     expect(worker.output().stderr).toContain('"msg":"stopped"');
