@@ -65,7 +65,8 @@ export class ProviderSource {
   readonly #repos: Repositories;
   readonly #secretBox: SecretBox;
   readonly #fetch: typeof fetch;
-  readonly #cache = new Map<string, { version: string; lookup: ProviderLookup }>();
+  /** By row id; the lookup's promise, so that callers at the same moment build one provider. */
+  readonly #cache = new Map<string, { version: string; lookup: Promise<ProviderLookup> }>();
 
   readonly #extraCaPem: string | undefined;
 
@@ -84,20 +85,25 @@ export class ProviderSource {
 
   async forTenant(tenantId: string): Promise<TenantProviders> {
     const rows = await this.#repos.mailboxProviders.listProviders(tenantId);
-    return new TenantProviders(rows.map((row) => this.#lookup(row)));
+    return new TenantProviders(await Promise.all(rows.map((row) => this.#lookup(row))));
   }
 
-  #lookup(row: MailboxProviderRow): ProviderLookup {
+  #lookup(row: MailboxProviderRow): Promise<ProviderLookup> {
     const version = `${row.kind}:${row.updated_at}:${row.is_default}`;
     const cached = this.#cache.get(row.id);
     if (cached?.version === version) return cached.lookup;
+    const lookup = this.#build(row);
+    this.#cache.set(row.id, { version, lookup });
+    return lookup;
+  }
+
+  async #build(row: MailboxProviderRow): Promise<ProviderLookup> {
     const named: NamedProvider = {
       id: row.id,
       name: row.name,
       kind: row.kind,
       isDefault: row.is_default === 1,
     };
-    let lookup: ProviderLookup;
     try {
       const settings = JSON.parse(row.settings_json) as Record<string, unknown>;
       const credentials =
@@ -111,16 +117,14 @@ export class ProviderSource {
             ) as Record<string, unknown>);
       const plugin = findProviderPlugin(row.kind);
       if (plugin === undefined) throw new Error(`the ${row.kind} provider is not available in this version`);
-      lookup = {
+      return {
         ...named,
-        provider: plugin.create(settings, credentials, this.#fetch, { extraCaPem: this.#extraCaPem }),
+        provider: await plugin.create(settings, credentials, this.#fetch, { extraCaPem: this.#extraCaPem }),
         plugin,
         checks: (now) => plugin.checks(settings, credentials, now),
       };
     } catch (error) {
-      lookup = { ...named, problem: `the mailbox provider settings cannot be used: ${describeError(error)}` };
+      return { ...named, problem: `the mailbox provider settings cannot be used: ${describeError(error)}` };
     }
-    this.#cache.set(row.id, { version, lookup });
-    return lookup;
   }
 }

@@ -94,6 +94,12 @@ export interface ProviderPlugin {
    */
   checks(settings: unknown, credentials: unknown, now: number): ProviderFinding[];
   /**
+   * Loads the provider's code and its client libraries, which `create` does the first time: a
+   * service whose tenants use one kind of mailbox never holds the others' in memory. (The
+   * container image calls it as it is built, so that Node.js's compile cache holds them too.)
+   */
+  load(): Promise<unknown>;
+  /**
    * Builds the provider from stored settings and unsealed credentials (validated here: a row
    * written by an older version, or by hand, gets a clear PermanentError, never a cast).
    */
@@ -102,5 +108,5 @@ export interface ProviderPlugin {
     credentials: unknown,
     fetchImpl: typeof fetch,
     connection?: ProviderConnection,
-  ): CalendarProvider;
+  ): Promise<CalendarProvider>;
 }

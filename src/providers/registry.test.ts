@@ -11,16 +11,22 @@ describe('provider registry', () => {
     expect(providerPlugins.map((p) => p.kind)).toEqual(['graph', 'google', 'ews']);
   });
 
-  it('refuses stored settings that do not describe the provider, never casting them', () => {
-    expect(() => createProvider('graph', { clientId: 'x' }, { clientSecret: 's' }, fetch)).toThrow(
+  it('refuses stored settings that do not describe the provider, never casting them', async () => {
+    await expect(createProvider('graph', { clientId: 'x' }, { clientSecret: 's' }, fetch)).rejects.toThrow(
       PermanentError,
     );
-    expect(() => createProvider('graph', { directoryTenantId: 't', clientId: 'x' }, {}, fetch)).toThrow(
-      /a client secret or certificate/,
-    );
+    await expect(
+      createProvider('graph', { directoryTenantId: 't', clientId: 'x' }, {}, fetch),
+    ).rejects.toThrow(/a client secret or certificate/);
     expect(
-      createProvider('graph', { directoryTenantId: 'contoso', clientId: 'app' }, { clientSecret: 's' }, fetch)
-        .kind,
+      (
+        await createProvider(
+          'graph',
+          { directoryTenantId: 'contoso', clientId: 'app' },
+          { clientSecret: 's' },
+          fetch,
+        )
+      ).kind,
     ).toBe('graph');
   });
 

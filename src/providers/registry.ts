@@ -25,12 +25,12 @@ export function providerPluginNamed(kind: string): ProviderPlugin {
 }
 
 /** Builds a tenant's provider from its stored settings and unsealed credentials. */
-export function createProvider(
+export async function createProvider(
   kind: ProviderKind,
   settings: unknown,
   credentials: unknown,
   fetchImpl: typeof fetch,
-): CalendarProvider {
+): Promise<CalendarProvider> {
   const plugin = findProviderPlugin(kind);
   if (plugin === undefined) throw new PermanentError(`the ${kind} provider is not available in this version`);
   return plugin.create(settings, credentials, fetchImpl);

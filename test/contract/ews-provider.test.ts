@@ -325,7 +325,7 @@ describe('the plugin', () => {
     ]);
     const read = ewsPlugin.readInput(input, false);
     if ('problems' in read) throw new Error(read.problems.join('; '));
-    const provider = createEwsProvider(read.settings, read.credentials, { extraCaPem: ca });
+    const provider = await createEwsProvider(read.settings, read.credentials, { extraCaPem: ca });
     const item = sampleItem();
     await provider.create('demo@contoso.example', item, { idempotencyKey: 'k' });
     expect(ews.items('demo@contoso.example')).toHaveLength(1);

@@ -34,9 +34,14 @@ describeProviderContract('Exchange Server (EWS)', async () => {
   const url = `${ews.url}/EWS/Exchange.asmx`;
   const input = plugin.readInput({ url, ...service }, false);
   if ('problems' in input) throw new Error(input.problems.join('; '));
-  const provider = plugin.create(input.settings, input.credentials, createOutboundFetch({ extraCaPem }), {
-    extraCaPem,
-  });
+  const provider = await plugin.create(
+    input.settings,
+    input.credentials,
+    createOutboundFetch({ extraCaPem }),
+    {
+      extraCaPem,
+    },
+  );
   const transport = new EwsTransport({ url, ...service, auth: 'ntlm', extraCaPem });
 
   const dateIn = (utc: string, windowsZone: string) =>

@@ -31,7 +31,7 @@ describeProviderContract('Google Calendar', async () => {
   const plugin = providerPluginNamed('google');
   const input = plugin.readInput({ serviceAccountJson: JSON.stringify(key), calendarUrl: google.url }, false);
   if ('problems' in input) throw new Error(input.problems.join('; '));
-  const provider = plugin.create(input.settings, input.credentials, fetchImpl);
+  const provider = await plugin.create(input.settings, input.credentials, fetchImpl);
   const tokens = new GoogleTokenSource(
     {
       serviceAccountEmail: key.client_email,

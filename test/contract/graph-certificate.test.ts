@@ -24,7 +24,7 @@ describe('Graph app-only sign-in with a certificate', () => {
   afterAll(() => graph.close());
 
   it('gets a token with the certificate and writes to the mailbox', async () => {
-    const provider = createProvider(
+    const provider = await createProvider(
       'graph',
       {
         directoryTenantId: 'contoso',

@@ -29,7 +29,7 @@ describeProviderContract('Microsoft Graph', async () => {
     false,
   );
   if ('problems' in input) throw new Error(input.problems.join('; '));
-  const provider = plugin.create(input.settings, input.credentials, fetchImpl);
+  const provider = await plugin.create(input.settings, input.credentials, fetchImpl);
   const token = async () => {
     const response = await fetchImpl(`${graph.url}/contoso/oauth2/v2.0/token`, {
       method: 'POST',

@@ -1,8 +1,20 @@
 // What Exchange Server over EWS can do and show, declared once (the plugin and the provider carry
 // this object): how hard one mailbox may be driven, that a create has no idempotency key, and
 // what Exchange's calendar cannot express, with what is done instead.
+import type { ShowAs } from '../../domain/calendar-item.ts';
 import type { ProviderCapabilities } from '../calendar-provider.ts';
-import { ewsShowAs, maxReminderMinutes } from './to-ews-item.ts';
+
+/** types.xsd: ReminderMinutesBeforeStartType is an int from 0 to 2,629,800 (five years of minutes). */
+export const maxReminderMinutes = 2_629_800;
+
+/** LegacyFreeBusyStatus has a value for every show-as Salesforce has. */
+export const ewsShowAs: Readonly<Record<ShowAs, ShowAs>> = {
+  free: 'free',
+  tentative: 'tentative',
+  busy: 'busy',
+  oof: 'oof',
+  workingElsewhere: 'workingElsewhere',
+};
 
 export const ewsCapabilities: ProviderCapabilities = {
   // Exchange throttles by budgets an administrator sets (EWSMaxConcurrency, 27 by default since

@@ -64,15 +64,15 @@ describe('ewsPlugin.create', () => {
   const stored = read(given);
   if (!('settings' in stored)) throw new Error('the input should be read');
 
-  it('builds the provider from what readInput stored', () => {
-    const provider = ewsPlugin.create(stored.settings, stored.credentials, fetch);
+  it('builds the provider from what readInput stored', async () => {
+    const provider = await ewsPlugin.create(stored.settings, stored.credentials, fetch);
     expect(provider.kind).toBe('ews');
     expect(provider.capabilities).toBe(ewsPlugin.capabilities);
     expect(provider.capabilities.idempotentCreate).toBeNull();
     expect(provider.instances).toBeDefined();
   });
 
-  it('refuses malformed stored settings or credentials with a clear sentence, never a cast', () => {
+  it('refuses malformed stored settings or credentials with a clear sentence, never a cast', async () => {
     for (const [settings, credentials] of [
       [{ ...stored.settings, url: 'http://mail.contoso.com/EWS/Exchange.asmx' }, stored.credentials],
       [{ ...stored.settings, auth: 'kerberos' }, stored.credentials],
@@ -81,8 +81,8 @@ describe('ewsPlugin.create', () => {
       [stored.settings, { password: 7 }],
       [null, stored.credentials],
     ] as const) {
-      expect(() => ewsPlugin.create(settings, credentials, fetch)).toThrow(PermanentError);
-      expect(() => ewsPlugin.create(settings, credentials, fetch)).toThrow(
+      await expect(ewsPlugin.create(settings, credentials, fetch)).rejects.toThrow(PermanentError);
+      await expect(ewsPlugin.create(settings, credentials, fetch)).rejects.toThrow(
         /needs an https EWS URL, a service account.*password.*provider set <slug> ews/,
       );
     }

@@ -13,8 +13,7 @@ import type {
   ReadProviderInput,
 } from '../provider-plugin.ts';
 import { ewsCapabilities } from './ews-capabilities.ts';
-import { EwsProvider } from './ews-provider.ts';
-import { EwsTransport } from './ews-transport.ts';
+import type { EwsProvider } from './ews-provider.ts';
 
 const exampleUrl = 'https://mail.contoso.com/EWS/Exchange.asmx';
 
@@ -71,17 +70,21 @@ function readInput(input: ProviderInput, hasStoredCredentials: boolean): ReadPro
  * Builds the provider from stored settings and unsealed credentials; `extraCaPem` is a CA the
  * Exchange server's certificate may chain to beyond the public roots (an internal PKI, the sandbox).
  */
-export function createEwsProvider(
+/** The provider's code and the XML and NTLM libraries, loaded with the first Exchange Server provider. */
+const load = () => Promise.all([import('./ews-provider.ts'), import('./ews-transport.ts')]);
+
+export async function createEwsProvider(
   settings: unknown,
   credentials: unknown,
   options: { extraCaPem?: string | undefined } = {},
-): EwsProvider {
+): Promise<EwsProvider> {
   const stored = settingsSchema.safeParse(settings);
   const secret = credentialsSchema.safeParse(credentials);
   if (!stored.success || !secret.success)
     throw new PermanentError(
       `the Exchange Server provider needs an https EWS URL, a service account (DOMAIN\\user or a UPN), its password and a sign-in method (ntlm or basic), and the stored ones do not fit: ${fixSetUp}`,
     );
+  const [{ EwsProvider }, { EwsTransport }] = await load();
   const transport = new EwsTransport({
     ...stored.data,
     password: secret.data.password,
@@ -169,6 +172,7 @@ export const ewsPlugin: ProviderPlugin = {
   summary: (settings) =>
     `service account ${String(settings['username'])} at ${String(settings['url'])} (${settings['auth'] === 'basic' ? 'Basic' : 'NTLM'})`,
   readInput,
+  load,
   create: (settings, credentials, _fetch, connection) =>
     createEwsProvider(settings, credentials, { extraCaPem: connection?.extraCaPem }),
 };

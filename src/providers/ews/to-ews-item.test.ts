@@ -4,13 +4,8 @@ import type { CalendarItem, Recurrence } from '../../domain/calendar-item.ts';
 import { localDateTime } from '../../domain/time-zones.ts';
 import { ewsRecurrence, whyExchangeCannotRepeat } from './ews-recurrence.ts';
 import { child, children, parseXml, text, attribute, type XmlNode } from './ews-xml.ts';
-import {
-  maxReminderMinutes,
-  toEwsItem,
-  toEwsOccurrenceUpdates,
-  toEwsUpdates,
-  whyEwsCannotWrite,
-} from './to-ews-item.ts';
+import { maxReminderMinutes } from './ews-capabilities.ts';
+import { toEwsItem, toEwsOccurrenceUpdates, toEwsUpdates, whyEwsCannotWrite } from './to-ews-item.ts';
 
 const item: CalendarItem = {
   salesforceEventId: '00U5g0000000001EAA',

@@ -10,6 +10,7 @@
 import type { CalendarItem, ShowAs } from '../../domain/calendar-item.ts';
 import { instantsOf } from '../../domain/time-zones.ts';
 import { windowsTimeZone } from '../../lib/windows-time-zones.ts';
+import { maxReminderMinutes } from './ews-capabilities.ts';
 import { ewsRecurrence, whyExchangeCannotRepeat } from './ews-recurrence.ts';
 import { escapeXml, escapeXmlAttribute, typesElement } from './ews-xml.ts';
 
@@ -17,17 +18,6 @@ import { escapeXml, escapeXmlAttribute, typesElement } from './ews-xml.ts';
 export const salesforceIdPropertySet = '5f3c4a8e-2b71-4c0e-9d6a-7e1b2c3d4f50';
 export const salesforceIdFieldUri = `<t:ExtendedFieldURI PropertySetId="${salesforceIdPropertySet}" PropertyName="SalesforceEventId" PropertyType="String"/>`;
 
-/** types.xsd: ReminderMinutesBeforeStartType is an int from 0 to 2,629,800 (five years of minutes). */
-export const maxReminderMinutes = 2_629_800;
-
-/** LegacyFreeBusyStatus has a value for every show-as Salesforce has. */
-export const ewsShowAs: Readonly<Record<ShowAs, ShowAs>> = {
-  free: 'free',
-  tentative: 'tentative',
-  busy: 'busy',
-  oof: 'oof',
-  workingElsewhere: 'workingElsewhere',
-};
 const freeBusy: Record<ShowAs, string> = {
   free: 'Free',
   tentative: 'Tentative',

@@ -125,24 +125,27 @@ describe('googlePlugin.create', () => {
   const given = read({ serviceAccountJson: keyJson() });
   if (!('settings' in given)) throw new Error('the key should be read');
 
-  it('builds the provider from what readInput stored', () => {
-    const provider = googlePlugin.create(given.settings, given.credentials, fetch);
+  it('builds the provider from what readInput stored', async () => {
+    const provider = await googlePlugin.create(given.settings, given.credentials, fetch);
     expect(provider.kind).toBe('google');
     expect(provider.capabilities).toBe(googlePlugin.capabilities);
   });
 
-  it('keeps working after a settings change that left the key out', () => {
+  it('keeps working after a settings change that left the key out', async () => {
     expect(
-      googlePlugin.create({ calendarBaseUrl: 'https://calendar.example' }, given.credentials, fetch).kind,
+      (await googlePlugin.create({ calendarBaseUrl: 'https://calendar.example' }, given.credentials, fetch))
+        .kind,
     ).toBe('google');
   });
 
-  it('takes the identity from the settings when the credentials hold the private key only', () => {
+  it('takes the identity from the settings when the credentials hold the private key only', async () => {
     const { privateKeyPem, privateKeyId } = given.credentials as Record<string, string>;
-    expect(googlePlugin.create(given.settings, { privateKeyPem, privateKeyId }, fetch).kind).toBe('google');
+    expect((await googlePlugin.create(given.settings, { privateKeyPem, privateKeyId }, fetch)).kind).toBe(
+      'google',
+    );
   });
 
-  it('refuses malformed stored settings or credentials with a clear sentence', () => {
+  it('refuses malformed stored settings or credentials with a clear sentence', async () => {
     const { privateKeyPem, privateKeyId } = given.credentials as Record<string, string>;
     for (const [settings, credentials] of [
       [{ calendarBaseUrl: 'https://x.example' }, { privateKeyPem, privateKeyId }],
@@ -151,18 +154,18 @@ describe('googlePlugin.create', () => {
       [null, given.credentials],
       [given.settings, { ...given.credentials, privateKeyId: 7 }],
     ] as const) {
-      expect(() => googlePlugin.create(settings, credentials, fetch)).toThrow(PermanentError);
-      expect(() => googlePlugin.create(settings, credentials, fetch)).toThrow(
+      await expect(googlePlugin.create(settings, credentials, fetch)).rejects.toThrow(PermanentError);
+      await expect(googlePlugin.create(settings, credentials, fetch)).rejects.toThrow(
         /service account's email, client id, token URL and private key.*--service-account-file/,
       );
     }
-    expect(() =>
+    await expect(
       googlePlugin.create(
         given.settings,
         { ...given.credentials, privateKeyPem: '-----BEGIN PRIVATE KEY-----\nxx' },
         fetch,
       ),
-    ).toThrow(/private key cannot be read/);
+    ).rejects.toThrow(/private key cannot be read/);
   });
 
   it('tells doctor which key is used, never the key itself', () => {

@@ -14,8 +14,7 @@ import type {
 } from '../provider-plugin.ts';
 import { calendarScope } from './google-errors.ts';
 import { googleCapabilities } from './google-capabilities.ts';
-import { GoogleProvider } from './google-provider.ts';
-import { GoogleTokenSource } from './google-token-source.ts';
+import type { GoogleProvider } from './google-provider.ts';
 
 export { googleEventIdFor } from './google-event-id.ts';
 
@@ -176,7 +175,14 @@ function readStored(settings: unknown, credentials: unknown) {
   };
 }
 
-function create(settings: unknown, credentials: unknown, fetchImpl: typeof fetch): GoogleProvider {
+/** The provider's code and Google's client libraries, loaded with the first Google provider. */
+const load = () => Promise.all([import('./google-provider.ts'), import('./google-token-source.ts')]);
+
+async function create(
+  settings: unknown,
+  credentials: unknown,
+  fetchImpl: typeof fetch,
+): Promise<GoogleProvider> {
   const read = readStored(settings, credentials);
   if (read === undefined)
     throw new PermanentError(
@@ -187,6 +193,7 @@ function create(settings: unknown, credentials: unknown, fetchImpl: typeof fetch
   } catch {
     throw new PermanentError(`the stored service account private key cannot be read: ${fixKey}`);
   }
+  const [{ GoogleProvider }, { GoogleTokenSource }] = await load();
   const tokens = new GoogleTokenSource(read, fetchImpl);
   return new GoogleProvider({ tokens, calendarBaseUrl: read.calendarBaseUrl, fetch: fetchImpl });
 }
@@ -258,5 +265,6 @@ export const googlePlugin: ProviderPlugin = {
       ? `service account ${settings['serviceAccountEmail']} (client id ${String(settings['clientId'])})`
       : 'the service account of the key given earlier',
   readInput,
+  load,
   create,
 };

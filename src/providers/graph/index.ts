@@ -11,7 +11,6 @@ import type {
   ReadProviderInput,
 } from '../provider-plugin.ts';
 import { graphCapabilities, GraphProvider } from './graph-provider.ts';
-import { GraphTokenSource } from './graph-token-source.ts';
 
 const settingsSchema = z.object({
   directoryTenantId: z.string().min(1),
@@ -82,7 +81,14 @@ function readInput(input: ProviderInput, hasStoredCredentials: boolean): ReadPro
   return { settings: { directoryTenantId, clientId, ...urls }, credentials };
 }
 
-function create(settings: unknown, credentials: unknown, fetchImpl: typeof fetch): GraphProvider {
+/** The token source and MSAL (a certificate's sign-in), loaded with the first Graph provider. */
+const load = () => import('./graph-token-source.ts');
+
+async function create(
+  settings: unknown,
+  credentials: unknown,
+  fetchImpl: typeof fetch,
+): Promise<GraphProvider> {
   const read = settingsSchema.safeParse(settings);
   const secret = credentialsSchema.safeParse(credentials);
   if (!read.success || !secret.success)
@@ -90,6 +96,7 @@ function create(settings: unknown, credentials: unknown, fetchImpl: typeof fetch
       'the Graph provider needs a directory tenant id, a client id, and a client secret or certificate',
     );
   const graphBaseUrl = read.data.graphBaseUrl ?? 'https://graph.microsoft.com';
+  const { GraphTokenSource } = await load();
   const tokens = new GraphTokenSource(
     {
       directoryTenantId: read.data.directoryTenantId,
@@ -220,5 +227,6 @@ export const graphPlugin: ProviderPlugin = {
   ],
   summary: (settings) => `app ${String(settings['clientId'])} of ${String(settings['directoryTenantId'])}`,
   readInput,
+  load,
   create,
 };
