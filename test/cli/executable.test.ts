@@ -3,7 +3,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { runCliInProcess } from '../support/cli-in-process.ts';
 import { runCliProcess, startCliProcess } from '../support/cli-process.ts';
 
@@ -177,6 +177,8 @@ describe('the instant-sync executable', () => {
       env: { INSTANT_SYNC_PORT: '0' },
       ready: /listening on (http:\/\/\S+)/,
     });
+    // A failed expectation below must not leave the server running.
+    onTestFinished(() => void server.child.kill('SIGKILL'));
     const url = server.match[1]!;
     const health = await fetch(`${url}/healthz`);
     expect(health.status).toBe(200);
@@ -228,6 +230,7 @@ describe('the instant-sync executable', () => {
       env: { MALLOC_ARENA_MAX: '4' },
       ready: /worker started/,
     });
+    onTestFinished(() => void worker.child.kill('SIGKILL'));
     // An operator's own malloc setting is kept; the executable adds only the ones not given.
     expect(mallocSettingsOf(worker.child.pid!)).toEqual(
       process.platform === 'linux'
