@@ -66,13 +66,13 @@ function readInput(input: ProviderInput, hasStoredCredentials: boolean): ReadPro
   };
 }
 
+/** The provider's code and the XML and NTLM libraries, loaded with the first Exchange Server provider. */
+const load = () => Promise.all([import('./ews-provider.ts'), import('./ews-transport.ts')]);
+
 /**
  * Builds the provider from stored settings and unsealed credentials; `extraCaPem` is a CA the
  * Exchange server's certificate may chain to beyond the public roots (an internal PKI, the sandbox).
  */
-/** The provider's code and the XML and NTLM libraries, loaded with the first Exchange Server provider. */
-const load = () => Promise.all([import('./ews-provider.ts'), import('./ews-transport.ts')]);
-
 export async function createEwsProvider(
   settings: unknown,
   credentials: unknown,
