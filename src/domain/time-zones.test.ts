@@ -137,6 +137,30 @@ describe('time zones', () => {
     );
   });
 
+  it('calls an instant unambiguous only where its wall-clock time names it alone, minute by minute around changes', () => {
+    // Every 5 minutes from two days before to two days after a fall-back change (an overlap hour,
+    // or half hour) and a spring-forward one: the quick answer far from a change and the searched
+    // one near it must both agree with the wall-clock time's instants.
+    const changes: [string, number][] = [
+      ['Europe/Berlin', Date.UTC(2026, 9, 25, 1)],
+      ['Europe/Berlin', Date.UTC(2026, 2, 29, 1)],
+      ['America/New_York', Date.UTC(2026, 10, 1, 6)],
+      ['Australia/Lord_Howe', Date.UTC(2026, 3, 4, 15)],
+      ['Pacific/Apia', Date.UTC(2011, 11, 30, 10)],
+    ];
+    let ambiguous = 0;
+    for (const [zone, change] of changes) {
+      for (let instant = change - 2 * 86_400_000; instant <= change + 2 * 86_400_000; instant += 300_000) {
+        const named = instantsOf(localDateTime(instant, zone), zone);
+        const alone = named.length === 1 && named[0] === instant;
+        expect(isUnambiguous(instant, zone), `${zone} ${new Date(instant).toISOString()}`).toBe(alone);
+        if (!alone) ambiguous += 1;
+      }
+    }
+    // The overlaps: Berlin's and New York's hour and Lord Howe's half hour, each instant in them.
+    expect(ambiguous).toBe(12 * 2 + 12 * 2 + 6 * 2);
+  });
+
   it('adds days across month and year ends', () => {
     expect(addDays('2026-12-31', 1)).toBe('2027-01-01');
     expect(addDays('2028-02-28', 1)).toBe('2028-02-29');

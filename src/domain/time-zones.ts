@@ -54,6 +54,7 @@ function intlLocalDateTime(instant: number, timeZone: string): string {
  * is then its UTC time moved by that offset. A span with a change in it (NaN here) goes to Intl.
  */
 const spanMs = 15 * 60_000;
+const dayMs = 86_400_000;
 const spanOffsets = new Map<string, Map<number, number>>();
 /** About seven months of spans per zone before its spans are forgotten (at most ~1 MB each). */
 const maxSpansPerZone = 20_000;
@@ -103,7 +104,7 @@ export function instantsOf(local: string, timeZone: string): number[] {
   // A zone's offset is within ±14 h: try the offsets in force around that time (usually one and
   // the same: each distinct candidate is checked once).
   const candidates = new Set<number>();
-  for (const probe of [asUtc - 86_400_000, asUtc, asUtc + 86_400_000])
+  for (const probe of [asUtc - dayMs, asUtc, asUtc + dayMs])
     candidates.add(asUtc - (Date.parse(`${localDateTime(probe, timeZone)}Z`) - probe));
   const found: number[] = [];
   for (const candidate of candidates) if (localDateTime(candidate, timeZone) === local) found.push(candidate);
@@ -112,13 +113,25 @@ export function instantsOf(local: string, timeZone: string): number[] {
 
 /** Whether `local` names exactly one instant in `timeZone` (so a provider cannot misread it). */
 export function isUnambiguous(instant: number, timeZone: string): boolean {
+  // Most instants are days away from a change of offset: when the zone has one offset from a day
+  // before to a day after (the span offsets above, which instantsOf probes too), the wall-clock
+  // time names this instant alone, and no instant need be searched for.
+  if (instant - dayMs >= fastFrom && instant + dayMs < fastTo) {
+    const offset = offsetThroughSpan(Math.floor(instant / spanMs), timeZone);
+    if (
+      !Number.isNaN(offset) &&
+      offsetThroughSpan(Math.floor((instant - dayMs) / spanMs), timeZone) === offset &&
+      offsetThroughSpan(Math.floor((instant + dayMs) / spanMs), timeZone) === offset
+    )
+      return true;
+  }
   const named = instantsOf(localDateTime(instant, timeZone), timeZone);
   return named.length === 1 && named[0] === instant;
 }
 
 /** YYYY-MM-DD plus `days`. */
 export function addDays(date: string, days: number): string {
-  return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+  return new Date(Date.parse(`${date}T00:00:00Z`) + days * dayMs).toISOString().slice(0, 10);
 }
 
 export function isIsoDate(text: string): boolean {
