@@ -1,3 +1,4 @@
+import avro from 'avro-js';
 import { describe, expect, it } from 'vitest';
 import { cdcChangePayload, eventFieldsFromUpdate, eventRecordFromCreate } from './cdc-event-record.ts';
 import type { SchemaField } from './field-bitmaps.ts';
@@ -33,6 +34,72 @@ describe('eventRecordFromCreate', () => {
       LastModifiedDate: '2026-11-24T08:59:59.000+0000',
       Location: null,
       SystemModstamp: '2026-11-24T08:59:59.000+0000',
+    });
+  });
+
+  it('writes an Avro-decoded event as it writes the same fields given plainly, field order included', () => {
+    // avro-js decodes each schema's records with a class of its own: the records built from them
+    // start from a template of that schema's fields (see recordTemplate), the plain ones do not.
+    const type = avro.parse({
+      type: 'record',
+      name: 'EventChangeEvent',
+      namespace: 'com.sforce.eventbus',
+      fields: [
+        {
+          name: 'ChangeEventHeader',
+          type: { type: 'record', name: 'Header', fields: [{ name: 'changeType', type: 'string' }] },
+        },
+        { name: 'Subject', type: ['null', 'string'], default: null },
+        { name: 'StartDateTime', type: ['null', 'long'], default: null },
+        { name: 'ActivityDate', type: ['null', 'int'], default: null },
+        { name: 'Location', type: ['null', 'string'], default: null },
+      ],
+    });
+    const events = [
+      {
+        Subject: 'First',
+        StartDateTime: Date.parse('2026-11-24T09:00:00Z'),
+        ActivityDate: 20_416,
+        Location: null,
+      },
+      { Subject: null, StartDateTime: null, ActivityDate: null, Location: 'Room 2' },
+    ];
+    for (const fields of events) {
+      const plain = {
+        ChangeEventHeader: { changeType: 'CREATE' },
+        Subject: fields.Subject === null ? null : { string: fields.Subject },
+        StartDateTime: fields.StartDateTime === null ? null : { long: fields.StartDateTime },
+        ActivityDate: fields.ActivityDate === null ? null : { int: fields.ActivityDate },
+        Location: fields.Location === null ? null : { string: fields.Location },
+      };
+      const decoded = type.fromBuffer(type.toBuffer(plain)) as Record<string, unknown>;
+      expect(Object.getPrototypeOf(decoded)).not.toBe(Object.prototype);
+      expect(JSON.stringify(eventRecordFromCreate(decoded, eventId, committedAt))).toBe(
+        JSON.stringify(eventRecordFromCreate(plain, eventId, committedAt)),
+      );
+    }
+    expect(
+      eventRecordFromCreate(
+        type.fromBuffer(
+          type.toBuffer({
+            ChangeEventHeader: { changeType: 'CREATE' },
+            Subject: { string: 'Shown' },
+            StartDateTime: null,
+            ActivityDate: { int: 20_416 },
+            Location: null,
+          }),
+        ) as Record<string, unknown>,
+        eventId,
+        committedAt,
+      ),
+    ).toEqual({
+      attributes: { type: 'Event' },
+      Id: eventId,
+      Subject: 'Shown',
+      StartDateTime: null,
+      ActivityDate: '2025-11-24',
+      Location: null,
+      SystemModstamp: '2026-11-24T08:59:59.500+0000',
     });
   });
 

@@ -45,12 +45,46 @@ function withSystemModstamp(
   return values;
 }
 
+/**
+ * A CREATE's record has every field of the Event schema (about 60), set under names known only as
+ * the event is read. Given that many such properties, V8 keeps an object as a hash table; a copy
+ * of a template that already has the fields keeps a fixed shape instead: half the time to build
+ * and to write as JSON, and a fraction of the memory, for every Event of a burst. Templates are
+ * kept per Avro record type (avro-js decodes each schema's records with a class of its own); a
+ * plain object (as tests give) is built field by field.
+ */
+const recordTemplates = new WeakMap<object, Readonly<Record<string, unknown>>>();
+
+function recordTemplate(
+  payload: Readonly<Record<string, unknown>>,
+): Readonly<Record<string, unknown>> | undefined {
+  const type: unknown = Object.getPrototypeOf(payload);
+  if (type === null || type === Object.prototype || typeof type !== 'object') return undefined;
+  let template = recordTemplates.get(type);
+  if (template === undefined) {
+    const names = ['attributes', 'Id'];
+    for (const name in payload)
+      if (name !== 'ChangeEventHeader' && Object.hasOwn(payload, name)) names.push(name);
+    names.push('SystemModstamp');
+    // JSON.parse makes an object of fixed shape whatever the names (no keyed stores on the way).
+    template = JSON.parse(JSON.stringify(Object.fromEntries(names.map((name) => [name, null])))) as Record<
+      string,
+      unknown
+    >;
+    recordTemplates.set(type, template);
+  }
+  return template;
+}
+
 export function eventRecordFromCreate(
   payload: Readonly<Record<string, unknown>>,
   eventId: string,
   commitTimestamp: number,
 ): Record<string, unknown> {
-  const record: Record<string, unknown> = { attributes: { type: 'Event' }, Id: eventId };
+  const template = recordTemplate(payload);
+  const record: Record<string, unknown> = template === undefined ? {} : { ...template };
+  record['attributes'] = { type: 'Event' };
+  record['Id'] = eventId;
   // (for…in, not Object.entries: an Event has about 60 fields, and a burst decodes thousands.)
   for (const name in payload) {
     if (name === 'ChangeEventHeader' || !Object.hasOwn(payload, name)) continue;
