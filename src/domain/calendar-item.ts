@@ -70,7 +70,12 @@ export function canonicalItem(item: CalendarItem): string {
  * in), then the others as strings. Most objects have no such key: their keys are sorted as they are.
  */
 function sortedKeys(record: object): string[] {
-  const keys = Object.keys(record).sort();
+  const keys = Object.keys(record);
+  // Already in order (as most of an item's objects are built): no sort, which copies the keys.
+  let inOrder = true;
+  for (let i = 1; i < keys.length && inOrder; i++) inOrder = keys[i - 1]! < keys[i]!;
+  if (inOrder && !keys.some(isArrayIndex)) return keys;
+  keys.sort();
   if (!keys.some(isArrayIndex)) return keys;
   return keys.sort(byObjectKeyOrder);
 }

@@ -85,17 +85,18 @@ export function mapEvent(event: SalesforceEvent, context: MapContext): MapResult
   return {
     kind: 'item',
     notes,
+    // Keys in sorted order, as canonicalItem writes them: its hash then sorts nothing.
     item: {
-      salesforceEventId: event.id,
-      subject: event.subject ?? '',
+      attendees,
       body,
       location: event.location === null || event.location === '' ? null : event.location,
-      timing,
-      showAs: showAs ?? 'busy',
-      sensitivity: event.isPrivate ? 'private' : 'normal',
-      reminderMinutesBeforeStart: reminder,
-      attendees,
       recurrence,
+      reminderMinutesBeforeStart: reminder,
+      salesforceEventId: event.id,
+      sensitivity: event.isPrivate ? 'private' : 'normal',
+      showAs: showAs ?? 'busy',
+      subject: event.subject ?? '',
+      timing,
     },
   };
 }
@@ -109,12 +110,12 @@ function mapTiming(event: SalesforceEvent, timeZone: string): ItemTiming | { pro
     if (days === null && event.start !== null && event.end !== null)
       days = Math.round((event.end - event.start) / 86_400_000) + 1;
     if (days === null || days < 1) return { problem: 'an all-day Event with no length' };
-    return { kind: 'all-day', startDate: date, endDate: addDays(date, days), timeZone };
+    return { endDate: addDays(date, days), kind: 'all-day', startDate: date, timeZone };
   }
   if (event.start === null || event.end === null)
     return { problem: 'the Event has no StartDateTime or EndDateTime' };
   if (event.end < event.start) return { problem: 'End is before Start' };
-  return { kind: 'timed', start: event.start, end: event.end, timeZone };
+  return { end: event.end, kind: 'timed', start: event.start, timeZone };
 }
 
 function splitInvitees(context: MapContext): { attendees: Attendee[]; listed: string[] } {

@@ -182,12 +182,30 @@ function wrapStatement(statement: StatementSync): SqliteStatement {
   };
 }
 
+/** The parameters as SQLite takes them: the same array when every value already is one (the usual case). */
 function toSqliteValues(parameters: readonly unknown[]): SQLInputValue[] {
-  return parameters.map((value) => {
-    if (value === undefined || value === null) return null;
-    if (typeof value === 'boolean') return value ? 1 : 0;
-    if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'string') return value;
-    if (value instanceof Uint8Array) return value;
-    throw new TypeError(`cannot bind a ${typeof value} to an SQLite parameter`);
-  });
+  for (let i = 0; i < parameters.length; i++) {
+    const value = parameters[i];
+    if (value === undefined || typeof value === 'boolean') return parameters.map(toSqliteValue);
+    if (!isSqliteValue(value)) toSqliteValue(value);
+  }
+  return parameters as SQLInputValue[];
+}
+
+function isSqliteValue(value: unknown): value is SQLInputValue {
+  const type = typeof value;
+  return (
+    value === null ||
+    type === 'number' ||
+    type === 'string' ||
+    type === 'bigint' ||
+    value instanceof Uint8Array
+  );
+}
+
+function toSqliteValue(value: unknown): SQLInputValue {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (isSqliteValue(value)) return value;
+  throw new TypeError(`cannot bind a ${typeof value} to an SQLite parameter`);
 }
