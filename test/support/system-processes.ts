@@ -244,12 +244,21 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     const pubSubEndpoint = sf.match[1] ?? '';
     const fetchImpl = createOutboundFetch({ extraCaPem: readFileSync(caFile, 'utf8') });
     const call = async <T>(base: string, method: string, path: string, body?: unknown): Promise<T> => {
-      const response = await fetchImpl(`${base}${path}`, {
-        method,
-        ...(body === undefined
-          ? {}
-          : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-      });
+      const send = () =>
+        fetchImpl(`${base}${path}`, {
+          method,
+          ...(body === undefined
+            ? {}
+            : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+        });
+      // A sandbox short of CPU (four workers and three servers on two cores) may take longer than
+      // undici's 10 s to accept a connection: the call was never sent, so it is sent again.
+      let response: Response | undefined;
+      for (let attempt = 1; response === undefined; attempt++)
+        response = await send().catch((error: unknown) => {
+          if (attempt >= 6 || !isConnectTimeout(error)) throw error;
+          return undefined;
+        });
       if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
       return (response.status === 204 ? undefined : await response.json()) as T;
     };
@@ -648,4 +657,10 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     await close();
     throw error;
   }
+}
+
+/** A fetch that failed because no connection was made in time (the request never left). */
+function isConnectTimeout(error: unknown): boolean {
+  const cause = error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
+  return cause?.code === 'UND_ERR_CONNECT_TIMEOUT';
 }
