@@ -92,4 +92,25 @@ describe('NodeSqliteDialect', () => {
       rmSync(folder, { recursive: true, force: true });
     }
   });
+
+  it('binds booleans as 1 and 0 and undefined as NULL, passes other values as they are, and refuses an object', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'sqlite-dialect-'));
+    const db = new Kysely<Record<string, never>>({
+      dialect: new NodeSqliteDialect({ path: join(folder, 'db'), busyTimeoutMs: 1000 }),
+    });
+    try {
+      const bytes = new Uint8Array([1, 2, 3]);
+      const { rows } = await sql<
+        Record<string, unknown>
+      >`select ${true} as t, ${false} as f, ${undefined} as u,
+        ${null} as n, ${1.5} as x, ${2n} as b, ${'text'} as s, ${bytes} as y`.execute(db);
+      expect(rows).toEqual([{ t: 1, f: 0, u: null, n: null, x: 1.5, b: 2, s: 'text', y: bytes }]);
+      await expect(sql`select ${{ an: 'object' }} as o`.execute(db)).rejects.toThrow(
+        'cannot bind a object to an SQLite parameter',
+      );
+    } finally {
+      await db.destroy();
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
 });

@@ -184,11 +184,8 @@ function wrapStatement(statement: StatementSync): SqliteStatement {
 
 /** The parameters as SQLite takes them: the same array when every value already is one (the usual case). */
 function toSqliteValues(parameters: readonly unknown[]): SQLInputValue[] {
-  for (let i = 0; i < parameters.length; i++) {
-    const value = parameters[i];
-    if (value === undefined || typeof value === 'boolean') return parameters.map(toSqliteValue);
-    if (!isSqliteValue(value)) toSqliteValue(value);
-  }
+  for (let i = 0; i < parameters.length; i++)
+    if (!isSqliteValue(parameters[i])) return parameters.map(toSqliteValue);
   return parameters as SQLInputValue[];
 }
 
