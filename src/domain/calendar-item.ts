@@ -71,13 +71,10 @@ export function canonicalItem(item: CalendarItem): string {
  */
 function sortedKeys(record: object): string[] {
   const keys = Object.keys(record);
-  // Already in order (as most of an item's objects are built): no sort, which copies the keys.
-  let inOrder = true;
-  for (let i = 1; i < keys.length && inOrder; i++) inOrder = keys[i - 1]! < keys[i]!;
-  if (inOrder && !keys.some(isArrayIndex)) return keys;
-  keys.sort();
-  if (!keys.some(isArrayIndex)) return keys;
-  return keys.sort(byObjectKeyOrder);
+  if (keys.some(isArrayIndex)) return keys.sort(byObjectKeyOrder);
+  // Already in order (as an item's objects are built): no sort, which copies the keys.
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1]! > keys[i]!) return keys.sort();
+  return keys;
 }
 
 function byObjectKeyOrder(a: string, b: string): number {
