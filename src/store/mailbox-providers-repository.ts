@@ -2,7 +2,7 @@
 // them the tenant's default; each with its kind, its non-secret settings as JSON, and its
 // credentials sealed. A hybrid tenant has several (say `onprem` over EWS and `cloud` over Graph).
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database, MailboxProviderKind, MailboxProviderRow } from './schema.ts';
 
 /** The tenant's providers, the default first, then by name. */
@@ -25,7 +25,7 @@ export async function findDefaultProvider(
     .selectFrom('mailbox_providers')
     .selectAll()
     .where('tenant_id', '=', tenantId)
-    .where('is_default', '=', 1)
+    .where('is_default', '=', sql.lit(1))
     .executeTakeFirst();
 }
 
@@ -100,14 +100,14 @@ export async function setDefaultProvider(
     .updateTable('mailbox_providers')
     .set({ is_default: 0, updated_at: provider.now })
     .where('tenant_id', '=', provider.tenantId)
-    .where('is_default', '=', 1)
+    .where('is_default', '=', sql.lit(1))
     .where('id', '!=', provider.id)
     .execute();
   await db
     .updateTable('mailbox_providers')
     .set({ is_default: 1, updated_at: provider.now })
     .where('id', '=', provider.id)
-    .where('is_default', '=', 0)
+    .where('is_default', '=', sql.lit(0))
     .execute();
 }
 
@@ -118,5 +118,9 @@ export async function deleteProvider(db: Kysely<Database>, providerId: string): 
     .set({ provider_id: null })
     .where('provider_id', '=', providerId)
     .execute();
-  await db.deleteFrom('mailbox_providers').where('id', '=', providerId).where('is_default', '=', 0).execute();
+  await db
+    .deleteFrom('mailbox_providers')
+    .where('id', '=', providerId)
+    .where('is_default', '=', sql.lit(0))
+    .execute();
 }

@@ -1,7 +1,7 @@
 // The admin read model's queries: what the overview, /api/tenants, the failures list and the
 // latency chart read from the traces, jobs and providers. Rows only; the admin code turns them
 // into counts, percentiles and entries.
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database, MailboxProviderKind } from './schema.ts';
 import { subjectOf } from './traces-repository.ts';
 
@@ -71,7 +71,7 @@ export async function deadLetters(
   const rows = await db
     .selectFrom('jobs')
     .select(['tenant_id', 'event_id', 'last_error', 'updated_at', 'attempts'])
-    .where('state', '=', 'dead')
+    .where('state', '=', sql.lit('dead'))
     .$if(options.tenantId !== undefined, (qb) => qb.where('tenant_id', '=', options.tenantId ?? ''))
     .orderBy('updated_at', 'desc')
     .limit(options.limit)

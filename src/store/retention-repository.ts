@@ -114,7 +114,7 @@ export async function pruneDeadLetters(
   const rows = await db
     .selectFrom('jobs')
     .select(['id', 'tenant_id', 'event_id', 'last_error', 'updated_at'])
-    .where('state', '=', 'dead')
+    .where('state', '=', sql.lit('dead'))
     .where('updated_at', '<', batch.before)
     .orderBy('updated_at')
     .limit(batch.limit)
@@ -128,7 +128,7 @@ export async function pruneDeadLetters(
       'in',
       rows.map((row) => row.id),
     )
-    .where('state', '=', 'dead')
+    .where('state', '=', sql.lit('dead'))
     .where('updated_at', '<', batch.before)
     .returning('id')
     .execute();
@@ -151,7 +151,7 @@ export async function pruneDeletedLinks(
   const found = await db
     .selectFrom('links as l')
     .select(['l.tenant_id', 'l.event_id'])
-    .where('l.state', '=', 'deleted')
+    .where('l.state', '=', sql.lit('deleted'))
     .where('l.updated_at', '<', batch.before)
     .where(withoutJob('l'))
     .limit(batch.limit)
@@ -162,7 +162,7 @@ export async function pruneDeletedLinks(
       .deleteFrom('links')
       .where('tenant_id', '=', link.tenant_id)
       .where('event_id', '=', link.event_id)
-      .where('state', '=', 'deleted')
+      .where('state', '=', sql.lit('deleted'))
       .where('updated_at', '<', batch.before)
       .executeTakeFirst();
     removed += Number(result.numDeletedRows);

@@ -58,6 +58,8 @@ export async function claimJobs(
   // reconciliation rank 0, 1, …, but from `first` on they step aside for `reserve` bulk jobs,
   // which rank from `first`: the claim takes the `limit` lowest ranks, of which at most
   // `beyondLive` reconciliation and bulk jobs (`k` numbers them in rank order).
+  // (On SQLite a bare `limit ?` would have this statement compiled again at every claim: backend.ts.)
+  const taken = backend.limitBySubquery ? sql`(select ${limit})` : sql`${limit}`;
   const { rows } = await sql<JobRow>`
     with recursive ${sql.join(lanes, sql`, `)},
          ranked as (
@@ -80,7 +82,7 @@ export async function claimJobs(
        set state = 'running', lease_owner = ${claim.workerId}, lease_expires_at = ${claim.now + claim.leaseMs},
            attempts = attempts + 1, updated_at = ${claim.now}
      where state = 'waiting'
-       and id in (select id from capped where lane = ${jobLanes.live} or k <= ${beyondLive} order by score limit ${limit})
+       and id in (select id from capped where lane = ${jobLanes.live} or k <= ${beyondLive} order by score limit ${taken})
     returning *`.execute(db);
   return rows.map(toClaimedJob).sort((a, b) => a.runAt - b.runAt || a.id - b.id);
 }

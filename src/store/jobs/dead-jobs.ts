@@ -1,5 +1,5 @@
 // The dead-lettered jobs: Events whose sync failed past its attempts, waiting for an admin's retry.
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema.ts';
 import type { JobKey } from './job.ts';
 
@@ -8,7 +8,7 @@ export async function listDeadJobs(db: Kysely<Database>, tenantId?: string): Pro
   const rows = await db
     .selectFrom('jobs')
     .select(['tenant_id', 'event_id'])
-    .where('state', '=', 'dead')
+    .where('state', '=', sql.lit('dead'))
     .$if(tenantId !== undefined, (qb) => qb.where('tenant_id', '=', tenantId ?? ''))
     .orderBy('id')
     .execute();

@@ -63,7 +63,7 @@ async function release(
       ...runEnded,
       updated_at: now,
     })
-    .where('state', '=', 'running')
+    .where('state', '=', sql.lit('running'))
     .where((eb) =>
       owners !== undefined ? eb('lease_owner', 'in', [...owners]) : eb('lease_expires_at', '<=', now),
     )
