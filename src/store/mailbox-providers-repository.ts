@@ -21,6 +21,8 @@ export async function findDefaultProvider(
   db: Kysely<Database>,
   tenantId: string,
 ): Promise<MailboxProviderRow | undefined> {
+  // `is_default` is compared with literals here: it conditions a partial index, and SQLite compiles
+  // again at every run a statement that binds a value compared with it (node-sqlite-dialect.ts).
   return db
     .selectFrom('mailbox_providers')
     .selectAll()

@@ -11,7 +11,10 @@
 // - a LIMIT is written `limit (select ?)`: SQLite (3.53, in Node 24) compiles a statement whose
 //   LIMIT is a bare parameter again each time a value is bound to it, as it does when a value
 //   may change the plan; as a scalar subquery the value is read at run time and the compiled
-//   statement is kept (the claim, 9 KB of SQL, took twice as long compiled at each run).
+//   statement is kept (the claim, 9 KB of SQL, took twice as long compiled at each run). SQLite
+//   does the same with a parameter compared with a column a partial index is conditioned on
+//   (`jobs.state`, `links.state`, `mailbox_providers.is_default`): queries compare those with
+//   literals (`sql.lit`).
 import { constants, DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import {
   CompiledQuery,

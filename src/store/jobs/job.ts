@@ -75,6 +75,7 @@ export function heldBy(runs: JobRun | readonly JobRun[], workerId: string) {
             'in',
             list.map((run) => run.id),
           ),
+      // A literal: a bound state would have SQLite compile the statement at every run (partial indexes).
       eb('state', '=', sql.lit('running')),
       eb('lease_owner', '=', workerId),
       list.length === 1 ? eb('attempts', '=', first.attempts) : eb('attempts', '=', cases()),
