@@ -47,7 +47,7 @@ const layerZones = Object.entries(layers).map(([folder, allowed]) => ({
 }));
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', 'coverage/', 'salesforce-package/'] },
+  { ignores: ['node_modules/', 'data/', 'coverage/', 'salesforce-package/', 'dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

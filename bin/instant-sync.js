@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// The `instant-sync` executable. The service is TypeScript run directly by Node.js 24 (type
-// stripping), so this shim only checks the Node version and sets V8's memory mode before loading it.
+// The `instant-sync` executable. The service is TypeScript that Node.js 24 runs directly (type
+// stripping), or the bundle `npm run build` makes of it; this shim checks the Node version, sets
+// V8's memory mode and glibc's malloc, and loads one or the other (bin/entry-point.js).
 import { mkdirSync, statSync } from 'node:fs';
 import { enableCompileCache } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
+import { serviceEntry } from './entry-point.js';
 
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 24) {
@@ -69,4 +71,6 @@ if (process.env.NODE_COMPILE_CACHE === undefined && process.env.NODE_DISABLE_COM
     // Not writable here: every start compiles afresh, as without the cache.
   }
 }
-await import('../src/cli/main.ts');
+// The bundle `npm run build` made, while no source file is newer; the sources otherwise
+// (bin/entry-point.js).
+await import(serviceEntry(fileURLToPath(new globalThis.URL('../', import.meta.url))).url.href);

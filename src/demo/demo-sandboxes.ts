@@ -6,8 +6,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 import type { ProviderSandbox } from '../providers/provider-plugin.ts';
+import { packageFile } from '../lib/package-files.ts';
 
-const salesforceLauncher = fileURLToPath(new URL('../../sandbox/salesforce/main.ts', import.meta.url));
+const salesforceLauncher = fileURLToPath(packageFile('sandbox/salesforce/main.ts'));
 
 export interface DemoSandboxes {
   salesforceUrl: string;

@@ -181,5 +181,7 @@ describe('the container image and compose.yaml, with Podman', () => {
     expect(await podman(['inspect', container(), '--format', '{{.State.ExitCode}}'])).toBe('0');
     const logs = await run('podman', ['logs', container()], { env }).then((r) => r.stdout + r.stderr);
     expect(logs).toContain('"msg":"stopped"');
+    // The image runs the bundle it was built with, not the sources beside it.
+    expect(logs).toMatch(/"code":"bundle"[^\n]*"msg":"listening"/);
   });
 });

@@ -24,6 +24,7 @@ import { startHttpServer, type RunningHttpServer } from '../../http/start-http-s
 import { startPeriodicTask } from '../../lib/periodic-task.ts';
 import type { Config } from '../../config/options.ts';
 import type { Logger } from '../../lib/logger.ts';
+import { runningFrom } from '../../lib/package-files.ts';
 import type { CliContext } from '../cli-context.ts';
 import { setUpCommand } from '../command-setup.ts';
 
@@ -105,7 +106,7 @@ export async function serve(ctx: CliContext, config: Config, logger: Logger): Pr
   engine?.start();
   // Listen for SIGINT/SIGTERM before saying we are up: a supervisor may stop us right after.
   const stopped = waitForStop(ctx.stopSignal);
-  logger.info({ url: server.url, database: runtime.store.location, version }, 'listening');
+  logger.info({ url: server.url, database: runtime.store.location, version, code: runningFrom }, 'listening');
   // Everything serving loads is loaded: the next start reads it from the compile cache (bin/instant-sync.js).
   flushCompileCache();
   ctx.stdout(`Instant Sync ${version} listening on ${server.url}\n`);
@@ -151,7 +152,7 @@ export function registerWorker(program: Command, ctx: CliContext): void {
       const engine = createSyncWorker(runtime, { presence, stopGraceMs: config.shutdownTimeout });
       engine.start();
       const stopped = waitForStop(ctx.stopSignal);
-      logger.info({ database: runtime.store.location, version }, 'worker started');
+      logger.info({ database: runtime.store.location, version, code: runningFrom }, 'worker started');
       flushCompileCache();
       ctx.stdout(`Instant Sync ${version} worker started\n`);
       ctx.stdout(`  database:   ${runtime.store.location}\n`);

@@ -11,6 +11,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import avro from 'avro-js';
 import { FieldBitmapError, schemaFieldsOf, type SchemaField } from './field-bitmaps.ts';
+import { packageFile } from '../../lib/package-files.ts';
 
 export interface PubSubConnection {
   endpoint: string;
@@ -66,7 +67,7 @@ let stubConstructor: (new (endpoint: string, credentials: grpc.ChannelCredential
 function pubSubStub(): new (endpoint: string, credentials: grpc.ChannelCredentials) => PubSubStub {
   if (stubConstructor === undefined) {
     const definition = protoLoader.loadSync(
-      fileURLToPath(new URL('./pubsub_api.proto', import.meta.url)),
+      fileURLToPath(packageFile('src/intake/cdc/pubsub_api.proto')),
       {},
     );
     const loaded = grpc.loadPackageDefinition(definition) as unknown as {

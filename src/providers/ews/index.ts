@@ -14,6 +14,7 @@ import type {
 } from '../provider-plugin.ts';
 import { ewsCapabilities } from './ews-capabilities.ts';
 import type { EwsProvider } from './ews-provider.ts';
+import { packageFile } from '../../lib/package-files.ts';
 
 const exampleUrl = 'https://mail.contoso.com/EWS/Exchange.asmx';
 
@@ -125,7 +126,7 @@ export const ewsPlugin: ProviderPlugin = {
     '(New-ManagementRoleAssignment -Name "Instant Sync impersonation" -Role ApplicationImpersonation -User <account> [-CustomRecipientWriteScope <scope>]), ' +
     'and that the EWS URL is reachable from this server with a certificate it trusts (docs/setup-exchange-server.md)',
   sandbox: {
-    launcher: new URL('../../../sandbox/ews/main.ts', import.meta.url),
+    launcher: packageFile('sandbox/ews/main.ts'),
     label: 'a sandbox Exchange Server',
     viewPath: '/__sandbox/view',
     // As an Exchange admin does: a service account, the impersonation role for it, and the mailboxes.

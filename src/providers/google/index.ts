@@ -15,6 +15,7 @@ import type {
 import { calendarScope } from './google-errors.ts';
 import { googleCapabilities } from './google-capabilities.ts';
 import type { GoogleProvider } from './google-provider.ts';
+import { packageFile } from '../../lib/package-files.ts';
 
 export { googleEventIdFor } from './google-event-id.ts';
 
@@ -225,7 +226,7 @@ export const googlePlugin: ProviderPlugin = {
     `check the service account: its JSON key (not deleted in the Google Cloud console), the Google Calendar API enabled in its project, ` +
     `and domain-wide delegation of ${calendarScope} to its client id in the Admin console (Security → API controls → Domain-wide delegation)`,
   sandbox: {
-    launcher: new URL('../../../sandbox/google/main.ts', import.meta.url),
+    launcher: packageFile('sandbox/google/main.ts'),
     label: 'a sandbox Google Workspace',
     viewPath: '/__sandbox/view',
     // As an admin does at Google: a service account and its JSON key (token_uri naming the

@@ -11,6 +11,7 @@ import type {
   ReadProviderInput,
 } from '../provider-plugin.ts';
 import { graphCapabilities, GraphProvider } from './graph-provider.ts';
+import { packageFile } from '../../lib/package-files.ts';
 
 const settingsSchema = z.object({
   directoryTenantId: z.string().min(1),
@@ -163,7 +164,7 @@ export const graphPlugin: ProviderPlugin = {
   accessFix:
     'check the app registration: tenant id, client id, secret or certificate, and the Calendars.ReadWrite application permission with admin consent (docs/setup-microsoft-365.md)',
   sandbox: {
-    launcher: new URL('../../../sandbox/graph/main.ts', import.meta.url),
+    launcher: packageFile('sandbox/graph/main.ts'),
     label: 'a sandbox Microsoft 365',
     viewPath: '/__sandbox/view',
     async prepare(url, call, mailboxes) {
