@@ -10,7 +10,7 @@
 // whenever one of them is newer, so an edit is never hidden behind an old bundle.
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import type * as Esbuild from 'esbuild';
 import { newestSourceTimeMs } from '../bin/entry-point.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -26,10 +26,20 @@ async function main(): Promise<void> {
     );
     return;
   }
+  let esbuild: typeof Esbuild;
+  try {
+    esbuild = await import('esbuild');
+  } catch (error) {
+    // An install without the dev dependencies (npm ci --omit=dev) still installs: the
+    // executable then runs the sources, as it does without a bundle.
+    if (process.env.npm_lifecycle_event !== 'prepare') throw error;
+    console.warn('esbuild is not installed (a dev dependency): no bundle; instant-sync runs the sources');
+    return;
+  }
   const sourcesAt = newestSourceTimeMs(root);
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
-  await build({
+  await esbuild.build({
     // The service, and the provider registry alone, so the container image can load every
     // provider once as it is built (filling the compile cache) through the same files.
     entryPoints: [`${root}src/cli/main.ts`, `${root}src/providers/registry.ts`],
