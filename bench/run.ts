@@ -62,7 +62,12 @@ export async function runScenario(
     cdcDelayMs: scenario.cdcDelayMs,
     provider: options.provider ?? 'graph',
     calendarLatencyMs: scenario.graphLatencyMs,
-    ...(scenario.workers === undefined ? {} : { env: { INSTANT_SYNC_ENGINE: 'false' } }),
+    env: {
+      ...(scenario.workers === undefined ? {} : { INSTANT_SYNC_ENGINE: 'false' }),
+      // A profile names each function's file, which tells its area (bench/profile-summary.ts):
+      // the sources have one file a module, the bundle a few files for everything.
+      ...(options.profileDir === undefined ? {} : { INSTANT_SYNC_FROM_SOURCE: '1' }),
+    },
     nodeArgs: [
       ...(options.nodeArgs ?? []),
       ...(options.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`]),
@@ -450,7 +455,7 @@ async function main(): Promise<void> {
         `       npm run bench -- noisy-neighbour [--json]\n\n` +
         `  --provider <kind>  the calendars' sandbox: graph (default) or google\n` +
         `  --json           print the result as JSON instead of a table\n` +
-        `  --profile <dir>  write a CPU profile of the service there (summarise it with bench/profile-summary.ts)\n` +
+        `  --profile <dir>  write a CPU profile of the service, run from its sources, there (summarise it with bench/profile-summary.ts)\n` +
         `  --node-args <flags>  Node.js flags for the service's processes, e.g. --no-optimize-for-size\n` +
         `  --keep <dir>     keep the service's log and (SQLite) its database there after the run\n` +
         `  --minutes <n>    soak only: how long the load runs (default 20)\n\n` +
