@@ -2,8 +2,8 @@
 // the service's sources and the libraries they load into dist/bundle/, which bin/instant-sync.js
 // runs instead of the sources while it is current. One minified file per part that loads
 // together (the service, and each mailbox provider's code, which still loads with a tenant's
-// first provider of that kind) instead of 1,240 modules: at rest about 10 MB less, a burst's
-// peak about 12 MB less, and its CPU per change about 7 % less (docs/performance.md).
+// first provider of that kind) instead of 1,240 modules: at rest about 11 MB less, a burst's
+// peak about 10 MB less, and its CPU per change about 7 % less (docs/performance.md).
 //
 // dist/bundle/build.json records the newest modification time among the files the bundle was
 // made from (src/, package.json, package-lock.json); bin/entry-point.js runs the sources instead
