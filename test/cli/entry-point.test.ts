@@ -1,9 +1,11 @@
 // Which code `instant-sync` runs: the bundle while it is current, the sources otherwise.
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newestSourceTimeMs, serviceEntry } from '../../bin/entry-point.js';
+import { packageFile, packageRoot } from '../../src/lib/package-files.ts';
 
 let root: string;
 const at = (iso: string) => new Date(iso);
@@ -77,5 +79,13 @@ describe('newestSourceTimeMs', () => {
   it('is the newest time among src/, package.json and package-lock.json, and ignores the rest', () => {
     file('docs/notes.md', '2026-12-09T00:00:00Z');
     expect(newestSourceTimeMs(root)).toBe(at('2026-12-03T00:00:00Z').getTime());
+  });
+});
+
+describe('packageFile', () => {
+  it("names the package's own files from its root, two folders above src/lib/ (and dist/bundle/)", () => {
+    expect(existsSync(packageFile('src/intake/cdc/pubsub_api.proto'))).toBe(true);
+    expect(existsSync(packageFile('sandbox/graph/main.ts'))).toBe(true);
+    expect(fileURLToPath(packageRoot)).toBe(fileURLToPath(new URL('../../', import.meta.url)));
   });
 });
