@@ -85,6 +85,10 @@ describe('loadConfig', () => {
     });
   });
 
+  it("accepts INSTANT_SYNC_FROM_SOURCE, the executable's own variable, as no unknown setting", () => {
+    expect(loadConfig({ env: { INSTANT_SYNC_FROM_SOURCE: '1' } }).port).toBe(8080);
+  });
+
   it('finds the config file through INSTANT_SYNC_CONFIG and treats empty variables as unset', () => {
     const file = configFile(JSON.stringify({ databaseUrl: 'postgres://sync@db:5432/sync' }));
     const config = loadConfig({ env: { INSTANT_SYNC_CONFIG: file, INSTANT_SYNC_PORT: '' } });

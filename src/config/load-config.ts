@@ -14,6 +14,9 @@ import { options, type Config, type OptionName, type OptionSpec } from './option
 /** Names the config file; read only here, so it is not itself an option. */
 export const configFileEnv = 'INSTANT_SYNC_CONFIG';
 
+/** Read by the executable before the service loads (bin/entry-point.js): not an option either. */
+export const fromSourceEnv = 'INSTANT_SYNC_FROM_SOURCE';
+
 export interface ConfigSources {
   /** Defaults to the process environment. */
   env?: Readonly<Record<string, string | undefined>> | undefined;
@@ -32,6 +35,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   const names = Object.keys(options) as OptionName[];
   const envNames = new Set<string>([
     configFileEnv,
+    fromSourceEnv,
     ...names.map((n) => options[n].env),
     ...names.filter((n) => (options[n] as OptionSpec).fromFile === true).map((n) => `${options[n].env}_FILE`),
   ]);

@@ -1,6 +1,6 @@
 // Renders docs/configuration.md from the option table, so the documentation cannot drift
 // from the code (a test compares the file with this output).
-import { configFileEnv } from './load-config.ts';
+import { configFileEnv, fromSourceEnv } from './load-config.ts';
 import { options, type OptionName, type OptionSpec } from './options.ts';
 
 export function renderConfigDocs(): string {
@@ -23,6 +23,9 @@ export function renderConfigDocs(): string {
     'Options marked _(or `…_FILE`)_ may instead be read from the file that `<variable>_FILE` names (its contents, without',
     'the final line break): container secrets, or a file only the service user can read. The secret key has its own',
     'file setting, `INSTANT_SYNC_SECRET_KEY_FILE`.',
+    '',
+    `\`${fromSourceEnv}=1\` is not a setting of the service but of the executable: it runs the TypeScript sources instead`,
+    'of the bundle `npm ci` (or `npm run build`) made.',
     '',
     '| Option | Environment variable | Default | Meaning |',
     '|---|---|---|---|',
