@@ -4,6 +4,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { serviceEntry } from '../../bin/entry-point.js';
 import { runCliInProcess } from '../support/cli-in-process.ts';
 import { runCliProcess, startCliProcess } from '../support/cli-process.ts';
 
@@ -32,6 +34,8 @@ function expectedMallocSettings(given: Record<string, string> = {}): Record<stri
     ...given,
   };
 }
+
+const packageRootPath = fileURLToPath(new URL('../../', import.meta.url));
 
 describe('the instant-sync executable', () => {
   let cwd: string;
@@ -188,9 +192,25 @@ describe('the instant-sync executable', () => {
     expect(await ready.json()).toEqual({ status: 'ready', checks: { database: 'ok' } });
     // It runs with glibc malloc's settings for a smaller footprint (set by the executable itself).
     expect(mallocSettingsOf(server.child.pid!)).toEqual(expectedMallocSettings());
+    // It says which code it runs: the bundle while it is current, the sources otherwise.
+    expect(server.output().stderr).toMatch(
+      new RegExp(`"code":"${serviceEntry(packageRootPath).from}"[^\\n]*"msg":"listening"`),
+    );
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
     expect(server.output().stderr).toContain('"msg":"stopped"');
+  });
+
+  it('runs its sources when INSTANT_SYNC_FROM_SOURCE=1, bundle or not', async () => {
+    const server = await startCliProcess(['serve'], {
+      cwd,
+      env: { INSTANT_SYNC_PORT: '0', INSTANT_SYNC_FROM_SOURCE: '1' },
+      ready: /listening on (http:\/\/\S+)/,
+    });
+    onTestFinished(() => void server.child.kill('SIGKILL'));
+    expect(server.output().stderr).toMatch(/"code":"sources"[^\n]*"msg":"listening"/);
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
   });
 
   it('serves /metrics only with the admin token on the main port, and without it on INSTANT_SYNC_METRICS_PORT', async () => {
