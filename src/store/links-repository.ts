@@ -4,6 +4,7 @@
 import type { Kysely } from 'kysely';
 import { bulkInsert } from './bulk-insert.ts';
 import type { Database, LinkRow } from './schema.ts';
+import { paddedList } from './padded-list.ts';
 
 export async function findLinks(
   db: Kysely<Database>,
@@ -16,7 +17,7 @@ export async function findLinks(
       .selectFrom('links')
       .selectAll()
       .where('tenant_id', '=', tenantId)
-      .where('event_id', 'in', eventIds.slice(i, i + 500))
+      .where('event_id', 'in', paddedList(eventIds.slice(i, i + 500)))
       .execute();
     for (const row of rows) links.set(row.event_id, row);
   }

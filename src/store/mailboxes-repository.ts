@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database, MailboxRow, MailboxState } from './schema.ts';
+import { paddedList } from './padded-list.ts';
 
 export async function findMailboxes(
   db: Kysely<Database>,
@@ -15,7 +16,7 @@ export async function findMailboxes(
     .selectFrom('mailboxes')
     .selectAll()
     .where('tenant_id', '=', tenantId)
-    .where('salesforce_user_id', 'in', [...userIds])
+    .where('salesforce_user_id', 'in', paddedList([...userIds]))
     .execute();
   for (const row of rows) found.set(row.salesforce_user_id, row);
   return found;

@@ -14,6 +14,8 @@ import { migrateToLatest } from '../../src/store/migrate.ts';
 import { NodeSqliteDialect } from '../../src/store/node-sqlite-dialect.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { repositories } from '../../src/store/repositories.ts';
+import { findLinks } from '../../src/store/links-repository.ts';
+import { findMailboxes } from '../../src/store/mailboxes-repository.ts';
 import type { Database } from '../../src/store/schema.ts';
 import { seedTenant } from '../support/seed-tenant.ts';
 
@@ -91,6 +93,59 @@ describe('statements compiled once', () => {
       checks = 0;
       await round(2);
       expect(checks).toBe(0);
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it("reads a batch's mailboxes and links and completes its jobs, of any size up to the next power of two, with the statements of the first", async () => {
+    const store = openStore(`sqlite:${path}`);
+    await migrateToLatest(store);
+    const tenantId = await seedTenant(store.db);
+    await store.close();
+    let checks = 0;
+    let counting = false;
+    const db = new Kysely<Database>({
+      dialect: new NodeSqliteDialect({
+        path,
+        busyTimeoutMs: 1000,
+        onCompileCheck: () => (checks += counting ? 1 : 0),
+      }),
+    });
+    const repos = repositories(db);
+    const now = Date.now();
+    const ids = (prefix: string, count: number, at: number) =>
+      Array.from({ length: count }, (_, i) => `${prefix}${String(at + i).padStart(12, '0')}AAA`);
+    /** A batch of `count` Events: their owners' mailboxes and their links read, their jobs completed. */
+    const batch = async (count: number, at: number) => {
+      const eventIds = ids('00U', count, at);
+      // Writing the jobs (a multi-row insert, a text per row count) is not what is counted.
+      await repos.jobs.enqueueJobs(
+        eventIds.map((eventId) => ({ tenantId, eventId, runAt: now, changeAt: now, now })),
+      );
+      const claimed = await repos.jobs.claimJobs(sqliteCapabilities, {
+        workerId: 'w',
+        limit: count,
+        leaseMs: 60_000,
+        now,
+      });
+      expect(claimed).toHaveLength(count);
+      counting = true;
+      await findMailboxes(db, tenantId, ids('005', count, at));
+      await findLinks(db, tenantId, eventIds);
+      const outcomes = await repos.jobs.completeJobs({ runs: claimed, workerId: 'w', now });
+      counting = false;
+      expect([...outcomes.values()].filter((o) => o === 'completed')).toHaveLength(count);
+    };
+    try {
+      await batch(5, 0);
+      expect(checks).toBeGreaterThan(0); // the first batch compiled them
+      checks = 0;
+      await batch(8, 100);
+      await batch(6, 200);
+      expect(checks).toBe(0);
+      await batch(9, 300); // past the next power of two: statements of their own
+      expect(checks).toBeGreaterThan(0);
     } finally {
       await db.destroy();
     }

@@ -10,6 +10,7 @@ import {
   type LaterChange,
 } from '../../domain/compose-event-record.ts';
 import type { Database, LinkRow } from '../schema.ts';
+import { paddedList } from '../padded-list.ts';
 
 export interface ComposedEvent {
   record: Record<string, unknown>;
@@ -63,7 +64,7 @@ export async function knownFromChanges(
             .as('latest_record'),
       ])
       .where('tenant_id', '=', tenantId)
-      .where('event_id', 'in', chunk)
+      .where('event_id', 'in', paddedList(chunk))
       .groupBy('event_id')
       .execute();
     if (groups.length === 0) continue;
@@ -93,10 +94,10 @@ export async function knownFromChanges(
       .where('tenant_id', '=', tenantId)
       // The IN list lets the index find the Events' rows; the OR keeps those from each base on.
       // (Without it SQLite scans every change of the tenant, testing each against every term.)
-      .where('event_id', 'in', [...plans.keys()])
+      .where('event_id', 'in', paddedList([...plans.keys()]))
       .where((eb) =>
         eb.or(
-          [...plans].map(([eventId, { latest, base }]) =>
+          paddedList([...plans]).map(([eventId, { latest, base }]) =>
             eb.and([
               eb('event_id', '=', eventId),
               eb('id', '>=', Math.min(latest, base?.throughChangeId ?? latest)),

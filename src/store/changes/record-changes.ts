@@ -12,6 +12,7 @@ import {
   type JobLane,
   type PayloadKind,
 } from '../schema.ts';
+import { paddedList } from '../padded-list.ts';
 
 export interface IncomingChange {
   eventId: string;
@@ -142,7 +143,7 @@ export async function latestRecordedCommit(
       .selectFrom('changes')
       .select(['event_id', (eb) => eb.fn.max('committed_at').as('committed_at')])
       .where('tenant_id', '=', tenantId)
-      .where('event_id', 'in', eventIds.slice(i, i + rowsPerInsert))
+      .where('event_id', 'in', paddedList(eventIds.slice(i, i + rowsPerInsert)))
       .where('committed_at', 'is not', null)
       .where('source', 'in', apiSources)
       .groupBy('event_id')

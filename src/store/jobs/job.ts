@@ -3,6 +3,7 @@
 // while the job waits merges into it; one that arrives while it runs marks it to run again.
 import { sql, type Expression, type ExpressionBuilder, type RawBuilder } from 'kysely';
 import type { Database, JobLane, JobRow } from '../schema.ts';
+import { paddedList } from '../padded-list.ts';
 
 export interface JobKey {
   tenantId: string;
@@ -54,7 +55,7 @@ export interface JobRun {
  * outlived its lease can never write over the next one.
  */
 export function heldBy(runs: JobRun | readonly JobRun[], workerId: string) {
-  const list = 'id' in runs ? [runs] : runs;
+  const list = 'id' in runs ? [runs] : paddedList(runs);
   return (eb: ExpressionBuilder<Database, 'jobs'>) => {
     const first = list[0];
     if (first === undefined) return eb.lit(false);
