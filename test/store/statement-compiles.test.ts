@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { Kysely } from 'kysely';
+import { Kysely, sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sqliteCapabilities } from '../../src/store/backend.ts';
 import { migrateToLatest } from '../../src/store/migrate.ts';
@@ -146,6 +146,30 @@ describe('statements compiled once', () => {
       expect(checks).toBe(0);
       await batch(9, 300); // past the next power of two: statements of their own
       expect(checks).toBeGreaterThan(0);
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it('keeps a statement that runs all the time while hundreds of others pass through the cache', async () => {
+    let checks = 0;
+    const db = new Kysely<Database>({
+      dialect: new NodeSqliteDialect({ path, busyTimeoutMs: 1000, onCompileCheck: () => (checks += 1) }),
+    });
+    try {
+      await sql`create table t (id integer primary key, v integer)`.execute(db);
+      const often = () => sql`select v from t where id = ${1}`.execute(db);
+      await often();
+      let oftenChecks = 0;
+      for (let i = 0; i < 400; i++) {
+        await sql`select v from t where id = ${i} and ${sql.raw(String(i))} = ${sql.raw(String(i))}`.execute(
+          db,
+        );
+        checks = 0;
+        await often();
+        oftenChecks += checks;
+      }
+      expect(oftenChecks).toBe(0);
     } finally {
       await db.destroy();
     }
