@@ -19,6 +19,23 @@ import { findMailboxes } from '../../src/store/mailboxes-repository.ts';
 import type { Database } from '../../src/store/schema.ts';
 import { seedTenant } from '../support/seed-tenant.ts';
 
+/** A migrated database with a tenant, through a Kysely that calls `onCompileCheck` while SQLite compiles. */
+async function seededDatabase(
+  path: string,
+  onCompileCheck: () => void,
+): Promise<{ db: Kysely<Database>; tenantId: string }> {
+  const store = openStore(`sqlite:${path}`);
+  await migrateToLatest(store);
+  const tenantId = await seedTenant(store.db);
+  await store.close();
+  return {
+    db: new Kysely<Database>({
+      dialect: new NodeSqliteDialect({ path, busyTimeoutMs: 1000, onCompileCheck }),
+    }),
+    tenantId,
+  };
+}
+
 describe('statements compiled once', () => {
   let folder: string;
   let path: string;
@@ -56,14 +73,8 @@ describe('statements compiled once', () => {
   });
 
   it('runs the queue’s statements (enqueue, claim, renew, complete, release) and a LIMIT without compiling them again', async () => {
-    const store = openStore(`sqlite:${path}`);
-    await migrateToLatest(store);
-    const tenantId = await seedTenant(store.db);
-    await store.close();
     let checks = 0;
-    const db = new Kysely<Database>({
-      dialect: new NodeSqliteDialect({ path, busyTimeoutMs: 1000, onCompileCheck: () => (checks += 1) }),
-    });
+    const { db, tenantId } = await seededDatabase(path, () => (checks += 1));
     const repos = repositories(db);
     const now = Date.now();
     /** One job's life, twice over: the same statements with other values. */
@@ -99,19 +110,9 @@ describe('statements compiled once', () => {
   });
 
   it("reads a batch's mailboxes and links and completes its jobs, of any size up to the next power of two, with the statements of the first", async () => {
-    const store = openStore(`sqlite:${path}`);
-    await migrateToLatest(store);
-    const tenantId = await seedTenant(store.db);
-    await store.close();
     let checks = 0;
     let counting = false;
-    const db = new Kysely<Database>({
-      dialect: new NodeSqliteDialect({
-        path,
-        busyTimeoutMs: 1000,
-        onCompileCheck: () => (checks += counting ? 1 : 0),
-      }),
-    });
+    const { db, tenantId } = await seededDatabase(path, () => (checks += counting ? 1 : 0));
     const repos = repositories(db);
     const now = Date.now();
     const ids = (prefix: string, count: number, at: number) =>
