@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { serviceEntry } from '../../bin/entry-point.js';
 import { runCliInProcess } from '../support/cli-in-process.ts';
 import { runCliProcess, startCliProcess } from '../support/cli-process.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 /** The MALLOC_* variables a running process of ours started with (from /proc; {} elsewhere). */
 function mallocSettingsOf(pid: number): Record<string, string> {
@@ -193,6 +194,9 @@ describe('the instant-sync executable', () => {
     // It runs with glibc malloc's settings for a smaller footprint (set by the executable itself).
     expect(mallocSettingsOf(server.child.pid!)).toEqual(expectedMallocSettings());
     // It says which code it runs: the bundle while it is current, the sources otherwise.
+    await waitFor(() => server.output().stderr.includes('"msg":"listening"'), {
+      what: 'the listening log line',
+    });
     expect(server.output().stderr).toMatch(
       new RegExp(`"code":"${serviceEntry(packageRootPath).from}"[^\\n]*"msg":"listening"`),
     );
@@ -208,6 +212,10 @@ describe('the instant-sync executable', () => {
       ready: /listening on (http:\/\/\S+)/,
     });
     onTestFinished(() => void server.child.kill('SIGKILL'));
+    // The log goes to stderr, which may reach us after the banner on stdout.
+    await waitFor(() => server.output().stderr.includes('"msg":"listening"'), {
+      what: 'the listening log line',
+    });
     expect(server.output().stderr).toMatch(/"code":"sources"[^\n]*"msg":"listening"/);
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
