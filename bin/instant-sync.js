@@ -24,36 +24,51 @@ if (major < 24) {
 // burst's peak 184–195 → 168–173 MB, for no CPU that three runs of each could tell apart
 // (docs/performance.md). A value the environment gives (MALLOC_ARENA_MAX=4, say) is kept, and
 // GLIBC_TUNABLES, when set, is left to say everything.
+//
+// V8 sizes its young generation once, at start, too: the same new start gives it an upper size
+// of 4 MB (`--max-semi-space-size=4`), which the service grows into only while it is busy
+// (src/lib/heap-mode.ts). An operator who chose V8's mode or that size on Node's command line
+// keeps what they chose.
 const mallocSettings = {
   MALLOC_ARENA_MAX: '2',
   MALLOC_MMAP_THRESHOLD_: '1048576',
   MALLOC_TRIM_THRESHOLD_: '1048576',
 };
-const missing = Object.keys(mallocSettings).filter((name) => process.env[name] === undefined);
+const heapModeChosen = process.execArgv.some((flag) => /^--(no-)?optimize[-_]for[-_]size$/.test(flag));
+const heapFlags =
+  heapModeChosen || process.execArgv.some((flag) => /^--max[-_]semi[-_]space[-_]size=/.test(flag))
+    ? []
+    : ['--max-semi-space-size=4'];
+const missing =
+  process.env.GLIBC_TUNABLES === undefined
+    ? Object.keys(mallocSettings).filter((name) => process.env[name] === undefined)
+    : [];
 if (
   process.platform === 'linux' &&
   typeof process.execve === 'function' &&
-  missing.length > 0 &&
-  process.env.GLIBC_TUNABLES === undefined
+  missing.length + heapFlags.length > 0
 ) {
   try {
-    process.execve(process.execPath, [process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
-      ...process.env,
-      ...Object.fromEntries(missing.map((name) => [name, mallocSettings[name]])),
-    });
+    process.execve(
+      process.execPath,
+      [process.execPath, ...process.execArgv, ...heapFlags, ...process.argv.slice(1)],
+      {
+        ...process.env,
+        ...Object.fromEntries(missing.map((name) => [name, mallocSettings[name]])),
+      },
+    );
   } catch {
-    // Not allowed here (a sandbox forbidding exec): run on with glibc's defaults.
+    // Not allowed here (a sandbox forbidding exec): run on with glibc's and V8's defaults.
   }
 }
 // The service keeps little in memory (its work is in the database) but allocates fast in a
 // burst, and V8 by default lets the heap grow to several times what is live. Its memory-saving
 // mode keeps the heap near the live set: a 10,000-Event burst peaks at about 200 MB instead of
-// 400–480 MB, for about twice the CPU (docs/performance.md). NODE_OPTIONS cannot carry
-// this flag, so it is set here, before anything else is loaded; `node --no-optimize-for-size
-// bin/instant-sync.js …` keeps V8's default.
-if (!process.execArgv.some((flag) => /^--(no-)?optimize[-_]for[-_]size$/.test(flag))) {
-  setFlagsFromString('--optimize-for-size');
-}
+// 400–480 MB, for about twice the CPU (docs/performance.md), so `serve` and `worker` leave it
+// while they are busy (src/lib/heap-mode.ts). NODE_OPTIONS cannot carry this flag, so it is set
+// here, before anything else is loaded; `node --no-optimize-for-size bin/instant-sync.js …` keeps
+// V8's default, and `node --optimize-for-size …` the memory-saving mode throughout.
+if (!heapModeChosen) setFlagsFromString('--optimize-for-size');
 // Node.js keeps what it compiled, and the JavaScript it stripped from our TypeScript, in a cache
 // beside the installed packages: a later start reads it instead of compiling again, and never
 // loads the type stripper (about 20 MB of a resting process). The folder is this user's alone

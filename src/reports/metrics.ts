@@ -5,6 +5,7 @@
 // a large table costs tens of milliseconds. Each runtime has its own registry.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { EngineMetrics } from '../engine/engine-metrics.ts';
+import { currentHeapMode } from '../lib/heap-mode.ts';
 import type { CountedColumn, CountedTable } from '../store/metrics-repository.ts';
 import type { Repositories } from '../store/repositories.ts';
 import type { StatementCount } from '../store/statement-count.ts';
@@ -68,6 +69,17 @@ export function createMetrics(
     help: "Share of the org's daily API requests used, as Sforce-Limit-Info last said",
     labelNames: ['tenant'],
     registers: [registry],
+  });
+  new Gauge({
+    name: 'instant_sync_heap_mode',
+    help: "V8's heap mode in this process: memory-saving while quiet, throughput while busy, fixed when chosen on Node's command line",
+    labelNames: ['mode'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const mode of ['memory-saving', 'throughput', 'fixed'] as const)
+        this.set({ mode }, currentHeapMode() === mode ? 1 : 0);
+    },
   });
   // Reads of the database, shared by concurrent scrapes and reused for a few seconds.
   const readCache = new Map<string, { at: number; value: Promise<unknown> }>();

@@ -20,6 +20,14 @@ function mallocSettingsOf(pid: number): Record<string, string> {
   return Object.fromEntries(pairs);
 }
 
+/** The Node.js flags a running process of ours was started with (from /proc/<pid>/cmdline). */
+function nodeFlagsOf(pid: number): string[] {
+  return readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+    .split('\0')
+    .slice(1)
+    .filter((arg) => arg.startsWith('--'));
+}
+
 /** What the executable sets, under what this test runner's own environment already gives ({} where /proc is not). */
 function expectedMallocSettings(given: Record<string, string> = {}): Record<string, string> {
   if (process.platform !== 'linux') return {};
@@ -193,6 +201,9 @@ describe('the instant-sync executable', () => {
     expect(await ready.json()).toEqual({ status: 'ready', checks: { database: 'ok' } });
     // It runs with glibc malloc's settings for a smaller footprint (set by the executable itself).
     expect(mallocSettingsOf(server.child.pid!)).toEqual(expectedMallocSettings());
+    // And with a young generation it may grow into while busy (src/lib/heap-mode.ts).
+    if (process.platform === 'linux')
+      expect(nodeFlagsOf(server.child.pid!)).toContain('--max-semi-space-size=4');
     // It says which code it runs: the bundle while it is current, the sources otherwise.
     await waitFor(() => server.output().stderr.includes('"msg":"listening"'), {
       what: 'the listening log line',
@@ -235,18 +246,27 @@ describe('the instant-sync executable', () => {
     expect(await withToken.text()).toContain('instant_sync_jobs');
     const local = await fetch(`${server.match[1]!}/metrics`);
     expect(local.status).toBe(200);
-    expect(await local.text()).toContain('instant_sync_jobs');
+    const scraped = await local.text();
+    expect(scraped).toContain('instant_sync_jobs');
+    // Quiet: V8's heap in its memory-saving mode, following the load.
+    expect(scraped).toContain('instant_sync_heap_mode{mode="memory-saving"} 1');
     expect(server.match[1]).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
 
     // A worker has engine counters of its own: it serves them the same way.
+    // This one's V8 mode chosen on Node's command line: kept, and the heap does not follow the load.
     const worker = await startCliProcess(['worker'], {
       cwd,
       env: { INSTANT_SYNC_METRICS_PORT: '0' },
+      nodeArgs: ['--no-optimize-for-size'],
       ready: /metrics: +(http:\/\/\S+)\/metrics/,
     });
-    expect(await (await fetch(`${worker.match[1]!}/metrics`)).text()).toContain('instant_sync_syncs_total');
+    const fromWorker = await (await fetch(`${worker.match[1]!}/metrics`)).text();
+    expect(fromWorker).toContain('instant_sync_syncs_total');
+    expect(fromWorker).toContain('instant_sync_heap_mode{mode="fixed"} 1');
+    if (process.platform === 'linux')
+      expect(nodeFlagsOf(worker.child.pid!)).not.toContain('--max-semi-space-size=4');
     worker.child.kill('SIGTERM');
     expect(await worker.exited).toBe(0);
   });

@@ -22,6 +22,7 @@ import { runRetention } from '../../maintenance/retention.ts';
 import { createMetricsApp } from '../../http/create-http-app.ts';
 import { startHttpServer, type RunningHttpServer } from '../../http/start-http-server.ts';
 import { startPeriodicTask } from '../../lib/periodic-task.ts';
+import { followLoadWithHeap, heapMayFollowLoad, type HeapModeWatch } from '../../lib/heap-mode.ts';
 import type { Config } from '../../config/options.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { runningFrom } from '../../lib/package-files.ts';
@@ -104,6 +105,7 @@ export async function serve(ctx: CliContext, config: Config, logger: Logger): Pr
     ? createSyncWorker(runtime, { presence, stopGraceMs: config.shutdownTimeout })
     : undefined;
   engine?.start();
+  const heap = followLoad(logger);
   // Listen for SIGINT/SIGTERM before saying we are up: a supervisor may stop us right after.
   const stopped = waitForStop(ctx.stopSignal);
   logger.info({ url: server.url, database: runtime.store.location, version, code: runningFrom }, 'listening');
@@ -125,6 +127,7 @@ export async function serve(ctx: CliContext, config: Config, logger: Logger): Pr
   await retention.stop();
   await intake.stop();
   await engine?.stop();
+  heap?.stop();
   await presence.stop();
   await runtime.close();
   logger.info('stopped');
@@ -151,6 +154,7 @@ export function registerWorker(program: Command, ctx: CliContext): void {
       await presence.start();
       const engine = createSyncWorker(runtime, { presence, stopGraceMs: config.shutdownTimeout });
       engine.start();
+      const heap = followLoad(logger);
       const stopped = waitForStop(ctx.stopSignal);
       logger.info({ database: runtime.store.location, version, code: runningFrom }, 'worker started');
       flushCompileCache();
@@ -161,11 +165,20 @@ export function registerWorker(program: Command, ctx: CliContext): void {
       logger.info('shutting down');
       await metricsServer?.close(1000);
       await engine.stop();
+      heap?.stop();
       await presence.stop();
       await runtime.close();
       logger.info('stopped');
       logger.flush();
     });
+}
+
+/**
+ * V8's heap in its memory-saving mode while the process is quiet and its default mode while it is
+ * busy, unless the operator chose a mode on Node's command line (src/lib/heap-mode.ts).
+ */
+function followLoad(logger: Logger): HeapModeWatch | undefined {
+  return heapMayFollowLoad(process.execArgv) ? followLoadWithHeap(logger) : undefined;
 }
 
 /** The tokenless metrics listener, when INSTANT_SYNC_METRICS_PORT is set. */
