@@ -5,8 +5,8 @@
 // While the process is busy (its event loop at least half used, two seconds in a row) the
 // follower switches V8 to its default mode, whose young generation grows to the size the
 // executable gave at start (4 MB) and whose old generation grows by a fixed 30 % a step; after 30
-// quiet seconds it switches back. Measured on `burst`: a quarter less CPU per change, and a lower
-// peak than either mode alone reaches from its start (docs/performance.md).
+// quiet seconds it switches back. Measured on `burst`: a fifth less CPU per change for up to 10 MB
+// more at its peak; a resting service is as it was (docs/performance.md).
 //
 // V8 reads these two flags at each of its decisions, so setting them on a running process takes
 // effect at the next collection; the young generation's upper size is fixed at start, and without

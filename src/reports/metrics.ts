@@ -72,7 +72,7 @@ export function createMetrics(
   });
   new Gauge({
     name: 'instant_sync_heap_mode',
-    help: "V8's heap mode in this process: memory-saving while quiet, throughput while busy, fixed when chosen on Node's command line",
+    help: "V8's heap mode in this process: memory-saving while quiet, throughput while busy, fixed when it does not follow the load (a mode chosen on Node's command line)",
     labelNames: ['mode'],
     registers: [registry],
     collect() {
