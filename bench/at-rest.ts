@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { startSystem } from '../test/support/system-processes.ts';
+import { startSystem, type RunningSystem } from '../test/support/system-processes.ts';
 import { machine, peakRssMb, rssMb } from './process-usage.ts';
 
 const resultsDir = new URL('results/', import.meta.url);
@@ -126,7 +126,7 @@ export async function runAtRest(
 }
 
 /** `count` Events created at once (50 at a time against the sandbox org), and waited for in their mailboxes. */
-async function burst(system: Awaited<ReturnType<typeof startSystem>>, count: number): Promise<void> {
+async function burst(system: RunningSystem, count: number): Promise<void> {
   const load = eventLoad(system, { mix: { create: 1, update: 0, delete: 0 }, createsBelow: count });
   let made = 0;
   await Promise.all(
