@@ -48,11 +48,6 @@ export const heapModeFlags: Readonly<Record<HeapMode, readonly string[]>> = {
 export class HeapModeFollower {
   #mode: HeapMode = 'memory-saving';
   #run = 0;
-  readonly #thresholds: HeapModeThresholds;
-
-  constructor(thresholds: HeapModeThresholds = defaultHeapModeThresholds) {
-    this.#thresholds = thresholds;
-  }
 
   get mode(): HeapMode {
     return this.#mode;
@@ -60,7 +55,7 @@ export class HeapModeFollower {
 
   /** Takes one sample; returns the new mode when it changes. */
   observe(utilisation: number): HeapMode | undefined {
-    const t = this.#thresholds;
+    const t = defaultHeapModeThresholds;
     const leaning = this.#mode === 'memory-saving' ? utilisation >= t.busyAt : utilisation < t.quietBelow;
     this.#run = leaning ? this.#run + 1 : 0;
     if (this.#run < (this.#mode === 'memory-saving' ? t.busySamples : t.quietSamples)) return undefined;
@@ -101,14 +96,13 @@ export function followLoadWithHeap(
   logger: Logger,
   options: {
     sampleMs?: number;
-    thresholds?: HeapModeThresholds;
     /** For tests: how busy the loop was since the last sample (0–1). */
     utilisation?: () => number;
     setFlags?: (flags: string) => void;
   } = {},
 ): HeapModeWatch {
   const setFlags = options.setFlags ?? setFlagsFromString;
-  const follower = new HeapModeFollower(options.thresholds);
+  const follower = new HeapModeFollower();
   const utilisation = options.utilisation ?? loopUtilisation();
   const apply = (mode: HeapMode) => {
     for (const flag of heapModeFlags[mode]) setFlags(flag);
