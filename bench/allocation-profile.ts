@@ -1,9 +1,11 @@
 // What a running service allocates, garbage included: attaches to its inspector, runs V8's
 // sampling heap profiler for a while (objects the collector already freed are kept in the
 // sample) and sums the bytes by package or project folder, by the nearest project function on
-// the stack, and by the allocating function.
+// the stack, and by the allocating function. With --survivors, only what outlived the young
+// generation (promoted to the old one, where only a full collection frees it): what makes the
+// full collections come.
 //   npm run bench -- burst --node-args=--inspect=127.0.0.1:9339 &   (then, while it runs:)
-//   node bench/allocation-profile.ts 9339 15 [--top N]
+//   node bench/allocation-profile.ts 9339 15 [--top N] [--survivors]
 import { parseArgs } from 'node:util';
 
 interface SamplingNode {
@@ -57,7 +59,11 @@ function areaOf(url: string): string {
 }
 
 if (import.meta.main) {
-  const { positionals, values } = parseArgs({ allowPositionals: true, options: { top: { type: 'string' } } });
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: { top: { type: 'string' }, survivors: { type: 'boolean' } },
+  });
+  const survivors = values.survivors === true;
   const [port = '9229', seconds = '15'] = positionals;
   const top = Number(values.top ?? 20);
   const session = await connect(port);
@@ -65,7 +71,7 @@ if (import.meta.main) {
   await session.send('HeapProfiler.startSampling', {
     samplingInterval: 16_384,
     includeObjectsCollectedByMajorGC: true,
-    includeObjectsCollectedByMinorGC: true,
+    includeObjectsCollectedByMinorGC: !survivors,
   });
   await new Promise((resolve) => setTimeout(resolve, Number(seconds) * 1000));
   const { profile } = (await session.send('HeapProfiler.stopSampling')) as {
@@ -96,7 +102,11 @@ if (import.meta.main) {
     for (const [key, bytes] of [...map].sort((a, b) => b[1] - a[1]).slice(0, top))
       console.log(`${mb(bytes)}  ${key}`);
   };
-  console.log(`allocated in ${seconds} s (sampled, garbage included): ${mb(total)}`);
+  console.log(
+    survivors
+      ? `allocated in ${seconds} s and promoted to the old generation (sampled): ${mb(total)}`
+      : `allocated in ${seconds} s (sampled, garbage included): ${mb(total)}`,
+  );
   print('By area:', byArea);
   print('By the nearest project function on the stack:', byProjectFrame);
   print('By allocating function:', bySelf);
