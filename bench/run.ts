@@ -25,6 +25,7 @@ import type { BaselineSettings } from './baseline-sync.ts';
 import { eventLoad, matchMailboxes, percentile } from './load.ts';
 import { cpuSnapshot, machine, peakRssMb } from './process-usage.ts';
 import { compare, latestResult, save, type BenchResult } from './results.ts';
+import { recordPerf } from './perf-summary.ts';
 import { scenarios, type Scenario, benchDeliveryAllocation } from './scenarios.ts';
 import { printNoisyNeighbour, runNoisyNeighbour, saveNoisyNeighbour } from './noisy-neighbour.ts';
 import { printSoak, runSoak, saveSoak } from './soak.ts';
@@ -42,6 +43,8 @@ export interface RunOptions {
   nodeArgs?: readonly string[];
   /** Keep the service's log (service.log) and, on SQLite, its database (bench.db) in this folder. */
   keepDir?: string;
+  /** Record the service's processes with Linux perf (every thread) into this file (bench/perf-summary.ts). */
+  perfFile?: string;
 }
 
 export async function runScenario(
@@ -101,6 +104,18 @@ export async function runScenario(
     const crash =
       scenario.crashAfterRequests === undefined ? undefined : crashWhen(system, scenario.crashAfterRequests);
     let cpuUsed = cpuSnapshot(system);
+    // perf records what the CPU figures count: started again (the file rewritten) when they are.
+    const measured = () =>
+      system
+        .processes()
+        .filter(({ role }) => role === 'service' || role === 'other service' || role === 'workers')
+        .map(({ pid }) => pid);
+    let perf = options.perfFile === undefined ? undefined : await recordPerf(options.perfFile, measured());
+    const perfAgain = async () => {
+      if (perf === undefined || options.perfFile === undefined) return;
+      await perf.stop();
+      perf = await recordPerf(options.perfFile, measured());
+    };
     let statementsBefore = await system.databaseStatements();
     const bytesBefore = await databaseBytes(url);
     let sfBefore = (await system.salesforce.stats()).apiCalls;
@@ -134,6 +149,7 @@ export async function runScenario(
       // CPU and statements from the moment the workers are up: the drain's alone, without the
       // start-up each process pays once (loading its code, checking migrations, registering).
       cpuUsed = cpuSnapshot(system);
+      await perfAgain();
       statementsBefore = await system.databaseStatements();
       loaded = Date.now();
     }
@@ -149,6 +165,7 @@ export async function runScenario(
       }
       warmed = graphBefore.requests - from;
       cpuUsed = cpuSnapshot(system);
+      await perfAgain();
       statementsBefore = await system.databaseStatements();
       sfBefore = (await system.salesforce.stats()).apiCalls;
     }
@@ -212,6 +229,7 @@ export async function runScenario(
     const firstCommit = Math.min(...[...events.values()].map((e) => e.committedAt), started);
     const drained = Math.max(...arrivedAt.values(), loaded);
     const cpu = cpuUsed();
+    await perf?.stop();
     const statements = (await system.databaseStatements()) - statementsBefore;
     const bytesAfter = await databaseBytes(url);
     const sfCalls = (await system.salesforce.stats()).apiCalls - sfBefore;
@@ -413,6 +431,7 @@ async function main(): Promise<void> {
     options: {
       json: { type: 'boolean' },
       profile: { type: 'string' },
+      perf: { type: 'string' },
       'node-args': { type: 'string' },
       provider: { type: 'string' },
       keep: { type: 'string' },
@@ -428,7 +447,9 @@ async function main(): Promise<void> {
     name === 'soak' &&
     Number.isFinite(minutes) &&
     minutes > 0 &&
-    [values.provider, values.profile, values.keep, values['node-args']].every((v) => v === undefined);
+    [values.provider, values.profile, values.perf, values.keep, values['node-args']].every(
+      (v) => v === undefined,
+    );
   if (soak) {
     const result = await runSoak({ minutes });
     const file = saveSoak(result);
@@ -436,7 +457,14 @@ async function main(): Promise<void> {
     else printSoak(result, file);
     return;
   }
-  const others = [values.provider, values.profile, values.keep, values['node-args'], values.minutes];
+  const others = [
+    values.provider,
+    values.profile,
+    values.perf,
+    values.keep,
+    values['node-args'],
+    values.minutes,
+  ];
   if (name === 'noisy-neighbour' && others.every((v) => v === undefined)) {
     const result = await runNoisyNeighbour();
     const file = saveNoisyNeighbour(result);
@@ -450,12 +478,13 @@ async function main(): Promise<void> {
     values.minutes !== undefined
   ) {
     console.error(
-      `Usage: npm run bench -- <scenario> [--provider graph|google] [--json] [--profile <dir>] [--keep <dir>]\n` +
+      `Usage: npm run bench -- <scenario> [--provider graph|google] [--json] [--profile <dir>] [--perf <file>] [--keep <dir>]\n` +
         `       npm run bench -- soak [--minutes N] [--json]\n` +
         `       npm run bench -- noisy-neighbour [--json]\n\n` +
         `  --provider <kind>  the calendars' sandbox: graph (default) or google\n` +
         `  --json           print the result as JSON instead of a table\n` +
         `  --profile <dir>  write a CPU profile of the service, run from its sources, there (summarise it with bench/profile-summary.ts)\n` +
+        `  --perf <file>    record the service's processes, every thread, with Linux perf while the changes sync (summarise it with npm run bench:perf)\n` +
         `  --node-args <flags>  Node.js flags for the service's processes, e.g. --no-optimize-for-size\n` +
         `  --keep <dir>     keep the service's log and (SQLite) its database there after the run\n` +
         `  --minutes <n>    soak only: how long the load runs (default 20)\n\n` +
@@ -475,6 +504,7 @@ async function main(): Promise<void> {
     provider,
     ...(values.profile === undefined ? {} : { profileDir: values.profile }),
     ...(values.keep === undefined ? {} : { keepDir: values.keep }),
+    ...(values.perf === undefined ? {} : { perfFile: values.perf }),
     ...(values['node-args'] === undefined
       ? {}
       : { nodeArgs: values['node-args'].split(/\s+/).filter(Boolean) }),
@@ -495,6 +525,7 @@ async function main(): Promise<void> {
       provider === 'graph' ? '' : provider,
       values['node-args'] ?? '',
       values.profile === undefined ? '' : 'profiled',
+      values.perf === undefined ? '' : 'perf',
     ].join(' '),
   );
   if (values.json === true) console.log(JSON.stringify(result, null, 2));
