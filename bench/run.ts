@@ -32,6 +32,9 @@ import { printSoak, runSoak, saveSoak } from './soak.ts';
 
 const baselineScript = fileURLToPath(new URL('baseline-sync.ts', import.meta.url));
 
+/** The system's processes whose CPU is the service's (`serviceCpuMsPerChange`, and what --perf records). */
+const serviceRoles: readonly string[] = ['service', 'workers'];
+
 export interface RunOptions {
   /** The mailbox provider whose sandbox stands in for the calendars (default graph). */
   provider?: CalendarKind;
@@ -104,11 +107,12 @@ export async function runScenario(
     const crash =
       scenario.crashAfterRequests === undefined ? undefined : crashWhen(system, scenario.crashAfterRequests);
     let cpuUsed = cpuSnapshot(system);
-    // perf records what the CPU figures count: started again (the file rewritten) when they are.
+    // perf records what the CPU figures count: the same processes, started again (the file
+    // rewritten) when the figures are.
     const measured = () =>
       system
         .processes()
-        .filter(({ role }) => role === 'service' || role === 'other service' || role === 'workers')
+        .filter(({ role }) => serviceRoles.includes(role))
         .map(({ pid }) => pid);
     let perf = options.perfFile === undefined ? undefined : await recordPerf(options.perfFile, measured());
     const perfAgain = async () => {
@@ -288,7 +292,8 @@ export async function runScenario(
         ? {}
         : { databaseBytesPerChange: Math.round((bytesAfter - bytesBefore) / total) }),
       serviceCpuMsPerChange:
-        Math.round((((cpu.seconds['service'] ?? 0) + (cpu.seconds['workers'] ?? 0)) / counted) * 1e5) / 100,
+        Math.round((serviceRoles.reduce((sum, role) => sum + (cpu.seconds[role] ?? 0), 0) / counted) * 1e5) /
+        100,
       peakRssMb: peakRssMb(measuredPid()),
       ...(scenario.workers === undefined
         ? {}
