@@ -9,7 +9,7 @@
 import { chmodSync, closeSync, fstatSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Kysely, PostgresDialect, sql } from 'kysely';
-import pg from 'pg';
+import type { Pool, PoolConfig } from 'pg';
 import { ConfigError } from '../lib/errors.ts';
 import { postgresCapabilities, sqliteCapabilities, type BackendCapabilities } from './backend.ts';
 import { NodeSqliteDialect } from './node-sqlite-dialect.ts';
@@ -66,24 +66,37 @@ function openSqlite(path: string, options: OpenStoreOptions): Store {
 }
 
 function openPostgres(url: string, options: OpenStoreOptions): Store {
-  const pool = new pg.Pool({
-    connectionString: url,
-    max: options.poolSize ?? 10,
-    application_name: 'instant-sync',
-    connectionTimeoutMillis: 10_000,
-    // A peer that vanished without closing (a cut network) is noticed by TCP keepalive instead
-    // of holding a connection forever.
-    keepAlive: true,
-    keepAliveInitialDelayMillis: 10_000,
-    // Epoch-millisecond columns are bigint: read them as numbers (exact below 2^53).
-    types: { getTypeParser: parseInt8AsNumber },
-  });
-  const report = (error: Error) => options.onConnectionError?.(error);
-  // The pool listens for errors only on idle connections. A connection checked out (inside a
-  // transaction, say) emits its error on the client itself, and an 'error' event nobody listens
-  // to ends the process: every connection gets a listener of its own for its whole life.
-  pool.on('error', report);
-  pool.on('connect', (client) => client.on('error', report));
+  // The pg driver loads with the first query, so a service on SQLite never holds it in memory.
+  const pool = async (): Promise<Pool> => {
+    const { default: pg } = await import('pg');
+    const config: PoolConfig = {
+      connectionString: url,
+      max: options.poolSize ?? 10,
+      application_name: 'instant-sync',
+      connectionTimeoutMillis: 10_000,
+      // A peer that vanished without closing (a cut network) is noticed by TCP keepalive instead
+      // of holding a connection forever.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+      // Epoch-millisecond columns are bigint: read them as numbers (exact below 2^53).
+      types: {
+        getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+          oid === int8Oid
+            ? (value: string) => Number(value)
+            : (pg.types.getTypeParser(oid, format) as (
+                value: string,
+              ) => unknown)) as typeof pg.types.getTypeParser,
+      },
+    };
+    const created = new pg.Pool(config);
+    const report = (error: Error) => options.onConnectionError?.(error);
+    // The pool listens for errors only on idle connections. A connection checked out (inside a
+    // transaction, say) emits its error on the client itself, and an 'error' event nobody listens
+    // to ends the process: every connection gets a listener of its own for its whole life.
+    created.on('error', report);
+    created.on('connect', (client) => client.on('error', report));
+    return created;
+  };
   const { dialect, count } = countingStatements(new PostgresDialect({ pool }));
   return makeStore(new Kysely<Database>({ dialect }), count, postgresCapabilities, maskPassword(url));
 }
@@ -149,11 +162,6 @@ function tighten(
     );
   }
 }
-
-const parseInt8AsNumber = ((oid: number, format?: 'text' | 'binary') =>
-  oid === int8Oid
-    ? (value: string) => Number(value)
-    : (pg.types.getTypeParser(oid, format) as (value: string) => unknown)) as typeof pg.types.getTypeParser;
 
 function makeStore(
   db: Kysely<Database>,
