@@ -10,7 +10,13 @@ import {
 import { createLogger } from './logger.ts';
 
 describe('the heap mode follower', () => {
-  it('turns to throughput after two busy seconds in a row, not after one', () => {
+  it('samples the loop every quarter second: throughput after half a second busy, memory saving after 30 s quiet', () => {
+    const t = defaultHeapModeThresholds;
+    expect(t.sampleMs * t.busySamples).toBe(500);
+    expect(t.sampleMs * t.quietSamples).toBe(30_000);
+  });
+
+  it('turns to throughput after two busy samples in a row, not after one', () => {
     const follower = new HeapModeFollower();
     expect(follower.observe(0.9)).toBeUndefined();
     expect(follower.observe(0.1)).toBeUndefined();
@@ -20,11 +26,12 @@ describe('the heap mode follower', () => {
     expect(follower.mode).toBe('throughput');
   });
 
-  it('goes back to saving memory after 30 quiet seconds in a row; a busy one starts the count again', () => {
+  it('goes back to saving memory after 30 quiet seconds in a row; a busy sample starts the count again', () => {
     const follower = new HeapModeFollower();
     follower.observe(1);
     follower.observe(1);
-    for (let i = 0; i < 29; i++) expect(follower.observe(0.05)).toBeUndefined();
+    for (let i = 0; i < defaultHeapModeThresholds.quietSamples - 1; i++)
+      expect(follower.observe(0.05)).toBeUndefined();
     // Neither busy nor quiet: the count of quiet seconds starts again.
     expect(follower.observe(0.3)).toBeUndefined();
     for (let i = 0; i < defaultHeapModeThresholds.quietSamples - 1; i++)
@@ -48,29 +55,31 @@ describe('following the load with V8’s flags', () => {
   it('sets each mode’s flags as the samples say, logs the change, and saves memory again when stopped', () => {
     vi.useFakeTimers();
     const set: string[] = [];
-    const samples = [0.9, 0.95, ...Array<number>(30).fill(0.01)];
+    const { sampleMs, quietSamples } = defaultHeapModeThresholds;
+    const samples = [0.9, 0.95, ...Array<number>(quietSamples).fill(0.01)];
     const lines: string[] = [];
     const logger = createLogger({
       level: 'info',
       destination: { write: (line: string) => lines.push(line) },
     });
     const watch = followLoadWithHeap(logger, {
-      sampleMs: 1000,
       utilisation: () => samples.shift() ?? 0,
       setFlags: (flag) => set.push(flag),
     });
     expect(set).toEqual(heapModeFlags['memory-saving']);
     expect(currentHeapMode()).toBe('memory-saving');
-    vi.advanceTimersByTime(2000);
+    vi.advanceTimersByTime(2 * sampleMs);
     expect(set.slice(2)).toEqual(heapModeFlags.throughput);
     expect(currentHeapMode()).toBe('throughput');
     expect(lines.join('')).toContain('"heapMode":"throughput","eventLoopUtilisation":0.95');
-    vi.advanceTimersByTime(30_000);
+    vi.advanceTimersByTime(quietSamples * sampleMs - 1);
+    expect(currentHeapMode()).toBe('throughput');
+    vi.advanceTimersByTime(1);
     expect(set.slice(4)).toEqual(heapModeFlags['memory-saving']);
     expect(currentHeapMode()).toBe('memory-saving');
     // Busy again, then stopped: the memory-saving mode is what is left behind.
     samples.push(1, 1);
-    vi.advanceTimersByTime(2000);
+    vi.advanceTimersByTime(2 * sampleMs);
     expect(currentHeapMode()).toBe('throughput');
     watch.stop();
     expect(set.slice(-2)).toEqual(heapModeFlags['memory-saving']);
