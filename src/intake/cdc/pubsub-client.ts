@@ -6,11 +6,11 @@
 // that is still open, so a status the server sends later becomes an unhandled 'error' and takes
 // the process down; a subscriber that must stop and resume safely needs to cancel its call.
 import { fileURLToPath } from 'node:url';
-import { rootCertificates } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import avro from 'avro-js';
 import { FieldBitmapError, schemaFieldsOf, type SchemaField } from './field-bitmaps.ts';
+import { contextTrustingExtraCa } from '../../lib/outbound-tls.ts';
 import { packageFile } from '../../lib/package-files.ts';
 
 export interface PubSubConnection {
@@ -86,10 +86,12 @@ export class PubSubSubscriber {
   #call: grpc.ClientDuplexStream<unknown, { events?: GrpcEvent[] }> | undefined;
 
   constructor(connection: PubSubConnection) {
-    const roots =
+    // With an extra CA, the process's one TLS context for it (lib/outbound-tls.ts) rather than a
+    // store of its own parsed from the whole root bundle for each channel.
+    const tls =
       connection.extraCaPem === undefined
-        ? null
-        : Buffer.from([...rootCertificates, connection.extraCaPem].join('\n'));
+        ? grpc.credentials.createSsl()
+        : grpc.credentials.createFromSecureContext(contextTrustingExtraCa(connection.extraCaPem));
     const metadata = grpc.credentials.createFromMetadataGenerator((_params, callback) => {
       const meta = new grpc.Metadata();
       meta.set('accesstoken', connection.accessToken);
@@ -98,10 +100,7 @@ export class PubSubSubscriber {
       callback(null, meta);
     });
     const Stub = pubSubStub();
-    this.#stub = new Stub(
-      connection.endpoint,
-      grpc.credentials.combineChannelCredentials(grpc.credentials.createSsl(roots), metadata),
-    );
+    this.#stub = new Stub(connection.endpoint, grpc.credentials.combineChannelCredentials(tls, metadata));
   }
 
   /** Subscribes to `topic`; events arrive in order, in batches, decoded. */

@@ -7,10 +7,10 @@
 // in the SOAP header), which is also how Exchange counts: EWSMaxConcurrency charges the service
 // account. Never puts the password or an Authorization header in a message.
 import { hostname } from 'node:os';
-import { createSecureContext, rootCertificates } from 'node:tls';
 import ntlm from '@ewsjs/ntlm-client';
 import { Client } from 'undici';
 import { PermanentError, RetryableError } from '../../lib/errors.ts';
+import { contextTrustingExtraCa } from '../../lib/outbound-tls.ts';
 
 export interface EwsSignIn {
   /** DOMAIN\user or a UPN (user@corp.example). */
@@ -70,13 +70,13 @@ export class EwsTransport {
       pipelining: 1,
       keepAliveTimeout: keepAlive,
       keepAliveMaxTimeout: keepAlive,
-      // One TLS context for every socket, as lib/outbound-fetch.ts does: a `ca` list would parse
-      // the whole root bundle again on each connect.
+      // The process's one TLS context for the extra CA (lib/outbound-tls.ts): a `ca` list would
+      // parse the whole root bundle again on each connect.
       ...(options.extraCaPem === undefined
         ? {}
         : {
             connect: {
-              secureContext: createSecureContext({ ca: [...rootCertificates, options.extraCaPem] }),
+              secureContext: contextTrustingExtraCa(options.extraCaPem),
             },
           }),
     };
