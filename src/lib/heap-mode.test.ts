@@ -32,7 +32,7 @@ describe('the heap mode follower', () => {
     follower.observe(1);
     for (let i = 0; i < defaultHeapModeThresholds.quietSamples - 1; i++)
       expect(follower.observe(0.05)).toBeUndefined();
-    // Neither busy nor quiet: the count of quiet seconds starts again.
+    // Neither busy nor quiet: the count of quiet samples starts again.
     expect(follower.observe(0.3)).toBeUndefined();
     for (let i = 0; i < defaultHeapModeThresholds.quietSamples - 1; i++)
       expect(follower.observe(0.05)).toBeUndefined();

@@ -3,12 +3,14 @@
 // for work most of the day. Under a burst that mode costs CPU: its young generation stays at 1 MB,
 // so what is in flight for a mailbox call outlives it and is copied, then promoted and marked.
 // While the process is busy (its event loop at least half used in two samples a quarter second
-// apart: half a second) the follower switches V8 to its default mode, whose young generation grows to the size the
-// executable gave at start (4 MB) and whose old generation grows by a fixed 50 % a step; after 30
-// quiet seconds it switches back. Measured on `burst`: a fifth less CPU per change for up to 10 MB
-// more at its peak; a resting service is as it was. The step is 50 % rather than 30 because the
-// full collections' marking was then the largest single cost of a burst: 50 % makes them fewer,
-// for about 10 MB more at the peak (docs/performance.md).
+// apart: half a second) the follower switches V8 to its default mode, whose young generation
+// grows to the size the executable gave at start (4 MB) and whose old generation grows by a fixed
+// 50 % a step; after 30 quiet seconds it switches back. Measured on `burst`: a fifth less CPU per
+// change for up to 10 MB more at its peak; a resting service is as it was. The step is 50 % rather
+// than 30 because the full collections' marking was then the largest single cost of a burst: 50 %
+// makes them fewer, for about 10 MB more at the peak. Half a second rather than two seconds
+// because a burst's first seconds, still saving memory, made a third of its full collections
+// (docs/performance.md).
 //
 // V8 reads these two flags at each of its decisions, so setting them on a running process takes
 // effect at the next collection; the young generation's upper size is fixed at start, and without
