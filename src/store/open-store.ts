@@ -9,6 +9,7 @@
 import { chmodSync, closeSync, fstatSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Kysely, PostgresDialect, sql } from 'kysely';
+import type pg from 'pg';
 import type { Pool, PoolConfig } from 'pg';
 import { ConfigError } from '../lib/errors.ts';
 import { postgresCapabilities, sqliteCapabilities, type BackendCapabilities } from './backend.ts';
@@ -68,7 +69,7 @@ function openSqlite(path: string, options: OpenStoreOptions): Store {
 function openPostgres(url: string, options: OpenStoreOptions): Store {
   // The pg driver loads with the first query, so a service on SQLite never holds it in memory.
   const pool = async (): Promise<Pool> => {
-    const { default: pg } = await import('pg');
+    const { default: driver } = await import('pg');
     const config: PoolConfig = {
       connectionString: url,
       max: options.poolSize ?? 10,
@@ -78,17 +79,9 @@ function openPostgres(url: string, options: OpenStoreOptions): Store {
       // of holding a connection forever.
       keepAlive: true,
       keepAliveInitialDelayMillis: 10_000,
-      // Epoch-millisecond columns are bigint: read them as numbers (exact below 2^53).
-      types: {
-        getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-          oid === int8Oid
-            ? (value: string) => Number(value)
-            : (pg.types.getTypeParser(oid, format) as (
-                value: string,
-              ) => unknown)) as typeof pg.types.getTypeParser,
-      },
+      types: { getTypeParser: int8AsNumber(driver.types) },
     };
-    const created = new pg.Pool(config);
+    const created = new driver.Pool(config);
     const report = (error: Error) => options.onConnectionError?.(error);
     // The pool listens for errors only on idle connections. A connection checked out (inside a
     // transaction, say) emits its error on the client itself, and an 'error' event nobody listens
@@ -161,6 +154,14 @@ function tighten(
       },
     );
   }
+}
+
+/** pg's type parsers, but epoch-millisecond columns (bigint) read as numbers (exact below 2^53). */
+function int8AsNumber(types: typeof pg.types): typeof pg.types.getTypeParser {
+  return ((oid: number, format?: 'text' | 'binary') =>
+    oid === int8Oid
+      ? (value: string) => Number(value)
+      : (types.getTypeParser(oid, format) as (value: string) => unknown)) as typeof pg.types.getTypeParser;
 }
 
 function makeStore(
