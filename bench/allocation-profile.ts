@@ -61,8 +61,24 @@ function areaOf(url: string): string {
 if (import.meta.main) {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
-    options: { top: { type: 'string' }, survivors: { type: 'boolean' } },
+    options: {
+      top: { type: 'string' },
+      survivors: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
+  if (values.help === true) {
+    console.log(
+      'Usage: npm run bench:allocations -- [port] [seconds] [--top N] [--survivors]\n\n' +
+        "Attaches to a running service's inspector on 127.0.0.1:<port> (default 9229), samples what it\n" +
+        'allocates for <seconds> (default 15), garbage included, and prints the N largest (default 20) by\n' +
+        'area, by the nearest project function on the stack and by allocating function. With --survivors,\n' +
+        'only what outlived the young generation. Start the service with an inspector first, e.g.\n' +
+        '  npm run bench -- burst --node-args=--inspect=127.0.0.1:9339 &\n' +
+        '  npm run bench:allocations -- 9339 15',
+    );
+    process.exit(0);
+  }
   const survivors = values.survivors === true;
   const [port = '9229', seconds = '15'] = positionals;
   const top = Number(values.top ?? 20);

@@ -438,8 +438,25 @@ if (!isMainThread && (workerData as Partial<PollerData> | null)?.role === 'healt
       concurrency: { type: 'string' },
       profile: { type: 'string' },
       'node-args': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
+  if (values.help === true) {
+    console.log(
+      'Usage: npm run bench:flood -- [--rate-limit N|off] [--deliveries N] [--ids M] [--concurrency C]\n' +
+        '                             [--profile <dir>] [--node-args <flags>]\n\n' +
+        `  --rate-limit N|off   Event changes a tenant may deliver per minute (default ${configOptions.webhookRateLimit.default});\n` +
+        `                       off: ${rateLimitOff.toLocaleString('en')}, the most the service accepts\n` +
+        '  --deliveries N       signed deliveries sent, each padded to just under 1 MiB (default 100)\n' +
+        '  --ids M              distinct Event ids each delivery names (default 2000)\n' +
+        '  --concurrency C      deliveries in flight at once (default 100)\n' +
+        '  --profile <dir>      write a CPU profile of the service there\n' +
+        '  --node-args <flags>  Node.js flags for the service, e.g. --no-optimize-for-size\n\n' +
+        "Starts an intake-only service (SQLite, a fresh folder), floods one tenant's webhook and meanwhile\n" +
+        'times GET /healthz every 50 ms; writes bench/results/flood-<rate-limit>-<date>.json.',
+    );
+    process.exit(0);
+  }
   const rateLimitText = values['rate-limit'];
   const result = await runFlood({
     rateLimit:

@@ -94,7 +94,19 @@ ${legend.join('\n')}
 }
 
 if (import.meta.main) {
-  const { positionals, values } = parseArgs({ allowPositionals: true, options: { out: { type: 'string' } } });
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: { out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help === true) {
+    console.log(
+      'Usage: npm run bench:chart -- [--out <file>] [scenario ...]\n\n' +
+        'Draws the end-to-end latency distribution of the newest result of each scenario in bench/results\n' +
+        '(default: steady, baseline, first, burst and one-mailbox) as one SVG, written to --out\n' +
+        '(default docs/img/latency-distribution.svg). A scenario without such a result is left out.',
+    );
+    process.exit(0);
+  }
   const names =
     positionals.length > 0 ? positionals : ['steady', 'baseline', 'first', 'burst', 'one-mailbox'];
   const results = names.flatMap((name) => {

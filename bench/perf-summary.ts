@@ -106,13 +106,18 @@ export function summarisePerf(report: string, top: number): PerfSummary {
 }
 
 if (import.meta.main) {
-  const { positionals, values } = parseArgs({ allowPositionals: true, options: { top: { type: 'string' } } });
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: { top: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
   const file = positionals[0];
-  if (file === undefined) {
-    console.error(
-      'Usage: npm run bench:perf -- <perf.data from `npm run bench -- <scenario> --perf <file>`> [--top N]',
+  if (values.help === true || file === undefined) {
+    (values.help === true ? console.log : console.error)(
+      'Usage: npm run bench:perf -- <perf.data from `npm run bench -- <scenario> --perf <file>`> [--top N]\n\n' +
+        "Where the service's CPU went, every thread counted: CPU by area, then the N busiest symbols\n" +
+        '(default 25). Runs `perf report` on the file (Debian: linux-perf).',
     );
-    process.exit(2);
+    process.exit(values.help === true ? 0 : 2);
   }
   const report = spawnSync(
     'perf',

@@ -78,11 +78,19 @@ export function summarise(profile: CpuProfile, top: number): ProfileSummary {
 }
 
 if (import.meta.main) {
-  const { positionals, values } = parseArgs({ allowPositionals: true, options: { top: { type: 'string' } } });
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: { top: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
   const target = positionals[0];
-  if (target === undefined) {
-    console.error('Usage: node bench/profile-summary.ts <dir or .cpuprofile file> [--top N]');
-    process.exit(2);
+  if (values.help === true || target === undefined) {
+    (values.help === true ? console.log : console.error)(
+      'Usage: npm run bench:profile -- <dir or .cpuprofile file> [--top N]\n\n' +
+        'Where a CPU profile of the service (`npm run bench -- <scenario> --profile <dir>`) spends its time:\n' +
+        'self time by area, then the N busiest functions (default 15). Given a folder, reads its largest\n' +
+        '.cpuprofile file.',
+    );
+    process.exit(values.help === true ? 0 : 2);
   }
   const file = statSync(target).isDirectory()
     ? join(

@@ -441,11 +441,33 @@ async function main(): Promise<void> {
       provider: { type: 'string' },
       keep: { type: 'string' },
       minutes: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
   const provider = values.provider ?? 'graph';
   const name = positionals[0] ?? '';
   const scenario = scenarios[name];
+  const usage =
+    `Usage: npm run bench -- <scenario> [--provider graph|google] [--json] [--profile <dir>] [--perf <file>] [--node-args <flags>] [--keep <dir>]\n` +
+    `       npm run bench -- soak [--minutes N] [--json]\n` +
+    `       npm run bench -- noisy-neighbour [--json]\n\n` +
+    `  --provider <kind>  the calendars' sandbox: graph (default) or google\n` +
+    `  --json           print the result as JSON instead of a table\n` +
+    `  --profile <dir>  write a CPU profile of the service, run from its sources, there (summarise it with npm run bench:profile)\n` +
+    `  --perf <file>    record the service's processes, every thread, with Linux perf while the changes sync (summarise it with npm run bench:perf)\n` +
+    `  --node-args <flags>  Node.js flags for the service's processes, e.g. --no-optimize-for-size\n` +
+    `  --keep <dir>     keep the service's log and (SQLite) its database there after the run\n` +
+    `  --minutes <n>    soak only: how long the load runs (default 20)\n` +
+    `  -h, --help       this text\n\n` +
+    `Scenarios:\n${Object.entries(scenarios)
+      .map(([n, s]) => `  ${n.padEnd(14)} ${s.description}`)
+      .join('\n')}\n` +
+    `  ${'soak'.padEnd(14)} 50 changes/s for N minutes across 100 owners with retention shortened to minutes: database size, memory and p99 every 30 s\n` +
+    `  ${'noisy-neighbour'.padEnd(14)} tenant A backfills 50,000 Events while B and C each run steady's load: B's and C's p99 and A's throughput against each alone`;
+  if (values.help === true) {
+    console.log(usage);
+    return;
+  }
   // The soak (bench/soak.ts) has settings of its own: only how long it runs, and --json.
   const minutes = Number(values.minutes ?? '20');
   const soak =
@@ -482,23 +504,7 @@ async function main(): Promise<void> {
     (provider !== 'graph' && provider !== 'google') ||
     values.minutes !== undefined
   ) {
-    console.error(
-      `Usage: npm run bench -- <scenario> [--provider graph|google] [--json] [--profile <dir>] [--perf <file>] [--keep <dir>]\n` +
-        `       npm run bench -- soak [--minutes N] [--json]\n` +
-        `       npm run bench -- noisy-neighbour [--json]\n\n` +
-        `  --provider <kind>  the calendars' sandbox: graph (default) or google\n` +
-        `  --json           print the result as JSON instead of a table\n` +
-        `  --profile <dir>  write a CPU profile of the service, run from its sources, there (summarise it with bench/profile-summary.ts)\n` +
-        `  --perf <file>    record the service's processes, every thread, with Linux perf while the changes sync (summarise it with npm run bench:perf)\n` +
-        `  --node-args <flags>  Node.js flags for the service's processes, e.g. --no-optimize-for-size\n` +
-        `  --keep <dir>     keep the service's log and (SQLite) its database there after the run\n` +
-        `  --minutes <n>    soak only: how long the load runs (default 20)\n\n` +
-        `Scenarios:\n${Object.entries(scenarios)
-          .map(([n, s]) => `  ${n.padEnd(14)} ${s.description}`)
-          .join('\n')}\n` +
-        `  ${'soak'.padEnd(14)} 50 changes/s for N minutes across 100 owners with retention shortened to minutes: database size, memory and p99 every 30 s\n` +
-        `  ${'noisy-neighbour'.padEnd(14)} tenant A backfills 50,000 Events while B and C each run steady's load: B's and C's p99 and A's throughput against each alone`,
-    );
+    console.error(usage);
     process.exit(2);
   }
   if (provider !== 'graph' && scenario.baseline !== undefined) {
