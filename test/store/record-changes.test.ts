@@ -1,6 +1,6 @@
 // Intake's write: changes and their jobs land together or not at all, and a change delivered
 // twice is recorded once.
-import { type KyselyPlugin, type PluginTransformQueryArgs, InsertQueryNode } from 'kysely';
+import { sql } from 'kysely';
 import { beforeEach, expect, it } from 'vitest';
 import { recordChanges, type IncomingChange } from '../../src/store/changes/record-changes.ts';
 import { claimJobs } from '../../src/store/jobs/claim-jobs.ts';
@@ -12,17 +12,6 @@ const now = Date.UTC(2026, 10, 24, 9, 0, 0);
 function change(eventId: string, n: number, committedAt: number | null = null): IncomingChange {
   return { eventId, changeType: 'update', source: 'cdc', dedupeKey: `cdc:${n}:${eventId}`, committedAt };
 }
-
-/** Makes every INSERT INTO jobs fail, as a crash or a constraint would, after the changes were written. */
-const failJobInserts: KyselyPlugin = {
-  transformQuery(args: PluginTransformQueryArgs) {
-    if (InsertQueryNode.is(args.node) && args.node.into?.table.identifier.name === 'jobs') {
-      throw new Error('simulated failure while writing the job');
-    }
-    return args.node;
-  },
-  transformResult: (args) => Promise.resolve(args.result),
-};
 
 describeEachBackend('recording changes', (database) => {
   let tenantId: string;
@@ -94,16 +83,38 @@ describeEachBackend('recording changes', (database) => {
   });
 
   it('leaves no change behind when its job cannot be written', async () => {
-    const failing = database.store.db.withPlugin(failJobInserts);
-    await expect(
-      recordChanges(failing, {
-        tenantId,
-        settleWindowMs: 0,
-        now,
-        changes: [change('E', 9), change('F', 10)],
-      }),
-    ).rejects.toThrow('simulated failure while writing the job');
-    expect(await rows('changes')).toEqual([]);
-    expect(await rows('jobs')).toEqual([]);
+    // Every INSERT INTO jobs fails, as a crash or a constraint would, after the changes were written.
+    const db = database.store.db;
+    const fail = 'simulated failure while writing the job';
+    if (database.backend === 'sqlite')
+      await sql`create trigger fail_job_inserts before insert on jobs begin select raise(abort, ${sql.lit(fail)}); end`.execute(
+        db,
+      );
+    else {
+      await sql`create function fail_job_insert() returns trigger language plpgsql as $$ begin raise exception ${sql.lit(fail)}; end $$`.execute(
+        db,
+      );
+      await sql`create trigger fail_job_inserts before insert on jobs for each statement execute function fail_job_insert()`.execute(
+        db,
+      );
+    }
+    try {
+      await expect(
+        recordChanges(db, {
+          tenantId,
+          settleWindowMs: 0,
+          now,
+          changes: [change('E', 9), change('F', 10)],
+        }),
+      ).rejects.toThrow(fail);
+      expect(await rows('changes')).toEqual([]);
+      expect(await rows('jobs')).toEqual([]);
+    } finally {
+      if (database.backend === 'sqlite') await sql`drop trigger fail_job_inserts`.execute(db);
+      else {
+        await sql`drop trigger fail_job_inserts on jobs`.execute(db);
+        await sql`drop function fail_job_insert()`.execute(db);
+      }
+    }
   });
 });

@@ -152,6 +152,65 @@ describe('statements compiled once', () => {
     }
   });
 
+  it("records a batch's changes and jobs, and writes its traces, of any size up to the next power of two, with the statements of the first", async () => {
+    let checks = 0;
+    let counting = false;
+    const { db, tenantId } = await seededDatabase(path, () => (checks += counting ? 1 : 0));
+    const repos = repositories(db);
+    const now = Date.now();
+    /** `count` Events' changes recorded (with their jobs) and a trace of each written: multi-row inserts. */
+    const batch = async (count: number, at: number) => {
+      const eventIds = Array.from({ length: count }, (_, i) => `00U${String(at + i).padStart(12, '0')}AAA`);
+      counting = true;
+      const result = await repos.changes.recordChanges({
+        tenantId,
+        settleWindowMs: 500,
+        now,
+        changes: eventIds.map((eventId) => ({
+          eventId,
+          changeType: 'create' as const,
+          source: 'cdc' as const,
+          dedupeKey: `cdc:${eventId}`,
+          committedAt: now,
+        })),
+      });
+      await repos.traces.addTraces(
+        eventIds.map((eventId) => ({
+          tenant_id: tenantId,
+          event_id: eventId,
+          job_id: null,
+          at: now,
+          step: 'received',
+          message: 'a change',
+          data_json: null,
+        })),
+      );
+      counting = false;
+      expect(result.recorded).toBe(count);
+    };
+    try {
+      await batch(5, 0);
+      expect(checks).toBeGreaterThan(0); // the first batch compiled them
+      checks = 0;
+      await batch(8, 100);
+      await batch(6, 200);
+      expect(checks).toBe(0);
+      await batch(9, 300); // past the next power of two: statements of their own
+      expect(checks).toBeGreaterThan(0);
+      // The padding never reaches the tables: each Event once, with its one job.
+      const changes = await db.selectFrom('changes').select('event_id').execute();
+      const jobs = await db.selectFrom('jobs').select(['event_id', 'state']).execute();
+      const traces = await db.selectFrom('traces').select('event_id').execute();
+      for (const rows of [changes, jobs, traces]) {
+        expect(rows).toHaveLength(5 + 8 + 6 + 9);
+        expect(new Set(rows.map((row) => row.event_id)).size).toBe(5 + 8 + 6 + 9);
+      }
+      expect(jobs.every((job) => job.state === 'waiting')).toBe(true);
+    } finally {
+      await db.destroy();
+    }
+  });
+
   it('keeps a statement that runs all the time while hundreds of others pass through the cache', async () => {
     let checks = 0;
     const db = new Kysely<Database>({

@@ -12,6 +12,7 @@ import {
   type JobLane,
   type PayloadKind,
 } from '../schema.ts';
+import { bulkInsert } from '../bulk-insert.ts';
 import { paddedList } from '../padded-list.ts';
 
 export interface IncomingChange {
@@ -44,6 +45,39 @@ export interface RecordChangesResult {
 
 const rowsPerInsert = 500;
 
+const insertChanges = bulkInsert<
+  Database,
+  'changes',
+  | 'tenant_id'
+  | 'event_id'
+  | 'change_type'
+  | 'source'
+  | 'dedupe_key'
+  | 'committed_at'
+  | 'received_at'
+  | 'payload_json'
+  | 'payload_kind',
+  'event_id' | 'committed_at' | 'source'
+>(
+  'changes',
+  [
+    'tenant_id',
+    'event_id',
+    'change_type',
+    'source',
+    'dedupe_key',
+    'committed_at',
+    'received_at',
+    'payload_json',
+    'payload_kind',
+  ],
+  {
+    rowsPerStatement: rowsPerInsert,
+    tail: 'on conflict (tenant_id, dedupe_key) do nothing',
+    returning: ['event_id', 'committed_at', 'source'],
+  },
+);
+
 export async function recordChanges(
   db: Kysely<Database>,
   input: {
@@ -75,35 +109,27 @@ export async function recordChanges(
       await savePosition(tx, { tenantId, source: position.source, value: position.value, now });
     const oldestChangeByEvent = new Map<string, number>();
     const laneByEvent = new Map<string, JobLane>();
-    let recorded = 0;
-    for (let i = 0; i < changes.length; i += rowsPerInsert) {
-      const chunk = changes.slice(i, i + rowsPerInsert);
-      const inserted = await tx
-        .insertInto('changes')
-        .values(
-          chunk.map((change) => ({
-            tenant_id: tenantId,
-            event_id: change.eventId,
-            change_type: change.changeType,
-            source: change.source,
-            dedupe_key: change.dedupeKey,
-            committed_at: change.committedAt,
-            received_at: now,
-            payload_json: change.payload === undefined ? null : JSON.stringify(change.payload.values),
-            payload_kind: change.payload?.kind ?? null,
-          })),
-        )
-        .onConflict((oc) => oc.columns(['tenant_id', 'dedupe_key']).doNothing())
-        .returning(['event_id', 'committed_at', 'source'])
-        .execute();
-      recorded += inserted.length;
-      for (const row of inserted) {
-        const changeAt = row.committed_at ?? now;
-        const known = oldestChangeByEvent.get(row.event_id);
-        if (known === undefined || changeAt < known) oldestChangeByEvent.set(row.event_id, changeAt);
-        const lane = laneOf(row.source);
-        if (lane < (laneByEvent.get(row.event_id) ?? jobLanes.bulk + 1)) laneByEvent.set(row.event_id, lane);
-      }
+    const inserted = await insertChanges(
+      tx,
+      changes.map((change) => ({
+        tenant_id: tenantId,
+        event_id: change.eventId,
+        change_type: change.changeType,
+        source: change.source,
+        dedupe_key: change.dedupeKey,
+        committed_at: change.committedAt,
+        received_at: now,
+        payload_json: change.payload === undefined ? null : JSON.stringify(change.payload.values),
+        payload_kind: change.payload?.kind ?? null,
+      })),
+    );
+    const recorded = inserted.length;
+    for (const row of inserted) {
+      const changeAt = row.committed_at ?? now;
+      const known = oldestChangeByEvent.get(row.event_id);
+      if (known === undefined || changeAt < known) oldestChangeByEvent.set(row.event_id, changeAt);
+      const lane = laneOf(row.source);
+      if (lane < (laneByEvent.get(row.event_id) ?? jobLanes.bulk + 1)) laneByEvent.set(row.event_id, lane);
     }
     await enqueueJobs(
       tx,

@@ -6,9 +6,10 @@
 // (`settleMs`) before the run that picks it up: a save and the trigger or flow updates that
 // follow it become two runs at most, however many updates there are, and a lone change never
 // waits.
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import { bulkInsert } from '../bulk-insert.ts';
 import { jobLanes, type Database, type JobLane, type JobState } from '../schema.ts';
-import { smaller, type JobKey } from './job.ts';
+import type { JobKey } from './job.ts';
 
 export interface EnqueueJob extends JobKey {
   /** When the job may run if its Event is not being synced: usually now. */
@@ -70,50 +71,74 @@ export async function enqueueJobs(
   return results;
 }
 
+const jobColumns = [
+  'tenant_id',
+  'event_id',
+  'state',
+  'run_at',
+  'attempts',
+  'first_change_at',
+  'created_at',
+  'updated_at',
+  'lane',
+] as const;
+
+/** The smaller of two SQL values, written so SQLite (min) and PostgreSQL (least) agree. */
+const least = (a: string, b: string) => `case when ${a} <= ${b} then ${a} else ${b} end`;
+
+/** The upsert's `on conflict` for one settle window (a literal: a tenant has one, so a few texts in all). */
+function upsertTail(settleMs: number): string {
+  if (!Number.isSafeInteger(settleMs) || settleMs < 0)
+    throw new RangeError(`a settle window is a whole number of milliseconds, not ${settleMs}`);
+  const state = '"jobs"."state"';
+  const runAt = '"excluded"."run_at"';
+  const rerunAt = `(${runAt} + ${settleMs})`;
+  const changeAt = '"excluded"."first_change_at"';
+  const set = {
+    run_at: `case ${state} when 'waiting' then ${least('"jobs"."run_at"', runAt)} when 'dead' then ${runAt} else "jobs"."run_at" end`,
+    // A dead job's changes were never synced: latency still counts from the oldest of them.
+    first_change_at: `case ${state} when 'waiting' then ${least('"jobs"."first_change_at"', changeAt)} when 'dead' then ${least('"jobs"."first_change_at"', changeAt)} else "jobs"."first_change_at" end`,
+    rerun_at: `case ${state} when 'running' then ${least(`coalesce("jobs"."rerun_at", ${rerunAt})`, rerunAt)} else "jobs"."rerun_at" end`,
+    rerun_first_change_at: `case ${state} when 'running' then ${least(`coalesce("jobs"."rerun_first_change_at", ${changeAt})`, changeAt)} else "jobs"."rerun_first_change_at" end`,
+    // A dead job starts afresh in the lane of the change that revives it.
+    lane: `case ${state} when 'dead' then "excluded"."lane" else ${least('"jobs"."lane"', '"excluded"."lane"')} end`,
+    attempts: `case ${state} when 'dead' then 0 else "jobs"."attempts" end`,
+    state: `case ${state} when 'dead' then 'waiting' else "jobs"."state" end`,
+    updated_at: '"excluded"."updated_at"',
+  };
+  return `on conflict ("tenant_id", "event_id") do update set ${Object.entries(set)
+    .map(([column, value]) => `"${column}" = ${value}`)
+    .join(', ')}`;
+}
+
+const upserts = new Map<number, ReturnType<typeof upsertFor>>();
+
+function upsertFor(settleMs: number) {
+  return bulkInsert<Database, 'jobs', (typeof jobColumns)[number], 'id' | 'state' | 'event_id'>(
+    'jobs',
+    jobColumns,
+    { rowsPerStatement, tail: upsertTail(settleMs), returning: ['id', 'state', 'event_id'] },
+  );
+}
+
 function upsert(db: Kysely<Database>, jobs: readonly EnqueueJob[], settleMs: number) {
-  const state = sql.ref('jobs.state');
-  const runAt = sql.ref('excluded.run_at');
-  const rerunAt = sql`(${runAt} + ${settleMs})`;
-  const changeAt = sql.ref('excluded.first_change_at');
-  return db
-    .insertInto('jobs')
-    .values(
-      jobs.map((job) => ({
-        tenant_id: job.tenantId,
-        event_id: job.eventId,
-        state: 'waiting' as const,
-        run_at: job.runAt,
-        attempts: 0,
-        first_change_at: job.changeAt,
-        created_at: job.now,
-        updated_at: job.now,
-        lane: job.lane ?? jobLanes.live,
-      })),
-    )
-    .onConflict((oc) =>
-      oc.columns(['tenant_id', 'event_id']).doUpdateSet({
-        run_at: sql`case ${state}
-          when 'waiting' then ${smaller(sql.ref('jobs.run_at'), runAt)}
-          when 'dead' then ${runAt}
-          else jobs.run_at end`,
-        // A dead job's changes were never synced: latency still counts from the oldest of them.
-        first_change_at: sql`case ${state}
-          when 'waiting' then ${smaller(sql.ref('jobs.first_change_at'), changeAt)}
-          when 'dead' then ${smaller(sql.ref('jobs.first_change_at'), changeAt)}
-          else jobs.first_change_at end`,
-        rerun_at: sql`case ${state}
-          when 'running' then ${smaller(sql`coalesce(jobs.rerun_at, ${rerunAt})`, rerunAt)}
-          else jobs.rerun_at end`,
-        rerun_first_change_at: sql`case ${state}
-          when 'running' then ${smaller(sql`coalesce(jobs.rerun_first_change_at, ${changeAt})`, changeAt)}
-          else jobs.rerun_first_change_at end`,
-        // A dead job starts afresh in the lane of the change that revives it.
-        lane: sql`case ${state} when 'dead' then excluded.lane else ${smaller(sql.ref('jobs.lane'), sql.ref('excluded.lane'))} end`,
-        attempts: sql`case ${state} when 'dead' then 0 else jobs.attempts end`,
-        state: sql`case ${state} when 'dead' then 'waiting' else jobs.state end`,
-        updated_at: sql.ref('excluded.updated_at'),
-      }),
-    )
-    .returning(['id', 'state', 'event_id'])
-    .execute();
+  let write = upserts.get(settleMs);
+  if (write === undefined) {
+    write = upsertFor(settleMs);
+    upserts.set(settleMs, write);
+  }
+  return write(
+    db,
+    jobs.map((job) => ({
+      tenant_id: job.tenantId,
+      event_id: job.eventId,
+      state: 'waiting' as const,
+      run_at: job.runAt,
+      attempts: 0,
+      first_change_at: job.changeAt,
+      created_at: job.now,
+      updated_at: job.now,
+      lane: job.lane ?? jobLanes.live,
+    })),
+  );
 }

@@ -1,7 +1,7 @@
 // Terms of the job queue (see docs/architecture.md, Terminology). A job is keyed by
 // (tenant, Salesforce Event id) and there is at most one row per key: a change that arrives
 // while the job waits merges into it; one that arrives while it runs marks it to run again.
-import { sql, type Expression, type ExpressionBuilder, type RawBuilder } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder } from 'kysely';
 import type { Database, JobLane, JobRow } from '../schema.ts';
 import { paddedList } from '../padded-list.ts';
 
@@ -35,11 +35,6 @@ export function toClaimedJob(row: JobRow): ClaimedJob {
     lastError: row.last_error,
     lane: row.lane,
   };
-}
-
-/** The smaller of two SQL values, written so SQLite (min) and PostgreSQL (least) agree. */
-export function smaller(a: RawBuilder<unknown>, b: RawBuilder<unknown>): RawBuilder<number> {
-  return sql<number>`case when ${a} <= ${b} then ${a} else ${b} end`;
 }
 
 /** One run of a job: the job, and its attempt number, which every claim increases. */
