@@ -32,7 +32,7 @@ import { loadSecretKey } from './lib/secret-key-source.ts';
 import { migrateToLatest, migrationStatus } from './store/migrate.ts';
 import { openStore, type Store } from './store/open-store.ts';
 import { createNotifier } from './lib/notifier.ts';
-import { createOutboundFetch } from './lib/outbound-fetch.ts';
+import { createOutboundHttp, requestThroughFetch, type OutboundHttp } from './lib/outbound-fetch.ts';
 import { ConnectionManager } from './salesforce/connection-manager.ts';
 import { ExpiryMonitor } from './salesforce/expiry-monitor.ts';
 import { SalesforceRestClient, type ApiUsage } from './salesforce/rest-client.ts';
@@ -58,6 +58,8 @@ export interface Runtime {
 
 export interface RuntimeWithSecrets extends Runtime {
   secretBox: SecretBox;
+  /** The HTTP client of every outbound call (lib/outbound-fetch.ts). */
+  http: OutboundHttp;
   salesforce: SalesforceServices;
 }
 
@@ -118,15 +120,15 @@ export async function openRuntimeWithSecrets(
     // database, so its first create needs no look-up. Set by whichever command opens the
     // database first (tenants add, serve, …), not only by the first sync, which may come later.
     await runtime.store.repos.meta.claimMeta('installed_at', String(runtime.clock.now()));
+    const http =
+      options.fetch === undefined
+        ? createOutboundHttp({ extraCaPem: readExtraCa(config) })
+        : { fetch: options.fetch, request: requestThroughFetch(options.fetch) };
     return {
       ...runtime,
       secretBox,
-      salesforce: createSalesforceServices(
-        config,
-        runtime,
-        secretBox,
-        options.fetch ?? outboundFetch(config),
-      ),
+      http,
+      salesforce: createSalesforceServices(config, runtime, secretBox, http.fetch),
     };
   } catch (error) {
     await runtime.close();
@@ -143,10 +145,6 @@ function readExtraCa(config: Config): string | undefined {
       `INSTANT_SYNC_EXTRA_CA_FILE: cannot read ${config.extraCaFile}: ${(error as Error).message}`,
     ]);
   }
-}
-
-function outboundFetch(config: Config): typeof fetch {
-  return createOutboundFetch({ extraCaPem: readExtraCa(config) });
 }
 
 function createSalesforceServices(
@@ -277,7 +275,8 @@ export function createSyncWorker(
     providers: new ProviderSource({
       repos: store.repos,
       secretBox: runtime.secretBox,
-      fetch: salesforce.deps.fetch,
+      fetch: runtime.http.fetch,
+      request: runtime.http.request,
       extraCaPem: readExtraCa(config),
     }),
     batchSize: config.workerBatchSize,
@@ -316,7 +315,8 @@ export function doctorDeps(runtime: RuntimeWithSecrets): DoctorDeps {
     providers: new ProviderSource({
       repos: store.repos,
       secretBox: runtime.secretBox,
-      fetch: salesforce.deps.fetch,
+      fetch: runtime.http.fetch,
+      request: runtime.http.request,
       extraCaPem: readExtraCa(config),
     }),
     jobCounts: (tenantId) => queue.counts(tenantId),

@@ -4,6 +4,7 @@
 // or the tenant's default (route). A provider that cannot be used gives the reason instead.
 import { describeError } from '../lib/errors.ts';
 import type { SecretBox } from '../lib/secret-box.ts';
+import type { HttpRequest } from '../lib/outbound-fetch.ts';
 import type { CalendarProvider } from '../providers/calendar-provider.ts';
 import type { ProviderFinding, ProviderPlugin } from '../providers/provider-plugin.ts';
 import { findProviderPlugin } from '../providers/registry.ts';
@@ -69,11 +70,14 @@ export class ProviderSource {
   readonly #cache = new Map<string, { version: string; lookup: Promise<ProviderLookup> }>();
 
   readonly #extraCaPem: string | undefined;
+  readonly #request: HttpRequest | undefined;
 
   constructor(deps: {
     repos: Repositories;
     secretBox: SecretBox;
     fetch: typeof fetch;
+    /** The same HTTP client's `request` (lib/outbound-fetch.ts); made with `fetch` when absent. */
+    request?: HttpRequest | undefined;
     /** The extra CA the service trusts, for providers that open their own connections. */
     extraCaPem?: string | undefined;
   }) {
@@ -81,6 +85,7 @@ export class ProviderSource {
     this.#secretBox = deps.secretBox;
     this.#fetch = deps.fetch;
     this.#extraCaPem = deps.extraCaPem;
+    this.#request = deps.request;
   }
 
   async forTenant(tenantId: string): Promise<TenantProviders> {
@@ -119,7 +124,10 @@ export class ProviderSource {
       if (plugin === undefined) throw new Error(`the ${row.kind} provider is not available in this version`);
       return {
         ...named,
-        provider: await plugin.create(settings, credentials, this.#fetch, { extraCaPem: this.#extraCaPem }),
+        provider: await plugin.create(settings, credentials, this.#fetch, {
+          extraCaPem: this.#extraCaPem,
+          request: this.#request,
+        }),
         plugin,
         checks: (now) => plugin.checks(settings, credentials, now),
       };

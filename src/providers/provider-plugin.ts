@@ -3,6 +3,7 @@
 // works from the description and never from the provider's name (providers/registry.ts lists
 // them).
 import type { CalendarProvider, ProviderCapabilities, ProviderKind } from './calendar-provider.ts';
+import type { HttpRequest } from '../lib/outbound-fetch.ts';
 
 /** What an admin gives to set up a provider (CLI flags, file contents), by name; absent: not given. */
 export type ProviderInput = Readonly<Record<string, string | undefined>>;
@@ -31,6 +32,8 @@ export interface ProviderOption {
  */
 export interface ProviderConnection {
   extraCaPem?: string | undefined;
+  /** The HTTP client's lighter entry point (lib/outbound-fetch.ts), for providers that use it. */
+  request?: HttpRequest | undefined;
 }
 
 /** One thing `doctor` checks in a provider's stored set-up (a certificate's expiry, say). */

@@ -48,7 +48,7 @@ describe('Graph batching', () => {
     new GraphProvider({
       tokens: under.tokens,
       graphBaseUrl: under.graph.url,
-      fetch: under.fetchImpl,
+      request: under.request,
       batchPatienceMs: 300,
     });
 
@@ -167,7 +167,7 @@ describe('Graph batching', () => {
     const patient = new GraphProvider({
       tokens: under.tokens,
       graphBaseUrl: under.graph.url,
-      fetch: under.fetchImpl,
+      request: under.request,
       batchPatienceMs: 500,
     });
     await under.tokens.token();

@@ -1,8 +1,8 @@
 // The Graph sandbox with one app and one mailbox, and the Graph provider pointed at it through
-// MSAL-like client credentials and the service's own fetch: what the provider tests start from.
+// MSAL-like client credentials and the service's own HTTP client: what the provider tests start from.
 import { readFileSync } from 'node:fs';
 import { startGraphSandbox, type GraphSandbox } from '../../sandbox/graph/index.ts';
-import { createOutboundFetch } from '../../src/lib/outbound-fetch.ts';
+import { createOutboundHttp, type HttpRequest } from '../../src/lib/outbound-fetch.ts';
 import { GraphProvider } from '../../src/providers/graph/graph-provider.ts';
 import { GraphTokenSource } from '../../src/providers/graph/graph-token-source.ts';
 
@@ -12,6 +12,8 @@ export interface GraphUnderTest {
   tokens: GraphTokenSource;
   /** Trusts the sandbox's local CA. */
   fetchImpl: typeof fetch;
+  /** The same client's `request`, what the provider calls Graph with. */
+  request: HttpRequest;
   mailbox: string;
 }
 
@@ -19,13 +21,16 @@ export async function startGraphUnderTest(mailbox = 'rep@acme.example'): Promise
   const graph = await startGraphSandbox();
   graph.addApp({ tenantId: 'contoso', clientId: 'sync-app', clientSecret: 'graph-secret' });
   graph.addMailbox(mailbox);
-  const fetchImpl = createOutboundFetch({ extraCaPem: readFileSync(graph.caFile, 'utf8') });
+  const { fetch: fetchImpl, request } = createOutboundHttp({
+    extraCaPem: readFileSync(graph.caFile, 'utf8'),
+  });
   const tokens = graphTokenSource(graph, fetchImpl);
   return {
     graph,
-    provider: new GraphProvider({ tokens, graphBaseUrl: graph.url, fetch: fetchImpl }),
+    provider: new GraphProvider({ tokens, graphBaseUrl: graph.url, request }),
     tokens,
     fetchImpl,
+    request,
     mailbox,
   };
 }

@@ -29,6 +29,8 @@
 // item it made; an update sets the same values; a delete of a deleted item is "not found", which
 // the provider reads as gone.
 
+import type { HttpRequest } from '../../lib/outbound-fetch.ts';
+
 export interface GraphRequest {
   method: string;
   /** Absolute: `<graph base>/v1.0/users/…`. */
@@ -42,7 +44,8 @@ export interface GraphRequest {
 export interface GraphBatcherOptions {
   /** https://graph.microsoft.com (or a national cloud's, or the sandbox), without a trailing slash. */
   graphBaseUrl: string;
-  fetch: typeof fetch;
+  /** The HTTP client's `request` (lib/outbound-fetch.ts). */
+  request: HttpRequest;
   token: () => Promise<string>;
   timeoutMs: number;
   /** At most this many requests per batch (Graph allows 20). */
@@ -129,10 +132,10 @@ export class GraphBatcher {
     const { request } = entry;
     const sentAt = performance.now();
     try {
-      const response = await this.#options.fetch(request.url, {
+      const response = await this.#options.request(request.url, {
         method: request.method,
         headers: { ...request.headers, authorization: `Bearer ${await this.#options.token()}` },
-        ...(request.body === undefined ? {} : { body: request.body }),
+        body: request.body,
         signal: this.#signal(request.signal),
       });
       this.#noteAnswer(sentAt);
@@ -150,8 +153,8 @@ export class GraphBatcher {
 
   async #batch(group: readonly Pending[], sentAt: number): Promise<void> {
     const base = `${this.#options.graphBaseUrl}/v1.0`;
-    // Patience runs until Graph's answer begins (its headers: Graph answers a batch once every
-    // request in it is done); the body is read under the request's own timeout. When the timer
+    // Patience runs until Graph's answer is in (Graph answers a batch once every request in it is
+    // done, and the body follows its headers at once; the HTTP client reads both). When the timer
     // fires, the answer is looked for once more after this process's next look at its sockets:
     // a process busy past the patience (a burst on a full machine) would otherwise give up on an
     // answer already waiting in its socket and send all its requests again.
@@ -190,7 +193,7 @@ export class GraphBatcher {
             : `${described.slice(0, -1)},"body":${jsonText(request.body)}}`;
       });
       body += ']}';
-      const response = await this.#options.fetch(`${base}/$batch`, {
+      const response = await this.#options.request(`${base}/$batch`, {
         method: 'POST',
         headers: {
           authorization: `Bearer ${await this.#options.token()}`,
@@ -201,15 +204,12 @@ export class GraphBatcher {
       });
       answered = true;
       this.#noteAnswer(sentAt);
-      const text = await response.text();
       if (!response.ok) {
         // The batch as a whole was refused or throttled: each request gets that answer.
-        for (const entry of group)
-          settle(entry, () =>
-            entry.resolve(new Response(text, { status: response.status, headers: response.headers })),
-          );
+        for (const entry of group) settle(entry, () => entry.resolve(response));
         return;
       }
+      const text = await response.text();
       const answers = new Map(
         ((JSON.parse(text) as { responses?: SubResponse[] }).responses ?? []).map((r) => [r.id, r]),
       );

@@ -3,6 +3,7 @@
 // item carries the Salesforce Event id as an extended property so it can be found again.
 import type { CalendarItem } from '../../domain/calendar-item.ts';
 import { localDate } from '../../domain/time-zones.ts';
+import type { HttpRequest } from '../../lib/outbound-fetch.ts';
 import {
   ItemNotFoundError,
   MailboxNotFoundError,
@@ -54,7 +55,8 @@ export interface GraphProviderOptions {
   tokens: Pick<GraphTokenSource, 'token' | 'prepare'>;
   /** https://graph.microsoft.com, or a national cloud's, or the sandbox. */
   graphBaseUrl: string;
-  fetch: typeof fetch;
+  /** The HTTP client's `request` (lib/outbound-fetch.ts). */
+  request: HttpRequest;
   timeoutMs?: number;
   /** How long a `$batch` may take before its requests go again each as itself (default 2 s). */
   batchPatienceMs?: number;
@@ -71,7 +73,7 @@ export class GraphProvider implements CalendarProvider {
     this.#options = { ...options, graphBaseUrl: options.graphBaseUrl.replace(/\/+$/, '') };
     this.#batcher = new GraphBatcher({
       graphBaseUrl: this.#options.graphBaseUrl,
-      fetch: options.fetch,
+      request: options.request,
       token: () => options.tokens.token(),
       timeoutMs: options.timeoutMs ?? 30_000,
       ...(options.batchPatienceMs === undefined ? {} : { batchPatienceMs: options.batchPatienceMs }),

@@ -4,7 +4,9 @@
 import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
 import { z } from 'zod';
 import { PermanentError } from '../../lib/errors.ts';
+import { requestThroughFetch } from '../../lib/outbound-fetch.ts';
 import type {
+  ProviderConnection,
   ProviderFinding,
   ProviderInput,
   ProviderPlugin,
@@ -89,6 +91,7 @@ async function create(
   settings: unknown,
   credentials: unknown,
   fetchImpl: typeof fetch,
+  connection?: ProviderConnection,
 ): Promise<GraphProvider> {
   const read = settingsSchema.safeParse(settings);
   const secret = credentialsSchema.safeParse(credentials);
@@ -115,7 +118,11 @@ async function create(
     },
     fetchImpl,
   );
-  return new GraphProvider({ tokens, graphBaseUrl, fetch: fetchImpl });
+  return new GraphProvider({
+    tokens,
+    graphBaseUrl,
+    request: connection?.request ?? requestThroughFetch(fetchImpl),
+  });
 }
 
 const dayMs = 86_400_000;
