@@ -36,6 +36,26 @@ async function seededDatabase(
   };
 }
 
+/**
+ * Runs `batch` (a batch of `count` Events, its statements counted into `counter.checks`) for 5
+ * Events, then 8 and 6, which compile nothing (the texts of 8 serve them), then 9, which is past the
+ * next power of two and compiles statements of its own.
+ */
+async function expectTextsPerPowerOfTwo(
+  batch: (count: number, at: number) => Promise<void>,
+  counter: { checks: number },
+): Promise<void> {
+  await batch(5, 0);
+  expect(counter.checks).toBeGreaterThan(0); // the first batch compiled them
+  counter.checks = 0;
+  await batch(8, 100);
+  await batch(6, 200);
+  expect(counter.checks).toBe(0);
+  counter.checks = 0;
+  await batch(9, 300);
+  expect(counter.checks).toBeGreaterThan(0);
+}
+
 describe('statements compiled once', () => {
   let folder: string;
   let path: string;
@@ -110,9 +130,10 @@ describe('statements compiled once', () => {
   });
 
   it("reads a batch's mailboxes and links and completes its jobs, of any size up to the next power of two, with the statements of the first", async () => {
-    let checks = 0;
-    let counting = false;
-    const { db, tenantId } = await seededDatabase(path, () => (checks += counting ? 1 : 0));
+    const counter = { checks: 0, counting: false };
+    const { db, tenantId } = await seededDatabase(path, () => {
+      if (counter.counting) counter.checks += 1;
+    });
     const repos = repositories(db);
     const now = Date.now();
     const ids = (prefix: string, count: number, at: number) =>
@@ -120,7 +141,7 @@ describe('statements compiled once', () => {
     /** A batch of `count` Events: their owners' mailboxes and their links read, their jobs completed. */
     const batch = async (count: number, at: number) => {
       const eventIds = ids('00U', count, at);
-      // Writing the jobs (a multi-row insert, a text per row count) is not what is counted.
+      // Writing the jobs is not what is counted here (the next test counts it).
       await repos.jobs.enqueueJobs(
         eventIds.map((eventId) => ({ tenantId, eventId, runAt: now, changeAt: now, now })),
       );
@@ -131,37 +152,31 @@ describe('statements compiled once', () => {
         now,
       });
       expect(claimed).toHaveLength(count);
-      counting = true;
+      counter.counting = true;
       await findMailboxes(db, tenantId, ids('005', count, at));
       await findLinks(db, tenantId, eventIds);
       const outcomes = await repos.jobs.completeJobs({ runs: claimed, workerId: 'w', now });
-      counting = false;
+      counter.counting = false;
       expect([...outcomes.values()].filter((o) => o === 'completed')).toHaveLength(count);
     };
     try {
-      await batch(5, 0);
-      expect(checks).toBeGreaterThan(0); // the first batch compiled them
-      checks = 0;
-      await batch(8, 100);
-      await batch(6, 200);
-      expect(checks).toBe(0);
-      await batch(9, 300); // past the next power of two: statements of their own
-      expect(checks).toBeGreaterThan(0);
+      await expectTextsPerPowerOfTwo(batch, counter);
     } finally {
       await db.destroy();
     }
   });
 
   it("records a batch's changes and jobs, and writes its traces, of any size up to the next power of two, with the statements of the first", async () => {
-    let checks = 0;
-    let counting = false;
-    const { db, tenantId } = await seededDatabase(path, () => (checks += counting ? 1 : 0));
+    const counter = { checks: 0, counting: false };
+    const { db, tenantId } = await seededDatabase(path, () => {
+      if (counter.counting) counter.checks += 1;
+    });
     const repos = repositories(db);
     const now = Date.now();
     /** `count` Events' changes recorded (with their jobs) and a trace of each written: multi-row inserts. */
     const batch = async (count: number, at: number) => {
       const eventIds = Array.from({ length: count }, (_, i) => `00U${String(at + i).padStart(12, '0')}AAA`);
-      counting = true;
+      counter.counting = true;
       const result = await repos.changes.recordChanges({
         tenantId,
         settleWindowMs: 500,
@@ -185,18 +200,11 @@ describe('statements compiled once', () => {
           data_json: null,
         })),
       );
-      counting = false;
+      counter.counting = false;
       expect(result.recorded).toBe(count);
     };
     try {
-      await batch(5, 0);
-      expect(checks).toBeGreaterThan(0); // the first batch compiled them
-      checks = 0;
-      await batch(8, 100);
-      await batch(6, 200);
-      expect(checks).toBe(0);
-      await batch(9, 300); // past the next power of two: statements of their own
-      expect(checks).toBeGreaterThan(0);
+      await expectTextsPerPowerOfTwo(batch, counter);
       // The padding never reaches the tables: each Event once, with its one job.
       const changes = await db.selectFrom('changes').select('event_id').execute();
       const jobs = await db.selectFrom('jobs').select(['event_id', 'state']).execute();
