@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 // The `instant-sync` executable. The service is TypeScript that Node.js 24 runs directly (type
 // stripping), or the bundle `npm run build` makes of it; this shim checks the Node version, sets
-// V8's memory mode and glibc's malloc, and loads one or the other (bin/entry-point.js).
+// V8's memory mode, glibc's malloc and ICU's list of locales, and loads one or the other
+// (bin/entry-point.js).
 import { mkdirSync, statSync } from 'node:fs';
 import { enableCompileCache } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { serviceEntry } from './entry-point.js';
+import { localeListFolder } from './icu-locales.js';
 
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 24) {
@@ -43,15 +46,25 @@ const missing =
   process.env.GLIBC_TUNABLES === undefined
     ? Object.keys(mallocSettings).filter((name) => process.env[name] === undefined)
     : [];
+// ICU's list of locales cut to the service's few (bin/icu-locales.js), given as ICU's data folder
+// in the same new start: the first time-zone format of a process otherwise brings about 3.5 MB of
+// the executable's pages in for the full list. A data folder the operator gave (NODE_ICU_DATA, or
+// --icu-data-dir, to update the time zones, say) is theirs alone.
+const icuFolder =
+  process.env.NODE_ICU_DATA === undefined &&
+  !process.execArgv.some((flag) => flag.startsWith('--icu-data-dir'))
+    ? ownFolder(cacheFolder('icu', 'instant-sync-icu'), localeListFolder)
+    : undefined;
+const newFlags = [...heapFlags, ...(icuFolder === undefined ? [] : [`--icu-data-dir=${icuFolder}`])];
 if (
   process.platform === 'linux' &&
   typeof process.execve === 'function' &&
-  missing.length + heapFlags.length > 0
+  missing.length + newFlags.length > 0
 ) {
   try {
     process.execve(
       process.execPath,
-      [process.execPath, ...process.execArgv, ...heapFlags, ...process.argv.slice(1)],
+      [process.execPath, ...process.execArgv, ...newFlags, ...process.argv.slice(1)],
       {
         ...process.env,
         ...Object.fromEntries(missing.map((name) => [name, mallocSettings[name]])),
@@ -73,17 +86,33 @@ if (!heapModeChosen) setFlagsFromString('--optimize-for-size');
 // beside the installed packages: a later start reads it instead of compiling again, and never
 // loads the type stripper (about 20 MB of a resting process). The folder is this user's alone
 // (a cache others could write to could hand us code); a read-only install runs without it.
-// NODE_COMPILE_CACHE chooses another folder, NODE_DISABLE_COMPILE_CACHE=1 turns it off.
-if (process.env.NODE_COMPILE_CACHE === undefined && process.env.NODE_DISABLE_COMPILE_CACHE === undefined) {
-  const folder = fileURLToPath(
-    new globalThis.URL('../node_modules/.cache/instant-sync-compile/', import.meta.url),
-  );
+// NODE_COMPILE_CACHE chooses another folder, NODE_DISABLE_COMPILE_CACHE=1 turns it off; under
+// systemd's CacheDirectory= it is $CACHE_DIRECTORY/compile.
+if (process.env.NODE_COMPILE_CACHE === undefined && process.env.NODE_DISABLE_COMPILE_CACHE === undefined)
+  // Not writable here: every start compiles afresh, as without the cache.
+  ownFolder(cacheFolder('compile', 'instant-sync-compile'), (folder) => enableCompileCache(folder));
+
+/**
+ * A cache folder of ours: under systemd's CacheDirectory= (`$CACHE_DIRECTORY`, the unit's
+ * /var/cache/instant-sync/, writable where the installation is not), else in node_modules/.cache/.
+ */
+function cacheFolder(name, besidePackages) {
+  const systemd = process.env.CACHE_DIRECTORY?.split(':')[0];
+  if (systemd !== undefined && systemd !== '') return join(systemd, name, '/');
+  return fileURLToPath(new globalThis.URL(`../node_modules/.cache/${besidePackages}/`, import.meta.url));
+}
+
+/**
+ * Calls `use` with `folder`, made if need be, when that folder is this user's alone (a cache
+ * others could write to could hand us code or ICU data); undefined otherwise.
+ */
+function ownFolder(folder, use) {
   try {
     mkdirSync(folder, { recursive: true, mode: 0o700 });
     const { uid, mode } = statSync(folder);
-    if (uid === process.getuid?.() && (mode & 0o077) === 0) enableCompileCache(folder);
+    return uid === process.getuid?.() && (mode & 0o077) === 0 ? use(folder) : undefined;
   } catch {
-    // Not writable here: every start compiles afresh, as without the cache.
+    return undefined;
   }
 }
 // The bundle `npm run build` made, while no source file is newer; the sources otherwise

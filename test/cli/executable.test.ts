@@ -204,6 +204,11 @@ describe('the instant-sync executable', () => {
     // And with a young generation it may grow into while busy (src/lib/heap-mode.ts).
     if (process.platform === 'linux')
       expect(nodeFlagsOf(server.child.pid!)).toContain('--max-semi-space-size=4');
+    // And with ICU's list of locales cut to the service's (bin/icu-locales.js).
+    if (process.platform === 'linux')
+      expect(nodeFlagsOf(server.child.pid!)).toContain(
+        `--icu-data-dir=${packageRootPath}node_modules/.cache/instant-sync-icu/`,
+      );
     // It says which code it runs: the bundle while it is current, the sources otherwise.
     await waitFor(() => server.output().stderr.includes('"msg":"listening"'), {
       what: 'the listening log line',
