@@ -82,6 +82,16 @@ if (
 // here, before anything else is loaded; `node --no-optimize-for-size bin/instant-sync.js …` keeps
 // V8's default, and `node --optimize-for-size …` the memory-saving mode throughout.
 if (!heapModeChosen) setFlagsFromString('--optimize-for-size');
+// V8's optimizing compilers (Maglev, TurboFan) are off until the process has work: `serve` and
+// `worker` turn them on once their event loop is used a tenth of the time over 10 s, or busy
+// (src/lib/heap-mode.ts). A service that rests, or syncs a change now and then, never brings in the
+// compilers' code and working memory (3-6 MB at rest, docs/performance.md); a short command has no
+// use for them. An operator who chose them on Node's command line (`--no-turbofan`, `--max-opt=…`,
+// `--jitless`) keeps that.
+if (!process.execArgv.some((flag) => /^--((no-)?(maglev|turbofan)|max[-_]opt=.*|jitless)$/.test(flag))) {
+  setFlagsFromString('--no-maglev');
+  setFlagsFromString('--no-turbofan');
+}
 // Node.js keeps what it compiled, and the JavaScript it stripped from our TypeScript, in a cache
 // beside the installed packages: a later start reads it instead of compiling again, and never
 // loads the type stripper (about 20 MB of a resting process). The folder is this user's alone

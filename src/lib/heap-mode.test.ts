@@ -1,5 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
+  compilerFlags,
+  CompilerFollower,
+  compilersMayFollowLoad,
   currentHeapMode,
   defaultHeapModeThresholds,
   followLoadWithHeap,
@@ -65,6 +68,8 @@ describe('following the load with V8’s flags', () => {
     const watch = followLoadWithHeap(logger, {
       utilisation: () => samples.shift() ?? 0,
       setFlags: (flag) => set.push(flag),
+      heap: true,
+      compilers: false,
     });
     expect(set).toEqual(heapModeFlags['memory-saving']);
     expect(currentHeapMode()).toBe('memory-saving');
@@ -84,5 +89,96 @@ describe('following the load with V8’s flags', () => {
     watch.stop();
     expect(set.slice(-2)).toEqual(heapModeFlags['memory-saving']);
     expect(currentHeapMode()).toBe('fixed');
+  });
+});
+
+describe("V8's optimizing compilers following the load", () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('turn on once the loop was used a tenth of the time over 10 s, once and for good', () => {
+    const t = defaultHeapModeThresholds;
+    expect(t.sampleMs * t.workingSamples).toBe(10_000);
+    const follower = new CompilerFollower();
+    // A start and a first sync (two busy seconds), then rest: never on.
+    const start = [...Array<number>(8).fill(0.3), ...Array<number>(200).fill(0.01)];
+    for (const sample of start) expect(follower.observe(sample)).toBe(false);
+    // Steady work at 12 %: on once the last 10 s average a tenth.
+    let samples = 0;
+    while (!follower.observe(0.12)) samples++;
+    expect(samples).toBeGreaterThanOrEqual(t.workingSamples * 0.75);
+    expect(samples).toBeLessThan(t.workingSamples);
+    expect(follower.on).toBe(true);
+    for (let i = 0; i < 200; i++) expect(follower.observe(0)).toBe(false);
+    expect(follower.on).toBe(true);
+    expect(follower.force()).toBe(false);
+  });
+
+  it('are off from the start, on once there is work or the heap turns to throughput, and off again when stopped', () => {
+    vi.useFakeTimers();
+    const { sampleMs, workingSamples } = defaultHeapModeThresholds;
+    const run = (samples: number[]) => {
+      const set: string[] = [];
+      const lines: string[] = [];
+      const logger = createLogger({
+        level: 'info',
+        destination: { write: (line: string) => lines.push(line) },
+      });
+      const watch = followLoadWithHeap(logger, {
+        utilisation: () => samples.shift() ?? 0,
+        setFlags: (flag) => set.push(flag),
+        heap: true,
+        compilers: true,
+      });
+      return { set, lines, watch };
+    };
+    const working = run(Array<number>(workingSamples).fill(0.3));
+    expect(working.set).toEqual([...heapModeFlags['memory-saving'], ...compilerFlags.off]);
+    vi.advanceTimersByTime((workingSamples - 1) * sampleMs);
+    expect(working.set).not.toContain('--turbofan');
+    vi.advanceTimersByTime(sampleMs);
+    expect(working.set.slice(-2)).toEqual(compilerFlags.on);
+    expect(working.lines.join('')).toContain('"compilers":"on"');
+    working.watch.stop();
+    // Stopped: off again, as the executable started the process (what it compiles now is cached).
+    expect(working.set.slice(-2)).toEqual(compilerFlags.off);
+
+    // Busy at once: the heap's switch to throughput turns them on with it.
+    const busy = run([1, 1]);
+    vi.advanceTimersByTime(2 * sampleMs);
+    expect(busy.set).toContain('--turbofan');
+    expect(currentHeapMode()).toBe('throughput');
+    busy.watch.stop();
+
+    // Never any work: they stay off, and stopping sets nothing for them.
+    const resting = run([]);
+    vi.advanceTimersByTime(60_000);
+    expect(resting.set).toEqual([...heapModeFlags['memory-saving'], ...compilerFlags.off]);
+    resting.watch.stop();
+    expect(resting.set).toEqual([...heapModeFlags['memory-saving'], ...compilerFlags.off]);
+  });
+
+  it('follow the load alone when the heap does not (the operator chose its mode)', () => {
+    vi.useFakeTimers();
+    const set: string[] = [];
+    const samples = Array<number>(defaultHeapModeThresholds.workingSamples).fill(1);
+    const watch = followLoadWithHeap(createLogger({ level: 'silent' }), {
+      utilisation: () => samples.shift() ?? 0,
+      setFlags: (flag) => set.push(flag),
+      heap: false,
+      compilers: true,
+    });
+    vi.advanceTimersByTime(defaultHeapModeThresholds.workingSamples * defaultHeapModeThresholds.sampleMs);
+    expect(set).toEqual([...compilerFlags.off, ...compilerFlags.on]);
+    expect(currentHeapMode()).toBe('fixed');
+    watch.stop();
+  });
+
+  it("leave the operator's choice of compilers alone", () => {
+    expect(compilersMayFollowLoad(['--max-semi-space-size=4'])).toBe(true);
+    expect(compilersMayFollowLoad(['--no-turbofan'])).toBe(false);
+    expect(compilersMayFollowLoad(['--maglev'])).toBe(false);
+    expect(compilersMayFollowLoad(['--max-opt=2'])).toBe(false);
+    expect(compilersMayFollowLoad(['--max_opt=4'])).toBe(false);
+    expect(compilersMayFollowLoad(['--jitless'])).toBe(false);
   });
 });

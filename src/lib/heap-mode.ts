@@ -15,6 +15,15 @@
 // V8 reads these two flags at each of its decisions, so setting them on a running process takes
 // effect at the next collection; the young generation's upper size is fixed at start, and without
 // it (an executable that could not start itself again) the follower stays off.
+//
+// V8's optimizing compilers (Maglev and TurboFan) follow the load too, one way: off while the
+// process has had no work to speak of, so a service that rests, or syncs a change now and then,
+// runs its JavaScript as bytecode and baseline code, and neither the compilers' own code (pages of
+// the Node.js executable) nor the memory they compile in ever comes in: about 7 MB of a resting
+// service (docs/performance.md, "The compilers when there is work"). Once the event loop has been
+// used a tenth of the time over 10 s (or the heap turns to throughput), they are on for good: a
+// service that works optimizes what it runs, and what the compilers touched stays touched anyway.
+// An operator who chose them on Node's command line (`--no-turbofan`, `--max-opt=…`, …) keeps that.
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import type { Logger } from './logger.ts';
@@ -32,6 +41,10 @@ export interface HeapModeThresholds {
   quietBelow: number;
   /** Quiet samples in a row that switch back to memory saving. */
   quietSamples: number;
+  /** The optimizing compilers turn on once the loop was used at least this share of the time… */
+  workingAt: number;
+  /** …on average over this many samples. */
+  workingSamples: number;
 }
 
 export const defaultHeapModeThresholds: HeapModeThresholds = {
@@ -40,6 +53,8 @@ export const defaultHeapModeThresholds: HeapModeThresholds = {
   busySamples: 2,
   quietBelow: 0.2,
   quietSamples: 120,
+  workingAt: 0.1,
+  workingSamples: 40,
 };
 
 /** The flags each mode sets; the young generation's upper size is given at start (bin/instant-sync.js). */
@@ -47,6 +62,52 @@ export const heapModeFlags: Readonly<Record<HeapMode, readonly string[]>> = {
   'memory-saving': ['--optimize-for-size', '--heap-growing-percent=0'],
   throughput: ['--no-optimize-for-size', '--heap-growing-percent=50'],
 };
+
+/** V8's optimizing compilers: off until the process has work, then on (and on again when it stops). */
+export const compilerFlags: Readonly<Record<'off' | 'on', readonly string[]>> = {
+  off: ['--no-maglev', '--no-turbofan'],
+  on: ['--maglev', '--turbofan'],
+};
+
+/** Whether the compilers may follow the load: not when the operator chose them on the command line. */
+export function compilersMayFollowLoad(execArgv: readonly string[]): boolean {
+  return !execArgv.some((flag) => /^--((no-)?(maglev|turbofan|jitless)|max[-_]opt=.*)$/.test(flag));
+}
+
+/** When the optimizing compilers turn on, for a run of event-loop samples (a pure state machine). */
+export class CompilerFollower {
+  #on = false;
+  /** The latest samples, at most `workingSamples` of them, and their sum. */
+  #window: number[] = [];
+  #sum = 0;
+
+  get on(): boolean {
+    return this.#on;
+  }
+
+  /**
+   * Takes one sample; true when the compilers are to be turned on now. An average over 10 s, not a
+   * run of busy samples: a start and a tenant's first sync keep the loop busy for a second or two,
+   * and a service that then rests should not have compiled for them.
+   */
+  observe(utilisation: number): boolean {
+    if (this.#on) return false;
+    const { workingAt, workingSamples } = defaultHeapModeThresholds;
+    this.#window.push(utilisation);
+    this.#sum += utilisation;
+    if (this.#window.length > workingSamples) this.#sum -= this.#window.shift()!;
+    if (this.#window.length < workingSamples || this.#sum < workingAt * workingSamples) return false;
+    this.#on = true;
+    return true;
+  }
+
+  /** Turns them on now (the heap turned to throughput); true when they were off. */
+  force(): boolean {
+    if (this.#on) return false;
+    this.#on = true;
+    return true;
+  }
+}
 
 /**
  * The mode for a run of event-loop samples (each the share of its interval the loop was used):
@@ -106,20 +167,37 @@ export function followLoadWithHeap(
     /** For tests: how busy the loop was since the last sample (0–1). */
     utilisation?: () => number;
     setFlags?: (flags: string) => void;
+    /** Whether the heap's mode follows the load (default: as heapMayFollowLoad says). */
+    heap?: boolean;
+    /** Whether the optimizing compilers do (default: as compilersMayFollowLoad says). */
+    compilers?: boolean;
   } = {},
 ): HeapModeWatch {
   const setFlags = options.setFlags ?? setFlagsFromString;
-  const follower = new HeapModeFollower();
+  const heap = (options.heap ?? heapMayFollowLoad(process.execArgv)) ? new HeapModeFollower() : undefined;
+  const compilers =
+    (options.compilers ?? compilersMayFollowLoad(process.execArgv)) ? new CompilerFollower() : undefined;
   const utilisation = options.utilisation ?? loopUtilisation();
   const apply = (mode: HeapMode) => {
     for (const flag of heapModeFlags[mode]) setFlags(flag);
     current = mode;
   };
-  apply('memory-saving');
+  const compilersOn = (used: number) => {
+    for (const flag of compilerFlags.on) setFlags(flag);
+    logger.info(
+      { compilers: 'on', eventLoopUtilisation: Math.round(used * 100) / 100 },
+      'optimizing compilers on',
+    );
+  };
+  if (heap !== undefined) apply('memory-saving');
+  // Off until there is work (the executable turned them off as the process started, bin/instant-sync.js).
+  if (compilers !== undefined) for (const flag of compilerFlags.off) setFlags(flag);
   const timer = setInterval(() => {
     const used = utilisation();
-    const mode = follower.observe(used);
+    if (compilers?.observe(used) === true) compilersOn(used);
+    const mode = heap?.observe(used);
     if (mode === undefined) return;
+    if (mode === 'throughput' && compilers?.force() === true) compilersOn(used);
     apply(mode);
     logger.info({ heapMode: mode, eventLoopUtilisation: Math.round(used * 100) / 100 }, 'heap mode');
   }, options.sampleMs ?? defaultHeapModeThresholds.sampleMs);
@@ -128,6 +206,8 @@ export function followLoadWithHeap(
     stop() {
       clearInterval(timer);
       if (current === 'throughput') apply('memory-saving');
+      // As the process started: off (what it compiles from here is cached for the next start).
+      if (compilers?.on === true) for (const flag of compilerFlags.off) setFlags(flag);
       current = 'fixed';
     },
   };

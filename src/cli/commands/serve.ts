@@ -22,7 +22,12 @@ import { runRetention } from '../../maintenance/retention.ts';
 import { createMetricsApp } from '../../http/create-http-app.ts';
 import { startHttpServer, type RunningHttpServer } from '../../http/start-http-server.ts';
 import { startPeriodicTask } from '../../lib/periodic-task.ts';
-import { followLoadWithHeap, heapMayFollowLoad, type HeapModeWatch } from '../../lib/heap-mode.ts';
+import {
+  compilersMayFollowLoad,
+  followLoadWithHeap,
+  heapMayFollowLoad,
+  type HeapModeWatch,
+} from '../../lib/heap-mode.ts';
 import type { Config } from '../../config/options.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { runningFrom } from '../../lib/package-files.ts';
@@ -175,10 +180,13 @@ export function registerWorker(program: Command, ctx: CliContext): void {
 
 /**
  * V8's heap in its memory-saving mode while the process is quiet and its default mode while it is
- * busy, unless the operator chose a mode on Node's command line (src/lib/heap-mode.ts).
+ * busy, and its optimizing compilers on once it has work, each unless the operator chose it on
+ * Node's command line (src/lib/heap-mode.ts).
  */
 function followLoad(logger: Logger): HeapModeWatch | undefined {
-  return heapMayFollowLoad(process.execArgv) ? followLoadWithHeap(logger) : undefined;
+  const heap = heapMayFollowLoad(process.execArgv);
+  const compilers = compilersMayFollowLoad(process.execArgv);
+  return heap || compilers ? followLoadWithHeap(logger, { heap, compilers }) : undefined;
 }
 
 /** The tokenless metrics listener, when INSTANT_SYNC_METRICS_PORT is set. */
