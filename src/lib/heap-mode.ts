@@ -16,14 +16,15 @@
 // effect at the next collection; the young generation's upper size is fixed at start, and without
 // it (an executable that could not start itself again) the follower stays off.
 //
-// V8's optimizing compilers (Maglev and TurboFan) follow the load too, one way: off while the
-// process has had no work to speak of, so a service that rests, or syncs a change now and then,
-// runs its JavaScript as bytecode and baseline code, and neither the compilers' own code (pages of
-// the Node.js executable) nor the memory they compile in ever comes in: about 7 MB of a resting
-// service (docs/performance.md, "The compilers when there is work"). Once the event loop has been
-// used a tenth of the time over 10 s (or the heap turns to throughput), they are on for good: a
-// service that works optimizes what it runs, and what the compilers touched stays touched anyway.
-// An operator who chose them on Node's command line (`--no-turbofan`, `--max-opt=…`, …) keeps that.
+// V8's optimizing compilers (Maglev and TurboFan) follow the load too, one way. The executable
+// starts V8 without them (bin/instant-sync.js), so a service that rests, or syncs a change now and
+// then, runs its JavaScript as bytecode and baseline code, and neither the compilers' own code
+// (pages of the Node.js executable) nor the memory they compile in comes in: 3-6 MB of a resting
+// service (docs/performance.md, "Memory at rest: ICU's locale list, and the compilers when there is
+// work"). Once the event loop has been used a tenth of the time over 10 s (or the heap turns to
+// throughput) they are on for good: a service that works optimizes what it runs, and what the
+// compilers touched stays touched anyway. An operator who chose them on Node's command line
+// (`--no-turbofan`, `--max-opt=…`, …) keeps that.
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import type { Logger } from './logger.ts';
