@@ -82,8 +82,8 @@ if (
 // here, before anything else is loaded; `node --no-optimize-for-size bin/instant-sync.js …` keeps
 // V8's default, and `node --optimize-for-size …` the memory-saving mode throughout.
 if (!heapModeChosen) setFlagsFromString('--optimize-for-size');
-// V8's optimizing compilers (Maglev, TurboFan) are off until the process has work: `serve` and
-// `worker` turn them on once their event loop is used a tenth of the time over 10 s, or busy
+// V8's optimizing compilers (Maglev, TurboFan) are off until the process has work: `serve`,
+// `worker` and the demo turn them on once their event loop is used a tenth of the time over 10 s, or busy
 // (src/lib/heap-mode.ts). A service that rests, or syncs a change now and then, never brings in the
 // compilers' code and working memory (3-6 MB at rest, docs/performance.md); a short command has no
 // use for them. An operator who chose them on Node's command line (`--no-turbofan`, `--max-opt=…`,

@@ -20,6 +20,7 @@ import type { Config } from '../config/options.ts';
 import { startHttpServer, type RunningHttpServer } from '../http/start-http-server.ts';
 import { ConfigError, describeError } from '../lib/errors.ts';
 import { loadSecretKey } from '../lib/secret-key-source.ts';
+import { followLoad } from '../lib/heap-mode.ts';
 import type { Logger } from '../lib/logger.ts';
 import {
   createHttpAppFor,
@@ -115,6 +116,9 @@ export async function runDemo(baseConfig: Config, logger: Logger, options: DemoO
     });
     engine.start();
     stops.push(() => engine.stop());
+    // As `serve`: the heap and the optimizing compilers follow the load (lib/heap-mode.ts).
+    const load = followLoad(logger);
+    stops.push(() => Promise.resolve(load?.stop()));
     // What other commands run in this folder need to reach the sandboxes, while the demo runs.
     mkdirSync(dirname(settingsFile), { recursive: true, mode: 0o700 });
     writeFileSync(

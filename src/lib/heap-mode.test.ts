@@ -5,12 +5,26 @@ import {
   compilersMayFollowLoad,
   currentHeapMode,
   defaultHeapModeThresholds,
+  followLoad,
   followLoadWithHeap,
   heapMayFollowLoad,
   heapModeFlags,
   HeapModeFollower,
 } from './heap-mode.ts';
 import { createLogger } from './logger.ts';
+
+/** A follower fed `samples` (then quiet ones), with the flags it sets and the lines it logs kept. */
+function watchWith(samples: number[], follow: { heap: boolean; compilers: boolean }) {
+  const set: string[] = [];
+  const lines: string[] = [];
+  const logger = createLogger({ level: 'info', destination: { write: (line: string) => lines.push(line) } });
+  const watch = followLoadWithHeap(logger, {
+    utilisation: () => samples.shift() ?? 0,
+    setFlags: (flag) => set.push(flag),
+    ...follow,
+  });
+  return { set, lines, samples, watch };
+}
 
 describe('the heap mode follower', () => {
   it('samples the loop every quarter second: throughput after half a second busy, memory saving after 30 s quiet', () => {
@@ -57,17 +71,8 @@ describe('following the load with V8’s flags', () => {
 
   it('sets each mode’s flags as the samples say, logs the change, and saves memory again when stopped', () => {
     vi.useFakeTimers();
-    const set: string[] = [];
     const { sampleMs, quietSamples } = defaultHeapModeThresholds;
-    const samples = [0.9, 0.95, ...Array<number>(quietSamples).fill(0.01)];
-    const lines: string[] = [];
-    const logger = createLogger({
-      level: 'info',
-      destination: { write: (line: string) => lines.push(line) },
-    });
-    const watch = followLoadWithHeap(logger, {
-      utilisation: () => samples.shift() ?? 0,
-      setFlags: (flag) => set.push(flag),
+    const { set, lines, samples, watch } = watchWith([0.9, 0.95, ...Array<number>(quietSamples).fill(0.01)], {
       heap: true,
       compilers: false,
     });
@@ -116,21 +121,7 @@ describe("V8's optimizing compilers following the load", () => {
   it('are off from the start, on once there is work or the heap turns to throughput, and off again when stopped', () => {
     vi.useFakeTimers();
     const { sampleMs, workingSamples } = defaultHeapModeThresholds;
-    const run = (samples: number[]) => {
-      const set: string[] = [];
-      const lines: string[] = [];
-      const logger = createLogger({
-        level: 'info',
-        destination: { write: (line: string) => lines.push(line) },
-      });
-      const watch = followLoadWithHeap(logger, {
-        utilisation: () => samples.shift() ?? 0,
-        setFlags: (flag) => set.push(flag),
-        heap: true,
-        compilers: true,
-      });
-      return { set, lines, watch };
-    };
+    const run = (samples: number[]) => watchWith(samples, { heap: true, compilers: true });
     const working = run(Array<number>(workingSamples).fill(0.3));
     expect(working.set).toEqual([...heapModeFlags['memory-saving'], ...compilerFlags.off]);
     vi.advanceTimersByTime((workingSamples - 1) * sampleMs);
@@ -159,18 +150,20 @@ describe("V8's optimizing compilers following the load", () => {
 
   it('follow the load alone when the heap does not (the operator chose its mode)', () => {
     vi.useFakeTimers();
-    const set: string[] = [];
-    const samples = Array<number>(defaultHeapModeThresholds.workingSamples).fill(1);
-    const watch = followLoadWithHeap(createLogger({ level: 'silent' }), {
-      utilisation: () => samples.shift() ?? 0,
-      setFlags: (flag) => set.push(flag),
-      heap: false,
-      compilers: true,
-    });
-    vi.advanceTimersByTime(defaultHeapModeThresholds.workingSamples * defaultHeapModeThresholds.sampleMs);
+    const { sampleMs, workingSamples } = defaultHeapModeThresholds;
+    const { set, watch } = watchWith(Array<number>(workingSamples).fill(1), { heap: false, compilers: true });
+    vi.advanceTimersByTime(workingSamples * sampleMs);
     expect(set).toEqual([...compilerFlags.off, ...compilerFlags.on]);
     expect(currentHeapMode()).toBe('fixed');
     watch.stop();
+  });
+
+  it('are not followed, nor the heap, when the operator chose both', () => {
+    const logger = createLogger({ level: 'silent' });
+    expect(followLoad(logger, ['--optimize-for-size', '--no-turbofan'])).toBeUndefined();
+    expect(
+      followLoad(logger, ['--max-semi-space-size=4', '--no-optimize-for-size', '--max-opt=2']),
+    ).toBeUndefined();
   });
 
   it("leave the operator's choice of compilers alone", () => {

@@ -214,6 +214,19 @@ export function followLoadWithHeap(
   };
 }
 
+/**
+ * What a long-running command (`serve`, `worker`, the demo) starts: V8's heap and its optimizing
+ * compilers each following the load, unless the operator chose it on Node's command line.
+ */
+export function followLoad(
+  logger: Logger,
+  execArgv: readonly string[] = process.execArgv,
+): HeapModeWatch | undefined {
+  const heap = heapMayFollowLoad(execArgv);
+  const compilers = compilersMayFollowLoad(execArgv);
+  return heap || compilers ? followLoadWithHeap(logger, { heap, compilers }) : undefined;
+}
+
 /** The event loop's utilisation since the previous call. */
 function loopUtilisation(): () => number {
   let last: EventLoopUtilization = performance.eventLoopUtilization();

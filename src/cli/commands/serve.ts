@@ -22,12 +22,7 @@ import { runRetention } from '../../maintenance/retention.ts';
 import { createMetricsApp } from '../../http/create-http-app.ts';
 import { startHttpServer, type RunningHttpServer } from '../../http/start-http-server.ts';
 import { startPeriodicTask } from '../../lib/periodic-task.ts';
-import {
-  compilersMayFollowLoad,
-  followLoadWithHeap,
-  heapMayFollowLoad,
-  type HeapModeWatch,
-} from '../../lib/heap-mode.ts';
+import { followLoad } from '../../lib/heap-mode.ts';
 import type { Config } from '../../config/options.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { runningFrom } from '../../lib/package-files.ts';
@@ -176,17 +171,6 @@ export function registerWorker(program: Command, ctx: CliContext): void {
       logger.info('stopped');
       logger.flush();
     });
-}
-
-/**
- * V8's heap in its memory-saving mode while the process is quiet and its default mode while it is
- * busy, and its optimizing compilers on once it has work, each unless the operator chose it on
- * Node's command line (src/lib/heap-mode.ts).
- */
-function followLoad(logger: Logger): HeapModeWatch | undefined {
-  const heap = heapMayFollowLoad(process.execArgv);
-  const compilers = compilersMayFollowLoad(process.execArgv);
-  return heap || compilers ? followLoadWithHeap(logger, { heap, compilers }) : undefined;
 }
 
 /** The tokenless metrics listener, when INSTANT_SYNC_METRICS_PORT is set. */
