@@ -58,7 +58,8 @@ export class UserDirectory {
       reads = { byId: new Map(), whole: undefined };
       this.#reads.set(tenantId, reads);
     }
-    const unknown = userIds.filter((id) => this.#fresh(tenantId)?.users.get(id) === undefined);
+    const known = this.#fresh(tenantId);
+    const unknown = userIds.filter((id) => known?.users.get(id) === undefined);
     // Owners another batch is reading now (or the whole directory): waited for, not read again.
     const waitsFor = new Map<string, Promise<number>>();
     const missing: string[] = [];
