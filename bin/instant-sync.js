@@ -58,11 +58,11 @@ const icuFolder =
 // V8 drops the bytecode and baseline code of a function that has not run for 5 s (at its next full
 // collection; it is compiled again if it runs again), instead of keeping bytecode through six full
 // collections and baseline code for good. What a start, a tenant's connection and a first sync
-// compiled and do not run again is then not kept while the service rests: 95-99 MB at rest against
-// 100-109, for no CPU that `steady` or `burst` could tell apart, where flushing by V8's count of
-// collections (`--bytecode-old-age=1`) cost `steady` a fifth more CPU and `burst` a tenth
-// (docs/performance.md, "Code a resting service no longer runs"). An operator's own choice of
-// code flushing is kept.
+// compiled and do not run again is then not kept while the service rests: 96-101 MB at rest against
+// 100-101 (six runs each, alternating), for no CPU that `steady` or `burst` could tell apart, where
+// flushing by V8's count of collections (`--bytecode-old-age=1`) cost `steady` a fifth more CPU and
+// `burst` a tenth (docs/performance.md, "Code a resting service no longer runs"). An operator's own
+// choice of code flushing is kept.
 const codeFlushingChosen = process.execArgv.some((flag) =>
   /^--((no[-_])?(flush[-_]bytecode|flush[-_]baseline[-_]code|flush[-_]code[-_]based[-_]on[-_]time|jitless)|bytecode[-_]old[-_](age|time)=.*)$/.test(
     flag,
