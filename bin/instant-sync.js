@@ -37,11 +37,11 @@ const mallocSettings = {
   MALLOC_MMAP_THRESHOLD_: '1048576',
   MALLOC_TRIM_THRESHOLD_: '1048576',
 };
-const heapModeChosen = process.execArgv.some((flag) => /^--(no-)?optimize[-_]for[-_]size$/.test(flag));
+/** Whether the operator gave a Node.js flag matching `pattern` (theirs is then kept, and ours not added). */
+const chosen = (pattern) => process.execArgv.some((flag) => pattern.test(flag));
+const heapModeChosen = chosen(/^--(no-)?optimize[-_]for[-_]size$/);
 const heapFlags =
-  heapModeChosen || process.execArgv.some((flag) => /^--max[-_]semi[-_]space[-_]size=/.test(flag))
-    ? []
-    : ['--max-semi-space-size=4'];
+  heapModeChosen || chosen(/^--max[-_]semi[-_]space[-_]size=/) ? [] : ['--max-semi-space-size=4'];
 const missing =
   process.env.GLIBC_TUNABLES === undefined
     ? Object.keys(mallocSettings).filter((name) => process.env[name] === undefined)
@@ -51,8 +51,7 @@ const missing =
 // the executable's pages in for the full list. A data folder the operator gave (NODE_ICU_DATA, or
 // --icu-data-dir, to update the time zones, say) is theirs alone.
 const icuFolder =
-  process.env.NODE_ICU_DATA === undefined &&
-  !process.execArgv.some((flag) => flag.startsWith('--icu-data-dir'))
+  process.env.NODE_ICU_DATA === undefined && !chosen(/^--icu-data-dir/)
     ? ownFolder(cacheFolder('icu', 'instant-sync-icu'), localeListFolder)
     : undefined;
 // V8 drops the bytecode and baseline code of a function that has not run for 5 s (at its next full
@@ -63,10 +62,8 @@ const icuFolder =
 // flushing by V8's count of collections (`--bytecode-old-age=1`) cost `steady` a fifth more CPU and
 // `burst` a tenth (docs/performance.md, "Code a resting service no longer runs"). An operator's own
 // choice of code flushing is kept.
-const codeFlushingChosen = process.execArgv.some((flag) =>
-  /^--((no[-_])?(flush[-_]bytecode|flush[-_]baseline[-_]code|flush[-_]code[-_]based[-_]on[-_]time|jitless)|bytecode[-_]old[-_](age|time)=.*)$/.test(
-    flag,
-  ),
+const codeFlushingChosen = chosen(
+  /^--((no[-_])?(flush[-_]bytecode|flush[-_]baseline[-_]code|flush[-_]code[-_]based[-_]on[-_]time|jitless)|bytecode[-_]old[-_](age|time)=.*)$/,
 );
 const codeFlushingFlags = codeFlushingChosen
   ? []
@@ -108,7 +105,7 @@ if (!heapModeChosen) setFlagsFromString('--optimize-for-size');
 // compilers' code and working memory (3-6 MB at rest, docs/performance.md); a short command has no
 // use for them. An operator who chose them on Node's command line (`--no-turbofan`, `--max-opt=…`,
 // `--jitless`) keeps that.
-if (!process.execArgv.some((flag) => /^--((no-)?(maglev|turbofan)|max[-_]opt=.*|jitless)$/.test(flag))) {
+if (!chosen(/^--((no-)?(maglev|turbofan)|max[-_]opt=.*|jitless)$/)) {
   setFlagsFromString('--no-maglev');
   setFlagsFromString('--no-turbofan');
 }
