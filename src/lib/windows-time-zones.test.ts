@@ -30,6 +30,34 @@ describe('windowsTimeZone', () => {
     expect(windowsTimeZone('Mars/Olympus_Mons', undefined, now)).toBeUndefined();
   });
 
+  it('rests on no zone changing its offset twice within two weeks (the check looks weekly first)', () => {
+    // The closest changes in the tz database are Morocco's around Ramadan, 35 days apart. A Node.js
+    // whose data brings two changes closer than this fails here, before a meeting is written at the
+    // wrong time: the weekly look in windows-time-zones.ts would then have to be finer.
+    const day = 86_400_000;
+    // The window the service looks at when it runs: from a year ago to five years ahead.
+    const from = Date.now() - 365 * day;
+    const to = from + 6 * 365 * day;
+    let closest = { days: Infinity, zone: '' };
+    for (const zone of Intl.supportedValuesOf('timeZone')) {
+      const format = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' });
+      const at = (t: number) => format.formatToParts(t).find((p) => p.type === 'timeZoneName')?.value;
+      let previous = at(from);
+      let changedAt = -Infinity;
+      for (let t = from + day; t < to; t += day) {
+        const current = at(t);
+        if (current === previous) continue;
+        if ((t - changedAt) / day < closest.days) closest = { days: (t - changedAt) / day, zone };
+        changedAt = t;
+        previous = current;
+      }
+    }
+    expect(
+      closest.days,
+      `${closest.zone} changes its offset twice within ${closest.days} days`,
+    ).toBeGreaterThanOrEqual(14);
+  }, 120_000);
+
   it('only ever names a Windows zone that keeps the same time over the range asked about', () => {
     // Six weeks across the northern spring change, looked at alone (the range lies outside the
     // window kept for `later`), and checked every hour.

@@ -12,6 +12,7 @@
 // skipped with that reason rather than written at the wrong time).
 import { findIana, findWindows, WINDOWS_TO_IANA_MAP } from 'windows-iana';
 
+const weekMs = 604_800_000;
 const dayMs = 86_400_000;
 const hourMs = 3_600_000;
 
@@ -29,19 +30,38 @@ function offsetAt(zone: string, instant: number): string {
   return format.formatToParts(instant).find((part) => part.type === 'timeZoneName')?.value ?? '';
 }
 
-/** Whether `a` and `b` keep the same time at every hour of [from, to): daily, and hourly where either changes. */
+/**
+ * Whether `a` and `b` keep the same time at every hour of [from, to). Looked at weekly, then day by
+ * day over a week in which either zone's offset changed, and hour by hour over such a day: no zone
+ * changes its offset twice within a week (the closest changes in the tz database, Morocco's around
+ * Ramadan, are 35 days apart; windows-time-zones.test.ts checks the running Node.js's data), so a
+ * week whose two ends agree holds no change. About a third of the looks a daily look took: the
+ * first change in each zone waits for them once a day (docs/performance.md).
+ */
 function keepSameTime(a: string, b: string, from: number, to: number): boolean {
-  let previous: [string, string] | undefined;
-  for (let day = from; day < to; day += dayMs) {
-    const now: [string, string] = [offsetAt(a, day), offsetAt(b, day)];
+  return sameAcross(a, b, from, to, [weekMs, dayMs, hourMs]);
+}
+
+/**
+ * Whether `a` and `b` show the same offset at `from`, every `step` after it and at the last hour
+ * before `to`; where either zone's offset changed between two of those looks, the time between them
+ * is looked at again with the next, finer step.
+ */
+function sameAcross(a: string, b: string, from: number, to: number, steps: readonly number[]): boolean {
+  const [step = hourMs, ...finer] = steps;
+  let previous: string[] | undefined;
+  let previousAt = from;
+  for (let at = from; ; at += step) {
+    const last = at >= to - hourMs;
+    const when = last ? to - hourMs : at;
+    const now = [offsetAt(a, when), offsetAt(b, when)];
     if (now[0] !== now[1]) return false;
-    if (previous !== undefined && (previous[0] !== now[0] || previous[1] !== now[1])) {
-      for (let hour = day - dayMs + hourMs; hour < day; hour += hourMs)
-        if (offsetAt(a, hour) !== offsetAt(b, hour)) return false;
-    }
+    const changed = previous !== undefined && (previous[0] !== now[0] || previous[1] !== now[1]);
+    if (changed && finer.length > 0 && !sameAcross(a, b, previousAt, when, finer)) return false;
+    if (last) return true;
     previous = now;
+    previousAt = when;
   }
-  return true;
 }
 
 /** Each Windows zone with the tz database zone CLDR gives for it worldwide (territory 001). */
