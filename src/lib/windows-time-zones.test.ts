@@ -4,17 +4,19 @@ import { windowsTimeZone } from './windows-time-zones.ts';
 
 const now = Date.UTC(2026, 11, 2);
 
-/** Whether two zones show the same offset at every hour of [from, to). */
+/** The zone's offset at `t` ("GMT-08:00"), as the clock says. */
 const formats = new Map<string, Intl.DateTimeFormat>();
+function offset(zone: string, t: number): string | undefined {
+  let format = formats.get(zone);
+  if (format === undefined) {
+    format = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' });
+    formats.set(zone, format);
+  }
+  return format.formatToParts(t).find((p) => p.type === 'timeZoneName')?.value;
+}
+
+/** Whether two zones show the same offset at every hour of [from, to). */
 function sameEveryHour(a: string, b: string, from: number, to: number): boolean {
-  const offset = (zone: string, t: number) => {
-    let format = formats.get(zone);
-    if (format === undefined) {
-      format = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' });
-      formats.set(zone, format);
-    }
-    return format.formatToParts(t).find((p) => p.type === 'timeZoneName')?.value;
-  };
   for (let t = from; t < to; t += 3_600_000) if (offset(a, t) !== offset(b, t)) return false;
   return true;
 }
@@ -40,12 +42,10 @@ describe('windowsTimeZone', () => {
     const to = from + 6 * 365 * day;
     let closest = { days: Infinity, zone: '' };
     for (const zone of Intl.supportedValuesOf('timeZone')) {
-      const format = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' });
-      const at = (t: number) => format.formatToParts(t).find((p) => p.type === 'timeZoneName')?.value;
-      let previous = at(from);
+      let previous = offset(zone, from);
       let changedAt = -Infinity;
       for (let t = from + day; t < to; t += day) {
-        const current = at(t);
+        const current = offset(zone, t);
         if (current === previous) continue;
         if ((t - changedAt) / day < closest.days) closest = { days: (t - changedAt) / day, zone };
         changedAt = t;
