@@ -62,6 +62,27 @@ describe('Graph batching', () => {
           )?.value,
       );
 
+  it('hands a call to the HTTP client in the turn it was made, before the loop checks for more', async () => {
+    // The HTTP client writes on a kept-alive connection only in the loop's check phase: a call
+    // handed over later than that phase's first callbacks leaves a whole turn later.
+    let handedBeforeCheck: boolean | undefined;
+    let checked = false;
+    const provider = new GraphProvider({
+      tokens: under.tokens,
+      graphBaseUrl: under.graph.url,
+      request: (url, init) => {
+        handedBeforeCheck ??= !checked;
+        return under.request(url, init);
+      },
+    });
+    await provider.create(first, item(9), { idempotencyKey: 'create-in-turn' });
+    checked = false;
+    handedBeforeCheck = undefined;
+    setImmediate(() => (checked = true));
+    await provider.create(first, item(10), { idempotencyKey: 'create-in-turn-2' });
+    expect(handedBeforeCheck).toBe(true);
+  });
+
   it('sends calls made together in one $batch, and hands each call its own item', async () => {
     const before = under.graph.stats();
     const items = [1, 2, 3, 4, 5, 6, 7, 8].map(item);
