@@ -12,6 +12,11 @@ export interface CoalescerOptions<T> {
   writeMany: (items: readonly T[]) => Promise<void>;
   /** Items with equal keys are written one after the other, never together. */
   keyOf: (item: T) => string;
+  /**
+   * Runs the write of the items added so far (default: `setImmediate`, once this turn's I/O is
+   * handled, so that every caller of the turn joins it).
+   */
+  schedule?: (write: () => void) => void;
 }
 
 interface Waiting<T> {
@@ -41,7 +46,7 @@ export class Coalescer<T> {
   #schedule(): void {
     if (this.#scheduled || this.#writing) return;
     this.#scheduled = true;
-    setImmediate(() => {
+    (this.#options.schedule ?? setImmediate)(() => {
       this.#scheduled = false;
       this.#writing = true;
       void this.#flush().finally(() => {

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import type { CreatePending, LinkToSave } from '../store/links-repository.ts';
+import type { Repositories } from '../store/repositories.ts';
+import { withCoalescedLinkWrites } from './coalesced-link-writes.ts';
+
+/** Repositories whose link writes note themselves in `log`. */
+function loggingRepos(log: string[]): Repositories {
+  return {
+    links: {
+      saveLinks: (links: readonly LinkToSave[]) => {
+        log.push(`save ${links.map((l) => l.event_id).join(',')}`);
+        return Promise.resolve();
+      },
+      markCreatesPending: (links: readonly CreatePending[]) => {
+        log.push(`intent ${links.map((l) => l.eventId).join(',')}`);
+        return Promise.resolve();
+      },
+    },
+  } as unknown as Repositories;
+}
+
+const link = (eventId: string) => ({ tenant_id: 't', event_id: eventId }) as LinkToSave;
+const intent = (eventId: string) => ({ tenantId: 't', eventId }) as CreatePending;
+
+describe('coalesced link writes', () => {
+  it('writes the links saved in one turn together, after what that turn queued for its check phase', async () => {
+    const log: string[] = [];
+    const repos = withCoalescedLinkWrites(loggingRepos(log));
+    // As when answers are read (a callback of the loop's poll phase): the links are saved, and the
+    // next call of each mailbox is handed to the HTTP client, which writes it in the check phase.
+    const saved = await new Promise<Promise<void>[]>((resolve) =>
+      setTimeout(() => {
+        const saves = [repos.links.saveLink(link('a')), repos.links.saveLink(link('b'))];
+        setImmediate(() => log.push('next call written'));
+        resolve(saves);
+      }, 1),
+    );
+    await Promise.all(saved);
+    expect(log).toEqual(['next call written', 'save a,b']);
+  });
+
+  it('writes an intent in the turn it was made: its create waits for it', async () => {
+    const log: string[] = [];
+    const repos = withCoalescedLinkWrites(loggingRepos(log));
+    const marked = Promise.all([
+      repos.links.markCreatePending(intent('a')),
+      repos.links.markCreatePending(intent('b')),
+    ]);
+    setImmediate(() => log.push('later in the check phase'));
+    await marked;
+    expect(log).toEqual(['intent a,b']);
+  });
+});
