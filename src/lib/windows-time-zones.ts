@@ -27,7 +27,10 @@ function offsetAt(zone: string, instant: number): string {
     format = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' });
     offsetFormats.set(zone, format);
   }
-  return format.formatToParts(instant).find((part) => part.type === 'timeZoneName')?.value ?? '';
+  // The offset ends the text ("12/7/2026, GMT+05:30"): read from `format`, a third of the time
+  // `formatToParts` takes (which builds an object for every part).
+  const text = format.format(instant);
+  return text.slice(text.lastIndexOf('GMT'));
 }
 
 /**
