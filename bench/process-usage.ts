@@ -49,6 +49,25 @@ export function cpuSnapshot(system: RunningSystem): () => CpuUse {
   };
 }
 
+/**
+ * Bytes these processes have caused to be written to storage so far (write_bytes of
+ * /proc/<pid>/io: counted as the pages are dirtied, so SQLite's write-ahead log and the
+ * checkpoints that copy it into the database file both count); undefined where /proc does not say.
+ */
+export function storageBytesWritten(pids: readonly number[]): number | undefined {
+  let sum = 0;
+  for (const pid of pids) {
+    try {
+      const bytes = /write_bytes: (\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1];
+      if (bytes === undefined) return undefined;
+      sum += Number(bytes);
+    } catch {
+      return undefined;
+    }
+  }
+  return sum;
+}
+
 /** The process's peak resident memory (VmHWM), in MB. */
 export function peakRssMb(pid: number | undefined): number | null {
   return statusMb(pid, 'VmHWM');

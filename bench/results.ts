@@ -36,6 +36,11 @@ export interface BenchResult {
    * (SQLite: its pages in use; PostgreSQL: pg_database_size): the changes, traces and links kept.
    */
   databaseBytesPerChange?: number;
+  /**
+   * SQLite: what the service's processes wrote to storage per change over the same span as the
+   * statements (its write-ahead log and the checkpoints that copy it into the database file).
+   */
+  storageBytesWrittenPerChange?: number;
   /** CPU milliseconds the service's processes (serve, workers) used per change. */
   serviceCpuMsPerChange?: number;
   peakRssMb: number | null;

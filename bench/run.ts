@@ -23,7 +23,7 @@ import type { CalendarKind } from '../test/support/calendar-sandboxes.ts';
 import { startSystem, type RunningSystem } from '../test/support/system-processes.ts';
 import type { BaselineSettings } from './baseline-sync.ts';
 import { eventLoad, matchMailboxes, percentile } from './load.ts';
-import { cpuSnapshot, machine, peakRssMb } from './process-usage.ts';
+import { cpuSnapshot, machine, peakRssMb, storageBytesWritten } from './process-usage.ts';
 import { compare, latestResult, save, type BenchResult } from './results.ts';
 import { recordPerf } from './perf-summary.ts';
 import { scenarios, type Scenario, benchDeliveryAllocation } from './scenarios.ts';
@@ -120,7 +120,10 @@ export async function runScenario(
       await perf.stop();
       perf = await recordPerf(options.perfFile, measured());
     };
+    // What SQLite writes to storage is the service's own (its log and checkpoints); PostgreSQL's is its server's.
+    const written = () => (url.startsWith('sqlite:') ? storageBytesWritten(measured()) : undefined);
     let statementsBefore = await system.databaseStatements();
+    let writtenBefore = written();
     const bytesBefore = await databaseBytes(url);
     let sfBefore = (await system.salesforce.stats()).apiCalls;
     let graphBefore = await system.calendars.stats();
@@ -155,6 +158,7 @@ export async function runScenario(
       cpuUsed = cpuSnapshot(system);
       await perfAgain();
       statementsBefore = await system.databaseStatements();
+      writtenBefore = written();
       loaded = Date.now();
     }
     if (warm > 0) {
@@ -171,6 +175,7 @@ export async function runScenario(
       cpuUsed = cpuSnapshot(system);
       await perfAgain();
       statementsBefore = await system.databaseStatements();
+      writtenBefore = written();
       sfBefore = (await system.salesforce.stats()).apiCalls;
     }
 
@@ -235,6 +240,7 @@ export async function runScenario(
     const cpu = cpuUsed();
     await perf?.stop();
     const statements = (await system.databaseStatements()) - statementsBefore;
+    const writtenAfter = written();
     const bytesAfter = await databaseBytes(url);
     const sfCalls = (await system.salesforce.stats()).apiCalls - sfBefore;
     const graph = await system.calendars.stats();
@@ -291,6 +297,9 @@ export async function runScenario(
       ...(bytesBefore === undefined || bytesAfter === undefined
         ? {}
         : { databaseBytesPerChange: Math.round((bytesAfter - bytesBefore) / total) }),
+      ...(writtenBefore === undefined || writtenAfter === undefined || crash !== undefined
+        ? {}
+        : { storageBytesWrittenPerChange: Math.round((writtenAfter - writtenBefore) / counted) }),
       serviceCpuMsPerChange:
         Math.round((serviceRoles.reduce((sum, role) => sum + (cpu.seconds[role] ?? 0), 0) / counted) * 1e5) /
         100,
@@ -567,6 +576,8 @@ async function main(): Promise<void> {
       row('database statements / change', String(result.databaseStatementsPerChange));
     if (result.databaseBytesPerChange !== undefined)
       row('database bytes / change', result.databaseBytesPerChange.toLocaleString('en'));
+    if (result.storageBytesWrittenPerChange !== undefined)
+      row('bytes written to disk / change', result.storageBytesWrittenPerChange.toLocaleString('en'));
     if (result.serviceCpuMsPerChange !== undefined)
       row('service CPU / change', `${result.serviceCpuMsPerChange} ms (serve and workers)`);
     row('peak memory', `${result.peakRssMb ?? '?'} MB`);
