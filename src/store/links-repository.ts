@@ -51,24 +51,51 @@ const itemColumns = [
 
 /**
  * `saveLink` for many Events in one statement per 200 (a worker's links of one moment, written
- * together). Each Event may appear once.
+ * together), and one more for those whose link moved to another mailbox. Each Event may appear once.
  */
 export async function saveLinks(db: Kysely<Database>, links: readonly LinkToSave[]): Promise<void> {
+  const rows = links.map(({ now, ...row }) => ({
+    ...row,
+    created_at: now,
+    updated_at: now,
+    pending_create_at: null,
+  }));
+  const written = await insertLinksInPlace(db, rows);
+  if (written.length === rows.length) return;
+  const done = new Set(written.map((row) => row.event_id));
   await insertLinks(
     db,
-    links.map(({ now, ...row }) => ({ ...row, created_at: now, updated_at: now, pending_create_at: null })),
+    rows.filter((row) => !done.has(row.event_id)),
   );
 }
 
 const savedColumns = [...itemColumns, 'record_json', 'record_through_change_id'] as const;
 
+/** What a save sets on an Event's link: what its item is now; created_at stays the first one's. */
+const setSaved = (keep: readonly string[]) =>
+  `on conflict (tenant_id, event_id) do update set ${savedColumns
+    .filter(
+      (column) => !['tenant_id', 'event_id', 'created_at', 'pending_create_at', ...keep].includes(column),
+    )
+    .map((column) => `${column} = excluded.${column}`)
+    .join(', ')}, pending_create_at = null`;
+
+// A save nearly always finds the link in the mailbox it names (its create's intent put it there,
+// or an earlier sync did), and an UPDATE that sets mailbox_id rewrites the link's entry in the
+// index by mailbox (links_mailbox) even when the value is the same: on SQLite a random page of
+// that index a link, written whole (in `burst`, 23.0 KB written to disk a change against 20.3 KB
+// without; docs/performance.md). So a save first updates the links whose mailbox is unchanged
+// without naming the column, and inserts the new ones; those that moved mailbox are written by a
+// second statement.
+const insertLinksInPlace = bulkInsert<Database, 'links', keyof LinkRow, 'event_id'>('links', savedColumns, {
+  rowsPerStatement: 200,
+  tail: `${setSaved(['mailbox_id'])} where "links"."mailbox_id" = excluded.mailbox_id`,
+  returning: ['event_id'],
+});
+
 const insertLinks = bulkInsert<Database, 'links', keyof LinkRow>('links', savedColumns, {
   rowsPerStatement: 200,
-  // What an Event's item is now replaces what was known; created_at stays the first one's.
-  tail: `on conflict (tenant_id, event_id) do update set ${savedColumns
-    .filter((column) => !['tenant_id', 'event_id', 'created_at', 'pending_create_at'].includes(column))
-    .map((column) => `${column} = excluded.${column}`)
-    .join(', ')}, pending_create_at = null`,
+  tail: setSaved([]),
 });
 
 export interface LinkRecord {

@@ -79,6 +79,40 @@ describeEachBackend('links written together', (database) => {
     });
   });
 
+  it('saves links in their mailbox in one statement, and moves a link to another mailbox with one more', async () => {
+    const other = await seedMailbox(db(), tenantId, { id: `other-${tenantId}`, at: now });
+    const { statements } = database.store;
+    let before = statements.sent;
+    await saveLinks(db(), [saved('E1', 'item-1', 'h1'), saved('E2', 'item-2', 'h2')]);
+    expect(statements.sent - before).toBe(1);
+
+    before = statements.sent;
+    await saveLinks(db(), [
+      { ...saved('E1', 'item-1b', 'h1b'), now: now + 2000 },
+      { ...saved('E2', 'item-2b', 'h2b'), mailbox_id: other, now: now + 2000 },
+      { ...saved('E3', 'item-3', 'h3'), mailbox_id: other, now: now + 2000 },
+    ]);
+    expect(statements.sent - before).toBe(2);
+    const links = await findLinks(db(), tenantId, ['E1', 'E2', 'E3']);
+    expect(
+      [...links.values()]
+        .map((l) => [l.event_id, l.mailbox_id, l.item_id, l.content_hash, l.created_at, l.updated_at])
+        .sort(),
+    ).toEqual([
+      ['E1', mailboxId, 'item-1b', 'h1b', now + 1000, now + 2000],
+      ['E2', other, 'item-2b', 'h2b', now + 1000, now + 2000],
+      ['E3', other, 'item-3', 'h3', now + 2000, now + 2000],
+    ]);
+
+    before = statements.sent;
+    await saveLinks(db(), [{ ...saved('E2', 'item-2c', 'h2c'), mailbox_id: other, now: now + 3000 }]);
+    expect(statements.sent - before).toBe(1);
+    expect((await findLinks(db(), tenantId, ['E2'])).get('E2')).toMatchObject({
+      mailbox_id: other,
+      item_id: 'item-2c',
+    });
+  });
+
   it('writes 450 links in three statements of at most 200, and their traces in two of at most 300, each row its own', async () => {
     const eventIds = Array.from({ length: 450 }, (_, i) => `E${String(i).padStart(3, '0')}`);
     const { statements } = database.store;
