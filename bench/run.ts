@@ -292,7 +292,7 @@ export async function runScenario(
       throttled: graph.throttled - graphBefore.throttled,
       // A killed process took its count with it: none is given for a run with a crash.
       ...(crash === undefined
-        ? { databaseStatementsPerChange: Math.round((statements / counted) * 100) / 100 }
+        ? { databaseStatementsPerChange: Math.round((statements / counted) * 1000) / 1000 }
         : {}),
       ...(bytesBefore === undefined || bytesAfter === undefined
         ? {}
