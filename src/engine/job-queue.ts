@@ -84,6 +84,11 @@ export class JobQueue {
     this.#sharers = Math.max(1, Math.floor(nodes));
   }
 
+  /** The nodes alive and sharing the work, as last told (1 until then). */
+  get sharers(): number {
+    return this.#sharers;
+  }
+
   /**
    * Upserts the job for `key`. Pass `tx` to enqueue inside the caller's transaction.
    * `delayMs` is the settle window; `changeAt` when the change happened (default now).

@@ -1,7 +1,8 @@
 // Writes what finished jobs came to — their traces, the records kept with unchanged links, and
 // their outcomes — in one transaction per flush. Jobs finish one by one; they are written
-// together ("group commit"): a flush takes everything that finished in the 20 ms before it and
-// while the last one was written, so under load many jobs share a transaction. When the
+// together ("group commit"): a flush takes everything that finished in the 20 ms before it (up to
+// 20 ms more for each other node sharing the work, while fewer than 100 have) and while the last
+// one was written, so under load many jobs share a transaction. When the
 // database is away, a flush is tried again every second, as long as the jobs' leases can still be
 // ours (a write after that is refused by the lease check and changes nothing): an outage of a few
 // seconds costs no job a rerun.
@@ -32,6 +33,8 @@ export class JobSettler {
   readonly #logger: Logger;
   readonly #retryMs: number;
   readonly #gatherMs: number;
+  readonly #gatherJobs: number;
+  readonly #sharers: () => number;
   readonly #mayStillWrite: (job: ClaimedJob) => boolean;
   readonly #now: () => number;
   #pending: Pending[] = [];
@@ -47,10 +50,16 @@ export class JobSettler {
     /** The clock, for jobs made due at once (default Date.now). */
     now?: () => number;
     retryMs?: number;
-    /** How long a write waits for more finished jobs to join it (default 20 ms). */
+    /** How long a write waits for more finished jobs to join it (default 20 ms)… */
     gatherMs?: number;
+    /** …and, while fewer than this many have (default 100)… */
+    gatherJobs?: number;
+    /** …waits again, up to this many times gatherMs in all: the nodes sharing the work (default 1). */
+    sharers?: () => number;
   }) {
     this.#gatherMs = deps.gatherMs ?? 20;
+    this.#gatherJobs = deps.gatherJobs ?? 100;
+    this.#sharers = deps.sharers ?? (() => 1);
     this.#mayStillWrite = deps.mayStillWrite;
     this.#now = deps.now ?? Date.now;
     this.#queue = deps.queue;
@@ -78,8 +87,19 @@ export class JobSettler {
   async #flushAll(): Promise<void> {
     while (this.#pending.length > 0) {
       // Jobs of a claim finish a few milliseconds apart: a moment's wait lets them share one
-      // transaction (and its statements) instead of one each.
-      if (this.#pending.length < 500) await sleep(this.#gatherMs);
+      // transaction (and its statements) instead of one each. A worker that shares the work with
+      // n - 1 other nodes finishes about an n-th as many jobs a moment as it would alone: while
+      // few have finished, it waits up to n moments, so that its transactions carry about as many
+      // jobs, and the database sees about as many statements a change, as one node's would.
+      if (this.#pending.length < 500) {
+        const began = performance.now();
+        const atMostMs = this.#gatherMs * Math.max(1, this.#sharers());
+        do await sleep(this.#gatherMs);
+        while (
+          this.#pending.length < this.#gatherJobs &&
+          performance.now() - began + this.#gatherMs <= atMostMs
+        );
+      }
       const batch = this.#pending;
       this.#pending = [];
       let written: Map<number, SettledAs> | undefined;

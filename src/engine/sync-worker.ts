@@ -118,6 +118,7 @@ export class SyncWorker {
       logger: deps.logger,
       now: () => deps.clock.now(),
       mayStillWrite: (job) => (this.#runOf(job)?.leaseExpiresAt ?? 0) > deps.clock.now(),
+      sharers: () => deps.queue.sharers,
     });
     deps.presence?.onLost(() => {
       for (const held of this.#held.values()) this.#giveUp(held, 'lost');
