@@ -1,6 +1,6 @@
 // The one SQLite connection is shared in arrival order: every caller gets its turn once, alone,
 // and a transaction holds the connection until it ends.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kysely, sql } from 'kysely';
@@ -56,6 +56,28 @@ describe('NodeSqliteDialect', () => {
         ),
       );
       expect((await db.selectFrom('counter').select('n').executeTakeFirstOrThrow()).n).toBe(200);
+    } finally {
+      await db.destroy();
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('checkpoints its write-ahead log every 10,000 pages, not every 1,000', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'sqlite-dialect-'));
+    const path = join(folder, 'db');
+    const db = new Kysely<{ blobs: { data: string } }>({
+      dialect: new NodeSqliteDialect({ path, busyTimeoutMs: 1000 }),
+    });
+    try {
+      await sql`create table blobs (data text not null)`.execute(db);
+      // 12 MB in 120 transactions: SQLite's default would have copied the log into the database
+      // file at 4 MB and begun it again from its start.
+      for (let i = 0; i < 120; i++)
+        await db
+          .insertInto('blobs')
+          .values({ data: `${i}`.padEnd(100_000, 'x') })
+          .execute();
+      expect(statSync(`${path}-wal`).size).toBeGreaterThan(10_000_000);
     } finally {
       await db.destroy();
       rmSync(folder, { recursive: true, force: true });

@@ -171,6 +171,12 @@ class NodeSqliteDatabase implements SqliteDatabase {
     // last commits, and then the intake positions stored beside them roll back too.
     this.#db.exec('pragma synchronous = normal');
     this.#db.exec('pragma foreign_keys = on');
+    // A page changed in a transaction goes to the write-ahead log whole, and into the database
+    // file at the next checkpoint, however many times it changed since the last: checkpoints
+    // every 10,000 pages (40 MB of log) instead of SQLite's 1,000 copy the pages that change
+    // all the time (the queue's, the indexes' upper levels) a tenth as often. Measured: 16 % fewer
+    // bytes written to disk a change in `burst`, 12 % in `steady` (docs/performance.md).
+    this.#db.exec('pragma wal_autocheckpoint = 10000');
     const { onCompileCheck } = options;
     if (onCompileCheck !== undefined)
       this.#db.setAuthorizer(() => {
