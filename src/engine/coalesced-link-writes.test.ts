@@ -39,6 +39,24 @@ describe('coalesced link writes', () => {
     expect(log).toEqual(['next call written', 'save a,b']);
   });
 
+  it('with other nodes sharing the work, gathers the links saved a few milliseconds apart into one write', async () => {
+    const log: string[] = [];
+    const repos = withCoalescedLinkWrites(loggingRepos(log), () => 3);
+    const first = repos.links.saveLink(link('a'));
+    // A few turns and milliseconds later (the answers of another batch).
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await Promise.all([first, repos.links.saveLink(link('b'))]);
+    expect(log).toEqual(['save a,b']);
+
+    // Alone, a save is written within two turns of the event loop, no timer waited for.
+    const alone: string[] = [];
+    const own = withCoalescedLinkWrites(loggingRepos(alone), () => 1);
+    const saved = own.links.saveLink(link('c'));
+    await new Promise((resolve) => setImmediate(() => setImmediate(() => setImmediate(resolve))));
+    expect(alone).toEqual(['save c']);
+    await saved;
+  });
+
   it('writes an intent in the turn it was made: its create waits for it', async () => {
     const log: string[] = [];
     const repos = withCoalescedLinkWrites(loggingRepos(log));

@@ -107,7 +107,7 @@ export class SyncWorker {
 
   constructor(deps: SyncWorkerDeps) {
     // The links of the Events synced side by side are written together (one statement per moment).
-    this.#deps = { ...deps, repos: withCoalescedLinkWrites(deps.repos) };
+    this.#deps = { ...deps, repos: withCoalescedLinkWrites(deps.repos, () => deps.queue.sharers) };
     this.#leaseMs = deps.leaseMs ?? 60_000;
     // Real time, not the business clock: the limits are the provider's, measured as it measures them.
     this.#limiter = new MailboxLimiter(Date.now, (ms) => deps.metrics?.mailboxWait(ms));
