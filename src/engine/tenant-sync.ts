@@ -234,15 +234,20 @@ async function syncEvent(
   const link = currentLink(deps, batch, job.eventId, story);
   const found = batch.read.events.get(job.eventId) ?? null;
   const event = found === null || 'problem' in found ? undefined : found.event;
-  // The record this sync uses, kept with the link: later CDC edits are folded onto it.
+  // The record this sync uses, kept with the link: later CDC edits are folded onto it. A record
+  // composed without edits keeps the text it was read from.
+  const composed = batch.known.composed.get(job.eventId);
   const used =
     found === null || 'problem' in found
       ? { json: null, throughChangeId: null }
       : {
-          json: JSON.stringify(found.record),
+          json:
+            composed?.json !== undefined && composed.record === found.record
+              ? composed.json
+              : JSON.stringify(found.record),
           throughChangeId: batch.read.readFromSalesforce.has(job.eventId)
             ? (batch.known.latestChangeId.get(job.eventId) ?? null)
-            : (batch.known.composed.get(job.eventId)?.throughChangeId ?? null),
+            : (composed?.throughChangeId ?? null),
         };
   if (found === null) story.add('read', 'the Event is gone from Salesforce');
   else if (event !== undefined)

@@ -121,6 +121,33 @@ describeEachBackend('known from changes', (database) => {
     });
   });
 
+  it('gives a record composed without edits as the text it was read from, and one with edits as none', async () => {
+    await record([created('T1', 0, 'Created'), created('T2', 0, 'Created'), other('T3', 'update', 'poll')]);
+    await record([edited('T2', 1, { Subject: 'Edited' })]);
+    const [polled] = await ids('T3');
+    const linkText = '{"Id":"T3","Subject":"Linked","SystemModstamp":"2026-11-24T09:00:00.000+0000"}';
+    await link('T3', linkText, polled!);
+    const stored = await db()
+      .selectFrom('changes')
+      .select('payload_json')
+      .where('tenant_id', '=', tenantId)
+      .where('event_id', '=', 'T1')
+      .executeTakeFirstOrThrow();
+    const known = await knownFromChanges(
+      db(),
+      tenantId,
+      ['T1', 'T2', 'T3'],
+      await findLinks(db(), tenantId, ['T1', 'T2', 'T3']),
+    );
+    // The CREATE's own payload and the link's own text, not a new writing of the same record.
+    expect(known.composed.get('T1')).toMatchObject({ edits: 0, json: stored.payload_json });
+    expect(JSON.parse(known.composed.get('T1')!.json!)).toEqual(known.composed.get('T1')!.record);
+    expect(known.composed.get('T3')).toMatchObject({ base: 'last-synced', edits: 0, json: linkText });
+    // An edit folded on: the record is new, and no text is given for it.
+    expect(known.composed.get('T2')).toMatchObject({ edits: 1, record: { Subject: 'Edited' } });
+    expect(known.composed.get('T2')!.json).toBeUndefined();
+  });
+
   it('takes whichever base includes more: a CREATE recorded after the link was read wins', async () => {
     // Polling saw the new Event first; it was read and linked; then its CDC CREATE and an edit came.
     await record([other('E3', 'create', 'poll')]);

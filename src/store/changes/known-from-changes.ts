@@ -18,6 +18,12 @@ export interface ComposedEvent {
   throughChangeId: number;
   base: EventRecordBase['kind'];
   edits: number;
+  /**
+   * The record's JSON text, when no edit was folded onto the base: the text the base was read
+   * from (the change's payload or the link's record), so the link keeps it without writing the
+   * same record out again.
+   */
+  json?: string | undefined;
 }
 
 export interface KnownFromChanges {
@@ -107,7 +113,11 @@ export async function knownFromChanges(
       )
       .execute();
     const later = new Map<string, LaterChange[]>();
+    /** The text of each Event's base change (its CDC CREATE's whole record). */
+    const baseTexts = new Map<string, string>();
     for (const row of rows) {
+      if (row.payload_json !== null && plans.get(row.event_id)?.base?.throughChangeId === Number(row.id))
+        baseTexts.set(row.event_id, row.payload_json);
       const changes = later.get(row.event_id) ?? [];
       changes.push({
         id: Number(row.id),
@@ -139,7 +149,13 @@ export async function knownFromChanges(
         changes.filter((change) => change.id > (base?.throughChangeId ?? latest)),
       );
       if ('unknown' in composed) known.unknown.set(eventId, composed.unknown);
-      else known.composed.set(eventId, composed);
+      else {
+        const text = base?.kind === 'last-synced' ? base.linkRecordJson : baseTexts.get(eventId);
+        known.composed.set(
+          eventId,
+          composed.edits === 0 && text !== undefined ? { ...composed, json: text } : composed,
+        );
+      }
     }
   }
   for (const eventId of eventIds)
