@@ -20,7 +20,7 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { BackendCapabilities } from '../backend.ts';
 import { jobLanes, type Database, type JobLane, type JobRow } from '../schema.ts';
 import { syncingConnection } from './job.ts';
-import { toClaimedJob, type ClaimedJob } from './job.ts';
+import { claimedJobColumns, toClaimedJob, type ClaimedJob } from './job.ts';
 
 export interface ClaimJobs {
   workerId: string;
@@ -60,7 +60,7 @@ export async function claimJobs(
   // `beyondLive` reconciliation and bulk jobs (`k` numbers them in rank order).
   // (On SQLite a bare `limit ?` would have this statement compiled again at every claim: backend.ts.)
   const taken = backend.limitBySubquery ? sql`(select ${limit})` : sql`${limit}`;
-  const { rows } = await sql<JobRow>`
+  const { rows } = await sql<Pick<JobRow, (typeof claimedJobColumns)[number]>>`
     with recursive ${sql.join(lanes, sql`, `)},
          ranked as (
            select id, lane, case when n < ${first} then n else n + ${reserve} end as score
@@ -83,7 +83,7 @@ export async function claimJobs(
            attempts = attempts + 1, updated_at = ${claim.now}
      where state = 'waiting'
        and id in (select id from capped where lane = ${jobLanes.live} or k <= ${beyondLive} order by score limit ${taken})
-    returning *`.execute(db);
+    returning ${sql.join(claimedJobColumns.map((column) => sql.id(column)))}`.execute(db);
   return rows.map(toClaimedJob).sort((a, b) => a.runAt - b.runAt || a.id - b.id);
 }
 

@@ -23,7 +23,20 @@ export interface ClaimedJob extends JobKey {
   lane: JobLane;
 }
 
-export function toClaimedJob(row: JobRow): ClaimedJob {
+/** The columns a claimed job is made of (what a claim returns). */
+export const claimedJobColumns = [
+  'id',
+  'tenant_id',
+  'event_id',
+  'attempts',
+  'run_at',
+  'first_change_at',
+  'lease_expires_at',
+  'last_error',
+  'lane',
+] as const;
+
+export function toClaimedJob(row: Pick<JobRow, (typeof claimedJobColumns)[number]>): ClaimedJob {
   return {
     id: Number(row.id),
     tenantId: row.tenant_id,
