@@ -207,6 +207,37 @@ describe('Graph batching', () => {
     }
   });
 
+  it('waits for a batch that is only as late as Graph has been answering, though a later call was answered promptly', async () => {
+    // As when four workers start on two cores with 500 calls each: answers take more than the
+    // patience for a while, and a lone call now and then comes back quickly.
+    const patient = patientProvider(); // patience 300 ms
+    await under.tokens.token();
+    under.graph.setLatency(600);
+    try {
+      // Graph's answers of late: about 600 ms each (one mailbox's calls made together go alone).
+      await Promise.all(
+        [71, 72, 73].map((n) => patient.create(first, item(n), { idempotencyKey: `late-${n}` })),
+      );
+      const before = under.graph.stats();
+      const batch = Promise.all([
+        patient.create(first, item(74), { idempotencyKey: 'late-74' }),
+        patient.create(second, item(75), { idempotencyKey: 'late-75' }),
+      ]);
+      await waitFor(() => under.graph.stats().requests - before.requests === 2, {
+        what: 'the batch handled',
+      });
+      under.graph.setLatency(20);
+      // Sent after the batch and answered promptly: alone, the sign of a hung call in the batch.
+      await patient.create(first, item(76), { idempotencyKey: 'late-76' });
+      const refs = await batch;
+      // The batch, 300 ms past its patience and not four times Graph's 600 ms late, was waited for.
+      expect(under.graph.stats().httpRequests - before.httpRequests).toBe(2);
+      expect(refs.map((r) => r.itemId).every((id) => id !== '')).toBe(true);
+    } finally {
+      under.graph.setLatency(20);
+    }
+  });
+
   it('sends each call of a batch whose connection dropped again alone: none fails for another, none is made twice', async () => {
     // Dropped after the second mailbox's create was stored: the batch gets no answer at all.
     under.graph.failNext('reset', { afterCommit: true, mailbox: second });

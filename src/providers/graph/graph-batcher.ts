@@ -28,9 +28,11 @@
 // and a bad one fails, or keeps its caller waiting, alone. (Failing them all instead cost every
 // request of the batch an attempt: under 20 % of calls failing, some Events ran out of attempts.)
 // Past the patience a batch counts as hung only when a request sent after it was answered
-// promptly; when none was, Graph or this machine is slow for every request, and sending twenty
-// more each would add to what makes them slow: such a batch is waited for up to four times the
-// patience.
+// promptly, and it has waited four times as long as Graph's answers take of late (the median of
+// the latest 32): when no later request was answered promptly, or answers come slowly for all
+// (four workers on two cores, each starting with 500 calls at once, waited 1-2 s for theirs), Graph
+// or this machine is slow for every request, and sending twenty more each would add to what
+// makes them slow: such a batch is waited for up to four times the patience.
 // Sending again is safe: a create carries its transactionId, so one Graph had stored returns the
 // item it made; an update sets the same values; a delete of a deleted item is "not found", which
 // the provider reads as gone.
@@ -82,6 +84,9 @@ interface SubResponse {
   body?: unknown;
 }
 
+/** Answers whose times tell how long Graph takes of late. */
+const answerTimesKept = 32;
+
 /** Statuses a Response may not carry a body with. */
 const nullBodyStatuses = new Set([101, 103, 204, 205, 304]);
 
@@ -91,6 +96,9 @@ export class GraphBatcher {
   #scheduled = false;
   /** When the latest request (a batch, or one alone) was sent that Graph answered within half the patience. */
   #promptlyAnsweredSentAt = -Infinity;
+  /** How long the latest answers took (ms, a ring of answerTimesKept), for how late is late now. */
+  readonly #answerMs: number[] = [];
+  #answerNext = 0;
 
   constructor(options: GraphBatcherOptions) {
     this.#options = options;
@@ -153,8 +161,17 @@ export class GraphBatcher {
 
   /** Graph began to answer a request (a batch, or one alone) sent at `sentAt`: notes whether promptly. */
   #noteAnswer(sentAt: number): void {
-    if (performance.now() - sentAt <= (this.#options.batchPatienceMs ?? 2000) / 2)
+    const took = performance.now() - sentAt;
+    if (took <= (this.#options.batchPatienceMs ?? 2000) / 2)
       this.#promptlyAnsweredSentAt = Math.max(this.#promptlyAnsweredSentAt, sentAt);
+    this.#answerMs[this.#answerNext] = took;
+    this.#answerNext = (this.#answerNext + 1) % answerTimesKept;
+  }
+
+  /** How long Graph's answers take of late: the median of the latest (0 before any). */
+  #typicalAnswerMs(): number {
+    const sorted = this.#answerMs.toSorted((a, b) => a - b);
+    return sorted[sorted.length >> 1] ?? 0;
   }
 
   async #batch(group: readonly Pending[], sentAt: number): Promise<void> {
@@ -174,8 +191,9 @@ export class GraphBatcher {
         () =>
           setImmediate(() => {
             if (answered || patience.signal.aborted) return;
-            if (this.#promptlyAnsweredSentAt > sentAt || performance.now() - sentAt >= 4 * patienceMs)
-              patience.abort(new Error("Graph's batch answer is late"));
+            const waited = performance.now() - sentAt;
+            const hung = this.#promptlyAnsweredSentAt > sentAt && waited >= 4 * this.#typicalAnswerMs();
+            if (hung || waited >= 4 * patienceMs) patience.abort(new Error("Graph's batch answer is late"));
             else lookAfter(patienceMs);
           }),
         ms,
