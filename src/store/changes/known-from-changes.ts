@@ -116,7 +116,8 @@ export async function knownFromChanges(
     /** The text of each Event's base change (its CDC CREATE's whole record). */
     const baseTexts = new Map<string, string>();
     for (const row of rows) {
-      if (row.payload_json !== null && plans.get(row.event_id)?.base?.throughChangeId === Number(row.id))
+      const base = plans.get(row.event_id)?.base;
+      if (base?.kind === 'cdc-create' && base.throughChangeId === Number(row.id) && row.payload_json !== null)
         baseTexts.set(row.event_id, row.payload_json);
       const changes = later.get(row.event_id) ?? [];
       changes.push({
