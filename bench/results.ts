@@ -43,6 +43,12 @@ export interface BenchResult {
   storageBytesWrittenPerChange?: number;
   /** CPU milliseconds the service's processes (serve, workers) used per change. */
   serviceCpuMsPerChange?: number;
+  /**
+   * The service's processes' CPU (serve, workers) ÷ the calendar sandbox's CPU in the same run, which
+   * served the same calls: a ratio that holds from machine to machine, and under a load on the machine
+   * that slows every process alike (`burst`'s target; `scale-out-4` against `scale-out-1`).
+   */
+  serviceCpuOverSandbox?: number;
   peakRssMb: number | null;
   /** Scenarios with worker processes: the largest peak resident memory among them. */
   workersPeakRssMb?: number | null;

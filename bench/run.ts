@@ -20,7 +20,7 @@ import pg from 'pg';
 import { auditMailboxes } from '../test/support/mailbox-audit.ts';
 import { providerPluginNamed } from '../src/providers/registry.ts';
 import type { CalendarKind } from '../test/support/calendar-sandboxes.ts';
-import { startSystem, type RunningSystem } from '../test/support/system-processes.ts';
+import { calendarSandboxRole, startSystem, type RunningSystem } from '../test/support/system-processes.ts';
 import type { BaselineSettings } from './baseline-sync.ts';
 import { eventLoad, matchMailboxes, percentile } from './load.ts';
 import { cpuSnapshot, machine, peakRssMb, storageBytesWritten } from './process-usage.ts';
@@ -249,6 +249,8 @@ export async function runScenario(
     const counted = total - warmed;
     if (counted <= 0) throw new Error(`every change was synced before the warm-up (${warm}) was over`);
     const drainSeconds = (drained - (drainFrom ?? firstCommit)) / 1000;
+    const serviceCpu = serviceRoles.reduce((sum, role) => sum + (cpu.seconds[role] ?? 0), 0);
+    const sandboxCpu = cpu.seconds[calendarSandboxRole(options.provider ?? 'graph')] ?? 0;
     const floorMs = scenario.salesforceLatencyMs + scenario.cdcDelayMs + scenario.graphLatencyMs;
     const overFloor = (ms: number) => Math.round((ms / floorMs) * 100) / 100;
     const minimumSeconds = theoreticalMinimumSeconds(
@@ -300,9 +302,8 @@ export async function runScenario(
       ...(writtenBefore === undefined || writtenAfter === undefined || crash !== undefined
         ? {}
         : { storageBytesWrittenPerChange: Math.round((writtenAfter - writtenBefore) / counted) }),
-      serviceCpuMsPerChange:
-        Math.round((serviceRoles.reduce((sum, role) => sum + (cpu.seconds[role] ?? 0), 0) / counted) * 1e5) /
-        100,
+      serviceCpuMsPerChange: Math.round((serviceCpu / counted) * 1e5) / 100,
+      ...(sandboxCpu > 0 ? { serviceCpuOverSandbox: Math.round((serviceCpu / sandboxCpu) * 100) / 100 } : {}),
       peakRssMb: peakRssMb(measuredPid()),
       ...(scenario.workers === undefined
         ? {}
@@ -580,6 +581,11 @@ async function main(): Promise<void> {
       row('bytes written to disk / change', result.storageBytesWrittenPerChange.toLocaleString('en'));
     if (result.serviceCpuMsPerChange !== undefined)
       row('service CPU / change', `${result.serviceCpuMsPerChange} ms (serve and workers)`);
+    if (result.serviceCpuOverSandbox !== undefined)
+      row(
+        `service CPU ÷ ${result.provider ?? 'graph'} sandbox's`,
+        `${result.serviceCpuOverSandbox}× (the same calls served)`,
+      );
     row('peak memory', `${result.peakRssMb ?? '?'} MB`);
     if (result.workersPeakRssMb !== undefined)
       row('peak memory of a worker', `${result.workersPeakRssMb ?? '?'} MB (the largest)`);

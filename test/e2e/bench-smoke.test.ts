@@ -29,6 +29,10 @@ function expectEveryFigure(result: BenchResult, changes = 40): void {
     expect.arrayContaining(['salesforce sandbox', 'Graph sandbox', 'harness']),
   );
   expect(result.machine.cores).toBeGreaterThan(0);
+  // The service's CPU over the Graph sandbox's, in the same run (none when the sandbox used none).
+  const { service = 0, workers = 0, 'Graph sandbox': sandbox = 0 } = result.cpu.seconds;
+  if (sandbox > 0) expect(result.serviceCpuOverSandbox).toBeCloseTo((service + workers) / sandbox, 2);
+  else expect(result.serviceCpuOverSandbox).toBeUndefined();
 }
 
 it('runs the smoke scenario, then the baseline on the same load, and compares them', async () => {

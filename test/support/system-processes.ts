@@ -29,6 +29,10 @@ import { TestBrowser } from './test-browser.ts';
 
 const salesforceLauncher = fileURLToPath(new URL('../../sandbox/salesforce/main.ts', import.meta.url));
 
+/** How a calendar sandbox of this kind is known among the system's processes (the only one of its kind). */
+export function calendarSandboxRole(kind: CalendarKind): string {
+  return { graph: 'Graph sandbox', google: 'Google sandbox', ews: 'EWS sandbox' }[kind];
+}
 export interface SystemOptions {
   databaseUrl: string;
   owners: number;
@@ -280,8 +284,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         call,
         fetchImpl,
       });
-      const label = { graph: 'Graph sandbox', google: 'Google sandbox', ews: 'EWS sandbox' }[kind];
-      running.push({ child: started.child, exited: started.exited, role: role(label) });
+      running.push({ child: started.child, exited: started.exited, role: role(calendarSandboxRole(kind)) });
       return started.sandbox;
     };
     const providers: SystemProvider[] = [];
