@@ -52,8 +52,15 @@ async function main(): Promise<void> {
     platform: 'node',
     target: 'node24',
     minify: true,
-    // Names of functions and classes stay as written: libraries and error reports read them.
-    keepNames: true,
+    // Functions and classes keep the short names minifying gave them. Keeping those written
+    // (esbuild's keepNames) gives every function a \`name\` property of its own at load: 4-5 MB more
+    // at rest (docs/performance.md). What reads a class's name reads a built-in's (Error,
+    // DOMException, TypedArrays), and the log's error type is the error's own name (src/lib/logger.ts).
+    keepNames: false,
+    // A minified stack reads as the sources' with NODE_OPTIONS=--enable-source-maps (docs/operations.md);
+    // without it Node.js never reads the maps. They point at src/ and node_modules/, which ship beside.
+    sourcemap: 'linked',
+    sourcesContent: false,
     // Non-ASCII characters as escapes, so V8 holds the source in one byte a character, not two.
     charset: 'ascii',
     legalComments: 'linked',

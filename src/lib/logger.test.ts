@@ -36,4 +36,20 @@ describe('logger', () => {
     for (const secret of ['AT-1', 'RT-1', 'AT-2', 'CS-1', 'whsec_1']) expect(line).not.toContain(secret);
     expect(line).toContain('https://acme.my.salesforce.com');
   });
+
+  it("gives an error's own name as its type, whatever its class is called", () => {
+    const { lines, logger } = capture();
+    // As the bundle leaves a class: a short name of its own, the error's name as written.
+    class Xq extends Error {
+      override readonly name = 'RetryableError';
+    }
+    logger.warn({ err: new Xq('Graph answered 503') }, 'call failed');
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      err: { type: 'RetryableError', message: 'Graph answered 503' },
+    });
+    logger.warn({ err: new TypeError('bad') }, 'call failed');
+    expect(JSON.parse(lines[1]!)).toMatchObject({ err: { type: 'TypeError', message: 'bad' } });
+    logger.warn({ err: 'not an error' }, 'call failed');
+    expect(JSON.parse(lines[2]!)).toMatchObject({ err: 'not an error' });
+  });
 });

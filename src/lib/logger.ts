@@ -30,6 +30,13 @@ export function redactionPaths(): string[] {
   return prefixes.flatMap((prefix) => secretFieldNames.map((name) => `${prefix}${name}`));
 }
 
+function serializeError(error: unknown): unknown {
+  const serialized = pino.stdSerializers.err(error as Error) as unknown;
+  return error instanceof Error && typeof serialized === 'object' && serialized !== null
+    ? { ...serialized, type: error.name }
+    : serialized;
+}
+
 export function createLogger(options: { level: LogLevel; destination?: DestinationStream }): Logger {
   return pino(
     {
@@ -38,6 +45,9 @@ export function createLogger(options: { level: LogLevel; destination?: Destinati
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: redactionPaths(), censor: '[redacted]' },
       formatters: { level: (label) => ({ level: label }) },
+      // An error's type is its name, not its class's: the bundle (scripts/bundle.ts) shortens the
+      // names of classes, and every error of the service names itself (src/lib/errors.ts).
+      serializers: { err: serializeError },
     },
     options.destination ?? pino.destination({ fd: 2, sync: false }),
   );
