@@ -331,17 +331,20 @@ export async function runScenario(
     };
   } finally {
     const log = system.serviceOutput();
+    const workerLogs = system.workerOutputs();
     await system.close();
-    if (options.keepDir !== undefined) keep(options.keepDir, log, dir);
+    if (options.keepDir !== undefined) keep(options.keepDir, log, workerLogs, dir);
     await postgres?.drop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-/** --keep: the service's log and the SQLite database, to read an Event's story after the run. */
-function keep(into: string, log: string, dir: string): void {
+/** --keep: the service's and the workers' logs and the SQLite database, to read an Event's story after the run. */
+function keep(into: string, log: string, workerLogs: readonly string[], dir: string): void {
   mkdirSync(into, { recursive: true });
   writeFileSync(join(into, 'service.log'), log);
+  for (const [i, workerLog] of workerLogs.entries())
+    writeFileSync(join(into, `worker-${i + 1}.log`), workerLog);
   for (const file of ['bench.db', 'bench.db-wal', 'bench.db-shm'])
     if (existsSync(join(dir, file))) cpSync(join(dir, file), join(into, file));
 }
@@ -466,7 +469,7 @@ async function main(): Promise<void> {
     `  --profile <dir>  write a CPU profile of the service, run from its sources, there (summarise it with npm run bench:profile)\n` +
     `  --perf <file>    record the service's processes, every thread, with Linux perf while the changes sync (summarise it with npm run bench:perf)\n` +
     `  --node-args <flags>  Node.js flags for the service's processes, e.g. --no-optimize-for-size\n` +
-    `  --keep <dir>     keep the service's log and (SQLite) its database there after the run\n` +
+    `  --keep <dir>     keep the service's log (and each worker's) and (SQLite) its database there after the run\n` +
     `  --minutes <n>    soak only: how long the load runs (default 20)\n` +
     `  -h, --help       this text\n\n` +
     `Scenarios:\n${Object.entries(scenarios)

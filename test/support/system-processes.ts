@@ -193,6 +193,8 @@ export interface RunningSystem {
   /** Reconnects the tenant through the tenant page (after its grant was revoked). */
   reconnect(): Promise<void>;
   serviceOutput(): string;
+  /** What each worker process (startWorkers) has written so far, stdout then stderr, in the order started. */
+  workerOutputs(): string[];
   /**
    * Statements the service's processes (serve, workers) running now have sent to the database
    * since each started: their instant_sync_database_statements_total, added up.
@@ -564,6 +566,13 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       },
       reconnect: () => connect('acme', false),
       serviceOutput,
+      workerOutputs: () =>
+        running
+          .filter((r) => r.role === 'workers')
+          .map(({ output }) => {
+            const out = output?.();
+            return out === undefined ? '' : `${out.stdout}\n${out.stderr}`;
+          }),
       servicePid: () => service?.child.pid,
       close,
     };
