@@ -13,20 +13,8 @@
 // of the 750 compilations in a 10,000-Event burst). The first column is therefore never NULL in a row
 // (the tenant's id, in every table written this way). PostgreSQL plans each statement as it
 // comes and gains nothing from padding: it gets the rows as they are.
-import { CompiledQuery, sql, type Insertable, type Kysely, type Selectable } from 'kysely';
-
-type Markers = 'question' | 'numbered';
-const markersOf = new WeakMap<object, Markers>();
-
-/** How this database's dialect writes a parameter: asked once per Kysely instance. */
-function markers<DB>(db: Kysely<DB>): Markers {
-  let found = markersOf.get(db);
-  if (found === undefined) {
-    found = sql`${0}`.compile(db).sql === '$1' ? 'numbered' : 'question';
-    markersOf.set(db, found);
-  }
-  return found;
-}
+import { CompiledQuery, type Insertable, type Kysely, type Selectable } from 'kysely';
+import { markers, type Markers } from './list-statement.ts';
 
 const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
 

@@ -3,13 +3,14 @@
 // is their deletion, and Events whose record can be composed (a base record plus the CDC edits
 // recorded after it, domain/compose-event-record.ts). A fixed number of queries per 500 Events,
 // never one per Event; it never writes.
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import {
   composeEventRecord,
   type EventRecordBase,
   type LaterChange,
 } from '../../domain/compose-event-record.ts';
-import type { Database, LinkRow } from '../schema.ts';
+import type { ChangesTable, Database, LinkRow } from '../schema.ts';
+import { listStatement, markerList } from '../list-statement.ts';
 import { paddedList } from '../padded-list.ts';
 
 export interface ComposedEvent {
@@ -39,6 +40,33 @@ export interface KnownFromChanges {
 
 const chunkSize = 500;
 
+/** Each Event's latest change and latest change carrying a whole record: ['record', tenant, …ids]. */
+const latestOfEvents = listStatement<{
+  event_id: string;
+  latest: number | string;
+  latest_record: number | string | null;
+}>(
+  (mark, count) =>
+    `select "event_id", max("id") as "latest", max(case when "payload_kind" = ${mark()} then "id" end) as "latest_record"` +
+    ` from "changes" where "tenant_id" = ${mark()} and "event_id" in (${markerList(mark, count)}) group by "event_id"`,
+);
+
+/** The Events' changes from each one's base on: [tenant, …ids, then each id with its first change id]. */
+const changesFromBases = listStatement<
+  Pick<
+    Selectable<ChangesTable>,
+    'id' | 'event_id' | 'change_type' | 'source' | 'payload_kind' | 'payload_json'
+  >
+>((mark, count) => {
+  // (Markers in the parameters' order: the tenant, the IN list, then the terms.)
+  const head =
+    `select "id", "event_id", "change_type", "source", "payload_kind", "payload_json" from "changes"` +
+    ` where "tenant_id" = ${mark()} and "event_id" in (${markerList(mark, count)})`;
+  const terms: string[] = [];
+  for (let i = 0; i < count; i++) terms.push(`("event_id" = ${mark()} and "id" >= ${mark()})`);
+  return `${head} and (${terms.join(' or ')})`;
+});
+
 interface BasePlan {
   latest: number;
   base?: { kind: EventRecordBase['kind']; throughChangeId: number; linkRecordJson?: string };
@@ -59,20 +87,8 @@ export async function knownFromChanges(
   };
   for (let i = 0; i < eventIds.length; i += chunkSize) {
     const chunk = eventIds.slice(i, i + chunkSize);
-    const groups = await db
-      .selectFrom('changes')
-      .select([
-        'event_id',
-        (eb) => eb.fn.max('id').as('latest'),
-        (eb) =>
-          eb.fn
-            .max(eb.case().when('payload_kind', '=', 'record').then(eb.ref('id')).end())
-            .as('latest_record'),
-      ])
-      .where('tenant_id', '=', tenantId)
-      .where('event_id', 'in', paddedList(chunk))
-      .groupBy('event_id')
-      .execute();
+    const ids = paddedList(chunk);
+    const { rows: groups } = await latestOfEvents(db, ids.length, ['record', tenantId, ...ids]);
     if (groups.length === 0) continue;
 
     // Each Event's base: the link's record or the latest whole record a change carried, whichever
@@ -94,24 +110,14 @@ export async function knownFromChanges(
         plans.set(group.event_id, { latest, base: { kind: 'cdc-create', throughChangeId: recordId } });
       else plans.set(group.event_id, { latest });
     }
-    const rows = await db
-      .selectFrom('changes')
-      .select(['id', 'event_id', 'change_type', 'source', 'payload_kind', 'payload_json'])
-      .where('tenant_id', '=', tenantId)
-      // The IN list lets the index find the Events' rows; the OR keeps those from each base on.
-      // (Without it SQLite scans every change of the tenant, testing each against every term.)
-      .where('event_id', 'in', paddedList([...plans.keys()]))
-      .where((eb) =>
-        eb.or(
-          paddedList([...plans]).map(([eventId, { latest, base }]) =>
-            eb.and([
-              eb('event_id', '=', eventId),
-              eb('id', '>=', Math.min(latest, base?.throughChangeId ?? latest)),
-            ]),
-          ),
-        ),
-      )
-      .execute();
+    // The IN list lets the index find the Events' rows; the OR keeps those from each base on.
+    // (Without it SQLite scans every change of the tenant, testing each against every term.)
+    const planned = paddedList([...plans]);
+    const parameters: unknown[] = [tenantId];
+    for (const [eventId] of planned) parameters.push(eventId);
+    for (const [eventId, { latest, base }] of planned)
+      parameters.push(eventId, Math.min(latest, base?.throughChangeId ?? latest));
+    const { rows } = await changesFromBases(db, planned.length, parameters);
     const later = new Map<string, LaterChange[]>();
     /** The text of each Event's base change (its CDC CREATE's whole record). */
     const baseTexts = new Map<string, string>();
