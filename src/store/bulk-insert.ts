@@ -13,8 +13,8 @@
 // of the 750 compilations in a 10,000-Event burst). The first column is therefore never NULL in a row
 // (the tenant's id, in every table written this way). PostgreSQL plans each statement as it
 // comes and gains nothing from padding: it gets the rows as they are.
-import { CompiledQuery, type Insertable, type Kysely, type Selectable } from 'kysely';
-import { markers, type Markers } from './list-statement.ts';
+import type { Insertable, Kysely, Selectable } from 'kysely';
+import { listStatement, markerList, markers, type Markers } from './list-statement.ts';
 
 const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
@@ -47,26 +47,14 @@ export function bulkInsert<
     (options.returning === undefined || options.returning.length === 0
       ? ''
       : ` returning ${options.returning.map(quote).join(', ')}`);
-  const texts: Record<Markers, Map<number, string>> = { question: new Map(), numbered: new Map() };
-  const textFor = (style: Markers, rowCount: number): string => {
-    let text = texts[style].get(rowCount);
-    if (text === undefined) {
-      const tuples: string[] = [];
-      for (let row = 0; row < rowCount; row++) {
-        const marks: string[] = [];
-        for (let column = 0; column < columns.length; column++)
-          marks.push(style === 'numbered' ? `$${row * columns.length + column + 1}` : '?');
-        tuples.push(`(${marks.join(', ')})`);
-      }
-      text =
-        style === 'numbered'
-          ? `insert into ${quote(table)} (${names}) values ${tuples.join(', ')}${tail}`
-          : // (The WHERE also keeps SQLite from reading the tail's ON as a join's.)
-            `insert into ${quote(table)} (${names}) select * from (values ${tuples.join(', ')}) where column1 is not null${tail}`;
-      texts[style].set(rowCount, text);
-    }
-    return text;
-  };
+  const insert = listStatement<Pick<Selectable<DB[Table]>, Returned>>((mark, rowCount, style) => {
+    const tuples: string[] = [];
+    for (let row = 0; row < rowCount; row++) tuples.push(`(${markerList(mark, columns.length)})`);
+    return style === 'numbered'
+      ? `insert into ${quote(table)} (${names}) values ${tuples.join(', ')}${tail}`
+      : // (The WHERE also keeps SQLite from reading the tail's ON as a join's.)
+        `insert into ${quote(table)} (${names}) select * from (values ${tuples.join(', ')}) where column1 is not null${tail}`;
+  });
   const first = columns[0]!;
   return async (db, rows) => {
     const style = markers(db);
@@ -85,9 +73,7 @@ export function bulkInsert<
           parameters[at++] = row[columns[column]!] ?? null;
       }
       while (at < parameters.length) parameters[at++] = null; // the padding
-      const result = await db.executeQuery<Pick<Selectable<DB[Table]>, Returned>>(
-        CompiledQuery.raw(textFor(style, carried), parameters),
-      );
+      const result = await insert(db, carried, parameters);
       for (const row of result.rows) returned.push(row);
     }
     return returned;

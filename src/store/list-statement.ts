@@ -29,12 +29,12 @@ export function markerList(mark: () => string, count: number): string {
 }
 
 /**
- * A statement whose text `write` gives for a count (its lists' length), calling `mark` for each
- * parameter in the order the parameters come. Returns the function that runs it with that count
- * and those parameters.
+ * A statement whose text `write` gives for a count (its lists' length) and the dialect's markers,
+ * calling `mark` for each parameter in the order the parameters come. Returns the function that
+ * runs it with that count and those parameters.
  */
 export function listStatement<Row>(
-  write: (mark: () => string, count: number) => string,
+  write: (mark: () => string, count: number, style: Markers) => string,
 ): <DB>(db: Kysely<DB>, count: number, parameters: unknown[]) => Promise<QueryResult<Row>> {
   const texts: Record<Markers, Map<number, string>> = { question: new Map(), numbered: new Map() };
   return async (db, count, parameters) => {
@@ -42,7 +42,7 @@ export function listStatement<Row>(
     let text = texts[style].get(count);
     if (text === undefined) {
       let n = 0;
-      text = write(() => (style === 'numbered' ? `$${++n}` : '?'), count);
+      text = write(() => (style === 'numbered' ? `$${++n}` : '?'), count, style);
       texts[style].set(count, text);
     }
     return db.executeQuery<Row>(CompiledQuery.raw(text, parameters));
