@@ -1,7 +1,7 @@
 // Statements on the hot paths whose text depends only on the length of their lists (an IN list,
 // an OR of one term per Event), written as SQL text once per length instead of built by Kysely
-// on every call: building and compiling a batch's read node by node costs more than the
-// statement's own work in SQLite for the short lists of a busy engine. The text is plain SQL both
+// on every call: building and compiling a batch's two reads of its changes node by node took
+// about as long as SQLite took to run them in a burst (docs/performance.md). The text is plain SQL both
 // databases read alike; only the parameter markers differ (`?` for SQLite, `$n` for PostgreSQL).
 // With lists padded to a power of two (padded-list.ts), a batch of any size uses one of a few
 // texts, and handing the driver the same text object lets SQLite's statement cache find it
