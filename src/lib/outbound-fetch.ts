@@ -7,6 +7,13 @@
 // bundle into a certificate store of its own (CPU on every connect, and megabytes of native memory
 // per socket).
 //
+// The sockets of an origin stay in one pool for the life of the process. undici's Agent closes an
+// origin's pool whenever the count of its connected sockets touches zero (every call in flight
+// given up at once, say), even while that pool is still connecting sockets for calls queued in
+// it; the next calls then open a second pool beside it, past the limit, and the two pools' counts
+// mix, so more closings follow. A `scale-out-4` worker opened 335 TLS connections to Graph
+// through 8 pools that way; routed here, each origin has one pool (docs/architecture.md).
+//
 // Two entry points on the same sockets: `fetch`, for the libraries that take one (MSAL, Google's,
 // the Salesforce clients), and `request`, for the calls the sync makes all the time (Graph's):
 // undici's own request API, without fetch's Request, Response and stream objects (a sixth of the
@@ -15,7 +22,7 @@
 // socket is free for the next call whether or not the caller reads it, and the caller's time
 // limit covers the body too. Unlike fetch it follows no redirect and asks for no compression
 // (Graph's API answers neither way).
-import { Agent, fetch as undiciFetch, request as undiciRequest } from 'undici';
+import { Dispatcher, Pool, fetch as undiciFetch, request as undiciRequest } from 'undici';
 import { contextTrustingExtraCa } from './outbound-tls.ts';
 
 export const maxConnectionsPerOrigin = 128;
@@ -44,9 +51,13 @@ export interface OutboundHttp {
   request: HttpRequest;
 }
 
-export function createOutboundHttp(options: { extraCaPem?: string | undefined }): OutboundHttp {
-  const dispatcher = new Agent({
-    connections: maxConnectionsPerOrigin,
+export function createOutboundHttp(options: {
+  extraCaPem?: string | undefined;
+  /** At most this many sockets to one origin (default maxConnectionsPerOrigin). */
+  connectionsPerOrigin?: number | undefined;
+}): OutboundHttp {
+  const dispatcher = new PoolPerOrigin({
+    connections: options.connectionsPerOrigin ?? maxConnectionsPerOrigin,
     ...(options.extraCaPem === undefined
       ? {}
       : {
@@ -81,8 +92,32 @@ export function createOutboundHttp(options: { extraCaPem?: string | undefined })
   };
 }
 
-export function createOutboundFetch(options: { extraCaPem?: string | undefined }): typeof fetch {
+export function createOutboundFetch(options: {
+  extraCaPem?: string | undefined;
+  connectionsPerOrigin?: number | undefined;
+}): typeof fetch {
   return createOutboundHttp(options).fetch;
+}
+
+/** Each origin's calls through one pool of sockets, made at its first call and kept (see the top). */
+class PoolPerOrigin extends Dispatcher {
+  readonly #options: Pool.Options;
+  readonly #pools = new Map<string, Pool>();
+
+  constructor(options: Pool.Options) {
+    super();
+    this.#options = options;
+  }
+
+  override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    const origin = String(options.origin);
+    let pool = this.#pools.get(origin);
+    if (pool === undefined) {
+      pool = new Pool(origin, this.#options);
+      this.#pools.set(origin, pool);
+    }
+    return pool.dispatch(options, handler);
+  }
 }
 
 /** `request` made with a given fetch (a test's, or one a caller supplies), its body read the same way. */
