@@ -207,6 +207,28 @@ describe('Graph batching', () => {
     }
   });
 
+  it('waits past four times the patience for a batch when Graph has been answering more slowly than that', async () => {
+    // As when four workers start on two cores: the first wave's answers take seconds, and the last
+    // batches of it are no more hung than the first.
+    const patient = patientProvider(); // patience 300 ms: given up at 1.2 s when nothing says otherwise
+    await under.tokens.token();
+    under.graph.setLatency(1600);
+    try {
+      // Graph's latest answer took 1.6 s (a lone call, which goes as itself and has no patience).
+      await patient.create(first, item(81), { idempotencyKey: 'slow-wave-81' });
+      const before = under.graph.stats();
+      const refs = await Promise.all([
+        patient.create(first, item(82), { idempotencyKey: 'slow-wave-82' }),
+        patient.create(second, item(83), { idempotencyKey: 'slow-wave-83' }),
+      ]);
+      // The batch was waited for (1.6 s, past 1.2 s but not four times Graph's 1.6 s): no call sent again.
+      expect(under.graph.stats().httpRequests - before.httpRequests).toBe(1);
+      expect(refs.map((r) => r.itemId).every((id) => id !== '')).toBe(true);
+    } finally {
+      under.graph.setLatency(20);
+    }
+  });
+
   it('waits for a batch that is only as late as Graph has been answering, though a later call was answered promptly', async () => {
     // As when four workers start on two cores with 500 calls each: answers take more than the
     // patience for a while, and a lone call now and then comes back quickly.
