@@ -67,9 +67,9 @@ it('keeps one pool of sockets for an origin when every call in flight is given u
   await until(() => held.length === 3);
   const fourth = call();
   const fifth = call();
-  await until(() => held.length === 4);
+  await until(() => held.length >= 4);
   held[2]?.end('third');
-  await until(() => held.length === 5);
+  await until(() => held.length >= 5);
   held[3]?.end('fourth');
   held[4]?.end('fifth');
   expect(await Promise.all([...first, third, fourth, fifth])).toEqual([
