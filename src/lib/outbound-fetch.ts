@@ -92,10 +92,7 @@ export function createOutboundHttp(options: {
   };
 }
 
-export function createOutboundFetch(options: {
-  extraCaPem?: string | undefined;
-  connectionsPerOrigin?: number | undefined;
-}): typeof fetch {
+export function createOutboundFetch(options: { extraCaPem?: string | undefined }): typeof fetch {
   return createOutboundHttp(options).fetch;
 }
 
