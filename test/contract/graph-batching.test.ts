@@ -52,6 +52,20 @@ describe('Graph batching', () => {
       batchPatienceMs: 300,
     });
 
+  /**
+   * Creates Events n and n + 1 together, one in each mailbox (so they go as one $batch), and
+   * expects that one request was all Graph got: the batch was waited for, no call sent again.
+   */
+  const expectWaitedForBatch = async (provider: GraphProvider, n: number, key: string) => {
+    const before = under.graph.stats();
+    const refs = await Promise.all([
+      provider.create(first, item(n), { idempotencyKey: `${key}-${n}` }),
+      provider.create(second, item(n + 1), { idempotencyKey: `${key}-${n + 1}` }),
+    ]);
+    expect(under.graph.stats().httpRequests - before.httpRequests).toBe(1);
+    expect(refs.map((r) => r.itemId).every((id) => id !== '')).toBe(true);
+  };
+
   const stamps = (mailbox: string) =>
     under.graph
       .events(mailbox)
@@ -194,14 +208,8 @@ describe('Graph batching', () => {
     await under.tokens.token();
     under.graph.setLatency(700); // every call, in this batch or any other
     try {
-      const before = under.graph.stats();
-      const refs = await Promise.all([
-        patient.create(first, item(70), { idempotencyKey: 'slow-70' }),
-        patient.create(second, item(71), { idempotencyKey: 'slow-71' }),
-      ]);
       // No batch answered promptly since: not a hung call, so nothing is sent again.
-      expect(under.graph.stats().httpRequests - before.httpRequests).toBe(1);
-      expect(refs.map((r) => r.itemId).every((id) => id !== '')).toBe(true);
+      await expectWaitedForBatch(patient, 70, 'slow');
     } finally {
       under.graph.setLatency(20);
     }
@@ -216,14 +224,8 @@ describe('Graph batching', () => {
     try {
       // Graph's latest answer took 1.6 s (a lone call, which goes as itself and has no patience).
       await patient.create(first, item(81), { idempotencyKey: 'slow-wave-81' });
-      const before = under.graph.stats();
-      const refs = await Promise.all([
-        patient.create(first, item(82), { idempotencyKey: 'slow-wave-82' }),
-        patient.create(second, item(83), { idempotencyKey: 'slow-wave-83' }),
-      ]);
       // The batch was waited for (1.6 s, past 1.2 s but not four times Graph's 1.6 s): no call sent again.
-      expect(under.graph.stats().httpRequests - before.httpRequests).toBe(1);
-      expect(refs.map((r) => r.itemId).every((id) => id !== '')).toBe(true);
+      await expectWaitedForBatch(patient, 82, 'slow-wave');
     } finally {
       under.graph.setLatency(20);
     }
