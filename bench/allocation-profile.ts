@@ -1,15 +1,19 @@
 // What a running service allocates, garbage included: attaches to its inspector, runs V8's
 // sampling heap profiler for a while (objects the collector already freed are kept in the
 // sample) and sums the bytes by package or project folder, by the nearest project function on
-// the stack, and by the allocating function. With --survivors, only what outlived the young
+// the stack, and by the allocating function; a frame of the bundle the service runs is read as the
+// source it came from, through the bundle's source map. With --survivors, only what outlived the young
 // generation (promoted to the old one, where only a full collection frees it): what makes the
 // full collections come.
 //   npm run bench -- burst --node-args=--inspect=127.0.0.1:9339 &   (then, while it runs:)
 //   node bench/allocation-profile.ts 9339 15 [--top N] [--survivors]
+import { existsSync, readFileSync } from 'node:fs';
+import { SourceMap, type SourceMapPayload } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 interface SamplingNode {
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
   selfSize: number;
   children: SamplingNode[];
 }
@@ -44,6 +48,30 @@ async function connect(port: string): Promise<{
       }),
     close: () => socket.close(),
   };
+}
+
+const sourceMaps = new Map<string, SourceMap | undefined>();
+
+/**
+ * Where a frame's code was written: through the file's source map when it has one (the bundle the
+ * service runs, dist/bundle/*.js.map), so frames read as src/… and node_modules/… and not as
+ * places in one minified file; as the frame says otherwise.
+ */
+function source(frame: SamplingNode['callFrame']): { url: string; line: number } {
+  const { url, lineNumber, columnNumber } = frame;
+  if (!url.startsWith('file://')) return { url, line: lineNumber };
+  let map = sourceMaps.get(url);
+  if (!sourceMaps.has(url)) {
+    const file = `${fileURLToPath(url)}.map`;
+    map = existsSync(file)
+      ? new SourceMap(JSON.parse(readFileSync(file, 'utf8')) as SourceMapPayload)
+      : undefined;
+    sourceMaps.set(url, map);
+  }
+  const entry = map?.findEntry(lineNumber, columnNumber);
+  return entry !== undefined && 'originalSource' in entry
+    ? { url: entry.originalSource, line: entry.originalLine }
+    : { url, line: lineNumber };
 }
 
 function place(url: string, line: number): string {
@@ -102,8 +130,9 @@ if (import.meta.main) {
   const add = (map: Map<string, number>, key: string, bytes: number) =>
     map.set(key, (map.get(key) ?? 0) + bytes);
   const walk = (node: SamplingNode, nearestOwn: string | undefined) => {
-    const { functionName, url, lineNumber } = node.callFrame;
-    const key = `${functionName || '(anonymous)'} ${place(url, lineNumber)}`;
+    const { functionName } = node.callFrame;
+    const { url, line } = source(node.callFrame);
+    const key = `${functionName || '(anonymous)'} ${place(url, line)}`;
     const own = /\/src\//.test(url) ? key : nearestOwn;
     total += node.selfSize;
     add(byArea, areaOf(url), node.selfSize);
