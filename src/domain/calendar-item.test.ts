@@ -13,6 +13,17 @@ function sortedByReplacer(value: unknown): string {
   );
 }
 
+/** A copy of `value` with every plain object's keys set in sorted order. */
+function inKeyOrder(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(inKeyOrder);
+  if (value === null || typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype)
+    return value;
+  const sorted = Object.entries(value as Record<string, unknown>).sort(([a], [b]) =>
+    a < b ? -1 : a > b ? 1 : 0,
+  );
+  return Object.fromEntries(sorted.map(([key, member]) => [key, inKeyOrder(member)]));
+}
+
 describe('canonicalItem', () => {
   it('is the same text as JSON with sorted keys, so the content hashes links hold stay valid', () => {
     const values = fc.letrec((tie) => ({
@@ -31,6 +42,29 @@ describe('canonicalItem', () => {
     fc.assert(
       fc.property(fc.dictionary(fc.string(), values), (item) => {
         expect(canonicalItem(item as unknown as CalendarItem)).toBe(sortedByReplacer(item));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('is the same text for an item built with its keys in order, as items are (written by JSON.stringify then)', () => {
+    const values = fc.letrec((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small' },
+        fc.constant(null),
+        fc.constant(undefined),
+        fc.boolean(),
+        fc.double(),
+        fc.string({ unit: 'binary' }),
+        fc.array(tie('value'), { maxLength: 4 }),
+        fc.dictionary(fc.string({ unit: 'binary' }), tie('value'), { maxKeys: 5 }),
+        fc.constant(new Date(0)),
+        fc.constant(Object.assign(Object.create(null) as object, { b: 1, a: 2 })),
+      ),
+    })).value;
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), values), (item) => {
+        expect(canonicalItem(inKeyOrder(item) as CalendarItem)).toBe(sortedByReplacer(item));
       }),
       { numRuns: 500 },
     );
