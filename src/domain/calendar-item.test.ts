@@ -24,7 +24,7 @@ function inKeyOrder(value: unknown): unknown {
   return Object.fromEntries(sorted.map(([key, member]) => [key, inKeyOrder(member)]));
 }
 
-/** Values JSON can write, nested, with a Date (written through its toJSON) and an object without a prototype among them. */
+/** Values JSON can write, nested, with a Date and an object of its own toJSON (written through it) and an object without a prototype among them. */
 const values = fc.letrec((tie) => ({
   value: fc.oneof(
     { depthSize: 'small' },
@@ -38,6 +38,7 @@ const values = fc.letrec((tie) => ({
     fc.dictionary(fc.string({ unit: 'binary' }), tie('value'), { maxKeys: 5 }),
     fc.constant(new Date(0)),
     fc.constant(Object.assign(Object.create(null) as object, { b: 1, a: 2 })),
+    fc.constant({ a: 1, toJSON: () => 'written through its toJSON' }),
   ),
 })).value;
 
