@@ -16,6 +16,12 @@
 // tenants with a due job, and takes from each an equal share, its oldest due jobs: round one is
 // every chosen tenant's oldest job, round two their second, and so on. What tenants with less
 // than a share leave unused is filled by the lane's oldest due jobs (the spill).
+//
+// The usual queue of a server with one Salesforce org is one tenant's live jobs and nothing in the
+// other lanes. Turns and shares then choose that tenant's oldest due jobs, and a claim takes them
+// straight, after a look at the lanes' indexes (four index steps) that tells it so: the walk above
+// is two thirds of a claim's work (docs/performance.md). A tenant whose first job arrives between
+// the look and the claim waits for the next claim, as it would for its turn.
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { BackendCapabilities } from '../backend.ts';
 import { jobLanes, type Database, type JobLane, type JobRow } from '../schema.ts';
@@ -47,6 +53,69 @@ export async function claimJobs(
   const { limit } = claim;
   if (limit <= 0) return [];
   const beyondLive = Math.min(limit, Math.max(0, claim.beyondLive ?? limit));
+  const alone = await soleLiveTenant(db, beyondLive > 0);
+  if (alone === null) return [];
+  if (alone !== undefined) return claimOldestOf(db, backend, claim, alone);
+  return claimInTurn(db, backend, claim, beyondLive);
+}
+
+/**
+ * Who is waiting: null when no job waits in a lane the claim may take from (`beyondLive`: the
+ * reconciliation and bulk lanes too), the tenant when one tenant's live jobs are all that waits
+ * there, undefined otherwise (tenants take turns).
+ */
+async function soleLiveTenant(db: Kysely<Database>, beyondLive: boolean): Promise<string | null | undefined> {
+  const live = (order: RawBuilder<unknown>) =>
+    sql`(select tenant_id from jobs where state = 'waiting' and lane = ${jobLanes.live} order by ${order} limit 1)`;
+  const { rows } = await sql<{ first: string | null; last: string | null; others: number }>`
+    select ${live(sql`tenant_id`)} as first, ${live(sql`tenant_id desc`)} as last,
+           ${beyondLive ? sql`case when exists (select 1 from jobs where state = 'waiting' and lane > ${jobLanes.live}) then 1 else 0 end` : sql`0`} as others`.execute(
+    db,
+  );
+  const [row] = rows;
+  if (row === undefined || Number(row.others) !== 0) return undefined;
+  if (row.first === null) return null;
+  return row.first === row.last ? row.first : undefined;
+}
+
+/** The claim of one tenant's live jobs alone: its `limit` oldest due ones, while its connection syncs. */
+async function claimOldestOf(
+  db: Kysely<Database>,
+  backend: BackendCapabilities,
+  claim: ClaimJobs,
+  tenantId: string,
+): Promise<ClaimedJob[]> {
+  const taken = backend.limitBySubquery ? sql`(select ${claim.limit})` : sql`${claim.limit}`;
+  const materialized = backend.skipLocked ? sql`materialized` : sql``;
+  const lock = backend.skipLocked ? sql`for update skip locked` : sql``;
+  const { rows } = await sql<Pick<JobRow, (typeof claimedJobColumns)[number]>>`
+    with picked as ${materialized} (
+      select x.id from jobs x
+       where x.state = 'waiting' and x.lane = ${jobLanes.live} and x.tenant_id = ${tenantId}
+         and x.run_at <= ${claim.now} and exists ${syncingConnection(sql.ref('x.tenant_id'))}
+       order by x.run_at, x.id
+       limit ${taken}
+       ${lock}
+    )
+    update jobs
+       set state = 'running', lease_owner = ${claim.workerId}, lease_expires_at = ${claim.now + claim.leaseMs},
+           attempts = attempts + 1, updated_at = ${claim.now}
+     where state = 'waiting' and id in (select id from picked)
+    returning ${sql.join(claimedJobColumns.map((column) => sql.id(column)))}`.execute(db);
+  return rows.map(toClaimedJob).sort((a, b) => a.runAt - b.runAt || a.id - b.id);
+}
+
+/**
+ * The claim with tenants taking turns within each lane, and the lanes their shares (the top of this
+ * file), whatever waits: what claimJobs does when more than one tenant's live jobs wait.
+ */
+export async function claimInTurn(
+  db: Kysely<Database>,
+  backend: BackendCapabilities,
+  claim: ClaimJobs,
+  beyondLive: number,
+): Promise<ClaimedJob[]> {
+  const { limit } = claim;
   const reserve = limit > 1 && beyondLive > 0 ? Math.max(1, Math.floor(limit / 10)) : 0;
   const first = limit - reserve;
   const lanes = [
