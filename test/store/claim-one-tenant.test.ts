@@ -1,19 +1,19 @@
-// One tenant's live jobs alone (a server with one Salesforce org): the claim takes them without
-// the walk through tenants' turns, and must take exactly the jobs the walk would have, on both
-// backends, whatever their due times, the claim's size and room for other lanes, and whether the
-// tenant's connection syncs.
+// One tenant's live jobs alone (a server with one Salesforce org): on SQLite the claim takes them
+// without the walk through tenants' turns (PostgreSQL always walks: store/backend.ts), and must take
+// exactly the jobs the walk would have, whatever their due times, the claim's size and room for
+// other lanes, and whether the tenant's connection syncs.
 import fc from 'fast-check';
 import { beforeEach, expect, it } from 'vitest';
 import { claimInTurn, claimJobs, type ClaimJobs } from '../../src/store/jobs/claim-jobs.ts';
 import { jobLanes } from '../../src/store/schema.ts';
 import { seedTenant } from '../support/seed-tenant.ts';
-import { describeEachBackend } from '../support/test-databases.ts';
+import { describeOnBackends } from '../support/test-databases.ts';
 
 const now = Date.UTC(2026, 11, 7, 9);
 
 class Rollback extends Error {}
 
-describeEachBackend('a claim of one tenant’s live jobs', (database) => {
+describeOnBackends(['sqlite'], 'a claim of one tenant’s live jobs', (database) => {
   let tenantId: string;
 
   beforeEach(async () => {

@@ -18,10 +18,11 @@
 // than a share leave unused is filled by the lane's oldest due jobs (the spill).
 //
 // The usual queue of a server with one Salesforce org is one tenant's live jobs and nothing in the
-// other lanes. Turns and shares then choose that tenant's oldest due jobs, and a claim takes them
-// straight, after a look at the lanes' indexes (four index steps) that tells it so: the walk above
-// is two thirds of a claim's work (docs/performance.md). A tenant whose first job arrives between
-// the look and the claim waits for the next claim, as it would for its turn.
+// other lanes. Turns and shares then choose that tenant's oldest due jobs, and on SQLite a claim
+// takes them straight, after a look at the lanes' indexes (four index steps) that tells it so: the
+// walk above is two thirds of a claim's CPU there (docs/performance.md; backend.ts for PostgreSQL).
+// A tenant whose first job arrives between the look and the claim waits for the next claim, as it
+// would for its turn.
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { BackendCapabilities } from '../backend.ts';
 import { jobLanes, type Database, type JobLane, type JobRow } from '../schema.ts';
@@ -53,9 +54,11 @@ export async function claimJobs(
   const { limit } = claim;
   if (limit <= 0) return [];
   const beyondLive = Math.min(limit, Math.max(0, claim.beyondLive ?? limit));
-  const alone = await soleLiveTenant(db, beyondLive > 0);
-  if (alone === null) return [];
-  if (alone !== undefined) return claimOldestOf(db, backend, claim, alone);
+  if (backend.soleTenantClaimStraight) {
+    const alone = await soleLiveTenant(db, beyondLive > 0);
+    if (alone === null) return [];
+    if (alone !== undefined) return claimOldestOf(db, claim, alone);
+  }
   return claimInTurn(db, backend, claim, beyondLive);
 }
 
@@ -78,24 +81,22 @@ async function soleLiveTenant(db: Kysely<Database>, beyondLive: boolean): Promis
   return row.first === row.last ? row.first : undefined;
 }
 
-/** The claim of one tenant's live jobs alone: its `limit` oldest due ones, while its connection syncs. */
+/**
+ * The claim of one tenant's live jobs alone: its `limit` oldest due ones, while its connection syncs
+ * (SQLite, whose one writer at a time needs no row locks).
+ */
 async function claimOldestOf(
   db: Kysely<Database>,
-  backend: BackendCapabilities,
   claim: ClaimJobs,
   tenantId: string,
 ): Promise<ClaimedJob[]> {
-  const taken = backend.limitBySubquery ? sql`(select ${claim.limit})` : sql`${claim.limit}`;
-  const materialized = backend.skipLocked ? sql`materialized` : sql``;
-  const lock = backend.skipLocked ? sql`for update skip locked` : sql``;
   const { rows } = await sql<Pick<JobRow, (typeof claimedJobColumns)[number]>>`
-    with picked as ${materialized} (
+    with picked as (
       select x.id from jobs x
        where x.state = 'waiting' and x.lane = ${jobLanes.live} and x.tenant_id = ${tenantId}
          and x.run_at <= ${claim.now} and exists ${syncingConnection(sql.ref('x.tenant_id'))}
        order by x.run_at, x.id
-       limit ${taken}
-       ${lock}
+       limit (select ${claim.limit})
     )
     update jobs
        set state = 'running', lease_owner = ${claim.workerId}, lease_expires_at = ${claim.now + claim.leaseMs},
