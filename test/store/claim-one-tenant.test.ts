@@ -102,7 +102,7 @@ describeOnBackends(['sqlite'], 'a claim of one tenant’s live jobs', (database)
     ).toEqual([-10, -5]);
   });
 
-  it('leaves tenants’ turns to the walk when another lane or another tenant has work waiting', async () => {
+  it('leaves the claim to the lanes’ shares when another lane has work waiting', async () => {
     const other = await seedTenant(database.store.db);
     const enqueue = (tenant: string, prefix: string, count: number) =>
       database.store.repos.jobs.enqueueJobs(

@@ -70,13 +70,14 @@ export async function claimJobs(
 async function soleLiveTenant(db: Kysely<Database>, beyondLive: boolean): Promise<string | null | undefined> {
   const live = (order: RawBuilder<unknown>) =>
     sql`(select tenant_id from jobs where state = 'waiting' and lane = ${jobLanes.live} order by ${order} limit 1)`;
+  // The other lanes are those numbered after live's (schema.ts): one range of jobs_lane_ready to look at.
   const { rows } = await sql<{ first: string | null; last: string | null; others: number }>`
     select ${live(sql`tenant_id`)} as first, ${live(sql`tenant_id desc`)} as last,
            ${beyondLive ? sql`case when exists (select 1 from jobs where state = 'waiting' and lane > ${jobLanes.live}) then 1 else 0 end` : sql`0`} as others`.execute(
     db,
   );
   const [row] = rows;
-  if (row === undefined || Number(row.others) !== 0) return undefined;
+  if (row === undefined || row.others !== 0) return undefined;
   if (row.first === null) return null;
   return row.first === row.last ? row.first : undefined;
 }
