@@ -49,53 +49,28 @@ const itemColumns = [
   'pending_create_at',
 ] as const;
 
-/**
- * `saveLink` for many Events in one statement per 200 (a worker's links of one moment, written
- * together), and one more for those whose link moved to another mailbox. Each Event may appear once.
- */
+/** `saveLink` for many Events in one statement per 200 (a worker's links of one moment, written together). Each Event may appear once. */
 export async function saveLinks(db: Kysely<Database>, links: readonly LinkToSave[]): Promise<void> {
-  const rows = links.map(({ now, ...row }) => ({
-    ...row,
-    created_at: now,
-    updated_at: now,
-    pending_create_at: null,
-  }));
-  const written = await insertLinksInPlace(db, rows);
-  if (written.length === rows.length) return;
-  const done = new Set(written.map((row) => row.event_id));
   await insertLinks(
     db,
-    rows.filter((row) => !done.has(row.event_id)),
+    links.map(({ now, ...row }) => ({
+      ...row,
+      created_at: now,
+      updated_at: now,
+      pending_create_at: null,
+    })),
   );
 }
 
 const savedColumns = [...itemColumns, 'record_json', 'record_through_change_id'] as const;
 
 /** What a save sets on an Event's link: what its item is now; created_at stays the first one's. */
-const setSaved = (keep: readonly string[]) =>
-  `on conflict (tenant_id, event_id) do update set ${savedColumns
-    .filter(
-      (column) => !['tenant_id', 'event_id', 'created_at', 'pending_create_at', ...keep].includes(column),
-    )
-    .map((column) => `${column} = excluded.${column}`)
-    .join(', ')}, pending_create_at = null`;
-
-// A save nearly always finds the link in the mailbox it names (its create's intent put it there,
-// or an earlier sync did), and an UPDATE that sets mailbox_id rewrites the link's entry in the
-// index by mailbox (links_mailbox) even when the value is the same: on SQLite a random page of
-// that index a link, written whole (in `burst`, 23.0 KB written to disk a change against 20.3 KB
-// without; docs/performance.md). So a save first updates the links whose mailbox is unchanged
-// without naming the column, and inserts the new ones; those that moved mailbox are written by a
-// second statement.
-const insertLinksInPlace = bulkInsert<Database, 'links', keyof LinkRow, 'event_id'>('links', savedColumns, {
-  rowsPerStatement: 200,
-  tail: `${setSaved(['mailbox_id'])} where "links"."mailbox_id" = excluded.mailbox_id`,
-  returning: ['event_id'],
-});
-
 const insertLinks = bulkInsert<Database, 'links', keyof LinkRow>('links', savedColumns, {
   rowsPerStatement: 200,
-  tail: setSaved([]),
+  tail: `on conflict (tenant_id, event_id) do update set ${savedColumns
+    .filter((column) => !['tenant_id', 'event_id', 'created_at', 'pending_create_at'].includes(column))
+    .map((column) => `${column} = excluded.${column}`)
+    .join(', ')}, pending_create_at = null`,
 });
 
 export interface LinkRecord {
@@ -251,6 +226,10 @@ export async function setAsideLinksOfProvider(
  * or a create was pending), so the next sync looks for the item by its Salesforce id before it
  * creates one: a mailbox moved with its items (on-premises to Exchange Online) keeps them, and
  * no copy is made. Returns the Events whose item must be found or made again.
+ *
+ * Links are not indexed by mailbox (a new link would write a random page of such an index:
+ * migrations/0021): the tenant's links are read once, in pages of `linksPerPage` by Event id,
+ * whatever the number of mailboxes moved.
  */
 export async function repointLinks(
   db: Kysely<Database>,
@@ -261,13 +240,17 @@ export async function repointLinks(
     now: number;
   },
 ): Promise<string[]> {
+  const moving = new Set(move.mailboxIds);
   const moved: string[] = [];
-  for (let m = 0; m < move.mailboxIds.length; m += 200) {
-    const rows = await db
+  if (moving.size === 0) return moved;
+  let after: string | undefined;
+  for (;;) {
+    const page = await db
       .selectFrom('links')
       .select([
         'event_id',
         'provider_kind',
+        'provider_id',
         'mailbox_id',
         'item_id',
         'state',
@@ -275,54 +258,71 @@ export async function repointLinks(
         'pending_create_at',
       ])
       .where('tenant_id', '=', move.tenantId)
-      .where('mailbox_id', 'in', move.mailboxIds.slice(m, m + 200))
-      .where((eb) => eb.or([eb('provider_id', 'is', null), eb('provider_id', '!=', move.to.id)]))
+      .$if(after !== undefined, (query) => query.where('event_id', '>', after ?? ''))
+      .orderBy('event_id')
+      .limit(linksPerPage)
       .execute();
-    for (let i = 0; i < rows.length; i += 200) {
-      const chunk = rows.slice(i, i + 200);
-      await keepAside(
-        db,
-        move.tenantId,
-        chunk.filter((row) => row.item_id !== ''),
-        move.now,
-      );
-      const ids = chunk.map((row) => row.event_id);
-      await db
-        .deleteFrom('series_states')
-        .where('tenant_id', '=', move.tenantId)
-        .where('series_event_id', 'in', ids)
-        .execute();
-      const live = chunk.filter((row) => row.state === 'active' || row.pending_create_at !== null);
-      const gone = chunk.filter((row) => !(row.state === 'active' || row.pending_create_at !== null));
-      for (const [group, pending] of [
-        [live, move.now],
-        [gone, null],
-      ] as const) {
-        if (group.length === 0) continue;
-        await db
-          .updateTable('links')
-          .set({
-            provider_id: move.to.id,
-            provider_kind: move.to.kind,
-            item_id: '',
-            change_key: null,
-            content_hash: '',
-            state: 'deleted',
-            pending_create_at: pending,
-            updated_at: move.now,
-          })
-          .where('tenant_id', '=', move.tenantId)
-          .where(
-            'event_id',
-            'in',
-            group.map((row) => row.event_id),
-          )
-          .execute();
-      }
-      moved.push(...live.map((row) => row.event_id));
-    }
+    // A link whose provider is not known (made before providers were named) moves too.
+    const rows = page.filter((row) => moving.has(row.mailbox_id) && row.provider_id !== move.to.id);
+    for (let i = 0; i < rows.length; i += 200)
+      moved.push(...(await repointChunk(db, move, rows.slice(i, i + 200))));
+    if (page.length < linksPerPage) return moved;
+    after = page[page.length - 1]?.event_id;
   }
-  return moved;
+}
+
+/** How many of a tenant's links repointLinks reads a statement. */
+const linksPerPage = 2000;
+
+/** repointLinks for links of the moved mailboxes (at most 200): returns the Events to find or make again. */
+async function repointChunk(
+  db: Kysely<Database>,
+  move: { tenantId: string; to: { id: string; kind: LinkRow['provider_kind'] }; now: number },
+  chunk: readonly Pick<
+    LinkRow,
+    'event_id' | 'provider_kind' | 'mailbox_id' | 'item_id' | 'state' | 'updated_at' | 'pending_create_at'
+  >[],
+): Promise<string[]> {
+  await keepAside(
+    db,
+    move.tenantId,
+    chunk.filter((row) => row.item_id !== ''),
+    move.now,
+  );
+  const ids = chunk.map((row) => row.event_id);
+  await db
+    .deleteFrom('series_states')
+    .where('tenant_id', '=', move.tenantId)
+    .where('series_event_id', 'in', ids)
+    .execute();
+  const live = chunk.filter((row) => row.state === 'active' || row.pending_create_at !== null);
+  const gone = chunk.filter((row) => !(row.state === 'active' || row.pending_create_at !== null));
+  for (const [group, pending] of [
+    [live, move.now],
+    [gone, null],
+  ] as const) {
+    if (group.length === 0) continue;
+    await db
+      .updateTable('links')
+      .set({
+        provider_id: move.to.id,
+        provider_kind: move.to.kind,
+        item_id: '',
+        change_key: null,
+        content_hash: '',
+        state: 'deleted',
+        pending_create_at: pending,
+        updated_at: move.now,
+      })
+      .where('tenant_id', '=', move.tenantId)
+      .where(
+        'event_id',
+        'in',
+        group.map((row) => row.event_id),
+      )
+      .execute();
+  }
+  return live.map((row) => row.event_id);
 }
 
 /** Keeps the links' items for the record (set_aside_links), with their series' occurrences dropped. */

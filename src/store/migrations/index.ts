@@ -22,6 +22,7 @@ import { retentionSchema } from './0017-retention.ts';
 import { jobLanesSchema } from './0018-job-lanes.ts';
 import { tenantTurnsSchema } from './0019-tenant-turns.ts';
 import { cdcFallbackSchema } from './0020-cdc-fallback.ts';
+import { linksWithoutMailboxIndexSchema } from './0021-links-without-mailbox-index.ts';
 
 export function allMigrations(backend: BackendCapabilities): Record<string, Migration> {
   return {
@@ -45,5 +46,6 @@ export function allMigrations(backend: BackendCapabilities): Record<string, Migr
     '0018-job-lanes': jobLanesSchema(),
     '0019-tenant-turns': tenantTurnsSchema(),
     '0020-cdc-fallback': cdcFallbackSchema(),
+    '0021-links-without-mailbox-index': linksWithoutMailboxIndexSchema(backend),
   };
 }
