@@ -1,7 +1,7 @@
 // Links are no longer indexed by mailbox, and no longer reference mailboxes. Mailbox ids are
 // random, so every new link wrote its entry to a random page of `links_mailbox`: on SQLite a whole
-// page to the write-ahead log for each link a transaction adds (a burst's link writes: 8 MB to the
-// log instead of 31–62 MB, and about 3 % of the service's CPU; docs/performance.md). The index served
+// page to the write-ahead log for each link a transaction adds (a burst's creates' intents: 7.5–7.7 MiB
+// written instead of 29–44 MiB, and 2–3 % of the service's CPU; docs/performance.md). The index served
 // only moving mailboxes to another provider, which now reads the tenant's links once instead, and
 // the reference, which without the index would have SQLite read every link for each mailbox row
 // deleted (a tenant's mailboxes go only after its links, in one transaction: store/tenants-repository.ts).
