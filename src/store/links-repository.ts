@@ -49,7 +49,10 @@ const itemColumns = [
   'pending_create_at',
 ] as const;
 
-/** `saveLink` for many Events in one statement per 200 (a worker's links of one moment, written together). Each Event may appear once. */
+/**
+ * `saveLink` for many Events in one statement per 200 (a worker's links of one moment, written
+ * together). Each Event may appear once.
+ */
 export async function saveLinks(db: Kysely<Database>, links: readonly LinkToSave[]): Promise<void> {
   await insertLinks(
     db,

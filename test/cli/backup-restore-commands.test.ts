@@ -3,7 +3,6 @@
 // that sealed it; a dry run that lists what would run and runs nothing.
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Migrator } from 'kysely/migration';
 import { expect, it } from 'vitest';
 import { generateSecretKey } from '../../src/lib/secret-box.ts';
 import { allMigrations } from '../../src/store/migrations/index.ts';
@@ -11,6 +10,7 @@ import { openStore } from '../../src/store/open-store.ts';
 import { sqliteCapabilities } from '../../src/store/backend.ts';
 import { runCliInProcess } from '../support/cli-in-process.ts';
 import { tempFolders } from '../support/temp-folders.ts';
+import { migrateTo } from '../support/migrate-to.ts';
 
 const cli = runCliInProcess;
 
@@ -22,13 +22,7 @@ it('migrate --dry-run lists the migrations that would run, in order, and runs no
   const store = openStore(url);
   try {
     const older = names.at(-3) ?? '';
-    const migrator = new Migrator({
-      db: store.db,
-      provider: { getMigrations: () => Promise.resolve(allMigrations(sqliteCapabilities)) },
-      migrationTableName: 'schema_migrations',
-      migrationLockTableName: 'schema_migrations_lock',
-    });
-    expect((await migrator.migrateTo(older)).error).toBeUndefined();
+    await migrateTo(store, older);
   } finally {
     await store.close();
   }

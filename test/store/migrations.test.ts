@@ -1,13 +1,13 @@
 // Migrations: applied once, in order, safely from several processes at the same moment; a
 // migration that reshapes rows keeps what they meant.
 import { sql } from 'kysely';
-import { Migrator } from 'kysely/migration';
 import { expect, it } from 'vitest';
 import { allMigrations } from '../../src/store/migrations/index.ts';
 import { migrateToLatest, migrationStatus } from '../../src/store/migrate.ts';
 import { runThread } from '../support/run-thread.ts';
 import { seedMailbox, seedTenant } from '../support/seed-tenant.ts';
 import { describeEachBackend } from '../support/test-databases.ts';
+import { migrateTo } from '../support/migrate-to.ts';
 
 describeEachBackend('migrations', (database) => {
   it('leaves an up-to-date database alone', async () => {
@@ -39,13 +39,7 @@ describeEachBackend('migrations', (database) => {
 
   it('marks the payloads kept before 0008 as whole records, and leaves changes without one alone', async () => {
     const store = database.open({ url: await database.createEmpty() });
-    const migrator = new Migrator({
-      db: store.db,
-      provider: { getMigrations: () => Promise.resolve(allMigrations(store.backend)) },
-      migrationTableName: 'schema_migrations',
-      migrationLockTableName: 'schema_migrations_lock',
-    });
-    expect((await migrator.migrateTo('0007-tenant-poll-interval')).error).toBeUndefined();
+    await migrateTo(store, '0007-tenant-poll-interval');
     const tenantId = await seedTenant(store.db);
     const change = (n: number, payload: string | null) => ({
       tenant_id: tenantId,
@@ -71,13 +65,7 @@ describeEachBackend('migrations', (database) => {
   });
   it('makes links again without their index and reference by mailbox, every link and column kept', async () => {
     const store = database.open({ url: await database.createEmpty() });
-    const migrator = new Migrator({
-      db: store.db,
-      provider: { getMigrations: () => Promise.resolve(allMigrations(store.backend)) },
-      migrationTableName: 'schema_migrations',
-      migrationLockTableName: 'schema_migrations_lock',
-    });
-    expect((await migrator.migrateTo('0020-cdc-fallback')).error).toBeUndefined();
+    await migrateTo(store, '0020-cdc-fallback');
     const tenantId = await seedTenant(store.db);
     const mailboxId = await seedMailbox(store.db, tenantId, { id: 'mbx-1' });
     const link = (n: number, state: 'active' | 'deleted') => ({

@@ -3,7 +3,6 @@
 // before or during it is lost, and the current code reads and syncs from what the older release
 // left (its waiting jobs, links and changes).
 import { sql } from 'kysely';
-import { Migrator } from 'kysely/migration';
 import { expect, it } from 'vitest';
 import { knownFromChanges } from '../../src/store/changes/known-from-changes.ts';
 import { JobQueue } from '../../src/engine/job-queue.ts';
@@ -11,6 +10,7 @@ import { allMigrations } from '../../src/store/migrations/index.ts';
 import { migrateToLatest } from '../../src/store/migrate.ts';
 import { defaultRetryPolicy } from '../../src/engine/retry-policy.ts';
 import { describeEachBackend } from '../support/test-databases.ts';
+import { migrateTo } from '../support/migrate-to.ts';
 
 const t0 = Date.UTC(2026, 5, 1);
 const tenantId = '11111111-1111-4111-8111-111111111111';
@@ -20,13 +20,7 @@ describeEachBackend('an upgrade from the oldest schema', (database) => {
   it('keeps what the older release wrote, before and during the migrations, and the current code claims its work', async () => {
     const url = await database.createEmpty();
     const store = database.open({ url });
-    const migrator = new Migrator({
-      db: store.db,
-      provider: { getMigrations: () => Promise.resolve(allMigrations(store.backend)) },
-      migrationTableName: 'schema_migrations',
-      migrationLockTableName: 'schema_migrations_lock',
-    });
-    expect((await migrator.migrateTo('0001-initial')).error).toBeUndefined();
+    await migrateTo(store, '0001-initial');
 
     // What a tenant of the first release had: the rows in 0001's own columns.
     const db = store.db;
