@@ -204,10 +204,12 @@ describe('the instant-sync executable', () => {
     // And with a young generation it may grow into while busy (src/lib/heap-mode.ts).
     if (process.platform === 'linux')
       expect(nodeFlagsOf(server.child.pid!)).toContain('--max-semi-space-size=4');
-    // And with V8 dropping the code of functions that have not run for 5 s (bin/instant-sync.js).
+    // And with V8 dropping the code of functions that have not run for 5 s, and collecting the
+    // young generation on its main thread alone (bin/instant-sync.js).
     if (process.platform === 'linux')
       expect(nodeFlagsOf(server.child.pid!)).toEqual(
         expect.arrayContaining([
+          '--no-parallel-scavenge',
           '--flush-code-based-on-time',
           '--bytecode-old-time=5',
           '--flush-baseline-code',
@@ -269,12 +271,12 @@ describe('the instant-sync executable', () => {
     expect(await server.exited).toBe(0);
 
     // A worker has engine counters of its own: it serves them the same way.
-    // This one's V8 mode and code flushing chosen on Node's command line: kept, and the heap does
-    // not follow the load.
+    // This one's V8 mode, code flushing and young-generation helpers chosen on Node's command
+    // line: kept, and the heap does not follow the load.
     const worker = await startCliProcess(['worker'], {
       cwd,
       env: { INSTANT_SYNC_METRICS_PORT: '0' },
-      nodeArgs: ['--no-optimize-for-size', '--bytecode-old-age=3'],
+      nodeArgs: ['--no-optimize-for-size', '--bytecode-old-age=3', '--parallel-scavenge'],
       ready: /metrics: +(http:\/\/\S+)\/metrics/,
     });
     const fromWorker = await (await fetch(`${worker.match[1]!}/metrics`)).text();
@@ -285,6 +287,8 @@ describe('the instant-sync executable', () => {
     if (process.platform === 'linux') {
       expect(nodeFlagsOf(worker.child.pid!)).toContain('--bytecode-old-age=3');
       expect(nodeFlagsOf(worker.child.pid!)).not.toContain('--flush-code-based-on-time');
+      expect(nodeFlagsOf(worker.child.pid!)).toContain('--parallel-scavenge');
+      expect(nodeFlagsOf(worker.child.pid!)).not.toContain('--no-parallel-scavenge');
     }
     worker.child.kill('SIGTERM');
     expect(await worker.exited).toBe(0);
