@@ -29,9 +29,12 @@ if (major < 24) {
 // GLIBC_TUNABLES, when set, is left to say everything.
 //
 // V8 sizes its young generation once, at start, too: the same new start gives it an upper size
-// of 4 MB (`--max-semi-space-size=4`), which the service grows into only while it is busy
-// (src/lib/heap-mode.ts). An operator who chose V8's mode or that size on Node's command line
-// keeps what they chose.
+// of 12 MB (`--max-semi-space-size=12`), which the service grows into only while it is busy
+// (src/lib/heap-mode.ts): what a burst has in flight then dies young instead of being copied and
+// promoted. With the collection on one thread (below), a 10,000-Event burst used 1.00× the Graph
+// sandbox's CPU at 12 MB, 1.10× at 8 and 1.16× at 4, for a peak of 185-191 MB against 162-167
+// (docs/performance.md, "One thread for the young generation"). An operator who chose V8's mode
+// or that size on Node's command line keeps what they chose.
 const mallocSettings = {
   MALLOC_ARENA_MAX: '2',
   MALLOC_MMAP_THRESHOLD_: '1048576',
@@ -41,7 +44,7 @@ const mallocSettings = {
 const chosen = (pattern) => process.execArgv.some((flag) => pattern.test(flag));
 const heapModeChosen = chosen(/^--(no-)?optimize[-_]for[-_]size$/);
 const heapFlags =
-  heapModeChosen || chosen(/^--max[-_]semi[-_]space[-_]size=/) ? [] : ['--max-semi-space-size=4'];
+  heapModeChosen || chosen(/^--max[-_]semi[-_]space[-_]size=/) ? [] : ['--max-semi-space-size=12'];
 const missing =
   process.env.GLIBC_TUNABLES === undefined
     ? Object.keys(mallocSettings).filter((name) => process.env[name] === undefined)
@@ -69,10 +72,10 @@ const codeFlushingFlags = codeFlushingChosen
   ? []
   : ['--flush-code-based-on-time', '--bytecode-old-time=5', '--flush-baseline-code'];
 // V8 collects the young generation on the main thread alone instead of sharing each collection
-// with helper threads: the young generation is at most 4 MB, and the helpers' coordination cost
-// more CPU than they saved. A 10,000-Event burst used 1.115× the Graph sandbox's CPU against
-// 1.139× (eight runs each, alternating; the service's CPU 3.69 against 3.82 s), with the same
-// peak (docs/performance.md, "One thread for the young generation"). An operator's own choice kept.
+// with helper threads, which on a small machine cost more CPU in coordination than they saved: at
+// 4 MB, a 10,000-Event burst used 1.115× the Graph sandbox's CPU against 1.139× (eight runs each,
+// alternating), with the same peak; and only on one thread did a larger young generation pay
+// (docs/performance.md, "One thread for the young generation"). An operator's own choice kept.
 const scavengeFlags = chosen(/^--(no[-_])?parallel[-_]scavenge$/) ? [] : ['--no-parallel-scavenge'];
 const newFlags = [
   ...heapFlags,

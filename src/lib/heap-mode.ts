@@ -4,7 +4,7 @@
 // so what is in flight for a mailbox call outlives it and is copied, then promoted and marked.
 // While the process is busy (its event loop at least half used in two samples a quarter second
 // apart: half a second) the follower switches V8 to its default mode, whose young generation
-// grows to the size the executable gave at start (4 MB) and whose old generation grows by a fixed
+// grows to the size the executable gave at start (12 MB) and whose old generation grows by a fixed
 // 100 % a step; after 30 quiet seconds it switches back. Measured on `burst`: a fifth less CPU per
 // change for up to 10 MB more at its peak; a resting service is as it was. The step is 100 % rather
 // than 30 or 50 because the full collections' marking was the largest single cost of a burst: what

@@ -203,7 +203,7 @@ describe('the instant-sync executable', () => {
     expect(mallocSettingsOf(server.child.pid!)).toEqual(expectedMallocSettings());
     // And with a young generation it may grow into while busy (src/lib/heap-mode.ts).
     if (process.platform === 'linux')
-      expect(nodeFlagsOf(server.child.pid!)).toContain('--max-semi-space-size=4');
+      expect(nodeFlagsOf(server.child.pid!)).toContain('--max-semi-space-size=12');
     // And with V8 dropping the code of functions that have not run for 5 s, and collecting the
     // young generation on its main thread alone (bin/instant-sync.js).
     if (process.platform === 'linux')
@@ -283,7 +283,7 @@ describe('the instant-sync executable', () => {
     expect(fromWorker).toContain('instant_sync_syncs_total');
     expect(fromWorker).toContain('instant_sync_heap_mode{mode="fixed"} 1');
     if (process.platform === 'linux')
-      expect(nodeFlagsOf(worker.child.pid!)).not.toContain('--max-semi-space-size=4');
+      expect(nodeFlagsOf(worker.child.pid!)).not.toContain('--max-semi-space-size=12');
     if (process.platform === 'linux') {
       expect(nodeFlagsOf(worker.child.pid!)).toContain('--bytecode-old-age=3');
       expect(nodeFlagsOf(worker.child.pid!)).not.toContain('--flush-code-based-on-time');
