@@ -31,9 +31,10 @@ if (major < 24) {
 // V8 sizes its young generation once, at start, too: the same new start gives it an upper size
 // of 12 MB (`--max-semi-space-size=12`), which the service grows into only while it is busy
 // (src/lib/heap-mode.ts): what a burst has in flight then dies young instead of being copied and
-// promoted. With the collection on one thread (below), a 10,000-Event burst used 1.00× the Graph
-// sandbox's CPU at 12 MB, 1.10× at 8 and 1.16× at 4, for a peak of 185-191 MB against 162-167
-// (docs/performance.md, "One thread for the young generation"). An operator who chose V8's mode
+// promoted. With the collection on one thread (below), a 10,000-Event burst used 0.98-1.06× the
+// Graph sandbox's CPU at 12 MB (1.01× on average over seven runs), 1.10× at 8 and 1.12-1.16× at 4,
+// for a peak of 185-193 MB against 162-170 (docs/performance.md, "One thread for the young
+// generation"). An operator who chose V8's mode
 // or that size on Node's command line keeps what they chose.
 const mallocSettings = {
   MALLOC_ARENA_MAX: '2',
